@@ -1,0 +1,159 @@
+"""The channel log: every stream of events goes through here.
+
+Publishing is one atomic Redis step (``lua/publish.lua``: next offset, bounded history, publish to
+every hub). Stateful channels (Q&A, agenda, vote) update their state hash in the same script, so a
+snapshot always names the offset it reflects. ``recover`` tells a (re)subscribing client exactly
+what it missed, or gives it a snapshot when the history no longer reaches back; a changed epoch
+means Redis itself was reset and the client's offsets are void.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from engine import keys
+from engine.connection import raw
+from engine.errors import ChannelError, Code
+from engine.scripts import Scripts
+
+
+class StoredEvent(msgspec.Struct, array_like=True, frozen=True):
+    """One event as stored in history and carried on pub/sub: [offset, time_ms, type, data]."""
+
+    offset: int
+    time: int
+    type: str
+    data: Any
+
+
+class PubSubMessage(msgspec.Struct, array_like=True, frozen=True):
+    """What a hub receives on ``pl:ev:<channel>``: [epoch, event]."""
+
+    epoch: str
+    event: StoredEvent
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """How a kind of channel behaves. ``backlog``: events a fresh subscriber gets; ``history``:
+    how far back a reconnecting client can recover event by event; ``archive``: keep every event
+    (chat is kept in full for the record and moderation)."""
+
+    history: int
+    backlog: int
+    stateful: bool
+    archive: bool
+    coalesce: bool  # high-rate: deliver in one frame per short tick
+
+
+SPECS: dict[str, ChannelSpec] = {
+    "chat": ChannelSpec(history=1000, backlog=100, stateful=False, archive=True, coalesce=True),
+    "qa": ChannelSpec(history=1000, backlog=0, stateful=True, archive=True, coalesce=True),
+    "agenda": ChannelSpec(history=200, backlog=0, stateful=True, archive=True, coalesce=False),
+    "speakers": ChannelSpec(history=200, backlog=0, stateful=True, archive=True, coalesce=False),
+    "polls": ChannelSpec(history=500, backlog=0, stateful=True, archive=True, coalesce=True),
+    "vote": ChannelSpec(history=500, backlog=0, stateful=True, archive=True, coalesce=True),
+    "ops": ChannelSpec(history=200, backlog=20, stateful=False, archive=False, coalesce=True),
+    "overlay": ChannelSpec(history=50, backlog=1, stateful=True, archive=False, coalesce=False),
+}
+
+
+def spec_of(channel: str) -> ChannelSpec:
+    if channel.startswith("meeting/"):
+        return SPECS[channel.rsplit("/", 1)[1]]
+    return SPECS[channel.split("/", 1)[0]]
+
+
+@dataclass(frozen=True)
+class Published:
+    offset: int
+    epoch: str
+    time: int
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Where a subscriber stands. ``recovered``: ``events`` are exactly those after the client's
+    position. Otherwise ``events`` is the backlog and ``state`` the snapshot as of ``offset``."""
+
+    channel: str
+    epoch: str
+    offset: int
+    recovered: bool
+    events: list[StoredEvent]
+    state: dict[str, Any] | None
+
+
+_event_decoder = msgspec.msgpack.Decoder(StoredEvent)
+_pubsub_decoder = msgspec.msgpack.Decoder(PubSubMessage)
+_encoder = msgspec.msgpack.Encoder()
+
+
+def decode_pubsub(payload: bytes) -> PubSubMessage:
+    return _pubsub_decoder.decode(payload)
+
+
+def encode_data(data: Any) -> bytes:
+    return _encoder.encode(data)
+
+
+class ChannelLog:
+    """Publish to and recover from channels. One instance per Redis command client."""
+
+    def __init__(self, redis: Redis, scripts: Scripts | None = None) -> None:
+        self.redis = redis
+        self.scripts = scripts or Scripts(redis)
+
+    async def publish(self, channel: str, etype: str, data: Any) -> Published:
+        """Append one event to a channel (atomically: offset, history, fan-out to every hub)."""
+        spec = spec_of(keys.check_channel(channel))
+        offset, epoch, now = await self.scripts.call(
+            "engine",
+            "publish",
+            list(keys.channel_keys(channel)),
+            [
+                keys.pubsub_channel(channel),
+                etype,
+                encode_data(data),
+                spec.history,
+                "1" if spec.archive else "0",
+            ],
+        )
+        return Published(int(offset), _s(epoch), int(now))
+
+    async def recover(self, channel: str, epoch: str | None, offset: int | None) -> Recovery:
+        spec = spec_of(keys.check_channel(channel))
+        meta, hist, state, _log = keys.channel_keys(channel)
+        ep, top, recovered, entries, flat = await self.scripts.call(
+            "engine",
+            "recover",
+            [meta, hist, state],
+            [epoch or "", -1 if offset is None else offset, spec.backlog, "1" if spec.stateful else "0"],
+        )
+        snapshot: dict[str, Any] | None = None
+        if spec.stateful and not recovered:
+            snapshot = {_s(flat[i]): msgspec.msgpack.decode(flat[i + 1]) for i in range(0, len(flat), 2)}
+        return Recovery(
+            channel=channel,
+            epoch=_s(ep),
+            offset=int(top),
+            recovered=bool(recovered),
+            events=[_event_decoder.decode(e) for e in entries],
+            state=snapshot,
+        )
+
+    async def archive(self, channel: str, start: int = 0, stop: int = -1) -> list[StoredEvent]:
+        """Every archived event of a channel (for the record, moderation and exports)."""
+        spec = spec_of(keys.check_channel(channel))
+        if not spec.archive:
+            raise ChannelError(Code.UNKNOWN_CHANNEL, f"{channel} keeps no archive")
+        entries = await self.redis.lrange(keys.channel_keys(channel)[3], start, stop)
+        return [_event_decoder.decode(raw(e)) for e in entries]
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,125 @@
+"""One error type with stable codes, shared by the engine, the domain and the transport.
+
+Exception tree::
+
+    HubError(code, message, retryable)
+    ├── ProtocolError      bad frames and schemas          (1000-1099)
+    ├── AuthError          tokens, origin, roles           (1100-1199)
+    ├── LimitError         rates, sizes                    (1200-1299)
+    ├── ChannelError       channels and subscriptions      (1300-1399)
+    ├── ChatError          meetings and chat               (1400-1499)
+    ├── VoteError          votes and ballots               (1500-1599)
+    ├── ModerationError    Q&A, speakers, agenda, polls    (1600-1699)
+    ├── PanelError         roster, lottery, links          (1700-1799)
+    └── InternalError      the hub's own failures          (1900-1999)
+
+Codes are added, never renumbered: clients and dashboards key on them. ``realtime/`` maps each code
+to a wire error (the code's ``name`` in lower case is its stable string), an HTTP status, and for
+abuse a WebSocket close code (4000-4999, see ``realtime.protocol.closecodes``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Code(IntEnum):
+    """Every error the hub can report. ``code.name.lower()`` is the wire string."""
+
+    # protocol
+    BAD_FRAME = 1000  # not valid JSON / MessagePack
+    BAD_MESSAGE = 1001  # valid encoding, but does not match any declared message
+    UNKNOWN_COMMAND = 1002
+    BAD_FIELD = 1003  # a field has the wrong type or value
+    NOT_AUTHENTICATED = 1004  # a command before a successful hello
+    ALREADY_AUTHENTICATED = 1005
+    # identity and roles
+    BAD_TOKEN = 1100
+    FORBIDDEN = 1101  # the caller's role may not run this command
+    BAD_ORIGIN = 1102
+    NOT_A_MEMBER = 1103  # not a participant of that meeting
+    # limits
+    RATE_LIMITED = 1200
+    TOO_LARGE = 1201
+    TOO_MANY_SUBSCRIPTIONS = 1202
+    # channels
+    UNKNOWN_CHANNEL = 1300
+    NOT_SUBSCRIBED = 1301
+    # meetings and chat
+    UNKNOWN_MEETING = 1400
+    EMPTY_MESSAGE = 1401
+    MESSAGE_TOO_LONG = 1402
+    CHAT_CLOSED = 1403
+    MUTED = 1404
+    # votes
+    UNKNOWN_VOTE = 1500
+    VOTE_NOT_OPEN = 1501
+    VOTE_CLOSED = 1502
+    NOT_ELIGIBLE = 1503
+    UNKNOWN_PROPOSAL = 1504
+    REPEATED_PROPOSAL = 1505
+    RANKING_TOO_SHORT = 1506
+    RANKING_TOO_LONG = 1507
+    BAD_NONCE = 1508
+    BAD_TRANSITION = 1509
+    BAD_VOTE_DEFINITION = 1510
+    # panel
+    BAD_ROSTER = 1700
+    UNKNOWN_PARTICIPANT = 1701
+    BAD_QUOTAS = 1702
+    INFEASIBLE_QUOTAS = 1703
+    # internal
+    INTERNAL = 1900
+    UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
+
+
+class HubError(Exception):
+    """An error with a stable code. ``retryable`` tells a client whether the same command may succeed later."""
+
+    default_code: Code = Code.INTERNAL
+
+    def __init__(self, code: Code | None = None, message: str = "", *, retryable: bool = False) -> None:
+        self.code = code if code is not None else self.default_code
+        self.message = message or self.code.name.lower().replace("_", " ")
+        self.retryable = retryable
+        super().__init__(f"{self.code.name.lower()}: {self.message}")
+
+    @property
+    def name(self) -> str:
+        return self.code.name.lower()
+
+
+class ProtocolError(HubError):
+    default_code = Code.BAD_MESSAGE
+
+
+class AuthError(HubError):
+    default_code = Code.FORBIDDEN
+
+
+class LimitError(HubError):
+    default_code = Code.RATE_LIMITED
+
+
+class ChannelError(HubError):
+    default_code = Code.UNKNOWN_CHANNEL
+
+
+class ChatError(HubError):
+    default_code = Code.UNKNOWN_MEETING
+
+
+class VoteError(HubError):
+    default_code = Code.UNKNOWN_VOTE
+
+
+class ModerationError(HubError):
+    default_code = Code.BAD_TRANSITION
+
+
+class PanelError(HubError):
+    default_code = Code.BAD_ROSTER
+
+
+class InternalError(HubError):
+    default_code = Code.INTERNAL

@@ -1,0 +1,105 @@
+"""Every channel name and every Redis key is built here, and only here.
+
+Channels follow one pattern, ``<kind>/<id>[/<sub>]``: ``meeting/<id>/chat``, ``meeting/<id>/qa``,
+``meeting/<id>/agenda``, ``vote/<id>``, ``ops``. A channel's keys share the hash tag
+``{<channel>}`` so that its offset, history and state live in one Redis Cluster slot and each Lua
+step stays single-slot; moving to Redis Cluster then changes no caller (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.errors import ChannelError, Code
+
+PREFIX = "pl:"
+EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
+
+_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+ID_RE = re.compile(rf"^{_ID}$")
+_CHANNEL_RE = re.compile(
+    rf"^(?:meeting/{_ID}/(?:chat|qa|agenda|speakers|polls)|vote/{_ID}|ops|overlay/{_ID})$"
+)
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Ids are short ASCII tokens: they go into channel names and keys unescaped."""
+    if not ID_RE.match(value):
+        raise ChannelError(Code.BAD_FIELD, f"{what} must be 1-64 characters of A-Z a-z 0-9 _ . - : {value!r}")
+    return value
+
+
+def check_channel(name: str) -> str:
+    if not _CHANNEL_RE.match(name):
+        raise ChannelError(Code.UNKNOWN_CHANNEL, f"no such channel: {name[:100]!r}")
+    return name
+
+
+# -- channel names ------------------------------------------------------------------------------
+def meeting_chat(meeting_id: str) -> str:
+    return f"meeting/{meeting_id}/chat"
+
+
+def meeting_qa(meeting_id: str) -> str:
+    return f"meeting/{meeting_id}/qa"
+
+
+def meeting_agenda(meeting_id: str) -> str:
+    return f"meeting/{meeting_id}/agenda"
+
+
+def vote(vote_id: str) -> str:
+    return f"vote/{vote_id}"
+
+
+OPS = "ops"
+
+
+def meeting_of(channel: str) -> str | None:
+    """The meeting a channel belongs to, or None."""
+    if channel.startswith("meeting/"):
+        return channel.split("/", 2)[1]
+    return None
+
+
+# -- keys of a channel (one slot per channel) ---------------------------------------------------
+def channel_prefix(channel: str) -> str:
+    return f"{PREFIX}{{{channel}}}:"
+
+
+def channel_keys(channel: str) -> tuple[str, str, str, str]:
+    """(meta, history, state, archive) keys of a channel, in the order every channel script takes them."""
+    p = channel_prefix(channel)
+    return p + "meta", p + "hist", p + "state", p + "log"
+
+
+def pubsub_channel(channel: str) -> str:
+    return EVENT_PREFIX + channel
+
+
+def channel_from_pubsub(name: str) -> str:
+    return name[len(EVENT_PREFIX) :]
+
+
+def rate_key(channel: str, participant_id: str) -> str:
+    return channel_prefix(channel) + "rate:" + participant_id
+
+
+# -- identity and meetings ---------------------------------------------------------------------
+def participant(participant_id: str) -> str:
+    return f"{PREFIX}p:{participant_id}"
+
+
+ROSTER = PREFIX + "roster"  # set of participant ids
+
+
+def token(token_hash: str) -> str:
+    return f"{PREFIX}tok:{token_hash}"
+
+
+def meeting(meeting_id: str) -> str:
+    return f"{PREFIX}m:{meeting_id}"
+
+
+MEETINGS = PREFIX + "meetings"  # sorted set: meeting id scored by start time
+HUBS = PREFIX + "hubs"  # hash: hub id -> last heartbeat (ms)

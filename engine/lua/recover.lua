@@ -1,0 +1,28 @@
+-- Where a subscriber stands, read in one atomic step so that nothing is published in between.
+-- KEYS[1] meta   KEYS[2] hist   KEYS[3] state
+-- ARGV[1] client's epoch ('' if none)   ARGV[2] client's last offset   ARGV[3] backlog size
+-- ARGV[4] '1' if the channel is stateful (return its state hash as a snapshot)
+-- Returns {epoch, top, recovered (0/1), entries, state-as-flat-list}.
+--   recovered=1: entries are exactly the events after the client's offset.
+--   recovered=0: the history no longer reaches back (or the epoch changed, or no position was
+--   given): entries are the last <backlog> events, and the state (if stateful) is a snapshot as of
+--   offset <top>.
+local epoch = pl_epoch(KEYS[1])
+local top = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+local len = redis.call('LLEN', KEYS[2])
+local first = top - len + 1           -- offset of the oldest event still in history
+local since = tonumber(ARGV[2])
+local state = {}
+if ARGV[1] == epoch and since and since <= top and since + 1 >= first then
+  local from = since + 1 - first      -- list index of the first missed event
+  return {epoch, top, 1, redis.call('LRANGE', KEYS[2], from, -1), state}
+end
+if ARGV[4] == '1' then
+  state = redis.call('HGETALL', KEYS[3])
+end
+local n = tonumber(ARGV[3])
+local entries = {}
+if n > 0 then
+  entries = redis.call('LRANGE', KEYS[2], -n, -1)
+end
+return {epoch, top, 0, entries, state}

@@ -1,0 +1,42 @@
+"""The Starlette application: routes and the hub's life (started and stopped with the app)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from realtime import http
+from realtime.config import Settings
+from realtime.endpoint import websocket_endpoint
+from realtime.hub import Hub
+
+
+def create_app(settings: Settings) -> Starlette:
+    hub = Hub(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    app = Starlette(
+        routes=[
+            WebSocketRoute("/ws", websocket_endpoint),
+            Route("/healthz", http.healthz),
+            Route("/readyz", http.readyz),
+            Route("/metrics", http.metrics_endpoint),
+            Route("/api/me", http.api_me),
+            Route("/api/meetings/{meeting}/chat", http.api_chat),
+            Route("/", http.index),
+            Route("/static/{name}", http.static),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    return app

@@ -1,0 +1,287 @@
+"""The ``plenary`` command: serve, demo, roster import, links, meeting add.
+
+Commands that touch Redis take ``--redis-url`` or ``--data-dir`` (the embedded Redis, joined if a
+hub already runs it, started for the command and stopped after it otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from engine.connection import command_client
+from engine.errors import HubError
+from engine.server import EmbeddedRedis, ensure_server
+from moderation.meetings import MeetingInfo, Meetings
+from panel.roster import Roster, read_roster
+from realtime import logs
+from realtime.config import Settings
+
+log = logging.getLogger("plenary.cli")
+
+
+def _add_redis_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--redis-url", help="a Redis server to use (default: the embedded one under --data-dir)")
+    p.add_argument(
+        "--data-dir", default="var", type=Path, help="where the embedded Redis keeps its data (var)"
+    )
+
+
+def _add_serve_args(p: argparse.ArgumentParser) -> None:
+    _add_redis_args(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", default=8000, type=int, help="port to listen on (8000)")
+    p.add_argument("--public-url", default="", help="base URL of personal links (default http://HOST:PORT)")
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        help="an extra Origin allowed to open WebSockets (repeatable)",
+    )
+    p.add_argument("--log-level", default="info")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        redis_url=args.redis_url,
+        data_dir=Path(args.data_dir),
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        allowed_origins=tuple(args.allow_origin),
+    )
+
+
+@contextlib.asynccontextmanager
+async def redis_for(args: argparse.Namespace) -> AsyncIterator[Redis]:
+    embedded: EmbeddedRedis | None = None
+    url = args.redis_url
+    if url is None:
+        embedded = ensure_server(args.data_dir)
+        url = embedded.url
+    client = command_client(url, name="plenary-cli")
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        if embedded is not None and embedded.started:
+            embedded.stop()
+
+
+def link(base: str, token: str) -> str:
+    # The token travels in the fragment: browsers never send it to a server, so no access log,
+    # proxy or Referer header ever holds it.
+    return f"{base.rstrip('/')}/#t={token}"
+
+
+def write_links(rows: list[tuple[str, str, str, str]], out: Path | None) -> None:
+    if out is None:
+        for pid, name, role, url in rows:
+            print(f"{role:<10} {pid:<14} {name:<16} {url}")
+        return
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["participant_id", "name", "role", "link"])
+        w.writerows(rows)
+    tmp.replace(out)
+    out.chmod(0o600)
+    print(f"wrote {len(rows)} links to {out} (keep it private: each link opens one participant's seat)")
+
+
+async def issue_links(
+    redis: Redis, base: str, ids: list[str] | None = None, role: str | None = None
+) -> list[tuple[str, str, str, str]]:
+    roster = Roster(redis)
+    people = await roster.all()
+    if ids:
+        wanted = set(ids)
+        people = [p for p in people if p.id in wanted]
+    if role:
+        people = [p for p in people if p.role == role]
+    tokens = await roster.issue_tokens([p.id for p in people])
+    return [(p.id, p.name, p.role, link(base, tokens[p.id])) for p in people]
+
+
+# -- subcommands --------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    logs.setup(args.log_level)
+    serve(settings_from(args))
+    return 0
+
+
+def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
+    import uvicorn
+
+    from realtime.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ws="realtime.wsproto:HubWebSocketProtocol",
+        ws_max_size=settings.max_frame,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ping_interval,
+        ws_ping_timeout=settings.ping_timeout,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    if before:
+        before()
+    server.run()
+    hub = app.state.hub
+    if hub.embedded is not None:
+        _stop_embedded_if_last(hub.embedded)
+
+
+def _stop_embedded_if_last(embedded: EmbeddedRedis) -> None:
+    """The last hub on an embedded Redis stops it (AOF flushed); others leave it to their peers."""
+    import redis
+
+    try:
+        r = redis.Redis(unix_socket_path=str(embedded.socket_path), socket_timeout=2)
+        others = [c for c in r.client_list() if str(c.get("name", "")).startswith("plenary-hub")]
+        r.close()
+    except Exception:
+        return
+    if not others:
+        embedded.stop()
+        log.info("embedded redis stopped")
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(coro)
+    except HubError as err:
+        print(f"error [{err.name}]: {err.message}", file=sys.stderr)
+        return 2
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        people = read_roster(args.file)
+        async with redis_for(args) as redis:
+            new = await Roster(redis).upsert(people)
+            print(f"imported {len(people)} participants ({len(new)} new)")
+            if args.links_out and new:
+                write_links(await issue_links(redis, args.base_url, ids=new), args.links_out)
+            elif new:
+                print("new participants have no link yet: run `plenary links` to issue them")
+        return 0
+
+    return _run(go())
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with redis_for(args) as redis:
+            rows = await issue_links(redis, args.base_url, ids=args.participant or None, role=args.role)
+        if not rows:
+            print("no participants matched", file=sys.stderr)
+            return 1
+        write_links(rows, args.out)
+        print(
+            f"{len(rows)} links issued; earlier links of these participants no longer work", file=sys.stderr
+        )
+        return 0
+
+    return _run(go())
+
+
+def cmd_meeting_add(args: argparse.Namespace) -> int:
+    def ms(value: str | None) -> int:
+        return int(datetime.fromisoformat(value).timestamp() * 1000) if value else 0
+
+    async def go() -> int:
+        async with redis_for(args) as redis:
+            info = MeetingInfo(
+                id=args.id,
+                title=args.title,
+                youtube=args.youtube,
+                starts_at=ms(args.starts),
+                ends_at=ms(args.ends),
+            )
+            await Meetings(redis).put(info)
+        print(f"meeting {args.id} saved")
+        return 0
+
+    return _run(go())
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from realtime import demo
+
+    return demo.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plenary", description="Live hub of the Seoul Citizens' Assembly")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run a hub process", description="Run one hub process.")
+    _add_serve_args(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="run a hub with a demo assembly and print its links")
+    _add_serve_args(p)
+    p.set_defaults(func=cmd_demo, data_dir=Path("var/demo"))
+
+    p = sub.add_parser("roster", help="manage the roster")
+    rsub = p.add_subparsers(dest="roster_command", required=True)
+    ri = rsub.add_parser("import", help="import a roster CSV (validated whole; nothing stored on error)")
+    ri.add_argument("file", type=Path)
+    ri.add_argument("--links-out", type=Path, help="write the new participants' links to this CSV")
+    ri.add_argument("--base-url", default="http://127.0.0.1:8000", help="base of the links")
+    _add_redis_args(ri)
+    ri.set_defaults(func=cmd_roster_import)
+
+    p = sub.add_parser(
+        "links",
+        help="issue personal links (revokes earlier ones)",
+        description="Issue fresh personal links. Only token hashes are stored, so a link can be shown only "
+        "when issued: this revokes each selected participant's earlier link.",
+    )
+    p.add_argument("--out", type=Path, help="write a CSV for mail merge instead of printing")
+    p.add_argument("--participant", action="append", help="only this participant (repeatable)")
+    p.add_argument("--role", help="only this role")
+    p.add_argument("--base-url", default="http://127.0.0.1:8000", help="base of the links")
+    _add_redis_args(p)
+    p.set_defaults(func=cmd_links)
+
+    p = sub.add_parser("meeting", help="manage meetings")
+    msub = p.add_subparsers(dest="meeting_command", required=True)
+    ma = msub.add_parser("add", help="create or update a meeting")
+    ma.add_argument("--id", required=True)
+    ma.add_argument("--title", required=True)
+    ma.add_argument("--youtube", default="", help="YouTube video id of the stream")
+    ma.add_argument("--starts", help="ISO time, e.g. 2026-12-05T14:00+09:00")
+    ma.add_argument("--ends", help="ISO time")
+    _add_redis_args(ma)
+    ma.set_defaults(func=cmd_meeting_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

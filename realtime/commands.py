@@ -1,0 +1,124 @@
+"""Protocol commands to domain calls. Each handler returns the reply's result or raises a HubError.
+
+The role check happens once, in ``run``, from ``roles.COMMAND_ROLES``; handlers never check roles.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from engine import keys
+from engine.errors import ChannelError, Code, LimitError
+from moderation import chat
+from realtime import roles
+from realtime.client import Client, Subscription, SubState, to_wire
+from realtime.hub import Hub
+from realtime.protocol import messages as m
+
+Handler = Callable[[Hub, Client, Any], Awaitable[Any]]
+HANDLERS: dict[type[m.Command], Handler] = {}
+
+
+def handles(cls: type[m.Command]) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[cls] = fn
+        return fn
+
+    return register
+
+
+def command_name(cmd: m.Command) -> str:
+    return str(type(cmd).__struct_config__.tag)
+
+
+async def run(hub: Hub, client: Client, cmd: m.Command) -> Any:
+    roles.check_command(command_name(cmd), client.participant.role)
+    return await HANDLERS[type(cmd)](hub, client, cmd)
+
+
+async def meetings_for(hub: Hub, client: Client) -> list[m.Meeting]:
+    out = []
+    for info in await hub.meetings.all():
+        if client.participant.in_meeting(info.id):
+            chans = [keys.meeting_chat(info.id)]
+            out.append(
+                m.Meeting(
+                    id=info.id,
+                    title=info.title,
+                    youtube=info.youtube,
+                    starts_at=info.starts_at,
+                    ends_at=info.ends_at,
+                    channels=chans,
+                )
+            )
+    return out
+
+
+@handles(m.Ping)
+async def ping(hub: Hub, client: Client, cmd: m.Ping) -> Any:
+    return {"server_time": int(time.time() * 1000)}
+
+
+@handles(m.MeetingList)
+async def meeting_list(hub: Hub, client: Client, cmd: m.MeetingList) -> Any:
+    return {"meetings": await meetings_for(hub, client)}
+
+
+@handles(m.Subscribe)
+async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
+    channel = cmd.channel
+    roles.check_channel(channel, client.participant)
+    meeting = keys.meeting_of(channel)
+    if meeting is not None:
+        await hub.meetings.get(meeting)  # UNKNOWN_MEETING
+    if channel not in client.subs and len(client.subs) >= hub.settings.max_subscriptions:
+        raise LimitError(Code.TOO_MANY_SUBSCRIPTIONS, f"at most {hub.settings.max_subscriptions} channels")
+    sub = client.subs.get(channel)
+    if sub is None:
+        sub = client.subs[channel] = Subscription()
+    sub.state, sub.pending, sub.gap_sent = SubState.RECOVERING, [], False
+    try:
+        await hub.attach(client, channel)
+        rec = await hub.log.recover(channel, cmd.epoch, cmd.offset)
+    except BaseException:
+        await hub.detach(client, channel)
+        raise
+    reply = m.Subscribed(
+        channel=channel,
+        epoch=rec.epoch,
+        offset=rec.offset,
+        recovered=rec.recovered,
+        events=[to_wire(channel, rec.epoch, e) for e in rec.events],
+        snapshot=rec.state,
+    )
+    return reply
+
+
+def after_reply(client: Client, result: Any) -> None:
+    """Called once the reply is written: a new subscription goes live only now, so that its reply
+    comes before any live event and the events held meanwhile are released in order."""
+    if isinstance(result, m.Subscribed):
+        sub = client.subs.get(result.channel)
+        if sub is not None and sub.state is SubState.RECOVERING:
+            client.go_live(result.channel, sub, result.epoch, result.offset)
+
+
+@handles(m.Unsubscribe)
+async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> Any:
+    if cmd.channel not in client.subs:
+        raise ChannelError(Code.NOT_SUBSCRIBED, f"not subscribed to {cmd.channel[:160]!r}")
+    await hub.detach(client, cmd.channel)
+    return {"channel": cmd.channel}
+
+
+@handles(m.ChatSend)
+async def chat_send(hub: Hub, client: Client, cmd: m.ChatSend) -> m.Sent:
+    who = client.participant
+    roles.check_meeting(cmd.meeting, who)
+    info = await hub.meetings.get(cmd.meeting)
+    if not info.chat_open:
+        raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
+    pub = await chat.send(hub.log, cmd.meeting, chat.Author(who.id, who.name, who.role), cmd.text)
+    return m.Sent(channel=keys.meeting_chat(cmd.meeting), epoch=pub.epoch, offset=pub.offset, time=pub.time)

@@ -1,0 +1,35 @@
+"""Hub settings: one dataclass, filled from the command line (``plenary serve``) or tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None = None  # None: the embedded Redis under data_dir
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # base of personal links; default http://host:port
+    allowed_origins: tuple[str, ...] = ()  # empty: only the hub's own origin(s)
+    max_frame: int = 64 * 1024
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0
+    tick: float = 0.025  # coalescing tick of high-rate channels (s)
+    write_cap: int = 256 * 1024  # a client's unsent bytes past which broadcast frames are dropped
+    hard_cap: int = 4 * 1024 * 1024  # past which the connection is aborted
+    stall_timeout: float = 15.0  # a client past write_cap this long is aborted
+    max_subscriptions: int = 64
+    hub_id: str = field(default="")
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    def origins(self) -> frozenset[str]:
+        own = {self.base_url, f"http://{self.host}:{self.port}"}
+        if self.host in ("127.0.0.1", "0.0.0.0", "localhost"):
+            own |= {f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"}
+        return frozenset(own | set(self.allowed_origins))

@@ -1,0 +1,192 @@
+"""The WebSocket endpoint ``/ws``: it only shuttles frames between the socket, the sans-I/O session
+(``realtime.protocol.session``) and the command handlers.
+
+Order of a connection's life: Origin check and subprotocol choice (refused with an HTTP error
+before the upgrade), accept, ``hello`` within ``hello_timeout`` (close 4001 otherwise), then
+commands until the peer leaves or abuses (close 4008/4010), or stops reading (abort).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket
+
+from engine.errors import AuthError, Code, HubError
+from realtime import commands, metrics
+from realtime.client import Client
+from realtime.hub import Hub
+from realtime.protocol.closecodes import CloseCode
+from realtime.protocol.codec import CODECS, SUBPROTOCOLS
+from realtime.protocol.messages import Hello, Welcome
+from realtime.protocol.session import Accept, Close, Limits, Reject, Session, Trigger
+from realtime.writers import QueueWriter, TransportWriter, Writer
+from realtime.wsproto import EXTENSION
+
+log = logging.getLogger("plenary.ws")
+LIMITS = Limits()
+
+
+async def deny(ws: WebSocket, status: int, code: Code, message: str) -> None:
+    body = {"code": int(code), "name": code.name.lower(), "message": message}
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(JSONResponse(body, status_code=status))
+    else:
+        await ws.close(code=1008, reason=code.name.lower())
+
+
+def make_writer(ws: WebSocket, hub: Hub) -> Writer:
+    ext = ws.scope.get("extensions", {}).get(EXTENSION)
+    s = hub.settings
+    if ext is not None:
+        return TransportWriter(ext["protocol"], s.write_cap, s.hard_cap)
+    return QueueWriter(ws, s.write_cap, s.hard_cap)
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    hub: Hub = ws.app.state.hub
+    origin = ws.headers.get("origin")
+    if origin is not None and origin not in hub.settings.origins():
+        log.info("origin refused", extra={"origin": origin[:200]})
+        await deny(ws, 403, Code.BAD_ORIGIN, "this origin may not connect")
+        return
+    offered = ws.scope.get("subprotocols", [])
+    chosen = next((p for p in offered if p in SUBPROTOCOLS), None)
+    if chosen is None:
+        await deny(ws, 400, Code.BAD_MESSAGE, f"offer one of the subprotocols {', '.join(SUBPROTOCOLS)}")
+        return
+    if not hub.ready:
+        await deny(ws, 503, Code.UNAVAILABLE, "the hub is starting or stopping")
+        return
+    await ws.accept(subprotocol=chosen)
+    codec = CODECS[chosen]
+    writer = make_writer(ws, hub)
+    metrics.CONNECTIONS.labels(chosen).inc()
+    metrics.CONNECTIONS_TOTAL.labels(chosen).inc()
+    session = Session(codec, LIMITS, time.monotonic())
+    client: Client | None = None
+    try:
+        client = await _authenticate(ws, hub, session, writer)
+        if client is not None:
+            await _serve(ws, hub, session, client)
+    finally:
+        metrics.CONNECTIONS.labels(chosen).dec()
+        if client is not None:
+            await hub.drop_client(client)
+        if isinstance(writer, QueueWriter):
+            writer.stop()
+
+
+def _close(writer: Writer, code: CloseCode, reason: str) -> None:
+    metrics.CLOSES.labels(str(int(code))).inc()
+    writer.close(int(code), reason)
+
+
+async def _receive(ws: WebSocket, timeout: float | None) -> bytes | str | None:
+    """The next data frame, or None when the peer left."""
+    message = await asyncio.wait_for(ws.receive(), timeout) if timeout else await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    data: bytes | str | None = message.get("text")
+    if data is None:
+        data = message.get("bytes")
+    return data if data is not None else b""
+
+
+async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Writer) -> Client | None:
+    deadline = time.monotonic() + LIMITS.hello_timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            data = await _receive(ws, max(remaining, 0.001))
+        except TimeoutError:
+            _close(writer, CloseCode.AUTH_TIMEOUT, "hello expected")
+            return None
+        if data is None:
+            return None
+        metrics.FRAMES_IN.inc()
+        verdict = session.receive(data, time.monotonic())
+        if isinstance(verdict, Close):
+            if verdict.frame:
+                writer.write(verdict.frame, droppable=False)
+            _close(writer, verdict.code, verdict.reason)
+            return None
+        if isinstance(verdict, Reject):
+            writer.write(verdict.frame, droppable=False)
+            continue
+        hello = verdict.command
+        assert isinstance(hello, Hello)
+        who = await hub.roster.authenticate(hello.token)
+        if who is None:
+            session.fire(Trigger.HELLO_FAILED)
+            err = AuthError(Code.BAD_TOKEN, "this link is not valid (expired or revoked): ask the organisers")
+            metrics.COMMANDS.labels("hello", "bad_token").inc()
+            log.info("hello refused", extra={"outcome": "bad_token"})
+            writer.write(session.error(hello.id, err), droppable=False)
+            _close(writer, CloseCode.BAD_TOKEN, "bad token")
+            return None
+        session.fire(Trigger.HELLO_OK)
+        client = Client(who, session.codec, writer)
+        hub.clients.add(client)
+        welcome = Welcome(
+            participant=who.id,
+            name=who.name,
+            role=who.role,
+            meetings=await commands.meetings_for(hub, client),
+            server_time=int(time.time() * 1000),
+            limits={"max_frame": hub.settings.max_frame, "chat_chars": 500, "rate": int(LIMITS.rate)},
+        )
+        writer.write(session.reply(hello.id, welcome), droppable=False)
+        metrics.COMMANDS.labels("hello", "ok").inc()
+        log.info("hello", extra={"conn_id": client.conn_id, "participant": who.id, "role": who.role})
+        return client
+
+
+async def _serve(ws: WebSocket, hub: Hub, session: Session, client: Client) -> None:
+    writer = client.writer
+    while True:
+        data = await _receive(ws, None)
+        if data is None:
+            return
+        metrics.FRAMES_IN.inc()
+        verdict = session.receive(data, time.monotonic())
+        if isinstance(verdict, Close):
+            if verdict.frame:
+                writer.write(verdict.frame, droppable=False)
+            log.info(
+                "closing abusive connection", extra={"conn_id": client.conn_id, "code": int(verdict.code)}
+            )
+            _close(writer, verdict.code, verdict.reason)
+            return
+        if isinstance(verdict, Reject):
+            metrics.COMMANDS.labels("invalid", verdict.error.name).inc()
+            writer.write(verdict.frame, droppable=False)
+            continue
+        assert isinstance(verdict, Accept)
+        await _run(hub, client, session, verdict.command)
+
+
+async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
+    name = commands.command_name(cmd)
+    try:
+        result = await commands.run(hub, client, cmd)
+    except HubError as err:
+        metrics.COMMANDS.labels(name, err.name).inc()
+        client.writer.write(session.error(cmd.id, err), droppable=False)
+        return
+    except Exception as exc:  # a bug or Redis failure must not kill the connection
+        log.exception("command failed", extra={"conn_id": client.conn_id, "command": name})
+        metrics.COMMANDS.labels(name, "internal").inc()
+        retry = exc.__class__.__module__.startswith("redis")
+        failure = HubError(
+            Code.UNAVAILABLE if retry else Code.INTERNAL, "the hub could not do this now", retryable=retry
+        )
+        client.writer.write(session.error(cmd.id, failure), droppable=False)
+        return
+    metrics.COMMANDS.labels(name, "ok").inc()
+    client.writer.write(session.reply(cmd.id, result), droppable=False)
+    commands.after_reply(client, result)

@@ -1,0 +1,126 @@
+"""HTTP routes: health, metrics, a small read API (token in ``Authorization: Bearer``), the pages."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from engine import keys
+from engine.errors import Code, HubError
+from panel.roster import Participant
+from realtime import metrics, roles
+from realtime.hub import Hub
+
+STATUS: dict[Code, int] = {
+    Code.BAD_TOKEN: 401,
+    Code.FORBIDDEN: 403,
+    Code.NOT_A_MEMBER: 403,
+    Code.BAD_ORIGIN: 403,
+    Code.UNKNOWN_MEETING: 404,
+    Code.UNKNOWN_CHANNEL: 404,
+    Code.RATE_LIMITED: 429,
+    Code.UNAVAILABLE: 503,
+}
+
+
+def error_response(err: HubError) -> JSONResponse:
+    status = STATUS.get(err.code, 400 if err.code < 1900 else 500)
+    return JSONResponse({"code": int(err.code), "name": err.name, "message": err.message}, status_code=status)
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    hub = hub_of(request)
+    try:
+        if not hub.ready:
+            raise RuntimeError("starting")
+        await hub.redis.ping()
+        if not hub.feed.connected.is_set():
+            raise RuntimeError("pub/sub disconnected")
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ready", "hub": hub.hub_id, "connections": len(hub.clients)})
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _caller(request: Request) -> Participant:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HubError(Code.BAD_TOKEN, "send Authorization: Bearer <token>")
+    who = await hub_of(request).roster.authenticate(token.strip())
+    if who is None:
+        raise HubError(Code.BAD_TOKEN, "this token is not valid")
+    return who
+
+
+async def api_me(request: Request) -> Response:
+    try:
+        who = await _caller(request)
+    except HubError as err:
+        return error_response(err)
+    return JSONResponse({"id": who.id, "name": who.name, "role": who.role, "meetings": who.meetings})
+
+
+async def api_chat(request: Request) -> Response:
+    """The full chat record of a meeting (archive), for members and staff."""
+    try:
+        who = await _caller(request)
+        meeting = keys.check_id(request.path_params["meeting"], "meeting id")
+        roles.check_meeting(meeting, who)
+        hub = hub_of(request)
+        await hub.meetings.get(meeting)
+        events = await hub.log.archive(keys.meeting_chat(meeting))
+    except HubError as err:
+        return error_response(err)
+    return JSONResponse(
+        {"meeting": meeting, "messages": [{"offset": e.offset, "time": e.time, **e.data} for e in events]}
+    )
+
+
+def _page(name: str, media: str) -> Response:
+    body = resources.files("realtime").joinpath(f"web/{name}").read_bytes()
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; "
+            "frame-src https://www.youtube-nocookie.com https://www.youtube.com; img-src 'self' data: https:; "
+            "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
+
+
+async def index(request: Request) -> Response:
+    return _page("index.html", _TYPES[".html"])
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    ext = name[name.rfind(".") :] if "." in name else ""
+    if ext not in _TYPES or "/" in name or name.startswith("."):
+        return Response("not found", status_code=404)
+    try:
+        return _page(name, _TYPES[ext])
+    except FileNotFoundError:
+        return Response("not found", status_code=404)

@@ -1,0 +1,192 @@
+"""The hub process: Redis resources, the local subscription table and the fan-out loop.
+
+Fan-out: an event arrives once per hub from Redis pub/sub. It is encoded once per codec in use and
+framed once (``OutFrame``); the same bytes are written to every local subscriber's transport
+without awaiting any of them (``Client.deliver``). Channels marked ``coalesce`` collect their events
+for one tick and go out as one ``batch`` frame: joining ten events into one write costs a fraction
+of ten writes (docs/performance.md).
+
+A sweep every second sends gap markers to clients whose buffers drained, and aborts clients that
+stayed past the write cap for ``stall_timeout``: such a peer recovers from its offsets when it
+comes back, and nobody else waited for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+
+from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
+from engine.connection import command_client, pubsub_client
+from engine.pubsub import EventFeed
+from engine.scripts import Scripts
+from engine.server import EmbeddedRedis, ensure_server
+from moderation.meetings import Meetings
+from panel.roster import Roster
+from realtime import metrics
+from realtime.client import Client, SubState, to_wire
+from realtime.config import Settings
+from realtime.protocol.codec import OutFrame
+from realtime.protocol.messages import Batch
+
+log = logging.getLogger("plenary.hub")
+
+
+class Hub:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.hub_id = settings.hub_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.embedded: EmbeddedRedis | None = None
+        self.redis: Redis = None  # type: ignore[assignment]
+        self.log: ChannelLog = None  # type: ignore[assignment]
+        self.roster: Roster = None  # type: ignore[assignment]
+        self.meetings: Meetings = None  # type: ignore[assignment]
+        self.feed: EventFeed = None  # type: ignore[assignment]
+        self.local: dict[str, set[Client]] = {}
+        self.clients: set[Client] = set()
+        self._pending: dict[str, tuple[str, list[StoredEvent]]] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.ready = False
+
+    # -- life ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        url = self.settings.redis_url
+        if url is None:
+            self.embedded = await asyncio.to_thread(ensure_server, self.settings.data_dir)
+            url = self.embedded.url
+        self.redis = command_client(url, name=f"plenary-hub:{self.hub_id}")
+        await self.redis.ping()
+        self.log = ChannelLog(self.redis, Scripts(self.redis))
+        self.roster = Roster(self.redis)
+        self.meetings = Meetings(self.redis)
+        self.feed = EventFeed(pubsub_client(url), self.on_event, self.on_reset)
+        await self.feed.start()
+        self._tasks = [
+            asyncio.create_task(self._ticker(), name="plenary-tick"),
+            asyncio.create_task(self._sweeper(), name="plenary-sweep"),
+        ]
+        self.ready = True
+        log.info("hub started", extra={"hub": self.hub_id, "redis": "embedded" if self.embedded else "url"})
+
+    async def stop(self) -> None:
+        self.ready = False
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        if self.feed is not None:
+            await self.feed.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    # -- subscriptions ---------------------------------------------------------------------------
+    async def attach(self, client: Client, channel: str) -> None:
+        """Make ``client`` a local subscriber; returns once this hub receives the channel's events."""
+        members = self.local.get(channel)
+        if members is None:
+            members = self.local[channel] = set()
+        if client not in members:
+            members.add(client)
+            metrics.SUBSCRIPTIONS.inc()
+            await self.feed.subscribe(channel)
+
+    async def detach(self, client: Client, channel: str) -> None:
+        client.subs.pop(channel, None)
+        members = self.local.get(channel)
+        if members and client in members:
+            members.discard(client)
+            metrics.SUBSCRIPTIONS.dec()
+            if not members:
+                del self.local[channel]
+            await self.feed.unsubscribe(channel)
+
+    async def drop_client(self, client: Client) -> None:
+        self.clients.discard(client)
+        for channel in list(client.subs):
+            await self.detach(client, channel)
+
+    # -- fan-out ---------------------------------------------------------------------------------
+    def on_event(self, channel: str, msg: PubSubMessage) -> None:
+        ev = msg.event
+        metrics.DELIVERY.observe(max(0.0, time.time() - ev.time / 1000))
+        if channel not in self.local:
+            return
+        if spec_of(channel).coalesce:
+            held = self._pending.get(channel)
+            if held is not None and held[0] == msg.epoch:
+                held[1].append(ev)
+                return
+            if held is not None:
+                self.fanout(channel, *held)
+            self._pending[channel] = (msg.epoch, [ev])
+            return
+        self.fanout(channel, msg.epoch, [ev])
+
+    def fanout(self, channel: str, epoch: str, events: list[StoredEvent]) -> None:
+        """Encode once per codec, write the same frame to every local subscriber."""
+        members = self.local.get(channel)
+        if not members:
+            return
+        frames: dict[str, OutFrame] = {}
+        message: Any = None
+        for client in tuple(members):
+            codec = client.codec
+            frame = frames.get(codec.name)
+            if frame is None:
+                if message is None:
+                    wire = [to_wire(channel, epoch, e) for e in events]
+                    message = wire[0] if len(wire) == 1 else Batch(events=wire)
+                frame = frames[codec.name] = codec.frame(message)
+            client.deliver(channel, epoch, events, frame)
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for channel, (epoch, events) in pending.items():
+            self.fanout(channel, epoch, events)
+
+    def on_reset(self) -> None:
+        """Pub/sub reconnected: events may have been lost meanwhile; every client recovers."""
+        self._pending.clear()
+        for client in self.clients:
+            client.suspend_all()
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.tick)
+            if self._pending:
+                self.flush()
+
+    async def _sweeper(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self.sweep(time.monotonic())
+            with contextlib.suppress(Exception):
+                t0 = time.perf_counter()
+                await self.redis.ping()
+                metrics.REDIS_RTT.observe(time.perf_counter() - t0)
+
+    def sweep(self, now: float) -> None:
+        cap = self.settings.write_cap
+        for client in tuple(self.clients):
+            buffered = client.writer.buffered()
+            if buffered > cap:
+                if client.stalled_since is None:
+                    client.stalled_since = now
+                elif now - client.stalled_since > self.settings.stall_timeout:
+                    metrics.SLOW_ABORTS.inc()
+                    log.info("slow consumer aborted", extra={"conn_id": client.conn_id})
+                    client.writer.abort()
+                continue
+            client.stalled_since = None
+            if buffered < cap // 4:
+                for channel, sub in client.subs.items():
+                    if sub.state is SubState.SUSPENDED and not sub.gap_sent:
+                        client.send_gap(channel, sub)

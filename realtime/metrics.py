@@ -1,0 +1,49 @@
+"""Prometheus metrics of one hub process (``/metrics``). Created once per process.
+
+Label sets are small and fixed (codec, outcome code): never a participant or channel id, which
+would grow without bound.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+CONNECTIONS = Gauge("plenary_connections", "Open WebSocket connections", ["codec"], registry=REGISTRY)
+CONNECTIONS_TOTAL = Counter(
+    "plenary_accepted_connections", "WebSocket connections accepted", ["codec"], registry=REGISTRY
+)
+CLOSES = Counter(
+    "plenary_closes_total", "Connections closed by the hub, by close code", ["code"], registry=REGISTRY
+)
+FRAMES_IN = Counter("plenary_frames_in_total", "Frames received from clients", registry=REGISTRY)
+FRAMES_OUT = Counter("plenary_frames_out_total", "Frames written to clients", registry=REGISTRY)
+EVENTS_OUT = Counter(
+    "plenary_events_out_total", "Events delivered to clients (one per client)", registry=REGISTRY
+)
+DROPPED = Counter(
+    "plenary_dropped_frames_total",
+    "Broadcast frames dropped for slow clients (recovered by offset)",
+    registry=REGISTRY,
+)
+SLOW_ABORTS = Counter("plenary_slow_aborts_total", "Connections aborted for not reading", registry=REGISTRY)
+COMMANDS = Counter(
+    "plenary_commands_total",
+    "Commands handled, by command and outcome",
+    ["command", "outcome"],
+    registry=REGISTRY,
+)
+DELIVERY = Histogram(
+    "plenary_delivery_seconds",
+    "Publish (Redis time) to fan-out on this hub",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    registry=REGISTRY,
+)
+REDIS_RTT = Histogram(
+    "plenary_redis_rtt_seconds",
+    "Redis round-trip time (PING every few seconds)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+    registry=REGISTRY,
+)
+SUBSCRIPTIONS = Gauge("plenary_subscriptions", "Channel subscriptions held by clients", registry=REGISTRY)

@@ -1,0 +1,63 @@
+"""Who may do what: one table of command to roles, checked on the server before every command.
+
+Pages hide buttons a role cannot use, but that is only convenience: this table is the rule. A
+test runs every command against every role. Channel access (``may_subscribe``) is checked on
+subscribe, so a panelist cannot follow the ops channel or a meeting they are not part of.
+"""
+
+from __future__ import annotations
+
+from engine import keys
+from engine.errors import AuthError, Code
+from panel.roster import ROLES, Participant
+
+ALL = frozenset(ROLES)
+SPEAKERS = frozenset({"panelist", "moderator", "host"})
+
+COMMAND_ROLES: dict[str, frozenset[str]] = {
+    "hello": ALL,
+    "ping": ALL,
+    "subscribe": ALL,
+    "unsubscribe": ALL,
+    "meeting.list": ALL,
+    "chat.send": SPEAKERS,
+}
+
+# Channel kind -> roles that may follow it (meeting channels additionally need membership).
+CHANNEL_ROLES: dict[str, frozenset[str]] = {
+    "chat": ALL - {"clerk"},
+    "qa": ALL - {"clerk"},
+    "agenda": ALL,
+    "speakers": ALL - {"clerk"},
+    "polls": ALL - {"clerk"},
+    "vote": ALL,
+    "ops": frozenset({"ops", "host"}),
+    "overlay": ALL,
+}
+
+
+def check_command(command: str, role: str) -> None:
+    allowed = COMMAND_ROLES.get(command)
+    if allowed is None or role not in allowed:
+        raise AuthError(Code.FORBIDDEN, f"a {role} may not run {command}")
+
+
+def channel_kind(channel: str) -> str:
+    if channel.startswith("meeting/"):
+        return channel.rsplit("/", 1)[1]
+    return channel.split("/", 1)[0]
+
+
+def check_channel(channel: str, who: Participant) -> None:
+    keys.check_channel(channel)
+    kind = channel_kind(channel)
+    if who.role not in CHANNEL_ROLES.get(kind, frozenset()):
+        raise AuthError(Code.FORBIDDEN, f"a {who.role} may not follow {channel}")
+    meeting = keys.meeting_of(channel)
+    if meeting is not None and not who.in_meeting(meeting):
+        raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
+
+
+def check_meeting(meeting_id: str, who: Participant) -> None:
+    if not who.in_meeting(meeting_id):
+        raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting_id}")

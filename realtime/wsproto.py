@@ -1,0 +1,73 @@
+"""uvicorn's sans-I/O WebSocket protocol, extended with a direct write path for the fan-out.
+
+Why: a broadcast frame's bytes are the same for every client of a codec (server frames are not
+masked). The ASGI ``send`` path frames each message again per connection and awaits the transport's
+drain; here the hub frames once and writes the same bytes to each connection's transport, without
+ever awaiting one client (measured in docs/performance.md).
+
+This leans on uvicorn internals (``transport``, ``conn``, ``close_sent``, ``disconnected``,
+``queue``, ``close_timer``), so uvicorn is pinned to a minor version in pyproject.toml and
+``tests/integration/test_wsproto.py`` exercises every path. Every write checks the connection
+state first and runs on the loop thread (the hub has one loop).
+
+Use: ``uvicorn.run(app, ws="realtime.wsproto:HubWebSocketProtocol")``. The endpoint finds the
+protocol object in ``scope["extensions"]["plenary.transport"]["protocol"]``.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+
+EXTENSION = "plenary.transport"
+
+
+class HubWebSocketProtocol(WebSocketsSansIOProtocol):
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:  # None when the handshake was refused
+            scope["extensions"][EXTENSION] = {"protocol": self}
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                # uvloop sets TCP_NODELAY itself; asyncio's default loop does not.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # -- the direct path -----------------------------------------------------------------------
+    def open_for_writes(self) -> bool:
+        return (
+            self.handshake_complete
+            and not self.close_sent
+            and not self.disconnected
+            and not self.transport.is_closing()
+        )
+
+    def buffered(self) -> int:
+        return int(self.transport.get_write_buffer_size())
+
+    def write_frames(self, data: bytes) -> bool:
+        """Write already-framed bytes. False (nothing written) if the connection is closing."""
+        if not self.open_for_writes():
+            return False
+        self.transport.write(data)
+        return True
+
+    def close_now(self, code: int, reason: str = "") -> None:
+        """Start the closing handshake without awaiting writability (a flooding or stuck peer must
+        not hold the closing task). Mirrors uvicorn's own ``websocket.close`` handling."""
+        if not self.open_for_writes():
+            return
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.close)
+
+    def abort(self) -> None:
+        """Drop the connection at once (its unread buffer with it): for a peer that stopped reading."""
+        self.transport.abort()
