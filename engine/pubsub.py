@@ -58,6 +58,8 @@ class EventFeed:
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await self._redis.aclose()
 
     async def subscribe(self, channel: str) -> None:
         """Follow a channel; returns once Redis confirmed the subscription."""

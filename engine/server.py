@@ -56,6 +56,21 @@ class EmbeddedRedis:
         except (OSError, ValueError):
             return None
 
+    def stop_if_last(self, own_suffix: str, prefix: str = "plenary-hub") -> bool:
+        """Stop the server unless another hub still uses it (clients named ``<prefix>...`` that do
+        not end with ``own_suffix``): the last hub out turns off the embedded Redis."""
+        import redis
+
+        try:
+            with redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2) as r:
+                names = [str(c.get("name", "")) for c in r.client_list()]
+        except redis.RedisError:
+            return False
+        if any(n.startswith(prefix) and not n.endswith(own_suffix) for n in names):
+            return False
+        self.stop()
+        return True
+
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down cleanly (AOF flushed) and wait for its socket to go away."""
         with contextlib.suppress(OSError):

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 
 from engine import connection, keys
 from engine.errors import Code, PanelError
+from panel.strata import parse_value
 
 ROLES = ("panelist", "moderator", "host", "ops", "observer", "clerk")
 STAFF_ROLES = frozenset({"moderator", "host", "ops", "observer"})
@@ -82,14 +83,14 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
             errs.append("name is empty")
         if role not in ROLES:
             errs.append(f"role {role!r} is not one of {', '.join(ROLES)}")
-        district = row.get("district", "")
-        if validate_strata and district:
-            from panel.strata import normalise_district
-
-            try:
-                district = normalise_district(district)
-            except PanelError as exc:
-                errs.append(exc.message)
+        strata = {f: row.get(f, "") for f in ("gender", "age_band", "district")}
+        if validate_strata:
+            for feature, value in strata.items():
+                if value:
+                    try:
+                        strata[feature] = parse_value(feature, value)
+                    except ValueError as exc:
+                        errs.append(str(exc))
         meetings_raw = row.get("meetings", "")
         meetings = [m.strip() for m in meetings_raw.split(";") if m.strip()] or [ALL_MEETINGS]
         for m in meetings:
@@ -104,9 +105,9 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
                 id=pid,
                 name=name,
                 role=role,
-                gender=row.get("gender", ""),
-                age_band=row.get("age_band", ""),
-                district=district,
+                gender=strata["gender"],
+                age_band=strata["age_band"],
+                district=strata["district"],
                 meetings=meetings,
             )
         )

@@ -49,6 +49,19 @@ def _add_serve_args(p: argparse.ArgumentParser) -> None:
         help="an extra Origin allowed to open WebSockets (repeatable)",
     )
     p.add_argument("--log-level", default="info")
+    t = p.add_argument_group("limits (defaults suit production; tests shorten them)")
+    t.add_argument("--hello-timeout", type=float, default=10.0, help="seconds to authenticate (10)")
+    t.add_argument(
+        "--stall-timeout", type=float, default=15.0, help="seconds a client may stay past the write cap (15)"
+    )
+    t.add_argument(
+        "--write-cap",
+        type=int,
+        default=256 * 1024,
+        help="unsent bytes past which broadcast frames drop (256 KiB)",
+    )
+    t.add_argument("--rate", type=float, default=20.0, help="commands per second per connection (20)")
+    t.add_argument("--ping-interval", type=float, default=20.0, help="WebSocket ping interval, s (20)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -59,6 +72,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         port=args.port,
         public_url=args.public_url,
         allowed_origins=tuple(args.allow_origin),
+        hello_timeout=args.hello_timeout,
+        stall_timeout=args.stall_timeout,
+        write_cap=args.write_cap,
+        rate=args.rate,
+        burst=args.rate * 2,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_interval,
     )
 
 
@@ -144,25 +164,9 @@ def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
     server = uvicorn.Server(config)
     if before:
         before()
+    # uvicorn re-raises SIGTERM/SIGINT after its shutdown: clean-up belongs in the app's lifespan
+    # (Hub.stop), not after this call.
     server.run()
-    hub = app.state.hub
-    if hub.embedded is not None:
-        _stop_embedded_if_last(hub.embedded)
-
-
-def _stop_embedded_if_last(embedded: EmbeddedRedis) -> None:
-    """The last hub on an embedded Redis stops it (AOF flushed); others leave it to their peers."""
-    import redis
-
-    try:
-        r = redis.Redis(unix_socket_path=str(embedded.socket_path), socket_timeout=2)
-        others = [c for c in r.client_list() if str(c.get("name", "")).startswith("plenary-hub")]
-        r.close()
-    except Exception:
-        return
-    if not others:
-        embedded.stop()
-        log.info("embedded redis stopped")
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:

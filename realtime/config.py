@@ -23,6 +23,9 @@ class Settings:
     stall_timeout: float = 15.0  # a client past write_cap this long is aborted
     max_subscriptions: int = 64
     hub_id: str = field(default="")
+    hello_timeout: float = 10.0  # a connection must authenticate within this
+    rate: float = 20.0  # commands per second per connection (token bucket)
+    burst: float = 40.0
 
     @property
     def base_url(self) -> str:

@@ -28,7 +28,6 @@ from realtime.writers import QueueWriter, TransportWriter, Writer
 from realtime.wsproto import EXTENSION
 
 log = logging.getLogger("plenary.ws")
-LIMITS = Limits()
 
 
 async def deny(ws: WebSocket, status: int, code: Code, message: str) -> None:
@@ -67,7 +66,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     writer = make_writer(ws, hub)
     metrics.CONNECTIONS.labels(chosen).inc()
     metrics.CONNECTIONS_TOTAL.labels(chosen).inc()
-    session = Session(codec, LIMITS, time.monotonic())
+    s = hub.settings
+    limits = Limits(rate=s.rate, burst=s.burst, hello_timeout=s.hello_timeout)
+    session = Session(codec, limits, time.monotonic())
     client: Client | None = None
     try:
         client = await _authenticate(ws, hub, session, writer)
@@ -98,7 +99,7 @@ async def _receive(ws: WebSocket, timeout: float | None) -> bytes | str | None:
 
 
 async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Writer) -> Client | None:
-    deadline = time.monotonic() + LIMITS.hello_timeout
+    deadline = time.monotonic() + session.limits.hello_timeout
     while True:
         remaining = deadline - time.monotonic()
         try:
@@ -138,7 +139,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             role=who.role,
             meetings=await commands.meetings_for(hub, client),
             server_time=int(time.time() * 1000),
-            limits={"max_frame": hub.settings.max_frame, "chat_chars": 500, "rate": int(LIMITS.rate)},
+            limits={"max_frame": hub.settings.max_frame, "chat_chars": 500, "rate": int(session.limits.rate)},
         )
         writer.write(session.reply(hello.id, welcome), droppable=False)
         metrics.COMMANDS.labels("hello", "ok").inc()

@@ -37,6 +37,7 @@ from realtime.protocol.codec import OutFrame
 from realtime.protocol.messages import Batch
 
 log = logging.getLogger("plenary.hub")
+MAX_BATCH = 50
 
 
 class Hub:
@@ -66,7 +67,9 @@ class Hub:
         self.log = ChannelLog(self.redis, Scripts(self.redis))
         self.roster = Roster(self.redis)
         self.meetings = Meetings(self.redis)
-        self.feed = EventFeed(pubsub_client(url), self.on_event, self.on_reset)
+        self.feed = EventFeed(
+            pubsub_client(url, name=f"plenary-hub-sub:{self.hub_id}"), self.on_event, self.on_reset
+        )
         await self.feed.start()
         self._tasks = [
             asyncio.create_task(self._ticker(), name="plenary-tick"),
@@ -86,6 +89,10 @@ class Hub:
             await self.feed.stop()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.embedded is not None and await asyncio.to_thread(
+            self.embedded.stop_if_last, ":" + self.hub_id
+        ):
+            log.info("embedded redis stopped: no other hub uses it")
 
     # -- subscriptions ---------------------------------------------------------------------------
     async def attach(self, client: Client, channel: str) -> None:
@@ -131,9 +138,14 @@ class Hub:
         self.fanout(channel, msg.epoch, [ev])
 
     def fanout(self, channel: str, epoch: str, events: list[StoredEvent]) -> None:
-        """Encode once per codec, write the same frame to every local subscriber."""
+        """Encode once per codec, write the same frame to every local subscriber. A batch holds at
+        most ``MAX_BATCH`` events, so that a burst never makes a frame too big for a client."""
         members = self.local.get(channel)
         if not members:
+            return
+        if len(events) > MAX_BATCH:
+            for i in range(0, len(events), MAX_BATCH):
+                self.fanout(channel, epoch, events[i : i + MAX_BATCH])
             return
         frames: dict[str, OutFrame] = {}
         message: Any = None

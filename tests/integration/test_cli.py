@@ -1,0 +1,78 @@
+"""The ``plenary`` command from the outside: help, roster import, links, serve on the embedded Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.server import SOCKET_NAME, _ping
+from tests.support import ROOT, HubProcess, connect
+
+
+def plenary(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "realtime.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=check,
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["serve"], ["demo"], ["roster"], ["roster", "import"], ["links"], ["meeting", "add"]]
+)
+def test_help_of_every_command(args: list[str]) -> None:
+    out = plenary(*args, "--help")
+    assert out.returncode == 0 and "usage: plenary" in out.stdout
+
+
+def test_roster_import_links_and_serve(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "participant_id,name,role,gender,age_band,district,meetings\n"
+        "p1,김민준,panelist,male,30-39,마포구,town\nh1,Host,host,,,,\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("participant_id,name,role,district\nq1,Q,panelist,Atlantis\n", encoding="utf-8")
+    out = plenary("roster", "import", str(bad), "--data-dir", str(data), check=False)
+    assert out.returncode == 2 and "row 2" in out.stderr and "Atlantis" in out.stderr
+    assert not _ping(data / SOCKET_NAME)  # the CLI stopped the Redis it started
+
+    out = plenary("roster", "import", str(roster), "--data-dir", str(data))
+    assert "imported 2 participants (2 new)" in out.stdout
+    plenary("meeting", "add", "--id", "town", "--title", "Town hall", "--data-dir", str(data))
+    links = tmp_path / "links.csv"
+    out = plenary("links", "--out", str(links), "--base-url", "http://127.0.0.1:9", "--data-dir", str(data))
+    rows = list(csv.DictReader(links.open(encoding="utf-8")))
+    assert {r["participant_id"] for r in rows} == {"p1", "h1"}
+    token = next(r["link"] for r in rows if r["participant_id"] == "p1").split("#t=")[1]
+    assert token not in out.stdout + out.stderr
+
+    a = HubProcess("", data_dir=data).wait_ready()
+    b = HubProcess("", data_dir=data).wait_ready()  # joins the embedded Redis a started
+    try:
+
+        async def chat() -> None:
+            async with connect(a.ws_url, token) as one, connect(b.ws_url, token) as two:
+                await two.ok("subscribe", channel="meeting/town/chat")
+                await one.ok("chat.send", meeting="town", text="hello from the CLI test")
+                assert (await two.wait_events("meeting/town/chat", 1))[0]["data"][
+                    "text"
+                ] == "hello from the CLI test"
+
+        asyncio.run(chat())
+        a.stop()
+        assert _ping(data / SOCKET_NAME)  # b still uses it
+    finally:
+        a.stop()
+        b.stop()
+    assert not _ping(data / SOCKET_NAME)  # the last hub out stopped it

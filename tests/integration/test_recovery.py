@@ -1,0 +1,105 @@
+"""Reconnect with offsets: exactly the missed events; history exhausted; Redis reset (new epoch)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from engine.channels import SPECS, ChannelLog
+from tests.support import HubProcess, connect, seed
+
+CHAT = "meeting/m1/chat"
+
+
+async def test_reconnect_with_offset_gets_exactly_the_missed_events(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    tokens = await seed(redis)
+    a, b = hubs
+    async with connect(a.ws_url, tokens["p1"]) as alice:
+        await alice.ok("subscribe", channel=CHAT)
+        for i in range(3):
+            await alice.ok("chat.send", meeting="m1", text=f"before {i}")
+        seen = await alice.wait_events(CHAT, 3)
+        epoch, last = seen[-1]["epoch"], seen[-1]["offset"]
+    async with connect(b.ws_url, tokens["p2"]) as bob:
+        for i in range(4):
+            await bob.ok("chat.send", meeting="m1", text=f"while away {i}")
+    async with connect(b.ws_url, tokens["p1"]) as alice:  # back, on the other hub
+        sub = await alice.ok("subscribe", channel=CHAT, epoch=epoch, offset=last)
+        assert sub["recovered"] is True
+        assert [e["offset"] for e in sub["events"]] == [4, 5, 6, 7]
+        assert [e["data"]["text"] for e in sub["events"]] == [f"while away {i}" for i in range(4)]
+        await alice.ok("chat.send", meeting="m1", text="live again")
+        live = await alice.wait_events(CHAT, 1)
+        assert [e["offset"] for e in live] == [8]
+
+
+async def test_live_events_during_subscribe_are_neither_lost_nor_doubled(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """Publish continuously while clients subscribe: each sees a gap-free, duplicate-free sequence."""
+    tokens = await seed(redis)
+    log = ChannelLog(redis)
+    async with connect(hub.ws_url, tokens["p2"]) as bob:
+        stop = asyncio.Event()
+
+        async def publisher() -> int:
+            n = 0
+            while not stop.is_set():
+                await log.publish(CHAT, "chat.message", {"text": str(n)})
+                n += 1
+                await asyncio.sleep(0)
+            return n
+
+        task = asyncio.create_task(publisher())
+        await asyncio.sleep(0.05)
+        sub = await bob.ok("subscribe", channel=CHAT)
+        await asyncio.sleep(0.3)
+        stop.set()
+        total = await task
+        backlog = [e["offset"] for e in sub["events"]]
+        live = await bob.wait_events(CHAT, total - sub["offset"])
+        offsets = backlog + [e["offset"] for e in live]
+        assert offsets == list(range(offsets[0], total + 1))
+
+
+async def test_history_exhausted_gives_backlog_and_recovered_false(redis: Redis, hub: HubProcess) -> None:
+    tokens = await seed(redis)
+    log = ChannelLog(redis)
+    first = await log.publish(CHAT, "chat.message", {"text": "old"})
+    history = SPECS["chat"].history
+    for i in range(history + 10):
+        await log.publish(CHAT, "chat.message", {"text": f"n{i}"})
+    async with connect(hub.ws_url, tokens["p1"]) as alice:
+        sub = await alice.ok("subscribe", channel=CHAT, epoch=first.epoch, offset=first.offset)
+        assert sub["recovered"] is False
+        assert sub["offset"] == history + 11
+        offsets = [e["offset"] for e in sub["events"]]
+        assert offsets == list(range(history + 11 - SPECS["chat"].backlog + 1, history + 12))
+
+
+async def test_redis_reset_gives_a_new_epoch_and_void_offsets(redis: Redis, hub: HubProcess) -> None:
+    tokens = await seed(redis)
+    async with connect(hub.ws_url, tokens["p1"]) as alice:
+        await alice.ok("chat.send", meeting="m1", text="before the reset")
+        sub = await alice.ok("subscribe", channel=CHAT)
+        old_epoch = sub["epoch"]
+    await redis.flushall()
+    tokens = await seed(redis)
+    async with connect(hub.ws_url, tokens["p1"]) as alice:
+        await alice.ok("chat.send", meeting="m1", text="after")
+        sub = await alice.ok("subscribe", channel=CHAT, epoch=old_epoch, offset=1)
+        assert sub["epoch"] != old_epoch
+        assert sub["recovered"] is False
+        assert [e["data"]["text"] for e in sub["events"]] == ["after"]
+
+
+async def test_stateful_channel_without_history_gives_a_snapshot_naming_its_offset(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    async with connect(hub.ws_url, tokens["p1"]) as alice:
+        sub = await alice.ok("subscribe", channel="meeting/m1/agenda")
+        assert sub["snapshot"] == {} and sub["offset"] == 0 and sub["recovered"] is False

@@ -1,0 +1,109 @@
+"""A client that stops reading must not slow the others; it gets a gap marker (or is aborted) and
+recovers from its offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import time
+
+import httpx
+import websockets
+from redis.asyncio import Redis
+
+from engine.channels import ChannelLog
+from tests.support import HubProcess, connect, seed
+
+CHAT = "meeting/m1/chat"
+PAD = "x" * 8000  # big events fill the stalled client's socket buffers quickly
+
+
+async def stalled_client(hub: HubProcess, token: str) -> websockets.ClientConnection:
+    """Authenticated and subscribed, then never read: tiny receive buffer, one-message queue."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", hub.port))
+    ws = await websockets.connect(hub.ws_url, sock=sock, subprotocols=["plenary.v1.json"], max_queue=1)
+    await ws.send(json.dumps({"type": "hello", "id": 1, "token": token}))
+    await ws.recv()
+    await ws.send(json.dumps({"type": "subscribe", "id": 2, "channel": CHAT}))
+    await ws.recv()
+    return ws
+
+
+async def metric(hub: HubProcess, name: str) -> float:
+    text = (await httpx.AsyncClient().get(hub.url + "/metrics")).text
+    m = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+async def publish_burst(log: ChannelLog, n: int) -> float:
+    t0 = time.monotonic()
+    for i in range(0, n, 50):
+        await asyncio.gather(
+            *(log.publish(CHAT, "chat.message", {"text": PAD, "n": i + j}) for j in range(50))
+        )
+    return time.monotonic() - t0
+
+
+async def test_a_stalled_reader_does_not_delay_the_others_and_is_aborted(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    aborts_before = await metric(hub, "plenary_slow_aborts_total")
+    stalled = await stalled_client(hub, tokens["p1"])
+    async with connect(hub.ws_url, tokens["p2"]) as bob:
+        await bob.ok("subscribe", channel=CHAT)
+        n = 1000
+        t0 = time.monotonic()
+        await publish_burst(ChannelLog(redis), n)
+        got = await bob.wait_events(CHAT, n, timeout=20)
+        lag = time.monotonic() - t0
+        assert [e["offset"] for e in got] == list(range(1, n + 1))
+        assert bob.gaps == []
+        # Bob got 8 MB while the stalled client held its buffer full: well inside the stall timeout.
+        assert lag < 5.0, f"delivery to a healthy client took {lag:.2f}s"
+        assert await metric(hub, "plenary_dropped_frames_total") > 0
+        # past the stall timeout (2 s in this fixture) the stalled connection is aborted
+        deadline = time.monotonic() + 10
+        while await metric(hub, "plenary_slow_aborts_total") <= aborts_before:
+            assert time.monotonic() < deadline, "stalled client never aborted"
+            await asyncio.sleep(0.2)
+    stalled.transport.abort()
+
+
+async def test_a_reader_that_resumes_gets_a_gap_and_recovers_exactly(redis: Redis, hub: HubProcess) -> None:
+    tokens = await seed(redis)
+    stalled = await stalled_client(hub, tokens["p1"])
+    n = 600
+    await publish_burst(ChannelLog(redis), n)
+    # resume reading well before the stall timeout: drain everything that was buffered
+    offsets: list[int] = []
+    gap = None
+    deadline = time.monotonic() + 10
+    while gap is None and time.monotonic() < deadline:
+        msg = json.loads(await asyncio.wait_for(stalled.recv(), 5))
+        if msg["type"] == "event":
+            offsets.append(msg["offset"])
+        elif msg["type"] == "batch":
+            offsets.extend(e["offset"] for e in msg["events"])
+        elif msg["type"] == "gap":
+            gap = msg
+    assert gap is not None, "no gap marker after frames were dropped"
+    assert offsets == list(range(1, len(offsets) + 1)) and len(offsets) < n
+    assert gap["offset"] == len(offsets)
+    await stalled.send(
+        json.dumps(
+            {"type": "subscribe", "id": 3, "channel": CHAT, "epoch": gap["epoch"], "offset": gap["offset"]}
+        )
+    )
+    while True:
+        msg = json.loads(await asyncio.wait_for(stalled.recv(), 5))
+        if msg["type"] == "reply":
+            break
+    assert msg["result"]["recovered"] is True
+    offsets.extend(e["offset"] for e in msg["result"]["events"])
+    assert offsets == list(range(1, n + 1))
+    await stalled.close()

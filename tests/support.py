@@ -1,0 +1,227 @@
+"""Test support: a real hub process, a real embedded Redis, and a protocol client over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import websockets
+from redis.asyncio import Redis
+
+from engine.connection import command_client
+from moderation.meetings import MeetingInfo, Meetings
+from panel.roster import Participant, Roster
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HubProcess:
+    """``plenary serve`` in a subprocess on 127.0.0.1; stopped (SIGTERM, then SIGKILL) by ``stop``."""
+
+    def __init__(self, redis_url: str, *extra: str, data_dir: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        args = [
+            sys.executable,
+            "-m",
+            "realtime.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
+        if redis_url:
+            args += ["--redis-url", redis_url]
+        if data_dir is not None:
+            args += ["--data-dir", str(data_dir)]
+        self.proc = subprocess.Popen(
+            [*args, *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 20.0) -> HubProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
+                raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{out}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            time.sleep(0.05)
+        raise TimeoutError("hub not ready")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+
+
+PEOPLE = [
+    Participant(id="host", name="Host", role="host"),
+    Participant(id="mod", name="Moderator", role="moderator"),
+    Participant(id="ops", name="Ops", role="ops"),
+    Participant(id="obs", name="Observer", role="observer"),
+    Participant(id="clerk", name="Clerk", role="clerk"),
+    Participant(id="p1", name="패널 하나", role="panelist", meetings=["m1"]),
+    Participant(id="p2", name="패널 둘", role="panelist", meetings=["m1"]),
+    Participant(id="p3", name="패널 셋", role="panelist", meetings=["m2"]),
+]
+
+
+async def seed(redis: Redis, extra: list[Participant] | None = None) -> dict[str, str]:
+    """A small assembly: two meetings and one participant of every role. Returns id -> token."""
+    people = PEOPLE + (extra or [])
+    roster = Roster(redis)
+    await roster.upsert(people)
+    meetings = Meetings(redis)
+    await meetings.put(MeetingInfo(id="m1", title="Meeting one", youtube="dQw4w9WgXcQ"))
+    await meetings.put(MeetingInfo(id="m2", title="Meeting two"))
+    return await roster.issue_tokens([p.id for p in people])
+
+
+class Client:
+    """A protocol v1 client over a real WebSocket: commands get their reply by id, other frames are
+    collected in ``events`` (flattened from batches) and ``gaps``."""
+
+    def __init__(self, ws: Any, codec: str) -> None:
+        self.ws = ws
+        self.codec = codec
+        self.ids = itertools.count(1)
+        self.replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.gaps: list[dict[str, Any]] = []
+        self.frames: list[dict[str, Any]] = []
+        self.new = asyncio.Event()
+        self.closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._read())
+
+    def encode(self, msg: Any) -> str | bytes:
+        return json.dumps(msg) if self.codec == "plenary.v1.json" else msgspec.msgpack.encode(msg)
+
+    def decode(self, data: str | bytes) -> Any:
+        return json.loads(data) if isinstance(data, str) else msgspec.msgpack.decode(data)
+
+    async def _read(self) -> None:
+        try:
+            async for data in self.ws:
+                msg = self.decode(data)
+                self.frames.append(msg)
+                kind = msg.get("type")
+                if kind in ("reply", "error") and msg.get("id") in self.replies:
+                    fut = self.replies.pop(msg["id"])
+                    if not fut.done():
+                        fut.set_result(msg)
+                elif kind == "event":
+                    self.events.append(msg)
+                elif kind == "batch":
+                    self.events.extend(msg["events"])
+                elif kind == "gap":
+                    # What a real client does: subscribe again from the last event it saw.
+                    self.gaps.append(msg)
+                    asyncio.get_running_loop().create_task(self._recover(msg))
+                self.new.set()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            if not self.closed.done():
+                self.closed.set_result((self.ws.close_code, self.ws.close_reason or ""))
+
+    async def _recover(self, gap: dict[str, Any]) -> None:
+        seen = [e for e in self.events if e["channel"] == gap["channel"]]
+        offset = seen[-1]["offset"] if seen else gap["offset"]
+        with contextlib.suppress(Exception):
+            res = await self.ok("subscribe", channel=gap["channel"], epoch=gap["epoch"], offset=offset)
+            self.events.extend(res["events"])
+            self.new.set()
+
+    async def send_raw(self, data: str | bytes) -> None:
+        await self.ws.send(data)
+
+    async def call(self, kind: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
+        cid = next(self.ids)
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.replies[cid] = fut
+        await self.ws.send(self.encode({"type": kind, "id": cid, **fields}))
+        return await asyncio.wait_for(fut, timeout)
+
+    async def ok(self, kind: str, **fields: Any) -> Any:
+        msg = await self.call(kind, **fields)
+        assert msg["type"] == "reply", msg
+        return msg["result"]
+
+    async def wait_events(self, channel: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            got = [e for e in self.events if e["channel"] == channel]
+            if len(got) >= count:
+                return got
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(got)}/{count} events on {channel}")
+            self.new.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.new.wait(), left)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        with contextlib.suppress(Exception):
+            await self._task
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    ws_url: str,
+    token: str | None = None,
+    codec: str = "plenary.v1.json",
+    origin: str | None = None,
+    **kw: Any,
+) -> AsyncIterator[Client]:
+    headers = {"Origin": origin} if origin else None
+    ws = await websockets.connect(
+        ws_url, subprotocols=[codec], additional_headers=headers, max_size=2**20, open_timeout=10, **kw
+    )
+    client = Client(ws, codec)
+    try:
+        if token is not None:
+            await client.ok("hello", token=token)
+        yield client
+    finally:
+        await client.close()
+
+
+def redis_client(url: str) -> Redis:
+    return command_client(url, name="plenary-test")
+
+
+def env_without_pytest() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}

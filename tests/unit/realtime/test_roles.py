@@ -1,0 +1,69 @@
+"""The role table, every command against every role, written out by hand (not derived from the
+table under test), plus channel access."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import AuthError, Code
+from panel.roster import ROLES, Participant
+from realtime import roles
+from realtime.protocol.messages import COMMANDS
+
+EVERYONE = set(ROLES)
+EXPECTED: dict[str, set[str]] = {
+    "hello": EVERYONE,
+    "ping": EVERYONE,
+    "subscribe": EVERYONE,
+    "unsubscribe": EVERYONE,
+    "meeting.list": EVERYONE,
+    "chat.send": {"panelist", "moderator", "host"},
+}
+
+
+def test_every_command_has_a_row() -> None:
+    assert set(roles.COMMAND_ROLES) == set(COMMANDS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("command", sorted(EXPECTED))
+@pytest.mark.parametrize("role", ROLES)
+def test_command_against_role(command: str, role: str) -> None:
+    if role in EXPECTED[command]:
+        roles.check_command(command, role)
+    else:
+        with pytest.raises(AuthError) as exc:
+            roles.check_command(command, role)
+        assert exc.value.code == Code.FORBIDDEN
+
+
+def test_unknown_command_is_forbidden() -> None:
+    with pytest.raises(AuthError):
+        roles.check_command("vote.rig", "host")
+
+
+def person(role: str, meetings: list[str] | None = None) -> Participant:
+    return Participant(id="x", name="x", role=role, meetings=meetings or ["*"])
+
+
+@pytest.mark.parametrize(
+    ("channel", "role", "meetings", "code"),
+    [
+        ("meeting/m1/chat", "panelist", ["m1"], None),
+        ("meeting/m2/chat", "panelist", ["m1"], Code.NOT_A_MEMBER),
+        ("meeting/m2/chat", "moderator", ["m1"], None),  # staff see every meeting
+        ("meeting/m1/chat", "clerk", None, Code.FORBIDDEN),
+        ("ops", "panelist", None, Code.FORBIDDEN),
+        ("ops", "ops", None, None),
+        ("ops", "host", None, None),
+        ("vote/v1", "observer", None, None),
+        ("nonsense", "host", None, Code.UNKNOWN_CHANNEL),
+    ],
+)
+def test_channel_access(channel: str, role: str, meetings: list[str] | None, code: Code | None) -> None:
+    who = person(role, meetings)
+    if code is None:
+        roles.check_channel(channel, who)
+    else:
+        with pytest.raises(Exception) as exc:
+            roles.check_channel(channel, who)
+        assert exc.value.code == code  # type: ignore[attr-defined]

@@ -1,0 +1,96 @@
+"""The connection state machine, without sockets: hello first and once, rate limits, abuse closes."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from realtime.protocol.closecodes import CloseCode
+from realtime.protocol.codec import CODECS, JSON
+from realtime.protocol.session import TRANSITIONS, Accept, Close, Limits, Reject, Session, State, Trigger
+
+LIMITS = Limits(rate=10, burst=5, flood=20, window=10, max_errors=5)
+
+
+def frame(kind: str, i: int, **kw: object) -> str:
+    return json.dumps({"type": kind, "id": i, **kw})
+
+
+def error_name(v: Reject | Close) -> str:
+    assert v.frame is not None
+    return str(json.loads(v.frame.payload)["name"])
+
+
+def test_hello_first_then_only_once() -> None:
+    s = Session(CODECS[JSON], LIMITS, 0.0)
+    v = s.receive(frame("ping", 1), 0.0)
+    assert isinstance(v, Reject) and error_name(v) == "not_authenticated"
+    v = s.receive(frame("hello", 2, token="t"), 0.0)
+    assert isinstance(v, Accept)
+    s.fire(Trigger.HELLO_OK)
+    v = s.receive(frame("hello", 3, token="t"), 0.0)
+    assert isinstance(v, Reject) and error_name(v) == "already_authenticated"
+    assert isinstance(s.receive(frame("ping", 4), 0.0), Accept)
+
+
+def test_token_bucket_refills_with_time() -> None:
+    s = Session(CODECS[JSON], LIMITS, 0.0)
+    s.fire(Trigger.HELLO_OK)
+    verdicts = [s.receive(frame("ping", i), 0.0) for i in range(8)]
+    assert [type(v).__name__ for v in verdicts] == ["Accept"] * 5 + ["Reject"] * 3
+    assert isinstance(s.receive(frame("ping", 99), 0.5), Accept)  # 0.5 s * 10/s refills
+
+
+def test_flood_closes_4008_and_garbage_closes_4010() -> None:
+    s = Session(CODECS[JSON], LIMITS, 0.0)
+    s.fire(Trigger.HELLO_OK)
+    verdicts = [s.receive(frame("ping", i), 0.0) for i in range(40)]
+    closes = [v for v in verdicts if isinstance(v, Close)]
+    assert closes and closes[0].code is CloseCode.FLOOD
+    s = Session(CODECS[JSON], LIMITS, 0.0)
+    verdicts = [s.receive("}{", 0.0) for _ in range(6)]
+    assert isinstance(verdicts[-1], Close) and verdicts[-1].code is CloseCode.TOO_MANY_ERRORS
+
+
+def test_illegal_transitions_are_refused() -> None:
+    for state in State:
+        for trigger in Trigger:
+            s = Session(CODECS[JSON], LIMITS, 0.0)
+            s.state = state
+            if (state, trigger) in TRANSITIONS:
+                assert s.fire(trigger) is TRANSITIONS[(state, trigger)]
+            else:
+                try:
+                    s.fire(trigger)
+                except Exception as exc:
+                    assert "not allowed" in str(exc)
+                else:
+                    raise AssertionError(f"{state} --{trigger}--> should be refused")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["garbage", "hello", "ping", "chat.send", "subscribe"]),
+            st.floats(min_value=0, max_value=0.5),
+        ),
+        max_size=60,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_any_frame_sequence_yields_a_verdict_and_never_raises(steps: list[tuple[str, float]]) -> None:
+    s = Session(CODECS[JSON], LIMITS, 0.0)
+    now = 0.0
+    for i, (kind, dt) in enumerate(steps):
+        now += dt
+        data = "}{" if kind == "garbage" else frame(kind, i, token="t", meeting="m1", text="x", channel="ops")
+        v = s.receive(data, now)
+        assert isinstance(v, Accept | Reject | Close)
+        if isinstance(v, Accept) and kind == "hello":
+            s.fire(Trigger.HELLO_OK)
+        if isinstance(v, Accept):
+            assert s.state is State.READY or kind == "hello"
+        if isinstance(v, Close):
+            break
