@@ -17,6 +17,7 @@ protocol object in ``scope["extensions"]["plenary.transport"]["protocol"]``.
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
@@ -25,6 +26,12 @@ EXTENSION = "plenary.transport"
 
 
 class HubWebSocketProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The WebSocket layer logs every frame's content at debug level; a hello frame holds a
+        # personal token, and tokens never go to a log. Frame tracing stays off at every level.
+        self.conn.debug = False
+
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)

@@ -70,7 +70,12 @@ class HubProcess:
             time.sleep(0.05)
         raise TimeoutError("hub not ready")
 
+    def output(self) -> str:
+        """Everything the process wrote (after ``stop``)."""
+        return self._output
+
     def stop(self) -> None:
+        self._output = getattr(self, "_output", "")
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -78,7 +83,8 @@ class HubProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        if self.proc.stdout:
+        if self.proc.stdout and not self.proc.stdout.closed:
+            self._output = self.proc.stdout.read().decode(errors="replace")
             self.proc.stdout.close()
 
     def kill(self) -> None:

@@ -1,0 +1,52 @@
+"""Security defaults seen from outside: roles enforced by the server, tokens never in logs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from engine.server import EmbeddedRedis
+from tests.support import PEOPLE, HubProcess, connect, seed
+
+CAN_CHAT = {"panelist", "moderator", "host"}
+
+
+@pytest.mark.parametrize("who", [p.id for p in PEOPLE if p.meetings == ["*"] or "m1" in p.meetings])
+async def test_server_enforces_chat_role(redis: Redis, hub: HubProcess, who: str) -> None:
+    tokens = await seed(redis)
+    role = next(p.role for p in PEOPLE if p.id == who)
+    async with connect(hub.ws_url, tokens[who]) as c:
+        res = await c.call("chat.send", meeting="m1", text="hi")
+        if role in CAN_CHAT:
+            assert res["type"] == "reply"
+        else:
+            assert res["name"] == "forbidden"
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("p1", False), ("obs", False), ("ops", True), ("host", True)])
+async def test_ops_channel_is_for_ops_and_hosts(
+    redis: Redis, hub: HubProcess, who: str, allowed: bool
+) -> None:
+    tokens = await seed(redis)
+    async with connect(hub.ws_url, tokens[who]) as c:
+        res = await c.call("subscribe", channel="ops")
+        assert (res["type"] == "reply") is allowed
+
+
+async def test_tokens_never_reach_the_logs(redis: Redis, embedded: EmbeddedRedis) -> None:
+    tokens = await seed(redis)
+    hub = HubProcess(embedded.url, "--log-level", "debug").wait_ready()
+    try:
+        async with connect(hub.ws_url, tokens["p1"]) as c:
+            await c.ok("chat.send", meeting="m1", text="logged?")
+        async with connect(hub.ws_url) as c:
+            await c.call("hello", token="wrong-token-XYZ")
+            await asyncio.wait_for(c.closed, 5)
+    finally:
+        hub.stop()
+    assert hub.proc.stdout is not None
+    out = hub.output()
+    assert '"hello"' in out or "hello" in out  # the canonical line was written
+    assert tokens["p1"] not in out and "wrong-token-XYZ" not in out
