@@ -7,20 +7,24 @@ gets a bounded but larger pool and the pub/sub connection no read timeout.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 DEFAULT_POOL = 64
 
 
 def command_client(url: str, *, max_connections: int = DEFAULT_POOL, name: str = "plenary-hub") -> Redis:
-    return Redis.from_url(
+    """A bounded pool that makes callers wait for a free connection (redis-py's default pool raises
+    ``MaxConnectionsError`` instead: 3,000 clients saying hello at once would get errors)."""
+    pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
+        timeout=10,
         socket_timeout=10,
         socket_connect_timeout=5,
         health_check_interval=30,
         client_name=name,
     )
+    return Redis.from_pool(pool)
 
 
 def pubsub_client(url: str, *, name: str = "plenary-hub-sub") -> Redis:

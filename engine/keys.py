@@ -103,3 +103,12 @@ def meeting(meeting_id: str) -> str:
 
 MEETINGS = PREFIX + "meetings"  # sorted set: meeting id scored by start time
 HUBS = PREFIX + "hubs"  # hash: hub id -> last heartbeat (ms)
+
+
+def vote_key(vote_id: str, part: str) -> str:
+    """A vote's private keys (definition, ballots, nonces, voters, eligible, strata, audit,
+    counters) share its channel's hash tag: every cast is a single-slot Lua step."""
+    return channel_prefix(vote(vote_id)) + part
+
+
+VOTES = PREFIX + "votes"  # set of vote ids

@@ -74,6 +74,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         client = await _authenticate(ws, hub, session, writer)
         if client is not None:
             await _serve(ws, hub, session, client)
+    except Exception:  # Redis gone mid-hello or a bug: close so the client retries elsewhere
+        log.exception("connection failed")
+        _close(writer, CloseCode.GOING_AWAY, "try again")
     finally:
         metrics.CONNECTIONS.labels(chosen).dec()
         if client is not None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from ballot.store import CastBatcher, VoteStore
 from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
 from engine.connection import command_client, pubsub_client
 from engine.pubsub import EventFeed
@@ -54,6 +55,9 @@ class Hub:
         self.clients: set[Client] = set()
         self._pending: dict[str, tuple[str, list[StoredEvent]]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
+        self.votes: VoteStore = None  # type: ignore[assignment]
+        self.casts: CastBatcher = None  # type: ignore[assignment]
+        self.turnout_dirty: set[str] = set()
         self.ready = False
 
     # -- life ------------------------------------------------------------------------------------
@@ -67,6 +71,9 @@ class Hub:
         self.log = ChannelLog(self.redis, Scripts(self.redis))
         self.roster = Roster(self.redis)
         self.meetings = Meetings(self.redis)
+        self.votes = VoteStore(self.log)
+        self.casts = CastBatcher(self.votes)
+        self.casts.start()
         self.feed = EventFeed(
             pubsub_client(url, name=f"plenary-hub-sub:{self.hub_id}"), self.on_event, self.on_reset
         )
@@ -80,6 +87,8 @@ class Hub:
 
     async def stop(self) -> None:
         self.ready = False
+        if self.casts is not None:
+            await self.casts.stop()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -180,6 +189,10 @@ class Hub:
         while True:
             await asyncio.sleep(1.0)
             self.sweep(time.monotonic())
+            dirty, self.turnout_dirty = self.turnout_dirty, set()
+            for vote_id in dirty:  # one coalesced turnout event per vote per second, at most
+                with contextlib.suppress(Exception):
+                    await self.votes.publish_turnout(vote_id)
             with contextlib.suppress(Exception):
                 t0 = time.perf_counter()
                 await self.redis.ping()

@@ -21,6 +21,12 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "unsubscribe": ALL,
     "meeting.list": ALL,
     "chat.send": SPEAKERS,
+    "vote.create": frozenset({"host"}),
+    "vote.open": frozenset({"host"}),
+    "vote.close": frozenset({"host"}),
+    "vote.publish": frozenset({"host"}),
+    "vote.get": ALL,
+    "vote.cast": frozenset({"panelist"}),
 }
 
 # Channel kind -> roles that may follow it (meeting channels additionally need membership).

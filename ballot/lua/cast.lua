@@ -1,0 +1,41 @@
+-- Record one ballot atomically: check open and eligible, idempotent retry by nonce, append the
+-- ballot and its audit entry, bump turnout (first ballot of this voter only).
+-- KEYS[1] state  KEYS[2] ballots (list)  KEYS[3] nonces (hash)  KEYS[4] voters (hash voter->count)
+-- KEYS[5] eligible (set)  KEYS[6] strata (hash)  KEYS[7] audit (list)  KEYS[8] counters (hash)
+-- ARGV[1] voter  ARGV[2] nonce  ARGV[3] channel (online|paper|phone)  ARGV[4] record (MessagePack
+-- map of a BallotRecord with seq=0 and received_ms=0: filled here)  ARGV[5] tracking code
+-- ARGV[6..8] the voter's gender, age band, district
+-- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name}.
+local state = KEYS[1]
+local status = redis.call('HGET', state, 'status')
+if not status then return {0, 'unknown_vote'} end
+status = cmsgpack.unpack(status)
+local now_ms = pl_now_ms()
+local retry = redis.call('HGET', KEYS[3], ARGV[1] .. ':' .. ARGV[2])
+if retry then
+  local r = cmsgpack.unpack(retry)
+  return {1, r[1], r[2], r[3], 1}
+end
+local channel = ARGV[3]
+if status == 'draft' then return {0, 'vote_not_open'} end
+if status == 'published' then return {0, 'vote_closed'} end
+local hard = redis.call('HGET', state, 'hard_close_at')
+local past_hard = hard and now_ms >= cmsgpack.unpack(hard)
+if channel ~= 'paper' and (status == 'closed' or past_hard) then return {0, 'vote_closed'} end
+if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return {0, 'not_eligible'} end
+local seq = redis.call('HINCRBY', KEYS[8], 'ballot_seq', 1)
+-- The record arrives as a MessagePack map with seq=0 and received_ms=0: the store fills them.
+local rec = cmsgpack.unpack(ARGV[4])
+rec['seq'] = seq
+rec['received_ms'] = now_ms
+local packed = cmsgpack.pack(rec)
+redis.call('RPUSH', KEYS[2], packed)
+redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. ARGV[2], cmsgpack.pack({ARGV[5], seq, now_ms}))
+redis.call('RPUSH', KEYS[7], cmsgpack.pack({'cast', seq, now_ms, ARGV[1], channel, ARGV[5]}))
+if redis.call('HINCRBY', KEYS[4], ARGV[1], 1) == 1 then
+  redis.call('HINCRBY', KEYS[8], 'voted', 1)
+  if ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[6], 'gender:' .. ARGV[6], 1) end
+  if ARGV[7] ~= '' then redis.call('HINCRBY', KEYS[6], 'age_band:' .. ARGV[7], 1) end
+  if ARGV[8] ~= '' then redis.call('HINCRBY', KEYS[6], 'district:' .. ARGV[8], 1) end
+end
+return {1, ARGV[5], seq, now_ms, 0}

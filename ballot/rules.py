@@ -1,0 +1,370 @@
+"""The rules of a ranked vote as pure functions: what a valid definition, ranking and nonce are, how a
+vote moves through its lifecycle, which channels it accepts in each state, and which of a panelist's
+ballots counts.
+
+Nothing here touches Redis or a socket. ``ballot/store.py`` (and its Lua) enforces these same rules
+atomically; this module is where a reader finds them by name, and what the store's tests compare with.
+Every refusal is a :class:`~engine.errors.VoteError` with a stable code and a message naming the field
+or position at fault, so a client can show it and a host can fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+import msgspec
+
+from ballot.model import (
+    METHODS,
+    PANELISTS,
+    RULE_KINDS,
+    BallotRecord,
+    Channel,
+    VoteDefinition,
+    VoteState,
+)
+from engine.errors import Code, VoteError
+
+MAX_PROPOSALS: Final = 100
+MAX_TITLE: Final = 200
+MAX_GRACE_SECONDS: Final = 600
+_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+_NONCE: Final = re.compile(r"[A-Za-z0-9_-]{8,64}", re.ASCII)
+
+
+def _bad(field: str, why: str) -> VoteError:
+    return VoteError(Code.BAD_VOTE_DEFINITION, f"{field}: {why}")
+
+
+def _show(value: object, limit: int = 40) -> str:
+    # Echo a bad value back, but never a whole oversized input.
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --------------------------------------------------------------------------------------------------
+# definitions, rankings, nonces
+
+
+def validate_definition(defn: VoteDefinition) -> VoteDefinition:
+    """Check a definition before it is saved or opened; return it unchanged.
+
+    Raises ``VoteError(BAD_VOTE_DEFINITION)`` whose message starts with the field at fault
+    (``proposals[2].id: ...``, ``rule.k: ...``, ``tie_break: ...``). Checked in field order, so the
+    first problem is reported. Decoding with msgspec already checks types; this checks the meaning,
+    and also guards definitions built in Python, which msgspec does not check.
+    """
+    if not isinstance(defn.vote_id, str) or not _ID.fullmatch(defn.vote_id):
+        raise _bad("vote_id", f"must be 1-64 characters of A-Z a-z 0-9 _ - (got {_show(defn.vote_id)})")
+    if not isinstance(defn.title, str) or not defn.title.strip() or len(defn.title) > MAX_TITLE:
+        raise _bad("title", f"must be non-blank and at most {MAX_TITLE} characters")
+
+    n = len(defn.proposals)
+    if not 1 <= n <= MAX_PROPOSALS:
+        raise _bad("proposals", f"must hold 1 to {MAX_PROPOSALS} proposals (got {n})")
+    seen: set[str] = set()
+    for i, proposal in enumerate(defn.proposals):
+        if not isinstance(proposal.id, str) or not _ID.fullmatch(proposal.id):
+            raise _bad(
+                f"proposals[{i}].id", f"must be 1-64 characters of A-Z a-z 0-9 _ - (got {_show(proposal.id)})"
+            )
+        if proposal.id in seen:
+            raise _bad(f"proposals[{i}].id", f"{proposal.id!r} is used by an earlier proposal")
+        seen.add(proposal.id)
+        if (
+            not isinstance(proposal.title, str)
+            or not proposal.title.strip()
+            or len(proposal.title) > MAX_TITLE
+        ):
+            raise _bad(f"proposals[{i}].title", f"must be non-blank and at most {MAX_TITLE} characters")
+
+    rule = defn.rule
+    if rule.kind not in RULE_KINDS:
+        raise _bad("rule.kind", f"must be one of {', '.join(RULE_KINDS)} (got {_show(rule.kind)})")
+    if rule.kind == "rank_all":
+        if rule.k is not None:
+            raise _bad("rule.k", "must be unset for rank_all (the ranking may list every proposal)")
+        longest = n
+    else:
+        k = rule.k
+        if k is None or not _is_int(k) or not 1 <= k <= n:
+            raise _bad("rule.k", f"must be between 1 and {n}, the number of proposals (got {_show(k)})")
+        longest = k
+    if rule.minimum is not None and (not _is_int(rule.minimum) or not 1 <= rule.minimum <= longest):
+        raise _bad("rule.minimum", f"must be between 1 and {longest} (got {_show(rule.minimum)})")
+
+    if defn.method not in METHODS:
+        raise _bad("method", f"must be one of {', '.join(METHODS)} (got {_show(defn.method)})")
+    if len(defn.tie_break) != n or set(defn.tie_break) != seen:
+        raise _bad("tie_break", "must list every proposal id exactly once")
+    for i, method in enumerate(defn.shown_methods):
+        if method not in METHODS:
+            raise _bad(f"shown_methods[{i}]", f"must be one of {', '.join(METHODS)} (got {_show(method)})")
+    if len(set(defn.shown_methods)) != len(defn.shown_methods):
+        raise _bad("shown_methods", "lists a method twice")
+    if not isinstance(defn.eligibility, str) or not (
+        defn.eligibility == PANELISTS or _ID.fullmatch(defn.eligibility)
+    ):
+        raise _bad("eligibility", f"must be {PANELISTS!r} or a meeting id (got {_show(defn.eligibility)})")
+    if not _is_int(defn.grace_seconds) or not 0 <= defn.grace_seconds <= MAX_GRACE_SECONDS:
+        raise _bad(
+            "grace_seconds", f"must be between 0 and {MAX_GRACE_SECONDS} (got {_show(defn.grace_seconds)})"
+        )
+    if defn.scheduled_close is not None and (not _is_int(defn.scheduled_close) or defn.scheduled_close < 0):
+        raise _bad("scheduled_close", "must be unset or a Unix time in milliseconds")
+    return defn
+
+
+def decode_definition(data: bytes | str) -> VoteDefinition:
+    """Decode a definition from JSON (host console, export) and validate it.
+
+    Malformed JSON or a wrong type becomes ``BAD_VOTE_DEFINITION`` too, naming msgspec's path.
+    """
+    try:
+        defn = msgspec.json.decode(data, type=VoteDefinition)
+    except (msgspec.MsgspecError, ValueError) as exc:
+        raise VoteError(Code.BAD_VOTE_DEFINITION, f"not a vote definition: {exc}") from None
+    return validate_definition(defn)
+
+
+def validate_ranking(defn: VoteDefinition, ranking: Sequence[str]) -> list[int]:
+    """Check one ranking (best first) against a validated definition; return the proposal indices.
+
+    Entries are checked in order (the first unknown id is ``UNKNOWN_PROPOSAL``, the first repeat is
+    ``REPEATED_PROPOSAL``), then the length against the rule (``RANKING_TOO_SHORT`` /
+    ``RANKING_TOO_LONG``). The indices are positions in ``defn.proposals``, the form the tally's numpy
+    ballot array takes.
+    """
+    index = {p.id: i for i, p in enumerate(defn.proposals)}
+    out: list[int] = []
+    seen: set[int] = set()
+    for position, pid in enumerate(ranking):
+        i = index.get(pid) if isinstance(pid, str) else None
+        if i is None:
+            raise VoteError(
+                Code.UNKNOWN_PROPOSAL, f"position {position + 1}: no proposal {_show(pid)} in this vote"
+            )
+        if i in seen:
+            raise VoteError(Code.REPEATED_PROPOSAL, f"position {position + 1}: {pid!r} is already ranked")
+        seen.add(i)
+        out.append(i)
+    shortest, longest = defn.ranking_bounds()
+    if len(out) < shortest:
+        raise VoteError(Code.RANKING_TOO_SHORT, f"rank at least {shortest} proposals (got {len(out)})")
+    if len(out) > longest:
+        raise VoteError(Code.RANKING_TOO_LONG, f"rank at most {longest} proposals (got {len(out)})")
+    return out
+
+
+def validate_nonce(nonce: object) -> str:
+    """Check a client's cast nonce: 8-64 characters of ``A-Z a-z 0-9 _ -``; return it.
+
+    The nonce makes a cast idempotent: the store keeps one ballot per (voter, nonce), so a client that
+    retries after a lost ack gets the same ack instead of a second ballot. It must be long enough that a
+    client's own nonces never collide, and plain enough to sit inside a Redis key.
+    """
+    if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
+        raise VoteError(Code.BAD_NONCE, "nonce must be 8-64 characters of A-Z a-z 0-9 _ -")
+    return nonce
+
+
+# --------------------------------------------------------------------------------------------------
+# lifecycle
+
+
+class HostCommand(StrEnum):
+    """What a host can do to a vote; ``COMMAND_EFFECTS`` says what each one does."""
+
+    EDIT = "edit"
+    OPEN = "open"
+    EXTEND = "extend"
+    CLOSE = "close"
+    PUBLISH = "publish"
+
+
+TRANSITIONS: Final[Mapping[tuple[VoteState, HostCommand], VoteState]] = MappingProxyType(
+    {
+        (VoteState.DRAFT, HostCommand.EDIT): VoteState.DRAFT,
+        (VoteState.DRAFT, HostCommand.OPEN): VoteState.OPEN,
+        (VoteState.OPEN, HostCommand.EXTEND): VoteState.OPEN,
+        (VoteState.OPEN, HostCommand.CLOSE): VoteState.CLOSED,
+        (VoteState.CLOSED, HostCommand.PUBLISH): VoteState.PUBLISHED,
+    }
+)
+"""Every legal (state, command) -> new state. Anything absent is illegal. There is no way back: a vote
+that opened with a wrong definition is closed and replaced, never edited, because ballots were cast
+under (and chained to) the definition as it was."""
+
+COMMAND_EFFECTS: Final[Mapping[HostCommand, str]] = MappingProxyType(
+    {
+        HostCommand.EDIT: "replace the definition (proposals, rule, method); only while nobody can vote",
+        HostCommand.OPEN: "freeze the definition, fix its hash as the board's genesis, accept ballots",
+        HostCommand.EXTEND: "move scheduled_close later; proposals and rule stay as they are",
+        HostCommand.CLOSE: "stop online and phone ballots (in-flight ones within grace_seconds still "
+        "count); clerks may still key in paper ballots handed in before the close",
+        HostCommand.PUBLISH: "select the counted ballots, build the bulletin board, tally and release "
+        "the results and the export",
+    }
+)
+
+
+def transition(state: VoteState, command: HostCommand) -> VoteState:
+    """The state after ``command``; raises ``VoteError(BAD_TRANSITION)`` for an illegal move."""
+    try:
+        return TRANSITIONS[(state, command)]
+    except KeyError:
+        legal = sorted(c.value for (s, c) in TRANSITIONS if s == state)
+        hint = (
+            f"; a {state.value} vote allows: {', '.join(legal)}"
+            if legal
+            else f"; a {state.value} vote is final"
+        )
+        raise VoteError(Code.BAD_TRANSITION, f"cannot {command.value} a {state.value} vote{hint}") from None
+
+
+ACCEPTS: Final[Mapping[VoteState, frozenset[Channel]]] = MappingProxyType(
+    {
+        VoteState.DRAFT: frozenset(),
+        VoteState.OPEN: frozenset(Channel),
+        VoteState.CLOSED: frozenset({Channel.PAPER}),
+        VoteState.PUBLISHED: frozenset(),
+    }
+)
+"""Which channels may record a ballot in each state. Paper stays open after the close because the
+clerks key in the ballots handed in before it; the host publishes once they are done."""
+
+
+def within_grace(defn: VoteDefinition, *, received_ms: int, closed_ms: int, now_ms: int) -> bool:
+    """Whether a ballot the hub received before the close may still be recorded now.
+
+    A cast that reached a hub before the host closed the vote but reaches the store after it (network,
+    batching) was cast in time: it counts if it arrives within ``grace_seconds`` of the close.
+    """
+    return received_ms <= closed_ms and now_ms - closed_ms <= defn.grace_seconds * 1000
+
+
+def check_accepts(state: VoteState, channel: Channel, *, in_grace: bool = False) -> None:
+    """Raise unless a ballot from ``channel`` may be recorded in ``state``.
+
+    ``VOTE_NOT_OPEN`` before the vote opens, ``VOTE_CLOSED`` after (for online and phone ballots,
+    unless ``in_grace``, see :func:`within_grace`; for paper ballots once results are published).
+    """
+    if channel in ACCEPTS[state]:
+        return
+    if state is VoteState.DRAFT:
+        raise VoteError(Code.VOTE_NOT_OPEN, "this vote has not opened yet")
+    if state is VoteState.CLOSED and in_grace:
+        return
+    raise VoteError(
+        Code.VOTE_CLOSED, f"this vote is {state.value}: {channel.value} ballots are no longer accepted"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# which ballot counts
+
+CHANNEL_PRIORITY: Final[Mapping[Channel, int]] = MappingProxyType(
+    {Channel.PAPER: 3, Channel.ONLINE: 2, Channel.PHONE: 1}
+)
+
+
+class Choice(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome for one panelist: the ballot that counts, the ones it supersedes, or a conflict.
+
+    When ``conflict`` is non-empty, ``counted`` is None: the panelist's paper entries disagree and no
+    rule can tell which is the real ballot. A returning officer must look at the paper and void the
+    wrong entry before the vote can be published.
+    """
+
+    counted: BallotRecord | None
+    superseded: tuple[BallotRecord, ...] = ()
+    conflict: tuple[BallotRecord, ...] = ()
+
+
+def choose_counted(ballots: Sequence[BallotRecord]) -> Choice:
+    """Which of one panelist's ballots counts. ``ballots`` must share one vote and one voter.
+
+    The rule, by channel first and only then by the store's acceptance order (``seq``):
+
+    1. A paper ballot beats every online and phone ballot, whenever each was recorded. The panelist
+       stood in the hall, staff checked who they were, and the paper can be looked at again; it is
+       their final word, as in-person paper supersedes internet votes in Estonia's elections. Time
+       cannot decide here: a clerk keys a ballot minutes after it was handed in, so its ``seq`` says
+       when the clerk typed, not when the panelist chose.
+    2. Otherwise the latest online ballot counts: revoting is allowed while the vote is open, so a
+       panelist can change their mind after the debate, and a panelist pressed to vote a certain way
+       can quietly vote again. ``seq`` (a Redis counter) orders them, not hub clocks.
+    3. A phone pre-vote counts only when there is nothing else: it was taken by staff, before the
+       plenary, for a panelist who expected to be absent. If they came after all, what they did
+       themselves wins. Pre-votes are merged in bulk, so their ``seq`` is the merge time, not the
+       call: again channel, not time, decides. Several pre-votes: the latest taken counts.
+
+    Several paper entries with the same ranking are the same paper keyed twice (clerks double-key to
+    catch typos): the first keyed counts, the others are superseded. Paper entries that disagree are a
+    conflict (see :class:`Choice`). The result does not depend on the order of ``ballots``.
+    """
+    if not ballots:
+        return Choice(counted=None)
+    first = ballots[0]
+    for b in ballots:
+        if b.vote_id != first.vote_id or b.voter != first.voter:
+            raise ValueError("choose_counted takes the ballots of one voter in one vote")
+    if len({b.seq for b in ballots}) != len(ballots):
+        raise ValueError("two ballots share a seq: the store's acceptance order must be unique")
+
+    papers = sorted((b for b in ballots if b.channel is Channel.PAPER), key=lambda b: b.seq)
+    if papers:
+        if len({b.ranking for b in papers}) > 1:
+            others = tuple(
+                sorted((b for b in ballots if b.channel is not Channel.PAPER), key=lambda b: b.seq)
+            )
+            return Choice(counted=None, superseded=others, conflict=tuple(papers))
+        counted = papers[0]
+    else:
+        counted = max(ballots, key=lambda b: (CHANNEL_PRIORITY[b.channel], b.seq))
+    superseded = tuple(sorted((b for b in ballots if b is not counted), key=lambda b: b.seq))
+    return Choice(counted=counted, superseded=superseded)
+
+
+class Selection(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome for a whole vote. ``counted`` goes to the board; ``conflicts`` blocks publishing."""
+
+    counted: tuple[BallotRecord, ...]
+    superseded: tuple[BallotRecord, ...]
+    conflicts: tuple[Choice, ...]
+
+
+def select_counted(ballots: Iterable[BallotRecord]) -> Selection:
+    """Apply :func:`choose_counted` to every panelist of one vote: one counted ballot per panelist.
+
+    ``counted`` is ordered by tracking code, the bulletin board's order (which reveals nothing about
+    who voted when). Publishing must refuse while ``conflicts`` is non-empty.
+    """
+    by_voter: dict[str, list[BallotRecord]] = {}
+    vote_ids: set[str] = set()
+    for b in ballots:
+        by_voter.setdefault(b.voter, []).append(b)
+        vote_ids.add(b.vote_id)
+    if len(vote_ids) > 1:
+        raise ValueError("select_counted takes the ballots of one vote")
+    counted: list[BallotRecord] = []
+    superseded: list[BallotRecord] = []
+    conflicts: list[Choice] = []
+    for voter in sorted(by_voter):
+        choice = choose_counted(by_voter[voter])
+        superseded.extend(choice.superseded)
+        if choice.conflict:
+            conflicts.append(choice)
+        elif choice.counted is not None:
+            counted.append(choice.counted)
+    counted.sort(key=lambda b: b.tracking_code)
+    superseded.sort(key=lambda b: b.seq)
+    return Selection(counted=tuple(counted), superseded=tuple(superseded), conflicts=tuple(conflicts))

@@ -1,0 +1,356 @@
+"""Votes in Redis: definitions, lifecycle, durable casting with group commit, turnout, results.
+
+Durability: a cast is acknowledged only after its script returned, and the Redis the hub uses runs
+with ``appendfsync always`` (the embedded one always does; docs/operations.md says so for
+``--redis-url``): Redis writes and fsyncs the AOF before it sends the replies of an event-loop
+iteration, so an acknowledged ballot is on disk.
+
+Group commit: ``CastBatcher`` sends every cast waiting when the previous batch returns as one
+pipeline of independent script calls: one round trip and one fsync for the batch, and one voter's
+error is that voter's reply only (``docs/performance.md`` measures the gain).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from ballot import rules
+from ballot.model import BallotRecord, Channel, VoteDefinition, VoteState
+from ballot.pairwise import ballots_from_ids
+from ballot.receipts import issue_receipt
+from ballot.tally import TallyResult, tally_all
+from engine import keys
+from engine.channels import ChannelLog, Published, encode_data, spec_of
+from engine.connection import raw
+from engine.errors import Code, VoteError
+
+_enc = msgspec.msgpack.Encoder()
+_def_dec = msgspec.msgpack.Decoder(VoteDefinition)
+_rec_dec = msgspec.msgpack.Decoder(BallotRecord)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    vote_id: str
+    tracking_code: str
+    seq: int
+    received_ms: int
+    retry: bool
+
+
+@dataclass(frozen=True)
+class Voter:
+    id: str
+    gender: str = ""
+    age_band: str = ""
+    district: str = ""
+
+
+@dataclass
+class _Cast:
+    defn: VoteDefinition
+    voter: Voter
+    ranking: tuple[str, ...]
+    nonce: str
+    channel: Channel
+    entered_by: str
+    future: asyncio.Future[Receipt]
+
+
+def _channel_keys(vote_id: str) -> list[str]:
+    return list(keys.channel_keys(keys.vote(vote_id)))
+
+
+def _cast_keys(vote_id: str) -> list[str]:
+    k = keys.vote_key
+    return [
+        keys.channel_keys(keys.vote(vote_id))[2],
+        k(vote_id, "ballots"),
+        k(vote_id, "nonces"),
+        k(vote_id, "voters"),
+        k(vote_id, "eligible"),
+        k(vote_id, "strata"),
+        k(vote_id, "audit"),
+        k(vote_id, "counters"),
+    ]
+
+
+class VoteStore:
+    def __init__(self, log: ChannelLog) -> None:
+        self.log = log
+        self.redis: Redis = log.redis
+
+    # -- definitions and lifecycle ---------------------------------------------------------------
+    async def create(self, defn: VoteDefinition) -> Published:
+        rules.validate_definition(defn)
+        keys.check_id(defn.vote_id, "vote id")
+        pub = await self._transition(
+            defn.vote_id, None, VoteState.DRAFT, "vote.created", {"title": defn.title}
+        )
+        await self.redis.set(keys.vote_key(defn.vote_id, "definition"), _enc.encode(defn))
+        await self.redis.sadd(keys.VOTES, defn.vote_id)
+        return pub
+
+    async def definition(self, vote_id: str) -> VoteDefinition:
+        data = await self.redis.get(keys.vote_key(keys.check_id(vote_id, "vote id"), "definition"))
+        if data is None:
+            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+        return _def_dec.decode(raw(data))
+
+    async def status(self, vote_id: str) -> VoteState:
+        value = await self.redis.hget(keys.channel_keys(keys.vote(vote_id))[2], "status")
+        if value is None:
+            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+        return VoteState(msgspec.msgpack.decode(raw(value)))
+
+    async def open(self, vote_id: str, eligible: list[str], now_ms: int | None = None) -> Published:
+        defn = await self.definition(vote_id)
+        rules.transition(await self.status(vote_id), rules.HostCommand.OPEN)
+        if not eligible:
+            raise VoteError(Code.BAD_VOTE_DEFINITION, "nobody is eligible to vote")
+        fields: dict[str, Any] = {"proposals": [p.id for p in defn.proposals], "eligible": len(eligible)}
+        if defn.scheduled_close:
+            fields |= {
+                "closes_at": defn.scheduled_close,
+                "hard_close_at": defn.scheduled_close + defn.grace_seconds * 1000,
+            }
+        return await self._transition(
+            vote_id,
+            VoteState.DRAFT,
+            VoteState.OPEN,
+            "vote.opened",
+            {"eligible": len(eligible)},
+            fields,
+            eligible,
+        )
+
+    async def announce_close(self, vote_id: str, now_ms: int | None = None) -> Published:
+        """The host closes: the countdown ends now and ballots still count for the grace period."""
+        defn = await self.definition(vote_id)
+        rules.transition(await self.status(vote_id), rules.HostCommand.CLOSE)
+        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        hard = now + defn.grace_seconds * 1000
+        if defn.grace_seconds == 0:
+            return await self.close(vote_id)
+        return await self._transition(
+            vote_id,
+            VoteState.OPEN,
+            VoteState.OPEN,
+            "vote.closing",
+            {"closes_at": now, "hard_close_at": hard},
+            {"closes_at": now, "hard_close_at": hard},
+        )
+
+    async def close(self, vote_id: str) -> Published:
+        """The hard close: atomic with casting (a cast after it gets ``vote_closed``)."""
+        rules.transition(await self.status(vote_id), rules.HostCommand.CLOSE)
+        return await self._transition(vote_id, VoteState.OPEN, VoteState.CLOSED, "vote.closed", {})
+
+    async def publish(self, vote_id: str) -> TallyResult:
+        defn = await self.definition(vote_id)
+        rules.transition(await self.status(vote_id), rules.HostCommand.PUBLISH)
+        selection = rules.select_counted(await self.ballots(vote_id))
+        if selection.conflicts:
+            raise VoteError(
+                Code.BAD_TRANSITION,
+                f"{len(selection.conflicts)} panelist(s) have paper entries that disagree: resolve them first",
+            )
+        result = tally(defn, [b.ranking for b in selection.counted])
+        await self._transition(
+            vote_id,
+            VoteState.CLOSED,
+            VoteState.PUBLISHED,
+            "vote.published",
+            {"counted": len(selection.counted)},
+            {"results": msgspec.to_builtins(result)},
+        )
+        return result
+
+    async def _transition(
+        self,
+        vote_id: str,
+        expected: VoteState | None,
+        new: VoteState,
+        event: str,
+        data: Any,
+        fields: dict[str, Any] | None = None,
+        eligible: list[str] | None = None,
+    ) -> Published:
+        channel = keys.vote(vote_id)
+        spec = spec_of(channel)
+        flat: list[Any] = []
+        for name, value in (fields or {}).items():
+            flat += [name, _enc.encode(value)]
+        res = await self.log.scripts.call(
+            "ballot",
+            "transition",
+            [*_channel_keys(vote_id), keys.vote_key(vote_id, "eligible")],
+            [
+                keys.pubsub_channel(channel),
+                _enc.encode(expected.value) if expected else "",
+                _enc.encode(new.value),
+                event,
+                encode_data(data),
+                spec.history,
+                "1" if spec.archive else "0",
+                len(fields or {}),
+                *flat,
+                *(eligible or []),
+            ],
+        )
+        if int(res[0]) < 0:
+            actual = msgspec.msgpack.decode(raw(res[1])) if res[1] else "absent"
+            raise VoteError(
+                Code.BAD_TRANSITION, f"the vote is {actual}, not {expected.value if expected else 'new'}"
+            )
+        return Published(int(res[0]), raw(res[1]).decode(), int(res[2]))
+
+    async def publish_turnout(self, vote_id: str) -> None:
+        channel = keys.vote(vote_id)
+        spec = spec_of(channel)
+        await self.log.scripts.call(
+            "ballot",
+            "turnout",
+            [*_channel_keys(vote_id), keys.vote_key(vote_id, "counters")],
+            [keys.pubsub_channel(channel), spec.history, "1" if spec.archive else "0"],
+        )
+
+    # -- ballots ---------------------------------------------------------------------------------
+    async def ballots(self, vote_id: str) -> list[BallotRecord]:
+        return [
+            _rec_dec.decode(raw(b)) for b in await self.redis.lrange(keys.vote_key(vote_id, "ballots"), 0, -1)
+        ]
+
+    async def turnout(self, vote_id: str) -> dict[str, int]:
+        voted = await self.redis.hget(keys.vote_key(vote_id, "counters"), "voted")
+        strata = await self.redis.hgetall(keys.vote_key(vote_id, "strata"))
+        out = {raw(k).decode(): int(v) for k, v in strata.items()}
+        out["voted"] = int(voted or 0)
+        return out
+
+
+def tally(defn: VoteDefinition, rankings: list[tuple[str, ...]]) -> TallyResult:
+    ids = [p.id for p in defn.proposals]
+    index = {pid: i for i, pid in enumerate(ids)}
+    return tally_all(
+        ballots_from_ids([list(r) for r in rankings], ids),
+        proposals=ids,
+        tie_break=[index[p] for p in defn.tie_break],
+    )
+
+
+class CastBatcher:
+    """Group commit for casts: whatever waits when the previous batch returns goes in the next one."""
+
+    def __init__(self, store: VoteStore, max_batch: int = 256) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self._queue: list[_Cast] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="plenary-casts")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def cast(
+        self,
+        defn: VoteDefinition,
+        voter: Voter,
+        ranking: list[str],
+        nonce: str,
+        channel: Channel = Channel.ONLINE,
+        entered_by: str = "",
+    ) -> Receipt:
+        """Validate, then queue for the next batch; returns once the ballot is durable in Redis."""
+        rules.validate_nonce(nonce)
+        rules.validate_ranking(defn, ranking)
+        fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut))
+        self._wake.set()
+        return await fut
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[_Cast]) -> None:
+        script = self.store.log.scripts.get("ballot", "cast")
+        try:
+            async with self.store.redis.pipeline(transaction=False) as pipe:
+                for c in batch:
+                    salt, code = issue_receipt(c.defn.vote_id, c.ranking)
+                    record = BallotRecord(
+                        vote_id=c.defn.vote_id,
+                        voter=c.voter.id,
+                        ranking=c.ranking,
+                        channel=c.channel,
+                        seq=0,
+                        nonce=c.nonce,
+                        salt=salt,
+                        tracking_code=code,
+                        received_ms=0,
+                        entered_by=c.entered_by,
+                    )
+                    await script(
+                        keys=_cast_keys(c.defn.vote_id),
+                        args=[
+                            c.voter.id,
+                            c.nonce,
+                            c.channel.value,
+                            _enc.encode(record),
+                            code,
+                            c.voter.gender,
+                            c.voter.age_band,
+                            c.voter.district,
+                        ],
+                        client=pipe,
+                    )
+                results = await pipe.execute(raise_on_error=False)
+            self.batches += 1
+        except Exception as exc:  # Redis unreachable: every cast of the batch may be retried
+            for c in batch:
+                if not c.future.done():
+                    c.future.set_exception(
+                        VoteError(Code.UNAVAILABLE, f"not stored, retry: {exc}", retryable=True)
+                    )
+            return
+        for c, res in zip(batch, results, strict=True):
+            if c.future.done():
+                continue
+            if isinstance(res, Exception):
+                c.future.set_exception(
+                    VoteError(Code.UNAVAILABLE, f"not stored, retry: {res}", retryable=True)
+                )
+            elif int(res[0]) == 0:
+                name = raw(res[1]).decode()
+                c.future.set_exception(VoteError(Code[name.upper()], _MESSAGES.get(name, name)))
+            else:
+                c.future.set_result(
+                    Receipt(c.defn.vote_id, raw(res[1]).decode(), int(res[2]), int(res[3]), bool(int(res[4])))
+                )
+
+
+_MESSAGES = {
+    "vote_not_open": "this vote has not opened yet",
+    "vote_closed": "voting has closed: your ballot was not recorded",
+    "not_eligible": "you are not eligible to vote in this vote",
+    "unknown_vote": "no such vote",
+}
