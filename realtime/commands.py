@@ -9,13 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
-
-from ballot import rules
-from ballot.store import Voter
 from engine import keys
 from engine.errors import ChannelError, Code, LimitError
-from moderation import chat
 from realtime import roles
 from realtime.client import Client, Subscription, SubState, to_wire
 from realtime.hub import Hub
@@ -117,67 +112,7 @@ async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> Any:
     return {"channel": cmd.channel}
 
 
-@handles(m.ChatSend)
-async def chat_send(hub: Hub, client: Client, cmd: m.ChatSend) -> m.Sent:
-    who = client.participant
-    roles.check_meeting(cmd.meeting, who)
-    info = await hub.meetings.get(cmd.meeting)
-    if not info.chat_open:
-        raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
-    pub = await chat.send(hub.log, cmd.meeting, chat.Author(who.id, who.name, who.role), cmd.text)
-    return m.Sent(channel=keys.meeting_chat(cmd.meeting), epoch=pub.epoch, offset=pub.offset, time=pub.time)
+# Feature modules register their handlers on import (kept last: they import ``handles`` from here).
+from realtime import cmd_chat, cmd_moderation, cmd_vote  # noqa: E402
 
-
-# -- votes -------------------------------------------------------------------------------------
-@handles(m.VoteCreate)
-async def vote_create(hub: Hub, client: Client, cmd: m.VoteCreate) -> Any:
-    defn = rules.decode_definition(msgspec.json.encode(cmd.definition))
-    pub = await hub.votes.create(defn)
-    return {"vote": defn.vote_id, "status": "draft", "offset": pub.offset}
-
-
-@handles(m.VoteOpen)
-async def vote_open(hub: Hub, client: Client, cmd: m.VoteOpen) -> Any:
-    defn = await hub.votes.definition(cmd.vote)
-    people = await hub.roster.all()
-    eligible = [
-        p.id
-        for p in people
-        if p.role == "panelist" and (defn.eligibility == "panelists" or p.in_meeting(defn.eligibility))
-    ]
-    pub = await hub.votes.open(cmd.vote, eligible)
-    return {"vote": cmd.vote, "status": "open", "eligible": len(eligible), "offset": pub.offset}
-
-
-@handles(m.VoteClose)
-async def vote_close(hub: Hub, client: Client, cmd: m.VoteClose) -> Any:
-    pub = await hub.votes.announce_close(cmd.vote)
-    return {"vote": cmd.vote, "offset": pub.offset}
-
-
-@handles(m.VotePublish)
-async def vote_publish(hub: Hub, client: Client, cmd: m.VotePublish) -> Any:
-    result = await hub.votes.publish(cmd.vote)
-    return {"vote": cmd.vote, "status": "published", "results": msgspec.to_builtins(result)}
-
-
-@handles(m.VoteGet)
-async def vote_get(hub: Hub, client: Client, cmd: m.VoteGet) -> Any:
-    defn = await hub.votes.definition(cmd.vote)
-    return {"definition": msgspec.to_builtins(defn), "status": (await hub.votes.status(cmd.vote)).value}
-
-
-@handles(m.VoteCast)
-async def vote_cast(hub: Hub, client: Client, cmd: m.VoteCast) -> Any:
-    defn = await hub.votes.definition(cmd.vote)
-    p = client.participant
-    receipt = await hub.casts.cast(
-        defn, Voter(p.id, p.gender, p.age_band, p.district), cmd.ranking, cmd.nonce
-    )
-    hub.turnout_dirty.add(cmd.vote)
-    return {
-        "vote": cmd.vote,
-        "tracking_code": receipt.tracking_code,
-        "retry": receipt.retry,
-        "received_ms": receipt.received_ms,
-    }
+__all__ = ["HANDLERS", "after_reply", "cmd_chat", "cmd_moderation", "cmd_vote", "handles", "run"]

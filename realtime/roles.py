@@ -27,6 +27,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "vote.publish": frozenset({"host"}),
     "vote.get": ALL,
     "vote.cast": frozenset({"panelist"}),
+    # moderation (issue 5): rows for realtime/protocol/moderation.py's commands go here
 }
 
 # Channel kind -> roles that may follow it (meeting channels additionally need membership).

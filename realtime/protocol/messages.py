@@ -9,22 +9,16 @@ renamed; a new command is a new tag. docs/protocol.md is the reference for clien
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 import msgspec
 from msgspec import Meta, Struct
 
-# JavaScript numbers are exact to 2**53: ids and offsets stay within that.
-CommandId = Annotated[int, Meta(ge=0, le=2**53 - 1)]
-Offset = Annotated[int, Meta(ge=0, le=2**53 - 1)]
-ShortStr = Annotated[str, Meta(max_length=256)]
-Ident = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-ChannelName = Annotated[str, Meta(max_length=160)]
-ChatText = Annotated[str, Meta(max_length=4000)]  # hard wire cap; the chat rule's own limit is lower
+from realtime.protocol.base import ChannelName, ChatText, Command, Ident, Offset, ServerMessage, ShortStr
+from realtime.protocol.moderation import MODERATION_COMMANDS
+from realtime.protocol.vote import VOTE_COMMANDS
 
-
-class Command(Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True):
-    id: CommandId
+__all__ = ["COMMANDS", "ClientMessage", "Command", "ServerMessage"]
 
 
 class Hello(Command, tag="hello"):
@@ -60,83 +54,13 @@ class ChatSend(Command, tag="chat.send"):
     text: ChatText
 
 
-class VoteCreate(Command, tag="vote.create"):
-    """Host: a new vote in draft. ``definition`` follows ballot.model.VoteDefinition (docs/protocol.md)."""
-
-    definition: dict[str, Any]
-
-
-class VoteOpen(Command, tag="vote.open"):
-    """Host: open a draft vote to every panelist of the roster (or of the meeting it names)."""
-
-    vote: Ident
-
-
-class VoteClose(Command, tag="vote.close"):
-    """Host: announce the close now; casts still count for the vote's grace period, then it closes."""
-
-    vote: Ident
-
-
-class VotePublish(Command, tag="vote.publish"):
-    """Host: tally the counted ballots and publish the results (only after the close)."""
-
-    vote: Ident
-
-
-class VoteGet(Command, tag="vote.get"):
-    """The vote's definition and status (results once published)."""
-
-    vote: Ident
-
-
-class VoteCast(Command, tag="vote.cast"):
-    """Panelist: a ranking of proposal ids, best first. ``nonce``: 8-64 of [A-Za-z0-9_-], the same on
-    every retry of this ballot (a retry returns the same receipt and changes nothing)."""
-
-    vote: Ident
-    ranking: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100)]
-    nonce: Annotated[str, Meta(max_length=64)]
-
-
-ClientMessage = (
-    Hello
-    | Ping
-    | Subscribe
-    | Unsubscribe
-    | MeetingList
-    | ChatSend
-    | VoteCreate
-    | VoteOpen
-    | VoteClose
-    | VotePublish
-    | VoteGet
-    | VoteCast
-)
-COMMANDS: dict[str, type[Command]] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in (
-        Hello,
-        Ping,
-        Subscribe,
-        Unsubscribe,
-        MeetingList,
-        ChatSend,
-        VoteCreate,
-        VoteOpen,
-        VoteClose,
-        VotePublish,
-        VoteGet,
-        VoteCast,
-    )
-}
+CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)
+ALL_COMMANDS = CORE_COMMANDS + VOTE_COMMANDS + MODERATION_COMMANDS
+ClientMessage: Any = Union[ALL_COMMANDS]  # noqa: UP007 - a runtime union of the feature modules' commands
+COMMANDS: dict[str, type[Command]] = {cls.__struct_config__.tag: cls for cls in ALL_COMMANDS}  # type: ignore[misc]
 
 
 # -- server to client ---------------------------------------------------------------------------
-class ServerMessage(Struct, tag_field="type", kw_only=True, omit_defaults=False):
-    pass
-
-
 class Reply(ServerMessage, tag="reply"):
     id: int
     result: Any

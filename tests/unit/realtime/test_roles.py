@@ -8,7 +8,8 @@ import pytest
 from engine.errors import AuthError, Code
 from panel.roster import ROLES, Participant
 from realtime import roles
-from realtime.protocol.messages import COMMANDS
+from realtime.commands import HANDLERS
+from realtime.protocol.messages import COMMANDS, Hello
 
 EVERYONE = set(ROLES)
 EXPECTED: dict[str, set[str]] = {
@@ -18,11 +19,19 @@ EXPECTED: dict[str, set[str]] = {
     "unsubscribe": EVERYONE,
     "meeting.list": EVERYONE,
     "chat.send": {"panelist", "moderator", "host"},
+    "vote.create": {"host"},
+    "vote.open": {"host"},
+    "vote.close": {"host"},
+    "vote.publish": {"host"},
+    "vote.get": EVERYONE,
+    "vote.cast": {"panelist"},
+    # moderation
 }
 
 
-def test_every_command_has_a_row() -> None:
+def test_every_command_has_a_row_and_a_handler() -> None:
     assert set(roles.COMMAND_ROLES) == set(COMMANDS) == set(EXPECTED)
+    assert set(HANDLERS) == set(COMMANDS.values()) - {Hello}  # hello is the endpoint's own
 
 
 @pytest.mark.parametrize("command", sorted(EXPECTED))

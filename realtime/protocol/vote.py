@@ -1,0 +1,51 @@
+"""Protocol v1: the plenary vote's commands (ballot/ holds the rules; realtime/cmd_vote.py runs them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from msgspec import Meta
+
+from realtime.protocol.base import Command, Ident
+
+
+class VoteCreate(Command, tag="vote.create"):
+    """Host: a new vote in draft. ``definition`` follows ballot.model.VoteDefinition (docs/protocol.md)."""
+
+    definition: dict[str, Any]
+
+
+class VoteOpen(Command, tag="vote.open"):
+    """Host: open a draft vote to every panelist of the roster (or of the meeting it names)."""
+
+    vote: Ident
+
+
+class VoteClose(Command, tag="vote.close"):
+    """Host: announce the close now; casts still count for the vote's grace period, then it closes."""
+
+    vote: Ident
+
+
+class VotePublish(Command, tag="vote.publish"):
+    """Host: tally the counted ballots and publish the results (only after the close)."""
+
+    vote: Ident
+
+
+class VoteGet(Command, tag="vote.get"):
+    """The vote's definition and status (results once published)."""
+
+    vote: Ident
+
+
+class VoteCast(Command, tag="vote.cast"):
+    """Panelist: a ranking of proposal ids, best first. ``nonce``: 8-64 of [A-Za-z0-9_-], the same on
+    every retry of this ballot (a retry returns the same receipt and changes nothing)."""
+
+    vote: Ident
+    ranking: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100)]
+    nonce: Annotated[str, Meta(max_length=64)]
+
+
+VOTE_COMMANDS: tuple[type[Command], ...] = (VoteCreate, VoteOpen, VoteClose, VotePublish, VoteGet, VoteCast)
