@@ -22,11 +22,13 @@ import msgspec
 from redis.asyncio import Redis
 
 from ballot import rules
+from ballot.bulletin import build_board, head_hash
+from ballot.export import export_json
 from ballot.model import BallotRecord, Channel, VoteDefinition, VoteState
 from ballot.pairwise import ballots_from_ids
 from ballot.receipts import issue_receipt
 from ballot.tally import TallyResult, tally_all
-from engine import keys
+from engine import connection, keys
 from engine.channels import ChannelLog, Published, encode_data, spec_of
 from engine.connection import raw
 from engine.errors import Code, VoteError
@@ -159,19 +161,46 @@ class VoteStore:
         selection = rules.select_counted(await self.ballots(vote_id))
         if selection.conflicts:
             raise VoteError(
-                Code.BAD_TRANSITION,
+                Code.BALLOT_CONFLICT,
                 f"{len(selection.conflicts)} panelist(s) have paper entries that disagree: resolve them first",
             )
         result = tally(defn, [b.ranking for b in selection.counted])
+        entries = build_board(defn, [(b.tracking_code, b.ranking) for b in selection.counted])
+        head = head_hash(defn, entries)
+        export = export_json(defn, entries, result)
+        # The export is stored before the state flips: a published vote always has its export.
+        await self.redis.set(keys.vote_key(vote_id, "export"), export)
         await self._transition(
             vote_id,
             VoteState.CLOSED,
             VoteState.PUBLISHED,
             "vote.published",
-            {"counted": len(selection.counted)},
-            {"results": msgspec.to_builtins(result)},
+            {"counted": len(selection.counted), "head_hash": head},
+            {"results": msgspec.to_builtins(result), "head_hash": head, "counted": len(selection.counted)},
         )
         return result
+
+    async def export(self, vote_id: str) -> bytes:
+        """The published export (JSON): definition, bulletin board, head hash, results."""
+        data = await self.redis.get(keys.vote_key(keys.check_id(vote_id, "vote id"), "export"))
+        if data is None:
+            raise VoteError(Code.VOTE_NOT_PUBLISHED, "results are not published yet")
+        return raw(data)
+
+    async def close_due(self, now_ms: int) -> list[str]:
+        """Hard-close every open vote whose announced close plus grace has passed (any hub may run
+        this every second: the transition's state check makes the close happen once)."""
+        closed = []
+        for vid in sorted(connection.text(v) for v in await self.redis.smembers(keys.VOTES)):
+            state = keys.channel_keys(keys.vote(vid))[2]
+            status, hard = await self.redis.hmget(state, ["status", "hard_close_at"])
+            if status is None or hard is None or msgspec.msgpack.decode(raw(status)) != "open":
+                continue
+            if int(msgspec.msgpack.decode(raw(hard))) <= now_ms:
+                with contextlib.suppress(VoteError):
+                    await self.close(vid)
+                    closed.append(vid)
+        return closed
 
     async def _transition(
         self,
@@ -227,6 +256,9 @@ class VoteStore:
         return [
             _rec_dec.decode(raw(b)) for b in await self.redis.lrange(keys.vote_key(vote_id, "ballots"), 0, -1)
         ]
+
+    async def eligible(self, vote_id: str) -> set[str]:
+        return {connection.text(x) for x in await self.redis.smembers(keys.vote_key(vote_id, "eligible"))}
 
     async def turnout(self, vote_id: str) -> dict[str, int]:
         voted = await self.redis.hget(keys.vote_key(vote_id, "counters"), "voted")
@@ -320,6 +352,7 @@ class CastBatcher:
                             c.voter.gender,
                             c.voter.age_band,
                             c.voter.district,
+                            c.entered_by,
                         ],
                         client=pipe,
                     )

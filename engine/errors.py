@@ -63,6 +63,9 @@ class Code(IntEnum):
     BAD_NONCE = 1508
     BAD_TRANSITION = 1509
     BAD_VOTE_DEFINITION = 1510
+    VOTE_NOT_PUBLISHED = 1511
+    BALLOT_CONFLICT = 1512  # a panelist's paper entries disagree: resolve before publishing
+    UNKNOWN_VOTER = 1513
     # panel
     BAD_ROSTER = 1700
     UNKNOWN_PARTICIPANT = 1701

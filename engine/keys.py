@@ -105,6 +105,11 @@ MEETINGS = PREFIX + "meetings"  # sorted set: meeting id scored by start time
 HUBS = PREFIX + "hubs"  # hash: hub id -> last heartbeat (ms)
 
 
+def presence(hub_id: str) -> str:
+    """Participants connected to one hub (a set that expires if the hub dies)."""
+    return f"{PREFIX}presence:{hub_id}"
+
+
 def vote_key(vote_id: str, part: str) -> str:
     """A vote's private keys (definition, ballots, nonces, voters, eligible, strata, audit,
     counters) share its channel's hash tag: every cast is a single-slot Lua step."""

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
-from realtime import http
+from realtime import http, http_vote
 from realtime.config import Settings
 from realtime.endpoint import websocket_endpoint
 from realtime.hub import Hub
@@ -33,6 +33,9 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", http.metrics_endpoint),
             Route("/api/me", http.api_me),
             Route("/api/meetings/{meeting}/chat", http.api_chat),
+            Route("/api/votes/{vote}/results", http_vote.results),
+            Route("/api/votes/{vote}/receipt/{code}", http_vote.receipt),
+            Route("/api/votes/{vote}/{name}", http_vote.export),
             Route("/", http.index),
             Route("/static/{name}", http.static),
         ],

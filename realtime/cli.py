@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from engine.connection import command_client
@@ -228,6 +229,97 @@ def cmd_meeting_add(args: argparse.Namespace) -> int:
     return _run(go())
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Recompute the board's chain and every method's result from the export alone."""
+    from ballot.export import verify_export
+    from ballot.store import tally
+
+    report = verify_export(args.export, lambda defn, rankings: tally(defn, [tuple(r) for r in rankings]))
+    if report.ok:
+        print(f"OK: the chain and every result match. head hash {report.head_hash}")
+        print("Compare this head hash with the one published at the plenary.")
+        return 0
+    where = f" at entry {report.entry_index}" if report.entry_index is not None else ""
+    fault = f" ({report.board_fault.value})" if report.board_fault else ""
+    problem = report.problem.value if report.problem else "failed"
+    print(f"FAILED: {problem}{fault}{where}: {report.detail}", file=sys.stderr)
+    return 1
+
+
+def cmd_vote_export(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        from ballot import export as exports
+        from ballot.store import VoteStore
+        from engine.channels import ChannelLog
+
+        async with redis_for(args) as redis:
+            data = await VoteStore(ChannelLog(redis)).export(args.vote)
+        exp = msgspec.json.decode(data, type=exports.VoteExport)
+        out: Path = args.out
+        out.mkdir(parents=True, exist_ok=True)
+        rankings = [e.ranking for e in exp.entries]
+        files = {
+            "export.json": data,
+            "board.csv": exports.bulletin_csv(exp.definition, exp.entries).encode(),
+            "ballots.soi": exports.preflib(exp.definition, rankings, "soi").encode(),
+            "ballots.toi": exports.preflib(exp.definition, rankings, "toi").encode(),
+        }
+        for name, body in files.items():
+            (out / f"{args.vote}-{name}").write_bytes(body)
+        print(f"wrote {', '.join(files)} for {args.vote} to {out}; head hash {exp.head_hash}")
+        return 0
+
+    return _run(go())
+
+
+def cmd_vote_merge_phone(args: argparse.Namespace) -> int:
+    """Merge phone pre-votes (CSV: voter,ranking with ids separated by ';',nonce) as channel phone."""
+
+    async def go() -> int:
+        from ballot import rules
+        from ballot.model import Channel
+        from ballot.store import CastBatcher, Voter, VoteStore
+        from engine.channels import ChannelLog
+
+        rows = list(csv.DictReader(args.file.open(encoding="utf-8")))
+        async with redis_for(args) as redis:
+            store = VoteStore(ChannelLog(redis))
+            defn = await store.definition(args.vote)
+            roster = Roster(redis)
+            problems = []
+            for n, row in enumerate(rows, start=2):
+                try:
+                    if await roster.get(row.get("voter", "")) is None:
+                        raise HubError(message=f"no panelist {row.get('voter')!r}")
+                    rules.validate_ranking(defn, [x for x in (row.get("ranking") or "").split(";") if x])
+                    rules.validate_nonce(row.get("nonce"))
+                except HubError as err:
+                    problems.append(f"row {n}: {err.message}")
+            if problems:
+                print("nothing merged:\n" + "\n".join(problems[:20]), file=sys.stderr)
+                return 2
+            batcher = CastBatcher(store)
+            batcher.start()
+            try:
+                for row in rows:
+                    p = await roster.get(row["voter"])
+                    assert p is not None
+                    await batcher.cast(
+                        defn,
+                        Voter(p.id, p.gender, p.age_band, p.district),
+                        [x for x in row["ranking"].split(";") if x],
+                        row["nonce"],
+                        channel=Channel.PHONE,
+                        entered_by=args.entered_by,
+                    )
+            finally:
+                await batcher.stop()
+        print(f"merged {len(rows)} phone pre-votes into {args.vote}")
+        return 0
+
+    return _run(go())
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from realtime import demo
 
@@ -278,6 +370,28 @@ def build_parser() -> argparse.ArgumentParser:
     ma.add_argument("--ends", help="ISO time")
     _add_redis_args(ma)
     ma.set_defaults(func=cmd_meeting_add)
+    p = sub.add_parser(
+        "verify",
+        help="check a vote export: the hash chain and every method's result",
+        description="Recompute the bulletin board's hash chain and every method's result from a vote export "
+        "alone and say whether they match the published ones.",
+    )
+    p.add_argument("export", type=Path, help="the export.json of a published vote")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("vote", help="vote exports and phone pre-votes")
+    vsub = p.add_subparsers(dest="vote_command", required=True)
+    ve = vsub.add_parser("export", help="write a published vote's export (JSON, CSV, PrefLib .soi/.toi)")
+    ve.add_argument("vote")
+    ve.add_argument("--out", type=Path, default=Path("."))
+    _add_redis_args(ve)
+    ve.set_defaults(func=cmd_vote_export)
+    vm = vsub.add_parser("merge-phone", help="merge phone pre-votes (CSV: voter,ranking,nonce)")
+    vm.add_argument("vote")
+    vm.add_argument("file", type=Path)
+    vm.add_argument("--entered-by", default="operator", help="who took the calls (audit)")
+    _add_redis_args(vm)
+    vm.set_defaults(func=cmd_vote_merge_phone)
     return parser
 
 

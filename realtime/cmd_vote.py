@@ -7,7 +7,9 @@ from typing import Any
 import msgspec
 
 from ballot import rules
+from ballot.model import Channel
 from ballot.store import Voter
+from engine.errors import Code, VoteError
 from realtime.client import Client
 from realtime.commands import handles
 from realtime.hub import Hub
@@ -65,4 +67,54 @@ async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> Any:
         "tracking_code": receipt.tracking_code,
         "retry": receipt.retry,
         "received_ms": receipt.received_ms,
+    }
+
+
+@handles(v.VotePaper)
+async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
+    defn = await hub.votes.definition(cmd.vote)
+    voter = await hub.roster.get(cmd.voter)
+    if voter is None:
+        raise VoteError(Code.UNKNOWN_VOTER, f"no panelist {cmd.voter!r} in the roster")
+    receipt = await hub.casts.cast(
+        defn,
+        Voter(voter.id, voter.gender, voter.age_band, voter.district),
+        cmd.ranking,
+        cmd.nonce,
+        channel=Channel.PAPER,
+        entered_by=client.participant.id,
+    )
+    hub.turnout_dirty.add(cmd.vote)
+    return {
+        "vote": cmd.vote,
+        "voter": voter.id,
+        "tracking_code": receipt.tracking_code,
+        "retry": receipt.retry,
+    }
+
+
+@handles(v.VoteTurnout)
+async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> Any:
+    defn = await hub.votes.definition(cmd.vote)
+    counts = await hub.votes.turnout(cmd.vote)
+    eligible = await hub.votes.eligible(cmd.vote)
+    people = [p for p in await hub.roster.all() if p.id in eligible]
+    present = await hub.present()
+    strata: dict[str, dict[str, dict[str, int]]] = {}
+    for feature in ("gender", "age_band", "district"):
+        table: dict[str, dict[str, int]] = {}
+        for p in people:
+            value = getattr(p, feature) or "unknown"
+            row = table.setdefault(value, {"eligible": 0, "voted": 0, "present": 0})
+            row["eligible"] += 1
+            row["present"] += p.id in present
+        for value, row in table.items():
+            row["voted"] = counts.get(f"{feature}:{value}", 0)
+        strata[feature] = table
+    return {
+        "vote": defn.vote_id,
+        "eligible": len(eligible),
+        "voted": counts["voted"],
+        "present": sum(1 for p in people if p.id in present),
+        "strata": strata,
     }

@@ -135,7 +135,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             return None
         session.fire(Trigger.HELLO_OK)
         client = Client(who, session.codec, writer)
-        hub.clients.add(client)
+        await hub.join(client)
         welcome = Welcome(
             participant=who.id,
             name=who.name,

@@ -21,6 +21,8 @@ STATUS: dict[Code, int] = {
     Code.BAD_ORIGIN: 403,
     Code.UNKNOWN_MEETING: 404,
     Code.UNKNOWN_CHANNEL: 404,
+    Code.UNKNOWN_VOTE: 404,
+    Code.VOTE_NOT_PUBLISHED: 404,
     Code.RATE_LIMITED: 429,
     Code.UNAVAILABLE: 503,
 }

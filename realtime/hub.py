@@ -24,8 +24,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, VoteStore
+from engine import keys
 from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
-from engine.connection import command_client, pubsub_client
+from engine.connection import command_client, pubsub_client, text
 from engine.pubsub import EventFeed
 from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
@@ -58,6 +59,7 @@ class Hub:
         self.votes: VoteStore = None  # type: ignore[assignment]
         self.casts: CastBatcher = None  # type: ignore[assignment]
         self.turnout_dirty: set[str] = set()
+        self._present: dict[str, int] = {}  # participant id -> local connections
         self.ready = False
 
     # -- life ------------------------------------------------------------------------------------
@@ -78,6 +80,8 @@ class Hub:
             pubsub_client(url, name=f"plenary-hub-sub:{self.hub_id}"), self.on_event, self.on_reset
         )
         await self.feed.start()
+        await self.redis.delete(keys.presence(self.hub_id))
+        await self._heartbeat()
         self._tasks = [
             asyncio.create_task(self._ticker(), name="plenary-tick"),
             asyncio.create_task(self._sweeper(), name="plenary-sweep"),
@@ -97,6 +101,9 @@ class Hub:
         if self.feed is not None:
             await self.feed.stop()
         if self.redis is not None:
+            with contextlib.suppress(Exception):
+                await self.redis.delete(keys.presence(self.hub_id))
+                await self.redis.hdel(keys.HUBS, self.hub_id)
             await self.redis.aclose()
         if self.embedded is not None and await asyncio.to_thread(
             self.embedded.stop_if_last, ":" + self.hub_id
@@ -124,7 +131,35 @@ class Hub:
                 del self.local[channel]
             await self.feed.unsubscribe(channel)
 
+    # -- presence (who is connected, over every hub: quorum and turnout dashboards) --------------
+    async def join(self, client: Client) -> None:
+        self.clients.add(client)
+        pid = client.participant.id
+        self._present[pid] = self._present.get(pid, 0) + 1
+        if self._present[pid] == 1:
+            await self.redis.sadd(keys.presence(self.hub_id), pid)
+
+    async def present(self) -> set[str]:
+        """Participants connected to any live hub (heartbeat within 15 s)."""
+        now = int(time.time() * 1000)
+        beats = await self.redis.hgetall(keys.HUBS)
+        live = {text(h) for h, t in beats.items() if now - int(t) < 15_000} | {self.hub_id}
+        return {text(p) for p in await self.redis.sunion([keys.presence(h) for h in live])}
+
+    async def _heartbeat(self) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(keys.HUBS, self.hub_id, int(time.time() * 1000))
+            pipe.expire(keys.presence(self.hub_id), 30)
+            await pipe.execute()
+
     async def drop_client(self, client: Client) -> None:
+        if client in self.clients:
+            pid = client.participant.id
+            self._present[pid] -= 1
+            if self._present[pid] <= 0:
+                del self._present[pid]
+                with contextlib.suppress(Exception):
+                    await self.redis.srem(keys.presence(self.hub_id), pid)
         self.clients.discard(client)
         for channel in list(client.subs):
             await self.detach(client, channel)
@@ -189,6 +224,9 @@ class Hub:
         while True:
             await asyncio.sleep(1.0)
             self.sweep(time.monotonic())
+            with contextlib.suppress(Exception):
+                await self._heartbeat()
+                await self.votes.close_due(int(time.time() * 1000))
             dirty, self.turnout_dirty = self.turnout_dirty, set()
             for vote_id in dirty:  # one coalesced turnout event per vote per second, at most
                 with contextlib.suppress(Exception):

@@ -27,6 +27,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "vote.publish": frozenset({"host"}),
     "vote.get": ALL,
     "vote.cast": frozenset({"panelist"}),
+    "vote.paper": frozenset({"clerk"}),
+    "vote.turnout": frozenset({"host", "ops"}),
     # moderation (issue 5): rows for realtime/protocol/moderation.py's commands go here
 }
 

@@ -4,7 +4,7 @@
 -- KEYS[5] eligible (set)  KEYS[6] strata (hash)  KEYS[7] audit (list)  KEYS[8] counters (hash)
 -- ARGV[1] voter  ARGV[2] nonce  ARGV[3] channel (online|paper|phone)  ARGV[4] record (MessagePack
 -- map of a BallotRecord with seq=0 and received_ms=0: filled here)  ARGV[5] tracking code
--- ARGV[6..8] the voter's gender, age band, district
+-- ARGV[6..8] the voter's gender, age band, district   ARGV[9] who keyed it in (paper, phone) or ''
 -- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name}.
 local state = KEYS[1]
 local status = redis.call('HGET', state, 'status')
@@ -31,7 +31,7 @@ rec['received_ms'] = now_ms
 local packed = cmsgpack.pack(rec)
 redis.call('RPUSH', KEYS[2], packed)
 redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. ARGV[2], cmsgpack.pack({ARGV[5], seq, now_ms}))
-redis.call('RPUSH', KEYS[7], cmsgpack.pack({'cast', seq, now_ms, ARGV[1], channel, ARGV[5]}))
+redis.call('RPUSH', KEYS[7], cmsgpack.pack({'cast', seq, now_ms, ARGV[1], channel, ARGV[5], ARGV[9]}))
 if redis.call('HINCRBY', KEYS[4], ARGV[1], 1) == 1 then
   redis.call('HINCRBY', KEYS[8], 'voted', 1)
   if ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[6], 'gender:' .. ARGV[6], 1) end

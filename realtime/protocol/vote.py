@@ -48,4 +48,29 @@ class VoteCast(Command, tag="vote.cast"):
     nonce: Annotated[str, Meta(max_length=64)]
 
 
-VOTE_COMMANDS: tuple[type[Command], ...] = (VoteCreate, VoteOpen, VoteClose, VotePublish, VoteGet, VoteCast)
+class VotePaper(Command, tag="vote.paper"):
+    """Clerk: key in a paper ballot handed in at the hall, for panelist ``voter``. Paper beats the
+    panelist's online ballots (ballot.rules.choose_counted); keying the same paper twice is harmless."""
+
+    vote: Ident
+    voter: Ident
+    ranking: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100)]
+    nonce: Annotated[str, Meta(max_length=64)]
+
+
+class VoteTurnout(Command, tag="vote.turnout"):
+    """Host and ops: turnout overall and by stratum beside the panel's composition and who is present."""
+
+    vote: Ident
+
+
+VOTE_COMMANDS: tuple[type[Command], ...] = (
+    VoteCreate,
+    VoteOpen,
+    VoteClose,
+    VotePublish,
+    VoteGet,
+    VoteCast,
+    VotePaper,
+    VoteTurnout,
+)

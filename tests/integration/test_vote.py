@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+from pathlib import Path
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 
 from ballot.store import VoteStore
 from engine.channels import ChannelLog
 from panel.roster import Participant
+from tests.integration.test_cli import plenary
 from tests.support import HubProcess, connect, seed
 
 PROPOSALS = [{"id": f"P{i:02d}", "title": f"정책 제안 {i}", "topic": "교통"} for i in range(30)]
@@ -147,3 +150,115 @@ async def open_vote_small(hub: HubProcess, token: str) -> None:
     async with connect(hub.ws_url, token) as host:
         await host.ok("vote.create", definition=DEFINITION)
         await host.ok("vote.open", vote="plenary-1")
+
+
+async def cast(hub: HubProcess, token: str, ranking: list[str], nonce: str) -> dict[str, Any]:
+    async with connect(hub.ws_url, token) as c:
+        return await c.call("vote.cast", vote="plenary-1", ranking=ranking, nonce=nonce)
+
+
+async def test_published_vote_board_receipts_and_exports_verify(
+    redis: Redis, hub: HubProcess, tmp_path: Path
+) -> None:
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    r1 = await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-p1-0001")
+    r2 = await cast(hub, tokens["p2"], ["P02", "P00", "P01", "P05"], "nonce-p2-0001")
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        assert (
+            await http.get("/api/votes/plenary-1/results")
+        ).status_code == 404  # nothing before publishing
+        async with connect(hub.ws_url, tokens["host"]) as host:
+            await host.ok("vote.close", vote="plenary-1")
+            published = await host.ok("vote.publish", vote="plenary-1")
+        res = (await http.get("/api/votes/plenary-1/results")).json()
+        assert res["counted"] == 2 and res["results"] == published["results"]
+        for code in (r1["result"]["tracking_code"], r2["result"]["tracking_code"].lower().replace("-", " ")):
+            found = await http.get(f"/api/votes/plenary-1/receipt/{code}")
+            assert found.json()["found"] is True
+            assert "voter" not in found.text and "p1" not in found.json()["entry"].values()
+        assert (await http.get("/api/votes/plenary-1/receipt/AAAA-AAAA-AAAA-AAAA")).status_code == 404
+        export = (await http.get("/api/votes/plenary-1/export.json")).content
+        soi = (await http.get("/api/votes/plenary-1/ballots.soi")).text
+        assert "# DATA TYPE: soi" in soi
+        assert (await http.get("/api/votes/plenary-1/board.csv")).text.startswith("seq,tracking_code")
+    good = tmp_path / "export.json"
+    good.write_bytes(export)
+    ok = plenary("verify", str(good))
+    assert ok.returncode == 0 and res["head_hash"] in ok.stdout
+    i = export.index(b"P05", export.index(b"\"entries\""))  # inside a ballot on the board
+    bad = tmp_path / "tampered.json"
+    bad.write_bytes(export[:i] + b"P06" + export[i + 3 :])
+    failed = plenary("verify", str(bad), check=False)
+    assert failed.returncode == 1 and "FAILED" in failed.stderr and "entry" in failed.stderr
+
+
+async def test_paper_ballot_by_a_clerk_beats_the_online_one(redis: Redis, hub: HubProcess) -> None:
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-online-1")
+    async with connect(hub.ws_url, tokens["clerk"]) as clerk:
+        paper = await clerk.ok(
+            "vote.paper", vote="plenary-1", voter="p1", ranking=["P09", "P08", "P07"], nonce="paper-0001"
+        )
+        assert paper["voter"] == "p1"
+        again = await clerk.ok(
+            "vote.paper", vote="plenary-1", voter="p1", ranking=["P09", "P08", "P07"], nonce="paper-0001"
+        )
+        assert again["retry"] is True
+        nobody = await clerk.call(
+            "vote.paper", vote="plenary-1", voter="ghost", ranking=["P00", "P01", "P02"], nonce="paper-0002"
+        )
+        assert nobody["name"] == "unknown_voter"
+        staff = await clerk.call(
+            "vote.paper", vote="plenary-1", voter="host", ranking=["P00", "P01", "P02"], nonce="paper-0003"
+        )
+        assert staff["name"] == "not_eligible"
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        turnout = await host.ok("vote.turnout", vote="plenary-1")
+        assert turnout["voted"] == 1  # one panelist, two ballots
+        await host.ok("vote.close", vote="plenary-1")
+        res = (await host.ok("vote.publish", vote="plenary-1"))["results"]
+    assert res["n_voters"] == 1
+    p9, p0 = res["proposals"].index("P09"), res["proposals"].index("P00")
+    assert res["pairwise"][p9][p0] == 1  # the paper ranking counted
+
+
+async def test_turnout_by_stratum_with_presence(redis: Redis, hub: HubProcess) -> None:
+    people = [
+        Participant(id=f"s{i}", name=f"S{i}", role="panelist", gender=g, age_band=a, district=d)
+        for i, (g, a, d) in enumerate(
+            [("female", "18-29", "마포구"), ("male", "30-39", "마포구"), ("female", "70+", "강남구")]
+        )
+    ]
+    tokens = await seed(redis, people)
+    await open_vote_small(hub, tokens["host"])
+    await cast(hub, tokens["s0"], ["P00", "P01", "P02"], "nonce-s0-0001")
+    async with connect(hub.ws_url, tokens["s2"]), connect(hub.ws_url, tokens["ops"]) as ops:
+        t = await ops.ok("vote.turnout", vote="plenary-1")
+        assert t["voted"] == 1 and t["eligible"] == 6  # p1, p2, p3 and s0-s2
+        assert t["strata"]["district"]["마포구"] == {"eligible": 2, "voted": 1, "present": 0}
+        assert t["strata"]["district"]["강남구"] == {"eligible": 1, "voted": 0, "present": 1}
+        assert t["strata"]["gender"]["female"]["voted"] == 1
+        assert t["present"] == 1
+    async with connect(hub.ws_url, tokens["p1"]) as p1:
+        assert (await p1.call("vote.turnout", vote="plenary-1"))["name"] == "forbidden"
+
+
+async def test_grace_period_then_hard_close_by_the_hub(redis: Redis, hub: HubProcess) -> None:
+    tokens = await seed(redis)
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        await host.ok("vote.create", definition=DEFINITION | {"grace_seconds": 2})
+        await host.ok("vote.open", vote="plenary-1")
+        await host.ok("subscribe", channel="vote/plenary-1")
+        await host.ok("vote.close", vote="plenary-1")  # announced: the countdown ends now
+        within = await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-grace-1")
+        assert within["type"] == "reply"  # the stream delay does not shut anyone out
+        kinds = [e["event"] for e in await host.wait_events("vote/plenary-1", 2, timeout=10)]
+        assert kinds[0] == "vote.closing"
+        closed = [
+            e for e in await host.wait_events("vote/plenary-1", 3, timeout=10) if e["event"] == "vote.closed"
+        ]
+        assert closed, kinds
+    late = await cast(hub, tokens["p2"], ["P00", "P01", "P02"], "nonce-late-01")
+    assert late["name"] == "vote_closed"

@@ -25,6 +25,8 @@ EXPECTED: dict[str, set[str]] = {
     "vote.publish": {"host"},
     "vote.get": EVERYONE,
     "vote.cast": {"panelist"},
+    "vote.paper": {"clerk"},
+    "vote.turnout": {"host", "ops"},
     # moderation
 }
 

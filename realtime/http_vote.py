@@ -1,0 +1,79 @@
+"""Public vote routes: results, the bulletin board and the exports of a published vote.
+
+Public on purpose: once published, the board (tracking codes and rankings, no identities), the head
+hash and the results are for everyone, so that a panelist can find their receipt and an outside
+auditor can recount (``plenary verify``). Nothing is served before publication.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ballot import export as exports
+from ballot.bulletin import find_entry
+from ballot.store import VoteStore
+from engine.errors import HubError
+from realtime.http import error_response, hub_of
+
+_export_dec = msgspec.json.Decoder(exports.VoteExport)
+
+
+async def _published(request: Request) -> exports.VoteExport:
+    store: VoteStore = hub_of(request).votes
+    return _export_dec.decode(await store.export(request.path_params["vote"]))
+
+
+async def results(request: Request) -> Response:
+    try:
+        exp = await _published(request)
+    except HubError as err:
+        return error_response(err)
+    return JSONResponse(
+        {
+            "vote": exp.definition.vote_id,
+            "title": exp.definition.title,
+            "method": exp.definition.method,
+            "proposals": msgspec.to_builtins(exp.definition.proposals),
+            "counted": len(exp.entries),
+            "head_hash": exp.head_hash,
+            "results": exp.results,
+        }
+    )
+
+
+async def receipt(request: Request) -> Response:
+    """Find a ballot on the board by the tracking code its voter was shown."""
+    try:
+        exp = await _published(request)
+    except HubError as err:
+        return error_response(err)
+    entry = find_entry(exp.entries, request.path_params["code"])
+    if entry is None:
+        return JSONResponse({"found": False, "head_hash": exp.head_hash}, status_code=404)
+    return JSONResponse({"found": True, "entry": msgspec.to_builtins(entry), "head_hash": exp.head_hash})
+
+
+async def export(request: Request) -> Response:
+    """``export.json`` (the verifiable export), ``board.csv``, ``ballots.soi``, ``ballots.toi``."""
+    vote_id, name = request.path_params["vote"], request.path_params["name"]
+    try:
+        store: VoteStore = hub_of(request).votes
+        data = await store.export(vote_id)
+    except HubError as err:
+        return error_response(err)
+    exp = _export_dec.decode(data)
+    disposition = {"Content-Disposition": f'attachment; filename="{vote_id}-{name}"'}
+    if name == "export.json":
+        return Response(data, media_type="application/json", headers=disposition)
+    if name == "board.csv":
+        return Response(
+            exports.bulletin_csv(exp.definition, exp.entries), media_type="text/csv", headers=disposition
+        )
+    if name in ("ballots.soi", "ballots.toi"):
+        rankings = [e.ranking for e in exp.entries]
+        kind = "soi" if name.endswith("soi") else "toi"
+        body = exports.preflib(exp.definition, rankings, kind)  # type: ignore[arg-type]
+        return Response(body, media_type="text/plain; charset=utf-8", headers=disposition)
+    return Response("not found", status_code=404)

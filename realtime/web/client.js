@@ -1,0 +1,350 @@
+// The hub connection, free of any page concern: protocol v1 over `plenary.v1.json`.
+//
+// - Every command gets a fresh id (one counter for the page's whole life, across reconnects);
+//   replies and errors are matched by id. A command rejects with a plain object
+//   {code, name, message, retryable}; the page-side names "disconnected" and "timeout" mean the
+//   connection dropped or no reply came.
+// - On close it reconnects with jittered exponential backoff, sends hello again and re-subscribes
+//   every channel from the last event it saw, except after close codes 4003 (bad token),
+//   4012 (revoked) and 4004 (bad subprotocol): a human must act, so it stops and says why.
+// - A Subscription keeps the channel's epoch and last offset and passes on each event exactly once:
+//   events at or below the last offset are dropped (dedupe), a hole or a `gap` frame triggers a
+//   re-subscribe with {epoch, offset}, and a new epoch (Redis was reset) is reported as a reset.
+
+export const SUBPROTOCOL = "plenary.v1.json";
+export const NO_RECONNECT = new Set([4003, 4004, 4012]);
+
+const HEARTBEAT_MS = 25_000; // an application ping this often finds dead links (phones, NAT)
+const PING_TIMEOUT_MS = 10_000;
+const COMMAND_TIMEOUT_MS = 15_000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 20_000;
+
+function localError(name, message) {
+  return { code: 0, name, message, retryable: true };
+}
+
+export function hubUrl(loc = window.location) {
+  return `${loc.protocol === "https:" ? "wss" : "ws"}://${loc.host}/ws`;
+}
+
+export class Connection {
+  /**
+   * @param {object} o
+   * @param {string} o.url
+   * @param {string} o.token
+   * @param {(state: string, info?: object) => void} [o.onState] idle|connecting|live|reconnecting|closed
+   * @param {(welcome: object) => void} [o.onWelcome]
+   * @param {(code: number, reason: string) => void} [o.onFatal]
+   */
+  constructor({ url, token, onState, onWelcome, onFatal }) {
+    this.url = url;
+    this.token = token;
+    this.onState = onState || (() => {});
+    this.onWelcome = onWelcome || (() => {});
+    this.onFatal = onFatal || (() => {});
+    this.nextId = 1;
+    this.pending = new Map(); // id -> {resolve, reject, timer}
+    this.subs = new Map(); // channel -> Subscription
+    this.ws = null;
+    this.state = "idle";
+    this.live = false;
+    this.everLive = false;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.heartbeat = null;
+    this.stopped = false;
+    this.welcome = null;
+  }
+
+  start() {
+    window.addEventListener("online", () => this.reconnectNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState !== "visible") return;
+      if (this.live) this._probe(5_000);
+      else this.reconnectNow();
+    });
+    this._connect();
+  }
+
+  /** Skip the backoff wait (the network came back, the page became visible, or the user asked). */
+  reconnectNow() {
+    if (this.stopped || this.live || this.ws) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this._connect();
+  }
+
+  _setState(state, info = {}) {
+    this.state = state;
+    this.onState(state, info);
+  }
+
+  _connect() {
+    if (this.stopped) return;
+    this._setState(this.everLive ? "reconnecting" : "connecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url, [SUBPROTOCOL]);
+    } catch {
+      this._scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => this._hello(ws);
+    ws.onmessage = (e) => {
+      if (ws === this.ws) this._onFrame(e.data);
+    };
+    ws.onclose = (e) => this._onClose(ws, e.code, e.reason);
+    ws.onerror = () => {}; // a close event always follows
+  }
+
+  async _hello(ws) {
+    if (ws.protocol !== SUBPROTOCOL) {
+      this._fatal(4004, "subprotocol");
+      return;
+    }
+    let welcome;
+    try {
+      welcome = await this._send(ws, "hello", { token: this.token, client: "web-panelist/1" });
+    } catch (err) {
+      if (err && err.name === "bad_token") this._fatal(4003, "bad token");
+      return; // otherwise the close that follows decides
+    }
+    if (ws !== this.ws) return;
+    this.welcome = welcome;
+    this.live = true;
+    this.everLive = true;
+    this.attempt = 0;
+    this._setState("live");
+    this.onWelcome(welcome);
+    for (const sub of this.subs.values()) sub._subscribe();
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this._probe(PING_TIMEOUT_MS), HEARTBEAT_MS);
+  }
+
+  _probe(timeout) {
+    const ws = this.ws;
+    if (!ws || !this.live) return;
+    this._send(ws, "ping", {}, timeout).catch((err) => {
+      if (err.name === "timeout" && ws === this.ws) this._drop(ws);
+    });
+  }
+
+  /** Forget a socket that stopped answering and reconnect without waiting for its close handshake. */
+  _drop(ws) {
+    try {
+      ws.close();
+    } catch {
+      /* already closing */
+    }
+    this._onClose(ws, 1006, "no answer");
+  }
+
+  _fatal(code, reason) {
+    this.stopped = true;
+    const ws = this.ws;
+    this._teardown();
+    if (ws) {
+      try {
+        ws.close();
+      } catch {
+        /* ignore */
+      }
+    }
+    this._setState("closed", { code });
+    this.onFatal(code, reason);
+  }
+
+  _teardown() {
+    this.ws = null;
+    this.live = false;
+    clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(localError("disconnected", "the connection closed before the reply"));
+      this.pending.delete(id);
+    }
+    for (const sub of this.subs.values()) sub.pending = false;
+  }
+
+  _onClose(ws, code, reason) {
+    if (ws !== this.ws) return; // a socket already given up
+    this._teardown();
+    if (this.stopped) return;
+    if (NO_RECONNECT.has(code)) {
+      this._fatal(code, reason);
+      return;
+    }
+    this._scheduleReconnect(code);
+  }
+
+  _scheduleReconnect(code = 1006) {
+    // Equal jitter: half the window fixed, half random, so 3,000 phones that lost the same hub do
+    // not all come back in the same instant. A hub going away (1001/1012) spreads them wider.
+    const window = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    let delay = window / 2 + Math.random() * (window / 2);
+    if (this.attempt === 0 && (code === 1001 || code === 1012)) delay = 250 + Math.random() * 2_500;
+    this.attempt += 1;
+    this._setState(this.everLive ? "reconnecting" : "connecting", { delay });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this._connect();
+    }, delay);
+  }
+
+  _onFrame(data) {
+    if (typeof data !== "string") return; // the JSON subprotocol only sends text frames
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    switch (msg.type) {
+      case "reply":
+      case "error": {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        clearTimeout(p.timer);
+        if (msg.type === "reply") p.resolve(msg.result);
+        else p.reject({ code: msg.code, name: msg.name, message: msg.message, retryable: !!msg.retryable });
+        return;
+      }
+      case "event":
+        this.subs.get(msg.channel)?._onEvents([msg]);
+        return;
+      case "batch": {
+        const events = msg.events || [];
+        if (events.length) this.subs.get(events[0].channel)?._onEvents(events);
+        return;
+      }
+      case "gap":
+        this.subs.get(msg.channel)?._onGap(msg);
+        return;
+      default:
+        return; // unknown frame types are ignored (the protocol only ever adds)
+    }
+  }
+
+  _send(ws, type, fields, timeout = COMMAND_TIMEOUT_MS) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(localError("disconnected", "not connected"));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) reject(localError("timeout", "no reply"));
+      }, timeout);
+      this.pending.set(id, { resolve, reject, timer });
+      ws.send(JSON.stringify({ ...fields, type, id }));
+    });
+  }
+
+  /** Send a command once the connection is live; resolves with the reply's result. */
+  request(type, fields = {}, timeout = COMMAND_TIMEOUT_MS) {
+    if (!this.live) return Promise.reject(localError("disconnected", "not connected"));
+    return this._send(this.ws, type, fields, timeout);
+  }
+
+  /**
+   * Follow a channel. handlers.onEvents(events, {initial, reset, skipped}) gets each event once, in
+   * order; handlers.onError(err) gets a refusal (forbidden, not_a_member, ...).
+   */
+  subscribe(channel, handlers) {
+    this.subs.get(channel)?.close();
+    const sub = new Subscription(this, channel, handlers);
+    this.subs.set(channel, sub);
+    if (this.live) sub._subscribe();
+    return sub;
+  }
+}
+
+export class Subscription {
+  constructor(conn, channel, handlers) {
+    this.conn = conn;
+    this.channel = channel;
+    this.onEvents = handlers.onEvents || (() => {});
+    this.onError = handlers.onError || (() => {});
+    this.epoch = null;
+    this.offset = null; // the last offset passed on
+    this.pending = false; // a subscribe is in flight: live events are covered by its reply
+    this.active = true;
+    this.retryTimer = null;
+  }
+
+  async _subscribe() {
+    if (!this.active || !this.conn.live || this.pending) return;
+    this.pending = true;
+    const fields = { channel: this.channel };
+    if (this.epoch !== null && this.offset !== null) {
+      fields.epoch = this.epoch;
+      fields.offset = this.offset;
+    }
+    let reply;
+    try {
+      reply = await this.conn.request("subscribe", fields);
+    } catch (err) {
+      this.pending = false;
+      if (!this.active || err.name === "disconnected") return; // re-subscribed after the reconnect
+      if (err.retryable || err.name === "timeout") {
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this._subscribe(), 2_000);
+        return;
+      }
+      this.onError(err);
+      return;
+    }
+    this.pending = false;
+    if (!this.active) return;
+    this._applySubscribed(reply);
+  }
+
+  _applySubscribed(r) {
+    const reset = this.epoch !== null && r.epoch !== this.epoch;
+    if (reset) this.offset = null;
+    let events = r.events || [];
+    let skipped = false;
+    if (this.offset !== null) {
+      events = events.filter((e) => e.offset > this.offset);
+      skipped = !r.recovered && events.length > 0 && events[0].offset > this.offset + 1;
+    }
+    this.epoch = r.epoch;
+    const last = events.length ? events[events.length - 1].offset : 0;
+    this.offset = Math.max(this.offset ?? 0, r.offset, last);
+    this.onEvents(events, { initial: true, reset, skipped });
+  }
+
+  _onEvents(list) {
+    if (!this.active || this.pending || this.epoch === null) return;
+    const fresh = [];
+    let resync = false;
+    for (const e of list) {
+      if (e.epoch !== this.epoch || e.offset > this.offset + 1) {
+        resync = true; // a reset Redis or a missed event: ask for exactly what is missing
+        break;
+      }
+      if (e.offset <= this.offset) continue; // seen already
+      fresh.push(e);
+      this.offset = e.offset;
+    }
+    if (fresh.length) this.onEvents(fresh, { initial: false, reset: false, skipped: false });
+    if (resync) this._subscribe();
+  }
+
+  _onGap(gap) {
+    if (!this.active) return;
+    this._subscribe();
+  }
+
+  close() {
+    if (!this.active) return;
+    this.active = false;
+    clearTimeout(this.retryTimer);
+    if (this.conn.subs.get(this.channel) === this) this.conn.subs.delete(this.channel);
+    this.conn.request("unsubscribe", { channel: this.channel }).catch(() => {});
+  }
+}

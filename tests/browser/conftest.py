@@ -1,0 +1,244 @@
+"""End-to-end fixtures: a real hub (``plenary serve`` subprocesses on the embedded Redis of a temp
+data dir, seeded with the demo assembly) and Debian's headless Chromium driven by Playwright.
+
+Chromium is required, not optional: when it is missing these tests fail with the command that
+installs it (CI installs it; a skipped browser suite would hide a broken page).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+
+from engine.server import EmbeddedRedis, ensure_server
+from realtime.demo import seed
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The demo meetings carry a placeholder YouTube id and there is no internet here: the player frame
+# is answered locally so that no test waits on the network.
+FAKE_PLAYER = (
+    "<!doctype html><html lang=en><body style='margin:0;height:100vh;display:grid;place-items:center;"
+    "background:#111;color:#ddd;font:16px sans-serif'>YouTube player</body></html>"
+)
+
+
+def chromium_path() -> str:
+    for path in CHROMIUM_PATHS:
+        if os.path.exists(path):
+            return path
+    pytest.fail(
+        "Chromium is not installed (looked for "
+        + ", ".join(CHROMIUM_PATHS)
+        + "). Install it: apt-get install -y --no-install-recommends chromium fonts-noto-cjk",
+        pytrace=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_command() -> list[str]:
+    script = Path(sys.executable).with_name("plenary")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "realtime.cli"]
+
+
+@dataclass
+class HubProcess:
+    """One ``plenary serve`` process on the shared data dir (it joins the embedded Redis)."""
+
+    data_dir: Path
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> None:
+        cmd = [*_serve_command(), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        cmd += ["--log-level", "warning"]
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_tail()}")
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(self.url + "/readyz", timeout=1) as resp,
+            ):
+                if json.load(resp).get("status") == "ready":
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"hub not ready within {timeout}s:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+
+@dataclass
+class Assembly:
+    """The seeded assembly: its hubs and each participant's token."""
+
+    data_dir: Path
+    redis: EmbeddedRedis
+    hub: HubProcess
+    tokens: dict[str, str]
+    names: dict[str, str]
+    extra: list[HubProcess] = field(default_factory=list)
+
+    def link(self, participant: str, hub: HubProcess | None = None) -> str:
+        return f"{(hub or self.hub).url}/#t={self.tokens[participant]}"
+
+    def second_hub(self) -> HubProcess:
+        """Another hub process on the same Redis (started on first use)."""
+        if not self.extra:
+            other = HubProcess(self.data_dir, free_port(), self.data_dir / "hub-b.log")
+            other.start()
+            self.extra.append(other)
+        return self.extra[0]
+
+
+@pytest.fixture(scope="session")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assembly]:
+    data_dir = tmp_path_factory.mktemp("hub")
+    redis = ensure_server(data_dir)
+    hub = HubProcess(data_dir, free_port(), data_dir / "hub-a.log")
+    extra: list[HubProcess] = []
+    try:
+        # In a thread of its own: Playwright's sync API may already run an event loop in this one.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            rows = pool.submit(asyncio.run, seed(redis.url, hub.url)).result()
+        tokens = {pid: link.split("#t=", 1)[1] for pid, _name, _role, link in rows}
+        names = {pid: name for pid, name, _role, _link in rows}
+        hub.start()
+        yield Assembly(data_dir, redis, hub, tokens, names, extra)
+    finally:
+        for h in [*extra, hub]:
+            h.stop()
+        redis.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    path = chromium_path()  # fail early, with the install command, before starting Playwright
+    assert path
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    b = playwright_instance.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@dataclass
+class PageWatch:
+    """Script errors and CSP refusals seen by one page: any of them fails the test."""
+
+    problems: list[str] = field(default_factory=list)
+
+    def on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error" and "Content Security Policy" in msg.text:
+            self.problems.append(f"CSP: {msg.text}")
+
+    def on_error(self, err: Any) -> None:
+        self.problems.append(f"page error: {err}")
+
+
+OpenPage = Callable[..., Page]
+
+
+@pytest.fixture
+def open_page(browser: Browser, assembly: Assembly) -> Iterator[OpenPage]:
+    """open_page(participant, hub=None, wait_live=True, before=None, **context options) -> a Page on
+    that participant's link; ``before(context)`` runs before the page opens (to route its traffic).
+
+    Each call is a fresh browser context: its own sessionStorage and localStorage, like another phone.
+    """
+    contexts: list[BrowserContext] = []
+    watches: list[PageWatch] = []
+
+    def _open(
+        participant: str | None,
+        hub: HubProcess | None = None,
+        wait_live: bool = True,
+        before: Callable[[BrowserContext], None] | None = None,
+        **opts: Any,
+    ) -> Page:
+        opts.setdefault("viewport", {"width": 390, "height": 844})
+        ctx = browser.new_context(**opts)
+        contexts.append(ctx)
+        ctx.route(
+            "https://www.youtube-nocookie.com/**",
+            lambda route: route.fulfill(body=FAKE_PLAYER, content_type="text/html"),
+        )
+        if before is not None:
+            before(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(10_000)
+        watch = PageWatch()
+        watches.append(watch)
+        page.on("console", watch.on_console)
+        page.on("pageerror", watch.on_error)
+        url = assembly.link(participant, hub) if participant else (hub or assembly.hub).url + "/"
+        page.goto(url)
+        if wait_live:
+            page.wait_for_selector("#conn[data-state=live]")
+        return page
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+    problems = [p for w in watches for p in w.problems]
+    assert not problems, "\n".join(problems)
