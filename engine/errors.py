@@ -81,10 +81,13 @@ class HubError(Exception):
 
     default_code: Code = Code.INTERNAL
 
-    def __init__(self, code: Code | None = None, message: str = "", *, retryable: bool = False) -> None:
+    def __init__(
+        self, code: Code | None = None, message: str = "", *, retryable: bool = False, retry_after_ms: int = 0
+    ) -> None:
         self.code = code if code is not None else self.default_code
         self.message = message or self.code.name.lower().replace("_", " ")
         self.retryable = retryable
+        self.retry_after_ms = retry_after_ms
         super().__init__(f"{self.code.name.lower()}: {self.message}")
 
     @property

@@ -75,6 +75,7 @@ async def send(log: ChannelLog, meeting_id: str, author: Author, text: str) -> P
             Code.RATE_LIMITED,
             f"at most {RATE_COUNT} messages per {RATE_WINDOW_MS // 1000} s; wait {wait_ms / 1000:.1f} s",
             retryable=True,
+            retry_after_ms=wait_ms,
         )
     offset, epoch, now = result
     return Published(int(offset), epoch.decode() if isinstance(epoch, bytes) else epoch, int(now))

@@ -48,7 +48,11 @@ CHANNEL_ROLES: dict[str, frozenset[str]] = {
 def check_command(command: str, role: str) -> None:
     allowed = COMMAND_ROLES.get(command)
     if allowed is None or role not in allowed:
-        raise AuthError(Code.FORBIDDEN, f"a {role} may not run {command}")
+        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not run {command}")
+
+
+def allowed_commands(role: str) -> list[str]:
+    return sorted(c for c, allowed in COMMAND_ROLES.items() if role in allowed)
 
 
 def channel_kind(channel: str) -> str:
@@ -61,7 +65,7 @@ def check_channel(channel: str, who: Participant) -> None:
     keys.check_channel(channel)
     kind = channel_kind(channel)
     if who.role not in CHANNEL_ROLES.get(kind, frozenset()):
-        raise AuthError(Code.FORBIDDEN, f"a {who.role} may not follow {channel}")
+        raise AuthError(Code.FORBIDDEN, f"the role {who.role!r} may not follow {channel}")
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
         raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")

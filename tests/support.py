@@ -127,6 +127,7 @@ class Client:
         self.events: list[dict[str, Any]] = []
         self.gaps: list[dict[str, Any]] = []
         self.frames: list[dict[str, Any]] = []
+        self.welcome: dict[str, Any] = {}
         self.new = asyncio.Event()
         self.closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._read())
@@ -219,7 +220,7 @@ async def connect(
     client = Client(ws, codec)
     try:
         if token is not None:
-            await client.ok("hello", token=token)
+            client.welcome = await client.ok("hello", token=token)
         yield client
     finally:
         await client.close()

@@ -74,6 +74,7 @@ class Error(ServerMessage, tag="error"):
     name: str
     message: str
     retryable: bool = False
+    retry_after_ms: int = 0  # when retryable: how long to wait, if the hub knows
 
 
 class Event(ServerMessage, tag="event"):
@@ -118,6 +119,7 @@ class Welcome(Struct, kw_only=True):
     server_time: int
     protocol: str = "plenary.v1"
     limits: dict[str, int] = msgspec.field(default_factory=dict)
+    may: list[str] = msgspec.field(default_factory=list)  # the commands this role may send
 
 
 class Subscribed(Struct, kw_only=True):

@@ -136,6 +136,11 @@ class Session:
     def error(self, command_id: int | None, err: HubError) -> OutFrame:
         return self.codec.frame(
             Error(
-                id=command_id, code=int(err.code), name=err.name, message=err.message, retryable=err.retryable
+                id=command_id,
+                code=int(err.code),
+                name=err.name,
+                message=err.message,
+                retryable=err.retryable,
+                retry_after_ms=err.retry_after_ms,
             )
         )
