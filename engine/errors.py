@@ -66,6 +66,29 @@ class Code(IntEnum):
     VOTE_NOT_PUBLISHED = 1511
     BALLOT_CONFLICT = 1512  # a panelist's paper entries disagree: resolve before publishing
     UNKNOWN_VOTER = 1513
+    # moderated meetings: Q&A, chat moderation, speakers, agenda and slides, polls (issue 5)
+    UNKNOWN_QUESTION = 1600
+    BAD_ORDER = 1601  # a new order is not a permutation of the queued questions / raised hands
+    BAD_MERGE = 1602  # a question merged into itself or into one panelists cannot see
+    SLOW_MODE = 1603  # slow mode: one chat message per interval; retryable
+    BANNED = 1604  # a moderator banned you from this meeting's chat
+    LINK_NOT_ALLOWED = 1605
+    UNKNOWN_MESSAGE = 1606  # no chat message at that offset
+    NOT_THE_SPEAKER = 1607
+    NOBODY_WAITING = 1608  # no raised hand to call on (or the named participant has none)
+    UNKNOWN_ITEM = 1609  # no agenda item with that id
+    BAD_AGENDA = 1610
+    BAD_SLIDE = 1611
+    UNKNOWN_UPLOAD = 1612
+    BAD_UPLOAD = 1613  # not a PNG, JPEG, WebP or PDF, or too large
+    UNKNOWN_POLL = 1614
+    BAD_POLL = 1615  # a poll or survey definition is invalid
+    POLL_NOT_OPEN = 1616
+    POLL_CLOSED = 1617
+    ALREADY_ANSWERED = 1618
+    BAD_ANSWER = 1619
+    BAD_MATERIALS = 1620
+    CONFLICT = 1621  # the state changed under a concurrent command several times: retry
     # panel
     BAD_ROSTER = 1700
     UNKNOWN_PARTICIPANT = 1701

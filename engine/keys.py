@@ -117,3 +117,34 @@ def vote_key(vote_id: str, part: str) -> str:
 
 
 VOTES = PREFIX + "votes"  # set of vote ids
+
+
+# -- moderated meetings (issue 5): Q&A, chat moderation, speakers, agenda, polls, overlay -------
+def meeting_speakers(meeting_id: str) -> str:
+    return f"meeting/{meeting_id}/speakers"
+
+
+def meeting_polls(meeting_id: str) -> str:
+    return f"meeting/{meeting_id}/polls"
+
+
+def meeting_staff(meeting_id: str) -> str:
+    """The moderators' desk of a meeting: every question with its author, and chat reports. Its keys
+    share the slot of ``meeting/<id>/qa`` (see ``channel_prefix``) so one script updates both."""
+    return f"meeting/{meeting_id}/staff"
+
+
+def overlay(meeting_id: str) -> str:
+    """The stream overlay of a meeting (a page a broadcaster adds to OBS)."""
+    return f"overlay/{meeting_id}"
+
+
+def channel_key(channel: str, part: str) -> str:
+    """A private key of a channel (voters of a question, mutes, answers): in the channel's slot, so a
+    script may touch it together with the channel's log and state."""
+    return channel_prefix(channel) + part
+
+
+def upload(meeting_id: str, upload_id: str) -> str:
+    """An uploaded slide file (image or PDF) of a meeting, kept in the agenda channel's slot."""
+    return channel_key(meeting_agenda(meeting_id), "upload:" + upload_id)

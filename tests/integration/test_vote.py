@@ -186,7 +186,7 @@ async def test_published_vote_board_receipts_and_exports_verify(
     good.write_bytes(export)
     ok = plenary("verify", str(good))
     assert ok.returncode == 0 and res["head_hash"] in ok.stdout
-    i = export.index(b"P05", export.index(b"\"entries\""))  # inside a ballot on the board
+    i = export.index(b"P05", export.index(b'"entries"'))  # inside a ballot on the board
     bad = tmp_path / "tampered.json"
     bad.write_bytes(export[:i] + b"P06" + export[i + 3 :])
     failed = plenary("verify", str(bad), check=False)
