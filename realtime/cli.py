@@ -195,12 +195,29 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
 
 def cmd_links(args: argparse.Namespace) -> int:
     async def go() -> int:
+        if args.revoke:
+            if not args.participant:
+                print("--revoke needs --participant", file=sys.stderr)
+                return 2
+            async with redis_for(args) as redis:
+                for pid in args.participant:
+                    await Roster(redis).revoke(pid)
+            print(f"revoked {len(args.participant)} link(s)")
+            return 0
         async with redis_for(args) as redis:
             rows = await issue_links(redis, args.base_url, ids=args.participant or None, role=args.role)
         if not rows:
             print("no participants matched", file=sys.stderr)
             return 1
         write_links(rows, args.out)
+        if args.sheets:
+            from realtime.cli_panel import link_sheets
+
+            args.sheets.write_text(
+                link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"), encoding="utf-8"
+            )
+            args.sheets.chmod(0o600)
+            print(f"wrote {len(rows)} printable sheets to {args.sheets}", file=sys.stderr)
         print(
             f"{len(rows)} links issued; earlier links of these participants no longer work", file=sys.stderr
         )
@@ -354,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
         "when issued: this revokes each selected participant's earlier link.",
     )
     p.add_argument("--out", type=Path, help="write a CSV for mail merge instead of printing")
+    p.add_argument(
+        "--sheets", type=Path, help="also write printable sheets with QR codes (HTML) to this file"
+    )
+    p.add_argument(
+        "--revoke", action="store_true", help="revoke the selected links instead of issuing new ones"
+    )
     p.add_argument("--participant", action="append", help="only this participant (repeatable)")
     p.add_argument("--role", help="only this role")
     p.add_argument("--base-url", default="http://127.0.0.1:8000", help="base of the links")
@@ -370,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     ma.add_argument("--ends", help="ISO time")
     _add_redis_args(ma)
     ma.set_defaults(func=cmd_meeting_add)
+    from realtime import cli_panel
+
+    cli_panel.add_parsers(sub, _add_redis_args)
+
     p = sub.add_parser(
         "verify",
         help="check a vote export: the hash chain and every method's result",
