@@ -76,3 +76,69 @@ def test_roster_import_links_and_serve(tmp_path: Path) -> None:
         a.stop()
         b.stop()
     assert not _ping(data / SOCKET_NAME)  # the last hub out stopped it
+
+
+def test_panel_from_applicants_to_roster_links_and_qr_sheets(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    applicants, quotas, draw = tmp_path / "applicants.csv", tmp_path / "quotas.csv", tmp_path / "draw"
+    plenary("panel", "synthetic", "--n", "2000", "--seed", "5", "--out", str(applicants))
+    plenary("panel", "quotas", "--size", "100", "--out", str(quotas))
+    out = plenary(
+        "panel",
+        "draw",
+        str(applicants),
+        "--quotas",
+        str(quotas),
+        "--size",
+        "100",
+        "--seed",
+        "seoul-2026",
+        "--out",
+        str(draw),
+    )
+    assert "drew 100 of 2000" in out.stdout
+    again = plenary(
+        "panel",
+        "draw",
+        str(applicants),
+        "--quotas",
+        str(quotas),
+        "--size",
+        "100",
+        "--seed",
+        "seoul-2026",
+        "--out",
+        str(tmp_path / "again"),
+    )
+    assert again.returncode == 0
+    assert (draw / "panel.csv").read_text() == (tmp_path / "again" / "panel.csv").read_text()
+    refused = plenary(
+        "panel", "draw", str(applicants), "--size", "100", "--seed", "x", "--out", str(draw), check=False
+    )
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr
+
+    links = tmp_path / "links.csv"
+    out = plenary(
+        "panel", "import", str(draw / "panel.csv"), "--links-out", str(links), "--data-dir", str(data)
+    )
+    assert "imported 100 panelists (100 new)" in out.stdout
+    first = next(csv.DictReader(links.open(encoding="utf-8")))
+    sheets = tmp_path / "sheets.html"
+    plenary(
+        "links",
+        "--participant",
+        first["participant_id"],
+        "--out",
+        str(tmp_path / "one.csv"),
+        "--sheets",
+        str(sheets),
+        "--data-dir",
+        str(data),
+    )
+    page = sheets.read_text(encoding="utf-8")
+    assert page.count("<svg") == 1 and first["name"] in page
+    withdrawn = first["participant_id"]
+    out = plenary("panel", "replace", str(draw), withdrawn, "--quotas", str(quotas))
+    assert f"{withdrawn} withdrew" in out.stdout
+    assert withdrawn not in (draw / "panel.csv").read_text()
+    plenary("links", "--revoke", "--participant", withdrawn, "--data-dir", str(data))
