@@ -21,7 +21,9 @@ from typing import Any, Final, Literal, get_args
 
 import msgspec
 
-MethodName = Literal["schulze", "ranked_pairs", "borda", "copeland", "irv"]
+MethodName = Literal[
+    "schulze", "ranked_pairs", "borda", "copeland", "instant_runoff"
+]  # = keys of TallyResult
 RuleKind = Literal["rank_all", "top_k"]
 
 METHODS: Final[tuple[str, ...]] = get_args(MethodName)

@@ -27,6 +27,7 @@ from ballot.model import (
     VoteDefinition,
     VoteState,
 )
+from engine import keys
 from engine.errors import Code, VoteError
 
 MAX_PROPOSALS: Final = 100
@@ -62,8 +63,12 @@ def validate_definition(defn: VoteDefinition) -> VoteDefinition:
     first problem is reported. Decoding with msgspec already checks types; this checks the meaning,
     and also guards definitions built in Python, which msgspec does not check.
     """
-    if not isinstance(defn.vote_id, str) or not _ID.fullmatch(defn.vote_id):
-        raise _bad("vote_id", f"must be 1-64 characters of A-Z a-z 0-9 _ - (got {_show(defn.vote_id)})")
+    if not isinstance(defn.vote_id, str) or not keys.ID_RE.fullmatch(defn.vote_id):
+        # the same rule as every id that goes into a channel name (engine.keys.ID_RE)
+        raise _bad(
+            "vote_id",
+            f"must be 1-64 characters of A-Z a-z 0-9 _ . -, not starting with _ . - (got {_show(defn.vote_id)})",
+        )
     if not isinstance(defn.title, str) or not defn.title.strip() or len(defn.title) > MAX_TITLE:
         raise _bad("title", f"must be non-blank and at most {MAX_TITLE} characters")
 

@@ -93,12 +93,26 @@ class VoteStore:
     async def create(self, defn: VoteDefinition) -> Published:
         rules.validate_definition(defn)
         keys.check_id(defn.vote_id, "vote id")
-        pub = await self._transition(
-            defn.vote_id, None, VoteState.DRAFT, "vote.created", {"title": defn.title}
+        channel = keys.vote(defn.vote_id)
+        spec = spec_of(channel)
+        # The set of votes is outside the vote's slot: on Redis Cluster it moves to a per-slot index.
+        res = await self.log.scripts.call(
+            "ballot",
+            "create",
+            [*_channel_keys(defn.vote_id), keys.vote_key(defn.vote_id, "definition"), keys.VOTES],
+            [
+                keys.pubsub_channel(channel),
+                defn.vote_id,
+                _enc.encode(defn),
+                _enc.encode(VoteState.DRAFT.value),
+                encode_data({"title": defn.title}),
+                spec.history,
+                "1" if spec.archive else "0",
+            ],
         )
-        await self.redis.set(keys.vote_key(defn.vote_id, "definition"), _enc.encode(defn))
-        await self.redis.sadd(keys.VOTES, defn.vote_id)
-        return pub
+        if int(res[0]) < 0:
+            raise VoteError(Code.BAD_TRANSITION, f"vote {defn.vote_id!r} exists already")
+        return Published(int(res[0]), raw(res[1]).decode(), int(res[2]))
 
     async def definition(self, vote_id: str) -> VoteDefinition:
         data = await self.redis.get(keys.vote_key(keys.check_id(vote_id, "vote id"), "definition"))

@@ -88,6 +88,10 @@ class Recovery:
     state: dict[str, Any] | None
 
 
+# A reply recovers at most this many events (a frame stays well under a client's 1 MiB default);
+# a client further behind gets the snapshot or backlog instead, with recovered=false.
+MAX_RECOVER = 200
+
 _event_decoder = msgspec.msgpack.Decoder(StoredEvent)
 _pubsub_decoder = msgspec.msgpack.Decoder(PubSubMessage)
 _encoder = msgspec.msgpack.Encoder()
@@ -132,7 +136,13 @@ class ChannelLog:
             "engine",
             "recover",
             [meta, hist, state],
-            [epoch or "", -1 if offset is None else offset, spec.backlog, "1" if spec.stateful else "0"],
+            [
+                epoch or "",
+                -1 if offset is None else offset,
+                spec.backlog,
+                "1" if spec.stateful else "0",
+                MAX_RECOVER,
+            ],
         )
         snapshot: dict[str, Any] | None = None
         if spec.stateful and not recovered:

@@ -74,11 +74,16 @@ def channel_keys(channel: str) -> tuple[str, str, str, str]:
 
 
 def pubsub_channel(channel: str) -> str:
-    return EVENT_PREFIX + channel
+    """``pl:ev:{<channel>}``: the hash tag puts it in the channel's slot, as Redis Cluster's sharded
+    pub/sub (SSUBSCRIBE) requires of a channel published from a script touching the channel's keys."""
+    return f"{EVENT_PREFIX}{{{channel}}}"
 
 
 def channel_from_pubsub(name: str) -> str:
-    return name[len(EVENT_PREFIX) :]
+    return name[len(EVENT_PREFIX) + 1 : -1]
+
+
+CONTROL = PREFIX + "ctl"  # hub-to-hub control messages (link revoked, ...)
 
 
 def rate_key(channel: str, participant_id: str) -> str:

@@ -28,13 +28,17 @@ log = logging.getLogger("plenary.engine.pubsub")
 
 OnEvent = Callable[[str, PubSubMessage], None]
 OnReset = Callable[[], None]
+OnControl = Callable[[bytes], None]
 
 
 class EventFeed:
-    def __init__(self, redis: Redis, on_event: OnEvent, on_reset: OnReset) -> None:
+    def __init__(
+        self, redis: Redis, on_event: OnEvent, on_reset: OnReset, on_control: OnControl | None = None
+    ) -> None:
         self._redis = redis
         self._on_event = on_event
         self._on_reset = on_reset
+        self._on_control = on_control
         self._refs: dict[str, int] = {}
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._pubsub: PubSub | None = None
@@ -44,9 +48,8 @@ class EventFeed:
 
     async def start(self) -> None:
         self._pubsub = self._redis.pubsub()
-        # A subscription to a channel nobody publishes keeps the connection in pub/sub mode, so the
-        # reader can start before any client subscribed.
-        await self._pubsub.subscribe(keys.EVENT_PREFIX + "_hub")
+        # The control channel also keeps the connection in pub/sub mode before any client subscribed.
+        await self._pubsub.subscribe(keys.CONTROL)
         self._task = asyncio.create_task(self._run(), name="plenary-pubsub")
         self.connected.set()
 
@@ -115,7 +118,7 @@ class EventFeed:
                 with contextlib.suppress(Exception):
                     await self._pubsub.aclose()
             self._pubsub = self._redis.pubsub()
-            names = [keys.EVENT_PREFIX + "_hub"] + [keys.pubsub_channel(c) for c in self._refs]
+            names = [keys.CONTROL] + [keys.pubsub_channel(c) for c in self._refs]
             await self._pubsub.subscribe(*names)
             for fut in self._confirm.values():
                 if not fut.done():
@@ -130,7 +133,13 @@ class EventFeed:
                 continue
             kind = msg["type"]
             name = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
-            if kind == "message":
+            if kind == "message" and name == keys.CONTROL:
+                if self._on_control is not None:
+                    try:
+                        self._on_control(msg["data"])
+                    except Exception:
+                        log.exception("bad control message")
+            elif kind == "message":
                 try:
                     decoded = decode_pubsub(msg["data"])
                 except Exception:  # a foreign publisher on our prefix must not stop the feed

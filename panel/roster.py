@@ -47,8 +47,16 @@ class Participant(msgspec.Struct, kw_only=True):
         return self.role in STAFF_ROLES or ALL_MEETINGS in self.meetings or meeting_id in self.meetings
 
 
+class Control(msgspec.Struct, kw_only=True):
+    """A hub-to-hub control message on ``keys.CONTROL``."""
+
+    kind: str  # "revoked": close this participant's connections
+    participant: str
+
+
 _enc = msgspec.msgpack.Encoder()
 _dec = msgspec.msgpack.Decoder(Participant)
+_ctl = msgspec.msgpack.Encoder()
 
 
 def hash_token(token: str) -> str:
@@ -182,11 +190,13 @@ class Roster:
                 p.token_hash = hash_token(tok)
                 pipe.set(keys.participant(p.id), _enc.encode(p))
                 pipe.set(keys.token(p.token_hash), p.id)
+                pipe.publish(keys.CONTROL, _ctl.encode(Control(kind="revoked", participant=p.id)))
                 tokens[p.id] = tok
             await pipe.execute()
         return tokens
 
     async def revoke(self, participant_id: str) -> None:
+        """Revoke the participant's link; every hub closes their open connections (code 4012)."""
         p = await self.get(participant_id)
         if p is None:
             raise PanelError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {participant_id}")
@@ -195,4 +205,5 @@ class Roster:
                 pipe.delete(keys.token(p.token_hash))
             p.token_hash = ""
             pipe.set(keys.participant(p.id), _enc.encode(p))
+            pipe.publish(keys.CONTROL, _ctl.encode(Control(kind="revoked", participant=p.id)))
             await pipe.execute()

@@ -24,6 +24,7 @@ from realtime.protocol.messages import Batch, Event, Gap
 from realtime.writers import Writer
 
 _ids = itertools.count(1)
+MAX_BATCH = 50  # events per batch frame, so that a burst never makes a frame too big for a client
 
 
 class SubState(Enum):
@@ -114,11 +115,13 @@ class Client:
             self._suspend(sub)
             self.send_gap(channel, sub)
             return
-        frame = self.codec.frame(Batch(events=[to_wire(channel, sub.epoch, e) for e in fresh]))
-        if self.writer.write(frame):
-            sub.last = fresh[-1].offset
-        else:
-            self._suspend(sub)
+        for i in range(0, len(fresh), MAX_BATCH):
+            chunk = fresh[i : i + MAX_BATCH]
+            frame = self.codec.frame(Batch(events=[to_wire(channel, sub.epoch, e) for e in chunk]))
+            if not self.writer.write(frame):
+                self._suspend(sub)
+                return
+            sub.last = chunk[-1].offset
 
     def suspend_all(self) -> None:
         """The hub lost events (pub/sub reconnect): every live subscription must recover."""

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from ballot import rules
-from ballot.model import Channel
+from ballot.model import Channel, VoteState
 from ballot.store import Voter
 from engine.errors import Code, VoteError
 from realtime.client import Client
@@ -51,7 +51,12 @@ async def vote_publish(hub: Hub, client: Client, cmd: v.VotePublish) -> Any:
 @handles(v.VoteGet)
 async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
     defn = await hub.votes.definition(cmd.vote)
-    return {"definition": msgspec.to_builtins(defn), "status": (await hub.votes.status(cmd.vote)).value}
+    status = await hub.votes.status(cmd.vote)
+    out: dict[str, Any] = {"definition": msgspec.to_builtins(defn), "status": status.value}
+    if status is VoteState.PUBLISHED:
+        exp = msgspec.json.decode(await hub.votes.export(cmd.vote))
+        out |= {"results": exp["results"], "head_hash": exp["head_hash"], "counted": len(exp["entries"])}
+    return out
 
 
 @handles(v.VoteCast)

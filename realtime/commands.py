@@ -69,9 +69,14 @@ async def meeting_list(hub: Hub, client: Client, cmd: m.MeetingList) -> Any:
 async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     channel = cmd.channel
     roles.check_channel(channel, client.participant)
+    # Only channels of things that exist: a subscribe must not create keys for made-up names.
     meeting = keys.meeting_of(channel)
     if meeting is not None:
         await hub.meetings.get(meeting)  # UNKNOWN_MEETING
+    elif channel.startswith("vote/"):
+        await hub.votes.status(channel[len("vote/") :])  # UNKNOWN_VOTE
+    elif channel.startswith("overlay/"):
+        await hub.meetings.get(channel[len("overlay/") :])
     if channel not in client.subs and len(client.subs) >= hub.settings.max_subscriptions:
         raise LimitError(Code.TOO_MANY_SUBSCRIPTIONS, f"at most {hub.settings.max_subscriptions} channels")
     sub = client.subs.get(channel)

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
 from engine.errors import AuthError, Code, HubError
+from moderation import chat
 from realtime import commands, metrics, roles
 from realtime.client import Client
 from realtime.hub import Hub
@@ -142,7 +143,11 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             role=who.role,
             meetings=await commands.meetings_for(hub, client),
             server_time=int(time.time() * 1000),
-            limits={"max_frame": hub.settings.max_frame, "chat_chars": 500, "rate": int(session.limits.rate)},
+            limits={
+                "max_frame": hub.settings.max_frame,
+                "chat_chars": chat.MAX_CHARS,
+                "rate": int(session.limits.rate),
+            },
             may=roles.allowed_commands(who.role),
         )
         writer.write(session.reply(hello.id, welcome), droppable=False)

@@ -21,6 +21,7 @@ import socket
 import time
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, VoteStore
@@ -31,15 +32,16 @@ from engine.pubsub import EventFeed
 from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import Meetings
-from panel.roster import Roster
+from panel.roster import Control, Roster
 from realtime import metrics
-from realtime.client import Client, SubState, to_wire
+from realtime.client import MAX_BATCH, Client, SubState, to_wire
 from realtime.config import Settings
+from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import OutFrame
 from realtime.protocol.messages import Batch
 
 log = logging.getLogger("plenary.hub")
-MAX_BATCH = 50
+_control = msgspec.msgpack.Decoder(Control)
 
 
 class Hub:
@@ -77,7 +79,10 @@ class Hub:
         self.casts = CastBatcher(self.votes)
         self.casts.start()
         self.feed = EventFeed(
-            pubsub_client(url, name=f"plenary-hub-sub:{self.hub_id}"), self.on_event, self.on_reset
+            pubsub_client(url, name=f"plenary-hub-sub:{self.hub_id}"),
+            self.on_event,
+            self.on_reset,
+            self.on_control,
         )
         await self.feed.start()
         await self.redis.delete(keys.presence(self.hub_id))
@@ -207,6 +212,15 @@ class Hub:
         pending, self._pending = self._pending, {}
         for channel, (epoch, events) in pending.items():
             self.fanout(channel, epoch, events)
+
+    def on_control(self, payload: bytes) -> None:
+        """A link was revoked (or reissued): close that participant's connections on this hub."""
+        msg = _control.decode(payload)
+        if msg.kind == "revoked":
+            for client in tuple(self.clients):
+                if client.participant.id == msg.participant:
+                    metrics.CLOSES.labels(str(int(CloseCode.REVOKED))).inc()
+                    client.writer.close(int(CloseCode.REVOKED), "link revoked")
 
     def on_reset(self) -> None:
         """Pub/sub reconnected: events may have been lost meanwhile; every client recovers."""

@@ -18,7 +18,9 @@ CLOSES = Counter(
     "plenary_closes_total", "Connections closed by the hub, by close code", ["code"], registry=REGISTRY
 )
 FRAMES_IN = Counter("plenary_frames_in_total", "Frames received from clients", registry=REGISTRY)
-FRAMES_OUT = Counter("plenary_frames_out_total", "Frames written to clients", registry=REGISTRY)
+FRAMES_OUT = Counter(
+    "plenary_frames_out_total", "Broadcast frames written to clients (replies not counted)", registry=REGISTRY
+)
 EVENTS_OUT = Counter(
     "plenary_events_out_total", "Events delivered to clients (one per client)", registry=REGISTRY
 )
@@ -42,7 +44,7 @@ DELIVERY = Histogram(
 )
 REDIS_RTT = Histogram(
     "plenary_redis_rtt_seconds",
-    "Redis round-trip time (PING every few seconds)",
+    "Redis round-trip time (a PING every second)",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
     registry=REGISTRY,
 )

@@ -2,6 +2,7 @@
 -- KEYS[1] meta   KEYS[2] hist   KEYS[3] state
 -- ARGV[1] client's epoch ('' if none)   ARGV[2] client's last offset   ARGV[3] backlog size
 -- ARGV[4] '1' if the channel is stateful (return its state hash as a snapshot)
+-- ARGV[5] the most events one reply may carry: a client further behind gets the snapshot/backlog
 -- Returns {epoch, top, recovered (0/1), entries, state-as-flat-list}.
 --   recovered=1: entries are exactly the events after the client's offset.
 --   recovered=0: the history no longer reaches back (or the epoch changed, or no position was
@@ -13,7 +14,7 @@ local len = redis.call('LLEN', KEYS[2])
 local first = top - len + 1           -- offset of the oldest event still in history
 local since = tonumber(ARGV[2])
 local state = {}
-if ARGV[1] == epoch and since and since <= top and since + 1 >= first then
+if ARGV[1] == epoch and since and since <= top and since + 1 >= first and top - since <= tonumber(ARGV[5]) then
   local from = since + 1 - first      -- list index of the first missed event
   return {epoch, top, 1, redis.call('LRANGE', KEYS[2], from, -1), state}
 end

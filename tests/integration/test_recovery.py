@@ -103,3 +103,18 @@ async def test_stateful_channel_without_history_gives_a_snapshot_naming_its_offs
     async with connect(hub.ws_url, tokens["p1"]) as alice:
         sub = await alice.ok("subscribe", channel="meeting/m1/agenda")
         assert sub["snapshot"] == {} and sub["offset"] == 0 and sub["recovered"] is False
+
+
+async def test_a_client_far_behind_gets_the_backlog_not_a_huge_reply(redis: Redis, hub: HubProcess) -> None:
+    from engine.channels import MAX_RECOVER
+
+    tokens = await seed(redis)
+    log = ChannelLog(redis)
+    first = await log.publish(CHAT, "chat.message", {"text": "seen"})
+    for i in range(MAX_RECOVER + 5):
+        await log.publish(CHAT, "chat.message", {"text": f"missed {i}"})
+    async with connect(hub.ws_url, tokens["p1"]) as alice:
+        sub = await alice.ok("subscribe", channel=CHAT, epoch=first.epoch, offset=first.offset)
+        assert sub["recovered"] is False and len(sub["events"]) == SPECS["chat"].backlog
+        near = await alice.ok("subscribe", channel=CHAT, epoch=first.epoch, offset=first.offset + 10)
+        assert near["recovered"] is True and len(near["events"]) == MAX_RECOVER - 5

@@ -50,3 +50,36 @@ async def test_tokens_never_reach_the_logs(redis: Redis, embedded: EmbeddedRedis
     out = hub.output()
     assert '"hello"' in out or "hello" in out  # the canonical line was written
     assert tokens["p1"] not in out and "wrong-token-XYZ" not in out
+
+
+async def test_revoking_a_link_closes_its_live_connections_on_every_hub(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    from panel.roster import Roster
+
+    tokens = await seed(redis)
+    async with (
+        connect(hubs[0].ws_url, tokens["p1"]) as a,
+        connect(hubs[1].ws_url, tokens["p1"]) as b,
+        connect(hubs[0].ws_url, tokens["p2"]) as bystander,
+    ):
+        await Roster(redis).revoke("p1")
+        assert (await asyncio.wait_for(a.closed, 5))[0] == 4012
+        assert (await asyncio.wait_for(b.closed, 5))[0] == 4012
+        assert (await bystander.call("ping"))["type"] == "reply"
+    async with connect(hubs[0].ws_url) as again:
+        assert (await again.call("hello", token=tokens["p1"]))["name"] == "bad_token"
+
+
+async def test_subscribing_to_made_up_channels_creates_nothing(redis: Redis, hub: HubProcess) -> None:
+    tokens = await seed(redis)
+    before = set(await redis.keys("*"))
+    async with connect(hub.ws_url, tokens["p1"]) as c:
+        assert (await c.call("subscribe", channel="vote/nope"))["name"] == "unknown_vote"
+        assert (await c.call("subscribe", channel="overlay/nope"))["name"] == "unknown_meeting"
+        assert (await c.call("subscribe", channel="meeting/nope/chat"))["name"] in (
+            "unknown_meeting",
+            "not_a_member",
+        )
+    after = {k for k in await redis.keys("*") if not k.startswith(b"pl:presence") and k != b"pl:hubs"}
+    assert after - before == set()

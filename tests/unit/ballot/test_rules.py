@@ -73,7 +73,7 @@ def test_a_sound_definition_passes_and_round_trips_through_json():
         kind="top_k",
         k=3,
         minimum=1,
-        shown_methods=("borda", "irv"),
+        shown_methods=("borda", "instant_runoff"),
         eligibility="meeting-12",
         grace_seconds=5,
     )
