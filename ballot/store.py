@@ -81,6 +81,7 @@ def _cast_keys(vote_id: str) -> list[str]:
         k(vote_id, "strata"),
         k(vote_id, "audit"),
         k(vote_id, "counters"),
+        k(vote_id, "codes"),
     ]
 
 
@@ -386,6 +387,9 @@ class CastBatcher:
                 c.future.set_exception(
                     VoteError(Code.UNAVAILABLE, f"not stored, retry: {res}", retryable=True)
                 )
+            elif int(res[0]) == 0 and raw(res[1]) == b"code_taken":
+                self._queue.append(c)  # a tracking-code collision (2^-80): again with a new salt
+                self._wake.set()
             elif int(res[0]) == 0:
                 name = raw(res[1]).decode()
                 c.future.set_exception(VoteError(Code[name.upper()], _MESSAGES.get(name, name)))

@@ -2,10 +2,12 @@
 -- ballot and its audit entry, bump turnout (first ballot of this voter only).
 -- KEYS[1] state  KEYS[2] ballots (list)  KEYS[3] nonces (hash)  KEYS[4] voters (hash voter->count)
 -- KEYS[5] eligible (set)  KEYS[6] strata (hash)  KEYS[7] audit (list)  KEYS[8] counters (hash)
+-- KEYS[9] tracking codes (set)
 -- ARGV[1] voter  ARGV[2] nonce  ARGV[3] channel (online|paper|phone)  ARGV[4] record (MessagePack
 -- map of a BallotRecord with seq=0 and received_ms=0: filled here)  ARGV[5] tracking code
 -- ARGV[6..8] the voter's gender, age band, district   ARGV[9] who keyed it in (paper, phone) or ''
--- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name}.
+-- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name};
+-- {0, 'code_taken'} when the tracking code exists already (the caller draws a new salt).
 local state = KEYS[1]
 local status = redis.call('HGET', state, 'status')
 if not status then return {0, 'unknown_vote'} end
@@ -23,6 +25,7 @@ local hard = redis.call('HGET', state, 'hard_close_at')
 local past_hard = hard and now_ms >= cmsgpack.unpack(hard)
 if channel ~= 'paper' and (status == 'closed' or past_hard) then return {0, 'vote_closed'} end
 if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return {0, 'not_eligible'} end
+if redis.call('SADD', KEYS[9], ARGV[5]) == 0 then return {0, 'code_taken'} end
 local seq = redis.call('HINCRBY', KEYS[8], 'ballot_seq', 1)
 -- The record arrives as a MessagePack map with seq=0 and received_ms=0: the store fills them.
 local rec = cmsgpack.unpack(ARGV[4])

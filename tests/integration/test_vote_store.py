@@ -1,0 +1,106 @@
+"""The vote store against the real embedded Redis: group commit, collisions, audit, phone merge."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgspec
+import pytest
+from redis.asyncio import Redis
+
+import ballot.store as store_mod
+from ballot.model import BallotRule, Channel, Proposal, VoteDefinition
+from ballot.receipts import issue_receipt
+from ballot.store import CastBatcher, Voter, VoteStore
+from engine import keys
+from engine.channels import ChannelLog
+from panel.roster import Participant, Roster
+from tests.integration.test_cli import plenary
+
+IDS = ["A", "B", "C", "D"]
+DEFN = VoteDefinition(
+    vote_id="s1",
+    title="store",
+    proposals=tuple(Proposal(id=i, title=i) for i in IDS),
+    rule=BallotRule(kind="rank_all"),
+    method="borda",
+    tie_break=tuple(IDS),
+)
+
+
+async def opened(redis: Redis, voters: list[str]) -> tuple[VoteStore, CastBatcher]:
+    store = VoteStore(ChannelLog(redis))
+    await store.create(DEFN)
+    await store.open("s1", voters)
+    batcher = CastBatcher(store)
+    batcher.start()
+    return store, batcher
+
+
+async def test_casts_waiting_together_go_in_one_batch(redis: Redis) -> None:
+    store, batcher = await opened(redis, [f"v{i}" for i in range(500)])
+    try:
+        await asyncio.gather(*(batcher.cast(DEFN, Voter(f"v{i}"), IDS, f"nonce-{i:05d}") for i in range(500)))
+        assert batcher.batches <= 10  # 500 casts, a handful of round trips (and fsyncs)
+        assert len(await store.ballots("s1")) == 500
+    finally:
+        await batcher.stop()
+
+
+async def test_a_tracking_code_collision_draws_a_new_salt(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, batcher = await opened(redis, ["v1", "v2"])
+    fixed = issue_receipt("s1", IDS)
+    calls = iter([fixed, fixed])
+    monkeypatch.setattr(
+        store_mod, "issue_receipt", lambda vote_id, ranking: next(calls, issue_receipt(vote_id, ranking))
+    )
+    try:
+        r1 = await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-00001")
+        r2 = await batcher.cast(DEFN, Voter("v2"), IDS, "nonce-00002")
+        assert r1.tracking_code == fixed[1] and r2.tracking_code != fixed[1]
+        assert len({b.tracking_code for b in await store.ballots("s1")}) == 2
+    finally:
+        await batcher.stop()
+
+
+async def test_every_entry_is_audited_with_who_keyed_it(redis: Redis) -> None:
+    _store, batcher = await opened(redis, ["v1"])
+    try:
+        await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-online1")
+        await batcher.cast(
+            DEFN, Voter("v1"), IDS[::-1], "nonce-paper01", channel=Channel.PAPER, entered_by="clerk-7"
+        )
+    finally:
+        await batcher.stop()
+    audit = [msgspec.msgpack.decode(x) for x in await redis.lrange(keys.vote_key("s1", "audit"), 0, -1)]
+    assert [(a[0], a[3], a[4], a[6]) for a in audit] == [
+        ("cast", "v1", "online", ""),
+        ("cast", "v1", "paper", "clerk-7"),
+    ]
+
+
+async def test_phone_prevotes_merge_from_csv_and_bad_rows_merge_nothing(
+    redis: Redis, embedded: object, tmp_path: Path
+) -> None:
+    await Roster(redis).upsert([Participant(id=f"v{i}", name=f"v{i}", role="panelist") for i in range(3)])
+    store, batcher = await opened(redis, ["v0", "v1", "v2"])
+    await batcher.stop()
+    url = embedded.url  # type: ignore[attr-defined]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "voter,ranking,nonce\nv0,A;B;C;D,phone-0001\nghost,A;B;C;D,phone-0002\nv1,A;A;B;C,phone-0003\n"
+    )
+    out = plenary("vote", "merge-phone", "s1", str(bad), "--redis-url", url, check=False)
+    assert out.returncode == 2 and "row 3" in out.stderr and "row 4" in out.stderr
+    assert await store.ballots("s1") == []
+    good = tmp_path / "good.csv"
+    good.write_text("voter,ranking,nonce\nv0,A;B;C;D,phone-0001\nv1,D;C;B;A,phone-0002\n")
+    out = plenary("vote", "merge-phone", "s1", str(good), "--redis-url", url, "--entered-by", "call-centre")
+    ballots = await store.ballots("s1")
+    assert {(b.voter, b.channel, b.entered_by) for b in ballots} == {
+        ("v0", Channel.PHONE, "call-centre"),
+        ("v1", Channel.PHONE, "call-centre"),
+    }
