@@ -145,7 +145,7 @@ class Assembly:
         return self.extra[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright sync keeps a loop running: end it with this package
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assembly]:
     data_dir = tmp_path_factory.mktemp("hub")
     redis = ensure_server(data_dir)
@@ -165,7 +165,7 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assembly]:
         redis.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright sync keeps a loop running: end it with this package
 def playwright_instance() -> Iterator[Playwright]:
     path = chromium_path()  # fail early, with the install command, before starting Playwright
     assert path
@@ -173,7 +173,7 @@ def playwright_instance() -> Iterator[Playwright]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright sync keeps a loop running: end it with this package
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     b = playwright_instance.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
     try:
