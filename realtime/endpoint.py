@@ -152,7 +152,15 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
         )
         writer.write(session.reply(hello.id, welcome), droppable=False)
         metrics.COMMANDS.labels("hello", "ok").inc()
-        log.info("hello", extra={"conn_id": client.conn_id, "participant": who.id, "role": who.role})
+        log.info(
+            "hello",
+            extra={
+                "conn_id": client.conn_id,
+                "participant": who.id,
+                "role": who.role,
+                "client": hello.client[:64],
+            },
+        )
         return client
 
 

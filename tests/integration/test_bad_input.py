@@ -4,6 +4,10 @@ stored half-way, and the hub and the other connections carry on."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
+import socket
+import time
 
 import httpx
 import msgspec
@@ -11,6 +15,7 @@ import pytest
 import websockets
 from redis.asyncio import Redis
 
+from engine.server import EmbeddedRedis
 from tests.support import HubProcess, connect, seed
 
 CHAT = "meeting/m1/chat"
@@ -133,3 +138,27 @@ async def test_health_and_metrics(hub: HubProcess) -> None:
             "plenary_redis_rtt_seconds_bucket",
         ):
             assert name in text
+
+
+def test_a_silent_peer_is_closed_by_the_ping_timeout(embedded: EmbeddedRedis) -> None:
+    """A peer that never answers pings (a phone that lost its network) is closed, not kept forever."""
+    hub = HubProcess(embedded.url, "--ping-interval", "0.5").wait_ready()
+    try:
+        with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as sock:
+            key = base64.b64encode(os.urandom(16)).decode()
+            sock.sendall(
+                (
+                    f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{hub.port}\r\nUpgrade: websocket\r\n"
+                    f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Protocol: plenary.v1.json\r\n\r\n"
+                ).encode()
+            )
+            assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+            start = time.monotonic()
+            received = b""
+            while chunk := sock.recv(4096):  # pings arrive; we never pong; then the hub closes
+                received += chunk
+            assert 0.5 < time.monotonic() - start < 5
+            assert b"\x89" in received  # a ping frame (FIN + opcode 9) was sent first
+    finally:
+        hub.stop()
