@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import csv
+import io
 import time
+from importlib import resources
 
+from ballot.model import BallotRule, Proposal, VoteDefinition
+from ballot.store import VoteStore
+from engine.channels import ChannelLog
 from engine.connection import command_client
+from engine.errors import VoteError
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
@@ -61,12 +69,40 @@ def demo_meetings(now_ms: int) -> list[MeetingInfo]:
     ]
 
 
+DEMO_VOTE = "plenary-2026"
+
+
+def demo_vote() -> VoteDefinition:
+    """The plenary's priority vote: the first topic meeting's proposals (2020, sourced in the data
+    file) and four invented ones in fields the 2020 assembly reported; rank your top 5."""
+    text = resources.files("realtime").joinpath("data/demo_proposals.csv").read_text(encoding="utf-8")
+    proposals = tuple(
+        Proposal(id=r["id"], title=r["title_ko"], description=r["title_en"], topic=r["topic"])
+        for r in csv.DictReader(io.StringIO(text))
+    )
+    return VoteDefinition(
+        vote_id=DEMO_VOTE,
+        title="시민총회 정책 우선순위 (Plenary priorities)",
+        proposals=proposals,
+        rule=BallotRule(kind="top_k", k=5, minimum=1),
+        method="schulze",
+        shown_methods=("borda", "ranked_pairs", "copeland", "instant_runoff"),
+        tie_break=tuple(p.id for p in proposals),
+        grace_seconds=20,
+    )
+
+
 async def seed(url: str, base: str) -> list[tuple[str, str, str, str]]:
     redis = command_client(url, name="plenary-demo")
     try:
-        await Roster(redis).upsert(demo_roster())
+        roster = Roster(redis)
+        await roster.upsert(demo_roster())
         for m in demo_meetings(int(time.time() * 1000)):
             await Meetings(redis).put(m)
+        votes = VoteStore(ChannelLog(redis))
+        with contextlib.suppress(VoteError):  # a second `make demo` keeps the vote where it was
+            await votes.create(demo_vote())
+            await votes.open(DEMO_VOTE, [p.id for p in await roster.all() if p.role == "panelist"])
         return await issue_links(redis, base)
     finally:
         await redis.aclose()

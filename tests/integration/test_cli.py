@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
-from engine.server import SOCKET_NAME, _ping
+from engine.server import SOCKET_NAME, EmbeddedRedis, _ping
 from tests.support import ROOT, HubProcess, connect
 
 
@@ -142,3 +143,20 @@ def test_panel_from_applicants_to_roster_links_and_qr_sheets(tmp_path: Path) -> 
     assert f"{withdrawn} withdrew" in out.stdout
     assert withdrawn not in (draw / "panel.csv").read_text()
     plenary("links", "--revoke", "--participant", withdrawn, "--data-dir", str(data))
+
+
+async def test_demo_assembly_has_every_role_meetings_and_an_open_vote(
+    redis: Redis, embedded: EmbeddedRedis
+) -> None:
+    from ballot.store import VoteStore
+    from engine.channels import ChannelLog
+    from realtime import demo
+
+    rows = await demo.seed(embedded.url, "http://127.0.0.1:8000")
+    assert {r[2] for r in rows} == {"panelist", "moderator", "host", "ops", "observer", "clerk"}
+    assert all(r[3].startswith("http://127.0.0.1:8000/#t=") for r in rows)
+    store = VoteStore(ChannelLog(redis))
+    assert (await store.status(demo.DEMO_VOTE)).value == "open"
+    assert len((await store.definition(demo.DEMO_VOTE)).proposals) == 12
+    await demo.seed(embedded.url, "http://127.0.0.1:8000")  # a second run keeps everything
+    assert (await store.status(demo.DEMO_VOTE)).value == "open"
