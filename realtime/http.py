@@ -117,6 +117,18 @@ async def index(request: Request) -> Response:
     return _page("index.html", _TYPES[".html"])
 
 
+async def host_page(request: Request) -> Response:
+    return _page("host.html", _TYPES[".html"])
+
+
+async def ballot_page(request: Request) -> Response:
+    return _page("ballot.html", _TYPES[".html"])
+
+
+async def results_page(request: Request) -> Response:
+    return _page("results.html", _TYPES[".html"])
+
+
 async def static(request: Request) -> Response:
     name = request.path_params["name"]
     ext = name[name.rfind(".") :] if "." in name else ""

@@ -3,8 +3,10 @@
 // Everything that comes from the server or from people (names, titles, messages) is put on the
 // page with textContent or as attribute values set through the DOM, never as HTML.
 
+import { Ballot } from "./ballot.js";
 import { Connection, hubUrl } from "./client.js";
 import { apply, initLang, lang, onChange, setLang, t } from "./i18n.js";
+import { votesFromAddress } from "./vote-common.js";
 
 const TOKEN_KEY = "plenary.token";
 const MEETING_KEY = "plenary.meeting";
@@ -35,6 +37,7 @@ const ui = {
   video: $("video"),
   novideo: $("novideo"),
   chat: $("chat"),
+  vote: $("vote"),
   scroller: $("chat-scroller"),
   log: $("chat-log"),
   chatNote: $("chat-note"),
@@ -48,6 +51,7 @@ const ui = {
 
 const state = {
   conn: null,
+  ballot: null, // the vote section (ballot.js)
   connState: "idle",
   welcome: null,
   meeting: null, // the chosen meeting object from the welcome
@@ -156,6 +160,7 @@ function showNotice(prefix) {
   ui.me.hidden = true;
   ui.stage.hidden = true;
   ui.chat.hidden = true;
+  ui.vote.hidden = true;
   ui.notice.focus();
 }
 
@@ -168,6 +173,7 @@ function onFatal(code) {
 // -- welcome and the meeting picker -------------------------------------------------------------
 function onWelcome(welcome) {
   state.welcome = welcome;
+  state.ballot.setWelcome(welcome);
   state.maxChars = (welcome.limits && welcome.limits.chat_chars) || 500;
   ui.meName.textContent = t("who.greeting", { name: welcome.name });
   ui.meRole.textContent = roleName(welcome.role);
@@ -234,6 +240,7 @@ function chooseMeeting(id) {
   }
   renderStage();
   if (changed) openChat(meeting);
+  state.ballot.setMeeting(meeting.id);
 }
 
 function renderStage() {
@@ -540,6 +547,7 @@ function main() {
   }
   ui.retry.addEventListener("click", () => state.conn.reconnectNow());
   state.conn = new Connection({ url: hubUrl(), token, onState, onWelcome, onFatal });
+  state.ballot = new Ballot(state.conn, ui.vote, { ids: votesFromAddress() });
   state.conn.start();
 }
 

@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -242,3 +243,102 @@ def open_page(browser: Browser, assembly: Assembly) -> Iterator[OpenPage]:
         ctx.close()
     problems = [p for w in watches for p in w.problems]
     assert not problems, "\n".join(problems)
+
+
+# -- vote pages ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class StrictWatch:
+    """Every console error (not only CSP refusals) and every script error of one page. A test may
+    name the failed requests it expects (a receipt that is not on the board answers 404, and
+    Chromium logs that as a console error)."""
+
+    url: str
+    expected: list[str] = field(default_factory=list)  # regexes of resource URLs allowed to fail
+    problems: list[str] = field(default_factory=list)
+
+    def on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type != "error":
+            return
+        where = (msg.location or {}).get("url", "")
+        if "Failed to load resource" in msg.text and any(re.search(p, where) for p in self.expected):
+            return
+        self.problems.append(f"console error on {self.url}: {msg.text} ({where})")
+
+    def on_error(self, err: Any) -> None:
+        self.problems.append(f"page error on {self.url}: {err}")
+
+
+OpenUrl = Callable[..., tuple[Page, StrictWatch]]
+
+
+@pytest.fixture
+def open_url(browser: Browser, assembly: Assembly) -> Iterator[OpenUrl]:
+    """open_url(path, participant=None, wait_live=None, before=None, **context options) -> (page, watch).
+
+    Opens ``<hub><path>`` (with ``#t=<token>`` when a participant is given) in a fresh context (its
+    own storage, like another device), phone-sized unless told otherwise. Any console error, CSP
+    refusal or script error fails the test, except failed loads of URLs the test adds to
+    ``watch.expected``.
+    """
+    contexts: list[BrowserContext] = []
+    watches: list[StrictWatch] = []
+
+    def _open(
+        path: str,
+        participant: str | None = None,
+        wait_live: bool | None = None,
+        before: Callable[[BrowserContext], None] | None = None,
+        **opts: Any,
+    ) -> tuple[Page, StrictWatch]:
+        opts.setdefault("viewport", {"width": 390, "height": 844})
+        ctx = browser.new_context(**opts)
+        contexts.append(ctx)
+        ctx.route(
+            "https://www.youtube-nocookie.com/**",
+            lambda route: route.fulfill(body=FAKE_PLAYER, content_type="text/html"),
+        )
+        if before is not None:
+            before(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(10_000)
+        url = assembly.hub.url + path + (f"#t={assembly.tokens[participant]}" if participant else "")
+        watch = StrictWatch(path)
+        watches.append(watch)
+        page.on("console", watch.on_console)
+        page.on("pageerror", watch.on_error)
+        page.goto(url)
+        if wait_live if wait_live is not None else participant is not None:
+            page.wait_for_selector("#conn[data-state=live]")
+        return page, watch
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+    problems = [p for w in watches for p in w.problems]
+    assert not problems, "\n".join(problems)
+
+
+class HubCaller:
+    """Protocol commands from the test itself (a participant's own connection), to set the scene
+    without clicking through a page: ``hub_call("host-1", "vote.create", definition=...)``."""
+
+    def __init__(self, assembly: Assembly) -> None:
+        self.assembly = assembly
+
+    def __call__(self, participant: str, kind: str, **fields: Any) -> dict[str, Any]:
+        from tests.support import connect
+
+        async def run() -> dict[str, Any]:
+            ws_url = self.assembly.hub.url.replace("http://", "ws://") + "/ws"
+            async with connect(ws_url, self.assembly.tokens[participant]) as client:
+                return await client.call(kind, **fields)
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, run()).result(timeout=20)
+
+
+@pytest.fixture
+def hub_call(assembly: Assembly) -> HubCaller:
+    return HubCaller(assembly)

@@ -1,0 +1,116 @@
+// The panelist's vote page (`/static/ballot.html#t=<token>`): the ballot alone, for a phone, without
+// the stream and the chat. The same Ballot component mounts inside the panelist page (`/`).
+//
+// Which votes: those of the chosen meeting (named `<meeting>-<n>`, see VoteFinder) and any given
+// in the address (`?vote=<id>`).
+
+import { Ballot } from "./ballot.js";
+import { Connection, hubUrl } from "./client.js";
+import { t } from "./i18n.js";
+import { el, setChildren, votesFromAddress } from "./vote-common.js";
+import { fatalKeys, forgetToken, initShell, roleName, takeToken } from "./shell.js";
+
+const MEETING_KEY = "plenary.meeting";
+const $ = (id) => document.getElementById(id);
+
+let welcome = null;
+let ballot = null;
+
+const shell = initShell({
+  pageKey: "page.vote",
+  onRerender() {
+    if (welcome) {
+      $("me-name").textContent = t("who.greeting", { name: welcome.name });
+      $("me-role").textContent = roleName(welcome.role);
+    }
+  },
+});
+
+function pickMeeting(meetings) {
+  let wanted = null;
+  try {
+    wanted = sessionStorage.getItem(MEETING_KEY);
+  } catch {
+    /* ignore */
+  }
+  const now = Date.now();
+  return (
+    meetings.find((m) => m.id === wanted) ||
+    meetings.find((m) => m.starts_at && m.starts_at <= now && (!m.ends_at || now < m.ends_at)) ||
+    meetings[0]
+  );
+}
+
+function chooseMeeting(id) {
+  try {
+    sessionStorage.setItem(MEETING_KEY, id);
+  } catch {
+    /* ignore */
+  }
+  ballot.setMeeting(id);
+}
+
+function onWelcome(w) {
+  const first = !welcome;
+  welcome = w;
+  shell.rerender();
+  $("me").hidden = false;
+  const meetings = w.meetings || [];
+  const select = $("meeting");
+  if (first) {
+    setChildren(
+      select,
+      ...meetings.map((m) => {
+        const opt = el("option", "", m.title);
+        opt.value = m.id;
+        return opt;
+      }),
+    );
+    select.disabled = meetings.length < 2;
+    $("who").hidden = meetings.length === 0;
+  }
+  ballot.setWelcome(w);
+  if (first && meetings.length) {
+    const m = pickMeeting(meetings);
+    select.value = m.id;
+    chooseMeeting(m.id);
+  }
+}
+
+function main() {
+  const token = takeToken();
+  if (!token) {
+    shell.setConn("closed");
+    shell.notice("fatal.notoken.title", "fatal.notoken.body");
+    return;
+  }
+  const conn = new Connection({
+    url: hubUrl(),
+    token,
+    onState: (s) => shell.setConn(s),
+    onWelcome,
+    onFatal: (code) => {
+      if (code === 4003 || code === 4012) forgetToken();
+      const keys = fatalKeys(code);
+      shell.notice(keys.title, keys.body);
+      $("who").hidden = true;
+      $("vote").hidden = true;
+    },
+  });
+  // Until a vote is found the section is hidden; once a look found none, the page says so.
+  const empty = $("vote-empty");
+  ballot = new Ballot(conn, $("vote"), {
+    ids: votesFromAddress(),
+    onScanned: () => {
+      empty.hidden = ballot.votes.size > 0;
+    },
+  });
+  new MutationObserver(() => {
+    if (!$("vote").hidden) empty.hidden = true;
+  }).observe($("vote"), { attributes: true, attributeFilter: ["hidden"] });
+  $("meeting").addEventListener("change", () => chooseMeeting($("meeting").value));
+  shell.onRetry(() => conn.reconnectNow());
+  conn.start();
+}
+
+main();

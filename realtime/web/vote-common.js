@@ -1,0 +1,347 @@
+// What the ballot (panelist), the host console and the public results page share: following a vote's
+// channel with its snapshot, finding a meeting's votes, the hub's clock, nonces, and the formats.
+//
+// No DOM state of its own and no side effect on import.
+
+import { Subscription } from "./client.js";
+import { lang, t } from "./i18n.js";
+
+export const TIME_ZONE = "Asia/Seoul";
+export const METHODS = ["schulze", "ranked_pairs", "borda", "copeland", "instant_runoff"];
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const MAX_SCAN = 60; // votes per meeting the pages look for by name
+
+// -- following a vote -----------------------------------------------------------------------------
+/**
+ * A Subscription that also passes on the `snapshot` of a stateful channel: client.js hands its
+ * onEvents only the events, but a vote channel keeps no backlog, so a fresh (or reset) subscriber
+ * learns the vote's status, turnout and close times from the snapshot alone.
+ */
+class StateSubscription extends Subscription {
+  _applySubscribed(r) {
+    if (this.active && r.snapshot) this.onSnapshot(r.snapshot, { reset: this.epoch !== null && r.epoch !== this.epoch });
+    super._applySubscribed(r);
+  }
+}
+
+/**
+ * Follow `vote/<id>`: handlers.onSnapshot(snapshot) on every fresh subscribe (first time, after a
+ * reconnect the hub could not bridge, after a Redis reset), then handlers.onEvents(events) exactly
+ * once each; handlers.onError(err) on a refusal. Re-subscribes by itself after a reconnect, like
+ * Connection.subscribe (whose four lines this repeats, with the subclass).
+ */
+export function followVote(conn, voteId, handlers) {
+  const channel = `vote/${voteId}`;
+  conn.subs.get(channel)?.close();
+  const sub = new StateSubscription(conn, channel, handlers);
+  sub.onSnapshot = handlers.onSnapshot || (() => {});
+  conn.subs.set(channel, sub);
+  if (conn.live) sub._subscribe();
+  return sub;
+}
+
+/** Apply a snapshot or an event to a plain vote state object (status, turnout, close times, results). */
+export function applySnapshot(v, s) {
+  v.status = s.status || v.status;
+  if (Array.isArray(s.proposals)) v.proposalIds = s.proposals;
+  if (typeof s.eligible === "number") v.eligible = s.eligible;
+  if (typeof s.turnout === "number") v.turnout = s.turnout;
+  v.closesAt = s.closes_at || null;
+  v.hardCloseAt = s.hard_close_at || null;
+  if (s.results) v.results = s.results;
+  if (typeof s.counted === "number") v.counted = s.counted;
+  if (s.head_hash) v.headHash = s.head_hash;
+}
+
+/** v.def (the definition, from vote.get) fills in what an event leaves out. */
+export function applyEvent(v, e) {
+  const d = e.data || {};
+  switch (e.event) {
+    case "vote.created":
+      v.status = v.status || "draft";
+      return;
+    case "vote.opened":
+      v.status = "open";
+      if (typeof d.eligible === "number") v.eligible = d.eligible;
+      if (typeof v.turnout !== "number") v.turnout = 0;
+      // A scheduled close is known from the definition (the hub sets the same times at the opening).
+      if (v.def && v.def.scheduled_close && !v.closesAt) {
+        v.closesAt = v.def.scheduled_close;
+        v.hardCloseAt = v.def.scheduled_close + (v.def.grace_seconds || 0) * 1000;
+      }
+      return;
+    case "vote.turnout":
+      if (typeof d.voted === "number") v.turnout = d.voted;
+      return;
+    case "vote.closing":
+      v.closesAt = d.closes_at || null;
+      v.hardCloseAt = d.hard_close_at || null;
+      return;
+    case "vote.closed":
+      v.status = "closed";
+      return;
+    case "vote.published":
+      v.status = "published";
+      if (typeof d.counted === "number") v.counted = d.counted;
+      if (d.head_hash) v.headHash = d.head_hash;
+      return;
+    default:
+      return; // the protocol only ever adds event kinds
+  }
+}
+
+/**
+ * Where a vote stands for a person looking at it now:
+ * draft | open | closing (announced or scheduled close passed: no new ballots, the grace runs) |
+ * closed | published.
+ */
+export function phaseOf(v, now = clock.now()) {
+  if (v.status === "open" && v.closesAt && now >= v.closesAt) return "closing";
+  return v.status || "draft";
+}
+
+// -- finding a meeting's votes ----------------------------------------------------------------------
+/**
+ * The hub has no "list the votes" command, so pages find votes by name: the votes of meeting M are
+ * `M-1`, `M-2`, ... (the host console proposes the next free name). A scan asks `vote.get` for each
+ * name in turn until one is unknown, then asks for that next name again every 15-30 s (jittered, so
+ * 3,000 phones spread out), on every reconnect and when the tab becomes visible. Ids given by hand
+ * (`?vote=` in the page's address) are looked up once per connection.
+ */
+export class VoteFinder {
+  constructor(conn, { onFound, onScanned = () => {}, pollMs = [15_000, 30_000] }) {
+    this.conn = conn;
+    this.onFound = onFound;
+    this.onScanned = onScanned;
+    this.pollMs = pollMs;
+    this.meeting = null;
+    this.next = 1;
+    this.known = new Set();
+    this.extra = [];
+    this.timer = null;
+    this.scanning = false;
+    this.generation = 0;
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.scan();
+    });
+  }
+
+  /** Follow the votes of this meeting (ids `<meeting>-<n>`); null follows only ids given by hand. */
+  setMeeting(meetingId) {
+    const id = meetingId && ID_RE.test(`${meetingId}-1`) ? meetingId : null;
+    if (id === this.meeting) return;
+    this.meeting = id;
+    this.next = 1;
+    this.generation += 1;
+    this.scan();
+  }
+
+  addIds(ids) {
+    for (const id of ids) if (ID_RE.test(id) && !this.extra.includes(id)) this.extra.push(id);
+  }
+
+  /** The next free conventional name (what the host console proposes). */
+  nextId() {
+    return this.meeting ? `${this.meeting}-${this.next}` : "";
+  }
+
+  /** Look again now (after a reconnect, when the tab is visible again, after creating a vote). */
+  async scan() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.scanning) {
+      this.again = true; // once this scan ends
+      return;
+    }
+    if (!this.conn.live) return;
+    this.scanning = true;
+    this.again = false;
+    const generation = this.generation;
+    let retryable = false;
+    try {
+      for (const id of this.extra) {
+        if (this.known.has(id)) continue;
+        const res = await this._get(id);
+        if (res === "retry") retryable = true;
+        else if (res) this._found(id, res);
+      }
+      while (this.meeting && this.next <= MAX_SCAN && generation === this.generation) {
+        const id = `${this.meeting}-${this.next}`;
+        if (!this.known.has(id)) {
+          const res = await this._get(id);
+          if (generation !== this.generation) break;
+          if (res === "retry") {
+            retryable = true;
+            break;
+          }
+          if (!res) break; // not created yet: ask again later
+          this._found(id, res);
+        }
+        this.next += 1;
+      }
+    } finally {
+      this.scanning = false;
+    }
+    if (generation !== this.generation || this.again) {
+      this.scan();
+      return;
+    }
+    this.onScanned(this.nextId());
+    const [lo, hi] = retryable ? [2_000, 4_000] : this.pollMs;
+    this.timer = setTimeout(() => this.scan(), lo + Math.random() * (hi - lo));
+  }
+
+  async _get(id) {
+    try {
+      return await this.conn.request("vote.get", { vote: id });
+    } catch (err) {
+      if (err.name === "unknown_vote") return null;
+      return "retry"; // disconnected, timeout, unavailable, rate_limited: the next scan asks again
+    }
+  }
+
+  _found(id, reply) {
+    this.known.add(id);
+    this.onFound(id, reply);
+  }
+}
+
+/** Vote ids given in the page address: `?vote=a` or `?vote=a,b`. */
+export function votesFromAddress(loc = window.location) {
+  const raw = new URLSearchParams(loc.search).get("vote") || "";
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => ID_RE.test(s));
+}
+
+// -- the hub's clock --------------------------------------------------------------------------------
+/** Countdowns use the hub's clock: a phone's clock may be minutes off. */
+export const clock = {
+  skew: 0,
+  sync(serverTime) {
+    if (typeof serverTime === "number" && serverTime > 0) this.skew = serverTime - Date.now();
+  },
+  now() {
+    return Date.now() + this.skew;
+  },
+};
+
+// -- nonces -----------------------------------------------------------------------------------------
+/** 16 random characters of A-Z a-z 0-9 _ - (96 bits): new for each ballot, the same for its retries. */
+export function newNonce() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// -- formats ----------------------------------------------------------------------------------------
+export function fmtNumber(n) {
+  return new Intl.NumberFormat(lang()).format(n);
+}
+
+export function fmtPercent(part, whole) {
+  if (!whole) return new Intl.NumberFormat(lang(), { style: "percent" }).format(0);
+  return new Intl.NumberFormat(lang(), { style: "percent", maximumFractionDigits: 1 }).format(part / whole);
+}
+
+export function fmtClock(ms) {
+  return new Intl.DateTimeFormat(lang(), {
+    hour: "numeric",
+    minute: "2-digit",
+    second: "2-digit",
+    timeZone: TIME_ZONE,
+  }).format(ms);
+}
+
+/** A time of day without seconds (a close time). */
+export function fmtTime(ms) {
+  return new Intl.DateTimeFormat(lang(), { hour: "numeric", minute: "2-digit", timeZone: TIME_ZONE }).format(ms);
+}
+
+export function fmtDuration(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h) return t("dur.hms", { h, m });
+  if (m) return t("dur.ms", { m, s });
+  return t("dur.s", { s });
+}
+
+export function methodName(method) {
+  const key = `method.${method}`;
+  const s = t(key);
+  return s === key ? method : s;
+}
+
+/** A stratum value as people read it ("male" → 남성); district names and age bands stay as they are. */
+export function stratumName(value) {
+  const key = `stratum.${value}`;
+  const s = t(key);
+  return s === key ? value : s;
+}
+
+/**
+ * The official order of published results as places: [{place, tied, ids}] best first. `results` is
+ * the `results` object of vote.publish (proposals by index); `method` the definition's method.
+ */
+export function officialOrder(results, method) {
+  const ids = results.proposals || [];
+  const tiers = (results[method] && results[method].order) || [];
+  const out = [];
+  let place = 1;
+  for (const tier of tiers) {
+    out.push({ place, tied: tier.length > 1, ids: tier.map((i) => ids[i]) });
+    place += tier.length;
+  }
+  return out;
+}
+
+/** The strict order after the tie-break, as proposal ids. */
+export function resolvedOrder(results, method) {
+  const ids = results.proposals || [];
+  return ((results[method] && results[method].resolved) || []).map((i) => ids[i]);
+}
+
+/** Build an element; text only ever through textContent. */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+export function setChildren(parent, ...children) {
+  while (parent.firstChild) parent.firstChild.remove();
+  parent.append(...children);
+}
+
+/** The ordered list of places: "1위 A", "공동 2위 B", "공동 2위 C", ... */
+export function orderList(order, titleOf, className = "order") {
+  const ol = el("ol", className);
+  for (const tier of order) {
+    for (const id of tier.ids) {
+      const li = el("li", tier.tied ? "order-item tied" : "order-item");
+      li.dataset.id = id;
+      li.append(el("span", "place", t(tier.tied ? "place.tie" : "place", { n: tier.place })), el("span", "order-title", titleOf(id)));
+      ol.append(li);
+    }
+  }
+  return ol;
+}
+
+/** A tracking code that wraps, if it must, only in its middle: "ABCD-EFGH-" / "JKLM-NPQR". */
+export function setCode(node, code) {
+  const text = String(code);
+  const cut = text.length === 19 ? 10 : text.length;
+  setChildren(node, ...[text.slice(0, cut), text.slice(cut)].filter(Boolean).map((s) => el("span", "code-group", s)));
+}
+
+/** Where the public results page of a vote is (and a receipt on it). */
+export function resultsHref(voteId, code) {
+  const q = code ? `?${new URLSearchParams({ code }).toString()}` : "";
+  return `/results/${encodeURIComponent(voteId)}${q}`;
+}
