@@ -53,6 +53,7 @@ class ChannelSpec:
 SPECS: dict[str, ChannelSpec] = {
     "chat": ChannelSpec(history=1000, backlog=100, stateful=False, archive=True, coalesce=True),
     "qa": ChannelSpec(history=1000, backlog=0, stateful=True, archive=True, coalesce=True),
+    "staff": ChannelSpec(history=1000, backlog=0, stateful=True, archive=True, coalesce=True),
     "agenda": ChannelSpec(history=200, backlog=0, stateful=True, archive=True, coalesce=False),
     "speakers": ChannelSpec(history=200, backlog=0, stateful=True, archive=True, coalesce=False),
     "polls": ChannelSpec(history=500, backlog=0, stateful=True, archive=True, coalesce=True),

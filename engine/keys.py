@@ -18,7 +18,7 @@ EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|agenda|speakers|polls)|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls)|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -63,8 +63,17 @@ def meeting_of(channel: str) -> str | None:
 
 
 # -- keys of a channel (one slot per channel) ---------------------------------------------------
+def slot_tag(channel: str) -> str:
+    """The hash tag of a channel's keys and pub/sub channel: the channel itself, except that a
+    meeting's staff desk shares its Q&A channel's slot, so one script updates and publishes on both."""
+    if channel.startswith("meeting/") and channel.endswith("/staff"):
+        return channel[: -len("staff")] + "qa"
+    return channel
+
+
 def channel_prefix(channel: str) -> str:
-    return f"{PREFIX}{{{channel}}}:"
+    tag = slot_tag(channel)
+    return f"{PREFIX}{{{tag}}}:" if tag == channel else f"{PREFIX}{{{tag}}}:{channel}:"
 
 
 def channel_keys(channel: str) -> tuple[str, str, str, str]:
@@ -76,11 +85,13 @@ def channel_keys(channel: str) -> tuple[str, str, str, str]:
 def pubsub_channel(channel: str) -> str:
     """``pl:ev:{<channel>}``: the hash tag puts it in the channel's slot, as Redis Cluster's sharded
     pub/sub (SSUBSCRIBE) requires of a channel published from a script touching the channel's keys."""
-    return f"{EVENT_PREFIX}{{{channel}}}"
+    tag = slot_tag(channel)
+    return f"{EVENT_PREFIX}{{{tag}}}" if tag == channel else f"{EVENT_PREFIX}{{{tag}}}{channel}"
 
 
 def channel_from_pubsub(name: str) -> str:
-    return name[len(EVENT_PREFIX) + 1 : -1]
+    tag, _, own = name[len(EVENT_PREFIX) + 1 :].partition("}")
+    return own or tag
 
 
 CONTROL = PREFIX + "ctl"  # hub-to-hub control messages (link revoked, ...)

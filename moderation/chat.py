@@ -1,9 +1,13 @@
 """Meeting chat: the rules for a message, and sending it through the channel log.
 
 Text only: a message is stored and sent as plain text; pages render it with ``textContent``,
-never as HTML. The per-participant rate limit is enforced in Redis inside the same script that
-publishes (``lua/chat_send.lua``), so it holds across every hub process a participant is connected
-to, and a rejected message leaves nothing behind.
+never as HTML. Before the store, pure rules run in order: cleaning (:func:`clean_text`), the word
+filter (masks) and the meeting's link policy (refuses), both in ``moderation/filters.py``. Then one
+script (``lua/chat_send.lua``) checks the author's mute or ban, slow mode and the per-participant
+rate limit and publishes, in one atomic step: a moderator's mute or a slow-mode change holds on
+every hub process at once, and a rejected message leaves nothing behind.
+
+The moderators' side (delete, mute, ban, slow mode, link policy, reports) is ``chat_admin.py``.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+import msgspec
+
 from engine import keys
 from engine.channels import ChannelLog, Published, encode_data, spec_of
+from engine.connection import raw
 from engine.errors import ChatError, Code, LimitError
+from moderation import filters
 
 MAX_CHARS = 500
 RATE_COUNT = 5  # messages ...
@@ -24,7 +32,7 @@ EVENT = "chat.message"
 _ALLOWED_CONTROL = {"\n", "\t"}
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: str, max_chars: int = MAX_CHARS) -> str:
     """Normalise a chat message (NFC, no control characters, trimmed) or raise a coded error."""
     text = unicodedata.normalize("NFC", text)
     text = "".join(
@@ -35,9 +43,9 @@ def clean_text(text: str) -> str:
     text = text.strip()
     if not text:
         raise ChatError(Code.EMPTY_MESSAGE, "the message is empty")
-    if len(text) > MAX_CHARS:
+    if len(text) > max_chars:
         raise ChatError(
-            Code.MESSAGE_TOO_LONG, f"a message is at most {MAX_CHARS} characters ({len(text)} sent)"
+            Code.MESSAGE_TOO_LONG, f"a message is at most {max_chars} characters ({len(text)} sent)"
         )
     return text
 
@@ -49,16 +57,66 @@ class Author:
     role: str
 
 
-async def send(log: ChannelLog, meeting_id: str, author: Author, text: str) -> Published:
-    """Publish one chat message; raises RATE_LIMITED (retryable) when the author sends too fast."""
+STAFF = frozenset({"moderator", "host"})
+"""Roles that moderate: exempt from slow mode, may post links under the default policy, cannot be
+muted or banned."""
+
+
+def settings_of(state: dict[str, object]) -> tuple[int, filters.LinkPolicy]:
+    """(slow mode in seconds, link policy) from the chat channel's state fields."""
+    slow = state.get("slow_mode", 0)
+    links = state.get("links", filters.DEFAULT_LINK_POLICY)
+    return (
+        slow if isinstance(slow, int) else 0,
+        filters.LinkPolicy(links)
+        if isinstance(links, str) and links in set(filters.LinkPolicy)
+        else filters.DEFAULT_LINK_POLICY,
+    )
+
+
+async def read_settings(log: ChannelLog, meeting_id: str) -> tuple[int, filters.LinkPolicy]:
+    state_key = keys.channel_keys(keys.meeting_chat(meeting_id))[2]
+    flat = await log.redis.hgetall(state_key)
+    return settings_of({raw(k).decode(): msgspec.msgpack.decode(raw(v)) for k, v in flat.items()})
+
+
+def restriction_key(meeting_id: str, participant_id: str) -> str:
+    return keys.channel_key(keys.meeting_chat(meeting_id), "restrict:" + participant_id)
+
+
+async def send(
+    log: ChannelLog,
+    meeting_id: str,
+    author: Author,
+    text: str,
+    word_filter: filters.WordFilter | None = None,
+) -> Published:
+    """Publish one chat message. Raises, storing nothing: ``EMPTY_MESSAGE``, ``MESSAGE_TOO_LONG``,
+    ``LINK_NOT_ALLOWED``, ``BANNED``, ``MUTED`` and ``SLOW_MODE`` (retryable after the wait),
+    ``RATE_LIMITED`` (retryable) when the author sends too fast."""
     text = clean_text(text)
+    wf = word_filter or filters.default()
+    staff = author.role in STAFF
+    _slow, policy = await read_settings(log, meeting_id)
+    wf.links_allowed(text, policy, staff)
+    shown = wf.mask(text)
     channel = keys.meeting_chat(meeting_id)
     spec = spec_of(channel)
-    data = {"text": text, "author": {"id": author.id, "name": author.name, "role": author.role}}
+    data: dict[str, object] = {
+        "text": shown,
+        "author": {"id": author.id, "name": author.name, "role": author.role},
+    }
+    if shown != text:
+        data["masked"] = True
     result = await log.scripts.call(
         "moderation",
         "chat_send",
-        [*keys.channel_keys(channel), keys.rate_key(channel, author.id)],
+        [
+            *keys.channel_keys(channel),
+            keys.rate_key(channel, author.id),
+            restriction_key(meeting_id, author.id),
+            keys.channel_key(channel, "slow:" + author.id),
+        ],
         [
             keys.pubsub_channel(channel),
             EVENT,
@@ -67,8 +125,11 @@ async def send(log: ChannelLog, meeting_id: str, author: Author, text: str) -> P
             "1" if spec.archive else "0",
             RATE_COUNT,
             RATE_WINDOW_MS,
+            "1" if staff else "0",
         ],
     )
+    if int(result[0]) == -2:
+        raise _held_back(raw(result[1]).decode(), int(result[2]))
     if int(result[0]) < 0:
         wait_ms = int(result[1])
         raise LimitError(
@@ -79,3 +140,21 @@ async def send(log: ChannelLog, meeting_id: str, author: Author, text: str) -> P
         )
     offset, epoch, now = result
     return Published(int(offset), epoch.decode() if isinstance(epoch, bytes) else epoch, int(now))
+
+
+def _held_back(why: str, wait_ms: int) -> ChatError:
+    if why == "banned":
+        return ChatError(Code.BANNED, "a moderator banned you from this meeting's chat")
+    if why == "muted":
+        return ChatError(
+            Code.MUTED,
+            f"a moderator muted you in this meeting's chat for {max(wait_ms, 0) / 1000:.0f} s more",
+            retryable=True,
+            retry_after_ms=max(wait_ms, 0),
+        )
+    return ChatError(
+        Code.SLOW_MODE,
+        f"slow mode: wait {max(wait_ms, 0) / 1000:.1f} s before your next message",
+        retryable=True,
+        retry_after_ms=max(wait_ms, 0),
+    )

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
-from realtime import http, http_vote
+from realtime import http, http_moderation, http_vote
 from realtime.config import Settings
 from realtime.endpoint import websocket_endpoint
 from realtime.hub import Hub
@@ -36,6 +36,9 @@ def create_app(settings: Settings) -> Starlette:
             Route("/api/votes/{vote}/results", http_vote.results),
             Route("/api/votes/{vote}/receipt/{code}", http_vote.receipt),
             Route("/api/votes/{vote}/{name}", http_vote.export),
+            Route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
+            Route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),
+            Route("/api/meetings/{meeting}/polls/{poll}.csv", http_moderation.poll_csv),
             Route("/", http.index),
             Route("/host", http.host_page),
             Route("/vote", http.ballot_page),

@@ -1,3 +1,354 @@
-"""Moderated-meeting commands (Q&A, chat moderation, speakers, agenda, polls): thin calls into moderation/."""
+"""Moderated-meeting commands (Q&A, speakers, agenda and slides, overlay, polls): thin calls into
+moderation/. Chat moderation is in cmd_chat.py.
+
+Every handler first checks the caller belongs to the meeting and that it exists; the role check has
+already happened (``roles.COMMAND_ROLES``). Results are small dicts documented in docs/protocol.md.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import msgspec
+
+from ballot.rules import HostCommand
+from engine import keys
+from engine.connection import raw
+from engine.errors import Code, ModerationError
+from moderation import agenda, overlay, polls, qa, speakers, uploads
+from moderation.qa_store import Asker, QAStore, Step
+from moderation.state import Committed, StateChannel
+from realtime import roles
+from realtime.client import Client
+from realtime.commands import handles
+from realtime.hub import Hub
+from realtime.protocol import moderation as p
+
+log = logging.getLogger("plenary.moderation")
+
+CALL_ON: speakers.CallOn | None = None
+"""The hook live voice (WebRTC) sets: told who got the floor after ``speakers.next``."""
+
+
+async def in_meeting(hub: Hub, client: Client, meeting_id: str) -> None:
+    roles.check_meeting(meeting_id, client.participant)
+    await hub.meetings.get(meeting_id)  # UNKNOWN_MEETING
+
+
+def _step(step: Step) -> dict[str, Any]:
+    return {"question": step.question, "offset": step.public_offset or None, "votes": step.votes}
+
+
+def _done(c: Committed) -> dict[str, Any]:
+    result = c.result if isinstance(c.result, dict) else {"result": c.result}
+    return {**result, "offset": c.offset}
+
+
+# -- Q&A ----------------------------------------------------------------------------------------
+@handles(p.QaAsk)
+async def qa_ask(hub: Hub, client: Client, cmd: p.QaAsk) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    who = client.participant
+    step = await QAStore(hub.log).ask(cmd.meeting, Asker(who.id, who.name, who.role), cmd.text, cmd.anonymous)
+    return {"question": step.question, "state": "pending"}
+
+
+async def _vote(hub: Hub, client: Client, meeting: str, question: int, add: bool) -> Any:
+    await in_meeting(hub, client, meeting)
+    who = client.participant
+    step = await QAStore(hub.log).vote(meeting, question, who.id, who.role, add)
+    return {"question": step.question, "voted": add, "votes": step.votes, "changed": step.changed}
+
+
+@handles(p.QaUpvote)
+async def qa_upvote(hub: Hub, client: Client, cmd: p.QaUpvote) -> Any:
+    return await _vote(hub, client, cmd.meeting, cmd.question, True)
+
+
+@handles(p.QaUnvote)
+async def qa_unvote(hub: Hub, client: Client, cmd: p.QaUnvote) -> Any:
+    return await _vote(hub, client, cmd.meeting, cmd.question, False)
+
+
+@handles(p.QaMine)
+async def qa_mine(hub: Hub, client: Client, cmd: p.QaMine) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return await QAStore(hub.log).mine(cmd.meeting, client.participant.id)
+
+
+async def _move(hub: Hub, client: Client, cmd: Any, rule: str) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    store = QAStore(hub.log)
+    step = await store.move(cmd.meeting, rule, cmd.question, client.participant.role)
+    out = {**_step(step), "state": str(rule_target(rule))}
+    if rule == "air":
+        record = (await store.questions(cmd.meeting))[cmd.question]
+        await overlay.apply(hub.log, cmd.meeting, overlay.show(overlay.question_item(record)))
+    elif rule in ("answer", "dismiss", "unqueue"):
+        await overlay.apply(hub.log, cmd.meeting, overlay.clear(only_question=cmd.question))
+    return out
+
+
+def rule_target(rule: str) -> str:
+    target = qa.rule(rule).target
+    return target.value if target else ""
+
+
+for _cls, _rule in (
+    (p.QaApprove, "approve"),
+    (p.QaDismiss, "dismiss"),
+    (p.QaReopen, "reopen"),
+    (p.QaQueue, "queue"),
+    (p.QaUnqueue, "unqueue"),
+    (p.QaAir, "air"),
+    (p.QaAnswer, "answer"),
+):
+
+    async def _handler(hub: Hub, client: Client, cmd: Any, _rule: str = _rule) -> Any:
+        return await _move(hub, client, cmd, _rule)
+
+    handles(_cls)(_handler)
+
+
+@handles(p.QaMerge)
+async def qa_merge(hub: Hub, client: Client, cmd: p.QaMerge) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    step = await QAStore(hub.log).merge(cmd.meeting, cmd.question, cmd.into, client.participant.role)
+    return {
+        "question": cmd.question,
+        "into": cmd.into,
+        "votes": step.votes,
+        "offset": step.public_offset or None,
+    }
+
+
+@handles(p.QaReorder)
+async def qa_reorder(hub: Hub, client: Client, cmd: p.QaReorder) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    step = await QAStore(hub.log).reorder(cmd.meeting, cmd.order, client.participant.role)
+    return {"order": cmd.order, "offset": step.public_offset or None}
+
+
+# -- speakers list ------------------------------------------------------------------------------
+def _speakers(hub: Hub) -> speakers.SpeakersList:
+    return speakers.SpeakersList(hub.log, CALL_ON)
+
+
+@handles(p.SpeakersRaise)
+async def speakers_raise(hub: Hub, client: Client, cmd: p.SpeakersRaise) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    who = client.participant
+    rule = speakers.raise_hand(who.id, who.name, speakers._now())
+    return _done(await _speakers(hub).apply(cmd.meeting, rule))
+
+
+@handles(p.SpeakersLower)
+async def speakers_lower(hub: Hub, client: Client, cmd: p.SpeakersLower) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    who = client.participant
+    rule = speakers.lower_hand(cmd.participant or who.id, who.id, who.role)
+    return _done(await _speakers(hub).apply(cmd.meeting, rule))
+
+
+@handles(p.SpeakersOrder)
+async def speakers_order(hub: Hub, client: Client, cmd: p.SpeakersOrder) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return _done(await _speakers(hub).apply(cmd.meeting, speakers.order(cmd.order)))
+
+
+@handles(p.SpeakersNext)
+async def speakers_next(hub: Hub, client: Client, cmd: p.SpeakersNext) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return _done(await _speakers(hub).next(cmd.meeting, cmd.participant, cmd.seconds))
+
+
+@handles(p.SpeakersYield)
+async def speakers_yield(hub: Hub, client: Client, cmd: p.SpeakersYield) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    who = client.participant
+    return _done(
+        await _speakers(hub).apply(cmd.meeting, speakers.yield_floor(who.id, who.role, speakers._now()))
+    )
+
+
+@handles(p.SpeakersTimer)
+async def speakers_timer(hub: Hub, client: Client, cmd: p.SpeakersTimer) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return _done(await _speakers(hub).apply(cmd.meeting, speakers.set_timer(cmd.seconds)))
+
+
+# -- agenda, slides, materials ------------------------------------------------------------------
+async def _agenda(hub: Hub, meeting: str, rule: Any) -> Any:
+    return _done(await StateChannel(hub.log, keys.meeting_agenda(meeting)).update(rule))
+
+
+@handles(p.AgendaSet)
+async def agenda_set(hub: Hub, client: Client, cmd: p.AgendaSet) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return await _agenda(hub, cmd.meeting, agenda.set_items([msgspec.to_builtins(i) for i in cmd.items]))
+
+
+@handles(p.AgendaCurrent)
+async def agenda_current(hub: Hub, client: Client, cmd: p.AgendaCurrent) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return await _agenda(hub, cmd.meeting, agenda.set_current(cmd.item))
+
+
+@handles(p.SlideShow)
+async def slide_show(hub: Hub, client: Client, cmd: p.SlideShow) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    if (cmd.upload is None) == (cmd.url is None):
+        raise ModerationError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
+    if cmd.upload is not None:
+        up = await uploads.meta(hub.redis, cmd.meeting, cmd.upload)
+        slide = agenda.slide_from_upload(cmd.meeting, up.meta(), cmd.page, cmd.title)
+    else:
+        slide = agenda.slide_from_url(cmd.url or "", cmd.title)
+    return await _agenda(hub, cmd.meeting, agenda.show_slide(slide))
+
+
+@handles(p.SlideClear)
+async def slide_clear(hub: Hub, client: Client, cmd: p.SlideClear) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return await _agenda(hub, cmd.meeting, agenda.clear_slide())
+
+
+@handles(p.MaterialsSet)
+async def materials_set(hub: Hub, client: Client, cmd: p.MaterialsSet) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return await _agenda(hub, cmd.meeting, agenda.set_materials([msgspec.to_builtins(i) for i in cmd.items]))
+
+
+# -- overlay ------------------------------------------------------------------------------------
+@handles(p.OverlayShow)
+async def overlay_show(hub: Hub, client: Client, cmd: p.OverlayShow) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    given = [x for x in (cmd.question, cmd.poll, cmd.vote, cmd.text) if x is not None] + (
+        [1] if cmd.slide else []
+    )
+    if len(given) != 1:
+        raise ModerationError(Code.BAD_FIELD, "show exactly one of: question, slide, poll, vote, text")
+    item: dict[str, Any]
+    if cmd.question is not None:
+        record = (await QAStore(hub.log).questions(cmd.meeting, staff=False)).get(cmd.question)
+        if record is None:
+            raise ModerationError(Code.UNKNOWN_QUESTION, f"no question {cmd.question} that panelists can see")
+        item = overlay.question_item(record)
+    elif cmd.slide:
+        slide = (await StateChannel(hub.log, keys.meeting_agenda(cmd.meeting)).read()).get("slide")
+        if slide is None:
+            raise ModerationError(Code.BAD_SLIDE, "no slide is shown in this meeting")
+        item = {"kind": "slide", "slide": slide}
+    elif cmd.poll is not None:
+        rec = await polls.PollStore(hub.log).record(cmd.meeting, cmd.poll)
+        if not rec.get("visible"):
+            raise ModerationError(
+                Code.BAD_TRANSITION, "show the poll's results to panelists first (poll.results)"
+            )
+        item = {
+            "kind": "poll",
+            "poll": {k: rec.get(k) for k in ("id", "title", "questions", "answered", "results")},
+        }
+    elif cmd.vote is not None:
+        item = {"kind": "vote", "vote": await _vote_results(hub, cmd.vote)}
+    else:
+        text = (cmd.text or "").strip()
+        if not text:
+            raise ModerationError(Code.BAD_FIELD, "text: empty")
+        item = {"kind": "text", "text": text}
+    return _done(await overlay.apply(hub.log, cmd.meeting, overlay.show(item)))
+
+
+async def _vote_results(hub: Hub, vote_id: str) -> dict[str, Any]:
+    defn = await hub.votes.definition(vote_id)
+    value = await hub.redis.hget(keys.channel_keys(keys.vote(vote_id))[2], "results")
+    if value is None:
+        raise ModerationError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
+    results = msgspec.msgpack.decode(raw(value))
+    order = results.get(defn.method, {}).get("ranking") if isinstance(results, dict) else None
+    return {
+        "id": vote_id,
+        "title": defn.title,
+        "method": defn.method,
+        "ranking": order,
+        "n_voters": results.get("n_voters"),
+    }
+
+
+@handles(p.OverlayClear)
+async def overlay_clear(hub: Hub, client: Client, cmd: p.OverlayClear) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return _done(await overlay.apply(hub.log, cmd.meeting, overlay.clear()))
+
+
+# -- polls and surveys --------------------------------------------------------------------------
+_refreshing: set[tuple[str, str]] = set()
+_timers: set[asyncio.Task[None]] = set()  # held so that a pending refresh is not garbage-collected
+
+
+async def _refresh_later(hub: Hub, meeting: str, poll: str) -> None:
+    """Publish results held back by the interval once it passed (one timer per poll per hub)."""
+    try:
+        await asyncio.sleep(polls.RESULTS_INTERVAL_MS / 1000)
+        with contextlib.suppress(Exception):
+            await polls.PollStore(hub.log).refresh(meeting, poll)
+    finally:
+        _refreshing.discard((meeting, poll))
+
+
+@handles(p.PollCreate)
+async def poll_create(hub: Hub, client: Client, cmd: p.PollCreate) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    defn = polls.decode_definition(cmd.poll)
+    offset = await polls.PollStore(hub.log).create(cmd.meeting, defn)
+    return {"poll": defn.id, "status": "draft", "offset": offset}
+
+
+async def _poll_move(hub: Hub, client: Client, cmd: Any, command: HostCommand) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return await polls.PollStore(hub.log).move(cmd.meeting, cmd.poll, command)
+
+
+@handles(p.PollOpen)
+async def poll_open(hub: Hub, client: Client, cmd: p.PollOpen) -> Any:
+    return await _poll_move(hub, client, cmd, HostCommand.OPEN)
+
+
+@handles(p.PollClose)
+async def poll_close(hub: Hub, client: Client, cmd: p.PollClose) -> Any:
+    return await _poll_move(hub, client, cmd, HostCommand.CLOSE)
+
+
+@handles(p.PollPublish)
+async def poll_publish(hub: Hub, client: Client, cmd: p.PollPublish) -> Any:
+    return await _poll_move(hub, client, cmd, HostCommand.PUBLISH)
+
+
+@handles(p.PollResults)
+async def poll_results(hub: Hub, client: Client, cmd: p.PollResults) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return await polls.PollStore(hub.log).show_results(cmd.meeting, cmd.poll, cmd.visible)
+
+
+@handles(p.PollAnswer)
+async def poll_answer(hub: Hub, client: Client, cmd: p.PollAnswer) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    who = client.participant
+    strata = {"gender": who.gender, "age_band": who.age_band, "district": who.district}
+    res = await polls.PollStore(hub.log).answer(cmd.meeting, cmd.poll, who.id, strata, cmd.answers)
+    key = (cmd.meeting, cmd.poll)
+    if res.pop("pending") and key not in _refreshing:
+        _refreshing.add(key)
+        task = asyncio.get_running_loop().create_task(_refresh_later(hub, cmd.meeting, cmd.poll))
+        _timers.add(task)
+        task.add_done_callback(_timers.discard)
+    return res
+
+
+@handles(p.PollExport)
+async def poll_export(hub: Hub, client: Client, cmd: p.PollExport) -> Any:
+    await in_meeting(hub, client, cmd.meeting)
+    return {"poll": cmd.poll, "csv": await polls.PollStore(hub.log).export(cmd.meeting, cmd.poll)}

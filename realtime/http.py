@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from engine import keys
 from engine.errors import Code, HubError
+from moderation import chat_admin
 from panel.roster import Participant
 from realtime import metrics, roles
 from realtime.hub import Hub
@@ -23,6 +24,8 @@ STATUS: dict[Code, int] = {
     Code.UNKNOWN_CHANNEL: 404,
     Code.UNKNOWN_VOTE: 404,
     Code.VOTE_NOT_PUBLISHED: 404,
+    Code.UNKNOWN_UPLOAD: 404,
+    Code.UNKNOWN_POLL: 404,
     Code.RATE_LIMITED: 429,
     Code.UNAVAILABLE: 503,
 }
@@ -89,9 +92,9 @@ async def api_chat(request: Request) -> Response:
         events = await hub.log.archive(keys.meeting_chat(meeting))
     except HubError as err:
         return error_response(err)
-    return JSONResponse(
-        {"meeting": meeting, "messages": [{"offset": e.offset, "time": e.time, **e.data} for e in events]}
-    )
+    # Deleted messages are hidden from panelists; moderators and hosts see them marked.
+    messages = chat_admin.record(events, staff=who.role in ("moderator", "host"))
+    return JSONResponse({"meeting": meeting, "messages": messages})
 
 
 def _page(name: str, media: str) -> Response:

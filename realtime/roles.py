@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from engine import keys
 from engine.errors import AuthError, Code
+from moderation import qa
 from panel.roster import ROLES, Participant
 
 ALL = frozenset(ROLES)
 SPEAKERS = frozenset({"panelist", "moderator", "host"})
+MODERATORS = frozenset({"moderator", "host"})  # issue 5
 
 COMMAND_ROLES: dict[str, frozenset[str]] = {
     "hello": ALL,
@@ -29,13 +31,33 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "vote.cast": frozenset({"panelist"}),
     "vote.paper": frozenset({"clerk"}),
     "vote.turnout": frozenset({"host", "ops"}),
-    # moderation (issue 5): rows for realtime/protocol/moderation.py's commands go here
+    # moderation (issue 5): Q&A rows come from the rule table (moderation/qa.py), the others here
+    **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
+    "qa.mine": frozenset({"panelist"}),
+    **dict.fromkeys(("chat.delete", "chat.mute", "chat.ban", "chat.unmute"), MODERATORS),
+    **dict.fromkeys(("chat.settings", "chat.dismiss_report"), MODERATORS),
+    "chat.status": ALL - {"clerk"},
+    "chat.report": frozenset({"panelist"}),
+    "speakers.raise": frozenset({"panelist"}),
+    "speakers.lower": SPEAKERS,  # panelists their own hand only (moderation/speakers.py)
+    "speakers.yield": SPEAKERS,  # panelists only while they have the floor
+    **dict.fromkeys(("speakers.order", "speakers.next", "speakers.timer"), MODERATORS),
+    **dict.fromkeys(
+        ("agenda.set", "agenda.current", "slide.show", "slide.clear", "materials.set"), frozenset({"host"})
+    ),
+    **dict.fromkeys(("overlay.show", "overlay.clear"), frozenset({"host"})),
+    **dict.fromkeys(
+        ("poll.create", "poll.open", "poll.close", "poll.publish", "poll.results", "poll.export"),
+        frozenset({"host"}),
+    ),
+    "poll.answer": frozenset({"panelist"}),
 }
 
 # Channel kind -> roles that may follow it (meeting channels additionally need membership).
 CHANNEL_ROLES: dict[str, frozenset[str]] = {
     "chat": ALL - {"clerk"},
     "qa": ALL - {"clerk"},
+    "staff": frozenset({"moderator", "host"}),
     "agenda": ALL,
     "speakers": ALL - {"clerk"},
     "polls": ALL - {"clerk"},

@@ -1,0 +1,233 @@
+"""The moderators' side of meeting chat: delete a message, mute or ban a participant, slow mode and
+the link policy, and panelists' reports.
+
+Every effect is stored in Redis and published on the meeting's chat channel in one atomic step, so
+it reaches every hub process (through pub/sub) and every later check (``lua/chat_send.lua`` reads
+the same keys) at once:
+
+- ``chat.deleted {offset, by}``: clients hide that message. It stays in the archive, with who
+  deleted it and when (``deleted`` hash), for the record.
+- ``chat.muted {participant, until}``, ``chat.banned {participant}``, ``chat.unmuted {participant}``.
+- ``chat.settings {slow_mode, links}``: stored in the chat channel's state fields.
+
+Reports go to the moderators' desk (``meeting/<id>/staff``), never to the chat channel: one field
+per reported message, ``report:<offset>``, with everyone who reported it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+
+import msgspec
+
+from engine import keys
+from engine.channels import ChannelLog, Published, encode_data, spec_of
+from engine.connection import raw, text
+from engine.errors import AuthError, ChatError, Code
+from moderation import chat, filters
+from moderation.state import Change, State, StateChannel
+
+MAX_MUTE_MINUTES: Final = 24 * 60
+MAX_SLOW_MODE: Final = 600  # seconds
+REPORT_REASONS: Final = ("abuse", "spam", "off_topic", "personal_info", "other")
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    name: str
+    role: str
+
+    def public(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name, "role": self.role}
+
+
+def _chat_call_args(channel: str, etype: str, data: Any) -> list[Any]:
+    spec = spec_of(channel)
+    return [
+        keys.pubsub_channel(channel),
+        etype,
+        encode_data(data),
+        spec.history,
+        "1" if spec.archive else "0",
+    ]
+
+
+def _published(res: Any) -> Published:
+    return Published(int(res[0]), text(res[1]), int(res[2]))
+
+
+async def delete(
+    log: ChannelLog, meeting_id: str, offset: int, by: Actor, reason: str = ""
+) -> tuple[Published | None, dict[str, Any]]:
+    """Hide the message at ``offset`` for everyone. Returns (the ``chat.deleted`` event, or None if it
+    was deleted already; the message as it was). ``UNKNOWN_MESSAGE`` if no message has that offset."""
+    channel = keys.meeting_chat(meeting_id)
+    now = int(time.time() * 1000)
+    audit = {"by": by.public(), "at": now, "reason": reason}
+    data = {"offset": offset, "by": by.public(), "reason": reason}
+    res = await log.scripts.call(
+        "moderation",
+        "chat_delete",
+        [*keys.channel_keys(channel), keys.channel_key(channel, "deleted")],
+        [*_chat_call_args(channel, "chat.deleted", data), offset, encode_data(audit)],
+    )
+    if int(res[0]) < 0:
+        raise ChatError(Code.UNKNOWN_MESSAGE, f"no chat message at offset {offset}")
+    if int(res[0]) == 0:
+        return None, msgspec.msgpack.decode(raw(res[1]))
+    return _published(res), msgspec.msgpack.decode(raw(res[3]))
+
+
+def check_target(target_role: str | None, target_id: str, by: Actor) -> None:
+    """Moderators mute panelists (and observers); never themselves, other moderators or hosts."""
+    if target_role is None:
+        raise ChatError(Code.UNKNOWN_PARTICIPANT, f"no participant {target_id[:64]!r}")
+    if target_role in chat.STAFF or target_id == by.id:
+        raise AuthError(Code.FORBIDDEN, f"a {target_role} cannot be muted or banned")
+
+
+async def restrict(
+    log: ChannelLog, meeting_id: str, participant_id: str, kind: str, minutes: int = 0
+) -> Published | None:
+    """``kind``: ``mute`` (for ``minutes``), ``ban`` (until lifted) or ``lift``. Returns the event, or
+    None for a ``lift`` with nothing to lift."""
+    channel = keys.meeting_chat(meeting_id)
+    if kind == "mute" and not 1 <= minutes <= MAX_MUTE_MINUTES:
+        raise ChatError(Code.BAD_FIELD, f"minutes: 1 to {MAX_MUTE_MINUTES}")
+    ms = minutes * 60_000
+    etype, data = {
+        "mute": ("chat.muted", {"participant": participant_id, "until": int(time.time() * 1000) + ms}),
+        "ban": ("chat.banned", {"participant": participant_id}),
+        "lift": ("chat.unmuted", {"participant": participant_id}),
+    }[kind]
+    res = await log.scripts.call(
+        "moderation",
+        "chat_restrict",
+        [*keys.channel_keys(channel), chat.restriction_key(meeting_id, participant_id)],
+        [*_chat_call_args(channel, etype, data), kind, ms or 1],
+    )
+    return None if int(res[0]) == 0 else _published(res)
+
+
+async def restriction(log: ChannelLog, meeting_id: str, participant_id: str) -> dict[str, Any]:
+    """A participant's standing in a meeting's chat: ``{"muted_ms": ms left or 0, "banned": bool}``."""
+    key = chat.restriction_key(meeting_id, participant_id)
+    async with log.redis.pipeline(transaction=True) as pipe:
+        pipe.get(key)
+        pipe.pttl(key)
+        kind, ttl = await pipe.execute()
+    kind = text(kind) if kind else ""
+    return {"muted_ms": int(ttl) if kind == "mute" and int(ttl) > 0 else 0, "banned": kind == "ban"}
+
+
+def configure_rule(slow_mode: int | None, links: str | None) -> Any:
+    """The rule for ``chat.settings``: change slow mode (seconds, 0 = off) and/or the link policy."""
+    if slow_mode is not None and not 0 <= slow_mode <= MAX_SLOW_MODE:
+        raise ChatError(Code.BAD_FIELD, f"slow_mode: 0 to {MAX_SLOW_MODE} seconds")
+    if links is not None and links not in set(filters.LinkPolicy):
+        raise ChatError(Code.BAD_FIELD, f"links: one of {', '.join(filters.LinkPolicy)}")
+
+    def rule(state: State) -> Change:
+        slow, policy = chat.settings_of(state.values)
+        slow = slow if slow_mode is None else slow_mode
+        policy = policy if links is None else filters.LinkPolicy(links)
+        settings = {"slow_mode": slow, "links": str(policy)}
+        return Change(
+            "chat.settings", settings, sets=settings, guards=("slow_mode", "links"), result=settings
+        )
+
+    return rule
+
+
+async def configure(log: ChannelLog, meeting_id: str, slow_mode: int | None, links: str | None) -> Any:
+    committed = await StateChannel(log, keys.meeting_chat(meeting_id)).update(
+        configure_rule(slow_mode, links)
+    )
+    return {**committed.result, "offset": committed.offset}
+
+
+async def message_at(log: ChannelLog, meeting_id: str, offset: int) -> dict[str, Any]:
+    """The chat message at ``offset`` (from the archive); ``UNKNOWN_MESSAGE`` if there is none."""
+    channel = keys.meeting_chat(meeting_id)
+    entry = await log.redis.lindex(keys.channel_keys(channel)[3], offset - 1) if offset >= 1 else None
+    if entry is not None:
+        ev = msgspec.msgpack.decode(raw(entry))
+        if ev[0] == offset and ev[2] == chat.EVENT:
+            return dict(ev[3])
+    raise ChatError(Code.UNKNOWN_MESSAGE, f"no chat message at offset {offset}")
+
+
+def report_rule(offset: int, message: dict[str, Any], reporter: Actor, reason: str, note: str) -> Any:
+    """Add a report to the desk's field ``report:<offset>`` (one per message, every reporter once)."""
+    if reason not in REPORT_REASONS:
+        raise ChatError(Code.BAD_FIELD, f"reason: one of {', '.join(REPORT_REASONS)}")
+    field = f"report:{offset}"
+
+    def rule(state: State) -> Change:
+        rec = state.get(field) or {
+            "offset": offset,
+            "text": message.get("text", ""),
+            "author": message.get("author", {}),
+            "reports": [],
+        }
+        if any(r["by"] == reporter.id for r in rec["reports"]):
+            return Change("", None, result=rec)  # reported already: nothing changes
+        rec = {**rec, "reports": [*rec["reports"], {"by": reporter.id, "reason": reason, "note": note}]}
+        return Change("chat.reported", {"report": rec}, sets={field: rec}, guards=(field,), result=rec)
+
+    return rule
+
+
+async def report(
+    log: ChannelLog, meeting_id: str, offset: int, reporter: Actor, reason: str, note: str = ""
+) -> dict[str, Any]:
+    message = await message_at(log, meeting_id, offset)
+    committed = await StateChannel(log, keys.meeting_staff(meeting_id)).update(
+        report_rule(offset, message, reporter, reason, note[:300])
+    )
+    return {"offset": offset, "reports": len(committed.result["reports"])}
+
+
+def close_report_rule(offset: int, outcome: str, by: Actor) -> Any:
+    field = f"report:{offset}"
+
+    def rule(state: State) -> Change:
+        if field not in state.values:
+            raise ChatError(Code.UNKNOWN_MESSAGE, f"no open report about the message at offset {offset}")
+        data = {"offset": offset, "outcome": outcome, "by": by.public()}
+        return Change("chat.report_closed", data, deletes=(field,), guards=(field,), result=data)
+
+    return rule
+
+
+async def close_report(log: ChannelLog, meeting_id: str, offset: int, outcome: str, by: Actor) -> Any:
+    committed = await StateChannel(log, keys.meeting_staff(meeting_id)).update(
+        close_report_rule(offset, outcome, by)
+    )
+    return committed.result
+
+
+async def deleted(log: ChannelLog, meeting_id: str) -> dict[int, Any]:
+    """The audit of deletions: offset -> {by, at, reason}."""
+    flat = await log.redis.hgetall(keys.channel_key(keys.meeting_chat(meeting_id), "deleted"))
+    return {int(text(k)): msgspec.msgpack.decode(raw(v)) for k, v in flat.items()}
+
+
+def record(events: list[Any], staff: bool) -> list[dict[str, Any]]:
+    """A meeting's chat record from its archive: the messages in order, deleted ones hidden from
+    non-staff (staff see them marked ``deleted``). For the HTTP chat record."""
+    gone = {e.data["offset"]: e.data for e in events if e.type == "chat.deleted"}
+    out = []
+    for e in events:
+        if e.type != chat.EVENT:
+            continue
+        if e.offset in gone:
+            if not staff:
+                continue
+            out.append({"offset": e.offset, "time": e.time, **e.data, "deleted": gone[e.offset]})
+        else:
+            out.append({"offset": e.offset, "time": e.time, **e.data})
+    return out

@@ -1,0 +1,121 @@
+-- Polls and surveys of one meeting: every step on a poll, atomically with its event.
+-- One file for the four operations, because they share how results are built (the loader prepends
+-- only the engine's library). The lifecycle's rules are decided in moderation/polls.py (the vote's
+-- table, ballot.rules.TRANSITIONS); this script re-checks the expected status against the stored one.
+--
+-- KEYS[1..4] meeting/<m>/polls meta, hist, state, log   KEYS[5] respondents (set)
+-- KEYS[6] answers (hash participant -> MessagePack record)   KEYS[7] tally (hash '<question>:<option>' -> n)
+-- ARGV[1] operation: create | move | answer | refresh   ARGV[2] pubsub channel   ARGV[3] history bound
+-- ARGV[4] archive flag   ARGV[5] the poll's state field ('poll:<id>')   ARGV[6] event type
+-- ARGV[7..] the operation's arguments (see each function).
+-- Returns {1, offset (0: nothing published), answered} or {-1, error name, detail}.
+--
+-- A poll's record: {id, kind, title, questions = [{id, kind, options}], status, visible, answered,
+-- results (only while visible)}. results[question] = counts per option (scale: 1..5; text: {answers}).
+-- Live results (and the count of answers) are republished at most once per interval: with thousands
+-- answering at once, one event per answer to every client would cost more than it shows. Between
+-- two events the record is left as last published (a snapshot never shows what no event said); the
+-- tally's '_dirty' field marks a pending change, and any hub's 'refresh' publishes it.
+
+local STATE, FIELD = KEYS[3], ARGV[5]
+
+local function load()
+  local r = redis.call('HGET', STATE, FIELD)
+  if not r then return nil end
+  return cmsgpack.unpack(r)
+end
+
+local function results(rec)
+  local out = {}
+  for _, q in ipairs(rec.questions) do
+    local counts = {}
+    local n = #q.options
+    if q.kind == 'scale' then n = 5 end
+    if q.kind == 'text' then n = 1 end
+    for i = 1, n do
+      counts[i] = tonumber(redis.call('HGET', KEYS[7], q.id .. ':' .. (i - 1)) or '0')
+    end
+    out[q.id] = counts
+  end
+  return out
+end
+
+local function public_of(rec)
+  local copy = {}
+  for k, v in pairs(rec) do copy[k] = v end
+  if not rec.visible then copy.results = nil end
+  return copy
+end
+
+local function publish(etype, data)
+  return pl_publish(KEYS[1], KEYS[2], KEYS[4], ARGV[2], etype, cmsgpack.pack(data), ARGV[3], ARGV[4])
+end
+
+local function save(rec)
+  rec.answered = redis.call('SCARD', KEYS[5])
+  redis.call('HDEL', KEYS[7], '_dirty')
+  redis.call('HSET', KEYS[7], '_shown_at', (pl_now_ms()))
+  if rec.visible then rec.results = results(rec) else rec.results = nil end
+  redis.call('HSET', STATE, FIELD, cmsgpack.pack(rec))
+end
+
+-- ARGV[7] the record (MessagePack), status draft
+local function create()
+  if redis.call('HEXISTS', STATE, FIELD) == 1 then return {-1, 'exists', ''} end
+  local rec = cmsgpack.unpack(ARGV[7])
+  rec.visible = false
+  save(rec)
+  return {1, publish(ARGV[6], {poll = public_of(rec)})[1], 0}
+end
+
+-- ARGV[7] expected status  ARGV[8] new status  ARGV[9] visible: '1', '0' or '' (unchanged)
+local function move()
+  local rec = load()
+  if not rec then return {-1, 'unknown_poll', ''} end
+  if rec.status ~= ARGV[7] then return {-1, 'bad_transition', rec.status} end
+  rec.status = ARGV[8]
+  if ARGV[9] ~= '' then rec.visible = ARGV[9] == '1' end
+  save(rec)
+  return {1, publish(ARGV[6], {poll = public_of(rec)})[1], rec.answered}
+end
+
+local function publish_results(rec)
+  save(rec)
+  local data = {id = rec.id, answered = rec.answered}
+  if rec.visible then data.results = rec.results end
+  return publish('poll.results', data)[1]
+end
+
+-- ARGV[7] participant  ARGV[8] answer record (MessagePack)  ARGV[9] min interval between result events (ms)
+-- ARGV[10..] tally fields to count ('<question>:<option>')
+local function answer()
+  local rec = load()
+  if not rec then return {-1, 'unknown_poll', ''} end
+  if rec.status == 'draft' then return {-1, 'poll_not_open', ''} end
+  if rec.status ~= 'open' then return {-1, 'poll_closed', ''} end
+  if redis.call('SADD', KEYS[5], ARGV[7]) == 0 then return {-1, 'already_answered', ''} end
+  local now = pl_now_ms()
+  local stored = cmsgpack.unpack(ARGV[8])
+  stored.at = now
+  redis.call('HSET', KEYS[6], ARGV[7], cmsgpack.pack(stored))
+  for i = 10, #ARGV do redis.call('HINCRBY', KEYS[7], ARGV[i], 1) end
+  local shown = tonumber(redis.call('HGET', KEYS[7], '_shown_at') or '0')
+  if now - shown >= tonumber(ARGV[9]) then
+    return {1, publish_results(rec), rec.answered}
+  end
+  redis.call('HSET', KEYS[7], '_dirty', '1')
+  return {1, 0, redis.call('SCARD', KEYS[5])}
+end
+
+local function refresh()
+  local rec = load()
+  if not rec or redis.call('HEXISTS', KEYS[7], '_dirty') == 0 then return {1, 0, 0} end
+  return {1, publish_results(rec), rec.answered}
+end
+
+local op = ARGV[1]
+if op == 'create' then return create() end
+if op == 'move' then return move() end
+if op == 'answer' then return answer() end
+if op == 'refresh' then return refresh() end
+return redis.error_reply('unknown operation ' .. tostring(op))

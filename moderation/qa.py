@@ -1,0 +1,175 @@
+"""The rules of a meeting's Q&A, as a table: every step is a named rule with the roles that may take
+it and the states a question may be in before it.
+
+Theory of operation. A panelist asks; the question is ``pending`` and only moderators see it (on the
+moderators' desk, ``meeting/<id>/staff``, with its author always). Moderators approve it (panelists
+now see it on ``meeting/<id>/qa``, without the author's name when it was asked anonymously), dismiss
+it, merge it into a duplicate (its voters move there), queue it for the speakers in an order they
+set, put it on air (the stream overlay shows it; the one on air before is then answered), and mark
+it answered. Panelists upvote the questions they see, once each, and may withdraw the vote.
+
+Invariants the store keeps (``tests/unit/moderation/test_qa_machine.py`` checks them on random
+command sequences): a question is in exactly one state; its vote count is the size of its voters'
+set; the moderators' order is a permutation of the queued questions; at most one is on air; the
+panelists' view holds exactly the questions in a :data:`PUBLIC` state, never an anonymous author.
+
+``qa_store`` enforces this table atomically in Redis (``lua/qa.lua``); this module is where a reader
+finds the rules, and what the role table (``realtime/roles.py``) and the store take them from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+
+from engine.errors import AuthError, Code, ModerationError
+from moderation import chat
+
+MAX_CHARS: Final = 300
+
+
+class QState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DISMISSED = "dismissed"
+    MERGED = "merged"
+    QUEUED = "queued"
+    ON_AIR = "on_air"
+    ANSWERED = "answered"
+
+
+PUBLIC: Final = frozenset({QState.APPROVED, QState.QUEUED, QState.ON_AIR, QState.ANSWERED})
+"""States in which every member of the meeting sees a question (the others only moderators)."""
+VOTABLE: Final = frozenset({QState.APPROVED, QState.QUEUED, QState.ON_AIR})
+MERGE_TARGETS: Final = PUBLIC
+"""A duplicate merges into a question panelists can see, so its voters can see where it went."""
+
+PANELIST: Final = frozenset({"panelist"})
+MODERATORS: Final = frozenset({"moderator", "host"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named step: who may take it, from which states (empty: a new question), to which state
+    (None: the state does not change, as for votes)."""
+
+    name: str
+    roles: frozenset[str]
+    sources: frozenset[QState]
+    target: QState | None
+    event: str
+    doc: str
+
+
+def _rule(
+    name: str, roles: frozenset[str], sources: Iterable[QState], target: QState | None, event: str, doc: str
+) -> Rule:
+    return Rule(name, roles, frozenset(sources), target, event, doc)
+
+
+S = QState
+RULES: Final[Mapping[str, Rule]] = MappingProxyType(
+    {
+        r.name: r
+        for r in (
+            _rule("ask", PANELIST, (), S.PENDING, "qa.asked", "a panelist asks; only moderators see it yet"),
+            _rule("approve", MODERATORS, (S.PENDING,), S.APPROVED, "qa.approved", "panelists see it"),
+            _rule(
+                "dismiss",
+                MODERATORS,
+                (S.PENDING, S.APPROVED, S.QUEUED),
+                S.DISMISSED,
+                "qa.dismissed",
+                "hidden from panelists, kept for the record",
+            ),
+            _rule("reopen", MODERATORS, (S.DISMISSED,), S.PENDING, "qa.reopened", "a dismissal undone"),
+            _rule(
+                "merge",
+                MODERATORS,
+                (S.PENDING, S.APPROVED, S.QUEUED),
+                S.MERGED,
+                "qa.merged",
+                "a duplicate joins a visible question; its voters move there",
+            ),
+            _rule(
+                "queue", MODERATORS, (S.APPROVED,), S.QUEUED, "qa.queued", "appended to the speakers' order"
+            ),
+            _rule("unqueue", MODERATORS, (S.QUEUED,), S.APPROVED, "qa.unqueued", "taken out of the order"),
+            _rule(
+                "air",
+                MODERATORS,
+                (S.APPROVED, S.QUEUED, S.ON_AIR),
+                S.ON_AIR,
+                "qa.aired",
+                "on the stream overlay; the question on air before is answered (again: shown again)",
+            ),
+            _rule(
+                "answer",
+                MODERATORS,
+                (S.APPROVED, S.QUEUED, S.ON_AIR),
+                S.ANSWERED,
+                "qa.answered",
+                "answered; stays visible",
+            ),
+            _rule("upvote", PANELIST, VOTABLE, None, "qa.voted", "one vote per panelist and question"),
+            _rule("unvote", PANELIST, VOTABLE, None, "qa.voted", "the panelist withdraws their vote"),
+            _rule("reorder", MODERATORS, (), None, "qa.reordered", "the order of the queued questions"),
+        )
+    }
+)
+
+
+def rule(name: str) -> Rule:
+    return RULES[name]
+
+
+def check_role(r: Rule, role: str) -> None:
+    if role not in r.roles:
+        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not {r.name} a question")
+
+
+def check_source(r: Rule, state: QState | str) -> None:
+    """Raise ``BAD_TRANSITION`` unless ``r`` may be taken from ``state`` (what the store's script
+    checks atomically; here for callers and tests that hold a state in hand)."""
+    if state not in r.sources:
+        allowed = ", ".join(sorted(r.sources)) or "none"
+        raise ModerationError(
+            Code.BAD_TRANSITION, f"cannot {r.name} a question that is {state} (only when: {allowed})"
+        )
+
+
+def clean_question(text: str) -> str:
+    """A question's text: cleaned as a chat message is (NFC, no control characters, trimmed), at most
+    :data:`MAX_CHARS` characters. ``EMPTY_MESSAGE`` / ``MESSAGE_TOO_LONG`` otherwise."""
+    text = chat.clean_text(text, MAX_CHARS)
+    return text
+
+
+def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What panelists see of a question: the author is left out when it was asked anonymously."""
+    out = {k: v for k, v in record.items() if k != "merged_into"}
+    if record.get("anonymous"):
+        out.pop("author", None)
+    return out
+
+
+def panelist_order(questions: Sequence[Mapping[str, Any]], order: Sequence[int], by: str) -> list[int]:
+    """The order in which a page lists the visible questions.
+
+    ``by="votes"``: most votes first, earlier question first among equals. ``by="order"``: the
+    moderators' order of the queued questions first, then the rest by votes. The question on air
+    comes first either way, and answered ones last.
+    """
+    place = {qid: i for i, qid in enumerate(order)}
+
+    def key(q: Mapping[str, Any]) -> tuple[int, int, int, int]:
+        state = q["state"]
+        band = 0 if state == QState.ON_AIR else 2 if state == QState.ANSWERED else 1
+        if by == "order" and q["id"] in place:
+            return (band, 0, place[q["id"]], 0)
+        return (band, 1, -int(q.get("votes", 0)), int(q["id"]))
+
+    return [int(q["id"]) for q in sorted(questions, key=key)]

@@ -1,0 +1,159 @@
+"""A meeting's speakers list: raised hands, the moderators' order, the current speaker and the timer.
+
+State of ``meeting/<id>/speakers`` (every member sees it; the subscribe snapshot is the list):
+
+- ``hand:<participant>``: ``{id, name, at, rank}``, one per raised hand; the list is sorted by
+  ``(rank, at, id)``. A new hand gets a rank after every other; ``speakers.order`` renumbers.
+- ``current``: ``{id, name, started_at, ends_at, seconds}`` of the speaker who has the floor.
+  Everyone's page counts down to ``ends_at`` (hub time); the hub does not cut anyone off: the
+  moderator calls the next speaker.
+- ``seconds``: the per-speaker time for turns that follow (default :data:`DEFAULT_SECONDS`).
+
+Rules are pure functions of the state (``moderation/state.py`` commits them atomically). Raising and
+lowering guard only the participant's own field, so a whole plenary raising hands at once never
+retries; the moderators' steps guard the whole channel.
+
+Calling on a speaker is where live voice (WebRTC, a later issue) hooks in: :class:`CallOn` is told
+who got the floor, after the state changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from engine import keys
+from engine.channels import ChannelLog
+from engine.errors import AuthError, Code, ModerationError
+from moderation.state import Change, Committed, State, StateChannel
+
+DEFAULT_SECONDS: Final = 120
+MODERATORS: Final = frozenset({"moderator", "host"})
+
+CallOn = Callable[[str, dict[str, Any]], Awaitable[None]]
+"""``call_on(meeting_id, speaker)``: a speaker got the floor (the hook for live voice)."""
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def hands(state: State) -> list[dict[str, Any]]:
+    """The raised hands in speaking order."""
+    return sorted(state.prefixed("hand:").values(), key=lambda h: (h["rank"], h["at"], h["id"]))
+
+
+def raise_hand(pid: str, name: str, now: int) -> Callable[[State], Change]:
+    field = f"hand:{pid}"
+
+    def rule(state: State) -> Change:
+        if field in state.values:
+            return Change("", None, result={"raised": True, "changed": False})
+        rank = max((h["rank"] for h in hands(state)), default=0) + 1
+        hand = {"id": pid, "name": name, "at": now, "rank": rank}
+        return Change(
+            "speakers.raised", {"hand": hand}, sets={field: hand}, guards=(field,), result={"raised": True}
+        )
+
+    return rule
+
+
+def lower_hand(pid: str, by: str, role: str) -> Callable[[State], Change]:
+    if pid != by and role not in MODERATORS:
+        raise AuthError(Code.FORBIDDEN, "only moderators lower someone else's hand")
+    field = f"hand:{pid}"
+
+    def rule(state: State) -> Change:
+        if field not in state.values:
+            return Change("", None, result={"raised": False, "changed": False})
+        return Change(
+            "speakers.lowered",
+            {"participant": pid, "by": by},
+            deletes=(field,),
+            guards=(field,),
+            result={"raised": False},
+        )
+
+    return rule
+
+
+def order(new: list[str]) -> Callable[[State], Change]:
+    def rule(state: State) -> Change:
+        current = {h["id"] for h in hands(state)}
+        if len(new) != len(set(new)) or set(new) != current:
+            raise ModerationError(Code.BAD_ORDER, "the order must list every raised hand exactly once")
+        sets = {f"hand:{pid}": {**state.values[f"hand:{pid}"], "rank": i + 1} for i, pid in enumerate(new)}
+        return Change("speakers.ordered", {"order": new}, sets=sets, result={"order": new})
+
+    return rule
+
+
+def call_next(pid: str | None, seconds: int | None, now: int) -> Callable[[State], Change]:
+    def rule(state: State) -> Change:
+        waiting = hands(state)
+        if pid is not None:
+            chosen = next((h for h in waiting if h["id"] == pid), None)
+            if chosen is None:
+                raise ModerationError(Code.NOBODY_WAITING, f"{pid} has not raised a hand")
+        elif waiting:
+            chosen = waiting[0]
+        else:
+            raise ModerationError(Code.NOBODY_WAITING, "no raised hand to call on")
+        secs = seconds or int(state.get("seconds", DEFAULT_SECONDS))
+        current = {
+            "id": chosen["id"],
+            "name": chosen["name"],
+            "started_at": now,
+            "ends_at": now + secs * 1000,
+            "seconds": secs,
+        }
+        return Change(
+            "speakers.called",
+            {"current": current, "previous": (state.get("current") or {}).get("id")},
+            sets={"current": current},
+            deletes=(f"hand:{chosen['id']}",),
+            result={"current": current},
+        )
+
+    return rule
+
+
+def yield_floor(by: str, role: str, now: int) -> Callable[[State], Change]:
+    def rule(state: State) -> Change:
+        current = state.get("current")
+        if current is None or (current["id"] != by and role not in MODERATORS):
+            raise ModerationError(
+                Code.NOT_THE_SPEAKER, "only the current speaker (or a moderator) yields the floor"
+            )
+        data = {"speaker": current["id"], "by": by, "spoke_ms": max(0, now - current["started_at"])}
+        return Change("speakers.yielded", data, deletes=("current",), result=data)
+
+    return rule
+
+
+def set_timer(seconds: int) -> Callable[[State], Change]:
+    def rule(state: State) -> Change:
+        return Change(
+            "speakers.timer", {"seconds": seconds}, sets={"seconds": seconds}, result={"seconds": seconds}
+        )
+
+    return rule
+
+
+class SpeakersList:
+    def __init__(self, log: ChannelLog, call_on: CallOn | None = None) -> None:
+        self.log = log
+        self.call_on = call_on
+
+    def channel(self, meeting_id: str) -> StateChannel:
+        return StateChannel(self.log, keys.meeting_speakers(meeting_id))
+
+    async def apply(self, meeting_id: str, rule: Callable[[State], Change]) -> Committed:
+        return await self.channel(meeting_id).update(rule)
+
+    async def next(self, meeting_id: str, pid: str | None, seconds: int | None) -> Committed:
+        done = await self.apply(meeting_id, call_next(pid, seconds, _now()))
+        if self.call_on is not None:
+            await self.call_on(meeting_id, done.result["current"])
+        return done

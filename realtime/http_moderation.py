@@ -1,0 +1,84 @@
+"""HTTP routes of moderated meetings: slide uploads and poll exports (token in ``Authorization: Bearer``).
+
+- ``POST /api/meetings/{meeting}/uploads``: a host uploads a slide file as the raw request body
+  (``Content-Type`` is ignored: the bytes decide; ``?name=`` names it). Answers the upload's
+  ``{id, type, name, pages, size}``; ``slide.show`` then shows it.
+- ``GET /api/meetings/{meeting}/uploads/{upload}``: the file, for the meeting's members.
+- ``GET /api/meetings/{meeting}/polls/{poll}.csv``: a poll's answers as CSV, for hosts.
+
+Who may upload and export is the role table's answer for ``slide.show`` and ``poll.export``, so the
+HTTP routes and the WebSocket commands cannot disagree.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from engine import keys
+from engine.errors import Code, HubError
+from moderation import polls, uploads
+from panel.roster import Participant
+from realtime import roles
+from realtime.http import _caller, error_response, hub_of
+
+
+async def _member(request: Request, command: str | None) -> tuple[Participant, str]:
+    who = await _caller(request)
+    if command is not None:
+        roles.check_command(command, who.role)
+    meeting = keys.check_id(request.path_params["meeting"], "meeting id")
+    roles.check_meeting(meeting, who)
+    await hub_of(request).meetings.get(meeting)
+    return who, meeting
+
+
+async def upload(request: Request) -> Response:
+    try:
+        _who, meeting = await _member(request, "slide.show")
+        size = int(request.headers.get("content-length") or 0)
+        if size > uploads.MAX_BYTES:
+            raise HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > uploads.MAX_BYTES:
+                raise HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
+        up = await uploads.store(
+            hub_of(request).redis, meeting, bytes(body), request.query_params.get("name", "")
+        )
+    except HubError as err:
+        return error_response(err)
+    return JSONResponse(up.meta(), status_code=201)
+
+
+async def get_upload(request: Request) -> Response:
+    try:
+        _who, meeting = await _member(request, None)
+        up, data = await uploads.read(hub_of(request).redis, meeting, request.path_params["upload"])
+    except HubError as err:
+        return error_response(err)
+    return Response(
+        data,
+        media_type=up.type,
+        headers={
+            "Content-Disposition": "inline",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+async def poll_csv(request: Request) -> Response:
+    try:
+        _who, meeting = await _member(request, "poll.export")
+        poll = keys.check_id(request.path_params["poll"], "poll id")
+        text = await polls.PollStore(hub_of(request).log).export(meeting, poll)
+    except HubError as err:
+        return error_response(err)
+    # A byte-order mark, so that spreadsheet programs read the Korean text as UTF-8.
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{meeting}-{poll}.csv"'},
+    )
