@@ -69,7 +69,7 @@ def demo_meetings(now_ms: int) -> list[MeetingInfo]:
     ]
 
 
-DEMO_VOTE = "plenary-2026"
+DEMO_VOTE = "plenary-1"  # the pages find a meeting's votes as <meeting>-1, <meeting>-2, ...
 
 
 def demo_vote() -> VoteDefinition:
@@ -121,6 +121,13 @@ def run(args: argparse.Namespace) -> int:
         for pid, name, role, link in rows:
             if role != "panelist" or pid in ("p-000", "p-001"):
                 print(f"  {role:<10} {name:<14} {link}", flush=True)
+            if role == "host":
+                # the same seat, opened on the host's vote console
+                print(f"  {'':<10} {'(vote console)':<14} {link.replace('/#t=', '/host#t=')}", flush=True)
+        print(
+            f"\n  The plenary vote {DEMO_VOTE!r} is open: panelists rank proposals on their page;", flush=True
+        )
+        print(f"  after the host publishes: {settings.base_url}/results/{DEMO_VOTE}", flush=True)
         print(
             f"\n  ... and {sum(r[2] == 'panelist' for r in rows) - 2} more panelists: `plenary links --data-dir "
             f"{settings.data_dir}` reissues them.",
