@@ -1,0 +1,496 @@
+"""The receiving side of the fan-out benchmark: thousands of loopback sockets in one cheap process.
+
+A Python WebSocket client spends several times the hub's CPU per received frame, so on a 2-core
+machine a swarm of real clients saturates before the hub and skews what the hub's CPU per frame
+means. These peers do only what the measurement needs:
+
+- the WebSocket handshake by hand (HTTP upgrade, ``plenary.v1.msgpack``), then ``hello`` with a real
+  token and ``subscribe`` to the benchmark channels, each awaiting its reply (setup only);
+- afterwards, per socket: ``recv_into`` one shared buffer, walk the frame headers and count. An
+  ``event`` frame is one event; a ``batch`` frame counts its events by the ``offset`` keys it holds
+  (a byte count, no decoding); a ``gap`` frame is counted apart (a dropped frame would be a failed
+  run); pings are answered with masked pongs;
+- no wake-up per frame: the loop polls ready sockets every ``POLL`` seconds and sleeps between, so
+  one ``recv`` takes whatever has arrived and the sender's ``send`` never has to wake a sleeper.
+
+The same loop reads the floor's sockets (``kind == "floor"``: plain TCP, every data frame counts as
+one), so floor and hub are read the same way and their ratio compares like with like.
+
+Control: one JSON object per line on stdin, one JSON reply per line on stdout, in order:
+``connect``, ``counts``, ``reset``, ``close``, ``quit`` (see ``Peers.command``). Run by
+``loadtest.bench_fanout``; not a general client.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import selectors
+import socket
+import sys
+import time
+from typing import Any
+
+import msgspec
+
+SUBPROTOCOL = "plenary.v1.msgpack"
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+POLL = 0.002  # seconds between polls of the ready sockets when nothing is being set up
+RECV = 65536
+
+# msgspec encodes a server message as a map whose first key is "type": 0x8N, 0xa4 "type", then the
+# value as a fixstr at payload offset 6.
+T_EVENT = b"\xa5event"
+T_BATCH = b"\xa5batch"
+T_GAP = b"\xa3gap"
+K_OFFSET = b"\xa6offset"  # one per event inside a batch
+
+CONNECTING, UPGRADING, SETUP, READY, CLOSED = range(5)
+
+
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """A final, masked client frame (RFC 6455 5.3)."""
+    key = os.urandom(4)
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x80 | opcode, 0x80 | n))
+    elif n < 1 << 16:
+        head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes((key * (n // 4 + 1))[:n], "big")).to_bytes(
+        n, "big"
+    )
+    return head + key + masked
+
+
+class Conn:
+    __slots__ = (
+        "buf",
+        "closed_by_peer",
+        "commands",
+        "ev",
+        "expect",
+        "fr",
+        "gaps",
+        "group",
+        "hs",
+        "key",
+        "other",
+        "out",
+        "sock",
+        "state",
+    )
+
+    def __init__(self, sock: socket.socket, group: Group) -> None:
+        self.sock = sock
+        self.group = group
+        self.state = CONNECTING
+        self.buf = b""
+        self.out = b""
+        self.hs = b""
+        self.key = ""
+        self.commands: list[bytes] = []
+        self.expect = 0
+        self.ev = 0
+        self.fr = 0
+        self.gaps = 0
+        self.other = 0
+        self.closed_by_peer = False
+
+
+class Group:
+    """Connections opened by one ``connect`` command (or several, appended to the same name)."""
+
+    def __init__(self, name: str, kind: str) -> None:
+        self.name = name
+        self.kind = kind
+        self.conns: list[Conn] = []
+        self.failed = 0
+        self.errors: dict[str, int] = {}
+        self.bytes = 0
+
+
+class Job:
+    """A ``connect`` in progress: at most ``concurrency`` connections in their handshake at once."""
+
+    def __init__(self, group: Group, spec: dict[str, Any]) -> None:
+        self.group = group
+        self.host = spec["host"]
+        self.port = int(spec["port"])
+        self.path = spec.get("path", "/ws")
+        self.tokens: list[str] = list(spec.get("tokens") or [])
+        self.channels: list[str] = list(spec.get("channels") or [])
+        self.todo = len(self.tokens) if group.kind == "hub" else int(spec["n"])
+        self.concurrency = int(spec.get("concurrency", 64))
+        self.deadline = time.monotonic() + float(spec.get("deadline_s", 120))
+        self.started = 0
+        self.inflight: set[Conn] = set()
+        self.ready = 0
+
+
+class Peers:
+    def __init__(self) -> None:
+        self.sel = selectors.EpollSelector()
+        self.groups: dict[str, Group] = {}
+        self.job: Job | None = None
+        self.rbuf = bytearray(RECV)
+        self.stdin = sys.stdin.fileno()
+        os.set_blocking(self.stdin, False)
+        self.sel.register(self.stdin, selectors.EVENT_READ, None)
+        self.inbox = b""
+        self.running = True
+
+    # -- control ---------------------------------------------------------------------------------
+    def reply(self, obj: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    def read_commands(self) -> None:
+        try:
+            chunk = os.read(self.stdin, 1 << 20)
+        except BlockingIOError:
+            return
+        if not chunk:
+            self.running = False  # the orchestrator went away
+            return
+        self.inbox += chunk
+        while b"\n" in self.inbox:
+            line, self.inbox = self.inbox.split(b"\n", 1)
+            if line.strip():
+                self.command(json.loads(line))
+
+    def command(self, cmd: dict[str, Any]) -> None:
+        op = cmd["op"]
+        if op == "connect":
+            name = cmd["group"]
+            group = self.groups.get(name)
+            if group is None:
+                group = self.groups[name] = Group(name, cmd["kind"])
+            self.job = Job(group, cmd)
+            self.advance()
+        elif op == "counts":
+            self.reply(self.counts(self.groups.get(cmd["group"])))
+        elif op == "reset":
+            group = self.groups.get(cmd["group"])
+            for c in group.conns if group else ():
+                c.ev = c.fr = c.gaps = c.other = 0
+            if group:
+                group.bytes = 0
+            self.reply({"ok": True})
+        elif op == "close":
+            group = self.groups.pop(cmd["group"], None)
+            for c in group.conns if group else ():
+                self.drop(c)
+            self.reply({"ok": True, "closed": len(group.conns) if group else 0})
+        elif op == "quit":
+            self.running = False
+            self.reply({"ok": True})
+        else:
+            self.reply({"ok": False, "error": f"unknown op {op!r}"})
+
+    def counts(self, group: Group | None) -> dict[str, Any]:
+        if group is None:
+            return {"ok": False, "error": "no such group"}
+        conns = group.conns
+        evs = [c.ev for c in conns] or [0]
+        return {
+            "ok": True,
+            "conns": len(conns),
+            "ready": sum(c.state == READY for c in conns),
+            "frames": sum(c.fr for c in conns),
+            "events": sum(evs),
+            "min_events": min(evs),
+            "max_events": max(evs),
+            "gaps": sum(c.gaps for c in conns),
+            "other": sum(c.other for c in conns),
+            "closed": sum(c.closed_by_peer for c in conns),
+            "bytes": group.bytes,
+        }
+
+    # -- connecting ------------------------------------------------------------------------------
+    def advance(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        now = time.monotonic()
+        while job.started < job.todo and len(job.inflight) < job.concurrency and now < job.deadline:
+            self.open(job, job.started)
+            job.started += 1
+        if now >= job.deadline:
+            for c in list(job.inflight):
+                self.fail(c, "timeout")
+            job.group.failed += job.todo - job.started
+            job.started = job.todo
+        if job.started >= job.todo and not job.inflight:
+            g = job.group
+            self.job = None
+            self.reply({"ok": True, "ready": job.ready, "failed": g.failed, "errors": g.errors})
+
+    def open(self, job: Job, index: int) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        c = Conn(sock, job.group)
+        if job.group.kind == "hub":
+            tok = job.tokens[index]
+            c.commands = [msgspec.msgpack.encode({"type": "hello", "id": 1, "token": tok})] + [
+                msgspec.msgpack.encode({"type": "subscribe", "id": 2 + i, "channel": ch})
+                for i, ch in enumerate(job.channels)
+            ]
+        job.group.conns.append(c)
+        job.inflight.add(c)
+        err = sock.connect_ex((job.host, job.port))
+        if err not in (0, errno.EINPROGRESS):
+            self.fail(c, f"connect: {os.strerror(err)}")
+            return
+        self.sel.register(sock, selectors.EVENT_WRITE, c)
+
+    def connected(self, c: Conn) -> None:
+        err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self.fail(c, f"connect: {os.strerror(err)}")
+            return
+        self.sel.modify(c.sock, selectors.EVENT_READ, c)
+        if c.group.kind == "floor":
+            self.became_ready(c)
+            return
+        job = self.job
+        assert job is not None
+        c.key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {job.path} HTTP/1.1\r\nHost: {job.host}:{job.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {c.key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: {SUBPROTOCOL}\r\n\r\n"
+        )
+        c.state = UPGRADING
+        self.send(c, request.encode())
+
+    def upgraded(self, c: Conn) -> bytes | None:
+        """Consume the HTTP response; returns bytes after it, or None while incomplete."""
+        end = c.hs.find(b"\r\n\r\n")
+        if end < 0:
+            if len(c.hs) > 16384:
+                self.fail(c, "handshake: response too long")
+            return None
+        head, rest = c.hs[:end].decode("latin-1"), c.hs[end + 4 :]
+        c.hs = b""
+        lines = head.split("\r\n")
+        if not lines[0].startswith("HTTP/1.1 101"):
+            self.fail(c, f"handshake: {lines[0][:60]}")
+            return None
+        headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+        accept = base64.b64encode(hashlib.sha1(c.key.encode() + GUID).digest()).decode()
+        if headers.get("sec-websocket-accept") != accept:
+            self.fail(c, "handshake: bad Sec-WebSocket-Accept")
+            return None
+        if headers.get("sec-websocket-protocol") != SUBPROTOCOL:
+            self.fail(c, "handshake: subprotocol not chosen")
+            return None
+        c.state = SETUP
+        self.next_command(c)
+        return rest
+
+    def next_command(self, c: Conn) -> None:
+        if not c.commands:
+            self.became_ready(c)
+            return
+        payload = c.commands.pop(0)
+        c.expect = msgspec.msgpack.decode(payload)["id"]
+        self.send(c, client_frame(0x2, payload))
+
+    def became_ready(self, c: Conn) -> None:
+        c.state = READY
+        job = self.job
+        if job is not None and c in job.inflight:
+            job.inflight.discard(c)
+            job.ready += 1
+
+    def setup_frame(self, c: Conn, payload: bytes) -> None:
+        """A non-broadcast frame: during setup, the reply we wait for; afterwards, counted apart."""
+        if c.state != SETUP:
+            c.other += 1
+            return
+        try:
+            msg = msgspec.msgpack.decode(payload)
+        except msgspec.DecodeError:
+            self.fail(c, "undecodable frame during setup")
+            return
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        if kind == "reply" and msg.get("id") == c.expect:
+            self.next_command(c)
+        elif kind == "error":
+            self.fail(c, f"error {msg.get('name')}")
+
+    def fail(self, c: Conn, why: str) -> None:
+        g = c.group
+        g.failed += 1
+        g.errors[why] = g.errors.get(why, 0) + 1
+        job = self.job
+        if job is not None:
+            job.inflight.discard(c)
+        with contextlib.suppress(ValueError):
+            g.conns.remove(c)
+        self.drop(c)
+
+    def drop(self, c: Conn) -> None:
+        if c.state == CLOSED:
+            return
+        c.state = CLOSED
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.sel.unregister(c.sock)
+        with contextlib.suppress(OSError):
+            c.sock.close()
+
+    # -- I/O -------------------------------------------------------------------------------------
+    def send(self, c: Conn, data: bytes) -> None:
+        if c.out:
+            c.out += data
+            return
+        try:
+            n = c.sock.send(data)
+        except BlockingIOError:
+            n = 0
+        except OSError:
+            self.lost(c)
+            return
+        if n < len(data):
+            c.out = data[n:]
+            self.sel.modify(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+
+    def flush(self, c: Conn) -> None:
+        data, c.out = c.out, b""
+        self.sel.modify(c.sock, selectors.EVENT_READ, c)
+        self.send(c, data)
+
+    def lost(self, c: Conn) -> None:
+        if c.state in (CONNECTING, UPGRADING, SETUP):
+            self.fail(c, "connection lost during setup")
+            return
+        c.closed_by_peer = True
+        self.drop(c)
+
+    def readable(self, c: Conn) -> None:
+        rbuf = self.rbuf
+        while True:
+            try:
+                n = c.sock.recv_into(rbuf)
+            except BlockingIOError:
+                return
+            except OSError:
+                self.lost(c)
+                return
+            if n == 0:
+                self.lost(c)
+                return
+            c.group.bytes += n
+            if c.state == UPGRADING:
+                c.hs += bytes(rbuf[:n])
+                rest = self.upgraded(c)
+                if rest is None:
+                    if c.state == UPGRADING:
+                        continue
+                    return
+                data: bytes | bytearray = c.buf + rest
+                end = len(data)
+            elif c.buf:
+                data = c.buf + rbuf[:n]
+                end = len(data)
+            else:
+                data, end = rbuf, n
+            i = self.frames(c, data, end)
+            if c.state == CLOSED:
+                return
+            c.buf = bytes(data[i:end]) if i < end else b""
+            if n < RECV:
+                return
+
+    def frames(self, c: Conn, data: bytes | bytearray, end: int) -> int:
+        """Count the complete frames in ``data[:end]``; returns where the incomplete tail starts."""
+        i = 0
+        floor = c.group.kind == "floor"
+        while end - i >= 2:
+            ln = data[i + 1] & 0x7F
+            if ln < 126:
+                p = i + 2
+            elif ln == 126:
+                if end - i < 4:
+                    break
+                ln = (data[i + 2] << 8) | data[i + 3]
+                p = i + 4
+            else:
+                if end - i < 10:
+                    break
+                ln = int.from_bytes(data[i + 2 : i + 10], "big")
+                p = i + 10
+            stop = p + ln
+            if stop > end:
+                break
+            op = data[i] & 0x0F
+            if op == 2 or op == 1:
+                if floor or data.startswith(T_EVENT, p + 6):
+                    c.fr += 1
+                    c.ev += 1
+                elif data.startswith(T_BATCH, p + 6):
+                    c.fr += 1
+                    c.ev += data.count(K_OFFSET, p, stop)
+                elif data.startswith(T_GAP, p + 6):
+                    c.gaps += 1
+                else:
+                    self.setup_frame(c, bytes(data[p:stop]))
+                    if c.state == CLOSED:
+                        return i
+            elif op == 9:
+                self.send(c, client_frame(0xA, bytes(data[p:stop])))
+            elif op == 8:
+                c.closed_by_peer = True
+                if c.state == SETUP:
+                    self.fail(c, "closed by the hub during setup")
+                else:
+                    self.drop(c)
+                return stop
+            i = stop
+        return i
+
+    # -- loop ------------------------------------------------------------------------------------
+    def run(self) -> None:
+        while self.running:
+            setting_up = self.job is not None
+            events = self.sel.select(0.02 if setting_up else 0)
+            for key, mask in events:
+                c = key.data
+                if c is None:
+                    self.read_commands()
+                    continue
+                if c.state == CLOSED:
+                    continue
+                if c.state == CONNECTING:
+                    if mask & selectors.EVENT_WRITE:
+                        self.connected(c)
+                    continue
+                if mask & selectors.EVENT_WRITE and c.out:
+                    self.flush(c)
+                if mask & selectors.EVENT_READ:
+                    self.readable(c)
+            if self.job is not None:
+                self.advance()
+            else:
+                time.sleep(POLL)
+
+
+def main() -> int:
+    peers = Peers()
+    try:
+        peers.run()
+    finally:
+        for g in peers.groups.values():
+            for c in g.conns:
+                peers.drop(c)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
