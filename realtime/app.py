@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from realtime import http, http_moderation, http_vote
 from realtime.config import Settings
@@ -14,7 +17,26 @@ from realtime.endpoint import websocket_endpoint
 from realtime.hub import Hub
 
 
-def create_app(settings: Settings) -> Starlette:
+class PlenaryApp:
+    """Starlette for HTTP and the lifespan; ``/ws`` straight to its endpoint. Through Starlette's
+    middleware and router, each connection kept about ten coroutine frames alive for its whole
+    life: 5 kB of the hub's memory per connection (docs/performance.md)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
+            scope["app"] = self.app  # what ``WebSocket.app`` reads
+            await websocket_endpoint(WebSocket(scope, receive, send))
+            return
+        await self.app(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:  # state, routes, ... of the Starlette app
+        return getattr(self.app, name)
+
+
+def create_app(settings: Settings) -> PlenaryApp:
     hub = Hub(settings)
 
     @asynccontextmanager
@@ -27,7 +49,6 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=[
-            WebSocketRoute("/ws", websocket_endpoint),
             Route("/healthz", http.healthz),
             Route("/readyz", http.readyz),
             Route("/metrics", http.metrics_endpoint),
@@ -43,9 +64,11 @@ def create_app(settings: Settings) -> Starlette:
             Route("/host", http.host_page),
             Route("/vote", http.ballot_page),
             Route("/results/{vote}", http.results_page),
+            Route("/moderate", http.moderate_page),
+            Route("/overlay/{meeting}", http.overlay_page),
             Route("/static/{name}", http.static),
         ],
         lifespan=lifespan,
     )
     app.state.hub = hub
-    return app
+    return PlenaryApp(app)

@@ -2,9 +2,12 @@
 
 Fan-out: an event arrives once per hub from Redis pub/sub. It is encoded once per codec in use and
 framed once (``OutFrame``); the same bytes are written to every local subscriber's transport
-without awaiting any of them (``Client.deliver``). Channels marked ``coalesce`` collect their events
-for one tick and go out as one ``batch`` frame: joining ten events into one write costs a fraction
-of ten writes (docs/performance.md).
+without awaiting any of them. Subscribers in step with a channel sit in its ``LiveList``: flat
+lists of transports the loop writes to with two checks each (walking client, writer, protocol
+and transport per frame cost as much as the kernel's send, docs/performance.md). Every other
+subscriber (recovering, suspended, behind or ahead) takes ``Client.deliver`` and joins the list
+once in step. Channels marked ``coalesce`` collect their events for one tick and go out as one
+``batch`` frame: joining ten events into one write costs a fraction of ten writes.
 
 A sweep every second sends gap markers to clients whose buffers drained, and aborts clients that
 stayed past the write cap for ``stall_timeout``: such a peer recovers from its offsets when it
@@ -37,11 +40,58 @@ from realtime import metrics
 from realtime.client import MAX_BATCH, Client, SubState, to_wire
 from realtime.config import Settings
 from realtime.protocol.closecodes import CloseCode
-from realtime.protocol.codec import OutFrame
+from realtime.protocol.codec import Codec, OutFrame
 from realtime.protocol.messages import Batch
 
 log = logging.getLogger("plenary.hub")
 _control = msgspec.msgpack.Decoder(Control)
+
+
+class LiveList:
+    """The subscribers of one channel on this hub known to be in step with it: LIVE, on ``epoch``,
+    every event up to ``last`` written to them. Their ``Subscription.last`` is not kept up to date
+    while they are listed: ``leave`` sets it (to ``last``) when they go back to ``careful``."""
+
+    __slots__ = ("careful", "epoch", "groups", "last")
+
+    def __init__(self) -> None:
+        self.epoch = ""
+        self.last = -1
+        # codec name -> (codec, transports, clients): parallel lists, same index
+        self.groups: dict[str, tuple[Codec, list[asyncio.WriteTransport], list[Client]]] = {}
+        self.careful: set[Client] = set()  # subscribers that take Client.deliver
+
+    def leave(self, client: Client, channel: str) -> None:
+        for _codec, transports, clients in self.groups.values():
+            if client in clients:
+                i = clients.index(client)
+                del clients[i], transports[i]
+                self._caught_up(client, channel)
+                return
+        self.careful.discard(client)
+
+    def demote_all(self, channel: str) -> None:
+        """A hole, a new epoch, a lost pub/sub link: everyone takes the careful path."""
+        for _codec, _transports, clients in self.groups.values():
+            for client in clients:
+                if self._caught_up(client, channel):
+                    self.careful.add(client)
+        self.groups.clear()
+
+    def _caught_up(self, client: Client, channel: str) -> bool:
+        sub = client.subs.get(channel)
+        if sub is None:
+            return False
+        sub.last = self.last
+        return True
+
+    def join(self, client: Client, transport: asyncio.WriteTransport) -> None:
+        self.careful.discard(client)
+        group = self.groups.get(client.codec.name)
+        if group is None:
+            group = self.groups[client.codec.name] = (client.codec, [], [])
+        group[1].append(transport)
+        group[2].append(client)
 
 
 class Hub:
@@ -55,6 +105,7 @@ class Hub:
         self.meetings: Meetings = None  # type: ignore[assignment]
         self.feed: EventFeed = None  # type: ignore[assignment]
         self.local: dict[str, set[Client]] = {}
+        self.live: dict[str, LiveList] = {}
         self.clients: set[Client] = set()
         self._pending: dict[str, tuple[str, list[StoredEvent]]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -118,6 +169,11 @@ class Hub:
     # -- subscriptions ---------------------------------------------------------------------------
     async def attach(self, client: Client, channel: str) -> None:
         """Make ``client`` a local subscriber; returns once this hub receives the channel's events."""
+        live = self.live.get(channel)
+        if live is None:
+            live = self.live[channel] = LiveList()
+        live.leave(client, channel)  # a subscribe again (to recover) starts on the careful path
+        live.careful.add(client)
         members = self.local.get(channel)
         if members is None:
             members = self.local[channel] = set()
@@ -127,6 +183,9 @@ class Hub:
             await self.feed.subscribe(channel)
 
     async def detach(self, client: Client, channel: str) -> None:
+        live = self.live.get(channel)
+        if live is not None:
+            live.leave(client, channel)
         client.subs.pop(channel, None)
         members = self.local.get(channel)
         if members and client in members:
@@ -134,7 +193,15 @@ class Hub:
             metrics.SUBSCRIPTIONS.dec()
             if not members:
                 del self.local[channel]
+                self.live.pop(channel, None)
             await self.feed.unsubscribe(channel)
+
+    def quiet(self, client: Client) -> None:
+        """Off every live list at once (before any await): a closing client gets no more frames."""
+        for channel in client.subs:
+            live = self.live.get(channel)
+            if live is not None:
+                live.leave(client, channel)
 
     # -- presence (who is connected, over every hub: quorum and turnout dashboards) --------------
     async def join(self, client: Client) -> None:
@@ -158,6 +225,7 @@ class Hub:
             await pipe.execute()
 
     async def drop_client(self, client: Client) -> None:
+        self.quiet(client)
         if client in self.clients:
             pid = client.participant.id
             self._present[pid] -= 1
@@ -196,17 +264,63 @@ class Hub:
             for i in range(0, len(events), MAX_BATCH):
                 self.fanout(channel, epoch, events[i : i + MAX_BATCH])
             return
+        live = self.live.get(channel)
+        if live is None:
+            live = self.live[channel] = LiveList()
+            live.careful.update(members)
+        if live.groups and not (epoch == live.epoch and events[0].offset == live.last + 1):
+            live.demote_all(channel)
         frames: dict[str, OutFrame] = {}
         message: Any = None
-        for client in tuple(members):
-            codec = client.codec
+
+        def frame_of(codec: Codec) -> OutFrame:
+            nonlocal message
             frame = frames.get(codec.name)
             if frame is None:
                 if message is None:
                     wire = [to_wire(channel, epoch, e) for e in events]
                     message = wire[0] if len(wire) == 1 else Batch(events=wire)
                 frame = frames[codec.name] = codec.frame(message)
-            client.deliver(channel, epoch, events, frame)
+            return frame
+
+        # The hot loop: per transport, the write cap and whether it is closing (a connection the
+        # hub closes leaves the list first, see ``quiet``). A transport that fails either goes
+        # back to the careful path, which drops this frame for it and suspends the channel.
+        cap = self.settings.write_cap
+        written = 0
+        for codec, transports, clients in live.groups.values():
+            data = frame_of(codec).wire
+            failed: list[asyncio.WriteTransport] | None = None
+            for t in transports:
+                if t.get_write_buffer_size() <= cap and not t.is_closing():
+                    t.write(data)
+                elif failed is None:
+                    failed = [t]
+                else:
+                    failed.append(t)
+            written += len(transports)
+            if failed is not None:
+                written -= len(failed)
+                for t in failed:
+                    i = transports.index(t)
+                    client = clients[i]
+                    del transports[i], clients[i]
+                    if live._caught_up(client, channel):
+                        live.careful.add(client)
+        live.epoch, live.last = epoch, events[-1].offset
+        if written:
+            metrics.FRAMES_OUT.inc(written)
+            metrics.EVENTS_OUT.inc(written * len(events))
+        for client in tuple(live.careful):
+            sub = client.subs.get(channel)
+            if sub is None:
+                live.careful.discard(client)
+                continue
+            client.deliver(channel, epoch, events, frame_of(client.codec))
+            if sub.state is SubState.LIVE and sub.epoch == epoch and sub.last == live.last:
+                transport = client.writer.direct()
+                if transport is not None:
+                    live.join(client, transport)
 
     def flush(self) -> None:
         pending, self._pending = self._pending, {}
@@ -220,11 +334,14 @@ class Hub:
             for client in tuple(self.clients):
                 if client.participant.id == msg.participant:
                     metrics.CLOSES.labels(str(int(CloseCode.REVOKED))).inc()
+                    self.quiet(client)
                     client.writer.close(int(CloseCode.REVOKED), "link revoked")
 
     def on_reset(self) -> None:
         """Pub/sub reconnected: events may have been lost meanwhile; every client recovers."""
         self._pending.clear()
+        for channel, live in self.live.items():
+            live.demote_all(channel)
         for client in self.clients:
             client.suspend_all()
 

@@ -31,6 +31,7 @@ class Writer(Protocol):
     def buffered(self) -> int: ...
     def close(self, code: int, reason: str = "") -> None: ...
     def abort(self) -> None: ...
+    def direct(self) -> asyncio.WriteTransport | None: ...
 
 
 class TransportWriter:
@@ -51,6 +52,10 @@ class TransportWriter:
 
     def buffered(self) -> int:
         return self.proto.buffered()
+
+    def direct(self) -> asyncio.WriteTransport | None:
+        """The transport the fan-out may write to straight from a channel's live list."""
+        return self.proto.transport
 
     def close(self, code: int, reason: str = "") -> None:
         self.proto.close_now(code, reason)
@@ -83,6 +88,9 @@ class QueueWriter:
 
     def buffered(self) -> int:
         return self._size
+
+    def direct(self) -> asyncio.WriteTransport | None:
+        return None  # every frame goes through the queue
 
     async def _run(self) -> None:
         with contextlib.suppress(Exception):

@@ -118,3 +118,58 @@ async def test_a_client_far_behind_gets_the_backlog_not_a_huge_reply(redis: Redi
         assert sub["recovered"] is False and len(sub["events"]) == SPECS["chat"].backlog
         near = await alice.ok("subscribe", channel=CHAT, epoch=first.epoch, offset=first.offset + 10)
         assert near["recovered"] is True and len(near["events"]) == MAX_RECOVER - 5
+
+
+async def test_unsubscribe_stops_delivery_and_resubscribe_resumes_exactly(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """Joining and leaving the hub's per-channel live list: after unsubscribe nothing arrives; a
+    subscribe again from the last offset gets the missed events once, then live ones once."""
+    tokens = await seed(redis)
+    log = ChannelLog(redis)
+    async with connect(hub.ws_url, tokens["p1"]) as alice, connect(hub.ws_url, tokens["p2"]) as bob:
+        await alice.ok("subscribe", channel=CHAT)
+        await bob.ok("subscribe", channel=CHAT)
+        for i in range(3):
+            await log.publish(CHAT, "chat.message", {"text": f"a{i}"})
+        seen = await alice.wait_events(CHAT, 3)
+        await bob.wait_events(CHAT, 3)
+        await alice.ok("unsubscribe", channel=CHAT)
+        for i in range(3):
+            await log.publish(CHAT, "chat.message", {"text": f"b{i}"})
+        await bob.wait_events(CHAT, 6)  # bob, still subscribed, got them: alice's are in flight or not
+        await asyncio.sleep(0.2)
+        assert len([e for e in alice.events if e["channel"] == CHAT]) == 3
+        sub = await alice.ok("subscribe", channel=CHAT, epoch=seen[-1]["epoch"], offset=seen[-1]["offset"])
+        assert [e["offset"] for e in sub["events"]] == [4, 5, 6]
+        # a second subscribe while live (a client unsure of its state) must not double anything
+        again = await alice.ok("subscribe", channel=CHAT, epoch=seen[-1]["epoch"], offset=6)
+        assert again["events"] == [] and again["recovered"] is True
+        for i in range(3):
+            await log.publish(CHAT, "chat.message", {"text": f"c{i}"})
+        live = await alice.wait_events(CHAT, 6)
+        await asyncio.sleep(0.2)
+        assert [e["offset"] for e in alice.events if e["channel"] == CHAT] == [1, 2, 3, 7, 8, 9]
+        assert [e["offset"] for e in live][-3:] == [7, 8, 9]
+        assert [e["offset"] for e in await bob.wait_events(CHAT, 9)] == list(range(1, 10))
+
+
+async def test_clients_of_both_codecs_on_one_channel_get_every_event_once(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    log = ChannelLog(redis)
+    async with (
+        connect(hub.ws_url, tokens["p1"]) as js,
+        connect(hub.ws_url, tokens["p2"], "plenary.v1.msgpack") as mp,
+        connect(hub.ws_url, tokens["mod"], "plenary.v1.msgpack") as mp2,
+    ):
+        for c in (js, mp, mp2):
+            await c.ok("subscribe", channel="meeting/m1/agenda")
+        for i in range(20):
+            await log.publish("meeting/m1/agenda", "agenda.note", {"i": i})
+        for c in (js, mp, mp2):
+            got = await c.wait_events("meeting/m1/agenda", 20)
+            await asyncio.sleep(0.1)
+            assert [e["offset"] for e in c.events] == list(range(1, 21))
+            assert [e["data"]["i"] for e in got] == list(range(20))
