@@ -132,6 +132,14 @@ async def results_page(request: Request) -> Response:
     return _page("results.html", _TYPES[".html"])
 
 
+async def moderate_page(request: Request) -> Response:
+    return _page("moderate.html", _TYPES[".html"])
+
+
+async def overlay_page(request: Request) -> Response:
+    return _page("overlay.html", _TYPES[".html"])
+
+
 async def static(request: Request) -> Response:
     name = request.path_params["name"]
     ext = name[name.rfind(".") :] if "." in name else ""

@@ -5,6 +5,8 @@
 
 import { Ballot } from "./ballot.js";
 import { Connection, hubUrl } from "./client.js";
+import { QaPanel } from "./qa.js";
+import { SpeakersPanel } from "./speakers.js";
 import { apply, initLang, lang, onChange, setLang, t } from "./i18n.js";
 import { votesFromAddress } from "./vote-common.js";
 
@@ -46,12 +48,70 @@ const ui = {
   text: $("composer-text"),
   count: $("composer-count"),
   error: $("composer-error"),
+  standing: $("chat-standing"),
+  rules: $("chat-rules"),
   send: $("send"),
+  sideHead: $("side-head"),
+  banner: $("floor-banner"),
+  tabs: [...document.querySelectorAll("#tabs [role=tab]")],
+  qa: $("qa"),
+  speakers: $("speakers"),
+  qaCount: $("tab-qa-count"),
+  speakersCount: $("tab-speakers-count"),
 };
+
+// -- tabs: chat, questions, speakers (one at a time on every screen) ----------------------------
+const TAB_KEY = "plenary.tab";
+
+function selectTab(name, focus = false) {
+  for (const tab of ui.tabs) {
+    const on = tab.dataset.tab === name;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(tab.getAttribute("aria-controls")).classList.toggle("tab-off", !on);
+    if (on && focus) tab.focus();
+  }
+  try {
+    sessionStorage.setItem(TAB_KEY, name);
+  } catch {
+    /* ignore */
+  }
+  if (name === "chat") scrollToBottom();
+}
+
+function initTabs() {
+  for (const tab of ui.tabs) {
+    tab.addEventListener("click", () => selectTab(tab.dataset.tab));
+    tab.addEventListener("keydown", (e) => {
+      const i = ui.tabs.indexOf(tab);
+      let j = null;
+      if (e.key === "ArrowRight") j = (i + 1) % ui.tabs.length;
+      else if (e.key === "ArrowLeft") j = (i - 1 + ui.tabs.length) % ui.tabs.length;
+      else if (e.key === "Home") j = 0;
+      else if (e.key === "End") j = ui.tabs.length - 1;
+      if (j === null) return;
+      e.preventDefault();
+      selectTab(ui.tabs[j].dataset.tab, true);
+    });
+  }
+  document.querySelector(".skip-link").addEventListener("click", () => selectTab("chat"));
+  let saved = "chat";
+  try {
+    saved = sessionStorage.getItem(TAB_KEY) || "chat";
+  } catch {
+    /* ignore */
+  }
+  selectTab(ui.tabs.some((tab) => tab.dataset.tab === saved) ? saved : "chat");
+}
+
+function setCount(node, n) {
+  node.textContent = n > 0 ? String(n) : "";
+}
 
 const state = {
   conn: null,
   ballot: null, // the vote section (ballot.js)
+  parts: [], // the meeting's other panels (Q&A, speakers): setWelcome, setMeeting, rerender
   connState: "idle",
   welcome: null,
   meeting: null, // the chosen meeting object from the welcome
@@ -61,7 +121,22 @@ const state = {
   error: null, // {key, vars} of the composer's error, re-rendered on a language change
   fatal: null, // notice key prefix
   unseen: 0,
+  deleted: new Set(), // offsets of messages moderators deleted (this meeting's chat)
+  reported: new Set(), // offsets I reported
+  standing: { mutedUntil: 0, banned: false, slowMode: 0, links: "staff" }, // my chat standing
+  standingTimer: null,
+  skew: 0, // the hub's clock minus this device's (welcome.server_time)
 };
+
+const REPORT_REASONS = ["abuse", "spam", "off_topic", "personal_info", "other"];
+
+function may(command) {
+  return !!(state.welcome && (state.welcome.may || []).includes(command));
+}
+
+function hubNow() {
+  return Date.now() + state.skew;
+}
 
 // -- token: read once from the fragment, then kept for this tab only ----------------------------
 function takeToken() {
@@ -161,6 +236,9 @@ function showNotice(prefix) {
   ui.stage.hidden = true;
   ui.chat.hidden = true;
   ui.vote.hidden = true;
+  ui.sideHead.hidden = true;
+  ui.qa.hidden = true;
+  ui.speakers.hidden = true;
   ui.notice.focus();
 }
 
@@ -173,7 +251,9 @@ function onFatal(code) {
 // -- welcome and the meeting picker -------------------------------------------------------------
 function onWelcome(welcome) {
   state.welcome = welcome;
+  if (typeof welcome.server_time === "number") state.skew = welcome.server_time - Date.now();
   state.ballot.setWelcome(welcome);
+  for (const part of state.parts) part.setWelcome(welcome);
   state.maxChars = (welcome.limits && welcome.limits.chat_chars) || 500;
   ui.meName.textContent = t("who.greeting", { name: welcome.name });
   ui.meRole.textContent = roleName(welcome.role);
@@ -239,8 +319,12 @@ function chooseMeeting(id) {
     /* ignore */
   }
   renderStage();
+  ui.sideHead.hidden = false;
+  ui.qa.hidden = false;
+  ui.speakers.hidden = false;
   if (changed) openChat(meeting);
   state.ballot.setMeeting(meeting.id);
+  for (const part of state.parts) part.setMeeting(meeting.id);
 }
 
 function renderStage() {
@@ -284,6 +368,10 @@ function renderVideo(m) {
 function openChat(meeting) {
   if (state.sub) state.sub.close();
   setChildren(ui.log);
+  state.deleted = new Set();
+  state.reported = new Set();
+  state.standing = { mutedUntil: 0, banned: false, slowMode: 0, links: "staff" };
+  renderStanding();
   ui.chatNote.hidden = true;
   ui.chat.hidden = false;
   state.unseen = 0;
@@ -330,8 +418,159 @@ function messageItem(e) {
   time.dateTime = new Date(e.time).toISOString();
   time.dataset.ms = String(e.time);
   meta.append(time);
+  if (!mine && may("chat.report")) {
+    const btn = el("button", "report-btn", "");
+    btn.type = "button";
+    btn.dataset.author = author.name || "?";
+    labelReport(btn, state.reported.has(e.offset));
+    btn.addEventListener("click", () => openReport(li, e.offset, btn));
+    meta.append(btn);
+  }
   li.append(meta, el("p", "text", String(data.text ?? "")));
   return li;
+}
+
+function labelReport(btn, done) {
+  btn.textContent = t(done ? "report.done.short" : "report.open");
+  btn.setAttribute("aria-label", t(done ? "report.done.label" : "report.open.label", { name: btn.dataset.author }));
+  btn.disabled = done;
+}
+
+// -- reporting a message to the moderators ------------------------------------------------------
+function openReport(li, offset, btn) {
+  if (li.querySelector(".report-form")) {
+    li.querySelector(".report-form select").focus();
+    return;
+  }
+  const form = el("form", "report-form");
+  form.noValidate = true;
+  const id = `report-${offset}`;
+  const label = el("label", "field-label", t("report.reason"));
+  label.htmlFor = id;
+  const select = el("select", "select");
+  select.id = id;
+  for (const r of REPORT_REASONS) {
+    const opt = el("option", "", t(`report.reason.${r}`));
+    opt.value = r;
+    select.append(opt);
+  }
+  const err = el("p", "error");
+  err.setAttribute("role", "alert");
+  err.hidden = true;
+  const row = el("div", "report-row");
+  const submit = el("button", "small-btn primary", t("report.send"));
+  submit.type = "submit";
+  const cancel = el("button", "small-btn", t("report.cancel"));
+  cancel.type = "button";
+  row.append(submit, cancel);
+  form.append(label, select, err, row);
+  const close = () => {
+    form.remove();
+    btn.focus();
+  };
+  cancel.addEventListener("click", close);
+  form.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") close();
+  });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    try {
+      await state.conn.request("chat.report", { meeting: state.meeting.id, offset, reason: select.value });
+      state.reported.add(offset);
+      labelReport(btn, true);
+      const done = el("p", "report-done", t("report.done"));
+      done.setAttribute("role", "status");
+      form.replaceWith(done);
+    } catch (error) {
+      submit.disabled = false;
+      err.textContent = error.name === "unknown_message" ? t("report.gone") : t("err.other", { name: error.name, message: error.message });
+      err.hidden = false;
+    }
+  });
+  li.append(form);
+  select.focus();
+}
+
+// -- moderation: deleted messages, my mute or ban, slow mode ------------------------------------
+function hideMessage(offset) {
+  const li = ui.log.querySelector(`li.msg[data-offset="${Number(offset)}"]`);
+  if (!li || li.classList.contains("deleted")) return;
+  li.className = "msg deleted";
+  setChildren(li, el("p", "deleted-text", t("chat.deleted")));
+}
+
+function deletedItem(offset) {
+  const li = el("li", "msg deleted");
+  li.dataset.offset = String(offset);
+  li.append(el("p", "deleted-text", t("chat.deleted")));
+  return li;
+}
+
+function applyModeration(e, initial) {
+  const d = e.data || {};
+  const me = state.welcome && state.welcome.participant;
+  switch (e.event) {
+    case "chat.deleted":
+      state.deleted.add(Number(d.offset));
+      hideMessage(d.offset);
+      return;
+    case "chat.settings":
+      if (typeof d.slow_mode === "number") state.standing.slowMode = d.slow_mode;
+      if (d.links) state.standing.links = d.links;
+      renderStanding();
+      return;
+    default:
+      break;
+  }
+  // Standing events from the history are settled by chat.status; only live ones change it here.
+  if (initial || d.participant !== me) return;
+  if (e.event === "chat.muted") state.standing.mutedUntil = Number(d.until) || 0;
+  else if (e.event === "chat.banned") state.standing.banned = true;
+  else if (e.event === "chat.unmuted") {
+    state.standing.banned = false;
+    state.standing.mutedUntil = 0;
+  } else return;
+  renderStanding(true);
+}
+
+async function loadStatus() {
+  if (!may("chat.status") || !state.meeting) return;
+  const meetingId = state.meeting.id;
+  try {
+    const r = await state.conn.request("chat.status", { meeting: meetingId });
+    if (!state.meeting || state.meeting.id !== meetingId) return;
+    state.standing.slowMode = Number(r.slow_mode) || 0;
+    state.standing.links = r.links || "staff";
+    state.standing.banned = !!r.banned;
+    state.standing.mutedUntil = r.muted_ms > 0 ? hubNow() + Number(r.muted_ms) : 0;
+    renderStanding();
+  } catch {
+    /* the chat still works; the next subscribe asks again */
+  }
+}
+
+function renderStanding(announce = false) {
+  const s = state.standing;
+  clearTimeout(state.standingTimer);
+  let text = "";
+  if (s.banned) text = t("standing.banned");
+  else if (s.mutedUntil > hubNow()) {
+    const left = s.mutedUntil - hubNow();
+    text = t("standing.muted", { time: fmtTime(s.mutedUntil - state.skew), min: Math.max(1, Math.ceil(left / 60_000)) });
+    state.standingTimer = setTimeout(() => renderStanding(), Math.min(left + 250, 30_000));
+  } else if (s.mutedUntil) {
+    s.mutedUntil = 0;
+    text = "";
+  }
+  ui.standing.textContent = text;
+  ui.standing.hidden = !text;
+  if (announce && text) ui.standing.scrollIntoView({ block: "nearest" });
+  const rules = [];
+  if (s.slowMode > 0) rules.push(t("rules.slow", { s: s.slowMode }));
+  if (s.links === "block") rules.push(t("rules.links.block"));
+  ui.rules.textContent = rules.join(" ");
+  ui.rules.hidden = !rules.length;
 }
 
 /** Labels of messages already on the page, in the current language. */
@@ -339,6 +578,8 @@ function relabelMessages() {
   for (const node of ui.log.querySelectorAll("time[data-ms]")) node.textContent = fmtTime(Number(node.dataset.ms));
   for (const node of ui.log.querySelectorAll(".badge.role")) node.textContent = roleName(node.dataset.role);
   for (const node of ui.log.querySelectorAll(".badge.self")) node.textContent = t("chat.me");
+  for (const node of ui.log.querySelectorAll(".deleted-text")) node.textContent = t("chat.deleted");
+  for (const node of ui.log.querySelectorAll(".report-btn")) labelReport(node, node.disabled);
 }
 
 function addEvents(events, { initial, reset, skipped }) {
@@ -347,13 +588,22 @@ function addEvents(events, { initial, reset, skipped }) {
   const follow = ui.log.children.length === 0 || reset || nearBottom();
   if (reset) {
     setChildren(ui.log, noteItem(t("chat.reset")));
+    state.deleted = new Set(); // a new epoch: offsets start again
   }
   if (skipped) ui.log.append(noteItem(t("chat.skipped")));
+  // Deletions first: a backlog holds a message and, later, its deletion; neither is ever shown.
+  for (const e of events) {
+    if (e.event === "chat.deleted" && e.data) state.deleted.add(Number(e.data.offset));
+  }
   const items = [];
   for (const e of events) {
-    if (e.event === "chat.message") items.push(messageItem(e));
+    if (e.event === "chat.message") items.push(state.deleted.has(e.offset) ? deletedItem(e.offset) : messageItem(e));
   }
   ui.log.append(...items);
+  for (const e of events) {
+    if (e.event !== "chat.message") applyModeration(e, initial);
+  }
+  if (initial) loadStatus();
   while (ui.log.children.length > MAX_MESSAGES) ui.log.firstElementChild.remove();
   if (initial) ui.scroller.setAttribute("aria-busy", "false");
   ui.chatNote.hidden = ui.log.children.length > 0;
@@ -405,6 +655,9 @@ function errorKey(err) {
     "not_a_member",
     "chat_closed",
     "muted",
+    "banned",
+    "slow_mode",
+    "link_not_allowed",
     "unknown_meeting",
     "unavailable",
     "disconnected",
@@ -441,8 +694,20 @@ async function send() {
       role: roleName(state.welcome ? state.welcome.role : ""),
       name: err.name,
       message: err.message,
+      s: Math.max(1, Math.ceil((err.retryAfterMs || 0) / 1000)),
+      time: fmtTime(Date.now() + (err.retryAfterMs || 0)),
     };
-    setError(errorKey(err), vars); // the typed text stays in the box
+    let key = errorKey(err);
+    if (err.name === "muted" && err.retryAfterMs > 0) {
+      key = "err.muted.until";
+      state.standing.mutedUntil = hubNow() + err.retryAfterMs;
+      renderStanding();
+    }
+    if (err.name === "banned") {
+      state.standing.banned = true;
+      renderStanding();
+    }
+    setError(key, vars); // the typed text stays in the box
   } finally {
     state.sending = false;
     ui.send.textContent = t("composer.send");
@@ -487,6 +752,8 @@ function rerender() {
   }
   if (state.meeting) renderStage();
   relabelMessages();
+  renderStanding();
+  for (const part of state.parts) part.rerender();
   if (!ui.chatNote.hidden && ui.log.children.length === 0 && ui.scroller.getAttribute("aria-busy") !== "true") {
     ui.chatNote.textContent = t("chat.empty");
   }
@@ -548,6 +815,11 @@ function main() {
   ui.retry.addEventListener("click", () => state.conn.reconnectNow());
   state.conn = new Connection({ url: hubUrl(), token, onState, onWelcome, onFatal });
   state.ballot = new Ballot(state.conn, ui.vote, { ids: votesFromAddress() });
+  state.parts = [
+    new QaPanel(state.conn, ui.qa, { onCount: (n) => setCount(ui.qaCount, n) }),
+    new SpeakersPanel(state.conn, ui.speakers, ui.banner, { onCount: (n) => setCount(ui.speakersCount, n) }),
+  ];
+  initTabs();
   state.conn.start();
 }
 

@@ -211,7 +211,15 @@ export class Connection {
         this.pending.delete(msg.id);
         clearTimeout(p.timer);
         if (msg.type === "reply") p.resolve(msg.result);
-        else p.reject({ code: msg.code, name: msg.name, message: msg.message, retryable: !!msg.retryable });
+        else {
+          p.reject({
+            code: msg.code,
+            name: msg.name,
+            message: msg.message,
+            retryable: !!msg.retryable,
+            retryAfterMs: Number(msg.retry_after_ms) || 0,
+          });
+        }
         return;
       }
       case "event":

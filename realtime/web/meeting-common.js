@@ -1,0 +1,217 @@
+// What the moderated-meeting panels share (the panelist page's Q&A and speakers panels, the
+// moderator console, the stream overlay): following a stateful channel with its snapshot, the
+// hub's clock, small DOM helpers and the formats. No side effect on import.
+
+import { Subscription } from "./client.js";
+import { lang, t } from "./i18n.js";
+
+export const TIME_ZONE = "Asia/Seoul";
+
+/**
+ * A Subscription that also hands over the subscribe reply's `snapshot` (client.js passes only the
+ * events). On a fresh subscribe of a stateful channel the snapshot is the state as of the reply's
+ * offset and the reply's backlog is already part of it: handlers.onSnapshot(state) comes first and
+ * then handlers.onEvents(events, {initial: true, snapshot: true}), whose events must be skipped.
+ */
+class StateSubscription extends Subscription {
+  _applySubscribed(r) {
+    const snap = this.active && r.snapshot && typeof r.snapshot === "object";
+    if (snap) this.onSnapshot(r.snapshot);
+    const inner = this.onEvents;
+    this.onEvents = (events, info) => inner(events, { ...info, snapshot: !!snap });
+    try {
+      super._applySubscribed(r);
+    } finally {
+      this.onEvents = inner;
+    }
+  }
+}
+
+/** Follow a stateful channel: handlers.onSnapshot, onEvents(events, info), onError. */
+export function followState(conn, channel, handlers) {
+  conn.subs.get(channel)?.close();
+  const sub = new StateSubscription(conn, channel, handlers);
+  sub.onSnapshot = handlers.onSnapshot || (() => {});
+  conn.subs.set(channel, sub);
+  if (conn.live) sub._subscribe();
+  return sub;
+}
+
+/** The hub's clock: phones drift, the welcome's server_time does not. */
+export class HubClock {
+  constructor() {
+    this.skew = 0;
+  }
+
+  setWelcome(welcome) {
+    if (welcome && typeof welcome.server_time === "number") this.skew = welcome.server_time - Date.now();
+  }
+
+  now() {
+    return Date.now() + this.skew;
+  }
+
+  /** A hub time as this device's time (for formatting). */
+  local(ms) {
+    return ms - this.skew;
+  }
+}
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+export function button(className, text, onClick) {
+  const b = el("button", className, text);
+  b.type = "button";
+  if (onClick) b.addEventListener("click", onClick);
+  return b;
+}
+
+export function setChildren(parent, ...children) {
+  while (parent.firstChild) parent.firstChild.remove();
+  parent.append(...children);
+}
+
+export function fmtTime(ms) {
+  return new Intl.DateTimeFormat(lang(), { hour: "numeric", minute: "2-digit", timeZone: TIME_ZONE }).format(ms);
+}
+
+/** 83 000 ms -> "1:23" (minutes:seconds, rounded up so that 0:00 means the time is over). */
+export function fmtClock(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  return `${m}:${String(s).padStart(2, "0")}`;
+}
+
+export function may(welcome, command) {
+  return !!(welcome && (welcome.may || []).includes(command));
+}
+
+/** A refusal in plain words: `mt.err.<name>` when known, the hub's own message otherwise. */
+export function errText(err) {
+  const key = `mt.err.${err.name}`;
+  const s = t(key);
+  return s === key ? t("mt.err.other", { name: err.name, message: err.message || "" }) : s;
+}
+
+// -- Q&A state --------------------------------------------------------------------------------------
+/** A Q&A view: questions by id and the moderators' order; the same for the panelists' and the desk's. */
+export class QaState {
+  constructor() {
+    this.questions = new Map();
+    this.order = [];
+    this.reports = new Map(); // desk only: chat reports by offset
+    this.onAir = null;
+  }
+
+  snapshot(s) {
+    this.questions.clear();
+    this.reports.clear();
+    this.order = [];
+    this.onAir = null;
+    for (const [k, v] of Object.entries(s)) {
+      if (k.startsWith("q:") && v) this.questions.set(Number(v.id), v);
+      else if (k.startsWith("report:") && v) this.reports.set(Number(k.slice(7)), v);
+      else if (k === "order" && Array.isArray(v)) this.order = v.map(Number);
+      else if (k === "on_air") this.onAir = v;
+    }
+  }
+
+  apply(e) {
+    const d = e.data || {};
+    if (e.event === "qa.voted") {
+      const q = this.questions.get(Number(d.id));
+      if (q) q.votes = d.votes;
+      return;
+    }
+    if (e.event === "chat.reported" && d.report) {
+      this.reports.set(Number(d.report.offset), d.report);
+      return;
+    }
+    if (e.event === "chat.report_closed") {
+      this.reports.delete(Number(d.offset));
+      return;
+    }
+    if (!e.event.startsWith("qa.")) return;
+    for (const q of d.questions || []) this.questions.set(Number(q.id), { ...this.questions.get(Number(q.id)), ...q });
+    for (const id of d.removed || []) this.questions.delete(Number(id));
+    if (Array.isArray(d.order)) this.order = d.order.map(Number);
+  }
+
+  /** Panelists' order: on air first, then by votes (or the moderators' order), answered last. */
+  sorted(by) {
+    const list = [...this.questions.values()];
+    const rank = (q) => (q.state === "on_air" ? 0 : q.state === "answered" ? 3 : by === "order" && q.state === "queued" ? 1 : 2);
+    const pos = new Map(this.order.map((id, i) => [id, i]));
+    return list.sort((a, b) => {
+      const r = rank(a) - rank(b);
+      if (r) return r;
+      if (by === "order" && a.state === "queued" && b.state === "queued") return pos.get(a.id) - pos.get(b.id);
+      if (by === "votes" || a.state === "answered") {
+        const v = (b.votes || 0) - (a.votes || 0);
+        if (v) return v;
+      }
+      return (a.at || 0) - (b.at || 0) || a.id - b.id;
+    });
+  }
+}
+
+// -- speakers state ---------------------------------------------------------------------------------
+export class SpeakersState {
+  constructor() {
+    this.hands = new Map();
+    this.current = null;
+    this.seconds = 120;
+  }
+
+  snapshot(s) {
+    this.hands.clear();
+    this.current = null;
+    for (const [k, v] of Object.entries(s)) {
+      if (k.startsWith("hand:") && v) this.hands.set(v.id, v);
+      else if (k === "current") this.current = v || null;
+      else if (k === "seconds" && typeof v === "number") this.seconds = v;
+    }
+  }
+
+  apply(e) {
+    const d = e.data || {};
+    switch (e.event) {
+      case "speakers.raised":
+        if (d.hand) this.hands.set(d.hand.id, d.hand);
+        return;
+      case "speakers.lowered":
+        this.hands.delete(d.participant);
+        return;
+      case "speakers.ordered":
+        (d.order || []).forEach((id, i) => {
+          const h = this.hands.get(id);
+          if (h) h.rank = i + 1;
+        });
+        return;
+      case "speakers.called":
+        this.current = d.current || null;
+        if (this.current) this.hands.delete(this.current.id);
+        return;
+      case "speakers.yielded":
+        this.current = null;
+        return;
+      case "speakers.timer":
+        if (typeof d.seconds === "number") this.seconds = d.seconds;
+        return;
+      default:
+        return;
+    }
+  }
+
+  queue() {
+    return [...this.hands.values()].sort(
+      (a, b) => (a.rank ?? 0) - (b.rank ?? 0) || (a.at || 0) - (b.at || 0) || String(a.id).localeCompare(String(b.id)),
+    );
+  }
+}

@@ -1,0 +1,623 @@
+// The moderators' console (`moderate.html#t=<moderator or host token>`): the question desk (every
+// question with its author, from `meeting/<m>/staff`), chat moderation (delete, mute, ban, slow
+// mode, link policy, reports) and the speakers list (order, call, timer).
+//
+// The hub checks every command; the page reads the welcome's `may` to show a plain refusal to
+// anyone else. Text from people goes on the page through textContent only.
+
+import { Connection, hubUrl } from "./client.js";
+import { t } from "./i18n.js";
+import {
+  HubClock,
+  QaState,
+  SpeakersState,
+  button,
+  el,
+  errText,
+  fmtClock,
+  fmtTime,
+  followState,
+  may,
+  setChildren,
+} from "./meeting-common.js";
+import { fatalKeys, forgetToken, initShell, roleName, takeToken } from "./shell.js";
+import { StageControls } from "./stage-controls.js";
+
+const $ = (id) => document.getElementById(id);
+const MEETING_KEY = "plenary.mod.meeting";
+const SLOW_STEPS = [0, 10, 30, 60, 120, 300];
+const LINKS = ["staff", "block", "allow"];
+const MAX_LOG = 200;
+
+const state = {
+  conn: null,
+  welcome: null,
+  allowed: false,
+  meeting: null,
+  clock: new HubClock(),
+  desk: new QaState(),
+  sp: new SpeakersState(),
+  chat: [], // chat.message events (newest last)
+  deleted: new Set(),
+  restricted: new Map(), // participant id -> {name, until, banned}
+  names: new Map(), // participant id -> name (from chat authors)
+  settings: { slow_mode: 0, links: "staff" },
+  subs: [],
+  busy: false,
+  tick: null,
+  stage: null, // the hosts' stage controls (stage-controls.js)
+};
+
+const shell = initShell({ pageKey: "page.mod", onRerender: rerender });
+
+function status(text, error = false) {
+  const s = $("mod-status");
+  s.textContent = text;
+  s.classList.toggle("error", error);
+  s.setAttribute("role", error ? "alert" : "status");
+}
+
+/** Send a moderation command; the channels bring the change back, so only errors are shown here. */
+async function act(kind, fields, done) {
+  try {
+    const r = await state.conn.request(kind, { meeting: state.meeting, ...fields });
+    status(done ? t(done) : "");
+    return r;
+  } catch (err) {
+    status(errText(err), true);
+    return null;
+  }
+}
+
+// -- welcome and meeting ------------------------------------------------------------------------
+function onWelcome(w) {
+  state.welcome = w;
+  state.clock.setWelcome(w);
+  state.allowed = may(w, "qa.approve");
+  state.stage.setWelcome(w);
+  $("me").hidden = false;
+  rerender();
+  if (!state.allowed) return;
+  const meetings = w.meetings || [];
+  const sel = $("m-meeting");
+  setChildren(
+    sel,
+    ...meetings.map((m) => {
+      const o = el("option", "", m.title);
+      o.value = m.id;
+      return o;
+    }),
+  );
+  $("mod-bar").hidden = false;
+  $("mod-cols").hidden = false;
+  if (state.meeting && meetings.some((m) => m.id === state.meeting)) {
+    sel.value = state.meeting;
+    return; // the subscriptions resume by themselves
+  }
+  let wanted = new URLSearchParams(window.location.search).get("meeting");
+  try {
+    wanted = wanted || sessionStorage.getItem(MEETING_KEY);
+  } catch {
+    /* ignore */
+  }
+  const first = meetings.find((m) => m.id === wanted) || meetings[0];
+  if (first) chooseMeeting(first.id);
+}
+
+function chooseMeeting(id) {
+  state.meeting = id;
+  $("m-meeting").value = id;
+  try {
+    sessionStorage.setItem(MEETING_KEY, id);
+  } catch {
+    /* ignore */
+  }
+  for (const s of state.subs) s.close();
+  state.desk = new QaState();
+  state.sp = new SpeakersState();
+  state.chat = [];
+  state.deleted = new Set();
+  state.restricted = new Map();
+  state.stage.setMeeting(id);
+  state.subs = [
+    followState(state.conn, `meeting/${id}/staff`, {
+      onSnapshot: (s) => state.desk.snapshot(s),
+      onEvents: (events, info) => {
+        if (!info.snapshot) for (const e of events) state.desk.apply(e);
+        renderDesk();
+        renderReports();
+      },
+      onError: (err) => status(errText(err), true),
+    }),
+    followState(state.conn, `meeting/${id}/speakers`, {
+      onSnapshot: (s) => state.sp.snapshot(s),
+      onEvents: (events, info) => {
+        if (!info.snapshot) for (const e of events) state.sp.apply(e);
+        renderSpeakers();
+      },
+      onError: (err) => status(errText(err), true),
+    }),
+    state.conn.subscribe(`meeting/${id}/chat`, {
+      onEvents: (events, info) => {
+        if (info.reset) {
+          state.chat = [];
+          state.deleted = new Set();
+        }
+        for (const e of events) onChat(e);
+        if (info.initial) loadStatus();
+        renderChat();
+      },
+      onError: (err) => status(errText(err), true),
+    }),
+  ];
+  renderAll();
+}
+
+async function loadStatus() {
+  try {
+    const r = await state.conn.request("chat.status", { meeting: state.meeting });
+    state.settings = { slow_mode: r.slow_mode || 0, links: r.links || "staff" };
+    renderSettings();
+  } catch {
+    /* shown when the next chat.settings event comes */
+  }
+}
+
+function onChat(e) {
+  const d = e.data || {};
+  switch (e.event) {
+    case "chat.message":
+      state.chat.push(e);
+      if (d.author) state.names.set(d.author.id, d.author.name);
+      if (state.chat.length > MAX_LOG) state.chat.shift();
+      return;
+    case "chat.deleted":
+      state.deleted.add(Number(d.offset));
+      return;
+    case "chat.muted":
+      state.restricted.set(d.participant, { until: d.until, banned: false });
+      return;
+    case "chat.banned":
+      state.restricted.set(d.participant, { until: 0, banned: true });
+      return;
+    case "chat.unmuted":
+      state.restricted.delete(d.participant);
+      return;
+    case "chat.settings":
+      state.settings = { slow_mode: d.slow_mode ?? state.settings.slow_mode, links: d.links || state.settings.links };
+      renderSettings();
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Re-render a part without losing the keyboard user's place: the focused button is found again by
+ * its accessible name, or else the first button of the same item, or else the part's heading.
+ */
+function keepFocus(container, render) {
+  const active = document.activeElement;
+  if (!active || !container.contains(active) || active === container) {
+    render();
+    return;
+  }
+  const label = active.getAttribute("aria-label") || active.textContent;
+  const item = active.closest("li[data-id], li[data-offset]");
+  const key = item ? (item.dataset.id ? `li[data-id="${CSS.escape(item.dataset.id)}"]` : `li[data-offset="${item.dataset.offset}"]`) : null;
+  const id = active.id;
+  render();
+  const again =
+    (id && document.getElementById(id)) ||
+    [...container.querySelectorAll("button, select, input")].find(
+      (b) => !b.disabled && (b.getAttribute("aria-label") || b.textContent) === label,
+    ) ||
+    (key && container.querySelector(`${key} button:not(:disabled)`)) ||
+    container.closest("section")?.querySelector("h2");
+  if (again) {
+    if (again.tagName === "H2") again.tabIndex = -1;
+    again.focus();
+  }
+}
+
+// -- the question desk ----------------------------------------------------------------------------
+const DESK_GROUPS = [
+  ["pending", "mod.q.pending"],
+  ["on_air", "mod.q.on_air"],
+  ["queued", "mod.q.queued"],
+  ["approved", "mod.q.approved"],
+  ["dismissed", "mod.q.dismissed"],
+  ["answered", "mod.q.answered"],
+];
+
+function renderDesk() {
+  keepFocus($("desk-body"), drawDesk);
+}
+
+function drawDesk() {
+  const body = $("desk-body");
+  const all = [...state.desk.questions.values()];
+  const visible = all.filter((q) => ["approved", "queued", "on_air"].includes(q.state));
+  const parts = [];
+  for (const [st, key] of DESK_GROUPS) {
+    let qs = all.filter((q) => q.state === st);
+    if (st === "queued") {
+      const pos = new Map(state.desk.order.map((id, i) => [id, i]));
+      qs.sort((a, b) => (pos.get(a.id) ?? 1e9) - (pos.get(b.id) ?? 1e9));
+    } else if (st === "approved" || st === "answered") qs.sort((a, b) => (b.votes || 0) - (a.votes || 0) || a.at - b.at);
+    else qs.sort((a, b) => a.at - b.at);
+    const group = el("section", `desk-group group-${st}`);
+    group.setAttribute("aria-label", t(key));
+    group.append(el("h3", "sub-heading", `${t(key)} (${qs.length})`));
+    const ul = el("ul", "mod-list");
+    qs.forEach((q, i) => ul.append(deskItem(q, i, qs, visible)));
+    if (!qs.length) ul.append(el("li", "mod-empty", t("mod.none")));
+    group.append(ul);
+    parts.push(group);
+  }
+  setChildren(body, ...parts);
+}
+
+function deskItem(q, i, siblings, visible) {
+  const li = el("li", `mod-item q-${q.state}`);
+  li.dataset.id = String(q.id);
+  li.append(el("p", "qa-text-shown", q.text));
+  const meta = el("p", "qa-meta");
+  meta.append(el("span", "qa-author", q.author ? q.author.name : "?"));
+  if (q.anonymous) meta.append(el("span", "state-tag", t("mod.q.anon")));
+  meta.append(el("span", "", fmtTime(state.clock.local(q.at || 0))));
+  meta.append(el("span", "qa-votes", t("qa.votes", { n: q.votes || 0 })));
+  li.append(meta);
+  const row = el("div", "btn-row");
+  const b = (label, kind, fields = {}, cls = "small-btn") =>
+    row.append(
+      button(cls, t(label), () => act(kind, { question: q.id, ...fields })),
+    );
+  const short = q.text.length > 30 ? `${q.text.slice(0, 30)}…` : q.text;
+  switch (q.state) {
+    case "pending":
+      b("mod.approve", "qa.approve", {}, "small-btn primary");
+      b("mod.dismiss", "qa.dismiss", {}, "small-btn danger");
+      break;
+    case "approved":
+      b("mod.queue", "qa.queue", {}, "small-btn primary");
+      b("mod.air", "qa.air");
+      b("mod.answer", "qa.answer");
+      b("mod.dismiss", "qa.dismiss", {}, "small-btn danger");
+      break;
+    case "queued": {
+      const up = button("small-btn", t("mod.up"), () => reorder(q.id, -1));
+      up.disabled = i === 0;
+      up.setAttribute("aria-label", `${t("mod.up")}: ${short}`);
+      const down = button("small-btn", t("mod.down"), () => reorder(q.id, 1));
+      down.disabled = i === siblings.length - 1;
+      down.setAttribute("aria-label", `${t("mod.down")}: ${short}`);
+      row.append(up, down);
+      b("mod.air", "qa.air", {}, "small-btn primary");
+      b("mod.unqueue", "qa.unqueue");
+      b("mod.answer", "qa.answer");
+      break;
+    }
+    case "on_air":
+      b("mod.answer", "qa.answer", {}, "small-btn primary");
+      b("mod.air.again", "qa.air");
+      break;
+    case "dismissed":
+      b("mod.reopen", "qa.reopen");
+      break;
+    default:
+      break;
+  }
+  for (const btn of row.querySelectorAll("button")) if (!btn.getAttribute("aria-label")) btn.setAttribute("aria-label", `${btn.textContent}: ${short}`);
+  li.append(row);
+  // merge a duplicate into a question panelists see
+  const targets = visible.filter((v) => v.id !== q.id);
+  if (["pending", "approved", "queued"].includes(q.state) && targets.length) {
+    const form = el("form", "merge-row");
+    form.noValidate = true;
+    const id = `merge-${q.id}`;
+    const label = el("label", "visually-hidden", t("mod.merge.label", { text: short }));
+    label.htmlFor = id;
+    const sel = el("select", "select");
+    sel.id = id;
+    for (const v of targets) {
+      const o = el("option", "", `#${v.id} ${v.text.slice(0, 40)}`);
+      o.value = String(v.id);
+      sel.append(o);
+    }
+    const go = el("button", "small-btn", t("mod.merge"));
+    go.type = "submit";
+    go.setAttribute("aria-label", `${t("mod.merge")}: ${short}`);
+    form.append(label, sel, go);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      act("qa.merge", { question: q.id, into: Number(sel.value) });
+    });
+    li.append(form);
+  }
+  return li;
+}
+
+async function reorder(id, delta) {
+  const order = [...state.desk.order];
+  const i = order.indexOf(id);
+  const j = i + delta;
+  if (i < 0 || j < 0 || j >= order.length) return;
+  [order[i], order[j]] = [order[j], order[i]];
+  const r = await act("qa.reorder", { order });
+  if (r) {
+    state.desk.order = r.order || order;
+    renderDesk();
+    // keep the focus on the question that moved
+    const btn = document.querySelector(`#desk li[data-id="${id}"] button:not(:disabled)`);
+    btn?.focus();
+  }
+}
+
+// -- chat moderation ------------------------------------------------------------------------------
+function minutes() {
+  const n = Math.round(Number($("m-minutes").value));
+  return Math.min(1440, Math.max(1, Number.isFinite(n) ? n : 10));
+}
+
+function renderSettings() {
+  const slow = $("m-slow");
+  const steps = SLOW_STEPS.includes(state.settings.slow_mode) ? SLOW_STEPS : [...SLOW_STEPS, state.settings.slow_mode].sort((a, b) => a - b);
+  setChildren(
+    slow,
+    ...steps.map((s) => {
+      const o = el("option", "", s ? t("mod.slow.n", { s }) : t("mod.slow.off"));
+      o.value = String(s);
+      return o;
+    }),
+  );
+  slow.value = String(state.settings.slow_mode);
+  const links = $("m-links");
+  setChildren(
+    links,
+    ...LINKS.map((l) => {
+      const o = el("option", "", t(`mod.links.${l}`));
+      o.value = l;
+      return o;
+    }),
+  );
+  links.value = state.settings.links;
+}
+
+function renderChat() {
+  keepFocus($("chatmod"), drawChat);
+}
+
+function drawChat() {
+  const log = $("mod-log");
+  const me = state.welcome && state.welcome.participant;
+  const items = state.chat.slice(-MAX_LOG).map((e) => {
+    const d = e.data || {};
+    const a = d.author || {};
+    const li = el("li", "mod-msg");
+    li.dataset.offset = String(e.offset);
+    const gone = state.deleted.has(e.offset);
+    if (gone) li.classList.add("deleted");
+    const meta = el("p", "qa-meta");
+    meta.append(el("span", "qa-author", a.name || "?"));
+    if (a.role && a.role !== "panelist") meta.append(el("span", "badge role", roleName(a.role)));
+    meta.append(el("span", "", fmtTime(e.time)));
+    if (gone) meta.append(el("span", "state-tag", t("mod.deleted")));
+    li.append(meta, el("p", "text", String(d.text ?? "")));
+    if (!gone) {
+      const row = el("div", "btn-row");
+      const who = a.name || "?";
+      const del = button("small-btn danger", t("mod.delete"), () => act("chat.delete", { offset: e.offset }, "mod.done.delete"));
+      del.setAttribute("aria-label", t("mod.delete.label", { name: who, time: fmtTime(e.time) }));
+      row.append(del);
+      if (a.role === "panelist" && a.id !== me) {
+        const mute = button("small-btn", t("mod.mute", { n: minutes() }), () =>
+          act("chat.mute", { participant: a.id, minutes: minutes() }, "mod.done.mute"),
+        );
+        mute.setAttribute("aria-label", t("mod.mute.label", { name: who, n: minutes() }));
+        const ban = button("small-btn danger", t("mod.ban"), () => act("chat.ban", { participant: a.id }, "mod.done.ban"));
+        ban.setAttribute("aria-label", t("mod.ban.label", { name: who }));
+        row.append(mute, ban);
+      }
+      li.append(row);
+    }
+    return li;
+  });
+  items.reverse(); // newest first: a moderator acts on what just arrived
+  setChildren(log, ...items);
+  if (!items.length) log.append(el("li", "mod-empty", t("mod.none")));
+  renderRestricted();
+}
+
+function renderRestricted() {
+  const ul = $("restricted");
+  const now = state.clock.now();
+  const rows = [];
+  for (const [pid, r] of state.restricted) {
+    if (!r.banned && r.until <= now) continue;
+    const name = state.names.get(pid) || pid;
+    const li = el("li", "mod-item");
+    li.append(el("p", "qa-author", name));
+    li.append(el("p", "hint-text", r.banned ? t("mod.banned") : t("mod.muted.until", { time: fmtTime(state.clock.local(r.until)) })));
+    const undo = button("small-btn", t("mod.unmute"), () => act("chat.unmute", { participant: pid }, "mod.done.unmute"));
+    undo.setAttribute("aria-label", t("mod.unmute.label", { name }));
+    li.append(undo);
+    rows.push(li);
+  }
+  setChildren(ul, ...rows);
+  if (!rows.length) ul.append(el("li", "mod-empty", t("mod.none")));
+}
+
+function renderReports() {
+  keepFocus($("reports"), drawReports);
+}
+
+function drawReports() {
+  const ul = $("reports");
+  const rows = [...state.desk.reports.values()].map((r) => {
+    const li = el("li", "mod-item report");
+    li.dataset.offset = String(r.offset);
+    const a = r.author || {};
+    li.append(el("p", "text", r.text || ""));
+    const meta = el("p", "qa-meta");
+    meta.append(el("span", "qa-author", a.name || "?"));
+    const reasons = (r.reports || []).map((x) => t(`report.reason.${x.reason}`)).join(", ");
+    meta.append(el("span", "", t("mod.report.count", { n: (r.reports || []).length, reasons })));
+    li.append(meta);
+    const row = el("div", "btn-row");
+    const del = button("small-btn danger", t("mod.delete"), () => act("chat.delete", { offset: r.offset }, "mod.done.delete"));
+    del.setAttribute("aria-label", t("mod.report.delete.label", { name: a.name || "?" }));
+    const keep = button("small-btn", t("mod.report.dismiss"), () => act("chat.dismiss_report", { offset: r.offset }));
+    keep.setAttribute("aria-label", t("mod.report.dismiss.label", { name: a.name || "?" }));
+    row.append(del, keep);
+    li.append(row);
+    return li;
+  });
+  setChildren(ul, ...rows);
+  if (!rows.length) ul.append(el("li", "mod-empty", t("mod.none")));
+}
+
+// -- speakers -------------------------------------------------------------------------------------
+function renderSpeakers() {
+  keepFocus($("sp-body"), drawSpeakers);
+}
+
+function drawSpeakers() {
+  const body = $("sp-body");
+  const cur = state.sp.current;
+  const card = el("div", `floor-card${cur ? " active" : ""}`);
+  if (cur) {
+    card.append(el("p", "floor-label", t("sp.floor")), el("p", "floor-name", cur.name));
+    const c = el("p", "floor-clock big");
+    c.id = "mod-clock";
+    card.append(c);
+    card.append(button("small-btn danger", t("mod.sp.end"), () => act("speakers.yield", {})));
+  } else card.append(el("p", "floor-label", t("sp.nobody")));
+  const queue = state.sp.queue();
+  const next = button("cast", t("mod.sp.next"), () => act("speakers.next", { seconds: state.sp.seconds }));
+  next.disabled = !queue.length;
+  const timer = el("form", "mod-settings");
+  timer.noValidate = true;
+  const tl = el("label", "field-label", t("mod.sp.seconds"));
+  tl.htmlFor = "m-seconds";
+  const input = el("input", "input narrow");
+  input.id = "m-seconds";
+  input.type = "number";
+  input.min = "10";
+  input.max = "3600";
+  input.inputMode = "numeric";
+  input.value = String(state.sp.seconds);
+  const set = el("button", "small-btn", t("mod.sp.setTimer"));
+  set.type = "submit";
+  const f = el("div", "field");
+  f.append(tl, input);
+  timer.append(f, set);
+  timer.addEventListener("submit", (e) => {
+    e.preventDefault();
+    act("speakers.timer", { seconds: Math.round(Number(input.value)) }, "mod.done.timer");
+  });
+  const list = el("ol", "hand-list");
+  queue.forEach((h, i) => {
+    const li = el("li", "hand mod-hand");
+    li.dataset.id = h.id;
+    li.append(el("span", "hand-pos", t("sp.pos", { n: i + 1 })), el("span", "hand-name", h.name));
+    const row = el("div", "btn-row");
+    const up = button("small-btn", t("mod.up"), () => reorderHands(h.id, -1));
+    up.disabled = i === 0;
+    up.setAttribute("aria-label", `${t("mod.up")}: ${h.name}`);
+    const down = button("small-btn", t("mod.down"), () => reorderHands(h.id, 1));
+    down.disabled = i === queue.length - 1;
+    down.setAttribute("aria-label", `${t("mod.down")}: ${h.name}`);
+    const call = button("small-btn primary", t("mod.sp.call"), () => act("speakers.next", { participant: h.id, seconds: state.sp.seconds }));
+    call.setAttribute("aria-label", `${t("mod.sp.call")}: ${h.name}`);
+    const lower = button("small-btn", t("mod.sp.lower"), () => act("speakers.lower", { participant: h.id }));
+    lower.setAttribute("aria-label", `${t("mod.sp.lower")}: ${h.name}`);
+    row.append(up, down, call, lower);
+    li.append(row);
+    list.append(li);
+  });
+  if (!queue.length) list.append(el("li", "hand empty", t("sp.queue.empty")));
+  setChildren(body, card, next, timer, el("h3", "sub-heading", `${t("sp.queue")} (${queue.length})`), list);
+  tick();
+}
+
+async function reorderHands(id, delta) {
+  const order = state.sp.queue().map((h) => h.id);
+  const i = order.indexOf(id);
+  const j = i + delta;
+  if (i < 0 || j < 0 || j >= order.length) return;
+  [order[i], order[j]] = [order[j], order[i]];
+  const r = await act("speakers.order", { order });
+  if (r) {
+    (r.order || order).forEach((pid, k) => {
+      const h = state.sp.hands.get(pid);
+      if (h) h.rank = k + 1;
+    });
+    renderSpeakers();
+    document.querySelector(`#sp-body li[data-id="${CSS.escape(id)}"] button:not(:disabled)`)?.focus();
+  }
+}
+
+function tick() {
+  clearTimeout(state.tick);
+  const c = $("mod-clock");
+  const cur = state.sp.current;
+  if (!c || !cur) return;
+  const left = Math.min((cur.ends_at || 0) - state.clock.now(), (cur.seconds || 3600) * 1000);
+  c.textContent = left > 0 ? t("sp.left", { time: fmtClock(left) }) : t("sp.over", { time: fmtClock(-left) });
+  c.classList.toggle("over", left <= 0);
+  state.tick = setTimeout(tick, 1000 - (Math.abs(left) % 1000) + 20);
+}
+
+// -- rendering ------------------------------------------------------------------------------------
+function renderAll() {
+  renderSettings();
+  renderDesk();
+  renderReports();
+  renderChat();
+  renderSpeakers();
+}
+
+function rerender() {
+  if (state.welcome) {
+    $("me-name").textContent = t("who.greeting", { name: state.welcome.name });
+    $("me-role").textContent = roleName(state.welcome.role);
+    if (!state.allowed) shell.notice("mod.forbidden.title", "mod.forbidden.body", { role: roleName(state.welcome.role) });
+  }
+  if (state.meeting) renderAll();
+  state.stage?.rerender();
+}
+
+function main() {
+  const token = takeToken();
+  if (!token) {
+    shell.setConn("closed");
+    shell.notice("fatal.notoken.title", "fatal.notoken.body");
+    return;
+  }
+  state.conn = new Connection({
+    url: hubUrl(),
+    token,
+    onState: (s) => shell.setConn(s),
+    onWelcome,
+    onFatal: (code) => {
+      if (code === 4003 || code === 4012) forgetToken();
+      const keys = fatalKeys(code);
+      shell.notice(keys.title, keys.body);
+      $("mod-bar").hidden = true;
+      $("mod-cols").hidden = true;
+    },
+  });
+  state.stage = new StageControls(state.conn, $("stage"), { status });
+  $("m-meeting").addEventListener("change", () => chooseMeeting($("m-meeting").value));
+  $("chat-settings").addEventListener("submit", (e) => {
+    e.preventDefault();
+    act("chat.settings", { slow_mode: Number($("m-slow").value), links: $("m-links").value }, "mod.done.settings");
+  });
+  $("m-minutes").addEventListener("change", renderChat);
+  shell.onRetry(() => state.conn.reconnectNow());
+  setInterval(renderRestricted, 30_000); // mutes run out
+  state.conn.start();
+}
+
+main();

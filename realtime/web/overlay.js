@@ -1,0 +1,174 @@
+// The stream overlay (`overlay.html?meeting=<id>#t=<token>`): what the hosts put on the broadcast,
+// from the one channel `overlay/<meeting>` (the question on air, the slide, a poll's or a vote's
+// results, a text). A transparent page with large type and no controls, for OBS or vMix as a
+// browser source. Any role may follow the channel; use an observer's (or the host's) link.
+// Text goes on the page through textContent only.
+
+import { Connection, hubUrl } from "./client.js";
+import { initLang, setLang, t } from "./i18n.js";
+import { el, followState, setChildren } from "./meeting-common.js";
+import { forgetToken, takeToken } from "./shell.js";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(window.location.search);
+
+const state = { conn: null, meeting: null, item: null, token: null, sub: null };
+
+function notice(key, vars) {
+  const n = $("overlay-notice");
+  n.textContent = key ? t(key, vars) : "";
+  n.hidden = !key;
+}
+
+function render() {
+  const root = $("overlay");
+  const item = state.item;
+  document.body.dataset.kind = item ? item.kind : "none";
+  if (!item) {
+    setChildren(root);
+    return;
+  }
+  const card = el("section", `ov-card ov-kind-${item.kind}`);
+  switch (item.kind) {
+    case "question": {
+      const q = item.question || {};
+      card.append(el("p", "ov-label", t("ov.question")), el("p", "ov-text", q.text || ""));
+      const who = q.anonymous || !q.author ? t("qa.anonymous") : q.author.name;
+      const meta = el("p", "ov-meta", who);
+      if (q.votes) meta.append(el("span", "ov-votes", t("qa.votes", { n: q.votes })));
+      card.append(meta);
+      break;
+    }
+    case "text":
+      card.append(el("p", "ov-text", item.text || ""));
+      break;
+    case "slide": {
+      const s = item.slide || {};
+      if (s.title) card.append(el("p", "ov-label", s.title));
+      if (s.kind === "url" && /^https:\/\//.test(s.url || "") && !/\.pdf(\?|#|$)/i.test(s.url)) {
+        const img = el("img", "ov-slide");
+        img.alt = s.title || t("ov.slide");
+        img.src = s.url;
+        card.append(img);
+      } else if (s.kind === "image" && s.url) {
+        const img = el("img", "ov-slide");
+        img.alt = s.title || t("ov.slide");
+        card.append(img);
+        loadUpload(s.url, img);
+      } else if (s.pages > 1) card.append(el("p", "ov-meta", t("ov.page", { page: s.page, pages: s.pages })));
+      break;
+    }
+    case "poll": {
+      const p = item.poll || {};
+      card.append(el("p", "ov-label", t("ov.poll")), el("p", "ov-title", p.title || ""));
+      for (const q of p.questions || []) {
+        const counts = (p.results || {})[q.id];
+        if (!Array.isArray(counts)) continue;
+        const total = counts.reduce((a, b) => a + b, 0) || 1;
+        const labels = q.kind === "scale" ? (q.options && q.options.length ? q.options : ["1", "2", "3", "4", "5"]) : q.options || [];
+        const ul = el("ul", "ov-bars");
+        counts.forEach((n, i) => {
+          const li = el("li", "ov-bar");
+          const pct = Math.round((n / total) * 100);
+          li.append(el("span", "ov-bar-label", labels[i] ?? String(i + 1)), el("span", "ov-bar-value", `${pct}% (${n})`));
+          const meter = el("meter", "ov-meter");
+          meter.min = 0;
+          meter.max = total;
+          meter.value = n;
+          li.append(meter);
+          ul.append(li);
+        });
+        if ((p.questions || []).length > 1) card.append(el("p", "ov-meta", q.prompt || ""));
+        card.append(ul);
+      }
+      card.append(el("p", "ov-meta", t("ov.answered", { n: p.answered || 0 })));
+      break;
+    }
+    case "vote": {
+      const v = item.vote || {};
+      card.append(el("p", "ov-label", t("ov.vote")), el("p", "ov-title", v.title || ""));
+      const ol = el("ol", "ov-ranking");
+      for (const tier of (v.ranking || []).slice(0, 5)) ol.append(el("li", "", Array.isArray(tier) ? tier.join(" = ") : String(tier)));
+      card.append(ol);
+      if (v.n_voters) card.append(el("p", "ov-meta", t("ov.voters", { n: v.n_voters })));
+      break;
+    }
+    default:
+      return;
+  }
+  setChildren(root, card);
+}
+
+/** An uploaded slide is served to members with the token in a header: fetch it, show it as data:. */
+async function loadUpload(url, img) {
+  try {
+    const r = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } });
+    if (!r.ok) return;
+    const blob = await r.blob();
+    const reader = new FileReader();
+    reader.onload = () => {
+      img.src = String(reader.result);
+    };
+    reader.readAsDataURL(blob);
+  } catch {
+    /* the title stays */
+  }
+}
+
+function follow(meeting) {
+  state.meeting = meeting;
+  state.sub?.close();
+  state.sub = followState(state.conn, `overlay/${meeting}`, {
+    onSnapshot: (s) => {
+      state.item = s.item || null;
+    },
+    onEvents: (events, info) => {
+      if (!info.snapshot) {
+        for (const e of events) {
+          if (e.event === "overlay.shown") state.item = (e.data || {}).item || null;
+          else if (e.event === "overlay.cleared") state.item = null;
+        }
+      }
+      render();
+    },
+    onError: (err) => notice("ov.err", { name: err.name }),
+  });
+}
+
+function main() {
+  initLang();
+  if (params.get("lang") === "en" || params.get("lang") === "ko") setLang(params.get("lang"));
+  document.title = `${t("app.title")} · ${t("ov.page.title")}`;
+  const token = takeToken();
+  state.token = token;
+  if (!token) {
+    notice("ov.notoken");
+    return;
+  }
+  state.conn = new Connection({
+    url: hubUrl(),
+    token,
+    onState: (s) => {
+      document.body.dataset.conn = s;
+    },
+    onWelcome: (w) => {
+      notice(null);
+      const meetings = w.meetings || [];
+      const fromPath = /^\/overlay\/([^/]+)$/.exec(window.location.pathname);
+      const wanted = fromPath ? decodeURIComponent(fromPath[1]) : params.get("meeting");
+      const m = meetings.find((x) => x.id === wanted) || (wanted ? null : meetings[0]);
+      if (!m) {
+        notice("ov.nomeeting", { meeting: wanted || "" });
+        return;
+      }
+      if (state.meeting !== m.id) follow(m.id);
+    },
+    onFatal: (code) => {
+      if (code === 4003 || code === 4012) forgetToken();
+      notice("ov.notoken");
+    },
+  });
+  state.conn.start();
+}
+
+main();
