@@ -131,7 +131,7 @@ def _to_builtin(obj: Any) -> Any:
     # numpy scalars and arrays (the tally's output) have no JSON form of their own.
     if hasattr(obj, "tolist"):
         return obj.tolist()
-    raise NotImplementedError(f"cannot encode {type(obj).__name__} canonically")
+    raise TypeError(f"cannot encode {type(obj).__name__} canonically")
 
 
 _ENCODER: Final = msgspec.json.Encoder(order="sorted", enc_hook=_to_builtin)

@@ -5,7 +5,7 @@ here, so that "looks like the city" means one thing. Only adults count (``strata
 source's 0-17 rows are dropped and its 18-19 and 20-29 rows merged into the panel's 18-29 band.
 
 The files are read through ``importlib.resources`` so an installed wheel works the same as a
-checkout; the project never reads ``../shared`` at run time.
+checkout; the project never reads the shared folder at run time.
 """
 
 from __future__ import annotations
