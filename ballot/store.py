@@ -64,6 +64,7 @@ class _Cast:
     channel: Channel
     entered_by: str
     future: asyncio.Future[Receipt]
+    epoch: str = ""
 
 
 def _channel_keys(vote_id: str) -> list[str]:
@@ -82,13 +83,22 @@ def _cast_keys(vote_id: str) -> list[str]:
         k(vote_id, "audit"),
         k(vote_id, "counters"),
         k(vote_id, "codes"),
+        keys.channel_keys(keys.vote(vote_id))[0],
     ]
+
+
+class StaleDefinition(VoteError):
+    """The vote was removed and created anew since its definition was cached: read it again."""
+
+    default_code = Code.UNAVAILABLE
 
 
 class VoteStore:
     def __init__(self, log: ChannelLog) -> None:
         self.log = log
         self.redis: Redis = log.redis
+        self._definitions: dict[str, tuple[VoteDefinition, str]] = {}
+        self._loading: dict[str, asyncio.Future[tuple[VoteDefinition, str]]] = {}
 
     # -- definitions and lifecycle ---------------------------------------------------------------
     async def create(self, defn: VoteDefinition) -> Published:
@@ -120,6 +130,39 @@ class VoteStore:
         if data is None:
             raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
         return _def_dec.decode(raw(data))
+
+    async def cached_definition(self, vote_id: str) -> tuple[VoteDefinition, str]:
+        """The definition and the vote channel's epoch, read once per vote: a definition never
+        changes; a vote removed and created anew (a reset Redis) has a new epoch, which the cast
+        script checks (``StaleDefinition``; ``forget`` and read again)."""
+        hit = self._definitions.get(vote_id)
+        if hit is not None:
+            return hit
+        # One read for every cast that arrives before it returns (3,000 at the opening minute).
+        loading = self._loading.get(vote_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._read_definition(vote_id))
+            self._loading[vote_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(vote_id, None))
+        return await asyncio.shield(loading)
+
+    async def _read_definition(self, vote_id: str) -> tuple[VoteDefinition, str]:
+        keys.check_id(vote_id, "vote id")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.get(keys.vote_key(vote_id, "definition"))
+            pipe.hget(_channel_keys(vote_id)[0], "epoch")
+            data, epoch = await pipe.execute()
+        if data is None:
+            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+        entry = (_def_dec.decode(raw(data)), raw(epoch).decode() if epoch else "")
+        if entry[1]:
+            if len(self._definitions) >= 1024:
+                self._definitions.clear()
+            self._definitions[vote_id] = entry
+        return entry
+
+    def forget(self, vote_id: str) -> None:
+        self._definitions.pop(vote_id, None)
 
     async def status(self, vote_id: str) -> VoteState:
         value = await self.redis.hget(keys.channel_keys(keys.vote(vote_id))[2], "status")
@@ -321,12 +364,15 @@ class CastBatcher:
         nonce: str,
         channel: Channel = Channel.ONLINE,
         entered_by: str = "",
+        epoch: str = "",
     ) -> Receipt:
-        """Validate, then queue for the next batch; returns once the ballot is durable in Redis."""
+        """Validate, then queue for the next batch; returns once the ballot is durable in Redis.
+        ``epoch``: the vote channel's epoch ``defn`` was read with (``VoteStore.cached_definition``);
+        the cast then fails with ``StaleDefinition`` if the vote was created anew since."""
         rules.validate_nonce(nonce)
         rules.validate_ranking(defn, ranking)
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut))
+        self._queue.append(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut, epoch))
         self._wake.set()
         return await fut
 
@@ -368,6 +414,7 @@ class CastBatcher:
                             c.voter.age_band,
                             c.voter.district,
                             c.entered_by,
+                            c.epoch,
                         ],
                         client=pipe,
                     )
@@ -390,6 +437,10 @@ class CastBatcher:
             elif int(res[0]) == 0 and raw(res[1]) == b"code_taken":
                 self._queue.append(c)  # a tracking-code collision (2^-80): again with a new salt
                 self._wake.set()
+            elif int(res[0]) == 0 and raw(res[1]) == b"definition_changed":
+                c.future.set_exception(
+                    StaleDefinition(message="the vote changed: read it again", retryable=True)
+                )
             elif int(res[0]) == 0:
                 name = raw(res[1]).decode()
                 c.future.set_exception(VoteError(Code[name.upper()], _MESSAGES.get(name, name)))

@@ -2,16 +2,21 @@
 -- ballot and its audit entry, bump turnout (first ballot of this voter only).
 -- KEYS[1] state  KEYS[2] ballots (list)  KEYS[3] nonces (hash)  KEYS[4] voters (hash voter->count)
 -- KEYS[5] eligible (set)  KEYS[6] strata (hash)  KEYS[7] audit (list)  KEYS[8] counters (hash)
--- KEYS[9] tracking codes (set)
+-- KEYS[9] tracking codes (set)  KEYS[10] the vote channel's meta (hash: its epoch)
 -- ARGV[1] voter  ARGV[2] nonce  ARGV[3] channel (online|paper|phone)  ARGV[4] record (MessagePack
 -- map of a BallotRecord with seq=0 and received_ms=0: filled here)  ARGV[5] tracking code
 -- ARGV[6..8] the voter's gender, age band, district   ARGV[9] who keyed it in (paper, phone) or ''
+-- ARGV[10] the channel epoch of the definition the caller validated the ranking against, or '' (no
+-- check); {0, 'definition_changed'} when the vote was since removed and created anew (Redis reset).
 -- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name};
 -- {0, 'code_taken'} when the tracking code exists already (the caller draws a new salt).
 local state = KEYS[1]
 local status = redis.call('HGET', state, 'status')
 if not status then return {0, 'unknown_vote'} end
 status = cmsgpack.unpack(status)
+if ARGV[10] ~= '' and redis.call('HGET', KEYS[10], 'epoch') ~= ARGV[10] then
+  return {0, 'definition_changed'}
+end
 local now_ms = pl_now_ms()
 local retry = redis.call('HGET', KEYS[3], ARGV[1] .. ':' .. ARGV[2])
 if retry then
