@@ -19,6 +19,7 @@ import traceback
 
 STEPS: list[tuple[str, str]] = [
     ("fanout", "loadtest.bench_fanout"),
+    ("cast", "loadtest.bench_cast"),
     ("tally", "loadtest.bench_tally"),
     ("lottery", "loadtest.bench_lottery"),
 ]

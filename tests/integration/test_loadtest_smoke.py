@@ -1,0 +1,135 @@
+"""The load harnesses work and count right: a tiny ``loadtest.bench_cast`` run, and a short headless
+Locust run against a real hub. Both run as subprocesses: Locust monkey-patches with gevent when
+imported, so it is never imported into pytest."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from ballot.store import VoteStore
+from engine.channels import ChannelLog
+from engine.server import EmbeddedRedis
+from loadtest import bench_cast
+from loadtest import voters as lt
+from tests.support import ROOT, HubProcess, env_without_pytest
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmd:
+                found.append(f"{pid}: {cmd}")
+    return found
+
+
+def test_bench_cast_quick_run_stores_every_acknowledged_cast(tmp_path: Path) -> None:
+    out = tmp_path / "cast.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "loadtest.bench_cast", "--quick", "--json", str(out), "--max-seconds", "60"],
+        cwd=ROOT,
+        env=env_without_pytest(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["ok"]
+    store = data["store"]
+    assert {r["variant"] for r in store} == set(bench_cast.VARIANTS)
+    for run in store:
+        assert run["stored"] == run["voted"] == run["casts"] > 0, run
+        assert run["rate"] > 0
+    batched = next(r for r in store if r["variant"] == bench_cast.VARIANTS[0])
+    single = next(r for r in store if r["variant"] == bench_cast.VARIANTS[1])
+    assert single["round_trips"] == single["casts"]  # one cast per round trip, really
+    assert batched["round_trips"] < batched["casts"] // 10  # and batches, really
+    hub = data["hub"]
+    assert hub["problems"] == []
+    assert [r["spread_s"] for r in hub["rounds"]] == [0.5, 0.0]
+    for r in hub["rounds"]:
+        assert r["acks"] == r["casts"] == r["stored"] == hub["voters"], r
+        assert r["errors"] == {}
+        assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
+    assert "Every acknowledged ballot stored once, as acknowledged: yes." in proc.stdout
+    # every child is gone: hub, load process and both embedded redis-servers
+    assert processes_mentioning(data["meta"]["workdir"]) == []
+
+
+async def test_locust_panelists_cast_and_every_counted_cast_is_stored(
+    redis: Redis, embedded: EmbeddedRedis, tmp_path: Path
+) -> None:
+    n = 20
+    tokens = await lt.seed_people(redis, n)
+    await lt.open_vote(redis, lt.definition(), [lt.panelist_id(i) for i in range(n)])
+    lt.write_tokens(tmp_path / "tokens.csv", tokens, lt.MEETING, lt.VOTE)
+    prefix = tmp_path / "run"
+    hub = HubProcess(embedded.url).wait_ready()
+    try:
+        proc = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                "loadtest/locustfile.py",
+                "--headless",
+                "-u",
+                "10",
+                "-r",
+                "10",
+                "-t",
+                "5s",
+                "--stop-timeout",
+                "5",
+                "--host",
+                hub.url,
+                "--tokens",
+                str(tmp_path / "tokens.csv"),
+                "--chat-share",
+                "0.1",
+                "--csv",
+                str(prefix),
+                "--json-file",
+                str(prefix),  # Locust adds .json; unlike the CSV (rewritten each second) it is final
+                "--only-summary",
+            ],
+            cwd=ROOT,
+            env=env_without_pytest(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        hub.stop()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(f"{prefix}_stats.csv", newline="") as fh:
+        rows = {r["Name"]: r for r in csv.DictReader(fh)}
+    assert int(rows["vote.cast"]["Request Count"]) > 0
+    assert int(rows["vote.cast"]["Failure Count"]) == 0
+    assert int(rows["Aggregated"]["Failure Count"]) == 0
+    assert int(rows["hello"]["Request Count"]) == 10
+    final = {e["name"]: e for e in json.loads(Path(f"{prefix}.json").read_text())}
+    assert sum(e["num_failures"] for e in final.values()) == 0
+    casts = final["vote.cast"]["num_requests"]
+    assert casts >= int(rows["vote.cast"]["Request Count"])
+    # every cast Locust counted is stored, and nothing else (the users finish their command first)
+    ballots = await VoteStore(ChannelLog(redis)).ballots(lt.VOTE)
+    assert len(ballots) == casts
+    voters = {b.voter for b in ballots}
+    assert voters <= {lt.panelist_id(i) for i in range(10)}  # the first ten seats
+    assert (await VoteStore(ChannelLog(redis)).turnout(lt.VOTE))["voted"] == len(voters)
