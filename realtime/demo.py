@@ -124,6 +124,12 @@ def run(args: argparse.Namespace) -> int:
             if role == "host":
                 # the same seat, opened on the host's vote console
                 print(f"  {'':<10} {'(vote console)':<14} {link.replace('/#t=', '/host#t=')}", flush=True)
+            if role == "moderator":
+                console = link.replace("/#t=", "/moderate?meeting=plenary#t=")
+                print(f"  {'':<10} {'(console)':<14} {console}", flush=True)
+            if role == "observer":
+                overlay = link.replace("/#t=", "/overlay/plenary#t=")
+                print(f"  {'':<10} {'(OBS overlay)':<14} {overlay}", flush=True)
         print(
             f"\n  The plenary vote {DEMO_VOTE!r} is open: panelists rank proposals on their page;", flush=True
         )
