@@ -249,7 +249,7 @@ class VoteStore:
         """Hard-close every open vote whose announced close plus grace has passed (any hub may run
         this every second: the transition's state check makes the close happen once)."""
         closed = []
-        for vid in sorted(connection.text(v) for v in await self.redis.smembers(keys.VOTES)):
+        for vid in await self.ids():
             state = keys.channel_keys(keys.vote(vid))[2]
             status, hard = await self.redis.hmget(state, ["status", "hard_close_at"])
             if status is None or hard is None or msgspec.msgpack.decode(raw(status)) != "open":
@@ -314,6 +314,10 @@ class VoteStore:
         return [
             _rec_dec.decode(raw(b)) for b in await self.redis.lrange(keys.vote_key(vote_id, "ballots"), 0, -1)
         ]
+
+    async def ids(self) -> list[str]:
+        """Every vote's id, sorted."""
+        return sorted(connection.text(v) for v in await self.redis.smembers(keys.VOTES))
 
     async def eligible(self, vote_id: str) -> set[str]:
         return {connection.text(x) for x in await self.redis.smembers(keys.vote_key(vote_id, "eligible"))}

@@ -10,6 +10,7 @@ from ballot import rules
 from ballot.model import Channel, VoteState
 from ballot.store import StaleDefinition, Voter
 from engine.errors import Code, VoteError
+from panel.roster import STAFF_ROLES
 from realtime.client import Client
 from realtime.commands import handles
 from realtime.hub import Hub
@@ -129,3 +130,25 @@ async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> Any:
         "present": sum(1 for p in people if p.id in present),
         "strata": strata,
     }
+
+
+@handles(v.VoteList)
+async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> Any:
+    who = client.participant
+    out = []
+    for vote_id in await hub.votes.ids():
+        try:
+            defn, _epoch = await hub.votes.cached_definition(vote_id)
+            status = await hub.votes.status(vote_id)
+        except VoteError:
+            continue  # removed meanwhile
+        if who.role in STAFF_ROLES or defn.eligibility == "panelists" or who.in_meeting(defn.eligibility):
+            out.append(
+                {
+                    "vote": vote_id,
+                    "title": defn.title,
+                    "status": status.value,
+                    "eligibility": defn.eligibility,
+                }
+            )
+    return {"votes": out}

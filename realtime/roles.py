@@ -31,6 +31,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "vote.cast": frozenset({"panelist"}),
     "vote.paper": frozenset({"clerk"}),
     "vote.turnout": frozenset({"host", "ops"}),
+    "vote.list": ALL,
     # moderation (issue 5): Q&A rows come from the rule table (moderation/qa.py), the others here
     **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
     "qa.mine": frozenset({"panelist"}),

@@ -64,6 +64,11 @@ class VoteTurnout(Command, tag="vote.turnout"):
     vote: Ident
 
 
+class VoteList(Command, tag="vote.list"):
+    """The votes the caller may see (all for staff; for panelists and clerks, votes of all
+    panelists or of a meeting of theirs), by id: how a page finds the votes to show."""
+
+
 VOTE_COMMANDS: tuple[type[Command], ...] = (
     VoteCreate,
     VoteOpen,
@@ -73,4 +78,5 @@ VOTE_COMMANDS: tuple[type[Command], ...] = (
     VoteCast,
     VotePaper,
     VoteTurnout,
+    VoteList,
 )

@@ -262,3 +262,19 @@ async def test_grace_period_then_hard_close_by_the_hub(redis: Redis, hub: HubPro
         assert closed, kinds
     late = await cast(hub, tokens["p2"], ["P00", "P01", "P02"], "nonce-late-01")
     assert late["name"] == "vote_closed"
+
+
+async def test_vote_list_shows_each_caller_the_votes_they_may_see(redis: Redis, hub: HubProcess) -> None:
+    tokens = await seed(redis)
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        await host.ok("vote.create", definition=DEFINITION)
+        await host.ok("vote.create", definition=DEFINITION | {"vote_id": "m2-1", "eligibility": "m2"})
+        await host.ok("vote.open", vote="m2-1")
+        seen = await host.ok("vote.list")
+    assert [(v["vote"], v["status"], v["eligibility"]) for v in seen["votes"]] == [
+        ("m2-1", "open", "m2"),
+        ("plenary-1", "draft", "panelists"),
+    ]
+    async with connect(hub.ws_url, tokens["p1"]) as p1, connect(hub.ws_url, tokens["p3"]) as p3:
+        assert [v["vote"] for v in (await p1.ok("vote.list"))["votes"]] == ["plenary-1"]  # p1 is in m1 only
+        assert [v["vote"] for v in (await p3.ok("vote.list"))["votes"]] == ["m2-1", "plenary-1"]

@@ -27,6 +27,7 @@ EXPECTED: dict[str, set[str]] = {
     "vote.cast": {"panelist"},
     "vote.paper": {"clerk"},
     "vote.turnout": {"host", "ops"},
+    "vote.list": EVERYONE,
     # moderation
     "qa.ask": {"panelist"},
     "qa.upvote": {"panelist"},
