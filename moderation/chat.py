@@ -12,6 +12,7 @@ The moderators' side (delete, mute, ban, slow mode, link policy, reports) is ``c
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from moderation import filters
 MAX_CHARS = 500
 RATE_COUNT = 5  # messages ...
 RATE_WINDOW_MS = 10_000  # ... per this window, per participant and meeting
+_NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 EVENT = "chat.message"
 
 # Control and format characters except the usual whitespace: they can hide or reorder text.
@@ -91,9 +93,26 @@ async def send(
     text: str,
     word_filter: filters.WordFilter | None = None,
 ) -> Published:
-    """Publish one chat message. Raises, storing nothing: ``EMPTY_MESSAGE``, ``MESSAGE_TOO_LONG``,
-    ``LINK_NOT_ALLOWED``, ``BANNED``, ``MUTED`` and ``SLOW_MODE`` (retryable after the wait),
-    ``RATE_LIMITED`` (retryable) when the author sends too fast."""
+    """Publish one chat message (see ``send_once``)."""
+    published, _retry = await send_once(log, meeting_id, author, text, "", word_filter)
+    return published
+
+
+async def send_once(
+    log: ChannelLog,
+    meeting_id: str,
+    author: Author,
+    text: str,
+    nonce: str,
+    word_filter: filters.WordFilter | None = None,
+) -> tuple[Published, bool]:
+    """Publish one chat message; with a ``nonce``, a retry (a client that lost the reply) returns
+    the first message's position with ``True`` and posts nothing. Raises, storing nothing:
+    ``EMPTY_MESSAGE``, ``MESSAGE_TOO_LONG``, ``LINK_NOT_ALLOWED``, ``BAD_NONCE``, ``BANNED``,
+    ``MUTED`` and ``SLOW_MODE`` (retryable after the wait), ``RATE_LIMITED`` (retryable) when the
+    author sends too fast."""
+    if nonce and not _NONCE.fullmatch(nonce):
+        raise ChatError(Code.BAD_NONCE, "a nonce is 8-64 characters of A-Z a-z 0-9 _ -")
     text = clean_text(text)
     wf = word_filter or filters.default()
     staff = author.role in STAFF
@@ -116,6 +135,7 @@ async def send(
             keys.rate_key(channel, author.id),
             restriction_key(meeting_id, author.id),
             keys.channel_key(channel, "slow:" + author.id),
+            keys.channel_key(channel, f"nonce:{author.id}:{nonce}"),
         ],
         [
             keys.pubsub_channel(channel),
@@ -126,8 +146,12 @@ async def send(
             RATE_COUNT,
             RATE_WINDOW_MS,
             "1" if staff else "0",
+            nonce,
         ],
     )
+    if int(result[0]) == -3:
+        offset, epoch, now = msgspec.msgpack.decode(raw(result[1]))
+        return Published(int(offset), str(epoch), int(now)), True
     if int(result[0]) == -2:
         raise _held_back(raw(result[1]).decode(), int(result[2]))
     if int(result[0]) < 0:
@@ -139,7 +163,7 @@ async def send(
             retry_after_ms=wait_ms,
         )
     offset, epoch, now = result
-    return Published(int(offset), epoch.decode() if isinstance(epoch, bytes) else epoch, int(now))
+    return Published(int(offset), epoch.decode() if isinstance(epoch, bytes) else epoch, int(now)), False
 
 
 def _held_back(why: str, wait_ms: int) -> ChatError:

@@ -23,8 +23,12 @@ async def chat_send(hub: Hub, client: Client, cmd: m.ChatSend) -> m.Sent:
     info = await hub.meetings.get(cmd.meeting)
     if not info.chat_open:
         raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
-    pub = await chat.send(hub.log, cmd.meeting, chat.Author(who.id, who.name, who.role), cmd.text)
-    return m.Sent(channel=keys.meeting_chat(cmd.meeting), epoch=pub.epoch, offset=pub.offset, time=pub.time)
+    pub, retry = await chat.send_once(
+        hub.log, cmd.meeting, chat.Author(who.id, who.name, who.role), cmd.text, cmd.nonce
+    )
+    return m.Sent(
+        channel=keys.meeting_chat(cmd.meeting), epoch=pub.epoch, offset=pub.offset, time=pub.time, retry=retry
+    )
 
 
 async def _meeting(hub: Hub, client: Client, meeting_id: str) -> chat_admin.Actor:

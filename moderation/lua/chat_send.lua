@@ -6,8 +6,14 @@
 -- ARGV[1] pubsub channel  ARGV[2] event type  ARGV[3] data (MessagePack)  ARGV[4] history bound
 -- ARGV[5] archive flag    ARGV[6] max messages per window  ARGV[7] window (ms)
 -- ARGV[8] '1' if the author is staff (slow mode does not apply)
+-- KEYS[8] the author's nonce key   ARGV[9] the message's nonce ('' for none)
+-- A nonce already used returns {-3, the first reply (MessagePack [offset, epoch, time])}.
 -- Returns {offset, epoch, time_ms}; {-1, ms until the window resets} when over the rate limit;
 -- {-2, 'muted' | 'banned' | 'slow_mode', ms to wait (-1: until lifted)} when held back.
+if ARGV[9] ~= '' then
+  local first = redis.call('GET', KEYS[8])
+  if first then return {-3, first} end
+end
 local restriction = redis.call('GET', KEYS[6])
 if restriction == 'ban' then return {-2, 'banned', -1} end
 if restriction == 'mute' then return {-2, 'muted', redis.call('PTTL', KEYS[6])} end
@@ -30,4 +36,8 @@ end
 if slow > 0 then
   redis.call('SET', KEYS[7], '1', 'PX', slow * 1000)
 end
-return pl_publish(KEYS[1], KEYS[2], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+local sent = pl_publish(KEYS[1], KEYS[2], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if ARGV[9] ~= '' then
+  redis.call('SET', KEYS[8], cmsgpack.pack(sent), 'EX', 600)
+end
+return sent

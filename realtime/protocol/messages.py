@@ -50,8 +50,12 @@ class MeetingList(Command, tag="meeting.list"):
 
 
 class ChatSend(Command, tag="chat.send"):
+    """``nonce`` (optional, 8-64 of [A-Za-z0-9_-]): the same on a retry of this message; a retry
+    within 10 minutes returns the first reply (``retry`` true) and posts nothing."""
+
     meeting: Ident
     text: ChatText
+    nonce: Annotated[str, Meta(max_length=64)] = ""
 
 
 CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)
@@ -136,3 +140,4 @@ class Sent(Struct, kw_only=True):
     epoch: str
     offset: int
     time: int
+    retry: bool = False  # a retry of a message already posted (same nonce): nothing new was posted

@@ -116,3 +116,20 @@ async def test_many_clients_all_receive_every_message_in_order(redis: Redis, hub
                 assert [e["offset"] for e in got] == [1, 2, 3, 4, 5]
         finally:
             await asyncio.gather(*(cm.__aexit__(None, None, None) for cm in listeners))
+
+
+async def test_a_retry_with_the_same_nonce_posts_nothing_new(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    tokens = await seed(redis)
+    a, b = hubs
+    async with connect(a.ws_url, tokens["p1"]) as one, connect(b.ws_url, tokens["p1"]) as other:
+        first = await one.ok("chat.send", meeting="m1", text="한 번만", nonce="msg-000001")
+        again = await other.ok(
+            "chat.send", meeting="m1", text="한 번만", nonce="msg-000001"
+        )  # lost reply, other hub
+        assert first["retry"] is False and again["retry"] is True
+        assert (again["offset"], again["epoch"]) == (first["offset"], first["epoch"])
+        assert (await one.call("chat.send", meeting="m1", text="x", nonce="bad nonce"))["name"] == "bad_nonce"
+        sub = await one.ok("subscribe", channel=CHAT)
+        assert [e["data"]["text"] for e in sub["events"]] == ["한 번만"]
