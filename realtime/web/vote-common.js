@@ -102,11 +102,11 @@ export function phaseOf(v, now = clock.now()) {
 
 // -- finding a meeting's votes ----------------------------------------------------------------------
 /**
- * The hub has no "list the votes" command, so pages find votes by name: the votes of meeting M are
- * `M-1`, `M-2`, ... (the host console proposes the next free name). A scan asks `vote.get` for each
- * name in turn until one is unknown, then asks for that next name again every 15-30 s (jittered, so
- * 3,000 phones spread out), on every reconnect and when the tab becomes visible. Ids given by hand
- * (`?vote=` in the page's address) are looked up once per connection.
+ * The votes of meeting M are named `M-1`, `M-2`, ... (the host console proposes the next free name).
+ * A scan asks `vote.list` once (the votes this participant may see), then `vote.get` for each of the
+ * meeting's it does not know yet; it scans again every 15-30 s (jittered, so 3,000 phones spread
+ * out), on every reconnect and when the tab becomes visible. Ids given by hand (`?vote=` in the
+ * page's address) are looked up once per connection.
  */
 export class VoteFinder {
   constructor(conn, { onFound, onScanned = () => {}, pollMs = [15_000, 30_000] }) {
@@ -165,19 +165,33 @@ export class VoteFinder {
         if (res === "retry") retryable = true;
         else if (res) this._found(id, res);
       }
-      while (this.meeting && this.next <= MAX_SCAN && generation === this.generation) {
-        const id = `${this.meeting}-${this.next}`;
-        if (!this.known.has(id)) {
-          const res = await this._get(id);
-          if (generation !== this.generation) break;
-          if (res === "retry") {
-            retryable = true;
-            break;
-          }
-          if (!res) break; // not created yet: ask again later
-          this._found(id, res);
+      if (this.meeting) {
+        // One `vote.list` names every vote this participant may see; the meeting's are `<meeting>-<n>`.
+        let listed = null;
+        try {
+          listed = await this.conn.request("vote.list", {});
+        } catch {
+          retryable = true;
         }
-        this.next += 1;
+        const prefix = `${this.meeting}-`;
+        const numbered = (listed?.votes || [])
+          .map((v) => v.vote)
+          .filter((id) => id.startsWith(prefix) && /^[0-9]+$/.test(id.slice(prefix.length)))
+          .map((id) => [Number(id.slice(prefix.length)), id])
+          .filter(([n]) => n >= 1 && n <= MAX_SCAN)
+          .sort((x, y) => x[0] - y[0]);
+        for (const [n, id] of numbered) {
+          if (generation !== this.generation) break;
+          if (!this.known.has(id)) {
+            const res = await this._get(id);
+            if (res === "retry") {
+              retryable = true;
+              break;
+            }
+            if (res) this._found(id, res);
+          }
+          this.next = Math.max(this.next, n + 1);
+        }
       }
     } finally {
       this.scanning = false;
