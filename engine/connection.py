@@ -7,6 +7,10 @@ gets a bounded but larger pool and the pub/sub connection no read timeout.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 from redis.asyncio import BlockingConnectionPool, Redis
 
 DEFAULT_POOL = 64
@@ -42,3 +46,24 @@ def raw(value: object) -> bytes:
 
 def text(value: object) -> str:
     return raw(value).decode()
+
+
+@contextlib.asynccontextmanager
+async def redis_at(
+    redis_url: str | None, data_dir: str | Path, name: str = "plenary-cli"
+) -> AsyncIterator[Redis]:
+    """For a one-shot command: a client of ``redis_url``, or of the embedded Redis of ``data_dir``
+    (joined if a hub runs it; otherwise started for the command and stopped after it)."""
+    from engine.server import EmbeddedRedis, ensure_server
+
+    embedded: EmbeddedRedis | None = None
+    if redis_url is None:
+        embedded = ensure_server(data_dir)
+        redis_url = embedded.url
+    client = command_client(redis_url, name=name)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        if embedded is not None and embedded.started:
+            embedded.stop()

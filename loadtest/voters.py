@@ -25,7 +25,6 @@ import contextlib
 import csv
 import random
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +32,9 @@ from redis.asyncio import Redis
 
 from ballot.model import BallotRule, Proposal, VoteDefinition, VoteState
 from ballot.store import VoteStore
-from engine import keys
+from engine import connection, keys
 from engine.channels import ChannelLog
-from engine.connection import command_client
 from engine.errors import Code, HubError, VoteError
-from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from panel.strata import AGE_BANDS, DISTRICT_NAMES, GENDERS
@@ -145,21 +142,8 @@ def read_tokens(path: str | Path, role: str | None = "panelist") -> list[Seat]:
     return [s for s in seats if role is None or s.role == role]
 
 
-@contextlib.asynccontextmanager
-async def redis_at(redis_url: str | None, data_dir: Path) -> AsyncIterator[Redis]:
-    """A client of ``redis_url``, or of the embedded Redis of ``data_dir`` (started for the command
-    and stopped after it when no hub runs it)."""
-    embedded: EmbeddedRedis | None = None
-    if redis_url is None:
-        embedded = ensure_server(data_dir)
-        redis_url = embedded.url
-    client = command_client(redis_url, name="plenary-loadtest")
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        if embedded is not None and embedded.started:
-            embedded.stop()
+def redis_at(redis_url: str | None, data_dir: Path) -> contextlib.AbstractAsyncContextManager[Redis]:
+    return connection.redis_at(redis_url, data_dir, name="plenary-loadtest")
 
 
 async def _seed(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import contextlib
 import csv
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,8 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from engine.connection import command_client
+from engine.connection import redis_at
 from engine.errors import HubError
-from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Roster, read_roster
 from realtime import logs
@@ -83,20 +82,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-@contextlib.asynccontextmanager
-async def redis_for(args: argparse.Namespace) -> AsyncIterator[Redis]:
-    embedded: EmbeddedRedis | None = None
-    url = args.redis_url
-    if url is None:
-        embedded = ensure_server(args.data_dir)
-        url = embedded.url
-    client = command_client(url, name="plenary-cli")
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        if embedded is not None and embedded.started:
-            embedded.stop()
+def redis_for(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager[Redis]:
+    return redis_at(args.redis_url, args.data_dir)
 
 
 def link(base: str, token: str) -> str:
