@@ -59,7 +59,8 @@ def test_bench_cast_quick_run_stores_every_acknowledged_cast(tmp_path: Path) -> 
     assert batched["round_trips"] < batched["casts"] // 10  # and batches, really
     hub = data["hub"]
     assert hub["problems"] == []
-    assert [r["spread_s"] for r in hub["rounds"]] == [0.5, 0.0]
+    # a round disturbed by other processes is repeated (the machine may be shared): each kind ran
+    assert {r["spread_s"] for r in hub["rounds"]} == {0.5, 0.0}
     for r in hub["rounds"]:
         assert r["acks"] == r["casts"] == r["stored"] == hub["voters"], r
         assert r["errors"] == {}
