@@ -7,6 +7,7 @@ import { Ballot } from "./ballot.js";
 import { Connection, hubUrl } from "./client.js";
 import { QaPanel } from "./qa.js";
 import { SpeakersPanel } from "./speakers.js";
+import { PollsPanel } from "./polls.js";
 import { apply, initLang, lang, onChange, setLang, t } from "./i18n.js";
 import { votesFromAddress } from "./vote-common.js";
 
@@ -56,8 +57,10 @@ const ui = {
   tabs: [...document.querySelectorAll("#tabs [role=tab]")],
   qa: $("qa"),
   speakers: $("speakers"),
+  polls: $("polls"),
   qaCount: $("tab-qa-count"),
   speakersCount: $("tab-speakers-count"),
+  pollsCount: $("tab-polls-count"),
 };
 
 // -- tabs: chat, questions, speakers (one at a time on every screen) ----------------------------
@@ -239,6 +242,7 @@ function showNotice(prefix) {
   ui.sideHead.hidden = true;
   ui.qa.hidden = true;
   ui.speakers.hidden = true;
+  ui.polls.hidden = true;
   ui.notice.focus();
 }
 
@@ -322,6 +326,7 @@ function chooseMeeting(id) {
   ui.sideHead.hidden = false;
   ui.qa.hidden = false;
   ui.speakers.hidden = false;
+  ui.polls.hidden = false;
   if (changed) openChat(meeting);
   state.ballot.setMeeting(meeting.id);
   for (const part of state.parts) part.setMeeting(meeting.id);
@@ -818,6 +823,7 @@ function main() {
   state.parts = [
     new QaPanel(state.conn, ui.qa, { onCount: (n) => setCount(ui.qaCount, n) }),
     new SpeakersPanel(state.conn, ui.speakers, ui.banner, { onCount: (n) => setCount(ui.speakersCount, n) }),
+    new PollsPanel(state.conn, ui.polls, { onCount: (n) => setCount(ui.pollsCount, n) }),
   ];
   initTabs();
   state.conn.start();

@@ -1,11 +1,13 @@
 // The hosts' stage controls (inside the moderators' console, for roles whose `may` has the
 // commands): the agenda and its current item, the slide (an https URL), and the stream overlay
-// (a text, the slide, or nothing; the question on air gets there through "put on air").
+// (a text, the slide, or nothing; the question on air gets there through "put on air"), and quick
+// polls (polls.js: create, open, close, show results, publish, CSV).
 //
 // Mount: new StageControls(conn, sectionElement, {status}); setWelcome, setMeeting, rerender.
 
 import { t } from "./i18n.js";
 import { button, el, errText, followState, may, setChildren } from "./meeting-common.js";
+import { PollControls } from "./polls.js";
 
 export class StageControls {
   constructor(conn, root, { status = () => {} } = {}) {
@@ -18,11 +20,13 @@ export class StageControls {
     this.item = null; // the overlay's
     this.subs = [];
     this.draft = null; // the agenda text being edited (kept across renders)
+    this.polls = new PollControls(conn, { status }); // its own block, kept across renders
   }
 
   setWelcome(w) {
     this.welcome = w;
     this.root.hidden = !may(w, "agenda.set");
+    this.polls.setWelcome(w);
     this.render();
   }
 
@@ -32,6 +36,7 @@ export class StageControls {
     this.agenda = { items: [], current: null, slide: null };
     this.item = null;
     this.draft = null;
+    this.polls.setMeeting(id);
     if (this.root.hidden) return;
     this.subs = [
       followState(this.conn, `meeting/${id}/agenda`, {
@@ -71,6 +76,7 @@ export class StageControls {
   }
 
   rerender() {
+    this.polls.rerender();
     this.render();
   }
 
@@ -216,7 +222,7 @@ export class StageControls {
       if (old) typed[id] = old.value;
     }
     const grid = el("div", "stage-grid");
-    grid.append(ov, sl, ag);
+    grid.append(ov, sl, ag, this.polls.root);
     setChildren(this.root, heading, grid);
     for (const [id, value] of Object.entries(typed)) document.getElementById(id).value = value;
     if (active) document.getElementById(active)?.focus();
