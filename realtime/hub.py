@@ -36,7 +36,7 @@ from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import Meetings
 from panel.roster import Control, Roster
-from realtime import metrics
+from realtime import metrics, opsfeed
 from realtime.client import MAX_BATCH, Client, SubState, to_wire
 from realtime.config import Settings
 from realtime.protocol.closecodes import CloseCode
@@ -113,6 +113,7 @@ class Hub:
         self.casts: CastBatcher = None  # type: ignore[assignment]
         self.turnout_dirty: set[str] = set()
         self._present: dict[str, int] = {}  # participant id -> local connections
+        self._ops = opsfeed.LoadReporter(self.hub_id)
         self.ready = False
 
     # -- life ------------------------------------------------------------------------------------
@@ -366,6 +367,10 @@ class Hub:
                 t0 = time.perf_counter()
                 await self.redis.ping()
                 metrics.REDIS_RTT.observe(time.perf_counter() - t0)
+            if time.monotonic() - self._ops.last_at >= opsfeed.INTERVAL:
+                report = self._ops.report(len(self.clients), sum(len(m) for m in self.local.values()))
+                with contextlib.suppress(Exception):
+                    await self.log.publish(keys.OPS, opsfeed.EVENT, report)
 
     def sweep(self, now: float) -> None:
         cap = self.settings.write_cap

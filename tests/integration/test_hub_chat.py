@@ -133,3 +133,21 @@ async def test_a_retry_with_the_same_nonce_posts_nothing_new(
         assert (await one.call("chat.send", meeting="m1", text="x", nonce="bad nonce"))["name"] == "bad_nonce"
         sub = await one.ok("subscribe", channel=CHAT)
         assert [e["data"]["text"] for e in sub["events"]] == ["한 번만"]
+
+
+async def test_ops_staff_see_every_hub_s_load_on_the_ops_channel(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    tokens = await seed(redis)
+    async with connect(hubs[0].ws_url, tokens["ops"]) as ops, connect(hubs[1].ws_url, tokens["p1"]):
+        await ops.ok("subscribe", channel="ops")
+        seen: set[str] = set()
+        for _ in range(40):
+            reports = [e["data"] for e in ops.events if e["channel"] == "ops" and e["event"] == "ops.hub"]
+            seen = {r["hub"] for r in reports}
+            if len(seen) >= 2:
+                break
+            await asyncio.sleep(0.25)
+        assert len(seen) >= 2, reports
+        assert all(r["connections"] >= 1 for r in reports if r["connections"] is not None)
+        assert {"frames_out_per_s", "delivery_p99_ms", "redis_rtt_ms", "dropped_total"} <= set(reports[-1])
