@@ -65,6 +65,7 @@ def create_app(settings: Settings) -> PlenaryApp:
             Route("/vote", http.ballot_page),
             Route("/results/{vote}", http.results_page),
             Route("/moderate", http.moderate_page),
+            Route("/ops", http.ops_page),
             Route("/overlay/{meeting}", http.overlay_page),
             Route("/static/{name}", http.static),
         ],

@@ -127,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
             if role == "moderator":
                 console = link.replace("/#t=", "/moderate?meeting=plenary#t=")
                 print(f"  {'':<10} {'(console)':<14} {console}", flush=True)
+            if role == "ops":
+                print(f"  {'':<10} {'(dashboard)':<14} {link.replace('/#t=', '/ops#t=')}", flush=True)
             if role == "observer":
                 overlay = link.replace("/#t=", "/overlay/plenary#t=")
                 print(f"  {'':<10} {'(OBS overlay)':<14} {overlay}", flush=True)

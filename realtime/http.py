@@ -140,6 +140,10 @@ async def overlay_page(request: Request) -> Response:
     return _page("overlay.html", _TYPES[".html"])
 
 
+async def ops_page(request: Request) -> Response:
+    return _page("ops.html", _TYPES[".html"])
+
+
 async def static(request: Request) -> Response:
     name = request.path_params["name"]
     ext = name[name.rfind(".") :] if "." in name else ""
