@@ -47,6 +47,9 @@ def test_ops_sees_hubs_totals_and_turnout(open_url: OpenUrl, hub_call: HubCaller
     row = page.locator(f'#hub-rows tr.hub-row[data-hub="{hub_id(assembly.hub)}"]')
     expect(row).to_be_visible(timeout=6_000)
     expect(row).to_have_attribute("data-stale", "false")
+    # the first row may be a report from before this page connected (the channel's backlog): wait
+    # for one that counts this page's own connection
+    expect(row.locator("td.col-connections")).not_to_have_text(re.compile(r"^\s*0\s*$"), timeout=6_000)
     conns = int(re.sub(r"\D", "", row.locator("td.col-connections").inner_text()) or "0")
     assert conns >= 1
     total = page.locator('[data-total="connections"] dd')
