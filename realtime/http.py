@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib import resources
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -116,32 +117,25 @@ def _page(name: str, media: str) -> Response:
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
 
 
-async def index(request: Request) -> Response:
-    return _page("index.html", _TYPES[".html"])
+# The pages served at their own paths (path -> file in realtime/web/); the rest via /static/.
+PAGES: dict[str, str] = {
+    "/": "index.html",
+    "/host": "host.html",
+    "/vote": "ballot.html",
+    "/results/{vote}": "results.html",
+    "/moderate": "moderate.html",
+    "/ops": "ops.html",
+    "/overlay/{meeting}": "overlay.html",
+}
 
 
-async def host_page(request: Request) -> Response:
-    return _page("host.html", _TYPES[".html"])
+def page(name: str) -> Callable[[Request], Awaitable[Response]]:
+    """The handler that serves one page (the same headers as every page)."""
 
+    async def serve(request: Request) -> Response:
+        return _page(name, _TYPES[".html"])
 
-async def ballot_page(request: Request) -> Response:
-    return _page("ballot.html", _TYPES[".html"])
-
-
-async def results_page(request: Request) -> Response:
-    return _page("results.html", _TYPES[".html"])
-
-
-async def moderate_page(request: Request) -> Response:
-    return _page("moderate.html", _TYPES[".html"])
-
-
-async def overlay_page(request: Request) -> Response:
-    return _page("overlay.html", _TYPES[".html"])
-
-
-async def ops_page(request: Request) -> Response:
-    return _page("ops.html", _TYPES[".html"])
+    return serve
 
 
 async def static(request: Request) -> Response:

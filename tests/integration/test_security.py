@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -83,3 +84,19 @@ async def test_subscribing_to_made_up_channels_creates_nothing(redis: Redis, hub
         )
     after = {k for k in await redis.keys("*") if not k.startswith(b"pl:presence") and k != b"pl:hubs"}
     assert after - before == set()
+
+
+async def test_every_page_is_served_with_its_content_security_policy(hub: HubProcess) -> None:
+    import httpx
+
+    from realtime.http import PAGES
+
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        for path, name in PAGES.items():
+            r = await http.get(path.format(vote="v1", meeting="m1"))
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+            assert "script-src 'self'" in r.headers["content-security-policy"], path
+            assert r.text == (Path(__file__).parents[2] / "realtime" / "web" / name).read_text(
+                encoding="utf-8"
+            )
+        assert (await http.get("/static/../pyproject.toml")).status_code == 404
