@@ -26,13 +26,10 @@ from engine.channels import ChannelLog, spec_of
 from engine.connection import raw, text
 from engine.errors import Code, ModerationError
 from moderation import filters, qa
+from moderation.chat import Author
 
-
-@dataclass(frozen=True)
-class Asker:
-    id: str
-    name: str
-    role: str
+# Who asks a question: the same record as a chat message's author.
+Asker = Author
 
 
 @dataclass(frozen=True)
