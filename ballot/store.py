@@ -380,6 +380,25 @@ class CastBatcher:
         self._wake.set()
         return await fut
 
+    async def cast_current(
+        self,
+        vote_id: str,
+        voter: Voter,
+        ranking: list[str],
+        nonce: str,
+        channel: Channel = Channel.ONLINE,
+        entered_by: str = "",
+    ) -> Receipt:
+        """``cast`` against the vote's definition as cached by the store (read once per vote, not
+        once per ballot); a vote created anew since (a reset Redis) is read again, once."""
+        defn, epoch = await self.store.cached_definition(vote_id)
+        try:
+            return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch)
+        except StaleDefinition:
+            self.store.forget(vote_id)
+            defn, epoch = await self.store.cached_definition(vote_id)
+            return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch)
+
     async def _run(self) -> None:
         while True:
             await self._wake.wait()

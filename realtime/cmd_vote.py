@@ -8,9 +8,9 @@ import msgspec
 
 from ballot import rules
 from ballot.model import Channel, VoteState
-from ballot.store import StaleDefinition, Voter
+from ballot.store import Voter
 from engine.errors import Code, VoteError
-from panel.roster import STAFF_ROLES
+from panel.roster import STAFF_ROLES, Participant
 from realtime.client import Client
 from realtime.commands import handles
 from realtime.hub import Hub
@@ -60,19 +60,16 @@ async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
     return out
 
 
+def _voter(p: Participant) -> Voter:
+    """A participant as the ballot store knows them: id and the strata turnout is counted by."""
+    return Voter(p.id, p.gender, p.age_band, p.district)
+
+
 @handles(v.VoteCast)
 async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> Any:
-    p = client.participant
-    voter = Voter(p.id, p.gender, p.age_band, p.district)
     # The definition is read from Redis once per vote, not once per cast (it was a round trip and a
     # decode per ballot, about half the hub's CPU per cast); the cast script checks it is current.
-    defn, epoch = await hub.votes.cached_definition(cmd.vote)
-    try:
-        receipt = await hub.casts.cast(defn, voter, cmd.ranking, cmd.nonce, epoch=epoch)
-    except StaleDefinition:
-        hub.votes.forget(cmd.vote)
-        defn, epoch = await hub.votes.cached_definition(cmd.vote)
-        receipt = await hub.casts.cast(defn, voter, cmd.ranking, cmd.nonce, epoch=epoch)
+    receipt = await hub.casts.cast_current(cmd.vote, _voter(client.participant), cmd.ranking, cmd.nonce)
     hub.turnout_dirty.add(cmd.vote)
     return {
         "vote": cmd.vote,
@@ -84,13 +81,12 @@ async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> Any:
 
 @handles(v.VotePaper)
 async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
-    defn = await hub.votes.definition(cmd.vote)
     voter = await hub.roster.get(cmd.voter)
     if voter is None:
         raise VoteError(Code.UNKNOWN_VOTER, f"no panelist {cmd.voter!r} in the roster")
-    receipt = await hub.casts.cast(
-        defn,
-        Voter(voter.id, voter.gender, voter.age_band, voter.district),
+    receipt = await hub.casts.cast_current(
+        cmd.vote,
+        _voter(voter),
         cmd.ranking,
         cmd.nonce,
         channel=Channel.PAPER,
