@@ -5,8 +5,10 @@
 
 import { Subscription } from "./client.js";
 import { lang, t } from "./i18n.js";
+import { TIME_ZONE, el, setChildren } from "./meeting-common.js";
 
-export const TIME_ZONE = "Asia/Seoul";
+// The DOM helpers, the time zone and the time-of-day format are meeting-common's (one copy).
+export { TIME_ZONE, el, fmtTime, setChildren } from "./meeting-common.js";
 export const METHODS = ["schulze", "ranked_pairs", "borda", "copeland", "instant_runoff"];
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const MAX_SCAN = 60; // votes per meeting the pages look for by name
@@ -270,11 +272,6 @@ export function fmtClock(ms) {
   }).format(ms);
 }
 
-/** A time of day without seconds (a close time). */
-export function fmtTime(ms) {
-  return new Intl.DateTimeFormat(lang(), { hour: "numeric", minute: "2-digit", timeZone: TIME_ZONE }).format(ms);
-}
-
 export function fmtDuration(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));
   const h = Math.floor(total / 3600);
@@ -320,18 +317,6 @@ export function resolvedOrder(results, method) {
   return ((results[method] && results[method].resolved) || []).map((i) => ids[i]);
 }
 
-/** Build an element; text only ever through textContent. */
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
-
-export function setChildren(parent, ...children) {
-  while (parent.firstChild) parent.firstChild.remove();
-  parent.append(...children);
-}
 
 /** The ordered list of places: "1위 A", "공동 2위 B", "공동 2위 C", ... */
 export function orderList(order, titleOf, className = "order") {
