@@ -1,10 +1,13 @@
-# The two commands: `make demo` and `make test`. Both create .venv from this project's own files.
+# The two commands: `make demo` and `make test`. Both create .venv from this project's own files;
+# `make test` also finds (or, as root, installs) the Chromium its browser tests drive.
 PYTHON ?= python3
+PORT   ?= 8000
+DATA   ?= var/demo
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench loadtest clean venv
+.PHONY: demo test browser lint bench loadtest clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -15,11 +18,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# make demo PORT=8767 DATA=var/demo2: links keep working across restarts on the same DATA.
 demo: $(STAMP)
-	$(BIN)/plenary demo
+	@$(BIN)/plenary demo --port $(PORT) --data-dir $(DATA)
 
-test: $(STAMP) lint
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -q
+
+# The browser tests' Chromium: found, installed (root with apt-get), or the one command to run.
+browser:
+	@$(PYTHON) tools/chromium.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

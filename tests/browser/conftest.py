@@ -2,7 +2,8 @@
 data dir, seeded with the demo assembly) and Debian's headless Chromium driven by Playwright.
 
 Chromium is required, not optional: when it is missing these tests fail with the command that
-installs it (CI installs it; a skipped browser suite would hide a broken page).
+installs it (`make test` provisions it first; a skipped browser suite would hide a broken page).
+Where a Chromium may be is decided in one place, ``tools/chromium.py``, shared with `make test`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
-import os
 import re
 import signal
 import socket
@@ -30,9 +30,9 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 
 from engine.server import EmbeddedRedis, ensure_server
 from realtime.demo import seed
+from tools.chromium import CANDIDATES, INSTALL_COMMAND, ChromiumError, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_PATHS = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -51,15 +51,17 @@ FAKE_PLAYER = (
 
 
 def chromium_path() -> str:
-    for path in CHROMIUM_PATHS:
-        if os.path.exists(path):
-            return path
-    pytest.fail(
-        "Chromium is not installed (looked for "
-        + ", ".join(CHROMIUM_PATHS)
-        + "). Install it: apt-get install -y --no-install-recommends chromium fonts-noto-cjk",
-        pytrace=False,
-    )
+    try:
+        path = find_chromium()
+    except ChromiumError as err:
+        pytest.fail(str(err), pytrace=False)
+    if path is None:
+        pytest.fail(
+            f"Chromium is not installed (looked for $CHROMIUM, {', '.join(CANDIDATES)}). "
+            f"Install it: {INSTALL_COMMAND}",
+            pytrace=False,
+        )
+    return path
 
 
 def free_port() -> int:
