@@ -94,6 +94,8 @@ class Code(IntEnum):
     UNKNOWN_PARTICIPANT = 1701
     BAD_QUOTAS = 1702
     INFEASIBLE_QUOTAS = 1703
+    NO_BASE_URL = 1704  # links asked for, but no --base-url given and no hub announced its URL
+    NOT_CONFIRMED = 1705  # revoking links needs a yes at the prompt, or --yes when not interactive
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry

@@ -119,6 +119,7 @@ def meeting(meeting_id: str) -> str:
 
 MEETINGS = PREFIX + "meetings"  # sorted set: meeting id scored by start time
 HUBS = PREFIX + "hubs"  # hash: hub id -> last heartbeat (ms)
+PUBLIC_URL = PREFIX + "public_url"  # string: base URL of personal links, announced by hubs
 
 
 def presence(hub_id: str) -> str:

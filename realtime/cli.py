@@ -25,6 +25,14 @@ from engine.errors import HubError
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Roster, read_roster
 from realtime import logs
+from realtime.cli_links import (
+    announce_base_url,
+    base_url_for,
+    confirm_revoke,
+    issue_links,
+    select,
+    write_links,
+)
 from realtime.config import Settings
 
 log = logging.getLogger("plenary.cli")
@@ -86,41 +94,6 @@ def redis_for(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManage
     return redis_at(args.redis_url, args.data_dir)
 
 
-def link(base: str, token: str) -> str:
-    # The token travels in the fragment: browsers never send it to a server, so no access log,
-    # proxy or Referer header ever holds it.
-    return f"{base.rstrip('/')}/#t={token}"
-
-
-def write_links(rows: list[tuple[str, str, str, str]], out: Path | None) -> None:
-    if out is None:
-        for pid, name, role, url in rows:
-            print(f"{role:<10} {pid:<14} {name:<16} {url}")
-        return
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["participant_id", "name", "role", "link"])
-        w.writerows(rows)
-    tmp.replace(out)
-    out.chmod(0o600)
-    print(f"wrote {len(rows)} links to {out} (keep it private: each link opens one participant's seat)")
-
-
-async def issue_links(
-    redis: Redis, base: str, ids: list[str] | None = None, role: str | None = None
-) -> list[tuple[str, str, str, str]]:
-    roster = Roster(redis)
-    people = await roster.all()
-    if ids:
-        wanted = set(ids)
-        people = [p for p in people if p.id in wanted]
-    if role:
-        people = [p for p in people if p.role == role]
-    tokens = await roster.issue_tokens([p.id for p in people])
-    return [(p.id, p.name, p.role, link(base, tokens[p.id])) for p in people]
-
-
 # -- subcommands --------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
@@ -150,6 +123,13 @@ def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
+    if settings.redis_url:
+        announce_base_url(settings.redis_url, settings.base_url)
+    else:
+        from engine.server import ensure_server
+
+        # started here so that the base URL can be recorded; the hub joins it and, last out, stops it
+        announce_base_url(ensure_server(settings.data_dir).url, settings.base_url)
     if before:
         before()
     # uvicorn re-raises SIGTERM/SIGINT after its shutdown: clean-up belongs in the app's lifespan
@@ -169,10 +149,13 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     async def go() -> int:
         people = read_roster(args.file)
         async with redis_for(args) as redis:
+            # the base URL first: a missing one must stop the command before anything is stored
+            base = await base_url_for(redis, args.base_url) if args.links_out else ""
             new = await Roster(redis).upsert(people)
             print(f"imported {len(people)} participants ({len(new)} new)")
             if args.links_out and new:
-                write_links(await issue_links(redis, args.base_url, ids=new), args.links_out)
+                # new participants hold no link yet: nothing is revoked, nothing to confirm
+                write_links(await issue_links(redis, base, await select(redis, ids=new)), args.links_out)
             elif new:
                 print("new participants have no link yet: run `plenary links` to issue them")
         return 0
@@ -180,22 +163,44 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     return _run(go())
 
 
+def cmd_roster_list(args: argparse.Namespace) -> int:
+    """Who is on the roster: ids, names, roles, meetings, and whether a link is out (never a token)."""
+
+    async def go() -> int:
+        async with redis_for(args) as redis:
+            people = await select(redis, role=args.role)
+        if args.meeting:
+            people = [p for p in people if p.in_meeting(args.meeting)]
+        print(f"{'participant_id':<14} {'role':<10} {'link':<5} {'meetings':<24} name")
+        for p in people:
+            meetings = "all" if "*" in p.meetings else ";".join(p.meetings)
+            print(f"{p.id:<14} {p.role:<10} {'yes' if p.token_hash else 'no':<5} {meetings:<24} {p.name}")
+        print(f"{len(people)} participant(s)", file=sys.stderr)
+        return 0
+
+    return _run(go())
+
+
 def cmd_links(args: argparse.Namespace) -> int:
     async def go() -> int:
-        if args.revoke:
-            if not args.participant:
-                print("--revoke needs --participant", file=sys.stderr)
-                return 2
-            async with redis_for(args) as redis:
-                for pid in args.participant:
-                    await Roster(redis).revoke(pid)
-            print(f"revoked {len(args.participant)} link(s)")
-            return 0
+        if args.revoke and not (args.participant or args.role):
+            print("--revoke needs --participant or --role", file=sys.stderr)
+            return 2
         async with redis_for(args) as redis:
-            rows = await issue_links(redis, args.base_url, ids=args.participant or None, role=args.role)
-        if not rows:
-            print("no participants matched", file=sys.stderr)
-            return 1
+            people = await select(redis, ids=args.participant, role=args.role)
+            if not people:
+                print("no participants matched", file=sys.stderr)
+                return 1
+            if args.revoke:
+                confirm_revoke(people, args.yes)
+                for p in people:
+                    await Roster(redis).revoke(p.id)
+                print(f"revoked {sum(bool(p.token_hash) for p in people)} link(s)")
+                return 0
+            base = await base_url_for(redis, args.base_url)
+            print(f"links open {base}", file=sys.stderr)
+            confirm_revoke(people, args.yes)
+            rows = await issue_links(redis, base, people)
         write_links(rows, args.out)
         if args.sheets:
             from realtime.cli_panel import link_sheets
@@ -205,9 +210,7 @@ def cmd_links(args: argparse.Namespace) -> int:
             )
             args.sheets.chmod(0o600)
             print(f"wrote {len(rows)} printable sheets to {args.sheets}", file=sys.stderr)
-        print(
-            f"{len(rows)} links issued; earlier links of these participants no longer work", file=sys.stderr
-        )
+        print(f"{len(rows)} links issued for {base}", file=sys.stderr)
         return 0
 
     return _run(go())
@@ -330,6 +333,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(args)
 
 
+BASE_URL_HELP = "base of the links (default: the URL the hubs announced, e.g. their --public-url)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plenary", description="Live hub of the Seoul Citizens' Assembly")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -347,15 +353,21 @@ def build_parser() -> argparse.ArgumentParser:
     ri = rsub.add_parser("import", help="import a roster CSV (validated whole; nothing stored on error)")
     ri.add_argument("file", type=Path)
     ri.add_argument("--links-out", type=Path, help="write the new participants' links to this CSV")
-    ri.add_argument("--base-url", default="http://127.0.0.1:8000", help="base of the links")
+    ri.add_argument("--base-url", help=BASE_URL_HELP)
     _add_redis_args(ri)
     ri.set_defaults(func=cmd_roster_import)
+    rl = rsub.add_parser("list", help="list participants: ids, roles, meetings, whether a link is out")
+    rl.add_argument("--role", help="only this role")
+    rl.add_argument("--meeting", help="only participants of this meeting")
+    _add_redis_args(rl)
+    rl.set_defaults(func=cmd_roster_list)
 
     p = sub.add_parser(
         "links",
-        help="issue personal links (revokes earlier ones)",
+        help="issue personal links (revokes earlier ones, after saying whose)",
         description="Issue fresh personal links. Only token hashes are stored, so a link can be shown only "
-        "when issued: this revokes each selected participant's earlier link.",
+        "when issued: this revokes each selected participant's earlier link. It names them first and asks; "
+        "without a terminal, pass --yes.",
     )
     p.add_argument("--out", type=Path, help="write a CSV for mail merge instead of printing")
     p.add_argument(
@@ -366,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--participant", action="append", help="only this participant (repeatable)")
     p.add_argument("--role", help="only this role")
-    p.add_argument("--base-url", default="http://127.0.0.1:8000", help="base of the links")
+    p.add_argument("--base-url", help=BASE_URL_HELP)
+    p.add_argument("--yes", action="store_true", help="revoke earlier links without asking (for scripts)")
     _add_redis_args(p)
     p.set_defaults(func=cmd_links)
 
@@ -411,7 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        # Ctrl-C is how a person stops a command: no traceback, the shell's usual status
+        print(file=sys.stderr)
+        return 130
     return code
 
 

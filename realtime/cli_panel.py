@@ -91,7 +91,10 @@ def cmd_replace(args: argparse.Namespace) -> int:
         f"{result.withdrawn.applicant_id} withdrew; {result.substitute.applicant_id} (reserve rank "
         f"{result.reserve_rank}) takes the seat: {result.reason}"
     )
-    print("run `plenary panel import` again, then `plenary links revoke` for the withdrawn panelist")
+    print(
+        "run `plenary panel import` again, then "
+        f"`plenary links --revoke --participant {result.withdrawn.applicant_id}` for the withdrawn panelist"
+    )
     return 0
 
 
@@ -100,7 +103,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from engine import keys
     from panel.lottery import read_panel_csv
     from panel.roster import ALL_MEETINGS, Participant, Roster
-    from realtime.cli import issue_links, redis_for, write_links
+    from realtime.cli import redis_for
+    from realtime.cli_links import base_url_for, issue_links, select, write_links
 
     try:
         people = read_panel_csv(args.panel)
@@ -125,10 +129,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         async with redis_for(args) as redis:
+            # the base URL first: a missing one must stop the command before anything is stored
+            base = await base_url_for(redis, args.base_url) if args.links_out else ""
             new = await Roster(redis).upsert(participants)
             print(f"imported {len(participants)} panelists ({len(new)} new)")
             if args.links_out and new:
-                write_links(await issue_links(redis, args.base_url, ids=new), args.links_out)
+                # new panelists hold no link yet: nothing is revoked, nothing to confirm
+                write_links(await issue_links(redis, base, await select(redis, ids=new)), args.links_out)
         return 0
 
     try:
@@ -207,6 +214,6 @@ def add_parsers(sub: Any, add_redis_args: Any) -> None:
     i.add_argument("panel", type=Path, help="panel.csv of a draw")
     i.add_argument("--meetings", help="meeting ids separated by ';' (default: every meeting)")
     i.add_argument("--links-out", type=Path, help="write the new panelists' links to this CSV")
-    i.add_argument("--base-url", default="http://127.0.0.1:8000")
+    i.add_argument("--base-url", help="base of the links (default: the URL the hubs announced)")
     add_redis_args(i)
     i.set_defaults(func=cmd_import)

@@ -2,6 +2,18 @@
 
 The demo roster has every role; its meetings follow the 2020 assembly's topics (the YouTube ids
 are placeholders of the right shape: the player shows "video unavailable").
+
+A restart on the same data dir keeps everything, links included: open pages reconnect and go on.
+Tokens are stored only hashed, so the demo keeps its links in ``demo-links.csv`` in the data dir,
+readable by its owner only (0600), and reuses every one that still authenticates; only a
+participant without a working link gets a new one. Why a file of links rather than tokens derived
+from a secret kept in the data dir: the file holds no more than that secret would unlock (the data
+dir's owner could read either), the tokens stay the random, revocable tokens of production
+(``plenary links`` can still revoke and reissue one, and the demo then takes the new state as it
+finds it), and the roster code needs no second way of making tokens.
+
+The hub's logs go to ``hub.log`` in the data dir so the banner stays readable; errors also show on
+the terminal. Ctrl-C stops the hub (and the embedded Redis it started) without a traceback.
 """
 
 from __future__ import annotations
@@ -11,8 +23,11 @@ import asyncio
 import contextlib
 import csv
 import io
+import sys
 import time
+import unicodedata
 from importlib import resources
+from pathlib import Path
 
 from ballot.model import BallotRule, Proposal, VoteDefinition
 from ballot.store import VoteStore
@@ -23,7 +38,11 @@ from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from realtime import logs
-from realtime.cli import issue_links, serve, settings_from
+from realtime.cli import serve, settings_from
+from realtime.cli_links import LinkRow, link, read_links_csv, save_links_csv
+
+LINKS_FILE = "demo-links.csv"  # in the data dir, mode 0600: the demo's links across restarts
+LOG_FILE = "hub.log"  # in the data dir: the hub's JSON logs, off the terminal
 
 DISTRICTS = ["종로구", "강남구", "마포구", "노원구", "관악구", "송파구", "은평구", "강서구"]
 AGE_BANDS = ["18-29", "30-39", "40-49", "50-59", "60-69", "70+"]
@@ -92,59 +111,96 @@ def demo_vote() -> VoteDefinition:
     )
 
 
-async def seed(url: str, base: str) -> list[tuple[str, str, str, str]]:
+async def seed(url: str, base: str, links_file: Path | None = None) -> list[LinkRow]:
+    """Store the demo assembly where it is missing and return one link per participant.
+
+    With ``links_file``, links saved there by an earlier run are reused while they authenticate,
+    and the file is rewritten (0600) with the current ones: a restart revokes nobody. Without it,
+    every participant gets a fresh link (revoking any earlier one)."""
     redis = command_client(url, name="plenary-demo")
     try:
         roster = Roster(redis)
-        await roster.upsert(demo_roster())
+        await roster.upsert(demo_roster())  # existing participants keep their token
+        meetings = Meetings(redis)
+        have = {m.id for m in await meetings.all()}
         for m in demo_meetings(int(time.time() * 1000)):
-            await Meetings(redis).put(m)
+            if m.id not in have:  # a restart keeps the meetings as the host left them
+                await meetings.put(m)
         votes = VoteStore(ChannelLog(redis))
         with contextlib.suppress(VoteError):  # a second `make demo` keeps the vote where it was
             await votes.create(demo_vote())
             await votes.open(DEMO_VOTE, [p.id for p in await roster.all() if p.role == "panelist"])
-        return await issue_links(redis, base)
+        kept: dict[str, str] = {}
+        for pid, token in (read_links_csv(links_file) if links_file else {}).items():
+            who = await roster.authenticate(token)
+            if who is not None and who.id == pid:
+                kept[pid] = token
+        people = await roster.all()
+        fresh = await roster.issue_tokens([p.id for p in people if p.id not in kept])
+        rows = [(p.id, p.name, p.role, link(base, kept.get(p.id) or fresh[p.id])) for p in people]
+        if links_file:
+            save_links_csv(rows, links_file)
+        return rows
     finally:
         await redis.aclose()
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (Hangul takes two), so the banner lines up."""
+    cols = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(1, width - cols)
+
+
+def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
+    """What the demo prints before serving: a few links per role, where the rest and the logs are."""
+    out = ["", "  Plenary hub demo: open a link below (each is one participant's personal seat)", ""]
+
+    def line(role: str, name: str, url: str) -> None:
+        out.append(f"  {_pad(role, 11)}{_pad(name, 16)}{url}")
+
+    for pid, name, role, url in rows:
+        if role != "panelist" or pid in ("p-000", "p-001"):
+            line(role, name, url)
+        if role == "host":  # the same seat, opened on the host's vote console
+            line("", "(vote console)", url.replace("/#t=", "/host#t="))
+        if role == "moderator":
+            line("", "(console)", url.replace("/#t=", "/moderate?meeting=plenary#t="))
+        if role == "ops":
+            line("", "(dashboard)", url.replace("/#t=", "/ops#t="))
+        if role == "observer":
+            line("", "(OBS overlay)", url.replace("/#t=", "/overlay/plenary#t="))
+    more = sum(r[2] == "panelist" for r in rows) - 2
+    out += [
+        "",
+        f"  The plenary vote {DEMO_VOTE!r} is open: panelists rank proposals on their page;",
+        f"  after the host publishes: {base_url}/results/{DEMO_VOTE}",
+        "",
+        f"  All {len(rows)} links ({more} more panelists): {data_dir / LINKS_FILE} (private: each opens a seat)",
+        f"  Logs: {data_dir / LOG_FILE}   metrics: {base_url}/metrics   health: {base_url}/readyz",
+        "  Ctrl-C stops the demo; starting it again on the same data keeps these links working.",
+        "",
+        "  " + "─" * 76,
+    ]
+    return "\n".join(out)
+
+
 def run(args: argparse.Namespace) -> int:
-    logs.setup(args.log_level)
     settings = settings_from(args)
-    url = settings.redis_url or ensure_server(settings.data_dir).url
-    rows = asyncio.run(seed(url, settings.base_url))
-
-    def banner() -> None:
+    data_dir = Path(settings.data_dir)
+    logs.setup(args.log_level, data_dir / LOG_FILE)
+    embedded = None if settings.redis_url else ensure_server(data_dir)
+    url = settings.redis_url or (embedded.url if embedded else "")
+    try:
+        rows = asyncio.run(seed(url, settings.base_url, data_dir / LINKS_FILE))
+    except KeyboardInterrupt:
+        if embedded is not None and embedded.started:
+            embedded.stop()  # no hub ran yet to stop it
+        raise
+    try:
+        serve(settings, before=lambda: print(banner(rows, settings.base_url, data_dir), flush=True))
+    except KeyboardInterrupt:
+        # uvicorn shut the hub down cleanly, then re-raised Ctrl-C: stopping is the normal way out
         print(
-            "\n  Plenary hub demo: open a link below (each is one participant's personal seat)\n", flush=True
+            "\n  Demo stopped. `make demo` again (same DATA) and the links above work again.", file=sys.stderr
         )
-        for pid, name, role, link in rows:
-            if role != "panelist" or pid in ("p-000", "p-001"):
-                print(f"  {role:<10} {name:<14} {link}", flush=True)
-            if role == "host":
-                # the same seat, opened on the host's vote console
-                print(f"  {'':<10} {'(vote console)':<14} {link.replace('/#t=', '/host#t=')}", flush=True)
-            if role == "moderator":
-                console = link.replace("/#t=", "/moderate?meeting=plenary#t=")
-                print(f"  {'':<10} {'(console)':<14} {console}", flush=True)
-            if role == "ops":
-                print(f"  {'':<10} {'(dashboard)':<14} {link.replace('/#t=', '/ops#t=')}", flush=True)
-            if role == "observer":
-                overlay = link.replace("/#t=", "/overlay/plenary#t=")
-                print(f"  {'':<10} {'(OBS overlay)':<14} {overlay}", flush=True)
-        print(
-            f"\n  The plenary vote {DEMO_VOTE!r} is open: panelists rank proposals on their page;", flush=True
-        )
-        print(f"  after the host publishes: {settings.base_url}/results/{DEMO_VOTE}", flush=True)
-        print(
-            f"\n  ... and {sum(r[2] == 'panelist' for r in rows) - 2} more panelists: `plenary links --data-dir "
-            f"{settings.data_dir}` reissues them.",
-            flush=True,
-        )
-        print(
-            f"  metrics: {settings.base_url}/metrics   health: {settings.base_url}/readyz   Ctrl-C stops.\n",
-            flush=True,
-        )
-
-    serve(settings, before=banner)
     return 0

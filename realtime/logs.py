@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -29,11 +30,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-def setup(level: str = "info") -> None:
-    handler = logging.StreamHandler()
+def setup(level: str = "info", path: Path | None = None) -> None:
+    """JSON lines on stderr; or, with ``path``, JSON lines appended to that file and only errors on
+    stderr, in one plain line each. The demo uses a file so its banner of links stays readable."""
+    handler: logging.Handler
+    handlers: list[logging.Handler] = []
+    if path is None:
+        handler = logging.StreamHandler()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+        terminal = logging.StreamHandler()
+        terminal.setLevel(logging.ERROR)
+        terminal.setFormatter(logging.Formatter(f"%(levelname)s %(name)s: %(message)s (details: {path})"))
+        handlers.append(terminal)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler, *handlers]
     root.setLevel(level.upper())
     logging.Formatter.converter = time.gmtime
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

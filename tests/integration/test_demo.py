@@ -1,0 +1,117 @@
+"""`plenary demo` (and `make demo`) from the outside: its links survive a restart on the same data,
+its banner is not buried in logs, and Ctrl-C stops it without a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support import ROOT, HubProcess, connect, free_port
+
+
+class Demo:
+    """``plenary demo`` in a subprocess, started with the default SIGINT handling a terminal gives."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir, self.port = data_dir, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "realtime.cli", "demo", "--port", str(port), "--data-dir", str(data_dir)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out = self.err = ""
+
+    def wait_ready(self, timeout: float = 30.0) -> Demo:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.out, self.err = self.proc.communicate()
+                raise RuntimeError(f"demo exited with {self.proc.returncode}:\n{self.out}\n{self.err}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError("demo not ready")
+
+    def links(self) -> dict[str, str]:
+        with (self.data_dir / "demo-links.csv").open(encoding="utf-8") as fh:
+            return {r["participant_id"]: r["link"] for r in csv.DictReader(fh)}
+
+    def interrupt(self) -> int:
+        """Ctrl-C, as a person stops it; returns the exit code."""
+        self.proc.send_signal(signal.SIGINT)
+        self.out, self.err = self.proc.communicate(timeout=30)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate(timeout=10)
+
+
+def token(url: str) -> str:
+    return url.split("#t=", 1)[1]
+
+
+async def test_links_survive_a_restart_and_open_pages_are_not_revoked(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    first = await asyncio.to_thread(Demo(data, free_port()).wait_ready)
+    other: HubProcess | None = None
+    second: Demo | None = None
+    try:
+        links = first.links()
+        assert stat.S_IMODE((data / "demo-links.csv").stat().st_mode) == 0o600  # owner-only
+        assert links["p-000"].startswith(first.url + "/#t=")
+        # a page open on another hub of the same assembly: the demo's restart must not close it
+        other = await asyncio.to_thread(HubProcess("", data_dir=data).wait_ready)
+        async with connect(other.ws_url, token(links["p-000"])) as page:
+            assert await asyncio.to_thread(first.interrupt) in (0, 130)
+            second = await asyncio.to_thread(Demo(data, free_port()).wait_ready)  # same DATA, new PORT
+            again = second.links()
+            assert {pid: token(u) for pid, u in again.items()} == {pid: token(u) for pid, u in links.items()}
+            assert again["p-000"].startswith(second.url + "/#t=")  # the link follows the new port
+            await page.ok("subscribe", channel="meeting/plenary/chat")  # still open, still accepted
+            async with connect(
+                second.url.replace("http://", "ws://") + "/ws", token(links["host-1"])
+            ) as host:
+                assert host.welcome["participant"] == "host-1"
+    finally:
+        for demo in (first, second):
+            if demo is not None:
+                await asyncio.to_thread(demo.kill)
+        if other is not None:
+            await asyncio.to_thread(other.stop)
+
+
+def test_ctrl_c_stops_without_a_traceback_and_the_banner_is_not_buried_in_logs(tmp_path: Path) -> None:
+    demo = Demo(tmp_path / "demo", free_port()).wait_ready()
+    try:
+        code = demo.interrupt()
+    finally:
+        demo.kill()
+    assert code in (0, 130)
+    assert "Traceback" not in demo.out + demo.err and "KeyboardInterrupt" not in demo.out + demo.err
+    banner = demo.out
+    assert demo.url + "/#t=" in banner and "demo-links.csv" in banner and "hub.log" in banner
+    assert '"level"' not in banner + demo.err  # no JSON log lines on the terminal
+    assert '"msg": "hub started"' in (tmp_path / "demo" / "hub.log").read_text(encoding="utf-8")
+
+
+def test_make_demo_takes_port_and_data() -> None:
+    out = subprocess.run(
+        ["make", "-n", "demo", "PORT=8767", "DATA=var/demo2"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert "plenary demo --port 8767 --data-dir var/demo2" in out.stdout
