@@ -101,6 +101,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# A hub listening on every address without --public-url knows no address people could open:
+# it announces nothing, and `plenary links` then asks for --base-url instead of printing http://0.0.0.0.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
 def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
     import uvicorn
 
@@ -123,13 +128,14 @@ def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
-    if settings.redis_url:
-        announce_base_url(settings.redis_url, settings.base_url)
-    else:
-        from engine.server import ensure_server
+    if settings.public_url or settings.host not in WILDCARD_HOSTS:
+        if settings.redis_url:
+            announce_base_url(settings.redis_url, settings.base_url)
+        else:
+            from engine.server import ensure_server
 
-        # started here so that the base URL can be recorded; the hub joins it and, last out, stops it
-        announce_base_url(ensure_server(settings.data_dir).url, settings.base_url)
+            # started here so that the base URL can be recorded; the hub joins it and, last out, stops it
+            announce_base_url(ensure_server(settings.data_dir).url, settings.base_url)
     if before:
         before()
     # uvicorn re-raises SIGTERM/SIGINT after its shutdown: clean-up belongs in the app's lifespan
