@@ -68,7 +68,7 @@ async def vote_mine(hub: Hub, client: Client, cmd: v.VoteMine) -> v.VoteMineResu
     return v.VoteMineResult(
         vote=cmd.vote,
         eligible=eligible,
-        voted=counted is not None or bool(choice.superseded or choice.conflict),
+        voted=choice.voted,
         counted=None
         if counted is None
         else v.OwnBallot(
