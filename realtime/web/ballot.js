@@ -575,7 +575,6 @@ export class Ballot {
     // Which channel counts, and which of my other ballots it replaced (from vote.mine).
     const channel = r.channel || "online";
     ui.channel.textContent = t(`vote.receipt.channel.${channel}`);
-    ui.card.dataset.counted = channel;
     const others = (v.mine && v.mine.counted && v.mine.counted.tracking_code === r.code && v.mine.superseded) || [];
     const codes = (ch) => others.filter((b) => b.channel === ch).map((b) => b.tracking_code).join(", ");
     const lines = [];
