@@ -293,6 +293,12 @@ class Choice(msgspec.Struct, frozen=True, kw_only=True):
     superseded: tuple[BallotRecord, ...] = ()
     conflict: tuple[BallotRecord, ...] = ()
 
+    @property
+    def voted(self) -> bool:
+        """Whether the panelist has any ballot recorded, counted or not (a conflict is a vote too).
+        The only ground on which a panelist may be told they did not vote (``vote.mine``)."""
+        return self.counted is not None or bool(self.superseded or self.conflict)
+
 
 def choose_counted(ballots: Sequence[BallotRecord]) -> Choice:
     """Which of one panelist's ballots counts. ``ballots`` must share one vote and one voter.

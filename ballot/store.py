@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -87,6 +87,24 @@ def _cast_keys(vote_id: str) -> list[str]:
     ]
 
 
+@dataclass
+class _BallotIndex:
+    """One vote's ballots by voter, as read so far (``VoteStore.choice_of``). The ballot list is
+    append-only (``cast.lua`` only ``RPUSH``es) and its ``seq`` counts from 1, so entry ``i`` has
+    ``seq == i + 1``: the next read asks only for what lies past ``length``."""
+
+    epoch: str = ""
+    length: int = 0
+    exists: bool = False
+    by_voter: dict[str, list[BallotRecord]] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    requested: int = 0  # tickets handed out to callers
+    answered: int = 0  # every ticket up to this one was taken before the last completed read began
+
+    def reset(self, epoch: str) -> None:
+        self.epoch, self.length, self.by_voter = epoch, 0, {}
+
+
 class StaleDefinition(VoteError):
     """The vote was removed and created anew since its definition was cached: read it again."""
 
@@ -99,6 +117,7 @@ class VoteStore:
         self.redis: Redis = log.redis
         self._definitions: dict[str, tuple[VoteDefinition, str]] = {}
         self._loading: dict[str, asyncio.Future[tuple[VoteDefinition, str]]] = {}
+        self._by_voter: dict[str, _BallotIndex] = {}
 
     # -- definitions and lifecycle ---------------------------------------------------------------
     async def create(self, defn: VoteDefinition) -> Published:
@@ -314,6 +333,56 @@ class VoteStore:
         return [
             _rec_dec.decode(raw(b)) for b in await self.redis.lrange(keys.vote_key(vote_id, "ballots"), 0, -1)
         ]
+
+    async def choice_of(self, vote_id: str, voter: str) -> tuple[bool, rules.Choice]:
+        """(eligible, choice): whether ``voter`` may vote in ``vote_id``, and which of their ballots
+        counts by ``rules.choose_counted`` (``Choice(counted=None)`` when they have none).
+
+        What a panelist is told about their own vote (``vote.mine``), on any device: read from the
+        store as of this call, so a ballot acknowledged to any device before the call is in it.
+        Raises ``VoteError(UNKNOWN_VOTE)`` for a vote that does not exist.
+        """
+        keys.check_id(vote_id, "vote id")
+        index = self._by_voter.get(vote_id)
+        if index is None:
+            if len(self._by_voter) >= 32:  # about 1 MB per vote of 3,000 ballots: a bound, not an LRU
+                self._by_voter.clear()
+            index = self._by_voter[vote_id] = _BallotIndex()
+        # A ticket taken before waiting: only a read that starts after it may answer this call.
+        ticket = index.requested = index.requested + 1
+        async with index.lock:
+            if index.answered < ticket:
+                start = index.requested
+                await self._read_new_ballots(vote_id, index)
+                index.answered = start
+            ballots = list(index.by_voter.get(voter, ()))
+        if not index.exists:
+            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+        eligible = bool(await self.redis.sismember(keys.vote_key(vote_id, "eligible"), voter))
+        return eligible, rules.choose_counted(ballots)
+
+    async def _read_new_ballots(self, vote_id: str, index: _BallotIndex) -> None:
+        """Bring ``index`` up to date with the vote's ballot list: only the entries appended since
+        the last read cross the wire (the whole list is 3,000 ballots, about 600 KB, and every
+        page asks on every (re)connect). Starts over when the vote was created anew (its channel's
+        epoch changed) or the list is not the one read before (``seq`` must continue it)."""
+        meta = _channel_keys(vote_id)[0]
+        ballots_key = keys.vote_key(vote_id, "ballots")
+        start = index.length
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hget(meta, "epoch")
+            pipe.lrange(ballots_key, start, -1)
+            epoch_raw, fresh = await pipe.execute()
+        epoch = raw(epoch_raw).decode() if epoch_raw else ""
+        records = [_rec_dec.decode(raw(b)) for b in fresh]
+        if epoch != index.epoch or (records and records[0].seq != start + 1):
+            index.reset(epoch)
+            if start:  # what was just read continues a list this index no longer holds
+                records = [_rec_dec.decode(raw(b)) for b in await self.redis.lrange(ballots_key, 0, -1)]
+        index.exists = bool(epoch)
+        for b in records:
+            index.by_voter.setdefault(b.voter, []).append(b)
+        index.length += len(records)
 
     async def ids(self) -> list[str]:
         """Every vote's id, sorted."""

@@ -60,6 +60,31 @@ async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
     return out
 
 
+@handles(v.VoteMine)
+async def vote_mine(hub: Hub, client: Client, cmd: v.VoteMine) -> v.VoteMineResult:
+    # The caller's own id, never one from the command: nobody reads another panelist's ballots.
+    eligible, choice = await hub.votes.choice_of(cmd.vote, client.participant.id)
+    counted = choice.counted
+    return v.VoteMineResult(
+        vote=cmd.vote,
+        eligible=eligible,
+        voted=choice.voted,
+        counted=None
+        if counted is None
+        else v.OwnBallot(
+            channel=counted.channel.value,
+            tracking_code=counted.tracking_code,
+            received_ms=counted.received_ms,
+            ranking=list(counted.ranking),
+        ),
+        superseded=[
+            v.OwnBallot(channel=b.channel.value, tracking_code=b.tracking_code, received_ms=b.received_ms)
+            for b in choice.superseded
+        ],
+        conflict=bool(choice.conflict),
+    )
+
+
 def _voter(p: Participant) -> Voter:
     """A participant as the ballot store knows them: id and the strata turnout is counted by."""
     return Voter(p.id, p.gender, p.age_band, p.district)

@@ -32,6 +32,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "vote.paper": frozenset({"clerk"}),
     "vote.turnout": frozenset({"host", "ops"}),
     "vote.list": ALL,
+    "vote.mine": frozenset({"panelist"}),  # the caller's own ballots only
     # moderation (issue 5): Q&A rows come from the rule table (moderation/qa.py), the others here
     **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
     "qa.mine": frozenset({"panelist"}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from msgspec import Meta
+from msgspec import Meta, Struct
 
 from realtime.protocol.base import Command, Ident
 
@@ -69,6 +69,37 @@ class VoteList(Command, tag="vote.list"):
     panelists or of a meeting of theirs), by id: how a page finds the votes to show."""
 
 
+class VoteMine(Command, tag="vote.mine"):
+    """Panelist: my own standing in this vote, from the store, on any device: whether I voted,
+    which of my ballots counts (``ballot.rules.choose_counted``), its channel, tracking code and
+    ranking. Only the caller's own ballots; other roles are refused (``forbidden``)."""
+
+    vote: Ident
+
+
+class OwnBallot(Struct, kw_only=True, omit_defaults=True):
+    """One of the caller's own ballots as ``vote.mine`` shows it."""
+
+    channel: str  # online | paper | phone
+    tracking_code: str
+    received_ms: int
+    ranking: list[str] | None = None  # the counted ballot's only: what the board will show
+
+
+class VoteMineResult(Struct, kw_only=True):
+    """The reply to ``vote.mine``. ``voted`` is true when the store holds any ballot of the caller;
+    ``counted`` is the one that counts (None when none does: no ballot, or a ``conflict`` of paper
+    entries that a returning officer must resolve); ``superseded`` lists the others, oldest first
+    (an online ballot replaced by a later one or by paper, a phone pre-vote), without rankings."""
+
+    vote: str
+    eligible: bool
+    voted: bool
+    counted: OwnBallot | None
+    superseded: list[OwnBallot]
+    conflict: bool
+
+
 VOTE_COMMANDS: tuple[type[Command], ...] = (
     VoteCreate,
     VoteOpen,
@@ -79,4 +110,5 @@ VOTE_COMMANDS: tuple[type[Command], ...] = (
     VotePaper,
     VoteTurnout,
     VoteList,
+    VoteMine,
 )

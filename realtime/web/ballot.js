@@ -7,6 +7,12 @@
 // this tab's sessionStorage) until the receipt arrives, so every retry after a lost reply, a
 // reconnect or a reload sends the same nonce and the hub stores the ballot at most once.
 //
+// What the panelist has voted is the server's word, never this tab's memory: on every (re)connect,
+// when the tab is shown again, after each cast and when the vote closes the card asks `vote.mine`
+// and shows the ballot that counts (its channel, code and ranking; paper beats online), on any
+// device. Until the answer comes the ballot is not offered (an empty ballot would read as "you have
+// not voted"), and "you did not vote" is said only when the answer says `voted: false`.
+//
 // Use: const ballot = new Ballot(conn, sectionElement, {ids});
 //      ballot.setWelcome(welcome)  on every welcome (first connect and each reconnect);
 //      ballot.setMeeting(meetingId) when the meeting changes.
@@ -91,15 +97,21 @@ export class Ballot {
 
     onChange(() => this.rerender());
     this.ticker = setInterval(() => this._tick(), 1000);
+    // Back from another tab or phone, where a ballot may have been cast: ask the server again.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") for (const v of this.votes.values()) this._askMine(v);
+    });
   }
 
   setWelcome(welcome) {
     this.welcome = welcome;
     this.mayCast = (welcome.may || []).includes("vote.cast");
+    this.mayAsk = (welcome.may || []).includes("vote.mine");
     clock.sync(welcome.server_time);
     for (const v of this.votes.values()) {
       if (!v.restored) this._restore(v);
       this._flush(v);
+      this._askMine(v);
     }
     this.finder.scan();
   }
@@ -146,10 +158,17 @@ export class Ballot {
       draft: [],
       pending: null, // {nonce, ranking}: sent or to be sent, until its receipt
       sending: false,
-      receipt: null, // {code, ranking, at}
+      receipt: null, // {code, ranking, at, channel}: the ballot that counts, as the server said
+      mine: null, // the last vote.mine answer; null until one came (then the ballot is offered)
+      mineFinal: null, // a vote.mine answer asked for after the close: what the closing notice says
+      mineFailed: false, // vote.mine refused for good: fall back to what this tab saw
+      asking: false,
+      askAgain: false,
+      mineTimer: null,
+      casts: 0, // receipts this tab got: an answer asked for before one of them is stale
       revoting: false,
       error: null, // {key, vars}
-      closed: null, // {key, vars, inflight}: the "voting has closed" notice
+      closed: null, // {key, vars, inflight, refused, tone}: the "voting has closed" notice
       phase: null,
       synced: false, // a snapshot arrived: phase changes from now on are news to tell
       editorSig: null,
@@ -182,6 +201,59 @@ export class Ballot {
       },
     });
     this._flush(v);
+    this._askMine(v);
+  }
+
+  // -- what the server says I voted ------------------------------------------------------------------
+  /** Ask `vote.mine` (one request per card at a time; asked again once it returns if wanted meanwhile). */
+  async _askMine(v) {
+    if (!this.mayAsk || !this.conn.live) return;
+    if (v.asking) {
+      v.askAgain = true;
+      return;
+    }
+    clearTimeout(v.mineTimer);
+    v.asking = true;
+    v.askAgain = false;
+    const phase = phaseOf(v);
+    const afterClose = phase !== "open" && phase !== "draft";
+    const casts = v.casts;
+    try {
+      const r = await this.conn.request("vote.mine", { vote: v.id });
+      if (casts === v.casts) this._applyMine(v, r, afterClose);
+      else v.askAgain = true; // a receipt came meanwhile: this answer may predate it
+    } catch (err) {
+      if (RETRYABLE.has(err.name) || err.retryable) {
+        if (this.conn.live) v.mineTimer = setTimeout(() => this._askMine(v), 3_000);
+      } else {
+        v.mineFailed = true; // e.g. an older hub: offer the ballot as this tab knows it
+        this._render(v);
+      }
+    } finally {
+      v.asking = false;
+    }
+    if (v.askAgain) this._askMine(v);
+  }
+
+  _applyMine(v, r, afterClose) {
+    v.mine = r;
+    if (afterClose) v.mineFinal = r;
+    const c = r.counted;
+    v.receipt = c ? { code: c.tracking_code, ranking: c.ranking || [], at: c.received_ms, channel: c.channel } : null;
+    if (!v.receipt || this._paperCounts(v)) v.revoting = false;
+    const phase = phaseOf(v);
+    if (afterClose && this.mayCast && (v.closed || phase === "closing" || phase === "closed")) {
+      v.closed = this._closedNotice(v, !!(v.closed && v.closed.refused));
+    }
+    this._save(v);
+    this._render(v);
+    this._layout();
+  }
+
+  /** A paper ballot counts (or paper entries await an officer): an online ballot would change nothing. */
+  _paperCounts(v) {
+    const m = v.mine;
+    return !!m && (m.conflict || (m.counted && m.counted.channel === "paper"));
   }
 
   async _fetchResults(v) {
@@ -211,8 +283,7 @@ export class Ballot {
       const known = new Set(v.proposalIds);
       v.draft = (saved.draft || []).filter((id) => known.has(id));
       v.pending = saved.pending || null;
-      v.receipt = saved.receipt || null;
-      v.revoting = !!saved.revoting;
+      v.revoting = !!saved.revoting; // the receipt itself is not kept here: vote.mine tells it
     } catch {
       /* nothing kept */
     }
@@ -223,7 +294,7 @@ export class Ballot {
     try {
       sessionStorage.setItem(
         this._key(v),
-        JSON.stringify({ draft: v.draft, pending: v.pending, receipt: v.receipt, revoting: v.revoting }),
+        JSON.stringify({ draft: v.draft, pending: v.pending, revoting: v.revoting }),
       );
     } catch {
       /* storage off: this page keeps it until reload */
@@ -273,6 +344,7 @@ export class Ballot {
     ui.closed.append(ui.closedTitle, ui.closedBody, ui.closedOther);
 
     ui.note = el("p", "ballot-note");
+    ui.mineNote = el("p", "ballot-mine-note");
 
     // published results
     ui.results = el("div", "ballot-results");
@@ -291,6 +363,8 @@ export class Ballot {
     ui.code = el("p", "code");
     ui.code.id = `ballot-${v.id}-code`;
     ui.receiptTime = el("p", "receipt-time");
+    ui.channel = el("p", "receipt-channel");
+    ui.superseded = el("p", "receipt-superseded");
     ui.keep = el("p", "receipt-keep");
     ui.check = el("a", "button-link");
     ui.sentLabel = el("p", "receipt-sent-label");
@@ -302,6 +376,8 @@ export class Ballot {
       ui.codeLabel,
       ui.code,
       ui.receiptTime,
+      ui.channel,
+      ui.superseded,
       ui.keep,
       ui.check,
       ui.sentLabel,
@@ -346,7 +422,7 @@ export class Ballot {
       ui.resend,
     );
 
-    card.append(head, ui.closed, ui.note, ui.results, ui.receipt, ui.editor);
+    card.append(head, ui.closed, ui.note, ui.mineNote, ui.results, ui.receipt, ui.editor);
 
     // one listener per card for every control in it
     card.addEventListener("click", (e) => {
@@ -437,9 +513,10 @@ export class Ballot {
     // "voting has closed", in the page's language and, below, in the other one
     ui.closed.hidden = !v.closed;
     if (v.closed) {
+      ui.closed.dataset.tone = v.closed.tone;
       const other = lang() === "ko" ? "en" : "ko";
       const body = (l) =>
-        [tIn(l, v.closed.key, v.closed.vars), v.closed.inflight ? tIn(l, "vote.closed.inflight") : ""]
+        [v.closed.key ? tIn(l, v.closed.key, v.closed.vars) : "", v.closed.inflight ? tIn(l, "vote.closed.inflight") : ""]
           .filter(Boolean)
           .join(" ");
       ui.closedTitle.textContent = t("vote.closed.title");
@@ -463,7 +540,16 @@ export class Ballot {
       setChildren(ui.resultsList, orderList(order, (id) => v.titles.get(id) || id, "order compact"));
     }
 
-    const editing = this.mayCast && phase === "open" && (!v.receipt || v.revoting || !!v.pending);
+    // Until the server said what I voted, no ballot is offered (unless one of mine is on its way).
+    const known = !!v.mine || v.mineFailed || !this.mayAsk;
+    let mineNote = "";
+    if (this.mayCast && !known && !v.pending && phase !== "draft") mineNote = t("vote.mine.checking");
+    else if (this.mayCast && v.mine && v.mine.conflict) mineNote = t("vote.conflict");
+    else if (this.mayCast && v.mine && !v.mine.eligible && phase === "open") mineNote = t("vote.err.not_eligible");
+    ui.mineNote.textContent = mineNote;
+    ui.mineNote.hidden = !mineNote;
+    const mayEdit = this.mayCast && phase === "open" && !this._paperCounts(v) && (known || !!v.pending);
+    const editing = mayEdit && (!v.receipt || v.revoting || !!v.pending);
     ui.editor.hidden = !editing;
     ui.receipt.hidden = !v.receipt || editing;
     if (v.receipt) this._renderReceipt(v, phase);
@@ -486,7 +572,19 @@ export class Ballot {
     ui.receiptTime.hidden = !r.at;
     ui.check.href = resultsHref(v.id, r.code);
     setChildren(ui.sentList, ...r.ranking.map((id) => el("li", "", v.titles.get(id) || id)));
-    const canRevote = this.mayCast && phase === "open";
+    // Which channel counts, and which of my other ballots it replaced (from vote.mine).
+    const channel = r.channel || "online";
+    ui.channel.textContent = t(`vote.receipt.channel.${channel}`);
+    const others = (v.mine && v.mine.counted && v.mine.counted.tracking_code === r.code && v.mine.superseded) || [];
+    const codes = (ch) => others.filter((b) => b.channel === ch).map((b) => b.tracking_code).join(", ");
+    const lines = [];
+    if (codes("online")) {
+      lines.push(t(channel === "paper" ? "vote.receipt.byPaper" : "vote.receipt.superseded.online", { codes: codes("online") }));
+    }
+    if (codes("phone")) lines.push(t("vote.receipt.superseded.phone", { codes: codes("phone") }));
+    ui.superseded.textContent = lines.join(" ");
+    ui.superseded.hidden = lines.length === 0;
+    const canRevote = this.mayCast && phase === "open" && !this._paperCounts(v);
     ui.revote.hidden = !canRevote;
     ui.revoteNote.hidden = !canRevote;
   }
@@ -662,7 +760,9 @@ export class Ballot {
     let outcome = null;
     try {
       const r = await this.conn.request("vote.cast", { vote: v.id, ranking, nonce });
-      v.receipt = { code: r.tracking_code, ranking, at: r.received_ms };
+      v.receipt = { code: r.tracking_code, ranking, at: r.received_ms, channel: "online" };
+      v.casts += 1;
+      v.mineFinal = null; // asked again below: a notice must not rest on an answer from before this ballot
       v.pending = null;
       v.revoting = false;
       v.draft = [];
@@ -676,6 +776,7 @@ export class Ballot {
       } else if (err.name === "vote_closed") {
         v.pending = null;
         v.status = "closed";
+        v.mineFinal = null;
         v.closed = this._closedNotice(v, true);
         v.revoting = false;
         outcome = "closed";
@@ -696,6 +797,7 @@ export class Ballot {
     this._save(v);
     this._render(v);
     this._layout();
+    if (outcome === "ok" || outcome === "closed") this._askMine(v); // which ballot counts now
     if (outcome === "ok") {
       this._say(`${t("vote.receipt.title")}. ${t("vote.receipt.code")} ${v.receipt.code}`);
       if (!v.ui.receipt.hidden) v.ui.receiptTitle.focus();
@@ -708,21 +810,37 @@ export class Ballot {
   _phaseChanged(v, from, to) {
     if (from !== "open" || !(to === "closing" || to === "closed" || to === "published")) return;
     if (!this.mayCast || !v.synced) return;
+    v.mineFinal = null;
     v.closed = this._closedNotice(v, false);
     v.revoting = false;
+    this._askMine(v); // what the store holds as of the close decides what the notice says
     this._save(v);
     // said at once: the alert region speaks, and it is brought into view
     requestAnimationFrame(() => v.ui.closed.scrollIntoView({ block: "nearest" }));
   }
 
-  /** What to tell a panelist when the vote closes: was anything of theirs left unsent? */
+  /**
+   * What to tell a panelist when the vote closes. Whether they voted is the server's answer to a
+   * `vote.mine` asked after the close (`v.mineFinal`); until it comes the notice says it is checking.
+   * What this tab adds: a ranking it had not sent, or a ballot still on its way.
+   */
   _closedNotice(v, castRefused) {
-    const code = v.receipt ? v.receipt.code : "";
     const unsent = castRefused || (v.draft.length > 0 && (!v.receipt || v.revoting));
     const inflight = !!v.pending;
-    if (unsent || inflight) {
-      return { key: v.receipt ? "vote.closed.unsentKept" : "vote.closed.unsent", vars: { code }, inflight };
+    const base = { refused: castRefused, inflight, vars: {} };
+    const final = this.mayAsk && !v.mineFailed ? v.mineFinal : null;
+    // Before the final answer, the ballot the server last named (a receipt, an earlier vote.mine).
+    const counted = final ? final.counted : v.receipt && { tracking_code: v.receipt.code, channel: v.receipt.channel };
+    if (final && final.conflict) return { ...base, key: "vote.conflict", tone: "wait" };
+    if (counted) {
+      const vars = { code: counted.tracking_code };
+      if (unsent || inflight) return { ...base, key: "vote.closed.unsentKept", vars, tone: "bad" };
+      const key = counted.channel === "paper" ? "vote.closed.keptPaper" : "vote.closed.kept";
+      return { ...base, key, vars, tone: "ok" };
     }
-    return { key: v.receipt ? "vote.closed.kept" : "vote.closed.none", vars: { code }, inflight: false };
+    if (unsent || inflight) return { ...base, key: "vote.closed.unsent", tone: "bad" };
+    if (!final) return { ...base, key: this.mayAsk && !v.mineFailed ? "vote.closed.checking" : "", tone: "wait" };
+    if (!final.eligible) return { ...base, key: "vote.closed.notEligible", tone: "wait" };
+    return { ...base, key: "vote.closed.none", tone: "bad" }; // only ever from the server's answer
   }
 }

@@ -445,3 +445,106 @@ def test_ballot_inside_the_panelist_page(open_url: Any, hub_call: Any) -> None:
     expect(box).to_have_value("")
     wide, _ = open_url(f"/?vote={vote_id}", "p-007", viewport={"width": 1280, "height": 800})
     expect(card(wide, vote_id).locator(".phase-badge")).to_have_text("투표 중")
+
+
+def test_a_ballot_cast_on_one_phone_shows_on_every_device_and_the_close_says_it_counts(
+    open_url: OpenUrl, hub_call: HubCaller, tmp_path: Path
+) -> None:
+    """Issue 9: a panelist votes, then opens the same personal link on another phone (another browser
+    context: its own storage). The server says what they voted, on every device; after the close no
+    device says they did not vote."""
+    vote_id = f"mine-{uuid.uuid4().hex[:8]}"
+    open_vote(hub_call, vote_id)
+    first, _ = open_url(f"/vote?vote={vote_id}", "p-009", **PHONE)
+    early, _ = open_url(f"/vote?vote={vote_id}", "p-009", **PHONE)  # open before the vote, left aside
+    c1, ce = card(first, vote_id), card(early, vote_id)
+    expect(ce.locator(".ballot-editor")).to_be_visible()  # the server says: not voted yet
+    pick(c1, P2)
+    pick(c1, P4)
+    code = cast(c1)
+
+    # Another phone opens the link after the vote: the voted state, the code and the ranking.
+    second, _ = open_url(f"/vote?vote={vote_id}", "p-009", **PHONE)
+    c2 = card(second, vote_id)
+    expect(c2.locator(".receipt .code")).to_have_text(code)
+    assert c2.locator(".receipt-sent li").all_text_contents() == [P2, P4]
+    expect(c2.locator(".receipt-channel")).to_have_text("온라인으로 보낸 표입니다.")
+    expect(c2.locator(".ballot-editor")).to_be_hidden()
+    expect(c2.get_by_role("button", name="순위를 바꿔 다시 투표하기")).to_be_visible()
+    second.screenshot(path=str(shots(tmp_path) / "ballot-390x844-second-phone.png"), full_page=True)
+
+    # The same on the panelist page (the same component), on a wide screen.
+    wide, _ = open_url(f"/?vote={vote_id}", "p-009", **DESKTOP)
+    expect(card(wide, vote_id).locator(".receipt .code")).to_have_text(code)
+
+    # The phone left aside learns it when it is shown again.
+    early.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    expect(ce.locator(".receipt .code")).to_have_text(code)
+    expect(ce.locator(".ballot-editor")).to_be_hidden()
+
+    # A revote on the second phone: the first shows the new code once it asks again.
+    c2.get_by_role("button", name="순위를 바꿔 다시 투표하기").click()
+    c2.get_by_role("button", name=f"{P4}: 순위에서 빼기").click()
+    new_code = cast(c2)
+    expect(c2.locator(".receipt-superseded")).to_have_text(f"앞서 보낸 표(코드 {code})는 세지 않습니다.")
+    first.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    expect(c1.locator(".receipt .code")).to_have_text(new_code)
+    assert c1.locator(".receipt-sent li").all_text_contents() == [P2]
+
+    # The close: every device says the ballot that counts is recorded, and none says "did not vote".
+    assert hub_call("host-1", "vote.close", vote=vote_id)["type"] == "reply"
+    for ballot in (c1, ce, c2, card(wide, vote_id)):
+        closed = ballot.locator(".ballot-closed")
+        expect(closed).to_contain_text(f"보내신 표(코드 {new_code})가 기록되어 있습니다.")
+        expect(closed).not_to_contain_text("표를 보내지 않으셨습니다")
+        expect(closed).to_have_attribute("data-tone", "ok")
+        expect(ballot.get_by_role("button", name="순위를 바꿔 다시 투표하기")).to_be_hidden()
+    second.screenshot(path=str(shots(tmp_path) / "ballot-390x844-closed-voted.png"), full_page=True)
+
+    # A phone opened after the close says the same, from the server.
+    late, _ = open_url(f"/vote?vote={vote_id}", "p-009", **PHONE)
+    closed = card(late, vote_id).locator(".ballot-closed")
+    expect(closed).to_contain_text(f"보내신 표(코드 {new_code})가 기록되어 있습니다.")
+    expect(card(late, vote_id).locator(".receipt .code")).to_have_text(new_code)
+
+
+def test_a_paper_ballot_counts_over_online_and_the_page_says_so(
+    open_url: OpenUrl, hub_call: HubCaller
+) -> None:
+    vote_id = f"paper-{uuid.uuid4().hex[:8]}"
+    open_vote(hub_call, vote_id)
+    page, _ = open_url(f"/vote?vote={vote_id}", "p-010", **PHONE)
+    ballot = card(page, vote_id)
+    pick(ballot, P1)
+    online = cast(ballot)
+    paper = hub_call(
+        "clerk-1", "vote.paper", vote=vote_id, voter="p-010", ranking=["P3", "P2"], nonce="paper-p010"
+    )
+    paper_code = paper["result"]["tracking_code"]
+    other, _ = open_url(f"/vote?vote={vote_id}", "p-010", **PHONE)
+    c = card(other, vote_id)
+    expect(c.locator(".receipt .code")).to_have_text(paper_code)
+    assert c.locator(".receipt-sent li").all_text_contents() == [P3, P2]
+    expect(c.locator(".receipt-channel")).to_contain_text("종이 투표지")
+    expect(c.locator(".receipt-superseded")).to_have_text(
+        f"온라인으로 보낸 표(코드 {online})는 종이 투표지로 바뀌어 세지 않습니다."
+    )
+    # an online revote would change nothing: it is not offered
+    expect(c.get_by_role("button", name="순위를 바꿔 다시 투표하기")).to_be_hidden()
+    expect(c.locator(".ballot-editor")).to_be_hidden()
+
+
+def test_did_not_vote_is_said_only_when_the_server_says_so(open_url: OpenUrl, hub_call: HubCaller) -> None:
+    vote_id = f"none-{uuid.uuid4().hex[:8]}"
+    open_vote(hub_call, vote_id)
+    tap = Tap()
+    page, _ = open_url(f"/vote?vote={vote_id}", "p-011", before=tap.install, **PHONE)
+    ballot = card(page, vote_id)
+    expect(ballot.locator(".ballot-editor")).to_be_visible()
+    assert hub_call("host-1", "vote.close", vote=vote_id)["type"] == "reply"
+    closed = ballot.locator(".ballot-closed")
+    expect(closed).to_contain_text("이번 투표에는 표를 보내지 않으셨습니다.")
+    expect(closed).to_have_attribute("data-tone", "bad")
+    # it was asked after the close (the page did not decide it from its own memory)
+    mine = [f for f in tap.sent if f["type"] == "vote.mine" and f["vote"] == vote_id]
+    assert len(mine) >= 2, mine

@@ -436,6 +436,23 @@ def test_nothing_to_count():
     assert choose_counted([]).counted is None
 
 
+@pytest.mark.parametrize(
+    "ballots,voted",
+    [
+        ([], False),
+        ([ballot(1, ONLINE)], True),
+        ([ballot(1, PHONE)], True),
+        ([ballot(1, ONLINE), ballot(2, PAPER)], True),
+        # disagreeing paper entries: nothing counts yet, but the panelist did vote
+        ([ballot(1, PAPER, ("p0",)), ballot(2, PAPER, ("p1",))], True),
+    ],
+    ids=["none", "online", "phone", "paper-over-online", "paper-conflict"],
+)
+def test_voted_is_any_ballot_recorded_even_when_none_counts_yet(ballots: list[BallotRecord], voted: bool):
+    choice = choose_counted(ballots)
+    assert choice.voted is voted
+
+
 def test_an_online_revote_replaces_the_earlier_online_ballot():
     first, second = ballot(3, ONLINE, ("p0", "p1")), ballot(9, ONLINE, ("p1", "p0"))
     choice = choose_counted([second, first])

@@ -28,6 +28,7 @@ EXPECTED: dict[str, set[str]] = {
     "vote.paper": {"clerk"},
     "vote.turnout": {"host", "ops"},
     "vote.list": EVERYONE,
+    "vote.mine": {"panelist"},
     # moderation
     "qa.ask": {"panelist"},
     "qa.upvote": {"panelist"},
