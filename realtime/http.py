@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from engine import keys
 from engine.errors import Code, HubError
-from moderation import chat_admin
+from moderation import chat, chat_admin
 from panel.roster import Participant
 from realtime import metrics, roles
 from realtime.hub import Hub
@@ -90,11 +90,10 @@ async def api_chat(request: Request) -> Response:
         roles.check_meeting(meeting, who)
         hub = hub_of(request)
         await hub.meetings.get(meeting)
-        events = await hub.log.archive(keys.meeting_chat(meeting))
+        # Deleted messages are left out for panelists; moderators and hosts see them marked.
+        messages = await chat_admin.chat_record(hub.log, meeting, staff=who.role in chat.STAFF)
     except HubError as err:
         return error_response(err)
-    # Deleted messages are hidden from panelists; moderators and hosts see them marked.
-    messages = chat_admin.record(events, staff=who.role in ("moderator", "host"))
     return JSONResponse({"meeting": meeting, "messages": messages})
 
 
