@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import io
 import logging
 import sys
 from collections.abc import Callable, Coroutine
@@ -20,6 +21,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
+from engine import private
 from engine.connection import redis_at
 from engine.errors import HubError
 from moderation.meetings import MeetingInfo, Meetings
@@ -97,13 +99,11 @@ def write_links(rows: list[tuple[str, str, str, str]], out: Path | None) -> None
         for pid, name, role, url in rows:
             print(f"{role:<10} {pid:<14} {name:<16} {url}")
         return
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["participant_id", "name", "role", "link"])
-        w.writerows(rows)
-    tmp.replace(out)
-    out.chmod(0o600)
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(["participant_id", "name", "role", "link"])
+    w.writerows(rows)
+    private.write_private(out, buf.getvalue())  # 0600 from its creation: each link opens a seat
     print(f"wrote {len(rows)} links to {out} (keep it private: each link opens one participant's seat)")
 
 
@@ -200,10 +200,7 @@ def cmd_links(args: argparse.Namespace) -> int:
         if args.sheets:
             from realtime.cli_panel import link_sheets
 
-            args.sheets.write_text(
-                link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"), encoding="utf-8"
-            )
-            args.sheets.chmod(0o600)
+            private.write_private(args.sheets, link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"))
             print(f"wrote {len(rows)} printable sheets to {args.sheets}", file=sys.stderr)
         print(
             f"{len(rows)} links issued; earlier links of these participants no longer work", file=sys.stderr
@@ -259,8 +256,7 @@ def cmd_vote_export(args: argparse.Namespace) -> int:
         async with redis_for(args) as redis:
             data = await VoteStore(ChannelLog(redis)).export(args.vote)
         exp = msgspec.json.decode(data, type=exports.VoteExport)
-        out: Path = args.out
-        out.mkdir(parents=True, exist_ok=True)
+        out = private.private_dir(args.out)  # exports: 0700 folder, 0600 files
         rankings = [e.ranking for e in exp.entries]
         files = {
             "export.json": data,
@@ -269,7 +265,7 @@ def cmd_vote_export(args: argparse.Namespace) -> int:
             "ballots.toi": exports.preflib(exp.definition, rankings, "toi").encode(),
         }
         for name, body in files.items():
-            (out / f"{args.vote}-{name}").write_bytes(body)
+            private.write_private(out / f"{args.vote}-{name}", body)
         print(f"wrote {', '.join(files)} for {args.vote} to {out}; head hash {exp.head_hash}")
         return 0
 
