@@ -2,13 +2,35 @@
 
 Never log a token or a ballot's content. Fields bound by callers through ``extra=``: conn_id,
 participant, role, command, outcome, code.
+
+No query string ever reaches a log (:func:`redact_queries`, applied here to every line of every
+logger): uvicorn writes each WebSocket handshake as ``"WebSocket /ws?<query>" [accepted]`` at level
+info, whatever its access log setting, and a client may put anything there, its token included.
+The hub reads nothing from a query string (tokens come in ``hello``), so nothing is lost.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from typing import Any
+
+# A URL or path followed by a query: everything from "?" to the next whitespace goes (a quote
+# does not end it: a client may put quotes in its query to hide the rest).
+_QUERY = re.compile(r"(?P<before>/[^\s?]*)\?\S*")
+REDACTED = "?[redacted]"
+
+
+def redact_queries(text: str) -> str:
+    """``text`` with every query string of a path or URL replaced by ``?[redacted]``."""
+    return _QUERY.sub(lambda m: m.group("before") + REDACTED, text) if "?" in text else text
+
+
+def _clean(value: Any) -> Any:
+    return redact_queries(value) if isinstance(value, str) else value
+
 
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -19,14 +41,14 @@ class JsonFormatter(logging.Formatter):
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact_queries(record.getMessage()),
         }
         for k, v in record.__dict__.items():
             if k not in _STD and not k.startswith("_") and k != "color_message":
-                out[k] = v
+                out[k] = _clean(v)
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+            out["exc"] = redact_queries(self.formatException(record.exc_info))
+        return json.dumps(out, ensure_ascii=False, default=lambda v: redact_queries(str(v)))
 
 
 def setup(level: str = "info") -> None:
