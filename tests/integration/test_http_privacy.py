@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from websockets.exceptions import InvalidStatus
 
 from engine.server import EmbeddedRedis
+from tests.integration.test_vote import cast, open_vote_small
 from tests.support import HubProcess, connect, seed
 
 SECRET = "SECRETtoken0123456789"
@@ -33,3 +34,33 @@ async def test_a_token_in_the_query_string_reaches_no_log_line(redis: Redis, emb
     leaked = [line for line in lines if SECRET in line or tokens["p1"] in line]
     assert leaked == []
     assert any('"WebSocket /ws?[redacted]' in line for line in lines), lines  # logged, without it
+
+
+async def test_receipt_lookup_takes_the_code_in_a_post_body_and_refuses_it_in_a_url(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    cast_reply = await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-p1-0001")
+    code = cast_reply["result"]["tracking_code"]
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        await host.ok("vote.close", vote="plenary-1")
+        await host.ok("vote.publish", vote="plenary-1")
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        found = await http.post("/api/votes/plenary-1/receipt", json={"code": code})
+        assert found.status_code == 200 and found.json()["found"] is True
+        assert found.json()["entry"]["ranking"] == ["P00", "P01", "P02"]
+        assert found.headers["cache-control"] == "no-store"
+        # In the URL: refused, and the answer says why and where the code goes instead.
+        for method in ("GET", "POST"):
+            old = await http.request(method, f"/api/votes/plenary-1/receipt/{code}")
+            assert old.status_code == 400, method
+            assert old.json()["name"] == "secret_in_url" and "POST" in old.json()["message"]
+            assert code not in old.text and "ranking" not in old.text
+        for body in (b"", b"{}", b'{"code": 5}', b"not json", b'{"code": "x", "voter": "p1"}'):
+            bad = await http.post("/api/votes/plenary-1/receipt", content=body)
+            assert (bad.status_code, bad.json()["name"]) == (400, "bad_field"), body
+        big = await http.post("/api/votes/plenary-1/receipt", content=b'{"code": "' + b"A" * 5000 + b'"}')
+        assert (big.status_code, big.json()["name"]) == (400, "too_large")
+        # The hub still answers after bad input.
+        assert (await http.post("/api/votes/plenary-1/receipt", json={"code": code})).json()["found"] is True
