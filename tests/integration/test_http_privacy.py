@@ -64,3 +64,46 @@ async def test_receipt_lookup_takes_the_code_in_a_post_body_and_refuses_it_in_a_
         assert (big.status_code, big.json()["name"]) == (400, "too_large")
         # The hub still answers after bad input.
         assert (await http.post("/api/votes/plenary-1/receipt", json={"code": code})).json()["found"] is True
+
+
+def csp(response: httpx.Response) -> dict[str, str]:
+    """A Content-Security-Policy header as directive -> its sources."""
+    out = {}
+    for part in response.headers["content-security-policy"].split(";"):
+        name, _, value = part.strip().partition(" ")
+        out[name] = value.strip()
+    return out
+
+
+async def test_only_the_overlay_may_be_framed_pages_connect_only_home_and_uploads_run_sandboxed(
+    redis: Redis, hub: HubProcess
+) -> None:
+    from realtime.http import PAGES
+
+    tokens = await seed(redis)
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        for path, name in [
+            *PAGES.items(),
+            ("/static/app.js", "app.js"),
+            ("/static/overlay.html", "overlay.html"),
+        ]:
+            r = await http.get(path.format(vote="v1", meeting="m1"))
+            policy = csp(r)
+            assert policy["connect-src"] == "'self'", path
+            assert r.headers["x-content-type-options"] == "nosniff", path
+            if name == "overlay.html":
+                assert policy["frame-ancestors"] == "*", path
+                assert "x-frame-options" not in r.headers, path
+            else:
+                assert policy["frame-ancestors"] == "'none'", path
+                assert r.headers["x-frame-options"] == "DENY", path
+
+        auth = {"Authorization": f"Bearer {tokens['host']}"}
+        png = b"\x89PNG\r\n\x1a\n" + b"<html><script>alert(1)</script></html>"
+        up = await http.post("/api/meetings/m1/uploads?name=s.png", content=png, headers=auth)
+        assert up.status_code == 201, up.text
+        got = await http.get(f"/api/meetings/m1/uploads/{up.json()['id']}", headers=auth)
+        assert got.status_code == 200 and got.content == png
+        assert got.headers["content-security-policy"] == "sandbox"
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.headers["content-type"] == "image/png"
