@@ -29,7 +29,7 @@ RATE_COUNT = 5  # messages ...
 RATE_WINDOW_MS = 10_000  # ... per this window, per participant and meeting
 _NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 EVENT = SPECS["chat"].backlog_event  # "chat.message": the chat's backlog is its last messages
-REMOVED = "chat.removed"
+REMOVED = SPECS["chat"].backlog_marker  # "chat.removed"
 """A deleted message's place in the history and archive: same offset and time, no text or author
 (``chat_admin.delete``). Offsets keep no holes, and no later reader of the channel gets the text;
 the moderators' audit record keeps it."""
