@@ -28,17 +28,26 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     return folder
 
 
-def tighten(folder: str | os.PathLike[str]) -> None:
-    """Make everything under ``folder`` private (directories 0700, other files 0600): a data dir
-    created by an older version keeps no world-readable AOF. Symlinks are left alone."""
-    for root, dirs, files in os.walk(folder):
-        for name in dirs:
-            Path(root, name).chmod(DIR_MODE)
-        for name in files:
-            path = Path(root, name)
-            if not path.is_symlink():
-                path.chmod(FILE_MODE)
-    Path(folder).chmod(DIR_MODE)
+def tighten(folder: str | os.PathLike[str], prefixes: tuple[str, ...]) -> None:
+    """Make ``folder`` 0700 and its entries whose names start with one of ``prefixes`` private
+    (files 0600, directories 0700 with everything in them): a data dir created by an older version
+    keeps no world-readable AOF. Only the named entries: a data dir pointed at a folder holding
+    other things (a home directory) must not have every file in it changed. Symlinks are left alone."""
+    base = Path(folder)
+    base.chmod(DIR_MODE)
+    for entry in base.iterdir():
+        if not entry.name.startswith(prefixes) or entry.is_symlink():
+            continue
+        if not entry.is_dir():
+            entry.chmod(FILE_MODE)
+            continue
+        entry.chmod(DIR_MODE)
+        for root, dirs, files in os.walk(entry):
+            for name in dirs:
+                Path(root, name).chmod(DIR_MODE)
+            for name in files:
+                if not Path(root, name).is_symlink():
+                    Path(root, name).chmod(FILE_MODE)
 
 
 def write_private(path: str | os.PathLike[str], data: bytes | str) -> Path:

@@ -34,6 +34,9 @@ from engine import private
 from engine.errors import Code, InternalError
 
 SOCKET_NAME = "redis.sock"
+# What the embedded Redis and this module keep in a data dir: redis.{conf,log,pid,lock,sock}, the
+# AOF (Redis 6: appendonly.aof; Redis 7: the appendonlydir folder), rewrite temporaries, an RDB.
+_OWN_FILES = ("redis.", "appendonly", "temp-", "dump")
 _MAX_UNIX_PATH = 104  # sun_path is 108 bytes on Linux; keep a margin
 
 
@@ -154,7 +157,7 @@ def ensure_server(data_dir: str | os.PathLike[str], start_timeout: float = 10.0)
             return EmbeddedRedis(data, sock, started=False)
         with contextlib.suppress(FileNotFoundError):
             sock.unlink()  # a stale socket from a killed server
-        private.tighten(data)  # files an older version left readable
+        private.tighten(data, _OWN_FILES)  # files an older version left readable
         conf = private.write_private(data / "redis.conf", _config(data, sock))
         proc = subprocess.run(
             [redis_executable(), str(conf)],

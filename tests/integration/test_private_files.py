@@ -31,6 +31,8 @@ async def test_embedded_redis_data_dir_and_every_file_in_it_are_private(tmp_path
     os.chmod(data, 0o755)
     (data / "redis.log").write_text("from an older version\n")
     os.chmod(data / "redis.log", 0o644)  # left readable by an older version: tightened at start
+    (data / "notes.sh").write_text("echo not ours\n")
+    os.chmod(data / "notes.sh", 0o755)  # not the hub's: left as it is
     server = ensure_server(data)
     try:
         r = redis_client(server.url)
@@ -47,6 +49,7 @@ async def test_embedded_redis_data_dir_and_every_file_in_it_are_private(tmp_path
         found = modes(data)
         assert found["."] == 0o700
         assert "appendonly.aof" in found and found["appendonly.aof"] == 0o600
+        assert found.pop("notes.sh") == 0o755
         for name, mode in found.items():
             if name == ".":
                 continue
