@@ -41,17 +41,32 @@ class PubSubMessage(msgspec.Struct, array_like=True, frozen=True):
 class ChannelSpec:
     """How a kind of channel behaves. ``backlog``: events a fresh subscriber gets; ``history``:
     how far back a reconnecting client can recover event by event; ``archive``: keep every event
-    (chat is kept in full for the record and moderation)."""
+    (chat is kept in full for the record and moderation). ``backlog_event``: when set, the backlog
+    is the last ``backlog`` events of that type still in the history, not the last events of any
+    kind: a chat's late joiner gets its last visible messages even after a burst of moderation
+    events. ``backlog_marker``: events of this type inside that span come along without counting
+    (a chat's tombstones, ``chat.removed``: pages show "a moderator removed this message" in its
+    place, and no text travels)."""
 
     history: int
     backlog: int
     stateful: bool
     archive: bool
     coalesce: bool  # high-rate: deliver in one frame per short tick
+    backlog_event: str = ""
+    backlog_marker: str = ""
 
 
 SPECS: dict[str, ChannelSpec] = {
-    "chat": ChannelSpec(history=1000, backlog=100, stateful=False, archive=True, coalesce=True),
+    "chat": ChannelSpec(
+        history=1000,
+        backlog=100,
+        stateful=False,
+        archive=True,
+        coalesce=True,
+        backlog_event="chat.message",
+        backlog_marker="chat.removed",
+    ),
     "qa": ChannelSpec(history=1000, backlog=0, stateful=True, archive=True, coalesce=True),
     "staff": ChannelSpec(history=1000, backlog=0, stateful=True, archive=True, coalesce=True),
     "agenda": ChannelSpec(history=200, backlog=0, stateful=True, archive=True, coalesce=False),
@@ -143,6 +158,8 @@ class ChannelLog:
                 spec.backlog,
                 "1" if spec.stateful else "0",
                 MAX_RECOVER,
+                spec.backlog_event,
+                spec.backlog_marker,
             ],
         )
         snapshot: dict[str, Any] | None = None

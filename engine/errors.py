@@ -51,6 +51,7 @@ class Code(IntEnum):
     MESSAGE_TOO_LONG = 1402
     CHAT_CLOSED = 1403
     MUTED = 1404
+    SECRET_IN_URL = 1405  # a tracking code (or token) sent in a URL: send it in the request body
     # votes
     UNKNOWN_VOTE = 1500
     VOTE_NOT_OPEN = 1501

@@ -13,6 +13,9 @@ Contract:
   the same instant do not both start a server.
 - ``EmbeddedRedis.stop()`` shuts the server down (``SHUTDOWN`` writes the AOF tail); callers decide
   whether they are the last user (see ``realtime.cli``).
+- The data dir holds every ballot with its voter: it is 0700 and every file in it 0600
+  (``engine.private``). The server starts under umask 077, so the AOF and its rewrites are created
+  0600; a data dir from an older version is tightened when a server starts on it.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import private
 from engine.errors import Code, InternalError
 
 SOCKET_NAME = "redis.sock"
+# What the embedded Redis and this module keep in a data dir: redis.{conf,log,pid,lock,sock}, the
+# AOF (Redis 6: appendonly.aof; Redis 7: the appendonlydir folder), rewrite temporaries, an RDB.
+_OWN_FILES = ("redis.", "appendonly", "temp-", "dump")
 _MAX_UNIX_PATH = 104  # sun_path is 108 bytes on Linux; keep a margin
 
 
@@ -104,7 +111,8 @@ def _ping(sock_path: Path) -> bool:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+") as fh:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, private.FILE_MODE)
+    with os.fdopen(fd, "r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -138,8 +146,7 @@ def _config(data_dir: Path, sock: Path) -> str:
 
 def ensure_server(data_dir: str | os.PathLike[str], start_timeout: float = 10.0) -> EmbeddedRedis:
     """Join the embedded Redis of ``data_dir``, starting it first if none runs there."""
-    data = Path(data_dir).resolve()
-    data.mkdir(parents=True, exist_ok=True)
+    data = private.private_dir(Path(data_dir).resolve())
     sock = data / SOCKET_NAME
     if len(str(sock)) > _MAX_UNIX_PATH:
         raise InternalError(
@@ -150,10 +157,14 @@ def ensure_server(data_dir: str | os.PathLike[str], start_timeout: float = 10.0)
             return EmbeddedRedis(data, sock, started=False)
         with contextlib.suppress(FileNotFoundError):
             sock.unlink()  # a stale socket from a killed server
-        conf = data / "redis.conf"
-        conf.write_text(_config(data, sock))
+        private.tighten(data, _OWN_FILES)  # files an older version left readable
+        conf = private.write_private(data / "redis.conf", _config(data, sock))
         proc = subprocess.run(
-            [redis_executable(), str(conf)], capture_output=True, text=True, timeout=start_timeout
+            [redis_executable(), str(conf)],
+            capture_output=True,
+            text=True,
+            timeout=start_timeout,
+            umask=private.UMASK,  # the AOF, its rewrites, the log and the pid file: 0600
         )
         if proc.returncode != 0:
             raise InternalError(

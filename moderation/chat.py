@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import msgspec
 
 from engine import keys
-from engine.channels import ChannelLog, Published, encode_data, spec_of
+from engine.channels import SPECS, ChannelLog, Published, encode_data, spec_of
 from engine.connection import raw
 from engine.errors import ChatError, Code, LimitError
 from moderation import filters
@@ -28,7 +28,11 @@ MAX_CHARS = 500
 RATE_COUNT = 5  # messages ...
 RATE_WINDOW_MS = 10_000  # ... per this window, per participant and meeting
 _NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-EVENT = "chat.message"
+EVENT = SPECS["chat"].backlog_event  # "chat.message": the chat's backlog is its last messages
+REMOVED = SPECS["chat"].backlog_marker  # "chat.removed"
+"""A deleted message's place in the history and archive: same offset and time, no text or author
+(``chat_admin.delete``). Offsets keep no holes, and no later reader of the channel gets the text;
+the moderators' audit record keeps it."""
 
 # Control and format characters except the usual whitespace: they can hide or reorder text.
 _ALLOWED_CONTROL = {"\n", "\t"}

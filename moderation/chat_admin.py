@@ -5,8 +5,11 @@ Every effect is stored in Redis and published on the meeting's chat channel in o
 it reaches every hub process (through pub/sub) and every later check (``lua/chat_send.lua`` reads
 the same keys) at once:
 
-- ``chat.deleted {offset, by}``: clients hide that message. It stays in the archive, with who
-  deleted it and when (``deleted`` hash), for the record.
+- ``chat.deleted {offset, by, reason}``: clients hide that message. In the same step its entry in
+  the history and the archive becomes a tombstone (``chat.removed``: same offset, no text, no
+  author), so no later subscriber, recovering client or record reader gets the text: a phone
+  number posted by mistake is gone for everyone. The moderators' audit record (``deleted`` hash:
+  who, when, why, and the message) keeps it; only staff read it.
 - ``chat.muted {participant, until}``, ``chat.banned {participant}``, ``chat.unmuted {participant}``.
 - ``chat.settings {slow_mode, links}``: stored in the chat channel's state fields.
 
@@ -62,8 +65,10 @@ def _published(res: Any) -> Published:
 async def delete(
     log: ChannelLog, meeting_id: str, offset: int, by: Actor, reason: str = ""
 ) -> tuple[Published | None, dict[str, Any]]:
-    """Hide the message at ``offset`` for everyone. Returns (the ``chat.deleted`` event, or None if it
-    was deleted already; the message as it was). ``UNKNOWN_MESSAGE`` if no message has that offset."""
+    """Remove the message at ``offset`` for everyone, on every hub: its text leaves the history and
+    the archive (a tombstone takes its place) and the audit record keeps it, in one step. Returns
+    (the ``chat.deleted`` event, or None if it was deleted already; the message as it was).
+    ``UNKNOWN_MESSAGE`` if no message has that offset."""
     channel = keys.meeting_chat(meeting_id)
     now = int(time.time() * 1000)
     audit = {"by": by.public(), "at": now, "reason": reason}
@@ -72,13 +77,25 @@ async def delete(
         "moderation",
         "chat_delete",
         [*keys.channel_keys(channel), keys.channel_key(channel, "deleted")],
-        [*_chat_call_args(channel, "chat.deleted", data), offset, encode_data(audit)],
+        [
+            *_chat_call_args(channel, "chat.deleted", data),
+            offset,
+            encode_data(audit),
+            chat.EVENT,
+            chat.REMOVED,
+            encode_data({}),
+        ],
     )
     if int(res[0]) < 0:
         raise ChatError(Code.UNKNOWN_MESSAGE, f"no chat message at offset {offset}")
     if int(res[0]) == 0:
-        return None, msgspec.msgpack.decode(raw(res[1]))
-    return _published(res), msgspec.msgpack.decode(raw(res[3]))
+        return None, _as_dict(msgspec.msgpack.decode(raw(res[1])))
+    return _published(res), _as_dict(msgspec.msgpack.decode(raw(res[3])))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    # Lua's MessagePack writes an empty table as an array.
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def check_target(target_role: str | None, target_id: str, by: Actor) -> None:
@@ -211,23 +228,33 @@ async def close_report(log: ChannelLog, meeting_id: str, offset: int, outcome: s
 
 
 async def deleted(log: ChannelLog, meeting_id: str) -> dict[int, Any]:
-    """The audit of deletions: offset -> {by, at, reason}."""
+    """The audit of deletions (staff only): offset -> {by, at, reason, message}. ``message`` (the
+    text and author as posted) is the only copy left once a message is deleted."""
     flat = await log.redis.hgetall(keys.channel_key(keys.meeting_chat(meeting_id), "deleted"))
     return {int(text(k)): msgspec.msgpack.decode(raw(v)) for k, v in flat.items()}
 
 
-def record(events: list[Any], staff: bool) -> list[dict[str, Any]]:
-    """A meeting's chat record from its archive: the messages in order, deleted ones hidden from
-    non-staff (staff see them marked ``deleted``). For the HTTP chat record."""
+async def chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:
+    """A meeting's chat record (see :func:`record`); the audit is read only for staff."""
+    events = await log.archive(keys.meeting_chat(meeting_id))
+    return record(events, await deleted(log, meeting_id) if staff else {}, staff)
+
+
+def record(events: list[Any], audit: dict[int, Any], staff: bool) -> list[dict[str, Any]]:
+    """A meeting's chat record from its archive: the messages in order. Deleted ones are left out
+    for non-staff; staff see them marked ``deleted``, their text and author from the ``audit``
+    (the archive holds only a tombstone). For the HTTP chat record."""
+    # A message deleted before tombstones existed is still a chat.message, followed by its deletion.
     gone = {e.data["offset"]: e.data for e in events if e.type == "chat.deleted"}
     out = []
     for e in events:
-        if e.type != chat.EVENT:
-            continue
-        if e.offset in gone:
-            if not staff:
-                continue
-            out.append({"offset": e.offset, "time": e.time, **e.data, "deleted": gone[e.offset]})
-        else:
+        if e.type == chat.EVENT and e.offset in gone:
+            if staff:
+                out.append({"offset": e.offset, "time": e.time, **e.data, "deleted": gone[e.offset]})
+        elif e.type == chat.EVENT:
             out.append({"offset": e.offset, "time": e.time, **e.data})
+        elif e.type == chat.REMOVED and staff:
+            entry = dict(audit.get(e.offset, {}))
+            message = _as_dict(entry.pop("message", {}))
+            out.append({"offset": e.offset, "time": e.time, **message, "deleted": entry})
     return out

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
+from engine import private
 from engine.connection import redis_at
 from engine.errors import HubError
 from moderation.meetings import MeetingInfo, Meetings
@@ -211,10 +212,7 @@ def cmd_links(args: argparse.Namespace) -> int:
         if args.sheets:
             from realtime.cli_panel import link_sheets
 
-            args.sheets.write_text(
-                link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"), encoding="utf-8"
-            )
-            args.sheets.chmod(0o600)
+            private.write_private(args.sheets, link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"))
             print(f"wrote {len(rows)} printable sheets to {args.sheets}", file=sys.stderr)
         print(f"{len(rows)} links issued for {base}", file=sys.stderr)
         return 0
@@ -268,8 +266,7 @@ def cmd_vote_export(args: argparse.Namespace) -> int:
         async with redis_for(args) as redis:
             data = await VoteStore(ChannelLog(redis)).export(args.vote)
         exp = msgspec.json.decode(data, type=exports.VoteExport)
-        out: Path = args.out
-        out.mkdir(parents=True, exist_ok=True)
+        out = private.private_dir(args.out)  # exports: 0700 folder, 0600 files
         rankings = [e.ranking for e in exp.entries]
         files = {
             "export.json": data,
@@ -278,7 +275,7 @@ def cmd_vote_export(args: argparse.Namespace) -> int:
             "ballots.toi": exports.preflib(exp.definition, rankings, "toi").encode(),
         }
         for name, body in files.items():
-            (out / f"{args.vote}-{name}").write_bytes(body)
+            private.write_private(out / f"{args.vote}-{name}", body)
         print(f"wrote {', '.join(files)} for {args.vote} to {out}; head hash {exp.head_hash}")
         return 0
 

@@ -12,10 +12,9 @@ print links to a guessed address.
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import io
 import logging
-import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from engine import connection, keys
+from engine import connection, keys, private
 from engine.errors import Code, PanelError
 from panel.roster import Participant, Roster
 
@@ -132,18 +131,13 @@ async def issue_links(redis: Redis, base: str, people: list[Participant]) -> lis
 
 
 def save_links_csv(rows: list[LinkRow], out: Path) -> None:
-    """Write the links as a CSV that only its owner can read, from the first byte (the file is
-    created 0600, then renamed into place: no moment where another user could read it)."""
-    tmp = out.with_name(out.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):  # a leftover of an interrupted run
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
-    tmp.replace(out)
-    out.chmod(0o600)
+    """Write the links as a CSV that only its owner can read, from the first byte
+    (``engine.private.write_private``: created 0600, then renamed into place)."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(HEADER)
+    w.writerows(rows)
+    private.write_private(out, buf.getvalue())
 
 
 def read_links_csv(path: Path) -> dict[str, str]:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from engine import keys
 from engine.errors import Code, HubError
-from moderation import chat_admin
+from moderation import chat, chat_admin
 from panel.roster import Participant
 from realtime import metrics, roles
 from realtime.hub import Hub
@@ -90,28 +90,55 @@ async def api_chat(request: Request) -> Response:
         roles.check_meeting(meeting, who)
         hub = hub_of(request)
         await hub.meetings.get(meeting)
-        events = await hub.log.archive(keys.meeting_chat(meeting))
+        # Deleted messages are left out for panelists; moderators and hosts see them marked.
+        messages = await chat_admin.chat_record(hub.log, meeting, staff=who.role in chat.STAFF)
     except HubError as err:
         return error_response(err)
-    # Deleted messages are hidden from panelists; moderators and hosts see them marked.
-    messages = chat_admin.record(events, staff=who.role in ("moderator", "host"))
     return JSONResponse({"meeting": meeting, "messages": messages})
+
+
+# -- response headers: the hub's security policy for what browsers load, in one place ----------
+PAGE_CSP = (
+    "default-src 'self'; connect-src 'self'; "
+    "frame-src https://www.youtube-nocookie.com https://www.youtube.com; img-src 'self' data: https:; "
+    "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+"""``connect-src 'self'``: a page talks only to its own hub (same-origin ``ws:``/``wss:`` included),
+so injected script could not send a token or a ballot anywhere else."""
+
+FRAMEABLE_PAGES = frozenset({"overlay.html"})
+"""The only page another site may frame: the stream overlay, which broadcasters add to OBS or a
+studio page. Every other page refuses all framing (``frame-ancestors 'none'``), so no site can
+overlay a panelist's ballot or chat with its own buttons (clickjacking)."""
+
+UPLOAD_HEADERS = {
+    "Content-Security-Policy": "sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Disposition": "inline",
+    "Cache-Control": "private, max-age=3600",
+}
+"""An uploaded slide opened on its own runs in a sandbox (no script, no same-origin access to the
+hub: a PDF or an image crafted to carry HTML cannot act as the hub's page), and is never
+type-sniffed into HTML."""
+
+
+def page_headers(name: str) -> dict[str, str]:
+    """The headers of one of the hub's own files (pages and their scripts and styles)."""
+    frame = "*" if name in FRAMEABLE_PAGES else "'none'"
+    headers = {
+        "Content-Security-Policy": f"{PAGE_CSP}; frame-ancestors {frame}",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+    if name not in FRAMEABLE_PAGES:
+        headers["X-Frame-Options"] = "DENY"  # browsers that predate frame-ancestors
+    return headers
 
 
 def _page(name: str, media: str) -> Response:
     body = resources.files("realtime").joinpath(f"web/{name}").read_bytes()
-    return Response(
-        body,
-        media_type=media,
-        headers={
-            "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; "
-            "frame-src https://www.youtube-nocookie.com https://www.youtube.com; img-src 'self' data: https:; "
-            "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-cache",
-        },
-    )
+    return Response(body, media_type=media, headers=page_headers(name))
 
 
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}

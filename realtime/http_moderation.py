@@ -20,7 +20,7 @@ from engine.errors import Code, HubError
 from moderation import polls, uploads
 from panel.roster import Participant
 from realtime import roles
-from realtime.http import _caller, error_response, hub_of
+from realtime.http import UPLOAD_HEADERS, _caller, error_response, hub_of
 
 
 async def _member(request: Request, command: str | None) -> tuple[Participant, str]:
@@ -58,15 +58,7 @@ async def get_upload(request: Request) -> Response:
         up, data = await uploads.read(hub_of(request).redis, meeting, request.path_params["upload"])
     except HubError as err:
         return error_response(err)
-    return Response(
-        data,
-        media_type=up.type,
-        headers={
-            "Content-Disposition": "inline",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
+    return Response(data, media_type=up.type, headers=UPLOAD_HEADERS)
 
 
 async def poll_csv(request: Request) -> Response:

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from ballot import export as exports
 from ballot.bulletin import find_entry
 from ballot.store import VoteStore
-from engine.errors import HubError
+from engine.errors import Code, HubError
 from realtime.http import error_response, hub_of
 
 _export_dec = msgspec.json.Decoder(exports.VoteExport)
@@ -43,16 +43,56 @@ async def results(request: Request) -> Response:
     )
 
 
+MAX_RECEIPT_BODY = 1024
+
+
+class ReceiptLookup(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+
+
+_lookup_dec = msgspec.json.Decoder(ReceiptLookup)
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
 async def receipt(request: Request) -> Response:
-    """Find a ballot on the board by the tracking code its voter was shown."""
+    """Find a ballot on the board by the tracking code its voter was shown, sent in a ``POST`` body.
+
+    Why not in the URL: a URL is written to access logs (proxies, the hub's host, a CDN) next to the
+    caller's IP, and the board pairs the code with a ranking, so the log would tie a person's
+    address to their ballot. A body is never logged."""
     try:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_RECEIPT_BODY:
+                raise HubError(Code.TOO_LARGE, f"a lookup is at most {MAX_RECEIPT_BODY} bytes")
+        try:
+            code = _lookup_dec.decode(body).code
+        except msgspec.ValidationError as exc:
+            raise HubError(Code.BAD_FIELD, f'send {{"code": "<tracking code>"}}: {exc}') from None
+        except msgspec.DecodeError:
+            raise HubError(Code.BAD_FIELD, 'send JSON {"code": "<tracking code>"}') from None
         exp = await _published(request)
     except HubError as err:
         return error_response(err)
-    entry = find_entry(exp.entries, request.path_params["code"])
+    entry = find_entry(exp.entries, code[:64])
     if entry is None:
-        return JSONResponse({"found": False, "head_hash": exp.head_hash}, status_code=404)
-    return JSONResponse({"found": True, "entry": msgspec.to_builtins(entry), "head_hash": exp.head_hash})
+        return JSONResponse({"found": False, "head_hash": exp.head_hash}, headers=_NO_STORE)
+    return JSONResponse(
+        {"found": True, "entry": msgspec.to_builtins(entry), "head_hash": exp.head_hash}, headers=_NO_STORE
+    )
+
+
+async def receipt_in_url(request: Request) -> Response:
+    """The old lookup with the code in the URL: refused without looking anything up (see
+    :func:`receipt`), and the answer says where the code goes instead."""
+    return error_response(
+        HubError(
+            Code.SECRET_IN_URL,
+            "a tracking code in a URL lands in access logs next to your IP; nothing was looked up. "
+            'POST /api/votes/<vote>/receipt with the body {"code": "<tracking code>"}',
+        )
+    )
 
 
 async def export(request: Request) -> Response:

@@ -2,14 +2,39 @@
 
 Never log a token or a ballot's content. Fields bound by callers through ``extra=``: conn_id,
 participant, role, command, outcome, code.
+
+No query string ever reaches a log (:func:`redact_queries`, applied here to every line of every
+logger): uvicorn writes each WebSocket handshake as ``"WebSocket /ws?<query>" [accepted]`` at level
+info, whatever its access log setting, and a client may put anything there, its token included.
+The hub reads nothing from a query string (tokens come in ``hello``), so nothing is lost.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import time
 from pathlib import Path
+from typing import Any
+
+from engine import private
+
+# A URL or path followed by a query: everything from "?" to the next whitespace goes (a quote
+# does not end it: a client may put quotes in its query to hide the rest).
+_QUERY = re.compile(r"(?P<before>/[^\s?]*)\?\S*")
+REDACTED = "?[redacted]"
+
+
+def redact_queries(text: str) -> str:
+    """``text`` with every query string of a path or URL replaced by ``?[redacted]``."""
+    return _QUERY.sub(lambda m: m.group("before") + REDACTED, text) if "?" in text else text
+
+
+def _clean(value: Any) -> Any:
+    return redact_queries(value) if isinstance(value, str) else value
+
 
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -20,14 +45,21 @@ class JsonFormatter(logging.Formatter):
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact_queries(record.getMessage()),
         }
         for k, v in record.__dict__.items():
             if k not in _STD and not k.startswith("_") and k != "color_message":
-                out[k] = v
+                out[k] = _clean(v)
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+            out["exc"] = redact_queries(self.formatException(record.exc_info))
+        return json.dumps(out, ensure_ascii=False, default=lambda v: redact_queries(str(v)))
+
+
+class _PlainFormatter(logging.Formatter):
+    """One plain line for a terminal, with the same redaction as the JSON lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_queries(super().format(record))
 
 
 def setup(level: str = "info", path: Path | None = None) -> None:
@@ -38,11 +70,12 @@ def setup(level: str = "info", path: Path | None = None) -> None:
     if path is None:
         handler = logging.StreamHandler()
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.private_dir(path.parent)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, private.FILE_MODE))  # 0600 at birth
         handler = logging.FileHandler(path, encoding="utf-8")
         terminal = logging.StreamHandler()
         terminal.setLevel(logging.ERROR)
-        terminal.setFormatter(logging.Formatter(f"%(levelname)s %(name)s: %(message)s (details: {path})"))
+        terminal.setFormatter(_PlainFormatter(f"%(levelname)s %(name)s: %(message)s (details: {path})"))
         handlers.append(terminal)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

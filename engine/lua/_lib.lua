@@ -40,3 +40,36 @@ local function pl_publish(meta, hist, log, pubsub, etype, data, hist_max, archiv
   redis.call('PUBLISH', pubsub, '\146' .. cmsgpack.pack(epoch) .. entry)
   return {seq, epoch, now_ms}
 end
+
+-- pl_backlog: what a fresh subscriber gets. Without etype, the last n events of any kind. With
+-- etype (a chat: 'chat.message'), the last n events of that type still in the history, plus the
+-- events of type marker (a chat's tombstones, 'chat.removed') among them, which do not count: a
+-- deleted message is a tombstone, and moderation events after the messages do not push them out,
+-- so a late joiner sees the last n visible messages however busy the moderators were.
+-- Scans back from the newest entry in chunks of 2n: one read when messages dominate, at most the
+-- bounded history otherwise. Returns the entries oldest first.
+local function pl_backlog(hist, n, etype, marker)
+  if n <= 0 then return {} end
+  if etype == nil or etype == '' then return redis.call('LRANGE', hist, -n, -1) end
+  local newest_first = {}
+  local counted = 0
+  local stop = redis.call('LLEN', hist) - 1
+  while stop >= 0 and counted < n do
+    local start = math.max(0, stop - 2 * n + 1)
+    local part = redis.call('LRANGE', hist, start, stop)
+    for i = #part, 1, -1 do
+      local t = cmsgpack.unpack(part[i])[3]
+      if t == etype then
+        newest_first[#newest_first + 1] = part[i]
+        counted = counted + 1
+        if counted == n then break end
+      elseif t == marker and marker ~= '' then
+        newest_first[#newest_first + 1] = part[i]
+      end
+    end
+    stop = start - 1
+  end
+  local out = {}
+  for i = #newest_first, 1, -1 do out[#out + 1] = newest_first[i] end
+  return out
+end

@@ -3,10 +3,12 @@
 -- ARGV[1] client's epoch ('' if none)   ARGV[2] client's last offset   ARGV[3] backlog size
 -- ARGV[4] '1' if the channel is stateful (return its state hash as a snapshot)
 -- ARGV[5] the most events one reply may carry: a client further behind gets the snapshot/backlog
+-- ARGV[6] the backlog's event type ('' for any)   ARGV[7] its marker type (see pl_backlog in _lib.lua)
 -- Returns {epoch, top, recovered (0/1), entries, state-as-flat-list}.
 --   recovered=1: entries are exactly the events after the client's offset.
 --   recovered=0: the history no longer reaches back (or the epoch changed, or no position was
---   given): entries are the last <backlog> events, and the state (if stateful) is a snapshot as of
+--   given): entries are the backlog (pl_backlog: the last <backlog> events, of type ARGV[6] if
+--   given, with the ARGV[7] markers among them), and the state (if stateful) is a snapshot as of
 --   offset <top>.
 local epoch = pl_epoch(KEYS[1])
 local top = tonumber(redis.call('HGET', KEYS[1], 'seq'))
@@ -21,9 +23,5 @@ end
 if ARGV[4] == '1' then
   state = redis.call('HGETALL', KEYS[3])
 end
-local n = tonumber(ARGV[3])
-local entries = {}
-if n > 0 then
-  entries = redis.call('LRANGE', KEYS[2], -n, -1)
-end
+local entries = pl_backlog(KEYS[2], tonumber(ARGV[3]), ARGV[6], ARGV[7])
 return {epoch, top, 0, entries, state}

@@ -597,16 +597,20 @@ function addEvents(events, { initial, reset, skipped }) {
   }
   if (skipped) ui.log.append(noteItem(t("chat.skipped")));
   // Deletions first: a backlog holds a message and, later, its deletion; neither is ever shown.
+  // A deleted message's own place in the history is a tombstone (chat.removed, no text): marked too.
   for (const e of events) {
     if (e.event === "chat.deleted" && e.data) state.deleted.add(Number(e.data.offset));
+    if (e.event === "chat.removed") state.deleted.add(Number(e.offset));
   }
   const items = [];
   for (const e of events) {
-    if (e.event === "chat.message") items.push(state.deleted.has(e.offset) ? deletedItem(e.offset) : messageItem(e));
+    if (e.event === "chat.message" || e.event === "chat.removed") {
+      items.push(state.deleted.has(e.offset) ? deletedItem(e.offset) : messageItem(e));
+    }
   }
   ui.log.append(...items);
   for (const e of events) {
-    if (e.event !== "chat.message") applyModeration(e, initial);
+    if (e.event !== "chat.message" && e.event !== "chat.removed") applyModeration(e, initial);
   }
   if (initial) loadStatus();
   while (ui.log.children.length > MAX_MESSAGES) ui.log.firstElementChild.remove();

@@ -1,7 +1,9 @@
 // The public results page: `/results/<id>` (or `/static/results.html?vote=<id>`), no
 // token. Reads `/api/votes/<id>/results`; until the vote is published it says so and asks again
 // every 10 s. Shows the official order (ties shown as ties), the head hash that seals the bulletin
-// board, links to the exports, and a receipt lookup (`/api/votes/<id>/receipt/<code>`).
+// board, links to the exports, and a receipt lookup (`POST /api/votes/<id>/receipt`, the code in
+// the body: never in a URL the server sees, so no access log ties an IP to a ranking; a link from
+// the ballot page carries it in the fragment, `#code=`, which browsers never send).
 
 import { t } from "./i18n.js";
 import { el, fmtNumber, methodName, officialOrder, orderList, resolvedOrder, setChildren, setCode } from "./vote-common.js";
@@ -121,7 +123,7 @@ async function load() {
     state.data = body;
     state.status = null;
     render();
-    const code = new URLSearchParams(window.location.search).get("code");
+    const code = new URLSearchParams(window.location.hash.slice(1)).get("code");
     if (code && !state.answer) {
       $("receipt-code").value = code;
       lookup();
@@ -157,11 +159,14 @@ async function lookup(e) {
   state.checking = true;
   render();
   try {
-    const resp = await fetch(`/api/votes/${encodeURIComponent(state.vote)}/receipt/${encodeURIComponent(code)}`, {
+    const resp = await fetch(`/api/votes/${encodeURIComponent(state.vote)}/receipt`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code }),
       cache: "no-store",
     });
     const body = await resp.json();
-    state.answer = body.found ? { kind: "found", entry: body.entry } : { kind: "notfound" };
+    state.answer = !resp.ok ? { kind: "error" } : body.found ? { kind: "found", entry: body.entry } : { kind: "notfound" };
   } catch {
     state.answer = { kind: "error" };
   } finally {

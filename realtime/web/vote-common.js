@@ -341,6 +341,7 @@ export function setCode(node, code) {
 
 /** Where the public results page of a vote is (and a receipt on it). */
 export function resultsHref(voteId, code) {
-  const q = code ? `?${new URLSearchParams({ code }).toString()}` : "";
+  // The tracking code goes in the fragment: browsers never send it, so no server log holds it.
+  const q = code ? `#${new URLSearchParams({ code }).toString()}` : "";
   return `/results/${encodeURIComponent(voteId)}${q}`;
 }

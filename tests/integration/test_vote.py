@@ -174,10 +174,11 @@ async def test_published_vote_board_receipts_and_exports_verify(
         res = (await http.get("/api/votes/plenary-1/results")).json()
         assert res["counted"] == 2 and res["results"] == published["results"]
         for code in (r1["result"]["tracking_code"], r2["result"]["tracking_code"].lower().replace("-", " ")):
-            found = await http.get(f"/api/votes/plenary-1/receipt/{code}")
+            found = await http.post("/api/votes/plenary-1/receipt", json={"code": code})
             assert found.json()["found"] is True
             assert "voter" not in found.text and "p1" not in found.json()["entry"].values()
-        assert (await http.get("/api/votes/plenary-1/receipt/AAAA-AAAA-AAAA-AAAA")).status_code == 404
+        missing = await http.post("/api/votes/plenary-1/receipt", json={"code": "AAAA-AAAA-AAAA-AAAA"})
+        assert missing.status_code == 200 and missing.json()["found"] is False
         export = (await http.get("/api/votes/plenary-1/export.json")).content
         soi = (await http.get("/api/votes/plenary-1/ballots.soi")).text
         assert "# DATA TYPE: soi" in soi

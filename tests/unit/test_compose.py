@@ -201,6 +201,27 @@ def test_proxy_keeps_metrics_private_and_tokens_out_of_logs() -> None:
     assert "$http_authorization" not in log_format.group(1)
 
 
+def nginx_size(value: str) -> int:
+    """An nginx size (``512``, ``64k``, ``20m``, ``1g``) in bytes."""
+    number, unit = re.fullmatch(r"(\d+)([kKmMgG]?)", value).groups()  # type: ignore[union-attr]
+    return int(number) * {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[unit.lower()]
+
+
+def test_proxy_takes_uploads_up_to_exactly_the_hubs_limit() -> None:
+    from moderation.uploads import MAX_BYTES
+
+    conf = nginx_config()
+    blocks = re.findall(r"location\s+~\s+(\S+)\s*\{([^}]*)\}", conf)
+    [upload] = [body for pattern, body in blocks if re.search(pattern, "/api/meetings/m1/uploads")]
+    assert "proxy_pass http://hubs;" in upload
+    size = re.search(r"client_max_body_size\s+(\S+);", upload)
+    assert size and nginx_size(size.group(1)) == MAX_BYTES
+    # Everywhere else a body stays small: the server-wide limit is below the upload limit.
+    default = re.search(r"\n        client_max_body_size\s+(\S+);", conf)
+    assert default and nginx_size(default.group(1)) < MAX_BYTES
+    assert not any(re.search(p, "/api/votes/v1/receipt") for p, _ in blocks)
+
+
 def test_proxy_terminates_tls() -> None:
     conf = nginx_config()
     assert re.search(r"listen\s+443\s+ssl;", conf)
