@@ -89,6 +89,10 @@ class Code(IntEnum):
     BAD_ANSWER = 1619
     BAD_MATERIALS = 1620
     CONFLICT = 1621  # the state changed under a concurrent command several times: retry
+    # client mistakes below the protocol, logged as warnings with these codes (issue 9)
+    INVALID_UTF8 = 1622  # a text frame that is not valid UTF-8: closed 1007
+    BAD_WEBSOCKET_FRAME = 1623  # a frame that breaks RFC 6455 (unmasked, bad opcode, ...): closed 1002
+    UPLOAD_ABORTED = 1624  # the client left or stopped sending before an upload's body ended
     # panel
     BAD_ROSTER = 1700
     UNKNOWN_PARTICIPANT = 1701

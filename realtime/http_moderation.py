@@ -12,7 +12,9 @@ HTTP routes and the WebSocket commands cannot disagree.
 
 from __future__ import annotations
 
-from starlette.requests import Request
+import logging
+
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from engine import keys
@@ -21,6 +23,8 @@ from moderation import polls, uploads
 from panel.roster import Participant
 from realtime import roles
 from realtime.http import _caller, error_response, hub_of
+
+log = logging.getLogger("plenary.http")
 
 
 async def _member(request: Request, command: str | None) -> tuple[Participant, str]:
@@ -36,20 +40,46 @@ async def _member(request: Request, command: str | None) -> tuple[Participant, s
 async def upload(request: Request) -> Response:
     try:
         _who, meeting = await _member(request, "slide.show")
-        size = int(request.headers.get("content-length") or 0)
-        if size > uploads.MAX_BYTES:
-            raise HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > uploads.MAX_BYTES:
-                raise HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
-        up = await uploads.store(
-            hub_of(request).redis, meeting, bytes(body), request.query_params.get("name", "")
-        )
+        body = await _body(request, meeting)
+        up = await uploads.store(hub_of(request).redis, meeting, body, request.query_params.get("name", ""))
     except HubError as err:
         return error_response(err)
     return JSONResponse(up.meta(), status_code=201)
+
+
+async def _body(request: Request, meeting: str) -> bytes:
+    """The whole request body, at most ``uploads.MAX_BYTES``. A client that disconnects before the
+    end (a closed laptop, a lost network) made no mistake the hub must report as its own: a warning
+    with ``upload_aborted``, nothing stored (the store starts only with the whole body)."""
+    too_large = HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
+    # The HTTP layer (h11) has refused a Content-Length that is not one non-negative number.
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > uploads.MAX_BYTES:
+        raise too_large
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > uploads.MAX_BYTES:
+                raise too_large
+    except ClientDisconnect:
+        err = HubError(
+            Code.UPLOAD_ABORTED,
+            "the upload ended before the whole file arrived: send it again",
+            retryable=True,
+        )
+        log.warning(
+            "upload aborted",
+            extra={
+                "code": int(err.code),
+                "error": err.name,
+                "meeting": meeting,
+                "received": len(body),
+                "declared": declared,
+            },
+        )
+        raise err from None
+    return bytes(body)
 
 
 async def get_upload(request: Request) -> Response:
