@@ -93,6 +93,7 @@ class Code(IntEnum):
     INVALID_UTF8 = 1622  # a text frame that is not valid UTF-8: closed 1007
     BAD_WEBSOCKET_FRAME = 1623  # a frame that breaks RFC 6455 (unmasked, bad opcode, ...): closed 1002
     UPLOAD_ABORTED = 1624  # the client left or stopped sending before an upload's body ended
+    BAD_HTTP_REQUEST = 1625  # a request the HTTP layer cannot read (answered 400 by uvicorn)
     # panel
     BAD_ROSTER = 1700
     UNKNOWN_PARTICIPANT = 1701

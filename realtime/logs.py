@@ -10,6 +10,8 @@ import json
 import logging
 import time
 
+from engine.errors import Code
+
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -29,6 +31,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+# uvicorn's HTTP layer refuses malformed requests itself, with a warning that names no code; the
+# hub's rule is one code per client mistake, so these get theirs. uvicorn is pinned to a minor
+# version, and tests/integration/test_client_mistakes.py holds the messages to it.
+UVICORN_CLIENT_MISTAKES: dict[str, Code] = {
+    "Invalid HTTP request received.": Code.BAD_HTTP_REQUEST,
+    "Unsupported upgrade request.": Code.BAD_HTTP_REQUEST,
+}
+
+
+class ClientMistakeCodes(logging.Filter):
+    """Adds ``code`` and ``error`` to uvicorn's warnings about a client's malformed request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        code = UVICORN_CLIENT_MISTAKES.get(record.msg) if isinstance(record.msg, str) else None
+        if code is not None:
+            record.code = int(code)
+            record.error = code.name.lower()
+        return True
+
+
 def setup(level: str = "info") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
@@ -40,3 +62,6 @@ def setup(level: str = "info") -> None:
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, ClientMistakeCodes) for f in error_log.filters):
+        error_log.addFilter(ClientMistakeCodes())
