@@ -40,8 +40,8 @@ EVENT = "chat.message"
 # - ZWJ and ZWNJ (U+200C) after a letter of a script that shapes with them (Indic scripts' half
 #   forms, conjuncts and chillus, Arabic and Persian joining: "می‌خواهم"), unless a letter of
 #   another script follows;
-# - tag characters (U+E0020-E007F) in an emoji tag sequence: a black flag, tags, a cancel tag
-#   (🏴󠁧󠁢󠁥󠁮󠁧󠁿, England).
+# - tag characters in an emoji flag sequence: a black flag, the tags of a subdivision code, a
+#   cancel tag (🏴󠁧󠁢󠁥󠁮󠁧󠁿, England).
 # A ZWJ or ZWNJ anywhere else is stripped: between Latin or Hangul letters it only splits a word
 # past the word filter.
 _ALLOWED_CONTROL = frozenset("\n\t")
@@ -51,7 +51,9 @@ ZWJ = "\u200d"
 ZWNJ = "\u200c"
 _BLACK_FLAG = "\U0001f3f4"
 _CANCEL_TAG = "\U000e007f"
-_MAX_TAGS = 32  # a subdivision flag has 3-7 tags; the standard allows no more than 32
+# A flag's tags spell a subdivision code (gbeng, usca): 3-7 lower-case letters and digits. Nothing
+# longer or else, so tags cannot carry hidden text ("ASCII smuggling") behind a flag.
+_MAX_TAGS = 7
 # Scripts whose letters join or form conjuncts through ZWJ/ZWNJ: Arabic, Syriac, Thaana, N'Ko,
 # Mandaic, Arabic Extended, Devanagari to Sinhala, Myanmar, Khmer, Mongolian, Arabic forms.
 _JOINING_SCRIPTS = (
@@ -109,15 +111,19 @@ def _joiner_kept(text: str, i: int) -> bool:
     )
 
 
+def _subdivision_tag(ch: str) -> bool:
+    return 0xE0030 <= ord(ch) <= 0xE0039 or 0xE0061 <= ord(ch) <= 0xE007A
+
+
 def _flag_tags(text: str, i: int) -> int:
     """The length of the tag sequence (tags and the cancel tag) starting at ``text[i]`` if it
     follows a black flag, else 0."""
     if i == 0 or text[i - 1] != _BLACK_FLAG:
         return 0
     j = i
-    while j < len(text) and 0xE0020 <= ord(text[j]) <= 0xE007E and j - i < _MAX_TAGS:
+    while j < len(text) and j - i < _MAX_TAGS and _subdivision_tag(text[j]):
         j += 1
-    if j > i and j < len(text) and text[j] == _CANCEL_TAG:
+    if j - i >= 3 and j < len(text) and text[j] == _CANCEL_TAG:
         return j + 1 - i
     return 0
 

@@ -58,6 +58,14 @@ STRIPPED = {
     "tags without a black flag": ("hi\U000e0067\U000e0062\U000e007f", "hi"),
     "tags without a cancel tag": ("\U0001f3f4\U000e0067\U000e0062 x", "\U0001f3f4 x"),
     "tags smuggling ASCII after a flag": ("\U0001f3f4\U000e0041\U000e0042", "\U0001f3f4"),
+    "tags smuggling text before a cancel tag": (
+        "\U0001f3f4" + "".join(chr(0xE0000 + ord(c)) for c in "ignore all") + "\U000e007f",
+        "\U0001f3f4",
+    ),
+    "too many tags for a subdivision": (
+        "\U0001f3f4" + "\U000e0061" * 8 + "\U000e007f",
+        "\U0001f3f4",
+    ),
     "Hangul filler": ("\u3164안녕\uffa0", "안녕"),
     "controls": ("a\x00b\x1bc\x7f", "abc"),
     "private use": ("a\ue000b", "ab"),
@@ -137,11 +145,13 @@ def test_no_hiding_or_reordering_character_survives(text: str) -> None:
                 assert after in "\n\t" or not (
                     unicodedata.category(after)[0] in "LC" and (after.isascii() or hangul)
                 ), ascii(out)
-            else:
-                tags_from = out.rfind("\U0001f3f4", 0, i)
-                assert tags_from >= 0
-                run = out[tags_from + 1 : out.index("\U000e007f", tags_from) + 1]
-                assert all(0xE0020 <= ord(t) <= 0xE007F for t in run)
+            else:  # inside black flag, 3-7 tags of a subdivision code, cancel tag
+                flag = out.rfind("\U0001f3f4", 0, i)
+                assert flag >= 0
+                end = out.index("\U000e007f", flag)
+                assert 3 <= end - flag - 1 <= 7 and i <= end
+                code = "".join(chr(ord(t) - 0xE0000) for t in out[flag + 1 : end])
+                assert code.isalnum() and code.isascii() and code == code.lower()
 
 
 @given(TEXT)
