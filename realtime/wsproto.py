@@ -139,6 +139,11 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def send(self, message: Any) -> None:
         await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            # A refusal before the upgrade (wrong origin, no subprotocol) is complete once its
+            # body is sent; uvicorn does not mark it so and logs "ASGI callable returned without
+            # completing handshake." as an error for every refused client.
+            self.handshake_complete = True
         if message["type"] == "websocket.accept" and self.handshake_complete:
             # uvicorn keeps the handshake's request and response for the connection's life; only
             # the accept above reads them. 2 kB per connection.

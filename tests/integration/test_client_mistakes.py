@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from redis.asyncio import Redis
 
 from engine.errors import Code
@@ -299,4 +300,18 @@ async def test_a_client_gone_mid_request_is_no_error_on_any_route(redis: Redis, 
     await asyncio.sleep(0.5)
     await still_serving(hub)
     assert await stored_uploads(redis) == []
+    logged(hub)
+
+
+async def test_a_websocket_refused_before_the_upgrade_is_no_error(hub: HubProcess) -> None:
+    """A wrong origin or no subprotocol is the client's mistake: refused with an HTTP status and a
+    coded body, and nothing at level error (uvicorn took the refusal for a failed handshake)."""
+    with pytest.raises(websockets.InvalidStatus) as exc:
+        async with connect(hub.ws_url, origin="https://evil.example"):
+            pass
+    assert exc.value.response.status_code == 403
+    with pytest.raises(websockets.InvalidStatus) as exc:
+        await websockets.connect(hub.ws_url)
+    assert exc.value.response.status_code == 400
+    await still_serving(hub)
     logged(hub)
