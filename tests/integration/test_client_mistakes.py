@@ -195,6 +195,13 @@ async def test_a_peer_gone_mid_frame_is_no_error(hub: HubProcess, data: bytes) -
 async def test_a_peer_gone_mid_handshake_is_no_error(hub: HubProcess) -> None:
     with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as sock:
         sock.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upg")
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as sock:  # a bad key
+        sock.sendall(
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: not-base64!\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Protocol: plenary.v1.json\r\n\r\n"
+        )
+        assert sock.recv(4096).startswith(b"HTTP/1.1 400")
     with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as sock:
         sock.sendall(b"\x16\x03\x01\x00\xa5garbage, not HTTP\r\n\r\n")  # TLS to a plain port
         assert sock.recv(4096).startswith(b"HTTP/1.1 400")
