@@ -90,6 +90,13 @@ class Code(IntEnum):
     BAD_ANSWER = 1619
     BAD_MATERIALS = 1620
     CONFLICT = 1621  # the state changed under a concurrent command several times: retry
+    # client mistakes below the protocol, logged as warnings with these codes (issue 9)
+    INVALID_UTF8 = 1622  # a text frame that is not valid UTF-8: closed 1007
+    BAD_WEBSOCKET_FRAME = 1623  # a frame that breaks RFC 6455 (unmasked, bad opcode, ...): closed 1002
+    REQUEST_ABORTED = (
+        1624  # the client left or stopped sending before a request's body ended (an upload, a lookup)
+    )
+    BAD_HTTP_REQUEST = 1625  # a request the HTTP layer cannot read (answered 400 by uvicorn)
     # panel
     BAD_ROSTER = 1700
     UNKNOWN_PARTICIPANT = 1701

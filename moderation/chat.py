@@ -34,19 +34,131 @@ REMOVED = SPECS["chat"].backlog_marker  # "chat.removed"
 (``chat_admin.delete``). Offsets keep no holes, and no later reader of the channel gets the text;
 the moderators' audit record keeps it."""
 
-# Control and format characters except the usual whitespace: they can hide or reorder text.
-_ALLOWED_CONTROL = {"\n", "\t"}
+# What cleaning strips: characters that can hide or reorder text, and nothing a script or an
+# emoji needs. Format characters (Cf) go (bidi embeddings, overrides and isolates, the marks
+# U+200E/U+200F/U+061C, zero-width spaces, soft hyphens, word joiners, BOMs, invisible operators),
+# and so do controls (Cc) but newline and tab, surrogates and private-use characters, and the
+# Hangul fillers that show as nothing (U+3164, U+FFA0: how blank messages and names are made),
+# except where Unicode gives a format character a job:
+# - ZWJ (U+200D) inside an emoji ZWJ sequence (👨‍👩‍👧 is three faces without it);
+# - ZWJ and ZWNJ (U+200C) after a letter of a script that shapes with them (Indic scripts' half
+#   forms, conjuncts and chillus, Arabic and Persian joining: "می‌خواهم"), unless a letter of
+#   another script follows;
+# - tag characters in an emoji flag sequence: a black flag, the tags of a subdivision code, a
+#   cancel tag (🏴󠁧󠁢󠁥󠁮󠁧󠁿, England).
+# A ZWJ or ZWNJ anywhere else is stripped: between Latin or Hangul letters it only splits a word
+# past the word filter.
+_ALLOWED_CONTROL = frozenset("\n\t")
+_STRIPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+_INVISIBLE_LETTERS = frozenset("\u3164\uffa0")
+ZWJ = "\u200d"
+ZWNJ = "\u200c"
+_BLACK_FLAG = "\U0001f3f4"
+_CANCEL_TAG = "\U000e007f"
+# A flag's tags spell a subdivision code (gbeng, usca): 3-7 lower-case letters and digits. Nothing
+# longer or else, so tags cannot carry hidden text ("ASCII smuggling") behind a flag.
+_MAX_TAGS = 7
+# Scripts whose letters join or form conjuncts through ZWJ/ZWNJ: Arabic, Syriac, Thaana, N'Ko,
+# Mandaic, Arabic Extended, Devanagari to Sinhala, Myanmar, Khmer, Mongolian, Arabic forms.
+_JOINING_SCRIPTS = (
+    (0x0600, 0x08FF),
+    (0x0900, 0x0DFF),
+    (0x1000, 0x109F),
+    (0x1780, 0x18AF),
+    (0xA8E0, 0xA8FF),  # Devanagari Extended
+    (0xFB50, 0xFDFF),
+    (0xFE70, 0xFEFF),
+)
+# Pictographs that emoji ZWJ sequences join (Unicode's Extended_Pictographic, by block).
+_PICTOGRAPHS = ((0x2100, 0x2BFF), (0x1F000, 0x1FAFF))
+# What may stand between a pictograph and the ZWJ after it: the emoji presentation selector and
+# skin tone modifiers.
+_EMOJI_TAIL = frozenset("\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
+
+
+def _in(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in ranges)
+
+
+def _pictograph(ch: str) -> bool:
+    return _in(ch, _PICTOGRAPHS) and unicodedata.category(ch) in ("So", "Sm")
+
+
+def _joining_letter(ch: str) -> bool:
+    return _in(ch, _JOINING_SCRIPTS) and unicodedata.category(ch)[0] in "LM"
+
+
+def _emoji_before(text: str, i: int) -> bool:
+    """Whether a pictograph (with its selector or skin tone) ends just before ``text[i]``."""
+    j = i - 1
+    while j >= 0 and text[j] in _EMOJI_TAIL:
+        j -= 1
+    return j >= 0 and _pictograph(text[j])
+
+
+def _joiner_kept(text: str, i: int) -> bool:
+    """Whether the ZWJ or ZWNJ at ``text[i]`` does a job (see the table above)."""
+    if i == 0:
+        return False
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if text[i] == ZWJ and after and _emoji_before(text, i) and _pictograph(after):
+        return True
+    # In a joining script a joiner may also end a word (Malayalam's old-style chillu letters:
+    # consonant, virama, ZWJ), but never leads into another script's letters.
+    # What follows must stay: a character that cleaning strips would bring the next one closer.
+    return _joining_letter(text[i - 1]) and (
+        not after
+        or _joining_letter(after)
+        or after in _ALLOWED_CONTROL
+        or unicodedata.category(after)[0] not in "LMC"
+    )
+
+
+def _subdivision_tag(ch: str) -> bool:
+    return 0xE0030 <= ord(ch) <= 0xE0039 or 0xE0061 <= ord(ch) <= 0xE007A
+
+
+def _flag_tags(text: str, i: int) -> int:
+    """The length of the tag sequence (tags and the cancel tag) starting at ``text[i]`` if it
+    follows a black flag, else 0."""
+    if i == 0 or text[i - 1] != _BLACK_FLAG:
+        return 0
+    j = i
+    while j < len(text) and j - i < _MAX_TAGS and _subdivision_tag(text[j]):
+        j += 1
+    if j - i >= 3 and j < len(text) and text[j] == _CANCEL_TAG:
+        return j + 1 - i
+    return 0
+
+
+def strip_hidden(text: str) -> str:
+    """``text`` without the characters that can hide or reorder it (see the table above)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _INVISIBLE_LETTERS:
+            pass
+        elif (
+            ch in _ALLOWED_CONTROL
+            or unicodedata.category(ch) not in _STRIPPED_CATEGORIES
+            or (ch in (ZWJ, ZWNJ) and _joiner_kept(text, i))
+        ):
+            out.append(ch)
+        elif tags := _flag_tags(text, i):
+            out.append(text[i : i + tags])
+            i += tags
+            continue
+        i += 1
+    return "".join(out)
 
 
 def clean_text(text: str, max_chars: int = MAX_CHARS) -> str:
-    """Normalise a chat message (NFC, no control characters, trimmed) or raise a coded error."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(
-        ch
-        for ch in text
-        if ch in _ALLOWED_CONTROL or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
-    )
-    text = text.strip()
+    """Normalise a chat message (NFC, nothing that hides or reorders text, trimmed) or raise a
+    coded error. Also the rule for questions and poll answers."""
+    # NFC again after stripping: a stripped character may have kept a letter and its accent apart.
+    text = unicodedata.normalize("NFC", strip_hidden(unicodedata.normalize("NFC", text))).strip()
     if not text:
         raise ChatError(Code.EMPTY_MESSAGE, "the message is empty")
     if len(text) > max_chars:

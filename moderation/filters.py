@@ -14,6 +14,7 @@ Words are **masked**, links are **refused**:
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 import unicodedata
@@ -22,6 +23,8 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Final
+
+import ada_url
 
 from engine.errors import ChatError, Code
 
@@ -36,13 +39,55 @@ class LinkPolicy(StrEnum):
 
 DEFAULT_LINK_POLICY: Final = LinkPolicy.STAFF
 
-# A URL with a scheme or www., or a bare domain with a common top-level domain.
-_LINK = re.compile(
-    r"(?i)\b(?:(?:https?|ftp)://[^\s<>\"']+|www\.[^\s<>\"']+|"
-    r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|net|org|kr|io|me|ly|gl|be|co|info|biz|xyz|link|"
-    r"site|app|dev|ai|tv|to|gg|us|uk|jp|cn|ru)\b(?:/[^\s<>\"']*)?)"
+# Links are read the way a browser reads them (the WHATWG URL standard, through ada, the parser of
+# Node.js): a regex that finds "the host" (say, up to the first ``/``) is fooled by addresses a
+# browser reads otherwise: ``https://evil.example\\.youtube.com/x`` (a backslash ends the host),
+# ``youtube.com@evil.example`` (user info), ``evil%2Eexample`` (percent-encoded dots), full-width
+# letters and dots, trailing dots, upper case.
+#
+# Finding links: a "word" (text between spaces and quotes) is cut before every special scheme
+# (``https:``, ``http:``, ``ftp:``, ``ws:``, ``wss:``; a browser needs no slashes after them); a
+# piece that starts with a scheme is a link, and so is a piece holding ``www.``, a leading ``//``
+# or ``\\``, or a name ending in a common top-level domain. The whole piece is the link, as a
+# person copying it into an address bar would take it (a browser adds ``https://`` to a bare one).
+_WORD = re.compile(r"[^\s<>\"'`]+")
+_SCHEME = re.compile(r"(?i)(?<![a-z0-9+.-])(?:https?|ftp|wss?):")
+_DOT = r"[.\u3002\uff0e\uff61]"  # the dots IDNA reads as ".": ideographic, full-width, half-width
+_BARE = re.compile(
+    r"(?i)(?:^[/\\]{2}|(?<![\w-])www" + _DOT + r"|"
+    r"(?:[^\W_](?:[\w-]*[^\W_])?" + _DOT + r")+"
+    r"(?:com|net|org|kr|io|me|ly|gl|be|co|info|biz|xyz|link|site|app|dev|ai|tv|to|gg|us|uk|jp|cn|ru)"
+    r"(?![a-z0-9-]))"
 )
-_HOST = re.compile(r"(?i)^(?:[a-z]+://)?([^/:?#\s]+)")
+# Punctuation around a link in a sentence, not part of it: "(see youtube.com/x)." or "「…」".
+_OPENERS = "([{\u300c\u300e\u3008\u300a\u3010\uff08"
+_CLOSERS = ".,;:!?)]}\u2026\u3001\u3002\u300d\u300f\u3009\u300b\u3011\uff09\uff0c\uff0e"
+
+
+def find_links(text: str) -> list[str]:
+    """Every link in ``text``, as the address a browser would be given (bare ones with ``https://``)."""
+    links: list[str] = []
+    for word in _WORD.findall(text):
+        cuts = [0, *(m.start() for m in _SCHEME.finditer(word)), len(word)]
+        for start, end in itertools.pairwise(cuts):
+            piece = word[start:end].lstrip(_OPENERS).rstrip(_CLOSERS)
+            scheme = _SCHEME.match(piece)
+            if scheme is not None:
+                if len(piece) > scheme.end():  # "https:" alone names no address
+                    links.append(piece)
+            elif _BARE.search(piece):
+                links.append("https://" + piece)
+    return links
+
+
+def link_host(link: str) -> str | None:
+    """The host a browser would connect to for ``link`` (lower case, ASCII/punycode, without one
+    trailing dot), or None if a browser would not open it at all."""
+    try:
+        host = ada_url.URL(link).hostname
+    except ValueError:
+        return None
+    return host.removesuffix(".") if host else None
 
 
 @dataclass(frozen=True)
@@ -101,13 +146,15 @@ class WordFilter:
         return spans
 
     def links_allowed(self, text: str, policy: LinkPolicy, staff: bool) -> None:
-        """Raise ``LINK_NOT_ALLOWED`` if ``text`` holds a link the policy does not let this sender post."""
+        """Raise ``LINK_NOT_ALLOWED`` if ``text`` holds a link the policy does not let this sender
+        post. A link is judged by the host a browser would open (:func:`link_host`); one a browser
+        would not open at all is not on the allowed list either."""
         if policy == LinkPolicy.ALLOW:
             return
-        for m in _LINK.finditer(text):
+        for link in find_links(text):
             if policy == LinkPolicy.BLOCK:
                 raise ChatError(Code.LINK_NOT_ALLOWED, "links are not allowed in this meeting's chat")
-            if staff or self._allowed_domain(m.group(0)):
+            if staff or self.allowed_host(link_host(link)):
                 continue
             raise ChatError(
                 Code.LINK_NOT_ALLOWED,
@@ -115,9 +162,10 @@ class WordFilter:
                 + (f" (except to {', '.join(self.allow_domains)})" if self.allow_domains else ""),
             )
 
-    def _allowed_domain(self, link: str) -> bool:
-        m = _HOST.match(link)
-        host = m.group(1).lower() if m else ""
+    def allowed_host(self, host: str | None) -> bool:
+        """Whether ``host`` (as :func:`link_host` gives it) is an allowed domain or under one."""
+        if not host:
+            return False
         return any(host == d or host.endswith("." + d) for d in self.allow_domains)
 
 
@@ -137,7 +185,7 @@ def parse(text: str) -> WordFilter:
         ko=tuple(unicodedata.normalize("NFC", w).lower() for w in ko.get("words", [])),
         ko_allow=tuple(unicodedata.normalize("NFC", w).lower() for w in ko.get("allow", [])),
         en=tuple(w.lower() for w in en.get("words", [])),
-        allow_domains=tuple(d.lower() for d in links.get("allow_domains", [])),
+        allow_domains=tuple(_domain(d) for d in links.get("allow_domains", [])),
     )
 
 
@@ -147,5 +195,13 @@ def default() -> WordFilter:
     return parse(resources.files("moderation").joinpath("data/word_filter.toml").read_text(encoding="utf-8"))
 
 
+def _domain(name: str) -> str:
+    """An allowed domain of the word list file, in the form :func:`link_host` gives hosts."""
+    host = None if re.search(r"[/\\@:?#%\s]", name) else link_host("https://" + name)
+    if host is None:
+        raise ValueError(f"not a domain name: {name!r}")
+    return host
+
+
 def has_link(text: str) -> bool:
-    return _LINK.search(text) is not None
+    return bool(find_links(text))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from engine import keys
@@ -35,6 +36,47 @@ STATUS: dict[Code, int] = {
 def error_response(err: HubError) -> JSONResponse:
     status = STATUS.get(err.code, 400 if err.code < 1900 else 500)
     return JSONResponse({"code": int(err.code), "name": err.name, "message": err.message}, status_code=status)
+
+
+log = logging.getLogger("plenary.http")
+
+
+async def read_body(request: Request, limit: int, too_large: HubError, **context: str) -> bytes:
+    """The whole request body, at most ``limit`` bytes (else ``too_large``, before reading more).
+
+    A client that disconnects before the end (a closed laptop, a lost network) made no mistake the
+    hub must report as its own: a warning with ``request_aborted`` and ``context``, and a retryable
+    error; the caller stores nothing, since it only ever gets a whole body. Every route that reads a
+    body reads it here."""
+    # The HTTP layer (h11) has refused a Content-Length that is not one non-negative number.
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > limit:
+        raise too_large
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large
+    except ClientDisconnect:
+        err = HubError(
+            Code.REQUEST_ABORTED,
+            "the request ended before its whole body arrived: send it again",
+            retryable=True,
+        )
+        log.warning(
+            "request aborted",
+            extra={
+                "code": int(err.code),
+                "error": err.name,
+                "path": request.url.path,
+                "received": len(body),
+                "declared": declared,
+                **context,
+            },
+        )
+        raise err from None
+    return bytes(body)
 
 
 def hub_of(request: Request) -> Hub:

@@ -20,7 +20,7 @@ from engine.errors import Code, HubError
 from moderation import polls, uploads
 from panel.roster import Participant
 from realtime import roles
-from realtime.http import UPLOAD_HEADERS, _caller, error_response, hub_of
+from realtime.http import UPLOAD_HEADERS, _caller, error_response, hub_of, read_body
 
 
 async def _member(request: Request, command: str | None) -> tuple[Participant, str]:
@@ -36,17 +36,9 @@ async def _member(request: Request, command: str | None) -> tuple[Participant, s
 async def upload(request: Request) -> Response:
     try:
         _who, meeting = await _member(request, "slide.show")
-        size = int(request.headers.get("content-length") or 0)
-        if size > uploads.MAX_BYTES:
-            raise HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > uploads.MAX_BYTES:
-                raise HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
-        up = await uploads.store(
-            hub_of(request).redis, meeting, bytes(body), request.query_params.get("name", "")
-        )
+        too_large = HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
+        body = await read_body(request, uploads.MAX_BYTES, too_large, meeting=meeting)
+        up = await uploads.store(hub_of(request).redis, meeting, body, request.query_params.get("name", ""))
     except HubError as err:
         return error_response(err)
     return JSONResponse(up.meta(), status_code=201)

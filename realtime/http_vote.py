@@ -15,7 +15,7 @@ from ballot import export as exports
 from ballot.bulletin import find_entry
 from ballot.store import VoteStore
 from engine.errors import Code, HubError
-from realtime.http import error_response, hub_of
+from realtime.http import error_response, hub_of, read_body
 
 _export_dec = msgspec.json.Decoder(exports.VoteExport)
 
@@ -61,11 +61,8 @@ async def receipt(request: Request) -> Response:
     caller's IP, and the board pairs the code with a ranking, so the log would tie a person's
     address to their ballot. A body is never logged."""
     try:
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_RECEIPT_BODY:
-                raise HubError(Code.TOO_LARGE, f"a lookup is at most {MAX_RECEIPT_BODY} bytes")
+        too_large = HubError(Code.TOO_LARGE, f"a lookup is at most {MAX_RECEIPT_BODY} bytes")
+        body = await read_body(request, MAX_RECEIPT_BODY, too_large)
         try:
             code = _lookup_dec.decode(body).code
         except msgspec.ValidationError as exc:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import private
+from engine.errors import Code
 
 # A URL or path followed by a query: everything from "?" to the next whitespace goes (a quote
 # does not end it: a client may put quotes in its query to hide the rest).
@@ -55,6 +56,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=lambda v: redact_queries(str(v)))
 
 
+# uvicorn's HTTP layer refuses malformed requests itself, with a warning that names no code; the
+# hub's rule is one code per client mistake, so these get theirs. uvicorn is pinned to a minor
+# version, and tests/integration/test_client_mistakes.py holds the messages to it.
+UVICORN_CLIENT_MISTAKES: dict[str, Code] = {
+    "Invalid HTTP request received.": Code.BAD_HTTP_REQUEST,
+    "Unsupported upgrade request.": Code.BAD_HTTP_REQUEST,
+}
+
+
+class ClientMistakeCodes(logging.Filter):
+    """Adds ``code`` and ``error`` to uvicorn's warnings about a client's malformed request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        code = UVICORN_CLIENT_MISTAKES.get(record.msg) if isinstance(record.msg, str) else None
+        if code is not None:
+            record.code = int(code)
+            record.error = code.name.lower()
+        return True
+
+
 class _PlainFormatter(logging.Formatter):
     """One plain line for a terminal, with the same redaction as the JSON lines."""
 
@@ -86,3 +107,6 @@ def setup(level: str = "info", path: Path | None = None) -> None:
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, ClientMistakeCodes) for f in error_log.filters):
+        error_log.addFilter(ClientMistakeCodes())

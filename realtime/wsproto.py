@@ -17,13 +17,38 @@ protocol object in ``scope["extensions"]["plenary.transport"]["protocol"]``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import PayloadTooBig, ProtocolError
 from websockets.http11 import Request
 
+from engine.errors import Code
+from realtime import metrics
+
 EXTENSION = "plenary.transport"
+log = logging.getLogger("plenary.ws")
+
+# A frame the WebSocket layer refuses is the client's mistake, not the hub's: one warning with a
+# stable code and the close code sent, never an error with a traceback (uvicorn logs invalid UTF-8
+# as an error with one, and the rest not at all). Checked in order: PayloadTooBig is no
+# ProtocolError, but keep the specific ones first.
+_REFUSED_FRAMES: tuple[tuple[type[Exception], Code, int], ...] = (
+    (UnicodeDecodeError, Code.INVALID_UTF8, 1007),  # in a close frame's reason
+    (PayloadTooBig, Code.TOO_LARGE, 1009),
+    (ProtocolError, Code.BAD_WEBSOCKET_FRAME, 1002),
+)
+
+
+def client_mistake(code: Code, close: int, reason: str) -> None:
+    """Log one refused frame (and count the close): the canonical line for a client's mistake."""
+    metrics.CLOSES.labels(str(close)).inc()
+    log.warning(
+        "frame refused",
+        extra={"code": int(code), "error": code.name.lower(), "close": close, "reason": reason[:200]},
+    )
 
 
 class ReceiveQueue:
@@ -76,8 +101,49 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
                 # uvloop sets TCP_NODELAY itself; asyncio's default loop does not.
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's own, with the refusal logged (see _REFUSED_FRAMES).
+        self.conn.receive_data(data)
+        exc = self.conn.parser_exc
+        if exc is not None:
+            for kind, code, close in _REFUSED_FRAMES:
+                if isinstance(exc, kind):
+                    client_mistake(code, close, str(exc))
+                    break
+            # anything else is a fault of the parser, which logged it as an error (close 1011)
+            self.handle_parser_exception()
+            return
+        self.handle_events()
+
+    def send_receive_event_to_app(self) -> None:
+        """uvicorn's own (one decode per text message), but a text message that is not UTF-8 is
+        closed 1007 (RFC 6455 §8.1) with a coded warning instead of an error and a traceback."""
+        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+        self.frames = []
+        if self.close_sent:
+            return  # past our close: discard, so reads go on until the peer's close arrives
+        if self.curr_msg_data_type == "text":
+            try:
+                text = data.decode()
+            except UnicodeDecodeError as exc:
+                client_mistake(Code.INVALID_UTF8, 1007, f"invalid UTF-8 at byte {exc.start}")
+                self.conn.send_close(1007, "invalid UTF-8")
+                self.handle_parser_exception()
+                return
+            self.queue.put_nowait({"type": "websocket.receive", "text": text})
+        else:
+            self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
+        if not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
+
     async def send(self, message: Any) -> None:
         await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            # A refusal before the upgrade (wrong origin, no subprotocol) is complete once its
+            # body is sent; uvicorn does not mark it so and logs "ASGI callable returned without
+            # completing handshake." as an error for every refused client.
+            self.handshake_complete = True
         if message["type"] == "websocket.accept" and self.handshake_complete:
             # uvicorn keeps the handshake's request and response for the connection's life; only
             # the accept above reads them. 2 kB per connection.
