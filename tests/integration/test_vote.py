@@ -193,6 +193,22 @@ async def test_published_vote_board_receipts_and_exports_verify(
     assert failed.returncode == 1 and "FAILED" in failed.stderr and "entry" in failed.stderr
 
 
+async def test_results_of_an_unknown_vote_are_unknown_vote_not_unpublished(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """A vote that does not exist is ``unknown_vote`` (1500), on every public vote route; only a
+    vote that exists and is not yet published is ``vote_not_published`` (1511)."""
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        for route in ("results", "receipt/AAAA-AAAA-AAAA-AAAA", "export.json"):
+            unknown = await http.get(f"/api/votes/no-such-vote/{route}")
+            assert unknown.status_code == 404
+            assert unknown.json()["code"] == 1500 and unknown.json()["name"] == "unknown_vote", route
+            unpublished = (await http.get(f"/api/votes/plenary-1/{route}")).json()
+            assert unpublished["name"] == "vote_not_published", route
+
+
 async def test_paper_ballot_by_a_clerk_beats_the_online_one(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
     await open_vote_small(hub, tokens["host"])
