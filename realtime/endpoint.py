@@ -206,5 +206,6 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
         client.writer.write(session.error(cmd.id, failure), droppable=False)
         return
     metrics.COMMANDS.labels(name, "ok").inc()
-    client.writer.write(session.reply(cmd.id, result), droppable=False)
+    for frame in session.replies(cmd.id, result):  # several only for a long subscribe reply
+        client.writer.write(frame, droppable=False)
     commands.after_reply(client, result)
