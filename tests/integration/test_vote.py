@@ -209,6 +209,28 @@ async def test_results_of_an_unknown_vote_are_unknown_vote_not_unpublished(
             assert unpublished["name"] == "vote_not_published", route
 
 
+async def test_a_retry_with_the_same_nonce_and_another_ranking_is_refused(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """A nonce names one ballot: the same nonce with another ranking is refused with
+    ``nonce_reused`` (1514) and stores nothing, instead of answering the first receipt and silently
+    dropping the new ranking; the same ranking again is still a retry."""
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    first = await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-reuse-1")
+    assert first["type"] == "reply" and first["result"]["retry"] is False
+    other = await cast(hub, tokens["p1"], ["P02", "P01", "P00"], "nonce-reuse-1")
+    assert other["type"] == "error" and (other["code"], other["name"]) == (1514, "nonce_reused")
+    assert other["retryable"] is False
+    again = await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-reuse-1")
+    assert again["result"]["retry"] is True
+    assert again["result"]["tracking_code"] == first["result"]["tracking_code"]
+    ballots = await VoteStore(ChannelLog(redis)).ballots("plenary-1")
+    assert [b.ranking for b in ballots] == [("P00", "P01", "P02")]
+    newer = await cast(hub, tokens["p1"], ["P02", "P01", "P00"], "nonce-reuse-2")  # a new ballot
+    assert newer["result"]["retry"] is False
+
+
 async def test_paper_ballot_by_a_clerk_beats_the_online_one(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
     await open_vote_small(hub, tokens["host"])
