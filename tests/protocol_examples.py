@@ -1,0 +1,453 @@
+"""The example frames of docs/protocol.md, produced by a running hub.
+
+Each example in the doc that stands under a marker line ``<!-- example: NAME -->`` is the frame
+named NAME in ``scenario``: a real hub process on a fresh embedded Redis, seeded with the demo
+assembly, and clients that perform every documented exchange over real WebSockets. A marked
+example is a fenced JSON block (``json``, or ``json-invalid`` for a frame the hub rejects) and the
+same message as MessagePack hex right after it; both are written from the frame as captured.
+
+``python -m tests.protocol_examples`` rewrites the marked examples in docs/protocol.md;
+``python -m tests.protocol_examples --check`` only says which ones drifted (exit 1).
+tests/integration/test_protocol_examples.py runs the same check, so an example that no longer
+matches what the hub says fails the build. What must differ from run to run (times, epochs,
+tokens, tracking codes, hashes, the seconds of a rate limit) is compared as a placeholder
+(``normalise``); everything else must match exactly.
+
+Why a scenario and not hand-written frames: the doc promises that a running hub produced every
+example, and hand-kept examples drifted (the welcome's ``may``, ``retry`` in ``chat.send``
+replies, the ballot count of ``vote.publish``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import websockets
+from websockets.typing import Subprotocol
+
+from engine import keys
+from engine.channels import ChannelLog, encode_data, spec_of
+from engine.connection import command_client
+from engine.server import ensure_server
+from moderation.meetings import Meetings
+from panel.roster import Roster
+from realtime.demo import demo_meetings, demo_roster
+from realtime.protocol.codec import CODECS, JSON, MSGPACK
+from realtime.protocol.messages import Gap
+from tests.support import HubProcess
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
+HEALTH_CHAT = "meeting/health/chat"
+WIDTH = 100  # the doc's examples are indented for reading within this many columns
+
+# ``<!-- example: NAME -->``, the fenced JSON example under it, and its MessagePack hex if present.
+MARKED = re.compile(
+    r"^<!-- example: (?P<name>[\w.\-]+) -->\n"
+    r"```(?P<lang>json(?:-invalid)?)\n(?P<body>.*?)^```\n"
+    r"(?:\n```msgpack-hex\n.*?^```\n)?",
+    re.M | re.S,
+)
+
+Frame = dict[str, Any]
+
+
+# -- rendering ----------------------------------------------------------------------------------
+def pretty(value: Any, indent: int = 0, room: int = WIDTH) -> str:
+    """JSON as the doc shows it: a frame that fits one line is compact; otherwise indented by two,
+    each member on one line where it fits."""
+    if indent == 0:
+        flat = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if len(flat) <= room:
+            return flat
+    spaced = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if indent and len(spaced) <= room:
+        return spaced
+    pad = " " * (indent + 2)
+    if isinstance(value, dict) and value:
+        items = []
+        for k, v in value.items():
+            key = json.dumps(k, ensure_ascii=False) + ": "
+            items.append(pad + key + pretty(v, indent + 2, WIDTH - len(pad) - len(key) - 1))
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    if isinstance(value, list) and value:
+        rows = [pad + pretty(v, indent + 2, WIDTH - len(pad) - 1) for v in value]
+        return "[\n" + ",\n".join(rows) + "\n" + " " * indent + "]"
+    return spaced
+
+
+def visible(text: str) -> str:
+    """Escape what a reader cannot see (zero-width and control characters) as ``\\uXXXX``."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf") and ch != "\n" else ch for ch in text
+    )
+
+
+def msgpack_hex(frame: Frame) -> str:
+    data = msgspec.msgpack.encode(frame).hex()
+    return "\n".join(data[i : i + 64] for i in range(0, len(data), 64))
+
+
+def render(lang: str, frame: Frame) -> str:
+    return f"```{lang}\n{visible(pretty(frame))}\n```\n\n```msgpack-hex\n{msgpack_hex(frame)}\n```\n"
+
+
+def rewrite(text: str, frames: dict[str, Frame]) -> str:
+    """The doc with every marked example written from ``frames``."""
+
+    def one(mt: re.Match[str]) -> str:
+        name = mt.group("name")
+        if name not in frames:
+            raise KeyError(f"docs/protocol.md marks an example {name!r} that the scenario does not make")
+        return f"<!-- example: {name} -->\n" + render(mt.group("lang"), frames[name])
+
+    return MARKED.sub(one, text)
+
+
+def marked(text: str) -> dict[str, Frame]:
+    """Every marked example of the doc, by name (a name may be marked once only)."""
+    out: dict[str, Frame] = {}
+    for mt in MARKED.finditer(text):
+        name = mt.group("name")
+        if name in out:
+            raise ValueError(f"example {name!r} is marked twice")
+        out[name] = json.loads(mt.group("body"))
+    return out
+
+
+# -- what may vary between runs -----------------------------------------------------------------
+VARYING_KEYS = {"token", "tracking_code", "head_hash", "hash", "prev_hash", "salt"}
+EPOCH = re.compile(r"^\d{16}$")
+TIME_MS = 10**12  # an integer this large is a time in ms since the Unix epoch
+
+
+def normalise(value: Any, key: str = "") -> Any:
+    """``value`` with whatever must vary between runs replaced by a stable placeholder."""
+    if key in VARYING_KEYS and isinstance(value, str):
+        return f"<{key}>"
+    if key == "retry_after_ms" and isinstance(value, int) and value > 0:
+        return "<ms>"
+    if isinstance(value, dict):
+        return {k: normalise(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v, key) for v in value]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value >= TIME_MS:
+        return "<time>"
+    if isinstance(value, str):
+        if EPOCH.match(value):
+            return "<epoch>"
+        return re.sub(r"wait \d+(\.\d+)? s", "wait <n> s", value)
+    return value
+
+
+def drift(text: str, frames: dict[str, Frame]) -> list[str]:
+    """The names of the doc's marked examples that differ from ``frames`` (beyond what varies)."""
+    return [
+        name
+        for name, shown in marked(text).items()
+        if name not in frames or normalise(shown) != normalise(frames[name])
+    ]
+
+
+# -- a recording client ---------------------------------------------------------------------------
+class Peer:
+    """One participant's connection. Every frame it receives is kept; ``expect`` takes the first
+    one not yet taken that matches, waiting for it if need be."""
+
+    def __init__(self, ws: Any, codec: str, book: dict[str, Frame]) -> None:
+        self.ws = ws
+        self.codec = codec
+        self.book = book
+        self.inbox: list[Frame] = []
+        self.arrived = asyncio.Event()
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for data in self.ws:
+                self.inbox.append(json.loads(data) if isinstance(data, str) else msgspec.msgpack.decode(data))
+                self.arrived.set()
+
+    async def expect(self, match: Callable[[Frame], bool], timeout: float = 10.0) -> Frame:
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, frame in enumerate(self.inbox):
+                if match(frame):
+                    return self.inbox.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no matching frame; received {self.inbox[-5:]}")
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), left)
+
+    def encode(self, frame: Frame) -> str | bytes:
+        return json.dumps(frame, ensure_ascii=False) if self.codec == JSON else msgspec.msgpack.encode(frame)
+
+    async def send(self, name: str | None, frame: Frame) -> None:
+        if name:
+            self.book[name] = frame
+        await self.ws.send(self.encode(frame))
+
+    async def answer(self, name: str | None, cid: int | None) -> Frame:
+        got = await self.expect(lambda f: f.get("type") in ("reply", "error") and f.get("id") == cid)
+        if name:
+            self.book[name] = got
+        return got
+
+    async def call(self, name: str | None, frame: Frame) -> Frame:
+        """Send a command (recorded as ``name``) and take its answer (recorded as ``name.reply``)."""
+        await self.send(name, frame)
+        return await self.answer(f"{name}.reply" if name else None, frame["id"])
+
+    async def event(self, name: str | None, channel: str, event: str, timeout: float = 10.0) -> Frame:
+        got = await self.expect(
+            lambda f: f.get("type") == "event" and f["channel"] == channel and f["event"] == event, timeout
+        )
+        if name:
+            self.book[name] = got
+        return got
+
+    async def close(self) -> None:
+        await self.ws.close()
+        with contextlib.suppress(Exception):
+            await self.reader
+
+
+class Assembly:
+    """The running hub, its Redis and the demo roster's tokens."""
+
+    def __init__(self, hub: HubProcess, redis_url: str, tokens: dict[str, str]) -> None:
+        self.hub = hub
+        self.redis_url = redis_url
+        self.tokens = tokens
+        self.book: dict[str, Frame] = {}
+        self.peers: list[Peer] = []
+
+    async def connect(self, codec: str = JSON) -> Peer:
+        ws = await websockets.connect(self.hub.ws_url, subprotocols=[Subprotocol(codec)], max_size=2**20)
+        peer = Peer(ws, codec, self.book)
+        self.peers.append(peer)
+        return peer
+
+    async def join(self, who: str, codec: str = JSON, name: str | None = None, cid: int = 1) -> Peer:
+        peer = await self.connect(codec)
+        got = await peer.call(name, {"type": "hello", "id": cid, "token": self.tokens[who]})
+        assert got["type"] == "reply", got
+        return peer
+
+
+@contextlib.asynccontextmanager
+async def running_assembly() -> AsyncIterator[Assembly]:
+    with tempfile.TemporaryDirectory(prefix="plenary-examples-") as tmp:
+        redis_server = ensure_server(Path(tmp) / "data")
+        hub = HubProcess(redis_server.url)
+        try:
+            redis = command_client(redis_server.url, name="plenary-examples")
+            roster = Roster(redis)
+            await roster.upsert(demo_roster())
+            for meeting in demo_meetings(int(time.time() * 1000)):
+                await Meetings(redis).put(meeting)
+            people = await roster.all()
+            tokens = await roster.issue_tokens([p.id for p in people])
+            await redis.aclose()
+            await asyncio.to_thread(hub.wait_ready)
+            assembly = Assembly(hub, redis_server.url, tokens)
+            try:
+                yield assembly
+            finally:
+                for peer in assembly.peers:
+                    await peer.close()
+        finally:
+            hub.stop()
+            redis_server.stop()
+
+
+# -- the scenario ---------------------------------------------------------------------------------
+def err(cid: int | None) -> Callable[[Frame], bool]:
+    return lambda f: f.get("type") == "error" and f.get("id") == cid
+
+
+async def core(a: Assembly) -> None:
+    """§4 hello to chat.send, §5 server messages, §8 errors."""
+    book = a.book
+    panelist = await a.connect()
+    await panelist.call(
+        "hello", {"type": "hello", "id": 1, "token": a.tokens["p-000"], "client": "docs-example/1.0"}
+    )
+    await panelist.call("ping", {"type": "ping", "id": 2})
+
+    host = await a.join("host-1", MSGPACK)
+    await host.call(
+        "chat.send.host",
+        {"type": "chat.send", "id": 3, "meeting": "plenary", "text": "안녕하세요, 시민 여러분."},
+    )
+    sent = await panelist.call(
+        "chat.send",
+        {
+            "type": "chat.send",
+            "id": 3,
+            "meeting": "plenary",
+            "text": "Hello from a panelist",
+            "nonce": "msg-p000-0001",
+        },
+    )
+    await panelist.call(
+        "chat.send.retry",
+        {
+            "type": "chat.send",
+            "id": 4,
+            "meeting": "plenary",
+            "text": "Hello from a panelist",
+            "nonce": "msg-p000-0001",
+        },
+    )
+    assert book["chat.send.retry.reply"]["result"]["retry"] is True, sent
+
+    # subscribe: a first time (the backlog), coming back with a position, another epoch (Q&A)
+    reader = await a.join("p-002")
+    first = await reader.call("subscribe", {"type": "subscribe", "id": 2, "channel": "meeting/plenary/chat"})
+    epoch, offset = first["result"]["epoch"], first["result"]["offset"]
+    await reader.close()
+    await host.call(None, {"type": "chat.send", "id": 4, "meeting": "plenary", "text": "missed while away"})
+    back = await a.join("p-002")
+    await back.call(
+        "subscribe.recover",
+        {"type": "subscribe", "id": 2, "channel": "meeting/plenary/chat", "epoch": epoch, "offset": offset},
+    )
+    await back.call(
+        "subscribe.epoch",
+        {"type": "subscribe", "id": 3, "channel": "meeting/plenary/qa", "epoch": "1", "offset": 5},
+    )
+    await back.call("unsubscribe", {"type": "unsubscribe", "id": 4, "channel": "meeting/plenary/chat"})
+    await panelist.call("meeting.list", {"type": "meeting.list", "id": 5})
+
+    # §5: an event as delivered live; a batch (events published within one tick); a gap
+    await panelist.call(None, {"type": "subscribe", "id": 6, "channel": "meeting/plenary/chat"})
+    await host.call(None, {"type": "chat.send", "id": 5, "meeting": "plenary", "text": "live: 환영합니다"})
+    await panelist.event("event", "meeting/plenary/chat", "chat.message")
+    staff = await a.join("mod-1")
+    await staff.call(None, {"type": "subscribe", "id": 2, "channel": HEALTH_CHAT})
+    log_redis = command_client(a.redis_url, name="plenary-examples")
+    log = ChannelLog(log_redis)
+    mod = {"id": "mod-1", "name": "진행자 오세훈", "role": "moderator"}
+    host_author = {"id": "host-1", "name": "사회자 한지민", "role": "host"}
+    texts = [
+        ("질문 1: 회의 자료는 어디에 있나요?", mod),
+        ("Answer 1: see the agenda", host_author),
+        ("질문 2: 회의 자료는 어디에 있나요?", mod),
+    ]
+    publish = log.scripts.get("engine", "publish")
+    async with log_redis.pipeline(transaction=False) as pipe:  # one round trip: within one tick
+        for text, author in texts:
+            await publish(
+                keys=list(keys.channel_keys(HEALTH_CHAT)),
+                args=[
+                    keys.pubsub_channel(HEALTH_CHAT),
+                    "chat.message",
+                    encode_data({"text": text, "author": author}),
+                    spec_of(HEALTH_CHAT).history,
+                    "1",
+                ],
+                client=pipe,
+            )
+        await pipe.execute()
+    await log_redis.aclose()
+    batch = await staff.expect(lambda f: f.get("type") == "batch")
+    book["batch"] = batch
+    last = batch["events"][-1]
+    gap = Gap(channel=last["channel"], epoch=last["epoch"], offset=last["offset"])
+    book["gap"] = json.loads(CODECS[JSON].encode(gap))
+
+    # §5 error, §8 errors: frames the hub cannot read, then commands it refuses
+    anon = await a.connect()
+    await anon.send(None, {"type": "ping", "id": 1})
+    await anon.answer("error.not_authenticated.reply", 1)
+    await anon.ws.send("{not json")
+    book["error.bad_frame.json"] = await anon.expect(err(None))
+    binary = await a.connect(MSGPACK)
+    await binary.ws.send(b"\xc1")
+    book["error.bad_frame.msgpack"] = await binary.expect(err(None))
+    await binary.ws.send("text on msgpack")
+    book["error.bad_frame.text"] = await binary.expect(err(None))
+    me = await a.join("p-001")
+    unreadable: list[tuple[str, Frame]] = [
+        ("error.unknown_command", {"type": "no.such.command", "id": 4}),
+        ("error.bad_message", {"id": 5}),
+        ("error.missing_field", {"type": "subscribe", "id": 6}),
+        ("error.bad_pattern", {"type": "chat.send", "id": 15, "meeting": "bad id!", "text": "x"}),
+    ]
+    for name, frame in unreadable:
+        await me.call(name, frame)
+    await me.send("error.bad_id", {"type": "ping", "id": 1.5})
+    book["error.bad_id.reply"] = await me.expect(err(None))
+    await me.call("error.already_authenticated", {"type": "hello", "id": 3, "token": a.tokens["p-001"]})
+    await me.call("error.unknown_channel", {"type": "subscribe", "id": 7, "channel": "lobby"})
+    await me.call("error.forbidden_channel", {"type": "subscribe", "id": 8, "channel": "ops"})
+    await me.call("error.not_a_member", {"type": "subscribe", "id": 9, "channel": "meeting/transport/chat"})
+    await me.call(
+        "error.not_subscribed", {"type": "unsubscribe", "id": 11, "channel": "meeting/plenary/chat"}
+    )
+    await me.call(
+        "error.empty_message", {"type": "chat.send", "id": 12, "meeting": "plenary", "text": "  \u200b "}
+    )
+    await me.send(None, {"type": "chat.send", "id": 13, "meeting": "plenary", "text": "가" * 501})
+    await me.answer("error.message_too_long.reply", 13)  # the doc shows the answer only
+    for i in range(14, 22):
+        got = await me.call(
+            None, {"type": "chat.send", "id": i, "meeting": "plenary", "text": f"message {i}"}
+        )
+        if got["type"] == "error":
+            book["error.rate_limited"] = {
+                "type": "chat.send",
+                "id": i,
+                "meeting": "plenary",
+                "text": f"message {i}",
+            }
+            book["error.rate_limited.reply"] = got
+            break
+    clerk = await a.join("clerk-1", MSGPACK)
+    await clerk.call("error.forbidden", {"type": "chat.send", "id": 2, "meeting": "plenary", "text": "x"})
+    boss = await a.join("host-1")
+    await boss.call("error.unknown_meeting", {"type": "subscribe", "id": 2, "channel": "meeting/nosuch/chat"})
+    stranger = await a.connect()
+    await stranger.call("error.bad_token", {"type": "hello", "id": 1, "token": "not-a-valid-token"})
+
+
+async def scenario(a: Assembly) -> dict[str, Frame]:
+    await core(a)
+    return a.book
+
+
+async def generate() -> dict[str, Frame]:
+    async with running_assembly() as a:
+        return await scenario(a)
+
+
+def main(argv: list[str]) -> int:
+    frames = asyncio.run(generate())
+    text = DOC.read_text(encoding="utf-8")
+    if "--check" in argv:
+        stale = drift(text, frames)
+        for name in stale:
+            print(f"drifted: {name}", file=sys.stderr)
+        return 1 if stale else 0
+    DOC.write_text(rewrite(text, frames), encoding="utf-8")
+    print(f"wrote {len(marked(text))} examples into {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
