@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 
-from tests.protocol_examples import DOC, drift, marked, normalise, rewrite, running_assembly, scenario
+from tests.protocol_examples import DOC, drift, generate, marked, normalise, rewrite
 
 
 async def test_every_marked_example_is_what_a_running_hub_says_now() -> None:
-    async with running_assembly() as assembly:
-        frames = await scenario(assembly)
+    frames = await generate()
     text = DOC.read_text(encoding="utf-8")
     shown = marked(text)
     assert not drift(text, frames), (
