@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -258,3 +262,34 @@ async def test_clients_of_both_codecs_on_one_channel_get_every_event_once(
             await asyncio.sleep(0.1)
             assert [e["offset"] for e in c.events] == list(range(1, 21))
             assert [e["data"]["i"] for e in got] == list(range(20))
+
+
+async def test_the_documented_python_client_recovers_a_whole_history_in_parts(
+    redis: Redis, hub: HubProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/protocol.md §12's client, run as written: 1,000 messages behind, it prints every one
+    of them once, in order, and no fresh start."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## 12. A complete client") :]
+    start = section.index("```python\n") + len("```python\n")
+    source = section[start : section.index("\n```", start)]
+    namespace: dict[str, Any] = {"__name__": "doc_client"}
+    exec(compile(source, "docs/protocol.md §12", "exec"), namespace)
+    tokens = await seed(redis)
+    epoch, top = await publish_history(redis)
+    late = SPECS["chat"].history
+    follower = namespace["Follower"](hub.ws_url, tokens["p1"], CHAT)
+    follower.epoch, follower.last = epoch, top - late
+    task = asyncio.create_task(follower.session())
+    try:
+        deadline = time.monotonic() + 20
+        while follower.last != top and time.monotonic() < deadline and not task.done():
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    out = capsys.readouterr().out.splitlines()
+    printed = [int(line.split()[0]) for line in out if line.split()[0].isdigit()]
+    assert printed == list(range(top - late + 1, top + 1))
+    assert not any(line.startswith("-- (re)started") for line in out)
