@@ -10,7 +10,8 @@ same message as MessagePack hex right after it; both are written from the frame 
 ``python -m tests.protocol_examples --check`` only says which ones drifted (exit 1).
 tests/integration/test_protocol_examples.py runs the same check, so an example that no longer
 matches what the hub says fails the build. What must differ from run to run (times, epochs,
-tokens, tracking codes, hashes, the seconds of a rate limit) is compared as a placeholder
+tokens, tracking codes, hashes, the milliseconds left of a mute or a rate limit, the seconds a speaker
+spoke) is compared as a placeholder
 (``normalise``); everything else must match exactly.
 
 Why a scenario and not hand-written frames: the doc promises that a running hub produced every
@@ -40,12 +41,12 @@ from engine import keys
 from engine.channels import ChannelLog, encode_data, spec_of
 from engine.connection import command_client
 from engine.server import ensure_server
-from moderation.meetings import Meetings
+from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Roster
 from realtime.demo import demo_meetings, demo_roster
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
-from tests.support import HubProcess
+from tests.support import PEOPLE, HubProcess
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
 HEALTH_CHAT = "meeting/health/chat"
@@ -135,7 +136,7 @@ def normalise(value: Any, key: str = "") -> Any:
     """``value`` with whatever must vary between runs replaced by a stable placeholder."""
     if key in VARYING_KEYS and isinstance(value, str):
         return f"<{key}>"
-    if key == "retry_after_ms" and isinstance(value, int) and value > 0:
+    if key in ("retry_after_ms", "muted_ms", "spoke_ms") and isinstance(value, int) and value > 0:
         return "<ms>"
     if isinstance(value, dict):
         return {k: normalise(v, k) for k, v in value.items()}
@@ -148,6 +149,7 @@ def normalise(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         if EPOCH.match(value):
             return "<epoch>"
+        value = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", "<datetime>", value)
         return re.sub(r"wait \d+(\.\d+)? s", "wait <n> s", value)
     return value
 
@@ -554,9 +556,180 @@ async def votes(a: Assembly) -> None:
     await follower.call("vote.list", {"type": "vote.list", "id": 12})
 
 
+M1 = "m1"
+
+
+def on(channel: str) -> str:
+    return f"meeting/{M1}/{channel}"
+
+
+async def moderated(a: Assembly) -> None:
+    """Moderated meetings: Q&A, chat moderation, speakers, agenda, slides, overlay, polls (the small
+    roster of the tests: host, mod, obs, p1, p2 in meeting m1)."""
+    redis = command_client(a.redis_url, name="plenary-examples")
+    roster = Roster(redis)
+    await roster.upsert(PEOPLE)  # after the votes opened: they are no voters there
+    await Meetings(redis).put(MeetingInfo(id=M1, title="Meeting one", youtube="dQw4w9WgXcQ"))
+    a.tokens.update(await roster.issue_tokens([p.id for p in PEOPLE]))
+    await redis.aclose()
+    mod = await a.join("mod")
+    host = await a.join("host")
+    obs = await a.join("obs")
+    p1 = await a.join("p1")
+    p2 = await a.join("p2")
+    await mod.call(None, {"type": "subscribe", "id": 2, "channel": on("staff")})
+    for i, channel in enumerate(
+        (on("qa"), on("chat"), on("speakers"), on("agenda"), f"overlay/{M1}", on("polls"))
+    ):
+        await obs.call(None, {"type": "subscribe", "id": 2 + i, "channel": channel})
+
+    # Q&A
+    bus = "버스 배차 간격은 언제 줄어드나요?"
+    await p1.call("qa.ask", {"type": "qa.ask", "id": 2, "meeting": M1, "text": bus, "anonymous": True})
+    await mod.event("event.qa.asked", on("staff"), "qa.asked")
+    await mod.call("qa.approve", {"type": "qa.approve", "id": 3, "meeting": M1, "question": 1})
+    await obs.event("event.qa.approved", on("qa"), "qa.approved")
+    await p2.call("qa.upvote", {"type": "qa.upvote", "id": 2, "meeting": M1, "question": 1})
+    await obs.event("event.qa.voted", on("qa"), "qa.voted")
+    await p2.call("qa.unvote", {"type": "qa.unvote", "id": 3, "meeting": M1, "question": 1})
+    await p2.call(None, {"type": "qa.upvote", "id": 4, "meeting": M1, "question": 1})
+    await p1.call(
+        None, {"type": "qa.ask", "id": 3, "meeting": M1, "text": "어린이집 대기는 어떻게 줄이나요?"}
+    )
+    await p2.call(None, {"type": "qa.ask", "id": 5, "meeting": M1, "text": "배차 간격을 줄여 주세요"})
+    await p1.call(None, {"type": "qa.ask", "id": 4, "meeting": M1, "text": "시청 앞 광장 이야기도 하나요?"})
+    await mod.call(None, {"type": "qa.approve", "id": 4, "meeting": M1, "question": 2})
+    await mod.call("qa.queue", {"type": "qa.queue", "id": 5, "meeting": M1, "question": 1})
+    await mod.call(None, {"type": "qa.queue", "id": 6, "meeting": M1, "question": 2})
+    await mod.call("qa.reorder", {"type": "qa.reorder", "id": 7, "meeting": M1, "order": [2, 1]})
+    await mod.call("qa.unqueue", {"type": "qa.unqueue", "id": 8, "meeting": M1, "question": 1})
+    await mod.call("qa.air", {"type": "qa.air", "id": 9, "meeting": M1, "question": 2})
+    await obs.event("event.qa.aired", on("qa"), "qa.aired")
+    await obs.event("event.overlay.shown", f"overlay/{M1}", "overlay.shown")
+    await mod.call("qa.answer", {"type": "qa.answer", "id": 10, "meeting": M1, "question": 2})
+    await mod.call("error.qa.answer", {"type": "qa.answer", "id": 11, "meeting": M1, "question": 2})
+    await mod.call("qa.merge", {"type": "qa.merge", "id": 12, "meeting": M1, "question": 3, "into": 1})
+    await mod.call("qa.dismiss", {"type": "qa.dismiss", "id": 13, "meeting": M1, "question": 4})
+    await mod.call("qa.reopen", {"type": "qa.reopen", "id": 14, "meeting": M1, "question": 4})
+    await p1.call("qa.mine", {"type": "qa.mine", "id": 5, "meeting": M1})
+
+    # chat moderation
+    await p1.call(
+        None, {"type": "chat.send", "id": 6, "meeting": M1, "text": "최저가 중고차 매입, 연락 주세요"}
+    )
+    await p1.call(None, {"type": "chat.send", "id": 7, "meeting": M1, "text": "회의 자료 잘 봤습니다"})
+    await obs.event(None, on("chat"), "chat.message")
+    await obs.event(None, on("chat"), "chat.message")
+    report = {"type": "chat.report", "id": 7, "meeting": M1, "offset": 1, "reason": "spam", "note": "광고"}
+    await p2.call("chat.report", report)
+    await p2.call(None, {**report, "id": 8, "offset": 2, "reason": "other", "note": ""})
+    await mod.call(
+        "chat.delete", {"type": "chat.delete", "id": 15, "meeting": M1, "offset": 1, "reason": "광고"}
+    )
+    await obs.event("event.chat.deleted", on("chat"), "chat.deleted")
+    await mod.call(
+        "chat.dismiss_report", {"type": "chat.dismiss_report", "id": 16, "meeting": M1, "offset": 2}
+    )
+    await mod.call(
+        "chat.mute", {"type": "chat.mute", "id": 17, "meeting": M1, "participant": "p1", "minutes": 10}
+    )
+    await obs.event("event.chat.muted", on("chat"), "chat.muted")
+    await mod.call("chat.ban", {"type": "chat.ban", "id": 18, "meeting": M1, "participant": "p1"})
+    await mod.call("chat.unmute", {"type": "chat.unmute", "id": 19, "meeting": M1, "participant": "p1"})
+    settings = {"type": "chat.settings", "id": 20, "meeting": M1, "slow_mode": 30, "links": "staff"}
+    await mod.call("chat.settings", settings)
+    await p1.call("chat.status", {"type": "chat.status", "id": 13, "meeting": M1})
+    await p1.call(None, {"type": "chat.send", "id": 10, "meeting": M1, "text": "천천히 쓰겠습니다"})
+    await p1.call("error.slow_mode", {"type": "chat.send", "id": 11, "meeting": M1, "text": "또 씁니다"})
+
+    # speakers
+    await p1.call("speakers.raise", {"type": "speakers.raise", "id": 14, "meeting": M1})
+    await p2.call(None, {"type": "speakers.raise", "id": 9, "meeting": M1})
+    await mod.call(
+        "speakers.order", {"type": "speakers.order", "id": 21, "meeting": M1, "order": ["p2", "p1"]}
+    )
+    await mod.call("speakers.timer", {"type": "speakers.timer", "id": 22, "meeting": M1, "seconds": 90})
+    await p1.call("speakers.lower", {"type": "speakers.lower", "id": 15, "meeting": M1})
+    await mod.call("speakers.next", {"type": "speakers.next", "id": 23, "meeting": M1})
+    await obs.event("event.speakers.called", on("speakers"), "speakers.called")
+    await p2.call("speakers.yield", {"type": "speakers.yield", "id": 11, "meeting": M1})
+
+    # agenda, slides, materials, overlay
+    items = [
+        {"id": "open", "title": "개회", "starts_at": 1795600800000, "minutes": 10},
+        {"id": "transport", "title": "교통 토론", "starts_at": 1795601400000, "minutes": 50},
+    ]
+    await host.call("agenda.set", {"type": "agenda.set", "id": 2, "meeting": M1, "items": items})
+    await host.call("agenda.current", {"type": "agenda.current", "id": 3, "meeting": M1, "item": "transport"})
+    slide = {"url": "https://example.org/slides/transport-3.png", "title": "버스 노선 현황"}
+    await host.call("slide.show", {"type": "slide.show", "id": 4, "meeting": M1, **slide})
+    await obs.event("event.slide.shown", on("agenda"), "slide.shown")
+    materials = [
+        {
+            "id": "intro",
+            "title": "교통 정책 기초",
+            "url": "https://example.org/learn/transport.pdf",
+            "kind": "document",
+        },
+        {
+            "id": "course-1",
+            "title": "온라인 강좌 1강",
+            "url": "https://example.org/course/1",
+            "kind": "course",
+        },
+    ]
+    await host.call("materials.set", {"type": "materials.set", "id": 5, "meeting": M1, "items": materials})
+    await host.call("overlay.show", {"type": "overlay.show", "id": 6, "meeting": M1, "question": 1})
+    await host.call("overlay.clear", {"type": "overlay.clear", "id": 8, "meeting": M1})
+    await host.call("slide.clear", {"type": "slide.clear", "id": 9, "meeting": M1})
+
+    # polls
+    poll = {
+        "id": "sat",
+        "title": "오늘 토론 만족도",
+        "questions": [{"id": "q", "kind": "scale", "prompt": "오늘 토론에 만족하셨나요?"}],
+    }
+    await host.call("poll.create", {"type": "poll.create", "id": 11, "meeting": M1, "poll": poll})
+    await host.call("poll.open", {"type": "poll.open", "id": 12, "meeting": M1, "poll": "sat"})
+    answer = {"type": "poll.answer", "id": 19, "meeting": M1, "poll": "sat", "answers": {"q": 4}}
+    await p1.call("poll.answer", answer)
+    await p2.call(None, {**answer, "id": 10, "answers": {"q": 3}})
+    tally = await obs.event("event.poll.results", on("polls"), "poll.results", 5)
+    if tally["data"]["answered"] != 2:
+        raise Flaky("a results event between the two answers")
+    await p1.call("error.already_answered", {**answer, "id": 20, "answers": {"q": 5}})
+    await host.call(
+        "poll.results", {"type": "poll.results", "id": 13, "meeting": M1, "poll": "sat", "visible": True}
+    )
+    await host.call("poll.close", {"type": "poll.close", "id": 14, "meeting": M1, "poll": "sat"})
+    await host.call("poll.publish", {"type": "poll.publish", "id": 15, "meeting": M1, "poll": "sat"})
+    await obs.event("event.poll.published", on("polls"), "poll.published")
+    survey = {
+        "id": "s2",
+        "title": "교통 설문",
+        "kind": "survey",
+        "questions": [
+            {"id": "topic", "kind": "single", "prompt": "가장 중요한 주제는?", "options": ["교통", "주거"]},
+            {
+                "id": "days",
+                "kind": "multiple",
+                "prompt": "참석할 수 있는 요일",
+                "options": ["월", "수", "금"],
+            },
+            {"id": "free", "kind": "text", "prompt": "하고 싶은 말", "required": False},
+        ],
+    }
+    await host.call(None, {"type": "poll.create", "id": 16, "meeting": M1, "poll": survey})
+    await host.call(None, {"type": "poll.open", "id": 17, "meeting": M1, "poll": "s2"})
+    filled = {"topic": 0, "days": [0, 2], "free": "버스를 늘려 주세요"}
+    await p1.call(None, {"type": "poll.answer", "id": 21, "meeting": M1, "poll": "s2", "answers": filled})
+    await host.call("poll.export", {"type": "poll.export", "id": 18, "meeting": M1, "poll": "s2"})
+
+
 async def scenario(a: Assembly) -> dict[str, Frame]:
     await core(a)
     await votes(a)
+    await moderated(a)
     return a.book
 
 
