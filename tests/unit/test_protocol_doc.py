@@ -254,3 +254,16 @@ def test_code_examples_compile() -> None:
     assert blocks
     for body in blocks:
         compile(body, "docs/protocol.md", "exec")
+
+
+def test_every_example_is_generated_from_a_running_hub() -> None:
+    """Every JSON example stands under a marker of ``tests.protocol_examples``, which writes it from
+    a running hub (and tests/integration/test_protocol_examples.py fails when one drifts): an
+    example added by hand would go unchecked."""
+    lines = TEXT.splitlines()
+    unmarked = [
+        lines[i + 1][:60]
+        for i, line in enumerate(lines)
+        if line in ("```json", "```json-invalid") and not (i and lines[i - 1].startswith("<!-- example: "))
+    ]
+    assert not unmarked, f"examples without a marker: {unmarked}"
