@@ -229,6 +229,11 @@ async def test_a_retry_with_the_same_nonce_and_another_ranking_is_refused(
     assert [b.ranking for b in ballots] == [("P00", "P01", "P02")]
     newer = await cast(hub, tokens["p1"], ["P02", "P01", "P00"], "nonce-reuse-2")  # a new ballot
     assert newer["result"]["retry"] is False
+    async with connect(hub.ws_url, tokens["clerk"]) as clerk:  # paper entries follow the same rule
+        paper = {"vote": "plenary-1", "voter": "p2", "nonce": "paper-reuse-1"}
+        assert (await clerk.call("vote.paper", ranking=["P00", "P01", "P02"], **paper))["type"] == "reply"
+        reused = await clerk.call("vote.paper", ranking=["P01", "P00", "P02"], **paper)
+        assert reused["type"] == "error" and reused["name"] == "nonce_reused"
 
 
 async def test_paper_ballot_by_a_clerk_beats_the_online_one(redis: Redis, hub: HubProcess) -> None:
