@@ -547,4 +547,5 @@ _MESSAGES = {
     "vote_closed": "voting has closed: your ballot was not recorded",
     "not_eligible": "you are not eligible to vote in this vote",
     "unknown_vote": "no such vote",
+    "nonce_reused": "this nonce was used for another ranking: send a new ballot with a new nonce",
 }

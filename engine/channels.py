@@ -104,10 +104,6 @@ class Recovery:
     state: dict[str, Any] | None
 
 
-# A reply recovers at most this many events (a frame stays well under a client's 1 MiB default);
-# a client further behind gets the snapshot or backlog instead, with recovered=false.
-MAX_RECOVER = 200
-
 _event_decoder = msgspec.msgpack.Decoder(StoredEvent)
 _pubsub_decoder = msgspec.msgpack.Decoder(PubSubMessage)
 _encoder = msgspec.msgpack.Encoder()
@@ -146,6 +142,9 @@ class ChannelLog:
         return Published(int(offset), _s(epoch), int(now))
 
     async def recover(self, channel: str, epoch: str | None, offset: int | None) -> Recovery:
+        """Where a (re)subscribing client stands: every event after ``offset`` when ``epoch`` is
+        the channel's and its history (``ChannelSpec.history`` events) still reaches back there;
+        otherwise the backlog and, for a stateful channel, the snapshot."""
         spec = spec_of(keys.check_channel(channel))
         meta, hist, state, _log = keys.channel_keys(channel)
         ep, top, recovered, entries, flat = await self.scripts.call(
@@ -157,7 +156,10 @@ class ChannelLog:
                 -1 if offset is None else offset,
                 spec.backlog,
                 "1" if spec.stateful else "0",
-                MAX_RECOVER,
+                # The whole documented history is recoverable: a client is given a fresh start
+                # only when the history no longer reaches back (the hub splits a long recovery
+                # into several reply frames, ``realtime.protocol.session.subscribed_parts``).
+                spec.history,
                 spec.backlog_event,
                 spec.backlog_marker,
             ],

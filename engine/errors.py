@@ -67,6 +67,7 @@ class Code(IntEnum):
     VOTE_NOT_PUBLISHED = 1511
     BALLOT_CONFLICT = 1512  # a panelist's paper entries disagree: resolve before publishing
     UNKNOWN_VOTER = 1513
+    NONCE_REUSED = 1514  # the same nonce again with another ranking: a new ballot needs a new nonce
     # moderated meetings: Q&A, chat moderation, speakers, agenda and slides, polls (issue 5)
     UNKNOWN_QUESTION = 1600
     BAD_ORDER = 1601  # a new order is not a permutation of the queued questions / raised hands

@@ -67,6 +67,13 @@ async def meeting_list(hub: Hub, client: Client, cmd: m.MeetingList) -> Any:
 
 @handles(m.Subscribe)
 async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
+    """Follow ``cmd.channel`` and tell the client where it stands (``ChannelLog.recover``).
+
+    An error changes nothing (docs/protocol.md ``subscribe``): every check comes before the
+    subscription is touched, and if reading the channel fails afterwards a subscription the client
+    already had goes on from where it was (a hole meanwhile gets a ``gap``), while a new one is
+    dropped. A frame the codec rejects (a 300-character epoch) never reaches here, so it too
+    leaves everything as it was."""
     channel = cmd.channel
     roles.check_channel(channel, client.participant)
     # Only channels of things that exist: a subscribe must not create keys for made-up names.
@@ -80,6 +87,7 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     if channel not in client.subs and len(client.subs) >= hub.settings.max_subscriptions:
         raise LimitError(Code.TOO_MANY_SUBSCRIPTIONS, f"at most {hub.settings.max_subscriptions} channels")
     sub = client.subs.get(channel)
+    had = sub is not None
     if sub is None:
         sub = client.subs[channel] = Subscription()
     sub.state, sub.pending, sub.gap_sent = SubState.RECOVERING, [], False
@@ -87,7 +95,12 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
         await hub.attach(client, channel)
         rec = await hub.log.recover(channel, cmd.epoch, cmd.offset)
     except BaseException:
-        await hub.detach(client, channel)
+        if had and client.subs.get(channel) is sub:
+            # attach took it off the live list with ``last`` up to date: resume from there,
+            # releasing what arrived meanwhile (or a gap, if that left a hole).
+            client.go_live(channel, sub, sub.epoch, sub.last)
+        else:
+            await hub.detach(client, channel)
         raise
     reply = m.Subscribed(
         channel=channel,

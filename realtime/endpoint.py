@@ -206,5 +206,22 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
         client.writer.write(session.error(cmd.id, failure), droppable=False)
         return
     metrics.COMMANDS.labels(name, "ok").inc()
-    client.writer.write(session.reply(cmd.id, result), droppable=False)
+    for i, frame in enumerate(session.replies(cmd.id, result)):  # several only for a long subscribe
+        if i:
+            await _drained(hub, client)
+        client.writer.write(frame, droppable=False)
     commands.after_reply(client, result)
+
+
+async def _drained(hub: Hub, client: Client) -> None:
+    """Wait until what waits for ``client`` is back under the write cap (or the connection is gone).
+
+    Why: a subscribe reply in parts may carry a channel's whole history (1,000 events, MBs on a
+    channel of large events); written at once it would pass the hard cap and abort the very
+    client it is meant to bring back. Between parts no other reply and no event of that channel
+    is written (its events wait in the subscription); events of other channels may be. A client
+    that stops reading meanwhile is handled by the hub's stall check, as always."""
+    cap = hub.settings.write_cap
+    deadline = time.monotonic() + hub.settings.stall_timeout
+    while client.writer.buffered() > cap and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)

@@ -20,9 +20,23 @@ from realtime.http import error_response, hub_of, read_body
 _export_dec = msgspec.json.Decoder(exports.VoteExport)
 
 
-async def _published(request: Request) -> exports.VoteExport:
+async def _export_bytes(request: Request) -> bytes:
+    """The published export, or the reason there is none: ``unknown_vote`` for a vote that does not
+    exist (a mistyped link must not read as "come back later"), ``vote_not_published`` for one
+    that exists but is not published yet. The status is read only on a miss, so a published vote
+    costs one read."""
     store: VoteStore = hub_of(request).votes
-    return _export_dec.decode(await store.export(request.path_params["vote"]))
+    vote_id = request.path_params["vote"]
+    try:
+        return await store.export(vote_id)
+    except HubError as err:
+        if err.code is Code.VOTE_NOT_PUBLISHED:
+            await store.status(vote_id)  # UNKNOWN_VOTE when there is no such vote
+        raise
+
+
+async def _published(request: Request) -> exports.VoteExport:
+    return _export_dec.decode(await _export_bytes(request))
 
 
 async def results(request: Request) -> Response:
@@ -96,8 +110,7 @@ async def export(request: Request) -> Response:
     """``export.json`` (the verifiable export), ``board.csv``, ``ballots.soi``, ``ballots.toi``."""
     vote_id, name = request.path_params["vote"], request.path_params["name"]
     try:
-        store: VoteStore = hub_of(request).votes
-        data = await store.export(vote_id)
+        data = await _export_bytes(request)
     except HubError as err:
         return error_response(err)
     exp = _export_dec.decode(data)

@@ -116,7 +116,8 @@ async def seed(redis: Redis, extra: list[Participant] | None = None) -> dict[str
 
 
 class Client:
-    """A protocol v1 client over a real WebSocket: commands get their reply by id, other frames are
+    """A protocol v1 client over a real WebSocket: commands get their reply by id (the parts of a
+    long ``subscribe`` reply joined into one, ``parts`` giving their number), other frames are
     collected in ``events`` (flattened from batches) and ``gaps``."""
 
     def __init__(self, ws: Any, codec: str) -> None:
@@ -127,6 +128,8 @@ class Client:
         self.events: list[dict[str, Any]] = []
         self.gaps: list[dict[str, Any]] = []
         self.frames: list[dict[str, Any]] = []
+        self.sizes: list[int] = []  # the size of every frame received, in bytes
+        self.parts: dict[Any, list[dict[str, Any]]] = {}  # reply id -> earlier parts of a reply
         self.welcome: dict[str, Any] = {}
         self.new = asyncio.Event()
         self.closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
@@ -143,8 +146,18 @@ class Client:
             async for data in self.ws:
                 msg = self.decode(data)
                 self.frames.append(msg)
+                self.sizes.append(len(data.encode() if isinstance(data, str) else data))
                 kind = msg.get("type")
-                if kind in ("reply", "error") and msg.get("id") in self.replies:
+                result = msg.get("result")
+                if kind == "reply" and isinstance(result, dict) and result.get("more") is True:
+                    # one part of a long subscribe reply: keep its events until the last part
+                    self.parts.setdefault(msg.get("id"), []).append(result)
+                elif kind in ("reply", "error") and msg.get("id") in self.replies:
+                    earlier = self.parts.pop(msg["id"], [])
+                    if earlier and kind == "reply":
+                        events = [e for part in earlier for e in part["events"]]
+                        msg["result"] = {**result, "events": events + result["events"]}
+                        msg["parts"] = len(earlier) + 1
                     fut = self.replies.pop(msg["id"])
                     if not fut.done():
                         fut.set_result(msg)

@@ -9,7 +9,8 @@
 -- ARGV[10] the channel epoch of the definition the caller validated the ranking against, or '' (no
 -- check); {0, 'definition_changed'} when the vote was since removed and created anew (Redis reset).
 -- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name};
--- {0, 'code_taken'} when the tracking code exists already (the caller draws a new salt).
+-- {0, 'code_taken'} when the tracking code exists already (the caller draws a new salt);
+-- {0, 'nonce_reused'} when the nonce was used for a ballot with another ranking.
 local state = KEYS[1]
 local status = redis.call('HGET', state, 'status')
 if not status then return {0, 'unknown_vote'} end
@@ -21,6 +22,15 @@ local now_ms = pl_now_ms()
 local retry = redis.call('HGET', KEYS[3], ARGV[1] .. ':' .. ARGV[2])
 if retry then
   local r = cmsgpack.unpack(retry)
+  -- A nonce names one ballot: the same nonce with another ranking is not a retry but a reuse,
+  -- refused so that the new ranking is not dropped silently (nothing is stored).
+  local first = redis.call('LINDEX', KEYS[2], r[2] - 1)  -- ballots are appended in seq order
+  if first then
+    local had, now = cmsgpack.unpack(first)['ranking'], cmsgpack.unpack(ARGV[4])['ranking']
+    local same = #had == #now
+    for i = 1, #had do same = same and had[i] == now[i] end
+    if not same then return {0, 'nonce_reused'} end
+  end
   return {1, r[1], r[2], r[3], 1}
 end
 local channel = ARGV[3]

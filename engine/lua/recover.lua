@@ -2,7 +2,7 @@
 -- KEYS[1] meta   KEYS[2] hist   KEYS[3] state
 -- ARGV[1] client's epoch ('' if none)   ARGV[2] client's last offset   ARGV[3] backlog size
 -- ARGV[4] '1' if the channel is stateful (return its state hash as a snapshot)
--- ARGV[5] the most events one reply may carry: a client further behind gets the snapshot/backlog
+-- ARGV[5] the most missed events to return (the channel's history bound): further behind, a fresh start
 -- ARGV[6] the backlog's event type ('' for any)   ARGV[7] its marker type (see pl_backlog in _lib.lua)
 -- Returns {epoch, top, recovered (0/1), entries, state-as-flat-list}.
 --   recovered=1: entries are exactly the events after the client's offset.

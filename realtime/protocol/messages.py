@@ -133,6 +133,9 @@ class Subscribed(Struct, kw_only=True):
     recovered: bool  # true: ``events`` are exactly the missed ones
     events: list[Event]
     snapshot: dict[str, Any] | None = None
+    # true on every part of a reply split in several frames but the last (docs/protocol.md §4
+    # ``subscribe``): the parts' ``events`` joined in order are the whole list
+    more: bool = False
 
 
 class Sent(Struct, kw_only=True):

@@ -20,7 +20,12 @@ from typing import Any
 from engine.errors import Code, HubError, ProtocolError
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame, command_id_of
-from realtime.protocol.messages import Command, Error, Hello, Reply
+from realtime.protocol.messages import Command, Error, Event, Hello, Reply, Subscribed
+
+# Bytes of events one ``subscribe`` reply part may carry: a recovery of a whole history (1,000 chat
+# messages, up to ~2 MB) goes out in parts that fit a client's frame budget (64 KiB, the size the
+# hub itself accepts), leaving room for the reply's own fields.
+PART_BUDGET = 60 * 1024
 
 
 class State(Enum):
@@ -133,6 +138,15 @@ class Session:
     def reply(self, command_id: int, result: Any) -> OutFrame:
         return self.codec.frame(Reply(id=command_id, result=result))
 
+    def replies(self, command_id: int, result: Any) -> list[OutFrame]:
+        """The frames that answer a command: one ``reply``, or for a ``subscribe`` whose events do
+        not fit one part, several ``reply`` frames with the same id (``subscribed_parts``). The
+        caller writes them in order, with no other reply in between, pacing them by the client's
+        reading (``realtime.endpoint._drained``)."""
+        if isinstance(result, Subscribed):
+            return [self.reply(command_id, part) for part in subscribed_parts(self.codec, result)]
+        return [self.reply(command_id, result)]
+
     def error(self, command_id: int | None, err: HubError) -> OutFrame:
         return self.codec.frame(
             Error(
@@ -144,3 +158,39 @@ class Session:
                 retry_after_ms=err.retry_after_ms,
             )
         )
+
+
+def subscribed_parts(codec: Codec, sub: Subscribed, budget: int = PART_BUDGET) -> list[Subscribed]:
+    """Split a ``subscribe`` result so that each part's events take at most ``budget`` bytes in
+    ``codec`` (an event larger than that goes alone in its part). Every part repeats ``channel``,
+    ``epoch``, ``offset`` and ``recovered``; ``more`` is true on all but the last; the last alone
+    carries the ``snapshot``. Joining the parts' ``events`` in order gives ``sub.events``.
+
+    Why parts and not one frame: a client that was 1,000 events away must get them all (the
+    documented history), but a multi-MiB frame trips the 1 MiB default of common WebSocket
+    libraries and holds the whole reply in memory on both sides."""
+    chunks: list[list[Event]] = []
+    current: list[Event] = []
+    size = 0
+    for event in sub.events:
+        n = len(codec.encode(event)) + 1  # +1: the separator between array items in JSON
+        if current and size + n > budget:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(event)
+        size += n
+    if current or not chunks:
+        chunks.append(current)
+    last = len(chunks) - 1
+    return [
+        Subscribed(
+            channel=sub.channel,
+            epoch=sub.epoch,
+            offset=sub.offset,
+            recovered=sub.recovered,
+            events=chunk,
+            snapshot=sub.snapshot if i == last else None,
+            more=i != last,
+        )
+        for i, chunk in enumerate(chunks)
+    ]

@@ -10,6 +10,8 @@
 // - A Subscription keeps the channel's epoch and last offset and passes on each event exactly once:
 //   events at or below the last offset are dropped (dedupe), a hole or a `gap` frame triggers a
 //   re-subscribe with {epoch, offset}, and a new epoch (Redis was reset) is reported as a reset.
+// - A long subscribe reply comes in several `reply` frames with the same id, `more: true` on all
+//   but the last: the request resolves once, on the last, with every part's events joined.
 
 export const SUBPROTOCOL = "plenary.v1.json";
 export const NO_RECONNECT = new Set([4003, 4004, 4012]);
@@ -208,10 +210,19 @@ export class Connection {
       case "error": {
         const p = this.pending.get(msg.id);
         if (!p) return;
+        const result = msg.result;
+        if (msg.type === "reply" && result && result.more === true) {
+          // One part of a long subscribe reply: keep its events; the last part (more: false)
+          // resolves the request with every part's events joined in order.
+          p.parts = (p.parts || []).concat(result.events || []);
+          return;
+        }
         this.pending.delete(msg.id);
         clearTimeout(p.timer);
-        if (msg.type === "reply") p.resolve(msg.result);
-        else {
+        if (msg.type === "reply") {
+          if (p.parts && result) result.events = p.parts.concat(result.events || []);
+          p.resolve(result);
+        } else {
           p.reject({
             code: msg.code,
             name: msg.name,

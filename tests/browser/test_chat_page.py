@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import re
@@ -14,6 +16,8 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, WebSocketRoute, expect
 
+from engine.channels import ChannelLog
+from engine.connection import command_client
 from tests.browser.conftest import Assembly, OpenPage
 
 pytestmark = pytest.mark.browser
@@ -357,3 +361,40 @@ def test_duplicate_frames_show_once_and_a_gap_resubscribes_from_the_last_offset(
         expect(messages(reader, text)).to_have_count(1)
     ids = [f["id"] for f in tap.sent]
     assert ids == sorted(set(ids)), f"command ids must keep increasing: {ids}"
+
+
+def test_a_page_far_behind_recovers_every_message_from_a_reply_in_parts(
+    open_page: OpenPage, assembly: Assembly
+) -> None:
+    """A page that comes back 120 long messages late gets a subscribe reply in several frames
+    (``more: true`` on all but the last): client.js joins them, so every missed message shows,
+    once, in order, and none is skipped."""
+    reader = open_page("p-008")  # on hub A, which restarts
+    before = unique("멀어지기 전")
+    send(open_page("p-009", hub=assembly.second_hub()), before)  # hub B keeps the Redis up
+    expect(messages(reader, before)).to_have_count(1)
+    assembly.hub.stop()
+    expect(reader.locator("#conn")).to_have_attribute("data-state", "reconnecting")
+    tag = uuid.uuid4().hex[:8]
+    texts = [f"놓친 글 {tag} {i:03d} " + "시민총회 의견 " * 60 for i in range(120)]  # ~180 KB
+
+    async def publish() -> None:
+        redis = command_client(assembly.redis.url, name="plenary-test")
+        log = ChannelLog(redis)
+        author = {"id": "p-009", "name": assembly.names["p-009"], "role": "panelist"}
+        for text in texts:
+            await log.publish(
+                "meeting/plenary/chat", "chat.message", {"text": text.strip(), "author": author}
+            )
+        await redis.aclose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
+        pool.submit(asyncio.run, publish()).result()
+    assembly.hub.start()
+    expect(reader.locator("#conn")).to_have_attribute("data-state", "live", timeout=20_000)
+    for text in (texts[0], texts[59], texts[-1], before):
+        expect(messages(reader, text.strip())).to_have_count(1)
+    shown = reader.eval_on_selector_all("#chat-log li.msg", "els => els.map((e) => e.dataset.offset)")
+    offsets = [int(o) for o in shown]
+    assert len(offsets) == len(set(offsets)), "a message is shown twice"
+    assert offsets[-120:] == list(range(offsets[-120], offsets[-120] + 120)), "a message is missing"

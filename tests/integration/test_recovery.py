@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
+from engine import keys
 from engine.channels import SPECS, ChannelLog
 from tests.support import HubProcess, connect, seed
 
@@ -105,19 +111,103 @@ async def test_stateful_channel_without_history_gives_a_snapshot_naming_its_offs
         assert sub["snapshot"] == {} and sub["offset"] == 0 and sub["recovered"] is False
 
 
-async def test_a_client_far_behind_gets_the_backlog_not_a_huge_reply(redis: Redis, hub: HubProcess) -> None:
-    from engine.channels import MAX_RECOVER
+FRAME_BUDGET = 64 * 1024  # the most a subscribe reply frame may take (docs/protocol.md §4)
+LONG_TEXT = "시민총회 의견 " * 62  # ~500 characters, ~1.5 KB: the longest a chat message may be
 
+
+async def publish_history(redis: Redis) -> tuple[str, int]:
+    """A chat with one more event than its history holds, every one of the longest kind.
+    Returns (epoch, top): offsets 2..top are in the history, offset 1 is not."""
+    log = ChannelLog(redis)
+    history = SPECS["chat"].history
+    author = {"id": "p2", "name": "패널 둘", "role": "panelist"}
+    published = None
+    for i in range(history + 1):
+        published = await log.publish(CHAT, "chat.message", {"text": f"{i} {LONG_TEXT}", "author": author})
+    assert published is not None and published.offset == history + 1
+    return published.epoch, published.offset
+
+
+@pytest.mark.parametrize("codec", ["plenary.v1.json", "plenary.v1.msgpack"])
+async def test_a_client_a_whole_history_behind_gets_every_missed_event_in_parts(
+    redis: Redis, hub: HubProcess, codec: str
+) -> None:
+    """999 and 1,000 events late on a 1,000-event history: every missed event, in order, no fresh
+    start, in reply frames within the frame budget (``more`` on all but the last); live events
+    follow the last part without a hole or a duplicate."""
+    tokens = await seed(redis)
+    epoch, top = await publish_history(redis)
+    history = SPECS["chat"].history
+    async with connect(hub.ws_url, tokens["p1"], codec) as alice:
+        for late in (history - 1, history):
+            first_frame = len(alice.frames)
+            msg = await alice.call("subscribe", channel=CHAT, epoch=epoch, offset=top - late)
+            sub = msg["result"]
+            assert sub["recovered"] is True, late
+            assert [e["offset"] for e in sub["events"]] == list(range(top - late + 1, top + 1))
+            assert [e["data"]["text"].split()[0] for e in sub["events"]] == [
+                str(o - 1) for o in range(top - late + 1, top + 1)
+            ]
+            frames = [
+                (f, size)
+                for f, size in zip(alice.frames[first_frame:], alice.sizes[first_frame:], strict=True)
+                if f["type"] == "reply"
+            ]
+            assert msg["parts"] == len(frames) > 10  # ~1.5 MB cannot go in one frame
+            assert [f["result"]["more"] for f, _ in frames] == [True] * (len(frames) - 1) + [False]
+            assert max(size for _, size in frames) <= FRAME_BUDGET
+            assert all(f["result"]["offset"] == top and f["result"]["recovered"] for f, _ in frames)
+        await ChannelLog(redis).publish(CHAT, "chat.message", {"text": "live"})
+        live = await alice.wait_events(CHAT, 1)
+        await asyncio.sleep(0.2)
+        assert [e["offset"] for e in alice.events] == [top + 1] and live[0]["data"]["text"] == "live"
+
+
+async def test_a_client_one_past_the_history_gets_the_documented_fresh_start(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """1,001 events late on a 1,000-event history: ``recovered`` false and the backlog (the last
+    100 messages), still in parts within the frame budget."""
+    tokens = await seed(redis)
+    epoch, top = await publish_history(redis)
+    backlog = SPECS["chat"].backlog
+    async with connect(hub.ws_url, tokens["p1"]) as alice:
+        msg = await alice.call("subscribe", channel=CHAT, epoch=epoch, offset=top - SPECS["chat"].history - 1)
+        sub = msg["result"]
+        assert sub["recovered"] is False and sub["offset"] == top
+        assert [e["offset"] for e in sub["events"]] == list(range(top - backlog + 1, top + 1))
+        assert msg["parts"] > 1 and max(alice.sizes) <= FRAME_BUDGET
+
+
+async def test_a_failed_subscribe_leaves_the_earlier_subscription_alive(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """An error reply to ``subscribe`` changes nothing: neither a frame the codec rejects (an epoch
+    of 300 characters) nor a failure while reading the channel ends a subscription the client
+    had; its events keep coming, once each, in order."""
     tokens = await seed(redis)
     log = ChannelLog(redis)
-    first = await log.publish(CHAT, "chat.message", {"text": "seen"})
-    for i in range(MAX_RECOVER + 5):
-        await log.publish(CHAT, "chat.message", {"text": f"missed {i}"})
+    await log.publish(CHAT, "chat.message", {"text": "first"})
     async with connect(hub.ws_url, tokens["p1"]) as alice:
-        sub = await alice.ok("subscribe", channel=CHAT, epoch=first.epoch, offset=first.offset)
-        assert sub["recovered"] is False and len(sub["events"]) == SPECS["chat"].backlog
-        near = await alice.ok("subscribe", channel=CHAT, epoch=first.epoch, offset=first.offset + 10)
-        assert near["recovered"] is True and len(near["events"]) == MAX_RECOVER - 5
+        sub = await alice.ok("subscribe", channel=CHAT)
+        bad = await alice.call("subscribe", channel=CHAT, epoch="e" * 300, offset=1)
+        assert bad["type"] == "error" and bad["name"] == "bad_field"
+        await log.publish(CHAT, "chat.message", {"text": "second"})
+        assert [e["offset"] for e in await alice.wait_events(CHAT, 1)] == [2]
+        # an entry that cannot be read makes the next backlog read fail (in the hub's decoder, or in
+        # the script that picks the backlog's visible messages)
+        await redis.rpush(keys.channel_keys(CHAT)[1], b"\xc1")
+        failed = await alice.call("subscribe", channel=CHAT)
+        assert failed["type"] == "error" and failed["name"] in ("internal", "unavailable")
+        await log.publish(CHAT, "chat.message", {"text": "third"})
+        got = await alice.wait_events(CHAT, 2)
+        await asyncio.sleep(0.2)
+        assert [e["offset"] for e in alice.events] == [2, 3] and got[-1]["data"]["text"] == "third"
+        assert sub["epoch"] == got[-1]["epoch"]
+    async with connect(hub.ws_url, tokens["p2"]) as bob:  # a new subscription that fails is none
+        failed = await bob.call("subscribe", channel=CHAT)
+        assert failed["type"] == "error"
+        assert (await bob.call("unsubscribe", channel=CHAT))["name"] == "not_subscribed"
 
 
 async def test_unsubscribe_stops_delivery_and_resubscribe_resumes_exactly(
@@ -173,3 +263,34 @@ async def test_clients_of_both_codecs_on_one_channel_get_every_event_once(
             await asyncio.sleep(0.1)
             assert [e["offset"] for e in c.events] == list(range(1, 21))
             assert [e["data"]["i"] for e in got] == list(range(20))
+
+
+async def test_the_documented_python_client_recovers_a_whole_history_in_parts(
+    redis: Redis, hub: HubProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/protocol.md §12's client, run as written: 1,000 messages behind, it prints every one
+    of them once, in order, and no fresh start."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## 12. A complete client") :]
+    start = section.index("```python\n") + len("```python\n")
+    source = section[start : section.index("\n```", start)]
+    namespace: dict[str, Any] = {"__name__": "doc_client"}
+    exec(compile(source, "docs/protocol.md §12", "exec"), namespace)
+    tokens = await seed(redis)
+    epoch, top = await publish_history(redis)
+    late = SPECS["chat"].history
+    follower = namespace["Follower"](hub.ws_url, tokens["p1"], CHAT)
+    follower.epoch, follower.last = epoch, top - late
+    task = asyncio.create_task(follower.session())
+    try:
+        deadline = time.monotonic() + 20
+        while follower.last != top and time.monotonic() < deadline and not task.done():
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    out = capsys.readouterr().out.splitlines()
+    printed = [int(line.split()[0]) for line in out if line.split()[0].isdigit()]
+    assert printed == list(range(top - late + 1, top + 1))
+    assert not any(line.startswith("-- (re)started") for line in out)

@@ -194,6 +194,51 @@ async def test_published_vote_board_receipts_and_exports_verify(
     assert failed.returncode == 1 and "FAILED" in failed.stderr and "entry" in failed.stderr
 
 
+async def test_results_of_an_unknown_vote_are_unknown_vote_not_unpublished(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """A vote that does not exist is ``unknown_vote`` (1500), on every public vote route; only a
+    vote that exists and is not yet published is ``vote_not_published`` (1511)."""
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        lookup = {"code": "AAAA-AAAA-AAAA-AAAA"}
+        for method, route in (("GET", "results"), ("POST", "receipt"), ("GET", "export.json")):
+            body = lookup if method == "POST" else None
+            unknown = await http.request(method, f"/api/votes/no-such-vote/{route}", json=body)
+            assert unknown.status_code == 404
+            assert unknown.json()["code"] == 1500 and unknown.json()["name"] == "unknown_vote", route
+            unpublished = (await http.request(method, f"/api/votes/plenary-1/{route}", json=body)).json()
+            assert unpublished["name"] == "vote_not_published", route
+
+
+async def test_a_retry_with_the_same_nonce_and_another_ranking_is_refused(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """A nonce names one ballot: the same nonce with another ranking is refused with
+    ``nonce_reused`` (1514) and stores nothing, instead of answering the first receipt and silently
+    dropping the new ranking; the same ranking again is still a retry."""
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    first = await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-reuse-1")
+    assert first["type"] == "reply" and first["result"]["retry"] is False
+    other = await cast(hub, tokens["p1"], ["P02", "P01", "P00"], "nonce-reuse-1")
+    assert other["type"] == "error" and (other["code"], other["name"]) == (1514, "nonce_reused")
+    assert other["retryable"] is False
+    again = await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-reuse-1")
+    assert again["result"]["retry"] is True
+    assert again["result"]["tracking_code"] == first["result"]["tracking_code"]
+    ballots = await VoteStore(ChannelLog(redis)).ballots("plenary-1")
+    assert [b.ranking for b in ballots] == [("P00", "P01", "P02")]
+    newer = await cast(hub, tokens["p1"], ["P02", "P01", "P00"], "nonce-reuse-2")  # a new ballot
+    assert newer["result"]["retry"] is False
+    async with connect(hub.ws_url, tokens["clerk"]) as clerk:  # paper entries follow the same rule
+        paper = {"vote": "plenary-1", "voter": "p2", "nonce": "paper-reuse-1"}
+        assert (await clerk.call("vote.paper", ranking=["P00", "P01", "P02"], **paper))["type"] == "reply"
+        reused = await clerk.call("vote.paper", ranking=["P01", "P00", "P02"], **paper)
+        assert reused["type"] == "error" and reused["name"] == "nonce_reused"
+
+
 async def test_paper_ballot_by_a_clerk_beats_the_online_one(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
     await open_vote_small(hub, tokens["host"])

@@ -254,3 +254,25 @@ def test_code_examples_compile() -> None:
     assert blocks
     for body in blocks:
         compile(body, "docs/protocol.md", "exec")
+
+
+def test_every_example_is_generated_from_a_running_hub() -> None:
+    """Every JSON example stands under a marker of ``tests.protocol_examples``, which writes it from
+    a running hub (and tests/integration/test_protocol_examples.py fails when one drifts): an
+    example added by hand would go unchecked."""
+    lines = TEXT.splitlines()
+    unmarked = [
+        lines[i + 1][:60]
+        for i, line in enumerate(lines)
+        if line in ("```json", "```json-invalid") and not (i and lines[i - 1].startswith("<!-- example: "))
+    ]
+    assert not unmarked, f"examples without a marker: {unmarked}"
+
+
+def test_reply_parts_keep_to_the_documented_budget() -> None:
+    """The doc promises subscribe reply parts of at most 64 KiB (the client frame cap), about
+    60 KiB of events each; the budget lives in ``session.PART_BUDGET``."""
+    from realtime.protocol.session import PART_BUDGET
+
+    assert PART_BUDGET // 1024 == 60 and "about 60 KiB" in TEXT
+    assert Settings().max_frame > PART_BUDGET and re.search(r"A part is\s+at most 64 KiB", TEXT)

@@ -9,7 +9,18 @@ from hypothesis import strategies as st
 
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import CODECS, JSON
-from realtime.protocol.session import TRANSITIONS, Accept, Close, Limits, Reject, Session, State, Trigger
+from realtime.protocol.messages import Event, Subscribed
+from realtime.protocol.session import (
+    TRANSITIONS,
+    Accept,
+    Close,
+    Limits,
+    Reject,
+    Session,
+    State,
+    Trigger,
+    subscribed_parts,
+)
 
 LIMITS = Limits(rate=10, burst=5, flood=20, window=10, max_errors=5)
 
@@ -94,3 +105,44 @@ def test_any_frame_sequence_yields_a_verdict_and_never_raises(steps: list[tuple[
             assert s.state is State.READY or kind == "hello"
         if isinstance(v, Close):
             break
+
+
+# -- a subscribe reply in parts -------------------------------------------------------------------
+def _subscribed(sizes: list[int], snapshot: dict[str, object] | None) -> Subscribed:
+    events = [
+        Event(channel="c", epoch="e", offset=i + 1, time=0, event="chat.message", data={"text": "가" * n})
+        for i, n in enumerate(sizes)
+    ]
+    return Subscribed(
+        channel="c", epoch="e", offset=len(sizes), recovered=True, events=events, snapshot=snapshot
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=3000), max_size=60),
+    budget=st.integers(min_value=200, max_value=20_000),
+    stateful=st.booleans(),
+)
+def test_subscribed_parts_keep_every_event_in_order_within_the_budget(
+    sizes: list[int], budget: int, stateful: bool
+) -> None:
+    for codec in CODECS.values():
+        whole = _subscribed(sizes, {"k": 1} if stateful else None)
+        parts = subscribed_parts(codec, whole, budget)
+        assert [e for p in parts for e in p.events] == whole.events
+        assert [p.more for p in parts] == [True] * (len(parts) - 1) + [False]
+        assert [p.snapshot for p in parts] == [None] * (len(parts) - 1) + [whole.snapshot]
+        assert all((p.channel, p.epoch, p.offset, p.recovered) == ("c", "e", len(sizes), True) for p in parts)
+        for p in parts:
+            encoded = sum(len(codec.encode(e)) + 1 for e in p.events)
+            assert encoded <= budget or len(p.events) == 1  # an event larger than the budget goes alone
+        assert all(p.events for p in parts) or len(parts) == 1
+
+
+def test_a_short_subscribe_reply_is_one_frame_and_a_long_one_several() -> None:
+    session = Session(CODECS[JSON], Limits(), 0.0)
+    assert len(session.replies(7, _subscribed([10] * 3, None))) == 1
+    frames = session.replies(7, _subscribed([500] * 200, None))  # ~300 KB of events
+    assert len(frames) > 4 and all(len(f.payload) <= 64 * 1024 for f in frames)
+    assert all(json.loads(f.payload)["id"] == 7 for f in frames)
