@@ -42,6 +42,7 @@ class Code(IntEnum):
     RATE_LIMITED = 1200
     TOO_LARGE = 1201
     TOO_MANY_SUBSCRIPTIONS = 1202
+    TOO_MANY_CONNECTIONS = 1203  # a participant holds the most connections their role may (issue 9)
     # channels
     UNKNOWN_CHANNEL = 1300
     NOT_SUBSCRIBED = 1301
