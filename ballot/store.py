@@ -118,7 +118,7 @@ class VoteStore:
                 _enc.encode(VoteState.DRAFT.value),
                 encode_data({"title": defn.title}),
                 spec.history,
-                "1" if spec.archive else "0",
+                spec.archive_arg,
             ],
         )
         if int(res[0]) < 0:
@@ -286,7 +286,7 @@ class VoteStore:
                 event,
                 encode_data(data),
                 spec.history,
-                "1" if spec.archive else "0",
+                spec.archive_arg,
                 len(fields or {}),
                 *flat,
                 *(eligible or []),
@@ -306,7 +306,7 @@ class VoteStore:
             "ballot",
             "turnout",
             [*_channel_keys(vote_id), keys.vote_key(vote_id, "counters")],
-            [keys.pubsub_channel(channel), spec.history, "1" if spec.archive else "0"],
+            [keys.pubsub_channel(channel), spec.history, spec.archive_arg],
         )
 
     # -- ballots ---------------------------------------------------------------------------------
@@ -438,6 +438,7 @@ class CastBatcher:
                             c.voter.district,
                             c.entered_by,
                             c.epoch,
+                            rules.MAX_ONLINE_BALLOTS,
                         ],
                         client=pipe,
                     )
@@ -478,4 +479,5 @@ _MESSAGES = {
     "vote_closed": "voting has closed: your ballot was not recorded",
     "not_eligible": "you are not eligible to vote in this vote",
     "unknown_vote": "no such vote",
+    "too_many_ballots": f"you have cast {rules.MAX_ONLINE_BALLOTS} ballots in this vote already: the latest counts",
 }

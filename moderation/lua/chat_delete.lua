@@ -6,7 +6,9 @@
 -- Returns {offset, epoch, time_ms, the message (MessagePack)}, {0, the message} if it was deleted
 -- already, or {-1} when no chat message has that offset.
 local offset = tonumber(ARGV[6])
-local entry = redis.call('LINDEX', KEYS[4], offset - 1)
+local index = pl_archive_index(KEYS[4], offset)  -- the archive is bounded: its oldest may be gone
+if not index or index < 0 then return {-1} end
+local entry = redis.call('LINDEX', KEYS[4], index)
 if not entry then return {-1} end
 local ev = cmsgpack.unpack(entry)
 if ev[1] ~= offset or ev[3] ~= 'chat.message' then return {-1} end
