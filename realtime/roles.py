@@ -1,8 +1,15 @@
-"""Who may do what: one table of command to roles, checked on the server before every command.
+"""Who may do what, and how much: the tables the server checks, all in this one module.
 
-Pages hide buttons a role cannot use, but that is only convenience: this table is the rule. A
-test runs every command against every role. Channel access (``may_subscribe``) is checked on
-subscribe, so a panelist cannot follow the ops channel or a meeting they are not part of.
+- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.run``).
+- ``CHANNEL_ROLES`` and ``check_channel``: who may follow a channel; a meeting's channels (its
+  overlay too) also need membership; a vote restricted to a meeting is its members' (``may_see_vote``).
+- ``HTTP_ROLES``: every HTTP route -> roles, checked by ``realtime.http_guard`` before its handler.
+- ``RATE_CLASSES`` and ``COMMAND_RATES``: how fast one participant may send each command that
+  writes or fans out, over every connection and hub (issue 9); ``MAX_CONNECTIONS``: how many
+  connections one participant may hold.
+
+Pages hide buttons a role cannot use, but that is only convenience: these tables are the rule.
+Tests run every command and every HTTP route against every role.
 """
 
 from __future__ import annotations
