@@ -51,20 +51,21 @@ async def admit(request: Request, route: str) -> None:
 
 
 def route(path: str, endpoint: Endpoint, methods: Sequence[str] = ("GET",)) -> Route:
-    """A Starlette ``Route`` behind the gate. Raises ``KeyError`` (at startup) for a route that is
+    """A Starlette ``Route`` behind the gate. Raises ``KeyError`` (at startup) for a method and path
     not in ``roles.HTTP_ROLES``: a new route cannot go live without its rule."""
-    (method,) = methods
-    key = f"{method} {path}"
-    if key not in roles.HTTP_ROLES:
-        raise KeyError(f"{key} is not in realtime.roles.HTTP_ROLES")
+    table = {m: f"{m} {path}" for m in methods}
+    for key in table.values():
+        if key not in roles.HTTP_ROLES:
+            raise KeyError(f"{key} is not in realtime.roles.HTTP_ROLES")
 
     async def guarded(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
         try:
-            await admit(request, key)
+            await admit(request, table[method])
         except HubError as err:
             return error_response(err)
         return await endpoint(request)
 
     guarded.__name__ = getattr(endpoint, "__name__", "guarded")
     guarded.__doc__ = endpoint.__doc__
-    return Route(path, guarded, methods=[method])
+    return Route(path, guarded, methods=list(methods))

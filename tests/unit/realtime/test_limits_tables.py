@@ -147,3 +147,18 @@ def test_http_route_roles(route: str, role: str) -> None:
     except Exception:
         passed = False
     assert passed is (allowed is None or role in allowed)
+
+
+def test_a_route_missing_from_the_table_cannot_be_built() -> None:
+    from starlette.responses import Response
+
+    from realtime.http_guard import route
+
+    async def endpoint(request: object) -> Response:
+        return Response()
+
+    with pytest.raises(KeyError, match="HTTP_ROLES"):
+        route("/api/secret", endpoint)
+    with pytest.raises(KeyError, match="POST /api/me"):
+        route("/api/me", endpoint, methods=["GET", "POST"])
+    assert route("/api/me", endpoint).path == "/api/me"
