@@ -14,7 +14,7 @@ from ballot.store import Voter
 from engine import channels, keys
 from engine.channels import SPECS, ChannelLog, ChannelSpec
 from engine.errors import ChatError, Code, ModerationError, VoteError
-from moderation import chat_admin, qa
+from moderation import chat_admin, qa, uploads
 from moderation.qa_store import Asker, QAStore
 from tests.integration.test_vote_store import DEFN, IDS, opened
 
@@ -115,3 +115,18 @@ async def test_a_panelist_asks_at_most_so_many_questions_per_meeting_and_the_ref
     assert await redis.hget(desk, "seq") == before
     assert (await store.ask("m1", p2, "제 질문")).question == last.question + 1
     assert (await store.ask("m2", p1, "다른 회의")).question == 1
+
+
+async def test_a_meetings_slide_files_stop_at_their_total_and_a_refusal_stores_nothing(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    monkeypatch.setattr(uploads, "MAX_MEETING_BYTES", 2 * len(png))
+    await uploads.store(redis, "m1", png, "a.png")
+    await uploads.store(redis, "m1", png, "b.png")
+    before = set(await redis.keys("*"))
+    with pytest.raises(ModerationError) as exc:
+        await uploads.store(redis, "m1", png, "c.png")
+    assert exc.value.code is Code.TOO_MANY_UPLOADS
+    assert set(await redis.keys("*")) == before
+    await uploads.store(redis, "m2", png, "other meeting.png")
