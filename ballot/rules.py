@@ -33,6 +33,11 @@ from engine.errors import Code, VoteError
 MAX_PROPOSALS: Final = 100
 MAX_TITLE: Final = 200
 MAX_GRACE_SECONDS: Final = 600
+MAX_ONLINE_BALLOTS: Final = 20
+"""Ballots one voter may cast online in one vote (the latest counts): room for second thoughts, and
+a bound on the vote's ballot and audit lists, which grow with every recast (issue 9: one panelist
+recast 1,100 times). Paper ballots keyed in by clerks are never refused by it. ``cast.lua``
+enforces it with this value (``store.CastBatcher`` passes it)."""
 _ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{8,64}", re.ASCII)
 

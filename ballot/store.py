@@ -137,7 +137,7 @@ class VoteStore:
                 _enc.encode(VoteState.DRAFT.value),
                 encode_data({"title": defn.title}),
                 spec.history,
-                "1" if spec.archive else "0",
+                spec.archive_arg,
             ],
         )
         if int(res[0]) < 0:
@@ -305,7 +305,7 @@ class VoteStore:
                 event,
                 encode_data(data),
                 spec.history,
-                "1" if spec.archive else "0",
+                spec.archive_arg,
                 len(fields or {}),
                 *flat,
                 *(eligible or []),
@@ -325,7 +325,7 @@ class VoteStore:
             "ballot",
             "turnout",
             [*_channel_keys(vote_id), keys.vote_key(vote_id, "counters")],
-            [keys.pubsub_channel(channel), spec.history, "1" if spec.archive else "0"],
+            [keys.pubsub_channel(channel), spec.history, spec.archive_arg],
         )
 
     # -- ballots ---------------------------------------------------------------------------------
@@ -507,6 +507,7 @@ class CastBatcher:
                             c.voter.district,
                             c.entered_by,
                             c.epoch,
+                            rules.MAX_ONLINE_BALLOTS,
                         ],
                         client=pipe,
                     )
@@ -548,4 +549,5 @@ _MESSAGES = {
     "not_eligible": "you are not eligible to vote in this vote",
     "unknown_vote": "no such vote",
     "nonce_reused": "this nonce was used for another ranking: send a new ballot with a new nonce",
+    "too_many_ballots": f"you have cast {rules.MAX_ONLINE_BALLOTS} ballots in this vote already: the latest counts",
 }

@@ -40,13 +40,14 @@ class PubSubMessage(msgspec.Struct, array_like=True, frozen=True):
 @dataclass(frozen=True)
 class ChannelSpec:
     """How a kind of channel behaves. ``backlog``: events a fresh subscriber gets; ``history``:
-    how far back a reconnecting client can recover event by event; ``archive``: keep every event
-    (chat is kept in full for the record and moderation). ``backlog_event``: when set, the backlog
-    is the last ``backlog`` events of that type still in the history, not the last events of any
-    kind: a chat's late joiner gets its last visible messages even after a burst of moderation
-    events. ``backlog_marker``: events of this type inside that span come along without counting
-    (a chat's tombstones, ``chat.removed``: pages show "a moderator removed this message" in its
-    place, and no text travels)."""
+    how far back a reconnecting client can recover event by event; ``archive``: keep the events for
+    the record (chat for moderation and the minutes), at most the last ``archive_max``: every
+    archive grows with what participants send, so every one has a bound (issue 9).
+    ``backlog_event``: when set, the backlog is the last ``backlog`` events of that type still in
+    the history, not the last events of any kind: a chat's late joiner gets its last visible
+    messages even after a burst of moderation events. ``backlog_marker``: events of this type
+    inside that span come along without counting (a chat's tombstones, ``chat.removed``: pages
+    show "a moderator removed this message" in its place, and no text travels)."""
 
     history: int
     backlog: int
@@ -55,6 +56,16 @@ class ChannelSpec:
     coalesce: bool  # high-rate: deliver in one frame per short tick
     backlog_event: str = ""
     backlog_marker: str = ""
+    archive_max: int = 0
+
+    def __post_init__(self) -> None:
+        if self.archive and self.archive_max < self.history:
+            raise ValueError("an archive keeps at least the history")
+
+    @property
+    def archive_arg(self) -> str:
+        """What every publishing script takes as its archive argument: the bound, or '0' for none."""
+        return str(self.archive_max) if self.archive else "0"
 
 
 SPECS: dict[str, ChannelSpec] = {
@@ -64,15 +75,28 @@ SPECS: dict[str, ChannelSpec] = {
         stateful=False,
         archive=True,
         coalesce=True,
+        archive_max=200_000,
         backlog_event="chat.message",
         backlog_marker="chat.removed",
     ),
-    "qa": ChannelSpec(history=1000, backlog=0, stateful=True, archive=True, coalesce=True),
-    "staff": ChannelSpec(history=1000, backlog=0, stateful=True, archive=True, coalesce=True),
-    "agenda": ChannelSpec(history=200, backlog=0, stateful=True, archive=True, coalesce=False),
-    "speakers": ChannelSpec(history=200, backlog=0, stateful=True, archive=True, coalesce=False),
-    "polls": ChannelSpec(history=500, backlog=0, stateful=True, archive=True, coalesce=True),
-    "vote": ChannelSpec(history=500, backlog=0, stateful=True, archive=True, coalesce=True),
+    "qa": ChannelSpec(
+        history=1000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=100_000
+    ),
+    "staff": ChannelSpec(
+        history=1000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=100_000
+    ),
+    "agenda": ChannelSpec(
+        history=200, backlog=0, stateful=True, archive=True, coalesce=False, archive_max=10_000
+    ),
+    "speakers": ChannelSpec(
+        history=200, backlog=0, stateful=True, archive=True, coalesce=False, archive_max=20_000
+    ),
+    "polls": ChannelSpec(
+        history=500, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=50_000
+    ),
+    "vote": ChannelSpec(
+        history=500, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=50_000
+    ),
     "ops": ChannelSpec(history=200, backlog=20, stateful=False, archive=False, coalesce=True),
     "overlay": ChannelSpec(history=50, backlog=1, stateful=True, archive=False, coalesce=False),
 }
@@ -136,7 +160,7 @@ class ChannelLog:
                 etype,
                 encode_data(data),
                 spec.history,
-                "1" if spec.archive else "0",
+                spec.archive_arg,
             ],
         )
         return Published(int(offset), _s(epoch), int(now))

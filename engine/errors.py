@@ -42,6 +42,10 @@ class Code(IntEnum):
     RATE_LIMITED = 1200
     TOO_LARGE = 1201
     TOO_MANY_SUBSCRIPTIONS = 1202
+    TOO_MANY_CONNECTIONS = 1203  # a participant holds the most connections their role may (issue 9)
+    TOO_MANY_BALLOTS = 1204  # a voter cast the most ballots online one vote takes from them (issue 9)
+    TOO_MANY_QUESTIONS = 1205  # a panelist asked the most questions one meeting takes from them (issue 9)
+    TOO_MANY_UPLOADS = 1206  # a meeting's slide files reached their total size (issue 9)
     # channels
     UNKNOWN_CHANNEL = 1300
     NOT_SUBSCRIBED = 1301

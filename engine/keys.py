@@ -56,9 +56,12 @@ OPS = "ops"
 
 
 def meeting_of(channel: str) -> str | None:
-    """The meeting a channel belongs to, or None."""
+    """The meeting a channel belongs to (its ``meeting/<id>/...`` channels and its stream overlay
+    ``overlay/<id>``), or None. Following such a channel needs membership of the meeting."""
     if channel.startswith("meeting/"):
         return channel.split("/", 2)[1]
+    if channel.startswith("overlay/"):
+        return channel[len("overlay/") :]
     return None
 
 
@@ -120,6 +123,22 @@ def meeting(meeting_id: str) -> str:
 MEETINGS = PREFIX + "meetings"  # sorted set: meeting id scored by start time
 HUBS = PREFIX + "hubs"  # hash: hub id -> last heartbeat (ms)
 PUBLIC_URL = PREFIX + "public_url"  # string: base URL of personal links, announced by hubs
+
+
+# -- per-participant limits (engine/limits.py) ---------------------------------------------------
+# Each family shares one hash tag of its own, so a batch of checks over many participants stays a
+# single-slot Lua step on Redis Cluster too.
+def rate_bucket(participant_id: str, rate_class: str) -> str:
+    """A participant's token bucket for one class of commands (``realtime.roles.RATE_CLASSES``)."""
+    return f"{PREFIX}{{rl}}:{participant_id}:{rate_class}"
+
+
+def connection_slots(participant_id: str) -> str:
+    """A participant's open connections over every hub: hash ``<hub instance>|<conn>`` -> instance."""
+    return f"{PREFIX}{{conn}}:{participant_id}"
+
+
+CONNECTION_HUBS = PREFIX + "{conn}:hubs"  # hash: hub instance -> last heartbeat (ms), next to the slots
 
 
 def presence(hub_id: str) -> str:

@@ -541,7 +541,7 @@ class Bench:
                             "chat.message",
                             encode_data(data),
                             spec.history,
-                            "1",
+                            spec.archive_arg,
                         ],
                         client=pipe,
                     )

@@ -258,7 +258,7 @@ async def send_once(
             EVENT,
             encode_data(data),
             spec.history,
-            "1" if spec.archive else "0",
+            spec.archive_arg,
             RATE_COUNT,
             RATE_WINDOW_MS,
             "1" if staff else "0",

@@ -54,7 +54,7 @@ def _chat_call_args(channel: str, etype: str, data: Any) -> list[Any]:
         etype,
         encode_data(data),
         spec.history,
-        "1" if spec.archive else "0",
+        spec.archive_arg,
     ]
 
 
@@ -168,8 +168,14 @@ async def configure(log: ChannelLog, meeting_id: str, slow_mode: int | None, lin
 
 async def message_at(log: ChannelLog, meeting_id: str, offset: int) -> dict[str, Any]:
     """The chat message at ``offset`` (from the archive); ``UNKNOWN_MESSAGE`` if there is none."""
-    channel = keys.meeting_chat(meeting_id)
-    entry = await log.redis.lindex(keys.channel_keys(channel)[3], offset - 1) if offset >= 1 else None
+    archive = keys.channel_keys(keys.meeting_chat(meeting_id))[3]
+    # The archive is bounded (engine.channels.SPECS): once full its oldest events are trimmed, so
+    # the index of an offset counts from the first event still there.
+    first = await log.redis.lindex(archive, 0)
+    entry = None
+    if first is not None and offset >= 1:
+        index = offset - int(msgspec.msgpack.decode(raw(first))[0])
+        entry = await log.redis.lindex(archive, index) if index >= 0 else None
     if entry is not None:
         ev = msgspec.msgpack.decode(raw(entry))
         if ev[0] == offset and ev[2] == chat.EVENT:

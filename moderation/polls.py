@@ -230,7 +230,7 @@ class PollStore:
                 op,
                 keys.pubsub_channel(ch),
                 spec.history,
-                "1" if spec.archive else "0",
+                spec.archive_arg,
                 f"poll:{poll_id}",
                 event,
                 *args,

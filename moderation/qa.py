@@ -29,6 +29,9 @@ from engine.errors import AuthError, Code, ModerationError
 from moderation import chat
 
 MAX_CHARS: Final = 300
+MAX_QUESTIONS_PER_ASKER: Final = 30
+"""Questions one panelist may ask in one meeting: far more than a person asks, and a bound on the
+meeting's Q&A state, which keeps every question (issue 9). ``lua/qa.lua`` enforces it with this value."""
 
 
 class QState(StrEnum):

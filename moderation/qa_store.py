@@ -65,6 +65,7 @@ class QAStore:
             counter,
             keys.channel_key(ch, f"voters:{voters}") if voters else counter,
             keys.channel_key(ch, f"voters:{into}") if into else counter,
+            keys.channel_key(ch, "asked"),
         ]
 
     async def _call(
@@ -80,7 +81,7 @@ class QAStore:
                 keys.pubsub_channel(keys.meeting_qa(meeting_id)),
                 keys.pubsub_channel(keys.meeting_staff(meeting_id)),
                 spec.history,
-                "1" if spec.archive else "0",
+                spec.archive_arg,
                 r.event,
                 _PUBLIC,
                 *args[1:],
@@ -96,7 +97,8 @@ class QAStore:
         qa.check_role(r, who.role)
         body = qa.clean_question(text_)
         body = (self.word_filter or filters.default()).mask(body)
-        return await self._call(meeting_id, r, ["ask", who.id, who.name, "1" if anonymous else "0", body])
+        args = ["ask", who.id, who.name, "1" if anonymous else "0", body, qa.MAX_QUESTIONS_PER_ASKER]
+        return await self._call(meeting_id, r, args)
 
     async def vote(self, meeting_id: str, question: int, voter: str, role: str, add: bool = True) -> Step:
         r = qa.rule("upvote" if add else "unvote")
@@ -171,6 +173,10 @@ class QAStore:
 
 
 def _error(r: qa.Rule, name: str, detail: str) -> ModerationError:
+    if name == "too_many_questions":
+        return ModerationError(
+            Code.TOO_MANY_QUESTIONS, f"you have asked {detail} questions in this meeting already"
+        )
     if name == "unknown_question":
         return ModerationError(Code.UNKNOWN_QUESTION, f"no question {detail} in this meeting")
     if name == "bad_transition":

@@ -119,7 +119,7 @@ class StateChannel:
             change.event,
             encode_data(change.data),
             spec.history,
-            "1" if spec.archive else "0",
+            spec.archive_arg,
         ]
         if change.guards is None:
             args += [str(state.offset), 0]

@@ -20,6 +20,9 @@ from engine.connection import raw, text
 from engine.errors import Code, ModerationError
 
 MAX_BYTES: Final = 20 * 2**20
+MAX_MEETING_BYTES: Final = 200 * 2**20
+"""All slide files of one meeting together (uploads are never removed): a bound on what the hosts'
+uploads can take of Redis' memory (issue 9: every record that grows with input has one)."""
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
@@ -67,6 +70,15 @@ def check(data: bytes, name: str = "") -> tuple[str, int, str]:
 async def store(redis: Redis, meeting_id: str, data: bytes, name: str = "") -> Upload:
     kind, pages, clean = check(data, name)
     up = Upload(secrets.token_hex(8), kind, clean, pages, len(data))
+    # Reserve the bytes first (INCRBY is atomic, so two hosts uploading at once cannot both pass);
+    # a refusal gives them back. A hub dying in between leaves the count high, never low.
+    total = keys.channel_key(keys.meeting_agenda(meeting_id), "upload_bytes")
+    if await redis.incrby(total, len(data)) > MAX_MEETING_BYTES:
+        await redis.decrby(total, len(data))
+        raise ModerationError(
+            Code.TOO_MANY_UPLOADS,
+            f"a meeting's slide files take at most {MAX_MEETING_BYTES // 2**20} MiB together",
+        )
     await redis.hset(
         keys.upload(meeting_id, up.id),
         mapping={"type": kind, "name": clean, "pages": pages, "size": len(data), "data": data},

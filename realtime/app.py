@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from realtime import http, http_moderation, http_vote
 from realtime.config import Settings
 from realtime.endpoint import websocket_endpoint
+from realtime.http_guard import route
 from realtime.hub import Hub
 
 
@@ -49,20 +49,20 @@ def create_app(settings: Settings) -> PlenaryApp:
 
     app = Starlette(
         routes=[
-            Route("/healthz", http.healthz),
-            Route("/readyz", http.readyz),
-            Route("/metrics", http.metrics_endpoint),
-            Route("/api/me", http.api_me),
-            Route("/api/meetings/{meeting}/chat", http.api_chat),
-            Route("/api/votes/{vote}/results", http_vote.results),
-            Route("/api/votes/{vote}/receipt", http_vote.receipt, methods=["POST"]),
-            Route("/api/votes/{vote}/receipt/{code}", http_vote.receipt_in_url, methods=["GET", "POST"]),
-            Route("/api/votes/{vote}/{name}", http_vote.export),
-            Route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
-            Route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),
-            Route("/api/meetings/{meeting}/polls/{poll}.csv", http_moderation.poll_csv),
-            *(Route(path, http.page(name)) for path, name in http.PAGES.items()),
-            Route("/static/{name}", http.static),
+            route("/healthz", http.healthz),
+            route("/readyz", http.readyz),
+            route("/metrics", http.metrics_endpoint),
+            route("/api/me", http.api_me),
+            route("/api/meetings/{meeting}/chat", http.api_chat),
+            route("/api/votes/{vote}/results", http_vote.results),
+            route("/api/votes/{vote}/receipt", http_vote.receipt, methods=["POST"]),
+            route("/api/votes/{vote}/receipt/{code}", http_vote.receipt_in_url, methods=["GET", "POST"]),
+            route("/api/votes/{vote}/{name}", http_vote.export),
+            route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
+            route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),
+            route("/api/meetings/{meeting}/polls/{poll}.csv", http_moderation.poll_csv),
+            *(route(path, http.page(name)) for path, name in http.PAGES.items()),
+            route("/static/{name}", http.static),
         ],
         lifespan=lifespan,
     )

@@ -10,7 +10,8 @@ from ballot import rules
 from ballot.model import Channel, VoteState
 from ballot.store import Voter
 from engine.errors import Code, VoteError
-from panel.roster import STAFF_ROLES, Participant
+from panel.roster import Participant
+from realtime import roles
 from realtime.client import Client
 from realtime.commands import handles
 from realtime.hub import Hub
@@ -52,6 +53,7 @@ async def vote_publish(hub: Hub, client: Client, cmd: v.VotePublish) -> Any:
 @handles(v.VoteGet)
 async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
     defn = await hub.votes.definition(cmd.vote)
+    roles.check_vote(defn.eligibility, client.participant)
     status = await hub.votes.status(cmd.vote)
     out: dict[str, Any] = {"definition": msgspec.to_builtins(defn), "status": status.value}
     if status is VoteState.PUBLISHED:
@@ -163,7 +165,7 @@ async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> Any:
             status = await hub.votes.status(vote_id)
         except VoteError:
             continue  # removed meanwhile
-        if who.role in STAFF_ROLES or defn.eligibility == "panelists" or who.in_meeting(defn.eligibility):
+        if roles.may_see_vote(defn.eligibility, who):
             out.append(
                 {
                     "vote": vote_id,

@@ -1,6 +1,7 @@
 """Protocol commands to domain calls. Each handler returns the reply's result or raises a HubError.
 
-The role check happens once, in ``run``, from ``roles.COMMAND_ROLES``; handlers never check roles.
+The role check and the per-participant rate limit happen once, in ``run``, from the tables of
+``realtime.roles`` (``COMMAND_ROLES``, ``COMMAND_RATES``); handlers never check either.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine import keys
-from engine.errors import ChannelError, Code, LimitError
+from engine.errors import ChannelError, Code, HubError, LimitError
 from realtime import roles
 from realtime.client import Client, Subscription, SubState, to_wire
 from realtime.hub import Hub
@@ -33,8 +34,21 @@ def command_name(cmd: m.Command) -> str:
 
 
 async def run(hub: Hub, client: Client, cmd: m.Command) -> Any:
-    roles.check_command(command_name(cmd), client.participant.role)
-    return await HANDLERS[type(cmd)](hub, client, cmd)
+    """Check the role, then the participant's rate over every hub, then run the handler. A command
+    refused by either has done nothing (``rate_limited`` carries ``retry_after_ms``); one the
+    handler refuses (bad input, a state that does not allow it) gets its token back."""
+    name = command_name(cmd)
+    roles.check_command(name, client.participant.role)
+    cls = roles.rate_class(name)
+    if cls is None:  # reads skip the Redis check
+        return await HANDLERS[type(cmd)](hub, client, cmd)
+    who, bucket = client.participant.id, roles.RATE_CLASSES[cls]
+    await hub.rates.take(who, cls, bucket, roles.COMMAND_COST)  # batched with every other check
+    try:
+        return await HANDLERS[type(cmd)](hub, client, cmd)
+    except HubError:
+        hub.rates.give_back(who, cls, bucket, roles.COMMAND_COST)
+        raise
 
 
 async def meetings_for(hub: Hub, client: Client) -> list[m.Meeting]:
@@ -81,9 +95,10 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     if meeting is not None:
         await hub.meetings.get(meeting)  # UNKNOWN_MEETING
     elif channel.startswith("vote/"):
-        await hub.votes.status(channel[len("vote/") :])  # UNKNOWN_VOTE
-    elif channel.startswith("overlay/"):
-        await hub.meetings.get(channel[len("overlay/") :])
+        vote_id = channel[len("vote/") :]
+        await hub.votes.status(vote_id)  # UNKNOWN_VOTE
+        defn, _epoch = await hub.votes.cached_definition(vote_id)
+        roles.check_vote(defn.eligibility, client.participant)
     if channel not in client.subs and len(client.subs) >= hub.settings.max_subscriptions:
         raise LimitError(Code.TOO_MANY_SUBSCRIPTIONS, f"at most {hub.settings.max_subscriptions} channels")
     sub = client.subs.get(channel)

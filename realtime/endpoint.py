@@ -2,7 +2,8 @@
 (``realtime.protocol.session``) and the command handlers.
 
 Order of a connection's life: Origin check and subprotocol choice (refused with an HTTP error
-before the upgrade), accept, ``hello`` within ``hello_timeout`` (close 4001 otherwise), then
+before the upgrade), accept, ``hello`` within ``hello_timeout`` (close 4001 otherwise), a slot
+among the participant's connections over every hub (close 4013 past the role's limit), then
 commands until the peer leaves or abuses (close 4008/4010), or stops reading (abort).
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
-from engine.errors import AuthError, Code, HubError
+from engine.errors import AuthError, Code, HubError, LimitError
 from moderation import chat
 from realtime import commands, metrics, roles
 from realtime.client import Client
@@ -82,8 +83,17 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         metrics.CONNECTIONS.labels(chosen).dec()
         if client is not None:
             await hub.drop_client(client)
+            await _release(hub, client)
         if isinstance(writer, QueueWriter):
             writer.stop()
+
+
+async def _release(hub: Hub, client: Client) -> None:
+    """Free the connection's slot; if Redis is gone it frees itself when this hub stops or dies."""
+    try:
+        await hub.slots.release(client.participant.id, client.conn_id)
+    except Exception:
+        log.warning("connection slot not released", extra={"conn_id": client.conn_id})
 
 
 def _close(writer: Writer, code: CloseCode, reason: str) -> None:
@@ -134,9 +144,22 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             writer.write(session.error(hello.id, err), droppable=False)
             _close(writer, CloseCode.BAD_TOKEN, "bad token")
             return None
-        session.fire(Trigger.HELLO_OK)
         client = Client(who, session.codec, writer)
-        await hub.join(client)
+        try:  # one slot per connection over every hub; the role's limit refuses the one past it
+            await hub.slots.admit(who.id, client.conn_id, roles.max_connections(who.role))
+        except LimitError as err:
+            session.fire(Trigger.HELLO_FAILED)
+            metrics.COMMANDS.labels("hello", err.name).inc()
+            log.info("hello refused", extra={"participant": who.id, "role": who.role, "outcome": err.name})
+            writer.write(session.error(hello.id, err), droppable=False)
+            _close(writer, CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+            return None
+        session.fire(Trigger.HELLO_OK)
+        try:
+            await hub.join(client)
+        except BaseException:
+            await _release(hub, client)
+            raise
         welcome = Welcome(
             participant=who.id,
             name=who.name,

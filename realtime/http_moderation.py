@@ -6,8 +6,9 @@
 - ``GET /api/meetings/{meeting}/uploads/{upload}``: the file, for the meeting's members.
 - ``GET /api/meetings/{meeting}/polls/{poll}.csv``: a poll's answers as CSV, for hosts.
 
-Who may upload and export is the role table's answer for ``slide.show`` and ``poll.export``, so the
-HTTP routes and the WebSocket commands cannot disagree.
+Who may call each route is ``roles.HTTP_ROLES`` (upload and export: the roles of ``slide.show`` and
+``poll.export``, so the HTTP routes and the WebSocket commands cannot disagree), checked by
+``realtime.http_guard`` before these handlers run.
 """
 
 from __future__ import annotations
@@ -19,23 +20,18 @@ from engine import keys
 from engine.errors import Code, HubError
 from moderation import polls, uploads
 from panel.roster import Participant
-from realtime import roles
-from realtime.http import UPLOAD_HEADERS, _caller, error_response, hub_of, read_body
+from realtime.http import UPLOAD_HEADERS, error_response, hub_of, read_body
 
 
-async def _member(request: Request, command: str | None) -> tuple[Participant, str]:
-    who = await _caller(request)
-    if command is not None:
-        roles.check_command(command, who.role)
-    meeting = keys.check_id(request.path_params["meeting"], "meeting id")
-    roles.check_meeting(meeting, who)
-    await hub_of(request).meetings.get(meeting)
-    return who, meeting
+def _member(request: Request) -> tuple[Participant, str]:
+    """The caller and the meeting, as admitted by realtime.http_guard (role, membership, existence)."""
+    who: Participant = request.state.caller
+    return who, request.path_params["meeting"]
 
 
 async def upload(request: Request) -> Response:
     try:
-        _who, meeting = await _member(request, "slide.show")
+        _who, meeting = _member(request)
         too_large = HubError(Code.BAD_UPLOAD, f"a slide file is at most {uploads.MAX_BYTES // 2**20} MiB")
         body = await read_body(request, uploads.MAX_BYTES, too_large, meeting=meeting)
         up = await uploads.store(hub_of(request).redis, meeting, body, request.query_params.get("name", ""))
@@ -46,7 +42,7 @@ async def upload(request: Request) -> Response:
 
 async def get_upload(request: Request) -> Response:
     try:
-        _who, meeting = await _member(request, None)
+        _who, meeting = _member(request)
         up, data = await uploads.read(hub_of(request).redis, meeting, request.path_params["upload"])
     except HubError as err:
         return error_response(err)
@@ -55,7 +51,7 @@ async def get_upload(request: Request) -> Response:
 
 async def poll_csv(request: Request) -> Response:
     try:
-        _who, meeting = await _member(request, "poll.export")
+        _who, meeting = _member(request)
         poll = keys.check_id(request.path_params["poll"], "poll id")
         text = await polls.PollStore(hub_of(request).log).export(meeting, poll)
     except HubError as err:

@@ -31,6 +31,7 @@ from ballot.store import CastBatcher, VoteStore
 from engine import keys
 from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
 from engine.connection import command_client, pubsub_client, text
+from engine.limits import ConnectionSlots, RateLimiter
 from engine.pubsub import EventFeed
 from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
@@ -111,6 +112,8 @@ class Hub:
         self._tasks: list[asyncio.Task[Any]] = []
         self.votes: VoteStore = None  # type: ignore[assignment]
         self.casts: CastBatcher = None  # type: ignore[assignment]
+        self.rates: RateLimiter = None  # type: ignore[assignment]
+        self.slots: ConnectionSlots = None  # type: ignore[assignment]
         self.turnout_dirty: set[str] = set()
         self._present: dict[str, int] = {}  # participant id -> local connections
         self._ops = opsfeed.LoadReporter(self.hub_id)
@@ -130,6 +133,9 @@ class Hub:
         self.votes = VoteStore(self.log)
         self.casts = CastBatcher(self.votes)
         self.casts.start()
+        self.rates = RateLimiter(self.redis, self.log.scripts)
+        self.rates.start()
+        self.slots = ConnectionSlots(self.redis, self.log.scripts, self.hub_id)
         self.feed = EventFeed(
             pubsub_client(url, name=f"plenary-hub-sub:{self.hub_id}"),
             self.on_event,
@@ -150,6 +156,8 @@ class Hub:
         self.ready = False
         if self.casts is not None:
             await self.casts.stop()
+        if self.rates is not None:
+            await self.rates.stop()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -161,6 +169,8 @@ class Hub:
             with contextlib.suppress(Exception):
                 await self.redis.delete(keys.presence(self.hub_id))
                 await self.redis.hdel(keys.HUBS, self.hub_id)
+                if self.slots is not None:
+                    await self.slots.stop()
             await self.redis.aclose()
         if self.embedded is not None and await asyncio.to_thread(
             self.embedded.stop_if_last, ":" + self.hub_id
@@ -223,6 +233,7 @@ class Hub:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hset(keys.HUBS, self.hub_id, int(time.time() * 1000))
             pipe.expire(keys.presence(self.hub_id), 30)
+            self.slots.heartbeat(pipe)
             await pipe.execute()
 
     async def drop_client(self, client: Client) -> None:

@@ -1,14 +1,22 @@
-"""Who may do what: one table of command to roles, checked on the server before every command.
+"""Who may do what, and how much: the tables the server checks, all in this one module.
 
-Pages hide buttons a role cannot use, but that is only convenience: this table is the rule. A
-test runs every command against every role. Channel access (``may_subscribe``) is checked on
-subscribe, so a panelist cannot follow the ops channel or a meeting they are not part of.
+- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.run``).
+- ``CHANNEL_ROLES`` and ``check_channel``: who may follow a channel; a meeting's channels (its
+  overlay too) also need membership; a vote restricted to a meeting is its members' (``may_see_vote``).
+- ``HTTP_ROLES``: every HTTP route -> roles, checked by ``realtime.http_guard`` before its handler.
+- ``RATE_CLASSES`` and ``COMMAND_RATES``: how fast one participant may send each command that
+  writes or fans out, over every connection and hub (issue 9); ``MAX_CONNECTIONS``: how many
+  connections one participant may hold.
+
+Pages hide buttons a role cannot use, but that is only convenience: these tables are the rule.
+Tests run every command and every HTTP route against every role.
 """
 
 from __future__ import annotations
 
 from engine import keys
 from engine.errors import AuthError, Code
+from engine.limits import Bucket
 from moderation import qa
 from panel.roster import ROLES, Participant
 
@@ -55,6 +63,74 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "poll.answer": frozenset({"panelist"}),
 }
 
+# -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
+# A class is one token bucket per participant in Redis, shared by every connection on every hub
+# (``engine.limits.RateLimiter``); the check is made once, in ``realtime.commands.run``. A command
+# mapped to None reads only (or, for chat.send, is limited by the chat rule of moderation/chat.py,
+# atomically with the send); every connection's own bucket (``Settings.rate``) still applies.
+RATE_CLASSES: dict[str, Bucket] = {
+    "qa_vote": Bucket(rate=1, burst=10),  # upvote/unvote: each changes a count everyone sees
+    "ask": Bucket(rate=0.1, burst=3),  # a question every 10 s after the first three
+    "cast": Bucket(rate=0.2, burst=5),  # one ballot counts; a few changes of mind and retries
+    "paper": Bucket(rate=2, burst=30),  # a clerk keying in a stack of paper ballots
+    "report": Bucket(rate=0.2, burst=5),
+    "hand": Bucket(rate=0.5, burst=5),  # raise, lower, yield the floor
+    "answer": Bucket(rate=1, burst=10),  # poll answers (one per poll and panelist anyway)
+    "staff": Bucket(rate=5, burst=50),  # moderators' and hosts' commands that change state
+}
+
+_STAFF_WRITES = (
+    "vote.create", "vote.open", "vote.close", "vote.publish",
+    "chat.delete", "chat.mute", "chat.ban", "chat.unmute", "chat.settings", "chat.dismiss_report",
+    "speakers.order", "speakers.next", "speakers.timer",
+    "agenda.set", "agenda.current", "slide.show", "slide.clear", "materials.set",
+    "overlay.show", "overlay.clear",
+    "poll.create", "poll.open", "poll.close", "poll.publish",
+)  # fmt: skip
+
+COMMAND_RATES: dict[str, str | None] = {
+    **dict.fromkeys(
+        ("hello", "ping", "subscribe", "unsubscribe", "meeting.list", "chat.send", "chat.status"), None
+    ),
+    **dict.fromkeys(
+        ("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"), None
+    ),
+    **{f"qa.{name}": "staff" for name in qa.RULES},  # moderators' steps; the panelists' three next
+    "qa.ask": "ask",
+    "qa.upvote": "qa_vote",
+    "qa.unvote": "qa_vote",
+    "vote.cast": "cast",
+    "vote.paper": "paper",
+    "chat.report": "report",
+    **dict.fromkeys(("speakers.raise", "speakers.lower", "speakers.yield"), "hand"),
+    "poll.answer": "answer",
+    **dict.fromkeys(_STAFF_WRITES, "staff"),
+}  # fmt: skip
+"""Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
+
+COMMAND_COST = 1
+"""Tokens one command takes from its class's bucket."""
+
+# -- connections (issue 9): open connections per participant, over every hub --------------------
+MAX_CONNECTIONS: dict[str, int] = {
+    "panelist": 5,  # a phone, a laptop, a few tabs; beyond that a script, not a person
+    "clerk": 10,
+    "observer": 10,
+    "moderator": 20,  # desks, the moderation page, a second screen
+    "host": 20,
+    "ops": 20,
+}
+
+
+def rate_class(command: str) -> str | None:
+    """The rate class of a command (None: not rate-limited per participant)."""
+    return COMMAND_RATES.get(command)
+
+
+def max_connections(role: str) -> int:
+    return MAX_CONNECTIONS[role]
+
+
 # Channel kind -> roles that may follow it (meeting channels additionally need membership).
 CHANNEL_ROLES: dict[str, frozenset[str]] = {
     "chat": ALL - {"clerk"},
@@ -67,6 +143,55 @@ CHANNEL_ROLES: dict[str, frozenset[str]] = {
     "ops": frozenset({"ops", "host"}),
     "overlay": ALL,
 }
+
+
+# -- HTTP routes (issue 9): the same rule as the commands and channels they mirror --------------
+PUBLIC = None
+"""A route anyone may call, without a token (health, pages, a published vote's public record)."""
+
+HTTP_ROLES: dict[str, frozenset[str] | None] = {
+    "GET /healthz": PUBLIC,
+    "GET /readyz": PUBLIC,
+    "GET /metrics": PUBLIC,  # operators; the public proxy does not expose it
+    "GET /api/me": ALL,
+    # The chat record is the chat channel's archive: whoever may follow the channel.
+    "GET /api/meetings/{meeting}/chat": CHANNEL_ROLES["chat"],
+    # Published votes are public by design (the board and results, see realtime/http_vote.py).
+    "GET /api/votes/{vote}/results": PUBLIC,
+    "POST /api/votes/{vote}/receipt": PUBLIC,  # the tracking code in the body, never in the URL
+    "GET /api/votes/{vote}/receipt/{code}": PUBLIC,  # refused with secret_in_url, looks nothing up
+    "POST /api/votes/{vote}/receipt/{code}": PUBLIC,
+    "GET /api/votes/{vote}/{name}": PUBLIC,
+    "POST /api/meetings/{meeting}/uploads": COMMAND_ROLES["slide.show"],
+    "GET /api/meetings/{meeting}/uploads/{upload}": CHANNEL_ROLES["agenda"],  # the slides shown there
+    "GET /api/meetings/{meeting}/polls/{poll}.csv": COMMAND_ROLES["poll.export"],
+    # the pages: each reads its token from the link's fragment and asks the hub over /ws
+    **dict.fromkeys(
+        (
+            "GET /",
+            "GET /host",
+            "GET /vote",
+            "GET /results/{vote}",
+            "GET /moderate",
+            "GET /ops",
+            "GET /overlay/{meeting}",
+            "GET /static/{name}",
+        ),
+        PUBLIC,
+    ),
+}
+"""Every HTTP route (``METHOD path`` as in the app's route list) -> the roles that may call it.
+A route with ``{meeting}`` also needs membership of that meeting. ``realtime.http_guard`` checks
+every request against this table; the app refuses to start with a route missing from it."""
+
+HTTP_RATES: dict[str, str] = {"POST /api/meetings/{meeting}/uploads": "staff"}
+"""HTTP routes that write, -> their class of ``RATE_CLASSES`` (the same buckets as the commands)."""
+
+
+def check_route(route: str, role: str) -> None:
+    allowed = HTTP_ROLES[route]
+    if allowed is not None and role not in allowed:
+        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not call {route}")
 
 
 def check_command(command: str, role: str) -> None:
@@ -93,6 +218,18 @@ def check_channel(channel: str, who: Participant) -> None:
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
         raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
+
+
+def may_see_vote(eligibility: str, who: Participant) -> bool:
+    """A vote open to all panelists is everyone's to see; one restricted to a meeting (its
+    ``eligibility`` is the meeting id) only that meeting's members' and staff's. ``vote.get``,
+    ``vote.list`` and the ``vote/<id>`` channel all answer by this rule."""
+    return eligibility == "panelists" or who.in_meeting(eligibility)
+
+
+def check_vote(eligibility: str, who: Participant) -> None:
+    if not may_see_vote(eligibility, who):
+        raise AuthError(Code.NOT_A_MEMBER, f"this vote is for the participants of meeting {eligibility}")
 
 
 def check_meeting(meeting_id: str, who: Participant) -> None:

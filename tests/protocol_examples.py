@@ -377,7 +377,7 @@ async def core(a: Assembly) -> None:
                     "chat.message",
                     encode_data({"text": text, "author": author}),
                     spec_of(HEALTH_CHAT).history,
-                    "1",
+                    spec_of(HEALTH_CHAT).archive_arg,
                 ],
                 client=pipe,
             )

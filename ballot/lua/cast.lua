@@ -8,6 +8,8 @@
 -- ARGV[6..8] the voter's gender, age band, district   ARGV[9] who keyed it in (paper, phone) or ''
 -- ARGV[10] the channel epoch of the definition the caller validated the ranking against, or '' (no
 -- check); {0, 'definition_changed'} when the vote was since removed and created anew (Redis reset).
+-- ARGV[11] the most ballots a voter may cast online (ballot.rules.MAX_ONLINE_BALLOTS); paper is
+-- never refused by it, and a retry of an accepted nonce is answered before it is checked.
 -- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name};
 -- {0, 'code_taken'} when the tracking code exists already (the caller draws a new salt);
 -- {0, 'nonce_reused'} when the nonce was used for a ballot with another ranking.
@@ -40,6 +42,9 @@ local hard = redis.call('HGET', state, 'hard_close_at')
 local past_hard = hard and now_ms >= cmsgpack.unpack(hard)
 if channel ~= 'paper' and (status == 'closed' or past_hard) then return {0, 'vote_closed'} end
 if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return {0, 'not_eligible'} end
+if channel == 'online' and tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0') >= tonumber(ARGV[11]) then
+  return {0, 'too_many_ballots'}
+end
 if redis.call('SADD', KEYS[9], ARGV[5]) == 0 then return {0, 'code_taken'} end
 local seq = redis.call('HINCRBY', KEYS[8], 'ballot_seq', 1)
 -- The record arrives as a MessagePack map with seq=0 and received_ms=0: the store fills them.

@@ -2,7 +2,8 @@
 -- A channel's keys are passed in the order meta, hist, state, log (engine.keys.channel_keys).
 --
 -- pl_publish: the one atomic publish step. Next offset, append to the bounded history (and, when
--- archive_flag is '1', to the full archive), PUBLISH to the hub nodes. Returns offset and epoch.
+-- archive_flag is a bound, to the archive, trimmed to it), PUBLISH to the hub nodes. Returns offset
+-- and epoch.
 -- The stored entry is a MessagePack array [offset, time_ms, type, data]; data arrives already
 -- encoded (MessagePack) from the caller and is appended as is, never decoded here.
 -- The epoch is the creation time of the channel's meta hash: a flushed or reset Redis gives a
@@ -26,6 +27,12 @@ local function pl_epoch(meta)
 end
 
 local function pl_publish(meta, hist, log, pubsub, etype, data, hist_max, archive_flag)
+  -- archive_flag: the archive's bound (ChannelSpec.archive_arg), '0' for none. Checked before any
+  -- write: a caller still passing the old '1' would otherwise keep an archive of one event.
+  local archive_max = tonumber(archive_flag)
+  if not archive_max or (archive_max ~= 0 and archive_max < 2) then
+    error('archive bound ' .. tostring(archive_flag) .. ': pass ChannelSpec.archive_arg')
+  end
   local epoch = pl_epoch(meta)
   local seq = redis.call('HINCRBY', meta, 'seq', 1)
   local now_ms = pl_now_ms()
@@ -33,8 +40,9 @@ local function pl_publish(meta, hist, log, pubsub, etype, data, hist_max, archiv
   local entry = '\148' .. cmsgpack.pack(seq, now_ms, etype) .. data
   redis.call('RPUSH', hist, entry)
   redis.call('LTRIM', hist, -tonumber(hist_max), -1)
-  if archive_flag == '1' then
+  if archive_max > 0 then  -- bounded: the oldest events go once the archive holds archive_max
     redis.call('RPUSH', log, entry)
+    redis.call('LTRIM', log, -archive_max, -1)
   end
   -- 0x92: [epoch, entry]
   redis.call('PUBLISH', pubsub, '\146' .. cmsgpack.pack(epoch) .. entry)
@@ -72,4 +80,13 @@ local function pl_backlog(hist, n, etype, marker)
   local out = {}
   for i = #newest_first, 1, -1 do out[#out + 1] = newest_first[i] end
   return out
+end
+
+-- pl_archive_index: the list index of the event at `offset` in an archive (whose oldest events may
+-- have been trimmed away, so index = offset - 1 holds only until the archive first reaches its
+-- bound), or nil when the archive is empty. The caller still checks the entry's offset.
+local function pl_archive_index(log, offset)
+  local first = redis.call('LINDEX', log, 0)
+  if not first then return nil end
+  return offset - cmsgpack.unpack(first)[1]
 end

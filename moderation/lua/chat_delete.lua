@@ -5,13 +5,15 @@
 -- the text; only the audit record (staff) keeps it. Offsets keep no holes.
 -- KEYS[1..4] the chat channel's meta, hist, state, log   KEYS[5] deleted messages (hash offset -> audit)
 -- ARGV[1] pubsub channel  ARGV[2] event type  ARGV[3] event data (MessagePack)  ARGV[4] history bound
--- ARGV[5] archive flag    ARGV[6] offset of the message  ARGV[7] audit record (MessagePack map; the
+-- ARGV[5] archive bound ('0': none)   ARGV[6] offset of the message  ARGV[7] audit record (MessagePack map; the
 -- message is added to it here as `message`)   ARGV[8] message event type   ARGV[9] tombstone type
 -- ARGV[10] tombstone data (MessagePack)
 -- Returns {offset, epoch, time_ms, the message (MessagePack)}, {0, the message} if it was deleted
 -- already, or {-1} when no chat message has that offset.
 local offset = tonumber(ARGV[6])
-local entry = redis.call('LINDEX', KEYS[4], offset - 1)
+local index = pl_archive_index(KEYS[4], offset)  -- the archive is bounded: its oldest may be gone
+if not index or index < 0 then return {-1} end
+local entry = redis.call('LINDEX', KEYS[4], index)
 if not entry then return {-1} end
 local ev = cmsgpack.unpack(entry)
 if ev[1] ~= offset then return {-1} end
@@ -29,11 +31,11 @@ local fresh = redis.call('HSETNX', KEYS[5], ARGV[6], cmsgpack.pack(audit)) == 1
 
 -- 0x94: [offset, time_ms, type, data], as pl_publish writes it.
 local tombstone = '\148' .. cmsgpack.pack(ev[1], ev[2], ARGV[9]) .. ARGV[10]
-redis.call('LSET', KEYS[4], offset - 1, tombstone)
+redis.call('LSET', KEYS[4], index, tombstone)
 local top = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-local index = offset - (top - redis.call('LLEN', KEYS[2]) + 1)  -- the message's place in the history
-if index >= 0 and redis.call('LINDEX', KEYS[2], index) == entry then
-  redis.call('LSET', KEYS[2], index, tombstone)
+local hindex = offset - (top - redis.call('LLEN', KEYS[2]) + 1)  -- the message's place in the history
+if hindex >= 0 and redis.call('LINDEX', KEYS[2], hindex) == entry then
+  redis.call('LSET', KEYS[2], hindex, tombstone)
 end
 
 if not fresh then return {0, message} end

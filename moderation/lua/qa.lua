@@ -6,7 +6,7 @@
 --
 -- KEYS[1..4] meeting/<m>/qa meta, hist, state, log     KEYS[5..8] meeting/<m>/staff meta, hist, state, log
 -- KEYS[9] the question counter   KEYS[10] voters of the question (set)   KEYS[11] voters of the
--- question merged into (merge only; otherwise KEYS[10] again)
+-- question merged into (merge only; otherwise KEYS[10] again)   KEYS[12] questions asked per panelist (hash)
 -- ARGV[1] operation: ask | move | vote | unvote | merge | reorder
 -- ARGV[2] qa pubsub channel  ARGV[3] staff pubsub channel  ARGV[4] history bound  ARGV[5] archive flag
 -- ARGV[6] event type  ARGV[7] the states panelists see, space-separated  ARGV[8..] the operation's
@@ -121,7 +121,13 @@ local function publish_changes(etype)
 end
 
 -- ARGV[8] author id  ARGV[9] author name  ARGV[10] '1' anonymous  ARGV[11] text
+-- ARGV[8] asker id  ARGV[9] asker name  ARGV[10] anonymous '1'/'0'  ARGV[11] text
+-- ARGV[12] the most questions one panelist may ask in this meeting (moderation.qa.MAX_QUESTIONS_PER_ASKER)
 local function ask()
+  if tonumber(redis.call('HGET', KEYS[12], ARGV[8]) or '0') >= tonumber(ARGV[12]) then
+    return {-1, 'too_many_questions', ARGV[12]}
+  end
+  redis.call('HINCRBY', KEYS[12], ARGV[8], 1)
   local id = redis.call('INCR', KEYS[9])
   local rec = {
     id = id, text = ARGV[11], author = {id = ARGV[8], name = ARGV[9]},

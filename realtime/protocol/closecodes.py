@@ -23,6 +23,7 @@ class CloseCode(IntEnum):
     SLOW_CONSUMER = 4009  # reserved: a peer that stopped reading is aborted (TCP reset), not closed
     TOO_MANY_ERRORS = 4010  # keeps sending undecodable frames
     REVOKED = 4012  # the participant's link was revoked while connected
+    TOO_MANY_CONNECTIONS = 4013  # the participant holds the most connections their role may
 
 
 NO_RECONNECT = frozenset({CloseCode.BAD_TOKEN, CloseCode.REVOKED, CloseCode.BAD_SUBPROTOCOL})

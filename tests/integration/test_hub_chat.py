@@ -7,6 +7,7 @@ import asyncio
 import httpx
 from redis.asyncio import Redis
 
+from panel.roster import Participant
 from tests.support import HubProcess, connect, seed
 
 CHAT = "meeting/m1/chat"
@@ -102,9 +103,14 @@ async def test_chat_archive_over_http_needs_a_token(redis: Redis, hub: HubProces
 
 
 async def test_many_clients_all_receive_every_message_in_order(redis: Redis, hub: HubProcess) -> None:
-    tokens = await seed(redis)
+    # Twenty listeners are twenty people: one panelist may hold only a few connections (issue 9).
+    people = [
+        Participant(id=f"l{i:02d}", name=f"듣는 사람 {i}", role="panelist", meetings=["m1"])
+        for i in range(20)
+    ]
+    tokens = await seed(redis, people)
     async with connect(hub.ws_url, tokens["p1"]) as sender:
-        listeners = [connect(hub.ws_url, tokens["p2"]) for _ in range(20)]
+        listeners = [connect(hub.ws_url, tokens[p.id]) for p in people]
         clients = [await cm.__aenter__() for cm in listeners]
         try:
             for c in clients:

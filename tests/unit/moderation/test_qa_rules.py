@@ -49,7 +49,9 @@ def test_the_table() -> None:
 
 
 async def question_in(store: QAStore, meeting: str, state: str, target: int) -> int:
-    step = await store.ask(meeting, Asker("p1", "One", "panelist"), "질문", anonymous=False)
+    # A new asker for each question: one panelist may ask only so many per meeting (issue 9).
+    asker = Asker(f"p{next(_ids)}", "One", "panelist")
+    step = await store.ask(meeting, asker, "질문", anonymous=False)
     for name in PATHS[state]:
         if name == "merge":
             await store.merge(meeting, step.question, target, "moderator")

@@ -1,0 +1,173 @@
+"""Per-participant limits shared by every hub: command rates (token buckets) and open connections.
+
+A participant may hold many connections on many hubs, so a limit kept in a hub's memory or per
+connection is no limit at all (issue 9: one panelist, 60 connections, 1,886 Q&A votes in 5 s).
+Both limits therefore live in Redis, each one Lua step (``lua/rate.lua``, ``lua/admit.lua``).
+What the limits are (which commands cost what, how many connections a role may hold) is policy
+and lives in ``realtime/roles.py``; this module only enforces numbers it is given.
+
+Rates: ``RateLimiter.take`` does not cost a round trip per command. Like the cast batcher's
+group commit, every check waiting when the previous batch returns goes to Redis as one script
+call (one slot: the buckets share the hash tag ``{rl}``), so a 3,000-cast burst costs a few
+round trips, not 3,000.
+
+Connections: a slot is a field ``<hub instance>|<conn>`` of the participant's hash. A hub frees its
+slots when a connection ends; a hub that dies frees nothing, so admission also frees the slots of
+any hub instance whose heartbeat (``CONNECTION_HUBS``, written once a second) is older than
+``STALE_MS``. An instance id is new on every start, so a restarted hub's old slots go stale too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from engine import keys
+from engine.errors import Code, LimitError
+from engine.scripts import Scripts
+
+STALE_MS = 15_000
+"""A hub instance silent this long is dead: its connection slots are freed at the next admission."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket: ``burst`` commands at once, then ``rate`` per second."""
+
+    rate: float
+    burst: float
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError("a bucket needs rate > 0 and burst >= 1")
+
+
+@dataclass
+class _Check:
+    key: str
+    bucket: Bucket
+    cost: float  # negative: tokens given back
+    future: asyncio.Future[int] | None  # None: a refund nobody waits for
+
+
+class RateLimiter:
+    """Per-participant token buckets in Redis, checked in batches.
+
+    ``start`` before use, ``stop`` at shutdown. ``take`` raises ``LimitError(RATE_LIMITED)`` with
+    ``retry_after_ms`` when the bucket is empty; nothing was done, so the caller may retry then.
+    """
+
+    def __init__(self, redis: Redis, scripts: Scripts, max_batch: int = 512) -> None:
+        self.redis = redis
+        self.scripts = scripts
+        self.max_batch = max_batch
+        self._queue: list[_Check] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="plenary-rates")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for c in self._queue:
+            if c.future is not None and not c.future.done():
+                c.future.set_exception(LimitError(Code.UNAVAILABLE, "the hub is stopping", retryable=True))
+        self._queue = []
+
+    async def take(self, participant_id: str, rate_class: str, bucket: Bucket, cost: float = 1) -> None:
+        """Take ``cost`` tokens from the participant's bucket of ``rate_class``, or raise."""
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Check(keys.rate_bucket(participant_id, rate_class), bucket, cost, fut))
+        self._wake.set()
+        wait_ms = await fut
+        if wait_ms > 0:
+            raise LimitError(
+                Code.RATE_LIMITED,
+                f"too many {rate_class} commands: try again in {wait_ms / 1000:.1f} s",
+                retryable=True,
+                retry_after_ms=wait_ms,
+            )
+
+    def give_back(self, participant_id: str, rate_class: str, bucket: Bucket, cost: float = 1) -> None:
+        """Return the tokens of a command that was refused and did nothing (bad input, a state
+        that does not allow it), so that a typo costs nothing. Not awaited: it is queued ahead of
+        any later check, so the participant's next command already sees it."""
+        self._queue.append(_Check(keys.rate_bucket(participant_id, rate_class), bucket, -cost, None))
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                await self._check(batch)
+
+    async def _check(self, batch: list[_Check]) -> None:
+        args: list[str | float] = []
+        for c in batch:
+            args += [c.bucket.rate, c.bucket.burst, c.cost]
+        try:
+            waits = await self.scripts.call("engine", "rate", [c.key for c in batch], args)
+        except Exception as exc:  # Redis unreachable: nothing was done, each command may be retried
+            for c in batch:
+                if c.future is not None and not c.future.done():
+                    c.future.set_exception(
+                        LimitError(Code.UNAVAILABLE, f"rate check failed, retry: {exc}", retryable=True)
+                    )
+            return
+        self.batches += 1
+        for c, wait in zip(batch, waits, strict=True):
+            if c.future is not None and not c.future.done():
+                c.future.set_result(int(wait))
+
+
+class ConnectionSlots:
+    """Open connections per participant over every hub. One instance per hub process."""
+
+    def __init__(self, redis: Redis, scripts: Scripts, hub_id: str) -> None:
+        self.redis = redis
+        self.scripts = scripts
+        # New on every start: slots a previous process with the same hub id left behind go stale.
+        self.instance = f"{hub_id}#{secrets.token_hex(4)}"
+
+    def field(self, conn_id: int) -> str:
+        return f"{self.instance}|{conn_id}"
+
+    async def admit(self, participant_id: str, conn_id: int, limit: int) -> None:
+        """Hold a slot for this connection, or raise ``LimitError(TOO_MANY_CONNECTIONS)``.
+        The caller must ``release`` it when the connection ends (and only if admitted)."""
+        ok, held = await self.scripts.call(
+            "engine",
+            "admit",
+            [keys.connection_slots(participant_id), keys.CONNECTION_HUBS],
+            [self.field(conn_id), self.instance, limit, STALE_MS],
+        )
+        if not int(ok):
+            raise LimitError(
+                Code.TOO_MANY_CONNECTIONS,
+                f"already {int(held)} connections open with this link (at most {limit}): close one",
+                retryable=True,
+            )
+
+    async def release(self, participant_id: str, conn_id: int) -> None:
+        await self.redis.hdel(keys.connection_slots(participant_id), self.field(conn_id))
+
+    def heartbeat(self, pipe: Pipeline) -> None:
+        """Add this instance's heartbeat to the hub's once-a-second heartbeat pipeline."""
+        pipe.hset(keys.CONNECTION_HUBS, self.instance, int(time.time() * 1000))
+
+    async def stop(self) -> None:
+        """A clean stop: this instance's slots count no more (connections are gone with it)."""
+        await self.redis.hdel(keys.CONNECTION_HUBS, self.instance)
