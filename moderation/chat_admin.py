@@ -16,7 +16,7 @@ the same keys) at once:
   every restriction in force after a reload, whatever the backlog holds.
 - ``chat.settings {slow_mode, links}``: stored in the chat channel's state fields.
 
-Staff reads (:func:`restrictions`, :func:`deleted_messages`) are what the moderators' console loads
+Staff reads (:func:`console_view`: :func:`restrictions`, :func:`deleted_messages`) are what the moderators' console loads
 on every (re)connect (``chat.moderation``): its chat backlog holds neither moderation events nor
 deleted text.
 
@@ -310,24 +310,47 @@ async def deleted(log: ChannelLog, meeting_id: str) -> dict[int, Any]:
     return {int(text(k)): msgspec.msgpack.decode(raw(v)) for k, v in flat.items()}
 
 
-MAX_DELETED: Final = 200
-"""How many deletions ``chat.moderation`` returns (the newest): the console keeps the last 200
-messages of its log, so older ones have no place to be shown."""
+DELETED_PAGE: Final = 100
+DELETED_BUDGET: Final = 48 * 1024
+"""One ``chat.moderation`` reply carries at most this many deleted messages and about this many
+bytes of them, so it stays within the 64 KiB frame budget the hub keeps to (a message is up to 500
+characters: 100 of them in Korean would be ~150 KB). Older ones come with ``before``."""
 
 
 async def deleted_messages(
-    log: ChannelLog, meeting_id: str, limit: int = MAX_DELETED
-) -> list[dict[str, Any]]:
-    """The newest ``limit`` deleted messages of a meeting, by offset (staff only): ``{"offset",
-    "text", "author", ("masked"), "deleted": {"by", "at", "reason"}}``, the shape of a deleted
-    message in the staff chat record (:func:`record`). From the audit, the only copy of the text."""
+    log: ChannelLog,
+    meeting_id: str,
+    before: int | None = None,
+    limit: int = DELETED_PAGE,
+    budget: int = DELETED_BUDGET,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a meeting's deleted messages (staff only): the newest below offset ``before``
+    (all when None), at most ``limit`` of them and about ``budget`` bytes (at least one), in offset
+    order, and whether older ones remain. Each is ``{"offset", "text", "author", ("masked"),
+    "deleted": {"by", "at", "reason"}}``, the shape of a deleted message in the staff chat record
+    (:func:`record`), from the audit: the only copy of the text."""
     audit = await deleted(log, meeting_id)
-    out = []
-    for offset in sorted(audit)[-limit:] if limit > 0 else []:
+    offsets = sorted((o for o in audit if before is None or o < before), reverse=True)
+    page: list[dict[str, Any]] = []
+    size = 0
+    for offset in offsets[: max(limit, 1)]:
         entry = _as_dict(audit[offset])
         message = _as_dict(entry.pop("message", {}))
-        out.append({"offset": offset, **message, "deleted": entry})
-    return out
+        item = {"offset": offset, **message, "deleted": entry}
+        size += len(msgspec.json.encode(item))
+        if page and size > budget:
+            break
+        page.append(item)
+    page.reverse()
+    return page, len(page) < len(offsets)
+
+
+async def console_view(log: ChannelLog, meeting_id: str, before: int | None = None) -> dict[str, Any]:
+    """What the moderators' console loads on every (re)connect (``chat.moderation``, staff only): the
+    restrictions in force and a page of deleted messages (``more``: older ones remain; ask again
+    with ``before`` the oldest offset given)."""
+    deleted_page, more = await deleted_messages(log, meeting_id, before)
+    return {"restrictions": await restrictions(log, meeting_id), "deleted": deleted_page, "more": more}
 
 
 async def chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:

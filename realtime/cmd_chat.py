@@ -96,10 +96,7 @@ async def chat_status(hub: Hub, client: Client, cmd: p.ChatStatus) -> Any:
 @handles(p.ChatModeration)
 async def chat_moderation(hub: Hub, client: Client, cmd: p.ChatModeration) -> Any:
     await _meeting(hub, client, cmd.meeting)
-    return {
-        "restrictions": await chat_admin.restrictions(hub.log, cmd.meeting),
-        "deleted": await chat_admin.deleted_messages(hub.log, cmd.meeting),
-    }
+    return await chat_admin.console_view(hub.log, cmd.meeting, cmd.before)
 
 
 @handles(p.ChatReport)

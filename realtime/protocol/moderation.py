@@ -146,10 +146,12 @@ class ChatStatus(Command, tag="chat.status"):
 
 class ChatModeration(Command, tag="chat.moderation"):
     """Moderator: what the console shows after a (re)connect: the restrictions in force (who is
-    muted until when, who is banned, by whom) and the newest deleted messages with their text (from
-    the audit). Staff only: a panelist never gets others' restrictions or deleted text."""
+    muted until when, who is banned, by whom) and a page of the newest deleted messages with their
+    text (from the audit); ``before``: the page below that offset. Staff only: a panelist never
+    gets others' restrictions or deleted text."""
 
     meeting: Ident
+    before: Offset | None = None
 
 
 class ChatReport(Command, tag="chat.report"):

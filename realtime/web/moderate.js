@@ -182,35 +182,45 @@ async function loadStatus() {
 /**
  * The staff view of the meeting's chat, from the hub: the restrictions in force replace the list
  * (the hub reads them from the keys that hold a message back), and each deleted message's text,
- * author and deletion go into the audit map. Asked on every (re)subscribe and after a restriction
- * event (the events carry no `by`); only the answer to the latest request counts.
+ * author and deletion go into the audit map, page by page (newest first) while the pages still
+ * fall within the log. Asked on every (re)subscribe and after a restriction event (the events
+ * carry no `by`); only the answers to the latest request count.
  */
 async function loadModeration() {
   clearTimeout(state.modTimer);
   const meeting = state.meeting;
   const seq = ++state.modSeq;
-  let r;
-  try {
-    r = await state.conn.request("chat.moderation", { meeting });
-  } catch (err) {
-    // Disconnected: the re-subscribe after the reconnect asks again.
-    if (seq === state.modSeq && err.name !== "disconnected") status(errText(err), true);
-    return;
+  let before = null;
+  for (let page = 0; page < 20; page++) {
+    let r;
+    try {
+      r = await state.conn.request("chat.moderation", before ? { meeting, before } : { meeting });
+    } catch (err) {
+      // Disconnected: the re-subscribe after the reconnect asks again.
+      if (seq === state.modSeq && err.name !== "disconnected") status(errText(err), true);
+      return;
+    }
+    if (seq !== state.modSeq || meeting !== state.meeting) return;
+    if (page === 0) {
+      const restricted = new Map();
+      for (const x of r.restrictions || []) {
+        const banned = x.kind === "ban";
+        restricted.set(x.participant, { name: x.name, until: banned ? 0 : Number(x.until) || 0, banned, by: x.by, at: x.at });
+        if (x.name) state.names.set(x.participant, x.name);
+      }
+      state.restricted = restricted;
+    }
+    const deleted = r.deleted || [];
+    for (const x of deleted) {
+      const offset = Number(x.offset);
+      state.deleted.add(offset);
+      state.audit.set(offset, { text: x.text, author: x.author, ...(x.deleted || {}) });
+    }
+    renderChat();
+    const oldest = state.chat.length ? state.chat[0].offset : Infinity;
+    if (!r.more || !deleted.length || Number(deleted[0].offset) <= oldest) return;
+    before = Number(deleted[0].offset);
   }
-  if (seq !== state.modSeq || meeting !== state.meeting) return;
-  const restricted = new Map();
-  for (const x of r.restrictions || []) {
-    const banned = x.kind === "ban";
-    restricted.set(x.participant, { name: x.name, until: banned ? 0 : Number(x.until) || 0, banned, by: x.by, at: x.at });
-    if (x.name) state.names.set(x.participant, x.name);
-  }
-  state.restricted = restricted;
-  for (const x of r.deleted || []) {
-    const offset = Number(x.offset);
-    state.deleted.add(offset);
-    state.audit.set(offset, { text: x.text, author: x.author, ...(x.deleted || {}) });
-  }
-  renderChat();
 }
 
 function refreshModeration() {

@@ -32,7 +32,7 @@ async def test_a_reloaded_console_gets_every_restriction_and_deletion_from_the_h
         connect(b.ws_url, tokens["host"]) as host,
     ):
         empty = await mod.ok("chat.moderation", meeting="m1")
-        assert empty == {"restrictions": [], "deleted": []}
+        assert empty == {"restrictions": [], "deleted": [], "more": False}
 
         sent = await p1.ok("chat.send", meeting="m1", text=f"제 번호 {PHONE}")
         await p1.ok("chat.send", meeting="m1", text="남는 메시지")
@@ -117,21 +117,39 @@ async def test_the_console_query_is_staff_only_and_panelists_never_get_deleted_t
         assert PHONE in got["deleted"][0]["text"] and got["restrictions"][0]["participant"] == "p2"
 
 
-async def test_the_newest_deletions_only_and_the_record_shape(redis: Redis) -> None:
-    """``deleted_messages`` returns the newest ``limit`` deletions by offset, each shaped as a
-    deleted message of the staff chat record."""
-    await seed(redis)
+async def test_deleted_messages_come_in_pages_within_the_frame_budget(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    """Many long deleted messages: each reply stays within the hub's 64 KiB frame budget, and the
+    pages (``before`` the oldest offset given) hold every deletion once, newest page first, each
+    shaped as a deleted message of the staff chat record."""
+    tokens = await seed(redis)
     log = ChannelLog(redis)
     mod = chat_admin.Actor("mod", "Moderator", "moderator")
-    author = chat.Author("p1", "패널 하나", "panelist")
-    offsets = [(await chat.send(log, "m1", author, f"메시지 {i}")).offset for i in range(5)]
+    long_text = "가" * chat.MAX_CHARS  # 1,500 bytes in UTF-8
+    offsets = [(await log.publish(CHAT, chat.EVENT, {"text": f"{i} {long_text}"})).offset for i in range(120)]
     for offset in offsets:
         await chat_admin.delete(log, "m1", offset, mod, "test")
-    newest = await chat_admin.deleted_messages(log, "m1", limit=3)
-    assert [d["offset"] for d in newest] == offsets[-3:]
-    assert [d["text"] for d in newest] == ["메시지 2", "메시지 3", "메시지 4"]
-    staff_record = await chat_admin.chat_record(log, "m1", staff=True)
-    by_offset = {r["offset"]: r for r in staff_record}
-    for d in newest:
-        assert {k: v for k, v in by_offset[d["offset"]].items() if k != "time"} == d
-    assert await chat_admin.deleted_messages(log, "m1", limit=0) == []
+    staff_record = {r["offset"]: r for r in await chat_admin.chat_record(log, "m1", staff=True)}
+
+    pages = []
+    async with connect(hubs[1].ws_url, tokens["mod"]) as console:
+        fields: dict[str, object] = {}
+        while True:
+            await console.ok("chat.moderation", meeting="m1", **fields)
+            frame = next(f for f in reversed(console.frames) if f.get("type") == "reply")
+            assert len(json.dumps(frame, ensure_ascii=False).encode()) < 64 * 1024
+            page = frame["result"]
+            pages.append(page["deleted"])
+            if not page["more"]:
+                break
+            fields = {"before": page["deleted"][0]["offset"]}
+    assert len(pages) > 1
+    seen = [d["offset"] for page in reversed(pages) for d in page]
+    assert seen == offsets
+    for page in pages:
+        for d in page:
+            assert {k: v for k, v in staff_record[d["offset"]].items() if k != "time"} == d
+    # The pure page rule: a budget too small for one message still gives one.
+    one, more = await chat_admin.deleted_messages(log, "m1", budget=1)
+    assert [d["offset"] for d in one] == offsets[-1:] and more is True
