@@ -33,6 +33,14 @@ async def test_a_reloaded_console_gets_every_restriction_and_deletion_from_the_h
     ):
         empty = await mod.ok("chat.moderation", meeting="m1")
         assert empty == {"restrictions": [], "deleted": [], "more": False}
+        # Bad input: a coded error, and the connection goes on.
+        for fields, name in (
+            ({"meeting": "m1", "before": 0}, "bad_field"),
+            ({"meeting": "m1", "before": "x"}, "bad_field"),
+            ({"meeting": "nope"}, "unknown_meeting"),
+        ):
+            err = await mod.call("chat.moderation", **fields)
+            assert (err["type"], err["name"]) == ("error", name), fields
 
         sent = await p1.ok("chat.send", meeting="m1", text=f"제 번호 {PHONE}")
         await p1.ok("chat.send", meeting="m1", text="남는 메시지")
