@@ -11,7 +11,14 @@ the same keys) at once:
   number posted by mistake is gone for everyone. The moderators' audit record (``deleted`` hash:
   who, when, why, and the message) keeps it; only staff read it.
 - ``chat.muted {participant, until}``, ``chat.banned {participant}``, ``chat.unmuted {participant}``.
+  In the same step the meeting's list of restricted participants (``restricted`` hash: who
+  restricted them, when) gains or loses them, so :func:`restrictions` can tell a moderator's console
+  every restriction in force after a reload, whatever the backlog holds.
 - ``chat.settings {slow_mode, links}``: stored in the chat channel's state fields.
+
+Staff reads (:func:`console_view`: :func:`restrictions`, :func:`deleted_messages`) are what the moderators' console loads
+on every (re)connect (``chat.moderation``): its chat backlog holds neither moderation events nor
+deleted text.
 
 Reports go to the moderators' desk (``meeting/<id>/staff``), never to the chat channel: one field
 per reported message, ``report:<offset>``, with everyone who reported it.
@@ -107,26 +114,52 @@ def check_target(target_role: str | None, target_id: str, by: Actor) -> None:
 
 
 async def restrict(
-    log: ChannelLog, meeting_id: str, participant_id: str, kind: str, minutes: int = 0
+    log: ChannelLog,
+    meeting_id: str,
+    participant_id: str,
+    kind: str,
+    minutes: int = 0,
+    by: Actor | None = None,
+    name: str = "",
 ) -> Published | None:
     """``kind``: ``mute`` (for ``minutes``), ``ban`` (until lifted) or ``lift``. Returns the event, or
-    None for a ``lift`` with nothing to lift."""
+    None for a ``lift`` with nothing to lift. ``by`` (the moderator) and ``name`` (the participant's)
+    go into the meeting's list of restricted participants for :func:`restrictions`, not into the
+    event: every member of the meeting receives the event."""
     channel = keys.meeting_chat(meeting_id)
     if kind == "mute" and not 1 <= minutes <= MAX_MUTE_MINUTES:
         raise ChatError(Code.BAD_FIELD, f"minutes: 1 to {MAX_MUTE_MINUTES}")
     ms = minutes * 60_000
+    now = int(time.time() * 1000)
     etype, data = {
-        "mute": ("chat.muted", {"participant": participant_id, "until": int(time.time() * 1000) + ms}),
+        "mute": ("chat.muted", {"participant": participant_id, "until": now + ms}),
         "ban": ("chat.banned", {"participant": participant_id}),
         "lift": ("chat.unmuted", {"participant": participant_id}),
     }[kind]
+    listed = {"name": name or participant_id, "by": by.public() if by else {}, "at": now}
     res = await log.scripts.call(
         "moderation",
         "chat_restrict",
-        [*keys.channel_keys(channel), chat.restriction_key(meeting_id, participant_id)],
-        [*_chat_call_args(channel, etype, data), kind, ms or 1],
+        [
+            *keys.channel_keys(channel),
+            chat.restriction_key(meeting_id, participant_id),
+            restricted_key(meeting_id),
+        ],
+        [*_chat_call_args(channel, etype, data), kind, ms or 1, participant_id, encode_data(listed)],
     )
     return None if int(res[0]) == 0 else _published(res)
+
+
+def restricted_key(meeting_id: str) -> str:
+    """The meeting's list of restricted participants: which restriction keys to read, with who set
+    them. Whether a restriction holds is its own key alone (:func:`chat.restriction_key`)."""
+    return keys.channel_key(keys.meeting_chat(meeting_id), "restricted")
+
+
+def standing(kind: str, ttl_ms: int) -> dict[str, Any]:
+    """A participant's standing from their restriction key's value and PTTL, as ``chat_send.lua``
+    judges it: ``ban`` holds until lifted, ``mute`` while the key lives, anything else is none."""
+    return {"muted_ms": ttl_ms if kind == "mute" and ttl_ms > 0 else 0, "banned": kind == "ban"}
 
 
 async def restriction(log: ChannelLog, meeting_id: str, participant_id: str) -> dict[str, Any]:
@@ -136,8 +169,51 @@ async def restriction(log: ChannelLog, meeting_id: str, participant_id: str) -> 
         pipe.get(key)
         pipe.pttl(key)
         kind, ttl = await pipe.execute()
-    kind = text(kind) if kind else ""
-    return {"muted_ms": int(ttl) if kind == "mute" and int(ttl) > 0 else 0, "banned": kind == "ban"}
+    return standing(text(kind) if kind else "", int(ttl))
+
+
+async def restrictions(log: ChannelLog, meeting_id: str) -> list[dict[str, Any]]:
+    """Every restriction in force in a meeting's chat (staff only), oldest first:
+    ``{"participant", "name", "kind": "mute" | "ban", "until" (ms, 0 for a ban), "muted_ms", "by",
+    "at"}``. Read from the keys ``chat_send.lua`` enforces, so a mute that ran out or was lifted is
+    not listed, whatever the list of restricted participants still names."""
+    listed = {
+        text(k): _as_dict(msgspec.msgpack.decode(raw(v)))
+        for k, v in (await log.redis.hgetall(restricted_key(meeting_id))).items()
+    }
+    if not listed:
+        return []
+    ids = sorted(listed)
+    async with log.redis.pipeline(transaction=True) as pipe:
+        for pid in ids:
+            key = chat.restriction_key(meeting_id, pid)
+            pipe.get(key)
+            pipe.pttl(key)
+        pipe.time()
+        replies = await pipe.execute()
+    secs, micros = replies[-1]
+    now = int(secs) * 1000 + int(micros) // 1000
+    out = []
+    for i, pid in enumerate(ids):
+        kind = text(replies[2 * i]) if replies[2 * i] else ""
+        held = standing(kind, int(replies[2 * i + 1]))
+        if not held["banned"] and not held["muted_ms"]:
+            continue
+        rec = listed[pid]
+        until = now + held["muted_ms"] if held["muted_ms"] else 0
+        out.append(
+            {
+                "participant": pid,
+                "name": str(rec.get("name") or pid),
+                "kind": "ban" if held["banned"] else "mute",
+                "until": until,
+                "muted_ms": held["muted_ms"],
+                "by": _as_dict(rec.get("by")),
+                "at": int(rec.get("at") or 0),
+            }
+        )
+    out.sort(key=lambda r: (r["at"], r["participant"]))
+    return out
 
 
 def configure_rule(slow_mode: int | None, links: str | None) -> Any:
@@ -238,6 +314,49 @@ async def deleted(log: ChannelLog, meeting_id: str) -> dict[int, Any]:
     text and author as posted) is the only copy left once a message is deleted."""
     flat = await log.redis.hgetall(keys.channel_key(keys.meeting_chat(meeting_id), "deleted"))
     return {int(text(k)): msgspec.msgpack.decode(raw(v)) for k, v in flat.items()}
+
+
+DELETED_PAGE: Final = 100
+DELETED_BUDGET: Final = 48 * 1024
+"""One ``chat.moderation`` reply carries at most this many deleted messages and about this many
+bytes of them, so it stays within the 64 KiB frame budget the hub keeps to (a message is up to 500
+characters: 100 of them in Korean would be ~150 KB). Older ones come with ``before``."""
+
+
+async def deleted_messages(
+    log: ChannelLog,
+    meeting_id: str,
+    before: int | None = None,
+    limit: int = DELETED_PAGE,
+    budget: int = DELETED_BUDGET,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a meeting's deleted messages (staff only): the newest below offset ``before``
+    (all when None), at most ``limit`` of them and about ``budget`` bytes (at least one), in offset
+    order, and whether older ones remain. Each is ``{"offset", "text", "author", ("masked"),
+    "deleted": {"by", "at", "reason"}}``, the shape of a deleted message in the staff chat record
+    (:func:`record`), from the audit: the only copy of the text."""
+    audit = await deleted(log, meeting_id)
+    offsets = sorted((o for o in audit if before is None or o < before), reverse=True)
+    page: list[dict[str, Any]] = []
+    size = 0
+    for offset in offsets[: max(limit, 1)]:
+        entry = _as_dict(audit[offset])
+        message = _as_dict(entry.pop("message", {}))
+        item = {"offset": offset, **message, "deleted": entry}
+        size += len(msgspec.json.encode(item))
+        if page and size > budget:
+            break
+        page.append(item)
+    page.reverse()
+    return page, len(page) < len(offsets)
+
+
+async def console_view(log: ChannelLog, meeting_id: str, before: int | None = None) -> dict[str, Any]:
+    """What the moderators' console loads on every (re)connect (``chat.moderation``, staff only): the
+    restrictions in force and a page of deleted messages (``more``: older ones remain; ask again
+    with ``before`` the oldest offset given)."""
+    deleted_page, more = await deleted_messages(log, meeting_id, before)
+    return {"restrictions": await restrictions(log, meeting_id), "deleted": deleted_page, "more": more}
 
 
 async def chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:

@@ -56,7 +56,8 @@ async def _restrict(
     target = await hub.roster.get(participant)
     if kind != "lift":
         chat_admin.check_target(target.role if target else None, participant, by)
-    pub = await chat_admin.restrict(hub.log, meeting, participant, kind, minutes)
+    name = target.name if target else ""
+    pub = await chat_admin.restrict(hub.log, meeting, participant, kind, minutes, by, name)
     return {
         "changed": pub is not None,
         **await chat_admin.restriction(hub.log, meeting, participant),
@@ -90,6 +91,12 @@ async def chat_status(hub: Hub, client: Client, cmd: p.ChatStatus) -> Any:
     slow, links = await chat.read_settings(hub.log, cmd.meeting)
     standing = await chat_admin.restriction(hub.log, cmd.meeting, me.id)
     return {"slow_mode": slow, "links": str(links), **standing}
+
+
+@handles(p.ChatModeration)
+async def chat_moderation(hub: Hub, client: Client, cmd: p.ChatModeration) -> Any:
+    await _meeting(hub, client, cmd.meeting)
+    return await chat_admin.console_view(hub.log, cmd.meeting, cmd.before)
 
 
 @handles(p.ChatReport)

@@ -46,6 +46,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "qa.mine": frozenset({"panelist"}),
     **dict.fromkeys(("chat.delete", "chat.mute", "chat.ban", "chat.unmute"), MODERATORS),
     **dict.fromkeys(("chat.settings", "chat.dismiss_report"), MODERATORS),
+    "chat.moderation": MODERATORS,  # others' restrictions and deleted text: staff only
     "chat.status": ALL - {"clerk"},
     "chat.report": frozenset({"panelist"}),
     "speakers.raise": frozenset({"panelist"}),

@@ -144,6 +144,16 @@ class ChatStatus(Command, tag="chat.status"):
     meeting: Ident
 
 
+class ChatModeration(Command, tag="chat.moderation"):
+    """Moderator: what the console shows after a (re)connect: the restrictions in force (who is
+    muted until when, who is banned, by whom) and a page of the newest deleted messages with their
+    text (from the audit); ``before``: the page below that offset. Staff only: a panelist never
+    gets others' restrictions or deleted text."""
+
+    meeting: Ident
+    before: Offset | None = None
+
+
 class ChatReport(Command, tag="chat.report"):
     """Panelist: report the message at ``offset`` to the moderators."""
 
@@ -337,6 +347,7 @@ MODERATION_COMMANDS: tuple[type[Command], ...] = (
     ChatUnmute,
     ChatSettings,
     ChatStatus,
+    ChatModeration,
     ChatReport,
     ChatDismissReport,
     SpeakersRaise,

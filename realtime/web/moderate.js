@@ -2,6 +2,12 @@
 // question with its author, from `meeting/<m>/staff`), chat moderation (delete, mute, ban, slow
 // mode, link policy, reports) and the speakers list (order, call, timer).
 //
+// The chat's backlog holds the last visible messages, with tombstones (`chat.removed`, no text) in
+// the places of deleted ones, and no moderation events. So on every (re)subscribe the console asks
+// the hub for what it would otherwise have lost (`chat.moderation`, staff only): the restrictions
+// in force, by whom, and the deleted messages' text from the moderators' audit. The chat channel's
+// events keep both live from there.
+//
 // The hub checks every command; the page reads the welcome's `may` to show a plain refusal to
 // anyone else. Text from people goes on the page through textContent only.
 
@@ -37,9 +43,12 @@ const state = {
   clock: new HubClock(),
   desk: new QaState(),
   sp: new SpeakersState(),
-  chat: [], // chat.message events (newest last)
+  chat: [], // chat.message events and the tombstones of deleted ones (chat.removed), newest last
   deleted: new Set(),
-  restricted: new Map(), // participant id -> {name, until, banned}
+  audit: new Map(), // offset of a deleted message -> {text, author, by, at, reason}
+  restricted: new Map(), // participant id -> {name, until, banned, by, at}
+  modSeq: 0, // the chat.moderation request whose answer counts (a later one voids earlier ones)
+  modTimer: null,
   names: new Map(), // participant id -> name (from chat authors)
   settings: { slow_mode: 0, links: "staff" },
   subs: [],
@@ -117,7 +126,9 @@ function chooseMeeting(id) {
   state.sp = new SpeakersState();
   state.chat = [];
   state.deleted = new Set();
+  state.audit = new Map();
   state.restricted = new Map();
+  state.modSeq += 1; // an answer for the previous meeting is void
   state.stage.setMeeting(id);
   state.subs = [
     followState(state.conn, `meeting/${id}/staff`, {
@@ -142,9 +153,14 @@ function chooseMeeting(id) {
         if (info.reset) {
           state.chat = [];
           state.deleted = new Set();
+          state.audit = new Map();
         }
-        for (const e of events) onChat(e);
-        if (info.initial) loadStatus();
+        let restrictions = false;
+        for (const e of events) restrictions = onChat(e) || restrictions;
+        if (info.initial) {
+          loadStatus();
+          loadModeration();
+        } else if (restrictions) refreshModeration();
         renderChat();
       },
       onError: (err) => status(errText(err), true),
@@ -163,32 +179,88 @@ async function loadStatus() {
   }
 }
 
+/**
+ * The staff view of the meeting's chat, from the hub: the restrictions in force replace the list
+ * (the hub reads them from the keys that hold a message back), and each deleted message's text,
+ * author and deletion go into the audit map, page by page (newest first) while the pages still
+ * fall within the log. Asked on every (re)subscribe and after a restriction event (the events
+ * carry no `by`); only the answers to the latest request count.
+ */
+async function loadModeration() {
+  clearTimeout(state.modTimer);
+  const meeting = state.meeting;
+  const seq = ++state.modSeq;
+  let before = null;
+  for (let page = 0; page < 20; page++) {
+    let r;
+    try {
+      r = await state.conn.request("chat.moderation", before ? { meeting, before } : { meeting });
+    } catch (err) {
+      // Disconnected: the re-subscribe after the reconnect asks again.
+      if (seq === state.modSeq && err.name !== "disconnected") status(errText(err), true);
+      return;
+    }
+    if (seq !== state.modSeq || meeting !== state.meeting) return;
+    if (page === 0) {
+      const restricted = new Map();
+      for (const x of r.restrictions || []) {
+        const banned = x.kind === "ban";
+        restricted.set(x.participant, { name: x.name, until: banned ? 0 : Number(x.until) || 0, banned, by: x.by, at: x.at });
+        if (x.name) state.names.set(x.participant, x.name);
+      }
+      state.restricted = restricted;
+    }
+    const deleted = r.deleted || [];
+    for (const x of deleted) {
+      const offset = Number(x.offset);
+      state.deleted.add(offset);
+      state.audit.set(offset, { text: x.text, author: x.author, ...(x.deleted || {}) });
+    }
+    renderChat();
+    const oldest = state.chat.length ? state.chat[0].offset : Infinity;
+    if (!r.more || !deleted.length || Number(deleted[0].offset) <= oldest) return;
+    before = Number(deleted[0].offset);
+  }
+}
+
+function refreshModeration() {
+  state.modSeq += 1; // an answer already on its way may predate the event
+  clearTimeout(state.modTimer);
+  state.modTimer = setTimeout(loadModeration, 250);
+}
+
+/** Apply one chat event; true when it changed a restriction (the list is then asked for again). */
 function onChat(e) {
   const d = e.data || {};
   switch (e.event) {
     case "chat.message":
+    case "chat.removed": // a deleted message's place: its text comes from the audit
+      if (e.event === "chat.removed") state.deleted.add(Number(e.offset));
       state.chat.push(e);
       if (d.author) state.names.set(d.author.id, d.author.name);
       if (state.chat.length > MAX_LOG) state.chat.shift();
-      return;
-    case "chat.deleted":
-      state.deleted.add(Number(d.offset));
-      return;
+      return false;
+    case "chat.deleted": {
+      const offset = Number(d.offset);
+      state.deleted.add(offset);
+      state.audit.set(offset, { ...state.audit.get(offset), by: d.by, at: e.time, reason: d.reason || "" });
+      return false;
+    }
     case "chat.muted":
-      state.restricted.set(d.participant, { until: d.until, banned: false });
-      return;
+      state.restricted.set(d.participant, { ...state.restricted.get(d.participant), until: d.until, banned: false, by: null });
+      return true;
     case "chat.banned":
-      state.restricted.set(d.participant, { until: 0, banned: true });
-      return;
+      state.restricted.set(d.participant, { ...state.restricted.get(d.participant), until: 0, banned: true, by: null });
+      return true;
     case "chat.unmuted":
       state.restricted.delete(d.participant);
-      return;
+      return true;
     case "chat.settings":
       state.settings = { slow_mode: d.slow_mode ?? state.settings.slow_mode, links: d.links || state.settings.links };
       renderSettings();
-      return;
+      return false;
     default:
-      return;
+      return false;
   }
 }
 
@@ -392,18 +464,26 @@ function drawChat() {
   const log = $("mod-log");
   const me = state.welcome && state.welcome.participant;
   const items = state.chat.slice(-MAX_LOG).map((e) => {
-    const d = e.data || {};
+    const gone = state.deleted.has(e.offset);
+    const audit = gone ? state.audit.get(e.offset) || {} : {};
+    // A tombstone has no text or author: the audit has them (a live deletion: the message itself).
+    const d = e.event === "chat.removed" ? audit : e.data || {};
     const a = d.author || {};
     const li = el("li", "mod-msg");
     li.dataset.offset = String(e.offset);
-    const gone = state.deleted.has(e.offset);
     if (gone) li.classList.add("deleted");
     const meta = el("p", "qa-meta");
     meta.append(el("span", "qa-author", a.name || "?"));
     if (a.role && a.role !== "panelist") meta.append(el("span", "badge role", roleName(a.role)));
     meta.append(el("span", "", fmtTime(e.time)));
     if (gone) meta.append(el("span", "state-tag", t("mod.deleted")));
-    li.append(meta, el("p", "text", String(d.text ?? "")));
+    const known = typeof d.text === "string";
+    li.append(meta, el("p", known ? "text" : "text unknown", known ? d.text : t("mod.deleted.unknown")));
+    if (gone && audit.by) {
+      let line = t("mod.deleted.by", { name: audit.by.name || "?", time: fmtTime(state.clock.local(audit.at || 0)) });
+      if (audit.reason) line += ` · ${t("mod.deleted.reason", { reason: audit.reason })}`;
+      li.append(el("p", "mod-by", line));
+    }
     if (!gone) {
       const row = el("div", "btn-row");
       const who = a.name || "?";
@@ -435,10 +515,12 @@ function renderRestricted() {
   const rows = [];
   for (const [pid, r] of state.restricted) {
     if (!r.banned && r.until <= now) continue;
-    const name = state.names.get(pid) || pid;
+    const name = r.name || state.names.get(pid) || pid;
     const li = el("li", "mod-item");
+    li.dataset.id = pid;
     li.append(el("p", "qa-author", name));
-    li.append(el("p", "hint-text", r.banned ? t("mod.banned") : t("mod.muted.until", { time: fmtTime(state.clock.local(r.until)) })));
+    li.append(el("p", "mod-by", r.banned ? t("mod.banned") : t("mod.muted.until", { time: fmtTime(state.clock.local(r.until)) })));
+    if (r.by) li.append(el("p", "mod-by", t("mod.restricted.by", { name: r.by.name || "?", time: fmtTime(state.clock.local(r.at || 0)) })));
     const undo = button("small-btn", t("mod.unmute"), () => act("chat.unmute", { participant: pid }, "mod.done.unmute"));
     undo.setAttribute("aria-label", t("mod.unmute.label", { name }));
     li.append(undo);

@@ -25,6 +25,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     "chat.unmute": {**M, "participant": "p2"},
     "chat.settings": M,
     "chat.status": M,
+    "chat.moderation": M,
     "chat.report": {**M, "offset": 1, "reason": "spam"},
     "chat.dismiss_report": {**M, "offset": 1},
     "speakers.raise": M,

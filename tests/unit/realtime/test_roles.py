@@ -49,6 +49,7 @@ EXPECTED: dict[str, set[str]] = {
     "chat.unmute": {"moderator", "host"},
     "chat.settings": {"moderator", "host"},
     "chat.status": {"panelist", "moderator", "host", "ops", "observer"},
+    "chat.moderation": {"moderator", "host"},
     "chat.report": {"panelist"},
     "chat.dismiss_report": {"moderator", "host"},
     "speakers.raise": {"panelist"},
