@@ -353,10 +353,10 @@ async def deleted_messages(
 
 async def console_view(log: ChannelLog, meeting_id: str, before: int | None = None) -> dict[str, Any]:
     """What the moderators' console loads on every (re)connect (``chat.moderation``, staff only): the
-    restrictions in force and a page of deleted messages (``more``: older ones remain; ask again
+    restrictions in force and a page of deleted messages (``older``: older ones remain; ask again
     with ``before`` the oldest offset given)."""
     deleted_page, more = await deleted_messages(log, meeting_id, before)
-    return {"restrictions": await restrictions(log, meeting_id), "deleted": deleted_page, "more": more}
+    return {"restrictions": await restrictions(log, meeting_id), "deleted": deleted_page, "older": more}
 
 
 async def chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:

@@ -91,7 +91,8 @@ _STAFF_WRITES = (
 
 COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(
-        ("hello", "ping", "subscribe", "unsubscribe", "meeting.list", "chat.send", "chat.status"), None
+        ("hello", "ping", "subscribe", "unsubscribe", "meeting.list", "chat.send", "chat.status", "chat.moderation"),
+        None,
     ),
     **dict.fromkeys(
         ("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"), None

@@ -652,6 +652,7 @@ async def moderated(a: Assembly) -> None:
     )
     await obs.event("event.chat.muted", on("chat"), "chat.muted")
     await mod.call("chat.ban", {"type": "chat.ban", "id": 18, "meeting": M1, "participant": "p1"})
+    await mod.call("chat.moderation", {"type": "chat.moderation", "id": 24, "meeting": M1})
     await mod.call("chat.unmute", {"type": "chat.unmute", "id": 19, "meeting": M1, "participant": "p1"})
     settings = {"type": "chat.settings", "id": 20, "meeting": M1, "slow_mode": 30, "links": "staff"}
     await mod.call("chat.settings", settings)

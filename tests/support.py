@@ -125,6 +125,7 @@ class Client:
         self.codec = codec
         self.ids = itertools.count(1)
         self.replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.sent: dict[int, str] = {}  # command id -> its type
         self.events: list[dict[str, Any]] = []
         self.gaps: list[dict[str, Any]] = []
         self.frames: list[dict[str, Any]] = []
@@ -149,7 +150,8 @@ class Client:
                 self.sizes.append(len(data.encode() if isinstance(data, str) else data))
                 kind = msg.get("type")
                 result = msg.get("result")
-                if kind == "reply" and isinstance(result, dict) and result.get("more") is True:
+                subscribe = self.sent.get(msg.get("id")) == "subscribe"
+                if kind == "reply" and subscribe and isinstance(result, dict) and result.get("more") is True:
                     # one part of a long subscribe reply: keep its events until the last part
                     self.parts.setdefault(msg.get("id"), []).append(result)
                 elif kind in ("reply", "error") and msg.get("id") in self.replies:
@@ -191,6 +193,7 @@ class Client:
         cid = next(self.ids)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.replies[cid] = fut
+        self.sent[cid] = kind  # only a subscribe reply comes in parts
         await self.ws.send(self.encode({"type": kind, "id": cid, **fields}))
         return await asyncio.wait_for(fut, timeout)
 

@@ -211,7 +211,7 @@ export class Connection {
         const p = this.pending.get(msg.id);
         if (!p) return;
         const result = msg.result;
-        if (msg.type === "reply" && result && result.more === true) {
+        if (msg.type === "reply" && p.type === "subscribe" && result && result.more === true) {
           // One part of a long subscribe reply: keep its events; the last part (more: false)
           // resolves the request with every part's events joined in order.
           p.parts = (p.parts || []).concat(result.events || []);
@@ -258,7 +258,7 @@ export class Connection {
       const timer = setTimeout(() => {
         if (this.pending.delete(id)) reject(localError("timeout", "no reply"));
       }, timeout);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer, type });
       ws.send(JSON.stringify({ ...fields, type, id }));
     });
   }

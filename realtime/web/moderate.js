@@ -218,7 +218,7 @@ async function loadModeration() {
     }
     renderChat();
     const oldest = state.chat.length ? state.chat[0].offset : Infinity;
-    if (!r.more || !deleted.length || Number(deleted[0].offset) <= oldest) return;
+    if (!r.older || !deleted.length || Number(deleted[0].offset) <= oldest) return;
     before = Number(deleted[0].offset);
   }
 }

@@ -32,7 +32,7 @@ async def test_a_reloaded_console_gets_every_restriction_and_deletion_from_the_h
         connect(b.ws_url, tokens["host"]) as host,
     ):
         empty = await mod.ok("chat.moderation", meeting="m1")
-        assert empty == {"restrictions": [], "deleted": [], "more": False}
+        assert empty == {"restrictions": [], "deleted": [], "older": False}
         # Bad input: a coded error, and the connection goes on.
         for fields, name in (
             ({"meeting": "m1", "before": 0}, "bad_field"),
@@ -149,7 +149,7 @@ async def test_deleted_messages_come_in_pages_within_the_frame_budget(
             assert len(json.dumps(frame, ensure_ascii=False).encode()) < 64 * 1024
             page = frame["result"]
             pages.append(page["deleted"])
-            if not page["more"]:
+            if not page["older"]:
                 break
             fields = {"before": page["deleted"][0]["offset"]}
     assert len(pages) > 1

@@ -37,7 +37,16 @@ RATED: dict[str, set[str]] = {
     },
 }
 UNRATED = {
-    *("hello", "ping", "subscribe", "unsubscribe", "meeting.list", "chat.send", "chat.status"),
+    *(
+        "hello",
+        "ping",
+        "subscribe",
+        "unsubscribe",
+        "meeting.list",
+        "chat.send",
+        "chat.status",
+        "chat.moderation",
+    ),
     *("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"),
 }
 
