@@ -79,6 +79,20 @@ class _Cast:
     epoch: str = ""
 
 
+def nonce_field(channel: Channel, voter: str, nonce: str) -> str:
+    """Where a cast's nonce is kept in the vote's nonces hash: one nonce space per channel.
+
+    Why: a nonce makes a retry idempotent, but it is chosen by whoever enters the ballot: the
+    panelist's device online, a clerk for paper, staff for phone. Were they one space, a paper entry
+    that happened to reuse the voter's online nonce would come back as a "retry" of the online
+    ballot and the paper ballot would be dropped. Online fields keep their original spelling
+    (``voter:nonce``) so ballots stored before this rule still retry as before.
+    """
+    if channel is Channel.ONLINE:
+        return f"{voter}:{nonce}"
+    return f"{channel.value}:{voter}:{nonce}"
+
+
 def _channel_keys(vote_id: str) -> list[str]:
     return list(keys.channel_keys(keys.vote(vote_id)))
 
@@ -476,7 +490,7 @@ class CastBatcher:
                         keys=_cast_keys(c.defn.vote_id),
                         args=[
                             c.voter.id,
-                            c.nonce,
+                            nonce_field(c.channel, c.voter.id, c.nonce),
                             c.channel.value,
                             _enc.encode(record),
                             code,

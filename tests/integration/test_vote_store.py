@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 import ballot.store as store_mod
+from ballot import rules
 from ballot.model import BallotRule, Channel, Proposal, VoteDefinition, VoteState
 from ballot.receipts import issue_receipt
 from ballot.store import CastBatcher, Voter, VoteStore
@@ -160,3 +161,28 @@ async def test_without_grace_a_second_close_returns_the_first(redis: Redis) -> N
     assert await store.status("s1") == VoteState.CLOSED and not first.repeated
     again = await store.announce_close("s1", now_ms=9_000)
     assert (again.closes_at, again.hard_close_at, again.repeated) == (1_000, 1_000, True)
+
+
+async def test_a_paper_ballot_reusing_the_online_nonce_is_stored_not_taken_for_a_retry(redis: Redis) -> None:
+    store, batcher = await opened(redis, ["v1"])
+    try:
+        online = await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-shared1")
+        paper = await batcher.cast(
+            DEFN, Voter("v1"), IDS[::-1], "nonce-shared1", channel=Channel.PAPER, entered_by="clerk-7"
+        )
+        assert not paper.retry and paper.tracking_code != online.tracking_code
+        again = await batcher.cast(
+            DEFN, Voter("v1"), IDS[::-1], "nonce-shared1", channel=Channel.PAPER, entered_by="clerk-7"
+        )
+        assert again.retry and again.tracking_code == paper.tracking_code  # the same paper, keyed twice
+        online_again = await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-shared1")
+        assert online_again.retry and online_again.tracking_code == online.tracking_code
+    finally:
+        await batcher.stop()
+    ballots = await store.ballots("s1")
+    assert [(b.channel, b.ranking) for b in ballots] == [
+        (Channel.ONLINE, tuple(IDS)),
+        (Channel.PAPER, tuple(IDS[::-1])),
+    ]
+    counted = rules.select_counted(ballots).counted
+    assert [b.channel for b in counted] == [Channel.PAPER]
