@@ -10,7 +10,8 @@
   the document is covered: the definition by its hash and the chain's genesis, the entries by the
   chain, the head by the chain, the results by a recount, the remaining bytes (spacing, escapes,
   number spelling) by requiring the document to be exactly its own canonical re-encoding. So any
-  single changed byte makes it fail, and unparsable input is a report, never an exception.
+  single changed byte makes it fail, and unparsable input is a report, never an exception; a changed
+  byte inside a board entry names that entry even when it breaks the JSON.
 
 The results are opaque here: whatever the tally returns (a dict or a msgspec Struct, numpy values
 allowed) as a pure function of the definition and the counted rankings. ``recount`` is injected so
@@ -22,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -29,7 +31,7 @@ from typing import Any, Final, Literal
 
 import msgspec
 
-from ballot.bulletin import BulletinEntry, Fault, head_hash, verify_board
+from ballot.bulletin import BulletinEntry, Fault, entry_hash, head_hash, verify_board
 from ballot.model import VoteDefinition, canonical, definition_hash
 from ballot.rules import validate_definition, validate_ranking
 from engine.errors import VoteError
@@ -100,7 +102,9 @@ class Problem(StrEnum):
 
 
 class ExportReport(msgspec.Struct, frozen=True, kw_only=True):
-    """The verdict on an export. When the board fails, ``entry_index`` is the first bad entry.
+    """The verdict on an export. When the board fails, ``entry_index`` is the first bad entry; so it
+    is when the document no longer parses because an entry's bytes were changed (``MALFORMED`` with
+    ``board_fault`` ``CHANGED``: :func:`damaged_entry`).
 
     ``head_hash`` is the head recomputed from the entries (empty when they could not be read): compare
     it with the head published at the plenary, which an export alone cannot vouch for.
@@ -112,6 +116,59 @@ class ExportReport(msgspec.Struct, frozen=True, kw_only=True):
     board_fault: Fault | None = None
     detail: str = ""
     head_hash: str = ""
+
+
+_ENTRIES_START: Final = b'"entries":['
+# One board entry exactly as the canonical encoding spells it (keys sorted, no whitespace).
+_ENTRY: Final = re.compile(
+    rb'\{"hash":"[0-9a-f]{64}","prev_hash":"[0-9a-f]{64}","ranking":\[[^\]]*\],"seq":[0-9]+,'
+    rb'"tracking_code":"[^"]*"\}'
+)
+_entry_dec: Final = msgspec.json.Decoder(BulletinEntry)
+
+
+def damaged_entry(data: bytes) -> int | None:
+    """In an export that no longer parses, the index of the first board entry that is not intact.
+
+    Why: a changed byte inside an entry often breaks the JSON itself (a quote, a brace, a byte that
+    is not UTF-8), and "malformed at byte N" tells an auditor nothing about which ballot was touched.
+    The canonical encoding spells every entry the same way, so the entries can be read one by one
+    from the raw bytes: entry ``i`` is intact when it has exactly that spelling, decodes, says
+    ``seq`` ``i`` and matches its own hash. The first entry that is not is the one named. ``None``
+    when every entry is intact (the damage lies elsewhere) or the board cannot be found at all.
+    """
+    start = data.find(_ENTRIES_START)
+    if start < 0:
+        return None
+    pos = start + len(_ENTRIES_START)
+    if data[pos : pos + 1] == b"]":
+        return None  # an empty board: nothing to name
+    index = 0
+    while True:
+        match = _ENTRY.match(data, pos)
+        if match is None or not _intact(match.group(), index):
+            return index
+        pos = match.end()
+        if data[pos : pos + 1] != b",":
+            return None  # the board ends here (or the damage lies between entries)
+        pos += 1
+        index += 1
+
+
+def _intact(text: bytes, index: int) -> bool:
+    try:
+        entry = _entry_dec.decode(text)
+    except (msgspec.MsgspecError, ValueError):
+        return False
+    if entry.seq != index:
+        return False
+    try:
+        expected = entry_hash(
+            seq=entry.seq, tracking_code=entry.tracking_code, ranking=entry.ranking, prev_hash=entry.prev_hash
+        )
+    except (ValueError, TypeError, msgspec.MsgspecError):
+        return False
+    return expected == entry.hash
 
 
 def _first_difference(a: bytes, b: bytes) -> int:
@@ -160,6 +217,15 @@ def verify_export(
     try:
         export = msgspec.json.decode(data, type=VoteExport)
     except (msgspec.MsgspecError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        index = damaged_entry(data)
+        if index is not None:
+            return ExportReport(
+                ok=False,
+                problem=Problem.MALFORMED,
+                entry_index=index,
+                board_fault=Fault.CHANGED,
+                detail=f"entry {index}: changed so that the document no longer parses ({exc})",
+            )
         return ExportReport(ok=False, problem=Problem.MALFORMED, detail=f"not a vote export: {exc}")
     if export.format != EXPORT_FORMAT:
         return ExportReport(

@@ -262,6 +262,43 @@ def test_any_changed_byte_anywhere_makes_the_export_fail(position: int, mask: in
     assert not report.ok and report.problem is not None
 
 
+def entry_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where each board entry's bytes lie in an export: ``[start, end)`` of its canonical JSON."""
+    export = msgspec.json.decode(data, type=VoteExport)
+    spans, pos = [], data.index(b'"entries":[')
+    for e in export.entries:
+        text = msgspec.json.encode(e, order="sorted")
+        start = data.index(text, pos)
+        spans.append((start, start + len(text)))
+        pos = start + len(text)
+    return spans
+
+
+def assert_names_the_entry(data: bytes, position: int, mask: int, index: int) -> None:
+    report = verify_export(flip(data, position, mask), recount)
+    assert not report.ok and report.entry_index == index, (position, hex(mask), report)
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80])
+def test_every_byte_flip_inside_an_entry_names_that_entry(mask: int):
+    """Exhaustive over the board of SMALL, each bit: whether or not the flip still parses as JSON,
+    the report names the entry the byte belongs to (not just "malformed at byte N")."""
+    for index, (start, end) in enumerate(entry_spans(SMALL)):
+        for position in range(start, end):
+            assert_names_the_entry(SMALL, position, mask, index)
+
+
+BIG_SPANS = entry_spans(BIG)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_changed_byte_inside_an_entry_names_that_entry(data: st.DataObject):
+    index = data.draw(st.integers(0, len(BIG_SPANS) - 1))
+    start, end = BIG_SPANS[index]
+    assert_names_the_entry(BIG, data.draw(st.integers(start, end - 1)), data.draw(st.integers(1, 255)), index)
+
+
 @settings(max_examples=200)
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_are_reported_not_raised(data: bytes):
