@@ -36,6 +36,7 @@ minute.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import permutations
 from typing import Any
 
 import numpy as np
@@ -253,3 +254,21 @@ def test_margin_graphs(case: tuple[np.ndarray, list[int]]) -> None:
     relation = {(a, b) for a in range(m) for b in range(m) if paths[a, b] > paths[b, a]}
     assert relation == set(beat_path_defeat(mg).edges())
     assert set(copeland(p, tb).winners) == set(pv_copeland(mg))
+
+
+@settings(max_examples=150, deadline=None)
+@given(margin_graphs())
+def test_ranked_pairs_tiers_are_what_every_tie_break_agrees_on(case: tuple[np.ndarray, list[int]]) -> None:
+    """``order`` shows what the margins alone decided: the same tiers under every tie-break order
+    (all of them up to 5 proposals), and each tie-break's winner (``ranked_pairs_tb`` above) in the
+    first tier. pref_voting's own ``ranked_pairs``, which tries every order of the tied pairs, hangs
+    on these graphs, so the tie-break orders are tried here instead."""
+    p, tb = case
+    m = p.shape[0]
+    ours = ranked_pairs(p, tb)
+    tiers = [set(t) for t in ours.order]
+    others = permutations(range(m)) if m <= 5 else [tb[::-1], tb[1:] + tb[:1], list(range(m))]
+    for other in others:
+        again = ranked_pairs(p, list(other))
+        assert [set(t) for t in again.order] == tiers
+        assert again.resolved[0] in ours.order[0]
