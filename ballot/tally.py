@@ -49,8 +49,8 @@ Method conventions (matched against ``pref_voting``, the test oracle, in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -77,6 +77,7 @@ __all__ = [
     "copeland",
     "instant_runoff",
     "pairwise_matrix",
+    "published_tiers",
     "ranked_pairs",
     "schulze",
     "tally_all",
@@ -184,6 +185,19 @@ class TallyResult(msgspec.Struct, frozen=True, kw_only=True):
 def tiers_to_ids(tiers: Sequence[Sequence[int]], proposals: Sequence[str]) -> list[list[str]]:
     """The same tiers with proposal ids in place of indices, for display and exports."""
     return [[proposals[i] for i in tier] for tier in tiers]
+
+
+def published_tiers(results: Mapping[str, Any], method: str) -> list[list[str]]:
+    """The order ``method`` gives in a result as published (``msgspec.to_builtins`` of a
+    :class:`TallyResult`, as stored in the vote's state and export): tiers of proposal ids, best
+    first, ties shown as ties. Every display of a ranking (the stream overlay, the results page)
+    reads this one shape; an unknown method or a result without it gives ``[]``."""
+    proposals = results.get("proposals") or []
+    shown = results.get(method)
+    order = shown.get("order") if isinstance(shown, Mapping) else None
+    if not isinstance(order, list):
+        return []
+    return tiers_to_ids(order, proposals)
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -278,3 +278,25 @@ async def test_vote_list_shows_each_caller_the_votes_they_may_see(redis: Redis, 
     async with connect(hub.ws_url, tokens["p1"]) as p1, connect(hub.ws_url, tokens["p3"]) as p3:
         assert [v["vote"] for v in (await p1.ok("vote.list"))["votes"]] == ["plenary-1"]  # p1 is in m1 only
         assert [v["vote"] for v in (await p3.ok("vote.list"))["votes"]] == ["m2-1", "plenary-1"]
+
+
+async def test_the_overlay_shows_a_published_ranking_with_ties_and_the_head_hash(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-ov-p1")
+    await cast(hub, tokens["p2"], ["P01", "P00", "P02"], "nonce-ov-p2")
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        await host.ok("vote.close", vote="plenary-1")
+        published = await host.ok("vote.publish", vote="plenary-1")
+        head = (await host.ok("vote.get", vote="plenary-1"))["head_hash"]
+        await host.ok("overlay.show", meeting="m1", vote="plenary-1")
+        item = (await host.ok("subscribe", channel="overlay/m1"))["snapshot"]["item"]
+    shown = item["vote"]
+    assert item["kind"] == "vote" and shown["n_voters"] == published["results"]["n_voters"] == 2
+    # P00 and P01 tie 1:1 (shown as a tie), both beat P02, which beats the unranked rest.
+    assert shown["ranking"][:2] == [["정책 제안 0", "정책 제안 1"], ["정책 제안 2"]]
+    assert len(shown["ranking"][2]) == 27 and shown["tied"] is True
+    assert shown["resolved"][:3] == ["정책 제안 0", "정책 제안 1", "정책 제안 2"]
+    assert shown["head_hash"] == head and len(head) == 64
