@@ -329,8 +329,14 @@ def preflib(
     count, most frequent first, then by the order itself, so the file is deterministic. PrefLib's
     types nest (soc within soi, toc within toi), so the labels hold even when every ballot is complete.
     Dates are ``YYYY-MM-DD`` and passed in, keeping this function pure.
+
+    The header also carries what a recount needs beyond the orders, so that the file alone gives
+    the published result even when margins tie: ``VOTE METHOD``, ``TIE BREAK`` (alternative numbers,
+    first wins ties), the Schulze strength and the rule for unranked proposals; every proposal is an
+    ``ALTERNATIVE NAME``, ranked by anyone or not.
     """
     n = len(defn.proposals)
+    number = {p.id: i for i, p in enumerate(defn.proposals, 1)}
     counts: Counter[tuple[tuple[int, ...], ...]] = Counter()
     for ranking in rankings:
         ranked = [i + 1 for i in validate_ranking(defn, ranking)]
@@ -361,6 +367,14 @@ def preflib(
         ("NUMBER ALTERNATIVES", str(n)),
         ("NUMBER VOTERS", str(len(rankings))),
         ("NUMBER UNIQUE ORDERS", str(len(counts))),
+        # What a recount from this file alone needs besides the orders (PrefLib allows such
+        # metadata lines): the method that decides, the tie-break order, how unranked ones count.
+        ("VOTE METHOD", defn.method),
+        ("SHOWN METHODS", ",".join(defn.shown_methods)),
+        ("SCHULZE STRENGTH", "margin"),
+        ("TIE BREAK", ",".join(str(number[p]) for p in defn.tie_break)),
+        ("TIE BREAK NOTE", "alternative numbers, the first wins every tie"),
+        ("UNRANKED", "a ranked proposal beats every unranked one; unranked proposals are tied"),
     ]
     header += [
         (f"ALTERNATIVE NAME {i}", _one_line(f"{p.title} [{p.id}]")) for i, p in enumerate(defn.proposals, 1)
