@@ -288,6 +288,47 @@ def verify_export(
 
 
 # --------------------------------------------------------------------------------------------------
+# the printed sheet
+
+
+def result_sheet(export: VoteExport, official: Sequence[Sequence[str]]) -> str:
+    """A one-page text sheet to print, read out and sign at the plenary: the vote, the official order
+    (``official``: tiers of proposal ids, ties as ties) and the head hash in groups of eight.
+
+    Why: the head hash only protects the board if it is published somewhere the operator of the
+    server does not control. Printed, read aloud and signed by observers at the close, it is; anyone
+    can later run ``plenary verify`` on the export and compare the head it prints with this sheet.
+    """
+    titles = {p.id: _one_line(p.title) for p in export.definition.proposals}
+    head = export.head_hash
+    lines = [
+        f"투표 결과 확인표 / Vote result sheet: {export.definition.vote_id}",
+        _one_line(export.definition.title),
+        "",
+        f"집계한 표 / Ballots counted: {len(export.entries)}",
+        f"방식 / Method: {export.definition.method}",
+        "",
+        "공식 순위 / Official order (공동 = tied):",
+    ]
+    place = 1
+    for tier in official:
+        label = f"공동 {place}위" if len(tier) > 1 else f"{place}위"
+        lines += [f"  {label}  {titles.get(pid, pid)} [{pid}]" for pid in tier]
+        place += len(tier)
+    lines += [
+        "",
+        "게시판 봉인 해시 / Head hash:",
+        "  " + " ".join(head[i : i + 8] for i in range(0, len(head), 8)),
+        "",
+        "이 값은 공개 게시판의 모든 표를 이은 값입니다. 내보낸 파일에 `plenary verify`를 돌려 같은 값이",
+        "나오면 게시판은 발표 뒤 바뀌지 않았습니다. / `plenary verify` on the export must print this head.",
+        "",
+        "확인한 사람 / Witnessed by: ______________________   ______________________",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------
 # CSV and PrefLib
 
 

@@ -186,6 +186,10 @@ async def test_published_vote_board_receipts_and_exports_verify(
     good.write_bytes(export)
     ok = plenary("verify", str(good))
     assert ok.returncode == 0 and res["head_hash"] in ok.stdout
+    sheet = plenary("verify", str(good), "--sheet").stdout
+    head = res["head_hash"]
+    assert " ".join(head[i : i + 8] for i in range(0, 64, 8)) in sheet  # grouped to read aloud
+    assert "Witnessed by" in sheet and "Ballots counted: 2" in sheet and "정책 제안 0 [P00]" in sheet
     i = export.index(b"P05", export.index(b'"entries"'))  # inside a ballot on the board
     bad = tmp_path / "tampered.json"
     bad.write_bytes(export[:i] + b"P06" + export[i + 3 :])
