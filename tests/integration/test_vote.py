@@ -304,3 +304,21 @@ async def test_the_overlay_shows_a_published_ranking_with_ties_and_the_head_hash
     assert len(shown["ranking"][2]) == 27 and shown["tied"] is True
     assert shown["resolved"][:3] == ["정책 제안 0", "정책 제안 1", "정책 제안 2"]
     assert shown["head_hash"] == head and len(head) == 64
+
+
+async def test_a_paper_ballot_with_the_panelists_online_nonce_is_counted(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    online = (await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-same-01"))["result"]
+    async with connect(hub.ws_url, tokens["clerk"]) as clerk:
+        paper = await clerk.ok(
+            "vote.paper", vote="plenary-1", voter="p1", ranking=["P09", "P08", "P07"], nonce="nonce-same-01"
+        )
+    assert paper["retry"] is False and paper["tracking_code"] != online["tracking_code"]
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        await host.ok("vote.close", vote="plenary-1")
+        res = (await host.ok("vote.publish", vote="plenary-1"))["results"]
+    p9, p0 = res["proposals"].index("P09"), res["proposals"].index("P00")
+    assert res["n_voters"] == 1 and res["pairwise"][p9][p0] == 1  # the paper ballot counted
