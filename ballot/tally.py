@@ -385,21 +385,51 @@ def _certain_locks(m: int, taken: Sequence[tuple[int, int, int]]) -> list[int]:
     """
     sure = _Closure(m)
     possible = [0] * m  # possible[x]: bitset of y with a pair x>y that may be locked
+    all_sure = True  # no pair so far was undecided: the possible pairs are exactly the sure ones
     i = 0
     while i < len(taken):
         j = i
         while j < len(taken) and taken[j][2] == taken[i][2]:
             j += 1
         group = taken[i:j]
+        if all_sure and len(group) == 1:
+            # A margin of its own after only sure locks: the lock is decided as it is made (a path
+            # back would be a sure lock above, which the closure already shows). No search needed.
+            a, b, _ = group[0]
+            if not sure.below[b] >> a & 1:
+                possible[a] |= 1 << b
+                sure.lock(a, b)
+            i = j
+            continue
         before = list(sure.below)  # what was surely locked before this margin
         kept = [(a, b) for a, b, _ in group if not before[b] >> a & 1]
         for a, b in kept:
             possible[a] |= 1 << b
-        decided = [(a, b) for a, b in kept if not _reaches(possible, b, a, skip=(a, b))]
+        if all_sure and len(kept) <= 8:  # before this margin only sure pairs: search their closure
+            decided = [(a, b) for a, b in kept if not _reaches_closed(before, kept, b, a, skip=(a, b))]
+        else:
+            decided = [(a, b) for a, b in kept if not _reaches(possible, b, a, skip=(a, b))]
+        all_sure = all_sure and len(decided) == len(kept)
         for a, b in decided:
             sure.lock(a, b)
         i = j
     return list(sure.above)
+
+
+def _reaches_closed(
+    below: list[int], extra: list[tuple[int, int]], start: int, goal: int, skip: tuple[int, int]
+) -> bool:
+    """:func:`_reaches` over a transitively closed relation (``below``) plus a few ``extra`` pairs:
+    grow the set reached from ``start`` through the closure and the extra pairs until it is stable."""
+    reached = below[start] | (1 << start)
+    grown = True
+    while grown:
+        grown = False
+        for c, d in extra:
+            if (c, d) != skip and reached >> c & 1 and not reached >> d & 1:
+                reached |= below[d] | (1 << d)
+                grown = True
+    return bool(reached >> goal & 1)
 
 
 def _reaches(edges: list[int], start: int, goal: int, skip: tuple[int, int]) -> bool:
