@@ -65,6 +65,7 @@ from pref_voting.weighted_majority_graphs import MarginGraph
 
 from ballot.tally import (
     Ballots,
+    _certain_locks,
     ballots_from_array,
     borda,
     copeland,
@@ -272,3 +273,33 @@ def test_ranked_pairs_tiers_are_what_every_tie_break_agrees_on(case: tuple[np.nd
         again = ranked_pairs(p, list(other))
         assert [set(t) for t in again.order] == tiers
         assert again.resolved[0] in ours.order[0]
+
+
+def _closure(m: int, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    above = {(a, b) for a, b in pairs}
+    for k in range(m):
+        above |= {(a, b) for a in range(m) for b in range(m) if (a, k) in above and (k, b) in above}
+    return above
+
+
+@settings(max_examples=100, deadline=None)
+@given(margin_graphs())
+def test_ranked_pairs_sure_locks_are_locked_under_every_tie_break(case: tuple[np.ndarray, list[int]]) -> None:
+    """Soundness of what ``order`` is built from: every pair ``_certain_locks`` calls sure is locked
+    (or implied by locks) under every tie-break order, tried exhaustively up to 5 proposals."""
+    p, tb = case
+    m = p.shape[0]
+    if m > 5:
+        return
+    margin = p - p.T
+    taken = sorted(
+        ((a, b, int(margin[a, b])) for a in range(m) for b in range(m) if margin[a, b] > 0),
+        key=lambda x: (-x[2], tb.index(x[0]), tb.index(x[1])),
+    )
+    above = _certain_locks(m, taken)
+    sure = {(a, b) for b in range(m) for a in range(m) if above[b] >> a & 1}
+    for other in permutations(range(m)):
+        locked = [
+            (x.winner, x.loser) for x in ranked_pairs(p, list(other)).pairs if x.locked and x.margin > 0
+        ]
+        assert sure <= _closure(m, locked)
