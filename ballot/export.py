@@ -141,8 +141,8 @@ def damaged_entry(data: bytes) -> int | None:
     if start < 0:
         return None
     pos = start + len(_ENTRIES_START)
-    if data[pos : pos + 1] == b"]":
-        return None  # an empty board: nothing to name
+    if data.startswith(b'],"format":', pos):
+        return None  # an empty board: nothing to name (a first entry whose "{" became "]" is not)
     index = 0
     while True:
         match = _ENTRY.match(data, pos)

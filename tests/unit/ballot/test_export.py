@@ -288,6 +288,15 @@ def test_every_byte_flip_inside_an_entry_names_that_entry(mask: int):
             assert_names_the_entry(SMALL, position, mask, index)
 
 
+def test_every_value_of_an_entrys_braces_names_that_entry():
+    """The bytes that delimit an entry, each changed to every other value (a "{" turned "]" once
+    made the first entry look like the end of an empty board)."""
+    for index, (start, end) in enumerate(entry_spans(SMALL)):
+        for position in (start, start + 1, end - 2, end - 1):
+            for mask in range(1, 256):
+                assert_names_the_entry(SMALL, position, mask, index)
+
+
 BIG_SPANS = entry_spans(BIG)
 
 
