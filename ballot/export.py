@@ -10,7 +10,8 @@
   the document is covered: the definition by its hash and the chain's genesis, the entries by the
   chain, the head by the chain, the results by a recount, the remaining bytes (spacing, escapes,
   number spelling) by requiring the document to be exactly its own canonical re-encoding. So any
-  single changed byte makes it fail, and unparsable input is a report, never an exception.
+  single changed byte makes it fail, and unparsable input is a report, never an exception; a changed
+  byte inside a board entry names that entry even when it breaks the JSON.
 
 The results are opaque here: whatever the tally returns (a dict or a msgspec Struct, numpy values
 allowed) as a pure function of the definition and the counted rankings. ``recount`` is injected so
@@ -22,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -29,7 +31,7 @@ from typing import Any, Final, Literal
 
 import msgspec
 
-from ballot.bulletin import BulletinEntry, Fault, head_hash, verify_board
+from ballot.bulletin import BulletinEntry, Fault, entry_hash, head_hash, verify_board
 from ballot.model import VoteDefinition, canonical, definition_hash
 from ballot.rules import validate_definition, validate_ranking
 from engine.errors import VoteError
@@ -100,7 +102,9 @@ class Problem(StrEnum):
 
 
 class ExportReport(msgspec.Struct, frozen=True, kw_only=True):
-    """The verdict on an export. When the board fails, ``entry_index`` is the first bad entry.
+    """The verdict on an export. When the board fails, ``entry_index`` is the first bad entry; so it
+    is when the document no longer parses because an entry's bytes were changed (``MALFORMED`` with
+    ``board_fault`` ``CHANGED``: :func:`damaged_entry`).
 
     ``head_hash`` is the head recomputed from the entries (empty when they could not be read): compare
     it with the head published at the plenary, which an export alone cannot vouch for.
@@ -112,6 +116,59 @@ class ExportReport(msgspec.Struct, frozen=True, kw_only=True):
     board_fault: Fault | None = None
     detail: str = ""
     head_hash: str = ""
+
+
+_ENTRIES_START: Final = b'"entries":['
+# One board entry exactly as the canonical encoding spells it (keys sorted, no whitespace).
+_ENTRY: Final = re.compile(
+    rb'\{"hash":"[0-9a-f]{64}","prev_hash":"[0-9a-f]{64}","ranking":\[[^\]]*\],"seq":[0-9]+,'
+    rb'"tracking_code":"[^"]*"\}'
+)
+_entry_dec: Final = msgspec.json.Decoder(BulletinEntry)
+
+
+def damaged_entry(data: bytes) -> int | None:
+    """In an export that no longer parses, the index of the first board entry that is not intact.
+
+    Why: a changed byte inside an entry often breaks the JSON itself (a quote, a brace, a byte that
+    is not UTF-8), and "malformed at byte N" tells an auditor nothing about which ballot was touched.
+    The canonical encoding spells every entry the same way, so the entries can be read one by one
+    from the raw bytes: entry ``i`` is intact when it has exactly that spelling, decodes, says
+    ``seq`` ``i`` and matches its own hash. The first entry that is not is the one named. ``None``
+    when every entry is intact (the damage lies elsewhere) or the board cannot be found at all.
+    """
+    start = data.find(_ENTRIES_START)
+    if start < 0:
+        return None
+    pos = start + len(_ENTRIES_START)
+    if data.startswith(b'],"format":', pos):
+        return None  # an empty board: nothing to name (a first entry whose "{" became "]" is not)
+    index = 0
+    while True:
+        match = _ENTRY.match(data, pos)
+        if match is None or not _intact(match.group(), index):
+            return index
+        pos = match.end()
+        if data[pos : pos + 1] != b",":
+            return None  # the board ends here (or the damage lies between entries)
+        pos += 1
+        index += 1
+
+
+def _intact(text: bytes, index: int) -> bool:
+    try:
+        entry = _entry_dec.decode(text)
+    except (msgspec.MsgspecError, ValueError):
+        return False
+    if entry.seq != index:
+        return False
+    try:
+        expected = entry_hash(
+            seq=entry.seq, tracking_code=entry.tracking_code, ranking=entry.ranking, prev_hash=entry.prev_hash
+        )
+    except (ValueError, TypeError, msgspec.MsgspecError):
+        return False
+    return expected == entry.hash
 
 
 def _first_difference(a: bytes, b: bytes) -> int:
@@ -160,6 +217,15 @@ def verify_export(
     try:
         export = msgspec.json.decode(data, type=VoteExport)
     except (msgspec.MsgspecError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        index = damaged_entry(data)
+        if index is not None:
+            return ExportReport(
+                ok=False,
+                problem=Problem.MALFORMED,
+                entry_index=index,
+                board_fault=Fault.CHANGED,
+                detail=f"entry {index}: changed so that the document no longer parses ({exc})",
+            )
         return ExportReport(ok=False, problem=Problem.MALFORMED, detail=f"not a vote export: {exc}")
     if export.format != EXPORT_FORMAT:
         return ExportReport(
@@ -222,6 +288,47 @@ def verify_export(
 
 
 # --------------------------------------------------------------------------------------------------
+# the printed sheet
+
+
+def result_sheet(export: VoteExport, official: Sequence[Sequence[str]]) -> str:
+    """A one-page text sheet to print, read out and sign at the plenary: the vote, the official order
+    (``official``: tiers of proposal ids, ties as ties) and the head hash in groups of eight.
+
+    Why: the head hash only protects the board if it is published somewhere the operator of the
+    server does not control. Printed, read aloud and signed by observers at the close, it is; anyone
+    can later run ``plenary verify`` on the export and compare the head it prints with this sheet.
+    """
+    titles = {p.id: _one_line(p.title) for p in export.definition.proposals}
+    head = export.head_hash
+    lines = [
+        f"투표 결과 확인표 / Vote result sheet: {export.definition.vote_id}",
+        _one_line(export.definition.title),
+        "",
+        f"집계한 표 / Ballots counted: {len(export.entries)}",
+        f"방식 / Method: {export.definition.method}",
+        "",
+        "공식 순위 / Official order (공동 = tied):",
+    ]
+    place = 1
+    for tier in official:
+        label = f"공동 {place}위" if len(tier) > 1 else f"{place}위"
+        lines += [f"  {label}  {titles.get(pid, pid)} [{pid}]" for pid in tier]
+        place += len(tier)
+    lines += [
+        "",
+        "게시판 봉인 해시 / Head hash:",
+        "  " + " ".join(head[i : i + 8] for i in range(0, len(head), 8)),
+        "",
+        "이 값은 공개 게시판의 모든 표를 이은 값입니다. 내보낸 파일에 `plenary verify`를 돌려 같은 값이",
+        "나오면 게시판은 발표 뒤 바뀌지 않았습니다. / `plenary verify` on the export must print this head.",
+        "",
+        "확인한 사람 / Witnessed by: ______________________   ______________________",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------
 # CSV and PrefLib
 
 
@@ -263,8 +370,14 @@ def preflib(
     count, most frequent first, then by the order itself, so the file is deterministic. PrefLib's
     types nest (soc within soi, toc within toi), so the labels hold even when every ballot is complete.
     Dates are ``YYYY-MM-DD`` and passed in, keeping this function pure.
+
+    The header also carries what a recount needs beyond the orders, so that the file alone gives
+    the published result even when margins tie: ``VOTE METHOD``, ``TIE BREAK`` (alternative numbers,
+    first wins ties), the Schulze strength and the rule for unranked proposals; every proposal is an
+    ``ALTERNATIVE NAME``, ranked by anyone or not.
     """
     n = len(defn.proposals)
+    number = {p.id: i for i, p in enumerate(defn.proposals, 1)}
     counts: Counter[tuple[tuple[int, ...], ...]] = Counter()
     for ranking in rankings:
         ranked = [i + 1 for i in validate_ranking(defn, ranking)]
@@ -295,6 +408,14 @@ def preflib(
         ("NUMBER ALTERNATIVES", str(n)),
         ("NUMBER VOTERS", str(len(rankings))),
         ("NUMBER UNIQUE ORDERS", str(len(counts))),
+        # What a recount from this file alone needs besides the orders (PrefLib allows such
+        # metadata lines): the method that decides, the tie-break order, how unranked ones count.
+        ("VOTE METHOD", defn.method),
+        ("SHOWN METHODS", ",".join(defn.shown_methods)),
+        ("SCHULZE STRENGTH", "margin"),
+        ("TIE BREAK", ",".join(str(number[p]) for p in defn.tie_break)),
+        ("TIE BREAK NOTE", "alternative numbers, the first wins every tie"),
+        ("UNRANKED", "a ranked proposal beats every unranked one; unranked proposals are tied"),
     ]
     header += [
         (f"ALTERNATIVE NAME {i}", _one_line(f"{p.title} [{p.id}]")) for i, p in enumerate(defn.proposals, 1)

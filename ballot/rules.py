@@ -240,6 +240,42 @@ def transition(state: VoteState, command: HostCommand) -> VoteState:
         raise VoteError(Code.BAD_TRANSITION, f"cannot {command.value} a {state.value} vote{hint}") from None
 
 
+class CloseTimes(msgspec.Struct, frozen=True, kw_only=True):
+    """When a vote stops taking online ballots (``closes_at``) and when it is closed for good
+    (``hard_close_at``); ``repeated``: a close was already announced and these are its times."""
+
+    closes_at: int
+    hard_close_at: int
+    repeated: bool
+
+
+def close_times(
+    defn: VoteDefinition,
+    state: VoteState,
+    *,
+    now_ms: int,
+    closes_at: int | None,
+    hard_close_at: int | None,
+) -> CloseTimes:
+    """The times a host's ``vote.close`` sets: the countdown ends now, the hard close is
+    ``grace_seconds`` later; but once a close is announced (its ``closes_at`` has passed, or the vote
+    is closed) a close is a repeat and keeps the first close's times.
+
+    Why: two hosts pressing the button, or one pressing it twice during the grace period, must not
+    move the hard close later and keep ballots coming in past the announced end. A ``scheduled_close``
+    still in the future is not an announcement: closing early replaces it. Raises
+    ``VoteError(BAD_TRANSITION)`` when the vote cannot be closed. ``ballot/lua/close.lua`` enforces
+    this same rule atomically (tests/integration/test_vote_store.py holds the two together).
+    """
+    announced = closes_at is not None and hard_close_at is not None and closes_at <= now_ms
+    if state is VoteState.CLOSED and closes_at is not None and hard_close_at is not None:
+        return CloseTimes(closes_at=closes_at, hard_close_at=hard_close_at, repeated=True)
+    transition(state, HostCommand.CLOSE)
+    if announced and closes_at is not None and hard_close_at is not None:
+        return CloseTimes(closes_at=closes_at, hard_close_at=hard_close_at, repeated=True)
+    return CloseTimes(closes_at=now_ms, hard_close_at=now_ms + defn.grace_seconds * 1000, repeated=False)
+
+
 ACCEPTS: Final[Mapping[VoteState, frozenset[Channel]]] = MappingProxyType(
     {
         VoteState.DRAFT: frozenset(),

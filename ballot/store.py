@@ -36,6 +36,7 @@ from engine.errors import Code, VoteError
 _enc = msgspec.msgpack.Encoder()
 _def_dec = msgspec.msgpack.Decoder(VoteDefinition)
 _rec_dec = msgspec.msgpack.Decoder(BallotRecord)
+_int_dec = msgspec.msgpack.Decoder(int)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,17 @@ class Receipt:
     seq: int
     received_ms: int
     retry: bool
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What a host's close did: the close times in force; ``repeated``: a close was already
+    announced, these are its times and nothing changed (``offset`` None, no event)."""
+
+    closes_at: int
+    hard_close_at: int
+    repeated: bool
+    offset: int | None
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,20 @@ class _Cast:
     entered_by: str
     future: asyncio.Future[Receipt]
     epoch: str = ""
+
+
+def nonce_field(channel: Channel, voter: str, nonce: str) -> str:
+    """Where a cast's nonce is kept in the vote's nonces hash: one nonce space per channel.
+
+    Why: a nonce makes a retry idempotent, but it is chosen by whoever enters the ballot: the
+    panelist's device online, a clerk for paper, staff for phone. Were they one space, a paper entry
+    that happened to reuse the voter's online nonce would come back as a "retry" of the online
+    ballot and the paper ballot would be dropped. Online fields keep their original spelling
+    (``voter:nonce``) so ballots stored before this rule still retry as before.
+    """
+    if channel is Channel.ONLINE:
+        return f"{voter}:{nonce}"
+    return f"{channel.value}:{voter}:{nonce}"
 
 
 def _channel_keys(vote_id: str) -> list[str]:
@@ -210,21 +236,56 @@ class VoteStore:
             eligible,
         )
 
-    async def announce_close(self, vote_id: str, now_ms: int | None = None) -> Published:
-        """The host closes: the countdown ends now and ballots still count for the grace period."""
+    async def announce_close(self, vote_id: str, now_ms: int | None = None) -> Closing:
+        """The host closes: the countdown ends now and ballots still count for the grace period (no
+        grace: closed at once). Idempotent: a close while one is announced, or after the vote closed,
+        changes nothing and returns the first close (``rules.close_times``, enforced in ``close.lua``)."""
         defn = await self.definition(vote_id)
-        rules.transition(await self.status(vote_id), rules.HostCommand.CLOSE)
         now = now_ms if now_ms is not None else int(time.time() * 1000)
-        hard = now + defn.grace_seconds * 1000
-        if defn.grace_seconds == 0:
-            return await self.close(vote_id)
-        return await self._transition(
-            vote_id,
-            VoteState.OPEN,
-            VoteState.OPEN,
-            "vote.closing",
-            {"closes_at": now, "hard_close_at": hard},
-            {"closes_at": now, "hard_close_at": hard},
+        status, closes, hard = await self.redis.hmget(
+            _channel_keys(vote_id)[2], ["status", "closes_at", "hard_close_at"]
+        )
+        if status is None:
+            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+        times = rules.close_times(
+            defn,
+            VoteState(msgspec.msgpack.decode(raw(status))),
+            now_ms=now,
+            closes_at=None if closes is None else _int_dec.decode(raw(closes)),
+            hard_close_at=None if hard is None else _int_dec.decode(raw(hard)),
+        )
+        if times.repeated:
+            return Closing(
+                closes_at=times.closes_at, hard_close_at=times.hard_close_at, repeated=True, offset=None
+            )
+        data = {"closes_at": times.closes_at, "hard_close_at": times.hard_close_at}
+        at_once = defn.grace_seconds == 0
+        channel = keys.vote(vote_id)
+        spec = spec_of(channel)
+        res = await self.log.scripts.call(
+            "ballot",
+            "close",
+            _channel_keys(vote_id),
+            [
+                keys.pubsub_channel(channel),
+                now,
+                _enc.encode(times.closes_at),
+                _enc.encode(times.hard_close_at),
+                _enc.encode((VoteState.CLOSED if at_once else VoteState.OPEN).value),
+                "vote.closed" if at_once else "vote.closing",
+                encode_data({} if at_once else data),
+                spec.history,
+                spec.archive_arg,
+            ],
+        )
+        if int(res[0]) < 0:
+            actual = msgspec.msgpack.decode(raw(res[1])) if res[1] else "absent"
+            raise VoteError(Code.BAD_TRANSITION, f"the vote is {actual}, not open")
+        if int(res[0]) == 0:
+            first = _int_dec.decode(raw(res[1])), _int_dec.decode(raw(res[2]))
+            return Closing(closes_at=first[0], hard_close_at=first[1], repeated=True, offset=None)
+        return Closing(
+            closes_at=times.closes_at, hard_close_at=times.hard_close_at, repeated=False, offset=int(res[0])
         )
 
     async def close(self, vote_id: str) -> Published:
@@ -498,7 +559,7 @@ class CastBatcher:
                         keys=_cast_keys(c.defn.vote_id),
                         args=[
                             c.voter.id,
-                            c.nonce,
+                            nonce_field(c.channel, c.voter.id, c.nonce),
                             c.channel.value,
                             _enc.encode(record),
                             code,

@@ -39,7 +39,8 @@ Method conventions (matched against ``pref_voting``, the test oracle, in
   tiers peel off the unbeaten.
 * Ranked pairs: pairs locked by margin, largest first; equal margins in tie-break order of the winner,
   then of the loser; zero-margin pairs then settled the same way (pref_voting's ``ranked_pairs_tb``),
-  giving ``resolved``. The tiers are the layers of the positive-margin locks alone.
+  giving ``resolved``. The tiers are the layers of the locks every tie-break order makes (a cycle of
+  equal margins, which only the tie-break breaks, stays one tier; ``resolved`` shows the tie-break).
 * Instant runoff: one proposal eliminated per round (fewest top votes among those left; tie -> the
   one last in the tie-break order) until one is left; no early stop at a majority, which cannot
   change the winner but gives a full order: the winner, then the others in reverse order of
@@ -48,8 +49,8 @@ Method conventions (matched against ``pref_voting``, the test oracle, in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -76,6 +77,7 @@ __all__ = [
     "copeland",
     "instant_runoff",
     "pairwise_matrix",
+    "published_tiers",
     "ranked_pairs",
     "schulze",
     "tally_all",
@@ -183,6 +185,19 @@ class TallyResult(msgspec.Struct, frozen=True, kw_only=True):
 def tiers_to_ids(tiers: Sequence[Sequence[int]], proposals: Sequence[str]) -> list[list[str]]:
     """The same tiers with proposal ids in place of indices, for display and exports."""
     return [[proposals[i] for i in tier] for tier in tiers]
+
+
+def published_tiers(results: Mapping[str, Any], method: str) -> list[list[str]]:
+    """The order ``method`` gives in a result as published (``msgspec.to_builtins`` of a
+    :class:`TallyResult`, as stored in the vote's state and export): tiers of proposal ids, best
+    first, ties shown as ties. Every display of a ranking (the stream overlay, the results page)
+    reads this one shape; an unknown method or a result without it gives ``[]``."""
+    proposals = results.get("proposals") or []
+    shown = results.get(method)
+    order = shown.get("order") if isinstance(shown, Mapping) else None
+    if not isinstance(order, list):
+        return []
+    return tiers_to_ids(order, proposals)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -353,6 +368,87 @@ def _bits(mask: int) -> list[int]:
     return out
 
 
+def _certain_locks(m: int, taken: Sequence[tuple[int, int, int]]) -> list[int]:
+    """``above[x]`` (bitset): the proposals locked above ``x`` by ranked pairs under *every*
+    tie-break order, closed transitively. ``taken``: the positive-margin pairs (winner, loser,
+    margin), largest margin first.
+
+    Why not just the locks made: among pairs of equal margin the tie-break sets which comes first,
+    so when they form a cycle it is the tie-break that picks the pair skipped, and the order those
+    locks give is its decision, not the margins'. Trying every order is exponential; instead each
+    pair is sorted into one of three, soundly: *surely skipped* (what is surely locked already puts
+    its loser above its winner), *surely locked* (no chain of the pairs that may be locked, of this
+    margin or more, leads from its loser back to its winner: nothing can ever block it), or
+    undecided. The surely locked pairs are locked in every order, hence in ours, so their layers are
+    consistent with ``resolved``. With no equal margins every pair is sure, and this is exactly the
+    locking itself.
+    """
+    sure = _Closure(m)
+    possible = [0] * m  # possible[x]: bitset of y with a pair x>y that may be locked
+    all_sure = True  # no pair so far was undecided: the possible pairs are exactly the sure ones
+    i = 0
+    while i < len(taken):
+        j = i
+        while j < len(taken) and taken[j][2] == taken[i][2]:
+            j += 1
+        group = taken[i:j]
+        if all_sure and len(group) == 1:
+            # A margin of its own after only sure locks: the lock is decided as it is made (a path
+            # back would be a sure lock above, which the closure already shows). No search needed.
+            a, b, _ = group[0]
+            if not sure.below[b] >> a & 1:
+                possible[a] |= 1 << b
+                sure.lock(a, b)
+            i = j
+            continue
+        before = list(sure.below)  # what was surely locked before this margin
+        kept = [(a, b) for a, b, _ in group if not before[b] >> a & 1]
+        for a, b in kept:
+            possible[a] |= 1 << b
+        if all_sure and len(kept) <= 8:  # before this margin only sure pairs: search their closure
+            decided = [(a, b) for a, b in kept if not _reaches_closed(before, kept, b, a, skip=(a, b))]
+        else:
+            decided = [(a, b) for a, b in kept if not _reaches(possible, b, a, skip=(a, b))]
+        all_sure = all_sure and len(decided) == len(kept)
+        for a, b in decided:
+            sure.lock(a, b)
+        i = j
+    return list(sure.above)
+
+
+def _reaches_closed(
+    below: list[int], extra: list[tuple[int, int]], start: int, goal: int, skip: tuple[int, int]
+) -> bool:
+    """:func:`_reaches` over a transitively closed relation (``below``) plus a few ``extra`` pairs:
+    grow the set reached from ``start`` through the closure and the extra pairs until it is stable."""
+    reached = below[start] | (1 << start)
+    grown = True
+    while grown:
+        grown = False
+        for c, d in extra:
+            if (c, d) != skip and reached >> c & 1 and not reached >> d & 1:
+                reached |= below[d] | (1 << d)
+                grown = True
+    return bool(reached >> goal & 1)
+
+
+def _reaches(edges: list[int], start: int, goal: int, skip: tuple[int, int]) -> bool:
+    """Whether a path of ``edges`` (bitsets) leads from ``start`` to ``goal`` without the edge ``skip``."""
+    seen = 1 << start
+    todo = [start]
+    while todo:
+        x = todo.pop()
+        out = edges[x]
+        if x == skip[0]:
+            out &= ~(1 << skip[1])
+        if out >> goal & 1:
+            return True
+        fresh = out & ~seen
+        seen |= fresh
+        todo.extend(_bits(fresh))
+    return False
+
+
 def ranked_pairs(pairwise: ArrayLike, tie_break: Sequence[int] | None = None) -> RankedPairsResult:
     """Ranked pairs (Tideman) with a fixed tie-break order, never enumerating tie-breaking orders.
 
@@ -363,10 +459,14 @@ def ranked_pairs(pairwise: ArrayLike, tie_break: Sequence[int] | None = None) ->
     pref_voting's ``ranked_pairs_tb`` (Zavist-Tideman style): ``resolved`` is the resulting strict
     order and ``resolved[0]`` its winner.
 
-    ``order`` shows what the margins alone decided: the layers of the positive-margin locks (first
-    the proposals no lock puts anything above, and so on), members in ``resolved`` order. So
-    ``resolved[0]`` is always in ``winners``; but unlike the other methods ``resolved`` is not always
-    the tiers concatenated: settling a zero margin can put a proposal above one of a higher tier.
+    ``order`` shows what the margins alone decided: the layers (first the proposals nothing is
+    locked above, and so on; members in ``resolved`` order) of the pairs locked *whatever the
+    tie-break*, see :func:`_certain_locks`. Where equal margins form a cycle, which pair is skipped
+    is the tie-break's choice, so those proposals share a tier: the tie-break's strict answer is
+    ``resolved``, shown beside it. ``resolved[0]`` is always in ``winners`` (and so is every winner
+    of pref_voting's ``ranked_pairs``, which tries every tie-break); unlike the other methods
+    ``resolved`` is not always the tiers concatenated: settling a zero margin can put a proposal
+    above one of a higher tier.
     """
     p = _square(pairwise)
     m = p.shape[0]
@@ -379,11 +479,12 @@ def ranked_pairs(pairwise: ArrayLike, tie_break: Sequence[int] | None = None) ->
     sizes = margin[win, lose]
     values, seen = np.unique(sizes, return_counts=True)
     shared = set(values[seen > 1].tolist())
-    for i in np.lexsort((rank[lose], rank[win], -sizes)).tolist():
+    taken = np.lexsort((rank[lose], rank[win], -sizes)).tolist()
+    for i in taken:
         a, b, size = int(win[i]), int(lose[i]), int(sizes[i])
         locked = closure.lock(a, b)
         pairs.append(LockedPair(winner=a, loser=b, margin=size, locked=locked, by_tie_break=size in shared))
-    beaten_by = list(closure.above)  # the positive-margin locks alone
+    beaten_by = _certain_locks(m, [(int(win[i]), int(lose[i]), int(sizes[i])) for i in taken])
 
     win, lose = np.nonzero((margin == 0) & (rank[:, None] < rank[None, :]))
     for i in np.lexsort((rank[lose], rank[win])).tolist():

@@ -3,7 +3,7 @@ top of the YouTube stream, one thing at a time.
 
 State: ``item`` (absent when the overlay is empty), self-contained so the overlay page needs no other
 channel: ``{kind: "question", question: {id, text, author?, votes}}``, ``{kind: "slide", slide}``,
-``{kind: "poll", poll: {id, title, results}}``, ``{kind: "vote", vote: {id, title, results}}`` or
+``{kind: "poll", poll: {id, title, results}}``, ``{kind: "vote", vote: {id, title, method, ranking, tied, resolved, n_voters, head_hash}}`` or
 ``{kind: "text", text}``, each with ``since`` (ms). Events: ``overlay.shown {item}``,
 ``overlay.cleared {}``.
 

@@ -249,6 +249,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if report.ok:
         print(f"OK: the chain and every result match. head hash {report.head_hash}")
         print("Compare this head hash with the one published at the plenary.")
+        if args.sheet:
+            from ballot.export import VoteExport, result_sheet
+            from ballot.tally import published_tiers
+
+            exp = msgspec.json.decode(Path(args.export).read_bytes(), type=VoteExport)
+            print()
+            print(result_sheet(exp, published_tiers(exp.results, exp.definition.method)), end="")
         return 0
     where = f" at entry {report.entry_index}" if report.entry_index is not None else ""
     fault = f" ({report.board_fault.value})" if report.board_fault else ""
@@ -407,6 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
         "alone and say whether they match the published ones.",
     )
     p.add_argument("export", type=Path, help="the export.json of a published vote")
+    p.add_argument(
+        "--sheet",
+        action="store_true",
+        help="once verified, also print the result sheet (official order and head hash) to read out and sign",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("vote", help="vote exports and phone pre-votes")

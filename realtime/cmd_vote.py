@@ -40,8 +40,16 @@ async def vote_open(hub: Hub, client: Client, cmd: v.VoteOpen) -> Any:
 
 @handles(v.VoteClose)
 async def vote_close(hub: Hub, client: Client, cmd: v.VoteClose) -> Any:
-    pub = await hub.votes.announce_close(cmd.vote)
-    return {"vote": cmd.vote, "offset": pub.offset}
+    closing = await hub.votes.announce_close(cmd.vote)
+    out: dict[str, Any] = {
+        "vote": cmd.vote,
+        "closes_at": closing.closes_at,
+        "hard_close_at": closing.hard_close_at,
+        "repeated": closing.repeated,
+    }
+    if closing.offset is not None:
+        out["offset"] = closing.offset
+    return out
 
 
 @handles(v.VotePublish)

@@ -557,6 +557,8 @@ async def votes(a: Assembly) -> None:
     await boss.answer("vote.publish.bad_transition.reply", 5)
     await boss.call("vote.close.grace", {"type": "vote.close", "id": 6, "vote": "transport-g"})
     await boss.event("vote.closing", "vote/transport-g", "vote.closing")
+    await boss.send(None, {"type": "vote.close", "id": 8, "vote": "transport-g"})  # pressed again
+    await boss.answer("vote.close.repeated.reply", 8)
     late = await a.join("p-006")
     await late.call("vote.cast.grace", cast(4, ["P2"], "k3J9x2Qa7LmT", vote="transport-g"))
     closed = await boss.event("vote.closed.grace", "vote/transport-g", "vote.closed", 8)

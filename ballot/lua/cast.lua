@@ -3,7 +3,8 @@
 -- KEYS[1] state  KEYS[2] ballots (list)  KEYS[3] nonces (hash)  KEYS[4] voters (hash voter->count)
 -- KEYS[5] eligible (set)  KEYS[6] strata (hash)  KEYS[7] audit (list)  KEYS[8] counters (hash)
 -- KEYS[9] tracking codes (set)  KEYS[10] the vote channel's meta (hash: its epoch)
--- ARGV[1] voter  ARGV[2] nonce  ARGV[3] channel (online|paper|phone)  ARGV[4] record (MessagePack
+-- ARGV[1] voter  ARGV[2] the nonce's field in the nonces hash (ballot.store.nonce_field: one nonce
+-- space per channel, so a paper entry never collides with the voter's own online nonce)  ARGV[3] channel (online|paper|phone)  ARGV[4] record (MessagePack
 -- map of a BallotRecord with seq=0 and received_ms=0: filled here)  ARGV[5] tracking code
 -- ARGV[6..8] the voter's gender, age band, district   ARGV[9] who keyed it in (paper, phone) or ''
 -- ARGV[10] the channel epoch of the definition the caller validated the ranking against, or '' (no
@@ -21,7 +22,7 @@ if ARGV[10] ~= '' and redis.call('HGET', KEYS[10], 'epoch') ~= ARGV[10] then
   return {0, 'definition_changed'}
 end
 local now_ms = pl_now_ms()
-local retry = redis.call('HGET', KEYS[3], ARGV[1] .. ':' .. ARGV[2])
+local retry = redis.call('HGET', KEYS[3], ARGV[2])
 if retry then
   local r = cmsgpack.unpack(retry)
   -- A nonce names one ballot: the same nonce with another ranking is not a retry but a reuse,
@@ -53,7 +54,7 @@ rec['seq'] = seq
 rec['received_ms'] = now_ms
 local packed = cmsgpack.pack(rec)
 redis.call('RPUSH', KEYS[2], packed)
-redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. ARGV[2], cmsgpack.pack({ARGV[5], seq, now_ms}))
+redis.call('HSET', KEYS[3], ARGV[2], cmsgpack.pack({ARGV[5], seq, now_ms}))
 redis.call('RPUSH', KEYS[7], cmsgpack.pack({'cast', seq, now_ms, ARGV[1], channel, ARGV[5], ARGV[9]}))
 if redis.call('HINCRBY', KEYS[4], ARGV[1], 1) == 1 then
   redis.call('HINCRBY', KEYS[8], 'voted', 1)

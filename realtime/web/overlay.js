@@ -87,10 +87,23 @@ function render() {
     case "vote": {
       const v = item.vote || {};
       card.append(el("p", "ov-label", t("ov.vote")), el("p", "ov-title", v.title || ""));
+      // Tiers best first; a tier of several is a tie ("공동 2위"), never shown as an order.
       const ol = el("ol", "ov-ranking");
-      for (const tier of (v.ranking || []).slice(0, 5)) ol.append(el("li", "", Array.isArray(tier) ? tier.join(" = ") : String(tier)));
+      let place = 1;
+      for (const tier of (v.ranking || []).slice(0, 5)) {
+        const names = Array.isArray(tier) ? tier : [String(tier)];
+        const li = el("li", names.length > 1 ? "ov-tier tied" : "ov-tier");
+        li.append(el("span", "ov-place", t(names.length > 1 ? "place.tie" : "place", { n: place })), el("span", "", names.join(" · ")));
+        ol.append(li);
+        place += names.length;
+      }
       card.append(ol);
+      if (v.tied && Array.isArray(v.resolved) && v.resolved.length) {
+        card.append(el("p", "ov-meta", t("ov.tiebreak", { order: v.resolved.slice(0, 5).join(", ") })));
+      }
       if (v.n_voters) card.append(el("p", "ov-meta", t("ov.voters", { n: v.n_voters })));
+      // The head hash on air: published where the operator cannot change it afterwards.
+      if (v.head_hash) card.append(el("p", "ov-hash", t("ov.head", { hash: v.head_hash })));
       break;
     }
     default:

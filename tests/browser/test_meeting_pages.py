@@ -463,3 +463,44 @@ def test_wide_screen_keeps_the_tabs_and_the_message_box_in_view(open_url: OpenUr
     page.get_by_role("tab", name=re.compile("^질문")).click()
     expect(page.get_by_label("사회자에게 질문하기")).to_be_in_viewport()
     page.screenshot(path=str(shots(tmp_path) / "panelist-qa-1280.png"))
+
+
+def test_the_stream_overlay_shows_a_published_vote_with_ties_and_its_head_hash(
+    open_url: OpenUrl, hub_call: HubCaller, tmp_path: Path
+) -> None:
+    vote_id = f"ov-vote-{uuid.uuid4().hex[:6]}"
+    proposals = [
+        {"id": f"P{i}", "title": t} for i, t in enumerate(["버스 증차", "공공 돌봄", "자전거 길"], 1)
+    ]
+    definition = {
+        "vote_id": vote_id,
+        "title": "보건 분과 우선순위",
+        "proposals": proposals,
+        "rule": {"kind": "rank_all"},
+        "method": "ranked_pairs",
+        "tie_break": ["P1", "P2", "P3"],
+    }
+    assert hub_call("host-1", "vote.create", definition=definition)["type"] == "reply"
+    assert hub_call("host-1", "vote.open", vote=vote_id)["type"] == "reply"
+    # A Condorcet cycle of equal margins: the margins decide nothing, all three share first place.
+    for who, ranking in [("p-001", "P1 P2 P3"), ("p-002", "P2 P3 P1"), ("p-003", "P3 P1 P2")]:
+        r = hub_call(who, "vote.cast", vote=vote_id, ranking=ranking.split(), nonce=f"nonce-{who}")
+        assert r["type"] == "reply", r
+    assert hub_call("host-1", "vote.close", vote=vote_id)["type"] == "reply"
+    assert hub_call("host-1", "vote.publish", vote=vote_id)["type"] == "reply"
+    head = hub_call("host-1", "vote.get", vote=vote_id)["result"]["head_hash"]
+
+    overlay, _watch = open_url(f"/overlay/{MEETING}", "obs-1", wait_live=False, **DESKTOP)
+    expect(overlay.locator("body")).to_have_attribute("data-conn", "live")
+    ok(hub_call, "host-1", "overlay.show", vote=vote_id)
+    card = overlay.locator(".ov-kind-vote")
+    expect(card.locator(".ov-title")).to_have_text("보건 분과 우선순위")
+    tiers = card.locator(".ov-tier")
+    expect(tiers).to_have_count(1)
+    expect(tiers.first.locator(".ov-place")).to_have_text("공동 1위")
+    expect(tiers.first).to_contain_text("버스 증차 · 공공 돌봄 · 자전거 길")
+    expect(card).to_contain_text("동점은 미리 정한 순서로 가림: 버스 증차, 공공 돌봄, 자전거 길")
+    expect(card.locator(".ov-hash")).to_have_text(f"봉인 해시 {head}")
+    assert card.evaluate("el => parseFloat(getComputedStyle(el.querySelector('.ov-hash')).fontSize)") >= 16
+    overlay.screenshot(path=str(shots(tmp_path) / "overlay-vote-1280.png"))
+    ok(hub_call, "host-1", "overlay.clear")

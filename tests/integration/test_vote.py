@@ -187,6 +187,10 @@ async def test_published_vote_board_receipts_and_exports_verify(
     good.write_bytes(export)
     ok = plenary("verify", str(good))
     assert ok.returncode == 0 and res["head_hash"] in ok.stdout
+    sheet = plenary("verify", str(good), "--sheet").stdout
+    head = res["head_hash"]
+    assert " ".join(head[i : i + 8] for i in range(0, 64, 8)) in sheet  # grouped to read aloud
+    assert "Witnessed by" in sheet and "Ballots counted: 2" in sheet and "정책 제안 0 [P00]" in sheet
     i = export.index(b"P05", export.index(b'"entries"'))  # inside a ballot on the board
     bad = tmp_path / "tampered.json"
     bad.write_bytes(export[:i] + b"P06" + export[i + 3 :])
@@ -324,3 +328,43 @@ async def test_vote_list_shows_each_caller_the_votes_they_may_see(redis: Redis, 
     async with connect(hub.ws_url, tokens["p1"]) as p1, connect(hub.ws_url, tokens["p3"]) as p3:
         assert [v["vote"] for v in (await p1.ok("vote.list"))["votes"]] == ["plenary-1"]  # p1 is in m1 only
         assert [v["vote"] for v in (await p3.ok("vote.list"))["votes"]] == ["m2-1", "plenary-1"]
+
+
+async def test_the_overlay_shows_a_published_ranking_with_ties_and_the_head_hash(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-ov-p1")
+    await cast(hub, tokens["p2"], ["P01", "P00", "P02"], "nonce-ov-p2")
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        await host.ok("vote.close", vote="plenary-1")
+        published = await host.ok("vote.publish", vote="plenary-1")
+        head = (await host.ok("vote.get", vote="plenary-1"))["head_hash"]
+        await host.ok("overlay.show", meeting="m1", vote="plenary-1")
+        item = (await host.ok("subscribe", channel="overlay/m1"))["snapshot"]["item"]
+    shown = item["vote"]
+    assert item["kind"] == "vote" and shown["n_voters"] == published["results"]["n_voters"] == 2
+    # P00 and P01 tie 1:1 (shown as a tie), both beat P02, which beats the unranked rest.
+    assert shown["ranking"][:2] == [["정책 제안 0", "정책 제안 1"], ["정책 제안 2"]]
+    assert len(shown["ranking"][2]) == 27 and shown["tied"] is True
+    assert shown["resolved"][:3] == ["정책 제안 0", "정책 제안 1", "정책 제안 2"]
+    assert shown["head_hash"] == head and len(head) == 64
+
+
+async def test_a_paper_ballot_with_the_panelists_online_nonce_is_counted(
+    redis: Redis, hub: HubProcess
+) -> None:
+    tokens = await seed(redis)
+    await open_vote_small(hub, tokens["host"])
+    online = (await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-same-01"))["result"]
+    async with connect(hub.ws_url, tokens["clerk"]) as clerk:
+        paper = await clerk.ok(
+            "vote.paper", vote="plenary-1", voter="p1", ranking=["P09", "P08", "P07"], nonce="nonce-same-01"
+        )
+    assert paper["retry"] is False and paper["tracking_code"] != online["tracking_code"]
+    async with connect(hub.ws_url, tokens["host"]) as host:
+        await host.ok("vote.close", vote="plenary-1")
+        res = (await host.ok("vote.publish", vote="plenary-1"))["results"]
+    p9, p0 = res["proposals"].index("P09"), res["proposals"].index("P00")
+    assert res["n_voters"] == 1 and res["pairwise"][p9][p0] == 1  # the paper ballot counted

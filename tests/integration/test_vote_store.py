@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import msgspec
@@ -10,7 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 import ballot.store as store_mod
-from ballot.model import BallotRule, Channel, Proposal, VoteDefinition
+from ballot import rules
+from ballot.model import BallotRule, Channel, Proposal, VoteDefinition, VoteState
 from ballot.receipts import issue_receipt
 from ballot.store import CastBatcher, Voter, VoteStore
 from engine import keys
@@ -104,3 +106,83 @@ async def test_phone_prevotes_merge_from_csv_and_bad_rows_merge_nothing(
         ("v0", Channel.PHONE, "call-centre"),
         ("v1", Channel.PHONE, "call-centre"),
     }
+
+
+async def _events(redis: Redis, vote_id: str) -> list[str]:
+    meta = keys.channel_keys(keys.vote(vote_id))[0]
+    epoch = (await redis.hget(meta, "epoch") or b"").decode()
+    rec = await ChannelLog(redis).recover(keys.vote(vote_id), epoch, 0)
+    assert rec.recovered
+    return [e.type for e in rec.events]
+
+
+async def test_a_second_close_during_the_grace_keeps_the_first_hard_close(redis: Redis) -> None:
+    store = VoteStore(ChannelLog(redis))
+    await store.create(msgspec.structs.replace(DEFN, grace_seconds=60))
+    await store.open("s1", ["v1"])
+    now = int(time.time() * 1000)
+    first = await store.announce_close("s1", now_ms=now)
+    again = await store.announce_close("s1", now_ms=now + 20_000)  # pressed again 20 s later
+    assert (first.closes_at, first.hard_close_at, first.repeated) == (now, now + 60_000, False)
+    assert (again.closes_at, again.hard_close_at, again.repeated) == (now, now + 60_000, True)
+    state = keys.channel_keys(keys.vote("s1"))[2]
+    assert msgspec.msgpack.decode(await redis.hget(state, "hard_close_at")) == now + 60_000
+    assert (await _events(redis, "s1")).count("vote.closing") == 1
+    await store.close("s1")  # the sweeper's hard close; a close after it is a repeat too
+    late = await store.announce_close("s1", now_ms=now + 90_000)
+    assert (late.hard_close_at, late.repeated) == (now + 60_000, True)
+
+
+async def test_concurrent_closes_agree_on_one_hard_close(redis: Redis) -> None:
+    store = VoteStore(ChannelLog(redis))
+    await store.create(msgspec.structs.replace(DEFN, grace_seconds=60))
+    await store.open("s1", ["v1"])
+    now = int(time.time() * 1000)
+    got = await asyncio.gather(*(store.announce_close("s1", now_ms=now + i) for i in range(5)))
+    assert len({c.hard_close_at for c in got}) == 1
+    assert sum(not c.repeated for c in got) == 1
+    assert (await _events(redis, "s1")).count("vote.closing") == 1
+
+
+async def test_closing_before_a_scheduled_close_replaces_it(redis: Redis) -> None:
+    now = int(time.time() * 1000)
+    store = VoteStore(ChannelLog(redis))
+    await store.create(msgspec.structs.replace(DEFN, grace_seconds=30, scheduled_close=now + 600_000))
+    await store.open("s1", ["v1"])
+    early = await store.announce_close("s1", now_ms=now)
+    assert (early.closes_at, early.hard_close_at, early.repeated) == (now, now + 30_000, False)
+
+
+async def test_without_grace_a_second_close_returns_the_first(redis: Redis) -> None:
+    store = VoteStore(ChannelLog(redis))
+    await store.create(DEFN)
+    await store.open("s1", ["v1"])
+    first = await store.announce_close("s1", now_ms=1_000)
+    assert await store.status("s1") == VoteState.CLOSED and not first.repeated
+    again = await store.announce_close("s1", now_ms=9_000)
+    assert (again.closes_at, again.hard_close_at, again.repeated) == (1_000, 1_000, True)
+
+
+async def test_a_paper_ballot_reusing_the_online_nonce_is_stored_not_taken_for_a_retry(redis: Redis) -> None:
+    store, batcher = await opened(redis, ["v1"])
+    try:
+        online = await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-shared1")
+        paper = await batcher.cast(
+            DEFN, Voter("v1"), IDS[::-1], "nonce-shared1", channel=Channel.PAPER, entered_by="clerk-7"
+        )
+        assert not paper.retry and paper.tracking_code != online.tracking_code
+        again = await batcher.cast(
+            DEFN, Voter("v1"), IDS[::-1], "nonce-shared1", channel=Channel.PAPER, entered_by="clerk-7"
+        )
+        assert again.retry and again.tracking_code == paper.tracking_code  # the same paper, keyed twice
+        online_again = await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-shared1")
+        assert online_again.retry and online_again.tracking_code == online.tracking_code
+    finally:
+        await batcher.stop()
+    ballots = await store.ballots("s1")
+    assert [(b.channel, b.ranking) for b in ballots] == [
+        (Channel.ONLINE, tuple(IDS)),
+        (Channel.PAPER, tuple(IDS[::-1])),
+    ]
+    counted = rules.select_counted(ballots).counted
+    assert [b.channel for b in counted] == [Channel.PAPER]

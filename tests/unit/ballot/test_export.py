@@ -262,6 +262,44 @@ def test_any_changed_byte_anywhere_makes_the_export_fail(position: int, mask: in
     assert not report.ok and report.problem is not None
 
 
+def entry_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where each board entry's bytes lie in an export: ``[start, end)`` of its canonical JSON."""
+    export = msgspec.json.decode(data, type=VoteExport)
+    spans, pos = [], data.index(b'"entries":[')
+    for e in export.entries:
+        text = msgspec.json.encode(e, order="sorted")
+        start = data.index(text, pos)
+        spans.append((start, start + len(text)))
+        pos = start + len(text)
+    return spans
+
+
+def assert_names_the_entry(data: bytes, position: int, mask: int, index: int) -> None:
+    report = verify_export(flip(data, position, mask), recount)
+    assert not report.ok and report.entry_index == index, (position, hex(mask), report)
+
+
+def test_every_changed_byte_inside_an_entry_names_that_entry():
+    """Exhaustive over the board of SMALL, every byte to every other value: whether or not the
+    change still parses as JSON, the report names the entry the byte belongs to (not just
+    "malformed at byte N"). A "{" turned "]" once made the first entry look like an empty board."""
+    for index, (start, end) in enumerate(entry_spans(SMALL)):
+        for position in range(start, end):
+            for mask in range(1, 256):
+                assert_names_the_entry(SMALL, position, mask, index)
+
+
+BIG_SPANS = entry_spans(BIG)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_changed_byte_inside_an_entry_names_that_entry(data: st.DataObject):
+    index = data.draw(st.integers(0, len(BIG_SPANS) - 1))
+    start, end = BIG_SPANS[index]
+    assert_names_the_entry(BIG, data.draw(st.integers(start, end - 1)), data.draw(st.integers(1, 255)), index)
+
+
 @settings(max_examples=200)
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_are_reported_not_raised(data: bytes):
@@ -300,6 +338,12 @@ GOLDEN_HEADER = """\
 # NUMBER ALTERNATIVES: 4
 # NUMBER VOTERS: 5
 # NUMBER UNIQUE ORDERS: 3
+# VOTE METHOD: borda
+# SHOWN METHODS: schulze
+# SCHULZE STRENGTH: margin
+# TIE BREAK: 1,2,3,4
+# TIE BREAK NOTE: alternative numbers, the first wins every tie
+# UNRANKED: a ranked proposal beats every unranked one; unranked proposals are tied
 # ALTERNATIVE NAME 1: 제안 p0 [p0]
 # ALTERNATIVE NAME 2: 제안 p1 [p1]
 # ALTERNATIVE NAME 3: 제안 p2 [p2]
@@ -364,3 +408,97 @@ def test_preflibtools_reads_back_exactly_our_ballots(rankings: list[tuple[str, .
         tail = tuple(a for a in range(1, 6) if a not in ranked)
         want[tuple((a,) for a in ranked) + ((tail,) if kind == "toi" and tail else ())] += 1
     assert parsed.multiplicity == dict(want)
+
+
+# The published result, recomputed by pref_voting from nothing but a PrefLib file.
+RECOUNT_IDS = ("p0", "p1", "p2", "p3", "p4")
+
+
+def header_of(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("# ") and ": " in line:
+            key, value = line[2:].split(": ", 1)
+            out[key] = value
+    return out
+
+
+def layers(m: int, beats: set[tuple[int, int]], rank: dict[int, int]) -> list[int]:
+    left, out = set(range(1, m + 1)), []
+    while left:
+        top = sorted((c for c in left if not any((o, c) in beats for o in left)), key=rank.__getitem__)
+        out += top
+        left -= set(top)
+    return out
+
+
+def recount_from_preflib(path: Path) -> dict[str, list[int]]:
+    """Every method's strict order (alternative numbers) from the file alone, with pref_voting."""
+    mbm = pytest.importorskip("pref_voting.margin_based_methods")
+    from pref_voting.iterative_methods import instant_runoff_tb
+    from pref_voting.profiles_with_ties import ProfileWithTies
+    from pref_voting.scoring_methods import domination_borda_scores
+
+    text = path.read_text(encoding="utf-8")
+    head = header_of(text)
+    m = int(head["NUMBER ALTERNATIVES"])
+    assert [f"ALTERNATIVE NAME {i}" in head for i in range(1, m + 1)] == [True] * m
+    assert head["SCHULZE STRENGTH"] == "margin" and head["UNRANKED"].startswith("a ranked proposal beats")
+    tb = [int(x) for x in head["TIE BREAK"].split(",")]
+    rank = {c: i for i, c in enumerate(tb)}
+    prof = ProfileWithTies.from_preflib(str(path))
+    prof = ProfileWithTies(
+        [r.rmap for r in prof.rankings], rcounts=list(prof.rcounts), candidates=list(range(1, m + 1))
+    )
+    prof.use_extended_strict_preference()  # ranked beats unranked (the header's UNRANKED rule)
+
+    def by_score(scores: dict[int, float]) -> list[int]:
+        return sorted(range(1, m + 1), key=lambda c: (-scores[c], rank[c]))
+
+    return {
+        "method": [METHOD_NUMBER[head["VOTE METHOD"]]],
+        "borda": by_score(domination_borda_scores(prof)),
+        "copeland": by_score(prof.copeland_scores()),
+        "schulze": layers(m, set(mbm.beat_path_defeat(prof).edges()), rank),
+        "ranked_pairs": mbm.ranked_pairs_defeat_tb(prof, tie_breaker=tb, return_list=True),
+        "instant_runoff": instant_runoff_tb(prof, tie_breaker=tb[::-1]),
+    }
+
+
+METHOD_NUMBER = {
+    name: i for i, name in enumerate(("borda", "copeland", "schulze", "ranked_pairs", "instant_runoff"))
+}
+
+RECOUNT_PROFILES = {
+    # a Condorcet cycle of equal margins: only the tie-break decides, and it is not index order
+    "cycle": [("p0", "p1", "p2"), ("p1", "p2", "p0"), ("p2", "p0", "p1")],
+    # two proposals tied pairwise, truncated ballots, p3 and p4 never ranked by anyone
+    "ties": [("p0", "p1"), ("p1", "p0"), ("p2",), ("p0", "p2", "p1"), ("p1", "p2", "p0")],
+    "nobody_ranks_p4": [("p3", "p0"), ("p0", "p3"), ("p2", "p1"), ("p1", "p2")],
+}
+
+
+@pytest.mark.parametrize("kind", ["soi", "toi"])
+@pytest.mark.parametrize("method", ["borda", "copeland", "schulze", "ranked_pairs", "instant_runoff"])
+@pytest.mark.parametrize("profile", sorted(RECOUNT_PROFILES))
+def test_pref_voting_recounts_every_published_order_from_the_preflib_file_alone(
+    tmp_path: Path, kind: str, method: str, profile: str
+):
+    from ballot.store import tally
+
+    defn = make_defn(
+        5,
+        method=method,
+        rule=BallotRule(kind="top_k", k=3, minimum=1),
+        tie_break=("p2", "p4", "p1", "p3", "p0"),
+        shown_methods=(),
+    )
+    rankings = RECOUNT_PROFILES[profile]
+    published = msgspec.to_builtins(tally(defn, rankings))
+    path = tmp_path / f"{defn.vote_id}.{kind}"
+    path.write_text(preflib(defn, rankings, kind), encoding="utf-8")  # type: ignore[arg-type]
+    again = recount_from_preflib(path)
+    assert again["method"] == [METHOD_NUMBER[method]]
+    for name in ("borda", "copeland", "schulze", "ranked_pairs"):
+        assert again[name] == [i + 1 for i in published[name]["resolved"]], name
+    assert again["instant_runoff"] == [published["instant_runoff"]["resolved"][0] + 1]

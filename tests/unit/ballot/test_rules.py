@@ -32,6 +32,7 @@ from ballot.rules import (
     HostCommand,
     check_accepts,
     choose_counted,
+    close_times,
     decode_definition,
     select_counted,
     transition,
@@ -544,3 +545,29 @@ def test_select_counted_keeps_one_ballot_per_panelist_in_tracking_code_order():
         select_counted(
             [ballot(1, ONLINE), msgspec.structs.replace(ballot(2, ONLINE, voter="x"), vote_id="other")]
         )
+
+
+# -- the host's close ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "closes_at", "hard", "now", "want"),
+    [
+        (VoteState.OPEN, None, None, 1_000, (1_000, 31_000, False)),  # the first close
+        (VoteState.OPEN, 1_000, 31_000, 5_000, (1_000, 31_000, True)),  # again in the grace: kept
+        (VoteState.OPEN, 90_000, 120_000, 5_000, (5_000, 35_000, False)),  # before a scheduled close
+        (VoteState.CLOSED, 1_000, 31_000, 99_000, (1_000, 31_000, True)),  # after the hard close
+    ],
+)
+def test_a_close_sets_its_times_once(
+    state: VoteState, closes_at: int | None, hard: int | None, now: int, want: tuple[int, int, bool]
+):
+    got = close_times(make_defn(grace_seconds=30), state, now_ms=now, closes_at=closes_at, hard_close_at=hard)
+    assert (got.closes_at, got.hard_close_at, got.repeated) == want
+
+
+@pytest.mark.parametrize("state", [VoteState.DRAFT, VoteState.PUBLISHED, VoteState.CLOSED])
+def test_a_vote_that_cannot_close_says_so(state: VoteState):
+    with pytest.raises(VoteError) as exc:
+        close_times(make_defn(), state, now_ms=1, closes_at=None, hard_close_at=None)
+    assert code_of(exc) == Code.BAD_TRANSITION

@@ -7,6 +7,7 @@ comparison with pref_voting lives in ``test_tally_oracle.py``.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import msgspec
@@ -68,7 +69,9 @@ CASES = {
     ),
     # Rock-paper-scissors: a>b, b>c, c>a, each 2:1. Borda 3 each, Copeland 1 each, every beat-path 1.
     # Ranked pairs: three margins of 1, taken in tie-break order of the winner: a>b, b>c locked,
-    # c>a would close the cycle. IRV: 1-1-1, c out (last in the tie-break), its ballot goes to a.
+    # c>a would close the cycle. Which pair is skipped is the tie-break's choice, so the margins
+    # alone decide nothing: one tier, and the tie-break's a, b, c is ``resolved``.
+    # IRV: 1-1-1, c out (last in the tie-break), its ballot goes to a.
     "condorcet_cycle": Case(
         "abc",
         [(1, "abc"), (1, "bca"), (1, "cab")],
@@ -76,12 +79,12 @@ CASES = {
             "borda": "abc",
             "copeland": "abc",
             "schulze": "abc",
-            "ranked_pairs": "a|b|c",
+            "ranked_pairs": "abc",
             "instant_runoff": "a|b|c",
         },
     ),
-    # Same cycle, tie-break c, b, a: pairs c>a, b>c locked, a>b skipped: b>c>a. IRV: a out first
-    # (last in the tie-break), its ballot goes to b (2), c out.
+    # Same cycle, tie-break c, b, a: pairs c>a, b>c locked, a>b skipped: resolved b>c>a, still one
+    # tier. IRV: a out first (last in the tie-break), its ballot goes to b (2), c out.
     "cycle_other_tie_break": Case(
         "abc",
         [(1, "abc"), (1, "bca"), (1, "cab")],
@@ -89,7 +92,7 @@ CASES = {
             "borda": "cba",
             "copeland": "cba",
             "schulze": "cba",
-            "ranked_pairs": "b|c|a",
+            "ranked_pairs": "bca",
             "instant_runoff": "b|c|a",
         },
         tie_break="cba",
@@ -256,6 +259,24 @@ def test_ranked_pairs_records_the_skipped_pair() -> None:
         LockedPair(winner=1, loser=2, margin=1, locked=True, by_tie_break=True),
         LockedPair(winner=2, loser=0, margin=1, locked=False, by_tie_break=True),
     ]
+
+
+def test_ranked_pairs_shows_a_tie_where_only_the_tie_break_chose_the_skipped_pair() -> None:
+    # a>b, b>c, c>a by 2 (a cycle the tie-break breaks), each beats d by 1, and d>e by 3 (alone).
+    p = np.zeros((5, 5), dtype=np.int64)
+    for a, b, margin in [(0, 1, 2), (1, 2, 2), (2, 0, 2), (0, 3, 1), (1, 3, 1), (2, 3, 1), (3, 4, 3)]:
+        p[a, b] = margin
+    for tb in itertools.permutations(range(3)):
+        result = ranked_pairs(p, [*tb, 3, 4])
+        assert [sorted(t) for t in result.order] == [[0, 1, 2], [3], [4]]
+        assert result.order[0] == result.resolved[:3]  # the tie, members in the order the tie-break gave
+        assert result.resolved[3:] == [3, 4]
+
+
+def test_ranked_pairs_with_distinct_margins_is_strict() -> None:
+    # a>b 3, b>c 2, c>a 1: no equal margins, so the margins alone skip c>a: a, b, c strictly.
+    p = np.array([[0, 3, 0], [0, 0, 2], [1, 0, 0]])
+    assert ranked_pairs(p, [2, 1, 0]).order == [[0], [1], [2]]
 
 
 def test_ranked_pairs_resolved_can_cross_tiers() -> None:

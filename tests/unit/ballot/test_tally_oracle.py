@@ -36,6 +36,7 @@ minute.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import permutations
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,7 @@ from pref_voting.weighted_majority_graphs import MarginGraph
 
 from ballot.tally import (
     Ballots,
+    _certain_locks,
     ballots_from_array,
     borda,
     copeland,
@@ -253,3 +255,51 @@ def test_margin_graphs(case: tuple[np.ndarray, list[int]]) -> None:
     relation = {(a, b) for a in range(m) for b in range(m) if paths[a, b] > paths[b, a]}
     assert relation == set(beat_path_defeat(mg).edges())
     assert set(copeland(p, tb).winners) == set(pv_copeland(mg))
+
+
+@settings(max_examples=150, deadline=None)
+@given(margin_graphs())
+def test_ranked_pairs_tiers_are_what_every_tie_break_agrees_on(case: tuple[np.ndarray, list[int]]) -> None:
+    """``order`` shows what the margins alone decided: the same tiers under every tie-break order
+    (all of them up to 5 proposals), and each tie-break's winner (``ranked_pairs_tb`` above) in the
+    first tier. pref_voting's own ``ranked_pairs``, which tries every order of the tied pairs, hangs
+    on these graphs, so the tie-break orders are tried here instead."""
+    p, tb = case
+    m = p.shape[0]
+    ours = ranked_pairs(p, tb)
+    tiers = [set(t) for t in ours.order]
+    others = permutations(range(m)) if m <= 5 else [tb[::-1], tb[1:] + tb[:1], list(range(m))]
+    for other in others:
+        again = ranked_pairs(p, list(other))
+        assert [set(t) for t in again.order] == tiers
+        assert again.resolved[0] in ours.order[0]
+
+
+def _closure(m: int, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    above = {(a, b) for a, b in pairs}
+    for k in range(m):
+        above |= {(a, b) for a in range(m) for b in range(m) if (a, k) in above and (k, b) in above}
+    return above
+
+
+@settings(max_examples=100, deadline=None)
+@given(margin_graphs())
+def test_ranked_pairs_sure_locks_are_locked_under_every_tie_break(case: tuple[np.ndarray, list[int]]) -> None:
+    """Soundness of what ``order`` is built from: every pair ``_certain_locks`` calls sure is locked
+    (or implied by locks) under every tie-break order, tried exhaustively up to 5 proposals."""
+    p, tb = case
+    m = p.shape[0]
+    if m > 5:
+        return
+    margin = p - p.T
+    taken = sorted(
+        ((a, b, int(margin[a, b])) for a in range(m) for b in range(m) if margin[a, b] > 0),
+        key=lambda x: (-x[2], tb.index(x[0]), tb.index(x[1])),
+    )
+    above = _certain_locks(m, taken)
+    sure = {(a, b) for b in range(m) for a in range(m) if above[b] >> a & 1}
+    for other in permutations(range(m)):
+        locked = [
+            (x.winner, x.loser) for x in ranked_pairs(p, list(other)).pairs if x.locked and x.margin > 0
+        ]
+        assert sure <= _closure(m, locked)
