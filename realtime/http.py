@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
@@ -33,8 +34,22 @@ STATUS: dict[Code, int] = {
 
 
 def error_response(err: HubError) -> JSONResponse:
+    """The JSON answer of a coded error. A 429 also says when to come back, in the body
+    (``retry_after_ms``, as on the WebSocket) and in the standard ``Retry-After`` header (whole
+    seconds, rounded up so that a client honouring it never comes back too early)."""
     status = STATUS.get(err.code, 400 if err.code < 1900 else 500)
-    return JSONResponse({"code": int(err.code), "name": err.name, "message": err.message}, status_code=status)
+    body: dict[str, object] = {"code": int(err.code), "name": err.name, "message": err.message}
+    headers: dict[str, str] = {}
+    if status == 429 or err.retry_after_ms > 0:
+        body["retry_after_ms"] = err.retry_after_ms
+        headers["Retry-After"] = str(retry_after_seconds(err.retry_after_ms))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def retry_after_seconds(retry_after_ms: int) -> int:
+    """``Retry-After`` counts whole seconds: round up, and at least 1 (0 would invite a retry
+    at once, the hammering the refusal is there to stop)."""
+    return max(1, math.ceil(retry_after_ms / 1000))
 
 
 log = logging.getLogger("plenary.http")
