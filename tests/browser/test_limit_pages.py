@@ -1,0 +1,95 @@
+"""The pages under the per-participant limits (issue 9), in headless Chromium on a real hub:
+
+- a link open in more windows than its role may hold: the extra window says so in plain words (in
+  Korean and in English), retries slowly instead of hammering the hub, and connects by itself once
+  another window closes;
+- a `rate_limited` refusal where a person acted (Q&A support): the page says how long to wait, keeps
+  the buttons off until then, and lets the person act again afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import redis
+from playwright.sync_api import BrowserContext, Page, expect
+
+from engine import keys
+from tests.browser.conftest import Assembly, HubCaller, OpenUrl
+from tests.browser.test_meeting_pages import ok, panelist, staff_question, unique
+
+pytestmark = pytest.mark.browser
+
+PANELIST_LIMIT = 5  # written out, not read from realtime.roles (the table under test)
+
+
+def test_a_sixth_window_of_one_link_asks_to_close_one_and_connects_once_one_closes(open_url: OpenUrl) -> None:
+    who = "p-004"
+    windows = [open_url("/", who)[0] for _ in range(PANELIST_LIMIT)]
+    sockets: list[float] = []
+
+    def count_sockets(ctx: BrowserContext) -> None:
+        ctx.on("page", lambda p: p.on("websocket", lambda _ws: sockets.append(time.monotonic())))
+
+    extra, _watch = open_url("/", who, wait_live=False, before=count_sockets)
+    expect(extra.locator("#conn")).to_have_attribute("data-state", "crowded")
+    notice = extra.locator("#conn-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("이 링크가 너무 많은 창에서 열려 있습니다")
+    expect(notice).to_contain_text("하나 닫아 주세요")
+    expect(extra.locator("#conn-text")).to_have_text("창이 너무 많이 열려 있음")
+    size = extra.evaluate("getComputedStyle(document.querySelector('#conn-notice p')).fontSize")
+    assert float(size.removesuffix("px")) >= 16
+    extra.locator("#btn-lang").click()
+    expect(notice).to_contain_text("This link is open in too many windows")
+    expect(extra.locator("#conn-text")).to_have_text("Open in too many windows")
+    extra.locator("#btn-lang").click()
+    expect(notice).to_contain_text("이 링크가 너무 많은 창에서 열려 있습니다")
+
+    # Slowly: no second try within the first 4 s (a refused window must not knock every second).
+    first = sockets[0]
+    extra.wait_for_timeout(4_000)
+    assert [round(t - first, 1) for t in sockets] == [0.0], sockets
+    expect(extra.locator("#conn")).to_have_attribute("data-state", "crowded")
+
+    # One window closes: the extra one connects by itself, and the notice goes.
+    windows[0].context.close()
+    expect(extra.locator("#conn")).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(notice).to_be_hidden()
+    assert len(sockets) <= 4, sockets  # 5-10 s, then 10-20 s apart: a handful of tries at most
+
+
+def test_support_clicked_too_fast_says_how_long_to_wait_and_works_again_after(
+    open_url: OpenUrl, hub_call: HubCaller, assembly: Assembly
+) -> None:
+    text = unique("공원 화장실을 늘려 주세요")
+    ok(hub_call, "p-001", "qa.ask", text=text)
+    q = staff_question(hub_call, text)
+    ok(hub_call, "mod-1", "qa.approve", question=q["id"])
+
+    page: Page = panelist(open_url, "p-005")
+    page.get_by_role("tab", name=re.compile("^질문")).click()
+    item = page.locator(f'.qa-item[data-id="{q["id"]}"]')
+    support = item.get_by_role("button", name=re.compile(r"^공감하기"))
+    expect(support).to_be_enabled()
+
+    # p-005 has spent its Q&A votes (on other windows or a script): its bucket is 3 tokens in debt,
+    # so the next one waits 4 s at 1 per second.
+    r = redis.Redis.from_url(assembly.redis.url)
+    seconds, micros = r.time()
+    r.hset(
+        keys.rate_bucket("p-005", "qa_vote"), mapping={"t": "-3", "at": str(seconds * 1000 + micros // 1000)}
+    )
+    r.close()
+    support.click()
+    wait = page.locator(".qa-wait")
+    expect(wait).to_be_visible()
+    expect(wait).to_contain_text(re.compile(r"[1-4]초 뒤에 다시 할 수 있습니다"))
+    expect(support).to_be_disabled()
+    # The wait ends: the note goes, the button is back, and supporting works.
+    expect(wait).to_be_hidden(timeout=8_000)
+    expect(support).to_be_enabled()
+    support.click()
+    expect(item.get_by_role("button", name=re.compile(r"^공감 취소 \(1\)"))).to_be_visible()
