@@ -63,11 +63,32 @@ def test_bench_cast_quick_run_stores_every_acknowledged_cast(tmp_path: Path) -> 
     assert {r["spread_s"] for r in hub["rounds"]} == {0.5, 0.0}
     for r in hub["rounds"]:
         assert r["acks"] == r["casts"] == r["stored"] == hub["voters"], r
-        assert r["errors"] == {}
+        assert r["errors"] == {} and r["rate_limited"] == 0
         assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
     assert "Every acknowledged ballot stored once, as acknowledged: yes." in proc.stdout
     # every child is gone: hub, load process and both embedded redis-servers
     assert processes_mentioning(data["meta"]["workdir"]) == []
+
+
+def test_bench_cast_paces_rounds_past_the_cast_burst_instead_of_measuring_refusals(tmp_path: Path) -> None:
+    """Eight rounds: each voter casts eight ballots (one per vote), more than the cast bucket's burst
+    of five; the hub's limit stays on, so the harness must wait for it, not count its refusals."""
+    out = tmp_path / "cast.json"
+    argv = [
+        sys.executable, "-m", "loadtest.bench_cast", "--no-store", "--voters", "20",
+        "--hub-rounds", "7", "--spread", "0.1", "--max-others", "1",
+        "--no-docs", "--json", str(out), "--max-seconds", "90",
+    ]  # fmt: skip
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rounds = json.loads(out.read_text())["hub"]["rounds"]
+    assert len(rounds) >= 8  # more if other processes disturbed a round (it is then repeated)
+    for r in rounds:
+        assert r["acks"] == r["casts"] == r["stored"] == 20 and r["rate_limited"] == 0, r
+    assert sum(r["paced_s"] for r in rounds) > 0  # past the burst it waited for the limit
+    assert "| refused rate_limited |" in proc.stdout
 
 
 async def test_locust_panelists_cast_and_every_counted_cast_is_stored(
