@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import pytest
 import redis
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, WebSocket, expect
 
 from engine import keys
 from tests.browser.conftest import Assembly, HubCaller, OpenUrl
@@ -93,3 +94,39 @@ def test_support_clicked_too_fast_says_how_long_to_wait_and_works_again_after(
     expect(support).to_be_enabled()
     support.click()
     expect(item.get_by_role("button", name=re.compile(r"^공감 취소 \(1\)"))).to_be_visible()
+
+
+def test_a_ballot_refused_rate_limited_says_so_and_is_sent_again_once_the_wait_is_over(
+    open_url: OpenUrl, hub_call: HubCaller, assembly: Assembly
+) -> None:
+    from tests.browser.test_vote_pages import P2, PHONE, card, open_vote, pick
+
+    vote_id = f"rl-{uuid.uuid4().hex[:8]}"
+    open_vote(hub_call, vote_id)
+    sent: list[str] = []
+
+    def count_casts(ctx: BrowserContext) -> None:
+        def on_ws(ws: WebSocket) -> None:
+            ws.on("framesent", lambda f: sent.append(str(f)) if '"vote.cast"' in str(f) else None)
+
+        ctx.on("page", lambda p: p.on("websocket", on_ws))
+
+    page, _ = open_url(f"/vote?vote={vote_id}", "p-006", before=count_casts, **PHONE)
+    ballot = card(page, vote_id)
+    pick(ballot, P2)
+    # p-006 has cast a lot just now (other votes, other windows): its next token comes in 3 s.
+    r = redis.Redis.from_url(assembly.redis.url)
+    seconds, micros = r.time()
+    r.hset(
+        keys.rate_bucket("p-006", "cast"), mapping={"t": "0.4", "at": str(seconds * 1000 + micros // 1000)}
+    )
+    r.close()
+    t0 = time.monotonic()
+    ballot.get_by_role("button", name="이 순위로 투표하기").click()
+    expect(ballot.locator(".ballot-error")).to_have_text(
+        re.compile(r"^표를 너무 자주 보내고 있습니다\. [1-3]초 뒤에 같은 표를 자동으로 다시 보냅니다")
+    )
+    expect(ballot.locator(".receipt .code")).to_be_visible(timeout=15_000)
+    assert time.monotonic() - t0 >= 2.5  # it waited for the hub's word, not its own 3 s guess only
+    assert len(sent) == 2, sent  # the refused one, then the one after the wait: no hammering
+    assert hub_call("host-1", "vote.turnout", vote=vote_id)["result"]["voted"] == 1
