@@ -4,7 +4,16 @@ Each ``Panelist`` takes a seat (a row of the tokens CSV), opens ``/ws`` with ``w
 (gevent-friendly: Locust monkey-patches with gevent, so no asyncio client here), says ``hello``,
 follows its meeting's chat and the vote's channel (``subscribe``), reads the vote's rule
 (``vote.get``) and then, every 1-3 s, casts a ballot (a new nonce each time: a revote, the latest
-one counts) or, for ``--chat-share`` of its actions, posts a chat message. Every command is one
+one counts) or, for ``--chat-share`` of its actions, posts a chat message.
+
+The hub's limits on one panelist stay on (issue 9), and the users follow them as a person would:
+a seat recasts only when its ``cast`` bucket has a token (5 at once, then one per 5 s) and never
+past the 20 online ballots a vote takes from one voter; a user whose seat may not cast yet lets
+that turn pass (no command). ``SeatPace`` keeps that count per seat, shared by every user on the
+seat in this process (seats are reused when there are more users than seats). A cast the hub
+refuses anyway (seats shared across worker processes, a seat used just before the run) is
+reported under its own name, ``vote.cast refused: rate_limited`` or ``... too_many_ballots``, as a
+failure that is not a ``vote.cast``: the ``vote.cast`` row counts ballots and their latency only. Every command is one
 Locust request of type ``WS`` named after the command (``vote.cast``, ``chat.send``, ``hello``,
 ``subscribe``, ``vote.get``), timed from just before the frame is sent to the reply; an ``error``
 reply, a timeout or a closed connection is a failure. A reader greenlet per user takes every frame
@@ -55,6 +64,14 @@ from locust import User, between, events, task
 from locust.exception import StopUser
 
 MSGPACK = "plenary.v1.msgpack"
+# The hub's rules for one panelist's casts, mirrored here (this file never imports the hub's code):
+# realtime.roles.RATE_CLASSES["cast"] and ballot.rules.MAX_ONLINE_BALLOTS. The smoke test
+# (tests/integration/test_loadtest_smoke.py) holds them equal to the hub's.
+CAST_RATE = 0.2  # tokens per second
+CAST_BURST = 5
+MAX_ONLINE_BALLOTS = 20
+PACE_MARGIN = 0.9  # refill counted 10 % slower than the hub: its clock starts when the cast arrives
+LIMIT_REFUSALS = ("rate_limited", "too_many_ballots")
 REPLY_TIMEOUT = 30.0
 KILL_GRACE = 2.0
 
@@ -96,7 +113,43 @@ def _load_seats(environment: Any, **_: Any) -> None:
 
 
 class CommandFailed(Exception):
-    """The hub answered a command with an ``error``."""
+    """The hub answered a command with an ``error`` (``name``, ``retry_after_ms`` as sent)."""
+
+    def __init__(self, message: str, name: str = "", retry_after_ms: int = 0) -> None:
+        super().__init__(message)
+        self.name = name
+        self.retry_after_ms = retry_after_ms
+
+
+class SeatPace:
+    """One seat's casts as the hub counts them: a mirror of its ``cast`` token bucket, and its
+    ballots in this vote. Shared by every user on the seat in this process."""
+
+    def __init__(self) -> None:
+        self.tokens = float(CAST_BURST)
+        self.at = time.monotonic()
+        self.casts = 0
+
+    def may_cast(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(CAST_BURST, self.tokens + (now - self.at) * CAST_RATE * PACE_MARGIN)
+        self.at = now
+        return self.tokens >= 1 and self.casts < MAX_ONLINE_BALLOTS
+
+    def took(self) -> None:
+        self.tokens -= 1
+        self.casts += 1
+
+    def refused(self, exc: CommandFailed) -> None:
+        """The hub said no: believe it (a token comes back after ``retry_after_ms``; no more
+        ballots after ``too_many_ballots``)."""
+        if exc.name == "too_many_ballots":
+            self.casts = MAX_ONLINE_BALLOTS
+        else:
+            self.tokens = min(self.tokens, 1 - exc.retry_after_ms / 1000 * CAST_RATE)
+
+
+_paces: dict[str, SeatPace] = {}
 
 
 class HubConnection:
@@ -160,7 +213,11 @@ class HubConnection:
             except BaseException as exc:
                 raise ConnectionError(f"stopped before the reply to {kind}") from exc
         if msg["type"] == "error":
-            raise CommandFailed(f"{msg.get('name')}: {msg.get('message')}")
+            raise CommandFailed(
+                f"{msg.get('name')}: {msg.get('message')}",
+                str(msg.get("name") or ""),
+                int(msg.get("retry_after_ms") or 0),
+            )
         return msg["result"], size
 
     def close(self) -> None:
@@ -191,6 +248,7 @@ class Panelist(User):
         self.chat_share = float(getattr(self.environment.parsed_options, "chat_share", 0.05) or 0.0)
         self.conn: HubConnection | None = None
         self.casts = 0
+        self.pace = _paces.setdefault(self.participant, SeatPace())
         try:
             self.conn = self._timed("connect", lambda: (HubConnection(ws_url(self.host or "")), 0))
             conn = self.conn
@@ -235,6 +293,9 @@ class Panelist(User):
         try:
             result, size = fn()
         except Exception as exc:
+            # The hub's limit answering: a row of its own, so vote.cast stays ballots only.
+            if isinstance(exc, CommandFailed) and exc.name in LIMIT_REFUSALS:
+                name = f"{name} refused: {exc.name}"
             self._report(name, start, 0, exc)
             raise
         self._report(name, start, size, None)
@@ -268,12 +329,20 @@ class Panelist(User):
             if self.meeting and random.random() < self.chat_share:
                 text = f"{self.participant}: 제안에 대한 의견 {random.randrange(1000)}"
                 self._timed("chat.send", lambda: conn.call("chat.send", meeting=self.meeting, text=text))
-            else:
+            elif self.pace.may_cast():
                 ranking = random.sample(self.proposals, random.randint(*self.bounds))
                 nonce = f"{self.participant}-{uuid.uuid4().hex[:16]}"
-                self._timed(
-                    "vote.cast", lambda: conn.call("vote.cast", vote=self.vote, ranking=ranking, nonce=nonce)
-                )
+                self.pace.took()
+                try:
+                    self._timed(
+                        "vote.cast",
+                        lambda: conn.call("vote.cast", vote=self.vote, ranking=ranking, nonce=nonce),
+                    )
+                except CommandFailed as exc:
+                    self.pace.refused(exc)
+                    raise
                 self.casts += 1
+            # else: this seat may not cast yet (its cast limit) or any more (its ballots): a person
+            # would wait too, so this turn passes without a command.
         except (CommandFailed, TimeoutError, ConnectionError, OSError, websocket.WebSocketException):
             pass  # reported as a failure by _timed; the next action tries again

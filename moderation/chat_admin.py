@@ -33,7 +33,7 @@ from typing import Any, Final
 import msgspec
 
 from engine import keys
-from engine.channels import ChannelLog, Published, encode_data, spec_of
+from engine.channels import ChannelLog, Published, StoredEvent, encode_data, spec_of
 from engine.connection import raw, text
 from engine.errors import AuthError, ChatError, Code
 from moderation import chat, filters
@@ -357,6 +357,77 @@ async def console_view(log: ChannelLog, meeting_id: str, before: int | None = No
     with ``before`` the oldest offset given)."""
     deleted_page, more = await deleted_messages(log, meeting_id, before)
     return {"restrictions": await restrictions(log, meeting_id), "deleted": deleted_page, "older": more}
+
+
+PAGE_DEFAULT: Final = 100
+PAGE_MAX: Final = 500
+"""Messages per page of the HTTP chat record: the archive keeps up to 200,000 events, far too
+many for one answer (and for a phone to parse)."""
+
+
+def check_page(before: int | None, limit: int) -> None:
+    """The page rule: ``before`` a positive offset (or None: from the newest), ``limit`` 1 to
+    ``PAGE_MAX``; otherwise ``BAD_FIELD``."""
+    if before is not None and before < 1:
+        raise ChatError(Code.BAD_FIELD, "before: an offset of 1 or more")
+    if not 1 <= limit <= PAGE_MAX:
+        raise ChatError(Code.BAD_FIELD, f"limit: 1 to {PAGE_MAX} messages")
+
+
+async def chat_page(
+    log: ChannelLog, meeting_id: str, staff: bool, before: int | None = None, limit: int = PAGE_DEFAULT
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of a meeting's chat record, newest first: the last ``limit`` messages with an
+    offset below ``before`` (the newest ones when None), shown as :func:`record` shows them.
+    Returns the messages and the ``before`` of the next (older) page, None once the page reached
+    the start of the archive. A page holds at most ``limit`` messages (fewer for panelists when
+    some were deleted: they are left out, not replaced). Reads only the part of the archive the page needs: the archive holds
+    one entry per offset, so an offset's index counts from the first entry still there (as in
+    :func:`message_at`); entries outside ``before`` are skipped anyway, should a trim move them."""
+    check_page(before, limit)
+    channel = keys.meeting_chat(meeting_id)
+    archive = keys.channel_keys(channel)[3]
+    first = await log.redis.lindex(archive, 0)
+    if first is None:
+        return [], None
+    oldest = int(msgspec.msgpack.decode(raw(first))[0])
+    top = int(await log.redis.llen(archive)) - 1
+    if before is not None:
+        top = min(top, before - 1 - oldest)
+    bound = before if before is not None else 2**63
+    chunk = max(2 * limit, 64)  # a page's messages, and room for the moderation events among them
+    page: list[StoredEvent] = []
+    gone: dict[int, Any] = {}  # offset -> deletion, for messages deleted before tombstones existed
+    while top >= 0 and len(page) < limit:
+        low = max(0, top - chunk + 1)
+        for e in reversed(await log.archive(channel, low, top)):
+            if e.offset >= bound:
+                continue
+            bound = e.offset
+            if e.type == "chat.deleted":
+                gone[e.data["offset"]] = e.data
+            elif len(page) < limit and (e.type == chat.EVENT or (staff and e.type == chat.REMOVED)):
+                page.append(e)
+        top = low - 1
+    audit: dict[int, Any] = {}
+    offsets = [e.offset for e in page]
+    if offsets:
+        # Only these offsets' entries of the audit: a deletion whose event is newer than the page
+        # is found there too, so a page never shows a deleted message's text to a panelist.
+        found = await log.redis.hmget(keys.channel_key(channel, "deleted"), [str(o) for o in offsets])
+        audit = {
+            o: msgspec.msgpack.decode(raw(v)) for o, v in zip(offsets, found, strict=True) if v is not None
+        }
+    out = []
+    for e in page:
+        if e.type == chat.EVENT and (e.offset in gone or e.offset in audit):
+            if staff:
+                mark = gone.get(e.offset) or {k: v for k, v in audit[e.offset].items() if k != "message"}
+                out.append({"offset": e.offset, "time": e.time, **e.data, "deleted": mark})
+        else:
+            out.extend(record([e], audit if staff else {}, staff))
+    more = len(page) == limit and page[-1].offset > oldest
+    return out, page[-1].offset if more else None
 
 
 async def chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
@@ -33,8 +34,22 @@ STATUS: dict[Code, int] = {
 
 
 def error_response(err: HubError) -> JSONResponse:
+    """The JSON answer of a coded error. A 429 also says when to come back, in the body
+    (``retry_after_ms``, as on the WebSocket) and in the standard ``Retry-After`` header (whole
+    seconds, rounded up so that a client honouring it never comes back too early)."""
     status = STATUS.get(err.code, 400 if err.code < 1900 else 500)
-    return JSONResponse({"code": int(err.code), "name": err.name, "message": err.message}, status_code=status)
+    body: dict[str, object] = {"code": int(err.code), "name": err.name, "message": err.message}
+    headers: dict[str, str] = {}
+    if status == 429 or err.retry_after_ms > 0:
+        body["retry_after_ms"] = err.retry_after_ms
+        headers["Retry-After"] = str(retry_after_seconds(err.retry_after_ms))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def retry_after_seconds(retry_after_ms: int) -> int:
+    """``Retry-After`` counts whole seconds: round up, and at least 1 (0 would invite a retry
+    at once, the hammering the refusal is there to stop)."""
+    return max(1, math.ceil(retry_after_ms / 1000))
 
 
 log = logging.getLogger("plenary.http")
@@ -121,17 +136,37 @@ async def api_me(request: Request) -> Response:
 
 
 async def api_chat(request: Request) -> Response:
-    """The full chat record of a meeting (archive), for whoever may follow its chat channel
-    (``roles.HTTP_ROLES``; role, membership and the meeting were checked by realtime.http_guard)."""
+    """One page of a meeting's chat record, newest first (``?before=<offset>&limit=<n>``, see
+    ``chat_admin.chat_page``), for whoever may follow its chat channel (``roles.HTTP_ROLES``; role,
+    membership and the meeting were checked by realtime.http_guard). ``next_before`` asks for the
+    next older page; null once the start of the record is reached."""
     who: Participant = request.state.caller
     meeting = request.path_params["meeting"]
     try:
+        before = _int_param(request, "before")
+        limit = _int_param(request, "limit")
         hub = hub_of(request)
         # Deleted messages are left out for panelists; moderators and hosts see them marked.
-        messages = await chat_admin.chat_record(hub.log, meeting, staff=who.role in chat.STAFF)
+        messages, next_before = await chat_admin.chat_page(
+            hub.log,
+            meeting,
+            staff=who.role in chat.STAFF,
+            before=before,
+            limit=chat_admin.PAGE_DEFAULT if limit is None else limit,
+        )
     except HubError as err:
         return error_response(err)
-    return JSONResponse({"meeting": meeting, "messages": messages})
+    return JSONResponse({"meeting": meeting, "messages": messages, "next_before": next_before})
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    """A query parameter that must be a whole number, or None when absent (``BAD_FIELD`` else)."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise HubError(Code.BAD_FIELD, f"{name}: a whole number")
+    return int(value)
 
 
 # -- response headers: the hub's security policy for what browsers load, in one place ----------

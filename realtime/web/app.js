@@ -5,6 +5,7 @@
 
 import { Ballot } from "./ballot.js";
 import { Connection, hubUrl } from "./client.js";
+import { ConnNotice } from "./conn-notice.js";
 import { QaPanel } from "./qa.js";
 import { SpeakersPanel } from "./speakers.js";
 import { PollsPanel } from "./polls.js";
@@ -116,6 +117,7 @@ const state = {
   ballot: null, // the vote section (ballot.js)
   parts: [], // the meeting's other panels (Q&A, speakers): setWelcome, setMeeting, rerender
   connState: "idle",
+  connNotice: null, // the "too many windows" notice (conn-notice.js), made on the first state
   welcome: null,
   meeting: null, // the chosen meeting object from the welcome
   sub: null,
@@ -220,13 +222,15 @@ function scrollToBottom() {
 function renderConn() {
   ui.conn.dataset.state = state.connState;
   ui.connText.textContent = t(`conn.${state.connState}`);
-  ui.retry.hidden = state.connState !== "reconnecting";
+  ui.retry.hidden = state.connState !== "reconnecting" && state.connState !== "crowded";
   ui.send.disabled = state.sending;
 }
 
 function onState(s) {
   state.connState = s;
   renderConn();
+  state.connNotice = state.connNotice || new ConnNotice();
+  state.connNotice.set(s);
 }
 
 function showNotice(prefix) {

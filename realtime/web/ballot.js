@@ -770,9 +770,14 @@ export class Ballot {
       outcome = "ok";
     } catch (err) {
       if (RETRYABLE.has(err.name) || err.retryable) {
-        v.error = { key: "vote.waiting", vars: {} };
+        // rate_limited: the hub said when its cast bucket has a token again; sending sooner
+        // would only be refused again (and count against the same bucket).
+        const wait = err.name === "rate_limited" ? Number(err.retryAfterMs) || 0 : 0;
+        v.error = wait
+          ? { key: "vote.waiting.rate", vars: { s: Math.max(1, Math.ceil(wait / 1000)) } }
+          : { key: "vote.waiting", vars: {} };
         outcome = "retry";
-        if (this.conn.live) v.retryTimer = setTimeout(() => this._flush(v), 3_000);
+        if (this.conn.live) v.retryTimer = setTimeout(() => this._flush(v), Math.max(3_000, wait));
       } else if (err.name === "vote_closed") {
         v.pending = null;
         v.status = "closed";
@@ -782,7 +787,7 @@ export class Ballot {
         outcome = "closed";
       } else {
         v.pending = null;
-        const known = ["vote_not_open", "not_eligible", "forbidden", "unknown_vote"];
+        const known = ["vote_not_open", "not_eligible", "forbidden", "unknown_vote", "too_many_ballots"];
         v.error = known.includes(err.name)
           ? { key: `vote.err.${err.name}`, vars: {} }
           : { key: "vote.err.other", vars: { name: err.name, message: err.message } };

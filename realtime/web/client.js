@@ -7,6 +7,10 @@
 // - On close it reconnects with jittered exponential backoff, sends hello again and re-subscribes
 //   every channel from the last event it saw, except after close codes 4003 (bad token),
 //   4012 (revoked) and 4004 (bad subprotocol): a human must act, so it stops and says why.
+// - A link already open in as many windows and phones as its role may hold (hello refused with
+//   `too_many_connections`, then close 4013) is not a network failure: the state is "crowded"
+//   (the page asks the person to close one) and it retries slowly, 5 s to 60 s apart, so that a
+//   forgotten tab does not knock on the hub every second; it connects by itself once a slot frees.
 // - A Subscription keeps the channel's epoch and last offset and passes on each event exactly once:
 //   events at or below the last offset are dropped (dedupe), a hole or a `gap` frame triggers a
 //   re-subscribe with {epoch, offset}, and a new epoch (Redis was reset) is reported as a reset.
@@ -21,6 +25,9 @@ const PING_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 15_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 20_000;
+const CROWDED_BASE_MS = 10_000; // the first retry of a crowded link waits 5-10 s, then doubling
+const CROWDED_CAP_MS = 60_000;
+export const TOO_MANY_CONNECTIONS = 4013;
 
 function localError(name, message) {
   return { code: 0, name, message, retryable: true };
@@ -35,7 +42,9 @@ export class Connection {
    * @param {object} o
    * @param {string} o.url
    * @param {string} o.token
-   * @param {(state: string, info?: object) => void} [o.onState] idle|connecting|live|reconnecting|closed
+   * @param {(state: string, info?: object) => void} [o.onState]
+   *   idle|connecting|live|reconnecting|crowded|closed (crowded: the link is open in too many
+   *   windows; info.delay says when the next try is)
    * @param {(welcome: object) => void} [o.onWelcome]
    * @param {(code: number, reason: string) => void} [o.onFatal]
    */
@@ -53,6 +62,8 @@ export class Connection {
     this.live = false;
     this.everLive = false;
     this.attempt = 0;
+    this.crowded = 0; // refusals in a row for too many connections (0: not crowded)
+    this.refusedCrowded = false; // this socket's hello was refused: its close is a crowded one
     this.retryTimer = null;
     this.heartbeat = null;
     this.stopped = false;
@@ -84,7 +95,9 @@ export class Connection {
 
   _connect() {
     if (this.stopped) return;
-    this._setState(this.everLive ? "reconnecting" : "connecting");
+    // A crowded link stays "crowded" while it tries again: its notice must not flicker away.
+    this._setState(this.crowded ? "crowded" : this.everLive ? "reconnecting" : "connecting");
+    this.refusedCrowded = false;
     let ws;
     try {
       ws = new WebSocket(this.url, [SUBPROTOCOL]);
@@ -111,6 +124,7 @@ export class Connection {
       welcome = await this._send(ws, "hello", { token: this.token, client: "web-panelist/1" });
     } catch (err) {
       if (err && err.name === "bad_token") this._fatal(4003, "bad token");
+      if (err && err.name === "too_many_connections" && ws === this.ws) this.refusedCrowded = true;
       return; // otherwise the close that follows decides
     }
     if (ws !== this.ws) return;
@@ -118,6 +132,7 @@ export class Connection {
     this.live = true;
     this.everLive = true;
     this.attempt = 0;
+    this.crowded = 0;
     this._setState("live");
     this.onWelcome(welcome);
     for (const sub of this.subs.values()) sub._subscribe();
@@ -179,7 +194,27 @@ export class Connection {
       this._fatal(code, reason);
       return;
     }
+    if (code === TOO_MANY_CONNECTIONS || this.refusedCrowded) {
+      this._scheduleCrowded();
+      return;
+    }
+    this.crowded = 0;
     this._scheduleReconnect(code);
+  }
+
+  _scheduleCrowded() {
+    // Slow and jittered: a slot frees only when a person closes a window (or within 15 s of a
+    // dead hub), so trying faster would only load the hub; the first try is soon enough for the
+    // person who just closed a tab.
+    const window = Math.min(CROWDED_CAP_MS, CROWDED_BASE_MS * 2 ** this.crowded);
+    const delay = window / 2 + Math.random() * (window / 2);
+    this.crowded += 1;
+    this._setState("crowded", { delay });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this._connect();
+    }, delay);
   }
 
   _scheduleReconnect(code = 1006) {

@@ -92,8 +92,48 @@ export function may(welcome, command) {
   return !!(welcome && (welcome.may || []).includes(command));
 }
 
-/** A refusal in plain words: `mt.err.<name>` when known, the hub's own message otherwise. */
+/** How long a refused action must wait before it may be tried again, in ms (0: no wait known).
+ * Only `rate_limited` says: the hub's retry_after_ms, the moment its bucket has a token again. */
+export function waitOf(err) {
+  return err && err.name === "rate_limited" ? Math.max(0, Number(err.retryAfterMs) || 0) : 0;
+}
+
+/**
+ * The wait after a `rate_limited` refusal, for one kind of action on a page: while it runs the
+ * page keeps that action's buttons off and says, where the person acted, when they may try again
+ * (pressing faster would only be refused again and load the hub). `onChange` re-renders at the end.
+ */
+export class Cooldown {
+  constructor(onChange) {
+    this.until = 0;
+    this.timer = null;
+    this.onChange = onChange;
+  }
+
+  /** Start the wait the error asks for; false when it asks for none (not rate_limited). */
+  start(err) {
+    const ms = waitOf(err);
+    if (!ms) return false;
+    this.until = Date.now() + ms;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.until = 0;
+      this.onChange();
+    }, ms);
+    this.onChange();
+    return true;
+  }
+
+  get active() {
+    return Date.now() < this.until;
+  }
+}
+
+/** A refusal in plain words: `mt.err.<name>` when known, the hub's own message otherwise. A
+ * `rate_limited` refusal that says how long to wait gives the seconds. */
 export function errText(err) {
+  const wait = waitOf(err);
+  if (wait > 0) return t("mt.err.rate_limited.wait", { s: Math.max(1, Math.ceil(wait / 1000)) });
   const key = `mt.err.${err.name}`;
   const s = t(key);
   return s === key ? t("mt.err.other", { name: err.name, message: err.message || "" }) : s;

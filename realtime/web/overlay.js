@@ -163,6 +163,7 @@ function main() {
     token,
     onState: (s) => {
       document.body.dataset.conn = s;
+      if (s === "crowded") notice("ov.crowded");
     },
     onWelcome: (w) => {
       notice(null);

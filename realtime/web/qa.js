@@ -6,7 +6,7 @@
 // Text from people goes on the page through textContent only.
 
 import { t } from "./i18n.js";
-import { QaState, button, el, errText, followState, may, setChildren } from "./meeting-common.js";
+import { Cooldown, QaState, button, el, errText, followState, may, setChildren } from "./meeting-common.js";
 
 const MAX_CHARS = 300;
 const SORT_KEY = "plenary.qa.sort";
@@ -24,6 +24,9 @@ export class QaPanel {
     this.mine = new Map(); // id -> {state, text, anonymous}: my questions
     this.voted = new Set();
     this.busy = new Set(); // question ids with a vote in flight
+    // After rate_limited: the vote buttons (or the ask button) stay off until the hub's wait ends.
+    this.voteWait = new Cooldown(() => this.renderList());
+    this.askWait = new Cooldown(() => this._renderAsk());
     this.timer = null; // a coalesced render
     this.loaded = false;
     this.error = null;
@@ -90,7 +93,11 @@ export class QaPanel {
     this.list = el("ol", "qa-list");
     this.status = el("p", "visually-hidden");
     this.status.setAttribute("role", "status");
-    setChildren(r, this.heading, this.form, this.mineBox, this.sortBox, this.note, this.list, this.status);
+    // Seen, next to the buttons pressed: why they are off and for how long.
+    this.waitMsg = el("p", "error qa-wait");
+    this.waitMsg.setAttribute("role", "alert");
+    this.waitMsg.hidden = true;
+    setChildren(r, this.heading, this.form, this.mineBox, this.sortBox, this.note, this.waitMsg, this.list, this.status);
     this.rerender();
   }
 
@@ -191,6 +198,7 @@ export class QaPanel {
       this._askMessage("error", t("qa.err.long", { max: MAX_CHARS }));
       return;
     }
+    if (this.askWait.active) return;
     this.askBtn.disabled = true;
     try {
       const r = await this.conn.request("qa.ask", { meeting: this.meeting, text, anonymous: this.anon.checked });
@@ -202,9 +210,16 @@ export class QaPanel {
       this.renderList();
     } catch (err) {
       this._askMessage("error", errText(err));
+      this.askWait.start(err);
     } finally {
-      this.askBtn.disabled = false;
+      this._renderAsk();
     }
+  }
+
+  _renderAsk() {
+    this.askBtn.disabled = this.askWait.active;
+    if (!this.askWait.active && this.askMsg.classList.contains("waiting")) this._askMessage("ok", "");
+    this.askMsg.classList.toggle("waiting", this.askWait.active);
   }
 
   _askMessage(kind, text) {
@@ -214,7 +229,7 @@ export class QaPanel {
   }
 
   async vote(q, on) {
-    if (this.busy.has(q.id)) return;
+    if (this.busy.has(q.id) || this.voteWait.active) return;
     this.busy.add(q.id);
     this.renderList();
     try {
@@ -226,6 +241,7 @@ export class QaPanel {
       this.status.textContent = t(r.voted ? "qa.voted.on" : "qa.voted.off", { n: r.votes });
     } catch (err) {
       this.status.textContent = errText(err);
+      if (this.voteWait.start(err)) this.waitMsg.textContent = errText(err);
     } finally {
       this.busy.delete(q.id);
       this.renderList();
@@ -250,6 +266,7 @@ export class QaPanel {
   }
 
   renderList() {
+    this.waitMsg.hidden = !this.voteWait.active;
     this.sortVotes.setAttribute("aria-pressed", String(this.sort === "votes"));
     this.sortOrder.setAttribute("aria-pressed", String(this.sort === "order"));
     // my questions waiting for a moderator (or set aside)
@@ -300,7 +317,7 @@ export class QaPanel {
       );
       b.setAttribute("aria-pressed", String(on));
       b.setAttribute("aria-label", t(on ? "qa.unvote.label" : "qa.upvote.label", { n: q.votes || 0, text: q.text.slice(0, 40) }));
-      b.disabled = this.busy.has(q.id);
+      b.disabled = this.busy.has(q.id) || this.voteWait.active;
       li.append(b);
     }
     return li;

@@ -2,6 +2,7 @@
 // the text size and language buttons, the connection pill and the full-page notice. It behaves like
 // the panelist page (app.js) and uses the same storage keys, so the choices carry across pages.
 
+import { ConnNotice } from "./conn-notice.js";
 import { apply, initLang, lang, onChange, setLang, t } from "./i18n.js";
 
 const TOKEN_KEY = "plenary.token";
@@ -57,6 +58,7 @@ export function initShell({ pageKey, onRerender = () => {} }) {
   const retry = $("conn-retry");
   const notice = $("notice");
   let connState = "idle";
+  let connNotice = null; // made on the first connection state: pages without a hub have none
   let noticeKeys = null;
 
   function setSize(s) {
@@ -76,7 +78,8 @@ export function initShell({ pageKey, onRerender = () => {} }) {
     if (!conn) return;
     conn.dataset.state = connState;
     connText.textContent = t(`conn.${connState}`);
-    if (retry) retry.hidden = connState !== "reconnecting";
+    // "crowded": someone who just closed another window need not wait for the slow retry.
+    if (retry) retry.hidden = connState !== "reconnecting" && connState !== "crowded";
   }
 
   function renderNotice() {
@@ -115,6 +118,8 @@ export function initShell({ pageKey, onRerender = () => {} }) {
     setConn(state) {
       connState = state;
       renderConn();
+      connNotice = connNotice || new ConnNotice();
+      connNotice.set(state);
     },
     notice(title, body, vars = {}) {
       noticeKeys = { title, body, vars };

@@ -6,7 +6,18 @@
 // rerender as the other panels.
 
 import { t } from "./i18n.js";
-import { HubClock, SpeakersState, button, el, errText, fmtClock, followState, may, setChildren } from "./meeting-common.js";
+import {
+  Cooldown,
+  HubClock,
+  SpeakersState,
+  button,
+  el,
+  errText,
+  fmtClock,
+  followState,
+  may,
+  setChildren,
+} from "./meeting-common.js";
 
 const SHOWN = 30; // the first hands in line; my own place is said above the list
 
@@ -22,6 +33,11 @@ export class SpeakersPanel {
     this.sub = null;
     this.sp = new SpeakersState();
     this.busy = false;
+    // After rate_limited: the hand button stays off until the hub's wait ends, then its note goes.
+    this.wait = new Cooldown(() => {
+      if (!this.wait.active) this.message = null;
+      this.render();
+    });
     this.message = null;
     this.tick = null;
     this.timer = null;
@@ -88,7 +104,7 @@ export class SpeakersPanel {
   }
 
   async act() {
-    if (this.busy || !this.meeting) return;
+    if (this.busy || !this.meeting || this.wait.active) return;
     const me = this._me();
     const speaking = this.sp.current && this.sp.current.id === me;
     const raised = this.sp.hands.has(me);
@@ -104,6 +120,7 @@ export class SpeakersPanel {
       this.message = null;
     } catch (err) {
       this.message = errText(err);
+      this.wait.start(err);
     } finally {
       this.busy = false;
       this.render();
@@ -140,7 +157,7 @@ export class SpeakersPanel {
     const pos = queue.findIndex((h) => h.id === me);
     const canRaise = may(this.welcome, "speakers.raise");
     this.action.hidden = !canRaise && !speaking;
-    this.action.disabled = this.busy;
+    this.action.disabled = this.busy || this.wait.active;
     this.action.textContent = t(speaking ? "sp.yield" : pos >= 0 ? "sp.lower" : "sp.raise");
     this.action.classList.toggle("warn", !!speaking);
     this.action.setAttribute("aria-pressed", String(pos >= 0));

@@ -4,6 +4,7 @@ imported, so it is never imported into pytest."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import csv
 import json
@@ -14,11 +15,13 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from ballot import rules
 from ballot.store import VoteStore
 from engine.channels import ChannelLog
 from engine.server import EmbeddedRedis
 from loadtest import bench_cast
 from loadtest import voters as lt
+from realtime import roles
 from tests.support import ROOT, HubProcess, env_without_pytest
 
 
@@ -63,11 +66,32 @@ def test_bench_cast_quick_run_stores_every_acknowledged_cast(tmp_path: Path) -> 
     assert {r["spread_s"] for r in hub["rounds"]} == {0.5, 0.0}
     for r in hub["rounds"]:
         assert r["acks"] == r["casts"] == r["stored"] == hub["voters"], r
-        assert r["errors"] == {}
+        assert r["errors"] == {} and r["rate_limited"] == 0
         assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
     assert "Every acknowledged ballot stored once, as acknowledged: yes." in proc.stdout
     # every child is gone: hub, load process and both embedded redis-servers
     assert processes_mentioning(data["meta"]["workdir"]) == []
+
+
+def test_bench_cast_paces_rounds_past_the_cast_burst_instead_of_measuring_refusals(tmp_path: Path) -> None:
+    """Eight rounds: each voter casts eight ballots (one per vote), more than the cast bucket's burst
+    of five; the hub's limit stays on, so the harness must wait for it, not count its refusals."""
+    out = tmp_path / "cast.json"
+    argv = [
+        sys.executable, "-m", "loadtest.bench_cast", "--no-store", "--voters", "20",
+        "--hub-rounds", "7", "--spread", "0.1", "--max-others", "1",
+        "--no-docs", "--json", str(out), "--max-seconds", "90",
+    ]  # fmt: skip
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rounds = json.loads(out.read_text())["hub"]["rounds"]
+    assert len(rounds) >= 8  # more if other processes disturbed a round (it is then repeated)
+    for r in rounds:
+        assert r["acks"] == r["casts"] == r["stored"] == 20 and r["rate_limited"] == 0, r
+    assert sum(r["paced_s"] for r in rounds) > 0  # past the burst it waited for the limit
+    assert "| refused rate_limited |" in proc.stdout
 
 
 async def test_locust_panelists_cast_and_every_counted_cast_is_stored(
@@ -134,3 +158,65 @@ async def test_locust_panelists_cast_and_every_counted_cast_is_stored(
     voters = {b.voter for b in ballots}
     assert voters <= {lt.panelist_id(i) for i in range(10)}  # the first ten seats
     assert (await VoteStore(ChannelLog(redis)).turnout(lt.VOTE))["voted"] == len(voters)
+
+
+def _locust_constants() -> dict[str, float]:
+    """The hub's limits as the locustfile mirrors them (read from its source: Locust monkey-patches
+    with gevent when imported, so it is never imported into pytest)."""
+    tree = ast.parse((ROOT / "loadtest" / "locustfile.py").read_text())
+    out = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if isinstance(target, ast.Name) and target.id in ("CAST_RATE", "CAST_BURST", "MAX_ONLINE_BALLOTS"):
+            out[target.id] = ast.literal_eval(node.value)  # type: ignore[attr-defined]
+    return out
+
+
+def test_the_locustfile_mirrors_the_hubs_cast_limits() -> None:
+    cast = roles.RATE_CLASSES["cast"]
+    assert _locust_constants() == {
+        "CAST_RATE": cast.rate,
+        "CAST_BURST": cast.burst,
+        "MAX_ONLINE_BALLOTS": rules.MAX_ONLINE_BALLOTS,
+    }
+
+
+async def test_locust_users_sharing_seats_recast_within_the_cast_limit(
+    redis: Redis, embedded: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """Twenty users on ten seats, recasting every 1-3 s for 15 s: twice the cast limit's pace per
+    seat, past its burst. They must cast only when the hub takes the ballot: no refusal is a
+    vote.cast, none is needed, and every vote.cast is a stored ballot."""
+    seats = 10
+    tokens = await lt.seed_people(redis, seats)
+    await lt.open_vote(redis, lt.definition(), [lt.panelist_id(i) for i in range(seats)])
+    lt.write_tokens(tmp_path / "tokens.csv", tokens, lt.MEETING, lt.VOTE)
+    prefix = tmp_path / "run"
+    hub = HubProcess(embedded.url).wait_ready()
+    argv = [
+        sys.executable, "-m", "locust", "-f", "loadtest/locustfile.py", "--headless",
+        "-u", "20", "-r", "20", "-t", "15s", "--stop-timeout", "5", "--host", hub.url,
+        "--tokens", str(tmp_path / "tokens.csv"), "--chat-share", "0",
+        "--json-file", str(prefix), "--only-summary",
+    ]  # fmt: skip
+    try:
+        proc = await asyncio.to_thread(
+            subprocess.run,
+            argv,
+            cwd=ROOT,
+            env=env_without_pytest(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        hub.stop()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    final = {e["name"]: e for e in json.loads(Path(f"{prefix}.json").read_text())}
+    assert final["vote.cast"]["num_failures"] == 0, final["vote.cast"]
+    refused = {n: e["num_requests"] for n, e in final.items() if "refused" in n}
+    assert refused == {}, refused
+    casts = final["vote.cast"]["num_requests"]
+    # Each seat: at most its burst plus what refilled in the run (with the 10 % margin, fewer).
+    assert seats * roles.RATE_CLASSES["cast"].burst <= casts <= seats * (5 + 0.2 * 25)
+    assert len(await VoteStore(ChannelLog(redis)).ballots(lt.VOTE)) == casts
