@@ -29,6 +29,7 @@ from ballot.pairwise import ballots_from_ids
 from ballot.receipts import issue_receipt
 from ballot.tally import TallyResult, tally_all
 from engine import connection, keys
+from engine.batching import GroupCommit
 from engine.channels import ChannelLog, Published, encode_data, spec_of
 from engine.connection import raw
 from engine.errors import Code, VoteError
@@ -475,20 +476,20 @@ class CastBatcher:
 
     def __init__(self, store: VoteStore, max_batch: int = 256) -> None:
         self.store = store
-        self.max_batch = max_batch
-        self._queue: list[_Cast] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0
+        self._commit = GroupCommit(self._flush, "plenary-casts", max_batch)
+
+    @property
+    def batches(self) -> int:
+        """Pipelines sent to Redis so far (one round trip and one fsync each)."""
+        return self._commit.batches
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="plenary-casts")
+        self._commit.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for c in await self._commit.stop():  # never sent: nothing stored, the client retries
+            if not c.future.done():
+                c.future.set_exception(VoteError(Code.UNAVAILABLE, "the hub is stopping", retryable=True))
 
     async def cast(
         self,
@@ -506,8 +507,7 @@ class CastBatcher:
         rules.validate_nonce(nonce)
         rules.validate_ranking(defn, ranking)
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut, epoch))
-        self._wake.set()
+        self._commit.put(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut, epoch))
         return await fut
 
     async def cast_current(
@@ -529,15 +529,7 @@ class CastBatcher:
             defn, epoch = await self.store.cached_definition(vote_id)
             return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch)
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                await self._commit(batch)
-
-    async def _commit(self, batch: list[_Cast]) -> None:
+    async def _flush(self, batch: list[_Cast]) -> None:
         script = self.store.log.scripts.get("ballot", "cast")
         try:
             async with self.store.redis.pipeline(transaction=False) as pipe:
@@ -573,7 +565,6 @@ class CastBatcher:
                         client=pipe,
                     )
                 results = await pipe.execute(raise_on_error=False)
-            self.batches += 1
         except Exception as exc:  # Redis unreachable: every cast of the batch may be retried
             for c in batch:
                 if not c.future.done():
@@ -589,8 +580,7 @@ class CastBatcher:
                     VoteError(Code.UNAVAILABLE, f"not stored, retry: {res}", retryable=True)
                 )
             elif int(res[0]) == 0 and raw(res[1]) == b"code_taken":
-                self._queue.append(c)  # a tracking-code collision (2^-80): again with a new salt
-                self._wake.set()
+                self._commit.put(c)  # a tracking-code collision (2^-80): again with a new salt
             elif int(res[0]) == 0 and raw(res[1]) == b"definition_changed":
                 c.future.set_exception(
                     StaleDefinition(message="the vote changed: read it again", retryable=True)

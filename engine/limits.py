@@ -20,7 +20,6 @@ any hub instance whose heartbeat (``CONNECTION_HUBS``, written once a second) is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from engine import keys
+from engine.batching import GroupCommit
 from engine.errors import Code, LimitError
 from engine.scripts import Scripts
 
@@ -66,30 +66,24 @@ class RateLimiter:
     def __init__(self, redis: Redis, scripts: Scripts, max_batch: int = 512) -> None:
         self.redis = redis
         self.scripts = scripts
-        self.max_batch = max_batch
-        self._queue: list[_Check] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0
+        self._commit = GroupCommit(self._check, "plenary-rates", max_batch)
+
+    @property
+    def batches(self) -> int:
+        return self._commit.batches
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="plenary-rates")
+        self._commit.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for c in self._queue:
+        for c in await self._commit.stop():
             if c.future is not None and not c.future.done():
                 c.future.set_exception(LimitError(Code.UNAVAILABLE, "the hub is stopping", retryable=True))
-        self._queue = []
 
     async def take(self, participant_id: str, rate_class: str, bucket: Bucket, cost: float = 1) -> None:
         """Take ``cost`` tokens from the participant's bucket of ``rate_class``, or raise."""
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Check(keys.rate_bucket(participant_id, rate_class), bucket, cost, fut))
-        self._wake.set()
+        self._commit.put(_Check(keys.rate_bucket(participant_id, rate_class), bucket, cost, fut))
         wait_ms = await fut
         if wait_ms > 0:
             raise LimitError(
@@ -103,16 +97,7 @@ class RateLimiter:
         """Return the tokens of a command that was refused and did nothing (bad input, a state
         that does not allow it), so that a typo costs nothing. Not awaited: it is queued ahead of
         any later check, so the participant's next command already sees it."""
-        self._queue.append(_Check(keys.rate_bucket(participant_id, rate_class), bucket, -cost, None))
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                await self._check(batch)
+        self._commit.put(_Check(keys.rate_bucket(participant_id, rate_class), bucket, -cost, None))
 
     async def _check(self, batch: list[_Check]) -> None:
         args: list[str | float] = []
@@ -127,7 +112,6 @@ class RateLimiter:
                         LimitError(Code.UNAVAILABLE, f"rate check failed, retry: {exc}", retryable=True)
                     )
             return
-        self.batches += 1
         for c, wait in zip(batch, waits, strict=True):
             if c.future is not None and not c.future.done():
                 c.future.set_result(int(wait))

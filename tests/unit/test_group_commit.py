@@ -1,0 +1,68 @@
+"""engine.batching.GroupCommit: the group-commit loop the cast batcher and the rate limiter share."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from engine.batching import GroupCommit
+
+
+async def test_items_waiting_when_a_batch_returns_go_together_in_order_within_max_batch() -> None:
+    seen: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def flush(batch: list[int]) -> None:
+        seen.append(batch)
+        await gate.wait()  # the first batch is "in Redis" while the others arrive
+
+    gc: GroupCommit[int] = GroupCommit(flush, "test", max_batch=3)
+    gc.start()
+    gc.put(0)
+    await asyncio.sleep(0)
+    for i in range(1, 8):
+        gc.put(i)
+    await asyncio.sleep(0.01)
+    assert seen == [[0]]  # a lone item leaves at once, not held back to fill a batch
+    gate.set()
+    await asyncio.sleep(0.01)
+    assert seen == [[0], [1, 2, 3], [4, 5, 6], [7]]
+    assert gc.batches == 4
+    assert await gc.stop() == []
+
+
+async def test_an_item_put_again_during_a_flush_goes_in_a_later_batch() -> None:
+    seen: list[list[str]] = []
+
+    async def flush(batch: list[str]) -> None:
+        seen.append(batch)
+        if "retry" in batch:
+            gc.put("retried")
+
+    gc: GroupCommit[str] = GroupCommit(flush, "test", max_batch=10)
+    gc.start()
+    gc.put("retry")
+    await asyncio.sleep(0.01)
+    assert seen == [["retry"], ["retried"]]
+    await gc.stop()
+
+
+async def test_stop_returns_what_was_still_waiting() -> None:
+    async def flush(batch: list[int]) -> None:
+        await asyncio.sleep(10)
+
+    gc: GroupCommit[int] = GroupCommit(flush, "test", max_batch=1)
+    gc.start()
+    for i in range(3):
+        gc.put(i)
+    await asyncio.sleep(0.01)  # 0 is in flight; 1 and 2 wait
+    assert await gc.stop() == [1, 2]
+
+
+def test_a_batch_holds_at_least_one_item() -> None:
+    async def flush(batch: list[int]) -> None:
+        return None
+
+    with pytest.raises(ValueError):
+        GroupCommit(flush, "test", max_batch=0)
