@@ -163,8 +163,10 @@ def test_dockerfile_installs_every_package() -> None:
     assert "pyproject.toml" in copied
     readme = project["project"].get("readme")
     assert readme is None or readme in copied, "the Dockerfile does not copy the readme pyproject names"
-    for package in project["tool"]["setuptools"]["packages"]:
-        top = package.split(".")[0]
+    included = project["tool"]["setuptools"]["packages"]["find"]["include"]  # "engine*", ...
+    assert included
+    for pattern in included:
+        top = pattern.rstrip("*").split(".")[0]
         assert top in copied, f"the Dockerfile does not copy package {top}"
         assert (ROOT / top).is_dir()
 
