@@ -6,7 +6,7 @@ import contextlib
 from typing import Any
 
 from engine import keys
-from engine.errors import ChatError, Code, LimitError
+from engine.errors import ChatError
 from moderation import chat, chat_admin
 from realtime import roles
 from realtime.client import Client
@@ -21,8 +21,7 @@ async def chat_send(hub: Hub, client: Client, cmd: m.ChatSend) -> m.Sent:
     who = client.participant
     roles.check_meeting(cmd.meeting, who)
     info = await hub.meetings.get(cmd.meeting)
-    if not info.chat_open:
-        raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
+    chat.check_open(info.chat_open)
     pub, retry = await chat.send_once(
         hub.log, cmd.meeting, chat.Author(who.id, who.name, who.role), cmd.text, cmd.nonce
     )
