@@ -200,6 +200,13 @@ def moderation_roles() -> dict[str, frozenset[str]]:
     return dict.fromkeys((f"chat.{name}" for name in MODERATION_COMMANDS), STAFF)
 
 
+def sees_deleted(role: str) -> bool:
+    """Whether ``role`` reads deleted messages in the chat record (marked, with who deleted them and
+    why): the roles that may delete them do, so a deletion can be checked; panelists get the record
+    without them."""
+    return role in STAFF
+
+
 def check_open(chat_open: bool) -> None:
     """Raise ``CHAT_CLOSED`` unless the meeting's chat is open (``MeetingInfo.chat_open``, set when
     the meeting is configured): a closed chat refuses every message, staff's too, so that a meeting

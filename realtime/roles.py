@@ -1,6 +1,8 @@
 """Who may do what, and how much: the tables the server checks, all in this one module.
 
-- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.run``).
+- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.run``);
+  the Q&A rows come from ``moderation/qa.py``'s rule table and the chat moderators' rows (who may
+  delete a message, mute, ban...) from ``moderation/chat.py``, where those rules live.
 - ``CHANNEL_ROLES`` and ``check_channel``: who may follow a channel; a meeting's channels (its
   overlay too) also need membership; a vote restricted to a meeting is its members' (``may_see_vote``).
 - ``HTTP_ROLES``: every HTTP route -> roles, checked by ``realtime.http_guard`` before its handler.

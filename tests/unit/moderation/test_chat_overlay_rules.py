@@ -42,6 +42,12 @@ def test_only_moderators_and_hosts_moderate_the_chat() -> None:
         assert {r for r in ROLES if r in roles} == {"moderator", "host"}
 
 
+def test_who_reads_deleted_messages_is_who_may_delete_them() -> None:
+    may_delete = chat.moderation_roles()["chat.delete"]
+    assert {r for r in ROLES if chat.sees_deleted(r)} == {r for r in ROLES if r in may_delete}
+    assert not chat.sees_deleted("panelist")
+
+
 # -- the Q&A -> overlay stage ---------------------------------------------------------------------
 def test_every_stage_names_a_q_and_a_step() -> None:
     assert set(overlay.QA_STAGE) <= set(qa.RULES)
