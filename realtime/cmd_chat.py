@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from engine import keys
-from engine.errors import ChatError
 from moderation import chat, chat_admin
 from realtime import roles
 from realtime.client import Client
@@ -40,12 +38,7 @@ async def _meeting(hub: Hub, client: Client, meeting_id: str) -> chat_admin.Acto
 @handles(p.ChatDelete)
 async def chat_delete(hub: Hub, client: Client, cmd: p.ChatDelete) -> Any:
     by = await _meeting(hub, client, cmd.meeting)
-    pub, _message = await chat_admin.delete(hub.log, cmd.meeting, cmd.offset, by, cmd.reason)
-    # The report about it, if any, is closed on the moderators' desk (another slot: a second step;
-    # the deletion above stands on its own).
-    with contextlib.suppress(ChatError):  # no open report about it
-        await chat_admin.close_report(hub.log, cmd.meeting, cmd.offset, "deleted", by)
-    return {"offset": cmd.offset, "deleted": True, "changed": pub is not None}
+    return await chat_admin.delete_message(hub.log, cmd.meeting, cmd.offset, by, cmd.reason)
 
 
 async def _restrict(
@@ -53,8 +46,7 @@ async def _restrict(
 ) -> Any:
     by = await _meeting(hub, client, meeting)
     target = await hub.roster.get(participant)
-    if kind != "lift":
-        chat_admin.check_target(target.role if target else None, participant, by)
+    chat_admin.check_target(kind, target.role if target else None, participant, by)
     name = target.name if target else ""
     pub = await chat_admin.restrict(hub.log, meeting, participant, kind, minutes, by, name)
     return {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.errors import Code, HubError
-from moderation import chat, overlay, qa
+from moderation import chat, chat_admin, overlay, qa
 from moderation.state import State
 from panel.roster import ROLES
 
@@ -46,6 +46,21 @@ def test_who_reads_deleted_messages_is_who_may_delete_them() -> None:
     may_delete = chat.moderation_roles()["chat.delete"]
     assert {r for r in ROLES if chat.sees_deleted(r)} == {r for r in ROLES if r in may_delete}
     assert not chat.sees_deleted("panelist")
+
+
+@pytest.mark.parametrize("kind", ["mute", "ban", "lift"])
+def test_who_may_be_muted_or_banned(kind: str) -> None:
+    mod = chat_admin.Actor("m1", "M", "moderator")
+    lift = kind == "lift"
+    assert code_of(chat_admin.check_target, kind, "panelist", "p1", mod) is None
+    assert code_of(chat_admin.check_target, kind, "observer", "o1", mod) is None
+    for role in ("moderator", "host"):
+        assert code_of(chat_admin.check_target, kind, role, "x", mod) == (None if lift else Code.FORBIDDEN)
+    assert code_of(chat_admin.check_target, kind, "moderator", "m1", mod) == (
+        None if lift else Code.FORBIDDEN
+    )
+    want = None if lift else Code.UNKNOWN_PARTICIPANT  # lifting frees even someone no longer on the roster
+    assert code_of(chat_admin.check_target, kind, None, "gone", mod) == want
 
 
 # -- the Q&A -> overlay stage ---------------------------------------------------------------------
