@@ -7,7 +7,8 @@ channel: ``{kind: "question", question: {id, text, author?, votes}}``, ``{kind: 
 ``{kind: "text", text}``, each with ``since`` (ms). Events: ``overlay.shown {item}``,
 ``overlay.cleared {}``.
 
-Putting a question on air (``qa.air``) shows it here, and answering the question shown clears it.
+Putting a question on air (``qa.air``) shows it here, and answering, dismissing or unqueueing the
+question shown clears it (:data:`QA_STAGE`, :func:`qa_stage`; the handler only calls :func:`follow_qa`).
 That is a second atomic step after the Q&A step (the overlay channel lives in another slot); it is
 idempotent, and ``qa.air`` on the question already on air shows it again, so a client that got an
 error between the two steps repeats the command and both end up right.
