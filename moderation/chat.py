@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Final
 
 import msgspec
 
@@ -178,6 +179,40 @@ class Author:
 STAFF = frozenset({"moderator", "host"})
 """Roles that moderate: exempt from slow mode, may post links under the default policy, cannot be
 muted or banned."""
+
+MODERATION_COMMANDS: Final = (
+    "delete",
+    "mute",
+    "ban",
+    "unmute",
+    "settings",
+    "dismiss_report",
+    "moderation",
+)
+"""The chat commands only :data:`STAFF` may run: delete a message for everyone, mute, ban and lift,
+change the settings, dismiss a report, and read the console (others' restrictions and deleted text).
+``realtime/roles.py`` takes the roles of ``chat.<name>`` from here (:func:`moderation_roles`)."""
+
+
+def moderation_roles() -> dict[str, frozenset[str]]:
+    """``chat.<name>`` -> the roles that may run it, for every command of :data:`MODERATION_COMMANDS`:
+    who may delete a chat message (and take the other moderators' steps) is decided here."""
+    return dict.fromkeys((f"chat.{name}" for name in MODERATION_COMMANDS), STAFF)
+
+
+def sees_deleted(role: str) -> bool:
+    """Whether ``role`` reads deleted messages in the chat record (marked, with who deleted them and
+    why): the roles that may delete them do, so a deletion can be checked; panelists get the record
+    without them."""
+    return role in STAFF
+
+
+def check_open(chat_open: bool) -> None:
+    """Raise ``CHAT_CLOSED`` unless the meeting's chat is open (``MeetingInfo.chat_open``, set when
+    the meeting is configured): a closed chat refuses every message, staff's too, so that a meeting
+    the organisers closed stays closed whoever writes."""
+    if not chat_open:
+        raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
 
 
 def settings_of(state: dict[str, object]) -> tuple[int, filters.LinkPolicy]:

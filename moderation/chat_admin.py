@@ -26,6 +26,7 @@ per reported message, ``report:<offset>``, with everyone who reported it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any, Final
@@ -100,13 +101,29 @@ async def delete(
     return _published(res), _as_dict(msgspec.msgpack.decode(raw(res[3])))
 
 
+async def delete_message(
+    log: ChannelLog, meeting_id: str, offset: int, by: Actor, reason: str = ""
+) -> dict[str, Any]:
+    """``chat.delete``: the message goes for everyone (:func:`delete`), then the open report about it,
+    if any, is closed as ``deleted`` on the moderators' desk. The desk is another slot, so that is a
+    second step; the deletion stands on its own, and no open report is not an error."""
+    pub, _message = await delete(log, meeting_id, offset, by, reason)
+    with contextlib.suppress(ChatError):  # no open report about it
+        await close_report(log, meeting_id, offset, "deleted", by)
+    return {"offset": offset, "deleted": True, "changed": pub is not None}
+
+
 def _as_dict(value: Any) -> dict[str, Any]:
     # Lua's MessagePack writes an empty table as an array.
     return dict(value) if isinstance(value, dict) else {}
 
 
-def check_target(target_role: str | None, target_id: str, by: Actor) -> None:
-    """Moderators mute panelists (and observers); never themselves, other moderators or hosts."""
+def check_target(kind: str, target_role: str | None, target_id: str, by: Actor) -> None:
+    """Moderators mute and ban panelists (and observers); never themselves, other moderators or hosts
+    (``FORBIDDEN``), nor someone not on the roster (``UNKNOWN_PARTICIPANT``). Lifting (``kind`` is
+    ``lift``) is always allowed: it only frees someone, whoever they are now."""
+    if kind == "lift":
+        return
     if target_role is None:
         raise ChatError(Code.UNKNOWN_PARTICIPANT, f"no participant {target_id[:64]!r}")
     if target_role in chat.STAFF or target_id == by.id:

@@ -201,7 +201,3 @@ def _domain(name: str) -> str:
     if host is None:
         raise ValueError(f"not a domain name: {name!r}")
     return host
-
-
-def has_link(text: str) -> bool:
-    return bool(find_links(text))

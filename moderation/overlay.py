@@ -7,7 +7,8 @@ channel: ``{kind: "question", question: {id, text, author?, votes}}``, ``{kind: 
 ``{kind: "text", text}``, each with ``since`` (ms). Events: ``overlay.shown {item}``,
 ``overlay.cleared {}``.
 
-Putting a question on air (``qa.air``) shows it here, and answering the question shown clears it.
+Putting a question on air (``qa.air``) shows it here, and answering, dismissing or unqueueing the
+question shown clears it (:data:`QA_STAGE`, :func:`qa_stage`; the handler only calls :func:`follow_qa`).
 That is a second atomic step after the Q&A step (the overlay channel lives in another slot); it is
 idempotent, and ``qa.air`` on the question already on air shows it again, so a client that got an
 error between the two steps repeats the command and both end up right.
@@ -16,11 +17,14 @@ error between the two steps repeats the command and both end up right.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
 
 from engine import keys
 from engine.channels import ChannelLog
+from engine.errors import Code, ModerationError
 from moderation import qa
 from moderation.state import Change, Committed, State, StateChannel
 
@@ -54,13 +58,103 @@ def clear(only_question: int | None = None) -> Callable[[State], Change]:
     return rule
 
 
-def question_item(record: dict[str, Any]) -> dict[str, Any]:
+def question_item(record: Mapping[str, Any]) -> dict[str, Any]:
     """A question as the stream shows it: the public view (no anonymous author), no internal fields."""
     public = qa.public_record(record)
     shown: dict[str, Any] = {k: public[k] for k in ("id", "text", "votes", "anonymous") if k in public}
     if "author" in public:
         shown["author"] = {"name": public["author"]["name"]}
     return {"kind": "question", "question": shown}
+
+
+class Stage(StrEnum):
+    """What a Q&A step does to the overlay."""
+
+    SHOW = "show"  # the question goes on the overlay (in place of whatever it showed)
+    CLEAR = "clear"  # the overlay empties, if (and only if) it shows that question
+
+
+QA_STAGE: Final[Mapping[str, Stage]] = MappingProxyType(
+    {"air": Stage.SHOW, "answer": Stage.CLEAR, "dismiss": Stage.CLEAR, "unqueue": Stage.CLEAR}
+)
+"""The Q&A -> overlay stage: the steps of ``moderation/qa.py`` that change the stream overlay. Putting a
+question on air shows it; answering, dismissing or taking out of the order the question shown takes
+it off, so the stream never shows a question that is no longer asked. The other steps leave it."""
+
+
+def qa_stage(
+    step: str, question: int, record: Mapping[str, Any] | None = None
+) -> Callable[[State], Change] | None:
+    """The overlay's rule after the Q&A step ``step`` on ``question`` (None: the overlay stays as it
+    is). ``record`` is the question as stored, needed only when the step shows it (:data:`QA_STAGE`)."""
+    stage = QA_STAGE.get(step)
+    if stage is Stage.SHOW:
+        if record is None:
+            raise ValueError(f"the Q&A step {step!r} shows the question: its record is needed")
+        return show(question_item(record))
+    if stage is Stage.CLEAR:
+        return clear(only_question=question)
+    return None
+
+
+async def follow_qa(
+    log: ChannelLog,
+    meeting_id: str,
+    step: str,
+    question: int,
+    record: Callable[[], Awaitable[Mapping[str, Any]]],
+) -> Committed | None:
+    """The second atomic step after a Q&A step (see the module's docstring): the overlay follows the
+    stage :func:`qa_stage` names; ``record`` reads the question only when the step shows it."""
+    shown = await record() if QA_STAGE.get(step) is Stage.SHOW else None
+    rule = qa_stage(step, question, shown)
+    return None if rule is None else await apply(log, meeting_id, rule)
+
+
+# -- what overlay.show may put on air: one thing, and only what its own rule already made public ------
+def check_one(
+    *, question: int | None, slide: bool, poll: str | None, vote: str | None, text: str | None
+) -> None:
+    """``overlay.show`` names exactly one thing to show (``BAD_FIELD`` otherwise)."""
+    given = [x for x in (question, poll, vote, text) if x is not None] + ([1] if slide else [])
+    if len(given) != 1:
+        raise ModerationError(Code.BAD_FIELD, "show exactly one of: question, slide, poll, vote, text")
+
+
+def public_question_item(question: int, record: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A question panelists can see (``record``: its public record, None if they cannot), as shown:
+    a pending or dismissed question never goes on air (``UNKNOWN_QUESTION``)."""
+    if record is None:
+        raise ModerationError(Code.UNKNOWN_QUESTION, f"no question {question} that panelists can see")
+    return question_item(record)
+
+
+def slide_item(slide: Any | None) -> dict[str, Any]:
+    """The slide the meeting shows (``BAD_SLIDE`` when it shows none)."""
+    if slide is None:
+        raise ModerationError(Code.BAD_SLIDE, "no slide is shown in this meeting")
+    return {"kind": "slide", "slide": slide}
+
+
+def poll_item(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A poll's results, only once panelists were shown them (``poll.results``): the stream shows no
+    more than the meeting sees (``BAD_TRANSITION`` otherwise)."""
+    if not rec.get("visible"):
+        raise ModerationError(
+            Code.BAD_TRANSITION, "show the poll's results to panelists first (poll.results)"
+        )
+    return {
+        "kind": "poll",
+        "poll": {k: rec.get(k) for k in ("id", "title", "questions", "answered", "results")},
+    }
+
+
+def text_item(text: str) -> dict[str, Any]:
+    """A line of text, trimmed (``BAD_FIELD`` when nothing is left)."""
+    text = text.strip()
+    if not text:
+        raise ModerationError(Code.BAD_FIELD, "text: empty")
+    return {"kind": "text", "text": text}
 
 
 async def apply(log: ChannelLog, meeting_id: str, rule: Callable[[State], Change]) -> Committed:

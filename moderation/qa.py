@@ -19,13 +19,13 @@ finds the rules, and what the role table (``realtime/roles.py``) and the store t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from engine.errors import AuthError, Code, ModerationError
+from engine.errors import AuthError, Code
 from moderation import chat
 
 MAX_CHARS: Final = 300
@@ -134,16 +134,6 @@ def check_role(r: Rule, role: str) -> None:
         raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not {r.name} a question")
 
 
-def check_source(r: Rule, state: QState | str) -> None:
-    """Raise ``BAD_TRANSITION`` unless ``r`` may be taken from ``state`` (what the store's script
-    checks atomically; here for callers and tests that hold a state in hand)."""
-    if state not in r.sources:
-        allowed = ", ".join(sorted(r.sources)) or "none"
-        raise ModerationError(
-            Code.BAD_TRANSITION, f"cannot {r.name} a question that is {state} (only when: {allowed})"
-        )
-
-
 def clean_question(text: str) -> str:
     """A question's text: cleaned as a chat message is (NFC, no control characters, trimmed), at most
     :data:`MAX_CHARS` characters. ``EMPTY_MESSAGE`` / ``MESSAGE_TOO_LONG`` otherwise."""
@@ -157,22 +147,3 @@ def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
     if record.get("anonymous"):
         out.pop("author", None)
     return out
-
-
-def panelist_order(questions: Sequence[Mapping[str, Any]], order: Sequence[int], by: str) -> list[int]:
-    """The order in which a page lists the visible questions.
-
-    ``by="votes"``: most votes first, earlier question first among equals. ``by="order"``: the
-    moderators' order of the queued questions first, then the rest by votes. The question on air
-    comes first either way, and answered ones last.
-    """
-    place = {qid: i for i, qid in enumerate(order)}
-
-    def key(q: Mapping[str, Any]) -> tuple[int, int, int, int]:
-        state = q["state"]
-        band = 0 if state == QState.ON_AIR else 2 if state == QState.ANSWERED else 1
-        if by == "order" and q["id"] in place:
-            return (band, 0, place[q["id"]], 0)
-        return (band, 1, -int(q.get("votes", 0)), int(q["id"]))
-
-    return [int(q["id"]) for q in sorted(questions, key=key)]

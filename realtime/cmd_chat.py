@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from engine import keys
-from engine.errors import ChatError, Code, LimitError
 from moderation import chat, chat_admin
 from realtime import roles
 from realtime.client import Client
@@ -21,8 +19,7 @@ async def chat_send(hub: Hub, client: Client, cmd: m.ChatSend) -> m.Sent:
     who = client.participant
     roles.check_meeting(cmd.meeting, who)
     info = await hub.meetings.get(cmd.meeting)
-    if not info.chat_open:
-        raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
+    chat.check_open(info.chat_open)
     pub, retry = await chat.send_once(
         hub.log, cmd.meeting, chat.Author(who.id, who.name, who.role), cmd.text, cmd.nonce
     )
@@ -41,12 +38,7 @@ async def _meeting(hub: Hub, client: Client, meeting_id: str) -> chat_admin.Acto
 @handles(p.ChatDelete)
 async def chat_delete(hub: Hub, client: Client, cmd: p.ChatDelete) -> Any:
     by = await _meeting(hub, client, cmd.meeting)
-    pub, _message = await chat_admin.delete(hub.log, cmd.meeting, cmd.offset, by, cmd.reason)
-    # The report about it, if any, is closed on the moderators' desk (another slot: a second step;
-    # the deletion above stands on its own).
-    with contextlib.suppress(ChatError):  # no open report about it
-        await chat_admin.close_report(hub.log, cmd.meeting, cmd.offset, "deleted", by)
-    return {"offset": cmd.offset, "deleted": True, "changed": pub is not None}
+    return await chat_admin.delete_message(hub.log, cmd.meeting, cmd.offset, by, cmd.reason)
 
 
 async def _restrict(
@@ -54,8 +46,7 @@ async def _restrict(
 ) -> Any:
     by = await _meeting(hub, client, meeting)
     target = await hub.roster.get(participant)
-    if kind != "lift":
-        chat_admin.check_target(target.role if target else None, participant, by)
+    chat_admin.check_target(kind, target.role if target else None, participant, by)
     name = target.name if target else ""
     pub = await chat_admin.restrict(hub.log, meeting, participant, kind, minutes, by, name)
     return {

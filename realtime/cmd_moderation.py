@@ -85,11 +85,11 @@ async def _move(hub: Hub, client: Client, cmd: Any, rule: str) -> Any:
     store = QAStore(hub.log)
     step = await store.move(cmd.meeting, rule, cmd.question, client.participant.role)
     out = {**_step(step), "state": str(rule_target(rule))}
-    if rule == "air":
-        record = (await store.questions(cmd.meeting))[cmd.question]
-        await overlay.apply(hub.log, cmd.meeting, overlay.show(overlay.question_item(record)))
-    elif rule in ("answer", "dismiss", "unqueue"):
-        await overlay.apply(hub.log, cmd.meeting, overlay.clear(only_question=cmd.question))
+
+    async def record() -> dict[str, Any]:
+        return (await store.questions(cmd.meeting))[cmd.question]
+
+    await overlay.follow_qa(hub.log, cmd.meeting, rule, cmd.question, record)
     return out
 
 
@@ -227,39 +227,21 @@ async def materials_set(hub: Hub, client: Client, cmd: p.MaterialsSet) -> Any:
 @handles(p.OverlayShow)
 async def overlay_show(hub: Hub, client: Client, cmd: p.OverlayShow) -> Any:
     await in_meeting(hub, client, cmd.meeting)
-    given = [x for x in (cmd.question, cmd.poll, cmd.vote, cmd.text) if x is not None] + (
-        [1] if cmd.slide else []
-    )
-    if len(given) != 1:
-        raise ModerationError(Code.BAD_FIELD, "show exactly one of: question, slide, poll, vote, text")
+    overlay.check_one(question=cmd.question, slide=cmd.slide, poll=cmd.poll, vote=cmd.vote, text=cmd.text)
     item: dict[str, Any]
     if cmd.question is not None:
-        record = (await QAStore(hub.log).questions(cmd.meeting, staff=False)).get(cmd.question)
-        if record is None:
-            raise ModerationError(Code.UNKNOWN_QUESTION, f"no question {cmd.question} that panelists can see")
-        item = overlay.question_item(record)
+        public = await QAStore(hub.log).questions(cmd.meeting, staff=False)
+        item = overlay.public_question_item(cmd.question, public.get(cmd.question))
     elif cmd.slide:
-        slide = (await StateChannel(hub.log, keys.meeting_agenda(cmd.meeting)).read()).get("slide")
-        if slide is None:
-            raise ModerationError(Code.BAD_SLIDE, "no slide is shown in this meeting")
-        item = {"kind": "slide", "slide": slide}
+        item = overlay.slide_item(
+            (await StateChannel(hub.log, keys.meeting_agenda(cmd.meeting)).read()).get("slide")
+        )
     elif cmd.poll is not None:
-        rec = await polls.PollStore(hub.log).record(cmd.meeting, cmd.poll)
-        if not rec.get("visible"):
-            raise ModerationError(
-                Code.BAD_TRANSITION, "show the poll's results to panelists first (poll.results)"
-            )
-        item = {
-            "kind": "poll",
-            "poll": {k: rec.get(k) for k in ("id", "title", "questions", "answered", "results")},
-        }
+        item = overlay.poll_item(await polls.PollStore(hub.log).record(cmd.meeting, cmd.poll))
     elif cmd.vote is not None:
         item = {"kind": "vote", "vote": await _vote_results(hub, cmd.vote)}
     else:
-        text = (cmd.text or "").strip()
-        if not text:
-            raise ModerationError(Code.BAD_FIELD, "text: empty")
-        item = {"kind": "text", "text": text}
+        item = overlay.text_item(cmd.text or "")
     return _done(await overlay.apply(hub.log, cmd.meeting, overlay.show(item)))
 
 

@@ -146,11 +146,10 @@ async def api_chat(request: Request) -> Response:
         before = _int_param(request, "before")
         limit = _int_param(request, "limit")
         hub = hub_of(request)
-        # Deleted messages are left out for panelists; moderators and hosts see them marked.
         messages, next_before = await chat_admin.chat_page(
             hub.log,
             meeting,
-            staff=who.role in chat.STAFF,
+            staff=chat.sees_deleted(who.role),
             before=before,
             limit=chat_admin.PAGE_DEFAULT if limit is None else limit,
         )

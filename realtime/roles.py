@@ -1,6 +1,8 @@
 """Who may do what, and how much: the tables the server checks, all in this one module.
 
-- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.run``).
+- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.run``);
+  the Q&A rows come from ``moderation/qa.py``'s rule table and the chat moderators' rows (who may
+  delete a message, mute, ban...) from ``moderation/chat.py``, where those rules live.
 - ``CHANNEL_ROLES`` and ``check_channel``: who may follow a channel; a meeting's channels (its
   overlay too) also need membership; a vote restricted to a meeting is its members' (``may_see_vote``).
 - ``HTTP_ROLES``: every HTTP route -> roles, checked by ``realtime.http_guard`` before its handler.
@@ -17,7 +19,7 @@ from __future__ import annotations
 from engine import keys
 from engine.errors import AuthError, Code
 from engine.limits import Bucket
-from moderation import qa
+from moderation import chat, qa
 from panel.roster import ROLES, Participant
 
 ALL = frozenset(ROLES)
@@ -44,9 +46,8 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     # moderation (issue 5): Q&A rows come from the rule table (moderation/qa.py), the others here
     **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
     "qa.mine": frozenset({"panelist"}),
-    **dict.fromkeys(("chat.delete", "chat.mute", "chat.ban", "chat.unmute"), MODERATORS),
-    **dict.fromkeys(("chat.settings", "chat.dismiss_report"), MODERATORS),
-    "chat.moderation": MODERATORS,  # others' restrictions and deleted text: staff only
+    # chat moderation (deleting a message, mute, ban, settings, the console): moderation/chat.py
+    **chat.moderation_roles(),
     "chat.status": ALL - {"clerk"},
     "chat.report": frozenset({"panelist"}),
     "speakers.raise": frozenset({"panelist"}),

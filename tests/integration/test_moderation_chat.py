@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 
 from engine.channels import ChannelLog
 from moderation import chat_admin
+from moderation.meetings import MeetingInfo, Meetings
 from tests.support import HubProcess, connect, seed
 
 CHAT = "meeting/m1/chat"
@@ -159,3 +160,20 @@ async def test_reports_reach_the_desk_and_close_when_dismissed_or_deleted(
         assert got[0]["data"]["report"]["text"] == "광고: 싸게 팝니다"
         desk = await mod.ok("subscribe", channel=STAFF)
         assert not any(k.startswith("report:") for k in desk["snapshot"])
+
+
+async def test_a_closed_chat_refuses_every_message_on_every_hub_and_stores_none(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    """``MeetingInfo.chat_open`` off: ``chat.send`` answers ``chat_closed`` to panelists and staff alike
+    (``moderation.chat.check_open``), nothing reaches the channel, and the connection goes on."""
+    tokens = await seed(redis)
+    await Meetings(redis).put(MeetingInfo(id="m1", title="Meeting one", chat_open=False))
+    a, b = hubs
+    async with connect(a.ws_url, tokens["p1"]) as author, connect(b.ws_url, tokens["host"]) as host:
+        for who in (author, host):
+            res = await who.call("chat.send", meeting="m1", text="안녕하세요")
+            assert res["name"] == "chat_closed", res
+        assert (await author.ok("subscribe", channel=CHAT))["events"] == []
+        assert "slow_mode" in await author.ok("chat.status", meeting="m1")  # still connected
+    assert await chat_admin.chat_record(ChannelLog(redis), "m1", staff=True) == []

@@ -109,15 +109,3 @@ async def test_votes_and_merges_from_every_state(redis: Redis) -> None:
                 assert got == "bad_transition"
             else:
                 assert got == (None if into_state in qa.MERGE_TARGETS else "bad_merge"), (state, into_state)
-
-
-def test_panelist_order() -> None:
-    qs = [
-        {"id": 1, "state": "approved", "votes": 3},
-        {"id": 2, "state": "queued", "votes": 1},
-        {"id": 3, "state": "queued", "votes": 9},
-        {"id": 4, "state": "on_air", "votes": 0},
-        {"id": 5, "state": "answered", "votes": 50},
-    ]
-    assert qa.panelist_order(qs, [2, 3], "votes") == [4, 3, 1, 2, 5]
-    assert qa.panelist_order(qs, [2, 3], "order") == [4, 2, 3, 1, 5]
