@@ -8,7 +8,6 @@ already happened (``roles.COMMAND_ROLES``). Results are small dicts documented i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -22,7 +21,7 @@ from engine.errors import Code, ModerationError
 from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
-from realtime import roles
+from realtime import logs, roles
 from realtime.client import Client
 from realtime.commands import handles
 from realtime.hub import Hub
@@ -303,7 +302,7 @@ async def _refresh_later(hub: Hub, meeting: str, poll: str) -> None:
     """Publish results held back by the interval once it passed (one timer per poll per hub)."""
     try:
         await asyncio.sleep(polls.RESULTS_INTERVAL_MS / 1000)
-        with contextlib.suppress(Exception):
+        with logs.survive(log, "poll refresh", meeting=meeting, poll=poll):
             await polls.PollStore(hub.log).refresh(meeting, poll)
     finally:
         _refreshing.discard((meeting, poll))
