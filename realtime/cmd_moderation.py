@@ -16,12 +16,13 @@ import msgspec
 from ballot.rules import HostCommand
 from ballot.tally import published_tiers, tiers_to_ids
 from engine import keys
+from engine.background import survive
 from engine.connection import raw
 from engine.errors import Code, ModerationError
 from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
-from realtime import logs, roles
+from realtime import roles
 from realtime.client import Client
 from realtime.commands import handles
 from realtime.hub import Hub
@@ -302,7 +303,7 @@ async def _refresh_later(hub: Hub, meeting: str, poll: str) -> None:
     """Publish results held back by the interval once it passed (one timer per poll per hub)."""
     try:
         await asyncio.sleep(polls.RESULTS_INTERVAL_MS / 1000)
-        with logs.survive(log, "poll refresh", meeting=meeting, poll=poll):
+        with survive(log, "poll refresh", meeting=meeting, poll=poll):
             await polls.PollStore(hub.log).refresh(meeting, poll)
     finally:
         _refreshing.discard((meeting, poll))

@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, VoteStore
 from engine import keys
+from engine.background import survive
 from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
 from engine.connection import command_client, pubsub_client, text
 from engine.limits import ConnectionSlots, RateLimiter
@@ -37,7 +38,7 @@ from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import Meetings
 from panel.roster import Control, Roster
-from realtime import logs, metrics, opsfeed
+from realtime import metrics, opsfeed
 from realtime.client import MAX_BATCH, Client, SubState, to_wire
 from realtime.config import Settings
 from realtime.protocol.closecodes import CloseCode
@@ -161,12 +162,12 @@ class Hub:
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError), logs.survive(log, "stop " + t.get_name()):
+            with contextlib.suppress(asyncio.CancelledError), survive(log, "stop " + t.get_name()):
                 await t
         if self.feed is not None:
             await self.feed.stop()
         if self.redis is not None:
-            with logs.survive(log, "stop cleanup"):  # what is left expires: hubs are judged by heartbeat
+            with survive(log, "stop cleanup"):  # what is left expires: hubs are judged by heartbeat
                 await self.redis.delete(keys.presence(self.hub_id))
                 await self.redis.hdel(keys.HUBS, self.hub_id)
                 if self.slots is not None:
@@ -244,7 +245,7 @@ class Hub:
             if self._present[pid] <= 0:
                 del self._present[pid]
                 # Left behind, it expires with this hub's presence key (30 s after the last beat).
-                with logs.survive(log, "presence_remove", participant=pid):
+                with survive(log, "presence_remove", participant=pid):
                     await self.redis.srem(keys.presence(self.hub_id), pid)
         self.clients.discard(client)
         for channel in list(client.subs):
@@ -366,26 +367,26 @@ class Hub:
 
     async def _sweeper(self) -> None:
         """Once a second: heartbeat, hard closes, turnout, Redis round trip, ops report. Each step
-        fails alone (``logs.survive``: a warning, then the next step), so one broken vote or a
+        fails alone (``engine.background.survive``: a warning, then the next step), so one broken vote or a
         Redis blip never stops the others nor the loop."""
         while True:
             await asyncio.sleep(1.0)
             self.sweep(time.monotonic())
-            with logs.survive(log, "heartbeat"):
+            with survive(log, "heartbeat"):
                 await self._heartbeat()
-            with logs.survive(log, "close_due"):
+            with survive(log, "close_due"):
                 await self.votes.close_due(int(time.time() * 1000))
             dirty, self.turnout_dirty = self.turnout_dirty, set()
             for vote_id in dirty:  # one coalesced turnout event per vote per second, at most
-                with logs.survive(log, "publish_turnout", vote=vote_id):
+                with survive(log, "publish_turnout", vote=vote_id):
                     await self.votes.publish_turnout(vote_id)
-            with logs.survive(log, "redis_ping"):
+            with survive(log, "redis_ping"):
                 t0 = time.perf_counter()
                 await self.redis.ping()
                 metrics.REDIS_RTT.observe(time.perf_counter() - t0)
             if time.monotonic() - self._ops.last_at >= opsfeed.INTERVAL:
                 report = self._ops.report(len(self.clients), sum(len(m) for m in self.local.values()))
-                with logs.survive(log, "ops_report"):
+                with survive(log, "ops_report"):
                     await self.log.publish(keys.OPS, opsfeed.EVENT, report)
 
     def sweep(self, now: float) -> None:

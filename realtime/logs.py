@@ -11,13 +11,11 @@ The hub reads nothing from a query string (tokens come in ``hello``), so nothing
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,20 +54,6 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["exc"] = redact_queries(self.formatException(record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=lambda v: redact_queries(str(v)))
-
-
-@contextlib.contextmanager
-def survive(logger: logging.Logger, what: str, **extra: Any) -> Iterator[None]:
-    """Run a step of a background loop whose failure must neither stop the loop nor go unseen.
-
-    Why: a bare ``suppress(Exception)`` hid every failure of the sweeper (a broken vote that
-    ``close_due`` could not read meant no vote closed by itself, with nothing in the log). Here
-    the step's exception is logged as a warning, with its traceback and ``step=what``, and the
-    caller goes on to its next step. Cancellation is not caught: a loop still stops when told."""
-    try:
-        yield
-    except Exception:
-        logger.warning("%s failed", what, exc_info=True, extra={"step": what, **extra})
 
 
 # uvicorn's HTTP layer refuses malformed requests itself, with a warning that names no code; the
