@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine import keys
+from engine.background import survive
 from engine.channels import PubSubMessage, decode_pubsub
 
 log = logging.getLogger("plenary.engine.pubsub")
@@ -56,12 +57,12 @@ class EventFeed:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError), survive(log, "pubsub stop"):
                 await self._task
         if self._pubsub is not None:
-            with contextlib.suppress(Exception):
+            with survive(log, "pubsub close"):
                 await self._pubsub.aclose()
-        with contextlib.suppress(Exception):
+        with survive(log, "pubsub redis close"):
             await self._redis.aclose()
 
     async def subscribe(self, channel: str) -> None:
@@ -87,8 +88,8 @@ class EventFeed:
                 return
             self._refs.pop(channel, None)
             self._confirm.pop(channel, None)
-            if self._pubsub is not None:
-                with contextlib.suppress(Exception):
+            if self._pubsub is not None:  # if this fails, the next reconnect leaves the channel out
+                with survive(log, "pubsub unsubscribe", channel=channel[:160]):
                     await self._pubsub.unsubscribe(keys.pubsub_channel(channel))
 
     @property
@@ -108,14 +109,14 @@ class EventFeed:
                 log.warning("pubsub connection lost: %s; reconnecting", exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
-                with contextlib.suppress(Exception):
+                with survive(log, "pubsub reconnect"):  # the loop tries again after the backoff
                     await self._reconnect()
                     backoff = 0.1
 
     async def _reconnect(self) -> None:
         async with self._lock:
-            if self._pubsub is not None:
-                with contextlib.suppress(Exception):
+            if self._pubsub is not None:  # the old link is usually broken already
+                with survive(log, "pubsub close", level=logging.DEBUG):
                     await self._pubsub.aclose()
             self._pubsub = self._redis.pubsub()
             names = [keys.CONTROL] + [keys.pubsub_channel(c) for c in self._refs]

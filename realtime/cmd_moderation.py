@@ -8,7 +8,6 @@ already happened (``roles.COMMAND_ROLES``). Results are small dicts documented i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -17,6 +16,7 @@ import msgspec
 from ballot.rules import HostCommand
 from ballot.tally import published_tiers, tiers_to_ids
 from engine import keys
+from engine.background import survive
 from engine.connection import raw
 from engine.errors import Code, ModerationError
 from moderation import agenda, overlay, polls, qa, speakers, uploads
@@ -285,7 +285,7 @@ async def _refresh_later(hub: Hub, meeting: str, poll: str) -> None:
     """Publish results held back by the interval once it passed (one timer per poll per hub)."""
     try:
         await asyncio.sleep(polls.RESULTS_INTERVAL_MS / 1000)
-        with contextlib.suppress(Exception):
+        with survive(log, "poll refresh", meeting=meeting, poll=poll):
             await polls.PollStore(hub.log).refresh(meeting, poll)
     finally:
         _refreshing.discard((meeting, poll))

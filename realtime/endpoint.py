@@ -211,24 +211,55 @@ async def _serve(ws: WebSocket, hub: Hub, session: Session, client: Client) -> N
         await _run(hub, client, session, verdict.command)
 
 
+def _log_command(client: Client, name: str, t0: float, err: HubError | None, exc: bool = False) -> None:
+    """The one log line of a command (docs/operations.md "Logs"): who, what, the outcome, how long.
+
+    Why these levels: ``ok`` is debug, so that 3,000 casts in a minute do not flood the log at
+    info; a refusal is info (a client's mistake or a state that does not allow it, worth seeing
+    but not a fault of the hub); a failure of the hub is error, with its traceback. Never the
+    command's fields: a token or a ballot's content must not reach a log."""
+    who = client.participant
+    outcome = "ok" if err is None else err.name
+    level = logging.ERROR if exc else logging.DEBUG if err is None else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    log.log(
+        level,
+        "command",
+        exc_info=exc,
+        extra={
+            "command": name,
+            "conn_id": client.conn_id,
+            "participant": who.id,
+            "role": who.role,
+            "outcome": outcome,
+            "code": None if err is None else int(err.code),
+            "latency_ms": round((time.perf_counter() - t0) * 1000, 3),
+        },
+    )
+
+
 async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
     name = commands.command_name(cmd)
+    t0 = time.perf_counter()
     try:
         result = await commands.run(hub, client, cmd)
     except HubError as err:
         metrics.COMMANDS.labels(name, err.name).inc()
+        _log_command(client, name, t0, err)
         client.writer.write(session.error(cmd.id, err), droppable=False)
         return
     except Exception as exc:  # a bug or Redis failure must not kill the connection
-        log.exception("command failed", extra={"conn_id": client.conn_id, "command": name})
         metrics.COMMANDS.labels(name, "internal").inc()
         retry = exc.__class__.__module__.startswith("redis")
         failure = HubError(
             Code.UNAVAILABLE if retry else Code.INTERNAL, "the hub could not do this now", retryable=retry
         )
+        _log_command(client, name, t0, failure, exc=True)
         client.writer.write(session.error(cmd.id, failure), droppable=False)
         return
     metrics.COMMANDS.labels(name, "ok").inc()
+    _log_command(client, name, t0, None)
     for i, frame in enumerate(session.replies(cmd.id, result)):  # several only for a long subscribe
         if i:
             await _drained(hub, client)

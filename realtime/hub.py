@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, VoteStore
 from engine import keys
+from engine.background import survive
 from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
 from engine.connection import command_client, pubsub_client, text
 from engine.limits import ConnectionSlots, RateLimiter
@@ -161,12 +162,12 @@ class Hub:
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError), survive(log, "stop " + t.get_name()):
                 await t
         if self.feed is not None:
             await self.feed.stop()
         if self.redis is not None:
-            with contextlib.suppress(Exception):
+            with survive(log, "stop cleanup"):  # what is left expires: hubs are judged by heartbeat
                 await self.redis.delete(keys.presence(self.hub_id))
                 await self.redis.hdel(keys.HUBS, self.hub_id)
                 if self.slots is not None:
@@ -243,7 +244,8 @@ class Hub:
             self._present[pid] -= 1
             if self._present[pid] <= 0:
                 del self._present[pid]
-                with contextlib.suppress(Exception):
+                # Left behind, it expires with this hub's presence key (30 s after the last beat).
+                with survive(log, "presence_remove", participant=pid):
                     await self.redis.srem(keys.presence(self.hub_id), pid)
         self.clients.discard(client)
         for channel in list(client.subs):
@@ -364,23 +366,27 @@ class Hub:
                 self.flush()
 
     async def _sweeper(self) -> None:
+        """Once a second: heartbeat, hard closes, turnout, Redis round trip, ops report. Each step
+        fails alone (``engine.background.survive``: a warning, then the next step), so one broken vote or a
+        Redis blip never stops the others nor the loop."""
         while True:
             await asyncio.sleep(1.0)
             self.sweep(time.monotonic())
-            with contextlib.suppress(Exception):
+            with survive(log, "heartbeat"):
                 await self._heartbeat()
+            with survive(log, "close_due"):
                 await self.votes.close_due(int(time.time() * 1000))
             dirty, self.turnout_dirty = self.turnout_dirty, set()
             for vote_id in dirty:  # one coalesced turnout event per vote per second, at most
-                with contextlib.suppress(Exception):
+                with survive(log, "publish_turnout", vote=vote_id):
                     await self.votes.publish_turnout(vote_id)
-            with contextlib.suppress(Exception):
+            with survive(log, "redis_ping"):
                 t0 = time.perf_counter()
                 await self.redis.ping()
                 metrics.REDIS_RTT.observe(time.perf_counter() - t0)
             if time.monotonic() - self._ops.last_at >= opsfeed.INTERVAL:
                 report = self._ops.report(len(self.clients), sum(len(m) for m in self.local.values()))
-                with contextlib.suppress(Exception):
+                with survive(log, "ops_report"):
                     await self.log.publish(keys.OPS, opsfeed.EVENT, report)
 
     def sweep(self, now: float) -> None:

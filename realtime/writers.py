@@ -16,14 +16,17 @@ TestClient): same bounds, one sender task.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from collections import deque
 from typing import Protocol
 
 from starlette.websockets import WebSocket
 
+from engine.background import survive
 from realtime.protocol.codec import OutFrame
 from realtime.wsproto import HubWebSocketProtocol
+
+log = logging.getLogger("plenary.ws")
 
 
 class Writer(Protocol):
@@ -93,7 +96,9 @@ class QueueWriter:
         return None  # every frame goes through the queue
 
     async def _run(self) -> None:
-        with contextlib.suppress(Exception):
+        # A send fails when the peer left mid-write: ordinary (phones lose their network), so
+        # debug, and the writer stops, as the connection is gone.
+        with survive(log, "queue writer send", level=logging.DEBUG):
             while True:
                 await self._wake.wait()
                 self._wake.clear()
@@ -111,7 +116,7 @@ class QueueWriter:
         self._closed = True
 
         async def _close() -> None:
-            with contextlib.suppress(Exception):
+            with survive(log, "queue writer close", level=logging.DEBUG):  # the peer may be gone already
                 while self._queue:
                     await asyncio.sleep(0.01)
                 self._task.cancel()
