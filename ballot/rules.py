@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Protocol
 
 import msgspec
 
@@ -184,6 +184,37 @@ def validate_nonce(nonce: object) -> str:
     if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
         raise VoteError(Code.BAD_NONCE, "nonce must be 8-64 characters of A-Z a-z 0-9 _ -")
     return nonce
+
+
+# --------------------------------------------------------------------------------------------------
+# who may vote
+
+
+class Member(Protocol):
+    """What eligibility reads of a roster entry (``panel.roster.Participant``; ballot/ does not
+    import panel/, so the rule names only the fields it needs)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    def in_meeting(self, meeting_id: str) -> bool: ...
+
+
+def eligible_voters(defn: VoteDefinition, people: Iterable[Member]) -> list[str]:
+    """The ids of the people who may vote in ``defn``, in roster order; fixed when the vote opens.
+
+    Only panelists vote (hosts, moderators and clerks run the vote, they do not take part in it).
+    ``eligibility`` is ``"panelists"`` (every panelist of the assembly) or a meeting id (the panelists
+    of that meeting). The store refuses to open a vote for which this is empty.
+    """
+    return [
+        p.id
+        for p in people
+        if p.role == "panelist" and (defn.eligibility == PANELISTS or p.in_meeting(defn.eligibility))
+    ]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from ballot.rules import (
     choose_counted,
     close_times,
     decode_definition,
+    eligible_voters,
     select_counted,
     transition,
     validate_definition,
@@ -42,6 +43,7 @@ from ballot.rules import (
     within_grace,
 )
 from engine.errors import Code, VoteError
+from panel.roster import Participant
 
 
 def make_defn(
@@ -402,6 +404,36 @@ def test_which_channels_each_state_accepts(state: VoteState, channel: Channel):
 def test_within_grace(received: int, now: int, grace: int, ok: bool):
     defn = make_defn(3, grace_seconds=grace)
     assert within_grace(defn, received_ms=received, closed_ms=10_000, now_ms=now) is ok
+
+
+# --------------------------------------------------------------------------------------------------
+# who may vote
+
+ROSTER = [
+    Participant(id="p-all", name="모두", role="panelist"),  # every meeting (the default)
+    Participant(id="host-1", name="사회", role="host"),  # staff: in every meeting, never a voter
+    Participant(id="p-m1", name="일", role="panelist", meetings=["m1"]),
+    Participant(id="clerk-1", name="서기", role="clerk", meetings=["m1"]),
+    Participant(id="p-m2", name="이", role="panelist", meetings=["m2"]),
+    Participant(id="p-both", name="둘", role="panelist", meetings=["m2", "m1"]),
+]
+
+
+@pytest.mark.parametrize(
+    "eligibility,voters",
+    [
+        ("panelists", ["p-all", "p-m1", "p-m2", "p-both"]),
+        ("m1", ["p-all", "p-m1", "p-both"]),
+        ("m2", ["p-all", "p-m2", "p-both"]),
+        ("m3", ["p-all"]),
+    ],
+)
+def test_only_panelists_of_the_votes_meeting_may_vote(eligibility: str, voters: list[str]):
+    assert eligible_voters(make_defn(eligibility=eligibility), ROSTER) == voters
+
+
+def test_nobody_is_eligible_in_an_empty_roster():
+    assert eligible_voters(make_defn(), []) == []
 
 
 # --------------------------------------------------------------------------------------------------
