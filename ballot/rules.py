@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Protocol
 
 import msgspec
 
@@ -187,6 +187,37 @@ def validate_nonce(nonce: object) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+# who may vote
+
+
+class Member(Protocol):
+    """What eligibility reads of a roster entry (``panel.roster.Participant``; ballot/ does not
+    import panel/, so the rule names only the fields it needs)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    def in_meeting(self, meeting_id: str) -> bool: ...
+
+
+def eligible_voters(defn: VoteDefinition, people: Iterable[Member]) -> list[str]:
+    """The ids of the people who may vote in ``defn``, in roster order; fixed when the vote opens.
+
+    Only panelists vote (hosts, moderators and clerks run the vote, they do not take part in it).
+    ``eligibility`` is ``"panelists"`` (every panelist of the assembly) or a meeting id (the panelists
+    of that meeting). The store refuses to open a vote for which this is empty.
+    """
+    return [
+        p.id
+        for p in people
+        if p.role == "panelist" and (defn.eligibility == PANELISTS or p.in_meeting(defn.eligibility))
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
 # lifecycle
 
 
@@ -273,7 +304,7 @@ def close_times(
     transition(state, HostCommand.CLOSE)
     if announced and closes_at is not None and hard_close_at is not None:
         return CloseTimes(closes_at=closes_at, hard_close_at=hard_close_at, repeated=True)
-    return CloseTimes(closes_at=now_ms, hard_close_at=now_ms + defn.grace_seconds * 1000, repeated=False)
+    return CloseTimes(closes_at=now_ms, hard_close_at=hard_close_time(defn, now_ms), repeated=False)
 
 
 ACCEPTS: Final[Mapping[VoteState, frozenset[Channel]]] = MappingProxyType(
@@ -288,27 +319,45 @@ ACCEPTS: Final[Mapping[VoteState, frozenset[Channel]]] = MappingProxyType(
 clerks key in the ballots handed in before it; the host publishes once they are done."""
 
 
-def within_grace(defn: VoteDefinition, *, received_ms: int, closed_ms: int, now_ms: int) -> bool:
-    """Whether a ballot the hub received before the close may still be recorded now.
+ACCEPTS_ARG: Final = (
+    " " + " ".join(f"{s.value}:{c.value}" for s in VoteState for c in sorted(ACCEPTS[s])) + " "
+)
+""":data:`ACCEPTS` as ``cast.lua`` receives it (``ARGV[12]``): `` state:channel `` pairs between
+spaces, so the script looks a pair up with one plain ``string.find`` and holds no table of its own."""
 
-    A cast that reached a hub before the host closed the vote but reaches the store after it (network,
-    batching) was cast in time: it counts if it arrives within ``grace_seconds`` of the close.
+
+def hard_close_time(defn: VoteDefinition, closes_at: int) -> int:
+    """When a vote whose countdown ends at ``closes_at`` stops taking online and phone ballots: the
+    grace rule gives casts in flight at the close (network, batching) ``grace_seconds`` more."""
+    return closes_at + defn.grace_seconds * 1000
+
+
+def past_hard_close(*, now_ms: int, hard_close_at: int | None) -> bool:
+    """Whether the hard close has come (``None``: no close announced nor scheduled).
+
+    From this instant an open vote records only what a closed one does, even before a hub's sweeper
+    (``VoteStore.close_due``) writes it closed, so no ballot slips in between the two. A close with no
+    grace is past its hard close at once, which is why it closes the vote immediately.
     """
-    return received_ms <= closed_ms and now_ms - closed_ms <= defn.grace_seconds * 1000
+    return hard_close_at is not None and now_ms >= hard_close_at
 
 
-def check_accepts(state: VoteState, channel: Channel, *, in_grace: bool = False) -> None:
-    """Raise unless a ballot from ``channel`` may be recorded in ``state``.
+def check_accepts(state: VoteState, channel: Channel, *, now_ms: int, hard_close_at: int | None) -> None:
+    """Raise unless a ballot from ``channel`` may be recorded now; the rule ``cast.lua`` runs.
 
-    ``VOTE_NOT_OPEN`` before the vote opens, ``VOTE_CLOSED`` after (for online and phone ballots,
-    unless ``in_grace``, see :func:`within_grace`; for paper ballots once results are published).
+    Between the announced close (``closes_at``) and the hard close the vote is still open: that is
+    the grace period, in which online and phone ballots still count. From the hard close on
+    (:func:`past_hard_close`) it takes what :data:`ACCEPTS` allows a closed vote, paper only.
+    ``VOTE_NOT_OPEN`` before the vote opens, ``VOTE_CLOSED`` after. ``cast.lua`` runs this rule
+    atomically with the store (given :data:`ACCEPTS_ARG`); tests/integration/test_cast_rule.py holds
+    the two together on generated cases.
     """
+    if state is VoteState.OPEN and past_hard_close(now_ms=now_ms, hard_close_at=hard_close_at):
+        state = VoteState.CLOSED
     if channel in ACCEPTS[state]:
         return
     if state is VoteState.DRAFT:
         raise VoteError(Code.VOTE_NOT_OPEN, "this vote has not opened yet")
-    if state is VoteState.CLOSED and in_grace:
-        return
     raise VoteError(
         Code.VOTE_CLOSED, f"this vote is {state.value}: {channel.value} ballots are no longer accepted"
     )

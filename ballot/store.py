@@ -225,7 +225,7 @@ class VoteStore:
         if defn.scheduled_close:
             fields |= {
                 "closes_at": defn.scheduled_close,
-                "hard_close_at": defn.scheduled_close + defn.grace_seconds * 1000,
+                "hard_close_at": rules.hard_close_time(defn, defn.scheduled_close),
             }
         return await self._transition(
             vote_id,
@@ -260,7 +260,8 @@ class VoteStore:
                 closes_at=times.closes_at, hard_close_at=times.hard_close_at, repeated=True, offset=None
             )
         data = {"closes_at": times.closes_at, "hard_close_at": times.hard_close_at}
-        at_once = defn.grace_seconds == 0
+        # no grace: the hard close is now, so the vote closes at once
+        at_once = rules.past_hard_close(now_ms=now, hard_close_at=times.hard_close_at)
         channel = keys.vote(vote_id)
         spec = spec_of(channel)
         res = await self.log.scripts.call(
@@ -335,7 +336,7 @@ class VoteStore:
             status, hard = await self.redis.hmget(state, ["status", "hard_close_at"])
             if status is None or hard is None or msgspec.msgpack.decode(raw(status)) != "open":
                 continue
-            if int(msgspec.msgpack.decode(raw(hard))) <= now_ms:
+            if rules.past_hard_close(now_ms=now_ms, hard_close_at=int(msgspec.msgpack.decode(raw(hard)))):
                 with contextlib.suppress(VoteError):
                     await self.close(vid)
                     closed.append(vid)
@@ -561,6 +562,7 @@ class CastBatcher:
                             c.entered_by,
                             c.epoch,
                             rules.MAX_ONLINE_BALLOTS,
+                            rules.ACCEPTS_ARG,
                         ],
                         client=pipe,
                     )

@@ -28,12 +28,7 @@ async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> Any:
 @handles(v.VoteOpen)
 async def vote_open(hub: Hub, client: Client, cmd: v.VoteOpen) -> Any:
     defn = await hub.votes.definition(cmd.vote)
-    people = await hub.roster.all()
-    eligible = [
-        p.id
-        for p in people
-        if p.role == "panelist" and (defn.eligibility == "panelists" or p.in_meeting(defn.eligibility))
-    ]
+    eligible = rules.eligible_voters(defn, await hub.roster.all())
     pub = await hub.votes.open(cmd.vote, eligible)
     return {"vote": cmd.vote, "status": "open", "eligible": len(eligible), "offset": pub.offset}
 

@@ -11,6 +11,8 @@
 -- check); {0, 'definition_changed'} when the vote was since removed and created anew (Redis reset).
 -- ARGV[11] the most ballots a voter may cast online (ballot.rules.MAX_ONLINE_BALLOTS); paper is
 -- never refused by it, and a retry of an accepted nonce is answered before it is checked.
+-- ARGV[12] the (state, channel) pairs that may record a ballot, ' state:channel ' between spaces
+-- (ballot.rules.ACCEPTS_ARG).
 -- Returns {1, code, seq, received_ms, 0|1 (1: a retry of an accepted nonce)} or {0, error name};
 -- {0, 'code_taken'} when the tracking code exists already (the caller draws a new salt);
 -- {0, 'nonce_reused'} when the nonce was used for a ballot with another ranking.
@@ -36,12 +38,16 @@ if retry then
   end
   return {1, r[1], r[2], r[3], 1}
 end
+-- Which channels each state takes, and the hard close: ballot.rules.check_accepts, with its table
+-- from ARGV[12]. An open vote past its hard close takes what a closed one does, before the sweeper
+-- writes it closed; until then (the grace after closes_at) it is open.
 local channel = ARGV[3]
-if status == 'draft' then return {0, 'vote_not_open'} end
-if status == 'published' then return {0, 'vote_closed'} end
 local hard = redis.call('HGET', state, 'hard_close_at')
-local past_hard = hard and now_ms >= cmsgpack.unpack(hard)
-if channel ~= 'paper' and (status == 'closed' or past_hard) then return {0, 'vote_closed'} end
+if status == 'open' and hard and now_ms >= cmsgpack.unpack(hard) then status = 'closed' end
+if not string.find(ARGV[12], ' ' .. status .. ':' .. channel .. ' ', 1, true) then
+  if status == 'draft' then return {0, 'vote_not_open'} end
+  return {0, 'vote_closed'}
+end
 if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return {0, 'not_eligible'} end
 if channel == 'online' and tonumber(redis.call('HGET', KEYS[4], ARGV[1]) or '0') >= tonumber(ARGV[11]) then
   return {0, 'too_many_ballots'}

@@ -26,6 +26,7 @@ from ballot.model import (
 )
 from ballot.rules import (
     ACCEPTS,
+    ACCEPTS_ARG,
     COMMAND_EFFECTS,
     TRANSITIONS,
     Choice,
@@ -34,14 +35,17 @@ from ballot.rules import (
     choose_counted,
     close_times,
     decode_definition,
+    eligible_voters,
+    hard_close_time,
+    past_hard_close,
     select_counted,
     transition,
     validate_definition,
     validate_nonce,
     validate_ranking,
-    within_grace,
 )
 from engine.errors import Code, VoteError
+from panel.roster import Participant
 
 
 def make_defn(
@@ -375,33 +379,70 @@ def test_any_command_sequence_follows_draft_open_closed_published(commands: list
 def test_which_channels_each_state_accepts(state: VoteState, channel: Channel):
     accepted = (state is OPEN) or (state is CLOSED and channel is Channel.PAPER)
     assert (channel in ACCEPTS[state]) is accepted
+    assert (f" {state.value}:{channel.value} " in ACCEPTS_ARG) is accepted  # what cast.lua is given
     if accepted:
-        check_accepts(state, channel)
+        check_accepts(state, channel, now_ms=10_000, hard_close_at=None)
         return
     with pytest.raises(VoteError) as exc:
-        check_accepts(state, channel)
+        check_accepts(state, channel, now_ms=10_000, hard_close_at=None)
     assert exc.value.code is (Code.VOTE_NOT_OPEN if state is DRAFT else Code.VOTE_CLOSED)
-    if state is CLOSED:
-        check_accepts(state, channel, in_grace=True)  # in flight at the close: still recorded
-    else:
-        with pytest.raises(VoteError):
-            check_accepts(state, channel, in_grace=True)
 
 
 @pytest.mark.parametrize(
-    "received,now,grace,ok",
+    "now,hard,channel,ok",
     [
-        (9_999, 10_000, 0, True),
-        (10_000, 10_000, 0, True),
-        (10_001, 10_001, 5, False),  # received after the close
-        (9_000, 14_999, 5, True),
-        (9_000, 15_000, 5, True),
-        (9_000, 15_001, 5, False),  # arrived after the grace
+        (14_999, 15_000, Channel.ONLINE, True),  # in the grace: still recorded
+        (15_000, 15_000, Channel.ONLINE, False),  # the hard close: closed, though the state says open
+        (15_001, 15_000, Channel.PHONE, False),
+        (99_000, 15_000, Channel.PAPER, True),  # clerks key in paper after the close
+        (99_000, None, Channel.ONLINE, True),  # no close announced
     ],
 )
-def test_within_grace(received: int, now: int, grace: int, ok: bool):
-    defn = make_defn(3, grace_seconds=grace)
-    assert within_grace(defn, received_ms=received, closed_ms=10_000, now_ms=now) is ok
+def test_an_open_vote_takes_online_ballots_until_its_hard_close(
+    now: int, hard: int | None, channel: Channel, ok: bool
+):
+    if ok:
+        check_accepts(OPEN, channel, now_ms=now, hard_close_at=hard)
+    else:
+        with pytest.raises(VoteError) as exc:
+            check_accepts(OPEN, channel, now_ms=now, hard_close_at=hard)
+        assert exc.value.code is Code.VOTE_CLOSED
+    assert past_hard_close(now_ms=now, hard_close_at=hard) is (hard is not None and now >= hard)
+
+
+@pytest.mark.parametrize("grace,hard", [(0, 10_000), (5, 15_000), (600, 610_000)])
+def test_the_hard_close_is_grace_seconds_after_the_close(grace: int, hard: int):
+    assert hard_close_time(make_defn(3, grace_seconds=grace), 10_000) == hard
+
+
+# --------------------------------------------------------------------------------------------------
+# who may vote
+
+ROSTER = [
+    Participant(id="p-all", name="모두", role="panelist"),  # every meeting (the default)
+    Participant(id="host-1", name="사회", role="host"),  # staff: in every meeting, never a voter
+    Participant(id="p-m1", name="일", role="panelist", meetings=["m1"]),
+    Participant(id="clerk-1", name="서기", role="clerk", meetings=["m1"]),
+    Participant(id="p-m2", name="이", role="panelist", meetings=["m2"]),
+    Participant(id="p-both", name="둘", role="panelist", meetings=["m2", "m1"]),
+]
+
+
+@pytest.mark.parametrize(
+    "eligibility,voters",
+    [
+        ("panelists", ["p-all", "p-m1", "p-m2", "p-both"]),
+        ("m1", ["p-all", "p-m1", "p-both"]),
+        ("m2", ["p-all", "p-m2", "p-both"]),
+        ("m3", ["p-all"]),
+    ],
+)
+def test_only_panelists_of_the_votes_meeting_may_vote(eligibility: str, voters: list[str]):
+    assert eligible_voters(make_defn(eligibility=eligibility), ROSTER) == voters
+
+
+def test_nobody_is_eligible_in_an_empty_roster():
+    assert eligible_voters(make_defn(), []) == []
 
 
 # --------------------------------------------------------------------------------------------------
