@@ -13,7 +13,7 @@ error is that voter's reply only (``docs/performance.md`` measures the gain).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,11 +29,13 @@ from ballot.pairwise import ballots_from_ids
 from ballot.receipts import issue_receipt
 from ballot.tally import TallyResult, tally_all
 from engine import connection, keys
+from engine.background import survive
 from engine.batching import GroupCommit
 from engine.channels import ChannelLog, Published, encode_data, spec_of
 from engine.connection import raw
 from engine.errors import Code, VoteError
 
+log = logging.getLogger("plenary.votes")
 _enc = msgspec.msgpack.Encoder()
 _def_dec = msgspec.msgpack.Decoder(VoteDefinition)
 _rec_dec = msgspec.msgpack.Decoder(BallotRecord)
@@ -329,18 +331,27 @@ class VoteStore:
 
     async def close_due(self, now_ms: int) -> list[str]:
         """Hard-close every open vote whose announced close plus grace has passed (any hub may run
-        this every second: the transition's state check makes the close happen once)."""
+        this every second: the transition's state check makes the close happen once). A vote that
+        cannot be read or closed is logged and passed over: it must not keep the others open."""
         closed = []
         for vid in await self.ids():
-            state = keys.channel_keys(keys.vote(vid))[2]
-            status, hard = await self.redis.hmget(state, ["status", "hard_close_at"])
-            if status is None or hard is None or msgspec.msgpack.decode(raw(status)) != "open":
-                continue
-            if rules.past_hard_close(now_ms=now_ms, hard_close_at=int(msgspec.msgpack.decode(raw(hard)))):
-                with contextlib.suppress(VoteError):
-                    await self.close(vid)
+            with survive(log, "close_due", vote=vid):
+                if await self._close_if_due(vid, now_ms):
                     closed.append(vid)
         return closed
+
+    async def _close_if_due(self, vote_id: str, now_ms: int) -> bool:
+        state = keys.channel_keys(keys.vote(vote_id))[2]
+        status, hard = await self.redis.hmget(state, ["status", "hard_close_at"])
+        if status is None or hard is None or msgspec.msgpack.decode(raw(status)) != "open":
+            return False
+        if not rules.past_hard_close(now_ms=now_ms, hard_close_at=int(msgspec.msgpack.decode(raw(hard)))):
+            return False
+        try:
+            await self.close(vote_id)
+        except VoteError:  # another hub closed it first (the transition's state check)
+            return False
+        return True
 
     async def _transition(
         self,
