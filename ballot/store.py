@@ -31,7 +31,7 @@ from ballot.tally import TallyResult, tally_all
 from engine import connection, keys
 from engine.background import survive
 from engine.batching import GroupCommit
-from engine.channels import ChannelLog, Published, encode_data, spec_of
+from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw
 from engine.errors import Code, VoteError
 
@@ -96,14 +96,10 @@ def nonce_field(channel: Channel, voter: str, nonce: str) -> str:
     return f"{channel.value}:{voter}:{nonce}"
 
 
-def _channel_keys(vote_id: str) -> list[str]:
-    return list(keys.channel_keys(keys.vote(vote_id)))
-
-
 def _cast_keys(vote_id: str) -> list[str]:
     k = keys.vote_key
     return [
-        keys.channel_keys(keys.vote(vote_id))[2],
+        keys.channel_keys(keys.vote(vote_id)).state,
         k(vote_id, "ballots"),
         k(vote_id, "nonces"),
         k(vote_id, "voters"),
@@ -112,7 +108,7 @@ def _cast_keys(vote_id: str) -> list[str]:
         k(vote_id, "audit"),
         k(vote_id, "counters"),
         k(vote_id, "codes"),
-        keys.channel_keys(keys.vote(vote_id))[0],
+        keys.channel_keys(keys.vote(vote_id)).meta,
     ]
 
 
@@ -152,21 +148,17 @@ class VoteStore:
     async def create(self, defn: VoteDefinition) -> Published:
         rules.validate_definition(defn)
         keys.check_id(defn.vote_id, "vote id")
-        channel = keys.vote(defn.vote_id)
-        spec = spec_of(channel)
         # The set of votes is outside the vote's slot: on Redis Cluster it moves to a per-slot index.
-        res = await self.log.scripts.call(
+        res = await self.log.write(
             "ballot",
             "create",
-            [*_channel_keys(defn.vote_id), keys.vote_key(defn.vote_id, "definition"), keys.VOTES],
-            [
-                keys.pubsub_channel(channel),
+            keys.vote(defn.vote_id),
+            keys=[keys.vote_key(defn.vote_id, "definition"), keys.VOTES],
+            args=[
                 defn.vote_id,
                 _enc.encode(defn),
                 _enc.encode(VoteState.DRAFT.value),
                 encode_data({"title": defn.title}),
-                spec.history,
-                spec.archive_arg,
             ],
         )
         if int(res[0]) < 0:
@@ -198,7 +190,7 @@ class VoteStore:
         keys.check_id(vote_id, "vote id")
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.get(keys.vote_key(vote_id, "definition"))
-            pipe.hget(_channel_keys(vote_id)[0], "epoch")
+            pipe.hget(keys.channel_keys(keys.vote(vote_id)).meta, "epoch")
             data, epoch = await pipe.execute()
         if data is None:
             raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
@@ -213,7 +205,7 @@ class VoteStore:
         self._definitions.pop(vote_id, None)
 
     async def status(self, vote_id: str) -> VoteState:
-        value = await self.redis.hget(keys.channel_keys(keys.vote(vote_id))[2], "status")
+        value = await self.redis.hget(keys.channel_keys(keys.vote(vote_id)).state, "status")
         if value is None:
             raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
         return VoteState(msgspec.msgpack.decode(raw(value)))
@@ -246,7 +238,7 @@ class VoteStore:
         defn = await self.definition(vote_id)
         now = now_ms if now_ms is not None else int(time.time() * 1000)
         status, closes, hard = await self.redis.hmget(
-            _channel_keys(vote_id)[2], ["status", "closes_at", "hard_close_at"]
+            keys.channel_keys(keys.vote(vote_id)).state, ["status", "closes_at", "hard_close_at"]
         )
         if status is None:
             raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
@@ -264,22 +256,17 @@ class VoteStore:
         data = {"closes_at": times.closes_at, "hard_close_at": times.hard_close_at}
         # no grace: the hard close is now, so the vote closes at once
         at_once = rules.past_hard_close(now_ms=now, hard_close_at=times.hard_close_at)
-        channel = keys.vote(vote_id)
-        spec = spec_of(channel)
-        res = await self.log.scripts.call(
+        res = await self.log.write(
             "ballot",
             "close",
-            _channel_keys(vote_id),
-            [
-                keys.pubsub_channel(channel),
+            keys.vote(vote_id),
+            args=[
                 now,
                 _enc.encode(times.closes_at),
                 _enc.encode(times.hard_close_at),
                 _enc.encode((VoteState.CLOSED if at_once else VoteState.OPEN).value),
                 "vote.closed" if at_once else "vote.closing",
                 encode_data({} if at_once else data),
-                spec.history,
-                spec.archive_arg,
             ],
         )
         if int(res[0]) < 0:
@@ -341,8 +328,9 @@ class VoteStore:
         return closed
 
     async def _close_if_due(self, vote_id: str, now_ms: int) -> bool:
-        state = keys.channel_keys(keys.vote(vote_id))[2]
-        status, hard = await self.redis.hmget(state, ["status", "hard_close_at"])
+        status, hard = await self.redis.hmget(
+            keys.channel_keys(keys.vote(vote_id)).state, ["status", "hard_close_at"]
+        )
         if status is None or hard is None or msgspec.msgpack.decode(raw(status)) != "open":
             return False
         if not rules.past_hard_close(now_ms=now_ms, hard_close_at=int(msgspec.msgpack.decode(raw(hard)))):
@@ -363,23 +351,19 @@ class VoteStore:
         fields: dict[str, Any] | None = None,
         eligible: list[str] | None = None,
     ) -> Published:
-        channel = keys.vote(vote_id)
-        spec = spec_of(channel)
         flat: list[Any] = []
         for name, value in (fields or {}).items():
             flat += [name, _enc.encode(value)]
-        res = await self.log.scripts.call(
+        res = await self.log.write(
             "ballot",
             "transition",
-            [*_channel_keys(vote_id), keys.vote_key(vote_id, "eligible")],
-            [
-                keys.pubsub_channel(channel),
+            keys.vote(vote_id),
+            keys=[keys.vote_key(vote_id, "eligible")],
+            args=[
                 _enc.encode(expected.value) if expected else "",
                 _enc.encode(new.value),
                 event,
                 encode_data(data),
-                spec.history,
-                spec.archive_arg,
                 len(fields or {}),
                 *flat,
                 *(eligible or []),
@@ -393,13 +377,8 @@ class VoteStore:
         return Published(int(res[0]), raw(res[1]).decode(), int(res[2]))
 
     async def publish_turnout(self, vote_id: str) -> None:
-        channel = keys.vote(vote_id)
-        spec = spec_of(channel)
-        await self.log.scripts.call(
-            "ballot",
-            "turnout",
-            [*_channel_keys(vote_id), keys.vote_key(vote_id, "counters")],
-            [keys.pubsub_channel(channel), spec.history, spec.archive_arg],
+        await self.log.write(
+            "ballot", "turnout", keys.vote(vote_id), keys=[keys.vote_key(vote_id, "counters")]
         )
 
     # -- ballots ---------------------------------------------------------------------------------
@@ -440,7 +419,7 @@ class VoteStore:
         the last read cross the wire (the whole list is 3,000 ballots, about 600 KB, and every
         page asks on every (re)connect). Starts over when the vote was created anew (its channel's
         epoch changed) or the list is not the one read before (``seq`` must continue it)."""
-        meta = _channel_keys(vote_id)[0]
+        meta = keys.channel_keys(keys.vote(vote_id)).meta
         ballots_key = keys.vote_key(vote_id, "ballots")
         start = index.length
         async with self.redis.pipeline(transaction=True) as pipe:

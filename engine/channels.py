@@ -9,8 +9,9 @@ means Redis itself was reset and the client's offsets are void.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from redis.asyncio import Redis
@@ -18,6 +19,7 @@ from redis.asyncio import Redis
 from engine import keys
 from engine.connection import raw
 from engine.errors import ChannelError, Code
+from engine.keys import channel_keys, pubsub_channel  # by name: `keys` is a parameter of channel_write
 from engine.scripts import Scripts
 
 
@@ -62,11 +64,6 @@ class ChannelSpec:
         if self.archive and self.archive_max < self.history:
             raise ValueError("an archive keeps at least the history")
 
-    @property
-    def archive_arg(self) -> str:
-        """What every publishing script takes as its archive argument: the bound, or '0' for none."""
-        return str(self.archive_max) if self.archive else "0"
-
 
 SPECS: dict[str, ChannelSpec] = {
     "chat": ChannelSpec(
@@ -106,6 +103,54 @@ def spec_of(channel: str) -> ChannelSpec:
     if channel.startswith("meeting/"):
         return SPECS[channel.rsplit("/", 1)[1]]
     return SPECS[channel.split("/", 1)[0]]
+
+
+# -- the channel-write API ----------------------------------------------------------------------
+# A script that publishes takes, for each channel it writes and in the order given, the channel's
+# keys (``keys.ChannelKeys``) at the start of KEYS and its publish arguments (``PublishArgs``) at the
+# start of ARGV; the script's own keys and arguments follow. In Lua, ``pl_script(n)`` (engine/lua/
+# _lib.lua) hands them back by name and ``pl_publish(channel, type, data)`` publishes. Callers outside
+# the engine never build either part themselves: a later Redis Cluster move (sharded pub/sub, other
+# hash tags) then changes this module, keys.py and the Lua library, and no caller.
+
+
+class PublishArgs(NamedTuple):
+    """How a channel publishes, as every publishing script takes it in ARGV (field order = ARGV order)."""
+
+    pubsub: str  # the pub/sub channel every hub listens on (keys.pubsub_channel)
+    hist_max: int  # the history's bound (ChannelSpec.history)
+    archive_max: int  # the archive's bound, 0 for a channel that keeps none
+
+
+def publish_args(channel: str) -> PublishArgs:
+    spec = spec_of(channel)
+    return PublishArgs(pubsub_channel(channel), spec.history, spec.archive_max if spec.archive else 0)
+
+
+class ScriptCall(NamedTuple):
+    """The KEYS and ARGV of one call of a script."""
+
+    keys: list[str]
+    args: list[Any]
+
+
+def channel_write(*channels: str, keys: Sequence[str] = (), args: Sequence[Any] = ()) -> ScriptCall:
+    """KEYS and ARGV for a script that publishes on ``channels`` (in this order, as its Lua's
+    ``pl_script`` reads them), followed by the script's own ``keys`` and ``args``."""
+    script_keys: list[str] = []
+    script_args: list[Any] = []
+    for channel in channels:
+        script_keys += channel_keys(channel)
+        script_args += publish_args(channel)
+    script_keys += keys
+    script_args += args
+    return ScriptCall(script_keys, script_args)
+
+
+def publish_call(channel: str, etype: str, data: Any) -> ScriptCall:
+    """KEYS and ARGV of ``engine/lua/publish.lua`` for one event: for a caller that queues many
+    publishes on one pipeline (``ChannelLog.publish`` sends one at a time)."""
+    return channel_write(channel, args=[etype, encode_data(data)])
 
 
 @dataclass(frozen=True)
@@ -150,31 +195,28 @@ class ChannelLog:
 
     async def publish(self, channel: str, etype: str, data: Any) -> Published:
         """Append one event to a channel (atomically: offset, history, fan-out to every hub)."""
-        spec = spec_of(keys.check_channel(channel))
-        offset, epoch, now = await self.scripts.call(
-            "engine",
-            "publish",
-            list(keys.channel_keys(channel)),
-            [
-                keys.pubsub_channel(channel),
-                etype,
-                encode_data(data),
-                spec.history,
-                spec.archive_arg,
-            ],
-        )
+        call = publish_call(keys.check_channel(channel), etype, data)
+        offset, epoch, now = await self.scripts.call("engine", "publish", call.keys, call.args)
         return Published(int(offset), _s(epoch), int(now))
+
+    async def write(
+        self, package: str, script: str, *channels: str, keys: Sequence[str] = (), args: Sequence[Any] = ()
+    ) -> Any:
+        """Run ``<package>/lua/<script>.lua``, a script that publishes on ``channels``, with its own
+        ``keys`` and ``args`` after the channels' (``channel_write``). Returns what the script returns."""
+        call = channel_write(*channels, keys=keys, args=args)
+        return await self.scripts.call(package, script, call.keys, call.args)
 
     async def recover(self, channel: str, epoch: str | None, offset: int | None) -> Recovery:
         """Where a (re)subscribing client stands: every event after ``offset`` when ``epoch`` is
         the channel's and its history (``ChannelSpec.history`` events) still reaches back there;
         otherwise the backlog and, for a stateful channel, the snapshot."""
         spec = spec_of(keys.check_channel(channel))
-        meta, hist, state, _log = keys.channel_keys(channel)
+        ck = keys.channel_keys(channel)
         ep, top, recovered, entries, flat = await self.scripts.call(
             "engine",
             "recover",
-            [meta, hist, state],
+            [ck.meta, ck.hist, ck.state],
             [
                 epoch or "",
                 -1 if offset is None else offset,
@@ -205,7 +247,7 @@ class ChannelLog:
         spec = spec_of(keys.check_channel(channel))
         if not spec.archive:
             raise ChannelError(Code.UNKNOWN_CHANNEL, f"{channel} keeps no archive")
-        entries = await self.redis.lrange(keys.channel_keys(channel)[3], start, stop)
+        entries = await self.redis.lrange(keys.channel_keys(channel).log, start, stop)
         return [_event_decoder.decode(raw(e)) for e in entries]
 
 

@@ -9,6 +9,7 @@ step stays single-slot; moving to Redis Cluster then changes no caller (see docs
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from engine.errors import ChannelError, Code
 
@@ -79,10 +80,20 @@ def channel_prefix(channel: str) -> str:
     return f"{PREFIX}{{{tag}}}:" if tag == channel else f"{PREFIX}{{{tag}}}:{channel}:"
 
 
-def channel_keys(channel: str) -> tuple[str, str, str, str]:
-    """(meta, history, state, archive) keys of a channel, in the order every channel script takes them."""
+class ChannelKeys(NamedTuple):
+    """The four keys of a channel. Read them by name; the field order is the order in which a
+    script that writes the channel takes them in KEYS (``engine.channels.channel_write``; the Lua
+    side, ``pl_script`` in ``engine/lua/_lib.lua``, names them in this order too)."""
+
+    meta: str  # hash: epoch and seq (the last offset)
+    hist: str  # list: the bounded history
+    state: str  # hash: a stateful channel's state
+    log: str  # list: the archive, for channels that keep one
+
+
+def channel_keys(channel: str) -> ChannelKeys:
     p = channel_prefix(channel)
-    return p + "meta", p + "hist", p + "state", p + "log"
+    return ChannelKeys(p + "meta", p + "hist", p + "state", p + "log")
 
 
 def pubsub_channel(channel: str) -> str:

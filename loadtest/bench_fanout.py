@@ -522,29 +522,18 @@ class Bench:
     async def coalesced_window(
         self, hub: Child, peers: Child, channel: str, n: int, idle: float, bursts: int
     ) -> Window:
-        from engine import keys
-        from engine.channels import encode_data, spec_of
+        from engine.channels import publish_call
         from engine.scripts import Scripts
 
         script = Scripts(self.redis).get("engine", "publish")
-        spec = spec_of(channel)
         rate, per = self.o.burst_rate, self.o.per_burst
 
         async def burst(b: int) -> None:
             async with self.redis.pipeline(transaction=True) as pipe:
                 for j in range(per):
                     data = {"text": chat_text(b, j), "author": AUTHOR}
-                    await script(
-                        keys=list(keys.channel_keys(channel)),
-                        args=[
-                            keys.pubsub_channel(channel),
-                            "chat.message",
-                            encode_data(data),
-                            spec.history,
-                            spec.archive_arg,
-                        ],
-                        client=pipe,
-                    )
+                    call = publish_call(channel, "chat.message", data)
+                    await script(keys=call.keys, args=call.args, client=pipe)
                 await pipe.execute()
 
         async def act() -> None:

@@ -20,7 +20,7 @@ from typing import Final
 import msgspec
 
 from engine import keys
-from engine.channels import SPECS, ChannelLog, Published, encode_data, spec_of
+from engine.channels import SPECS, ChannelLog, Published, encode_data
 from engine.connection import raw
 from engine.errors import ChatError, Code, LimitError
 from moderation import filters
@@ -228,7 +228,7 @@ def settings_of(state: dict[str, object]) -> tuple[int, filters.LinkPolicy]:
 
 
 async def read_settings(log: ChannelLog, meeting_id: str) -> tuple[int, filters.LinkPolicy]:
-    state_key = keys.channel_keys(keys.meeting_chat(meeting_id))[2]
+    state_key = keys.channel_keys(keys.meeting_chat(meeting_id)).state
     flat = await log.redis.hgetall(state_key)
     return settings_of({raw(k).decode(): msgspec.msgpack.decode(raw(v)) for k, v in flat.items()})
 
@@ -271,29 +271,25 @@ async def send_once(
     wf.links_allowed(text, policy, staff)
     shown = wf.mask(text)
     channel = keys.meeting_chat(meeting_id)
-    spec = spec_of(channel)
     data: dict[str, object] = {
         "text": shown,
         "author": {"id": author.id, "name": author.name, "role": author.role},
     }
     if shown != text:
         data["masked"] = True
-    result = await log.scripts.call(
+    result = await log.write(
         "moderation",
         "chat_send",
-        [
-            *keys.channel_keys(channel),
+        channel,
+        keys=[
             keys.rate_key(channel, author.id),
             restriction_key(meeting_id, author.id),
             keys.channel_key(channel, "slow:" + author.id),
             keys.channel_key(channel, f"nonce:{author.id}:{nonce}"),
         ],
-        [
-            keys.pubsub_channel(channel),
+        args=[
             EVENT,
             encode_data(data),
-            spec.history,
-            spec.archive_arg,
             RATE_COUNT,
             RATE_WINDOW_MS,
             "1" if staff else "0",

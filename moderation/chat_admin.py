@@ -34,7 +34,7 @@ from typing import Any, Final
 import msgspec
 
 from engine import keys
-from engine.channels import ChannelLog, Published, StoredEvent, encode_data, spec_of
+from engine.channels import ChannelLog, Published, StoredEvent, encode_data
 from engine.connection import raw, text
 from engine.errors import AuthError, ChatError, Code
 from moderation import chat, filters
@@ -55,17 +55,6 @@ class Actor:
         return {"id": self.id, "name": self.name, "role": self.role}
 
 
-def _chat_call_args(channel: str, etype: str, data: Any) -> list[Any]:
-    spec = spec_of(channel)
-    return [
-        keys.pubsub_channel(channel),
-        etype,
-        encode_data(data),
-        spec.history,
-        spec.archive_arg,
-    ]
-
-
 def _published(res: Any) -> Published:
     return Published(int(res[0]), text(res[1]), int(res[2]))
 
@@ -81,12 +70,14 @@ async def delete(
     now = int(time.time() * 1000)
     audit = {"by": by.public(), "at": now, "reason": reason}
     data = {"offset": offset, "by": by.public(), "reason": reason}
-    res = await log.scripts.call(
+    res = await log.write(
         "moderation",
         "chat_delete",
-        [*keys.channel_keys(channel), keys.channel_key(channel, "deleted")],
-        [
-            *_chat_call_args(channel, "chat.deleted", data),
+        channel,
+        keys=[keys.channel_key(channel, "deleted")],
+        args=[
+            "chat.deleted",
+            encode_data(data),
             offset,
             encode_data(audit),
             chat.EVENT,
@@ -154,15 +145,12 @@ async def restrict(
         "lift": ("chat.unmuted", {"participant": participant_id}),
     }[kind]
     listed = {"name": name or participant_id, "by": by.public() if by else {}, "at": now}
-    res = await log.scripts.call(
+    res = await log.write(
         "moderation",
         "chat_restrict",
-        [
-            *keys.channel_keys(channel),
-            chat.restriction_key(meeting_id, participant_id),
-            restricted_key(meeting_id),
-        ],
-        [*_chat_call_args(channel, etype, data), kind, ms or 1, participant_id, encode_data(listed)],
+        channel,
+        keys=[chat.restriction_key(meeting_id, participant_id), restricted_key(meeting_id)],
+        args=[etype, encode_data(data), kind, ms or 1, participant_id, encode_data(listed)],
     )
     return None if int(res[0]) == 0 else _published(res)
 
@@ -261,7 +249,7 @@ async def configure(log: ChannelLog, meeting_id: str, slow_mode: int | None, lin
 
 async def message_at(log: ChannelLog, meeting_id: str, offset: int) -> dict[str, Any]:
     """The chat message at ``offset`` (from the archive); ``UNKNOWN_MESSAGE`` if there is none."""
-    archive = keys.channel_keys(keys.meeting_chat(meeting_id))[3]
+    archive = keys.channel_keys(keys.meeting_chat(meeting_id)).log
     # The archive is bounded (engine.channels.SPECS): once full its oldest events are trimmed, so
     # the index of an offset counts from the first event still there.
     first = await log.redis.lindex(archive, 0)
@@ -403,7 +391,7 @@ async def chat_page(
     :func:`message_at`); entries outside ``before`` are skipped anyway, should a trim move them."""
     check_page(before, limit)
     channel = keys.meeting_chat(meeting_id)
-    archive = keys.channel_keys(channel)[3]
+    archive = keys.channel_keys(channel).log
     first = await log.redis.lindex(archive, 0)
     if first is None:
         return [], None

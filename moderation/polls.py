@@ -29,7 +29,7 @@ import msgspec
 from ballot.model import VoteState
 from ballot.rules import TRANSITIONS, HostCommand
 from engine import keys
-from engine.channels import ChannelLog, spec_of
+from engine.channels import ChannelLog
 from engine.connection import raw, text
 from engine.errors import Code, ModerationError
 from moderation import chat
@@ -211,7 +211,6 @@ class PollStore:
     def _keys(self, meeting_id: str, poll_id: str) -> list[str]:
         ch = keys.meeting_polls(meeting_id)
         return [
-            *keys.channel_keys(ch),
             keys.channel_key(ch, f"respondents:{poll_id}"),
             keys.channel_key(ch, f"answers:{poll_id}"),
             keys.channel_key(ch, f"tally:{poll_id}"),
@@ -220,21 +219,12 @@ class PollStore:
     async def _call(
         self, meeting_id: str, poll_id: str, op: str, event: str, args: list[Any]
     ) -> tuple[int, int]:
-        ch = keys.meeting_polls(meeting_id)
-        spec = spec_of(ch)
-        res = await self.log.scripts.call(
+        res = await self.log.write(
             "moderation",
             "poll",
-            self._keys(meeting_id, poll_id),
-            [
-                op,
-                keys.pubsub_channel(ch),
-                spec.history,
-                spec.archive_arg,
-                f"poll:{poll_id}",
-                event,
-                *args,
-            ],
+            keys.meeting_polls(meeting_id),
+            keys=self._keys(meeting_id, poll_id),
+            args=[op, f"poll:{poll_id}", event, *args],
         )
         if int(res[0]) < 0:
             name, detail = text(res[1]), text(res[2])
@@ -260,7 +250,7 @@ class PollStore:
 
     async def record(self, meeting_id: str, poll_id: str) -> dict[str, Any]:
         value = await self.log.redis.hget(
-            keys.channel_keys(keys.meeting_polls(meeting_id))[2], f"poll:{poll_id}"
+            keys.channel_keys(keys.meeting_polls(meeting_id)).state, f"poll:{poll_id}"
         )
         if value is None:
             raise ModerationError(Code.UNKNOWN_POLL, f"no poll {poll_id[:64]!r} in this meeting")

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from engine import keys
-from engine.channels import ChannelLog, spec_of
+from engine.channels import ChannelLog
 from engine.connection import raw, text
 from engine.errors import Code, ModerationError
 from moderation import filters, qa
@@ -60,8 +60,6 @@ class QAStore:
         ch = keys.meeting_qa(meeting_id)
         counter = keys.channel_key(ch, "seq")
         return [
-            *keys.channel_keys(ch),
-            *keys.channel_keys(keys.meeting_staff(meeting_id)),
             counter,
             keys.channel_key(ch, f"voters:{voters}") if voters else counter,
             keys.channel_key(ch, f"voters:{into}") if into else counter,
@@ -71,21 +69,13 @@ class QAStore:
     async def _call(
         self, meeting_id: str, r: qa.Rule, args: list[Any], voters: int = 0, into: int = 0
     ) -> Step:
-        spec = spec_of(keys.meeting_qa(meeting_id))
-        res = await self.log.scripts.call(
+        res = await self.log.write(
             "moderation",
             "qa",
-            self._keys(meeting_id, voters or into, into),
-            [
-                args[0],
-                keys.pubsub_channel(keys.meeting_qa(meeting_id)),
-                keys.pubsub_channel(keys.meeting_staff(meeting_id)),
-                spec.history,
-                spec.archive_arg,
-                r.event,
-                _PUBLIC,
-                *args[1:],
-            ],
+            keys.meeting_qa(meeting_id),
+            keys.meeting_staff(meeting_id),
+            keys=self._keys(meeting_id, voters or into, into),
+            args=[args[0], r.event, _PUBLIC, *args[1:]],
         )
         if int(res[0]) < 0:
             raise _error(r, text(res[1]), text(res[2]))
@@ -136,7 +126,7 @@ class QAStore:
     async def questions(self, meeting_id: str, staff: bool = True) -> dict[int, dict[str, Any]]:
         """Every question of the desk (``staff``) or of the panelists' view, by id."""
         ch = keys.meeting_staff(meeting_id) if staff else keys.meeting_qa(meeting_id)
-        flat = await self.log.redis.hgetall(keys.channel_keys(ch)[2])
+        flat = await self.log.redis.hgetall(keys.channel_keys(ch).state)
         out = {}
         for k, v in flat.items():
             name = text(k)
@@ -145,7 +135,7 @@ class QAStore:
         return out
 
     async def order(self, meeting_id: str) -> list[int]:
-        value = await self.log.redis.hget(keys.channel_keys(keys.meeting_staff(meeting_id))[2], "order")
+        value = await self.log.redis.hget(keys.channel_keys(keys.meeting_staff(meeting_id)).state, "order")
         return list(msgspec.msgpack.decode(raw(value))) if value else []
 
     async def voters(self, meeting_id: str, question: int) -> set[str]:

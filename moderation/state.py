@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from engine import keys
-from engine.channels import ChannelLog, Published, encode_data, spec_of
+from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw, text
 from engine.errors import Code, ModerationError
 
@@ -90,10 +90,9 @@ class StateChannel:
         self.channel = keys.check_channel(channel)
 
     async def read(self) -> State:
-        meta, _hist, state, _log = keys.channel_keys(self.channel)
         async with self.log.redis.pipeline(transaction=True) as pipe:
-            pipe.hget(meta, "seq")
-            pipe.hgetall(state)
+            pipe.hget(keys.channel_keys(self.channel).meta, "seq")
+            pipe.hgetall(keys.channel_keys(self.channel).state)
             seq, flat = await pipe.execute()
         stored = {text(k): raw(v) for k, v in flat.items()}
         values = {k: msgspec.msgpack.decode(v) for k, v in stored.items()}
@@ -113,14 +112,7 @@ class StateChannel:
         raise ModerationError(Code.CONFLICT, "too many concurrent changes; try again", retryable=True)
 
     async def _commit(self, state: State, change: Change) -> Published | None:
-        spec = spec_of(self.channel)
-        args: list[Any] = [
-            keys.pubsub_channel(self.channel),
-            change.event,
-            encode_data(change.data),
-            spec.history,
-            spec.archive_arg,
-        ]
+        args: list[Any] = [change.event, encode_data(change.data)]
         if change.guards is None:
             args += [str(state.offset), 0]
         else:
@@ -132,7 +124,7 @@ class StateChannel:
             args += [name, _enc.encode(value)]
         args.append(len(change.deletes))
         args += list(change.deletes)
-        res = await self.log.scripts.call("moderation", "commit", list(keys.channel_keys(self.channel)), args)
+        res = await self.log.write("moderation", "commit", self.channel, args=args)
         if int(res[0]) < 0:
             return None
         return Published(int(res[0]), text(res[1]), int(res[2]))

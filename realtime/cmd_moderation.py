@@ -250,7 +250,7 @@ async def _vote_results(hub: Hub, vote_id: str) -> dict[str, Any]:
     as ties), the tie-break's strict order beside it, and the head hash, shown on air so that it is
     published somewhere the operator does not control (docs/voting.md)."""
     defn = await hub.votes.definition(vote_id)
-    value, head = await hub.redis.hmget(keys.channel_keys(keys.vote(vote_id))[2], ["results", "head_hash"])
+    value, head = await hub.redis.hmget(keys.channel_keys(keys.vote(vote_id)).state, ["results", "head_hash"])
     if value is None:
         raise ModerationError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
     results = msgspec.msgpack.decode(raw(value))

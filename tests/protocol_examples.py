@@ -40,8 +40,7 @@ import msgspec
 import websockets
 from websockets.typing import Subprotocol
 
-from engine import keys
-from engine.channels import ChannelLog, encode_data, spec_of
+from engine.channels import ChannelLog, publish_call
 from engine.connection import command_client
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
@@ -370,17 +369,8 @@ async def core(a: Assembly) -> None:
     publish = log.scripts.get("engine", "publish")
     async with log_redis.pipeline(transaction=False) as pipe:  # one round trip: within one tick
         for text, author in texts:
-            await publish(
-                keys=list(keys.channel_keys(HEALTH_CHAT)),
-                args=[
-                    keys.pubsub_channel(HEALTH_CHAT),
-                    "chat.message",
-                    encode_data({"text": text, "author": author}),
-                    spec_of(HEALTH_CHAT).history,
-                    spec_of(HEALTH_CHAT).archive_arg,
-                ],
-                client=pipe,
-            )
+            call = publish_call(HEALTH_CHAT, "chat.message", {"text": text, "author": author})
+            await publish(keys=call.keys, args=call.args, client=pipe)
         await pipe.execute()
     await log_redis.aclose()
     batch = await staff.expect(lambda f: f.get("type") == "batch")

@@ -1,9 +1,32 @@
 -- Shared by every channel script; the loader (engine/scripts.py) prepends it.
--- A channel's keys are passed in the order meta, hist, state, log (engine.keys.channel_keys).
 --
--- pl_publish: the one atomic publish step. Next offset, append to the bounded history (and, when
--- archive_flag is a bound, to the archive, trimmed to it), PUBLISH to the hub nodes. Returns offset
--- and epoch.
+-- A script that publishes takes, for each channel it writes, the channel's keys at the start of
+-- KEYS and its publish arguments at the start of ARGV, channel after channel; its own keys and
+-- arguments follow (engine.channels.channel_write builds them). The field order is the one of
+-- engine.keys.ChannelKeys and engine.channels.PublishArgs; these two tables name the same fields in
+-- the same order (tests/unit/test_channel_write.py holds them together).
+local PL_CHANNEL_KEYS = {'meta', 'hist', 'state', 'log'}
+local PL_PUBLISH_ARGS = {'pubsub', 'hist_max', 'archive_max'}
+
+-- pl_script(n): a publishing script's own keys and arguments, each numbered from 1, then its n
+-- channels, each a table with the fields above: local K, A, chat = pl_script(1)
+local function pl_script(n)
+  local channels, k, a = {}, 0, 0
+  for c = 1, n do
+    local ch = {}
+    for _, field in ipairs(PL_CHANNEL_KEYS) do k = k + 1; ch[field] = KEYS[k] end
+    for _, field in ipairs(PL_PUBLISH_ARGS) do a = a + 1; ch[field] = ARGV[a] end
+    channels[c] = ch
+  end
+  local own_keys, own_args = {}, {}
+  for i = k + 1, #KEYS do own_keys[#own_keys + 1] = KEYS[i] end
+  for i = a + 1, #ARGV do own_args[#own_args + 1] = ARGV[i] end
+  return own_keys, own_args, unpack(channels)
+end
+
+-- pl_publish(ch, etype, data): the one atomic publish step on channel ch (from pl_script). Next
+-- offset, append to the bounded history (and, when the channel keeps an archive, to the archive,
+-- trimmed to its bound), PUBLISH to the hub nodes. Returns {offset, epoch, time_ms}.
 -- The stored entry is a MessagePack array [offset, time_ms, type, data]; data arrives already
 -- encoded (MessagePack) from the caller and is appended as is, never decoded here.
 -- The epoch is the creation time of the channel's meta hash: a flushed or reset Redis gives a
@@ -26,26 +49,26 @@ local function pl_epoch(meta)
   return epoch
 end
 
-local function pl_publish(meta, hist, log, pubsub, etype, data, hist_max, archive_flag)
-  -- archive_flag: the archive's bound (ChannelSpec.archive_arg), '0' for none. Checked before any
-  -- write: a caller still passing the old '1' would otherwise keep an archive of one event.
-  local archive_max = tonumber(archive_flag)
+local function pl_publish(ch, etype, data)
+  -- archive_max: the archive's bound, '0' for none. Checked before any write: a caller still
+  -- passing the old flag '1' would otherwise keep an archive of one event.
+  local archive_max = tonumber(ch.archive_max)
   if not archive_max or (archive_max ~= 0 and archive_max < 2) then
-    error('archive bound ' .. tostring(archive_flag) .. ': pass ChannelSpec.archive_arg')
+    error('archive bound ' .. tostring(ch.archive_max) .. ': pass engine.channels.publish_args')
   end
-  local epoch = pl_epoch(meta)
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  local epoch = pl_epoch(ch.meta)
+  local seq = redis.call('HINCRBY', ch.meta, 'seq', 1)
   local now_ms = pl_now_ms()
   -- 0x94: a MessagePack fixarray of 4 elements; cmsgpack.pack with several values concatenates them.
   local entry = '\148' .. cmsgpack.pack(seq, now_ms, etype) .. data
-  redis.call('RPUSH', hist, entry)
-  redis.call('LTRIM', hist, -tonumber(hist_max), -1)
+  redis.call('RPUSH', ch.hist, entry)
+  redis.call('LTRIM', ch.hist, -tonumber(ch.hist_max), -1)
   if archive_max > 0 then  -- bounded: the oldest events go once the archive holds archive_max
-    redis.call('RPUSH', log, entry)
-    redis.call('LTRIM', log, -archive_max, -1)
+    redis.call('RPUSH', ch.log, entry)
+    redis.call('LTRIM', ch.log, -archive_max, -1)
   end
   -- 0x92: [epoch, entry]
-  redis.call('PUBLISH', pubsub, '\146' .. cmsgpack.pack(epoch) .. entry)
+  redis.call('PUBLISH', ch.pubsub, '\146' .. cmsgpack.pack(epoch) .. entry)
   return {seq, epoch, now_ms}
 end
 

@@ -3,11 +3,10 @@
 -- only the engine's library). The lifecycle's rules are decided in moderation/polls.py (the vote's
 -- table, ballot.rules.TRANSITIONS); this script re-checks the expected status against the stored one.
 --
--- KEYS[1..4] meeting/<m>/polls meta, hist, state, log   KEYS[5] respondents (set)
--- KEYS[6] answers (hash participant -> MessagePack record)   KEYS[7] tally (hash '<question>:<option>' -> n)
--- ARGV[1] operation: create | move | answer | refresh   ARGV[2] pubsub channel   ARGV[3] history bound
--- ARGV[4] archive flag   ARGV[5] the poll's state field ('poll:<id>')   ARGV[6] event type
--- ARGV[7..] the operation's arguments (see each function).
+-- KEYS, ARGV: the channel meeting/<m>/polls (pl_script), then K[1] respondents (set)
+-- K[2] answers (hash participant -> MessagePack record)   K[3] tally (hash '<question>:<option>' -> n)
+-- A[1] operation: create | move | answer | refresh   A[2] the poll's state field ('poll:<id>')
+-- A[3] event type   A[4..] the operation's arguments (see each function).
 -- Returns {1, offset (0: nothing published), answered} or {-1, error name, detail}.
 --
 -- A poll's record: {id, kind, title, questions = [{id, kind, options}], status, visible, answered,
@@ -17,7 +16,8 @@
 -- two events the record is left as last published (a snapshot never shows what no event said); the
 -- tally's '_dirty' field marks a pending change, and any hub's 'refresh' publishes it.
 
-local STATE, FIELD = KEYS[3], ARGV[5]
+local K, A, polls = pl_script(1)
+local STATE, FIELD = polls.state, A[2]
 
 local function load()
   local r = redis.call('HGET', STATE, FIELD)
@@ -33,7 +33,7 @@ local function results(rec)
     if q.kind == 'scale' then n = 5 end
     if q.kind == 'text' then n = 1 end
     for i = 1, n do
-      counts[i] = tonumber(redis.call('HGET', KEYS[7], q.id .. ':' .. (i - 1)) or '0')
+      counts[i] = tonumber(redis.call('HGET', K[3], q.id .. ':' .. (i - 1)) or '0')
     end
     out[q.id] = counts
   end
@@ -48,35 +48,35 @@ local function public_of(rec)
 end
 
 local function publish(etype, data)
-  return pl_publish(KEYS[1], KEYS[2], KEYS[4], ARGV[2], etype, cmsgpack.pack(data), ARGV[3], ARGV[4])
+  return pl_publish(polls, etype, cmsgpack.pack(data))
 end
 
 local function save(rec)
-  rec.answered = redis.call('SCARD', KEYS[5])
-  redis.call('HDEL', KEYS[7], '_dirty')
-  redis.call('HSET', KEYS[7], '_shown_at', (pl_now_ms()))
+  rec.answered = redis.call('SCARD', K[1])
+  redis.call('HDEL', K[3], '_dirty')
+  redis.call('HSET', K[3], '_shown_at', (pl_now_ms()))
   if rec.visible then rec.results = results(rec) else rec.results = nil end
   redis.call('HSET', STATE, FIELD, cmsgpack.pack(rec))
 end
 
--- ARGV[7] the record (MessagePack), status draft
+-- A[4] the record (MessagePack), status draft
 local function create()
   if redis.call('HEXISTS', STATE, FIELD) == 1 then return {-1, 'exists', ''} end
-  local rec = cmsgpack.unpack(ARGV[7])
+  local rec = cmsgpack.unpack(A[4])
   rec.visible = false
   save(rec)
-  return {1, publish(ARGV[6], {poll = public_of(rec)})[1], 0}
+  return {1, publish(A[3], {poll = public_of(rec)})[1], 0}
 end
 
--- ARGV[7] expected status  ARGV[8] new status  ARGV[9] visible: '1', '0' or '' (unchanged)
+-- A[4] expected status  A[5] new status  A[6] visible: '1', '0' or '' (unchanged)
 local function move()
   local rec = load()
   if not rec then return {-1, 'unknown_poll', ''} end
-  if rec.status ~= ARGV[7] then return {-1, 'bad_transition', rec.status} end
-  rec.status = ARGV[8]
-  if ARGV[9] ~= '' then rec.visible = ARGV[9] == '1' end
+  if rec.status ~= A[4] then return {-1, 'bad_transition', rec.status} end
+  rec.status = A[5]
+  if A[6] ~= '' then rec.visible = A[6] == '1' end
   save(rec)
-  return {1, publish(ARGV[6], {poll = public_of(rec)})[1], rec.answered}
+  return {1, publish(A[3], {poll = public_of(rec)})[1], rec.answered}
 end
 
 local function publish_results(rec)
@@ -86,34 +86,34 @@ local function publish_results(rec)
   return publish('poll.results', data)[1]
 end
 
--- ARGV[7] participant  ARGV[8] answer record (MessagePack)  ARGV[9] min interval between result events (ms)
--- ARGV[10..] tally fields to count ('<question>:<option>')
+-- A[4] participant  A[5] answer record (MessagePack)  A[6] min interval between result events (ms)
+-- A[7..] tally fields to count ('<question>:<option>')
 local function answer()
   local rec = load()
   if not rec then return {-1, 'unknown_poll', ''} end
   if rec.status == 'draft' then return {-1, 'poll_not_open', ''} end
   if rec.status ~= 'open' then return {-1, 'poll_closed', ''} end
-  if redis.call('SADD', KEYS[5], ARGV[7]) == 0 then return {-1, 'already_answered', ''} end
+  if redis.call('SADD', K[1], A[4]) == 0 then return {-1, 'already_answered', ''} end
   local now = pl_now_ms()
-  local stored = cmsgpack.unpack(ARGV[8])
+  local stored = cmsgpack.unpack(A[5])
   stored.at = now
-  redis.call('HSET', KEYS[6], ARGV[7], cmsgpack.pack(stored))
-  for i = 10, #ARGV do redis.call('HINCRBY', KEYS[7], ARGV[i], 1) end
-  local shown = tonumber(redis.call('HGET', KEYS[7], '_shown_at') or '0')
-  if now - shown >= tonumber(ARGV[9]) then
+  redis.call('HSET', K[2], A[4], cmsgpack.pack(stored))
+  for i = 7, #A do redis.call('HINCRBY', K[3], A[i], 1) end
+  local shown = tonumber(redis.call('HGET', K[3], '_shown_at') or '0')
+  if now - shown >= tonumber(A[6]) then
     return {1, publish_results(rec), rec.answered}
   end
-  redis.call('HSET', KEYS[7], '_dirty', '1')
-  return {1, 0, redis.call('SCARD', KEYS[5])}
+  redis.call('HSET', K[3], '_dirty', '1')
+  return {1, 0, redis.call('SCARD', K[1])}
 end
 
 local function refresh()
   local rec = load()
-  if not rec or redis.call('HEXISTS', KEYS[7], '_dirty') == 0 then return {1, 0, 0} end
+  if not rec or redis.call('HEXISTS', K[3], '_dirty') == 0 then return {1, 0, 0} end
   return {1, publish_results(rec), rec.answered}
 end
 
-local op = ARGV[1]
+local op = A[1]
 if op == 'create' then return create() end
 if op == 'move' then return move() end
 if op == 'answer' then return answer() end

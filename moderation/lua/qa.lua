@@ -4,19 +4,18 @@
 -- prepends only the engine's library). The rules (who, from which states, to which) are decided in
 -- moderation/qa.py and passed in ARGV; this script checks them against the stored state.
 --
--- KEYS[1..4] meeting/<m>/qa meta, hist, state, log     KEYS[5..8] meeting/<m>/staff meta, hist, state, log
--- KEYS[9] the question counter   KEYS[10] voters of the question (set)   KEYS[11] voters of the
--- question merged into (merge only; otherwise KEYS[10] again)   KEYS[12] questions asked per panelist (hash)
--- ARGV[1] operation: ask | move | vote | unvote | merge | reorder
--- ARGV[2] qa pubsub channel  ARGV[3] staff pubsub channel  ARGV[4] history bound  ARGV[5] archive flag
--- ARGV[6] event type  ARGV[7] the states panelists see, space-separated  ARGV[8..] the operation's
--- arguments (see each function).
+-- KEYS, ARGV: the channels meeting/<m>/qa and meeting/<m>/staff (pl_script), then
+-- K[1] the question counter   K[2] voters of the question (set)   K[3] voters of the question merged
+-- into (merge only; otherwise K[2] again)   K[4] questions asked per panelist (hash)
+-- A[1] operation: ask | move | vote | unvote | merge | reorder   A[2] event type
+-- A[3] the states panelists see, space-separated   A[4..] the operation's arguments (see each function).
 -- Returns {1, question id, staff offset, public offset (0: unchanged), votes, changed (0/1)}
 -- or {-1, error name, detail}.
 
-local QA_STATE, STAFF_STATE = KEYS[3], KEYS[7]
+local K, A, qa, staff = pl_script(2)
+local QA_STATE, STAFF_STATE = qa.state, staff.state
 local PUBLIC = {}
-for s in string.gmatch(ARGV[7], '%S+') do PUBLIC[s] = true end
+for s in string.gmatch(A[3], '%S+') do PUBLIC[s] = true end
 
 local pub_questions, pub_removed, staff_questions = {}, {}, {}
 local order_changed = false
@@ -98,10 +97,10 @@ local function enter(rec, state)
 end
 
 local function publish_all(etype, staff_data, public_data)
-  local s = pl_publish(KEYS[5], KEYS[6], KEYS[8], ARGV[3], etype, cmsgpack.pack(staff_data), ARGV[4], ARGV[5])
+  local s = pl_publish(staff, etype, cmsgpack.pack(staff_data))
   local p = 0
   if public_data then
-    p = pl_publish(KEYS[1], KEYS[2], KEYS[4], ARGV[2], etype, cmsgpack.pack(public_data), ARGV[4], ARGV[5])[1]
+    p = pl_publish(qa, etype, cmsgpack.pack(public_data))[1]
   end
   return s[1], p
 end
@@ -120,30 +119,29 @@ local function publish_changes(etype)
   return publish_all(etype, staff, public)
 end
 
--- ARGV[8] author id  ARGV[9] author name  ARGV[10] '1' anonymous  ARGV[11] text
--- ARGV[8] asker id  ARGV[9] asker name  ARGV[10] anonymous '1'/'0'  ARGV[11] text
--- ARGV[12] the most questions one panelist may ask in this meeting (moderation.qa.MAX_QUESTIONS_PER_ASKER)
+-- A[4] asker id  A[5] asker name  A[6] anonymous '1'/'0'  A[7] text
+-- A[8] the most questions one panelist may ask in this meeting (moderation.qa.MAX_QUESTIONS_PER_ASKER)
 local function ask()
-  if tonumber(redis.call('HGET', KEYS[12], ARGV[8]) or '0') >= tonumber(ARGV[12]) then
-    return {-1, 'too_many_questions', ARGV[12]}
+  if tonumber(redis.call('HGET', K[4], A[4]) or '0') >= tonumber(A[8]) then
+    return {-1, 'too_many_questions', A[8]}
   end
-  redis.call('HINCRBY', KEYS[12], ARGV[8], 1)
-  local id = redis.call('INCR', KEYS[9])
+  redis.call('HINCRBY', K[4], A[4], 1)
+  local id = redis.call('INCR', K[1])
   local rec = {
-    id = id, text = ARGV[11], author = {id = ARGV[8], name = ARGV[9]},
-    anonymous = ARGV[10] == '1', state = 'pending', votes = 0, at = pl_now_ms(),
+    id = id, text = A[7], author = {id = A[4], name = A[5]},
+    anonymous = A[6] == '1', state = 'pending', votes = 0, at = pl_now_ms(),
   }
   save(rec)
-  local s, p = publish_changes(ARGV[6])
+  local s, p = publish_changes(A[2])
   return {1, id, s, p, 0, 1}
 end
 
--- ARGV[8] id  ARGV[9] target state  ARGV[10] source states, space-separated
+-- A[4] id  A[5] target state  A[6] source states, space-separated
 local function move()
-  local rec = load(ARGV[8])
-  if not rec then return {-1, 'unknown_question', ARGV[8]} end
-  if not has(words(ARGV[10]), rec.state) then return {-1, 'bad_transition', rec.state} end
-  local target = ARGV[9]
+  local rec = load(A[4])
+  if not rec then return {-1, 'unknown_question', A[4]} end
+  if not has(words(A[6]), rec.state) then return {-1, 'bad_transition', rec.state} end
+  local target = A[5]
   if target == 'on_air' and rec.state ~= 'on_air' then
     local cur = redis.call('HGET', STAFF_STATE, 'on_air')
     if cur then  -- one question on air at a time: the one before is answered
@@ -154,71 +152,71 @@ local function move()
   end
   enter(rec, target)
   save(rec)
-  local s, p = publish_changes(ARGV[6])
+  local s, p = publish_changes(A[2])
   return {1, rec.id, s, p, rec.votes, 1}
 end
 
--- ARGV[8] id  ARGV[9] voter  ARGV[10] states a question may be voted in
+-- A[4] id  A[5] voter  A[6] states a question may be voted in
 local function vote(add)
-  local rec = load(ARGV[8])
-  if not rec then return {-1, 'unknown_question', ARGV[8]} end
-  if not has(words(ARGV[10]), rec.state) then return {-1, 'bad_transition', rec.state} end
+  local rec = load(A[4])
+  if not rec then return {-1, 'unknown_question', A[4]} end
+  if not has(words(A[6]), rec.state) then return {-1, 'bad_transition', rec.state} end
   local changed
   if add then
-    changed = redis.call('SADD', KEYS[10], ARGV[9])
+    changed = redis.call('SADD', K[2], A[5])
   else
-    changed = redis.call('SREM', KEYS[10], ARGV[9])
+    changed = redis.call('SREM', K[2], A[5])
   end
   if changed == 0 then return {1, rec.id, 0, 0, rec.votes, 0} end
-  rec.votes = redis.call('SCARD', KEYS[10])
+  rec.votes = redis.call('SCARD', K[2])
   redis.call('HSET', STAFF_STATE, 'q:' .. rec.id, cmsgpack.pack(rec))
   if PUBLIC[rec.state] then
     redis.call('HSET', QA_STATE, 'q:' .. rec.id, cmsgpack.pack(public_of(rec)))
   end
   local data = {id = rec.id, votes = rec.votes}
-  local s, p = publish_all(ARGV[6], data, PUBLIC[rec.state] and data or nil)
+  local s, p = publish_all(A[2], data, PUBLIC[rec.state] and data or nil)
   return {1, rec.id, s, p, rec.votes, 1}
 end
 
--- ARGV[8] id  ARGV[9] id merged into  ARGV[10] source states  ARGV[11] states it may merge into
+-- A[4] id  A[5] id merged into  A[6] source states  A[7] states it may merge into
 local function merge()
-  local rec = load(ARGV[8])
-  if not rec then return {-1, 'unknown_question', ARGV[8]} end
-  local into = load(ARGV[9])
-  if not into then return {-1, 'unknown_question', ARGV[9]} end
+  local rec = load(A[4])
+  if not rec then return {-1, 'unknown_question', A[4]} end
+  local into = load(A[5])
+  if not into then return {-1, 'unknown_question', A[5]} end
   if rec.id == into.id then return {-1, 'bad_merge', 'a question cannot merge into itself'} end
-  if not has(words(ARGV[10]), rec.state) then return {-1, 'bad_transition', rec.state} end
-  if not has(words(ARGV[11]), into.state) then return {-1, 'bad_merge', into.state} end
+  if not has(words(A[6]), rec.state) then return {-1, 'bad_transition', rec.state} end
+  if not has(words(A[7]), into.state) then return {-1, 'bad_merge', into.state} end
   -- The duplicate's voters now support the question it merged into (each counted once).
-  redis.call('SUNIONSTORE', KEYS[11], KEYS[11], KEYS[10])
-  redis.call('DEL', KEYS[10])
-  into.votes = redis.call('SCARD', KEYS[11])
+  redis.call('SUNIONSTORE', K[3], K[3], K[2])
+  redis.call('DEL', K[2])
+  into.votes = redis.call('SCARD', K[3])
   enter(rec, 'merged')
   rec.votes = 0
   rec.merged_into = into.id
   save(rec)
   save(into)
-  local s, p = publish_changes(ARGV[6])
+  local s, p = publish_changes(A[2])
   return {1, rec.id, s, p, into.votes, 1}
 end
 
--- ARGV[8..] the queued question ids in their new order
+-- A[4..] the queued question ids in their new order
 local function reorder()
   local order = get_order()
   local new, seen = {}, {}
-  for i = 8, #ARGV do
-    local id = tonumber(ARGV[i])
-    if seen[id] or not has(order, id) then return {-1, 'bad_order', ARGV[i]} end
+  for i = 4, #A do
+    local id = tonumber(A[i])
+    if seen[id] or not has(order, id) then return {-1, 'bad_order', A[i]} end
     seen[id] = true
     new[#new + 1] = id
   end
   if #new ~= #order then return {-1, 'bad_order', 'missing'} end
   set_order(new)
-  local s, p = publish_changes(ARGV[6])
+  local s, p = publish_changes(A[2])
   return {1, 0, s, p, 0, 1}
 end
 
-local op = ARGV[1]
+local op = A[1]
 if op == 'ask' then return ask() end
 if op == 'move' then return move() end
 if op == 'vote' then return vote(true) end

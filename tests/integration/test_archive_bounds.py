@@ -24,7 +24,10 @@ CHAT = keys.meeting_chat("m1")
 def test_every_archive_has_a_bound() -> None:
     for kind, spec in SPECS.items():
         assert spec.archive_max >= spec.history if spec.archive else spec.archive_max == 0, kind
-        assert spec.archive_arg == (str(spec.archive_max) if spec.archive else "0"), kind
+        channel = (
+            "ops" if kind == "ops" else (f"{kind}/x" if kind in ("vote", "overlay") else f"meeting/x/{kind}")
+        )
+        assert channels.publish_args(channel).archive_max == (spec.archive_max if spec.archive else 0), kind
 
 
 @pytest.fixture
@@ -43,7 +46,7 @@ async def _say(log: ChannelLog, n: int) -> None:
 async def test_an_archive_keeps_its_last_events_only(redis: Redis, small_chat: ChannelSpec) -> None:
     log = ChannelLog(redis)
     await _say(log, 8)
-    assert await redis.llen(keys.channel_keys(CHAT)[3]) == 5
+    assert await redis.llen(keys.channel_keys(CHAT).log) == 5
     assert [e.offset for e in await log.archive(CHAT)] == [4, 5, 6, 7, 8]
 
 
@@ -62,19 +65,18 @@ async def test_offsets_still_find_their_message_after_the_archive_was_trimmed(
         await chat_admin.delete(log, "m1", 2, mod)
 
 
-async def test_a_publish_with_the_old_archive_flag_writes_nothing(redis: Redis) -> None:
+async def test_a_publish_with_the_old_archive_flag_writes_nothing(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = ChannelLog(redis)
     await log.publish(CHAT, "chat.message", {"text": "하나"})
-    meta, hist, _state, archive = keys.channel_keys(CHAT)
+    bound = channels.publish_args
+    monkeypatch.setattr(channels, "publish_args", lambda ch: bound(ch)._replace(archive_max=1))
     with pytest.raises(ResponseError, match="archive bound"):
-        await log.scripts.call(
-            "engine",
-            "publish",
-            list(keys.channel_keys(CHAT)),
-            [keys.pubsub_channel(CHAT), "chat.message", channels.encode_data({}), 10, "1"],
-        )
-    assert int(await redis.hget(meta, "seq")) == 1
-    assert await redis.llen(hist) == 1 and await redis.llen(archive) == 1
+        await log.publish(CHAT, "chat.message", {})
+    assert int(await redis.hget(keys.channel_keys(CHAT).meta, "seq")) == 1
+    assert await redis.llen(keys.channel_keys(CHAT).hist) == 1
+    assert await redis.llen(keys.channel_keys(CHAT).log) == 1
 
 
 async def test_online_recasts_stop_at_the_bound_paper_and_retries_still_pass(redis: Redis) -> None:
@@ -107,7 +109,7 @@ async def test_a_panelist_asks_at_most_so_many_questions_per_meeting_and_the_ref
     p1, p2 = Asker("p1", "하나", "panelist"), Asker("p2", "둘", "panelist")
     for i in range(qa.MAX_QUESTIONS_PER_ASKER):
         last = await store.ask("m1", p1, f"질문 {i}")
-    desk = keys.channel_keys(keys.meeting_staff("m1"))[0]
+    desk = keys.channel_keys(keys.meeting_staff("m1")).meta
     before = await redis.hget(desk, "seq")
     with pytest.raises(ModerationError) as exc:
         await store.ask("m1", p1, "하나 더")

@@ -61,14 +61,14 @@ def _rule(state: VoteState, channel: Channel, now_ms: int, hard: int | None) -> 
 async def _case(url: str, state: VoteState, channel: Channel, closes: int | None, hard: int | None) -> None:
     redis = redis_client(url)
     store = VoteStore(ChannelLog(redis))
-    if await redis.hget(keys.channel_keys(keys.vote(DEFN.vote_id))[2], "status") is None:
+    if await redis.hget(keys.channel_keys(keys.vote(DEFN.vote_id)).state, "status") is None:
         await store.create(DEFN)
         await store.open(DEFN.vote_id, VOTERS)
     batcher = CastBatcher(store)
     batcher.start()
     try:
         n = next(_fresh)
-        state_key = keys.channel_keys(keys.vote(DEFN.vote_id))[2]
+        state_key = keys.channel_keys(keys.vote(DEFN.vote_id)).state
         before = await _now_ms(redis)
         fields = {"closes_at": None if closes is None else before + closes}
         fields["hard_close_at"] = None if hard is None else before + hard

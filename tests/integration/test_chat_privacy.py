@@ -37,8 +37,7 @@ async def test_a_deleted_message_reaches_no_later_reader_on_any_hub(
         await mod.ok("chat.delete", meeting="m1", offset=sent["offset"], reason="personal_info")
 
     # The raw keys: the text is in neither the history nor the archive, only in the staff audit.
-    _meta, hist, _state, log = keys.channel_keys(CHAT)
-    for key in (hist, log):
+    for key in (keys.channel_keys(CHAT).hist, keys.channel_keys(CHAT).log):
         entries = await redis.lrange(key, 0, -1)
         assert entries and not any(PHONE.encode() in bytes(e) for e in entries), key
     archived = await ChannelLog(redis).archive(CHAT)

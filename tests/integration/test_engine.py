@@ -62,7 +62,7 @@ async def test_history_is_bounded(redis: Redis) -> None:
     n = SPECS["ops"].history + 5
     for i in range(n):
         pub = await log.publish("ops", "ops.note", {"n": i})
-    assert await redis.llen(keys.channel_keys("ops")[1]) == SPECS["ops"].history
+    assert await redis.llen(keys.channel_keys("ops").hist) == SPECS["ops"].history
     rec = await log.recover("ops", pub.epoch, 1)
     assert not rec.recovered and len(rec.events) == SPECS["ops"].backlog
 

@@ -76,7 +76,7 @@ async def test_a_vote_the_sweeper_cannot_read_is_logged_and_does_not_keep_others
 ) -> None:
     tokens = await seed(redis)
     # A vote that ``close_due`` cannot read: open, with a hard close that is not msgpack.
-    state = keys.channel_keys(keys.vote("broken"))[2]
+    state = keys.channel_keys(keys.vote("broken")).state
     await redis.sadd(keys.VOTES, "broken")
     await redis.hset(state, mapping={"status": msgspec.msgpack.encode("open"), "hard_close_at": b"\xc1"})
     await asyncio.sleep(2.5)  # the sweeper runs every second: it met the broken vote at least once

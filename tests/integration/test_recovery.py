@@ -196,7 +196,7 @@ async def test_a_failed_subscribe_leaves_the_earlier_subscription_alive(
         assert [e["offset"] for e in await alice.wait_events(CHAT, 1)] == [2]
         # an entry that cannot be read makes the next backlog read fail (in the hub's decoder, or in
         # the script that picks the backlog's visible messages)
-        await redis.rpush(keys.channel_keys(CHAT)[1], b"\xc1")
+        await redis.rpush(keys.channel_keys(CHAT).hist, b"\xc1")
         failed = await alice.call("subscribe", channel=CHAT)
         assert failed["type"] == "error" and failed["name"] in ("internal", "unavailable")
         await log.publish(CHAT, "chat.message", {"text": "third"})

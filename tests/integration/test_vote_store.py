@@ -109,7 +109,7 @@ async def test_phone_prevotes_merge_from_csv_and_bad_rows_merge_nothing(
 
 
 async def _events(redis: Redis, vote_id: str) -> list[str]:
-    meta = keys.channel_keys(keys.vote(vote_id))[0]
+    meta = keys.channel_keys(keys.vote(vote_id)).meta
     epoch = (await redis.hget(meta, "epoch") or b"").decode()
     rec = await ChannelLog(redis).recover(keys.vote(vote_id), epoch, 0)
     assert rec.recovered
@@ -125,7 +125,7 @@ async def test_a_second_close_during_the_grace_keeps_the_first_hard_close(redis:
     again = await store.announce_close("s1", now_ms=now + 20_000)  # pressed again 20 s later
     assert (first.closes_at, first.hard_close_at, first.repeated) == (now, now + 60_000, False)
     assert (again.closes_at, again.hard_close_at, again.repeated) == (now, now + 60_000, True)
-    state = keys.channel_keys(keys.vote("s1"))[2]
+    state = keys.channel_keys(keys.vote("s1")).state
     assert msgspec.msgpack.decode(await redis.hget(state, "hard_close_at")) == now + 60_000
     assert (await _events(redis, "s1")).count("vote.closing") == 1
     await store.close("s1")  # the sweeper's hard close; a close after it is a repeat too
