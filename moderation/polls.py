@@ -22,7 +22,7 @@ import io
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import msgspec
 
@@ -204,17 +204,25 @@ def to_csv(defn: PollDefinition, rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+class PollKeys(NamedTuple):
+    """A poll's own keys, in the order ``lua/poll.lua`` takes them after its channel's (K[1..3])."""
+
+    respondents: str  # set of participant ids
+    answers: str  # hash participant -> MessagePack record
+    tally: str  # hash '<question>:<option>' -> count
+
+
 class PollStore:
     def __init__(self, log: ChannelLog) -> None:
         self.log = log
 
-    def _keys(self, meeting_id: str, poll_id: str) -> list[str]:
+    def _keys(self, meeting_id: str, poll_id: str) -> PollKeys:
         ch = keys.meeting_polls(meeting_id)
-        return [
+        return PollKeys(
             keys.channel_key(ch, f"respondents:{poll_id}"),
             keys.channel_key(ch, f"answers:{poll_id}"),
             keys.channel_key(ch, f"tally:{poll_id}"),
-        ]
+        )
 
     async def _call(
         self, meeting_id: str, poll_id: str, op: str, event: str, args: list[Any]
@@ -223,7 +231,7 @@ class PollStore:
             "moderation",
             "poll",
             keys.meeting_polls(meeting_id),
-            keys=self._keys(meeting_id, poll_id),
+            keys=list(self._keys(meeting_id, poll_id)),
             args=[op, f"poll:{poll_id}", event, *args],
         )
         if int(res[0]) < 0:
@@ -315,6 +323,6 @@ class PollStore:
 
     async def export(self, meeting_id: str, poll_id: str) -> str:
         defn = await self.definition(meeting_id, poll_id)
-        flat = await self.log.redis.hgetall(self._keys(meeting_id, poll_id)[5])
+        flat = await self.log.redis.hgetall(self._keys(meeting_id, poll_id).answers)
         rows = [msgspec.msgpack.decode(raw(v)) for v in flat.values()]
         return to_csv(defn, rows)

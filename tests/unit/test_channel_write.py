@@ -64,6 +64,12 @@ def offenders(source: str, where: str, publishing: set[tuple[str, str]]) -> list
             parent = parents.get(node)
             if not (isinstance(parent, ast.Attribute) and parent.value is node):
                 found.append(f"{line}: channel_keys(...) used whole or by position; read a field by name")
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Call)
+            and _name(node.value.func).endswith("keys")
+        ):
+            found.append(f"{line}: a key bundle read by position; give it named fields")
         if isinstance(node, ast.Call) and _name(node.func) == "call" and len(node.args) >= 2:
             literal = [a.value for a in node.args[:2] if isinstance(a, ast.Constant)]
             if len(literal) == 2 and tuple(literal) in publishing:
@@ -92,6 +98,7 @@ def test_no_module_outside_engine_builds_a_channel_write_itself() -> None:
         "ks = list(channel_keys(ch))",
         "args = [keys.pubsub_channel(ch), etype, data, spec.history, 0]",
         "await log.scripts.call('moderation', 'chat_send', ks, args)",
+        "answers = self._keys(meeting_id, poll_id)[5]",
     ],
 )
 def test_the_check_catches(source: str) -> None:
