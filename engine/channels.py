@@ -5,6 +5,9 @@ every hub). Stateful channels (Q&A, agenda, vote) update their state hash in the
 snapshot always names the offset it reflects. ``recover`` tells a (re)subscribing client exactly
 what it missed, or gives it a snapshot when the history no longer reaches back; a changed epoch
 means Redis itself was reset and the client's offsets are void.
+
+A domain script that publishes (a cast's state change, a chat message with its rate check) runs
+through ``ChannelLog.write``, the one place that lays out its channels' keys and publish arguments.
 """
 
 from __future__ import annotations
@@ -123,6 +126,8 @@ class PublishArgs(NamedTuple):
 
 
 def publish_args(channel: str) -> PublishArgs:
+    """A channel's publish arguments from its spec. The archive bound is 0 for none; ``pl_publish``
+    refuses 1, the flag callers passed before archives had bounds (an archive of one event)."""
     spec = spec_of(channel)
     return PublishArgs(pubsub_channel(channel), spec.history, spec.archive_max if spec.archive else 0)
 
