@@ -7,11 +7,11 @@ from typing import Any
 from engine import keys
 from moderation import chat, chat_admin
 from realtime import roles
-from realtime.client import Client
-from realtime.commands import handles
-from realtime.hub import Hub
+from realtime.commands.registry import handles
+from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
 from realtime.protocol import moderation as p
+from realtime.transport.client import Client
 
 
 @handles(m.ChatSend)

@@ -23,10 +23,10 @@ from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
 from realtime import roles
-from realtime.client import Client
-from realtime.commands import handles
-from realtime.hub import Hub
+from realtime.commands.registry import handles
+from realtime.fanout.hub import Hub
 from realtime.protocol import moderation as p
+from realtime.transport.client import Client
 
 log = logging.getLogger("plenary.moderation")
 

@@ -38,12 +38,12 @@ from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import Meetings
 from panel.roster import Control, Roster
-from realtime import metrics, opsfeed
-from realtime.client import MAX_BATCH, Client, SubState, to_wire
 from realtime.config import Settings
+from realtime.ops import metrics, opsfeed
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame
 from realtime.protocol.messages import Batch
+from realtime.transport.client import MAX_BATCH, Client, SubState, to_wire
 
 log = logging.getLogger("plenary.hub")
 _control = msgspec.msgpack.Decoder(Control)

@@ -20,13 +20,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from engine import private
-from engine.connection import redis_at
-from engine.errors import HubError
-from moderation.meetings import MeetingInfo, Meetings
-from panel.roster import Roster, read_roster
-from realtime import logs
-from realtime.cli_links import (
+from cli.links import (
     announce_base_url,
     base_url_for,
     confirm_revoke,
@@ -34,7 +28,13 @@ from realtime.cli_links import (
     select,
     write_links,
 )
+from engine import private
+from engine.connection import redis_at
+from engine.errors import HubError
+from moderation.meetings import MeetingInfo, Meetings
+from panel.roster import Roster, read_roster
 from realtime.config import Settings
+from realtime.ops import logs
 
 log = logging.getLogger("plenary.cli")
 
@@ -117,7 +117,7 @@ def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        ws="realtime.wsproto:HubWebSocketProtocol",
+        ws="realtime.transport.wsproto:HubWebSocketProtocol",
         ws_max_size=settings.max_frame,
         ws_per_message_deflate=False,
         ws_ping_interval=settings.ping_interval,
@@ -210,7 +210,7 @@ def cmd_links(args: argparse.Namespace) -> int:
             rows = await issue_links(redis, base, people)
         write_links(rows, args.out)
         if args.sheets:
-            from realtime.cli_panel import link_sheets
+            from cli.panel import link_sheets
 
             private.write_private(args.sheets, link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"))
             print(f"wrote {len(rows)} printable sheets to {args.sheets}", file=sys.stderr)
@@ -338,7 +338,7 @@ def cmd_vote_merge_phone(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from realtime import demo
+    from cli import demo
 
     return demo.run(args)
 
@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     ma.add_argument("--ends", help="ISO time")
     _add_redis_args(ma)
     ma.set_defaults(func=cmd_meeting_add)
-    from realtime import cli_panel
+    from cli import panel as cli_panel
 
     cli_panel.add_parsers(sub, _add_redis_args)
 

@@ -13,9 +13,9 @@ from typing import Any
 from engine import keys
 from engine.errors import ChannelError, Code, HubError, LimitError
 from realtime import roles
-from realtime.client import Client, Subscription, SubState, to_wire
-from realtime.hub import Hub
+from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
+from realtime.transport.client import Client, Subscription, SubState, to_wire
 
 Handler = Callable[[Hub, Client, Any], Awaitable[Any]]
 HANDLERS: dict[type[m.Command], Handler] = {}
@@ -146,6 +146,6 @@ async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> Any:
 
 
 # Feature modules register their handlers on import (kept last: they import ``handles`` from here).
-from realtime import cmd_chat, cmd_moderation, cmd_vote  # noqa: E402
+from realtime.commands import chat, moderation, vote  # noqa: E402
 
-__all__ = ["HANDLERS", "after_reply", "cmd_chat", "cmd_moderation", "cmd_vote", "handles", "run"]
+__all__ = ["HANDLERS", "after_reply", "chat", "handles", "moderation", "run", "vote"]
