@@ -23,10 +23,14 @@ from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
 from realtime import roles
-from realtime.commands.registry import handles
+from realtime.commands.registry import Handlers, registrar
 from realtime.fanout.hub import Hub
 from realtime.protocol import moderation as p
 from realtime.transport.client import Client
+
+HANDLERS: Handlers = {}
+"""This module's commands and their handlers, for ``realtime.commands.table``."""
+handles = registrar(HANDLERS)
 
 log = logging.getLogger("plenary.moderation")
 

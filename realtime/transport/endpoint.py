@@ -21,6 +21,7 @@ from engine.errors import AuthError, Code, HubError, LimitError
 from moderation import chat
 from realtime import roles
 from realtime.commands import registry
+from realtime.commands.table import HANDLERS
 from realtime.fanout.hub import Hub
 from realtime.ops import metrics
 from realtime.protocol.closecodes import CloseCode
@@ -245,7 +246,7 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
     name = registry.command_name(cmd)
     t0 = time.perf_counter()
     try:
-        result = await registry.run(hub, client, cmd)
+        result = await registry.run(HANDLERS, hub, client, cmd)
     except HubError as err:
         metrics.COMMANDS.labels(name, err.name).inc()
         _log_command(client, name, t0, err)
