@@ -32,7 +32,7 @@ from pathlib import Path
 from ballot.model import BallotRule, Proposal, VoteDefinition
 from ballot.store import VoteStore
 from cli.links import LinkRow, link, read_links_csv, save_links_csv
-from cli.main import serve, settings_from
+from cli.serve import serve, settings_from
 from engine.channels import ChannelLog
 from engine.connection import command_client
 from engine.errors import VoteError

@@ -1,4 +1,4 @@
-"""Run the real hub for the fan-out benchmark: ``cli.main.serve`` with the production uvicorn
+"""Run the real hub for the fan-out benchmark: ``cli.serve.serve`` with the production uvicorn
 config (``realtime.transport.wsproto:HubWebSocketProtocol``, uvloop, no compression), on a Redis URL so the
 hub never owns (or stops) the benchmark's embedded Redis.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli.main import serve
+from cli.serve import serve
 from realtime.config import Settings
 from realtime.ops import logs
 
