@@ -1,5 +1,5 @@
 """Moderated-meeting commands (Q&A, speakers, agenda and slides, overlay, polls): thin calls into
-moderation/. Chat moderation is in cmd_chat.py.
+moderation/. Chat moderation is in chat.py.
 
 Every handler first checks the caller belongs to the meeting and that it exists; the role check has
 already happened (``roles.COMMAND_ROLES``). Results are small dicts documented in docs/protocol.md.
