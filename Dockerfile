@@ -11,6 +11,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY engine/ engine/
 COPY realtime/ realtime/
+COPY cli/ cli/
 COPY ballot/ ballot/
 COPY moderation/ moderation/
 COPY panel/ panel/

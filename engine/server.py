@@ -12,7 +12,7 @@ Contract:
 - Start and join are serialised by an ``flock`` on ``<data_dir>/redis.lock``, so two hubs started at
   the same instant do not both start a server.
 - ``EmbeddedRedis.stop()`` shuts the server down (``SHUTDOWN`` writes the AOF tail); callers decide
-  whether they are the last user (see ``realtime.cli``).
+  whether they are the last user (see ``cli.main``).
 - The data dir holds every ballot with its voter: it is 0700 and every file in it 0600
   (``engine.private``). The server starts under umask 077, so the AOF and its rewrites are created
   0600; a data dir from an older version is tightened when a server starts on it.

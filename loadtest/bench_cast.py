@@ -756,7 +756,7 @@ def hub_phase(tmp: Path, args: argparse.Namespace, cores: tuple[int, int] | None
                     *pin_prefix(hub_core),
                     sys.executable,
                     "-m",
-                    "realtime.cli",
+                    "cli.main",
                     "serve",
                     "--redis-url",
                     server.url,

@@ -8,7 +8,7 @@ What is measured, side by side on one machine (DESIGN.md, "The fan-out path"):
 1. **floor**: a pre-built 100-byte WebSocket frame, non-blocking ``socket.send`` to N loopback
    sockets with ``TCP_NODELAY`` (``loadtest.fanout_floor``), frames per CPU-second of that process;
    beside it the same frames through uvloop transports (``--uvloop``): the event loop's share;
-2. **hub, one event per frame**: the real hub (``realtime.cli.serve``: uvicorn + uvloop +
+2. **hub, one event per frame**: the real hub (``cli.serve.serve``: uvicorn + uvloop +
    ``HubWebSocketProtocol``) with N authenticated clients subscribed to a meeting's ``agenda``
    channel (not coalesced); events published through the real channel log (``ChannelLog.publish``,
    the Lua publish step, Redis pub/sub); hub CPU-seconds per frame delivered;

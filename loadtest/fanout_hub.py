@@ -1,5 +1,5 @@
-"""Run the real hub for the fan-out benchmark: ``realtime.cli.serve`` with the production uvicorn
-config (``realtime.wsproto:HubWebSocketProtocol``, uvloop, no compression), on a Redis URL so the
+"""Run the real hub for the fan-out benchmark: ``cli.serve.serve`` with the production uvicorn
+config (``realtime.transport.wsproto:HubWebSocketProtocol``, uvloop, no compression), on a Redis URL so the
 hub never owns (or stops) the benchmark's embedded Redis.
 
 Only two things differ from ``plenary serve``: the log level is ``warning`` (a log line per
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 
-from realtime import logs
-from realtime.cli import serve
+from cli.serve import serve
 from realtime.config import Settings
+from realtime.ops import logs
 
 
 def main(argv: list[str] | None = None) -> int:

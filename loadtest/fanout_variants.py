@@ -40,12 +40,12 @@ from typing import Any
 
 # -- proposals ------------------------------------------------------------------------------------
 def _fastpath() -> None:
-    from realtime import metrics
-    from realtime.client import MAX_BATCH, Client, SubState, to_wire
-    from realtime.hub import Hub
+    from realtime.fanout.hub import Hub
+    from realtime.ops import metrics
     from realtime.protocol.codec import OutFrame
     from realtime.protocol.messages import Batch
-    from realtime.writers import TransportWriter
+    from realtime.transport.client import MAX_BATCH, Client, SubState, to_wire
+    from realtime.transport.writers import TransportWriter
 
     live = SubState.LIVE
     slow_deliver = Client.deliver  # the original handles every case but the common one
@@ -114,12 +114,12 @@ def _livelist() -> None:
     two checks per transport (write cap, closing). Everyone else (recovering, suspended, just
     subscribed, a hole) goes through ``Client.deliver`` as before and joins the list once in step.
     A prototype of the proposal in docs/performance.md, complete enough for the benchmark and for
-    subscribe/unsubscribe/drop/reset; the real change belongs in ``realtime/hub.py`` with tests."""
-    from realtime import metrics
-    from realtime.client import MAX_BATCH, Client, SubState, to_wire
-    from realtime.hub import Hub
+    subscribe/unsubscribe/drop/reset; the real change belongs in ``realtime/fanout/hub.py`` with tests."""
+    from realtime.fanout.hub import Hub
+    from realtime.ops import metrics
     from realtime.protocol.codec import Codec, OutFrame
     from realtime.protocol.messages import Batch
+    from realtime.transport.client import MAX_BATCH, Client, SubState, to_wire
 
     live_state = SubState.LIVE
 
@@ -270,7 +270,7 @@ def _livelist() -> None:
 
 def _rawfd() -> None:
     from realtime.protocol.codec import OutFrame
-    from realtime.writers import TransportWriter
+    from realtime.transport.writers import TransportWriter
 
     def fd_of(proto: Any) -> int:
         """The socket's fd for plain TCP; -1 (never write around the transport) for TLS or unknown."""
@@ -344,7 +344,7 @@ class SlimQueue:
 
 
 def _slimqueue() -> None:
-    from realtime.wsproto import HubWebSocketProtocol
+    from realtime.transport.wsproto import HubWebSocketProtocol
 
     init = HubWebSocketProtocol.__init__
 
@@ -356,7 +356,7 @@ def _slimqueue() -> None:
 
 
 def _drophandshake() -> None:
-    from realtime.wsproto import HubWebSocketProtocol
+    from realtime.transport.wsproto import HubWebSocketProtocol
 
     send = HubWebSocketProtocol.send
 
@@ -373,7 +373,7 @@ def _directws() -> None:
     from starlette.websockets import WebSocket
 
     import realtime.app
-    from realtime.endpoint import websocket_endpoint
+    from realtime.transport.endpoint import websocket_endpoint
 
     create_app = realtime.app.create_app
 
@@ -402,9 +402,9 @@ def _lean() -> None:
 
 # -- yardsticks and probes -----------------------------------------------------------------------
 def _bare() -> None:
-    from realtime.client import to_wire
-    from realtime.hub import Hub
+    from realtime.fanout.hub import Hub
     from realtime.protocol.messages import Batch
+    from realtime.transport.client import to_wire
 
     def fanout(self: Hub, channel: str, epoch: str, events: list[Any]) -> None:
         members = self.local.get(channel)
@@ -420,9 +420,9 @@ def _bare() -> None:
 
 
 def _rawsend() -> None:
-    from realtime.client import to_wire
-    from realtime.hub import Hub
+    from realtime.fanout.hub import Hub
     from realtime.protocol.messages import Batch
+    from realtime.transport.client import to_wire
 
     def fanout(self: Hub, channel: str, epoch: str, events: list[Any]) -> None:
         members = self.local.get(channel)
@@ -446,9 +446,9 @@ def _flat() -> None:
     """Yardstick: a flat list of transports per channel, built on the first fan-out (static
     membership only: not a correct hub), then ``transport.write`` over the list. Against ``bare``
     it shows what walking client -> writer -> protocol -> transport costs per frame."""
-    from realtime.client import to_wire
-    from realtime.hub import Hub
+    from realtime.fanout.hub import Hub
     from realtime.protocol.messages import Batch
+    from realtime.transport.client import to_wire
 
     flat: dict[str, tuple[int, list[Any], Any]] = {}
 
@@ -473,7 +473,7 @@ def _flat() -> None:
 
 
 def _probe() -> None:
-    from realtime.hub import Hub
+    from realtime.fanout.hub import Hub
 
     stats: dict[str, float] = {"fanout_cpu": 0.0, "fanout_calls": 0, "on_event_cpu": 0.0, "on_event_calls": 0}
     fanout, on_event = Hub.fanout, Hub.on_event

@@ -10,11 +10,14 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from realtime import http, http_moderation, http_vote
 from realtime.config import Settings
-from realtime.endpoint import websocket_endpoint
-from realtime.http_guard import route
-from realtime.hub import Hub
+from realtime.fanout.backend import Backend
+from realtime.fanout.hub import Hub
+from realtime.http import moderation as http_moderation
+from realtime.http import routes as http
+from realtime.http import vote as http_vote
+from realtime.http.guard import route
+from realtime.transport.endpoint import websocket_endpoint
 
 
 class PlenaryApp:
@@ -37,15 +40,19 @@ class PlenaryApp:
 
 
 def create_app(settings: Settings) -> PlenaryApp:
-    hub = Hub(settings)
+    """The app; its hub is built at startup (``app.state.hub``), once Redis answers, and stopped
+    at shutdown. uvicorn serves nothing before startup (``lifespan="on"``)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        backend = await Backend.open(settings)
+        hub = app.state.hub = Hub(settings, backend)
         await hub.start()
         try:
             yield
         finally:
             await hub.stop()
+            await backend.close()
 
     app = Starlette(
         routes=[
@@ -66,5 +73,4 @@ def create_app(settings: Settings) -> PlenaryApp:
         ],
         lifespan=lifespan,
     )
-    app.state.hub = hub
     return PlenaryApp(app)

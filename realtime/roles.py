@@ -1,11 +1,11 @@
 """Who may do what, and how much: the tables the server checks, all in this one module.
 
-- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.run``);
+- ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.registry.run``);
   the Q&A rows come from ``moderation/qa.py``'s rule table and the chat moderators' rows (who may
   delete a message, mute, ban...) from ``moderation/chat.py``, where those rules live.
 - ``CHANNEL_ROLES`` and ``check_channel``: who may follow a channel; a meeting's channels (its
   overlay too) also need membership; a vote restricted to a meeting is its members' (``may_see_vote``).
-- ``HTTP_ROLES``: every HTTP route -> roles, checked by ``realtime.http_guard`` before its handler.
+- ``HTTP_ROLES``: every HTTP route -> roles, checked by ``realtime.http.guard`` before its handler.
 - ``RATE_CLASSES`` and ``COMMAND_RATES``: how fast one participant may send each command that
   writes or fans out, over every connection and hub (issue 9); ``MAX_CONNECTIONS``: how many
   connections one participant may hold.
@@ -67,7 +67,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
 # A class is one token bucket per participant in Redis, shared by every connection on every hub
-# (``engine.limits.RateLimiter``); the check is made once, in ``realtime.commands.run``. A command
+# (``engine.limits.RateLimiter``); the check is made once, in ``realtime.commands.registry.run``. A command
 # mapped to None reads only (or, for chat.send, is limited by the chat rule of moderation/chat.py,
 # atomically with the send); every connection's own bucket (``Settings.rate``) still applies.
 RATE_CLASSES: dict[str, Bucket] = {
@@ -159,7 +159,7 @@ HTTP_ROLES: dict[str, frozenset[str] | None] = {
     "GET /api/me": ALL,
     # The chat record is the chat channel's archive: whoever may follow the channel.
     "GET /api/meetings/{meeting}/chat": CHANNEL_ROLES["chat"],
-    # Published votes are public by design (the board and results, see realtime/http_vote.py).
+    # Published votes are public by design (the board and results, see realtime/http/vote.py).
     "GET /api/votes/{vote}/results": PUBLIC,
     "POST /api/votes/{vote}/receipt": PUBLIC,  # the tracking code in the body, never in the URL
     "GET /api/votes/{vote}/receipt/{code}": PUBLIC,  # refused with secret_in_url, looks nothing up
@@ -184,7 +184,7 @@ HTTP_ROLES: dict[str, frozenset[str] | None] = {
     ),
 }
 """Every HTTP route (``METHOD path`` as in the app's route list) -> the roles that may call it.
-A route with ``{meeting}`` also needs membership of that meeting. ``realtime.http_guard`` checks
+A route with ``{meeting}`` also needs membership of that meeting. ``realtime.http.guard`` checks
 every request against this table; the app refuses to start with a route missing from it."""
 
 HTTP_RATES: dict[str, str] = {"POST /api/meetings/{meeting}/uploads": "staff"}

@@ -40,12 +40,12 @@ import msgspec
 import websockets
 from websockets.typing import Subprotocol
 
+from cli.demo import demo_meetings, demo_roster
 from engine.channels import ChannelLog, publish_call
 from engine.connection import command_client
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Roster
-from realtime.demo import demo_meetings, demo_roster
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
 from tests.support import PEOPLE, HubProcess

@@ -43,7 +43,7 @@ class HubProcess:
         args = [
             sys.executable,
             "-m",
-            "realtime.cli",
+            "cli.main",
             "serve",
             "--port",
             str(self.port),

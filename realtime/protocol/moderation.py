@@ -1,6 +1,6 @@
 """Protocol v1: commands of moderated meetings (Q&A, chat moderation, speakers, agenda, polls).
 
-moderation/ holds the rules; realtime/cmd_moderation.py (and cmd_chat.py for chat) runs them. Every
+moderation/ holds the rules; realtime/commands/moderation.py (and chat.py there for chat) runs them. Every
 command names its meeting; the wire only bounds sizes and shapes, the rules check the meaning.
 """
 

@@ -1,4 +1,4 @@
-"""Protocol v1: the plenary vote's commands (ballot/ holds the rules; realtime/cmd_vote.py runs them)."""
+"""Protocol v1: the plenary vote's commands (ballot/ holds the rules; realtime/commands/vote.py runs them)."""
 
 from __future__ import annotations
 

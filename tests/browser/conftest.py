@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
+from cli.demo import seed
 from engine.server import EmbeddedRedis, ensure_server
-from realtime.demo import seed
 from tools.chromium import CANDIDATES, INSTALL_COMMAND, ChromiumError, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ def free_port() -> int:
 
 def _serve_command() -> list[str]:
     script = Path(sys.executable).with_name("plenary")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "realtime.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
 
 
 @dataclass

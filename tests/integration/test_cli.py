@@ -17,7 +17,7 @@ from tests.support import ROOT, HubProcess, connect
 
 def plenary(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "realtime.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -172,8 +172,8 @@ async def test_demo_assembly_has_every_role_meetings_and_an_open_vote(
     redis: Redis, embedded: EmbeddedRedis
 ) -> None:
     from ballot.store import VoteStore
+    from cli import demo
     from engine.channels import ChannelLog
-    from realtime import demo
 
     rows = await demo.seed(embedded.url, "http://127.0.0.1:8000")
     assert {r[2] for r in rows} == {"panelist", "moderator", "host", "ops", "observer", "clerk"}

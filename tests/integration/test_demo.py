@@ -24,7 +24,7 @@ class Demo:
         self.data_dir, self.port = data_dir, port
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "realtime.cli", "demo", "--port", str(port), "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "cli.main", "demo", "--port", str(port), "--data-dir", str(data_dir)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

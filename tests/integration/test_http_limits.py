@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from engine import keys
 from realtime import roles
-from realtime.http import retry_after_seconds
+from realtime.http.routes import retry_after_seconds
 from tests.support import HubProcess, seed
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

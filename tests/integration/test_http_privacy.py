@@ -78,7 +78,7 @@ def csp(response: httpx.Response) -> dict[str, str]:
 async def test_only_the_overlay_may_be_framed_pages_connect_only_home_and_uploads_run_sandboxed(
     redis: Redis, hub: HubProcess
 ) -> None:
-    from realtime.http import PAGES
+    from realtime.http.routes import PAGES
 
     tokens = await seed(redis)
     async with httpx.AsyncClient(base_url=hub.url) as http:

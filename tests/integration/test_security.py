@@ -97,7 +97,7 @@ async def test_subscribing_to_made_up_channels_creates_nothing(redis: Redis, hub
 async def test_every_page_is_served_with_its_content_security_policy(hub: HubProcess) -> None:
     import httpx
 
-    from realtime.http import PAGES
+    from realtime.http.routes import PAGES
 
     async with httpx.AsyncClient(base_url=hub.url) as http:
         for path, name in PAGES.items():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cli.links import confirm_revoke, describe_revocation
 from engine.errors import Code, PanelError
 from panel.roster import Participant
-from realtime.cli_links import confirm_revoke, describe_revocation
 
 HOLDER = Participant(id="p1", name="김민준", role="panelist", token_hash="ab" * 32)
 NEW = Participant(id="p2", name="이서연", role="panelist")

@@ -161,7 +161,7 @@ def test_http_route_roles(route: str, role: str) -> None:
 def test_a_route_missing_from_the_table_cannot_be_built() -> None:
     from starlette.responses import Response
 
-    from realtime.http_guard import route
+    from realtime.http.guard import route
 
     async def endpoint(request: object) -> Response:
         return Response()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from realtime import metrics
-from realtime.opsfeed import LoadReporter, _p99
+from realtime.ops import metrics
+from realtime.ops.opsfeed import LoadReporter, _p99
 
 
 def test_p99_is_the_bucket_edge_holding_99_percent_of_the_new_observations() -> None:

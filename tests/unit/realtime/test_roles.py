@@ -8,7 +8,7 @@ import pytest
 from engine.errors import AuthError, Code
 from panel.roster import ROLES, Participant
 from realtime import roles
-from realtime.commands import HANDLERS
+from realtime.commands.table import HANDLERS
 from realtime.protocol.messages import COMMANDS, Hello
 
 EVERYONE = set(ROLES)

@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse, Response
 from engine.errors import Code, HubError
 from moderation import chat, chat_admin
 from panel.roster import Participant
-from realtime import metrics
-from realtime.hub import Hub
+from realtime.fanout.hub import Hub
+from realtime.ops import metrics
 
 STATUS: dict[Code, int] = {
     Code.BAD_TOKEN: 401,
@@ -131,14 +131,14 @@ async def _caller(request: Request) -> Participant:
 
 
 async def api_me(request: Request) -> Response:
-    who: Participant = request.state.caller  # admitted by realtime.http_guard
+    who: Participant = request.state.caller  # admitted by realtime.http.guard
     return JSONResponse({"id": who.id, "name": who.name, "role": who.role, "meetings": who.meetings})
 
 
 async def api_chat(request: Request) -> Response:
     """One page of a meeting's chat record, newest first (``?before=<offset>&limit=<n>``, see
     ``chat_admin.chat_page``), for whoever may follow its chat channel (``roles.HTTP_ROLES``; role,
-    membership and the meeting were checked by realtime.http_guard). ``next_before`` asks for the
+    membership and the meeting were checked by realtime.http.guard). ``next_before`` asks for the
     next older page; null once the start of the record is reached."""
     who: Participant = request.state.caller
     meeting = request.path_params["meeting"]

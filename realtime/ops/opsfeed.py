@@ -1,7 +1,7 @@
 """The ops feed: every hub publishes a short load report on the ``ops`` channel every few seconds,
 so ops staff see every hub of the assembly on one page (``/ops``) without scraping each one.
 
-The figures come from this process's Prometheus metrics (``realtime.metrics``): rates are deltas
+The figures come from this process's Prometheus metrics (``realtime.ops.metrics``): rates are deltas
 between two reports, the delivery p99 is read off the histogram's bucket deltas (an upper bound:
 the bucket edge). Nothing here touches the fan-out path.
 """
@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from realtime import metrics
+from realtime.ops import metrics
 
 INTERVAL = 2.0  # seconds between two reports of one hub
 EVENT = "ops.hub"

@@ -7,11 +7,15 @@ from typing import Any
 from engine import keys
 from moderation import chat, chat_admin
 from realtime import roles
-from realtime.client import Client
-from realtime.commands import handles
-from realtime.hub import Hub
+from realtime.commands.registry import Handlers, registrar
+from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
 from realtime.protocol import moderation as p
+from realtime.transport.client import Client
+
+HANDLERS: Handlers = {}
+"""This module's commands and their handlers, for ``realtime.commands.table``."""
+handles = registrar(HANDLERS)
 
 
 @handles(m.ChatSend)

@@ -10,7 +10,7 @@ This leans on uvicorn internals (``transport``, ``conn``, ``close_sent``, ``disc
 ``tests/integration/test_wsproto.py`` exercises every path. Every write checks the connection
 state first and runs on the loop thread (the hub has one loop).
 
-Use: ``uvicorn.run(app, ws="realtime.wsproto:HubWebSocketProtocol")``. The endpoint finds the
+Use: ``uvicorn.run(app, ws="realtime.transport.wsproto:HubWebSocketProtocol")``. The endpoint finds the
 protocol object in ``scope["extensions"]["plenary.transport"]["protocol"]``.
 """
 
@@ -26,7 +26,7 @@ from websockets.exceptions import PayloadTooBig, ProtocolError
 from websockets.http11 import Request
 
 from engine.errors import Code
-from realtime import metrics
+from realtime.ops import metrics
 
 EXTENSION = "plenary.transport"
 log = logging.getLogger("plenary.ws")

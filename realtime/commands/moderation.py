@@ -1,5 +1,5 @@
 """Moderated-meeting commands (Q&A, speakers, agenda and slides, overlay, polls): thin calls into
-moderation/. Chat moderation is in cmd_chat.py.
+moderation/. Chat moderation is in chat.py.
 
 Every handler first checks the caller belongs to the meeting and that it exists; the role check has
 already happened (``roles.COMMAND_ROLES``). Results are small dicts documented in docs/protocol.md.
@@ -23,10 +23,14 @@ from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
 from realtime import roles
-from realtime.client import Client
-from realtime.commands import handles
-from realtime.hub import Hub
+from realtime.commands.registry import Handlers, registrar
+from realtime.fanout.hub import Hub
 from realtime.protocol import moderation as p
+from realtime.transport.client import Client
+
+HANDLERS: Handlers = {}
+"""This module's commands and their handlers, for ``realtime.commands.table``."""
+handles = registrar(HANDLERS)
 
 log = logging.getLogger("plenary.moderation")
 

@@ -21,7 +21,7 @@ from engine import keys
 from engine.errors import HubError
 from panel.roster import Participant
 from realtime import roles
-from realtime.http import _caller, error_response, hub_of
+from realtime.http.routes import _caller, error_response, hub_of
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -15,7 +15,7 @@ from ballot import export as exports
 from ballot.bulletin import find_entry
 from ballot.store import VoteStore
 from engine.errors import Code, HubError
-from realtime.http import error_response, hub_of, read_body
+from realtime.http.routes import error_response, hub_of, read_body
 
 _export_dec = msgspec.json.Decoder(exports.VoteExport)
 

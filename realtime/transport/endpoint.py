@@ -19,15 +19,18 @@ from starlette.websockets import WebSocket
 
 from engine.errors import AuthError, Code, HubError, LimitError
 from moderation import chat
-from realtime import commands, metrics, roles
-from realtime.client import Client
-from realtime.hub import Hub
+from realtime import roles
+from realtime.commands import registry
+from realtime.commands.table import HANDLERS
+from realtime.fanout.hub import Hub
+from realtime.ops import metrics
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import CODECS, SUBPROTOCOLS
 from realtime.protocol.messages import Hello, Welcome
 from realtime.protocol.session import Accept, Close, Limits, Reject, Session, Trigger
-from realtime.writers import QueueWriter, TransportWriter, Writer
-from realtime.wsproto import EXTENSION
+from realtime.transport.client import Client
+from realtime.transport.writers import QueueWriter, TransportWriter, Writer
+from realtime.transport.wsproto import EXTENSION
 
 log = logging.getLogger("plenary.ws")
 
@@ -164,7 +167,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             participant=who.id,
             name=who.name,
             role=who.role,
-            meetings=await commands.meetings_for(hub, client),
+            meetings=await registry.meetings_for(hub, client),
             server_time=int(time.time() * 1000),
             limits={
                 "max_frame": hub.settings.max_frame,
@@ -240,10 +243,10 @@ def _log_command(client: Client, name: str, t0: float, err: HubError | None, exc
 
 
 async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
-    name = commands.command_name(cmd)
+    name = registry.command_name(cmd)
     t0 = time.perf_counter()
     try:
-        result = await commands.run(hub, client, cmd)
+        result = await registry.run(HANDLERS, hub, client, cmd)
     except HubError as err:
         metrics.COMMANDS.labels(name, err.name).inc()
         _log_command(client, name, t0, err)
@@ -264,7 +267,7 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
         if i:
             await _drained(hub, client)
         client.writer.write(frame, droppable=False)
-    commands.after_reply(client, result)
+    registry.after_reply(client, result)
 
 
 async def _drained(hub: Hub, client: Client) -> None:

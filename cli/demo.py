@@ -31,15 +31,15 @@ from pathlib import Path
 
 from ballot.model import BallotRule, Proposal, VoteDefinition
 from ballot.store import VoteStore
+from cli.links import LinkRow, link, read_links_csv, save_links_csv
+from cli.serve import serve, settings_from
 from engine.channels import ChannelLog
 from engine.connection import command_client
 from engine.errors import VoteError
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
-from realtime import logs
-from realtime.cli import serve, settings_from
-from realtime.cli_links import LinkRow, link, read_links_csv, save_links_csv
+from realtime.ops import logs
 
 LINKS_FILE = "demo-links.csv"  # in the data dir, mode 0600: the demo's links across restarts
 LOG_FILE = "hub.log"  # in the data dir: the hub's JSON logs, off the terminal
@@ -94,7 +94,7 @@ DEMO_VOTE = "plenary-1"  # the pages find a meeting's votes as <meeting>-1, <mee
 def demo_vote() -> VoteDefinition:
     """The plenary's priority vote: the first topic meeting's proposals (2020, sourced in the data
     file) and four invented ones in fields the 2020 assembly reported; rank your top 5."""
-    text = resources.files("realtime").joinpath("data/demo_proposals.csv").read_text(encoding="utf-8")
+    text = resources.files("cli").joinpath("data/demo_proposals.csv").read_text(encoding="utf-8")
     proposals = tuple(
         Proposal(id=r["id"], title=r["title_ko"], description=r["title_en"], topic=r["topic"])
         for r in csv.DictReader(io.StringIO(text))

@@ -2,6 +2,11 @@
 
 The role check and the per-participant rate limit happen once, in ``run``, from the tables of
 ``realtime.roles`` (``COMMAND_ROLES``, ``COMMAND_RATES``); handlers never check either.
+
+Each handler module keeps its own mapping of command type -> handler (``HANDLERS``, filled by its
+``handles`` decorator); ``realtime.commands.table`` joins them into the one table that ``run`` is
+given. This module holds the handlers every connection has (ping, meetings, subscriptions) and
+imports no handler module: the table is written out in one place, not gathered by import.
 """
 
 from __future__ import annotations
@@ -13,27 +18,55 @@ from typing import Any
 from engine import keys
 from engine.errors import ChannelError, Code, HubError, LimitError
 from realtime import roles
-from realtime.client import Client, Subscription, SubState, to_wire
-from realtime.hub import Hub
+from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
+from realtime.transport.client import Client, Subscription, SubState, to_wire
 
 Handler = Callable[[Hub, Client, Any], Awaitable[Any]]
-HANDLERS: dict[type[m.Command], Handler] = {}
+Handlers = dict[type[m.Command], Handler]
 
 
-def handles(cls: type[m.Command]) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[cls] = fn
-        return fn
+def registrar(table: Handlers) -> Callable[[type[m.Command]], Callable[[Handler], Handler]]:
+    """The ``handles(Command)`` decorator of one handler module: it files each handler in that
+    module's own ``table``. A command handled twice in a module is a mistake, caught at import."""
 
-    return register
+    def handles(cls: type[m.Command]) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            if cls in table:
+                raise ValueError(f"{command_tag(cls)} is handled twice")
+            table[cls] = fn
+            return fn
+
+        return register
+
+    return handles
+
+
+def combine(*tables: Handlers) -> Handlers:
+    """One table from the handler modules' own: a command handled in two modules is a mistake."""
+    out: Handlers = {}
+    for table in tables:
+        twice = out.keys() & table.keys()
+        if twice:
+            raise ValueError(f"handled twice: {sorted(command_tag(c) for c in twice)}")
+        out.update(table)
+    return out
+
+
+def command_tag(cls: type[m.Command]) -> str:
+    return str(cls.__struct_config__.tag)
+
+
+HANDLERS: Handlers = {}
+"""This module's own handlers; the full table is ``realtime.commands.table.HANDLERS``."""
+handles = registrar(HANDLERS)
 
 
 def command_name(cmd: m.Command) -> str:
-    return str(type(cmd).__struct_config__.tag)
+    return command_tag(type(cmd))
 
 
-async def run(hub: Hub, client: Client, cmd: m.Command) -> Any:
+async def run(handlers: Handlers, hub: Hub, client: Client, cmd: m.Command) -> Any:
     """Check the role, then the participant's rate over every hub, then run the handler. A command
     refused by either has done nothing (``rate_limited`` carries ``retry_after_ms``); one the
     handler refuses (bad input, a state that does not allow it) gets its token back."""
@@ -41,11 +74,11 @@ async def run(hub: Hub, client: Client, cmd: m.Command) -> Any:
     roles.check_command(name, client.participant.role)
     cls = roles.rate_class(name)
     if cls is None:  # reads skip the Redis check
-        return await HANDLERS[type(cmd)](hub, client, cmd)
+        return await handlers[type(cmd)](hub, client, cmd)
     who, bucket = client.participant.id, roles.RATE_CLASSES[cls]
     await hub.rates.take(who, cls, bucket, roles.COMMAND_COST)  # batched with every other check
     try:
-        return await HANDLERS[type(cmd)](hub, client, cmd)
+        return await handlers[type(cmd)](hub, client, cmd)
     except HubError:
         hub.rates.give_back(who, cls, bucket, roles.COMMAND_COST)
         raise
@@ -143,9 +176,3 @@ async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> Any:
         raise ChannelError(Code.NOT_SUBSCRIBED, f"not subscribed to {cmd.channel[:160]!r}")
     await hub.detach(client, cmd.channel)
     return {"channel": cmd.channel}
-
-
-# Feature modules register their handlers on import (kept last: they import ``handles`` from here).
-from realtime import cmd_chat, cmd_moderation, cmd_vote  # noqa: E402
-
-__all__ = ["HANDLERS", "after_reply", "cmd_chat", "cmd_moderation", "cmd_vote", "handles", "run"]

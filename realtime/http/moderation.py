@@ -8,7 +8,7 @@
 
 Who may call each route is ``roles.HTTP_ROLES`` (upload and export: the roles of ``slide.show`` and
 ``poll.export``, so the HTTP routes and the WebSocket commands cannot disagree), checked by
-``realtime.http_guard`` before these handlers run.
+``realtime.http.guard`` before these handlers run.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from engine import keys
 from engine.errors import Code, HubError
 from moderation import polls, uploads
 from panel.roster import Participant
-from realtime.http import UPLOAD_HEADERS, error_response, hub_of, read_body
+from realtime.http.routes import UPLOAD_HEADERS, error_response, hub_of, read_body
 
 
 def _member(request: Request) -> tuple[Participant, str]:
-    """The caller and the meeting, as admitted by realtime.http_guard (role, membership, existence)."""
+    """The caller and the meeting, as admitted by realtime.http.guard (role, membership, existence)."""
     who: Participant = request.state.caller
     return who, request.path_params["meeting"]
 

@@ -1,4 +1,5 @@
-"""The hub process: Redis resources, the local subscription table and the fan-out loop.
+"""The hub process: the local subscription table and the fan-out loop, on the Redis collaborators that
+``realtime.fanout.backend`` builds at start.
 
 Fan-out: an event arrives once per hub from Redis pub/sub. It is encoded once per codec in use and
 framed once (``OutFrame``); the same bytes are written to every local subscriber's transport
@@ -19,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 from typing import Any
 
@@ -31,19 +30,18 @@ from ballot.store import CastBatcher, VoteStore
 from engine import keys
 from engine.background import survive
 from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
-from engine.connection import command_client, pubsub_client, text
+from engine.connection import text
 from engine.limits import ConnectionSlots, RateLimiter
 from engine.pubsub import EventFeed
-from engine.scripts import Scripts
-from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import Meetings
 from panel.roster import Control, Roster
-from realtime import metrics, opsfeed
-from realtime.client import MAX_BATCH, Client, SubState, to_wire
 from realtime.config import Settings
+from realtime.fanout.backend import Backend
+from realtime.ops import metrics, opsfeed
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame
 from realtime.protocol.messages import Batch
+from realtime.transport.client import MAX_BATCH, Client, SubState, to_wire
 
 log = logging.getLogger("plenary.hub")
 _control = msgspec.msgpack.Decoder(Control)
@@ -97,52 +95,36 @@ class LiveList:
 
 
 class Hub:
-    def __init__(self, settings: Settings) -> None:
+    """One hub process: its local subscribers and the fan-out to them, on the collaborators of
+    ``backend`` (built before the hub, ``realtime.fanout.backend``)."""
+
+    def __init__(self, settings: Settings, backend: Backend) -> None:
         self.settings = settings
-        self.hub_id = settings.hub_id or f"{socket.gethostname()}:{os.getpid()}"
-        self.embedded: EmbeddedRedis | None = None
-        self.redis: Redis = None  # type: ignore[assignment]
-        self.log: ChannelLog = None  # type: ignore[assignment]
-        self.roster: Roster = None  # type: ignore[assignment]
-        self.meetings: Meetings = None  # type: ignore[assignment]
-        self.feed: EventFeed = None  # type: ignore[assignment]
+        self.hub_id = backend.hub_id
+        self.redis: Redis = backend.redis
+        self.log: ChannelLog = backend.log
+        self.roster: Roster = backend.roster
+        self.meetings: Meetings = backend.meetings
+        self.feed = EventFeed(backend.pubsub, self.on_event, self.on_reset, self.on_control)
         self.local: dict[str, set[Client]] = {}
         self.live: dict[str, LiveList] = {}
         self.clients: set[Client] = set()
         self._pending: dict[str, tuple[str, list[StoredEvent]]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
-        self.votes: VoteStore = None  # type: ignore[assignment]
-        self.casts: CastBatcher = None  # type: ignore[assignment]
-        self.rates: RateLimiter = None  # type: ignore[assignment]
-        self.slots: ConnectionSlots = None  # type: ignore[assignment]
+        self.votes: VoteStore = backend.votes
+        self.casts: CastBatcher = backend.casts
+        self.rates: RateLimiter = backend.rates
+        self.slots: ConnectionSlots = backend.slots
         self.turnout_dirty: set[str] = set()
         self._present: dict[str, int] = {}  # participant id -> local connections
         self._ops = opsfeed.LoadReporter(self.hub_id)
+        self._embedded = backend.embedded is not None
         self.ready = False
 
     # -- life ------------------------------------------------------------------------------------
     async def start(self) -> None:
-        url = self.settings.redis_url
-        if url is None:
-            self.embedded = await asyncio.to_thread(ensure_server, self.settings.data_dir)
-            url = self.embedded.url
-        self.redis = command_client(url, name=f"plenary-hub:{self.hub_id}")
-        await self.redis.ping()
-        self.log = ChannelLog(self.redis, Scripts(self.redis))
-        self.roster = Roster(self.redis)
-        self.meetings = Meetings(self.redis)
-        self.votes = VoteStore(self.log)
-        self.casts = CastBatcher(self.votes)
         self.casts.start()
-        self.rates = RateLimiter(self.redis, self.log.scripts)
         self.rates.start()
-        self.slots = ConnectionSlots(self.redis, self.log.scripts, self.hub_id)
-        self.feed = EventFeed(
-            pubsub_client(url, name=f"plenary-hub-sub:{self.hub_id}"),
-            self.on_event,
-            self.on_reset,
-            self.on_control,
-        )
         await self.feed.start()
         await self.redis.delete(keys.presence(self.hub_id))
         await self._heartbeat()
@@ -151,32 +133,23 @@ class Hub:
             asyncio.create_task(self._sweeper(), name="plenary-sweep"),
         ]
         self.ready = True
-        log.info("hub started", extra={"hub": self.hub_id, "redis": "embedded" if self.embedded else "url"})
+        log.info("hub started", extra={"hub": self.hub_id, "redis": "embedded" if self._embedded else "url"})
 
     async def stop(self) -> None:
+        """Stop serving and leave Redis tidy; the caller then closes the backend (its clients)."""
         self.ready = False
-        if self.casts is not None:
-            await self.casts.stop()
-        if self.rates is not None:
-            await self.rates.stop()
+        await self.casts.stop()
+        await self.rates.stop()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError), survive(log, "stop " + t.get_name()):
                 await t
-        if self.feed is not None:
-            await self.feed.stop()
-        if self.redis is not None:
-            with survive(log, "stop cleanup"):  # what is left expires: hubs are judged by heartbeat
-                await self.redis.delete(keys.presence(self.hub_id))
-                await self.redis.hdel(keys.HUBS, self.hub_id)
-                if self.slots is not None:
-                    await self.slots.stop()
-            await self.redis.aclose()
-        if self.embedded is not None and await asyncio.to_thread(
-            self.embedded.stop_if_last, ":" + self.hub_id
-        ):
-            log.info("embedded redis stopped: no other hub uses it")
+        await self.feed.stop()
+        with survive(log, "stop cleanup"):  # what is left expires: hubs are judged by heartbeat
+            await self.redis.delete(keys.presence(self.hub_id))
+            await self.redis.hdel(keys.HUBS, self.hub_id)
+            await self.slots.stop()
 
     # -- subscriptions ---------------------------------------------------------------------------
     async def attach(self, client: Client, channel: str) -> None:

@@ -9,7 +9,7 @@ Both share one contract, used by the fan-out:
   connection is aborted, since a command must get exactly one reply or none at all.
 - ``buffered()`` is the bytes waiting for the client.
 
-The queue writer exists for ASGI servers other than uvicorn with ``realtime.wsproto`` (Starlette's
+The queue writer exists for ASGI servers other than uvicorn with ``realtime.transport.wsproto`` (Starlette's
 TestClient): same bounds, one sender task.
 """
 
@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket
 
 from engine.background import survive
 from realtime.protocol.codec import OutFrame
-from realtime.wsproto import HubWebSocketProtocol
+from realtime.transport.wsproto import HubWebSocketProtocol
 
 log = logging.getLogger("plenary.ws")
 

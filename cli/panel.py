@@ -100,11 +100,11 @@ def cmd_replace(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """The drawn panel into the roster as panelists (strata kept for turnout by stratum)."""
+    from cli.links import base_url_for, issue_links, select, write_links
+    from cli.redis_args import redis_for
     from engine import keys
     from panel.lottery import read_panel_csv
     from panel.roster import ALL_MEETINGS, Participant, Roster
-    from realtime.cli import redis_for
-    from realtime.cli_links import base_url_for, issue_links, select, write_links
 
     try:
         people = read_panel_csv(args.panel)

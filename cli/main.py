@@ -8,91 +8,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import logging
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from redis.asyncio import Redis
 
-from engine import private
-from engine.connection import redis_at
-from engine.errors import HubError
-from moderation.meetings import MeetingInfo, Meetings
-from panel.roster import Roster, read_roster
-from realtime import logs
-from realtime.cli_links import (
-    announce_base_url,
+from cli.links import (
     base_url_for,
     confirm_revoke,
     issue_links,
     select,
     write_links,
 )
-from realtime.config import Settings
+from cli.redis_args import add_redis_args, redis_for
+from cli.serve import add_serve_args, serve, settings_from
+from engine import private
+from engine.errors import HubError
+from moderation.meetings import MeetingInfo, Meetings
+from panel.roster import Roster, read_roster
+from realtime.ops import logs
 
 log = logging.getLogger("plenary.cli")
-
-
-def _add_redis_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--redis-url", help="a Redis server to use (default: the embedded one under --data-dir)")
-    p.add_argument(
-        "--data-dir", default="var", type=Path, help="where the embedded Redis keeps its data (var)"
-    )
-
-
-def _add_serve_args(p: argparse.ArgumentParser) -> None:
-    _add_redis_args(p)
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    p.add_argument("--port", default=8000, type=int, help="port to listen on (8000)")
-    p.add_argument("--public-url", default="", help="base URL of personal links (default http://HOST:PORT)")
-    p.add_argument(
-        "--allow-origin",
-        action="append",
-        default=[],
-        help="an extra Origin allowed to open WebSockets (repeatable)",
-    )
-    p.add_argument("--log-level", default="info")
-    t = p.add_argument_group("limits (defaults suit production; tests shorten them)")
-    t.add_argument("--hello-timeout", type=float, default=10.0, help="seconds to authenticate (10)")
-    t.add_argument(
-        "--stall-timeout", type=float, default=15.0, help="seconds a client may stay past the write cap (15)"
-    )
-    t.add_argument(
-        "--write-cap",
-        type=int,
-        default=256 * 1024,
-        help="unsent bytes past which broadcast frames drop (256 KiB)",
-    )
-    t.add_argument("--rate", type=float, default=20.0, help="commands per second per connection (20)")
-    t.add_argument("--ping-interval", type=float, default=20.0, help="WebSocket ping interval, s (20)")
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(
-        redis_url=args.redis_url,
-        data_dir=Path(args.data_dir),
-        host=args.host,
-        port=args.port,
-        public_url=args.public_url,
-        allowed_origins=tuple(args.allow_origin),
-        hello_timeout=args.hello_timeout,
-        stall_timeout=args.stall_timeout,
-        write_cap=args.write_cap,
-        rate=args.rate,
-        burst=args.rate * 2,
-        ping_interval=args.ping_interval,
-        ping_timeout=args.ping_interval,
-    )
-
-
-def redis_for(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager[Redis]:
-    return redis_at(args.redis_url, args.data_dir)
 
 
 # -- subcommands --------------------------------------------------------------------------------
@@ -100,48 +41,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
     serve(settings_from(args))
     return 0
-
-
-# A hub listening on every address without --public-url knows no address people could open:
-# it announces nothing, and `plenary links` then asks for --base-url instead of printing http://0.0.0.0.
-WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
-
-
-def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
-    import uvicorn
-
-    from realtime.app import create_app
-
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ws="realtime.wsproto:HubWebSocketProtocol",
-        ws_max_size=settings.max_frame,
-        ws_per_message_deflate=False,
-        ws_ping_interval=settings.ping_interval,
-        ws_ping_timeout=settings.ping_timeout,
-        loop="uvloop" if sys.platform != "win32" else "asyncio",
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    if settings.public_url or settings.host not in WILDCARD_HOSTS:
-        if settings.redis_url:
-            announce_base_url(settings.redis_url, settings.base_url)
-        else:
-            from engine.server import ensure_server
-
-            # started here so that the base URL can be recorded; the hub joins it and, last out, stops it
-            announce_base_url(ensure_server(settings.data_dir).url, settings.base_url)
-    if before:
-        before()
-    # uvicorn re-raises SIGTERM/SIGINT after its shutdown: clean-up belongs in the app's lifespan
-    # (Hub.stop), not after this call.
-    server.run()
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:
@@ -210,7 +109,7 @@ def cmd_links(args: argparse.Namespace) -> int:
             rows = await issue_links(redis, base, people)
         write_links(rows, args.out)
         if args.sheets:
-            from realtime.cli_panel import link_sheets
+            from cli.panel import link_sheets
 
             private.write_private(args.sheets, link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"))
             print(f"wrote {len(rows)} printable sheets to {args.sheets}", file=sys.stderr)
@@ -338,7 +237,7 @@ def cmd_vote_merge_phone(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from realtime import demo
+    from cli import demo
 
     return demo.run(args)
 
@@ -351,11 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run a hub process", description="Run one hub process.")
-    _add_serve_args(p)
+    add_serve_args(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run a hub with a demo assembly and print its links")
-    _add_serve_args(p)
+    add_serve_args(p)
     p.set_defaults(func=cmd_demo, data_dir=Path("var/demo"))
 
     p = sub.add_parser("roster", help="manage the roster")
@@ -364,12 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     ri.add_argument("file", type=Path)
     ri.add_argument("--links-out", type=Path, help="write the new participants' links to this CSV")
     ri.add_argument("--base-url", help=BASE_URL_HELP)
-    _add_redis_args(ri)
+    add_redis_args(ri)
     ri.set_defaults(func=cmd_roster_import)
     rl = rsub.add_parser("list", help="list participants: ids, roles, meetings, whether a link is out")
     rl.add_argument("--role", help="only this role")
     rl.add_argument("--meeting", help="only participants of this meeting")
-    _add_redis_args(rl)
+    add_redis_args(rl)
     rl.set_defaults(func=cmd_roster_list)
 
     p = sub.add_parser(
@@ -390,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", help="only this role")
     p.add_argument("--base-url", help=BASE_URL_HELP)
     p.add_argument("--yes", action="store_true", help="revoke earlier links without asking (for scripts)")
-    _add_redis_args(p)
+    add_redis_args(p)
     p.set_defaults(func=cmd_links)
 
     p = sub.add_parser("meeting", help="manage meetings")
@@ -401,11 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     ma.add_argument("--youtube", default="", help="YouTube video id of the stream")
     ma.add_argument("--starts", help="ISO time, e.g. 2026-12-05T14:00+09:00")
     ma.add_argument("--ends", help="ISO time")
-    _add_redis_args(ma)
+    add_redis_args(ma)
     ma.set_defaults(func=cmd_meeting_add)
-    from realtime import cli_panel
+    from cli import panel as cli_panel
 
-    cli_panel.add_parsers(sub, _add_redis_args)
+    cli_panel.add_parsers(sub, add_redis_args)
 
     p = sub.add_parser(
         "verify",
@@ -426,13 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     ve = vsub.add_parser("export", help="write a published vote's export (JSON, CSV, PrefLib .soi/.toi)")
     ve.add_argument("vote")
     ve.add_argument("--out", type=Path, default=Path("."))
-    _add_redis_args(ve)
+    add_redis_args(ve)
     ve.set_defaults(func=cmd_vote_export)
     vm = vsub.add_parser("merge-phone", help="merge phone pre-votes (CSV: voter,ranking,nonce)")
     vm.add_argument("vote")
     vm.add_argument("file", type=Path)
     vm.add_argument("--entered-by", default="operator", help="who took the calls (audit)")
-    _add_redis_args(vm)
+    add_redis_args(vm)
     vm.set_defaults(func=cmd_vote_merge_phone)
     return parser
 

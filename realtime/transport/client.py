@@ -18,10 +18,10 @@ from enum import Enum
 
 from engine.channels import StoredEvent
 from panel.roster import Participant
-from realtime import metrics
+from realtime.ops import metrics
 from realtime.protocol.codec import Codec, OutFrame
 from realtime.protocol.messages import Batch, Event, Gap
-from realtime.writers import Writer
+from realtime.transport.writers import Writer
 
 _ids = itertools.count(1)
 MAX_BATCH = 50  # events per batch frame, so that a burst never makes a frame too big for a client

@@ -12,10 +12,14 @@ from ballot.store import Voter
 from engine.errors import Code, VoteError
 from panel.roster import Participant
 from realtime import roles
-from realtime.client import Client
-from realtime.commands import handles
-from realtime.hub import Hub
+from realtime.commands.registry import Handlers, registrar
+from realtime.fanout.hub import Hub
 from realtime.protocol import vote as v
+from realtime.transport.client import Client
+
+HANDLERS: Handlers = {}
+"""This module's commands and their handlers, for ``realtime.commands.table``."""
+handles = registrar(HANDLERS)
 
 
 @handles(v.VoteCreate)

@@ -1,0 +1,100 @@
+"""``plenary serve``: a hub process's arguments, its settings, and uvicorn run with the hub's
+production configuration (``demo`` and the fan-out benchmark serve the same way)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from cli.links import announce_base_url
+from cli.redis_args import add_redis_args
+from realtime.config import Settings
+
+
+def add_serve_args(p: argparse.ArgumentParser) -> None:
+    add_redis_args(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", default=8000, type=int, help="port to listen on (8000)")
+    p.add_argument("--public-url", default="", help="base URL of personal links (default http://HOST:PORT)")
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        help="an extra Origin allowed to open WebSockets (repeatable)",
+    )
+    p.add_argument("--log-level", default="info")
+    t = p.add_argument_group("limits (defaults suit production; tests shorten them)")
+    t.add_argument("--hello-timeout", type=float, default=10.0, help="seconds to authenticate (10)")
+    t.add_argument(
+        "--stall-timeout", type=float, default=15.0, help="seconds a client may stay past the write cap (15)"
+    )
+    t.add_argument(
+        "--write-cap",
+        type=int,
+        default=256 * 1024,
+        help="unsent bytes past which broadcast frames drop (256 KiB)",
+    )
+    t.add_argument("--rate", type=float, default=20.0, help="commands per second per connection (20)")
+    t.add_argument("--ping-interval", type=float, default=20.0, help="WebSocket ping interval, s (20)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        redis_url=args.redis_url,
+        data_dir=Path(args.data_dir),
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        allowed_origins=tuple(args.allow_origin),
+        hello_timeout=args.hello_timeout,
+        stall_timeout=args.stall_timeout,
+        write_cap=args.write_cap,
+        rate=args.rate,
+        burst=args.rate * 2,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_interval,
+    )
+
+
+# A hub listening on every address without --public-url knows no address people could open:
+# it announces nothing, and `plenary links` then asks for --base-url instead of printing http://0.0.0.0.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
+def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
+    import uvicorn
+
+    from realtime.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ws="realtime.transport.wsproto:HubWebSocketProtocol",
+        ws_max_size=settings.max_frame,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ping_interval,
+        ws_ping_timeout=settings.ping_timeout,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    if settings.public_url or settings.host not in WILDCARD_HOSTS:
+        if settings.redis_url:
+            announce_base_url(settings.redis_url, settings.base_url)
+        else:
+            from engine.server import ensure_server
+
+            # started here so that the base URL can be recorded; the hub joins it and, last out, stops it
+            announce_base_url(ensure_server(settings.data_dir).url, settings.base_url)
+    if before:
+        before()
+    # uvicorn re-raises SIGTERM/SIGINT after its shutdown: clean-up belongs in the app's lifespan
+    # (Hub.stop), not after this call.
+    server.run()

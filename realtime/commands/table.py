@@ -1,0 +1,15 @@
+"""The one table of command handlers, written out here: every handler module's own ``HANDLERS``.
+
+Why a list and not registration by import: the handler modules used to file themselves into
+``registry`` when imported, so ``registry`` had to import them last (an import cycle) and a module
+nobody imported silently handled nothing. As Starlette's ``Router(routes=[...])``, the table is
+explicit; a module missing from it fails the test that every command has a handler
+(tests/unit/realtime/test_roles.py), a command handled twice fails here at import.
+"""
+
+from __future__ import annotations
+
+from realtime.commands import chat, moderation, registry, vote
+from realtime.commands.registry import Handlers
+
+HANDLERS: Handlers = registry.combine(registry.HANDLERS, chat.HANDLERS, moderation.HANDLERS, vote.HANDLERS)

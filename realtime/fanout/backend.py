@@ -1,0 +1,87 @@
+"""The hub's collaborators on Redis, built once when the hub starts and handed to ``Hub``.
+
+``Backend.open`` finds or starts Redis, checks it answers, and builds everything the hub works
+through: the channel log, roster, meetings, votes with their cast batcher, the rate buckets and
+connection slots, and the dedicated pub/sub connection its event feed reads. Why one object built
+before the hub: the hub used to declare these as ``None`` fields that ``start`` filled in, typed as
+present (``# type: ignore``) yet ``None`` until then; now a ``Hub`` exists only with all of them.
+
+Life: ``open``, then ``Hub(settings, backend)`` and ``Hub.start``; at the end ``Hub.stop``, then
+``close`` (the command client, and the embedded Redis if no other hub still uses it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from ballot.store import CastBatcher, VoteStore
+from engine.channels import ChannelLog
+from engine.connection import command_client, pubsub_client
+from engine.limits import ConnectionSlots, RateLimiter
+from engine.scripts import Scripts
+from engine.server import EmbeddedRedis, ensure_server
+from moderation.meetings import Meetings
+from panel.roster import Roster
+from realtime.config import Settings
+
+log = logging.getLogger("plenary.hub")
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    hub_id: str
+    embedded: EmbeddedRedis | None
+    """The embedded Redis this hub started or joined; None with ``--redis-url``."""
+    redis: Redis
+    """The command client (a bounded pool, ``engine.connection``)."""
+    pubsub: Redis
+    """The pub/sub connection, no read timeout: the hub's ``EventFeed`` reads it."""
+    log: ChannelLog
+    roster: Roster
+    meetings: Meetings
+    votes: VoteStore
+    casts: CastBatcher
+    """Not started: ``Hub.start`` starts it and ``Hub.stop`` drains it."""
+    rates: RateLimiter
+    """Not started, as ``casts``."""
+    slots: ConnectionSlots
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Backend:
+        hub_id = settings.hub_id or f"{socket.gethostname()}:{os.getpid()}"
+        embedded = None
+        url = settings.redis_url
+        if url is None:
+            embedded = await asyncio.to_thread(ensure_server, settings.data_dir)
+            url = embedded.url
+        redis = command_client(url, name=f"plenary-hub:{hub_id}")
+        await redis.ping()
+        channel_log = ChannelLog(redis, Scripts(redis))
+        votes = VoteStore(channel_log)
+        return cls(
+            hub_id=hub_id,
+            embedded=embedded,
+            redis=redis,
+            pubsub=pubsub_client(url, name=f"plenary-hub-sub:{hub_id}"),
+            log=channel_log,
+            roster=Roster(redis),
+            meetings=Meetings(redis),
+            votes=votes,
+            casts=CastBatcher(votes),
+            rates=RateLimiter(redis, channel_log.scripts),
+            slots=ConnectionSlots(redis, channel_log.scripts, hub_id),
+        )
+
+    async def close(self) -> None:
+        """After ``Hub.stop``: the command client, then the embedded Redis if this hub was its last user."""
+        await self.redis.aclose()
+        if self.embedded is not None and await asyncio.to_thread(
+            self.embedded.stop_if_last, ":" + self.hub_id
+        ):
+            log.info("embedded redis stopped: no other hub uses it")
