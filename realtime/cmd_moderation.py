@@ -14,10 +14,8 @@ from typing import Any
 import msgspec
 
 from ballot.rules import HostCommand
-from ballot.tally import published_tiers, tiers_to_ids
 from engine import keys
 from engine.background import survive
-from engine.connection import raw
 from engine.errors import Code, ModerationError
 from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
@@ -239,35 +237,10 @@ async def overlay_show(hub: Hub, client: Client, cmd: p.OverlayShow) -> Any:
     elif cmd.poll is not None:
         item = overlay.poll_item(await polls.PollStore(hub.log).record(cmd.meeting, cmd.poll))
     elif cmd.vote is not None:
-        item = {"kind": "vote", "vote": await _vote_results(hub, cmd.vote)}
+        item = {"kind": "vote", "vote": await hub.votes.results_on_air(cmd.vote)}
     else:
         item = overlay.text_item(cmd.text or "")
     return _done(await overlay.apply(hub.log, cmd.meeting, overlay.show(item)))
-
-
-async def _vote_results(hub: Hub, vote_id: str) -> dict[str, Any]:
-    """A published vote for the stream overlay: the official order as tiers of proposal titles (ties
-    as ties), the tie-break's strict order beside it, and the head hash, shown on air so that it is
-    published somewhere the operator does not control (docs/voting.md)."""
-    defn = await hub.votes.definition(vote_id)
-    value, head = await hub.redis.hmget(keys.channel_keys(keys.vote(vote_id))[2], ["results", "head_hash"])
-    if value is None:
-        raise ModerationError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
-    results = msgspec.msgpack.decode(raw(value))
-    titles = {p.id: p.title for p in defn.proposals}
-    tiers = published_tiers(results, defn.method)
-    strict = (results.get(defn.method) or {}).get("resolved") or []
-    resolved = [titles.get(pid, pid) for pid in tiers_to_ids([strict], results.get("proposals") or [])[0]]
-    return {
-        "id": vote_id,
-        "title": defn.title,
-        "method": defn.method,
-        "ranking": [[titles.get(pid, pid) for pid in tier] for tier in tiers],
-        "tied": any(len(tier) > 1 for tier in tiers),
-        "resolved": resolved,
-        "n_voters": results.get("n_voters"),
-        "head_hash": msgspec.msgpack.decode(raw(head)) if head is not None else "",
-    }
 
 
 @handles(p.OverlayClear)
