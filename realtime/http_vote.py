@@ -122,8 +122,7 @@ async def export(request: Request) -> Response:
             exports.bulletin_csv(exp.definition, exp.entries), media_type="text/csv", headers=disposition
         )
     if name in ("ballots.soi", "ballots.toi"):
-        rankings = [e.ranking for e in exp.entries]
         kind = "soi" if name.endswith("soi") else "toi"
-        body = exports.preflib(exp.definition, rankings, kind)  # type: ignore[arg-type]
+        body = exports.preflib_from_board(exp.definition, exp.entries, kind)  # type: ignore[arg-type]
         return Response(body, media_type="text/plain; charset=utf-8", headers=disposition)
     return Response("not found", status_code=404)
