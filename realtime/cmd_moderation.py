@@ -16,7 +16,6 @@ import msgspec
 from ballot.rules import HostCommand
 from engine import keys
 from engine.background import survive
-from engine.errors import Code, ModerationError
 from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
@@ -82,18 +81,13 @@ async def _move(hub: Hub, client: Client, cmd: Any, rule: str) -> Any:
     await in_meeting(hub, client, cmd.meeting)
     store = QAStore(hub.log)
     step = await store.move(cmd.meeting, rule, cmd.question, client.participant.role)
-    out = {**_step(step), "state": str(rule_target(rule))}
+    out = {**_step(step), "state": qa.target_state(rule)}
 
     async def record() -> dict[str, Any]:
         return (await store.questions(cmd.meeting))[cmd.question]
 
     await overlay.follow_qa(hub.log, cmd.meeting, rule, cmd.question, record)
     return out
-
-
-def rule_target(rule: str) -> str:
-    target = qa.rule(rule).target
-    return target.value if target else ""
 
 
 for _cls, _rule in (
@@ -199,8 +193,7 @@ async def agenda_current(hub: Hub, client: Client, cmd: p.AgendaCurrent) -> Any:
 @handles(p.SlideShow)
 async def slide_show(hub: Hub, client: Client, cmd: p.SlideShow) -> Any:
     await in_meeting(hub, client, cmd.meeting)
-    if (cmd.upload is None) == (cmd.url is None):
-        raise ModerationError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
+    agenda.check_slide_source(cmd.upload, cmd.url)
     if cmd.upload is not None:
         up = await uploads.meta(hub.redis, cmd.meeting, cmd.upload)
         slide = agenda.slide_from_upload(cmd.meeting, up.meta(), cmd.page, cmd.title)
