@@ -113,16 +113,16 @@ async def export(request: Request) -> Response:
         data = await _export_bytes(request)
     except HubError as err:
         return error_response(err)
-    exp = _export_dec.decode(data)
+    if name not in exports.EXPORT_FILES:
+        return Response("not found", status_code=404)
+    body = exports.export_file(_export_dec.decode(data), data, name)
     disposition = {"Content-Disposition": f'attachment; filename="{vote_id}-{name}"'}
-    if name == "export.json":
-        return Response(data, media_type="application/json", headers=disposition)
-    if name == "board.csv":
-        return Response(
-            exports.bulletin_csv(exp.definition, exp.entries), media_type="text/csv", headers=disposition
-        )
-    if name in ("ballots.soi", "ballots.toi"):
-        kind = "soi" if name.endswith("soi") else "toi"
-        body = exports.preflib_from_board(exp.definition, exp.entries, kind)  # type: ignore[arg-type]
-        return Response(body, media_type="text/plain; charset=utf-8", headers=disposition)
-    return Response("not found", status_code=404)
+    return Response(body, media_type=_MEDIA_TYPES[name], headers=disposition)
+
+
+_MEDIA_TYPES = {
+    "export.json": "application/json",
+    "board.csv": "text/csv",
+    "ballots.soi": "text/plain; charset=utf-8",
+    "ballots.toi": "text/plain; charset=utf-8",
+}

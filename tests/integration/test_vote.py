@@ -183,6 +183,15 @@ async def test_published_vote_board_receipts_and_exports_verify(
         soi = (await http.get("/api/votes/plenary-1/ballots.soi")).text
         assert "# DATA TYPE: soi" in soi
         assert (await http.get("/api/votes/plenary-1/board.csv")).text.startswith("seq,tracking_code")
+        for name, media in (
+            ("export.json", "application/json"),
+            ("board.csv", "text/csv; charset=utf-8"),
+            ("ballots.toi", "text/plain; charset=utf-8"),
+        ):
+            got = await http.get(f"/api/votes/plenary-1/{name}")
+            assert got.headers["content-type"] == media, name
+            assert got.headers["content-disposition"] == f'attachment; filename="plenary-1-{name}"'
+        assert (await http.get("/api/votes/plenary-1/ballots.xls")).status_code == 404
     good = tmp_path / "export.json"
     good.write_bytes(export)
     ok = plenary("verify", str(good))
