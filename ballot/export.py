@@ -84,6 +84,15 @@ def export_json(defn: VoteDefinition, entries: Sequence[BulletinEntry], results:
     return encode_export(build_export(defn, entries, results))
 
 
+_export_dec: Final = msgspec.json.Decoder(VoteExport)
+
+
+def decode_export(data: bytes) -> VoteExport:
+    """A stored export read back (the store writes it with :func:`export_json`, so it decodes; a
+    document from elsewhere is checked with :func:`verify_export` instead)."""
+    return _export_dec.decode(data)
+
+
 # --------------------------------------------------------------------------------------------------
 # verification
 

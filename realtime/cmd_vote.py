@@ -6,7 +6,8 @@ from typing import Any
 
 import msgspec
 
-from ballot import rules, turnout
+from ballot import results, rules, turnout
+from ballot.export import decode_export
 from ballot.model import Channel, VoteState
 from ballot.store import Voter
 from engine.errors import Code, VoteError
@@ -60,8 +61,7 @@ async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
     status = await hub.votes.status(cmd.vote)
     out: dict[str, Any] = {"definition": msgspec.to_builtins(defn), "status": status.value}
     if status is VoteState.PUBLISHED:
-        exp = msgspec.json.decode(await hub.votes.export(cmd.vote))
-        out |= {"results": exp["results"], "head_hash": exp["head_hash"], "counted": len(exp["entries"])}
+        out |= results.summary(decode_export(await hub.votes.export(cmd.vote)))
     return out
 
 

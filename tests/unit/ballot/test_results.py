@@ -1,5 +1,5 @@
-"""What a published vote shows on the stream overlay (``ballot.results.on_air``), from a real tally
-stored the way ``VoteStore.publish`` stores it (``msgspec.to_builtins`` of the result). No Redis."""
+"""What a published vote shows (``ballot.results``: in vote.get, on the public page, on the
+overlay), from a real tally stored the way ``VoteStore.publish`` stores it. No Redis."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from typing import Any
 import msgspec
 import pytest
 
+from ballot.bulletin import build_board
+from ballot.export import decode_export, export_json
 from ballot.model import BallotRule, Proposal, VoteDefinition
-from ballot.results import on_air
+from ballot.receipts import issue_receipt
+from ballot.results import on_air, public, summary
 from ballot.store import tally
 
 HEAD = "ab" * 32
@@ -66,3 +69,32 @@ def test_an_id_without_a_title_is_shown_as_its_id_and_a_missing_order_as_none() 
     assert "X" in shown["ranking"][0] and shown["head_hash"] == ""
     empty = on_air(d, {}, HEAD)
     assert (empty["ranking"], empty["resolved"], empty["tied"], empty["n_voters"]) == ([], [], False, None)
+
+
+def published(d: VoteDefinition, rankings: list[tuple[str, ...]]) -> bytes:
+    """The export ``VoteStore.publish`` stores: the board of the counted ballots and their tally."""
+    board = build_board(d, [(issue_receipt(d.vote_id, r)[1], r) for r in rankings])
+    return export_json(d, board, tally(d, [e.ranking for e in board]))
+
+
+def test_what_vote_get_and_the_public_page_show_of_a_published_vote() -> None:
+    d = defn("borda")
+    exp = decode_export(
+        published(d, [("P1", "P0", "P2", "P3"), ("P1", "P2", "P0", "P3"), ("P3", "P2", "P1", "P0")])
+    )
+    assert summary(exp) == {"results": exp.results, "head_hash": exp.head_hash, "counted": 3}
+    assert exp.results["n_voters"] == 3 and len(exp.head_hash) == 64
+    shown = public(exp)
+    assert msgspec.json.decode(msgspec.json.encode(shown)) == {  # as the route sends it
+        "vote": "plenary-1",
+        "title": "우선 과제",
+        "method": "borda",
+        "proposals": [
+            {"id": f"P{i}", "title": f"제안 {i}", "description": "", "topic": ""} for i in range(4)
+        ],
+        "counted": 3,
+        "head_hash": exp.head_hash,
+        "results": exp.results,
+    }
+    # no ballot and no tracking code: those are the board's
+    assert "entries" not in shown and all(e.tracking_code not in str(shown) for e in exp.entries)
