@@ -6,6 +6,7 @@
 - :func:`preflib`: the ballots in PrefLib's 2022 format (``soi``: strict, incomplete orders, each
   ballot as cast; ``toi``: the proposals a ballot leaves out tied at its bottom), so that researchers'
   tools read them as they are.
+- :func:`export_file`: each of the files a vote is exported as (:data:`EXPORT_FILES`).
 - :func:`verify_export`: rebuilds everything an export claims from what it contains. Every byte of
   the document is covered: the definition by its hash and the chain's genesis, the entries by the
   chain, the head by the chain, the results by a recount, the remaining bytes (spacing, escapes,
@@ -81,6 +82,15 @@ def encode_export(export: VoteExport) -> bytes:
 def export_json(defn: VoteDefinition, entries: Sequence[BulletinEntry], results: object) -> bytes:
     """:func:`build_export` then :func:`encode_export`."""
     return encode_export(build_export(defn, entries, results))
+
+
+_export_dec: Final = msgspec.json.Decoder(VoteExport)
+
+
+def decode_export(data: bytes) -> VoteExport:
+    """A stored export read back (the store writes it with :func:`export_json`, so it decodes; a
+    document from elsewhere is checked with :func:`verify_export` instead)."""
+    return _export_dec.decode(data)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -435,3 +445,24 @@ def preflib_from_board(
 ) -> str:
     """:func:`preflib` over the rankings on a board."""
     return preflib(defn, [e.ranking for e in entries], data_type)
+
+
+EXPORT_FILES: Final = ("export.json", "board.csv", "ballots.soi", "ballots.toi")
+"""The files a published vote is exported as, by name: ``plenary vote export`` writes them all,
+``GET /api/votes/<vote>/<name>`` serves each. The export itself, then what is built from it: the
+board for spreadsheets, the ballots for PrefLib's tools."""
+
+
+def export_file(exp: VoteExport, data: bytes, name: str) -> bytes:
+    """The file ``name`` of :data:`EXPORT_FILES` for the export ``data`` (``exp``: ``data``
+    decoded). Every file but the export itself is built from what the export holds, so the files
+    cannot disagree with it. ``ValueError`` for another name."""
+    if name == "export.json":
+        return data
+    if name == "board.csv":
+        return bulletin_csv(exp.definition, exp.entries).encode()
+    if name in ("ballots.soi", "ballots.toi"):
+        return preflib_from_board(
+            exp.definition, exp.entries, "soi" if name.endswith("soi") else "toi"
+        ).encode()
+    raise ValueError(f"no export file {name!r}: one of {', '.join(EXPORT_FILES)}")

@@ -24,7 +24,6 @@ paper superseding online (``ballot.rules.choose_counted``) are the mitigations.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -99,11 +98,3 @@ def normalize_code(text: str) -> str | None:
     if len(compact) != _CODE_CHARS or any(c not in ALPHABET for c in compact):
         return None
     return "-".join(compact[i : i + _GROUP] for i in range(0, _CODE_CHARS, _GROUP))
-
-
-def check_receipt(code: str, vote_id: str, ranking: Sequence[str], salt: str) -> bool:
-    """Whether ``code`` (as typed, see :func:`normalize_code`) is the code of this ballot and salt."""
-    typed = normalize_code(code)
-    if typed is None or not _SALT.fullmatch(salt):
-        return False
-    return hmac.compare_digest(typed, tracking_code(vote_id, ranking, salt))

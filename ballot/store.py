@@ -27,6 +27,7 @@ from ballot.export import export_json
 from ballot.model import BallotRecord, Channel, VoteDefinition, VoteState
 from ballot.pairwise import ballots_from_ids
 from ballot.receipts import issue_receipt
+from ballot.results import on_air
 from ballot.tally import TallyResult, tally_all
 from engine import connection, keys
 from engine.background import survive
@@ -315,6 +316,19 @@ class VoteStore:
         if data is None:
             raise VoteError(Code.VOTE_NOT_PUBLISHED, "results are not published yet")
         return raw(data)
+
+    async def results_on_air(self, vote_id: str) -> dict[str, Any]:
+        """A published vote as the stream overlay shows it (:func:`ballot.results.on_air`), from the
+        results and head hash its state holds since publication. ``UNKNOWN_VOTE`` for no such vote,
+        ``VOTE_NOT_PUBLISHED`` before it is published."""
+        defn = await self.definition(vote_id)
+        value, head = await self.redis.hmget(
+            keys.channel_keys(keys.vote(vote_id)).state, ["results", "head_hash"]
+        )
+        if value is None:
+            raise VoteError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
+        head_hash = msgspec.msgpack.decode(raw(head)) if head is not None else ""
+        return on_air(defn, msgspec.msgpack.decode(raw(value)), head_hash)
 
     async def close_due(self, now_ms: int) -> list[str]:
         """Hard-close every open vote whose announced close plus grace has passed (any hub may run

@@ -173,13 +173,7 @@ def cmd_vote_export(args: argparse.Namespace) -> int:
             data = await VoteStore(ChannelLog(redis)).export(args.vote)
         exp = msgspec.json.decode(data, type=exports.VoteExport)
         out = private.private_dir(args.out)  # exports: 0700 folder, 0600 files
-        rankings = [e.ranking for e in exp.entries]
-        files = {
-            "export.json": data,
-            "board.csv": exports.bulletin_csv(exp.definition, exp.entries).encode(),
-            "ballots.soi": exports.preflib(exp.definition, rankings, "soi").encode(),
-            "ballots.toi": exports.preflib(exp.definition, rankings, "toi").encode(),
-        }
+        files = {name: exports.export_file(exp, data, name) for name in exports.EXPORT_FILES}
         for name, body in files.items():
             private.write_private(out / f"{args.vote}-{name}", body)
         print(f"wrote {', '.join(files)} for {args.vote} to {out}; head hash {exp.head_hash}")

@@ -92,6 +92,13 @@ def clear_slide() -> Callable[[State], Change]:
     return rule
 
 
+def check_slide_source(upload: str | None, url: str | None) -> None:
+    """A slide shows exactly one thing: a page of an uploaded file (``upload``) or a web page
+    (``url``). ``BAD_SLIDE`` for both or neither, before anything is read."""
+    if (upload is None) == (url is None):
+        raise ModerationError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
+
+
 def slide_from_upload(meeting_id: str, upload: dict[str, Any], page: int, title: str) -> dict[str, Any]:
     kind = "pdf" if upload["type"] == "application/pdf" else "image"
     pages = int(upload.get("pages", 1))

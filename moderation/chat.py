@@ -194,6 +194,22 @@ change the settings, dismiss a report, and read the console (others' restriction
 ``realtime/roles.py`` takes the roles of ``chat.<name>`` from here (:func:`moderation_roles`)."""
 
 
+SENDERS: Final = frozenset({"panelist"}) | STAFF
+"""Who may write in a meeting's chat: its panelists and the staff who moderate it. Observers and ops
+read along without writing; clerks, who key in paper ballots, do not take part in the chat."""
+
+REPORTERS: Final = frozenset({"panelist"})
+"""Who may report a message to the moderators (``chat.report``): panelists. :data:`STAFF` need not
+report: they delete the message or restrict its author themselves."""
+
+
+def command_roles() -> dict[str, frozenset[str]]:
+    """``chat.<name>`` -> the roles that may run it, for every chat command whose rule is here:
+    sending (:data:`SENDERS`), reporting (:data:`REPORTERS`) and the moderators' commands
+    (:func:`moderation_roles`). ``realtime/roles.py`` takes these rows of its table from here."""
+    return {"chat.send": SENDERS, "chat.report": REPORTERS, **moderation_roles()}
+
+
 def moderation_roles() -> dict[str, frozenset[str]]:
     """``chat.<name>`` -> the roles that may run it, for every command of :data:`MODERATION_COMMANDS`:
     who may delete a chat message (and take the other moderators' steps) is decided here."""

@@ -435,12 +435,6 @@ async def chat_page(
     return out, page[-1].offset if more else None
 
 
-async def chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:
-    """A meeting's chat record (see :func:`record`); the audit is read only for staff."""
-    events = await log.archive(keys.meeting_chat(meeting_id))
-    return record(events, await deleted(log, meeting_id) if staff else {}, staff)
-
-
 def record(events: list[Any], audit: dict[int, Any], staff: bool) -> list[dict[str, Any]]:
     """A meeting's chat record from its archive: the messages in order. Deleted ones are left out
     for non-staff; staff see them marked ``deleted``, their text and author from the ``audit``

@@ -111,6 +111,18 @@ async def follow_qa(
     return None if rule is None else await apply(log, meeting_id, rule)
 
 
+# -- who puts things on air ----------------------------------------------------------------------
+OPERATORS: Final = frozenset({"host"})
+"""Who shows a thing on the stream overlay and clears it (``overlay.show``, ``overlay.clear``): the
+hosts. The overlay is what the public broadcast shows, so it speaks for the assembly, not for a
+moderator's desk; a moderator's Q&A step changes it only as :data:`QA_STAGE` says."""
+
+
+def command_roles() -> dict[str, frozenset[str]]:
+    """``overlay.<name>`` -> the roles that may run it; ``realtime/roles.py`` takes these rows from here."""
+    return dict.fromkeys(("overlay.show", "overlay.clear"), OPERATORS)
+
+
 # -- what overlay.show may put on air: one thing, and only what its own rule already made public ------
 def check_one(
     *, question: int | None, slide: bool, poll: str | None, vote: str | None, text: str | None

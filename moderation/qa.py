@@ -129,6 +129,13 @@ def rule(name: str) -> Rule:
     return RULES[name]
 
 
+def target_state(name: str) -> str:
+    """The state a question is in after the step ``name``, as the moderators' commands answer it
+    (``state``); ``""`` for a step that leaves the state as it was (a vote, the order)."""
+    target = RULES[name].target
+    return target.value if target else ""
+
+
 def check_role(r: Rule, role: str) -> None:
     if role not in r.roles:
         raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not {r.name} a question")

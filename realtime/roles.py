@@ -1,8 +1,9 @@
 """Who may do what, and how much: the tables the server checks, all in this one module.
 
 - ``COMMAND_ROLES``: command -> roles, checked before every command (``realtime.commands.registry.run``);
-  the Q&A rows come from ``moderation/qa.py``'s rule table and the chat moderators' rows (who may
-  delete a message, mute, ban...) from ``moderation/chat.py``, where those rules live.
+  the Q&A rows come from ``moderation/qa.py``'s rule table, the chat's (who may send, report, delete
+  a message, mute, ban...) from ``moderation/chat.py`` and the stream overlay's from
+  ``moderation/overlay.py``, where those rules live.
 - ``CHANNEL_ROLES`` and ``check_channel``: who may follow a channel; a meeting's channels (its
   overlay too) also need membership; a vote restricted to a meeting is its members' (``may_see_vote``).
 - ``HTTP_ROLES``: every HTTP route -> roles, checked by ``realtime.http.guard`` before its handler.
@@ -19,7 +20,7 @@ from __future__ import annotations
 from engine import keys
 from engine.errors import AuthError, Code
 from engine.limits import Bucket
-from moderation import chat, qa
+from moderation import chat, overlay, qa
 from panel.roster import ROLES, Participant
 
 ALL = frozenset(ROLES)
@@ -32,7 +33,6 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "subscribe": ALL,
     "unsubscribe": ALL,
     "meeting.list": ALL,
-    "chat.send": SPEAKERS,
     "vote.create": frozenset({"host"}),
     "vote.open": frozenset({"host"}),
     "vote.close": frozenset({"host"}),
@@ -46,10 +46,9 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     # moderation (issue 5): Q&A rows come from the rule table (moderation/qa.py), the others here
     **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
     "qa.mine": frozenset({"panelist"}),
-    # chat moderation (deleting a message, mute, ban, settings, the console): moderation/chat.py
-    **chat.moderation_roles(),
+    # chat: who sends, reports and moderates (deleting a message, mute, ban, settings, the console)
+    **chat.command_roles(),
     "chat.status": ALL - {"clerk"},
-    "chat.report": frozenset({"panelist"}),
     "speakers.raise": frozenset({"panelist"}),
     "speakers.lower": SPEAKERS,  # panelists their own hand only (moderation/speakers.py)
     "speakers.yield": SPEAKERS,  # panelists only while they have the floor
@@ -57,7 +56,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     **dict.fromkeys(
         ("agenda.set", "agenda.current", "slide.show", "slide.clear", "materials.set"), frozenset({"host"})
     ),
-    **dict.fromkeys(("overlay.show", "overlay.clear"), frozenset({"host"})),
+    **overlay.command_roles(),  # who puts things on the stream: moderation/overlay.py
     **dict.fromkeys(
         ("poll.create", "poll.open", "poll.close", "poll.publish", "poll.results", "poll.export"),
         frozenset({"host"}),

@@ -20,7 +20,9 @@ import msgspec
 import websockets
 from redis.asyncio import Redis
 
+from engine.channels import ChannelLog
 from engine.connection import command_client
+from moderation import chat_admin
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 
@@ -248,3 +250,15 @@ def redis_client(url: str) -> Redis:
 
 def env_without_pytest() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+
+
+async def whole_chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:
+    """A meeting's whole chat record, oldest first, as the HTTP record's pages give it
+    (``chat_admin.chat_page``, the rule that runs), read page after page to the start."""
+    newest_first: list[dict[str, Any]] = []
+    before: int | None = None
+    while True:
+        page, before = await chat_admin.chat_page(log, meeting_id, staff, before, chat_admin.PAGE_MAX)
+        newest_first += page
+        if before is None:
+            return newest_first[::-1]

@@ -14,11 +14,8 @@ from typing import Any
 import msgspec
 
 from ballot.rules import HostCommand
-from ballot.tally import published_tiers, tiers_to_ids
 from engine import keys
 from engine.background import survive
-from engine.connection import raw
-from engine.errors import Code, ModerationError
 from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
@@ -88,18 +85,13 @@ async def _move(hub: Hub, client: Client, cmd: Any, rule: str) -> Any:
     await in_meeting(hub, client, cmd.meeting)
     store = QAStore(hub.log)
     step = await store.move(cmd.meeting, rule, cmd.question, client.participant.role)
-    out = {**_step(step), "state": str(rule_target(rule))}
+    out = {**_step(step), "state": qa.target_state(rule)}
 
     async def record() -> dict[str, Any]:
         return (await store.questions(cmd.meeting))[cmd.question]
 
     await overlay.follow_qa(hub.log, cmd.meeting, rule, cmd.question, record)
     return out
-
-
-def rule_target(rule: str) -> str:
-    target = qa.rule(rule).target
-    return target.value if target else ""
 
 
 for _cls, _rule in (
@@ -205,8 +197,7 @@ async def agenda_current(hub: Hub, client: Client, cmd: p.AgendaCurrent) -> Any:
 @handles(p.SlideShow)
 async def slide_show(hub: Hub, client: Client, cmd: p.SlideShow) -> Any:
     await in_meeting(hub, client, cmd.meeting)
-    if (cmd.upload is None) == (cmd.url is None):
-        raise ModerationError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
+    agenda.check_slide_source(cmd.upload, cmd.url)
     if cmd.upload is not None:
         up = await uploads.meta(hub.redis, cmd.meeting, cmd.upload)
         slide = agenda.slide_from_upload(cmd.meeting, up.meta(), cmd.page, cmd.title)
@@ -243,35 +234,10 @@ async def overlay_show(hub: Hub, client: Client, cmd: p.OverlayShow) -> Any:
     elif cmd.poll is not None:
         item = overlay.poll_item(await polls.PollStore(hub.log).record(cmd.meeting, cmd.poll))
     elif cmd.vote is not None:
-        item = {"kind": "vote", "vote": await _vote_results(hub, cmd.vote)}
+        item = {"kind": "vote", "vote": await hub.votes.results_on_air(cmd.vote)}
     else:
         item = overlay.text_item(cmd.text or "")
     return _done(await overlay.apply(hub.log, cmd.meeting, overlay.show(item)))
-
-
-async def _vote_results(hub: Hub, vote_id: str) -> dict[str, Any]:
-    """A published vote for the stream overlay: the official order as tiers of proposal titles (ties
-    as ties), the tie-break's strict order beside it, and the head hash, shown on air so that it is
-    published somewhere the operator does not control (docs/voting.md)."""
-    defn = await hub.votes.definition(vote_id)
-    value, head = await hub.redis.hmget(keys.channel_keys(keys.vote(vote_id)).state, ["results", "head_hash"])
-    if value is None:
-        raise ModerationError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
-    results = msgspec.msgpack.decode(raw(value))
-    titles = {p.id: p.title for p in defn.proposals}
-    tiers = published_tiers(results, defn.method)
-    strict = (results.get(defn.method) or {}).get("resolved") or []
-    resolved = [titles.get(pid, pid) for pid in tiers_to_ids([strict], results.get("proposals") or [])[0]]
-    return {
-        "id": vote_id,
-        "title": defn.title,
-        "method": defn.method,
-        "ranking": [[titles.get(pid, pid) for pid in tier] for tier in tiers],
-        "tied": any(len(tier) > 1 for tier in tiers),
-        "resolved": resolved,
-        "n_voters": results.get("n_voters"),
-        "head_hash": msgspec.msgpack.decode(raw(head)) if head is not None else "",
-    }
 
 
 @handles(p.OverlayClear)

@@ -6,7 +6,8 @@ from typing import Any
 
 import msgspec
 
-from ballot import rules
+from ballot import results, rules, turnout
+from ballot.export import decode_export
 from ballot.model import Channel, VoteState
 from ballot.store import Voter
 from engine.errors import Code, VoteError
@@ -64,8 +65,7 @@ async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
     status = await hub.votes.status(cmd.vote)
     out: dict[str, Any] = {"definition": msgspec.to_builtins(defn), "status": status.value}
     if status is VoteState.PUBLISHED:
-        exp = msgspec.json.decode(await hub.votes.export(cmd.vote))
-        out |= {"results": exp["results"], "head_hash": exp["head_hash"], "counted": len(exp["entries"])}
+        out |= results.summary(decode_export(await hub.votes.export(cmd.vote)))
     return out
 
 
@@ -136,30 +136,11 @@ async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
 
 
 @handles(v.VoteTurnout)
-async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> Any:
-    defn = await hub.votes.definition(cmd.vote)
+async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> turnout.Turnout:
+    defn = await hub.votes.definition(cmd.vote)  # UNKNOWN_VOTE
     counts = await hub.votes.turnout(cmd.vote)
     eligible = await hub.votes.eligible(cmd.vote)
-    people = [p for p in await hub.roster.all() if p.id in eligible]
-    present = await hub.present()
-    strata: dict[str, dict[str, dict[str, int]]] = {}
-    for feature in ("gender", "age_band", "district"):
-        table: dict[str, dict[str, int]] = {}
-        for p in people:
-            value = getattr(p, feature) or "unknown"
-            row = table.setdefault(value, {"eligible": 0, "voted": 0, "present": 0})
-            row["eligible"] += 1
-            row["present"] += p.id in present
-        for value, row in table.items():
-            row["voted"] = counts.get(f"{feature}:{value}", 0)
-        strata[feature] = table
-    return {
-        "vote": defn.vote_id,
-        "eligible": len(eligible),
-        "voted": counts["voted"],
-        "present": sum(1 for p in people if p.id in present),
-        "strata": strata,
-    }
+    return turnout.turnout_table(defn.vote_id, eligible, await hub.roster.all(), await hub.present(), counts)
 
 
 @handles(v.VoteList)

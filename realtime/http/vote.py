@@ -12,12 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ballot import export as exports
+from ballot import results as results_view
 from ballot.bulletin import find_entry
 from ballot.store import VoteStore
 from engine.errors import Code, HubError
 from realtime.http.routes import error_response, hub_of, read_body
-
-_export_dec = msgspec.json.Decoder(exports.VoteExport)
 
 
 async def _export_bytes(request: Request) -> bytes:
@@ -36,7 +35,7 @@ async def _export_bytes(request: Request) -> bytes:
 
 
 async def _published(request: Request) -> exports.VoteExport:
-    return _export_dec.decode(await _export_bytes(request))
+    return exports.decode_export(await _export_bytes(request))
 
 
 async def results(request: Request) -> Response:
@@ -44,17 +43,7 @@ async def results(request: Request) -> Response:
         exp = await _published(request)
     except HubError as err:
         return error_response(err)
-    return JSONResponse(
-        {
-            "vote": exp.definition.vote_id,
-            "title": exp.definition.title,
-            "method": exp.definition.method,
-            "proposals": msgspec.to_builtins(exp.definition.proposals),
-            "counted": len(exp.entries),
-            "head_hash": exp.head_hash,
-            "results": exp.results,
-        }
-    )
+    return JSONResponse(results_view.public(exp))
 
 
 MAX_RECEIPT_BODY = 1024
@@ -113,17 +102,16 @@ async def export(request: Request) -> Response:
         data = await _export_bytes(request)
     except HubError as err:
         return error_response(err)
-    exp = _export_dec.decode(data)
+    if name not in exports.EXPORT_FILES:
+        return Response("not found", status_code=404)
+    body = exports.export_file(exports.decode_export(data), data, name)
     disposition = {"Content-Disposition": f'attachment; filename="{vote_id}-{name}"'}
-    if name == "export.json":
-        return Response(data, media_type="application/json", headers=disposition)
-    if name == "board.csv":
-        return Response(
-            exports.bulletin_csv(exp.definition, exp.entries), media_type="text/csv", headers=disposition
-        )
-    if name in ("ballots.soi", "ballots.toi"):
-        rankings = [e.ranking for e in exp.entries]
-        kind = "soi" if name.endswith("soi") else "toi"
-        body = exports.preflib(exp.definition, rankings, kind)  # type: ignore[arg-type]
-        return Response(body, media_type="text/plain; charset=utf-8", headers=disposition)
-    return Response("not found", status_code=404)
+    return Response(body, media_type=_MEDIA_TYPES[name], headers=disposition)
+
+
+_MEDIA_TYPES = {
+    "export.json": "application/json",
+    "board.csv": "text/csv",
+    "ballots.soi": "text/plain; charset=utf-8",
+    "ballots.toi": "text/plain; charset=utf-8",
+}

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from engine.channels import ChannelLog
 from moderation import chat_admin
 from moderation.meetings import MeetingInfo, Meetings
-from tests.support import HubProcess, connect, seed
+from tests.support import HubProcess, connect, seed, whole_chat_record
 
 CHAT = "meeting/m1/chat"
 STAFF = "meeting/m1/staff"
@@ -51,9 +51,9 @@ async def test_delete_on_hub_a_hides_the_message_for_clients_on_hub_b(
     # The record keeps it, with who deleted it, for the audit.
     audit = await chat_admin.deleted(ChannelLog(redis), "m1")
     assert audit[sent["offset"]]["by"]["id"] == "mod" and audit[sent["offset"]]["reason"] == "off topic"
-    record = await chat_admin.chat_record(ChannelLog(redis), "m1", staff=True)
+    record = await whole_chat_record(ChannelLog(redis), "m1", staff=True)
     assert [m["text"] for m in record] == ["지울 메시지", "남길 메시지"] and "deleted" in record[0]
-    assert [m["text"] for m in await chat_admin.chat_record(ChannelLog(redis), "m1", staff=False)] == [
+    assert [m["text"] for m in await whole_chat_record(ChannelLog(redis), "m1", staff=False)] == [
         "남길 메시지"
     ]
 
@@ -176,4 +176,4 @@ async def test_a_closed_chat_refuses_every_message_on_every_hub_and_stores_none(
             assert res["name"] == "chat_closed", res
         assert (await author.ok("subscribe", channel=CHAT))["events"] == []
         assert "slow_mode" in await author.ok("chat.status", meeting="m1")  # still connected
-    assert await chat_admin.chat_record(ChannelLog(redis), "m1", staff=True) == []
+    assert await whole_chat_record(ChannelLog(redis), "m1", staff=True) == []

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from engine.channels import ChannelLog
 from moderation import chat, chat_admin
-from tests.support import HubProcess, connect, seed
+from tests.support import HubProcess, connect, seed, whole_chat_record
 
 CHAT = "meeting/m1/chat"
 PHONE = "010-9517-3486"
@@ -138,7 +138,7 @@ async def test_deleted_messages_come_in_pages_within_the_frame_budget(
     offsets = [(await log.publish(CHAT, chat.EVENT, {"text": f"{i} {long_text}"})).offset for i in range(120)]
     for offset in offsets:
         await chat_admin.delete(log, "m1", offset, mod, "test")
-    staff_record = {r["offset"]: r for r in await chat_admin.chat_record(log, "m1", staff=True)}
+    staff_record = {r["offset"]: r for r in await whole_chat_record(log, "m1", staff=True)}
 
     pages = []
     async with connect(hubs[1].ws_url, tokens["mod"]) as console:

@@ -183,6 +183,15 @@ async def test_published_vote_board_receipts_and_exports_verify(
         soi = (await http.get("/api/votes/plenary-1/ballots.soi")).text
         assert "# DATA TYPE: soi" in soi
         assert (await http.get("/api/votes/plenary-1/board.csv")).text.startswith("seq,tracking_code")
+        for name, media in (
+            ("export.json", "application/json"),
+            ("board.csv", "text/csv; charset=utf-8"),
+            ("ballots.toi", "text/plain; charset=utf-8"),
+        ):
+            got = await http.get(f"/api/votes/plenary-1/{name}")
+            assert got.headers["content-type"] == media, name
+            assert got.headers["content-disposition"] == f'attachment; filename="plenary-1-{name}"'
+        assert (await http.get("/api/votes/plenary-1/ballots.xls")).status_code == 404
     good = tmp_path / "export.json"
     good.write_bytes(export)
     ok = plenary("verify", str(good))
@@ -341,6 +350,11 @@ async def test_the_overlay_shows_a_published_ranking_with_ties_and_the_head_hash
     await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-ov-p1")
     await cast(hub, tokens["p2"], ["P01", "P00", "P02"], "nonce-ov-p2")
     async with connect(hub.ws_url, tokens["host"]) as host:
+        # nothing goes on air before it is published, nor for a vote that does not exist
+        assert (await host.call("overlay.show", meeting="m1", vote="plenary-1"))[
+            "name"
+        ] == "vote_not_published"
+        assert (await host.call("overlay.show", meeting="m1", vote="no-such-vote"))["name"] == "unknown_vote"
         await host.ok("vote.close", vote="plenary-1")
         published = await host.ok("vote.publish", vote="plenary-1")
         head = (await host.ok("vote.get", vote="plenary-1"))["head_hash"]

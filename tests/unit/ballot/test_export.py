@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 
 from ballot.bulletin import BulletinEntry, Fault, build_board
 from ballot.export import (
+    EXPORT_FILES,
     EXPORT_FORMAT,
     Problem,
     VoteExport,
     build_export,
     bulletin_csv,
     encode_export,
+    export_file,
     export_json,
     preflib,
     preflib_from_board,
@@ -382,6 +384,19 @@ def test_toi_golden():
 def test_preflib_from_the_board_counts_every_ballot():
     board = board_for(DEFN, RANKINGS)
     assert preflib_from_board(DEFN, board, "soi") == preflib(DEFN, sorted(RANKINGS), "soi")
+
+
+def test_every_export_file_is_built_from_the_export() -> None:
+    exp = msgspec.json.decode(DATA, type=VoteExport)
+    files = {name: export_file(exp, DATA, name) for name in EXPORT_FILES}
+    assert files == {
+        "export.json": DATA,
+        "board.csv": bulletin_csv(DEFN, exp.entries).encode(),
+        "ballots.soi": preflib_from_board(DEFN, exp.entries, "soi").encode(),
+        "ballots.toi": preflib_from_board(DEFN, exp.entries, "toi").encode(),
+    }
+    with pytest.raises(ValueError):
+        export_file(exp, DATA, "ballots.xls")
 
 
 @settings(max_examples=60)

@@ -42,6 +42,15 @@ def test_only_moderators_and_hosts_moderate_the_chat() -> None:
         assert {r for r in ROLES if r in roles} == {"moderator", "host"}
 
 
+def test_panelists_and_their_moderators_write_in_chat_and_only_panelists_report() -> None:
+    table = chat.command_roles()
+    assert {r for r in ROLES if r in table["chat.send"]} == {"panelist", "moderator", "host"}
+    assert {r for r in ROLES if r in table["chat.report"]} == {"panelist"}
+    assert set(table) == {"chat.send", "chat.report", *chat.moderation_roles()}
+    # every moderator may write where they moderate
+    assert table["chat.send"] >= chat.STAFF
+
+
 def test_who_reads_deleted_messages_is_who_may_delete_them() -> None:
     may_delete = chat.moderation_roles()["chat.delete"]
     assert {r for r in ROLES if chat.sees_deleted(r)} == {r for r in ROLES if r in may_delete}
@@ -108,6 +117,14 @@ async def test_follow_qa_reads_the_question_only_when_it_shows_it() -> None:
     # Steps that leave the overlay do not touch Redis (no log is needed) and read nothing.
     assert await overlay.follow_qa(None, "m1", "approve", 7, record) is None  # type: ignore[arg-type]
     assert reads == []
+
+
+# -- who puts things on air -------------------------------------------------------------------------
+def test_only_hosts_show_and_clear_the_overlay() -> None:
+    table = overlay.command_roles()
+    assert set(table) == {"overlay.show", "overlay.clear"}
+    for allowed in table.values():
+        assert {r for r in ROLES if r in allowed} == {"host"}
 
 
 # -- what overlay.show may put on air ---------------------------------------------------------------

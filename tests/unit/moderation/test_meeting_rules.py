@@ -75,6 +75,19 @@ def test_agenda_rules() -> None:
     assert code_of(agenda.slide_from_upload, "m1", up, 4, "") == Code.BAD_SLIDE
 
 
+@pytest.mark.parametrize(
+    ("upload", "url", "code"),
+    [
+        ("u1", None, None),
+        (None, "https://example.org/a", None),
+        ("u1", "https://x", Code.BAD_SLIDE),
+        (None, None, Code.BAD_SLIDE),
+    ],
+)
+def test_a_slide_is_an_upload_or_a_url(upload: str | None, url: str | None, code: Code | None) -> None:
+    assert code_of(agenda.check_slide_source, upload, url) == code
+
+
 def test_uploads_are_checked_by_their_bytes() -> None:
     assert uploads.check(b"\x89PNG\r\n\x1a\nxxxx")[0] == "image/png"
     assert uploads.check(b"%PDF-1.7 /Type /Pages /Type /Page /Type/Page")[:2] == ("application/pdf", 2)

@@ -48,6 +48,13 @@ def test_the_table() -> None:
     assert set(qa.QState) == set(PATHS)
 
 
+def test_what_each_step_answers_as_the_questions_state() -> None:
+    assert {n: qa.target_state(n) for n in qa.RULES} == {
+        n: target or "" for n, (_roles, _sources, target) in EXPECTED.items()
+    }
+    assert qa.target_state("approve") == "approved" and qa.target_state("upvote") == ""
+
+
 async def question_in(store: QAStore, meeting: str, state: str, target: int) -> int:
     # A new asker for each question: one panelist may ask only so many per meeting (issue 9).
     asker = Asker(f"p{next(_ids)}", "One", "panelist")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import AuthError, Code
+from moderation import chat, overlay, qa
 from panel.roster import ROLES, Participant
 from realtime import roles
 from realtime.commands.table import HANDLERS
@@ -89,6 +90,18 @@ def test_command_against_role(command: str, role: str) -> None:
         with pytest.raises(AuthError) as exc:
             roles.check_command(command, role)
         assert exc.value.code == Code.FORBIDDEN
+
+
+def test_the_domains_rows_are_taken_from_the_domain() -> None:
+    """Who may run a chat, overlay or Q&A command is decided in moderation/; the table holds the
+    domain's own sets (the same objects), not copies that could drift."""
+    domain = {
+        **chat.command_roles(),
+        **overlay.command_roles(),
+        **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
+    }
+    for command, allowed in domain.items():
+        assert roles.COMMAND_ROLES[command] is allowed, command
 
 
 def test_unknown_command_is_forbidden() -> None:
