@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from ballot import rules
+from ballot import rules, turnout
 from ballot.bulletin import build_board, head_hash
 from ballot.export import export_json
 from ballot.model import BallotRecord, Channel, VoteDefinition, VoteState
@@ -560,9 +560,9 @@ class CastBatcher:
                             c.channel.value,
                             _enc.encode(record),
                             code,
-                            c.voter.gender,
-                            c.voter.age_band,
-                            c.voter.district,
+                            turnout.stratum_value(c.voter.gender),
+                            turnout.stratum_value(c.voter.age_band),
+                            turnout.stratum_value(c.voter.district),
                             c.entered_by,
                             c.epoch,
                             rules.MAX_ONLINE_BALLOTS,

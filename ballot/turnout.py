@@ -7,7 +7,8 @@ what the store and the hub hold; the handler only reads its inputs.
 
 Who voted is counted in Redis as ballots arrive (``cast.lua``, a voter's first ballot only): a
 ``voted`` total and one counter per stratum, named :func:`counter_key`, for each stratum the voter
-has. Who may vote (the eligible set, fixed at the open) and who is present are read as they are now.
+has, or :data:`UNKNOWN` for a stratum the roster gives no value (:func:`stratum_value`, the one rule
+both sides use, so that every voter is in one row of each stratum). Who may vote (the eligible set, fixed at the open) and who is present are read as they are now.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ class Turnout(msgspec.Struct, frozen=True):
     strata: dict[str, dict[str, Row]]
 
 
+def stratum_value(value: str) -> str:
+    """The row a panelist is counted in for one feature: their value, or :data:`UNKNOWN` when the roster
+    gives none. The table's rows and the store's counters (``VoteStore`` passes it to ``cast.lua``)
+    both take it from here: a voter with no value for a feature is counted in its unknown row, so a
+    feature's ``voted`` adds up to the voters on the roster."""
+    return value or UNKNOWN
+
+
 def counter_key(feature: str, value: str) -> str:
     """The name of the counter of voters with ``value`` for ``feature`` (``cast.lua`` bumps
     ``gender:female`` and the like on a voter's first ballot, for each stratum the voter has)."""
@@ -79,16 +88,16 @@ def turnout_table(
     Totals: ``eligible`` counts the eligible set, ``voted`` is the store's count, ``present`` the
     eligible panelists on the roster who are connected. By stratum, the rows list the values of the
     eligible panelists on the roster, in roster order (a panelist with no value for a feature is in
-    the :data:`UNKNOWN` row); each row's ``voted`` is the store's counter of that value. A voter with
-    no value for a feature is in no counter of it, so a feature's rows add up to the eligible and
-    present totals, and their ``voted`` to the voters with a known value.
+    the :data:`UNKNOWN` row, :func:`stratum_value`); each row's ``voted`` is the store's counter of
+    that value. A feature's rows add up to the eligible and present totals of the eligible panelists
+    on the roster, and their ``voted`` to those of them who voted.
     """
     people = [p for p in roster if p.id in eligible]
     strata: dict[str, dict[str, Row]] = {}
     for feature in STRATA:
         tally: dict[str, list[int]] = {}
         for p in people:
-            row = tally.setdefault(getattr(p, feature) or UNKNOWN, [0, 0])
+            row = tally.setdefault(stratum_value(getattr(p, feature)), [0, 0])
             row[0] += 1
             row[1] += p.id in present
         strata[feature] = {

@@ -6,7 +6,7 @@
 -- ARGV[1] voter  ARGV[2] the nonce's field in the nonces hash (ballot.store.nonce_field: one nonce
 -- space per channel, so a paper entry never collides with the voter's own online nonce)  ARGV[3] channel (online|paper|phone)  ARGV[4] record (MessagePack
 -- map of a BallotRecord with seq=0 and received_ms=0: filled here)  ARGV[5] tracking code
--- ARGV[6..8] the voter's gender, age band, district   ARGV[9] who keyed it in (paper, phone) or ''
+-- ARGV[6..8] the voter's gender, age band, district (ballot.turnout.stratum_value: 'unknown' for none)   ARGV[9] who keyed it in (paper, phone) or ''
 -- ARGV[10] the channel epoch of the definition the caller validated the ranking against, or '' (no
 -- check); {0, 'definition_changed'} when the vote was since removed and created anew (Redis reset).
 -- ARGV[11] the most ballots a voter may cast online (ballot.rules.MAX_ONLINE_BALLOTS); paper is
@@ -64,8 +64,8 @@ redis.call('HSET', KEYS[3], ARGV[2], cmsgpack.pack({ARGV[5], seq, now_ms}))
 redis.call('RPUSH', KEYS[7], cmsgpack.pack({'cast', seq, now_ms, ARGV[1], channel, ARGV[5], ARGV[9]}))
 if redis.call('HINCRBY', KEYS[4], ARGV[1], 1) == 1 then
   redis.call('HINCRBY', KEYS[8], 'voted', 1)
-  if ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[6], 'gender:' .. ARGV[6], 1) end
-  if ARGV[7] ~= '' then redis.call('HINCRBY', KEYS[6], 'age_band:' .. ARGV[7], 1) end
-  if ARGV[8] ~= '' then redis.call('HINCRBY', KEYS[6], 'district:' .. ARGV[8], 1) end
+  redis.call('HINCRBY', KEYS[6], 'gender:' .. ARGV[6], 1)
+  redis.call('HINCRBY', KEYS[6], 'age_band:' .. ARGV[7], 1)
+  redis.call('HINCRBY', KEYS[6], 'district:' .. ARGV[8], 1)
 end
 return {1, ARGV[5], seq, now_ms, 0}

@@ -293,9 +293,14 @@ async def test_turnout_by_stratum_with_presence(redis: Redis, hub: HubProcess) -
     tokens = await seed(redis, people)
     await open_vote_small(hub, tokens["host"])
     await cast(hub, tokens["s0"], ["P00", "P01", "P02"], "nonce-s0-0001")
+    await cast(hub, tokens["p1"], ["P00", "P01", "P02"], "nonce-p1-0001")  # p1: no stratum on the roster
     async with connect(hub.ws_url, tokens["s2"]), connect(hub.ws_url, tokens["ops"]) as ops:
         t = await ops.ok("vote.turnout", vote="plenary-1")
-        assert t["voted"] == 1 and t["eligible"] == 6  # p1, p2, p3 and s0-s2
+        assert t["voted"] == 2 and t["eligible"] == 6  # p1, p2, p3 and s0-s2
+        # a voter the roster gives no value is counted in the unknown row: every stratum adds up
+        assert t["strata"]["district"]["unknown"] == {"eligible": 3, "voted": 1, "present": 0}
+        for feature, rows in t["strata"].items():
+            assert sum(r["voted"] for r in rows.values()) == t["voted"], feature
         assert t["strata"]["district"]["마포구"] == {"eligible": 2, "voted": 1, "present": 0}
         assert t["strata"]["district"]["강남구"] == {"eligible": 1, "voted": 0, "present": 1}
         assert t["strata"]["gender"]["female"]["voted"] == 1
