@@ -3,18 +3,16 @@
 // Everything that comes from the server or from people (names, titles, messages) is put on the
 // page with textContent or as attribute values set through the DOM, never as HTML.
 
-import { Ballot } from "./ballot.js";
-import { Connection, hubUrl } from "./client.js";
-import { ConnNotice } from "./conn-notice.js";
-import { QaPanel } from "./qa.js";
-import { SpeakersPanel } from "./speakers.js";
-import { PollsPanel } from "./polls.js";
-import { apply, initLang, lang, onChange, setLang, t } from "./i18n.js";
-import { votesFromAddress } from "./vote-common.js";
+import { Ballot } from "../panels/ballot.js";
+import { QaPanel } from "../panels/qa.js";
+import { SpeakersPanel } from "../panels/speakers.js";
+import { PollsPanel } from "../panels/polls.js";
+import { connectPage } from "../lib/boot.js";
+import { lang, t } from "../lib/i18n.js";
+import { initShell, roleName } from "../lib/shell.js";
+import { votesFromAddress } from "../lib/vote-common.js";
 
-const TOKEN_KEY = "plenary.token";
 const MEETING_KEY = "plenary.meeting";
-const SIZE_KEY = "plenary.textsize";
 const MAX_MESSAGES = 500; // older messages leave the page (the record stays on the server)
 const YOUTUBE_ID = /^[A-Za-z0-9_-]{6,20}$/;
 const TIME_ZONE = "Asia/Seoul";
@@ -22,18 +20,8 @@ const TIME_ZONE = "Asia/Seoul";
 const $ = (id) => document.getElementById(id);
 
 const ui = {
-  conn: $("conn"),
-  connText: $("conn-text"),
-  retry: $("conn-retry"),
-  lang: $("btn-lang"),
-  size: $("btn-size"),
-  notice: $("notice"),
-  noticeTitle: $("notice-title"),
-  noticeBody: $("notice-body"),
   who: $("who"),
   me: $("me"),
-  meName: $("me-name"),
-  meRole: $("me-role"),
   meeting: $("meeting"),
   stage: $("stage"),
   meetingTitle: $("meeting-title"),
@@ -116,15 +104,12 @@ const state = {
   conn: null,
   ballot: null, // the vote section (ballot.js)
   parts: [], // the meeting's other panels (Q&A, speakers): setWelcome, setMeeting, rerender
-  connState: "idle",
-  connNotice: null, // the "too many windows" notice (conn-notice.js), made on the first state
   welcome: null,
   meeting: null, // the chosen meeting object from the welcome
   sub: null,
   maxChars: 500,
   sending: false,
   error: null, // {key, vars} of the composer's error, re-rendered on a language change
-  fatal: null, // notice key prefix
   unseen: 0,
   deleted: new Set(), // offsets of messages moderators deleted (this meeting's chat)
   reported: new Set(), // offsets I reported
@@ -143,35 +128,6 @@ function hubNow() {
   return Date.now() + state.skew;
 }
 
-// -- token: read once from the fragment, then kept for this tab only ----------------------------
-function takeToken() {
-  const match = /(?:^#|&)t=([^&]+)/.exec(window.location.hash);
-  if (match) {
-    const token = decodeURIComponent(match[1]);
-    try {
-      sessionStorage.setItem(TOKEN_KEY, token);
-      // Off the address bar: not bookmarked, not in screenshots or over a shoulder, not in history.
-      history.replaceState(null, "", window.location.pathname + window.location.search);
-    } catch {
-      /* no storage: keep the fragment so that a reload still works */
-    }
-    return token;
-  }
-  try {
-    return sessionStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
-}
-
-function forgetToken() {
-  try {
-    sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    /* ignore */
-  }
-}
-
 // -- small helpers ----------------------------------------------------------------------------
 /** Replace an element's children (Element.replaceChildren needs Safari 14; older phones are here too). */
 function setChildren(parent, ...children) {
@@ -184,12 +140,6 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function roleName(role) {
-  const key = `role.${role}`;
-  const s = t(key);
-  return s === key ? role : s;
 }
 
 function fmtTime(ms) {
@@ -218,26 +168,8 @@ function scrollToBottom() {
   ui.newBelow.hidden = true;
 }
 
-// -- connection state -------------------------------------------------------------------------
-function renderConn() {
-  ui.conn.dataset.state = state.connState;
-  ui.connText.textContent = t(`conn.${state.connState}`);
-  ui.retry.hidden = state.connState !== "reconnecting" && state.connState !== "crowded";
-  ui.send.disabled = state.sending;
-}
-
-function onState(s) {
-  state.connState = s;
-  renderConn();
-  state.connNotice = state.connNotice || new ConnNotice();
-  state.connNotice.set(s);
-}
-
-function showNotice(prefix) {
-  state.fatal = prefix;
-  ui.noticeTitle.textContent = t(`${prefix}.title`);
-  ui.noticeBody.textContent = t(`${prefix}.body`);
-  ui.notice.hidden = false;
+// -- a close after which the person must act (the header shows why) ---------------------------
+function onFatal() {
   ui.who.hidden = true;
   ui.me.hidden = true;
   ui.stage.hidden = true;
@@ -247,13 +179,6 @@ function showNotice(prefix) {
   ui.qa.hidden = true;
   ui.speakers.hidden = true;
   ui.polls.hidden = true;
-  ui.notice.focus();
-}
-
-function onFatal(code) {
-  if (code === 4003 || code === 4012) forgetToken();
-  const prefix = code === 4003 || code === 4012 || code === 4004 ? `fatal.${code}` : "fatal.4004";
-  showNotice(prefix);
 }
 
 // -- welcome and the meeting picker -------------------------------------------------------------
@@ -263,9 +188,6 @@ function onWelcome(welcome) {
   state.ballot.setWelcome(welcome);
   for (const part of state.parts) part.setWelcome(welcome);
   state.maxChars = (welcome.limits && welcome.limits.chat_chars) || 500;
-  ui.meName.textContent = t("who.greeting", { name: welcome.name });
-  ui.meRole.textContent = roleName(welcome.role);
-  ui.me.hidden = false;
   ui.who.hidden = false;
   renderMeetingOptions();
   const meetings = welcome.meetings || [];
@@ -724,7 +646,7 @@ async function send() {
   } finally {
     state.sending = false;
     ui.send.textContent = t("composer.send");
-    renderConn();
+    ui.send.disabled = state.sending;
   }
 }
 
@@ -736,33 +658,17 @@ function onKeyDown(e) {
   send();
 }
 
-// -- text size and language ----------------------------------------------------------------------
-const SIZES = ["0", "1", "2"];
-
-function setSize(size) {
-  const s = SIZES.includes(size) ? size : "0";
+// -- text size and language (the header is lib/shell.js) ----------------------------------------
+/** A size change keeps a reader who follows the chat at its newest message. */
+function aroundResize(resize) {
   const follow = nearBottom();
-  document.documentElement.dataset.size = s;
+  resize();
   if (follow) scrollToBottom();
-  ui.size.textContent = t("size.label");
-  ui.size.setAttribute("aria-label", `${t(`size.${s}`)} (${t("size.next")})`);
-  try {
-    localStorage.setItem(SIZE_KEY, s);
-  } catch {
-    /* ignore */
-  }
 }
 
 function rerender() {
-  renderConn();
   renderCount();
   renderError();
-  setSize(document.documentElement.dataset.size);
-  if (state.fatal) showNotice(state.fatal);
-  if (state.welcome) {
-    ui.meName.textContent = t("who.greeting", { name: state.welcome.name });
-    ui.meRole.textContent = roleName(state.welcome.role);
-  }
   if (state.meeting) renderStage();
   relabelMessages();
   renderStanding();
@@ -775,21 +681,9 @@ function rerender() {
 }
 
 // -- start ---------------------------------------------------------------------------------------
+const shell = initShell({ pageKey: "app.tagline", onRerender: rerender, aroundResize });
+
 function main() {
-  initLang();
-  let size = "0";
-  try {
-    size = localStorage.getItem(SIZE_KEY) || "0";
-  } catch {
-    /* ignore */
-  }
-  setSize(size);
-  onChange(rerender);
-  ui.lang.addEventListener("click", () => setLang(lang() === "ko" ? "en" : "ko"));
-  ui.size.addEventListener("click", () => {
-    const i = SIZES.indexOf(document.documentElement.dataset.size);
-    setSize(SIZES[(i + 1) % SIZES.length]);
-  });
   ui.meeting.addEventListener("change", () => chooseMeeting(ui.meeting.value));
   ui.form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -815,18 +709,10 @@ function main() {
   window.addEventListener("hashchange", () => {
     if (/(?:^#|&)t=/.test(window.location.hash)) window.location.reload(); // another personal link
   });
-  apply();
   renderCount();
 
-  const token = takeToken();
-  if (!token) {
-    state.connState = "closed";
-    renderConn();
-    showNotice("fatal.notoken");
-    return;
-  }
-  ui.retry.addEventListener("click", () => state.conn.reconnectNow());
-  state.conn = new Connection({ url: hubUrl(), token, onState, onWelcome, onFatal });
+  state.conn = connectPage(shell, { onWelcome, onFatal });
+  if (!state.conn) return;
   state.ballot = new Ballot(state.conn, ui.vote, { ids: votesFromAddress() });
   state.parts = [
     new QaPanel(state.conn, ui.qa, { onCount: (n) => setCount(ui.qaCount, n) }),
