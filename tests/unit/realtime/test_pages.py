@@ -82,3 +82,50 @@ def test_every_folder_of_the_pages_ships_in_the_package() -> None:
     for folder in folders:
         package = ".".join(folder.relative_to(WEB.parents[1]).parts)
         assert data.get(package) == ["*"], package
+
+
+# -- the modules: library, panels, pages ------------------------------------------------------------
+MAY_IMPORT = {"lib": {"lib"}, "panels": {"lib", "panels"}, "pages": {"lib", "panels"}}
+"""Which folder's modules a module may import: the library only itself, a panel the library and
+other panels, a page both; nothing imports a page (each is one ``.html``'s entry point)."""
+IMPORT = re.compile(r'^(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"|^import\s+"([^"]+)"', re.M | re.S)
+
+
+def imports_of(module: Path) -> list[Path]:
+    text = module.read_text(encoding="utf-8")
+    return [(module.parent / (a or b)).resolve() for a, b in IMPORT.findall(text)]
+
+
+@pytest.mark.parametrize("module", sorted(WEB.glob("*/*.js")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_each_module_imports_only_what_its_folder_may(module: Path) -> None:
+    assert module.parent.name in MAY_IMPORT
+    for target in imports_of(module):
+        assert target.is_file(), f"{module.name} imports {target}, which does not exist"
+        assert target.parent.parent == WEB.resolve(), target
+        assert target.parent.name in MAY_IMPORT[module.parent.name], f"{module} imports {target}"
+
+
+def test_every_page_loads_its_own_module_and_every_module_is_used() -> None:
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in PAGE_FILES}
+    for stem, text in pages.items():
+        assert re.findall(r'<script type="module" src="([^"]+)"', text) == [f"/static/pages/{stem}.js"]
+    assert {p.stem for p in WEB.glob("pages/*.js")} == set(pages)
+    used = {target for module in WEB.glob("*/*.js") for target in imports_of(module)}
+    for module in [*WEB.glob("lib/*.js"), *WEB.glob("panels/*.js")]:
+        assert module.resolve() in used, f"nothing imports {module}"
+
+
+def test_no_import_cycles_among_the_modules() -> None:
+    graph = {m.resolve(): imports_of(m) for m in WEB.glob("*/*.js")}
+    done: set[Path] = set()
+
+    def visit(node: Path, path: tuple[Path, ...]) -> None:
+        assert node not in path, " -> ".join(p.name for p in (*path, node))
+        if node in done:
+            return
+        for target in graph.get(node, []):
+            visit(target, (*path, node))
+        done.add(node)
+
+    for node in graph:
+        visit(node, ())
