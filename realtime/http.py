@@ -230,6 +230,8 @@ def render_page(page: str, header: str) -> str:
     written (the overlay has no header); an unknown attribute is an error, not a silent default."""
     match = HEADER_DIRECTIVE.search(page)
     if match is None:
+        if "<!--#header" in page:
+            raise ValueError('bad header directive (attributes are name="value", one space apart)')
         return page
     attrs = dict(_ATTR.findall(match.group(1)))
     unknown = set(attrs) - {"sub", "text", "status"}

@@ -60,6 +60,7 @@ def test_a_page_without_a_hub_connection_has_no_status_row() -> None:
         '<!--#header title="page.host" text="x"-->',  # unknown attribute
         '<!--#header sub="page.host"-->',  # a key without its Korean text
         '<!--#header status="maybe"-->',
+        "<!--#header sub=page.host-->",  # not the directive's shape: never served as a bare comment
     ],
 )
 def test_a_wrong_directive_is_an_error_not_a_default(directive: str) -> None:
