@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/meetings/{meeting}/polls/{poll}.csv", http_moderation.poll_csv),
             *(route(path, http.page(name)) for path, name in http.PAGES.items()),
             route("/static/{name}", http.static),
+            route("/static/{folder}/{name}", http.static),
         ],
         lifespan=lifespan,
     )

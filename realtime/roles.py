@@ -178,6 +178,7 @@ HTTP_ROLES: dict[str, frozenset[str] | None] = {
             "GET /ops",
             "GET /overlay/{meeting}",
             "GET /static/{name}",
+            "GET /static/{folder}/{name}",
         ),
         PUBLIC,
     ),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
@@ -207,8 +209,51 @@ def page_headers(name: str) -> dict[str, str]:
     return headers
 
 
+# -- the pages: files of realtime/web/, each page with the one shared header -------------------
+WEB_FOLDERS = frozenset({"lib", "panels", "pages"})
+"""The page modules' folders under ``realtime/web/`` (``/static/<folder>/<name>.js``): the library
+(connection, strings, the shared boot), the panels pages mount, and one module per page. Pages and
+the stylesheet sit at the top (``/static/<name>``): a page's address is part of people's links."""
+
+HEADER_FILE = "lib/header.html"
+HEADER_DIRECTIVE = re.compile(r'<!--#header((?: [a-z]+="[^"<>]*")*)-->')
+_ATTR = re.compile(r' ([a-z]+)="([^"<>]*)"')
+_STATUS = re.compile(r"<!--#status-->\n(.*?)<!--#/status-->\n", re.S)
+
+
+def render_page(page: str, header: str) -> str:
+    """A page with its ``<!--#header ...-->`` line replaced by the shared header (``header``, the
+    text of ``lib/header.html``), rendered by the hub so that the header is in the HTML before any
+    script runs, as when each page carried its own copy. Attributes: ``sub`` and ``text``, the
+    page's name after the assembly's (an i18n key and its Korean text), and ``status="off"`` for a
+    page without a hub connection (no connection pill, no name). A page without the line is as
+    written (the overlay has no header); an unknown attribute is an error, not a silent default."""
+    match = HEADER_DIRECTIVE.search(page)
+    if match is None:
+        if "<!--#header" in page:
+            raise ValueError('bad header directive (attributes are name="value", one space apart)')
+        return page
+    attrs = dict(_ATTR.findall(match.group(1)))
+    unknown = set(attrs) - {"sub", "text", "status"}
+    if unknown or attrs.get("status", "on") not in ("on", "off") or ("sub" in attrs) != ("text" in attrs):
+        raise ValueError(f"bad header directive: {match.group(0)}")
+    sub = ""
+    if "sub" in attrs:
+        key, text = html.escape(attrs["sub"]), html.escape(attrs["text"], quote=False)
+        sub = f' <span class="brand-sub" data-i18n="{key}">{text}</span>'
+    keep_status = attrs.get("status", "on") == "on"
+    block = _STATUS.sub(lambda m: m.group(1) if keep_status else "", header.replace("<!--#sub-->", sub))
+    return page[: match.start()] + block.rstrip("\n") + page[match.end() :]
+
+
+def _web(name: str) -> bytes:
+    return resources.files("realtime").joinpath(f"web/{name}").read_bytes()
+
+
 def _page(name: str, media: str) -> Response:
-    body = resources.files("realtime").joinpath(f"web/{name}").read_bytes()
+    body = _web(name)
+    if name.endswith(".html"):
+        body = render_page(body.decode(), _web(HEADER_FILE).decode()).encode()
     return Response(body, media_type=media, headers=page_headers(name))
 
 
@@ -237,10 +282,17 @@ def page(name: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def static(request: Request) -> Response:
+    """A page or the stylesheet (``/static/<name>``), or a module (``/static/<folder>/<name>.js``,
+    ``folder`` one of ``WEB_FOLDERS``): names only, never a path, so nothing outside them is served."""
     name = request.path_params["name"]
+    folder = request.path_params.get("folder")
     ext = name[name.rfind(".") :] if "." in name else ""
     if ext not in _TYPES or "/" in name or name.startswith("."):
         return Response("not found", status_code=404)
+    if folder is not None:
+        if folder not in WEB_FOLDERS or ext != ".js":
+            return Response("not found", status_code=404)
+        name = f"{folder}/{name}"
     try:
         return _page(name, _TYPES[ext])
     except FileNotFoundError:

@@ -44,7 +44,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/moderate", ALL),
     ("GET", "/ops", ALL),
     ("GET", "/overlay/m1", ALL),
-    ("GET", "/static/app.js", ALL),
+    ("GET", "/static/app.css", ALL),
+    ("GET", "/static/pages/index.js", ALL),
 ]
 
 

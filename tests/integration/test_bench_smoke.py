@@ -72,3 +72,22 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
     assert hub["frames_out"] == single["frames"] + coalesced["frames"]  # the hub's own count agrees
     assert hub["rss_all_kb"] > hub["rss_fresh_kb"] > 0
     assert single["cpu_raw"] > 0 and floor["cpu_raw"] > 0
+
+
+def test_every_fanout_variant_patches_the_shipped_hub() -> None:
+    """The prototypes wrap or replace the shipped methods (no copy of the hub to drift from it):
+    each one, applied in a fresh process as the benchmark's hub does, changes what it names."""
+    check = (
+        "import sys; from loadtest import fanout_variants as v\n"
+        "from realtime.fanout.hub import Hub; from realtime.transport.wsproto import HubWebSocketProtocol as P\n"
+        "name = sys.argv[1]; before = (Hub.fanout, Hub.on_event, P.write_frames)\n"
+        "v.apply(name)\n"
+        "after = (Hub.fanout, Hub.on_event, P.write_frames)\n"
+        "assert after != before, name\n"
+    )
+    from loadtest.fanout_variants import VARIANTS
+
+    assert set(VARIANTS) == {"rawfd", "bare", "rawsend", "flat", "probe"}
+    for name in VARIANTS:
+        proc = subprocess.run([sys.executable, "-c", check, name], cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr

@@ -84,7 +84,8 @@ async def test_only_the_overlay_may_be_framed_pages_connect_only_home_and_upload
     async with httpx.AsyncClient(base_url=hub.url) as http:
         for path, name in [
             *PAGES.items(),
-            ("/static/app.js", "app.js"),
+            ("/static/pages/index.js", "pages/index.js"),
+            ("/static/lib/client.js", "lib/client.js"),
             ("/static/overlay.html", "overlay.html"),
         ]:
             r = await http.get(path.format(vote="v1", meeting="m1"))

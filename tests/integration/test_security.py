@@ -11,6 +11,8 @@ from redis.asyncio import Redis
 from engine.server import EmbeddedRedis
 from tests.support import PEOPLE, HubProcess, connect, seed
 
+WEB = Path(__file__).parents[2] / "realtime" / "web"
+
 CAN_CHAT = {"panelist", "moderator", "host"}
 
 
@@ -97,14 +99,27 @@ async def test_subscribing_to_made_up_channels_creates_nothing(redis: Redis, hub
 async def test_every_page_is_served_with_its_content_security_policy(hub: HubProcess) -> None:
     import httpx
 
-    from realtime.http.routes import PAGES
+    from realtime.http.routes import HEADER_FILE, PAGES, render_page
 
+    header = (WEB / HEADER_FILE).read_text(encoding="utf-8")
     async with httpx.AsyncClient(base_url=hub.url) as http:
         for path, name in PAGES.items():
             r = await http.get(path.format(vote="v1", meeting="m1"))
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
             assert "script-src 'self'" in r.headers["content-security-policy"], path
-            assert r.text == (Path(__file__).parents[2] / "realtime" / "web" / name).read_text(
-                encoding="utf-8"
-            )
-        assert (await http.get("/static/../pyproject.toml")).status_code == 404
+            assert r.text == render_page((WEB / name).read_text(encoding="utf-8"), header), path
+            assert "<!--#" not in r.text, path
+            assert (await http.get(f"/static/{name}")).text == r.text, path
+        for module in sorted(WEB.glob("*/*.js")):
+            r = await http.get(f"/static/{module.parent.name}/{module.name}")
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript"), module
+            assert r.text == module.read_text(encoding="utf-8")
+        for outside in (
+            "/static/../pyproject.toml",
+            "/static/lib/header.html",  # the header's template: part of each page, not a page
+            "/static/lib/../../http.py",
+            "/static/protocol/codec.js",
+            "/static/.hidden/x.js",
+            "/static/lib",
+        ):
+            assert (await http.get(outside)).status_code == 404, outside

@@ -129,6 +129,7 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     ),
     "GET /overlay/{meeting}": ANYONE,
     "GET /static/{name}": ANYONE,
+    "GET /static/{folder}/{name}": ANYONE,
 }
 
 

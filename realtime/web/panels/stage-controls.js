@@ -5,8 +5,8 @@
 //
 // Mount: new StageControls(conn, sectionElement, {status}); setWelcome, setMeeting, rerender.
 
-import { t } from "./i18n.js";
-import { button, el, errText, followState, may, setChildren } from "./meeting-common.js";
+import { t } from "../lib/i18n.js";
+import { button, el, errText, followState, may, setChildren } from "../lib/meeting-common.js";
 import { PollControls } from "./polls.js";
 
 export class StageControls {

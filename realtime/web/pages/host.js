@@ -5,8 +5,8 @@
 // Only hosts may do any of this, and the hub checks every command; this page only reads the
 // welcome's `may` to show others a clear message instead of a form that would be refused.
 
-import { Connection, hubUrl } from "./client.js";
-import { t } from "./i18n.js";
+import { connectPage } from "../lib/boot.js";
+import { t } from "../lib/i18n.js";
 import {
   METHODS,
   VoteFinder,
@@ -28,8 +28,8 @@ import {
   setChildren,
   stratumName,
   votesFromAddress,
-} from "./vote-common.js";
-import { fatalKeys, forgetToken, initShell, roleName, takeToken } from "./shell.js";
+} from "../lib/vote-common.js";
+import { initShell, roleName } from "../lib/shell.js";
 
 const QUORUM_KEY = "plenary.host.quorum";
 const POLL_MS = 2_000;
@@ -54,11 +54,7 @@ const state = {
 const shell = initShell({ pageKey: "page.host", onRerender: rerender });
 
 function rerender() {
-  if (state.welcome) {
-    $("me-name").textContent = t("who.greeting", { name: state.welcome.name });
-    $("me-role").textContent = roleName(state.welcome.role);
-    if (!state.allowed) forbidden();
-  }
+  if (state.welcome && !state.allowed) forbidden();
   renderMethods();
   renderCreateMessages();
   $("create-submit").textContent = t(state.creating ? "host.creating" : "host.create");
@@ -72,7 +68,6 @@ function onWelcome(w) {
   state.welcome = w;
   clock.sync(w.server_time);
   state.allowed = (w.may || []).includes("vote.create");
-  $("me").hidden = false;
   rerender();
   if (!state.allowed) return;
   $("create").hidden = false;
@@ -591,25 +586,14 @@ async function act(v, what) {
 // -- start -----------------------------------------------------------------------------------------
 function main() {
   renderRuleFields();
-  const token = takeToken();
-  if (!token) {
-    shell.setConn("closed");
-    shell.notice("fatal.notoken.title", "fatal.notoken.body");
-    return;
-  }
-  state.conn = new Connection({
-    url: hubUrl(),
-    token,
-    onState: (s) => shell.setConn(s),
+  state.conn = connectPage(shell, {
     onWelcome,
-    onFatal: (code) => {
-      if (code === 4003 || code === 4012) forgetToken();
-      const keys = fatalKeys(code);
-      shell.notice(keys.title, keys.body);
+    onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
     },
   });
+  if (!state.conn) return;
   state.finder = new VoteFinder(state.conn, { onFound: addVote, onScanned: suggestId, pollMs: [10_000, 15_000] });
   state.finder.addIds(votesFromAddress());
   $("create-form").addEventListener("submit", create);
@@ -627,7 +611,6 @@ function main() {
     state.userSelected = true;
     select(b.dataset.vote);
   });
-  shell.onRetry(() => state.conn.reconnectNow());
   // Turnout every 2 s while the selected vote takes ballots; the clock of the grace period each second.
   setInterval(() => {
     const v = state.votes.get(state.selected);

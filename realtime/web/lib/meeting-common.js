@@ -71,6 +71,7 @@ export function button(className, text, onClick) {
   return b;
 }
 
+/** Replace an element's children (Element.replaceChildren needs Safari 14; older phones are here too). */
 export function setChildren(parent, ...children) {
   while (parent.firstChild) parent.firstChild.remove();
   parent.append(...children);

@@ -18,7 +18,7 @@
 //      ballot.setMeeting(meetingId) when the meeting changes.
 // Everything from the server goes on the page through textContent.
 
-import { onChange, lang, t, tIn } from "./i18n.js";
+import { onChange, lang, t, tIn } from "../lib/i18n.js";
 import {
   VoteFinder,
   applyEvent,
@@ -37,7 +37,7 @@ import {
   resultsHref,
   setChildren,
   setCode,
-} from "./vote-common.js";
+} from "../lib/vote-common.js";
 
 const STORE_PREFIX = "plenary.ballot.";
 const RETRYABLE = new Set(["disconnected", "timeout", "unavailable", "rate_limited"]);
@@ -67,7 +67,7 @@ function toolButton(className, glyph, word) {
 
 export class Ballot {
   /**
-   * @param {import("./client.js").Connection} conn
+   * @param {import("../lib/client.js").Connection} conn
    * @param {HTMLElement} section an empty element the ballot fills; hidden until a vote is found
    * @param {{ids?: string[], onScanned?: () => void}} [o] vote ids given by hand (the page's
    *   `?vote=`); onScanned after each look for votes (`this.votes.size` says how many were found)

@@ -5,9 +5,9 @@
 // the body: never in a URL the server sees, so no access log ties an IP to a ranking; a link from
 // the ballot page carries it in the fragment, `#code=`, which browsers never send).
 
-import { t } from "./i18n.js";
-import { el, fmtNumber, methodName, officialOrder, orderList, resolvedOrder, setChildren, setCode } from "./vote-common.js";
-import { initShell } from "./shell.js";
+import { t } from "../lib/i18n.js";
+import { el, fmtNumber, methodName, officialOrder, orderList, resolvedOrder, setChildren, setCode } from "../lib/vote-common.js";
+import { initShell } from "../lib/shell.js";
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const RETRY_MS = 10_000;

@@ -5,8 +5,8 @@
 // every welcome, qa.setMeeting(id) when the meeting changes, qa.rerender() on a language change.
 // Text from people goes on the page through textContent only.
 
-import { t } from "./i18n.js";
-import { Cooldown, QaState, button, el, errText, followState, may, setChildren } from "./meeting-common.js";
+import { t } from "../lib/i18n.js";
+import { Cooldown, QaState, button, el, errText, followState, may, setChildren } from "../lib/meeting-common.js";
 
 const MAX_CHARS = 300;
 const SORT_KEY = "plenary.qa.sort";

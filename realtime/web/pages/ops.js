@@ -5,10 +5,10 @@
 // Only ops and hosts may follow `ops` or ask for turnout; the hub checks both. Anyone else gets a
 // clear message instead of an empty board. Everything is written with textContent / DOM APIs.
 
-import { Connection, hubUrl } from "./client.js";
-import { t } from "./i18n.js";
-import { clock, el, fmtClock, fmtNumber, fmtPercent, setChildren, stratumName } from "./vote-common.js";
-import { fatalKeys, forgetToken, initShell, roleName, takeToken } from "./shell.js";
+import { connectPage } from "../lib/boot.js";
+import { t } from "../lib/i18n.js";
+import { clock, el, fmtClock, fmtNumber, fmtPercent, setChildren, stratumName } from "../lib/vote-common.js";
+import { initShell, roleName } from "../lib/shell.js";
 
 const ROLES = ["ops", "host"];
 const STALE_MS = 10_000;
@@ -46,11 +46,7 @@ const state = {
 const shell = initShell({ pageKey: "page.ops", onRerender: rerender });
 
 function rerender() {
-  if (state.welcome) {
-    $("me-name").textContent = t("who.greeting", { name: state.welcome.name });
-    $("me-role").textContent = roleName(state.welcome.role);
-    if (!state.allowed) forbidden();
-  }
+  if (state.welcome && !state.allowed) forbidden();
   renderHead();
   renderHubs();
   renderVotes();
@@ -332,7 +328,6 @@ function onWelcome(w) {
   state.welcome = w;
   clock.sync(w.server_time);
   state.allowed = ROLES.includes(w.role);
-  $("me").hidden = false;
   rerender();
   if (!state.allowed) return;
   shell.clearNotice();
@@ -354,25 +349,10 @@ function onWelcome(w) {
   listVotes();
 }
 
-function start() {
-  const token = takeToken();
-  if (!token) {
-    shell.notice("fatal.notoken.title", "fatal.notoken.body");
-    return;
-  }
-  state.conn = new Connection({
-    url: hubUrl(),
-    token,
-    onState: (s) => shell.setConn(s),
-    onWelcome,
-    onFatal: (code) => {
-      forgetToken();
-      const k = fatalKeys(code);
-      shell.notice(k.title, k.body);
-    },
-  });
-  shell.onRetry(() => state.conn.reconnectNow());
+function main() {
+  state.conn = connectPage(shell, { onWelcome });
+  if (!state.conn) return;
   state.conn.start();
 }
 
-start();
+main();

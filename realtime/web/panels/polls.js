@@ -5,8 +5,8 @@
 // Mount: new PollsPanel(conn, sectionElement, {onCount}); new PollControls(conn, {status}) whose
 // .root the stage controls place. Both: setWelcome, setMeeting, rerender.
 
-import { t } from "./i18n.js";
-import { button, el, errText, followState, may, setChildren } from "./meeting-common.js";
+import { t } from "../lib/i18n.js";
+import { button, el, errText, followState, may, setChildren } from "../lib/meeting-common.js";
 
 /** The polls of one meeting, by id, from the channel's snapshot and events. */
 export class PollsState {

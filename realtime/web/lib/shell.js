@@ -1,43 +1,18 @@
-// The frame shared by the vote pages (ballot, host console, public results): the personal token,
-// the text size and language buttons, the connection pill and the full-page notice. It behaves like
-// the panelist page (app.js) and uses the same storage keys, so the choices carry across pages.
+// The header every page shares, wired: the text size and language buttons, the document title
+// (`app.title · <page>`), the connection pill with its "reconnect now" button, who is connected
+// (name and role) and the full-page notice. The markup is one file, `lib/header.html`, that the hub
+// puts into each page (`<!--#header ...-->`, realtime/http/routes.py `render_page`), so it is there before
+// any script runs; this module only makes it live. Every page uses the same storage keys, so the
+// choices carry across pages. A page without a hub connection (results) has no pill and no name:
+// their parts are simply absent and skipped here.
 
 import { ConnNotice } from "./conn-notice.js";
 import { apply, initLang, lang, onChange, setLang, t } from "./i18n.js";
 
-const TOKEN_KEY = "plenary.token";
 const SIZE_KEY = "plenary.textsize";
 const SIZES = ["0", "1", "2"];
 
 const $ = (id) => document.getElementById(id);
-
-/** The token from the link's fragment (then kept for this tab only and cleared from the address). */
-export function takeToken() {
-  const match = /(?:^#|&)t=([^&]+)/.exec(window.location.hash);
-  if (match) {
-    const token = decodeURIComponent(match[1]);
-    try {
-      sessionStorage.setItem(TOKEN_KEY, token);
-      history.replaceState(null, "", window.location.pathname + window.location.search);
-    } catch {
-      /* no storage: keep the fragment so that a reload still works */
-    }
-    return token;
-  }
-  try {
-    return sessionStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
-}
-
-export function forgetToken() {
-  try {
-    sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    /* ignore */
-  }
-}
 
 export function roleName(role) {
   const key = `role.${role}`;
@@ -46,10 +21,12 @@ export function roleName(role) {
 }
 
 /**
- * Wire the header of a page: language and size buttons, the document title (`app.title · <page>`),
- * and the connection pill. Returns {setConn(state), notice(title, body), clearNotice(), rerender}.
+ * Wire the header of a page. `pageKey` names the page in the document title; `onRerender` redraws
+ * the page's own text after a language or size change; `aroundResize(resize)` runs a size change
+ * (the panelist page keeps its chat pinned to the newest message across it).
+ * Returns {setConn(state), setMe(welcome), notice(title, body, vars), clearNotice(), onRetry(fn), rerender}.
  */
-export function initShell({ pageKey, onRerender = () => {} }) {
+export function initShell({ pageKey, onRerender = () => {}, aroundResize = (resize) => resize() }) {
   initLang();
   const size = $("btn-size");
   const langBtn = $("btn-lang");
@@ -60,6 +37,7 @@ export function initShell({ pageKey, onRerender = () => {} }) {
   let connState = "idle";
   let connNotice = null; // made on the first connection state: pages without a hub have none
   let noticeKeys = null;
+  let welcome = null;
 
   function setSize(s) {
     const v = SIZES.includes(s) ? s : "0";
@@ -82,6 +60,12 @@ export function initShell({ pageKey, onRerender = () => {} }) {
     if (retry) retry.hidden = connState !== "reconnecting" && connState !== "crowded";
   }
 
+  function renderMe() {
+    if (!welcome || !$("me")) return;
+    $("me-name").textContent = t("who.greeting", { name: welcome.name });
+    $("me-role").textContent = roleName(welcome.role);
+  }
+
   function renderNotice() {
     if (!notice) return;
     notice.hidden = !noticeKeys;
@@ -92,8 +76,9 @@ export function initShell({ pageKey, onRerender = () => {} }) {
 
   function rerender() {
     document.title = `${t("app.title")} · ${t(pageKey)}`;
-    setSize(document.documentElement.dataset.size);
+    aroundResize(() => setSize(document.documentElement.dataset.size));
     renderConn();
+    renderMe();
     renderNotice();
     onRerender();
   }
@@ -107,7 +92,7 @@ export function initShell({ pageKey, onRerender = () => {} }) {
   setSize(saved);
   size?.addEventListener("click", () => {
     const i = SIZES.indexOf(document.documentElement.dataset.size);
-    setSize(SIZES[(i + 1) % SIZES.length]);
+    aroundResize(() => setSize(SIZES[(i + 1) % SIZES.length]));
   });
   langBtn?.addEventListener("click", () => setLang(lang() === "ko" ? "en" : "ko"));
   onChange(rerender);
@@ -120,6 +105,12 @@ export function initShell({ pageKey, onRerender = () => {} }) {
       renderConn();
       connNotice = connNotice || new ConnNotice();
       connNotice.set(state);
+    },
+    /** Who is connected (the welcome), shown from the first welcome on. */
+    setMe(w) {
+      welcome = w;
+      renderMe();
+      if ($("me")) $("me").hidden = false;
     },
     notice(title, body, vars = {}) {
       noticeKeys = { title, body, vars };
@@ -135,10 +126,4 @@ export function initShell({ pageKey, onRerender = () => {} }) {
     },
     rerender,
   };
-}
-
-/** Close codes after which a person must act (a new link): the notice keys of the panelist page. */
-export function fatalKeys(code) {
-  const c = code === 4003 || code === 4012 || code === 4004 ? code : 4004;
-  return { title: `fatal.${c}.title`, body: `fatal.${c}.body` };
 }

@@ -4,11 +4,10 @@
 // Which votes: those of the chosen meeting (named `<meeting>-<n>`, see VoteFinder) and any given
 // in the address (`?vote=<id>`).
 
-import { Ballot } from "./ballot.js";
-import { Connection, hubUrl } from "./client.js";
-import { t } from "./i18n.js";
-import { el, setChildren, votesFromAddress } from "./vote-common.js";
-import { fatalKeys, forgetToken, initShell, roleName, takeToken } from "./shell.js";
+import { Ballot } from "../panels/ballot.js";
+import { connectPage } from "../lib/boot.js";
+import { initShell } from "../lib/shell.js";
+import { el, setChildren, votesFromAddress } from "../lib/vote-common.js";
 
 const MEETING_KEY = "plenary.meeting";
 const $ = (id) => document.getElementById(id);
@@ -16,15 +15,7 @@ const $ = (id) => document.getElementById(id);
 let welcome = null;
 let ballot = null;
 
-const shell = initShell({
-  pageKey: "page.vote",
-  onRerender() {
-    if (welcome) {
-      $("me-name").textContent = t("who.greeting", { name: welcome.name });
-      $("me-role").textContent = roleName(welcome.role);
-    }
-  },
-});
+const shell = initShell({ pageKey: "page.vote" });
 
 function pickMeeting(meetings) {
   let wanted = null;
@@ -53,8 +44,6 @@ function chooseMeeting(id) {
 function onWelcome(w) {
   const first = !welcome;
   welcome = w;
-  shell.rerender();
-  $("me").hidden = false;
   const meetings = w.meetings || [];
   const select = $("meeting");
   if (first) {
@@ -78,25 +67,14 @@ function onWelcome(w) {
 }
 
 function main() {
-  const token = takeToken();
-  if (!token) {
-    shell.setConn("closed");
-    shell.notice("fatal.notoken.title", "fatal.notoken.body");
-    return;
-  }
-  const conn = new Connection({
-    url: hubUrl(),
-    token,
-    onState: (s) => shell.setConn(s),
+  const conn = connectPage(shell, {
     onWelcome,
-    onFatal: (code) => {
-      if (code === 4003 || code === 4012) forgetToken();
-      const keys = fatalKeys(code);
-      shell.notice(keys.title, keys.body);
+    onFatal: () => {
       $("who").hidden = true;
       $("vote").hidden = true;
     },
   });
+  if (!conn) return;
   // Until a vote is found the section is hidden; once a look found none, the page says so.
   const empty = $("vote-empty");
   ballot = new Ballot(conn, $("vote"), {
@@ -109,7 +87,6 @@ function main() {
     if (!$("vote").hidden) empty.hidden = true;
   }).observe($("vote"), { attributes: true, attributeFilter: ["hidden"] });
   $("meeting").addEventListener("change", () => chooseMeeting($("meeting").value));
-  shell.onRetry(() => conn.reconnectNow());
   conn.start();
 }
 

@@ -5,7 +5,7 @@
 // Mount: new SpeakersPanel(conn, sectionElement, bannerElement, {onCount}); setWelcome, setMeeting,
 // rerender as the other panels.
 
-import { t } from "./i18n.js";
+import { t } from "../lib/i18n.js";
 import {
   Cooldown,
   HubClock,
@@ -17,7 +17,7 @@ import {
   followState,
   may,
   setChildren,
-} from "./meeting-common.js";
+} from "../lib/meeting-common.js";
 
 const SHOWN = 30; // the first hands in line; my own place is said above the list
 

@@ -11,8 +11,8 @@
 // The hub checks every command; the page reads the welcome's `may` to show a plain refusal to
 // anyone else. Text from people goes on the page through textContent only.
 
-import { Connection, hubUrl } from "./client.js";
-import { t } from "./i18n.js";
+import { connectPage } from "../lib/boot.js";
+import { t } from "../lib/i18n.js";
 import {
   HubClock,
   QaState,
@@ -25,9 +25,9 @@ import {
   followState,
   may,
   setChildren,
-} from "./meeting-common.js";
-import { fatalKeys, forgetToken, initShell, roleName, takeToken } from "./shell.js";
-import { StageControls } from "./stage-controls.js";
+} from "../lib/meeting-common.js";
+import { initShell, roleName } from "../lib/shell.js";
+import { StageControls } from "../panels/stage-controls.js";
 
 const $ = (id) => document.getElementById(id);
 const MEETING_KEY = "plenary.mod.meeting";
@@ -84,7 +84,6 @@ function onWelcome(w) {
   state.clock.setWelcome(w);
   state.allowed = may(w, "qa.approve");
   state.stage.setWelcome(w);
-  $("me").hidden = false;
   rerender();
   if (!state.allowed) return;
   const meetings = w.meetings || [];
@@ -661,35 +660,22 @@ function renderAll() {
 }
 
 function rerender() {
-  if (state.welcome) {
-    $("me-name").textContent = t("who.greeting", { name: state.welcome.name });
-    $("me-role").textContent = roleName(state.welcome.role);
-    if (!state.allowed) shell.notice("mod.forbidden.title", "mod.forbidden.body", { role: roleName(state.welcome.role) });
+  if (state.welcome && !state.allowed) {
+    shell.notice("mod.forbidden.title", "mod.forbidden.body", { role: roleName(state.welcome.role) });
   }
   if (state.meeting) renderAll();
   state.stage?.rerender();
 }
 
 function main() {
-  const token = takeToken();
-  if (!token) {
-    shell.setConn("closed");
-    shell.notice("fatal.notoken.title", "fatal.notoken.body");
-    return;
-  }
-  state.conn = new Connection({
-    url: hubUrl(),
-    token,
-    onState: (s) => shell.setConn(s),
+  state.conn = connectPage(shell, {
     onWelcome,
-    onFatal: (code) => {
-      if (code === 4003 || code === 4012) forgetToken();
-      const keys = fatalKeys(code);
-      shell.notice(keys.title, keys.body);
+    onFatal: () => {
       $("mod-bar").hidden = true;
       $("mod-cols").hidden = true;
     },
   });
+  if (!state.conn) return;
   state.stage = new StageControls(state.conn, $("stage"), { status });
   $("m-meeting").addEventListener("change", () => chooseMeeting($("m-meeting").value));
   $("chat-settings").addEventListener("submit", (e) => {
@@ -697,7 +683,6 @@ function main() {
     act("chat.settings", { slow_mode: Number($("m-slow").value), links: $("m-links").value }, "mod.done.settings");
   });
   $("m-minutes").addEventListener("change", renderChat);
-  shell.onRetry(() => state.conn.reconnectNow());
   setInterval(renderRestricted, 30_000); // mutes run out
   state.conn.start();
 }

@@ -4,15 +4,14 @@
 // browser source. Any role may follow the channel; use an observer's (or the host's) link.
 // Text goes on the page through textContent only.
 
-import { Connection, hubUrl } from "./client.js";
-import { initLang, setLang, t } from "./i18n.js";
-import { el, followState, setChildren } from "./meeting-common.js";
-import { forgetToken, takeToken } from "./shell.js";
+import { connectWithLink } from "../lib/boot.js";
+import { initLang, setLang, t } from "../lib/i18n.js";
+import { el, followState, setChildren } from "../lib/meeting-common.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(window.location.search);
 
-const state = { conn: null, meeting: null, item: null, token: null, sub: null };
+const state = { conn: null, meeting: null, item: null, sub: null };
 
 function notice(key, vars) {
   const n = $("overlay-notice");
@@ -115,7 +114,7 @@ function render() {
 /** An uploaded slide is served to members with the token in a header: fetch it, show it as data:. */
 async function loadUpload(url, img) {
   try {
-    const r = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } });
+    const r = await fetch(url, { headers: { Authorization: `Bearer ${state.conn.token}` } });
     if (!r.ok) return;
     const blob = await r.blob();
     const reader = new FileReader();
@@ -152,15 +151,8 @@ function main() {
   initLang();
   if (params.get("lang") === "en" || params.get("lang") === "ko") setLang(params.get("lang"));
   document.title = `${t("app.title")} · ${t("ov.page.title")}`;
-  const token = takeToken();
-  state.token = token;
-  if (!token) {
-    notice("ov.notoken");
-    return;
-  }
-  state.conn = new Connection({
-    url: hubUrl(),
-    token,
+  state.conn = connectWithLink({
+    onNoToken: () => notice("ov.notoken"),
     onState: (s) => {
       document.body.dataset.conn = s;
       if (s === "crowded") notice("ov.crowded");
@@ -177,12 +169,9 @@ function main() {
       }
       if (state.meeting !== m.id) follow(m.id);
     },
-    onFatal: (code) => {
-      if (code === 4003 || code === 4012) forgetToken();
-      notice("ov.notoken");
-    },
+    onFatal: () => notice("ov.notoken"),
   });
-  state.conn.start();
+  state.conn?.start();
 }
 
 main();

@@ -1,0 +1,274 @@
+// The panelist page: the meeting picker, the stream, and the meeting's panels under tabs (the chat,
+// questions, speakers, polls) with the vote section. The header (who I am) is lib/shell.js's.
+//
+// Everything that comes from the server or from people (names, titles) is put on the page with
+// textContent or as attribute values set through the DOM, never as HTML.
+
+import { Ballot } from "../panels/ballot.js";
+import { chatPanel } from "../panels/chat.js";
+import { QaPanel } from "../panels/qa.js";
+import { SpeakersPanel } from "../panels/speakers.js";
+import { PollsPanel } from "../panels/polls.js";
+import { connectPage } from "../lib/boot.js";
+import { lang, t } from "../lib/i18n.js";
+import { TIME_ZONE, el, fmtTime, setChildren } from "../lib/meeting-common.js";
+import { initShell } from "../lib/shell.js";
+import { votesFromAddress } from "../lib/vote-common.js";
+
+const MEETING_KEY = "plenary.meeting";
+const YOUTUBE_ID = /^[A-Za-z0-9_-]{6,20}$/;
+
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  who: $("who"),
+  me: $("me"),
+  meeting: $("meeting"),
+  stage: $("stage"),
+  meetingTitle: $("meeting-title"),
+  meetingWhen: $("meeting-when"),
+  video: $("video"),
+  novideo: $("novideo"),
+  chat: $("chat"),
+  vote: $("vote"),
+  sideHead: $("side-head"),
+  banner: $("floor-banner"),
+  tabs: [...document.querySelectorAll("#tabs [role=tab]")],
+  qa: $("qa"),
+  speakers: $("speakers"),
+  polls: $("polls"),
+  qaCount: $("tab-qa-count"),
+  speakersCount: $("tab-speakers-count"),
+  pollsCount: $("tab-polls-count"),
+};
+
+// -- tabs: chat, questions, speakers (one at a time on every screen) ----------------------------
+const TAB_KEY = "plenary.tab";
+
+function selectTab(name, focus = false) {
+  for (const tab of ui.tabs) {
+    const on = tab.dataset.tab === name;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(tab.getAttribute("aria-controls")).classList.toggle("tab-off", !on);
+    if (on && focus) tab.focus();
+  }
+  try {
+    sessionStorage.setItem(TAB_KEY, name);
+  } catch {
+    /* ignore */
+  }
+  if (name === "chat") state.chat?.showNewest();
+}
+
+function initTabs() {
+  for (const tab of ui.tabs) {
+    tab.addEventListener("click", () => selectTab(tab.dataset.tab));
+    tab.addEventListener("keydown", (e) => {
+      const i = ui.tabs.indexOf(tab);
+      let j = null;
+      if (e.key === "ArrowRight") j = (i + 1) % ui.tabs.length;
+      else if (e.key === "ArrowLeft") j = (i - 1 + ui.tabs.length) % ui.tabs.length;
+      else if (e.key === "Home") j = 0;
+      else if (e.key === "End") j = ui.tabs.length - 1;
+      if (j === null) return;
+      e.preventDefault();
+      selectTab(ui.tabs[j].dataset.tab, true);
+    });
+  }
+  document.querySelector(".skip-link").addEventListener("click", () => selectTab("chat"));
+  let saved = "chat";
+  try {
+    saved = sessionStorage.getItem(TAB_KEY) || "chat";
+  } catch {
+    /* ignore */
+  }
+  selectTab(ui.tabs.some((tab) => tab.dataset.tab === saved) ? saved : "chat");
+}
+
+function setCount(node, n) {
+  node.textContent = n > 0 ? String(n) : "";
+}
+
+const state = {
+  conn: null,
+  chat: null, // the chat panel (panels/chat.js)
+  ballot: null, // the vote section (panels/ballot.js)
+  parts: [], // the meeting's other panels (Q&A, speakers, polls): setWelcome, setMeeting, rerender
+  welcome: null,
+  meeting: null, // the chosen meeting object from the welcome
+};
+
+// -- small helpers ----------------------------------------------------------------------------
+function fmtWhen(ms) {
+  return new Intl.DateTimeFormat(lang(), {
+    month: "long",
+    day: "numeric",
+    weekday: "short",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone: TIME_ZONE,
+  }).format(ms);
+}
+
+// -- a close after which the person must act (the header shows why) ---------------------------
+function onFatal() {
+  ui.who.hidden = true;
+  ui.me.hidden = true;
+  ui.stage.hidden = true;
+  ui.chat.hidden = true;
+  ui.vote.hidden = true;
+  ui.sideHead.hidden = true;
+  ui.qa.hidden = true;
+  ui.speakers.hidden = true;
+  ui.polls.hidden = true;
+}
+
+// -- welcome and the meeting picker -------------------------------------------------------------
+function onWelcome(welcome) {
+  state.welcome = welcome;
+  state.ballot.setWelcome(welcome);
+  for (const part of state.parts) part.setWelcome(welcome);
+  state.chat.setWelcome(welcome);
+  ui.who.hidden = false;
+  renderMeetingOptions();
+  const meetings = welcome.meetings || [];
+  if (!meetings.length) {
+    ui.stage.hidden = false;
+    ui.meetingTitle.textContent = t("meeting.none");
+    ui.meetingWhen.textContent = "";
+    ui.video.hidden = true;
+    ui.novideo.hidden = true;
+    ui.chat.hidden = true;
+    return;
+  }
+  // Keep the current meeting across reconnects (its subscription resumes on its own).
+  const still = state.meeting && meetings.find((m) => m.id === state.meeting.id);
+  if (still) {
+    state.meeting = still;
+    ui.meeting.value = still.id;
+    renderStage();
+    return;
+  }
+  let wanted = null;
+  try {
+    wanted = sessionStorage.getItem(MEETING_KEY);
+  } catch {
+    /* ignore */
+  }
+  chooseMeeting((meetings.find((m) => m.id === wanted) || pickDefault(meetings)).id);
+}
+
+function pickDefault(meetings) {
+  const now = Date.now();
+  const running = meetings.find((m) => m.starts_at && m.starts_at <= now && (!m.ends_at || now < m.ends_at));
+  return running || meetings[0];
+}
+
+function renderMeetingOptions() {
+  const meetings = (state.welcome && state.welcome.meetings) || [];
+  setChildren(
+    ui.meeting,
+    ...meetings.map((m) => {
+      const opt = el("option", "", m.title);
+      opt.value = m.id;
+      return opt;
+    }),
+  );
+  if (state.meeting) ui.meeting.value = state.meeting.id;
+  ui.meeting.disabled = meetings.length < 2;
+}
+
+function chooseMeeting(id) {
+  const meeting = state.welcome.meetings.find((m) => m.id === id);
+  if (!meeting) return;
+  state.meeting = meeting;
+  ui.meeting.value = meeting.id;
+  try {
+    sessionStorage.setItem(MEETING_KEY, meeting.id);
+  } catch {
+    /* ignore */
+  }
+  renderStage();
+  ui.sideHead.hidden = false;
+  ui.qa.hidden = false;
+  ui.speakers.hidden = false;
+  ui.polls.hidden = false;
+  state.chat.setMeeting(meeting.id); // a new meeting's chat; the same one goes on as it is
+  state.ballot.setMeeting(meeting.id);
+  for (const part of state.parts) part.setMeeting(meeting.id);
+}
+
+function renderStage() {
+  const m = state.meeting;
+  ui.stage.hidden = false;
+  ui.meetingTitle.textContent = m.title;
+  let when = "";
+  if (m.starts_at && m.ends_at) when = t("meeting.when.range", { start: fmtWhen(m.starts_at), end: fmtTime(m.ends_at) });
+  else if (m.starts_at) when = t("meeting.when", { start: fmtWhen(m.starts_at) });
+  ui.meetingWhen.textContent = when;
+  ui.meetingWhen.hidden = !when;
+  renderVideo(m);
+}
+
+function renderVideo(m) {
+  const id = m.youtube && YOUTUBE_ID.test(m.youtube) ? m.youtube : "";
+  ui.novideo.hidden = !!id;
+  ui.video.hidden = !id;
+  const current = ui.video.querySelector("iframe");
+  if (!id) {
+    setChildren(ui.video);
+    return;
+  }
+  const src = `https://www.youtube-nocookie.com/embed/${encodeURIComponent(id)}?rel=0&playsinline=1`;
+  if (current && current.dataset.videoId === id) {
+    current.title = t("meeting.video", { title: m.title });
+    return;
+  }
+  const frame = document.createElement("iframe");
+  frame.dataset.videoId = id;
+  frame.src = src;
+  frame.title = t("meeting.video", { title: m.title });
+  frame.allow = "autoplay; encrypted-media; picture-in-picture; fullscreen";
+  // The page itself sends no Referer; YouTube's player refuses to play without one (error 153),
+  // so this frame alone sends the origin (never a path or fragment, so never the token).
+  frame.referrerPolicy = "strict-origin-when-cross-origin";
+  setChildren(ui.video, frame);
+}
+
+// -- text size and language (the header is lib/shell.js) ----------------------------------------
+/** A size change keeps a reader who follows the chat at its newest message. */
+function aroundResize(resize) {
+  if (state.chat) state.chat.keepPinned(resize);
+  else resize();
+}
+
+function rerender() {
+  if (state.meeting) renderStage();
+  state.chat?.rerender();
+  for (const part of state.parts) part.rerender();
+}
+
+// -- start ---------------------------------------------------------------------------------------
+const shell = initShell({ pageKey: "app.tagline", onRerender: rerender, aroundResize });
+
+function main() {
+  ui.meeting.addEventListener("change", () => chooseMeeting(ui.meeting.value));
+  window.addEventListener("hashchange", () => {
+    if (/(?:^#|&)t=/.test(window.location.hash)) window.location.reload(); // another personal link
+  });
+
+  state.conn = connectPage(shell, { onWelcome, onFatal });
+  if (!state.conn) return;
+  state.chat = chatPanel(state.conn, ui.chat);
+  state.ballot = new Ballot(state.conn, ui.vote, { ids: votesFromAddress() });
+  state.parts = [
+    new QaPanel(state.conn, ui.qa, { onCount: (n) => setCount(ui.qaCount, n) }),
+    new SpeakersPanel(state.conn, ui.speakers, ui.banner, { onCount: (n) => setCount(ui.speakersCount, n) }),
+    new PollsPanel(state.conn, ui.polls, { onCount: (n) => setCount(ui.pollsCount, n) }),
+  ];
+  initTabs();
+  state.conn.start();
+}
+
+main();
