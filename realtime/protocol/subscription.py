@@ -35,6 +35,12 @@ MAX_BATCH = 50  # events per batch frame, so that a burst never makes a frame to
 
 class SubState(Enum):
     RECOVERING = "recovering"  # subscribe received, reply not yet written: live events are held
+    RECOVERING_OWED = (
+        "recovering_owed"  # the same, for a client owed a gap (a failed subscribe keeps the debt)
+    )
+    RECOVERING_LOST = (
+        "recovering_lost"  # the same, but the feed lost events meanwhile: a gap follows the reply
+    )
     LIVE = "live"  # in step: events are written as they come, each once, in order
     SUSPENDED = "suspended"  # frames were dropped or lost: nothing is written, a gap is owed
     GAP = "gap"  # the gap went out: nothing is written until the client subscribes again
@@ -71,6 +77,7 @@ class Do(Enum):
     ADVANCE = "advance"  # the client now has every event up to the written offset
     GO_LIVE = "go_live"  # take the reply's position, then release what was held meanwhile
     RESUME = "resume"  # keep the position the client had, then release what was held meanwhile
+    GAP_AFTER_REPLY = "gap_after_reply"  # take the reply's position, then tell the client to resubscribe
 
 
 S, K, D = SubState, Kind, Do
@@ -80,10 +87,27 @@ _ARRIVALS = (K.NEXT, K.DUPLICATE, K.OVERLAP, K.HOLE)
 # cannot matter in a state (a late write outcome, a reply for a subscription gone) is a no-op
 # instead of an exception in the middle of the fan-out loop.
 TABLE: dict[tuple[SubState, Kind], tuple[SubState, Do]] = {
-    **{(s, K.SUBSCRIBE): (S.RECOVERING, D.FORGET) for s in (S.RECOVERING, S.LIVE, S.SUSPENDED, S.GAP)},
+    # A subscribe starts from every state but GONE. One arrives only after the previous one's reply
+    # (the endpoint runs a connection's commands one at a time), so a RECOVERING_* row is moot.
+    **{(s, K.SUBSCRIBE): (S.RECOVERING, D.FORGET) for s in (S.RECOVERING, S.LIVE, S.GAP)},
+    (S.SUSPENDED, K.SUBSCRIBE): (S.RECOVERING_OWED, D.FORGET),
+    (S.RECOVERING_OWED, K.SUBSCRIBE): (S.RECOVERING_OWED, D.FORGET),
+    (S.RECOVERING_LOST, K.SUBSCRIBE): (S.RECOVERING_LOST, D.FORGET),
+    # The reply reflects the channel after every event published before the subscribe: what was
+    # dropped or told before is in it; what the feed lost meanwhile may not be.
     (S.RECOVERING, K.ANSWERED): (S.LIVE, D.GO_LIVE),
+    (S.RECOVERING_OWED, K.ANSWERED): (S.LIVE, D.GO_LIVE),
+    (S.RECOVERING_LOST, K.ANSWERED): (S.SUSPENDED, D.GAP_AFTER_REPLY),
+    # A failed subscribe changes nothing the client was told (docs/protocol.md: "a subscription
+    # you had goes on"), and forgets no gap the hub owes it.
     (S.RECOVERING, K.FAILED): (S.LIVE, D.RESUME),
-    **{(S.RECOVERING, k): (S.RECOVERING, D.HOLD) for k in _ARRIVALS},
+    (S.RECOVERING_OWED, K.FAILED): (S.SUSPENDED, D.FORGET),
+    (S.RECOVERING_LOST, K.FAILED): (S.SUSPENDED, D.GAP),
+    **{(s, k): (s, D.HOLD) for s in (S.RECOVERING, S.RECOVERING_OWED) for k in _ARRIVALS},
+    **{
+        (s, K.LOST): (S.RECOVERING_LOST, D.FORGET)
+        for s in (S.RECOVERING, S.RECOVERING_OWED, S.RECOVERING_LOST)
+    },
     (S.LIVE, K.NEXT): (S.LIVE, D.FORWARD),
     (S.LIVE, K.DUPLICATE): (S.LIVE, D.DROP),
     (S.LIVE, K.OVERLAP): (S.LIVE, D.RELEASE),
@@ -286,9 +310,11 @@ def apply(sub: Subscription, event: Input) -> Sequence[Action]:
     if do is D.FORGET:
         sub.held = []
         return _NONE
-    if do is D.GO_LIVE:
+    if do is D.GO_LIVE or do is D.GAP_AFTER_REPLY:
         assert isinstance(event, Answered)
         sub.epoch, sub.last = event.epoch, event.offset
+        if do is D.GAP_AFTER_REPLY:
+            return (SendGap(sub.epoch, sub.last),)
     return _release_held(sub)  # GO_LIVE, RESUME
 
 
@@ -303,8 +329,8 @@ def _release_held(sub: Subscription) -> Sequence[Action]:
         fresh = sorted((e for _, e in held if e.offset > sub.last), key=lambda e: e.offset)
         if not fresh:
             kind = K.DUPLICATE
-        elif fresh[0].offset == sub.last + 1:
-            kind = K.OVERLAP
+        elif [e.offset for e in fresh] == list(range(sub.last + 1, sub.last + 1 + len(fresh))):
+            kind = K.OVERLAP  # they follow ``last`` without a hole
         else:
             kind = K.HOLE
     sub.state, do = TABLE[sub.state, kind]
