@@ -34,17 +34,21 @@ MAX_BATCH = 50  # events per batch frame, so that a burst never makes a frame to
 
 
 class SubState(Enum):
-    RECOVERING = "recovering"  # subscribe received, reply not yet written: live events are held
-    RECOVERING_OWED = (
-        "recovering_owed"  # the same, for a client owed a gap (a failed subscribe keeps the debt)
-    )
-    RECOVERING_LOST = (
-        "recovering_lost"  # the same, but the feed lost events meanwhile: a gap follows the reply
-    )
-    LIVE = "live"  # in step: events are written as they come, each once, in order
-    SUSPENDED = "suspended"  # frames were dropped or lost: nothing is written, a gap is owed
-    GAP = "gap"  # the gap went out: nothing is written until the client subscribes again
-    GONE = "gone"  # unsubscribed: nothing, ever
+    """- ``RECOVERING``: subscribe received, reply not yet written: live events are held.
+    - ``RECOVERING_OWED``: the same, for a client the hub owed a gap (a failed subscribe keeps it).
+    - ``RECOVERING_LOST``: the same, but the feed lost events meanwhile: a gap follows the reply.
+    - ``LIVE``: in step: events are written as they come, each once, in order.
+    - ``SUSPENDED``: frames were dropped or lost: nothing is written, a gap is owed.
+    - ``GAP``: the gap went out: nothing is written until the client subscribes again.
+    - ``GONE``: unsubscribed: nothing, ever."""
+
+    RECOVERING = "recovering"
+    RECOVERING_OWED = "recovering_owed"
+    RECOVERING_LOST = "recovering_lost"
+    LIVE = "live"
+    SUSPENDED = "suspended"
+    GAP = "gap"
+    GONE = "gone"
 
 
 class Kind(Enum):
@@ -157,7 +161,7 @@ class Answered:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The subscribe failed after it started (the error reply is written)."""
+    """The subscribe failed after it started (its error reply follows)."""
 
 
 @dataclass(frozen=True, slots=True)
