@@ -112,8 +112,8 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
         rec = await hub.log.recover(channel, cmd.epoch, cmd.offset)
     except BaseException:
         if had and client.subs.get(channel) is sub:
-            # attach took it off the live list with ``last`` up to date: resume from there,
-            # releasing what arrived meanwhile (or a gap, if that left a hole).
+            # attach took it off the live list with ``last`` up to date; the subscription table
+            # says where it goes back to (live from there, or still owed a gap).
             client.apply(channel, FAILED)
         else:
             await hub.detach(client, channel)

@@ -14,9 +14,11 @@ when the test says, so live events can arrive before it, between it and the repl
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Coroutine, Generator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +33,7 @@ from realtime.client import Client
 from realtime.config import Settings
 from realtime.hub import Hub
 from realtime.protocol import messages as m
+from realtime.protocol import subscription
 from realtime.protocol.codec import CODECS, JSON, OutFrame
 from realtime.protocol.subscription import (
     MAX_BATCH,
@@ -62,6 +65,14 @@ def test_the_table_is_total() -> None:
     """Every input is legal in every state: one that cannot matter there changes nothing, rather
     than raising in the middle of the fan-out loop."""
     assert {(s, k) for s in SubState for k in Kind} == set(TABLE)
+
+
+def test_the_machine_does_no_io() -> None:
+    """Pure: it imports nothing that could touch a socket, a loop or Redis."""
+    tree = ast.parse(Path(subscription.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert imported <= {"__future__", "collections.abc", "dataclasses", "enum", "engine.channels"}
 
 
 def test_gone_is_final() -> None:
@@ -489,7 +500,7 @@ class SubscriptionModel(RuleBasedStateMachine):
 
 
 SubscriptionModel.TestCase.settings = settings(
-    max_examples=300,
+    max_examples=600,
     stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
