@@ -20,7 +20,8 @@ from engine.errors import ChannelError, Code, HubError, LimitError
 from realtime import roles
 from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
-from realtime.transport.client import Client, Subscription, SubState, to_wire
+from realtime.protocol.subscription import FAILED, SUBSCRIBE, Answered, Subscription
+from realtime.transport.client import Client, to_wire
 
 Handler = Callable[[Hub, Client, Any], Awaitable[Any]]
 Handlers = dict[type[m.Command], Handler]
@@ -138,15 +139,15 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     had = sub is not None
     if sub is None:
         sub = client.subs[channel] = Subscription()
-    sub.state, sub.pending, sub.gap_sent = SubState.RECOVERING, [], False
+    client.apply(channel, SUBSCRIBE)  # live events are held until the reply is written
     try:
         await hub.attach(client, channel)
         rec = await hub.log.recover(channel, cmd.epoch, cmd.offset)
     except BaseException:
         if had and client.subs.get(channel) is sub:
-            # attach took it off the live list with ``last`` up to date: resume from there,
-            # releasing what arrived meanwhile (or a gap, if that left a hole).
-            client.go_live(channel, sub, sub.epoch, sub.last)
+            # attach took it off the live list with ``last`` up to date; the subscription table
+            # says where it goes back to (live from there, or still owed a gap).
+            client.apply(channel, FAILED)
         else:
             await hub.detach(client, channel)
         raise
@@ -165,9 +166,7 @@ def after_reply(client: Client, result: Any) -> None:
     """Called once the reply is written: a new subscription goes live only now, so that its reply
     comes before any live event and the events held meanwhile are released in order."""
     if isinstance(result, m.Subscribed):
-        sub = client.subs.get(result.channel)
-        if sub is not None and sub.state is SubState.RECOVERING:
-            client.go_live(result.channel, sub, result.epoch, result.offset)
+        client.apply(result.channel, Answered(result.epoch, result.offset))
 
 
 @handles(m.Unsubscribe)

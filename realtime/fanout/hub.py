@@ -41,16 +41,19 @@ from realtime.ops import metrics, opsfeed
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame
 from realtime.protocol.messages import Batch
-from realtime.transport.client import MAX_BATCH, Client, SubState, to_wire
+from realtime.protocol.subscription import DRAINED, MAX_BATCH, OWES_GAP, UNSUBSCRIBE, continues, in_step
+from realtime.transport.client import Client, to_wire
 
 log = logging.getLogger("plenary.hub")
 _control = msgspec.msgpack.Decoder(Control)
 
 
 class LiveList:
-    """The subscribers of one channel on this hub known to be in step with it: LIVE, on ``epoch``,
-    every event up to ``last`` written to them. Their ``Subscription.last`` is not kept up to date
-    while they are listed: ``leave`` sets it (to ``last``) when they go back to ``careful``."""
+    """The subscribers of one channel on this hub known to be in step with it (``in_step``: LIVE,
+    on ``epoch``, every event up to ``last`` written to them): the bulk form of the subscription
+    table's (LIVE, NEXT) row. Their ``Subscription.last`` is not kept up to date while they are
+    listed: ``leave`` sets it (to ``last``) when they go back to ``careful``, which takes the
+    table one event at a time (``Client.deliver``)."""
 
     __slots__ = ("careful", "epoch", "groups", "last")
 
@@ -171,6 +174,7 @@ class Hub:
         live = self.live.get(channel)
         if live is not None:
             live.leave(client, channel)
+        client.apply(channel, UNSUBSCRIBE)
         client.subs.pop(channel, None)
         members = self.local.get(channel)
         if members and client in members:
@@ -255,7 +259,7 @@ class Hub:
         if live is None:
             live = self.live[channel] = LiveList()
             live.careful.update(members)
-        if live.groups and not (epoch == live.epoch and events[0].offset == live.last + 1):
+        if live.groups and not continues(live.epoch, live.last, epoch, events[0].offset):
             live.demote_all(channel)
         frames: dict[str, OutFrame] = {}
         message: Any = None
@@ -304,7 +308,7 @@ class Hub:
                 live.careful.discard(client)
                 continue
             client.deliver(channel, epoch, events, frame_of(client.codec))
-            if sub.state is SubState.LIVE and sub.epoch == epoch and sub.last == live.last:
+            if in_step(sub, epoch, live.last):
                 transport = client.writer.direct()
                 if transport is not None:
                     live.join(client, transport)
@@ -377,5 +381,5 @@ class Hub:
             client.stalled_since = None
             if buffered < cap // 4:
                 for channel, sub in client.subs.items():
-                    if sub.state is SubState.SUSPENDED and not sub.gap_sent:
-                        client.send_gap(channel, sub)
+                    if sub.state in OWES_GAP:
+                        client.apply(channel, DRAINED)
