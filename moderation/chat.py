@@ -22,7 +22,7 @@ import msgspec
 from engine import keys
 from engine.channels import SPECS, ChannelLog, Published, encode_data, spec_of
 from engine.connection import raw
-from engine.errors import ChatError, Code, LimitError
+from engine.errors import Code, HubError
 from moderation import filters
 
 MAX_CHARS = 500
@@ -161,9 +161,9 @@ def clean_text(text: str, max_chars: int = MAX_CHARS) -> str:
     # NFC again after stripping: a stripped character may have kept a letter and its accent apart.
     text = unicodedata.normalize("NFC", strip_hidden(unicodedata.normalize("NFC", text))).strip()
     if not text:
-        raise ChatError(Code.EMPTY_MESSAGE, "the message is empty")
+        raise HubError(Code.EMPTY_MESSAGE, "the message is empty")
     if len(text) > max_chars:
-        raise ChatError(
+        raise HubError(
             Code.MESSAGE_TOO_LONG, f"a message is at most {max_chars} characters ({len(text)} sent)"
         )
     return text
@@ -212,7 +212,7 @@ def check_open(chat_open: bool) -> None:
     the meeting is configured): a closed chat refuses every message, staff's too, so that a meeting
     the organisers closed stays closed whoever writes."""
     if not chat_open:
-        raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
+        raise HubError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
 
 
 def settings_of(state: dict[str, object]) -> tuple[int, filters.LinkPolicy]:
@@ -263,7 +263,7 @@ async def send_once(
     ``MUTED`` and ``SLOW_MODE`` (retryable after the wait), ``RATE_LIMITED`` (retryable) when the
     author sends too fast."""
     if nonce and not _NONCE.fullmatch(nonce):
-        raise ChatError(Code.BAD_NONCE, "a nonce is 8-64 characters of A-Z a-z 0-9 _ -")
+        raise HubError(Code.BAD_NONCE, "a nonce is 8-64 characters of A-Z a-z 0-9 _ -")
     text = clean_text(text)
     wf = word_filter or filters.default()
     staff = author.role in STAFF
@@ -307,29 +307,26 @@ async def send_once(
         raise _held_back(raw(result[1]).decode(), int(result[2]))
     if int(result[0]) < 0:
         wait_ms = int(result[1])
-        raise LimitError(
+        raise HubError(
             Code.RATE_LIMITED,
             f"at most {RATE_COUNT} messages per {RATE_WINDOW_MS // 1000} s; wait {wait_ms / 1000:.1f} s",
-            retryable=True,
             retry_after_ms=wait_ms,
         )
     offset, epoch, now = result
     return Published(int(offset), epoch.decode() if isinstance(epoch, bytes) else epoch, int(now)), False
 
 
-def _held_back(why: str, wait_ms: int) -> ChatError:
+def _held_back(why: str, wait_ms: int) -> HubError:
     if why == "banned":
-        return ChatError(Code.BANNED, "a moderator banned you from this meeting's chat")
+        return HubError(Code.BANNED, "a moderator banned you from this meeting's chat")
     if why == "muted":
-        return ChatError(
+        return HubError(
             Code.MUTED,
             f"a moderator muted you in this meeting's chat for {max(wait_ms, 0) / 1000:.0f} s more",
-            retryable=True,
             retry_after_ms=max(wait_ms, 0),
         )
-    return ChatError(
+    return HubError(
         Code.SLOW_MODE,
         f"slow mode: wait {max(wait_ms, 0) / 1000:.1f} s before your next message",
-        retryable=True,
         retry_after_ms=max(wait_ms, 0),
     )

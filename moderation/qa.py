@@ -25,7 +25,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from engine.errors import AuthError, Code
+from engine.errors import Code, HubError
 from moderation import chat
 
 MAX_CHARS: Final = 300
@@ -131,7 +131,7 @@ def rule(name: str) -> Rule:
 
 def check_role(r: Rule, role: str) -> None:
     if role not in r.roles:
-        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not {r.name} a question")
+        raise HubError(Code.FORBIDDEN, f"the role {role!r} may not {r.name} a question")
 
 
 def clean_question(text: str) -> str:

@@ -23,7 +23,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from engine import connection, keys
-from engine.errors import Code, PanelError
+from engine.errors import Code, HubError
 from panel.strata import parse_value
 
 ROLES = ("panelist", "moderator", "host", "ops", "observer", "clerk")
@@ -73,7 +73,7 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise PanelError(
+        raise HubError(
             Code.BAD_ROSTER, f"missing column(s): {', '.join(missing)} (have: {', '.join(header)})"
         )
     problems: list[str] = []
@@ -121,7 +121,7 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
         )
     if problems:
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
-        raise PanelError(Code.BAD_ROSTER, "roster rejected, nothing imported:\n" + "\n".join(shown))
+        raise HubError(Code.BAD_ROSTER, "roster rejected, nothing imported:\n" + "\n".join(shown))
     return out
 
 
@@ -179,7 +179,7 @@ class Roster:
         people = [await self.get(i) for i in ids]
         unknown = [i for i, p in zip(ids, people, strict=True) if p is None]
         if unknown:
-            raise PanelError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {', '.join(unknown[:10])}")
+            raise HubError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {', '.join(unknown[:10])}")
         tokens: dict[str, str] = {}
         async with self.redis.pipeline(transaction=True) as pipe:
             for p in people:
@@ -199,7 +199,7 @@ class Roster:
         """Revoke the participant's link; every hub closes their open connections (code 4012)."""
         p = await self.get(participant_id)
         if p is None:
-            raise PanelError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {participant_id}")
+            raise HubError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {participant_id}")
         async with self.redis.pipeline(transaction=True) as pipe:
             if p.token_hash:
                 pipe.delete(keys.token(p.token_hash))

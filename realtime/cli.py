@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from engine import private
 from engine.connection import redis_at
-from engine.errors import HubError
+from engine.errors import Code, HubError
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Roster, read_roster
 from realtime import logs
@@ -307,7 +307,7 @@ def cmd_vote_merge_phone(args: argparse.Namespace) -> int:
             for n, row in enumerate(rows, start=2):
                 try:
                     if await roster.get(row.get("voter", "")) is None:
-                        raise HubError(message=f"no panelist {row.get('voter')!r}")
+                        raise HubError(Code.UNKNOWN_VOTER, f"no panelist {row.get('voter')!r}")
                     rules.validate_ranking(defn, [x for x in (row.get("ranking") or "").split(";") if x])
                     rules.validate_nonce(row.get("nonce"))
                 except HubError as err:

@@ -18,7 +18,7 @@ from ballot.tally import published_tiers, tiers_to_ids
 from engine import keys
 from engine.background import survive
 from engine.connection import raw
-from engine.errors import Code, ModerationError
+from engine.errors import Code, HubError
 from moderation import agenda, overlay, polls, qa, speakers, uploads
 from moderation.qa_store import Asker, QAStore, Step
 from moderation.state import Committed, StateChannel
@@ -202,7 +202,7 @@ async def agenda_current(hub: Hub, client: Client, cmd: p.AgendaCurrent) -> Any:
 async def slide_show(hub: Hub, client: Client, cmd: p.SlideShow) -> Any:
     await in_meeting(hub, client, cmd.meeting)
     if (cmd.upload is None) == (cmd.url is None):
-        raise ModerationError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
+        raise HubError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
     if cmd.upload is not None:
         up = await uploads.meta(hub.redis, cmd.meeting, cmd.upload)
         slide = agenda.slide_from_upload(cmd.meeting, up.meta(), cmd.page, cmd.title)
@@ -252,7 +252,7 @@ async def _vote_results(hub: Hub, vote_id: str) -> dict[str, Any]:
     defn = await hub.votes.definition(vote_id)
     value, head = await hub.redis.hmget(keys.channel_keys(keys.vote(vote_id))[2], ["results", "head_hash"])
     if value is None:
-        raise ModerationError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
+        raise HubError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
     results = msgspec.msgpack.decode(raw(value))
     titles = {p.id: p.title for p in defn.proposals}
     tiers = published_tiers(results, defn.method)

@@ -17,7 +17,7 @@ Tests run every command and every HTTP route against every role.
 from __future__ import annotations
 
 from engine import keys
-from engine.errors import AuthError, Code
+from engine.errors import Code, HubError
 from engine.limits import Bucket
 from moderation import chat, qa
 from panel.roster import ROLES, Participant
@@ -194,13 +194,13 @@ HTTP_RATES: dict[str, str] = {"POST /api/meetings/{meeting}/uploads": "staff"}
 def check_route(route: str, role: str) -> None:
     allowed = HTTP_ROLES[route]
     if allowed is not None and role not in allowed:
-        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not call {route}")
+        raise HubError(Code.FORBIDDEN, f"the role {role!r} may not call {route}")
 
 
 def check_command(command: str, role: str) -> None:
     allowed = COMMAND_ROLES.get(command)
     if allowed is None or role not in allowed:
-        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not run {command}")
+        raise HubError(Code.FORBIDDEN, f"the role {role!r} may not run {command}")
 
 
 def allowed_commands(role: str) -> list[str]:
@@ -217,10 +217,10 @@ def check_channel(channel: str, who: Participant) -> None:
     keys.check_channel(channel)
     kind = channel_kind(channel)
     if who.role not in CHANNEL_ROLES.get(kind, frozenset()):
-        raise AuthError(Code.FORBIDDEN, f"the role {who.role!r} may not follow {channel}")
+        raise HubError(Code.FORBIDDEN, f"the role {who.role!r} may not follow {channel}")
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
-        raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
+        raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
 
 
 def may_see_vote(eligibility: str, who: Participant) -> bool:
@@ -232,9 +232,9 @@ def may_see_vote(eligibility: str, who: Participant) -> bool:
 
 def check_vote(eligibility: str, who: Participant) -> None:
     if not may_see_vote(eligibility, who):
-        raise AuthError(Code.NOT_A_MEMBER, f"this vote is for the participants of meeting {eligibility}")
+        raise HubError(Code.NOT_A_MEMBER, f"this vote is for the participants of meeting {eligibility}")
 
 
 def check_meeting(meeting_id: str, who: Participant) -> None:
     if not who.in_meeting(meeting_id):
-        raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting_id}")
+        raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting_id}")
