@@ -29,6 +29,7 @@ from ballot.model import (
 )
 from engine import keys
 from engine.errors import Code, HubError
+from engine.roles import Role
 
 MAX_PROPOSALS: Final = 100
 MAX_TITLE: Final = 200
@@ -213,7 +214,7 @@ def eligible_voters(defn: VoteDefinition, people: Iterable[Member]) -> list[str]
     return [
         p.id
         for p in people
-        if p.role == "panelist" and (defn.eligibility == PANELISTS or p.in_meeting(defn.eligibility))
+        if p.role == Role.PANELIST and (defn.eligibility == PANELISTS or p.in_meeting(defn.eligibility))
     ]
 
 

@@ -19,10 +19,11 @@ from typing import Final
 
 import msgspec
 
-from engine import keys
+from engine import keys, roles
 from engine.channels import SPECS, ChannelLog, Published, encode_data, spec_of
 from engine.connection import raw
 from engine.errors import Code, HubError
+from engine.roles import Role
 from moderation import filters
 
 MAX_CHARS = 500
@@ -176,10 +177,8 @@ class Author:
     role: str
 
 
-STAFF = frozenset({"moderator", "host"})
-"""Roles that moderate: exempt from slow mode, may post links under the default policy, cannot be
-muted or banned."""
-
+# The chat's moderators are ``roles.MODERATORS``: exempt from slow mode, they may post links under
+# the default policy, cannot be muted or banned, and alone run the commands below.
 MODERATION_COMMANDS: Final = (
     "delete",
     "mute",
@@ -189,22 +188,22 @@ MODERATION_COMMANDS: Final = (
     "dismiss_report",
     "moderation",
 )
-"""The chat commands only :data:`STAFF` may run: delete a message for everyone, mute, ban and lift,
+"""The chat commands only moderators may run: delete a message for everyone, mute, ban and lift,
 change the settings, dismiss a report, and read the console (others' restrictions and deleted text).
 ``realtime/roles.py`` takes the roles of ``chat.<name>`` from here (:func:`moderation_roles`)."""
 
 
-def moderation_roles() -> dict[str, frozenset[str]]:
+def moderation_roles() -> dict[str, frozenset[Role]]:
     """``chat.<name>`` -> the roles that may run it, for every command of :data:`MODERATION_COMMANDS`:
     who may delete a chat message (and take the other moderators' steps) is decided here."""
-    return dict.fromkeys((f"chat.{name}" for name in MODERATION_COMMANDS), STAFF)
+    return dict.fromkeys((f"chat.{name}" for name in MODERATION_COMMANDS), roles.MODERATORS)
 
 
 def sees_deleted(role: str) -> bool:
     """Whether ``role`` reads deleted messages in the chat record (marked, with who deleted them and
     why): the roles that may delete them do, so a deletion can be checked; panelists get the record
     without them."""
-    return role in STAFF
+    return role in roles.MODERATORS
 
 
 def check_open(chat_open: bool) -> None:
@@ -266,7 +265,7 @@ async def send_once(
         raise HubError(Code.BAD_NONCE, "a nonce is 8-64 characters of A-Z a-z 0-9 _ -")
     text = clean_text(text)
     wf = word_filter or filters.default()
-    staff = author.role in STAFF
+    staff = author.role in roles.MODERATORS
     _slow, policy = await read_settings(log, meeting_id)
     wf.links_allowed(text, policy, staff)
     shown = wf.mask(text)

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import msgspec
 
-from engine import keys
+from engine import keys, roles
 from engine.channels import ChannelLog, Published, StoredEvent, encode_data, spec_of
 from engine.connection import raw, text
 from engine.errors import Code, HubError
@@ -128,7 +128,7 @@ def check_target(kind: str, target_role: str | None, target_id: str, by: Actor) 
         return
     if target_role is None:
         raise HubError(Code.UNKNOWN_PARTICIPANT, f"no participant {target_id[:64]!r}")
-    if target_role in chat.STAFF or target_id == by.id:
+    if target_role in roles.MODERATORS or target_id == by.id:
         raise HubError(Code.FORBIDDEN, f"a {target_role} cannot be muted or banned")
 
 

@@ -23,13 +23,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from engine import keys
+from engine import keys, roles
 from engine.channels import ChannelLog
 from engine.errors import Code, HubError
 from moderation.state import Change, Committed, State, StateChannel
 
 DEFAULT_SECONDS: Final = 120
-MODERATORS: Final = frozenset({"moderator", "host"})
 
 CallOn = Callable[[str, dict[str, Any]], Awaitable[None]]
 """``call_on(meeting_id, speaker)``: a speaker got the floor (the hook for live voice)."""
@@ -60,7 +59,7 @@ def raise_hand(pid: str, name: str, now: int) -> Callable[[State], Change]:
 
 
 def lower_hand(pid: str, by: str, role: str) -> Callable[[State], Change]:
-    if pid != by and role not in MODERATORS:
+    if pid != by and role not in roles.MODERATORS:
         raise HubError(Code.FORBIDDEN, "only moderators lower someone else's hand")
     field = f"hand:{pid}"
 
@@ -122,7 +121,7 @@ def call_next(pid: str | None, seconds: int | None, now: int) -> Callable[[State
 def yield_floor(by: str, role: str, now: int) -> Callable[[State], Change]:
     def rule(state: State) -> Change:
         current = state.get("current")
-        if current is None or (current["id"] != by and role not in MODERATORS):
+        if current is None or (current["id"] != by and role not in roles.MODERATORS):
             raise HubError(Code.NOT_THE_SPEAKER, "only the current speaker (or a moderator) yields the floor")
         data = {"speaker": current["id"], "by": by, "spoke_ms": max(0, now - current["started_at"])}
         return Change("speakers.yielded", data, deletes=("current",), result=data)

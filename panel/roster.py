@@ -22,12 +22,11 @@ from pathlib import Path
 import msgspec
 from redis.asyncio import Redis
 
-from engine import connection, keys
+from engine import connection, keys, roles
 from engine.errors import Code, HubError
+from engine.roles import Role
 from panel.strata import parse_value
 
-ROLES = ("panelist", "moderator", "host", "ops", "observer", "clerk")
-STAFF_ROLES = frozenset({"moderator", "host", "ops", "observer"})
 REQUIRED_COLUMNS = ("participant_id", "name", "role")
 OPTIONAL_COLUMNS = ("gender", "age_band", "district", "meetings")
 ALL_MEETINGS = "*"
@@ -36,7 +35,7 @@ ALL_MEETINGS = "*"
 class Participant(msgspec.Struct, kw_only=True):
     id: str
     name: str
-    role: str
+    role: Role
     gender: str = ""
     age_band: str = ""
     district: str = ""
@@ -44,7 +43,11 @@ class Participant(msgspec.Struct, kw_only=True):
     token_hash: str = ""  # SHA-256 of the current token; never the token itself
 
     def in_meeting(self, meeting_id: str) -> bool:
-        return self.role in STAFF_ROLES or ALL_MEETINGS in self.meetings or meeting_id in self.meetings
+        return (
+            self.role in roles.IN_EVERY_MEETING
+            or ALL_MEETINGS in self.meetings
+            or meeting_id in self.meetings
+        )
 
 
 class Control(msgspec.Struct, kw_only=True):
@@ -89,8 +92,8 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
             errs.append(f"participant_id {pid!r} repeats row {seen[pid]}")
         if not name:
             errs.append("name is empty")
-        if role not in ROLES:
-            errs.append(f"role {role!r} is not one of {', '.join(ROLES)}")
+        if role not in roles.ALL:
+            errs.append(f"role {role!r} is not one of {', '.join(Role)}")
         strata = {f: row.get(f, "") for f in ("gender", "age_band", "district")}
         if validate_strata:
             for feature, value in strata.items():
@@ -112,7 +115,7 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
             Participant(
                 id=pid,
                 name=name,
-                role=role,
+                role=Role(role),
                 gender=strata["gender"],
                 age_band=strata["age_band"],
                 district=strata["district"],

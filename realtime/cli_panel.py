@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Code, HubError
+from engine.roles import Role
 
 # The sortition package prints progress on its own loggers; the CLI shows a rich bar instead.
 _QUIET = ("sortition_algorithms", "sortition_algorithms_user")
@@ -118,7 +119,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         Participant(
             id=a.applicant_id,
             name=a.name or a.applicant_id,
-            role="panelist",
+            role=Role.PANELIST,
             gender=a.gender,
             age_band=a.age_band,
             district=a.district,

@@ -20,8 +20,8 @@ import pytest
 from engine import keys
 from engine.channels import SPECS
 from engine.errors import CATALOGUE, Code, ProtocolError
+from engine.roles import Role
 from moderation import chat
-from panel.roster import ROLES
 from realtime import roles
 from realtime.config import Settings
 from realtime.protocol import messages as m
@@ -76,9 +76,9 @@ def unquote(cell: str) -> str:
 def role_set(cell: str) -> frozenset[str]:
     cell = cell.strip()
     if cell == "all roles":
-        return frozenset(ROLES)
+        return frozenset(Role)
     if cell.startswith("all roles except "):
-        return frozenset(ROLES) - {r.strip() for r in cell.removeprefix("all roles except ").split(",")}
+        return frozenset(Role) - {r.strip() for r in cell.removeprefix("all roles except ").split(",")}
     return frozenset(r.strip() for r in cell.split(","))
 
 
