@@ -129,7 +129,7 @@ def rule(name: str) -> Rule:
 
 def check_role(r: Rule, role: str) -> None:
     if role not in r.roles:
-        raise HubError(Code.FORBIDDEN, f"the role {role!r} may not {r.name} a question")
+        raise HubError(Code.FORBIDDEN, f"the role '{role}' may not {r.name} a question")
 
 
 def clean_question(text: str) -> str:

@@ -191,13 +191,13 @@ HTTP_RATES: dict[str, str] = {"POST /api/meetings/{meeting}/uploads": "staff"}
 def check_route(route: str, role: Role) -> None:
     allowed = HTTP_ROLES[route]
     if allowed is not None and role not in allowed:
-        raise HubError(Code.FORBIDDEN, f"the role {role!r} may not call {route}")
+        raise HubError(Code.FORBIDDEN, f"the role '{role}' may not call {route}")
 
 
 def check_command(command: str, role: Role) -> None:
     allowed = COMMAND_ROLES.get(command)
     if allowed is None or role not in allowed:
-        raise HubError(Code.FORBIDDEN, f"the role {role!r} may not run {command}")
+        raise HubError(Code.FORBIDDEN, f"the role '{role}' may not run {command}")
 
 
 def allowed_commands(role: Role) -> list[str]:
@@ -214,7 +214,7 @@ def check_channel(channel: str, who: Participant) -> None:
     keys.check_channel(channel)
     kind = channel_kind(channel)
     if who.role not in CHANNEL_ROLES.get(kind, frozenset()):
-        raise HubError(Code.FORBIDDEN, f"the role {who.role!r} may not follow {channel}")
+        raise HubError(Code.FORBIDDEN, f"the role '{who.role}' may not follow {channel}")
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
         raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")

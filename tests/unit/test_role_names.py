@@ -62,3 +62,25 @@ def test_no_role_is_spelled_out_outside_the_enum() -> None:
                 ):
                     found.append(f"{rel}:{node.lineno}: {node.value!r}")
     assert found == []
+
+
+def test_messages_show_a_role_as_its_wire_string() -> None:
+    """``{role!r}`` of an enum member reads ``<Role.PANELIST: 'panelist'>``: messages say ``'panelist'``."""
+    from engine.errors import HubError
+    from moderation import qa
+    from panel.roster import Participant
+    from realtime import roles as tables
+
+    who = Participant(id="p1", name="하나", role=Role.PANELIST, meetings=["m1"])
+    for refuse in (
+        lambda: tables.check_command("vote.create", Role.PANELIST),
+        lambda: tables.check_route("POST /api/meetings/{meeting}/uploads", Role.PANELIST),
+        lambda: tables.check_channel("meeting/m1/staff", who),
+        lambda: qa.check_role(qa.rule("approve"), Role.PANELIST),
+    ):
+        try:
+            refuse()
+        except HubError as err:
+            assert "the role 'panelist' may not" in err.message, err.message
+        else:
+            raise AssertionError("not refused")
