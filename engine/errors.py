@@ -8,21 +8,20 @@ the rest, so a category, a retry flag or a status can never disagree with the co
 Exception tree (the class of an error is its code's category, chosen by ``HubError`` itself)::
 
     HubError(code, message)
-    ├── ProtocolError      bad frames, schemas and requests (1000-1099; 1405, 1622-1625)
-    ├── AuthError          tokens, origin, roles           (1100-1199)
-    ├── LimitError         rates, sizes, counts            (1200-1299)
-    ├── ChannelError       channels and subscriptions      (1300-1399)
-    ├── ChatError          meetings and chat               (1400-1499)
-    ├── VoteError          votes and ballots               (1500-1599)
-    ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls (1600-1699)
-    ├── PanelError         roster, lottery, links          (1700-1799)
-    └── InternalError      the hub's own failures          (1900-1999)
+    ├── ProtocolError      frames, schemas, requests        (1000-1099, and 1405, 1622-1625)
+    ├── AuthError          tokens, origin, roles            (1100-1199)
+    ├── LimitError         rates, sizes, counts             (1200-1299)
+    ├── ChannelError       channels and subscriptions       (1300-1399)
+    ├── ChatError          meetings and chat                (1400-1499)
+    ├── VoteError          votes and ballots                (1500-1599)
+    ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
+    ├── PanelError         roster, lottery, links           (1700-1799)
+    └── InternalError      the hub's own failures           (1900-1999)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
 the subclasses are views of the catalogue, never chosen at a raise site (``VoteError(Code.X)``
-with a code of another category is a ``TypeError``). Codes were numbered in their category's
-range; the five codes listed after the first range above were placed before categories were a
-table, and codes are never renumbered.
+with a code of another category is a ``TypeError``). A new code takes a number in its category's
+range; the five protocol codes numbered elsewhere are older than that rule.
 
 Codes are added, never renumbered: clients and dashboards key on them. ``realtime/`` sends a code
 as a wire error (the code's ``name`` in lower case is its stable string), as an HTTP answer with
@@ -221,9 +220,7 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.CONFLICT: ErrorSpec(Category.MODERATION, retryable=True),
         Code.INVALID_UTF8: ErrorSpec(Category.PROTOCOL),
         Code.BAD_WEBSOCKET_FRAME: ErrorSpec(Category.PROTOCOL),
-        Code.REQUEST_ABORTED: ErrorSpec(
-            Category.PROTOCOL, retryable=True
-        ),  # nothing was stored: send it again
+        Code.REQUEST_ABORTED: ErrorSpec(Category.PROTOCOL, retryable=True),  # nothing stored: resend
         Code.BAD_HTTP_REQUEST: ErrorSpec(Category.PROTOCOL),
         Code.BAD_ROSTER: ErrorSpec(Category.PANEL),
         Code.UNKNOWN_PARTICIPANT: ErrorSpec(Category.PANEL),
@@ -232,9 +229,8 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.NO_BASE_URL: ErrorSpec(Category.PANEL),
         Code.NOT_CONFIRMED: ErrorSpec(Category.PANEL),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
-        Code.UNAVAILABLE: ErrorSpec(
-            Category.INTERNAL, retryable=True, http_status=503
-        ),  # Redis unreachable, or stopping
+        # Redis unreachable, or the hub starting or stopping
+        Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
     }
 )
 """Every code's row: the one place its category, retry flag and HTTP status are stated."""
