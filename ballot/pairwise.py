@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from engine.errors import Code, VoteError
+from engine.errors import Code, HubError
 
 __all__ = ["Ballots", "ballots_from_array", "ballots_from_ids", "pairwise_matrix"]
 
@@ -59,42 +59,42 @@ class Ballots:
 def ballots_from_array(rankings: ArrayLike, n_proposals: int, weights: ArrayLike | None = None) -> Ballots:
     """Check a padded ranking array and freeze it into :class:`Ballots`.
 
-    Raises ``VoteError``: ``BAD_VOTE_DEFINITION`` unless 1-10,000 proposals, ``UNKNOWN_PROPOSAL``
+    Raises ``HubError``: ``BAD_VOTE_DEFINITION`` unless 1-10,000 proposals, ``UNKNOWN_PROPOSAL``
     for an index outside ``-1..n_proposals-1``, ``REPEATED_PROPOSAL`` when a row names a proposal
     twice, ``BAD_FIELD`` for a malformed array (not 2-D, a proposal after the ``-1`` padding, weights
     of the wrong shape or negative). Validation is vectorised: no Python loop over ballots.
     """
     if not 1 <= n_proposals <= _MAX_PROPOSALS:
-        raise VoteError(Code.BAD_VOTE_DEFINITION, f"a vote needs 1 to {_MAX_PROPOSALS} proposals")
+        raise HubError(Code.BAD_VOTE_DEFINITION, f"a vote needs 1 to {_MAX_PROPOSALS} proposals")
     arr = np.asarray(rankings)
     if arr.ndim == 1 and arr.size == 0:  # no ballots at all, e.g. ``[]``
         arr = arr.reshape(0, 0)
     if arr.ndim != 2:
-        raise VoteError(Code.BAD_FIELD, f"rankings must be a 2-D array, got {arr.ndim}-D")
+        raise HubError(Code.BAD_FIELD, f"rankings must be a 2-D array, got {arr.ndim}-D")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise VoteError(Code.BAD_FIELD, "rankings must hold integer proposal indices")
+        raise HubError(Code.BAD_FIELD, "rankings must hold integer proposal indices")
     if arr.size and (arr.min() < -1 or arr.max() >= n_proposals):
-        raise VoteError(Code.UNKNOWN_PROPOSAL, f"a proposal index is outside 0..{n_proposals - 1}")
+        raise HubError(Code.UNKNOWN_PROPOSAL, f"a proposal index is outside 0..{n_proposals - 1}")
     packed = arr.astype(np.int16)
     ranked = packed >= 0
     if np.any(ranked[:, 1:] & ~ranked[:, :-1]):
-        raise VoteError(Code.BAD_FIELD, "a ballot ranks a proposal after its -1 padding")
+        raise HubError(Code.BAD_FIELD, "a ballot ranks a proposal after its -1 padding")
     # Drop padding columns no ballot uses: every pass over the array gets shorter.
     width = int(ranked.sum(axis=1).max(initial=0))
     packed = np.ascontiguousarray(packed[:, :width])
     if packed.shape[1] > 1:
         srt = np.sort(packed, axis=1)
         if np.any((srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] >= 0)):
-            raise VoteError(Code.REPEATED_PROPOSAL, "a ballot ranks the same proposal twice")
+            raise HubError(Code.REPEATED_PROPOSAL, "a ballot ranks the same proposal twice")
     if weights is None:
         w = np.ones(packed.shape[0], dtype=np.int64)
     else:
         w_in = np.asarray(weights)
         if w_in.shape != (packed.shape[0],) or (w_in.size and not np.issubdtype(w_in.dtype, np.integer)):
-            raise VoteError(Code.BAD_FIELD, "weights must be one integer per ballot row")
+            raise HubError(Code.BAD_FIELD, "weights must be one integer per ballot row")
         w = w_in.astype(np.int64, copy=True)
         if w.size and w.min() < 0:
-            raise VoteError(Code.BAD_FIELD, "weights cannot be negative")
+            raise HubError(Code.BAD_FIELD, "weights cannot be negative")
     packed.setflags(write=False)
     w.setflags(write=False)
     return Ballots(rankings=packed, weights=w, n_proposals=int(n_proposals))
@@ -114,18 +114,18 @@ def ballots_from_ids(
     """
     index = {pid: i for i, pid in enumerate(proposals)}
     if len(index) != len(proposals):
-        raise VoteError(Code.BAD_VOTE_DEFINITION, "proposal ids must be distinct")
+        raise HubError(Code.BAD_VOTE_DEFINITION, "proposal ids must be distinct")
     m = len(proposals)
     width = max((len(r) for r in rankings), default=0)
     if width > m:
-        raise VoteError(Code.RANKING_TOO_LONG, f"a ballot ranks {width} of {m} proposals")
+        raise HubError(Code.RANKING_TOO_LONG, f"a ballot ranks {width} of {m} proposals")
     lengths = np.fromiter(map(len, rankings), dtype=np.int64, count=len(rankings))
     # Looking ids up is the one per-ballot Python step (the input is Python lists): one flat pass,
     # then a single masked store fills the padded array.
     try:
         flat = [index[pid] for ranking in rankings for pid in ranking]
     except KeyError as exc:
-        raise VoteError(Code.UNKNOWN_PROPOSAL, f"unknown proposal {exc.args[0]!r}") from None
+        raise HubError(Code.UNKNOWN_PROPOSAL, f"unknown proposal {exc.args[0]!r}") from None
     arr = np.full((len(rankings), width), -1, dtype=np.int16)
     arr[np.arange(width)[None, :] < lengths[:, None]] = flat
     return ballots_from_array(arr, m, weights)

@@ -28,7 +28,8 @@ from ballot.model import (
     VoteState,
 )
 from engine import keys
-from engine.errors import Code, VoteError
+from engine.errors import Code, HubError
+from engine.roles import Role
 
 MAX_PROPOSALS: Final = 100
 MAX_TITLE: Final = 200
@@ -42,8 +43,8 @@ _ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{8,64}", re.ASCII)
 
 
-def _bad(field: str, why: str) -> VoteError:
-    return VoteError(Code.BAD_VOTE_DEFINITION, f"{field}: {why}")
+def _bad(field: str, why: str) -> HubError:
+    return HubError(Code.BAD_VOTE_DEFINITION, f"{field}: {why}")
 
 
 def _show(value: object, limit: int = 40) -> str:
@@ -63,7 +64,7 @@ def _is_int(value: object) -> bool:
 def validate_definition(defn: VoteDefinition) -> VoteDefinition:
     """Check a definition before it is saved or opened; return it unchanged.
 
-    Raises ``VoteError(BAD_VOTE_DEFINITION)`` whose message starts with the field at fault
+    Raises ``HubError(BAD_VOTE_DEFINITION)`` whose message starts with the field at fault
     (``proposals[2].id: ...``, ``rule.k: ...``, ``tie_break: ...``). Checked in field order, so the
     first problem is reported. Decoding with msgspec already checks types; this checks the meaning,
     and also guards definitions built in Python, which msgspec does not check.
@@ -141,7 +142,7 @@ def decode_definition(data: bytes | str) -> VoteDefinition:
     try:
         defn = msgspec.json.decode(data, type=VoteDefinition)
     except (msgspec.MsgspecError, ValueError) as exc:
-        raise VoteError(Code.BAD_VOTE_DEFINITION, f"not a vote definition: {exc}") from None
+        raise HubError(Code.BAD_VOTE_DEFINITION, f"not a vote definition: {exc}") from None
     return validate_definition(defn)
 
 
@@ -159,18 +160,18 @@ def validate_ranking(defn: VoteDefinition, ranking: Sequence[str]) -> list[int]:
     for position, pid in enumerate(ranking):
         i = index.get(pid) if isinstance(pid, str) else None
         if i is None:
-            raise VoteError(
+            raise HubError(
                 Code.UNKNOWN_PROPOSAL, f"position {position + 1}: no proposal {_show(pid)} in this vote"
             )
         if i in seen:
-            raise VoteError(Code.REPEATED_PROPOSAL, f"position {position + 1}: {pid!r} is already ranked")
+            raise HubError(Code.REPEATED_PROPOSAL, f"position {position + 1}: {pid!r} is already ranked")
         seen.add(i)
         out.append(i)
     shortest, longest = defn.ranking_bounds()
     if len(out) < shortest:
-        raise VoteError(Code.RANKING_TOO_SHORT, f"rank at least {shortest} proposals (got {len(out)})")
+        raise HubError(Code.RANKING_TOO_SHORT, f"rank at least {shortest} proposals (got {len(out)})")
     if len(out) > longest:
-        raise VoteError(Code.RANKING_TOO_LONG, f"rank at most {longest} proposals (got {len(out)})")
+        raise HubError(Code.RANKING_TOO_LONG, f"rank at most {longest} proposals (got {len(out)})")
     return out
 
 
@@ -182,7 +183,7 @@ def validate_nonce(nonce: object) -> str:
     client's own nonces never collide, and plain enough to sit inside a Redis key.
     """
     if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
-        raise VoteError(Code.BAD_NONCE, "nonce must be 8-64 characters of A-Z a-z 0-9 _ -")
+        raise HubError(Code.BAD_NONCE, "nonce must be 8-64 characters of A-Z a-z 0-9 _ -")
     return nonce
 
 
@@ -213,7 +214,7 @@ def eligible_voters(defn: VoteDefinition, people: Iterable[Member]) -> list[str]
     return [
         p.id
         for p in people
-        if p.role == "panelist" and (defn.eligibility == PANELISTS or p.in_meeting(defn.eligibility))
+        if p.role == Role.PANELIST and (defn.eligibility == PANELISTS or p.in_meeting(defn.eligibility))
     ]
 
 
@@ -258,7 +259,7 @@ COMMAND_EFFECTS: Final[Mapping[HostCommand, str]] = MappingProxyType(
 
 
 def transition(state: VoteState, command: HostCommand) -> VoteState:
-    """The state after ``command``; raises ``VoteError(BAD_TRANSITION)`` for an illegal move."""
+    """The state after ``command``; raises ``HubError(BAD_TRANSITION)`` for an illegal move."""
     try:
         return TRANSITIONS[(state, command)]
     except KeyError:
@@ -268,7 +269,7 @@ def transition(state: VoteState, command: HostCommand) -> VoteState:
             if legal
             else f"; a {state.value} vote is final"
         )
-        raise VoteError(Code.BAD_TRANSITION, f"cannot {command.value} a {state.value} vote{hint}") from None
+        raise HubError(Code.BAD_TRANSITION, f"cannot {command.value} a {state.value} vote{hint}") from None
 
 
 class CloseTimes(msgspec.Struct, frozen=True, kw_only=True):
@@ -295,7 +296,7 @@ def close_times(
     Why: two hosts pressing the button, or one pressing it twice during the grace period, must not
     move the hard close later and keep ballots coming in past the announced end. A ``scheduled_close``
     still in the future is not an announcement: closing early replaces it. Raises
-    ``VoteError(BAD_TRANSITION)`` when the vote cannot be closed. ``ballot/lua/close.lua`` enforces
+    ``HubError(BAD_TRANSITION)`` when the vote cannot be closed. ``ballot/lua/close.lua`` enforces
     this same rule atomically (tests/integration/test_vote_store.py holds the two together).
     """
     announced = closes_at is not None and hard_close_at is not None and closes_at <= now_ms
@@ -357,8 +358,8 @@ def check_accepts(state: VoteState, channel: Channel, *, now_ms: int, hard_close
     if channel in ACCEPTS[state]:
         return
     if state is VoteState.DRAFT:
-        raise VoteError(Code.VOTE_NOT_OPEN, "this vote has not opened yet")
-    raise VoteError(
+        raise HubError(Code.VOTE_NOT_OPEN, "this vote has not opened yet")
+    raise HubError(
         Code.VOTE_CLOSED, f"this vote is {state.value}: {channel.value} ballots are no longer accepted"
     )
 

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -34,7 +34,7 @@ from engine.background import survive
 from engine.batching import GroupCommit
 from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw
-from engine.errors import Code, VoteError
+from engine.errors import Code, HubError, InternalError, VoteError
 
 log = logging.getLogger("plenary.votes")
 _enc = msgspec.msgpack.Encoder()
@@ -131,10 +131,16 @@ class _BallotIndex:
         self.epoch, self.length, self.by_voter = epoch, 0, {}
 
 
-class StaleDefinition(VoteError):
-    """The vote was removed and created anew since its definition was cached: read it again."""
+class StaleDefinition(InternalError):
+    """The vote was removed and created anew since its definition was cached: read it again.
+    An ``UNAVAILABLE`` error (the client may send the cast again) that ``cast_current`` catches
+    by its class to read the definition again once."""
 
-    default_code = Code.UNAVAILABLE
+    def __new__(cls) -> StaleDefinition:
+        return cast(StaleDefinition, super().__new__(cls, Code.UNAVAILABLE))
+
+    def __init__(self) -> None:
+        super().__init__(Code.UNAVAILABLE, "the vote changed: read it again")
 
 
 class VoteStore:
@@ -163,13 +169,13 @@ class VoteStore:
             ],
         )
         if int(res[0]) < 0:
-            raise VoteError(Code.BAD_TRANSITION, f"vote {defn.vote_id!r} exists already")
+            raise HubError(Code.BAD_TRANSITION, f"vote {defn.vote_id!r} exists already")
         return Published(int(res[0]), raw(res[1]).decode(), int(res[2]))
 
     async def definition(self, vote_id: str) -> VoteDefinition:
         data = await self.redis.get(keys.vote_key(keys.check_id(vote_id, "vote id"), "definition"))
         if data is None:
-            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+            raise HubError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
         return _def_dec.decode(raw(data))
 
     async def cached_definition(self, vote_id: str) -> tuple[VoteDefinition, str]:
@@ -194,7 +200,7 @@ class VoteStore:
             pipe.hget(keys.channel_keys(keys.vote(vote_id)).meta, "epoch")
             data, epoch = await pipe.execute()
         if data is None:
-            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+            raise HubError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
         entry = (_def_dec.decode(raw(data)), raw(epoch).decode() if epoch else "")
         if entry[1]:
             if len(self._definitions) >= 1024:
@@ -208,14 +214,14 @@ class VoteStore:
     async def status(self, vote_id: str) -> VoteState:
         value = await self.redis.hget(keys.channel_keys(keys.vote(vote_id)).state, "status")
         if value is None:
-            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+            raise HubError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
         return VoteState(msgspec.msgpack.decode(raw(value)))
 
     async def open(self, vote_id: str, eligible: list[str], now_ms: int | None = None) -> Published:
         defn = await self.definition(vote_id)
         rules.transition(await self.status(vote_id), rules.HostCommand.OPEN)
         if not eligible:
-            raise VoteError(Code.BAD_VOTE_DEFINITION, "nobody is eligible to vote")
+            raise HubError(Code.BAD_VOTE_DEFINITION, "nobody is eligible to vote")
         fields: dict[str, Any] = {"proposals": [p.id for p in defn.proposals], "eligible": len(eligible)}
         if defn.scheduled_close:
             fields |= {
@@ -242,7 +248,7 @@ class VoteStore:
             keys.channel_keys(keys.vote(vote_id)).state, ["status", "closes_at", "hard_close_at"]
         )
         if status is None:
-            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+            raise HubError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
         times = rules.close_times(
             defn,
             VoteState(msgspec.msgpack.decode(raw(status))),
@@ -272,7 +278,7 @@ class VoteStore:
         )
         if int(res[0]) < 0:
             actual = msgspec.msgpack.decode(raw(res[1])) if res[1] else "absent"
-            raise VoteError(Code.BAD_TRANSITION, f"the vote is {actual}, not open")
+            raise HubError(Code.BAD_TRANSITION, f"the vote is {actual}, not open")
         if int(res[0]) == 0:
             first = _int_dec.decode(raw(res[1])), _int_dec.decode(raw(res[2]))
             return Closing(closes_at=first[0], hard_close_at=first[1], repeated=True, offset=None)
@@ -290,7 +296,7 @@ class VoteStore:
         rules.transition(await self.status(vote_id), rules.HostCommand.PUBLISH)
         selection = rules.select_counted(await self.ballots(vote_id))
         if selection.conflicts:
-            raise VoteError(
+            raise HubError(
                 Code.BALLOT_CONFLICT,
                 f"{len(selection.conflicts)} panelist(s) have paper entries that disagree: resolve them first",
             )
@@ -314,7 +320,7 @@ class VoteStore:
         """The published export (JSON): definition, bulletin board, head hash, results."""
         data = await self.redis.get(keys.vote_key(keys.check_id(vote_id, "vote id"), "export"))
         if data is None:
-            raise VoteError(Code.VOTE_NOT_PUBLISHED, "results are not published yet")
+            raise HubError(Code.VOTE_NOT_PUBLISHED, "results are not published yet")
         return raw(data)
 
     async def results_on_air(self, vote_id: str) -> dict[str, Any]:
@@ -326,7 +332,7 @@ class VoteStore:
             keys.channel_keys(keys.vote(vote_id)).state, ["results", "head_hash"]
         )
         if value is None:
-            raise VoteError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
+            raise HubError(Code.VOTE_NOT_PUBLISHED, "the vote's results are not published")
         head_hash = msgspec.msgpack.decode(raw(head)) if head is not None else ""
         return on_air(defn, msgspec.msgpack.decode(raw(value)), head_hash)
 
@@ -385,7 +391,7 @@ class VoteStore:
         )
         if int(res[0]) < 0:
             actual = msgspec.msgpack.decode(raw(res[1])) if res[1] else "absent"
-            raise VoteError(
+            raise HubError(
                 Code.BAD_TRANSITION, f"the vote is {actual}, not {expected.value if expected else 'new'}"
             )
         return Published(int(res[0]), raw(res[1]).decode(), int(res[2]))
@@ -407,7 +413,7 @@ class VoteStore:
 
         What a panelist is told about their own vote (``vote.mine``), on any device: read from the
         store as of this call, so a ballot acknowledged to any device before the call is in it.
-        Raises ``VoteError(UNKNOWN_VOTE)`` for a vote that does not exist.
+        Raises ``HubError(UNKNOWN_VOTE)`` for a vote that does not exist.
         """
         keys.check_id(vote_id, "vote id")
         index = self._by_voter.get(vote_id)
@@ -424,7 +430,7 @@ class VoteStore:
                 index.answered = start
             ballots = list(index.by_voter.get(voter, ()))
         if not index.exists:
-            raise VoteError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
+            raise HubError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")
         eligible = bool(await self.redis.sismember(keys.vote_key(vote_id, "eligible"), voter))
         return eligible, rules.choose_counted(ballots)
 
@@ -494,7 +500,7 @@ class CastBatcher:
     async def stop(self) -> None:
         for c in await self._commit.stop():  # never sent: nothing stored, the client retries
             if not c.future.done():
-                c.future.set_exception(VoteError(Code.UNAVAILABLE, "the hub is stopping", retryable=True))
+                c.future.set_exception(HubError(Code.UNAVAILABLE, "the hub is stopping"))
 
     async def cast(
         self,
@@ -574,26 +580,20 @@ class CastBatcher:
         except Exception as exc:  # Redis unreachable: every cast of the batch may be retried
             for c in batch:
                 if not c.future.done():
-                    c.future.set_exception(
-                        VoteError(Code.UNAVAILABLE, f"not stored, retry: {exc}", retryable=True)
-                    )
+                    c.future.set_exception(HubError(Code.UNAVAILABLE, f"not stored, retry: {exc}"))
             return
         for c, res in zip(batch, results, strict=True):
             if c.future.done():
                 continue
             if isinstance(res, Exception):
-                c.future.set_exception(
-                    VoteError(Code.UNAVAILABLE, f"not stored, retry: {res}", retryable=True)
-                )
+                c.future.set_exception(HubError(Code.UNAVAILABLE, f"not stored, retry: {res}"))
             elif int(res[0]) == 0 and raw(res[1]) == b"code_taken":
                 self._commit.put(c)  # a tracking-code collision (2^-80): again with a new salt
             elif int(res[0]) == 0 and raw(res[1]) == b"definition_changed":
-                c.future.set_exception(
-                    StaleDefinition(message="the vote changed: read it again", retryable=True)
-                )
+                c.future.set_exception(StaleDefinition())
             elif int(res[0]) == 0:
                 name = raw(res[1]).decode()
-                c.future.set_exception(VoteError(Code[name.upper()], _MESSAGES.get(name, name)))
+                c.future.set_exception(HubError(Code[name.upper()], _MESSAGES.get(name, name)))
             else:
                 c.future.set_result(
                     Receipt(c.defn.vote_id, raw(res[1]).decode(), int(res[2]), int(res[3]), bool(int(res[4])))

@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ballot.pairwise import Ballots, ballots_from_array, ballots_from_ids, pairwise_matrix
-from engine.errors import Code, VoteError
+from engine.errors import Code, HubError
 
 __all__ = [
     "Ballots",
@@ -206,14 +206,14 @@ def published_tiers(results: Mapping[str, Any], method: str) -> list[list[str]]:
 def _tie_rank(tie_break: Sequence[int] | None, m: int) -> NDArray[np.int64]:
     """``rank[p]`` = place of proposal ``p`` in the tie-break order (0 wins ties).
 
-    Raises ``VoteError(BAD_VOTE_DEFINITION)`` unless ``tie_break`` lists every proposal exactly once:
+    Raises ``HubError(BAD_VOTE_DEFINITION)`` unless ``tie_break`` lists every proposal exactly once:
     a tie-break that leaves a proposal out cannot be published as deciding every tie.
     """
     if tie_break is None:
         return np.arange(m, dtype=np.int64)
     order = np.asarray(tie_break, dtype=np.int64)
     if order.shape != (m,) or not np.array_equal(np.sort(order), np.arange(m)):
-        raise VoteError(Code.BAD_VOTE_DEFINITION, f"the tie-break must list each of the {m} proposals once")
+        raise HubError(Code.BAD_VOTE_DEFINITION, f"the tie-break must list each of the {m} proposals once")
     rank = np.empty(m, dtype=np.int64)
     rank[order] = np.arange(m)
     return rank
@@ -223,9 +223,9 @@ def _square(pairwise: ArrayLike) -> NDArray[np.int64]:
     """The pairwise matrix as int64, checked square, non-negative, at least 1 x 1."""
     p = np.asarray(pairwise, dtype=np.int64)
     if p.ndim != 2 or p.shape[0] != p.shape[1] or p.shape[0] < 1:
-        raise VoteError(Code.BAD_FIELD, "the pairwise matrix must be square with at least one proposal")
+        raise HubError(Code.BAD_FIELD, "the pairwise matrix must be square with at least one proposal")
     if p.min() < 0:
-        raise VoteError(Code.BAD_FIELD, "the pairwise matrix cannot hold negative counts")
+        raise HubError(Code.BAD_FIELD, "the pairwise matrix cannot hold negative counts")
     return p
 
 
@@ -317,7 +317,7 @@ def schulze(
     the resulting relation transitive, so the tiers are well defined: the unbeaten first, and so on.
     """
     if strength not in ("margin", "winning_votes"):
-        raise VoteError(Code.BAD_VOTE_DEFINITION, f"unknown Schulze strength {strength!r}")
+        raise HubError(Code.BAD_VOTE_DEFINITION, f"unknown Schulze strength {strength!r}")
     p = _square(pairwise)
     m = p.shape[0]
     margin = p - p.T
@@ -599,13 +599,13 @@ def tally_all(
     """Every method on one vote, from one pairwise matrix, as one Struct ready for the wire.
 
     ``proposals``: the ids of indices ``0..m-1`` (default ``"0".."m-1"``); ``tie_break``: indices,
-    first wins ties (default: index order). Raises ``VoteError(BAD_VOTE_DEFINITION)`` when either
+    first wins ties (default: index order). Raises ``HubError(BAD_VOTE_DEFINITION)`` when either
     does not match the ballots' proposal count.
     """
     m = ballots.n_proposals
     ids = [str(i) for i in range(m)] if proposals is None else list(proposals)
     if len(ids) != m:
-        raise VoteError(Code.BAD_VOTE_DEFINITION, f"{len(ids)} proposal ids for {m} proposals")
+        raise HubError(Code.BAD_VOTE_DEFINITION, f"{len(ids)} proposal ids for {m} proposals")
     rank = _tie_rank(tie_break, m)
     order = np.argsort(rank).tolist()
     p = pairwise_matrix(ballots)

@@ -36,6 +36,7 @@ from cli.serve import serve, settings_from
 from engine.channels import ChannelLog
 from engine.connection import command_client
 from engine.errors import VoteError
+from engine.roles import Role
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
@@ -49,11 +50,11 @@ AGE_BANDS = ["18-29", "30-39", "40-49", "50-59", "60-69", "70+"]
 NAMES = ["김민준", "이서연", "박지훈", "최수아", "정예준", "강하은", "조도윤", "윤지우", "장서준", "임하린"]
 
 STAFF = [
-    Participant(id="host-1", name="사회자 한지민", role="host"),
-    Participant(id="mod-1", name="진행자 오세훈", role="moderator"),
-    Participant(id="ops-1", name="운영 김현우", role="ops"),
-    Participant(id="obs-1", name="참관인 이다은", role="observer"),
-    Participant(id="clerk-1", name="서기 박소연", role="clerk"),
+    Participant(id="host-1", name="사회자 한지민", role=Role.HOST),
+    Participant(id="mod-1", name="진행자 오세훈", role=Role.MODERATOR),
+    Participant(id="ops-1", name="운영 김현우", role=Role.OPS),
+    Participant(id="obs-1", name="참관인 이다은", role=Role.OBSERVER),
+    Participant(id="clerk-1", name="서기 박소연", role=Role.CLERK),
 ]
 
 
@@ -62,7 +63,7 @@ def demo_roster() -> list[Participant]:
         Participant(
             id=f"p-{i:03d}",
             name=NAMES[i % len(NAMES)] + (f" {i // len(NAMES) + 1}" if i >= len(NAMES) else ""),
-            role="panelist",
+            role=Role.PANELIST,
             gender="female" if i % 2 else "male",
             age_band=AGE_BANDS[i % len(AGE_BANDS)],
             district=DISTRICTS[i % len(DISTRICTS)],
@@ -129,7 +130,7 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
         votes = VoteStore(ChannelLog(redis))
         with contextlib.suppress(VoteError):  # a second `make demo` keeps the vote where it was
             await votes.create(demo_vote())
-            await votes.open(DEMO_VOTE, [p.id for p in await roster.all() if p.role == "panelist"])
+            await votes.open(DEMO_VOTE, [p.id for p in await roster.all() if p.role == Role.PANELIST])
         kept: dict[str, str] = {}
         for pid, token in (read_links_csv(links_file) if links_file else {}).items():
             who = await roster.authenticate(token)
@@ -137,7 +138,7 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
                 kept[pid] = token
         people = await roster.all()
         fresh = await roster.issue_tokens([p.id for p in people if p.id not in kept])
-        rows = [(p.id, p.name, p.role, link(base, kept.get(p.id) or fresh[p.id])) for p in people]
+        rows = [(p.id, p.name, str(p.role), link(base, kept.get(p.id) or fresh[p.id])) for p in people]
         if links_file:
             save_links_csv(rows, links_file)
         return rows
@@ -159,17 +160,17 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
         out.append(f"  {_pad(role, 11)}{_pad(name, 16)}{url}")
 
     for pid, name, role, url in rows:
-        if role != "panelist" or pid in ("p-000", "p-001"):
+        if role != Role.PANELIST or pid in ("p-000", "p-001"):
             line(role, name, url)
-        if role == "host":  # the same seat, opened on the host's vote console
+        if role == Role.HOST:  # the same seat, opened on the host's vote console
             line("", "(vote console)", url.replace("/#t=", "/host#t="))
-        if role == "moderator":
+        if role == Role.MODERATOR:
             line("", "(console)", url.replace("/#t=", "/moderate?meeting=plenary#t="))
-        if role == "ops":
+        if role == Role.OPS:
             line("", "(dashboard)", url.replace("/#t=", "/ops#t="))
-        if role == "observer":
+        if role == Role.OBSERVER:
             line("", "(OBS overlay)", url.replace("/#t=", "/overlay/plenary#t="))
-    more = sum(r[2] == "panelist" for r in rows) - 2
+    more = sum(r[2] == Role.PANELIST for r in rows) - 2
     out += [
         "",
         f"  The plenary vote {DEMO_VOTE!r} is open: panelists rank proposals on their page;",

@@ -23,7 +23,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from engine import connection, keys, private
-from engine.errors import Code, PanelError
+from engine.errors import Code, HubError
 from panel.roster import Participant, Roster
 
 log = logging.getLogger("plenary.cli")
@@ -65,7 +65,7 @@ async def base_url_for(redis: Redis, given: str | None) -> str:
     stored = await redis.get(keys.PUBLIC_URL)
     if stored:
         return connection.text(stored)
-    raise PanelError(
+    raise HubError(
         Code.NO_BASE_URL,
         "no base URL for the links: no hub has run on this Redis yet. Pass --base-url "
         "(the address people open, e.g. https://plenary.example.org)",
@@ -103,9 +103,9 @@ def confirm_revoke(
     if yes or not any(p.token_hash for p in people):
         return
     if not (sys.stdin.isatty() if interactive is None else interactive):
-        raise PanelError(Code.NOT_CONFIRMED, "not confirmed: pass --yes to revoke them without a prompt")
+        raise HubError(Code.NOT_CONFIRMED, "not confirmed: pass --yes to revoke them without a prompt")
     if ask("Go on? [y/N] ").strip().lower() not in ("y", "yes"):
-        raise PanelError(Code.NOT_CONFIRMED, "not confirmed: nothing changed")
+        raise HubError(Code.NOT_CONFIRMED, "not confirmed: nothing changed")
 
 
 # -- issuing and saving ----------------------------------------------------------------------------
@@ -116,7 +116,7 @@ async def select(redis: Redis, ids: list[str] | None = None, role: str | None = 
         known = {p.id for p in people}
         unknown = [i for i in ids if i not in known]
         if unknown:
-            raise PanelError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {', '.join(unknown[:10])}")
+            raise HubError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {', '.join(unknown[:10])}")
         wanted = set(ids)
         people = [p for p in people if p.id in wanted]
     if role:

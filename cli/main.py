@@ -28,7 +28,7 @@ from cli.links import (
 from cli.redis_args import add_redis_args, redis_for
 from cli.serve import add_serve_args, serve, settings_from
 from engine import private
-from engine.errors import HubError
+from engine.errors import Code, HubError
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Roster, read_roster
 from realtime.ops import logs
@@ -200,7 +200,7 @@ def cmd_vote_merge_phone(args: argparse.Namespace) -> int:
             for n, row in enumerate(rows, start=2):
                 try:
                     if await roster.get(row.get("voter", "")) is None:
-                        raise HubError(message=f"no panelist {row.get('voter')!r}")
+                        raise HubError(Code.UNKNOWN_VOTER, f"no panelist {row.get('voter')!r}")
                     rules.validate_ranking(defn, [x for x in (row.get("ranking") or "").split(";") if x])
                     rules.validate_nonce(row.get("nonce"))
                 except HubError as err:

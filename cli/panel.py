@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Code, HubError, PanelError
+from engine.errors import Code, HubError
+from engine.roles import Role
 
 # The sortition package prints progress on its own loggers; the CLI shows a rich bar instead.
 _QUIET = ("sortition_algorithms", "sortition_algorithms_user")
@@ -112,13 +113,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _fail(err)
     bad = [a.applicant_id for a in people if not keys.ID_RE.match(a.applicant_id)]
     if bad:
-        return _fail(PanelError(Code.BAD_ROSTER, f"applicant ids not usable as participant ids: {bad[:10]}"))
+        return _fail(HubError(Code.BAD_ROSTER, f"applicant ids not usable as participant ids: {bad[:10]}"))
     meetings = [m for m in (args.meetings or "").split(";") if m] or [ALL_MEETINGS]
     participants = [
         Participant(
             id=a.applicant_id,
             name=a.name or a.applicant_id,
-            role="panelist",
+            role=Role.PANELIST,
             gender=a.gender,
             age_band=a.age_band,
             district=a.district,

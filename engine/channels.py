@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from engine import keys
 from engine.connection import raw
-from engine.errors import ChannelError, Code
+from engine.errors import Code, HubError
 from engine.keys import channel_keys, pubsub_channel  # by name: `keys` is a parameter of channel_write
 from engine.scripts import Scripts
 
@@ -251,7 +251,7 @@ class ChannelLog:
         """Every archived event of a channel (for the record, moderation and exports)."""
         spec = spec_of(keys.check_channel(channel))
         if not spec.archive:
-            raise ChannelError(Code.UNKNOWN_CHANNEL, f"{channel} keeps no archive")
+            raise HubError(Code.UNKNOWN_CHANNEL, f"{channel} keeps no archive")
         entries = await self.redis.lrange(keys.channel_keys(channel).log, start, stop)
         return [_event_decoder.decode(raw(e)) for e in entries]
 

@@ -1,26 +1,41 @@
-"""One error type with stable codes, shared by the engine, the domain and the transport.
+"""One error type with stable codes, and the catalogue that says what each code is.
 
-Exception tree::
+``Code`` numbers every error; ``CATALOGUE`` gives each code its row: its category, whether the
+same command may succeed later (``retryable``, sent in every ``error`` frame) and its HTTP status.
+A raise site names only the code, ``raise HubError(Code.UNKNOWN_VOTE, "...")``; the row decides
+the rest, so a category, a retry flag or a status can never disagree with the code.
 
-    HubError(code, message, retryable)
-    ├── ProtocolError      bad frames and schemas          (1000-1099)
-    ├── AuthError          tokens, origin, roles           (1100-1199)
-    ├── LimitError         rates, sizes                    (1200-1299)
-    ├── ChannelError       channels and subscriptions      (1300-1399)
-    ├── ChatError          meetings and chat               (1400-1499)
-    ├── VoteError          votes and ballots               (1500-1599)
-    ├── ModerationError    Q&A, speakers, agenda, polls    (1600-1699)
-    ├── PanelError         roster, lottery, links          (1700-1799)
-    └── InternalError      the hub's own failures          (1900-1999)
+Exception tree (the class of an error is its code's category, chosen by ``HubError`` itself)::
 
-Codes are added, never renumbered: clients and dashboards key on them. ``realtime/`` maps each code
-to a wire error (the code's ``name`` in lower case is its stable string), an HTTP status, and for
-abuse a WebSocket close code (4000-4999, see ``realtime.protocol.closecodes``).
+    HubError(code, message)
+    ├── ProtocolError      frames, schemas, requests        (1000-1099, and 1405, 1622-1625)
+    ├── AuthError          tokens, origin, roles            (1100-1199)
+    ├── LimitError         rates, sizes, counts             (1200-1299)
+    ├── ChannelError       channels and subscriptions       (1300-1399)
+    ├── ChatError          meetings and chat                (1400-1499)
+    ├── VoteError          votes and ballots                (1500-1599)
+    ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
+    ├── PanelError         roster, lottery, links           (1700-1799)
+    └── InternalError      the hub's own failures           (1900-1999)
+
+So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
+the subclasses are views of the catalogue, never chosen at a raise site (``VoteError(Code.X)``
+with a code of another category is a ``TypeError``). A new code takes a number in its category's
+range; the five protocol codes numbered elsewhere are older than that rule.
+
+Codes are added, never renumbered: clients and dashboards key on them. ``realtime/`` sends a code
+as a wire error (the code's ``name`` in lower case is its stable string), as an HTTP answer with
+the row's status, and for abuse as a WebSocket close code (4000-4999, see
+``realtime.protocol.closecodes``).
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 
 class Code(IntEnum):
@@ -114,56 +129,206 @@ class Code(IntEnum):
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
 
 
+class Category(StrEnum):
+    """What an error is about; each has its exception class below (``HubError`` picks it)."""
+
+    PROTOCOL = "protocol"
+    AUTH = "auth"
+    LIMIT = "limit"
+    CHANNEL = "channel"
+    CHAT = "chat"
+    VOTE = "vote"
+    MODERATION = "moderation"
+    PANEL = "panel"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    """One row of the catalogue. ``retryable``: the same command, unchanged, may succeed later
+    (after ``retry_after_ms`` when the error gives one). ``http_status``: the status of an HTTP
+    answer with this code (400 for the client's mistakes unless a row says otherwise)."""
+
+    category: Category
+    retryable: bool = False
+    http_status: int = 400
+
+
+CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
+    {
+        Code.BAD_FRAME: ErrorSpec(Category.PROTOCOL),
+        Code.BAD_MESSAGE: ErrorSpec(Category.PROTOCOL),
+        Code.UNKNOWN_COMMAND: ErrorSpec(Category.PROTOCOL),
+        Code.BAD_FIELD: ErrorSpec(Category.PROTOCOL),
+        Code.NOT_AUTHENTICATED: ErrorSpec(Category.PROTOCOL),
+        Code.ALREADY_AUTHENTICATED: ErrorSpec(Category.PROTOCOL),
+        Code.BAD_TOKEN: ErrorSpec(Category.AUTH, http_status=401),
+        Code.FORBIDDEN: ErrorSpec(Category.AUTH, http_status=403),
+        Code.BAD_ORIGIN: ErrorSpec(Category.AUTH, http_status=403),
+        Code.NOT_A_MEMBER: ErrorSpec(Category.AUTH, http_status=403),
+        Code.RATE_LIMITED: ErrorSpec(Category.LIMIT, retryable=True, http_status=429),
+        Code.TOO_LARGE: ErrorSpec(Category.LIMIT),
+        Code.TOO_MANY_SUBSCRIPTIONS: ErrorSpec(Category.LIMIT),
+        Code.TOO_MANY_CONNECTIONS: ErrorSpec(Category.LIMIT, retryable=True),  # once one closes
+        Code.TOO_MANY_BALLOTS: ErrorSpec(Category.LIMIT),
+        Code.TOO_MANY_QUESTIONS: ErrorSpec(Category.LIMIT),
+        Code.TOO_MANY_UPLOADS: ErrorSpec(Category.LIMIT),
+        Code.UNKNOWN_CHANNEL: ErrorSpec(Category.CHANNEL, http_status=404),
+        Code.NOT_SUBSCRIBED: ErrorSpec(Category.CHANNEL),
+        Code.UNKNOWN_MEETING: ErrorSpec(Category.CHAT, http_status=404),
+        Code.EMPTY_MESSAGE: ErrorSpec(Category.CHAT),
+        Code.MESSAGE_TOO_LONG: ErrorSpec(Category.CHAT),
+        Code.CHAT_CLOSED: ErrorSpec(Category.CHAT),
+        Code.MUTED: ErrorSpec(Category.CHAT, retryable=True),  # when the mute ends (retry_after_ms)
+        Code.SECRET_IN_URL: ErrorSpec(Category.PROTOCOL),
+        Code.UNKNOWN_VOTE: ErrorSpec(Category.VOTE, http_status=404),
+        Code.VOTE_NOT_OPEN: ErrorSpec(Category.VOTE),
+        Code.VOTE_CLOSED: ErrorSpec(Category.VOTE),
+        Code.NOT_ELIGIBLE: ErrorSpec(Category.VOTE),
+        Code.UNKNOWN_PROPOSAL: ErrorSpec(Category.VOTE),
+        Code.REPEATED_PROPOSAL: ErrorSpec(Category.VOTE),
+        Code.RANKING_TOO_SHORT: ErrorSpec(Category.VOTE),
+        Code.RANKING_TOO_LONG: ErrorSpec(Category.VOTE),
+        Code.BAD_NONCE: ErrorSpec(Category.VOTE),
+        Code.BAD_TRANSITION: ErrorSpec(Category.VOTE),
+        Code.BAD_VOTE_DEFINITION: ErrorSpec(Category.VOTE),
+        Code.VOTE_NOT_PUBLISHED: ErrorSpec(Category.VOTE, http_status=404),
+        Code.BALLOT_CONFLICT: ErrorSpec(Category.VOTE),
+        Code.UNKNOWN_VOTER: ErrorSpec(Category.VOTE),
+        Code.NONCE_REUSED: ErrorSpec(Category.VOTE),
+        Code.UNKNOWN_QUESTION: ErrorSpec(Category.MODERATION),
+        Code.BAD_ORDER: ErrorSpec(Category.MODERATION),
+        Code.BAD_MERGE: ErrorSpec(Category.MODERATION),
+        Code.SLOW_MODE: ErrorSpec(Category.MODERATION, retryable=True),  # after retry_after_ms
+        Code.BANNED: ErrorSpec(Category.MODERATION),
+        Code.LINK_NOT_ALLOWED: ErrorSpec(Category.MODERATION),
+        Code.UNKNOWN_MESSAGE: ErrorSpec(Category.MODERATION),
+        Code.NOT_THE_SPEAKER: ErrorSpec(Category.MODERATION),
+        Code.NOBODY_WAITING: ErrorSpec(Category.MODERATION),
+        Code.UNKNOWN_ITEM: ErrorSpec(Category.MODERATION),
+        Code.BAD_AGENDA: ErrorSpec(Category.MODERATION),
+        Code.BAD_SLIDE: ErrorSpec(Category.MODERATION),
+        Code.UNKNOWN_UPLOAD: ErrorSpec(Category.MODERATION, http_status=404),
+        Code.BAD_UPLOAD: ErrorSpec(Category.MODERATION),
+        Code.UNKNOWN_POLL: ErrorSpec(Category.MODERATION, http_status=404),
+        Code.BAD_POLL: ErrorSpec(Category.MODERATION),
+        Code.POLL_NOT_OPEN: ErrorSpec(Category.MODERATION),
+        Code.POLL_CLOSED: ErrorSpec(Category.MODERATION),
+        Code.ALREADY_ANSWERED: ErrorSpec(Category.MODERATION),
+        Code.BAD_ANSWER: ErrorSpec(Category.MODERATION),
+        Code.BAD_MATERIALS: ErrorSpec(Category.MODERATION),
+        Code.CONFLICT: ErrorSpec(Category.MODERATION, retryable=True),
+        Code.INVALID_UTF8: ErrorSpec(Category.PROTOCOL),
+        Code.BAD_WEBSOCKET_FRAME: ErrorSpec(Category.PROTOCOL),
+        Code.REQUEST_ABORTED: ErrorSpec(Category.PROTOCOL, retryable=True),  # nothing stored: resend
+        Code.BAD_HTTP_REQUEST: ErrorSpec(Category.PROTOCOL),
+        Code.BAD_ROSTER: ErrorSpec(Category.PANEL),
+        Code.UNKNOWN_PARTICIPANT: ErrorSpec(Category.PANEL),
+        Code.BAD_QUOTAS: ErrorSpec(Category.PANEL),
+        Code.INFEASIBLE_QUOTAS: ErrorSpec(Category.PANEL),
+        Code.NO_BASE_URL: ErrorSpec(Category.PANEL),
+        Code.NOT_CONFIRMED: ErrorSpec(Category.PANEL),
+        Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
+        # Redis unreachable, or the hub starting or stopping
+        Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
+    }
+)
+"""Every code's row: the one place its category, retry flag and HTTP status are stated."""
+
+if _missing := set(Code) - set(CATALOGUE):
+    raise RuntimeError(f"codes without a row in CATALOGUE: {sorted(c.name for c in _missing)}")
+
+
 class HubError(Exception):
-    """An error with a stable code. ``retryable`` tells a client whether the same command may succeed later."""
+    """An error with a stable code; everything else about it is the code's row in ``CATALOGUE``.
 
-    default_code: Code = Code.INTERNAL
+    ``HubError(code, message)`` returns an instance of the code's category class (``VoteError``
+    for a vote code...), so ``except`` clauses catch by category. ``retry_after_ms``: how long to
+    wait, when the hub knows (a rate limit, a mute, slow mode)."""
 
-    def __init__(
-        self, code: Code | None = None, message: str = "", *, retryable: bool = False, retry_after_ms: int = 0
-    ) -> None:
-        self.code = code if code is not None else self.default_code
-        self.message = message or self.code.name.lower().replace("_", " ")
-        self.retryable = retryable
+    _views: ClassVar[dict[Category, type[HubError]]] = {}
+    _category: ClassVar[Category | None] = None
+
+    def __init_subclass__(cls, category: Category | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if category is not None:
+            cls._category = category
+            HubError._views[category] = cls
+
+    def __new__(cls, code: Code, message: str = "", *, retry_after_ms: int = 0) -> HubError:
+        view = HubError._views[CATALOGUE[code].category]
+        if cls is HubError:
+            cls = view
+        elif not issubclass(cls, view):
+            raise TypeError(f"{code.name} is a {view.__name__}: raise HubError(Code.{code.name}, ...)")
+        return super().__new__(cls)
+
+    def __init__(self, code: Code, message: str = "", *, retry_after_ms: int = 0) -> None:
+        self.code = code
+        self.message = message or code.name.lower().replace("_", " ")
         self.retry_after_ms = retry_after_ms
-        super().__init__(f"{self.code.name.lower()}: {self.message}")
+        super().__init__(f"{code.name.lower()}: {self.message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.code, self.message, self.retry_after_ms))
 
     @property
     def name(self) -> str:
         return self.code.name.lower()
 
+    @property
+    def spec(self) -> ErrorSpec:
+        return CATALOGUE[self.code]
 
-class ProtocolError(HubError):
-    default_code = Code.BAD_MESSAGE
+    @property
+    def category(self) -> Category:
+        return CATALOGUE[self.code].category
 
+    @property
+    def retryable(self) -> bool:
+        """Whether the same command may succeed later: the code's row, never the raise site."""
+        return CATALOGUE[self.code].retryable
 
-class AuthError(HubError):
-    default_code = Code.FORBIDDEN
-
-
-class LimitError(HubError):
-    default_code = Code.RATE_LIMITED
-
-
-class ChannelError(HubError):
-    default_code = Code.UNKNOWN_CHANNEL
-
-
-class ChatError(HubError):
-    default_code = Code.UNKNOWN_MEETING
+    @property
+    def http_status(self) -> int:
+        return CATALOGUE[self.code].http_status
 
 
-class VoteError(HubError):
-    default_code = Code.UNKNOWN_VOTE
+def _rebuild(code: Code, message: str, retry_after_ms: int) -> HubError:
+    return HubError(code, message, retry_after_ms=retry_after_ms)
 
 
-class ModerationError(HubError):
-    default_code = Code.BAD_TRANSITION
+class ProtocolError(HubError, category=Category.PROTOCOL):
+    pass
 
 
-class PanelError(HubError):
-    default_code = Code.BAD_ROSTER
+class AuthError(HubError, category=Category.AUTH):
+    pass
 
 
-class InternalError(HubError):
-    default_code = Code.INTERNAL
+class LimitError(HubError, category=Category.LIMIT):
+    pass
+
+
+class ChannelError(HubError, category=Category.CHANNEL):
+    pass
+
+
+class ChatError(HubError, category=Category.CHAT):
+    pass
+
+
+class VoteError(HubError, category=Category.VOTE):
+    pass
+
+
+class ModerationError(HubError, category=Category.MODERATION):
+    pass
+
+
+class PanelError(HubError, category=Category.PANEL):
+    pass
+
+
+class InternalError(HubError, category=Category.INTERNAL):
+    pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from engine.errors import ChannelError, Code
+from engine.errors import Code, HubError
 
 PREFIX = "pl:"
 EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
@@ -26,13 +26,13 @@ _CHANNEL_RE = re.compile(
 def check_id(value: str, what: str = "id") -> str:
     """Ids are short ASCII tokens: they go into channel names and keys unescaped."""
     if not ID_RE.match(value):
-        raise ChannelError(Code.BAD_FIELD, f"{what} must be 1-64 characters of A-Z a-z 0-9 _ . - : {value!r}")
+        raise HubError(Code.BAD_FIELD, f"{what} must be 1-64 characters of A-Z a-z 0-9 _ . - : {value!r}")
     return value
 
 
 def check_channel(name: str) -> str:
     if not _CHANNEL_RE.match(name):
-        raise ChannelError(Code.UNKNOWN_CHANNEL, f"no such channel: {name[:100]!r}")
+        raise HubError(Code.UNKNOWN_CHANNEL, f"no such channel: {name[:100]!r}")
     return name
 
 

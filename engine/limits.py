@@ -29,7 +29,7 @@ from redis.asyncio.client import Pipeline
 
 from engine import keys
 from engine.batching import GroupCommit
-from engine.errors import Code, LimitError
+from engine.errors import Code, HubError
 from engine.scripts import Scripts
 
 STALE_MS = 15_000
@@ -59,7 +59,7 @@ class _Check:
 class RateLimiter:
     """Per-participant token buckets in Redis, checked in batches.
 
-    ``start`` before use, ``stop`` at shutdown. ``take`` raises ``LimitError(RATE_LIMITED)`` with
+    ``start`` before use, ``stop`` at shutdown. ``take`` raises ``HubError(RATE_LIMITED)`` with
     ``retry_after_ms`` when the bucket is empty; nothing was done, so the caller may retry then.
     """
 
@@ -78,7 +78,7 @@ class RateLimiter:
     async def stop(self) -> None:
         for c in await self._commit.stop():
             if c.future is not None and not c.future.done():
-                c.future.set_exception(LimitError(Code.UNAVAILABLE, "the hub is stopping", retryable=True))
+                c.future.set_exception(HubError(Code.UNAVAILABLE, "the hub is stopping"))
 
     async def take(self, participant_id: str, rate_class: str, bucket: Bucket, cost: float = 1) -> None:
         """Take ``cost`` tokens from the participant's bucket of ``rate_class``, or raise."""
@@ -86,10 +86,9 @@ class RateLimiter:
         self._commit.put(_Check(keys.rate_bucket(participant_id, rate_class), bucket, cost, fut))
         wait_ms = await fut
         if wait_ms > 0:
-            raise LimitError(
+            raise HubError(
                 Code.RATE_LIMITED,
                 f"too many {rate_class} commands: try again in {wait_ms / 1000:.1f} s",
-                retryable=True,
                 retry_after_ms=wait_ms,
             )
 
@@ -108,9 +107,7 @@ class RateLimiter:
         except Exception as exc:  # Redis unreachable: nothing was done, each command may be retried
             for c in batch:
                 if c.future is not None and not c.future.done():
-                    c.future.set_exception(
-                        LimitError(Code.UNAVAILABLE, f"rate check failed, retry: {exc}", retryable=True)
-                    )
+                    c.future.set_exception(HubError(Code.UNAVAILABLE, f"rate check failed, retry: {exc}"))
             return
         for c, wait in zip(batch, waits, strict=True):
             if c.future is not None and not c.future.done():
@@ -130,7 +127,7 @@ class ConnectionSlots:
         return f"{self.instance}|{conn_id}"
 
     async def admit(self, participant_id: str, conn_id: int, limit: int) -> None:
-        """Hold a slot for this connection, or raise ``LimitError(TOO_MANY_CONNECTIONS)``.
+        """Hold a slot for this connection, or raise ``HubError(TOO_MANY_CONNECTIONS)``.
         The caller must ``release`` it when the connection ends (and only if admitted)."""
         ok, held = await self.scripts.call(
             "engine",
@@ -139,10 +136,9 @@ class ConnectionSlots:
             [self.field(conn_id), self.instance, limit, STALE_MS],
         )
         if not int(ok):
-            raise LimitError(
+            raise HubError(
                 Code.TOO_MANY_CONNECTIONS,
                 f"already {int(held)} connections open with this link (at most {limit}): close one",
-                retryable=True,
             )
 
     async def release(self, participant_id: str, conn_id: int) -> None:

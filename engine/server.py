@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine import private
-from engine.errors import Code, InternalError
+from engine.errors import Code, HubError
 
 SOCKET_NAME = "redis.sock"
 # What the embedded Redis and this module keep in a data dir: redis.{conf,log,pid,lock,sock}, the
@@ -149,7 +149,7 @@ def ensure_server(data_dir: str | os.PathLike[str], start_timeout: float = 10.0)
     data = private.private_dir(Path(data_dir).resolve())
     sock = data / SOCKET_NAME
     if len(str(sock)) > _MAX_UNIX_PATH:
-        raise InternalError(
+        raise HubError(
             Code.INTERNAL, f"data dir path too long for a unix socket ({len(str(sock))} chars): {sock}"
         )
     with _locked(data / "redis.lock"):
@@ -167,9 +167,7 @@ def ensure_server(data_dir: str | os.PathLike[str], start_timeout: float = 10.0)
             umask=private.UMASK,  # the AOF, its rewrites, the log and the pid file: 0600
         )
         if proc.returncode != 0:
-            raise InternalError(
-                Code.UNAVAILABLE, f"redis-server failed to start: {proc.stderr or proc.stdout}"
-            )
+            raise HubError(Code.UNAVAILABLE, f"redis-server failed to start: {proc.stderr or proc.stdout}")
         deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             if _ping(sock):
@@ -178,4 +176,4 @@ def ensure_server(data_dir: str | os.PathLike[str], start_timeout: float = 10.0)
         log = (
             (data / "redis.log").read_text(errors="replace")[-2000:] if (data / "redis.log").exists() else ""
         )
-        raise InternalError(Code.UNAVAILABLE, f"redis-server did not answer within {start_timeout}s\n{log}")
+        raise HubError(Code.UNAVAILABLE, f"redis-server did not answer within {start_timeout}s\n{log}")

@@ -68,6 +68,8 @@ from typing import Any
 
 from rich.console import Console
 
+from engine.roles import Role
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- fanout-results:begin -->", "<!-- fanout-results:end -->"
@@ -75,7 +77,7 @@ TARGET_SINGLE = 0.6  # of the floor, frames per CPU-second
 TARGET_COALESCED = 3.0  # times the floor, events per CPU-second
 TARGET_MEMORY_KB = 25.0  # per idle connection
 YARDSTICKS = ("bare", "rawsend", "flat")
-AUTHOR = {"id": "bench-00001", "name": "패널 1", "role": "panelist"}
+AUTHOR = {"id": "bench-00001", "name": "패널 1", "role": Role.PANELIST}
 
 
 def chat_text(burst: int, j: int) -> str:
@@ -393,7 +395,7 @@ class Bench:
 
         n = self.o.clients
         people = [
-            Participant(id=f"bench-{i:05d}", name=f"패널 {i}", role="panelist", meetings=["*"])
+            Participant(id=f"bench-{i:05d}", name=f"패널 {i}", role=Role.PANELIST, meetings=["*"])
             for i in range(n)
         ]
         roster = Roster(self.redis)

@@ -35,6 +35,7 @@ from ballot.store import VoteStore
 from engine import connection, keys
 from engine.channels import ChannelLog
 from engine.errors import Code, HubError, VoteError
+from engine.roles import Role
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from panel.strata import AGE_BANDS, DISTRICT_NAMES, GENDERS
@@ -57,7 +58,7 @@ def panelists(n: int) -> list[Participant]:
         Participant(
             id=panelist_id(i),
             name=f"패널 {i:05d}",
-            role="panelist",
+            role=Role.PANELIST,
             gender=GENDERS[i % len(GENDERS)],
             age_band=AGE_BANDS[i % len(AGE_BANDS)],
             district=DISTRICT_NAMES[i % len(DISTRICT_NAMES)],
@@ -91,7 +92,7 @@ def ranking(seed: int, ids: list[str], top_k: int = TOP_K) -> list[str]:
 
 async def seed_people(redis: Redis, n: int, meeting: str = MEETING) -> dict[str, str]:
     """Roster (n panelists + the host) and the meeting; returns participant id -> fresh token."""
-    people = [*panelists(n), Participant(id=HOST, name="사회자 (load test)", role="host")]
+    people = [*panelists(n), Participant(id=HOST, name="사회자 (load test)", role=Role.HOST)]
     roster = Roster(redis)
     await roster.upsert(people)
     await Meetings(redis).put(MeetingInfo(id=meeting, title="시민총회 (Plenary)"))
@@ -132,11 +133,11 @@ def write_tokens(path: Path, tokens: dict[str, str], meeting: str, vote: str) ->
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for pid, tok in tokens.items():
-            w.writerow([pid, "host" if pid == HOST else "panelist", tok, meeting, vote])
+            w.writerow([pid, Role.HOST if pid == HOST else Role.PANELIST, tok, meeting, vote])
     tmp.replace(path)
 
 
-def read_tokens(path: str | Path, role: str | None = "panelist") -> list[Seat]:
+def read_tokens(path: str | Path, role: str | None = Role.PANELIST) -> list[Seat]:
     with open(path, newline="", encoding="utf-8") as fh:
         seats = [Seat(**{c: row[c] for c in CSV_COLUMNS}) for row in csv.DictReader(fh)]
     return [s for s in seats if role is None or s.role == role]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from engine.errors import Code, ModerationError
+from engine.errors import Code, HubError
 from moderation.state import Change, State
 
 MAX_ITEMS: Final = 100
@@ -32,7 +32,7 @@ def check_url(url: str, code: Code, what: str) -> str:
     """Links shown to every panelist must be https (a page on https cannot load http anyway)."""
     parts = urlsplit(url.strip())
     if parts.scheme != "https" or not parts.netloc:
-        raise ModerationError(code, f"{what}: an https:// URL (got {url[:60]!r})")
+        raise HubError(code, f"{what}: an https:// URL (got {url[:60]!r})")
     return url.strip()
 
 
@@ -40,12 +40,12 @@ def set_items(items: Sequence[dict[str, Any]]) -> Callable[[State], Change]:
     seen: set[str] = set()
     for i, item in enumerate(items):
         if item["id"] in seen:
-            raise ModerationError(Code.BAD_AGENDA, f"items[{i}].id: {item['id']!r} is used twice")
+            raise HubError(Code.BAD_AGENDA, f"items[{i}].id: {item['id']!r} is used twice")
         seen.add(item["id"])
         if not item["title"].strip():
-            raise ModerationError(Code.BAD_AGENDA, f"items[{i}].title: empty")
+            raise HubError(Code.BAD_AGENDA, f"items[{i}].title: empty")
         if item.get("starts_at", 0) < 0:
-            raise ModerationError(Code.BAD_AGENDA, f"items[{i}].starts_at: a Unix time in ms")
+            raise HubError(Code.BAD_AGENDA, f"items[{i}].starts_at: a Unix time in ms")
     clean = [dict(item) for item in items]
 
     def rule(state: State) -> Change:
@@ -67,7 +67,7 @@ def set_current(item: str | None, now: int | None = None) -> Callable[[State], C
         if item is None:
             return Change("agenda.current", {"current": None}, deletes=("current",), result={"current": None})
         if item not in {i["id"] for i in state.get("items", [])}:
-            raise ModerationError(Code.UNKNOWN_ITEM, f"no agenda item {item!r}")
+            raise HubError(Code.UNKNOWN_ITEM, f"no agenda item {item!r}")
         current = {"item": item, "since": now or _now()}
         return Change(
             "agenda.current", {"current": current}, sets={"current": current}, result={"current": current}
@@ -96,14 +96,14 @@ def check_slide_source(upload: str | None, url: str | None) -> None:
     """A slide shows exactly one thing: a page of an uploaded file (``upload``) or a web page
     (``url``). ``BAD_SLIDE`` for both or neither, before anything is read."""
     if (upload is None) == (url is None):
-        raise ModerationError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
+        raise HubError(Code.BAD_SLIDE, "give either an upload (and a page) or a url")
 
 
 def slide_from_upload(meeting_id: str, upload: dict[str, Any], page: int, title: str) -> dict[str, Any]:
     kind = "pdf" if upload["type"] == "application/pdf" else "image"
     pages = int(upload.get("pages", 1))
     if page > pages:
-        raise ModerationError(Code.BAD_SLIDE, f"page {page}: the upload has {pages} page(s)")
+        raise HubError(Code.BAD_SLIDE, f"page {page}: the upload has {pages} page(s)")
     return {
         "kind": kind,
         "url": f"/api/meetings/{meeting_id}/uploads/{upload['id']}",
@@ -131,10 +131,10 @@ def set_materials(items: Sequence[dict[str, Any]]) -> Callable[[State], Change]:
     clean = []
     for i, item in enumerate(items):
         if item["id"] in seen:
-            raise ModerationError(Code.BAD_MATERIALS, f"items[{i}].id: {item['id']!r} is used twice")
+            raise HubError(Code.BAD_MATERIALS, f"items[{i}].id: {item['id']!r} is used twice")
         seen.add(item["id"])
         if not item["title"].strip():
-            raise ModerationError(Code.BAD_MATERIALS, f"items[{i}].title: empty")
+            raise HubError(Code.BAD_MATERIALS, f"items[{i}].title: empty")
         url = item["url"]
         if not url.startswith("/api/meetings/"):
             url = check_url(url, Code.BAD_MATERIALS, f"items[{i}].url")

@@ -19,10 +19,11 @@ from typing import Final
 
 import msgspec
 
-from engine import keys
+from engine import keys, roles
 from engine.channels import SPECS, ChannelLog, Published, encode_data
 from engine.connection import raw
-from engine.errors import ChatError, Code, LimitError
+from engine.errors import Code, HubError
+from engine.roles import Role
 from moderation import filters
 
 MAX_CHARS = 500
@@ -161,9 +162,9 @@ def clean_text(text: str, max_chars: int = MAX_CHARS) -> str:
     # NFC again after stripping: a stripped character may have kept a letter and its accent apart.
     text = unicodedata.normalize("NFC", strip_hidden(unicodedata.normalize("NFC", text))).strip()
     if not text:
-        raise ChatError(Code.EMPTY_MESSAGE, "the message is empty")
+        raise HubError(Code.EMPTY_MESSAGE, "the message is empty")
     if len(text) > max_chars:
-        raise ChatError(
+        raise HubError(
             Code.MESSAGE_TOO_LONG, f"a message is at most {max_chars} characters ({len(text)} sent)"
         )
     return text
@@ -176,10 +177,8 @@ class Author:
     role: str
 
 
-STAFF = frozenset({"moderator", "host"})
-"""Roles that moderate: exempt from slow mode, may post links under the default policy, cannot be
-muted or banned."""
-
+# The chat's moderators are ``roles.MODERATORS``: exempt from slow mode, they may post links under
+# the default policy, cannot be muted or banned, and alone run the commands below.
 MODERATION_COMMANDS: Final = (
     "delete",
     "mute",
@@ -189,38 +188,38 @@ MODERATION_COMMANDS: Final = (
     "dismiss_report",
     "moderation",
 )
-"""The chat commands only :data:`STAFF` may run: delete a message for everyone, mute, ban and lift,
+"""The chat commands only moderators may run: delete a message for everyone, mute, ban and lift,
 change the settings, dismiss a report, and read the console (others' restrictions and deleted text).
 ``realtime/roles.py`` takes the roles of ``chat.<name>`` from here (:func:`moderation_roles`)."""
 
 
-SENDERS: Final = frozenset({"panelist"}) | STAFF
+SENDERS: Final = roles.SPEAKERS
 """Who may write in a meeting's chat: its panelists and the staff who moderate it. Observers and ops
 read along without writing; clerks, who key in paper ballots, do not take part in the chat."""
 
-REPORTERS: Final = frozenset({"panelist"})
-"""Who may report a message to the moderators (``chat.report``): panelists. :data:`STAFF` need not
+REPORTERS: Final = roles.PANELISTS
+"""Who may report a message to the moderators (``chat.report``): panelists. :data:`roles.MODERATORS` need not
 report: they delete the message or restrict its author themselves."""
 
 
-def command_roles() -> dict[str, frozenset[str]]:
+def command_roles() -> dict[str, frozenset[Role]]:
     """``chat.<name>`` -> the roles that may run it, for every chat command whose rule is here:
     sending (:data:`SENDERS`), reporting (:data:`REPORTERS`) and the moderators' commands
     (:func:`moderation_roles`). ``realtime/roles.py`` takes these rows of its table from here."""
     return {"chat.send": SENDERS, "chat.report": REPORTERS, **moderation_roles()}
 
 
-def moderation_roles() -> dict[str, frozenset[str]]:
+def moderation_roles() -> dict[str, frozenset[Role]]:
     """``chat.<name>`` -> the roles that may run it, for every command of :data:`MODERATION_COMMANDS`:
     who may delete a chat message (and take the other moderators' steps) is decided here."""
-    return dict.fromkeys((f"chat.{name}" for name in MODERATION_COMMANDS), STAFF)
+    return dict.fromkeys((f"chat.{name}" for name in MODERATION_COMMANDS), roles.MODERATORS)
 
 
 def sees_deleted(role: str) -> bool:
     """Whether ``role`` reads deleted messages in the chat record (marked, with who deleted them and
     why): the roles that may delete them do, so a deletion can be checked; panelists get the record
     without them."""
-    return role in STAFF
+    return role in roles.MODERATORS
 
 
 def check_open(chat_open: bool) -> None:
@@ -228,7 +227,7 @@ def check_open(chat_open: bool) -> None:
     the meeting is configured): a closed chat refuses every message, staff's too, so that a meeting
     the organisers closed stays closed whoever writes."""
     if not chat_open:
-        raise LimitError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
+        raise HubError(Code.CHAT_CLOSED, "the chat of this meeting is closed")
 
 
 def settings_of(state: dict[str, object]) -> tuple[int, filters.LinkPolicy]:
@@ -279,10 +278,10 @@ async def send_once(
     ``MUTED`` and ``SLOW_MODE`` (retryable after the wait), ``RATE_LIMITED`` (retryable) when the
     author sends too fast."""
     if nonce and not _NONCE.fullmatch(nonce):
-        raise ChatError(Code.BAD_NONCE, "a nonce is 8-64 characters of A-Z a-z 0-9 _ -")
+        raise HubError(Code.BAD_NONCE, "a nonce is 8-64 characters of A-Z a-z 0-9 _ -")
     text = clean_text(text)
     wf = word_filter or filters.default()
-    staff = author.role in STAFF
+    staff = author.role in roles.MODERATORS
     _slow, policy = await read_settings(log, meeting_id)
     wf.links_allowed(text, policy, staff)
     shown = wf.mask(text)
@@ -319,29 +318,26 @@ async def send_once(
         raise _held_back(raw(result[1]).decode(), int(result[2]))
     if int(result[0]) < 0:
         wait_ms = int(result[1])
-        raise LimitError(
+        raise HubError(
             Code.RATE_LIMITED,
             f"at most {RATE_COUNT} messages per {RATE_WINDOW_MS // 1000} s; wait {wait_ms / 1000:.1f} s",
-            retryable=True,
             retry_after_ms=wait_ms,
         )
     offset, epoch, now = result
     return Published(int(offset), epoch.decode() if isinstance(epoch, bytes) else epoch, int(now)), False
 
 
-def _held_back(why: str, wait_ms: int) -> ChatError:
+def _held_back(why: str, wait_ms: int) -> HubError:
     if why == "banned":
-        return ChatError(Code.BANNED, "a moderator banned you from this meeting's chat")
+        return HubError(Code.BANNED, "a moderator banned you from this meeting's chat")
     if why == "muted":
-        return ChatError(
+        return HubError(
             Code.MUTED,
             f"a moderator muted you in this meeting's chat for {max(wait_ms, 0) / 1000:.0f} s more",
-            retryable=True,
             retry_after_ms=max(wait_ms, 0),
         )
-    return ChatError(
+    return HubError(
         Code.SLOW_MODE,
         f"slow mode: wait {max(wait_ms, 0) / 1000:.1f} s before your next message",
-        retryable=True,
         retry_after_ms=max(wait_ms, 0),
     )

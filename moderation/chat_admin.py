@@ -26,17 +26,16 @@ per reported message, ``report:<offset>``, with everyone who reported it.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any, Final
 
 import msgspec
 
-from engine import keys
+from engine import keys, roles
 from engine.channels import ChannelLog, Published, StoredEvent, encode_data
 from engine.connection import raw, text
-from engine.errors import AuthError, ChatError, Code
+from engine.errors import Code, HubError
 from moderation import chat, filters
 from moderation.state import Change, State, StateChannel
 
@@ -86,7 +85,7 @@ async def delete(
         ],
     )
     if int(res[0]) < 0:
-        raise ChatError(Code.UNKNOWN_MESSAGE, f"no chat message at offset {offset}")
+        raise HubError(Code.UNKNOWN_MESSAGE, f"no chat message at offset {offset}")
     if int(res[0]) == 0:
         return None, _as_dict(msgspec.msgpack.decode(raw(res[1])))
     return _published(res), _as_dict(msgspec.msgpack.decode(raw(res[3])))
@@ -99,8 +98,11 @@ async def delete_message(
     if any, is closed as ``deleted`` on the moderators' desk. The desk is another slot, so that is a
     second step; the deletion stands on its own, and no open report is not an error."""
     pub, _message = await delete(log, meeting_id, offset, by, reason)
-    with contextlib.suppress(ChatError):  # no open report about it
+    try:
         await close_report(log, meeting_id, offset, "deleted", by)
+    except HubError as err:
+        if err.code is not Code.UNKNOWN_MESSAGE:  # no open report about it: nothing to close
+            raise
     return {"offset": offset, "deleted": True, "changed": pub is not None}
 
 
@@ -116,9 +118,9 @@ def check_target(kind: str, target_role: str | None, target_id: str, by: Actor) 
     if kind == "lift":
         return
     if target_role is None:
-        raise ChatError(Code.UNKNOWN_PARTICIPANT, f"no participant {target_id[:64]!r}")
-    if target_role in chat.STAFF or target_id == by.id:
-        raise AuthError(Code.FORBIDDEN, f"a {target_role} cannot be muted or banned")
+        raise HubError(Code.UNKNOWN_PARTICIPANT, f"no participant {target_id[:64]!r}")
+    if target_role in roles.MODERATORS or target_id == by.id:
+        raise HubError(Code.FORBIDDEN, f"a {target_role} cannot be muted or banned")
 
 
 async def restrict(
@@ -136,7 +138,7 @@ async def restrict(
     event: every member of the meeting receives the event."""
     channel = keys.meeting_chat(meeting_id)
     if kind == "mute" and not 1 <= minutes <= MAX_MUTE_MINUTES:
-        raise ChatError(Code.BAD_FIELD, f"minutes: 1 to {MAX_MUTE_MINUTES}")
+        raise HubError(Code.BAD_FIELD, f"minutes: 1 to {MAX_MUTE_MINUTES}")
     ms = minutes * 60_000
     now = int(time.time() * 1000)
     etype, data = {
@@ -224,9 +226,9 @@ async def restrictions(log: ChannelLog, meeting_id: str) -> list[dict[str, Any]]
 def configure_rule(slow_mode: int | None, links: str | None) -> Any:
     """The rule for ``chat.settings``: change slow mode (seconds, 0 = off) and/or the link policy."""
     if slow_mode is not None and not 0 <= slow_mode <= MAX_SLOW_MODE:
-        raise ChatError(Code.BAD_FIELD, f"slow_mode: 0 to {MAX_SLOW_MODE} seconds")
+        raise HubError(Code.BAD_FIELD, f"slow_mode: 0 to {MAX_SLOW_MODE} seconds")
     if links is not None and links not in set(filters.LinkPolicy):
-        raise ChatError(Code.BAD_FIELD, f"links: one of {', '.join(filters.LinkPolicy)}")
+        raise HubError(Code.BAD_FIELD, f"links: one of {', '.join(filters.LinkPolicy)}")
 
     def rule(state: State) -> Change:
         slow, policy = chat.settings_of(state.values)
@@ -261,13 +263,13 @@ async def message_at(log: ChannelLog, meeting_id: str, offset: int) -> dict[str,
         ev = msgspec.msgpack.decode(raw(entry))
         if ev[0] == offset and ev[2] == chat.EVENT:
             return dict(ev[3])
-    raise ChatError(Code.UNKNOWN_MESSAGE, f"no chat message at offset {offset}")
+    raise HubError(Code.UNKNOWN_MESSAGE, f"no chat message at offset {offset}")
 
 
 def report_rule(offset: int, message: dict[str, Any], reporter: Actor, reason: str, note: str) -> Any:
     """Add a report to the desk's field ``report:<offset>`` (one per message, every reporter once)."""
     if reason not in REPORT_REASONS:
-        raise ChatError(Code.BAD_FIELD, f"reason: one of {', '.join(REPORT_REASONS)}")
+        raise HubError(Code.BAD_FIELD, f"reason: one of {', '.join(REPORT_REASONS)}")
     field = f"report:{offset}"
 
     def rule(state: State) -> Change:
@@ -300,7 +302,7 @@ def close_report_rule(offset: int, outcome: str, by: Actor) -> Any:
 
     def rule(state: State) -> Change:
         if field not in state.values:
-            raise ChatError(Code.UNKNOWN_MESSAGE, f"no open report about the message at offset {offset}")
+            raise HubError(Code.UNKNOWN_MESSAGE, f"no open report about the message at offset {offset}")
         data = {"offset": offset, "outcome": outcome, "by": by.public()}
         return Change("chat.report_closed", data, deletes=(field,), guards=(field,), result=data)
 
@@ -374,9 +376,9 @@ def check_page(before: int | None, limit: int) -> None:
     """The page rule: ``before`` a positive offset (or None: from the newest), ``limit`` 1 to
     ``PAGE_MAX``; otherwise ``BAD_FIELD``."""
     if before is not None and before < 1:
-        raise ChatError(Code.BAD_FIELD, "before: an offset of 1 or more")
+        raise HubError(Code.BAD_FIELD, "before: an offset of 1 or more")
     if not 1 <= limit <= PAGE_MAX:
-        raise ChatError(Code.BAD_FIELD, f"limit: 1 to {PAGE_MAX} messages")
+        raise HubError(Code.BAD_FIELD, f"limit: 1 to {PAGE_MAX} messages")
 
 
 async def chat_page(

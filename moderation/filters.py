@@ -26,7 +26,7 @@ from typing import Final
 
 import ada_url
 
-from engine.errors import ChatError, Code
+from engine.errors import Code, HubError
 
 MASK: Final = "*"
 
@@ -153,10 +153,10 @@ class WordFilter:
             return
         for link in find_links(text):
             if policy == LinkPolicy.BLOCK:
-                raise ChatError(Code.LINK_NOT_ALLOWED, "links are not allowed in this meeting's chat")
+                raise HubError(Code.LINK_NOT_ALLOWED, "links are not allowed in this meeting's chat")
             if staff or self.allowed_host(link_host(link)):
                 continue
-            raise ChatError(
+            raise HubError(
                 Code.LINK_NOT_ALLOWED,
                 "only moderators and hosts may post links here"
                 + (f" (except to {', '.join(self.allow_domains)})" if self.allow_domains else ""),

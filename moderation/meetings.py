@@ -12,7 +12,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from engine import connection, keys
-from engine.errors import ChatError, Code
+from engine.errors import Code, HubError
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
@@ -29,11 +29,11 @@ class MeetingInfo(msgspec.Struct, kw_only=True):
 def validate(m: MeetingInfo) -> MeetingInfo:
     keys.check_id(m.id, "meeting id")
     if not m.title.strip() or len(m.title) > 200:
-        raise ChatError(Code.BAD_FIELD, "a meeting title is 1-200 characters")
+        raise HubError(Code.BAD_FIELD, "a meeting title is 1-200 characters")
     if m.youtube and not _YOUTUBE_ID.match(m.youtube):
-        raise ChatError(Code.BAD_FIELD, f"not a YouTube video id (11 characters): {m.youtube!r}")
+        raise HubError(Code.BAD_FIELD, f"not a YouTube video id (11 characters): {m.youtube!r}")
     if m.ends_at and m.ends_at < m.starts_at:
-        raise ChatError(Code.BAD_FIELD, "a meeting cannot end before it starts")
+        raise HubError(Code.BAD_FIELD, "a meeting cannot end before it starts")
     return m
 
 
@@ -55,7 +55,7 @@ class Meetings:
     async def get(self, meeting_id: str) -> MeetingInfo:
         raw = await self.redis.get(keys.meeting(meeting_id))
         if raw is None:
-            raise ChatError(Code.UNKNOWN_MEETING, f"no meeting {meeting_id[:64]!r}")
+            raise HubError(Code.UNKNOWN_MEETING, f"no meeting {meeting_id[:64]!r}")
         return _dec.decode(connection.raw(raw))
 
     async def all(self) -> list[MeetingInfo]:

@@ -22,9 +22,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from engine import keys
+from engine import keys, roles
 from engine.channels import ChannelLog
-from engine.errors import Code, ModerationError
+from engine.errors import Code, HubError
+from engine.roles import Role
 from moderation import qa
 from moderation.state import Change, Committed, State, StateChannel
 
@@ -112,13 +113,13 @@ async def follow_qa(
 
 
 # -- who puts things on air ----------------------------------------------------------------------
-OPERATORS: Final = frozenset({"host"})
+OPERATORS: Final = roles.HOSTS
 """Who shows a thing on the stream overlay and clears it (``overlay.show``, ``overlay.clear``): the
 hosts. The overlay is what the public broadcast shows, so it speaks for the assembly, not for a
 moderator's desk; a moderator's Q&A step changes it only as :data:`QA_STAGE` says."""
 
 
-def command_roles() -> dict[str, frozenset[str]]:
+def command_roles() -> dict[str, frozenset[Role]]:
     """``overlay.<name>`` -> the roles that may run it; ``realtime/roles.py`` takes these rows from here."""
     return dict.fromkeys(("overlay.show", "overlay.clear"), OPERATORS)
 
@@ -130,21 +131,21 @@ def check_one(
     """``overlay.show`` names exactly one thing to show (``BAD_FIELD`` otherwise)."""
     given = [x for x in (question, poll, vote, text) if x is not None] + ([1] if slide else [])
     if len(given) != 1:
-        raise ModerationError(Code.BAD_FIELD, "show exactly one of: question, slide, poll, vote, text")
+        raise HubError(Code.BAD_FIELD, "show exactly one of: question, slide, poll, vote, text")
 
 
 def public_question_item(question: int, record: Mapping[str, Any] | None) -> dict[str, Any]:
     """A question panelists can see (``record``: its public record, None if they cannot), as shown:
     a pending or dismissed question never goes on air (``UNKNOWN_QUESTION``)."""
     if record is None:
-        raise ModerationError(Code.UNKNOWN_QUESTION, f"no question {question} that panelists can see")
+        raise HubError(Code.UNKNOWN_QUESTION, f"no question {question} that panelists can see")
     return question_item(record)
 
 
 def slide_item(slide: Any | None) -> dict[str, Any]:
     """The slide the meeting shows (``BAD_SLIDE`` when it shows none)."""
     if slide is None:
-        raise ModerationError(Code.BAD_SLIDE, "no slide is shown in this meeting")
+        raise HubError(Code.BAD_SLIDE, "no slide is shown in this meeting")
     return {"kind": "slide", "slide": slide}
 
 
@@ -152,9 +153,7 @@ def poll_item(rec: Mapping[str, Any]) -> dict[str, Any]:
     """A poll's results, only once panelists were shown them (``poll.results``): the stream shows no
     more than the meeting sees (``BAD_TRANSITION`` otherwise)."""
     if not rec.get("visible"):
-        raise ModerationError(
-            Code.BAD_TRANSITION, "show the poll's results to panelists first (poll.results)"
-        )
+        raise HubError(Code.BAD_TRANSITION, "show the poll's results to panelists first (poll.results)")
     return {
         "kind": "poll",
         "poll": {k: rec.get(k) for k in ("id", "title", "questions", "answered", "results")},
@@ -165,7 +164,7 @@ def text_item(text: str) -> dict[str, Any]:
     """A line of text, trimmed (``BAD_FIELD`` when nothing is left)."""
     text = text.strip()
     if not text:
-        raise ModerationError(Code.BAD_FIELD, "text: empty")
+        raise HubError(Code.BAD_FIELD, "text: empty")
     return {"kind": "text", "text": text}
 
 

@@ -31,7 +31,7 @@ from ballot.rules import TRANSITIONS, HostCommand
 from engine import keys
 from engine.channels import ChannelLog
 from engine.connection import raw, text
-from engine.errors import Code, ModerationError
+from engine.errors import Code, HubError
 from moderation import chat
 
 MAX_QUESTIONS: Final = 30
@@ -60,8 +60,8 @@ class PollDefinition(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     questions: tuple[PollQuestion, ...]
 
 
-def _bad(where: str, why: str) -> ModerationError:
-    return ModerationError(Code.BAD_POLL, f"{where}: {why}")
+def _bad(where: str, why: str) -> HubError:
+    return HubError(Code.BAD_POLL, f"{where}: {why}")
 
 
 def decode_definition(data: Mapping[str, Any]) -> PollDefinition:
@@ -69,7 +69,7 @@ def decode_definition(data: Mapping[str, Any]) -> PollDefinition:
     try:
         defn = msgspec.convert(data, PollDefinition)
     except msgspec.ValidationError as exc:
-        raise ModerationError(Code.BAD_POLL, f"not a poll definition: {exc}") from None
+        raise HubError(Code.BAD_POLL, f"not a poll definition: {exc}") from None
     if not _ID.match(defn.id):
         raise _bad("id", "1-64 characters of A-Z a-z 0-9 _ . -")
     if not defn.title.strip() or len(defn.title) > 200:
@@ -108,18 +108,18 @@ def check_answers(defn: PollDefinition, answers: Mapping[str, Any]) -> tuple[dic
     by_id = {q.id: q for q in defn.questions}
     for qid in answers:
         if qid not in by_id:
-            raise ModerationError(Code.BAD_ANSWER, f"{qid}: no such question in this poll")
+            raise HubError(Code.BAD_ANSWER, f"{qid}: no such question in this poll")
     stored: dict[str, Any] = {}
     tally: list[str] = []
     for q in defn.questions:
         a = answers.get(q.id)
         if a is None or (q.kind == "text" and isinstance(a, str) and not a.strip()):
             if q.required:
-                raise ModerationError(Code.BAD_ANSWER, f"{q.id}: an answer is required")
+                raise HubError(Code.BAD_ANSWER, f"{q.id}: an answer is required")
             continue
         if q.kind == "single":
             if not _is_int(a) or not 0 <= a < len(q.options):
-                raise ModerationError(Code.BAD_ANSWER, f"{q.id}: one option index, 0 to {len(q.options) - 1}")
+                raise HubError(Code.BAD_ANSWER, f"{q.id}: one option index, 0 to {len(q.options) - 1}")
             tally.append(f"{q.id}:{a}")
         elif q.kind == "multiple":
             if (
@@ -128,18 +128,16 @@ def check_answers(defn: PollDefinition, answers: Mapping[str, Any]) -> tuple[dic
                 or len(set(a)) != len(a)
                 or not all(_is_int(x) and 0 <= x < len(q.options) for x in a)
             ):
-                raise ModerationError(
-                    Code.BAD_ANSWER, f"{q.id}: distinct option indices, 0 to {len(q.options) - 1}"
-                )
+                raise HubError(Code.BAD_ANSWER, f"{q.id}: distinct option indices, 0 to {len(q.options) - 1}")
             a = sorted(a)
             tally += [f"{q.id}:{x}" for x in a]
         elif q.kind == "scale":
             if not _is_int(a) or not 1 <= a <= 5:
-                raise ModerationError(Code.BAD_ANSWER, f"{q.id}: 1 to 5")
+                raise HubError(Code.BAD_ANSWER, f"{q.id}: 1 to 5")
             tally.append(f"{q.id}:{a - 1}")
         else:
             if not isinstance(a, str):
-                raise ModerationError(Code.BAD_ANSWER, f"{q.id}: text")
+                raise HubError(Code.BAD_ANSWER, f"{q.id}: text")
             a = chat.clean_text(a, MAX_TEXT)
             tally.append(f"{q.id}:0")
         stored[q.id] = a
@@ -155,7 +153,7 @@ def next_status(status: str, command: HostCommand) -> VoteState:
     new = TRANSITIONS.get((VoteState(status), command))
     if new is None:
         legal = sorted(c.value for (s, c) in TRANSITIONS if s == status)
-        raise ModerationError(
+        raise HubError(
             Code.BAD_TRANSITION,
             f"cannot {command.value} a {status} poll" + (f"; it allows: {', '.join(legal)}" if legal else ""),
         )
@@ -237,18 +235,16 @@ class PollStore:
         if int(res[0]) < 0:
             name, detail = text(res[1]), text(res[2])
             if name == "exists":
-                raise ModerationError(
-                    Code.BAD_TRANSITION, f"a poll {poll_id!r} exists already in this meeting"
-                )
+                raise HubError(Code.BAD_TRANSITION, f"a poll {poll_id!r} exists already in this meeting")
             if name == "bad_transition":
-                raise ModerationError(Code.BAD_TRANSITION, f"the poll is {detail}: try again")
+                raise HubError(Code.BAD_TRANSITION, f"the poll is {detail}: try again")
             messages = {
                 "unknown_poll": "no such poll in this meeting",
                 "poll_not_open": "this poll has not opened yet",
                 "poll_closed": "this poll is closed: your answer was not recorded",
                 "already_answered": "you have answered this poll already",
             }
-            raise ModerationError(Code[name.upper()], messages[name])
+            raise HubError(Code[name.upper()], messages[name])
         return int(res[1]), int(res[2])
 
     async def create(self, meeting_id: str, defn: PollDefinition) -> int:
@@ -261,7 +257,7 @@ class PollStore:
             keys.channel_keys(keys.meeting_polls(meeting_id)).state, f"poll:{poll_id}"
         )
         if value is None:
-            raise ModerationError(Code.UNKNOWN_POLL, f"no poll {poll_id[:64]!r} in this meeting")
+            raise HubError(Code.UNKNOWN_POLL, f"no poll {poll_id[:64]!r} in this meeting")
         return dict(msgspec.msgpack.decode(raw(value)))
 
     async def definition(self, meeting_id: str, poll_id: str) -> PollDefinition:
@@ -287,7 +283,7 @@ class PollStore:
         rec = await self.record(meeting_id, poll_id)
         status = rec["status"]
         if status == VoteState.DRAFT or (status == VoteState.PUBLISHED and not visible):
-            raise ModerationError(
+            raise HubError(
                 Code.BAD_TRANSITION, f"cannot {'show' if visible else 'hide'} the results of a {status} poll"
             )
         offset, answered = await self._call(

@@ -25,7 +25,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from engine.errors import AuthError, Code
+from engine.errors import Code, HubError
+from engine.roles import MODERATORS, PANELISTS, Role
 from moderation import chat
 
 MAX_CHARS: Final = 300
@@ -50,9 +51,6 @@ VOTABLE: Final = frozenset({QState.APPROVED, QState.QUEUED, QState.ON_AIR})
 MERGE_TARGETS: Final = PUBLIC
 """A duplicate merges into a question panelists can see, so its voters can see where it went."""
 
-PANELIST: Final = frozenset({"panelist"})
-MODERATORS: Final = frozenset({"moderator", "host"})
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -60,7 +58,7 @@ class Rule:
     (None: the state does not change, as for votes)."""
 
     name: str
-    roles: frozenset[str]
+    roles: frozenset[Role]
     sources: frozenset[QState]
     target: QState | None
     event: str
@@ -68,7 +66,7 @@ class Rule:
 
 
 def _rule(
-    name: str, roles: frozenset[str], sources: Iterable[QState], target: QState | None, event: str, doc: str
+    name: str, roles: frozenset[Role], sources: Iterable[QState], target: QState | None, event: str, doc: str
 ) -> Rule:
     return Rule(name, roles, frozenset(sources), target, event, doc)
 
@@ -78,7 +76,7 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
     {
         r.name: r
         for r in (
-            _rule("ask", PANELIST, (), S.PENDING, "qa.asked", "a panelist asks; only moderators see it yet"),
+            _rule("ask", PANELISTS, (), S.PENDING, "qa.asked", "a panelist asks; only moderators see it yet"),
             _rule("approve", MODERATORS, (S.PENDING,), S.APPROVED, "qa.approved", "panelists see it"),
             _rule(
                 "dismiss",
@@ -117,8 +115,8 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
                 "qa.answered",
                 "answered; stays visible",
             ),
-            _rule("upvote", PANELIST, VOTABLE, None, "qa.voted", "one vote per panelist and question"),
-            _rule("unvote", PANELIST, VOTABLE, None, "qa.voted", "the panelist withdraws their vote"),
+            _rule("upvote", PANELISTS, VOTABLE, None, "qa.voted", "one vote per panelist and question"),
+            _rule("unvote", PANELISTS, VOTABLE, None, "qa.voted", "the panelist withdraws their vote"),
             _rule("reorder", MODERATORS, (), None, "qa.reordered", "the order of the queued questions"),
         )
     }
@@ -138,7 +136,7 @@ def target_state(name: str) -> str:
 
 def check_role(r: Rule, role: str) -> None:
     if role not in r.roles:
-        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not {r.name} a question")
+        raise HubError(Code.FORBIDDEN, f"the role '{role}' may not {r.name} a question")
 
 
 def clean_question(text: str) -> str:

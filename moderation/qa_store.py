@@ -24,7 +24,7 @@ import msgspec
 from engine import keys
 from engine.channels import ChannelLog
 from engine.connection import raw, text
-from engine.errors import Code, ModerationError
+from engine.errors import Code, HubError
 from moderation import filters, qa
 from moderation.chat import Author
 
@@ -162,24 +162,22 @@ class QAStore:
         return {"asked": asked, "voted": [qid for qid, yes in zip(ids, found, strict=True) if yes]}
 
 
-def _error(r: qa.Rule, name: str, detail: str) -> ModerationError:
+def _error(r: qa.Rule, name: str, detail: str) -> HubError:
     if name == "too_many_questions":
-        return ModerationError(
-            Code.TOO_MANY_QUESTIONS, f"you have asked {detail} questions in this meeting already"
-        )
+        return HubError(Code.TOO_MANY_QUESTIONS, f"you have asked {detail} questions in this meeting already")
     if name == "unknown_question":
-        return ModerationError(Code.UNKNOWN_QUESTION, f"no question {detail} in this meeting")
+        return HubError(Code.UNKNOWN_QUESTION, f"no question {detail} in this meeting")
     if name == "bad_transition":
         allowed = ", ".join(sorted(r.sources))
-        return ModerationError(
+        return HubError(
             Code.BAD_TRANSITION, f"cannot {r.name} a question that is {detail} (only when: {allowed})"
         )
     if name == "bad_merge":
         if detail in set(qa.QState):
-            return ModerationError(
+            return HubError(
                 Code.BAD_MERGE, f"merge into a question panelists can see, not one that is {detail}"
             )
-        return ModerationError(Code.BAD_MERGE, detail)
+        return HubError(Code.BAD_MERGE, detail)
     if name == "bad_order":
-        return ModerationError(Code.BAD_ORDER, "the order must list every queued question exactly once")
-    return ModerationError(Code.INTERNAL, name)
+        return HubError(Code.BAD_ORDER, "the order must list every queued question exactly once")
+    return HubError(Code.INTERNAL, name)

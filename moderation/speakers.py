@@ -23,13 +23,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from engine import keys
+from engine import keys, roles
 from engine.channels import ChannelLog
-from engine.errors import AuthError, Code, ModerationError
+from engine.errors import Code, HubError
 from moderation.state import Change, Committed, State, StateChannel
 
 DEFAULT_SECONDS: Final = 120
-MODERATORS: Final = frozenset({"moderator", "host"})
 
 CallOn = Callable[[str, dict[str, Any]], Awaitable[None]]
 """``call_on(meeting_id, speaker)``: a speaker got the floor (the hook for live voice)."""
@@ -60,8 +59,8 @@ def raise_hand(pid: str, name: str, now: int) -> Callable[[State], Change]:
 
 
 def lower_hand(pid: str, by: str, role: str) -> Callable[[State], Change]:
-    if pid != by and role not in MODERATORS:
-        raise AuthError(Code.FORBIDDEN, "only moderators lower someone else's hand")
+    if pid != by and role not in roles.MODERATORS:
+        raise HubError(Code.FORBIDDEN, "only moderators lower someone else's hand")
     field = f"hand:{pid}"
 
     def rule(state: State) -> Change:
@@ -82,7 +81,7 @@ def order(new: list[str]) -> Callable[[State], Change]:
     def rule(state: State) -> Change:
         current = {h["id"] for h in hands(state)}
         if len(new) != len(set(new)) or set(new) != current:
-            raise ModerationError(Code.BAD_ORDER, "the order must list every raised hand exactly once")
+            raise HubError(Code.BAD_ORDER, "the order must list every raised hand exactly once")
         sets = {f"hand:{pid}": {**state.values[f"hand:{pid}"], "rank": i + 1} for i, pid in enumerate(new)}
         return Change("speakers.ordered", {"order": new}, sets=sets, result={"order": new})
 
@@ -95,11 +94,11 @@ def call_next(pid: str | None, seconds: int | None, now: int) -> Callable[[State
         if pid is not None:
             chosen = next((h for h in waiting if h["id"] == pid), None)
             if chosen is None:
-                raise ModerationError(Code.NOBODY_WAITING, f"{pid} has not raised a hand")
+                raise HubError(Code.NOBODY_WAITING, f"{pid} has not raised a hand")
         elif waiting:
             chosen = waiting[0]
         else:
-            raise ModerationError(Code.NOBODY_WAITING, "no raised hand to call on")
+            raise HubError(Code.NOBODY_WAITING, "no raised hand to call on")
         secs = seconds or int(state.get("seconds", DEFAULT_SECONDS))
         current = {
             "id": chosen["id"],
@@ -122,10 +121,8 @@ def call_next(pid: str | None, seconds: int | None, now: int) -> Callable[[State
 def yield_floor(by: str, role: str, now: int) -> Callable[[State], Change]:
     def rule(state: State) -> Change:
         current = state.get("current")
-        if current is None or (current["id"] != by and role not in MODERATORS):
-            raise ModerationError(
-                Code.NOT_THE_SPEAKER, "only the current speaker (or a moderator) yields the floor"
-            )
+        if current is None or (current["id"] != by and role not in roles.MODERATORS):
+            raise HubError(Code.NOT_THE_SPEAKER, "only the current speaker (or a moderator) yields the floor")
         data = {"speaker": current["id"], "by": by, "spoke_ms": max(0, now - current["started_at"])}
         return Change("speakers.yielded", data, deletes=("current",), result=data)
 

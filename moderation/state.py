@@ -29,7 +29,7 @@ import msgspec
 from engine import keys
 from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw, text
-from engine.errors import Code, ModerationError
+from engine.errors import Code, HubError
 
 MAX_TRIES = 8
 _enc = msgspec.msgpack.Encoder()
@@ -109,7 +109,7 @@ class StateChannel:
             published = await self._commit(state, change)
             if published is not None:
                 return Committed(published, change.result)
-        raise ModerationError(Code.CONFLICT, "too many concurrent changes; try again", retryable=True)
+        raise HubError(Code.CONFLICT, "too many concurrent changes; try again")
 
     async def _commit(self, state: State, change: Change) -> Published | None:
         args: list[Any] = [change.event, encode_data(change.data)]

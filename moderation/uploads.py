@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from engine import keys
 from engine.connection import raw, text
-from engine.errors import Code, ModerationError
+from engine.errors import Code, HubError
 
 MAX_BYTES: Final = 20 * 2**20
 MAX_MEETING_BYTES: Final = 200 * 2**20
@@ -48,7 +48,7 @@ def sniff(data: bytes) -> str:
         return "image/webp"
     if data.startswith(b"%PDF-"):
         return "application/pdf"
-    raise ModerationError(Code.BAD_UPLOAD, "a slide is a PNG, JPEG or WebP image, or a PDF")
+    raise HubError(Code.BAD_UPLOAD, "a slide is a PNG, JPEG or WebP image, or a PDF")
 
 
 def pdf_pages(data: bytes) -> int:
@@ -58,9 +58,9 @@ def pdf_pages(data: bytes) -> int:
 def check(data: bytes, name: str = "") -> tuple[str, int, str]:
     """(media type, pages, cleaned name) of an upload, or ``BAD_UPLOAD``."""
     if not data:
-        raise ModerationError(Code.BAD_UPLOAD, "the upload is empty")
+        raise HubError(Code.BAD_UPLOAD, "the upload is empty")
     if len(data) > MAX_BYTES:
-        raise ModerationError(Code.BAD_UPLOAD, f"a slide file is at most {MAX_BYTES // 2**20} MiB")
+        raise HubError(Code.BAD_UPLOAD, f"a slide file is at most {MAX_BYTES // 2**20} MiB")
     kind = sniff(data)
     pages = pdf_pages(data) if kind == "application/pdf" else 1
     clean = "".join(ch for ch in name if ch.isprintable() and ch not in '/\\"')[:120]
@@ -75,7 +75,7 @@ async def store(redis: Redis, meeting_id: str, data: bytes, name: str = "") -> U
     total = keys.channel_key(keys.meeting_agenda(meeting_id), "upload_bytes")
     if await redis.incrby(total, len(data)) > MAX_MEETING_BYTES:
         await redis.decrby(total, len(data))
-        raise ModerationError(
+        raise HubError(
             Code.TOO_MANY_UPLOADS,
             f"a meeting's slide files take at most {MAX_MEETING_BYTES // 2**20} MiB together",
         )
@@ -91,7 +91,7 @@ async def meta(redis: Redis, meeting_id: str, upload_id: str) -> Upload:
         keys.upload(meeting_id, keys.check_id(upload_id, "upload")), "type", "name", "pages", "size"
     )
     if values[0] is None:
-        raise ModerationError(Code.UNKNOWN_UPLOAD, f"no upload {upload_id[:64]!r} in this meeting")
+        raise HubError(Code.UNKNOWN_UPLOAD, f"no upload {upload_id[:64]!r} in this meeting")
     return Upload(upload_id, text(values[0]), text(values[1]), int(text(values[2])), int(text(values[3])))
 
 

@@ -4,7 +4,7 @@ APPLICANTS.csv has the columns ``applicant_id, name, gender, age_band, district`
 ``email`` and ``phone``, and any others the organisers keep (they are carried through to the
 outputs untouched). Header names are matched case-insensitively.
 
-``parse_applicants`` finds every problem in one pass and raises one ``PanelError(BAD_ROSTER)``
+``parse_applicants`` finds every problem in one pass and raises one ``HubError(BAD_ROSTER)``
 naming each line: a clerk fixes the file once instead of once per error. Duplicates are a repeated
 ``applicant_id``, or the same name with the same email or phone under two ids (one person who
 applied twice would otherwise get two tickets).
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from engine.errors import Code, PanelError
+from engine.errors import Code, HubError
 from panel.csvio import RawRow, read_csv, write_csv
 from panel.strata import FEATURES, Strata, parse_value
 
@@ -122,7 +122,7 @@ def duplicate_problems(applicants: Iterable[Applicant]) -> list[str]:
 def validate_applicants(applicants: Sequence[Applicant], *, source: str = "applicants") -> None:
     """Check applicants built in code (not parsed): canonical values, ids present, no duplicates.
 
-    Raises ``PanelError(BAD_ROSTER)`` naming every problem. ``parse_applicants`` output always
+    Raises ``HubError(BAD_ROSTER)`` naming every problem. ``parse_applicants`` output always
     passes; this guards the lottery against hand-built lists.
     """
     problems: list[str] = []
@@ -142,7 +142,7 @@ def validate_applicants(applicants: Sequence[Applicant], *, source: str = "appli
                 )
     problems += duplicate_problems(applicants)
     if problems:
-        raise PanelError(Code.BAD_ROSTER, _listing(source, problems))
+        raise HubError(Code.BAD_ROSTER, _listing(source, problems))
 
 
 def parse_applicants(
@@ -153,7 +153,7 @@ def parse_applicants(
 ) -> list[Applicant]:
     """Validate APPLICANTS.csv rows (as ``csv.DictReader`` gives them) into ``Applicant``s, in file order.
 
-    ``columns`` is the header. Raises ``PanelError(BAD_ROSTER)`` naming every problem with its line
+    ``columns`` is the header. Raises ``HubError(BAD_ROSTER)`` naming every problem with its line
     number (header = line 1): missing or repeated columns, empty required cells, unknown genders,
     age bands or districts, rows longer or shorter than the header, and duplicate applicants.
     """
@@ -167,7 +167,7 @@ def parse_applicants(
         if repeated:
             parts.append(f"repeated column(s) {', '.join(repeated)}")
         found = ", ".join(columns) or "nothing"
-        raise PanelError(Code.BAD_ROSTER, f"{source}: {'; '.join(parts)} (found: {found})")
+        raise HubError(Code.BAD_ROSTER, f"{source}: {'; '.join(parts)} (found: {found})")
     known = set(APPLICANT_COLUMNS)
     extra_columns = [(c, c.strip()) for c in columns if c.strip().casefold() not in known]
     problems: list[str] = []
@@ -210,9 +210,9 @@ def parse_applicants(
         )
     problems += duplicate_problems(applicants)
     if problems:
-        raise PanelError(Code.BAD_ROSTER, _listing(source, problems))
+        raise HubError(Code.BAD_ROSTER, _listing(source, problems))
     if not applicants:
-        raise PanelError(Code.BAD_ROSTER, f"{source}: no applicants")
+        raise HubError(Code.BAD_ROSTER, f"{source}: no applicants")
     return applicants
 
 

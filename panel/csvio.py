@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import Code, PanelError
+from engine.errors import Code, HubError
 
 Row = Mapping[str, str]
 # A row as read: ``csv.DictReader`` puts surplus cells under the key None and missing cells as None.
@@ -33,7 +33,7 @@ class CsvTable:
 
 
 def read_csv(path: str | os.PathLike[str], *, code: Code, encoding: str = "utf-8-sig") -> CsvTable:
-    """Read a CSV file; an unreadable or non-UTF-8 file raises ``PanelError(code)`` saying what to do.
+    """Read a CSV file; an unreadable or non-UTF-8 file raises ``HubError(code)`` saying what to do.
 
     ``utf-8-sig`` also accepts the byte-order mark Excel puts on "CSV UTF-8" files. Korean Excel's
     plain "CSV" is CP949: pass ``encoding="cp949"`` for those rather than guessing here.
@@ -45,11 +45,11 @@ def read_csv(path: str | os.PathLike[str], *, code: Code, encoding: str = "utf-8
             rows = tuple(reader)
             columns = tuple(reader.fieldnames or ())
     except UnicodeDecodeError as exc:
-        raise PanelError(
+        raise HubError(
             code, f"{source} is not {encoding} text ({exc.reason}); save it as CSV UTF-8 or pass its encoding"
         ) from exc
     except OSError as exc:
-        raise PanelError(code, f"cannot read {source}: {exc.strerror or exc}") from exc
+        raise HubError(code, f"cannot read {source}: {exc.strerror or exc}") from exc
     return CsvTable(columns, rows)
 
 

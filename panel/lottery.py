@@ -5,7 +5,7 @@ Theory of operation
 ``draw(applicants, quotas, size, seed)`` is a pure function of its inputs (it reads and writes no
 file). It:
 
-1. validates the applicants and quotas (``PanelError(BAD_ROSTER)`` / ``BAD_QUOTAS``, every bad row
+1. validates the applicants and quotas (``HubError(BAD_ROSTER)`` / ``BAD_QUOTAS``, every bad row
    named) and checks, before any randomness, what can be checked by counting: enough applicants,
    each feature's minimums and maximums compatible with the size, each category's pool at least its
    minimum (``INFEASIBLE_QUOTAS``, every failing category named);
@@ -64,7 +64,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Literal, get_args
 
-from engine.errors import Code, PanelError
+from engine.errors import Code, HubError
 from panel.applicants import Applicant, applicant_columns, read_applicants_csv, validate_applicants
 from panel.csvio import read_csv, render_csv, write_files
 from panel.quotas import QUOTA_COLUMNS, Quota, by_feature, parse_quota_rows, quota_rows
@@ -225,12 +225,12 @@ def feasibility_problems(applicants: Sequence[Applicant], quotas: Sequence[Quota
 
 
 def check_feasibility(applicants: Sequence[Applicant], quotas: Sequence[Quota], size: int) -> None:
-    """Raise ``PanelError(INFEASIBLE_QUOTAS)`` listing every ``feasibility_problems`` entry, if any."""
+    """Raise ``HubError(INFEASIBLE_QUOTAS)`` listing every ``feasibility_problems`` entry, if any."""
     if size < 1:
-        raise PanelError(Code.BAD_QUOTAS, f"panel size must be at least 1, not {size}")
+        raise HubError(Code.BAD_QUOTAS, f"panel size must be at least 1, not {size}")
     problems = feasibility_problems(applicants, quotas, size)
     if problems:
-        raise PanelError(Code.INFEASIBLE_QUOTAS, _infeasible(problems))
+        raise HubError(Code.INFEASIBLE_QUOTAS, _infeasible(problems))
 
 
 def _infeasible(lines: Iterable[str]) -> str:
@@ -330,7 +330,7 @@ def draw(
     panel = tuple(a for a in pool if a.applicant_id in chosen)
     broken = quota_problems(panel, checked)
     if len(panel) != size or broken:  # the package promises this; an auditor will check it, so do we
-        raise PanelError(Code.INTERNAL, f"the package returned a panel of {len(panel)} breaking: {broken}")
+        raise HubError(Code.INTERNAL, f"the package returned a panel of {len(panel)} breaking: {broken}")
     if reporter is not None:
         reporter.start_phase("reserve", None, message="Ordering the reserve")
     reserve = order_reserve((a for a in pool if a.applicant_id not in chosen), seed)
@@ -400,12 +400,12 @@ def _run_library(
                 return committees[0], attempt, probabilities
             last = _error_text(report)
             if isinstance(report.last_error(), InfeasibleQuotasError):  # maximin and nash check first
-                raise PanelError(Code.INFEASIBLE_QUOTAS, _infeasible(last.splitlines()))
+                raise HubError(Code.INFEASIBLE_QUOTAS, _infeasible(last.splitlines()))
             if attempt == 1:
                 _diagnose(features, people, size)  # raises when no panel exists at all
             if method != "legacy":
                 break  # only legacy is randomised per attempt; the others fail the same way again
-        raise PanelError(
+        raise HubError(
             Code.INFEASIBLE_QUOTAS,
             f"a panel meeting the quotas exists, but {method} did not find one in {attempt} "
             f"attempt(s); widen the quota bands or raise max_attempts. Last failure: {last}",
@@ -430,7 +430,7 @@ def _diagnose(features: FeatureCollection, people: People, size: int) -> None:
     settings = Settings(id_column="applicant_id", columns_to_keep=[], random_number_seed=1)
     ok, _, report = run_stratification(features, people, size, settings, test_selection=True)
     if not ok:
-        raise PanelError(Code.INFEASIBLE_QUOTAS, _infeasible(_error_text(report).splitlines()))
+        raise HubError(Code.INFEASIBLE_QUOTAS, _infeasible(_error_text(report).splitlines()))
 
 
 def _probabilities(report: RunReport, people: People) -> dict[str, float] | None:
@@ -462,7 +462,7 @@ def replace(
     checked = _validated_quotas(quotas)
     leaving = next((a for a in panel if a.applicant_id == withdrawn_id), None)
     if leaving is None:
-        raise PanelError(Code.UNKNOWN_PARTICIPANT, f"{withdrawn_id!r} is not on the panel")
+        raise HubError(Code.UNKNOWN_PARTICIPANT, f"{withdrawn_id!r} is not on the panel")
     staying = [a for a in panel if a.applicant_id != withdrawn_id]
     on_panel = {a.applicant_id for a in panel}
     quota_map = by_feature(checked)
@@ -489,7 +489,7 @@ def replace(
             if shared == len(FEATURES):
                 break
     if best is None:
-        raise PanelError(
+        raise HubError(
             Code.INFEASIBLE_QUOTAS, _no_substitute(leaving, reserve, on_panel, quota_map, counts, short)
         )
     _, rank, substitute = best
@@ -621,7 +621,7 @@ def read_reserve_csv(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig
         else:
             ranks[a.applicant_id] = int(rank)
     if bad:
-        raise PanelError(Code.BAD_ROSTER, f"{os.fspath(path)}:\n  " + "\n  ".join(bad))
+        raise HubError(Code.BAD_ROSTER, f"{os.fspath(path)}:\n  " + "\n  ".join(bad))
     return _strip_rank(sorted(people, key=lambda a: ranks[a.applicant_id]))
 
 

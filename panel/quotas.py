@@ -21,7 +21,7 @@ Quotas from Seoul's population (``quotas_for_size``), the rounding rule:
    counts equal to the city's; widen the band only when a pool cannot meet them (the lottery's
    error names the categories).
 
-Bad quota files raise ``PanelError(BAD_QUOTAS)`` naming every bad line at once. Whether quotas fit
+Bad quota files raise ``HubError(BAD_QUOTAS)`` naming every bad line at once. Whether quotas fit
 a pool and a size is the lottery's question (``panel.lottery.check_feasibility``).
 """
 
@@ -35,7 +35,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Final
 
-from engine.errors import Code, PanelError
+from engine.errors import Code, HubError
 from panel.csvio import RawRow, read_csv, write_csv
 from panel.population import Population, seoul_population
 from panel.strata import FEATURES, VOCABULARY, label, parse_value
@@ -106,10 +106,10 @@ def quotas_for_size(
     ``FEATURES`` and vocabulary order.
     """
     if size < 1:
-        raise PanelError(Code.BAD_QUOTAS, f"panel size must be at least 1, not {size}")
+        raise HubError(Code.BAD_QUOTAS, f"panel size must be at least 1, not {size}")
     unknown = [f for f in features if f not in FEATURES]
     if unknown:
-        raise PanelError(
+        raise HubError(
             Code.BAD_QUOTAS, f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(FEATURES)}"
         )
     pop = population if population is not None else seoul_population()
@@ -149,7 +149,7 @@ def parse_quota_rows(
     """Validate QUOTAS.csv rows (as ``csv.DictReader`` gives them) and return canonical quotas.
 
     ``columns`` is the header. Values may be written as people write them (``Gangnam-gu``,
-    ``여성``); they come back canonical. Raises ``PanelError(BAD_QUOTAS)`` listing every problem
+    ``여성``); they come back canonical. Raises ``HubError(BAD_QUOTAS)`` listing every problem
     with its line number: missing columns, unknown features or values, non-numbers, ``min > max``,
     a target outside its band, a repeated ``(feature, value)``, or a feature that does not list all
     of its values (an applicant with the missing value could never be placed).
@@ -158,7 +158,7 @@ def parse_quota_rows(
     missing = [c for c in _REQUIRED if c not in header]
     if missing:
         found = ", ".join(columns) or "nothing"
-        raise PanelError(
+        raise HubError(
             Code.BAD_QUOTAS, f"{source} is missing column(s) {', '.join(missing)} (found: {found})"
         )
     problems: list[str] = []
@@ -206,7 +206,7 @@ def parse_quota_rows(
     if not problems and not quotas:
         problems.append("no quota rows")
     if problems:
-        raise PanelError(Code.BAD_QUOTAS, _listing(source, problems))
+        raise HubError(Code.BAD_QUOTAS, _listing(source, problems))
     order = {(f, v): i for i, (f, v) in enumerate((f, v) for f in FEATURES for v in VOCABULARY[f])}
     return tuple(sorted(quotas, key=lambda q: order[(q.feature, q.value)]))
 

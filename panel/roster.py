@@ -22,12 +22,11 @@ from pathlib import Path
 import msgspec
 from redis.asyncio import Redis
 
-from engine import connection, keys
-from engine.errors import Code, PanelError
+from engine import connection, keys, roles
+from engine.errors import Code, HubError
+from engine.roles import Role
 from panel.strata import parse_value
 
-ROLES = ("panelist", "moderator", "host", "ops", "observer", "clerk")
-STAFF_ROLES = frozenset({"moderator", "host", "ops", "observer"})
 REQUIRED_COLUMNS = ("participant_id", "name", "role")
 OPTIONAL_COLUMNS = ("gender", "age_band", "district", "meetings")
 ALL_MEETINGS = "*"
@@ -36,7 +35,7 @@ ALL_MEETINGS = "*"
 class Participant(msgspec.Struct, kw_only=True):
     id: str
     name: str
-    role: str
+    role: Role
     gender: str = ""
     age_band: str = ""
     district: str = ""
@@ -44,7 +43,11 @@ class Participant(msgspec.Struct, kw_only=True):
     token_hash: str = ""  # SHA-256 of the current token; never the token itself
 
     def in_meeting(self, meeting_id: str) -> bool:
-        return self.role in STAFF_ROLES or ALL_MEETINGS in self.meetings or meeting_id in self.meetings
+        return (
+            self.role in roles.IN_EVERY_MEETING
+            or ALL_MEETINGS in self.meetings
+            or meeting_id in self.meetings
+        )
 
 
 class Control(msgspec.Struct, kw_only=True):
@@ -73,7 +76,7 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise PanelError(
+        raise HubError(
             Code.BAD_ROSTER, f"missing column(s): {', '.join(missing)} (have: {', '.join(header)})"
         )
     problems: list[str] = []
@@ -89,8 +92,8 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
             errs.append(f"participant_id {pid!r} repeats row {seen[pid]}")
         if not name:
             errs.append("name is empty")
-        if role not in ROLES:
-            errs.append(f"role {role!r} is not one of {', '.join(ROLES)}")
+        if role not in roles.ALL:
+            errs.append(f"role {role!r} is not one of {', '.join(Role)}")
         strata = {f: row.get(f, "") for f in ("gender", "age_band", "district")}
         if validate_strata:
             for feature, value in strata.items():
@@ -112,7 +115,7 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
             Participant(
                 id=pid,
                 name=name,
-                role=role,
+                role=Role(role),
                 gender=strata["gender"],
                 age_band=strata["age_band"],
                 district=strata["district"],
@@ -121,7 +124,7 @@ def parse_roster(text: str, *, validate_strata: bool = True) -> list[Participant
         )
     if problems:
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
-        raise PanelError(Code.BAD_ROSTER, "roster rejected, nothing imported:\n" + "\n".join(shown))
+        raise HubError(Code.BAD_ROSTER, "roster rejected, nothing imported:\n" + "\n".join(shown))
     return out
 
 
@@ -179,7 +182,7 @@ class Roster:
         people = [await self.get(i) for i in ids]
         unknown = [i for i, p in zip(ids, people, strict=True) if p is None]
         if unknown:
-            raise PanelError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {', '.join(unknown[:10])}")
+            raise HubError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {', '.join(unknown[:10])}")
         tokens: dict[str, str] = {}
         async with self.redis.pipeline(transaction=True) as pipe:
             for p in people:
@@ -199,7 +202,7 @@ class Roster:
         """Revoke the participant's link; every hub closes their open connections (code 4012)."""
         p = await self.get(participant_id)
         if p is None:
-            raise PanelError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {participant_id}")
+            raise HubError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {participant_id}")
         async with self.redis.pipeline(transaction=True) as pipe:
             if p.token_hash:
                 pipe.delete(keys.token(p.token_hash))

@@ -11,6 +11,9 @@
   writes or fans out, over every connection and hub (issue 9); ``MAX_CONNECTIONS``: how many
   connections one participant may hold.
 
+The roles themselves and the sets the tables name (``MODERATORS``, ``ATTENDEES``, ``HOSTS``...) are
+``engine/roles.py``, shared with the domain's rules.
+
 Pages hide buttons a role cannot use, but that is only convenience: these tables are the rule.
 Tests run every command and every HTTP route against every role.
 """
@@ -18,50 +21,44 @@ Tests run every command and every HTTP route against every role.
 from __future__ import annotations
 
 from engine import keys
-from engine.errors import AuthError, Code
+from engine.errors import Code, HubError
 from engine.limits import Bucket
+from engine.roles import ALL, ATTENDEES, CLERKS, HOSTS, MODERATORS, OPERATORS, PANELISTS, SPEAKERS, Role
 from moderation import chat, overlay, qa
-from panel.roster import ROLES, Participant
+from panel.roster import Participant
 
-ALL = frozenset(ROLES)
-SPEAKERS = frozenset({"panelist", "moderator", "host"})
-MODERATORS = frozenset({"moderator", "host"})  # issue 5
-
-COMMAND_ROLES: dict[str, frozenset[str]] = {
+COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "hello": ALL,
     "ping": ALL,
     "subscribe": ALL,
     "unsubscribe": ALL,
     "meeting.list": ALL,
-    "vote.create": frozenset({"host"}),
-    "vote.open": frozenset({"host"}),
-    "vote.close": frozenset({"host"}),
-    "vote.publish": frozenset({"host"}),
+    "vote.create": HOSTS,
+    "vote.open": HOSTS,
+    "vote.close": HOSTS,
+    "vote.publish": HOSTS,
     "vote.get": ALL,
-    "vote.cast": frozenset({"panelist"}),
-    "vote.paper": frozenset({"clerk"}),
-    "vote.turnout": frozenset({"host", "ops"}),
+    "vote.cast": PANELISTS,
+    "vote.paper": CLERKS,
+    "vote.turnout": OPERATORS,
     "vote.list": ALL,
-    "vote.mine": frozenset({"panelist"}),  # the caller's own ballots only
+    "vote.mine": PANELISTS,  # the caller's own ballots only
     # moderation (issue 5): Q&A rows come from the rule table (moderation/qa.py), the others here
     **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
-    "qa.mine": frozenset({"panelist"}),
+    "qa.mine": PANELISTS,
     # chat: who sends, reports and moderates (deleting a message, mute, ban, settings, the console)
     **chat.command_roles(),
-    "chat.status": ALL - {"clerk"},
-    "speakers.raise": frozenset({"panelist"}),
+    "chat.status": ATTENDEES,
+    "speakers.raise": PANELISTS,
     "speakers.lower": SPEAKERS,  # panelists their own hand only (moderation/speakers.py)
     "speakers.yield": SPEAKERS,  # panelists only while they have the floor
     **dict.fromkeys(("speakers.order", "speakers.next", "speakers.timer"), MODERATORS),
+    **dict.fromkeys(("agenda.set", "agenda.current", "slide.show", "slide.clear", "materials.set"), HOSTS),
     **dict.fromkeys(
-        ("agenda.set", "agenda.current", "slide.show", "slide.clear", "materials.set"), frozenset({"host"})
+        ("poll.create", "poll.open", "poll.close", "poll.publish", "poll.results", "poll.export"), HOSTS
     ),
     **overlay.command_roles(),  # who puts things on the stream: moderation/overlay.py
-    **dict.fromkeys(
-        ("poll.create", "poll.open", "poll.close", "poll.publish", "poll.results", "poll.export"),
-        frozenset({"host"}),
-    ),
-    "poll.answer": frozenset({"panelist"}),
+    "poll.answer": PANELISTS,
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -114,13 +111,13 @@ COMMAND_COST = 1
 """Tokens one command takes from its class's bucket."""
 
 # -- connections (issue 9): open connections per participant, over every hub --------------------
-MAX_CONNECTIONS: dict[str, int] = {
-    "panelist": 5,  # a phone, a laptop, a few tabs; beyond that a script, not a person
-    "clerk": 10,
-    "observer": 10,
-    "moderator": 20,  # desks, the moderation page, a second screen
-    "host": 20,
-    "ops": 20,
+MAX_CONNECTIONS: dict[Role, int] = {
+    Role.PANELIST: 5,  # a phone, a laptop, a few tabs; beyond that a script, not a person
+    Role.CLERK: 10,
+    Role.OBSERVER: 10,
+    Role.MODERATOR: 20,  # desks, the moderation page, a second screen
+    Role.HOST: 20,
+    Role.OPS: 20,
 }
 
 
@@ -129,20 +126,20 @@ def rate_class(command: str) -> str | None:
     return COMMAND_RATES.get(command)
 
 
-def max_connections(role: str) -> int:
+def max_connections(role: Role) -> int:
     return MAX_CONNECTIONS[role]
 
 
 # Channel kind -> roles that may follow it (meeting channels additionally need membership).
-CHANNEL_ROLES: dict[str, frozenset[str]] = {
-    "chat": ALL - {"clerk"},
-    "qa": ALL - {"clerk"},
-    "staff": frozenset({"moderator", "host"}),
+CHANNEL_ROLES: dict[str, frozenset[Role]] = {
+    "chat": ATTENDEES,
+    "qa": ATTENDEES,
+    "staff": MODERATORS,
     "agenda": ALL,
-    "speakers": ALL - {"clerk"},
-    "polls": ALL - {"clerk"},
+    "speakers": ATTENDEES,
+    "polls": ATTENDEES,
     "vote": ALL,
-    "ops": frozenset({"ops", "host"}),
+    "ops": OPERATORS,
     "overlay": ALL,
 }
 
@@ -151,7 +148,7 @@ CHANNEL_ROLES: dict[str, frozenset[str]] = {
 PUBLIC = None
 """A route anyone may call, without a token (health, pages, a published vote's public record)."""
 
-HTTP_ROLES: dict[str, frozenset[str] | None] = {
+HTTP_ROLES: dict[str, frozenset[Role] | None] = {
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
     "GET /metrics": PUBLIC,  # operators; the public proxy does not expose it
@@ -191,19 +188,19 @@ HTTP_RATES: dict[str, str] = {"POST /api/meetings/{meeting}/uploads": "staff"}
 """HTTP routes that write, -> their class of ``RATE_CLASSES`` (the same buckets as the commands)."""
 
 
-def check_route(route: str, role: str) -> None:
+def check_route(route: str, role: Role) -> None:
     allowed = HTTP_ROLES[route]
     if allowed is not None and role not in allowed:
-        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not call {route}")
+        raise HubError(Code.FORBIDDEN, f"the role '{role}' may not call {route}")
 
 
-def check_command(command: str, role: str) -> None:
+def check_command(command: str, role: Role) -> None:
     allowed = COMMAND_ROLES.get(command)
     if allowed is None or role not in allowed:
-        raise AuthError(Code.FORBIDDEN, f"the role {role!r} may not run {command}")
+        raise HubError(Code.FORBIDDEN, f"the role '{role}' may not run {command}")
 
 
-def allowed_commands(role: str) -> list[str]:
+def allowed_commands(role: Role) -> list[str]:
     return sorted(c for c, allowed in COMMAND_ROLES.items() if role in allowed)
 
 
@@ -217,10 +214,10 @@ def check_channel(channel: str, who: Participant) -> None:
     keys.check_channel(channel)
     kind = channel_kind(channel)
     if who.role not in CHANNEL_ROLES.get(kind, frozenset()):
-        raise AuthError(Code.FORBIDDEN, f"the role {who.role!r} may not follow {channel}")
+        raise HubError(Code.FORBIDDEN, f"the role '{who.role}' may not follow {channel}")
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
-        raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
+        raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
 
 
 def may_see_vote(eligibility: str, who: Participant) -> bool:
@@ -232,9 +229,9 @@ def may_see_vote(eligibility: str, who: Participant) -> bool:
 
 def check_vote(eligibility: str, who: Participant) -> None:
     if not may_see_vote(eligibility, who):
-        raise AuthError(Code.NOT_A_MEMBER, f"this vote is for the participants of meeting {eligibility}")
+        raise HubError(Code.NOT_A_MEMBER, f"this vote is for the participants of meeting {eligibility}")
 
 
 def check_meeting(meeting_id: str, who: Participant) -> None:
     if not who.in_meeting(meeting_id):
-        raise AuthError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting_id}")
+        raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting_id}")

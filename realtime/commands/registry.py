@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine import keys
-from engine.errors import ChannelError, Code, HubError, LimitError
+from engine.errors import Code, HubError
 from realtime import roles
 from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
@@ -134,7 +134,7 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
         defn, _epoch = await hub.votes.cached_definition(vote_id)
         roles.check_vote(defn.eligibility, client.participant)
     if channel not in client.subs and len(client.subs) >= hub.settings.max_subscriptions:
-        raise LimitError(Code.TOO_MANY_SUBSCRIPTIONS, f"at most {hub.settings.max_subscriptions} channels")
+        raise HubError(Code.TOO_MANY_SUBSCRIPTIONS, f"at most {hub.settings.max_subscriptions} channels")
     sub = client.subs.get(channel)
     had = sub is not None
     if sub is None:
@@ -172,6 +172,6 @@ def after_reply(client: Client, result: Any) -> None:
 @handles(m.Unsubscribe)
 async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> Any:
     if cmd.channel not in client.subs:
-        raise ChannelError(Code.NOT_SUBSCRIBED, f"not subscribed to {cmd.channel[:160]!r}")
+        raise HubError(Code.NOT_SUBSCRIBED, f"not subscribed to {cmd.channel[:160]!r}")
     await hub.detach(client, cmd.channel)
     return {"channel": cmd.channel}

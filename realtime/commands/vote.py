@@ -10,7 +10,7 @@ from ballot import results, rules, turnout
 from ballot.export import decode_export
 from ballot.model import Channel, VoteState
 from ballot.store import Voter
-from engine.errors import Code, VoteError
+from engine.errors import Code, HubError, VoteError
 from panel.roster import Participant
 from realtime import roles
 from realtime.commands.registry import Handlers, registrar
@@ -117,7 +117,7 @@ async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> Any:
 async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
     voter = await hub.roster.get(cmd.voter)
     if voter is None:
-        raise VoteError(Code.UNKNOWN_VOTER, f"no panelist {cmd.voter!r} in the roster")
+        raise HubError(Code.UNKNOWN_VOTER, f"no panelist {cmd.voter!r} in the roster")
     receipt = await hub.casts.cast_current(
         cmd.vote,
         _voter(voter),

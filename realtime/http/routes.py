@@ -19,27 +19,13 @@ from panel.roster import Participant
 from realtime.fanout.hub import Hub
 from realtime.ops import metrics
 
-STATUS: dict[Code, int] = {
-    Code.BAD_TOKEN: 401,
-    Code.FORBIDDEN: 403,
-    Code.NOT_A_MEMBER: 403,
-    Code.BAD_ORIGIN: 403,
-    Code.UNKNOWN_MEETING: 404,
-    Code.UNKNOWN_CHANNEL: 404,
-    Code.UNKNOWN_VOTE: 404,
-    Code.VOTE_NOT_PUBLISHED: 404,
-    Code.UNKNOWN_UPLOAD: 404,
-    Code.UNKNOWN_POLL: 404,
-    Code.RATE_LIMITED: 429,
-    Code.UNAVAILABLE: 503,
-}
-
 
 def error_response(err: HubError) -> JSONResponse:
-    """The JSON answer of a coded error. A 429 also says when to come back, in the body
-    (``retry_after_ms``, as on the WebSocket) and in the standard ``Retry-After`` header (whole
-    seconds, rounded up so that a client honouring it never comes back too early)."""
-    status = STATUS.get(err.code, 400 if err.code < 1900 else 500)
+    """The JSON answer of a coded error, with its code's HTTP status (``engine.errors.CATALOGUE``).
+    A 429 also says when to come back, in the body (``retry_after_ms``, as on the WebSocket) and in
+    the standard ``Retry-After`` header (whole seconds, rounded up so that a client honouring it
+    never comes back too early)."""
+    status = err.http_status
     body: dict[str, object] = {"code": int(err.code), "name": err.name, "message": err.message}
     headers: dict[str, str] = {}
     if status == 429 or err.retry_after_ms > 0:
@@ -78,7 +64,6 @@ async def read_body(request: Request, limit: int, too_large: HubError, **context
         err = HubError(
             Code.REQUEST_ABORTED,
             "the request ended before its whole body arrived: send it again",
-            retryable=True,
         )
         log.warning(
             "request aborted",

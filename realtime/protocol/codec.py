@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from engine.errors import Code, ProtocolError
+from engine.errors import Code, HubError, ProtocolError
 from realtime.protocol.messages import COMMANDS, ClientMessage, Command, ServerMessage
 
 JSON = "plenary.v1.json"
@@ -60,28 +60,26 @@ class Codec:
         UNKNOWN_COMMAND, BAD_FIELD) carrying the command id when one could be read."""
         if isinstance(data, str):
             if not self.text:
-                raise ProtocolError(
-                    Code.BAD_FRAME, "text frame on the msgpack subprotocol: send binary frames"
-                )
+                raise HubError(Code.BAD_FRAME, "text frame on the msgpack subprotocol: send binary frames")
             data = data.encode()
         elif self.text:
-            raise ProtocolError(Code.BAD_FRAME, "binary frame on the json subprotocol: send text frames")
+            raise HubError(Code.BAD_FRAME, "binary frame on the json subprotocol: send text frames")
         try:
             msg: Command = self._decoder.decode(data)
             return msg
         except msgspec.ValidationError as exc:
             raise self._explain(data, str(exc)) from None
         except (msgspec.DecodeError, UnicodeDecodeError, ValueError, OverflowError, RecursionError) as exc:
-            raise ProtocolError(Code.BAD_FRAME, f"not valid {self.name}: {exc}") from None
+            raise HubError(Code.BAD_FRAME, f"not valid {self.name}: {exc}") from None
 
-    def _explain(self, data: bytes, detail: str) -> ProtocolError:
+    def _explain(self, data: bytes, detail: str) -> HubError:
         """Which stable code a schema failure gets, and the id to answer to if there is one."""
         try:
             loose = self._loose.decode(data)
         except Exception:
             loose = None
         if not isinstance(loose, dict):
-            return ProtocolError(Code.BAD_MESSAGE, f"a message is an object with a 'type': {detail}")
+            return HubError(Code.BAD_MESSAGE, f"a message is an object with a 'type': {detail}")
         raw_id = loose.get("id")
         cid = (
             raw_id
@@ -90,11 +88,11 @@ class Codec:
         )
         kind = loose.get("type")
         if not isinstance(kind, str):
-            err = ProtocolError(Code.BAD_MESSAGE, "missing or non-string 'type'")
+            err = HubError(Code.BAD_MESSAGE, "missing or non-string 'type'")
         elif kind not in COMMANDS:
-            err = ProtocolError(Code.UNKNOWN_COMMAND, f"unknown command {kind[:64]!r}")
+            err = HubError(Code.UNKNOWN_COMMAND, f"unknown command {kind[:64]!r}")
         else:
-            err = ProtocolError(Code.BAD_FIELD, detail)
+            err = HubError(Code.BAD_FIELD, detail)
         err.command_id = cid  # type: ignore[attr-defined]
         return err
 

@@ -97,7 +97,7 @@ class Session:
     def fire(self, trigger: Trigger) -> State:
         nxt = TRANSITIONS.get((self.state, trigger))
         if nxt is None:
-            raise ProtocolError(Code.BAD_MESSAGE, f"{trigger.value} not allowed in state {self.state.value}")
+            raise HubError(Code.BAD_MESSAGE, f"{trigger.value} not allowed in state {self.state.value}")
         self.state = nxt
         return nxt
 
@@ -114,7 +114,7 @@ class Session:
             return Reject(self.error(command_id_of(exc), exc), exc)
         if not self._take(now):
             self._rejected += 1
-            err = HubError(Code.RATE_LIMITED, f"over {self.limits.rate:g} commands/s", retryable=True)
+            err = HubError(Code.RATE_LIMITED, f"over {self.limits.rate:g} commands/s")
             if self._rejected > self.limits.flood:
                 return Close(CloseCode.FLOOD, "flooding", self.error(cmd.id, err))
             return Reject(self.error(cmd.id, err), err)

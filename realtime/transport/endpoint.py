@@ -17,7 +17,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
-from engine.errors import AuthError, Code, HubError, LimitError
+from engine.errors import CATALOGUE, Code, HubError, LimitError
 from moderation import chat
 from realtime import roles
 from realtime.commands import registry
@@ -35,10 +35,11 @@ from realtime.transport.wsproto import EXTENSION
 log = logging.getLogger("plenary.ws")
 
 
-async def deny(ws: WebSocket, status: int, code: Code, message: str) -> None:
+async def deny(ws: WebSocket, code: Code, message: str) -> None:
+    """Refuse the upgrade with an HTTP answer: the code's status (``engine.errors.CATALOGUE``)."""
     body = {"code": int(code), "name": code.name.lower(), "message": message}
     if "websocket.http.response" in ws.scope.get("extensions", {}):
-        await ws.send_denial_response(JSONResponse(body, status_code=status))
+        await ws.send_denial_response(JSONResponse(body, status_code=CATALOGUE[code].http_status))
     else:
         await ws.close(code=1008, reason=code.name.lower())
 
@@ -56,15 +57,15 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     origin = ws.headers.get("origin")
     if origin is not None and origin not in hub.settings.origins():
         log.info("origin refused", extra={"origin": origin[:200]})
-        await deny(ws, 403, Code.BAD_ORIGIN, "this origin may not connect")
+        await deny(ws, Code.BAD_ORIGIN, "this origin may not connect")
         return
     offered = ws.scope.get("subprotocols", [])
     chosen = next((p for p in offered if p in SUBPROTOCOLS), None)
     if chosen is None:
-        await deny(ws, 400, Code.BAD_MESSAGE, f"offer one of the subprotocols {', '.join(SUBPROTOCOLS)}")
+        await deny(ws, Code.BAD_MESSAGE, f"offer one of the subprotocols {', '.join(SUBPROTOCOLS)}")
         return
     if not hub.ready:
-        await deny(ws, 503, Code.UNAVAILABLE, "the hub is starting or stopping")
+        await deny(ws, Code.UNAVAILABLE, "the hub is starting or stopping")
         return
     await ws.accept(subprotocol=chosen)
     codec = CODECS[chosen]
@@ -141,7 +142,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
         who = await hub.roster.authenticate(hello.token)
         if who is None:
             session.fire(Trigger.HELLO_FAILED)
-            err = AuthError(Code.BAD_TOKEN, "this link is not valid (expired or revoked): ask the organisers")
+            err = HubError(Code.BAD_TOKEN, "this link is not valid (expired or revoked): ask the organisers")
             metrics.COMMANDS.labels("hello", "bad_token").inc()
             log.info("hello refused", extra={"outcome": "bad_token"})
             writer.write(session.error(hello.id, err), droppable=False)
@@ -255,9 +256,7 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
     except Exception as exc:  # a bug or Redis failure must not kill the connection
         metrics.COMMANDS.labels(name, "internal").inc()
         retry = exc.__class__.__module__.startswith("redis")
-        failure = HubError(
-            Code.UNAVAILABLE if retry else Code.INTERNAL, "the hub could not do this now", retryable=retry
-        )
+        failure = HubError(Code.UNAVAILABLE if retry else Code.INTERNAL, "the hub could not do this now")
         _log_command(client, name, t0, failure, exc=True)
         client.writer.write(session.error(cmd.id, failure), droppable=False)
         return

@@ -13,7 +13,7 @@ from ballot.model import Channel
 from ballot.store import Voter
 from engine import channels, keys
 from engine.channels import SPECS, ChannelLog, ChannelSpec
-from engine.errors import ChatError, Code, ModerationError, VoteError
+from engine.errors import Code, LimitError, ModerationError
 from moderation import chat_admin, qa, uploads
 from moderation.qa_store import Asker, QAStore
 from tests.integration.test_vote_store import DEFN, IDS, opened
@@ -56,13 +56,15 @@ async def test_offsets_still_find_their_message_after_the_archive_was_trimmed(
     log = ChannelLog(redis)
     await _say(log, 8)
     assert (await chat_admin.message_at(log, "m1", 6))["text"] == "메시지 6"
-    with pytest.raises(ChatError):
+    with pytest.raises(ModerationError) as gone:
         await chat_admin.message_at(log, "m1", 2)  # trimmed away
+    assert gone.value.code is Code.UNKNOWN_MESSAGE
     mod = chat_admin.Actor(id="mod", name="Moderator", role="moderator")
     published, message = await chat_admin.delete(log, "m1", 7, mod)
     assert published is not None and message["text"] == "메시지 7"
-    with pytest.raises(ChatError):
+    with pytest.raises(ModerationError) as gone:
         await chat_admin.delete(log, "m1", 2, mod)
+    assert gone.value.code is Code.UNKNOWN_MESSAGE
 
 
 async def test_a_publish_with_the_old_archive_flag_writes_nothing(
@@ -86,7 +88,7 @@ async def test_online_recasts_stop_at_the_bound_paper_and_retries_still_pass(red
     try:
         for i in range(rules.MAX_ONLINE_BALLOTS):
             await batcher.cast(DEFN, Voter("v1"), IDS, f"nonce-{i:05d}")
-        with pytest.raises(VoteError) as exc:
+        with pytest.raises(LimitError) as exc:
             await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-extra")
         assert exc.value.code is Code.TOO_MANY_BALLOTS
         again = await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-00003")
@@ -111,7 +113,7 @@ async def test_a_panelist_asks_at_most_so_many_questions_per_meeting_and_the_ref
         last = await store.ask("m1", p1, f"질문 {i}")
     desk = keys.channel_keys(keys.meeting_staff("m1")).meta
     before = await redis.hget(desk, "seq")
-    with pytest.raises(ModerationError) as exc:
+    with pytest.raises(LimitError) as exc:
         await store.ask("m1", p1, "하나 더")
     assert exc.value.code is Code.TOO_MANY_QUESTIONS
     assert await redis.hget(desk, "seq") == before
@@ -127,7 +129,7 @@ async def test_a_meetings_slide_files_stop_at_their_total_and_a_refusal_stores_n
     await uploads.store(redis, "m1", png, "a.png")
     await uploads.store(redis, "m1", png, "b.png")
     before = set(await redis.keys("*"))
-    with pytest.raises(ModerationError) as exc:
+    with pytest.raises(LimitError) as exc:
         await uploads.store(redis, "m1", png, "c.png")
     assert exc.value.code is Code.TOO_MANY_UPLOADS
     assert set(await redis.keys("*")) == before

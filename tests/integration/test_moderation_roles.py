@@ -8,7 +8,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from panel.roster import ROLES
+from engine.roles import Role
 from realtime.protocol.moderation import MODERATION_COMMANDS
 from tests.support import HubProcess, connect, seed
 from tests.unit.realtime.test_roles import EXPECTED
@@ -73,7 +73,7 @@ async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubPro
         "observer": "obs",
         "clerk": "clerk",
     }
-    assert set(people) == set(ROLES)
+    assert set(people) == set(Role)
 
     async def one_role(i: int, role: str) -> dict[str, str]:
         out = {}
@@ -84,8 +84,8 @@ async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubPro
                     out[tag] = "ok" if reply["type"] == "reply" else reply["name"]
         return out
 
-    results = await asyncio.gather(*(one_role(i, r) for i, r in enumerate(ROLES)))
-    for role, got in zip(ROLES, results, strict=True):
+    results = await asyncio.gather(*(one_role(i, r) for i, r in enumerate(Role)))
+    for role, got in zip(Role, results, strict=True):
         for tag in TAGS:
             if role in EXPECTED[tag]:
                 assert got[tag] not in ("forbidden", "rate_limited", "bad_field"), (tag, role, got[tag])

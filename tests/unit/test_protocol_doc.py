@@ -19,9 +19,9 @@ import pytest
 
 from engine import keys
 from engine.channels import SPECS
-from engine.errors import Code, ProtocolError
+from engine.errors import CATALOGUE, Code, ProtocolError
+from engine.roles import Role
 from moderation import chat
-from panel.roster import ROLES
 from realtime import roles
 from realtime.config import Settings
 from realtime.protocol import messages as m
@@ -76,9 +76,9 @@ def unquote(cell: str) -> str:
 def role_set(cell: str) -> frozenset[str]:
     cell = cell.strip()
     if cell == "all roles":
-        return frozenset(ROLES)
+        return frozenset(Role)
     if cell.startswith("all roles except "):
-        return frozenset(ROLES) - {r.strip() for r in cell.removeprefix("all roles except ").split(",")}
+        return frozenset(Role) - {r.strip() for r in cell.removeprefix("all roles except ").split(",")}
     return frozenset(r.strip() for r in cell.split(","))
 
 
@@ -106,6 +106,54 @@ def test_every_error_code_is_documented() -> None:
     code, name = column(head, "code"), column(head, "name")
     documented = {int(r[code]): unquote(r[name]) for r in rows}
     assert documented == {int(c): c.name.lower() for c in Code}
+
+
+def test_error_table_is_the_catalogue() -> None:
+    """Category, retry flag and HTTP status of every code: the rows of ``engine.errors.CATALOGUE``."""
+    head, rows = table_with("code", "category", "retryable", "http status")
+    col = {k: column(head, k) for k in ("code", "category", "retryable", "http status")}
+    documented = {
+        Code(int(r[col["code"]])): (
+            r[col["category"]],
+            yes_no(r[col["retryable"]]),
+            int(r[col["http status"]]),
+        )
+        for r in rows
+    }
+    assert documented == {c: (s.category.value, s.retryable, s.http_status) for c, s in CATALOGUE.items()}
+
+
+def test_every_retryable_column_is_the_catalogues() -> None:
+    """The tables of a part of the protocol (moderated meetings...) repeat the flag: the same."""
+    checked = 0
+    for table in tables():
+        head = [h.lower() for h in table[0]]
+        if "code" in head and "retryable" in head:
+            code, retry = head.index("code"), head.index("retryable")
+            for row in table[1:]:
+                assert yes_no(row[retry]) == CATALOGUE[Code(int(row[code]))].retryable, row
+                checked += 1
+    assert checked > len(Code)
+
+
+def test_http_statuses_in_the_text_are_the_catalogues() -> None:
+    """§11 lists the codes of every HTTP status but 400, and §1 the refusals before the upgrade."""
+    api = TEXT[TEXT.index("API errors are JSON") :]
+    api = api[: api.index("A 429")]
+    listed = {
+        int(status): {unquote(n) for n in names.split(",")}
+        for status, names in re.findall(r"(\d{3}) \(([^)]*)\)", " ".join(api.split()))
+    }
+    expected: dict[int, set[str]] = {}
+    for c, s in CATALOGUE.items():
+        if s.http_status != 400:
+            expected.setdefault(s.http_status, set()).add(c.name.lower())
+    assert listed == expected
+    head, rows = table_with("http status", "body")
+    status, body = column(head, "http status"), column(head, "body")
+    for row in rows:
+        code = Code(int(row[body].split()[0]))
+        assert int(row[status]) == CATALOGUE[code].http_status, row
 
 
 def test_every_close_code_is_documented() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from engine.errors import Code, HubError
+from engine.roles import Role
 from moderation import chat, chat_admin, overlay, qa
 from moderation.state import State
-from panel.roster import ROLES
 
 
 def state(**values: Any) -> State:
@@ -39,13 +39,13 @@ def test_only_moderators_and_hosts_moderate_the_chat() -> None:
     assert set(table) == {f"chat.{n}" for n in chat.MODERATION_COMMANDS}
     assert "chat.delete" in table  # who may delete a message for everyone
     for roles in table.values():
-        assert {r for r in ROLES if r in roles} == {"moderator", "host"}
+        assert {r for r in Role if r in roles} == {"moderator", "host"}
 
 
 def test_panelists_and_their_moderators_write_in_chat_and_only_panelists_report() -> None:
     table = chat.command_roles()
-    assert {r for r in ROLES if r in table["chat.send"]} == {"panelist", "moderator", "host"}
-    assert {r for r in ROLES if r in table["chat.report"]} == {"panelist"}
+    assert {r for r in Role if r in table["chat.send"]} == {"panelist", "moderator", "host"}
+    assert {r for r in Role if r in table["chat.report"]} == {"panelist"}
     assert set(table) == {"chat.send", "chat.report", *chat.moderation_roles()}
     # every moderator may write where they moderate
     assert table["chat.send"] >= chat.STAFF
@@ -53,7 +53,7 @@ def test_panelists_and_their_moderators_write_in_chat_and_only_panelists_report(
 
 def test_who_reads_deleted_messages_is_who_may_delete_them() -> None:
     may_delete = chat.moderation_roles()["chat.delete"]
-    assert {r for r in ROLES if chat.sees_deleted(r)} == {r for r in ROLES if r in may_delete}
+    assert {r for r in Role if chat.sees_deleted(r)} == {r for r in Role if r in may_delete}
     assert not chat.sees_deleted("panelist")
 
 
@@ -124,7 +124,7 @@ def test_only_hosts_show_and_clear_the_overlay() -> None:
     table = overlay.command_roles()
     assert set(table) == {"overlay.show", "overlay.clear"}
     for allowed in table.values():
-        assert {r for r in ROLES if r in allowed} == {"host"}
+        assert {r for r in Role if r in allowed} == {"host"}
 
 
 # -- what overlay.show may put on air ---------------------------------------------------------------

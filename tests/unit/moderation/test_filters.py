@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import ChatError, Code
+from engine.errors import Code, ModerationError
 from moderation import filters
 from moderation.filters import LinkPolicy
 
@@ -57,7 +57,7 @@ def test_link_policy(text: str, policy: LinkPolicy, staff: bool, allowed: bool) 
     if allowed:
         WF.links_allowed(text, policy, staff)
     else:
-        with pytest.raises(ChatError) as exc:
+        with pytest.raises(ModerationError) as exc:
             WF.links_allowed(text, policy, staff)
         assert exc.value.code == Code.LINK_NOT_ALLOWED
 
@@ -122,7 +122,7 @@ def test_links_are_read_as_a_browser_reads_them(link: str, host: str | None, all
     if allowed:
         WF.links_allowed(f"보세요 {link}", LinkPolicy.STAFF, staff=False)
     else:
-        with pytest.raises(ChatError) as exc:
+        with pytest.raises(ModerationError) as exc:
             WF.links_allowed(f"보세요 {link}", LinkPolicy.STAFF, staff=False)
         assert exc.value.code == Code.LINK_NOT_ALLOWED
         WF.links_allowed(f"보세요 {link}", LinkPolicy.STAFF, staff=True)  # staff may post any link

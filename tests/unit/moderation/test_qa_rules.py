@@ -10,9 +10,9 @@ from redis.asyncio import Redis
 
 from engine.channels import ChannelLog
 from engine.errors import HubError
+from engine.roles import Role
 from moderation import qa
 from moderation.qa_store import Asker, QAStore
-from panel.roster import ROLES
 
 MODS = {"moderator", "host"}
 EXPECTED = {
@@ -74,7 +74,7 @@ async def test_every_move_from_every_state_by_every_role(redis: Redis, name: str
     target = await question_in(store, meeting, "approved", 0)
     roles, sources, new = EXPECTED[name]
     for state in PATHS:
-        for role in ROLES:
+        for role in Role:
             qid = await question_in(store, meeting, state, target)
             try:
                 step = await store.move(meeting, name, qid, role)
@@ -95,7 +95,7 @@ async def test_votes_and_merges_from_every_state(redis: Redis) -> None:
     target = await question_in(store, meeting, "approved", 0)
     for state in PATHS:
         qid = await question_in(store, meeting, state, target)
-        for role in ROLES:
+        for role in Role:
             want = "forbidden" if role != "panelist" else None if state in qa.VOTABLE else "bad_transition"
             try:
                 await store.vote(meeting, qid, f"v-{role}", role)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.limits import Bucket
-from panel.roster import ROLES
+from engine.roles import Role
 from realtime import roles
 from realtime.app import create_app
 from realtime.config import Settings
@@ -80,7 +80,7 @@ def test_connection_limits_per_role() -> None:
         "host": 20,
         "ops": 20,
     }
-    assert set(roles.MAX_CONNECTIONS) == set(ROLES)
+    assert set(roles.MAX_CONNECTIONS) == set(Role)
 
 
 def _doc_table(first: str) -> list[list[str]]:
@@ -111,7 +111,7 @@ def test_the_documented_rates_are_the_tables() -> None:
 
 # -- HTTP routes x roles ---------------------------------------------------------------------------
 ANYONE = None
-EVERYONE = set(ROLES)
+EVERYONE = set(Role)
 HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /healthz": ANYONE,
     "GET /readyz": ANYONE,
@@ -147,7 +147,7 @@ def test_every_route_of_the_app_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize("route", sorted(HTTP_EXPECTED))
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", Role)
 def test_http_route_roles(route: str, role: str) -> None:
     allowed = HTTP_EXPECTED[route]
     assert (roles.HTTP_ROLES[route] is None) is (allowed is None)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import AuthError, Code
+from engine.roles import Role
 from moderation import chat, overlay, qa
-from panel.roster import ROLES, Participant
+from panel.roster import Participant
 from realtime import roles
 from realtime.commands.table import HANDLERS
 from realtime.protocol.messages import COMMANDS, Hello
 
-EVERYONE = set(ROLES)
+EVERYONE = set(Role)
 EXPECTED: dict[str, set[str]] = {
     "hello": EVERYONE,
     "ping": EVERYONE,
@@ -82,7 +83,7 @@ def test_every_command_has_a_row_and_a_handler() -> None:
 
 
 @pytest.mark.parametrize("command", sorted(EXPECTED))
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", Role)
 def test_command_against_role(command: str, role: str) -> None:
     if role in EXPECTED[command]:
         roles.check_command(command, role)

@@ -1,0 +1,49 @@
+"""The roles of the assembly, and the sets of them that rules name: one vocabulary for every layer.
+
+A participant has exactly one ``Role``; its value is the string a roster file, Redis and the wire
+carry, so the enum changes none of them. The rules that decide with roles stay where they live
+(who may run a command or follow a channel: ``realtime/roles.py``; who moderates a chat:
+``moderation/chat.py``; who may vote: ``ballot/rules.py``); they name the sets defined here rather
+than spelling roles out. It sits in ``engine/``, next to the error codes, because the domain
+packages (which never import ``realtime/``) decide with roles too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Role(StrEnum):
+    """A participant's role; ``Role.HOST == "host"``, so it compares and hashes as its wire string."""
+
+    PANELIST = "panelist"  # a member of the citizens' panel: speaks, asks, votes
+    MODERATOR = "moderator"  # runs meetings: chat, Q&A, the speakers' list
+    HOST = "host"  # runs the assembly (votes, agenda, slides, polls) and moderates too
+    OPS = "ops"  # operations: the ops feed, turnout
+    OBSERVER = "observer"  # follows every meeting, takes no part
+    CLERK = "clerk"  # keys in paper ballots, and nothing else
+
+
+ALL: Final = frozenset(Role)
+"""Every role."""
+
+MODERATORS: Final = frozenset({Role.MODERATOR, Role.HOST})
+"""Who moderates a meeting: chat moderation, the Q&A steps, the speakers' order, the meeting's
+``staff`` channel (and the ``staff`` link policy means them)."""
+
+SPEAKERS: Final = frozenset({Role.PANELIST, *MODERATORS})
+"""Who takes part in a meeting's conversation: chat, the speakers' list."""
+
+ATTENDEES: Final = ALL - {Role.CLERK}
+"""Who follows meetings (chat, Q&A, speakers, polls): everyone but clerks, who only key in paper."""
+
+IN_EVERY_MEETING: Final = frozenset({Role.MODERATOR, Role.HOST, Role.OPS, Role.OBSERVER})
+"""The staff of the assembly: members of every meeting whatever their roster row lists."""
+
+OPERATORS: Final = frozenset({Role.OPS, Role.HOST})
+"""Who watches the running of the assembly: the ops feed, a vote's turnout."""
+
+HOSTS: Final = frozenset({Role.HOST})
+PANELISTS: Final = frozenset({Role.PANELIST})
+CLERKS: Final = frozenset({Role.CLERK})
