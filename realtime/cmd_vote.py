@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
+from msgspec import UNSET
 
 from ballot import rules
 from ballot.model import Channel, VoteState
@@ -19,58 +18,56 @@ from realtime.protocol import vote as v
 
 
 @handles(v.VoteCreate)
-async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> Any:
+async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> v.VoteCreateReply:
     defn = rules.decode_definition(msgspec.json.encode(cmd.definition))
     pub = await hub.votes.create(defn)
-    return {"vote": defn.vote_id, "status": "draft", "offset": pub.offset}
+    return v.VoteCreateReply(vote=defn.vote_id, status="draft", offset=pub.offset)
 
 
 @handles(v.VoteOpen)
-async def vote_open(hub: Hub, client: Client, cmd: v.VoteOpen) -> Any:
+async def vote_open(hub: Hub, client: Client, cmd: v.VoteOpen) -> v.VoteOpenReply:
     defn = await hub.votes.definition(cmd.vote)
     eligible = rules.eligible_voters(defn, await hub.roster.all())
     pub = await hub.votes.open(cmd.vote, eligible)
-    return {"vote": cmd.vote, "status": "open", "eligible": len(eligible), "offset": pub.offset}
+    return v.VoteOpenReply(vote=cmd.vote, status="open", eligible=len(eligible), offset=pub.offset)
 
 
 @handles(v.VoteClose)
-async def vote_close(hub: Hub, client: Client, cmd: v.VoteClose) -> Any:
+async def vote_close(hub: Hub, client: Client, cmd: v.VoteClose) -> v.VoteCloseReply:
     closing = await hub.votes.announce_close(cmd.vote)
-    out: dict[str, Any] = {
-        "vote": cmd.vote,
-        "closes_at": closing.closes_at,
-        "hard_close_at": closing.hard_close_at,
-        "repeated": closing.repeated,
-    }
-    if closing.offset is not None:
-        out["offset"] = closing.offset
-    return out
+    return v.VoteCloseReply(
+        vote=cmd.vote,
+        closes_at=closing.closes_at,
+        hard_close_at=closing.hard_close_at,
+        repeated=closing.repeated,
+        offset=UNSET if closing.offset is None else closing.offset,
+    )
 
 
 @handles(v.VotePublish)
-async def vote_publish(hub: Hub, client: Client, cmd: v.VotePublish) -> Any:
+async def vote_publish(hub: Hub, client: Client, cmd: v.VotePublish) -> v.VotePublishReply:
     result = await hub.votes.publish(cmd.vote)
-    return {"vote": cmd.vote, "status": "published", "results": msgspec.to_builtins(result)}
+    return v.VotePublishReply(vote=cmd.vote, status="published", results=msgspec.to_builtins(result))
 
 
 @handles(v.VoteGet)
-async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
+async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> v.VoteGetReply:
     defn = await hub.votes.definition(cmd.vote)
     roles.check_vote(defn.eligibility, client.participant)
     status = await hub.votes.status(cmd.vote)
-    out: dict[str, Any] = {"definition": msgspec.to_builtins(defn), "status": status.value}
+    out = v.VoteGetReply(definition=msgspec.to_builtins(defn), status=status.value)
     if status is VoteState.PUBLISHED:
         exp = msgspec.json.decode(await hub.votes.export(cmd.vote))
-        out |= {"results": exp["results"], "head_hash": exp["head_hash"], "counted": len(exp["entries"])}
+        out.results, out.head_hash, out.counted = exp["results"], exp["head_hash"], len(exp["entries"])
     return out
 
 
 @handles(v.VoteMine)
-async def vote_mine(hub: Hub, client: Client, cmd: v.VoteMine) -> v.VoteMineResult:
+async def vote_mine(hub: Hub, client: Client, cmd: v.VoteMine) -> v.VoteMineReply:
     # The caller's own id, never one from the command: nobody reads another panelist's ballots.
     eligible, choice = await hub.votes.choice_of(cmd.vote, client.participant.id)
     counted = choice.counted
-    return v.VoteMineResult(
+    return v.VoteMineReply(
         vote=cmd.vote,
         eligible=eligible,
         voted=choice.voted,
@@ -96,21 +93,21 @@ def _voter(p: Participant) -> Voter:
 
 
 @handles(v.VoteCast)
-async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> Any:
+async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> v.VoteCastReply:
     # The definition is read from Redis once per vote, not once per cast (it was a round trip and a
     # decode per ballot, about half the hub's CPU per cast); the cast script checks it is current.
     receipt = await hub.casts.cast_current(cmd.vote, _voter(client.participant), cmd.ranking, cmd.nonce)
     hub.turnout_dirty.add(cmd.vote)
-    return {
-        "vote": cmd.vote,
-        "tracking_code": receipt.tracking_code,
-        "retry": receipt.retry,
-        "received_ms": receipt.received_ms,
-    }
+    return v.VoteCastReply(
+        vote=cmd.vote,
+        tracking_code=receipt.tracking_code,
+        retry=receipt.retry,
+        received_ms=receipt.received_ms,
+    )
 
 
 @handles(v.VotePaper)
-async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
+async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> v.VotePaperReply:
     voter = await hub.roster.get(cmd.voter)
     if voter is None:
         raise VoteError(Code.UNKNOWN_VOTER, f"no panelist {cmd.voter!r} in the roster")
@@ -123,43 +120,40 @@ async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
         entered_by=client.participant.id,
     )
     hub.turnout_dirty.add(cmd.vote)
-    return {
-        "vote": cmd.vote,
-        "voter": voter.id,
-        "tracking_code": receipt.tracking_code,
-        "retry": receipt.retry,
-    }
+    return v.VotePaperReply(
+        vote=cmd.vote, voter=voter.id, tracking_code=receipt.tracking_code, retry=receipt.retry
+    )
 
 
 @handles(v.VoteTurnout)
-async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> Any:
+async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> v.VoteTurnoutReply:
     defn = await hub.votes.definition(cmd.vote)
     counts = await hub.votes.turnout(cmd.vote)
     eligible = await hub.votes.eligible(cmd.vote)
     people = [p for p in await hub.roster.all() if p.id in eligible]
     present = await hub.present()
-    strata: dict[str, dict[str, dict[str, int]]] = {}
+    strata: dict[str, dict[str, v.TurnoutRow]] = {}
     for feature in ("gender", "age_band", "district"):
-        table: dict[str, dict[str, int]] = {}
+        table: dict[str, v.TurnoutRow] = {}
         for p in people:
             value = getattr(p, feature) or "unknown"
-            row = table.setdefault(value, {"eligible": 0, "voted": 0, "present": 0})
-            row["eligible"] += 1
-            row["present"] += p.id in present
+            row = table.setdefault(value, v.TurnoutRow(eligible=0, voted=0, present=0))
+            row.eligible += 1
+            row.present += p.id in present
         for value, row in table.items():
-            row["voted"] = counts.get(f"{feature}:{value}", 0)
+            row.voted = counts.get(f"{feature}:{value}", 0)
         strata[feature] = table
-    return {
-        "vote": defn.vote_id,
-        "eligible": len(eligible),
-        "voted": counts["voted"],
-        "present": sum(1 for p in people if p.id in present),
-        "strata": strata,
-    }
+    return v.VoteTurnoutReply(
+        vote=defn.vote_id,
+        eligible=len(eligible),
+        voted=counts["voted"],
+        present=sum(1 for p in people if p.id in present),
+        strata=strata,
+    )
 
 
 @handles(v.VoteList)
-async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> Any:
+async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> v.VoteListReply:
     who = client.participant
     out = []
     for vote_id in await hub.votes.ids():
@@ -170,11 +164,8 @@ async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> Any:
             continue  # removed meanwhile
         if roles.may_see_vote(defn.eligibility, who):
             out.append(
-                {
-                    "vote": vote_id,
-                    "title": defn.title,
-                    "status": status.value,
-                    "eligibility": defn.eligibility,
-                }
+                v.ListedVote(
+                    vote=vote_id, title=defn.title, status=status.value, eligibility=defn.eligibility
+                )
             )
-    return {"votes": out}
+    return v.VoteListReply(votes=out)

@@ -1,4 +1,5 @@
-"""Protocol commands to domain calls. Each handler returns the reply's result or raises a HubError.
+"""Protocol commands to domain calls. Each handler returns its command's reply type
+(``Command.reply_type``, realtime/protocol/) or raises a HubError.
 
 The role check and the per-participant rate limit happen once, in ``run``, from the tables of
 ``realtime.roles`` (``COMMAND_ROLES``, ``COMMAND_RATES``); handlers never check either.
@@ -16,13 +17,16 @@ from realtime import roles
 from realtime.client import Client, Subscription, SubState, to_wire
 from realtime.hub import Hub
 from realtime.protocol import messages as m
+from realtime.protocol.base import R
 
-Handler = Callable[[Hub, Client, Any], Awaitable[Any]]
-HANDLERS: dict[type[m.Command], Handler] = {}
+Handler = Callable[[Hub, Client, Any], Awaitable[R]]
+HANDLERS: dict[type[m.Command], Handler[m.Result]] = {}
 
 
-def handles(cls: type[m.Command]) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
+def handles(cls: type[m.Command[R]]) -> Callable[[Handler[R]], Handler[R]]:
+    """Register the handler of ``cls``: it must return ``cls``'s reply type (mypy checks it)."""
+
+    def register(fn: Handler[R]) -> Handler[R]:
         HANDLERS[cls] = fn
         return fn
 
@@ -33,7 +37,7 @@ def command_name(cmd: m.Command) -> str:
     return str(type(cmd).__struct_config__.tag)
 
 
-async def run(hub: Hub, client: Client, cmd: m.Command) -> Any:
+async def run(hub: Hub, client: Client, cmd: m.Command) -> m.Result:
     """Check the role, then the participant's rate over every hub, then run the handler. A command
     refused by either has done nothing (``rate_limited`` carries ``retry_after_ms``); one the
     handler refuses (bad input, a state that does not allow it) gets its token back."""
@@ -70,13 +74,13 @@ async def meetings_for(hub: Hub, client: Client) -> list[m.Meeting]:
 
 
 @handles(m.Ping)
-async def ping(hub: Hub, client: Client, cmd: m.Ping) -> Any:
-    return {"server_time": int(time.time() * 1000)}
+async def ping(hub: Hub, client: Client, cmd: m.Ping) -> m.PingReply:
+    return m.PingReply(server_time=int(time.time() * 1000))
 
 
 @handles(m.MeetingList)
-async def meeting_list(hub: Hub, client: Client, cmd: m.MeetingList) -> Any:
-    return {"meetings": await meetings_for(hub, client)}
+async def meeting_list(hub: Hub, client: Client, cmd: m.MeetingList) -> m.MeetingListReply:
+    return m.MeetingListReply(meetings=await meetings_for(hub, client))
 
 
 @handles(m.Subscribe)
@@ -128,7 +132,7 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     return reply
 
 
-def after_reply(client: Client, result: Any) -> None:
+def after_reply(client: Client, result: m.Result) -> None:
     """Called once the reply is written: a new subscription goes live only now, so that its reply
     comes before any live event and the events held meanwhile are released in order."""
     if isinstance(result, m.Subscribed):
@@ -138,11 +142,11 @@ def after_reply(client: Client, result: Any) -> None:
 
 
 @handles(m.Unsubscribe)
-async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> Any:
+async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> m.UnsubscribeReply:
     if cmd.channel not in client.subs:
         raise ChannelError(Code.NOT_SUBSCRIBED, f"not subscribed to {cmd.channel[:160]!r}")
     await hub.detach(client, cmd.channel)
-    return {"channel": cmd.channel}
+    return m.UnsubscribeReply(channel=cmd.channel)
 
 
 # Feature modules register their handlers on import (kept last: they import ``handles`` from here).

@@ -14,54 +14,20 @@ from typing import Annotated, Any, Union
 import msgspec
 from msgspec import Meta, Struct
 
-from realtime.protocol.base import ChannelName, ChatText, Command, Ident, Offset, ServerMessage, ShortStr
+from realtime.protocol.base import (
+    ChannelName,
+    ChatText,
+    Command,
+    Ident,
+    Offset,
+    Result,
+    ServerMessage,
+    ShortStr,
+)
 from realtime.protocol.moderation import MODERATION_COMMANDS
 from realtime.protocol.vote import VOTE_COMMANDS
 
-__all__ = ["COMMANDS", "ClientMessage", "Command", "ServerMessage"]
-
-
-class Hello(Command, tag="hello"):
-    """First frame of every connection: authenticate with the personal token."""
-
-    token: Annotated[str, Meta(min_length=1, max_length=128)]
-    client: ShortStr = ""
-
-
-class Ping(Command, tag="ping"):
-    """Application-level round trip (WebSocket pings keep the connection alive on their own)."""
-
-
-class Subscribe(Command, tag="subscribe"):
-    """Follow a channel. With ``epoch`` and ``offset`` (the last event seen) the reply carries
-    exactly the missed events, or a snapshot when the history no longer reaches back."""
-
-    channel: ChannelName
-    epoch: ShortStr | None = None
-    offset: Offset | None = None
-
-
-class Unsubscribe(Command, tag="unsubscribe"):
-    channel: ChannelName
-
-
-class MeetingList(Command, tag="meeting.list"):
-    """The meetings the caller may join."""
-
-
-class ChatSend(Command, tag="chat.send"):
-    """``nonce`` (optional, 8-64 of [A-Za-z0-9_-]): the same on a retry of this message; a retry
-    within 10 minutes returns the first reply (``retry`` true) and posts nothing."""
-
-    meeting: Ident
-    text: ChatText
-    nonce: Annotated[str, Meta(max_length=64)] = ""
-
-
-CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)
-ALL_COMMANDS = CORE_COMMANDS + VOTE_COMMANDS + MODERATION_COMMANDS
-ClientMessage: Any = Union[ALL_COMMANDS]  # noqa: UP007 - a runtime union of the feature modules' commands
-COMMANDS: dict[str, type[Command]] = {cls.__struct_config__.tag: cls for cls in ALL_COMMANDS}  # type: ignore[misc]
+__all__ = ["ALL_COMMANDS", "COMMANDS", "ClientMessage", "Command", "Result", "ServerMessage"]
 
 
 # -- server to client ---------------------------------------------------------------------------
@@ -105,7 +71,7 @@ class Gap(ServerMessage, tag="gap"):
     offset: int
 
 
-# -- results ------------------------------------------------------------------------------------
+# -- commands and their replies (each reply right before the command it answers) ---------------
 class Meeting(Struct, kw_only=True):
     id: str
     title: str
@@ -115,7 +81,7 @@ class Meeting(Struct, kw_only=True):
     channels: list[str] = msgspec.field(default_factory=list)
 
 
-class Welcome(Struct, kw_only=True):
+class Welcome(Result):
     participant: str
     name: str
     role: str
@@ -126,7 +92,22 @@ class Welcome(Struct, kw_only=True):
     may: list[str] = msgspec.field(default_factory=list)  # the commands this role may send
 
 
-class Subscribed(Struct, kw_only=True):
+class Hello(Command[Welcome], tag="hello"):
+    """First frame of every connection: authenticate with the personal token."""
+
+    token: Annotated[str, Meta(min_length=1, max_length=128)]
+    client: ShortStr = ""
+
+
+class PingReply(Result):
+    server_time: int  # ms since the Unix epoch
+
+
+class Ping(Command[PingReply], tag="ping"):
+    """Application-level round trip (WebSocket pings keep the connection alive on their own)."""
+
+
+class Subscribed(Result):
     channel: str
     epoch: str
     offset: int  # the channel's position this reply reflects
@@ -138,9 +119,49 @@ class Subscribed(Struct, kw_only=True):
     more: bool = False
 
 
-class Sent(Struct, kw_only=True):
+class Subscribe(Command[Subscribed], tag="subscribe"):
+    """Follow a channel. With ``epoch`` and ``offset`` (the last event seen) the reply carries
+    exactly the missed events, or a snapshot when the history no longer reaches back."""
+
+    channel: ChannelName
+    epoch: ShortStr | None = None
+    offset: Offset | None = None
+
+
+class UnsubscribeReply(Result):
+    channel: str
+
+
+class Unsubscribe(Command[UnsubscribeReply], tag="unsubscribe"):
+    channel: ChannelName
+
+
+class MeetingListReply(Result):
+    meetings: list[Meeting]
+
+
+class MeetingList(Command[MeetingListReply], tag="meeting.list"):
+    """The meetings the caller may join."""
+
+
+class Sent(Result):
     channel: str
     epoch: str
     offset: int
     time: int
     retry: bool = False  # a retry of a message already posted (same nonce): nothing new was posted
+
+
+class ChatSend(Command[Sent], tag="chat.send"):
+    """``nonce`` (optional, 8-64 of [A-Za-z0-9_-]): the same on a retry of this message; a retry
+    within 10 minutes returns the first reply (``retry`` true) and posts nothing."""
+
+    meeting: Ident
+    text: ChatText
+    nonce: Annotated[str, Meta(max_length=64)] = ""
+
+
+CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)
+ALL_COMMANDS = CORE_COMMANDS + VOTE_COMMANDS + MODERATION_COMMANDS
+ClientMessage: Any = Union[ALL_COMMANDS]  # noqa: UP007 - a runtime union of the feature modules' commands
+COMMANDS: dict[str, type[Command]] = {cls.__struct_config__.tag: cls for cls in ALL_COMMANDS}  # type: ignore[misc]
