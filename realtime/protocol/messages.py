@@ -75,32 +75,52 @@ class Gap(ServerMessage, tag="gap"):
 class Meeting(Struct, kw_only=True):
     id: str
     title: str
-    youtube: str = ""  # YouTube video id of the stream, empty if none
-    starts_at: int = 0  # ms since the Unix epoch
-    ends_at: int = 0
-    channels: list[str] = msgspec.field(default_factory=list)
+    youtube: Annotated[
+        str, Meta(description='the YouTube video id of the meeting\'s stream, `""` if none')
+    ] = ""
+    starts_at: Annotated[int, Meta(description="ms since the Unix epoch, `0` when unset")] = 0
+    ends_at: Annotated[int, Meta(description="ms since the Unix epoch, `0` when unset")] = 0
+    channels: Annotated[
+        list[str],
+        Meta(description="the meeting's channels you can subscribe to right away (today: its chat)"),
+    ] = msgspec.field(default_factory=list)
 
 
 class Welcome(Result):
-    participant: str
-    name: str
-    role: str
-    meetings: list[Meeting]
-    server_time: int
-    protocol: str = "plenary.v1"
-    limits: dict[str, int] = msgspec.field(default_factory=dict)
-    may: list[str] = msgspec.field(default_factory=list)  # the commands this role may send
+    participant: Annotated[str, Meta(description="your participant id")]
+    name: Annotated[str, Meta(description="your display name")]
+    role: Annotated[str, Meta(description="`panelist`, `moderator`, `host`, `ops`, `observer` or `clerk`")]
+    meetings: Annotated[
+        list[Meeting], Meta(description="the meetings you may join (staff roles: every meeting)")
+    ]
+    server_time: Annotated[int, Meta(description="the hub's clock, ms since the Unix epoch")]
+    protocol: Annotated[str, Meta(description='`"plenary.v1"`')] = "plenary.v1"
+    limits: Annotated[
+        dict[str, int],
+        Meta(
+            description="`max_frame` (bytes per client frame), `chat_chars` (characters per chat message), `rate` (commands per second)"
+        ),
+    ] = msgspec.field(default_factory=dict)
+    may: Annotated[
+        list[str],
+        Meta(description="the commands your role may send, sorted (a page shows only what they allow)"),
+    ] = msgspec.field(default_factory=list)
 
 
 class Hello(Command[Welcome], tag="hello"):
     """First frame of every connection: authenticate with the personal token."""
 
-    token: Annotated[str, Meta(min_length=1, max_length=128)]
-    client: ShortStr = ""
+    token: Annotated[
+        str, Meta(min_length=1, max_length=128, description="the `t` of the personal link's fragment")
+    ]
+    client: Annotated[
+        ShortStr,
+        Meta(description="your client's name and version (informational: the hub does not use it today)"),
+    ] = ""
 
 
 class PingReply(Result):
-    server_time: int  # ms since the Unix epoch
+    server_time: Annotated[int, Meta(description="ms since the Unix epoch")]
 
 
 class Ping(Command[PingReply], tag="ping"):
@@ -108,24 +128,46 @@ class Ping(Command[PingReply], tag="ping"):
 
 
 class Subscribed(Result):
-    channel: str
-    epoch: str
-    offset: int  # the channel's position this reply reflects
-    recovered: bool  # true: ``events`` are exactly the missed ones
-    events: list[Event]
-    snapshot: dict[str, Any] | None = None
-    # true on every part of a reply split in several frames but the last (docs/protocol.md §4
-    # ``subscribe``): the parts' ``events`` joined in order are the whole list
-    more: bool = False
+    channel: Annotated[str, Meta(description="the channel")]
+    epoch: Annotated[str, Meta(description="the channel's current epoch")]
+    offset: Annotated[
+        int,
+        Meta(
+            description="the channel's latest offset: this reply reflects everything up to it (0: nothing published yet)"
+        ),
+    ]
+    recovered: Annotated[
+        bool,
+        Meta(
+            description="`true`: `events` are exactly the events after your `offset`; `false`: start afresh from this reply"
+        ),
+    ]
+    events: Annotated[
+        list[Event],
+        Meta(
+            description="`recovered` true: the missed events; false: the channel's backlog (its last few events, possibly none)"
+        ),
+    ]
+    snapshot: Annotated[
+        dict[str, Any] | None,
+        Meta(description="`recovered` false on a stateful channel: its state as of `offset`; otherwise null"),
+    ] = None
+    # the parts' ``events`` joined in order are the whole list (docs/protocol.md §4 ``subscribe``)
+    more: Annotated[
+        bool,
+        Meta(
+            description="`true`: another part of this reply follows ([parts](#a-reply-in-parts)); `false` on the last (or only) part"
+        ),
+    ] = False
 
 
 class Subscribe(Command[Subscribed], tag="subscribe"):
     """Follow a channel. With ``epoch`` and ``offset`` (the last event seen) the reply carries
     exactly the missed events, or a snapshot when the history no longer reaches back."""
 
-    channel: ChannelName
-    epoch: ShortStr | None = None
-    offset: Offset | None = None
+    channel: Annotated[ChannelName, Meta(description="a channel name ([§6](#6-channels))")]
+    epoch: Annotated[ShortStr | None, Meta(description="the `epoch` of the last event you saw")] = None
+    offset: Annotated[Offset | None, Meta(description="the `offset` of the last event you saw")] = None
 
 
 class UnsubscribeReply(Result):
@@ -133,7 +175,7 @@ class UnsubscribeReply(Result):
 
 
 class Unsubscribe(Command[UnsubscribeReply], tag="unsubscribe"):
-    channel: ChannelName
+    channel: Annotated[ChannelName, Meta(description="a channel you follow")]
 
 
 class MeetingListReply(Result):
@@ -147,18 +189,26 @@ class MeetingList(Command[MeetingListReply], tag="meeting.list"):
 class Sent(Result):
     channel: str
     epoch: str
-    offset: int
-    time: int
-    retry: bool = False  # a retry of a message already posted (same nonce): nothing new was posted
+    offset: Annotated[int, Meta(description="the message's offset on the channel")]
+    time: Annotated[int, Meta(description="when the hub stored it, ms since the Unix epoch")]
+    retry: Annotated[
+        bool, Meta(description="a retry of a message already posted (same nonce): nothing new was posted")
+    ] = False
 
 
 class ChatSend(Command[Sent], tag="chat.send"):
     """``nonce`` (optional, 8-64 of [A-Za-z0-9_-]): the same on a retry of this message; a retry
     within 10 minutes returns the first reply (``retry`` true) and posts nothing."""
 
-    meeting: Ident
-    text: ChatText
-    nonce: Annotated[str, Meta(max_length=64)] = ""
+    meeting: Annotated[Ident, Meta(description="a meeting you are a member of")]
+    text: Annotated[ChatText, Meta(description="at most 500 characters after cleaning")]
+    nonce: Annotated[
+        str,
+        Meta(
+            max_length=64,
+            description='8–64 of `A-Z a-z 0-9 _ -`, the same on every retry of this message; `""`: none',
+        ),
+    ] = ""
 
 
 CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)

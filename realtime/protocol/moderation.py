@@ -25,12 +25,15 @@ Url = Annotated[str, Meta(max_length=2000)]
 Title = Annotated[str, Meta(max_length=400)]
 Note = Annotated[str, Meta(max_length=1000)]
 Offset = Annotated[int, Meta(ge=1, le=2**53 - 1)]
+EventOffset = Annotated[
+    int | None, Meta(description="of the event this step published; null when it changed nothing")
+]
 
 
 # -- Q&A ----------------------------------------------------------------------------------------
 class QaAskReply(Result):
     question: int
-    state: str  # pending
+    state: Annotated[str, Meta(description="`pending`")]
 
 
 class QaAsk(Command[QaAskReply], tag="qa.ask"):
@@ -43,9 +46,9 @@ class QaAsk(Command[QaAskReply], tag="qa.ask"):
 
 class QaVoteReply(Result):
     question: int
-    voted: bool  # the caller's vote now
+    voted: Annotated[bool, Meta(description="the caller's vote now")]
     votes: int
-    changed: bool  # false: a repeated vote or withdrawal, nothing published
+    changed: Annotated[bool, Meta(description="false: a repeated vote or withdrawal, nothing published")]
 
 
 class QaUpvote(Command[QaVoteReply], tag="qa.upvote"):
@@ -71,7 +74,7 @@ class AskedQuestion(Struct, kw_only=True):
 
 class QaMineReply(Result):
     asked: list[AskedQuestion]
-    voted: list[int]  # the questions the caller voted for
+    voted: Annotated[list[int], Meta(description="the questions the caller voted for")]
 
 
 class QaMine(Command[QaMineReply], tag="qa.mine"):
@@ -82,9 +85,9 @@ class QaMine(Command[QaMineReply], tag="qa.mine"):
 
 class QaMoveReply(Result):
     question: int
-    offset: int | None  # of the public event; null when panelists saw no change
+    offset: Annotated[int | None, Meta(description="of the public event; null when panelists saw no change")]
     votes: int
-    state: str  # the question's state now
+    state: Annotated[str, Meta(description="the question's state now")]
 
 
 class _QaMove(Command[QaMoveReply]):
@@ -123,8 +126,8 @@ class QaAnswer(_QaMove, tag="qa.answer"):
 class QaMergeReply(Result):
     question: int
     into: int
-    votes: int  # of ``into``, with the merged question's voters
-    offset: int | None
+    votes: Annotated[int, Meta(description="of `into`, with the merged question's voters")]
+    offset: EventOffset
 
 
 class QaMerge(Command[QaMergeReply], tag="qa.merge"):
@@ -137,7 +140,7 @@ class QaMerge(Command[QaMergeReply], tag="qa.merge"):
 
 class QaReorderReply(Result):
     order: list[int]
-    offset: int | None
+    offset: EventOffset
 
 
 class QaReorder(Command[QaReorderReply], tag="qa.reorder"):
@@ -149,9 +152,9 @@ class QaReorder(Command[QaReorderReply], tag="qa.reorder"):
 
 # -- chat moderation ----------------------------------------------------------------------------
 class ChatDeleteReply(Result):
-    offset: int  # the deleted message's
+    offset: Annotated[int, Meta(description="the deleted message's")]
     deleted: bool
-    changed: bool  # false: it was deleted already
+    changed: Annotated[bool, Meta(description="false: it was deleted already")]
 
 
 class ChatDelete(Command[ChatDeleteReply], tag="chat.delete"):
@@ -165,8 +168,8 @@ class ChatDelete(Command[ChatDeleteReply], tag="chat.delete"):
 class ChatRestrictReply(Result):
     """The participant's standing after ``chat.mute``, ``chat.ban`` or ``chat.unmute``."""
 
-    changed: bool  # false: nothing to lift
-    muted_ms: int  # ms left of a mute, 0 if none
+    changed: Annotated[bool, Meta(description="false: nothing to lift")]
+    muted_ms: Annotated[int, Meta(description="ms left of a mute, 0 if none")]
     banned: bool
 
 
@@ -195,7 +198,7 @@ class ChatUnmute(Command[ChatRestrictReply], tag="chat.unmute"):
 class ChatSettingsReply(Result):
     slow_mode: int
     links: str
-    offset: int | None
+    offset: EventOffset
 
 
 class ChatSettings(Command[ChatSettingsReply], tag="chat.settings"):
@@ -210,7 +213,7 @@ class ChatSettings(Command[ChatSettingsReply], tag="chat.settings"):
 class ChatStatusReply(Result):
     slow_mode: int
     links: str
-    muted_ms: int  # the caller's own standing
+    muted_ms: Annotated[int, Meta(description="the caller's own standing")]
     banned: bool
 
 
@@ -225,17 +228,19 @@ class Restriction(Struct, kw_only=True):
 
     participant: str
     name: str
-    kind: str  # mute | ban
-    until: int  # ms since the Unix epoch, 0 for a ban
+    kind: Annotated[str, Meta(description="`mute` or `ban`")]
+    until: Annotated[int, Meta(description="ms since the Unix epoch, 0 for a ban")]
     muted_ms: int
-    by: dict[str, Any]  # the moderator: id, name, role
+    by: Annotated[dict[str, Any], Meta(description="the moderator: id, name, role")]
     at: int
 
 
 class ChatModerationReply(Result):
     restrictions: list[Restriction]
-    deleted: list[dict[str, Any]]  # offset, the message as posted, ``deleted``: by, at, reason
-    older: bool  # older deleted messages remain: ask again with ``before``
+    deleted: Annotated[
+        list[dict[str, Any]], Meta(description="offset, the message as posted, `deleted`: by, at, reason")
+    ]
+    older: Annotated[bool, Meta(description="older deleted messages remain: ask again with `before`")]
 
 
 class ChatModeration(Command[ChatModerationReply], tag="chat.moderation"):
@@ -250,7 +255,7 @@ class ChatModeration(Command[ChatModerationReply], tag="chat.moderation"):
 
 class ChatReportReply(Result):
     offset: int
-    reports: int  # how many have reported this message
+    reports: Annotated[int, Meta(description="how many have reported this message")]
 
 
 class ChatReport(Command[ChatReportReply], tag="chat.report"):
@@ -264,8 +269,8 @@ class ChatReport(Command[ChatReportReply], tag="chat.report"):
 
 class ChatDismissReportReply(Result):
     offset: int
-    outcome: str  # dismissed
-    by: dict[str, Any]  # the moderator: id, name, role
+    outcome: Annotated[str, Meta(description="`dismissed`")]
+    by: Annotated[dict[str, Any], Meta(description="the moderator: id, name, role")]
 
 
 class ChatDismissReport(Command[ChatDismissReportReply], tag="chat.dismiss_report"):
@@ -277,9 +282,11 @@ class ChatDismissReport(Command[ChatDismissReportReply], tag="chat.dismiss_repor
 
 # -- speakers list ------------------------------------------------------------------------------
 class SpeakersHandReply(Result, kw_only=True):
-    raised: bool  # the hand's state now
-    changed: bool | UnsetType = UNSET  # false when it was so already (absent otherwise)
-    offset: int | None
+    raised: Annotated[bool, Meta(description="the hand's state now")]
+    changed: Annotated[
+        bool | UnsetType, Meta(description="false when it was so already (absent otherwise)")
+    ] = UNSET
+    offset: EventOffset
 
 
 class SpeakersRaise(Command[SpeakersHandReply], tag="speakers.raise"):
@@ -297,7 +304,7 @@ class SpeakersLower(Command[SpeakersHandReply], tag="speakers.lower"):
 
 class SpeakersOrderReply(Result):
     order: list[str]
-    offset: int | None
+    offset: EventOffset
 
 
 class SpeakersOrder(Command[SpeakersOrderReply], tag="speakers.order"):
@@ -310,14 +317,14 @@ class SpeakersOrder(Command[SpeakersOrderReply], tag="speakers.order"):
 class Speaker(Struct, kw_only=True):
     id: str
     name: str
-    started_at: int  # ms since the Unix epoch
+    started_at: Annotated[int, Meta(description="ms since the Unix epoch")]
     ends_at: int
     seconds: int
 
 
 class SpeakersNextReply(Result):
     current: Speaker
-    offset: int | None
+    offset: EventOffset
 
 
 class SpeakersNext(Command[SpeakersNextReply], tag="speakers.next"):
@@ -333,7 +340,7 @@ class SpeakersYieldReply(Result):
     speaker: str
     by: str
     spoke_ms: int
-    offset: int | None
+    offset: EventOffset
 
 
 class SpeakersYield(Command[SpeakersYieldReply], tag="speakers.yield"):
@@ -344,7 +351,7 @@ class SpeakersYield(Command[SpeakersYieldReply], tag="speakers.yield"):
 
 class SpeakersTimerReply(Result):
     seconds: int
-    offset: int | None
+    offset: EventOffset
 
 
 class SpeakersTimer(Command[SpeakersTimerReply], tag="speakers.timer"):
@@ -363,8 +370,8 @@ class AgendaItem(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class AgendaSetReply(Result):
-    items: int  # how many
-    offset: int | None
+    items: Annotated[int, Meta(description="how many")]
+    offset: EventOffset
 
 
 class AgendaSet(Command[AgendaSetReply], tag="agenda.set"):
@@ -375,8 +382,10 @@ class AgendaSet(Command[AgendaSetReply], tag="agenda.set"):
 
 
 class AgendaCurrentReply(Result):
-    current: dict[str, Any] | None  # item, since
-    offset: int | None
+    current: Annotated[
+        dict[str, Any] | None, Meta(description="the item under way: `item` (its id), `since`; null: none")
+    ]
+    offset: EventOffset
 
 
 class AgendaCurrent(Command[AgendaCurrentReply], tag="agenda.current"):
@@ -387,8 +396,10 @@ class AgendaCurrent(Command[AgendaCurrentReply], tag="agenda.current"):
 
 
 class SlideReply(Result):
-    slide: dict[str, Any] | None  # the slide shown now (the ``slide.shown`` event's)
-    offset: int | None
+    slide: Annotated[
+        dict[str, Any] | None, Meta(description="the slide shown now (the `slide.shown` event's)")
+    ]
+    offset: EventOffset
 
 
 class SlideShow(Command[SlideReply], tag="slide.show"):
@@ -417,8 +428,8 @@ class Material(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class MaterialsSetReply(Result):
-    materials: int  # how many
-    offset: int | None
+    materials: Annotated[int, Meta(description="how many")]
+    offset: EventOffset
 
 
 class MaterialsSet(Command[MaterialsSetReply], tag="materials.set"):
@@ -429,8 +440,10 @@ class MaterialsSet(Command[MaterialsSetReply], tag="materials.set"):
 
 
 class OverlayReply(Result):
-    item: dict[str, Any] | None  # what the overlay shows now (the ``overlay.shown`` event's)
-    offset: int | None
+    item: Annotated[
+        dict[str, Any] | None, Meta(description="what the overlay shows now (the `overlay.shown` event's)")
+    ]
+    offset: EventOffset
 
 
 class OverlayShow(Command[OverlayReply], tag="overlay.show"):
@@ -454,7 +467,7 @@ class OverlayClear(Command[OverlayReply], tag="overlay.clear"):
 # -- polls and surveys --------------------------------------------------------------------------
 class PollCreateReply(Result):
     poll: str
-    status: str  # draft
+    status: Annotated[str, Meta(description="`draft`")]
     offset: int
 
 
@@ -472,7 +485,7 @@ class _PollRef(Command[R]):
 
 class PollMoveReply(Result):
     poll: str
-    status: str  # the poll's status now
+    status: Annotated[str, Meta(description="the poll's status now")]
     answered: int
     offset: int
 
@@ -504,7 +517,7 @@ class PollResults(_PollRef[PollResultsReply], tag="poll.results"):
 
 class PollAnswerReply(Result):
     poll: str
-    answered: int  # respondents so far
+    answered: Annotated[int, Meta(description="respondents so far")]
 
 
 class PollAnswer(_PollRef[PollAnswerReply], tag="poll.answer"):

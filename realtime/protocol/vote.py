@@ -9,77 +9,84 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from realtime.protocol.base import Command, Ident, Result
 
+VoteId = Annotated[Ident, Meta(description="a vote id")]
+Ranking = Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100)]
+Nonce = Annotated[str, Meta(max_length=64)]
+
 
 class VoteCreateReply(Result):
     vote: str
-    status: str  # draft
-    offset: int  # of the vote's first event on ``vote/<id>``
+    status: Annotated[str, Meta(description="`draft`")]
+    offset: Annotated[int, Meta(description="of the vote's first event on `vote/<id>`")]
 
 
 class VoteCreate(Command[VoteCreateReply], tag="vote.create"):
     """Host: a new vote in draft. ``definition`` follows ballot.model.VoteDefinition (docs/protocol.md)."""
 
-    definition: dict[str, Any]
+    definition: Annotated[dict[str, Any], Meta(description="a vote definition (above)")]
 
 
 class VoteOpenReply(Result):
     vote: str
-    status: str  # open
-    eligible: int  # how many panelists may vote
+    status: Annotated[str, Meta(description="`open`")]
+    eligible: Annotated[int, Meta(description="how many panelists may vote")]
     offset: int
 
 
 class VoteOpen(Command[VoteOpenReply], tag="vote.open"):
     """Host: open a draft vote to every panelist of the roster (or of the meeting it names)."""
 
-    vote: Ident
+    vote: VoteId
 
 
 class VoteCloseReply(Result):
     vote: str
-    closes_at: int  # ms since the Unix epoch
-    hard_close_at: int  # the close plus the grace period
-    repeated: bool  # a close was announced already: its times, nothing changed
-    offset: int | UnsetType = UNSET  # absent when ``repeated``: no event
+    closes_at: Annotated[int, Meta(description="ms since the Unix epoch")]
+    hard_close_at: Annotated[int, Meta(description="the close plus the grace period")]
+    repeated: Annotated[bool, Meta(description="a close was announced already: its times, nothing changed")]
+    offset: Annotated[int | UnsetType, Meta(description="absent when `repeated`: no event")] = UNSET
 
 
 class VoteClose(Command[VoteCloseReply], tag="vote.close"):
     """Host: announce the close now; casts still count for the vote's grace period, then it closes."""
 
-    vote: Ident
+    vote: VoteId
 
 
 class VotePublishReply(Result):
     vote: str
-    status: str  # published
-    results: dict[str, Any]  # ballot.tally's result, as on the bulletin board
+    status: Annotated[str, Meta(description="`published`")]
+    results: Annotated[dict[str, Any], Meta(description="ballot.tally's result, as on the bulletin board")]
 
 
 class VotePublish(Command[VotePublishReply], tag="vote.publish"):
     """Host: tally the counted ballots and publish the results (only after the close)."""
 
-    vote: Ident
+    vote: VoteId
 
 
 class VoteGetReply(Result):
-    definition: dict[str, Any]  # ballot.model.VoteDefinition
+    definition: Annotated[dict[str, Any], Meta(description="the vote definition, every default filled in")]
     status: str
-    # only once published:
-    results: dict[str, Any] | UnsetType = UNSET
-    head_hash: str | UnsetType = UNSET
-    counted: int | UnsetType = UNSET
+    results: Annotated[
+        dict[str, Any] | UnsetType, Meta(description="once published: the results, as in `vote.publish`")
+    ] = UNSET
+    head_hash: Annotated[
+        str | UnsetType, Meta(description="once published: the bulletin board's head hash")
+    ] = UNSET
+    counted: Annotated[int | UnsetType, Meta(description="once published: the entries on the board")] = UNSET
 
 
 class VoteGet(Command[VoteGetReply], tag="vote.get"):
     """The vote's definition and status (results once published)."""
 
-    vote: Ident
+    vote: VoteId
 
 
 class VoteCastReply(Result):
     vote: str
     tracking_code: str
-    retry: bool  # the same nonce again: the first receipt, nothing changed
+    retry: Annotated[bool, Meta(description="the same nonce again: the first receipt, nothing changed")]
     received_ms: int
 
 
@@ -87,9 +94,16 @@ class VoteCast(Command[VoteCastReply], tag="vote.cast"):
     """Panelist: a ranking of proposal ids, best first. ``nonce``: 8-64 of [A-Za-z0-9_-], the same on
     every retry of this ballot (a retry returns the same receipt and changes nothing)."""
 
-    vote: Ident
-    ranking: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100)]
-    nonce: Annotated[str, Meta(max_length=64)]
+    vote: VoteId
+    ranking: Annotated[
+        Ranking, Meta(description="proposal ids, best first, no repeats; length within the rule's bounds")
+    ]
+    nonce: Annotated[
+        Nonce,
+        Meta(
+            description="8–64 of `A-Z a-z 0-9 _ -`, new for every ballot, the **same** for every retry of that ballot"
+        ),
+    ]
 
 
 class VotePaperReply(Result):
@@ -103,10 +117,10 @@ class VotePaper(Command[VotePaperReply], tag="vote.paper"):
     """Clerk: key in a paper ballot handed in at the hall, for panelist ``voter``. Paper beats the
     panelist's online ballots (ballot.rules.choose_counted); keying the same paper twice is harmless."""
 
-    vote: Ident
-    voter: Ident
-    ranking: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=100)]
-    nonce: Annotated[str, Meta(max_length=64)]
+    vote: VoteId
+    voter: Annotated[Ident, Meta(description="the panelist's participant id")]
+    ranking: Annotated[Ranking, Meta(description="as for `vote.cast`")]
+    nonce: Annotated[Nonce, Meta(description="as for `vote.cast`")]
 
 
 class TurnoutRow(Struct, kw_only=True):
@@ -122,20 +136,20 @@ class VoteTurnoutReply(Result):
     eligible: int
     voted: int
     present: int
-    strata: dict[str, dict[str, TurnoutRow]]  # feature -> value -> counts
+    strata: Annotated[dict[str, dict[str, TurnoutRow]], Meta(description="feature -> value -> counts")]
 
 
 class VoteTurnout(Command[VoteTurnoutReply], tag="vote.turnout"):
     """Host and ops: turnout overall and by stratum beside the panel's composition and who is present."""
 
-    vote: Ident
+    vote: VoteId
 
 
 class ListedVote(Struct, kw_only=True):
     vote: str
     title: str
     status: str
-    eligibility: str  # ``panelists`` or a meeting id
+    eligibility: Annotated[str, Meta(description="`panelists` or a meeting id")]
 
 
 class VoteListReply(Result):
@@ -150,10 +164,12 @@ class VoteList(Command[VoteListReply], tag="vote.list"):
 class OwnBallot(Struct, kw_only=True):
     """One of the caller's own ballots as ``vote.mine`` shows it."""
 
-    channel: str  # online | paper | phone
+    channel: Annotated[str, Meta(description="`online`, `paper` or `phone`")]
     tracking_code: str
     received_ms: int
-    ranking: list[str] | UnsetType = UNSET  # the counted ballot's only: what the board will show
+    ranking: Annotated[
+        list[str] | UnsetType, Meta(description="the counted ballot's only: what the board will show")
+    ] = UNSET
 
 
 class VoteMineReply(Result):
@@ -175,7 +191,7 @@ class VoteMine(Command[VoteMineReply], tag="vote.mine"):
     which of my ballots counts (``ballot.rules.choose_counted``), its channel, tracking code and
     ranking. Only the caller's own ballots; other roles are refused (``forbidden``)."""
 
-    vote: Ident
+    vote: VoteId
 
 
 VOTE_COMMANDS: tuple[type[Command], ...] = (

@@ -56,6 +56,8 @@ def _str(t: mi.StrType) -> st.SearchStrategy[str]:
 
 def value_of(t: mi.Type) -> st.SearchStrategy[Any]:
     """A plain value (what a JSON or MessagePack decoder gives) that type ``t`` accepts."""
+    if isinstance(t, mi.Metadata):  # a description: no constraint of its own
+        return value_of(t.type)
     if isinstance(t, mi.IntType):
         return _int(t)
     if isinstance(t, mi.StrType):
