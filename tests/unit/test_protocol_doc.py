@@ -321,3 +321,50 @@ def test_every_reply_example_is_its_commands_reply_type_field_for_field() -> Non
         assert json.dumps(again, ensure_ascii=False) == json.dumps(frame["result"], ensure_ascii=False), name
         checked.add(cls)
     assert checked == set(m.COMMANDS.values())
+
+
+NAMED_RESULTS = {
+    "welcome": m.Welcome,
+    "subscribed": m.Subscribed,
+    "sent": m.Sent,
+    "receipt": m.COMMANDS["vote.cast"].reply_type,
+}
+
+
+def _top_level_names(cell: str) -> set[str]:
+    """The quoted field names of a result cell such as ``{"a", "b": [{"c"}]}; also "d"``, outside
+    any nested brackets: ``{"a", "b", "d"}``."""
+    depth, flat = 0, []
+    for ch in cell:
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif depth <= 1:
+            flat.append(ch)
+    return set(re.findall(r'"(\w+)"', "".join(flat)))
+
+
+def test_the_command_tables_result_column_names_the_reply_fields() -> None:
+    """The summary of §4 and of moderated meetings is written by hand: hold its ``result`` column
+    to the reply types (every field named, nothing else at the top level) and its ``fields``
+    column to the command types (every field named)."""
+    checked = set()
+    for table in tables():
+        head = [h.lower() for h in table[0]]
+        if not (any("command" in h for h in head) and "result" in head):
+            continue
+        cmd, fields, result = column(head, "command"), column(head, "fields"), head.index("result")
+        for row in table[1:]:
+            cls = m.COMMANDS[unquote(row[cmd])]
+            cell = row[result].strip()
+            if cell.startswith("as `"):
+                assert cls.reply_type is m.COMMANDS[cell[4:].split("`")[0]].reply_type, row
+            elif cell in NAMED_RESULTS:
+                assert cls.reply_type is NAMED_RESULTS[cell], row
+            else:
+                assert _top_level_names(cell) == set(cls.reply_type.__struct_fields__), row
+            named = set(re.findall(r"`(\w+)(?::[^`]*)?`", row[fields]))
+            assert set(cls.__struct_fields__) - {"id"} <= named, row
+            checked.add(cls)
+    assert checked == set(m.COMMANDS.values())
