@@ -2,7 +2,10 @@
 
 One declaration validates both encodings (``plenary.v1.json`` text frames and
 ``plenary.v1.msgpack`` binary frames). Client commands are a tagged union on ``type`` and carry an
-``id``; the server answers each with exactly one ``reply`` or ``error`` with the same ``id``.
+``id``; the server answers each with exactly one ``reply`` or ``error`` with the same ``id``. The
+``result`` of a reply is the type the command names (``class Ping(Command[PingReply])``), declared
+right before the command; docs/protocol.md's field tables are written from these declarations
+(tests/protocol_tables.py), so a field's ``Meta(description=...)`` is what readers of the doc see.
 Schema evolution: new fields get defaults and go at the end; fields are never reordered or
 renamed; a new command is a new tag. docs/protocol.md is the reference for client writers.
 """
