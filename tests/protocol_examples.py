@@ -6,7 +6,8 @@ assembly, and clients that perform every documented exchange over real WebSocket
 example is a fenced JSON block (``json``, or ``json-invalid`` for a frame the hub rejects) and the
 same message as MessagePack hex right after it; both are written from the frame as captured.
 
-``python -m tests.protocol_examples`` rewrites the marked examples in docs/protocol.md;
+``python -m tests.protocol_examples`` rewrites the marked examples in docs/protocol.md, and the
+field tables of every command (``tests.protocol_tables``, from the message types);
 ``python -m tests.protocol_examples --check`` only says which ones drifted (exit 1).
 tests/integration/test_protocol_examples.py runs the same check, so an example that no longer
 matches what the hub says fails the build. What must differ from run to run (times, epochs,
@@ -48,6 +49,7 @@ from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Roster
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
+from tests import protocol_tables
 from tests.support import PEOPLE, HubProcess
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
@@ -759,12 +761,14 @@ def main(argv: list[str]) -> int:
     frames = asyncio.run(generate())
     text = DOC.read_text(encoding="utf-8")
     if "--check" in argv:
-        stale = drift(text, frames)
+        stale = drift(text, frames) + [f"fields of {tag}" for tag in protocol_tables.drift(text)]
         for name in stale:
             print(f"drifted: {name}", file=sys.stderr)
         return 1 if stale else 0
-    DOC.write_text(rewrite(text, frames), encoding="utf-8")
-    print(f"wrote {len(marked(text))} examples into {DOC}")
+    DOC.write_text(protocol_tables.rewrite(rewrite(text, frames)), encoding="utf-8")
+    print(
+        f"wrote {len(marked(text))} examples and {len(protocol_tables.blocks(text))} field tables into {DOC}"
+    )
     return 0
 
 

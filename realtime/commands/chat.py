@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine import keys
 from moderation import chat, chat_admin
 from realtime import roles
@@ -40,67 +38,78 @@ async def _meeting(hub: Hub, client: Client, meeting_id: str) -> chat_admin.Acto
 
 
 @handles(p.ChatDelete)
-async def chat_delete(hub: Hub, client: Client, cmd: p.ChatDelete) -> Any:
+async def chat_delete(hub: Hub, client: Client, cmd: p.ChatDelete) -> p.ChatDeleteReply:
     by = await _meeting(hub, client, cmd.meeting)
-    return await chat_admin.delete_message(hub.log, cmd.meeting, cmd.offset, by, cmd.reason)
+    done = await chat_admin.delete_message(hub.log, cmd.meeting, cmd.offset, by, cmd.reason)
+    return p.ChatDeleteReply(offset=done["offset"], deleted=done["deleted"], changed=done["changed"])
 
 
 async def _restrict(
     hub: Hub, client: Client, meeting: str, participant: str, kind: str, minutes: int = 0
-) -> Any:
+) -> p.ChatRestrictReply:
     by = await _meeting(hub, client, meeting)
     target = await hub.roster.get(participant)
     chat_admin.check_target(kind, target.role if target else None, participant, by)
     name = target.name if target else ""
     pub = await chat_admin.restrict(hub.log, meeting, participant, kind, minutes, by, name)
-    return {
-        "changed": pub is not None,
-        **await chat_admin.restriction(hub.log, meeting, participant),
-    }
+    standing = await chat_admin.restriction(hub.log, meeting, participant)
+    return p.ChatRestrictReply(
+        changed=pub is not None, muted_ms=standing["muted_ms"], banned=standing["banned"]
+    )
 
 
 @handles(p.ChatMute)
-async def chat_mute(hub: Hub, client: Client, cmd: p.ChatMute) -> Any:
+async def chat_mute(hub: Hub, client: Client, cmd: p.ChatMute) -> p.ChatRestrictReply:
     return await _restrict(hub, client, cmd.meeting, cmd.participant, "mute", cmd.minutes)
 
 
 @handles(p.ChatBan)
-async def chat_ban(hub: Hub, client: Client, cmd: p.ChatBan) -> Any:
+async def chat_ban(hub: Hub, client: Client, cmd: p.ChatBan) -> p.ChatRestrictReply:
     return await _restrict(hub, client, cmd.meeting, cmd.participant, "ban")
 
 
 @handles(p.ChatUnmute)
-async def chat_unmute(hub: Hub, client: Client, cmd: p.ChatUnmute) -> Any:
+async def chat_unmute(hub: Hub, client: Client, cmd: p.ChatUnmute) -> p.ChatRestrictReply:
     return await _restrict(hub, client, cmd.meeting, cmd.participant, "lift")
 
 
 @handles(p.ChatSettings)
-async def chat_settings(hub: Hub, client: Client, cmd: p.ChatSettings) -> Any:
+async def chat_settings(hub: Hub, client: Client, cmd: p.ChatSettings) -> p.ChatSettingsReply:
     await _meeting(hub, client, cmd.meeting)
-    return await chat_admin.configure(hub.log, cmd.meeting, cmd.slow_mode, cmd.links)
+    done = await chat_admin.configure(hub.log, cmd.meeting, cmd.slow_mode, cmd.links)
+    return p.ChatSettingsReply(slow_mode=done["slow_mode"], links=done["links"], offset=done["offset"])
 
 
 @handles(p.ChatStatus)
-async def chat_status(hub: Hub, client: Client, cmd: p.ChatStatus) -> Any:
+async def chat_status(hub: Hub, client: Client, cmd: p.ChatStatus) -> p.ChatStatusReply:
     me = await _meeting(hub, client, cmd.meeting)
     slow, links = await chat.read_settings(hub.log, cmd.meeting)
     standing = await chat_admin.restriction(hub.log, cmd.meeting, me.id)
-    return {"slow_mode": slow, "links": str(links), **standing}
+    return p.ChatStatusReply(
+        slow_mode=slow, links=str(links), muted_ms=standing["muted_ms"], banned=standing["banned"]
+    )
 
 
 @handles(p.ChatModeration)
-async def chat_moderation(hub: Hub, client: Client, cmd: p.ChatModeration) -> Any:
+async def chat_moderation(hub: Hub, client: Client, cmd: p.ChatModeration) -> p.ChatModerationReply:
     await _meeting(hub, client, cmd.meeting)
-    return await chat_admin.console_view(hub.log, cmd.meeting, cmd.before)
+    view = await chat_admin.console_view(hub.log, cmd.meeting, cmd.before)
+    return p.ChatModerationReply(
+        restrictions=[p.Restriction(**r) for r in view["restrictions"]],
+        deleted=view["deleted"],
+        older=view["older"],
+    )
 
 
 @handles(p.ChatReport)
-async def chat_report(hub: Hub, client: Client, cmd: p.ChatReport) -> Any:
+async def chat_report(hub: Hub, client: Client, cmd: p.ChatReport) -> p.ChatReportReply:
     me = await _meeting(hub, client, cmd.meeting)
-    return await chat_admin.report(hub.log, cmd.meeting, cmd.offset, me, cmd.reason, cmd.note)
+    done = await chat_admin.report(hub.log, cmd.meeting, cmd.offset, me, cmd.reason, cmd.note)
+    return p.ChatReportReply(offset=done["offset"], reports=done["reports"])
 
 
 @handles(p.ChatDismissReport)
-async def chat_dismiss_report(hub: Hub, client: Client, cmd: p.ChatDismissReport) -> Any:
+async def chat_dismiss_report(hub: Hub, client: Client, cmd: p.ChatDismissReport) -> p.ChatDismissReportReply:
     by = await _meeting(hub, client, cmd.meeting)
-    return await chat_admin.close_report(hub.log, cmd.meeting, cmd.offset, "dismissed", by)
+    done = await chat_admin.close_report(hub.log, cmd.meeting, cmd.offset, "dismissed", by)
+    return p.ChatDismissReportReply(offset=done["offset"], outcome=done["outcome"], by=done["by"])

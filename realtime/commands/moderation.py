@@ -2,7 +2,8 @@
 moderation/. Chat moderation is in chat.py.
 
 Every handler first checks the caller belongs to the meeting and that it exists; the role check has
-already happened (``roles.COMMAND_ROLES``). Results are small dicts documented in docs/protocol.md.
+already happened (``roles.COMMAND_ROLES``). Each returns its command's reply type (realtime/protocol/
+moderation.py); a state channel's ``offset`` is null when the step changed nothing.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import logging
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from ballot.rules import HostCommand
 from engine import keys
 from engine.background import survive
 from moderation import agenda, overlay, polls, qa, speakers, uploads
-from moderation.qa_store import Asker, QAStore, Step
+from moderation.qa_store import Asker, QAStore
 from moderation.state import Committed, StateChannel
 from realtime import roles
 from realtime.commands.registry import Handlers, registrar
@@ -40,52 +42,56 @@ async def in_meeting(hub: Hub, client: Client, meeting_id: str) -> None:
     await hub.meetings.get(meeting_id)  # UNKNOWN_MEETING
 
 
-def _step(step: Step) -> dict[str, Any]:
-    return {"question": step.question, "offset": step.public_offset or None, "votes": step.votes}
-
-
-def _done(c: Committed) -> dict[str, Any]:
-    result = c.result if isinstance(c.result, dict) else {"result": c.result}
-    return {**result, "offset": c.offset}
+def _hand(c: Committed) -> p.SpeakersHandReply:
+    """A raised or lowered hand: ``changed`` (false) only when it was so already."""
+    return p.SpeakersHandReply(
+        raised=c.result["raised"], changed=c.result.get("changed", UNSET), offset=c.offset
+    )
 
 
 # -- Q&A ----------------------------------------------------------------------------------------
 @handles(p.QaAsk)
-async def qa_ask(hub: Hub, client: Client, cmd: p.QaAsk) -> Any:
+async def qa_ask(hub: Hub, client: Client, cmd: p.QaAsk) -> p.QaAskReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
     step = await QAStore(hub.log).ask(cmd.meeting, Asker(who.id, who.name, who.role), cmd.text, cmd.anonymous)
-    return {"question": step.question, "state": "pending"}
+    return p.QaAskReply(question=step.question, state="pending")
 
 
-async def _vote(hub: Hub, client: Client, meeting: str, question: int, add: bool) -> Any:
+async def _vote(hub: Hub, client: Client, meeting: str, question: int, add: bool) -> p.QaVoteReply:
     await in_meeting(hub, client, meeting)
     who = client.participant
     step = await QAStore(hub.log).vote(meeting, question, who.id, who.role, add)
-    return {"question": step.question, "voted": add, "votes": step.votes, "changed": step.changed}
+    return p.QaVoteReply(question=step.question, voted=add, votes=step.votes, changed=step.changed)
 
 
 @handles(p.QaUpvote)
-async def qa_upvote(hub: Hub, client: Client, cmd: p.QaUpvote) -> Any:
+async def qa_upvote(hub: Hub, client: Client, cmd: p.QaUpvote) -> p.QaVoteReply:
     return await _vote(hub, client, cmd.meeting, cmd.question, True)
 
 
 @handles(p.QaUnvote)
-async def qa_unvote(hub: Hub, client: Client, cmd: p.QaUnvote) -> Any:
+async def qa_unvote(hub: Hub, client: Client, cmd: p.QaUnvote) -> p.QaVoteReply:
     return await _vote(hub, client, cmd.meeting, cmd.question, False)
 
 
 @handles(p.QaMine)
-async def qa_mine(hub: Hub, client: Client, cmd: p.QaMine) -> Any:
+async def qa_mine(hub: Hub, client: Client, cmd: p.QaMine) -> p.QaMineReply:
     await in_meeting(hub, client, cmd.meeting)
-    return await QAStore(hub.log).mine(cmd.meeting, client.participant.id)
+    mine = await QAStore(hub.log).mine(cmd.meeting, client.participant.id)
+    return p.QaMineReply(asked=[p.AskedQuestion(**q) for q in mine["asked"]], voted=mine["voted"])
 
 
-async def _move(hub: Hub, client: Client, cmd: Any, rule: str) -> Any:
+async def _move(hub: Hub, client: Client, cmd: Any, rule: str) -> p.QaMoveReply:
     await in_meeting(hub, client, cmd.meeting)
     store = QAStore(hub.log)
     step = await store.move(cmd.meeting, rule, cmd.question, client.participant.role)
-    out = {**_step(step), "state": qa.target_state(rule)}
+    out = p.QaMoveReply(
+        question=step.question,
+        offset=step.public_offset or None,
+        votes=step.votes,
+        state=str(qa.target_state(rule)),
+    )
 
     async def record() -> dict[str, Any]:
         return (await store.questions(cmd.meeting))[cmd.question]
@@ -104,29 +110,26 @@ for _cls, _rule in (
     (p.QaAnswer, "answer"),
 ):
 
-    async def _handler(hub: Hub, client: Client, cmd: Any, _rule: str = _rule) -> Any:
+    async def _handler(hub: Hub, client: Client, cmd: Any, _rule: str = _rule) -> p.QaMoveReply:
         return await _move(hub, client, cmd, _rule)
 
     handles(_cls)(_handler)
 
 
 @handles(p.QaMerge)
-async def qa_merge(hub: Hub, client: Client, cmd: p.QaMerge) -> Any:
+async def qa_merge(hub: Hub, client: Client, cmd: p.QaMerge) -> p.QaMergeReply:
     await in_meeting(hub, client, cmd.meeting)
     step = await QAStore(hub.log).merge(cmd.meeting, cmd.question, cmd.into, client.participant.role)
-    return {
-        "question": cmd.question,
-        "into": cmd.into,
-        "votes": step.votes,
-        "offset": step.public_offset or None,
-    }
+    return p.QaMergeReply(
+        question=cmd.question, into=cmd.into, votes=step.votes, offset=step.public_offset or None
+    )
 
 
 @handles(p.QaReorder)
-async def qa_reorder(hub: Hub, client: Client, cmd: p.QaReorder) -> Any:
+async def qa_reorder(hub: Hub, client: Client, cmd: p.QaReorder) -> p.QaReorderReply:
     await in_meeting(hub, client, cmd.meeting)
     step = await QAStore(hub.log).reorder(cmd.meeting, cmd.order, client.participant.role)
-    return {"order": cmd.order, "offset": step.public_offset or None}
+    return p.QaReorderReply(order=cmd.order, offset=step.public_offset or None)
 
 
 # -- speakers list ------------------------------------------------------------------------------
@@ -135,67 +138,76 @@ def _speakers(hub: Hub) -> speakers.SpeakersList:
 
 
 @handles(p.SpeakersRaise)
-async def speakers_raise(hub: Hub, client: Client, cmd: p.SpeakersRaise) -> Any:
+async def speakers_raise(hub: Hub, client: Client, cmd: p.SpeakersRaise) -> p.SpeakersHandReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
     rule = speakers.raise_hand(who.id, who.name, speakers._now())
-    return _done(await _speakers(hub).apply(cmd.meeting, rule))
+    return _hand(await _speakers(hub).apply(cmd.meeting, rule))
 
 
 @handles(p.SpeakersLower)
-async def speakers_lower(hub: Hub, client: Client, cmd: p.SpeakersLower) -> Any:
+async def speakers_lower(hub: Hub, client: Client, cmd: p.SpeakersLower) -> p.SpeakersHandReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
     rule = speakers.lower_hand(cmd.participant or who.id, who.id, who.role)
-    return _done(await _speakers(hub).apply(cmd.meeting, rule))
+    return _hand(await _speakers(hub).apply(cmd.meeting, rule))
 
 
 @handles(p.SpeakersOrder)
-async def speakers_order(hub: Hub, client: Client, cmd: p.SpeakersOrder) -> Any:
+async def speakers_order(hub: Hub, client: Client, cmd: p.SpeakersOrder) -> p.SpeakersOrderReply:
     await in_meeting(hub, client, cmd.meeting)
-    return _done(await _speakers(hub).apply(cmd.meeting, speakers.order(cmd.order)))
+    done = await _speakers(hub).apply(cmd.meeting, speakers.order(cmd.order))
+    return p.SpeakersOrderReply(order=done.result["order"], offset=done.offset)
 
 
 @handles(p.SpeakersNext)
-async def speakers_next(hub: Hub, client: Client, cmd: p.SpeakersNext) -> Any:
+async def speakers_next(hub: Hub, client: Client, cmd: p.SpeakersNext) -> p.SpeakersNextReply:
     await in_meeting(hub, client, cmd.meeting)
-    return _done(await _speakers(hub).next(cmd.meeting, cmd.participant, cmd.seconds))
+    done = await _speakers(hub).next(cmd.meeting, cmd.participant, cmd.seconds)
+    return p.SpeakersNextReply(current=p.Speaker(**done.result["current"]), offset=done.offset)
 
 
 @handles(p.SpeakersYield)
-async def speakers_yield(hub: Hub, client: Client, cmd: p.SpeakersYield) -> Any:
+async def speakers_yield(hub: Hub, client: Client, cmd: p.SpeakersYield) -> p.SpeakersYieldReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
-    return _done(
-        await _speakers(hub).apply(cmd.meeting, speakers.yield_floor(who.id, who.role, speakers._now()))
+    done = await _speakers(hub).apply(cmd.meeting, speakers.yield_floor(who.id, who.role, speakers._now()))
+    return p.SpeakersYieldReply(
+        speaker=done.result["speaker"],
+        by=done.result["by"],
+        spoke_ms=done.result["spoke_ms"],
+        offset=done.offset,
     )
 
 
 @handles(p.SpeakersTimer)
-async def speakers_timer(hub: Hub, client: Client, cmd: p.SpeakersTimer) -> Any:
+async def speakers_timer(hub: Hub, client: Client, cmd: p.SpeakersTimer) -> p.SpeakersTimerReply:
     await in_meeting(hub, client, cmd.meeting)
-    return _done(await _speakers(hub).apply(cmd.meeting, speakers.set_timer(cmd.seconds)))
+    done = await _speakers(hub).apply(cmd.meeting, speakers.set_timer(cmd.seconds))
+    return p.SpeakersTimerReply(seconds=done.result["seconds"], offset=done.offset)
 
 
 # -- agenda, slides, materials ------------------------------------------------------------------
-async def _agenda(hub: Hub, meeting: str, rule: Any) -> Any:
-    return _done(await StateChannel(hub.log, keys.meeting_agenda(meeting)).update(rule))
+async def _agenda(hub: Hub, meeting: str, rule: Any) -> Committed:
+    return await StateChannel(hub.log, keys.meeting_agenda(meeting)).update(rule)
 
 
 @handles(p.AgendaSet)
-async def agenda_set(hub: Hub, client: Client, cmd: p.AgendaSet) -> Any:
+async def agenda_set(hub: Hub, client: Client, cmd: p.AgendaSet) -> p.AgendaSetReply:
     await in_meeting(hub, client, cmd.meeting)
-    return await _agenda(hub, cmd.meeting, agenda.set_items([msgspec.to_builtins(i) for i in cmd.items]))
+    done = await _agenda(hub, cmd.meeting, agenda.set_items([msgspec.to_builtins(i) for i in cmd.items]))
+    return p.AgendaSetReply(items=done.result["items"], offset=done.offset)
 
 
 @handles(p.AgendaCurrent)
-async def agenda_current(hub: Hub, client: Client, cmd: p.AgendaCurrent) -> Any:
+async def agenda_current(hub: Hub, client: Client, cmd: p.AgendaCurrent) -> p.AgendaCurrentReply:
     await in_meeting(hub, client, cmd.meeting)
-    return await _agenda(hub, cmd.meeting, agenda.set_current(cmd.item))
+    done = await _agenda(hub, cmd.meeting, agenda.set_current(cmd.item))
+    return p.AgendaCurrentReply(current=done.result["current"], offset=done.offset)
 
 
 @handles(p.SlideShow)
-async def slide_show(hub: Hub, client: Client, cmd: p.SlideShow) -> Any:
+async def slide_show(hub: Hub, client: Client, cmd: p.SlideShow) -> p.SlideReply:
     await in_meeting(hub, client, cmd.meeting)
     agenda.check_slide_source(cmd.upload, cmd.url)
     if cmd.upload is not None:
@@ -203,24 +215,27 @@ async def slide_show(hub: Hub, client: Client, cmd: p.SlideShow) -> Any:
         slide = agenda.slide_from_upload(cmd.meeting, up.meta(), cmd.page, cmd.title)
     else:
         slide = agenda.slide_from_url(cmd.url or "", cmd.title)
-    return await _agenda(hub, cmd.meeting, agenda.show_slide(slide))
+    done = await _agenda(hub, cmd.meeting, agenda.show_slide(slide))
+    return p.SlideReply(slide=done.result["slide"], offset=done.offset)
 
 
 @handles(p.SlideClear)
-async def slide_clear(hub: Hub, client: Client, cmd: p.SlideClear) -> Any:
+async def slide_clear(hub: Hub, client: Client, cmd: p.SlideClear) -> p.SlideReply:
     await in_meeting(hub, client, cmd.meeting)
-    return await _agenda(hub, cmd.meeting, agenda.clear_slide())
+    done = await _agenda(hub, cmd.meeting, agenda.clear_slide())
+    return p.SlideReply(slide=done.result["slide"], offset=done.offset)
 
 
 @handles(p.MaterialsSet)
-async def materials_set(hub: Hub, client: Client, cmd: p.MaterialsSet) -> Any:
+async def materials_set(hub: Hub, client: Client, cmd: p.MaterialsSet) -> p.MaterialsSetReply:
     await in_meeting(hub, client, cmd.meeting)
-    return await _agenda(hub, cmd.meeting, agenda.set_materials([msgspec.to_builtins(i) for i in cmd.items]))
+    done = await _agenda(hub, cmd.meeting, agenda.set_materials([msgspec.to_builtins(i) for i in cmd.items]))
+    return p.MaterialsSetReply(materials=done.result["materials"], offset=done.offset)
 
 
 # -- overlay ------------------------------------------------------------------------------------
 @handles(p.OverlayShow)
-async def overlay_show(hub: Hub, client: Client, cmd: p.OverlayShow) -> Any:
+async def overlay_show(hub: Hub, client: Client, cmd: p.OverlayShow) -> p.OverlayReply:
     await in_meeting(hub, client, cmd.meeting)
     overlay.check_one(question=cmd.question, slide=cmd.slide, poll=cmd.poll, vote=cmd.vote, text=cmd.text)
     item: dict[str, Any]
@@ -237,13 +252,15 @@ async def overlay_show(hub: Hub, client: Client, cmd: p.OverlayShow) -> Any:
         item = {"kind": "vote", "vote": await hub.votes.results_on_air(cmd.vote)}
     else:
         item = overlay.text_item(cmd.text or "")
-    return _done(await overlay.apply(hub.log, cmd.meeting, overlay.show(item)))
+    done = await overlay.apply(hub.log, cmd.meeting, overlay.show(item))
+    return p.OverlayReply(item=done.result["item"], offset=done.offset)
 
 
 @handles(p.OverlayClear)
-async def overlay_clear(hub: Hub, client: Client, cmd: p.OverlayClear) -> Any:
+async def overlay_clear(hub: Hub, client: Client, cmd: p.OverlayClear) -> p.OverlayReply:
     await in_meeting(hub, client, cmd.meeting)
-    return _done(await overlay.apply(hub.log, cmd.meeting, overlay.clear()))
+    done = await overlay.apply(hub.log, cmd.meeting, overlay.clear())
+    return p.OverlayReply(item=done.result["item"], offset=done.offset)
 
 
 # -- polls and surveys --------------------------------------------------------------------------
@@ -262,55 +279,61 @@ async def _refresh_later(hub: Hub, meeting: str, poll: str) -> None:
 
 
 @handles(p.PollCreate)
-async def poll_create(hub: Hub, client: Client, cmd: p.PollCreate) -> Any:
+async def poll_create(hub: Hub, client: Client, cmd: p.PollCreate) -> p.PollCreateReply:
     await in_meeting(hub, client, cmd.meeting)
     defn = polls.decode_definition(cmd.poll)
     offset = await polls.PollStore(hub.log).create(cmd.meeting, defn)
-    return {"poll": defn.id, "status": "draft", "offset": offset}
+    return p.PollCreateReply(poll=defn.id, status="draft", offset=offset)
 
 
-async def _poll_move(hub: Hub, client: Client, cmd: Any, command: HostCommand) -> Any:
+async def _poll_move(hub: Hub, client: Client, cmd: Any, command: HostCommand) -> p.PollMoveReply:
     await in_meeting(hub, client, cmd.meeting)
-    return await polls.PollStore(hub.log).move(cmd.meeting, cmd.poll, command)
+    done = await polls.PollStore(hub.log).move(cmd.meeting, cmd.poll, command)
+    return p.PollMoveReply(
+        poll=done["poll"], status=done["status"], answered=done["answered"], offset=done["offset"]
+    )
 
 
 @handles(p.PollOpen)
-async def poll_open(hub: Hub, client: Client, cmd: p.PollOpen) -> Any:
+async def poll_open(hub: Hub, client: Client, cmd: p.PollOpen) -> p.PollMoveReply:
     return await _poll_move(hub, client, cmd, HostCommand.OPEN)
 
 
 @handles(p.PollClose)
-async def poll_close(hub: Hub, client: Client, cmd: p.PollClose) -> Any:
+async def poll_close(hub: Hub, client: Client, cmd: p.PollClose) -> p.PollMoveReply:
     return await _poll_move(hub, client, cmd, HostCommand.CLOSE)
 
 
 @handles(p.PollPublish)
-async def poll_publish(hub: Hub, client: Client, cmd: p.PollPublish) -> Any:
+async def poll_publish(hub: Hub, client: Client, cmd: p.PollPublish) -> p.PollMoveReply:
     return await _poll_move(hub, client, cmd, HostCommand.PUBLISH)
 
 
 @handles(p.PollResults)
-async def poll_results(hub: Hub, client: Client, cmd: p.PollResults) -> Any:
+async def poll_results(hub: Hub, client: Client, cmd: p.PollResults) -> p.PollResultsReply:
     await in_meeting(hub, client, cmd.meeting)
-    return await polls.PollStore(hub.log).show_results(cmd.meeting, cmd.poll, cmd.visible)
+    done = await polls.PollStore(hub.log).show_results(cmd.meeting, cmd.poll, cmd.visible)
+    return p.PollResultsReply(
+        poll=done["poll"], visible=done["visible"], answered=done["answered"], offset=done["offset"]
+    )
 
 
 @handles(p.PollAnswer)
-async def poll_answer(hub: Hub, client: Client, cmd: p.PollAnswer) -> Any:
+async def poll_answer(hub: Hub, client: Client, cmd: p.PollAnswer) -> p.PollAnswerReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
     strata = {"gender": who.gender, "age_band": who.age_band, "district": who.district}
     res = await polls.PollStore(hub.log).answer(cmd.meeting, cmd.poll, who.id, strata, cmd.answers)
     key = (cmd.meeting, cmd.poll)
-    if res.pop("pending") and key not in _refreshing:
+    if res["pending"] and key not in _refreshing:
         _refreshing.add(key)
         task = asyncio.get_running_loop().create_task(_refresh_later(hub, cmd.meeting, cmd.poll))
         _timers.add(task)
         task.add_done_callback(_timers.discard)
-    return res
+    return p.PollAnswerReply(poll=res["poll"], answered=res["answered"])
 
 
 @handles(p.PollExport)
-async def poll_export(hub: Hub, client: Client, cmd: p.PollExport) -> Any:
+async def poll_export(hub: Hub, client: Client, cmd: p.PollExport) -> p.PollExportReply:
     await in_meeting(hub, client, cmd.meeting)
-    return {"poll": cmd.poll, "csv": await polls.PollStore(hub.log).export(cmd.meeting, cmd.poll)}
+    return p.PollExportReply(poll=cmd.poll, csv=await polls.PollStore(hub.log).export(cmd.meeting, cmd.poll))

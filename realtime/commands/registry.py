@@ -1,4 +1,5 @@
-"""Protocol commands to domain calls. Each handler returns the reply's result or raises a HubError.
+"""Protocol commands to domain calls. Each handler returns its command's reply type
+(``Command.reply_type``, realtime/protocol/) or raises a HubError.
 
 The role check and the per-participant rate limit happen once, in ``run``, from the tables of
 ``realtime.roles`` (``COMMAND_ROLES``, ``COMMAND_RATES``); handlers never check either.
@@ -20,27 +21,33 @@ from engine.errors import Code, HubError
 from realtime import roles
 from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
+from realtime.protocol.base import R
 from realtime.protocol.subscription import FAILED, SUBSCRIBE, Answered, Subscription
 from realtime.transport.client import Client, to_wire
 
-Handler = Callable[[Hub, Client, Any], Awaitable[Any]]
-Handlers = dict[type[m.Command], Handler]
+Handler = Callable[[Hub, Client, Any], Awaitable[R]]
+Handlers = dict[type[m.Command[Any]], Handler[m.Result]]
 
 
-def registrar(table: Handlers) -> Callable[[type[m.Command]], Callable[[Handler], Handler]]:
+class registrar:
     """The ``handles(Command)`` decorator of one handler module: it files each handler in that
-    module's own ``table``. A command handled twice in a module is a mistake, caught at import."""
+    module's own ``table``, and (a generic ``__call__``, so per command) takes only a handler that
+    returns the command's reply type (mypy checks it). A command handled twice in a module is a
+    mistake, caught at import."""
 
-    def handles(cls: type[m.Command]) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
+    def __init__(self, table: Handlers) -> None:
+        self.table = table
+
+    def __call__(self, cls: type[m.Command[R]]) -> Callable[[Handler[R]], Handler[R]]:
+        table = self.table
+
+        def register(fn: Handler[R]) -> Handler[R]:
             if cls in table:
                 raise ValueError(f"{command_tag(cls)} is handled twice")
             table[cls] = fn
             return fn
 
         return register
-
-    return handles
 
 
 def combine(*tables: Handlers) -> Handlers:
@@ -54,7 +61,7 @@ def combine(*tables: Handlers) -> Handlers:
     return out
 
 
-def command_tag(cls: type[m.Command]) -> str:
+def command_tag(cls: type[m.Command[Any]]) -> str:
     return str(cls.__struct_config__.tag)
 
 
@@ -63,11 +70,11 @@ HANDLERS: Handlers = {}
 handles = registrar(HANDLERS)
 
 
-def command_name(cmd: m.Command) -> str:
+def command_name(cmd: m.Command[Any]) -> str:
     return command_tag(type(cmd))
 
 
-async def run(handlers: Handlers, hub: Hub, client: Client, cmd: m.Command) -> Any:
+async def run(handlers: Handlers, hub: Hub, client: Client, cmd: m.Command[Any]) -> m.Result:
     """Check the role, then the participant's rate over every hub, then run the handler. A command
     refused by either has done nothing (``rate_limited`` carries ``retry_after_ms``); one the
     handler refuses (bad input, a state that does not allow it) gets its token back."""
@@ -104,13 +111,13 @@ async def meetings_for(hub: Hub, client: Client) -> list[m.Meeting]:
 
 
 @handles(m.Ping)
-async def ping(hub: Hub, client: Client, cmd: m.Ping) -> Any:
-    return {"server_time": int(time.time() * 1000)}
+async def ping(hub: Hub, client: Client, cmd: m.Ping) -> m.PingReply:
+    return m.PingReply(server_time=int(time.time() * 1000))
 
 
 @handles(m.MeetingList)
-async def meeting_list(hub: Hub, client: Client, cmd: m.MeetingList) -> Any:
-    return {"meetings": await meetings_for(hub, client)}
+async def meeting_list(hub: Hub, client: Client, cmd: m.MeetingList) -> m.MeetingListReply:
+    return m.MeetingListReply(meetings=await meetings_for(hub, client))
 
 
 @handles(m.Subscribe)
@@ -162,7 +169,7 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     return reply
 
 
-def after_reply(client: Client, result: Any) -> None:
+def after_reply(client: Client, result: m.Result) -> None:
     """Called once the reply is written: a new subscription goes live only now, so that its reply
     comes before any live event and the events held meanwhile are released in order."""
     if isinstance(result, m.Subscribed):
@@ -170,8 +177,8 @@ def after_reply(client: Client, result: Any) -> None:
 
 
 @handles(m.Unsubscribe)
-async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> Any:
+async def unsubscribe(hub: Hub, client: Client, cmd: m.Unsubscribe) -> m.UnsubscribeReply:
     if cmd.channel not in client.subs:
         raise HubError(Code.NOT_SUBSCRIBED, f"not subscribed to {cmd.channel[:160]!r}")
     await hub.detach(client, cmd.channel)
-    return {"channel": cmd.channel}
+    return m.UnsubscribeReply(channel=cmd.channel)

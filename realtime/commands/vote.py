@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
+from msgspec import UNSET
 
 from ballot import results, rules, turnout
 from ballot.export import decode_export
@@ -24,57 +23,55 @@ handles = registrar(HANDLERS)
 
 
 @handles(v.VoteCreate)
-async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> Any:
+async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> v.VoteCreateReply:
     defn = rules.decode_definition(msgspec.json.encode(cmd.definition))
     pub = await hub.votes.create(defn)
-    return {"vote": defn.vote_id, "status": "draft", "offset": pub.offset}
+    return v.VoteCreateReply(vote=defn.vote_id, status="draft", offset=pub.offset)
 
 
 @handles(v.VoteOpen)
-async def vote_open(hub: Hub, client: Client, cmd: v.VoteOpen) -> Any:
+async def vote_open(hub: Hub, client: Client, cmd: v.VoteOpen) -> v.VoteOpenReply:
     defn = await hub.votes.definition(cmd.vote)
     eligible = rules.eligible_voters(defn, await hub.roster.all())
     pub = await hub.votes.open(cmd.vote, eligible)
-    return {"vote": cmd.vote, "status": "open", "eligible": len(eligible), "offset": pub.offset}
+    return v.VoteOpenReply(vote=cmd.vote, status="open", eligible=len(eligible), offset=pub.offset)
 
 
 @handles(v.VoteClose)
-async def vote_close(hub: Hub, client: Client, cmd: v.VoteClose) -> Any:
+async def vote_close(hub: Hub, client: Client, cmd: v.VoteClose) -> v.VoteCloseReply:
     closing = await hub.votes.announce_close(cmd.vote)
-    out: dict[str, Any] = {
-        "vote": cmd.vote,
-        "closes_at": closing.closes_at,
-        "hard_close_at": closing.hard_close_at,
-        "repeated": closing.repeated,
-    }
-    if closing.offset is not None:
-        out["offset"] = closing.offset
-    return out
+    return v.VoteCloseReply(
+        vote=cmd.vote,
+        closes_at=closing.closes_at,
+        hard_close_at=closing.hard_close_at,
+        repeated=closing.repeated,
+        offset=UNSET if closing.offset is None else closing.offset,
+    )
 
 
 @handles(v.VotePublish)
-async def vote_publish(hub: Hub, client: Client, cmd: v.VotePublish) -> Any:
+async def vote_publish(hub: Hub, client: Client, cmd: v.VotePublish) -> v.VotePublishReply:
     result = await hub.votes.publish(cmd.vote)
-    return {"vote": cmd.vote, "status": "published", "results": msgspec.to_builtins(result)}
+    return v.VotePublishReply(vote=cmd.vote, status="published", results=msgspec.to_builtins(result))
 
 
 @handles(v.VoteGet)
-async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> Any:
+async def vote_get(hub: Hub, client: Client, cmd: v.VoteGet) -> v.VoteGetReply:
     defn = await hub.votes.definition(cmd.vote)
     roles.check_vote(defn.eligibility, client.participant)
     status = await hub.votes.status(cmd.vote)
-    out: dict[str, Any] = {"definition": msgspec.to_builtins(defn), "status": status.value}
+    out = v.VoteGetReply(definition=msgspec.to_builtins(defn), status=status.value)
     if status is VoteState.PUBLISHED:
-        out |= results.summary(decode_export(await hub.votes.export(cmd.vote)))
+        out = msgspec.structs.replace(out, **results.summary(decode_export(await hub.votes.export(cmd.vote))))
     return out
 
 
 @handles(v.VoteMine)
-async def vote_mine(hub: Hub, client: Client, cmd: v.VoteMine) -> v.VoteMineResult:
+async def vote_mine(hub: Hub, client: Client, cmd: v.VoteMine) -> v.VoteMineReply:
     # The caller's own id, never one from the command: nobody reads another panelist's ballots.
     eligible, choice = await hub.votes.choice_of(cmd.vote, client.participant.id)
     counted = choice.counted
-    return v.VoteMineResult(
+    return v.VoteMineReply(
         vote=cmd.vote,
         eligible=eligible,
         voted=choice.voted,
@@ -100,21 +97,21 @@ def _voter(p: Participant) -> Voter:
 
 
 @handles(v.VoteCast)
-async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> Any:
+async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> v.VoteCastReply:
     # The definition is read from Redis once per vote, not once per cast (it was a round trip and a
     # decode per ballot, about half the hub's CPU per cast); the cast script checks it is current.
     receipt = await hub.casts.cast_current(cmd.vote, _voter(client.participant), cmd.ranking, cmd.nonce)
     hub.turnout_dirty.add(cmd.vote)
-    return {
-        "vote": cmd.vote,
-        "tracking_code": receipt.tracking_code,
-        "retry": receipt.retry,
-        "received_ms": receipt.received_ms,
-    }
+    return v.VoteCastReply(
+        vote=cmd.vote,
+        tracking_code=receipt.tracking_code,
+        retry=receipt.retry,
+        received_ms=receipt.received_ms,
+    )
 
 
 @handles(v.VotePaper)
-async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
+async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> v.VotePaperReply:
     voter = await hub.roster.get(cmd.voter)
     if voter is None:
         raise HubError(Code.UNKNOWN_VOTER, f"no panelist {cmd.voter!r} in the roster")
@@ -127,24 +124,24 @@ async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> Any:
         entered_by=client.participant.id,
     )
     hub.turnout_dirty.add(cmd.vote)
-    return {
-        "vote": cmd.vote,
-        "voter": voter.id,
-        "tracking_code": receipt.tracking_code,
-        "retry": receipt.retry,
-    }
+    return v.VotePaperReply(
+        vote=cmd.vote, voter=voter.id, tracking_code=receipt.tracking_code, retry=receipt.retry
+    )
 
 
 @handles(v.VoteTurnout)
-async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> turnout.Turnout:
+async def vote_turnout(hub: Hub, client: Client, cmd: v.VoteTurnout) -> v.VoteTurnoutReply:
     defn = await hub.votes.definition(cmd.vote)  # UNKNOWN_VOTE
     counts = await hub.votes.turnout(cmd.vote)
     eligible = await hub.votes.eligible(cmd.vote)
-    return turnout.turnout_table(defn.vote_id, eligible, await hub.roster.all(), await hub.present(), counts)
+    table = turnout.turnout_table(defn.vote_id, eligible, await hub.roster.all(), await hub.present(), counts)
+    return msgspec.convert(
+        msgspec.to_builtins(table), v.VoteTurnoutReply
+    )  # the rule's table, as the wire declares it
 
 
 @handles(v.VoteList)
-async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> Any:
+async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> v.VoteListReply:
     who = client.participant
     out = []
     for vote_id in await hub.votes.ids():
@@ -155,11 +152,8 @@ async def vote_list(hub: Hub, client: Client, cmd: v.VoteList) -> Any:
             continue  # removed meanwhile
         if roles.may_see_vote(defn.eligibility, who):
             out.append(
-                {
-                    "vote": vote_id,
-                    "title": defn.title,
-                    "status": status.value,
-                    "eligibility": defn.eligibility,
-                }
+                v.ListedVote(
+                    vote=vote_id, title=defn.title, status=status.value, eligibility=defn.eligibility
+                )
             )
-    return {"votes": out}
+    return v.VoteListReply(votes=out)

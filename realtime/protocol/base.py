@@ -1,13 +1,20 @@
-"""Shared pieces of protocol v1's schemas: field types and the two message bases.
+"""Shared pieces of protocol v1's schemas: field types, the two message bases and the reply base.
 
 Feature modules (``messages`` for the core and chat, ``vote``, ``moderation``) declare their
-commands on ``Command``; ``messages.ClientMessage`` joins them into the one tagged union that the
+commands on ``Command`` and each command's reply on ``Result``, the reply right before the command
+it answers; ``messages.ClientMessage`` joins the commands into the one tagged union that the
 decoder is built from.
+
+Typed both ways: a command names its reply type as its type parameter
+(``class VoteMine(Command[VoteMineReply], tag="vote.mine")``), which sets ``VoteMine.reply_type``
+at class creation, and ``realtime.commands.handles`` takes a handler for ``VoteMine`` only if it
+returns a ``VoteMineReply`` (mypy checks it; tests/unit/realtime/test_replies.py holds every
+registered handler to it at run time too).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args
 
 from msgspec import Meta, Struct
 
@@ -20,10 +27,33 @@ ChannelName = Annotated[str, Meta(max_length=160)]
 ChatText = Annotated[str, Meta(max_length=4000)]  # hard wire cap; the chat rule's own limit is lower
 
 
-class Command(Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True):
-    """A client command: every one carries an ``id`` and gets exactly one reply or error."""
+class Result(Struct, kw_only=True):
+    """A command's reply: the ``result`` of the ``reply`` frame that answers it.
+
+    Every field is sent, in declaration order, ``null`` included, as the replies always were; a
+    field that some replies leave out has the default ``msgspec.UNSET`` (left out of the frame
+    while unset). New fields go at the end."""
+
+
+R = TypeVar("R", bound=Result)
+
+
+class Command(Struct, Generic[R], tag_field="type", forbid_unknown_fields=False, kw_only=True):
+    """A client command: every one carries an ``id`` and gets exactly one reply or error.
+
+    The type parameter is the reply's type; ``reply_type`` holds it at run time (set once, when
+    the class is created, from the parameter of its nearest parametrised base)."""
 
     id: CommandId
+    reply_type: ClassVar[type[Result]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = get_args(base)
+            if args and isinstance(args[0], type) and issubclass(args[0], Result):
+                cls.reply_type = args[0]
+                return
 
 
 class ServerMessage(Struct, tag_field="type", kw_only=True, omit_defaults=False):

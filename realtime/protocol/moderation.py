@@ -1,16 +1,22 @@
 """Protocol v1: commands of moderated meetings (Q&A, chat moderation, speakers, agenda, polls).
 
 moderation/ holds the rules; realtime/commands/moderation.py (and chat.py there for chat) runs them. Every
-command names its meeting; the wire only bounds sizes and shapes, the rules check the meaning.
+command names its meeting; the wire only bounds sizes and shapes, the rules check the meaning. Each
+reply type stands right before the command(s) it answers. ``offset`` in a reply is the offset of
+the event the command published, null when it changed nothing (so published nothing).
+
+What a reply carries from a channel's state as it is stored (a slide, an overlay item, a poll's
+results, a deleted message with its audit) is a plain object (``dict[str, Any]``): its shape is the
+event's and the snapshot's (docs/protocol.md, "Events of moderated meetings").
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
-from realtime.protocol.base import Command, Ident
+from realtime.protocol.base import Command, Ident, R, Result
 
 QuestionId = Annotated[int, Meta(ge=1, le=2**53 - 1)]
 QuestionText = Annotated[str, Meta(max_length=2000)]  # the Q&A rule's own limit is lower
@@ -19,10 +25,18 @@ Url = Annotated[str, Meta(max_length=2000)]
 Title = Annotated[str, Meta(max_length=400)]
 Note = Annotated[str, Meta(max_length=1000)]
 Offset = Annotated[int, Meta(ge=1, le=2**53 - 1)]
+EventOffset = Annotated[
+    int | None, Meta(description="of the event this step published; null when it changed nothing")
+]
 
 
 # -- Q&A ----------------------------------------------------------------------------------------
-class QaAsk(Command, tag="qa.ask"):
+class QaAskReply(Result):
+    question: int
+    state: Annotated[str, Meta(description="`pending`")]
+
+
+class QaAsk(Command[QaAskReply], tag="qa.ask"):
     """Panelist: ask a question. ``anonymous``: other panelists do not see your name (moderators do)."""
 
     meeting: Ident
@@ -30,27 +44,53 @@ class QaAsk(Command, tag="qa.ask"):
     anonymous: bool = False
 
 
-class QaUpvote(Command, tag="qa.upvote"):
+class QaVoteReply(Result):
+    question: int
+    voted: Annotated[bool, Meta(description="the caller's vote now")]
+    votes: int
+    changed: Annotated[bool, Meta(description="false: a repeated vote or withdrawal, nothing published")]
+
+
+class QaUpvote(Command[QaVoteReply], tag="qa.upvote"):
     """Panelist: one vote for a visible question (again: no change)."""
 
     meeting: Ident
     question: QuestionId
 
 
-class QaUnvote(Command, tag="qa.unvote"):
+class QaUnvote(Command[QaVoteReply], tag="qa.unvote"):
     """Panelist: withdraw your vote."""
 
     meeting: Ident
     question: QuestionId
 
 
-class QaMine(Command, tag="qa.mine"):
+class AskedQuestion(Struct, kw_only=True):
+    id: int
+    state: str
+    text: str
+    anonymous: bool
+
+
+class QaMineReply(Result):
+    asked: list[AskedQuestion]
+    voted: Annotated[list[int], Meta(description="the questions the caller voted for")]
+
+
+class QaMine(Command[QaMineReply], tag="qa.mine"):
     """Panelist: your questions (in every state) and the questions you voted for."""
 
     meeting: Ident
 
 
-class _QaMove(Command):
+class QaMoveReply(Result):
+    question: int
+    offset: Annotated[int | None, Meta(description="of the public event; null when panelists saw no change")]
+    votes: int
+    state: Annotated[str, Meta(description="the question's state now")]
+
+
+class _QaMove(Command[QaMoveReply]):
     meeting: Ident
     question: QuestionId
 
@@ -83,7 +123,14 @@ class QaAnswer(_QaMove, tag="qa.answer"):
     """Moderator: approved, queued or on air -> answered."""
 
 
-class QaMerge(Command, tag="qa.merge"):
+class QaMergeReply(Result):
+    question: int
+    into: int
+    votes: Annotated[int, Meta(description="of `into`, with the merged question's voters")]
+    offset: EventOffset
+
+
+class QaMerge(Command[QaMergeReply], tag="qa.merge"):
     """Moderator: ``question`` is a duplicate of ``into``; its voters move there."""
 
     meeting: Ident
@@ -91,7 +138,12 @@ class QaMerge(Command, tag="qa.merge"):
     into: QuestionId
 
 
-class QaReorder(Command, tag="qa.reorder"):
+class QaReorderReply(Result):
+    order: list[int]
+    offset: EventOffset
+
+
+class QaReorder(Command[QaReorderReply], tag="qa.reorder"):
     """Moderator: the queued questions in their new order (every queued id exactly once)."""
 
     meeting: Ident
@@ -99,7 +151,13 @@ class QaReorder(Command, tag="qa.reorder"):
 
 
 # -- chat moderation ----------------------------------------------------------------------------
-class ChatDelete(Command, tag="chat.delete"):
+class ChatDeleteReply(Result):
+    offset: Annotated[int, Meta(description="the deleted message's")]
+    deleted: bool
+    changed: Annotated[bool, Meta(description="false: it was deleted already")]
+
+
+class ChatDelete(Command[ChatDeleteReply], tag="chat.delete"):
     """Moderator: hide the message at ``offset`` for everyone (kept in the record)."""
 
     meeting: Ident
@@ -107,7 +165,15 @@ class ChatDelete(Command, tag="chat.delete"):
     reason: Note = ""
 
 
-class ChatMute(Command, tag="chat.mute"):
+class ChatRestrictReply(Result):
+    """The participant's standing after ``chat.mute``, ``chat.ban`` or ``chat.unmute``."""
+
+    changed: Annotated[bool, Meta(description="false: nothing to lift")]
+    muted_ms: Annotated[int, Meta(description="ms left of a mute, 0 if none")]
+    banned: bool
+
+
+class ChatMute(Command[ChatRestrictReply], tag="chat.mute"):
     """Moderator: the participant may not chat in this meeting for ``minutes``."""
 
     meeting: Ident
@@ -115,21 +181,27 @@ class ChatMute(Command, tag="chat.mute"):
     minutes: Annotated[int, Meta(ge=1, le=1440)]
 
 
-class ChatBan(Command, tag="chat.ban"):
+class ChatBan(Command[ChatRestrictReply], tag="chat.ban"):
     """Moderator: the participant may not chat in this meeting until unmuted."""
 
     meeting: Ident
     participant: Ident
 
 
-class ChatUnmute(Command, tag="chat.unmute"):
+class ChatUnmute(Command[ChatRestrictReply], tag="chat.unmute"):
     """Moderator: lift a mute or a ban."""
 
     meeting: Ident
     participant: Ident
 
 
-class ChatSettings(Command, tag="chat.settings"):
+class ChatSettingsReply(Result):
+    slow_mode: int
+    links: str
+    offset: EventOffset
+
+
+class ChatSettings(Command[ChatSettingsReply], tag="chat.settings"):
     """Moderator: slow mode (seconds between one participant's messages, 0 = off) and/or the link
     policy (``allow``, ``staff``, ``block``); a field left out is unchanged."""
 
@@ -138,13 +210,40 @@ class ChatSettings(Command, tag="chat.settings"):
     links: Literal["allow", "staff", "block"] | None = None
 
 
-class ChatStatus(Command, tag="chat.status"):
+class ChatStatusReply(Result):
+    slow_mode: int
+    links: str
+    muted_ms: Annotated[int, Meta(description="the caller's own standing")]
+    banned: bool
+
+
+class ChatStatus(Command[ChatStatusReply], tag="chat.status"):
     """The meeting's chat settings and your own standing (muted, banned)."""
 
     meeting: Ident
 
 
-class ChatModeration(Command, tag="chat.moderation"):
+class Restriction(Struct, kw_only=True):
+    """A mute or ban in force, as the moderators' console lists it."""
+
+    participant: str
+    name: str
+    kind: Annotated[str, Meta(description="`mute` or `ban`")]
+    until: Annotated[int, Meta(description="ms since the Unix epoch, 0 for a ban")]
+    muted_ms: int
+    by: Annotated[dict[str, Any], Meta(description="the moderator: id, name, role")]
+    at: int
+
+
+class ChatModerationReply(Result):
+    restrictions: list[Restriction]
+    deleted: Annotated[
+        list[dict[str, Any]], Meta(description="offset, the message as posted, `deleted`: by, at, reason")
+    ]
+    older: Annotated[bool, Meta(description="older deleted messages remain: ask again with `before`")]
+
+
+class ChatModeration(Command[ChatModerationReply], tag="chat.moderation"):
     """Moderator: what the console shows after a (re)connect: the restrictions in force (who is
     muted until when, who is banned, by whom) and a page of the newest deleted messages with their
     text (from the audit); ``before``: the page below that offset. Staff only: a panelist never
@@ -154,7 +253,12 @@ class ChatModeration(Command, tag="chat.moderation"):
     before: Offset | None = None
 
 
-class ChatReport(Command, tag="chat.report"):
+class ChatReportReply(Result):
+    offset: int
+    reports: Annotated[int, Meta(description="how many have reported this message")]
+
+
+class ChatReport(Command[ChatReportReply], tag="chat.report"):
     """Panelist: report the message at ``offset`` to the moderators."""
 
     meeting: Ident
@@ -163,7 +267,13 @@ class ChatReport(Command, tag="chat.report"):
     note: Note = ""
 
 
-class ChatDismissReport(Command, tag="chat.dismiss_report"):
+class ChatDismissReportReply(Result):
+    offset: int
+    outcome: Annotated[str, Meta(description="`dismissed`")]
+    by: Annotated[dict[str, Any], Meta(description="the moderator: id, name, role")]
+
+
+class ChatDismissReport(Command[ChatDismissReportReply], tag="chat.dismiss_report"):
     """Moderator: close the report about a message without deleting it."""
 
     meeting: Ident
@@ -171,27 +281,53 @@ class ChatDismissReport(Command, tag="chat.dismiss_report"):
 
 
 # -- speakers list ------------------------------------------------------------------------------
-class SpeakersRaise(Command, tag="speakers.raise"):
+class SpeakersHandReply(Result, kw_only=True):
+    raised: Annotated[bool, Meta(description="the hand's state now")]
+    changed: Annotated[
+        bool | UnsetType, Meta(description="false when it was so already (absent otherwise)")
+    ] = UNSET
+    offset: EventOffset
+
+
+class SpeakersRaise(Command[SpeakersHandReply], tag="speakers.raise"):
     """Panelist: raise your hand (again: no change)."""
 
     meeting: Ident
 
 
-class SpeakersLower(Command, tag="speakers.lower"):
+class SpeakersLower(Command[SpeakersHandReply], tag="speakers.lower"):
     """Lower a hand: your own (panelists), or anyone's (``participant``, moderators)."""
 
     meeting: Ident
     participant: Ident | None = None
 
 
-class SpeakersOrder(Command, tag="speakers.order"):
+class SpeakersOrderReply(Result):
+    order: list[str]
+    offset: EventOffset
+
+
+class SpeakersOrder(Command[SpeakersOrderReply], tag="speakers.order"):
     """Moderator: the raised hands in their new order (every one exactly once)."""
 
     meeting: Ident
     order: Annotated[list[Ident], Meta(max_length=3000)]
 
 
-class SpeakersNext(Command, tag="speakers.next"):
+class Speaker(Struct, kw_only=True):
+    id: str
+    name: str
+    started_at: Annotated[int, Meta(description="ms since the Unix epoch")]
+    ends_at: int
+    seconds: int
+
+
+class SpeakersNextReply(Result):
+    current: Speaker
+    offset: EventOffset
+
+
+class SpeakersNext(Command[SpeakersNextReply], tag="speakers.next"):
     """Moderator: give the floor to the first raised hand (or to ``participant``) for ``seconds``
     (default: the meeting's per-speaker time)."""
 
@@ -200,13 +336,25 @@ class SpeakersNext(Command, tag="speakers.next"):
     seconds: Annotated[int, Meta(ge=10, le=3600)] | None = None
 
 
-class SpeakersYield(Command, tag="speakers.yield"):
+class SpeakersYieldReply(Result):
+    speaker: str
+    by: str
+    spoke_ms: int
+    offset: EventOffset
+
+
+class SpeakersYield(Command[SpeakersYieldReply], tag="speakers.yield"):
     """The speaker (or a moderator) ends the current turn."""
 
     meeting: Ident
 
 
-class SpeakersTimer(Command, tag="speakers.timer"):
+class SpeakersTimerReply(Result):
+    seconds: int
+    offset: EventOffset
+
+
+class SpeakersTimer(Command[SpeakersTimerReply], tag="speakers.timer"):
     """Moderator: the per-speaker time, in seconds, for the turns that follow."""
 
     meeting: Ident
@@ -221,21 +369,40 @@ class AgendaItem(Struct, kw_only=True, forbid_unknown_fields=True):
     minutes: Annotated[int, Meta(ge=0, le=1440)] = 0
 
 
-class AgendaSet(Command, tag="agenda.set"):
+class AgendaSetReply(Result):
+    items: Annotated[int, Meta(description="how many")]
+    offset: EventOffset
+
+
+class AgendaSet(Command[AgendaSetReply], tag="agenda.set"):
     """Host: the whole agenda, in order (replaces the previous one)."""
 
     meeting: Ident
     items: Annotated[list[AgendaItem], Meta(max_length=100)]
 
 
-class AgendaCurrent(Command, tag="agenda.current"):
+class AgendaCurrentReply(Result):
+    current: Annotated[
+        dict[str, Any] | None, Meta(description="the item under way: `item` (its id), `since`; null: none")
+    ]
+    offset: EventOffset
+
+
+class AgendaCurrent(Command[AgendaCurrentReply], tag="agenda.current"):
     """Host: the item under way (null: none)."""
 
     meeting: Ident
     item: Ident | None
 
 
-class SlideShow(Command, tag="slide.show"):
+class SlideReply(Result):
+    slide: Annotated[
+        dict[str, Any] | None, Meta(description="the slide shown now (the `slide.shown` event's)")
+    ]
+    offset: EventOffset
+
+
+class SlideShow(Command[SlideReply], tag="slide.show"):
     """Host: show a slide: an uploaded image or a page of an uploaded PDF (``upload``, ``page``), or
     a ``url`` (https)."""
 
@@ -246,7 +413,7 @@ class SlideShow(Command, tag="slide.show"):
     title: Title = ""
 
 
-class SlideClear(Command, tag="slide.clear"):
+class SlideClear(Command[SlideReply], tag="slide.clear"):
     """Host: no slide."""
 
     meeting: Ident
@@ -260,14 +427,26 @@ class Material(Struct, kw_only=True, forbid_unknown_fields=True):
     description: Note = ""
 
 
-class MaterialsSet(Command, tag="materials.set"):
+class MaterialsSetReply(Result):
+    materials: Annotated[int, Meta(description="how many")]
+    offset: EventOffset
+
+
+class MaterialsSet(Command[MaterialsSetReply], tag="materials.set"):
     """Host: the meeting's learning materials, in order (replaces the list)."""
 
     meeting: Ident
     items: Annotated[list[Material], Meta(max_length=200)]
 
 
-class OverlayShow(Command, tag="overlay.show"):
+class OverlayReply(Result):
+    item: Annotated[
+        dict[str, Any] | None, Meta(description="what the overlay shows now (the `overlay.shown` event's)")
+    ]
+    offset: EventOffset
+
+
+class OverlayShow(Command[OverlayReply], tag="overlay.show"):
     """Host: put one thing on the stream overlay: a question, the current slide, a poll's results, a
     vote's published results, or a short text."""
 
@@ -279,51 +458,81 @@ class OverlayShow(Command, tag="overlay.show"):
     text: Annotated[str, Meta(max_length=300)] | None = None
 
 
-class OverlayClear(Command, tag="overlay.clear"):
+class OverlayClear(Command[OverlayReply], tag="overlay.clear"):
     """Host: an empty overlay."""
 
     meeting: Ident
 
 
 # -- polls and surveys --------------------------------------------------------------------------
-class PollCreate(Command, tag="poll.create"):
+class PollCreateReply(Result):
+    poll: str
+    status: Annotated[str, Meta(description="`draft`")]
+    offset: int
+
+
+class PollCreate(Command[PollCreateReply], tag="poll.create"):
     """Host: a quick poll or a survey, in draft. ``poll`` follows moderation.polls.PollDefinition."""
 
     meeting: Ident
     poll: dict[str, Any]
 
 
-class _PollRef(Command):
+class _PollRef(Command[R]):
     meeting: Ident
     poll: Ident
 
 
-class PollOpen(_PollRef, tag="poll.open"):
+class PollMoveReply(Result):
+    poll: str
+    status: Annotated[str, Meta(description="the poll's status now")]
+    answered: int
+    offset: int
+
+
+class PollOpen(_PollRef[PollMoveReply], tag="poll.open"):
     """Host: open a draft poll."""
 
 
-class PollClose(_PollRef, tag="poll.close"):
+class PollClose(_PollRef[PollMoveReply], tag="poll.close"):
     """Host: close an open poll (no more answers)."""
 
 
-class PollPublish(_PollRef, tag="poll.publish"):
+class PollPublish(_PollRef[PollMoveReply], tag="poll.publish"):
     """Host: publish the final results of a closed poll."""
 
 
-class PollResults(_PollRef, tag="poll.results"):
+class PollResultsReply(Result):
+    poll: str
+    visible: bool
+    answered: int
+    offset: int
+
+
+class PollResults(_PollRef[PollResultsReply], tag="poll.results"):
     """Host: show (``visible``) or hide the live results of an open or closed poll."""
 
     visible: bool
 
 
-class PollAnswer(_PollRef, tag="poll.answer"):
+class PollAnswerReply(Result):
+    poll: str
+    answered: Annotated[int, Meta(description="respondents so far")]
+
+
+class PollAnswer(_PollRef[PollAnswerReply], tag="poll.answer"):
     """Panelist: your answers, once: question id -> option index (single, scale: an int; multiple: a
     list of ints) or text."""
 
     answers: Annotated[dict[Ident, int | list[int] | str], Meta(max_length=50)]
 
 
-class PollExport(_PollRef, tag="poll.export"):
+class PollExportReply(Result):
+    poll: str
+    csv: str
+
+
+class PollExport(_PollRef[PollExportReply], tag="poll.export"):
     """Host: every answer as CSV (one row per respondent, with their strata, not their identity)."""
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from engine.errors import Code, HubError, ProtocolError
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame, command_id_of
-from realtime.protocol.messages import Command, Error, Event, Hello, Reply, Subscribed
+from realtime.protocol.messages import Command, Error, Event, Hello, Reply, Result, Subscribed
 
 # Bytes of events one ``subscribe`` reply part may carry: a recovery of a whole history (1,000 chat
 # messages, up to ~2 MB) goes out in parts that fit a client's frame budget (64 KiB, the size the
@@ -135,10 +134,10 @@ class Session:
         return False
 
     # -- outbound --------------------------------------------------------------------------------
-    def reply(self, command_id: int, result: Any) -> OutFrame:
+    def reply(self, command_id: int, result: Result) -> OutFrame:
         return self.codec.frame(Reply(id=command_id, result=result))
 
-    def replies(self, command_id: int, result: Any) -> list[OutFrame]:
+    def replies(self, command_id: int, result: Result) -> list[OutFrame]:
         """The frames that answer a command: one ``reply``, or for a ``subscribe`` whose events do
         not fit one part, several ``reply`` frames with the same id (``subscribed_parts``). The
         caller writes them in order, with no other reply in between, pacing them by the client's

@@ -3,8 +3,10 @@
 Every command, error code and close code must be documented; the tables of roles, channels and
 limits must say what the code does; every JSON example must decode with the hub's own message
 types (examples of rejected frames, fenced ``json-invalid``, must be rejected with the code of the
-error shown after them), and every MessagePack example must be the exact encoding of the JSON
-example before it.
+error shown after them, and every reply must be exactly its command's reply type), every
+MessagePack example must be the exact encoding of the JSON example before it, and the field
+tables of every command and its reply must be the ones ``tests.protocol_tables`` writes from the
+types.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from realtime.protocol import messages as m
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import CODECS, JSON, MSGPACK, command_id_of
 from realtime.protocol.session import Limits
+from tests import protocol_examples, protocol_tables
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 TEXT = DOC.read_text(encoding="utf-8")
@@ -324,3 +327,92 @@ def test_reply_parts_keep_to_the_documented_budget() -> None:
 
     assert PART_BUDGET // 1024 == 60 and "about 60 KiB" in TEXT
     assert Settings().max_frame > PART_BUDGET and re.search(r"A part is\s+at most 64 KiB", TEXT)
+
+
+# -- the field tables are the types ---------------------------------------------------------------
+def test_every_command_section_shows_fields_written_from_the_types() -> None:
+    """Each command's fields and its reply's are shown once, as ``tests.protocol_tables`` writes
+    them from the Structs (run ``python -m tests.protocol_tables`` after changing a type)."""
+    assert set(protocol_tables.blocks(TEXT)) == set(m.COMMANDS)
+    assert not protocol_tables.drift(TEXT), "field tables drifted: run `python -m tests.protocol_tables`"
+    for tag in m.COMMANDS:  # in its own section
+        section = TEXT.split(f"### `{tag}`\n", 1)[1].split("\n### ", 1)[0]
+        assert f"<!-- fields: {tag} -->" in section, tag
+    assert f"`{protocol_tables.IDENT_PATTERN}`" in TEXT  # what the tables call an "id"
+
+
+def test_the_tables_check_is_not_blind() -> None:
+    stale = TEXT.replace("| `vote` | id | yes | a vote id |", "| `vote` | id | no | a vote id |", 1)
+    assert protocol_tables.drift(stale)
+    assert protocol_tables.rewrite(stale) == TEXT
+
+
+def _command_of(example: str) -> type[m.Command] | None:
+    """The command whose reply an example shows (``vote.cast.retry.reply`` -> ``vote.cast``)."""
+    parts = example.split(".")
+    for n in range(len(parts) - 1, 0, -1):
+        if ".".join(parts[:n]) in m.COMMANDS:
+            return m.COMMANDS[".".join(parts[:n])]
+    return None
+
+
+def test_every_reply_example_is_its_commands_reply_type_field_for_field() -> None:
+    """Every documented reply is exactly its declared type: the same fields in the same order, an
+    unset one left out, nothing else (the examples are written from a running hub)."""
+    checked = set()
+    for name, frame in protocol_examples.marked(TEXT).items():
+        cls = _command_of(name)
+        if cls is None or frame.get("type") != "reply":
+            continue
+        typed = msgspec.convert(frame["result"], cls.reply_type)
+        again = msgspec.to_builtins(typed)
+        assert json.dumps(again, ensure_ascii=False) == json.dumps(frame["result"], ensure_ascii=False), name
+        checked.add(cls)
+    assert checked == set(m.COMMANDS.values())
+
+
+NAMED_RESULTS = {
+    "welcome": m.Welcome,
+    "subscribed": m.Subscribed,
+    "sent": m.Sent,
+    "receipt": m.COMMANDS["vote.cast"].reply_type,
+}
+
+
+def _top_level_names(cell: str) -> set[str]:
+    """The quoted field names of a result cell such as ``{"a", "b": [{"c"}]}; also "d"``, outside
+    any nested brackets: ``{"a", "b", "d"}``."""
+    depth, flat = 0, []
+    for ch in cell:
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif depth <= 1:
+            flat.append(ch)
+    return set(re.findall(r'"(\w+)"', "".join(flat)))
+
+
+def test_the_command_tables_result_column_names_the_reply_fields() -> None:
+    """The summary of §4 and of moderated meetings is written by hand: hold its ``result`` column
+    to the reply types (every field named, nothing else at the top level) and its ``fields``
+    column to the command types (every field named)."""
+    checked = set()
+    for table in tables():
+        head = [h.lower() for h in table[0]]
+        if not (any("command" in h for h in head) and "result" in head):
+            continue
+        cmd, fields, result = column(head, "command"), column(head, "fields"), head.index("result")
+        for row in table[1:]:
+            cls = m.COMMANDS[unquote(row[cmd])]
+            cell = row[result].strip()
+            if cell.startswith("as `"):
+                assert cls.reply_type is m.COMMANDS[cell[4:].split("`")[0]].reply_type, row
+            elif cell in NAMED_RESULTS:
+                assert cls.reply_type is NAMED_RESULTS[cell], row
+            else:
+                assert _top_level_names(cell) == set(cls.reply_type.__struct_fields__), row
+            named = set(re.findall(r"`(\w+)(?::[^`]*)?`", row[fields]))
+            assert set(cls.__struct_fields__) - {"id"} <= named, row
+            checked.add(cls)
+    assert checked == set(m.COMMANDS.values())

@@ -39,8 +39,8 @@ def test_only_moderators_and_hosts_moderate_the_chat() -> None:
     table = chat.moderation_roles()
     assert set(table) == {f"chat.{n}" for n in chat.MODERATION_COMMANDS}
     assert "chat.delete" in table  # who may delete a message for everyone
-    for roles in table.values():
-        assert {r for r in Role if r in roles} == {"moderator", "host"}
+    for allowed in table.values():
+        assert {r for r in Role if r in allowed} == {"moderator", "host"}
 
 
 def test_panelists_and_their_moderators_write_in_chat_and_only_panelists_report() -> None:

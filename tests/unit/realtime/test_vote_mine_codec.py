@@ -29,7 +29,7 @@ def test_a_bad_vote_id_is_bad_field(frame: dict[str, object]) -> None:
 
 
 def test_the_reply_names_the_counted_ballot_and_only_codes_of_the_others() -> None:
-    reply = v.VoteMineResult(
+    reply = v.VoteMineReply(
         vote="transport-1",
         eligible=True,
         voted=True,
