@@ -4,7 +4,7 @@
 Each variant patches the shipped hub (it imports ``realtime`` and wraps or replaces one method),
 so that it can be measured beside the hub as it is, in the same run. Only what is NOT the hub's
 code lives here: a prototype that ships moves into ``realtime/`` and leaves this file (the live
-lists, ``livelist``, are ``realtime/hub.py``'s ``LiveList``; ``lean``'s receive queue, handshake
+lists, ``livelist``, are ``realtime/fanout/live.py``'s ``LiveList``; ``lean``'s receive queue, handshake
 release and direct ``/ws`` are ``realtime/wsproto.py`` and ``realtime/app.py``; ``fastpath``'s
 counting once per fan-out went in with the live lists; their prototypes are in this file's git
 history, and their measurements in docs/performance.md).

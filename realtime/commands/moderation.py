@@ -33,9 +33,6 @@ handles = registrar(HANDLERS)
 
 log = logging.getLogger("plenary.moderation")
 
-CALL_ON: speakers.CallOn | None = None
-"""The hook live voice (WebRTC) sets: told who got the floor after ``speakers.next``."""
-
 
 async def in_meeting(hub: Hub, client: Client, meeting_id: str) -> None:
     roles.check_meeting(meeting_id, client.participant)
@@ -133,16 +130,12 @@ async def qa_reorder(hub: Hub, client: Client, cmd: p.QaReorder) -> p.QaReorderR
 
 
 # -- speakers list ------------------------------------------------------------------------------
-def _speakers(hub: Hub) -> speakers.SpeakersList:
-    return speakers.SpeakersList(hub.log, CALL_ON)
-
-
 @handles(p.SpeakersRaise)
 async def speakers_raise(hub: Hub, client: Client, cmd: p.SpeakersRaise) -> p.SpeakersHandReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
     rule = speakers.raise_hand(who.id, who.name, speakers._now())
-    return _hand(await _speakers(hub).apply(cmd.meeting, rule))
+    return _hand(await hub.speakers.apply(cmd.meeting, rule))
 
 
 @handles(p.SpeakersLower)
@@ -150,20 +143,20 @@ async def speakers_lower(hub: Hub, client: Client, cmd: p.SpeakersLower) -> p.Sp
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
     rule = speakers.lower_hand(cmd.participant or who.id, who.id, who.role)
-    return _hand(await _speakers(hub).apply(cmd.meeting, rule))
+    return _hand(await hub.speakers.apply(cmd.meeting, rule))
 
 
 @handles(p.SpeakersOrder)
 async def speakers_order(hub: Hub, client: Client, cmd: p.SpeakersOrder) -> p.SpeakersOrderReply:
     await in_meeting(hub, client, cmd.meeting)
-    done = await _speakers(hub).apply(cmd.meeting, speakers.order(cmd.order))
+    done = await hub.speakers.apply(cmd.meeting, speakers.order(cmd.order))
     return p.SpeakersOrderReply(order=done.result["order"], offset=done.offset)
 
 
 @handles(p.SpeakersNext)
 async def speakers_next(hub: Hub, client: Client, cmd: p.SpeakersNext) -> p.SpeakersNextReply:
     await in_meeting(hub, client, cmd.meeting)
-    done = await _speakers(hub).next(cmd.meeting, cmd.participant, cmd.seconds)
+    done = await hub.speakers.next(cmd.meeting, cmd.participant, cmd.seconds)
     return p.SpeakersNextReply(current=p.Speaker(**done.result["current"]), offset=done.offset)
 
 
@@ -171,7 +164,7 @@ async def speakers_next(hub: Hub, client: Client, cmd: p.SpeakersNext) -> p.Spea
 async def speakers_yield(hub: Hub, client: Client, cmd: p.SpeakersYield) -> p.SpeakersYieldReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
-    done = await _speakers(hub).apply(cmd.meeting, speakers.yield_floor(who.id, who.role, speakers._now()))
+    done = await hub.speakers.apply(cmd.meeting, speakers.yield_floor(who.id, who.role, speakers._now()))
     return p.SpeakersYieldReply(
         speaker=done.result["speaker"],
         by=done.result["by"],
@@ -183,7 +176,7 @@ async def speakers_yield(hub: Hub, client: Client, cmd: p.SpeakersYield) -> p.Sp
 @handles(p.SpeakersTimer)
 async def speakers_timer(hub: Hub, client: Client, cmd: p.SpeakersTimer) -> p.SpeakersTimerReply:
     await in_meeting(hub, client, cmd.meeting)
-    done = await _speakers(hub).apply(cmd.meeting, speakers.set_timer(cmd.seconds))
+    done = await hub.speakers.apply(cmd.meeting, speakers.set_timer(cmd.seconds))
     return p.SpeakersTimerReply(seconds=done.result["seconds"], offset=done.offset)
 
 

@@ -9,7 +9,7 @@ explicit; a module missing from it fails the test that every command has a handl
 
 from __future__ import annotations
 
-from realtime.commands import chat, moderation, registry, vote
+from realtime.commands import chat, connection, moderation, registry, vote
 from realtime.commands.registry import Handlers
 
-HANDLERS: Handlers = registry.combine(registry.HANDLERS, chat.HANDLERS, moderation.HANDLERS, vote.HANDLERS)
+HANDLERS: Handlers = registry.combine(connection.HANDLERS, chat.HANDLERS, moderation.HANDLERS, vote.HANDLERS)

@@ -1,7 +1,7 @@
 """The hub's collaborators on Redis, built once when the hub starts and handed to ``Hub``.
 
 ``Backend.open`` finds or starts Redis, checks it answers, and builds everything the hub works
-through: the channel log, roster, meetings, votes with their cast batcher, the rate buckets and
+through: the channel log, roster, meetings, speakers' lists, votes with their cast batcher, the rate buckets and
 connection slots, and the dedicated pub/sub connection its event feed reads. Why one object built
 before the hub: the hub used to declare these as ``None`` fields that ``start`` filled in, typed as
 present (``# type: ignore``) yet ``None`` until then; now a ``Hub`` exists only with all of them.
@@ -27,6 +27,7 @@ from engine.limits import ConnectionSlots, RateLimiter
 from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
 from moderation.meetings import Meetings
+from moderation.speakers import SpeakersList
 from panel.roster import Roster
 from realtime.config import Settings
 
@@ -51,6 +52,8 @@ class Backend:
     rates: RateLimiter
     """Not started, as ``casts``."""
     slots: ConnectionSlots
+    speakers: SpeakersList
+    """The speakers' lists; live voice (issue 16) gives it its ``call_on`` hook here, at the build."""
 
     @classmethod
     async def open(cls, settings: Settings) -> Backend:
@@ -76,6 +79,7 @@ class Backend:
             casts=CastBatcher(votes),
             rates=RateLimiter(redis, channel_log.scripts),
             slots=ConnectionSlots(redis, channel_log.scripts, hub_id),
+            speakers=SpeakersList(channel_log),
         )
 
     async def close(self) -> None:

@@ -34,9 +34,11 @@ from engine.connection import text
 from engine.limits import ConnectionSlots, RateLimiter
 from engine.pubsub import EventFeed
 from moderation.meetings import Meetings
+from moderation.speakers import SpeakersList
 from panel.roster import Control, Roster
 from realtime.config import Settings
 from realtime.fanout.backend import Backend
+from realtime.fanout.live import LiveList
 from realtime.ops import metrics, opsfeed
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame
@@ -46,55 +48,6 @@ from realtime.transport.client import Client, to_wire
 
 log = logging.getLogger("plenary.hub")
 _control = msgspec.msgpack.Decoder(Control)
-
-
-class LiveList:
-    """The subscribers of one channel on this hub known to be in step with it (``in_step``: LIVE,
-    on ``epoch``, every event up to ``last`` written to them): the bulk form of the subscription
-    table's (LIVE, NEXT) row. Their ``Subscription.last`` is not kept up to date while they are
-    listed: ``leave`` sets it (to ``last``) when they go back to ``careful``, which takes the
-    table one event at a time (``Client.deliver``)."""
-
-    __slots__ = ("careful", "epoch", "groups", "last")
-
-    def __init__(self) -> None:
-        self.epoch = ""
-        self.last = -1
-        # codec name -> (codec, transports, clients): parallel lists, same index
-        self.groups: dict[str, tuple[Codec, list[asyncio.WriteTransport], list[Client]]] = {}
-        self.careful: set[Client] = set()  # subscribers that take Client.deliver
-
-    def leave(self, client: Client, channel: str) -> None:
-        for _codec, transports, clients in self.groups.values():
-            if client in clients:
-                i = clients.index(client)
-                del clients[i], transports[i]
-                self._caught_up(client, channel)
-                return
-        self.careful.discard(client)
-
-    def demote_all(self, channel: str) -> None:
-        """A hole, a new epoch, a lost pub/sub link: everyone takes the careful path."""
-        for _codec, _transports, clients in self.groups.values():
-            for client in clients:
-                if self._caught_up(client, channel):
-                    self.careful.add(client)
-        self.groups.clear()
-
-    def _caught_up(self, client: Client, channel: str) -> bool:
-        sub = client.subs.get(channel)
-        if sub is None:
-            return False
-        sub.last = self.last
-        return True
-
-    def join(self, client: Client, transport: asyncio.WriteTransport) -> None:
-        self.careful.discard(client)
-        group = self.groups.get(client.codec.name)
-        if group is None:
-            group = self.groups[client.codec.name] = (client.codec, [], [])
-        group[1].append(transport)
-        group[2].append(client)
 
 
 class Hub:
@@ -118,6 +71,7 @@ class Hub:
         self.casts: CastBatcher = backend.casts
         self.rates: RateLimiter = backend.rates
         self.slots: ConnectionSlots = backend.slots
+        self.speakers: SpeakersList = backend.speakers
         self.turnout_dirty: set[str] = set()
         self._present: dict[str, int] = {}  # participant id -> local connections
         self._ops = opsfeed.LoadReporter(self.hub_id)

@@ -1,6 +1,6 @@
 """Where one client stands on one channel: the subscription state machine, as a table. No I/O.
 
-Theory of operation: the I/O side (``realtime.client.Client``) tells a ``Subscription`` what
+Theory of operation: the I/O side (``realtime.transport.client.Client``) tells a ``Subscription`` what
 happened (an ``Input``: the client subscribed, its reply went out, live events arrived from the
 hub's feed, the writer took or refused a frame, the feed lost events, ...). ``apply`` names the
 input's ``Kind`` (for live events: do they follow the client's last offset, repeat it, overlap
@@ -16,7 +16,7 @@ reply's offset, until the client unsubscribes or a ``gap`` tells it where to res
 names the client's own last position. ``tests/unit/realtime/test_subscription.py`` holds this on
 generated interleavings of live events, recovery replies, refused writes and lost feeds.
 
-The hub's per-channel live lists (``realtime.hub.LiveList``) are the bulk form of the
+The hub's per-channel live lists (``realtime.fanout.live.LiveList``) are the bulk form of the
 (``LIVE``, ``NEXT``) row for subscribers known to be in step (``in_step``): they write the same
 frame to many transports without a call per client, keep ``last`` for all of them, and write it
 back when one leaves; anything else takes ``run``.

@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket
 from engine.errors import CATALOGUE, Code, HubError, LimitError
 from moderation import chat
 from realtime import roles
-from realtime.commands import registry
+from realtime.commands import connection, registry
 from realtime.commands.table import HANDLERS
 from realtime.fanout.hub import Hub
 from realtime.ops import metrics
@@ -168,7 +168,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             participant=who.id,
             name=who.name,
             role=who.role,
-            meetings=await registry.meetings_for(hub, client),
+            meetings=await connection.meetings_for(hub, client),
             server_time=int(time.time() * 1000),
             limits={
                 "max_frame": hub.settings.max_frame,
@@ -266,7 +266,7 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
         if i:
             await _drained(hub, client)
         client.writer.write(frame, droppable=False)
-    registry.after_reply(client, result)
+    connection.after_reply(client, result)
 
 
 async def _drained(hub: Hub, client: Client) -> None:

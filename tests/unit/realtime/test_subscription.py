@@ -2,8 +2,8 @@
 order, or a ``gap`` tells it where to resume (docs/protocol.md §7).
 
 The state machine test drives the code that runs: the ``subscribe``/``unsubscribe`` handlers and
-``after_reply`` (``realtime.commands``), the hub's fan-out with its coalescing tick, live lists,
-pub/sub reset and sweep (``realtime.hub``), and ``realtime.client.Client``, which drives the table
+``after_reply`` (``realtime.commands.connection``), the hub's fan-out with its coalescing tick, live lists,
+pub/sub reset and sweep (``realtime.fanout.hub``), and ``realtime.transport.client.Client``, which drives the table
 of ``realtime.protocol.subscription``. Only the edges are models: Redis is a channel log with a
 short history (``recover`` answers as ``recover.lua`` does), the pub/sub feed is a queue the test
 delivers from, drops from (then resets) or holds back, and each client's socket is an in-memory
@@ -28,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from engine.channels import PubSubMessage, Recovery, StoredEvent
 from panel.roster import Participant
-from realtime.commands import registry as commands
+from realtime.commands import connection as commands
 from realtime.config import Settings
 from realtime.fanout.backend import Backend
 from realtime.fanout.hub import Hub
@@ -338,6 +338,7 @@ class SubscriptionModel(RuleBasedStateMachine):
             casts=None,  # type: ignore[arg-type]
             rates=None,  # type: ignore[arg-type]
             slots=None,  # type: ignore[arg-type]
+            speakers=None,  # type: ignore[arg-type]
         )
         self.hub = Hub(Settings(hub_id="model"), backend)
         self.hub.feed = ModelFeed()  # type: ignore[assignment]
