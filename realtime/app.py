@@ -11,13 +11,13 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from realtime.config import Settings
+from realtime.endpoint import websocket_endpoint
 from realtime.fanout.backend import Backend
 from realtime.fanout.hub import Hub
 from realtime.http import moderation as http_moderation
 from realtime.http import routes as http
 from realtime.http import vote as http_vote
 from realtime.http.guard import route
-from realtime.transport.endpoint import websocket_endpoint
 
 
 class PlenaryApp:

@@ -141,7 +141,7 @@ class Session:
         """The frames that answer a command: one ``reply``, or for a ``subscribe`` whose events do
         not fit one part, several ``reply`` frames with the same id (``subscribed_parts``). The
         caller writes them in order, with no other reply in between, pacing them by the client's
-        reading (``realtime.transport.endpoint._drained``)."""
+        reading (``realtime.endpoint._drained``)."""
         if isinstance(result, Subscribed):
             return [self.reply(command_id, part) for part in subscribed_parts(self.codec, result)]
         return [self.reply(command_id, result)]

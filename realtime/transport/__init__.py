@@ -1,8 +1,7 @@
-"""Connections: the WebSocket endpoint, uvicorn's protocol with the direct write path (``wsproto``),
-the writers that put frames on a connection, and ``Client``, one connected participant.
+"""Connections: uvicorn's protocol with the direct write path (``wsproto``), the writers that put
+frames on a connection, and ``Client``, one connected participant.
 
-May import ``realtime.protocol``, ``realtime.ops`` and the domain. Only ``endpoint``, where a
-connection meets the hub, also imports ``realtime.fanout``, ``realtime.commands`` and
-``realtime.roles``: the fan-out and the commands build on ``Client``, so the rest of this package
-never imports them.
+May import ``realtime.protocol``, ``realtime.ops`` and the domain. The fan-out and the commands
+build on ``Client``, so this package never imports them; the WebSocket endpoint, where a
+connection meets the hub and the commands, is ``realtime.endpoint``, above all three.
 """
