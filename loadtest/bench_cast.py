@@ -434,8 +434,53 @@ class Peer(asyncio.Protocol):
             self.transport.abort()
 
 
+@contextlib.contextmanager
+def profiled(pid: int, out: Path | None) -> Iterator[None]:
+    """py-spy sampling process ``pid`` for the duration (collapsed stacks, ``--format raw``, to
+    ``out``; ``loadtest.pyspy_top`` reads them); nothing when ``out`` is None. Non-blocking
+    sampling, so the hub is never paused; py-spy runs where this process runs (the load core)."""
+    if out is None:
+        yield
+        return
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    spy = subprocess.Popen(
+        [
+            exe,
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+    )
+    time.sleep(0.5)  # attached and sampling before the burst begins
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        try:
+            spy.wait(15)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
 async def burst(
-    peers: list[Peer], vote: str, spread_s: float, pids: tuple[int, int], seed: int, follow: bool
+    peers: list[Peer],
+    vote: str,
+    spread_s: float,
+    pids: tuple[int, int],
+    seed: int,
+    follow: bool,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     from loadtest import voters as lt
 
@@ -470,22 +515,28 @@ async def burst(
     gc.collect()
     gc.disable()
     try:
-        hub_pid, redis_pid = pids
-        busy0, hub0, redis0, self0 = busy_cpu(), proc_cpu(hub_pid), proc_cpu(redis_pid), time.process_time()
-        t0 = time.perf_counter() + 0.02
-        planned = [t0 + spread_s * k / n for k in range(n)]
-        sent = [0.0] * n
-        for k, p, frame, _ in prepared:
-            delay = planned[k] - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sent[k] = time.perf_counter()
-            p.send(frame)
-        done, _ = await asyncio.wait([f for *_, f in prepared], timeout=60 + spread_s)
-        wall = time.perf_counter() - t0
-        hub_cpu, self_cpu = proc_cpu(hub_pid) - hub0, time.process_time() - self0
-        redis_cpu = proc_cpu(redis_pid) - redis0
-        others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
+        with profiled(pids[0], profile):
+            hub_pid, redis_pid = pids
+            busy0, hub0, redis0, self0 = (
+                busy_cpu(),
+                proc_cpu(hub_pid),
+                proc_cpu(redis_pid),
+                time.process_time(),
+            )
+            t0 = time.perf_counter() + 0.02
+            planned = [t0 + spread_s * k / n for k in range(n)]
+            sent = [0.0] * n
+            for k, p, frame, _ in prepared:
+                delay = planned[k] - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                sent[k] = time.perf_counter()
+                p.send(frame)
+            done, _ = await asyncio.wait([f for *_, f in prepared], timeout=60 + spread_s)
+            wall = time.perf_counter() - t0
+            hub_cpu, self_cpu = proc_cpu(hub_pid) - hub0, time.process_time() - self0
+            redis_cpu = proc_cpu(redis_pid) - redis0
+            others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
     finally:
         gc.enable()
     lat, lat_planned, lag, errors, receipts, acked_at = [], [], [], Counter[str](), {}, []
@@ -566,7 +617,13 @@ async def load_main(a: argparse.Namespace) -> int:
         else:
             first.append(time.monotonic())
         res = await burst(
-            peers, vote, spread_s, (a.hub_pid, a.redis_pid), seed=len(rounds) + 1, follow=a.follow
+            peers,
+            vote,
+            spread_s,
+            (a.hub_pid, a.redis_pid),
+            seed=len(rounds) + 1,
+            follow=a.follow,
+            profile=Path(f"{a.profile}.{vote}.txt") if a.profile else None,
         )
         res["contended"] = res["others_cpu"] > a.max_others
         res["paced_s"] = paced
@@ -610,6 +667,7 @@ def load_entry(argv: list[str]) -> int:
     ap.add_argument("--follow", action="store_true")
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument("--profile", default="")
     a = ap.parse_args(argv)
 
     async def bounded() -> int:
@@ -807,6 +865,7 @@ def hub_phase(tmp: Path, args: argparse.Namespace, cores: tuple[int, int] | None
                     "--max-seconds",
                     str(load_limit),
                     *(["--follow"] if args.follow else []),
+                    *(["--profile", str(args.profile.resolve())] if args.profile else []),
                 ],
                 cwd=ROOT,
                 preexec_fn=_die_with_parent,
@@ -1020,6 +1079,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--no-hub", dest="hub", action="store_false")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: proves the harness, measures nothing")
     ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy samples the hub during each round: collapsed stacks in PROFILE.<vote>.txt (read them"
+        " with python -m loadtest.pyspy_top); the sampler shares the load core, so pass --max-others 1 and"
+        " take the CPU figures of such a run as perturbed",
+    )
     ap.add_argument(
         "--no-docs",
         dest="write_docs",
