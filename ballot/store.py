@@ -13,6 +13,7 @@ error is that voter's reply only (``docs/performance.md`` measures the gain).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -97,9 +98,11 @@ def nonce_field(channel: Channel, voter: str, nonce: str) -> str:
     return f"{channel.value}:{voter}:{nonce}"
 
 
-def _cast_keys(vote_id: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _cast_keys(vote_id: str) -> tuple[str, ...]:
+    """``cast.lua``'s KEYS for a vote, built once per vote (a tuple: the cache hands out one copy)."""
     k = keys.vote_key
-    return [
+    return (
         keys.channel_keys(keys.vote(vote_id)).state,
         k(vote_id, "ballots"),
         k(vote_id, "nonces"),
@@ -110,7 +113,7 @@ def _cast_keys(vote_id: str) -> list[str]:
         k(vote_id, "counters"),
         k(vote_id, "codes"),
         keys.channel_keys(keys.vote(vote_id)).meta,
-    ]
+    )
 
 
 @dataclass
@@ -541,42 +544,48 @@ class CastBatcher:
             return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch)
 
     async def _flush(self, batch: list[_Cast]) -> None:
-        script = self.store.log.scripts.get("ballot", "cast")
+        """One ``cast.lua`` call per vote in the batch (nearly always one): the ballots of a vote go
+        as one command, so the hub packs one command and parses one reply per batch, not per ballot.
+        The calls of several votes run side by side (each its own round trip and fsync)."""
+        by_vote: dict[str, list[_Cast]] = {}
+        for c in batch:
+            by_vote.setdefault(c.defn.vote_id, []).append(c)
+        if len(by_vote) == 1:
+            await self._flush_vote(batch)
+        else:
+            await asyncio.gather(*(self._flush_vote(casts) for casts in by_vote.values()))
+
+    async def _flush_vote(self, batch: list[_Cast]) -> None:
+        vote_id = batch[0].defn.vote_id
+        args: list[Any] = [rules.MAX_ONLINE_BALLOTS, rules.ACCEPTS_ARG]
+        for c in batch:
+            salt, code = issue_receipt(vote_id, c.ranking)
+            record = BallotRecord(
+                vote_id=vote_id,
+                voter=c.voter.id,
+                ranking=c.ranking,
+                channel=c.channel,
+                seq=0,
+                nonce=c.nonce,
+                salt=salt,
+                tracking_code=code,
+                received_ms=0,
+                entered_by=c.entered_by,
+            )
+            args += (
+                c.voter.id,
+                nonce_field(c.channel, c.voter.id, c.nonce),
+                c.channel.value,
+                _enc.encode(record),
+                code,
+                turnout.stratum_value(c.voter.gender),
+                turnout.stratum_value(c.voter.age_band),
+                turnout.stratum_value(c.voter.district),
+                c.entered_by,
+                c.epoch,
+            )
         try:
-            async with self.store.redis.pipeline(transaction=False) as pipe:
-                for c in batch:
-                    salt, code = issue_receipt(c.defn.vote_id, c.ranking)
-                    record = BallotRecord(
-                        vote_id=c.defn.vote_id,
-                        voter=c.voter.id,
-                        ranking=c.ranking,
-                        channel=c.channel,
-                        seq=0,
-                        nonce=c.nonce,
-                        salt=salt,
-                        tracking_code=code,
-                        received_ms=0,
-                        entered_by=c.entered_by,
-                    )
-                    await script(
-                        keys=_cast_keys(c.defn.vote_id),
-                        args=[
-                            c.voter.id,
-                            nonce_field(c.channel, c.voter.id, c.nonce),
-                            c.channel.value,
-                            _enc.encode(record),
-                            code,
-                            turnout.stratum_value(c.voter.gender),
-                            turnout.stratum_value(c.voter.age_band),
-                            turnout.stratum_value(c.voter.district),
-                            c.entered_by,
-                            c.epoch,
-                            rules.MAX_ONLINE_BALLOTS,
-                            rules.ACCEPTS_ARG,
-                        ],
-                        client=pipe,
-                    )
-                results = await pipe.execute(raise_on_error=False)
+            results = await self.store.log.scripts.call("ballot", "cast", _cast_keys(vote_id), args)
         except Exception as exc:  # Redis unreachable: every cast of the batch may be retried
             for c in batch:
                 if not c.future.done():
@@ -585,9 +594,7 @@ class CastBatcher:
         for c, res in zip(batch, results, strict=True):
             if c.future.done():
                 continue
-            if isinstance(res, Exception):
-                c.future.set_exception(HubError(Code.UNAVAILABLE, f"not stored, retry: {res}"))
-            elif int(res[0]) == 0 and raw(res[1]) == b"code_taken":
+            if int(res[0]) == 0 and raw(res[1]) == b"code_taken":
                 self._commit.put(c)  # a tracking-code collision (2^-80): again with a new salt
             elif int(res[0]) == 0 and raw(res[1]) == b"definition_changed":
                 c.future.set_exception(StaleDefinition())
@@ -596,7 +603,7 @@ class CastBatcher:
                 c.future.set_exception(HubError(Code[name.upper()], _MESSAGES.get(name, name)))
             else:
                 c.future.set_result(
-                    Receipt(c.defn.vote_id, raw(res[1]).decode(), int(res[2]), int(res[3]), bool(int(res[4])))
+                    Receipt(vote_id, raw(res[1]).decode(), int(res[2]), int(res[3]), bool(int(res[4])))
                 )
 
 
