@@ -27,7 +27,7 @@ from ballot.bulletin import build_board, head_hash
 from ballot.export import export_json
 from ballot.model import BallotRecord, Channel, VoteDefinition, VoteState
 from ballot.pairwise import ballots_from_ids
-from ballot.receipts import issue_receipt
+from ballot.receipts import issue_receipt, new_salts
 from ballot.results import on_air
 from ballot.tally import TallyResult, tally_all
 from engine import connection, keys
@@ -558,8 +558,8 @@ class CastBatcher:
     async def _flush_vote(self, batch: list[_Cast]) -> None:
         vote_id = batch[0].defn.vote_id
         args: list[Any] = [rules.MAX_ONLINE_BALLOTS, rules.ACCEPTS_ARG]
-        for c in batch:
-            salt, code = issue_receipt(vote_id, c.ranking)
+        for c, fresh in zip(batch, new_salts(len(batch)), strict=True):
+            salt, code = issue_receipt(vote_id, c.ranking, fresh)
             record = BallotRecord(
                 vote_id=vote_id,
                 voter=c.voter.id,
