@@ -6,8 +6,9 @@ with ``appendfsync always`` (the embedded one always does; docs/operations.md sa
 iteration, so an acknowledged ballot is on disk.
 
 Group commit: ``CastBatcher`` sends every cast waiting when the previous batch returns as one
-pipeline of independent script calls: one round trip and one fsync for the batch, and one voter's
-error is that voter's reply only (``docs/performance.md`` measures the gain).
+``cast.lua`` call per vote, which takes the ballots in order, each on its own: one round trip and
+one fsync for the batch, and one voter's error is that voter's reply only (``docs/performance.md``
+measures the gain, and the gain of one call over a pipeline of one call per ballot).
 """
 
 from __future__ import annotations

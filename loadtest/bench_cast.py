@@ -13,7 +13,7 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    ways), with up to ``--concurrency`` (3,000) casts pending, three ways, interleaved in a repeat:
 
    - *batched*: ``CastBatcher`` as the hub runs it (``max_batch`` 256): every cast waiting when the
-     previous batch returns goes out as one pipeline of EVALSHA calls, one fsync for the batch;
+     previous batch returns goes out as one EVALSHA of ``cast.lua`` per vote, one fsync for the batch;
    - *one per round trip*: the same ``CastBatcher`` with ``max_batch=1`` (same code, same Lua): one
      cast in flight, each awaited before the next is sent, one fsync per cast;
    - *one per round trip, 64 connections*: 64 such batchers over a pool of 64 connections, the
@@ -210,7 +210,7 @@ class StoreRun:
     client_cpu_us: float  # this process' CPU per cast
     redis_cpu_us: float  # redis-server's CPU per cast
     others_cpu: float  # share of the machine's CPU that other processes used meanwhile
-    round_trips: int  # pipelines (batches) sent
+    round_trips: int  # batches sent (one round trip each)
     stored: int
     voted: int
     contended: bool = False  # other processes used more than --max-others of the machine meanwhile
@@ -950,7 +950,9 @@ def report(meta: dict[str, Any], runs: list[StoreRun], hub: HubPhase | None) -> 
             "|---|---|---|---|---|---|---|",
         ]
         names = {
-            VARIANTS[0]: f"batched: `CastBatcher` (max_batch {meta['max_batch']}), one pipeline per batch",
+            VARIANTS[
+                0
+            ]: f"batched: `CastBatcher` (max_batch {meta['max_batch']}), one `cast.lua` call per batch",
             VARIANTS[1]: "one per round trip: `CastBatcher(max_batch=1)`, each awaited",
             VARIANTS[2]: "one per round trip, 64 connections (64 such batchers)",
         }
