@@ -4,6 +4,7 @@ production configuration (``demo`` and the fan-out benchmark serve the same way)
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +64,27 @@ def settings_from(args: argparse.Namespace) -> Settings:
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 
+GC_YOUNG = 50_000
+"""Allocations the collector lets pass before it scans the youngest generation (CPython: 700)."""
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector off the hub's hot paths.
+
+    Why: with 3,000 connections a hub holds millions of long-lived objects, and CPython's default
+    (a young collection every 700 allocations) promotes whatever is in flight at that instant
+    (the futures, records and frames of 3,000 pending casts) until a full collection walks
+    everything: measured on a cast round, full collections of 0.2-0.9 s and young ones every few
+    milliseconds (docs/performance.md, "Issue 11: the cast path"). So: what exists once the app is
+    built (modules, tables, the app itself) is frozen out of every collection, and the youngest
+    generation is scanned every ``GC_YOUNG`` allocations; what dies by reference counting, nearly
+    everything a command allocates, is never scanned at all. Cycles are still collected."""
+    gc.collect()
+    gc.freeze()
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG, middle, old)
+
+
 def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
     import uvicorn
 
@@ -95,6 +117,7 @@ def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
             announce_base_url(ensure_server(settings.data_dir).url, settings.base_url)
     if before:
         before()
+    tune_gc()
     # uvicorn re-raises SIGTERM/SIGINT after its shutdown: clean-up belongs in the app's lifespan
     # (Hub.stop), not after this call.
     server.run()

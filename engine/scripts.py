@@ -11,6 +11,7 @@ domain script can call ``pl_publish`` and update its state in the same atomic st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -42,5 +43,5 @@ class Scripts:
             self._scripts[key] = script
         return script
 
-    async def call(self, package: str, name: str, keys: list[str], args: list[Any]) -> Any:
+    async def call(self, package: str, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         return await self.get(package, name)(keys=keys, args=args)

@@ -13,7 +13,7 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    ways), with up to ``--concurrency`` (3,000) casts pending, three ways, interleaved in a repeat:
 
    - *batched*: ``CastBatcher`` as the hub runs it (``max_batch`` 256): every cast waiting when the
-     previous batch returns goes out as one pipeline of EVALSHA calls, one fsync for the batch;
+     previous batch returns goes out as one EVALSHA of ``cast.lua`` per vote, one fsync for the batch;
    - *one per round trip*: the same ``CastBatcher`` with ``max_batch=1`` (same code, same Lua): one
      cast in flight, each awaited before the next is sent, one fsync per cast;
    - *one per round trip, 64 connections*: 64 such batchers over a pool of 64 connections, the
@@ -210,7 +210,7 @@ class StoreRun:
     client_cpu_us: float  # this process' CPU per cast
     redis_cpu_us: float  # redis-server's CPU per cast
     others_cpu: float  # share of the machine's CPU that other processes used meanwhile
-    round_trips: int  # pipelines (batches) sent
+    round_trips: int  # batches sent (one round trip each)
     stored: int
     voted: int
     contended: bool = False  # other processes used more than --max-others of the machine meanwhile
@@ -434,8 +434,53 @@ class Peer(asyncio.Protocol):
             self.transport.abort()
 
 
+@contextlib.contextmanager
+def profiled(pid: int, out: Path | None) -> Iterator[None]:
+    """py-spy sampling process ``pid`` for the duration (collapsed stacks, ``--format raw``, to
+    ``out``; ``loadtest.pyspy_top`` reads them); nothing when ``out`` is None. Non-blocking
+    sampling, so the hub is never paused; py-spy runs where this process runs (the load core)."""
+    if out is None:
+        yield
+        return
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    spy = subprocess.Popen(
+        [
+            exe,
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+    )
+    time.sleep(0.5)  # attached and sampling before the burst begins
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        try:
+            spy.wait(15)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
 async def burst(
-    peers: list[Peer], vote: str, spread_s: float, pids: tuple[int, int], seed: int, follow: bool
+    peers: list[Peer],
+    vote: str,
+    spread_s: float,
+    pids: tuple[int, int],
+    seed: int,
+    follow: bool,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     from loadtest import voters as lt
 
@@ -470,22 +515,28 @@ async def burst(
     gc.collect()
     gc.disable()
     try:
-        hub_pid, redis_pid = pids
-        busy0, hub0, redis0, self0 = busy_cpu(), proc_cpu(hub_pid), proc_cpu(redis_pid), time.process_time()
-        t0 = time.perf_counter() + 0.02
-        planned = [t0 + spread_s * k / n for k in range(n)]
-        sent = [0.0] * n
-        for k, p, frame, _ in prepared:
-            delay = planned[k] - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            sent[k] = time.perf_counter()
-            p.send(frame)
-        done, _ = await asyncio.wait([f for *_, f in prepared], timeout=60 + spread_s)
-        wall = time.perf_counter() - t0
-        hub_cpu, self_cpu = proc_cpu(hub_pid) - hub0, time.process_time() - self0
-        redis_cpu = proc_cpu(redis_pid) - redis0
-        others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
+        with profiled(pids[0], profile):
+            hub_pid, redis_pid = pids
+            busy0, hub0, redis0, self0 = (
+                busy_cpu(),
+                proc_cpu(hub_pid),
+                proc_cpu(redis_pid),
+                time.process_time(),
+            )
+            t0 = time.perf_counter() + 0.02
+            planned = [t0 + spread_s * k / n for k in range(n)]
+            sent = [0.0] * n
+            for k, p, frame, _ in prepared:
+                delay = planned[k] - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                sent[k] = time.perf_counter()
+                p.send(frame)
+            done, _ = await asyncio.wait([f for *_, f in prepared], timeout=60 + spread_s)
+            wall = time.perf_counter() - t0
+            hub_cpu, self_cpu = proc_cpu(hub_pid) - hub0, time.process_time() - self0
+            redis_cpu = proc_cpu(redis_pid) - redis0
+            others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
     finally:
         gc.enable()
     lat, lat_planned, lag, errors, receipts, acked_at = [], [], [], Counter[str](), {}, []
@@ -566,7 +617,13 @@ async def load_main(a: argparse.Namespace) -> int:
         else:
             first.append(time.monotonic())
         res = await burst(
-            peers, vote, spread_s, (a.hub_pid, a.redis_pid), seed=len(rounds) + 1, follow=a.follow
+            peers,
+            vote,
+            spread_s,
+            (a.hub_pid, a.redis_pid),
+            seed=len(rounds) + 1,
+            follow=a.follow,
+            profile=Path(f"{a.profile}.{vote}.txt") if a.profile else None,
         )
         res["contended"] = res["others_cpu"] > a.max_others
         res["paced_s"] = paced
@@ -610,6 +667,7 @@ def load_entry(argv: list[str]) -> int:
     ap.add_argument("--follow", action="store_true")
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument("--profile", default="")
     a = ap.parse_args(argv)
 
     async def bounded() -> int:
@@ -807,6 +865,7 @@ def hub_phase(tmp: Path, args: argparse.Namespace, cores: tuple[int, int] | None
                     "--max-seconds",
                     str(load_limit),
                     *(["--follow"] if args.follow else []),
+                    *(["--profile", str(args.profile.resolve())] if args.profile else []),
                 ],
                 cwd=ROOT,
                 preexec_fn=_die_with_parent,
@@ -891,7 +950,9 @@ def report(meta: dict[str, Any], runs: list[StoreRun], hub: HubPhase | None) -> 
             "|---|---|---|---|---|---|---|",
         ]
         names = {
-            VARIANTS[0]: f"batched: `CastBatcher` (max_batch {meta['max_batch']}), one pipeline per batch",
+            VARIANTS[
+                0
+            ]: f"batched: `CastBatcher` (max_batch {meta['max_batch']}), one `cast.lua` call per batch",
             VARIANTS[1]: "one per round trip: `CastBatcher(max_batch=1)`, each awaited",
             VARIANTS[2]: "one per round trip, 64 connections (64 such batchers)",
         }
@@ -1020,6 +1081,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--no-hub", dest="hub", action="store_false")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: proves the harness, measures nothing")
     ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy samples the hub during each round: collapsed stacks in PROFILE.<vote>.txt (read them"
+        " with python -m loadtest.pyspy_top); the sampler shares the load core, so pass --max-others 1 and"
+        " take the CPU figures of such a run as perturbed",
+    )
     ap.add_argument(
         "--no-docs",
         dest="write_docs",

@@ -249,18 +249,18 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
     try:
         result = await registry.run(HANDLERS, hub, client, cmd)
     except HubError as err:
-        metrics.COMMANDS.labels(name, err.name).inc()
+        metrics.command_counter(name, err.name).inc()
         _log_command(client, name, t0, err)
         client.writer.write(session.error(cmd.id, err), droppable=False)
         return
     except Exception as exc:  # a bug or Redis failure must not kill the connection
-        metrics.COMMANDS.labels(name, "internal").inc()
+        metrics.command_counter(name, "internal").inc()
         retry = exc.__class__.__module__.startswith("redis")
         failure = HubError(Code.UNAVAILABLE if retry else Code.INTERNAL, "the hub could not do this now")
         _log_command(client, name, t0, failure, exc=True)
         client.writer.write(session.error(cmd.id, failure), droppable=False)
         return
-    metrics.COMMANDS.labels(name, "ok").inc()
+    metrics.command_counter(name, "ok").inc()
     _log_command(client, name, t0, None)
     for i, frame in enumerate(session.replies(cmd.id, result)):  # several only for a long subscribe
         if i:

@@ -54,6 +54,8 @@ class Backend:
     slots: ConnectionSlots
     speakers: SpeakersList
     """The speakers' lists; live voice (issue 16) gives it its ``call_on`` hook here, at the build."""
+    held: tuple[Redis, ...] = ()
+    """Clients holding one connection each (the cast batcher's and the rate limiter's), closed first."""
 
     @classmethod
     async def open(cls, settings: Settings) -> Backend:
@@ -67,6 +69,9 @@ class Backend:
         await redis.ping()
         channel_log = ChannelLog(redis, Scripts(redis))
         votes = VoteStore(channel_log)
+        # The two group commits on every cast's path each hold a connection of their own (taken
+        # from the pool once): a pool checkout per batch cost more than the batch's command.
+        casts_redis, rates_redis = redis.client(), redis.client()
         return cls(
             hub_id=hub_id,
             embedded=embedded,
@@ -76,14 +81,18 @@ class Backend:
             roster=Roster(redis),
             meetings=Meetings(redis),
             votes=votes,
-            casts=CastBatcher(votes),
-            rates=RateLimiter(redis, channel_log.scripts),
+            casts=CastBatcher(votes, redis=casts_redis),
+            rates=RateLimiter(rates_redis, Scripts(rates_redis)),
             slots=ConnectionSlots(redis, channel_log.scripts, hub_id),
             speakers=SpeakersList(channel_log),
+            held=(casts_redis, rates_redis),
         )
 
     async def close(self) -> None:
-        """After ``Hub.stop``: the command client, then the embedded Redis if this hub was its last user."""
+        """After ``Hub.stop``: the clients of the cast batcher and the rate limiter, the command
+        client, then the embedded Redis if this hub was its last user."""
+        for client in self.held:
+            await client.aclose()
         await self.redis.aclose()
         if self.embedded is not None and await asyncio.to_thread(
             self.embedded.stop_if_last, ":" + self.hub_id

@@ -29,6 +29,12 @@ from engine.errors import Code
 from realtime.ops import metrics
 
 EXTENSION = "plenary.transport"
+RECEIVE_AHEAD = 2
+"""Messages read ahead of the endpoint before the socket stops being read. uvicorn stops reading
+after every message and starts again when the endpoint takes it: two event-loop calls (and epoll
+changes) per command, on the cast path 3,000 times a second. Reading stops once this many wait, so
+a flooding peer is still held back by TCP, with at most this many frames (each at most
+``max_frame``) buffered per connection."""
 log = logging.getLogger("plenary.ws")
 
 # A frame the WebSocket layer refuses is the client's mistake, not the hub's: one warning with a
@@ -117,7 +123,8 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def send_receive_event_to_app(self) -> None:
         """uvicorn's own (one decode per text message), but a text message that is not UTF-8 is
-        closed 1007 (RFC 6455 §8.1) with a coded warning instead of an error and a traceback."""
+        closed 1007 (RFC 6455 §8.1) with a coded warning instead of an error and a traceback, and
+        reading pauses only once :data:`RECEIVE_AHEAD` messages wait (uvicorn: after each one)."""
         data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
         self.frames = []
         if self.close_sent:
@@ -133,7 +140,7 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             self.queue.put_nowait({"type": "websocket.receive", "text": text})
         else:
             self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
-        if not self.read_paused:
+        if not self.read_paused and self.queue.qsize() >= RECEIVE_AHEAD:
             self.read_paused = True
             self.transport.pause_reading()
 

@@ -220,3 +220,30 @@ async def test_locust_users_sharing_seats_recast_within_the_cast_limit(
     # Each seat: at most its burst plus what refilled in the run (with the 10 % margin, fewer).
     assert seats * roles.RATE_CLASSES["cast"].burst <= casts <= seats * (5 + 0.2 * 25)
     assert len(await VoteStore(ChannelLog(redis)).ballots(lt.VOTE)) == casts
+
+
+def test_bench_cast_profiles_the_hub_and_the_reader_finds_the_cast_handler(tmp_path: Path) -> None:
+    """``--profile``: py-spy samples the real hub during each round; ``loadtest.pyspy_top`` reads the
+    stacks it wrote: the hub's serving loop is in them (not a given handler: a round this small is
+    tens of milliseconds of the hub's CPU, a handful of samples)."""
+    prefix = tmp_path / "prof"
+    argv = [
+        sys.executable, "-m", "loadtest.bench_cast", "--no-store", "--voters", "300",
+        "--hub-rounds", "1", "--no-at-once", "--spread", "0.5", "--max-others", "1",
+        "--no-docs", "--profile", str(prefix), "--max-seconds", "60",
+    ]  # fmt: skip
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=90
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    files = sorted(tmp_path.glob("prof.*.txt"))
+    assert [f.name for f in files] == ["prof.hub-1.txt"]
+    top = subprocess.run(
+        [sys.executable, "-m", "loadtest.pyspy_top", *map(str, files), "--under", "serve"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert top.returncode == 0, top.stdout + top.stderr
+    assert "under serve" in top.stdout and "serve (serve.py)" in top.stdout

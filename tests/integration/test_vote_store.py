@@ -57,7 +57,9 @@ async def test_a_tracking_code_collision_draws_a_new_salt(
     fixed = issue_receipt("s1", IDS)
     calls = iter([fixed, fixed])
     monkeypatch.setattr(
-        store_mod, "issue_receipt", lambda vote_id, ranking: next(calls, issue_receipt(vote_id, ranking))
+        store_mod,
+        "issue_receipt",
+        lambda vote_id, ranking, salt=None: next(calls, issue_receipt(vote_id, ranking, salt)),
     )
     try:
         r1 = await batcher.cast(DEFN, Voter("v1"), IDS, "nonce-00001")

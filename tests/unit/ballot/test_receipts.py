@@ -17,6 +17,7 @@ from ballot.receipts import (
     is_tracking_code,
     issue_receipt,
     new_salt,
+    new_salts,
     normalize_code,
     receipt_digest,
     tracking_code,
@@ -127,3 +128,22 @@ def test_codes_sort_as_their_values():
     values = sorted(range(0, 2**80, 2**76 + 12345))
     codes = [format_code(v.to_bytes(10, "big")) for v in values]
     assert codes == sorted(codes)
+
+
+def _format_code_by_bits(digest: bytes) -> str:
+    """The code as its definition reads: 80 bits, five at a time, most significant first."""
+    value = int.from_bytes(digest[:10], "big")
+    chars = "".join(ALPHABET[(value >> (5 * (15 - i))) & 31] for i in range(16))
+    return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
+
+
+@given(st.binary(min_size=10, max_size=32))
+def test_format_code_reads_the_first_80_bits_five_at_a_time(digest: bytes) -> None:
+    assert format_code(digest) == _format_code_by_bits(digest)
+
+
+def test_salts_drawn_for_a_batch_are_salts_and_all_different() -> None:
+    salts = new_salts(300)
+    assert len(salts) == 300 == len(set(salts))
+    assert all(len(s) == 32 and int(s, 16) >= 0 and s == s.lower() for s in salts)
+    assert tracking_code("plenary-1", ["p1"], salts[0]) == issue_receipt("plenary-1", ["p1"], salts[0])[1]
