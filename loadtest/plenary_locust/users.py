@@ -312,6 +312,7 @@ class Moderator(PlenaryUser):
 
     role = limits.MODERATOR
     fixed_count = 2
+    STEPS = ("qa.approve", "qa.queue", "chat.delete")  # the desk's kinds of work, taken in turn
     delete_every = 10  # deletes one chat message in ten (its partition of them; set from the options)
     wait_time = between(0.3, 1.0)  # a desk clicks faster than a panelist's turn
     _count = itertools.count()
@@ -325,6 +326,7 @@ class Moderator(PlenaryUser):
         self.pending: dict[int, None] = {}  # ordered sets: the oldest first
         self.approved: dict[int, None] = {}
         self.messages: dict[int, None] = {}
+        self.work = itertools.cycle(self.STEPS)
         super().on_start()
 
     def _mine(self, n: int) -> bool:
@@ -363,20 +365,27 @@ class Moderator(PlenaryUser):
             self.messages.pop(int(data.get("offset") or event["offset"]), None)
 
     def turn(self) -> None:
+        """One step, taking the three kinds of work in turn (a desk that only approved would
+        never queue nor clean the chat while questions keep coming)."""
         if not self.limits.may("qa.approve"):  # every step here is of the staff class
             return
-        if self.pending:
-            question = next(iter(self.pending))
-            del self.pending[question]
-            self.command("qa.approve", meeting=self.meeting, question=question)
-        elif self.messages:
-            offset = next(iter(self.messages))
-            del self.messages[offset]
-            self.command("chat.delete", meeting=self.meeting, offset=offset, reason="load test")
-        elif self.approved:
-            question = next(iter(self.approved))
-            del self.approved[question]
-            self.command("qa.queue", meeting=self.meeting, question=question)
+        for _ in range(3):
+            kind = next(self.work)
+            if kind == "qa.approve" and self.pending:
+                question = next(iter(self.pending))
+                del self.pending[question]
+                self.command(kind, meeting=self.meeting, question=question)
+            elif kind == "qa.queue" and self.approved:
+                question = next(iter(self.approved))
+                del self.approved[question]
+                self.command(kind, meeting=self.meeting, question=question)
+            elif kind == "chat.delete" and self.messages:
+                offset = next(iter(self.messages))
+                del self.messages[offset]
+                self.command(kind, meeting=self.meeting, offset=offset, reason="load test")
+            else:
+                continue
+            return
 
 
 class Host(PlenaryUser):

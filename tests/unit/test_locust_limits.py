@@ -61,11 +61,11 @@ def _commands_sent() -> set[str]:
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 sent.add(arg.value)
-    host = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == "Host")
-    steps = next(
-        n for n in host.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "STEPS"
-    )
-    return sent | set(ast.literal_eval(steps.value))
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):  # a role's STEPS, sent in turn
+        for node in cls.body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "STEPS":
+                sent |= set(ast.literal_eval(node.value))
+    return sent
 
 
 def test_a_seat_waits_for_its_bucket_as_the_hub_would() -> None:
