@@ -163,8 +163,10 @@ async def test_locust_runs_the_whole_plenary_and_every_counted_cast_is_stored(
     missing = [
         c for cs in PLENARY_COMMANDS.values() for c in cs if final.get(c, {}).get("num_requests", 0) == 0
     ]
-    assert missing == [], (missing, sorted(final))
-    assert final["hello"]["num_requests"] == 13 + final["reconnect"]["num_requests"]
+    assert missing == [], (missing, {n: e["num_requests"] for n, e in final.items()}, proc.stderr[-2000:])
+    # every user said hello once, and once more each time it came back (a user stopped in the
+    # middle of coming back has said hello without a reconnect row)
+    assert final["hello"]["num_requests"] >= 13 + final["reconnect"]["num_requests"]
     # The reconnects came back from their offsets: exactly what they missed (no fresh start here,
     # the history reaches back), and no event came twice or not at all (no "event order" row).
     line = next(x for x in proc.stdout.splitlines() if x.startswith("plenary recovery:"))
