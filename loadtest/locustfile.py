@@ -39,11 +39,13 @@ and Locust pinned to different cores: DESIGN.md, "Load generators"):
     python -m loadtest.voters count --data-dir var --vote plenary
     kill %1
 
-For ops staff, the same with Locust's web UI instead of ``--headless`` (it binds 127.0.0.1 only;
-start, stop and watch the charts at http://127.0.0.1:8089; ``-t`` still bounds each run):
+For ops staff, the same with Locust's web UI instead of ``--headless``, bound to 127.0.0.1 only
+(charts, rows and failures at http://127.0.0.1:8089): ``--autostart`` starts the run at once, ``-t``
+stops it, and the page stays up for reading until ``--autoquit`` seconds later (without
+``--autostart``, staff start it from the page and set its run time under "Advanced options"):
 
-    taskset -c 1 locust -f loadtest/locustfile.py --web-host 127.0.0.1 --web-port 8089 \\
-        -u 500 -r 100 -t 5m --host http://127.0.0.1:8000 --tokens var/loadtest/tokens.csv
+    taskset -c 1 locust -f loadtest/locustfile.py --web-host 127.0.0.1 --web-port 8089 --autostart \\
+        -u 500 -r 100 -t 5m --autoquit 600 --host http://127.0.0.1:8000 --tokens var/loadtest/tokens.csv
 
 Counting is exact: every ballot the hub stored during the run is one ``vote.cast`` request (a user
 stopped in the middle of a command waits up to 2 s for its reply and reports it before it exits;
