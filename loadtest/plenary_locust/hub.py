@@ -22,12 +22,11 @@ import msgpack
 import websocket
 from gevent.event import AsyncResult
 
+from .recovery import Position
+
 MSGPACK = "plenary.v1.msgpack"
 REPLY_TIMEOUT = 30.0
 KILL_GRACE = 2.0
-STATEFUL = ("qa", "staff", "agenda", "speakers", "polls", "vote", "overlay")
-"""Channel kinds with a state (docs/protocol.md §6): a fresh start on them brings a snapshot."""
-
 OnEvent = Callable[[str, dict[str, Any]], None]
 """Called from the reader, in order: a live event (channel, event), or a subscribe's whole result
 (channel, result) before any event after it."""
@@ -42,27 +41,11 @@ class CommandFailed(Exception):
         self.retry_after_ms = retry_after_ms
 
 
-class RecoveryFailed(Exception):
-    """A ``subscribe`` with a position did not bring exactly the missed events, nor a fresh start."""
-
-
-@dataclass
-class Position:
-    """Where this connection stands on one channel (docs/protocol.md §7)."""
-
-    epoch: str
-    offset: int
-
-
 @dataclass
 class _Pending:
     waiter: AsyncResult
     channel: str | None = None  # a subscribe's channel: its reply sets the position
     parts: list[dict[str, Any]] = field(default_factory=list)
-
-
-def channel_kind(channel: str) -> str:
-    return channel.rsplit("/", 1)[1] if channel.startswith("meeting/") else channel.split("/", 1)[0]
 
 
 def ws_url(host: str) -> str:
@@ -71,33 +54,6 @@ def ws_url(host: str) -> str:
         if base.startswith(http):
             base = ws + base[len(http) :]
     return base + "/ws"
-
-
-def check_recovery(sent: Position | None, result: dict[str, Any]) -> str:
-    """Judge a ``subscribe`` reply: ``"exact"`` (the events after ``sent``, every one, in order,
-    up to the reply's offset), ``"fresh"`` (a documented fresh start: no position sent, another
-    epoch or the history no longer reaches back; a stateful channel then has its snapshot).
-    Raises ``RecoveryFailed`` otherwise."""
-    channel, offset = result["channel"], int(result["offset"])
-    events = result.get("events") or []
-    if result.get("recovered"):
-        if sent is None or sent.epoch != result["epoch"]:
-            raise RecoveryFailed(f"{channel}: recovered without a position of this epoch")
-        got = [int(e["offset"]) for e in events]
-        want = list(range(sent.offset + 1, offset + 1))
-        if got != want or any(e.get("epoch") != result["epoch"] for e in events):
-            raise RecoveryFailed(f"{channel}: recovered {got[:5]}... for the missed {want[:5]}...")
-        return "exact"
-    if channel_kind(channel) in STATEFUL and result.get("snapshot") is None:
-        raise RecoveryFailed(f"{channel}: a fresh start without a snapshot")
-    if sent is not None and sent.epoch == result["epoch"] and sent.offset <= offset:
-        # Same epoch and still a fresh start: only if the history no longer holds the next event.
-        first = min((int(e["offset"]) for e in events), default=offset + 1)
-        if first <= sent.offset + 1 and events:
-            raise RecoveryFailed(
-                f"{channel}: a fresh start although the history reaches offset {sent.offset}"
-            )
-    return "fresh"
 
 
 class HubConnection:

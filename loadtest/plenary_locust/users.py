@@ -25,7 +25,8 @@ from locust import User, between, task
 from locust.exception import StopUser
 
 from . import limits
-from .hub import CommandFailed, HubConnection, Position, RecoveryFailed, check_recovery, ws_url
+from .hub import CommandFailed, HubConnection, ws_url
+from .recovery import Position, RecoveryFailed, check_recovery
 
 FAILURES = (
     CommandFailed,
