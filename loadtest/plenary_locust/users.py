@@ -6,8 +6,9 @@ A refusal by one of the hub's per-participant limits (which the users pace thems
 ``limits``) is reported under its own name, ``<command> refused: <error name>``, so that a command's
 row counts what the hub did. Besides the commands: ``connect`` (the WebSocket opening),
 ``reconnect`` (a panelist dropping its socket and coming back: connect, ``hello``, a ``subscribe``
-per channel with the position it had, checked by ``hub.check_recovery``) and ``event order`` (a
-failure only: an event duplicated or skipped on a followed channel).
+per channel with the position it had, checked by ``recovery.check_recovery``), and two rows of
+failures only: ``recovery`` (a resubscription that brought neither exactly the missed events nor a
+fresh start) and ``event order`` (an event duplicated or skipped on a followed channel).
 """
 
 from __future__ import annotations
@@ -113,7 +114,11 @@ class PlenaryUser(User):
     def subscribe(self, channel: str, at: Position | None) -> None:
         sent = {"epoch": at.epoch, "offset": at.offset} if at is not None else {}
         result = self.command("subscribe", channel=channel, **sent)
-        outcome = check_recovery(at, result)  # RecoveryFailed is the caller's failure
+        try:
+            outcome = check_recovery(at, result)
+        except RecoveryFailed as exc:
+            self._fail("recovery", exc)  # its own row (a reconnect also fails by it), then the caller's
+            raise
         if at is not None:
             recovery[outcome] += 1
             if outcome == "exact":
