@@ -23,8 +23,9 @@ The hub's limits on one participant stay on (issue 9) and the users keep to them
 a meeting): a user that may not send yet lets the turn pass. A refusal anyway (seats shared across
 worker processes, a seat used just before the run) is its own row, ``<command> refused:
 rate_limited`` (or ``too_many_ballots``, ``too_many_questions``), a failure that is not the
-command: ``vote.cast`` counts ballots and their latency only. ``event order`` (a failure only) is
-an event a connection got twice or not at all; a reader greenlet per user takes every frame, so
+command: ``vote.cast`` counts ballots and their latency only. Two rows are failures only:
+``recovery`` (a resubscription that brought neither exactly the missed events nor a fresh start)
+and ``event order`` (an event a connection got twice or not at all); a reader greenlet per user takes every frame, so
 no user is a slow client to the hub.
 
 Seed a plenary (panelists, moderators and hosts, meeting ``plenary``, vote ``plenary`` open) and its
