@@ -10,11 +10,13 @@ joined if running, else started for the command and stopped after it, its AOF ke
     python -m loadtest.voters seed --n 3000 --redis-url redis://10.0.0.5:6379/0 --out tokens.csv
     python -m loadtest.voters count --data-dir var [--vote plenary]
 
-``seed`` upserts panelists ``lt-00000`` ... and one host ``lt-host`` into the roster, issues each a
-fresh token (revoking older ones), stores the meeting ``plenary`` and creates and opens the vote
-``--vote`` (default ``plenary``; an already open vote of that id is reused). The CSV
+``seed`` upserts panelists ``lt-00000`` ..., ``--moderators`` moderators ``lt-mod-0`` ... and
+``--hosts`` hosts ``lt-host``, ``lt-host-1`` ... into the roster, issues each a fresh token
+(revoking older ones), stores the meeting ``plenary`` (chat open; its Q&A, agenda and slides need
+no switch: moderators and hosts run them) and creates and opens the vote ``--vote`` (default
+``plenary``; an already open vote of that id is reused). The CSV
 (``participant_id,role,token,meeting,vote``, mode 0600: each row opens a seat) holds one row per
-participant. ``count`` prints the ballots and the turnout stored for the vote.
+participant: ``loadtest/locustfile.py`` seats its panelists, moderators and hosts from it. ``count`` prints the ballots and the turnout stored for the vote.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from panel.strata import AGE_BANDS, DISTRICT_NAMES, GENDERS
 MEETING = "plenary"
 VOTE = "plenary"
 HOST = "lt-host"
+MODERATOR_PREFIX = "lt-mod-"
+MODERATORS = 2
+HOSTS = 1
 PROPOSALS = 30
 TOP_K = 10
 CSV_COLUMNS = ("participant_id", "role", "token", "meeting", "vote")
@@ -90,9 +95,35 @@ def ranking(seed: int, ids: list[str], top_k: int = TOP_K) -> list[str]:
     return rng.sample(ids, 1 + rng.randrange(min(top_k, len(ids))))
 
 
-async def seed_people(redis: Redis, n: int, meeting: str = MEETING) -> dict[str, str]:
-    """Roster (n panelists + the host) and the meeting; returns participant id -> fresh token."""
-    people = [*panelists(n), Participant(id=HOST, name="사회자 (load test)", role=Role.HOST)]
+def host_id(i: int) -> str:
+    """The first host keeps the id ``lt-host`` (older token files and scripts name it)."""
+    return HOST if i == 0 else f"{HOST}-{i}"
+
+
+def staff(moderators: int = MODERATORS, hosts: int = HOSTS) -> list[Participant]:
+    """The plenary's moderators (Q&A desk, chat) and hosts (agenda, slides, votes)."""
+    return [
+        *(
+            Participant(id=f"{MODERATOR_PREFIX}{i}", name=f"진행자 {i}", role=Role.MODERATOR)
+            for i in range(moderators)
+        ),
+        *(Participant(id=host_id(i), name=f"사회자 {i} (load test)", role=Role.HOST) for i in range(hosts)),
+    ]
+
+
+def seat_role(participant_id: str) -> Role:
+    """The role of a seeded id (the ids say it: ``lt-host*``, ``lt-mod-*``, else a panelist)."""
+    if participant_id.startswith(HOST):
+        return Role.HOST
+    return Role.MODERATOR if participant_id.startswith(MODERATOR_PREFIX) else Role.PANELIST
+
+
+async def seed_people(
+    redis: Redis, n: int, meeting: str = MEETING, *, moderators: int = MODERATORS, hosts: int = HOSTS
+) -> dict[str, str]:
+    """Roster (n panelists, the moderators and hosts) and the meeting; returns participant id ->
+    fresh token."""
+    people = [*panelists(n), *staff(moderators, hosts)]
     roster = Roster(redis)
     await roster.upsert(people)
     await Meetings(redis).put(MeetingInfo(id=meeting, title="시민총회 (Plenary)"))
@@ -133,7 +164,7 @@ def write_tokens(path: Path, tokens: dict[str, str], meeting: str, vote: str) ->
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for pid, tok in tokens.items():
-            w.writerow([pid, Role.HOST if pid == HOST else Role.PANELIST, tok, meeting, vote])
+            w.writerow([pid, seat_role(pid), tok, meeting, vote])
     tmp.replace(path)
 
 
@@ -149,14 +180,14 @@ def redis_at(redis_url: str | None, data_dir: Path) -> contextlib.AbstractAsyncC
 
 async def _seed(args: argparse.Namespace) -> int:
     async with redis_at(args.redis_url, args.data_dir) as redis:
-        tokens = await seed_people(redis, args.n, args.meeting)
+        tokens = await seed_people(redis, args.n, args.meeting, moderators=args.moderators, hosts=args.hosts)
         fresh = await open_vote(
             redis, definition(args.vote, args.proposals, args.top_k), [panelist_id(i) for i in range(args.n)]
         )
         write_tokens(args.out, tokens, args.meeting, args.vote)
         state = "created and opened" if fresh else "already open, kept"
         print(
-            f"seeded {args.n} panelists and {HOST}; meeting {args.meeting!r}; vote {args.vote!r} {state};"
+            f"seeded {args.n} panelists, {args.moderators} moderators and {args.hosts} hosts; meeting {args.meeting!r}; vote {args.vote!r} {state};"
             f" tokens in {args.out} (private: each row opens a seat)"
         )
     return 0
@@ -179,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--vote", default=VOTE)
         if name == "seed":
             p.add_argument("--n", type=int, default=3000, help="panelists (3000)")
+            p.add_argument("--moderators", type=int, default=MODERATORS, help="moderators (2)")
+            p.add_argument("--hosts", type=int, default=HOSTS, help="hosts (1; at least 1 for bench_cast)")
             p.add_argument("--meeting", default=MEETING)
             p.add_argument("--proposals", type=int, default=PROPOSALS)
             p.add_argument("--top-k", type=int, default=TOP_K)
