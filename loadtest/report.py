@@ -147,6 +147,8 @@ def summary_line(run: Run, cs: list[Check]) -> str:
     a = accounts(run)
     whole = run.whole()
     met = sum(c.met for c in cs)
+    others = sorted(r["others"]["cpu"] for r in run.resources if "others" in r)
+    noise = f"; other processes used {others[len(others) // 2]:.0f}% of a core (median)" if others else ""
     return (
         f"{run.meta['scenario']}: {a.connected:,}/{a.panelists:,} connected, {a.acks:,}/{a.casts:,} casts acked,"
         f" cast→ack p50/p99 {fmt(percentile(whole.ack, 50))}/{fmt(percentile(whole.ack, 99))} ms,"
@@ -155,6 +157,7 @@ def summary_line(run: Run, cs: list[Check]) -> str:
         f" {a.lost + sum(a.tail_lost.values())}, doubled {a.doubled};"
         f" checks {met}/{len(cs)} met"
         + ("" if met == len(cs) else f" (missed: {', '.join(c.name for c in cs if not c.met)})")
+        + noise
     )
 
 

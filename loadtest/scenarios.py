@@ -95,7 +95,9 @@ class Sampler(threading.Thread):
         self.halt = threading.Event()
 
     def read(self) -> dict[str, tuple[float, float]]:
-        out = {}
+        from loadtest.bench_cast import busy_cpu
+
+        out = {"machine": (busy_cpu(), 0.0)}
         for name, pids in self.pids.items():
             cpu = mem = 0.0
             for pid in pids:
@@ -112,6 +114,10 @@ class Sampler(threading.Thread):
             row: dict[str, Any] = {"sec": int(t)}
             for name, (cpu, mem) in cur.items():
                 row[name] = {"cpu": 100 * (cpu - prev[name][0]) / (t - t_prev), "mb": mem}
+            # The box is shared: what every other process used meanwhile, in % of a core.
+            machine = row.pop("machine")["cpu"]
+            ours = sum(v["cpu"] for v in row.values() if isinstance(v, dict))
+            row["others"] = {"cpu": max(0.0, machine - ours), "mb": 0.0}
             self.rows.append(row)
             prev, t_prev = cur, t
 
@@ -439,6 +445,7 @@ def run(args: argparse.Namespace) -> int:
                             "hub": [hub.pid],
                             "redis": [server.pid() or 0],
                             "swarm": [p.pid for p in swarm.procs],
+                            "orchestrator": [os.getpid()],
                         }
                     )
                     sampler.start()
