@@ -182,7 +182,7 @@ def markdown(run: Run, cs: list[Check], summary: str, plots: list[str]) -> str:
     ]
     if m.get("hub_errors"):
         lines += [
-            "The hub's log has an error or a traceback (it is in the run's temporary folder, gone now).",
+            "The hub's log has an error or a traceback: its tail is in `hub-log-tail.txt`.",
             "",
         ]
     lines += ["## Steps", "", "| t (s) | step |", "|---|---|"]
@@ -305,5 +305,7 @@ def write(folder: Path, run: Run) -> tuple[str, bool]:
     cs = checks(run)
     summary = summary_line(run, cs)
     plots = plot(folder, run)
+    if run.meta.get("hub_errors"):
+        (folder / "hub-log-tail.txt").write_text(run.meta.get("hub_log_tail", ""), encoding="utf-8")
     (folder / "report.md").write_text(markdown(run, cs, summary, plots), encoding="utf-8")
     return f"{summary} — {folder / 'report.md'}", all(c.met for c in cs)

@@ -191,12 +191,19 @@ class Swarm:
         return True
 
 
-async def host_call(host: SwarmPeer, cmd: dict[str, Any]) -> dict[str, Any]:
-    _, msg = await host.call(cmd, timeout=60)
-    if msg["type"] != "reply":
-        raise RuntimeError(f"{cmd['type']} refused: {msg.get('name')}: {msg.get('message')}")
-    result: dict[str, Any] = msg["result"]
-    return result
+async def host_call(host: SwarmPeer, cmd: dict[str, Any], tries: int = 5) -> dict[str, Any]:
+    """The host's command; a refusal the hub calls ``retryable`` is tried again after the pause it
+    asks for (half a second when it names none), as the host console does, up to ``tries`` times."""
+    for attempt in range(tries):
+        _, msg = await host.call(cmd, timeout=60)
+        if msg["type"] == "reply":
+            result: dict[str, Any] = msg["result"]
+            return result
+        if not msg.get("retryable") or attempt == tries - 1:
+            break
+        log(f"{cmd['type']} refused ({msg.get('name')}), trying again")
+        await asyncio.sleep(max(0.5, msg.get("retry_after_ms", 0) / 1000))
+    raise RuntimeError(f"{cmd['type']} refused: {msg.get('name')}: {msg.get('message')}")
 
 
 async def ask_questions(url: str, seats: list[tuple[str, str]], host: SwarmPeer, meeting: str) -> list[int]:
@@ -232,9 +239,16 @@ class Marks:
 
 
 async def plenary_burst(
-    args: argparse.Namespace, url: str, tokens: Path, redis_url: str, swarm: Swarm, marks: Marks
+    args: argparse.Namespace,
+    url: str,
+    tokens: Path,
+    redis_url: str,
+    swarm: Swarm,
+    marks: Marks,
+    deadline: float,
 ) -> dict[str, Any]:
-    """The scenario's steps; returns what the checks need (the swarm's totals are in ``swarm``)."""
+    """The scenario's steps, until ``deadline`` (``time.monotonic()``) at the latest; returns what
+    the checks need (the swarm's totals are in ``swarm``)."""
     from loadtest import voters as lt
 
     seats = lt.read_tokens(tokens)
@@ -246,49 +260,70 @@ async def plenary_burst(
         url, [(s.participant_id, s.token) for s in seats[: args.questions]], host, lt.MEETING
     )
     marks.mark(f"{len(questions)} questions asked and approved")
-    if not await swarm.until(lambda: len(swarm.ready) == len(swarm.procs), args.connect_timeout):
-        raise RuntimeError(f"only {len(swarm.ready)} of {len(swarm.procs)} workers connected in time")
+    problems: list[str] = []
+    wait = min(args.connect_timeout, deadline - time.monotonic())
+    if not await swarm.until(lambda: len(swarm.ready) == len(swarm.procs), wait):
+        problems.append(
+            f"only {len(swarm.ready)} of {len(swarm.procs)} workers connected within {wait:.0f} s"
+        )
+        marks.mark(problems[-1])
     connected = sum(r["connected"] for r in swarm.ready)
     marks.mark(f"connected: {connected} of {len(seats)} panelists")
     seed = 1
-    swarm.tell(
-        {
-            "op": "go",
-            "chat_rate": args.chat_rate / len(swarm.procs),
-            "upvote_rate": args.upvote_rate / len(swarm.procs),
-            "questions": questions,
-            "seed": seed,
-        }
-    )
-    marks.mark("chat and Q&A votes flowing")
     t_go = time.time()
-    await asyncio.sleep(args.open_after)
-    opened = await host_call(host, {"type": "vote.open", "vote": lt.VOTE})
-    swarm.tell(
-        {
-            "op": "cast",
-            "vote": lt.VOTE,
-            "window": args.cast_window,
-            "proposals": lt.proposal_ids(),
-            "seed": seed,
-        }
-    )
-    marks.mark(f"vote opened ({opened['eligible']} eligible); casts within {args.cast_window:g} s")
-    await swarm.until(lambda: swarm.acks >= connected, args.cast_window + 30)
-    await asyncio.sleep(0.5)
-    await host_call(host, {"type": "vote.close", "vote": lt.VOTE})
-    marks.mark(f"vote closed ({swarm.acks} acks so far)")
-    published = await host_call(host, {"type": "vote.publish", "vote": lt.VOTE})
-    marks.mark(f"vote published: {published['status']}")
-    got = await swarm.until(lambda: sum(swarm.results.values()) >= connected, 15)
-    marks.mark(
-        f"result received by {sum(swarm.results.values())} of {connected}" + ("" if got else " (timed out)")
-    )
-    rest = t_go + args.seconds - time.time()
-    if rest > 0:
-        await asyncio.sleep(rest)
+    eligible = 0
+
+    async def steps() -> None:
+        nonlocal eligible
+        swarm.tell(
+            {
+                "op": "go",
+                "chat_rate": args.chat_rate / len(swarm.procs),
+                "upvote_rate": args.upvote_rate / len(swarm.procs),
+                "questions": questions,
+                "seed": seed,
+            }
+        )
+        marks.mark("chat and Q&A votes flowing")
+        await asyncio.sleep(args.open_after)
+        opened = await host_call(host, {"type": "vote.open", "vote": lt.VOTE})
+        eligible = opened["eligible"]
+        swarm.tell(
+            {
+                "op": "cast",
+                "vote": lt.VOTE,
+                "window": args.cast_window,
+                "proposals": lt.proposal_ids(),
+                "seed": seed,
+            }
+        )
+        marks.mark(f"vote opened ({eligible} eligible); casts within {args.cast_window:g} s")
+        await swarm.until(lambda: swarm.acks >= connected, args.cast_window + 30)
+        await asyncio.sleep(0.5)
+        await host_call(host, {"type": "vote.close", "vote": lt.VOTE})
+        marks.mark(f"vote closed ({swarm.acks} acks so far)")
+        published = await host_call(host, {"type": "vote.publish", "vote": lt.VOTE})
+        marks.mark(f"vote published: {published['status']}")
+        got = await swarm.until(lambda: sum(swarm.results.values()) >= connected, 15)
+        marks.mark(
+            f"result received by {sum(swarm.results.values())} of {connected}"
+            + ("" if got else " (timed out)")
+        )
+        rest = t_go + args.seconds - time.time()
+        if rest > 0:
+            await asyncio.sleep(rest)
+
+    # A step that fails or runs out of the time bound ends the steps, never the run: the swarm
+    # still reports, Redis is still checked, and the report says what went wrong.
+    try:
+        if problems:
+            raise RuntimeError("not every panelist connected")
+        await asyncio.wait_for(steps(), max(1.0, deadline - time.monotonic()))
+    except (RuntimeError, ConnectionError, TimeoutError) as err:
+        problems.append(f"the scenario stopped early: {type(err).__name__}: {err}")
+        marks.mark(problems[-1])
     swarm.tell({"op": "finish", "settle": 1.0})
-    if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), 30):
+    if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), 15):
         log(f"only {len(swarm.totals)} of {len(swarm.procs)} workers reported their totals")
     marks.mark("finished")
     await host.close()
@@ -297,7 +332,7 @@ async def plenary_burst(
     for t in swarm.totals:
         receipts.update(t.receipts)
     errors: Counter[str] = sum((t.errors for t in swarm.totals), Counter())
-    problems = await verify_hub(
+    problems += await verify_hub(
         redis_url,
         [{"vote": lt.VOTE, "receipts": receipts, "acks": len(receipts), "errors": {}, "rate_limited": 0}],
     )
@@ -306,7 +341,7 @@ async def plenary_burst(
         "final": final,
         "problems": problems,
         "errors": errors,
-        "eligible": opened["eligible"],
+        "eligible": eligible,
     }
 
 
@@ -417,6 +452,8 @@ async def progress(swarm: Swarm, every: float, t0: float) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The scenario's steps end by this, leaving time to collect, check and report within the bound.
+    deadline = time.monotonic() + args.max_seconds - 25
     cores = two_cores()
     hub_core, load_core = (cores[0], cores[1]) if cores else (None, None)
     if load_core is not None:
@@ -453,7 +490,7 @@ def run(args: argparse.Namespace) -> int:
                     async def main() -> dict[str, Any]:
                         ticker = asyncio.create_task(progress(swarm, args.progress, time.time()))
                         try:
-                            return await plenary_burst(args, url, tokens, server.url, swarm, marks)
+                            return await plenary_burst(args, url, tokens, server.url, swarm, marks, deadline)
                         finally:
                             ticker.cancel()
 
@@ -480,6 +517,7 @@ def run(args: argparse.Namespace) -> int:
         else "not pinned (needs taskset and two cores)",
         "args": vars(args) | {"out": str(args.out), "argv": None},
         "hub_errors": "Traceback" in hub_log or " ERROR " in hub_log,
+        "hub_log_tail": hub_log[-20_000:],
     }
     data = rep.Run(
         meta=meta,
