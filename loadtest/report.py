@@ -98,11 +98,13 @@ def checks(run: Run) -> list[Check]:
     a = accounts(run)
     whole = run.whole()
     ack99, lag99 = percentile(whole.ack, 99), percentile(whole.lag, 99)
-    problems: list[str] = run.result.get("problems", [])
+    problems: list[str] = run.result.get("problems", ["the scenario did not finish"])
+    stored: list[str] = run.result.get("stored", ["not checked"])
     errors = sum(a.errors.values())
     lost = a.lost + sum(a.tail_lost.values())
     t_ack, t_lag = run.targets["ack_p99_ms"], run.targets["lag_p99_ms"]
     return [
+        Check("every step done", "in time", "yes" if not problems else "; ".join(problems), not problems),
         Check("connected", f"all {a.panelists:,}", f"{a.connected:,}", a.connected == a.panelists > 0),
         Check(
             "every cast acknowledged",
@@ -113,8 +115,8 @@ def checks(run: Run) -> list[Check]:
         Check(
             "every acknowledged cast stored once",
             "Redis' ballots = the receipts",
-            "yes" if not problems else "; ".join(problems),
-            not problems,
+            "yes" if not stored else "; ".join(stored),
+            not stored,
         ),
         Check("p99 cast→ack", f"≤ {t_ack:g} ms", f"{fmt(ack99)} ms", ack99 <= t_ack),
         Check("p99 delivery lag", f"≤ {t_lag:g} ms", f"{fmt(lag99)} ms", lag99 <= t_lag),
@@ -128,7 +130,8 @@ def checks(run: Run) -> list[Check]:
         Check(
             "lost or doubled events",
             "0",
-            f"{lost:,} lost ({a.lost:,} in holes, {sum(a.tail_lost.values()):,} at the tail), {a.doubled:,} doubled",
+            f"{lost:,} lost ({a.lost:,} in holes, {sum(a.tail_lost.values()):,} not received by the end),"
+            f" {a.doubled:,} doubled",
             lost == 0 and a.doubled == 0,
         ),
         Check(

@@ -322,24 +322,29 @@ async def plenary_burst(
     except (RuntimeError, ConnectionError, TimeoutError) as err:
         problems.append(f"the scenario stopped early: {type(err).__name__}: {err}")
         marks.mark(problems[-1])
-    swarm.tell({"op": "finish", "settle": 1.0})
-    if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), 15):
-        log(f"only {len(swarm.totals)} of {len(swarm.procs)} workers reported their totals")
+    # The end: senders stop, the channels' last offsets are read from Redis, and every connection
+    # has ``--catch-up`` seconds to reach them; what it has not received by then is lost.
+    swarm.tell({"op": "quiet"})
+    await asyncio.sleep(0.5)
+    final = await final_offsets(redis_url, args)
+    swarm.tell({"op": "finish", "final": final, "catch_up": args.catch_up})
+    if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), args.catch_up + 10):
+        problems.append(f"only {len(swarm.totals)} of {len(swarm.procs)} workers reported their totals")
     marks.mark("finished")
     await host.close()
-    final = await final_offsets(redis_url, args)
     receipts: dict[str, str] = {}
     for t in swarm.totals:
         receipts.update(t.receipts)
     errors: Counter[str] = sum((t.errors for t in swarm.totals), Counter())
-    problems += await verify_hub(
+    stored = await verify_hub(
         redis_url,
         [{"vote": lt.VOTE, "receipts": receipts, "acks": len(receipts), "errors": {}, "rate_limited": 0}],
     )
     return {
         "connected": connected,
         "final": final,
-        "problems": problems,
+        "problems": problems,  # the scenario's own: a step that failed or ran late
+        "stored": stored,  # ballots in Redis against the receipts
         "errors": errors,
         "eligible": eligible,
     }
@@ -453,7 +458,7 @@ async def progress(swarm: Swarm, every: float, t0: float) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The scenario's steps end by this, leaving time to collect, check and report within the bound.
-    deadline = time.monotonic() + args.max_seconds - 25
+    deadline = time.monotonic() + args.max_seconds - 25 - args.catch_up
     cores = two_cores()
     hub_core, load_core = (cores[0], cores[1]) if cores else (None, None)
     if load_core is not None:
@@ -548,6 +553,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--cast-window", type=float, default=10.0, help="every panelist casts within this (10 s)")
     ap.add_argument(
         "--connect-timeout", type=float, default=90.0, help="for every panelist to connect (90 s)"
+    )
+    ap.add_argument(
+        "--catch-up",
+        type=float,
+        default=10.0,
+        help="at the end, seconds every connection has to receive the channels' last events (10)",
     )
     ap.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines (5)")
     ap.add_argument("--out", type=Path, default=ROOT / "loadtest" / "reports", help="reports go under here")

@@ -361,10 +361,12 @@ class Worker:
                             self.cast(msg["vote"], msg["window"], msg["proposals"], msg["seed"])
                         )
                     )
+                elif op == "quiet":
+                    self.quiet()
                 elif op == "finish":
                     if msg.get("parent_gone"):
                         return
-                    await self.finish(msg.get("settle", 1.0))
+                    await self.finish(msg["final"], msg["catch_up"])
                     return
         finally:
             ticker.cancel()
@@ -499,14 +501,25 @@ class Worker:
             meter.now().casts += 1
             meter.totals.casts += 1
 
-    async def finish(self, settle: float) -> None:
-        """Stop sending, wait for the replies still due (at most ``settle`` + 5 s), report totals."""
+    def quiet(self) -> None:
+        """Stop sending: chat, Q&A votes and casts not yet sent."""
         for task in self.tasks:
             task.cancel()
-        deadline = time.monotonic() + 5.0
-        await asyncio.sleep(settle)
-        while any(p.pending for p in self.peers) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+
+    async def finish(self, final: dict[str, int], catch_up: float) -> None:
+        """Wait (at most ``catch_up`` s) for the replies still due and for every connection to
+        reach each channel's ``final`` offset (what Redis holds once the senders stopped), then
+        report the totals: what is still missing then counts as lost."""
+        self.quiet()
+        deadline = time.monotonic() + catch_up
+
+        def behind() -> bool:
+            return any(p.pending for p in self.peers) or any(
+                p.pos.get(ch, ("", off))[1] < off for p in self.peers for ch, off in final.items()
+            )
+
+        while behind() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
         for p in self.peers:
             for fut in p.pending.values():
                 if not fut.done():

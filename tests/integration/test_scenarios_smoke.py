@@ -43,6 +43,7 @@ def test_plenary_burst_runs_end_to_end_and_writes_its_report(tmp_path: Path) -> 
     summary = proc.stdout.strip().splitlines()[-1]
     assert summary.startswith("plenary-burst: 30/30 connected, 30/30 casts acked"), out
     for check in (
+        "every step done",
         "connected",
         "every cast acknowledged",
         "every acknowledged cast stored once",
