@@ -88,7 +88,7 @@ def accounts(run: Run) -> Accounts:
     final: dict[str, int] = run.result.get("final", {})
     for ch, last in final.items():
         a.tail_lost[ch] = sum(
-            (last - off) * n for t in run.totals for off, n in t.last.get(ch, Counter()).items()
+            max(0, last - off) * n for t in run.totals for off, n in t.last.get(ch, Counter()).items()
         )
     return a
 

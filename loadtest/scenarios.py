@@ -133,6 +133,7 @@ class Swarm:
     totals: list[Totals] = field(default_factory=list)
     ready: list[dict[str, Any]] = field(default_factory=list)
     timeouts: int = 0
+    quiet: int = 0  # workers that stopped sending and have every reply
     acks: int = 0
     results: dict[int, int] = field(default_factory=dict)  # worker -> connections with the result
     changed: asyncio.Event | None = None
@@ -153,6 +154,8 @@ class Swarm:
             self.ready.append(msg)
         elif op == "totals":
             self.totals.append(msg["totals"])
+        elif op == "quiet":
+            self.quiet += 1
         elif op == "timeout":
             self.timeouts += 1
         if self.changed is not None:
@@ -324,8 +327,10 @@ async def plenary_burst(
         marks.mark(problems[-1])
     # The end: senders stop, the channels' last offsets are read from Redis, and every connection
     # has ``--catch-up`` seconds to reach them; what it has not received by then is lost.
-    swarm.tell({"op": "quiet"})
-    await asyncio.sleep(0.5)
+    swarm.tell({"op": "quiet", "within": args.catch_up})
+    if not await swarm.until(lambda: swarm.quiet == len(swarm.procs), args.catch_up + 5):
+        problems.append(f"only {swarm.quiet} of {len(swarm.procs)} workers had their replies in time")
+    await asyncio.sleep(0.2)  # the hub's coalescing tick
     final = await final_offsets(redis_url, args)
     swarm.tell({"op": "finish", "final": final, "catch_up": args.catch_up})
     if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), args.catch_up + 10):

@@ -362,7 +362,7 @@ class Worker:
                         )
                     )
                 elif op == "quiet":
-                    self.quiet()
+                    await self.quieten(msg["within"])
                 elif op == "finish":
                     if msg.get("parent_gone"):
                         return
@@ -505,6 +505,15 @@ class Worker:
         """Stop sending: chat, Q&A votes and casts not yet sent."""
         for task in self.tasks:
             task.cancel()
+
+    async def quieten(self, within: float) -> None:
+        """Stop sending and wait (at most ``within`` s) for every reply still due: after that, the
+        hub publishes nothing more for this worker, so the channels' last offsets are final."""
+        self.quiet()
+        deadline = time.monotonic() + within
+        while any(p.pending for p in self.peers) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.send({"op": "quiet"})
 
     async def finish(self, final: dict[str, int], catch_up: float) -> None:
         """Wait (at most ``catch_up`` s) for the replies still due and for every connection to
