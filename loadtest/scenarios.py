@@ -252,10 +252,11 @@ async def plenary_burst(
 ) -> dict[str, Any]:
     """The scenario's steps, until ``deadline`` (``time.monotonic()``) at the latest; returns what
     the checks need (the swarm's totals are in ``swarm``)."""
+    from engine.roles import Role
     from loadtest import voters as lt
 
     seats = lt.read_tokens(tokens)
-    host_seat = lt.read_tokens(tokens, role="host")[0]
+    host_seat = lt.read_tokens(tokens, role=Role.HOST)[0]
     host = SwarmPeer(url, host_seat.participant_id, host_seat.token, Meter())
     await host.connect()
     swarm.listen()
