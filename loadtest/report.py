@@ -212,13 +212,18 @@ def markdown(run: Run, cs: list[Check], summary: str, plots: list[str]) -> str:
             "",
             "## Processes",
             "",
+            "Sampled each second. `swarm` is its worker processes together; `others` is every other"
+            " process on the machine meanwhile (the box is shared: a figure measured while others ran"
+            " says so here).",
+            "",
             "| process | CPU % of a core: median / max | memory MiB: start / max |",
             "|---|---|---|",
         ]
         for n in names:
             cpu = sorted(r[n]["cpu"] for r in run.resources)
             mb = [r[n]["mb"] for r in run.resources]
-            lines.append(f"| {n} | {cpu[len(cpu) // 2]:.0f} / {cpu[-1]:.0f} | {mb[0]:.0f} / {max(mb):.0f} |")
+            memory = f"{mb[0]:.0f} / {max(mb):.0f}" if any(mb) else "-"
+            lines.append(f"| {n} | {cpu[len(cpu) // 2]:.0f} / {cpu[-1]:.0f} | {memory} |")
     return "\n".join(lines) + "\n"
 
 
@@ -287,7 +292,8 @@ def plot(folder: Path, run: Run) -> list[str]:
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
         for n in names:
             a1.plot(rx, [r[n]["cpu"] for r in run.resources], label=n)
-            a2.plot(rx, [r[n]["mb"] for r in run.resources], label=n)
+            if any(r[n]["mb"] for r in run.resources):  # "others" is CPU only
+                a2.plot(rx, [r[n]["mb"] for r in run.resources], label=n)
         a1.set_ylabel("CPU, % of a core")
         a2.set_ylabel("memory, MiB")
         a2.set_xlabel("s")
