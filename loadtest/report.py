@@ -224,6 +224,17 @@ def markdown(run: Run, cs: list[Check], summary: str, plots: list[str]) -> str:
             mb = [r[n]["mb"] for r in run.resources]
             memory = f"{mb[0]:.0f} / {max(mb):.0f}" if any(mb) else "-"
             lines.append(f"| {n} | {cpu[len(cpu) // 2]:.0f} / {cpu[-1]:.0f} | {memory} |")
+        if "hub" in names and "swarm" in names:
+            events = run.whole().events
+            hub_s = sum(r["hub"]["cpu"] for r in run.resources) / 100
+            swarm_s = sum(r["swarm"]["cpu"] for r in run.resources) / 100
+            lines += [
+                "",
+                f"Over the run the hub used {hub_s:.1f} CPU-seconds and the swarm {swarm_s:.1f} for"
+                f" {events:,} events delivered: {1e6 * hub_s / max(1, events):.1f} µs of hub CPU per event"
+                f" (connecting, commands and casts included) and {1e6 * swarm_s / max(1, events):.1f} µs of"
+                " the generator's.",
+            ]
     return "\n".join(lines) + "\n"
 
 
