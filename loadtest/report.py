@@ -320,9 +320,12 @@ def plot(folder: Path, run: Run) -> list[str]:
 
 
 def write(folder: Path, run: Run) -> tuple[str, bool]:
-    """Write the report; returns the summary line and whether every check was met."""
+    """Write the report and print the checks (met or missed) on stdout; returns the summary line
+    and whether every check was met."""
     folder.mkdir(parents=True, exist_ok=True)
     cs = checks(run)
+    for c in cs:
+        print(f"  {'met   ' if c.met else 'MISSED'} {c.name}: {c.measured} (target {c.target})", flush=True)
     summary = summary_line(run, cs)
     plots = plot(folder, run)
     if run.meta.get("hub_errors"):

@@ -37,6 +37,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+# Imported here, not when the casts start: importing the domain (hundreds of ms) inside the event
+# loop would stall every connection's reading and show up as delivery lag.
+from loadtest import voters as lt
 from loadtest.bench_cast import Peer
 
 
@@ -471,8 +474,6 @@ class Worker:
 
     async def cast(self, vote: str, window: float, proposals: list[str], seed: int) -> None:
         """Every panelist of this worker casts once, at a uniformly random instant of ``window``."""
-        from loadtest import voters as lt
-
         rng = random.Random(seed * 104_729 + self.spec.index)
         plan = sorted((rng.uniform(0, window), i) for i in range(len(self.peers)))
         t0 = time.perf_counter()
