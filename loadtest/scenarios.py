@@ -17,8 +17,14 @@ turnout reaches everyone; the host closes and publishes; everyone must receive t
 checks: every cast acknowledged and stored once (Redis' ballots against the receipts), p99
 cast→ack and p99 delivery lag under the issue's 250 ms, no error, no event lost or doubled.
 
+The end: the senders stop, every worker waits for its replies, the channels' last offsets are read
+from Redis, and each connection has ``--catch-up`` seconds to receive up to them; what it has not
+by then counts as lost. The steps end early (and the report says so) when one fails or when the
+bound comes near, so that a report is written whatever happened.
+
 The report (``loadtest.report``) goes to ``loadtest/reports/<scenario>-<UTC time>/``: ``report.md``
-and PNG plots; one summary line on stdout; progress on stderr every ``--progress`` seconds.
+and PNG plots; the checks (met or missed) and one summary line on stdout; progress on stderr every
+``--progress`` seconds. Exit status 0 when every check is met, 1 otherwise.
 """
 
 from __future__ import annotations
