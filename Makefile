@@ -37,5 +37,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m loadtest.bench
 
+# make loadtest SCENARIO=plenary-burst: the full-size scenario (about two minutes), its report under
+# loadtest/reports/; ARGS passes more options (python -m loadtest.scenarios --help).
+SCENARIO ?= plenary-burst
+loadtest: $(STAMP)
+	$(BIN)/python -m loadtest.scenarios $(SCENARIO) $(ARGS)
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,568 @@
+"""A high-rate load generator: thousands of panelists per process, several processes at once.
+
+Each worker process holds a slice of the panelists as ``plenary.v1.msgpack`` connections
+(``loadtest.bench_cast.Peer``: ``websockets``' sans-I/O protocol driven from ``data_received``, no
+task per connection, so thousands of followers do not stall the sender), says ``hello`` with the
+real tokens ``loadtest.voters`` seeded, follows the plenary's channels and then does what its
+parent (``loadtest.scenarios``) tells it over a ``multiprocessing`` pipe: chat at a rate, Q&A
+upvotes at a rate, every panelist's ``vote.cast`` within a window, stop.
+
+What it measures, per wall-clock second, sent back to the parent as it goes (``Second``):
+
+- **delivery lag** of every event received: now less the event's ``time`` (the hub's Redis clock,
+  ms; the same machine, so the same clock), a histogram in 1 ms steps (10 ms past one second), so
+  that the parent can merge the workers' seconds and take percentiles of the whole;
+- **cast→ack**: from just before the ``vote.cast`` frame is written to its reply's bytes;
+- **errors** by name: error replies, commands never answered, connections that failed or dropped,
+  and ``gap`` frames (the hub dropped frames for a client; it resubscribes from its position);
+- **lost and doubled events**: each connection keeps its (epoch, offset) per channel; an event past
+  the next offset is a hole (its missing events are lost), one at or before it a repeat. The tail is
+  checked at the end: the parent compares every connection's last offset with the channel's.
+
+Bounded: every worker stops by itself at its ``max_seconds`` and when its parent goes away (the
+pipe closes); connections are to 127.0.0.1 only, as the parent's hub listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+# Imported here, not when the casts start: importing the domain (hundreds of ms) inside the event
+# loop would stall every connection's reading and show up as delivery lag.
+from loadtest import voters as lt
+from loadtest.bench_cast import Peer
+
+
+def ms_bucket(ms: float) -> int:
+    """The histogram bucket of a latency: whole ms below one second, 10 ms steps above (the hub's
+    clock in events is whole ms, so finer steps would claim a precision the lag does not have)."""
+    if ms < 0:
+        return 0
+    return int(ms) if ms < 1000 else int(ms) // 10 * 10
+
+
+def percentile(hist: Counter[int], q: float) -> float:
+    """The q-th percentile (nearest rank) of a histogram of ``ms_bucket``s; NaN when empty."""
+    total = sum(hist.values())
+    if not total:
+        return float("nan")
+    rank = max(1, -(-q * total // 100))
+    seen = 0
+    for b in sorted(hist):
+        seen += hist[b]
+        if seen >= rank:
+            return float(b)
+    return float(max(hist))
+
+
+@dataclass
+class Second:
+    """What one worker saw in one wall-clock second (``sec``: ``int(time.time())``). Counters add
+    up across workers; the histograms merge by adding their buckets."""
+
+    sec: int
+    conns: int = 0  # connections open and authenticated at the end of the second
+    events: int = 0
+    lag: Counter[int] = field(default_factory=Counter)
+    ack: Counter[int] = field(default_factory=Counter)
+    casts: int = 0
+    acks: int = 0
+    chat: int = 0
+    upvotes: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    results: int = 0  # connections that have received the vote's result (cumulative)
+
+    def merge(self, other: Second) -> None:
+        self.conns += other.conns
+        self.events += other.events
+        self.lag.update(other.lag)
+        self.ack.update(other.ack)
+        self.casts += other.casts
+        self.acks += other.acks
+        self.chat += other.chat
+        self.upvotes += other.upvotes
+        self.errors.update(other.errors)
+        self.results += other.results
+
+
+@dataclass
+class Totals:
+    """A worker's account at the end, for the parent's checks."""
+
+    peers: int = 0
+    connected: int = 0
+    casts: int = 0
+    acks: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    lost: int = 0  # events missing inside the stream (holes)
+    doubled: int = 0
+    gaps: int = 0
+    results: int = 0
+    min_turnout_events: int = 0
+    last: dict[str, Counter[int]] = field(default_factory=dict)  # channel -> last offset -> peers
+    receipts: dict[str, str] = field(default_factory=dict)  # participant -> tracking code
+    cpu_s: float = 0.0
+
+
+class Meter:
+    """One worker's per-second accounts."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, Second] = {}
+        self.totals = Totals()
+        self.conns = 0
+        self.flushed = 0  # the last second sent
+
+    def now(self) -> Second:
+        sec = int(time.time())
+        s = self.seconds.get(sec)
+        if s is None:
+            s = self.seconds[sec] = Second(sec)
+        return s
+
+    def error(self, name: str) -> None:
+        self.now().errors[name] += 1
+        self.totals.errors[name] += 1
+
+    def done(self, final: bool = False) -> list[Second]:
+        """The seconds that are over (every one when ``final``), each with the connections open;
+        the last second is there even when nothing happened in it (the connections over time)."""
+        cur = int(time.time())
+        if cur - 1 > self.flushed and cur - 1 not in self.seconds:
+            self.seconds[cur - 1] = Second(cur - 1)
+        out = [s for sec, s in sorted(self.seconds.items()) if final or sec < cur]
+        if out:
+            self.flushed = out[-1].sec
+        for s in out:
+            del self.seconds[s.sec]
+            s.conns = self.conns
+            s.results = self.totals.results
+        return out
+
+
+class SwarmPeer(Peer):
+    """A panelist's connection that follows channels: every event's lag is measured and its offset
+    checked against the last one on its channel (protocol.md §7); a ``gap`` is counted and answered
+    with a subscribe from the connection's own position, whose recovered events go through the same
+    check. Replies resolve the futures of ``Peer.call``/``prepare`` as in ``bench_cast``."""
+
+    def __init__(self, url: str, participant: str, token: str, meter: Meter) -> None:
+        super().__init__(url, participant, token)
+        self.meter = meter
+        self.pos: dict[str, tuple[str, int]] = {}
+        self.turnouts = 0
+        self.result = False
+        self.voted_on: set[int] = set()
+        self.fast = False
+        self.rest = b""
+        self.wall_ms = 0.0
+
+    def data_received(self, data: bytes) -> None:
+        """The handshake and ``hello`` through ``websockets``; then the hub's frames are read here.
+
+        ``websockets``' frame parser costs several times the hub's CPU per frame, and 3,000
+        followers of a busy chat receive over 100,000 frames a second: the generator would
+        saturate first and measure itself. Server frames are unmasked and unfragmented (the hub
+        sends each message as one final frame), so once the connection is open and ``websockets``
+        holds no partial frame, reading a header and slicing is all a frame needs; pings are
+        answered and a close is echoed through ``websockets``' own sender."""
+        self.wall_ms = time.time() * 1000
+        if not self.fast:
+            super().data_received(data)
+            self.fast = self.opened.done() and not self.pending and not self.ws.reader.buffer
+            return
+        buf = self.rest + data if self.rest else data
+        now = time.perf_counter()
+        i, n = 0, len(buf)
+        while n - i >= 2:
+            b0, size, h = buf[i], buf[i + 1] & 0x7F, 2
+            if size == 126:
+                if n - i < 4:
+                    break
+                size, h = int.from_bytes(buf[i + 2 : i + 4], "big"), 4
+            elif size == 127:
+                if n - i < 10:
+                    break
+                size, h = int.from_bytes(buf[i + 2 : i + 10], "big"), 10
+            if n - i < h + size:
+                break
+            payload = buf[i + h : i + h + size]
+            i += h + size
+            op = b0 & 0x0F
+            if op == 0x2 and b0 & 0x80:
+                self._message(now, payload)
+            elif op == 0x9:
+                self.ws.send_pong(payload)
+                self._flush()
+            elif op == 0x8:
+                with contextlib.suppress(Exception):
+                    self.ws.send_close(1000)
+                    self._flush()
+                self.transport.close()
+                return
+            elif op != 0xA:
+                self.meter.error(f"unexpected frame (opcode {op}, fin {b0 >> 7})")
+        self.rest = buf[i:]
+
+    def _message(self, now: float, data: bytes) -> None:
+        msg = self._decode(data)
+        kind = msg.get("type")
+        if kind == "event":
+            self._event(msg)
+        elif kind == "batch":
+            for e in msg["events"]:
+                self._event(e)
+        elif kind == "reply" or kind == "error":
+            result = msg.get("result")
+            if kind == "reply" and isinstance(result, dict) and "recovered" in result:
+                self._subscribed(result)
+                if result.get("more"):
+                    return  # a reply in parts: the command is answered by its last part
+            fut = self.pending.pop(msg.get("id"), None)
+            if fut is not None and not fut.done():
+                fut.set_result((now, msg))
+        elif kind == "gap":
+            self.meter.totals.gaps += 1
+            self.meter.error("gap")
+            self.resubscribe(msg["channel"])
+
+    def _subscribed(self, r: dict[str, Any]) -> None:
+        """Set before any live event of the channel is read (the hub sends the reply first, and the
+        events may follow in the same read, before the awaiting coroutine runs)."""
+        ch = r["channel"]
+        if r["recovered"] and ch in self.pos:
+            for e in r["events"]:
+                self._event(e)
+        if not r.get("more"):
+            epoch, last = self.pos.get(ch, ("", 0))
+            self.pos[ch] = (r["epoch"], max(last, r["offset"]) if epoch == r["epoch"] else r["offset"])
+
+    def _event(self, e: dict[str, Any]) -> None:
+        sec = self.meter.now()
+        sec.events += 1
+        sec.lag[ms_bucket(self.wall_ms - e["time"])] += 1
+        ch, off = e["channel"], e["offset"]
+        pos = self.pos.get(ch)
+        if pos is None or pos[0] != e["epoch"]:
+            self.meter.error("event outside a subscription")
+            return
+        last = pos[1]
+        if off <= last:
+            self.meter.totals.doubled += 1
+            return
+        if off > last + 1:
+            self.meter.totals.lost += off - last - 1
+        self.pos[ch] = (pos[0], off)
+        name = e["event"]
+        if name == "vote.turnout":
+            self.turnouts += 1
+        elif name == "vote.published" and not self.result:
+            self.result = True
+            self.meter.totals.results += 1
+
+    def resubscribe(self, channel: str) -> None:
+        epoch, last = self.pos.get(channel, (None, None))
+        self.command({"type": "subscribe", "channel": channel, "epoch": epoch, "offset": last}, "subscribe")
+
+    def command(
+        self, cmd: dict[str, Any], what: str, on_reply: Callable[[float, dict[str, Any]], None] | None = None
+    ) -> float:
+        """Send ``cmd`` now; its error reply (or a lost connection) is counted under ``what``,
+        its reply handed to ``on_reply``. Returns the send instant (``perf_counter``)."""
+        frame, fut = self.prepare(cmd)
+        meter = self.meter
+
+        def done(f: asyncio.Future[tuple[float, dict[str, Any]]]) -> None:
+            if f.cancelled():
+                return
+            if f.exception() is not None:
+                meter.error(f"{what}: connection closed")
+                return
+            at, msg = f.result()
+            if msg["type"] != "reply":
+                meter.error(f"{what}: {msg.get('name')}")
+            elif on_reply is not None:
+                on_reply(at, msg)
+
+        fut.add_done_callback(done)
+        t = time.perf_counter()
+        if self.transport is None or self.transport.is_closing():
+            fut.set_exception(ConnectionError("closed"))
+            return t
+        self.send(frame)
+        return t
+
+
+@dataclass
+class WorkerSpec:
+    """One worker's share: its panelists (participant id, token), the channels they follow, the
+    meeting of the chat and Q&A, the core it runs on, and its bound."""
+
+    index: int
+    url: str
+    seats: list[tuple[str, str]]
+    channels: list[str]
+    meeting: str
+    core: int | None = None
+    max_seconds: float = 150.0
+    connect_concurrency: int = 200
+
+
+class Worker:
+    """Runs in the worker process: connect, then obey the parent's commands (``go``, ``cast``,
+    ``finish``) while a ticker sends the seconds that are over."""
+
+    def __init__(self, spec: WorkerSpec, pipe: Connection) -> None:
+        self.spec = spec
+        self.pipe = pipe
+        self.meter = Meter()
+        self.peers: list[SwarmPeer] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.finished = asyncio.Event()
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def send(self, msg: dict[str, Any]) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.pipe.send(msg)
+
+    def _readable(self) -> None:
+        try:
+            msg = self.pipe.recv()
+        except (EOFError, OSError):
+            msg = {"op": "finish", "parent_gone": True}
+        self.inbox.put_nowait(msg)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.pipe.fileno(), self._readable)
+        ticker = asyncio.create_task(self.tick())
+        try:
+            await self.connect()
+            gc.collect()
+            gc.freeze()  # the connections' objects stay out of every later collection
+            while True:
+                msg = await self.inbox.get()
+                op = msg["op"]
+                if op == "go":
+                    self.tasks.append(asyncio.create_task(self.chat(msg["chat_rate"], msg["seed"])))
+                    self.tasks.append(
+                        asyncio.create_task(self.upvotes(msg["upvote_rate"], msg["questions"], msg["seed"]))
+                    )
+                elif op == "cast":
+                    self.tasks.append(
+                        asyncio.create_task(
+                            self.cast(msg["vote"], msg["window"], msg["proposals"], msg["seed"])
+                        )
+                    )
+                elif op == "quiet":
+                    await self.quieten(msg["within"])
+                elif op == "finish":
+                    if msg.get("parent_gone"):
+                        return
+                    await self.finish(msg["final"], msg["catch_up"])
+                    return
+        finally:
+            ticker.cancel()
+            for t in self.tasks:
+                t.cancel()
+            loop.remove_reader(self.pipe.fileno())
+            await asyncio.gather(*(p.close() for p in self.peers), return_exceptions=True)
+
+    async def connect(self) -> None:
+        sem = asyncio.Semaphore(self.spec.connect_concurrency)
+
+        async def one(p: SwarmPeer) -> None:
+            async with sem:
+                try:
+                    await p.connect()
+                    replies = await asyncio.gather(
+                        *(p.call({"type": "subscribe", "channel": ch}) for ch in self.spec.channels)
+                    )
+                except (OSError, ConnectionError, RuntimeError, TimeoutError) as err:
+                    self.meter.error(f"connect: {type(err).__name__}")
+                    return
+                bad = [m for _, m in replies if m["type"] != "reply"]
+                if bad:
+                    self.meter.error(f"subscribe: {bad[0].get('name')}")
+                    return
+                self.meter.conns += 1
+                self.meter.totals.connected += 1
+
+        self.peers = [SwarmPeer(self.spec.url, pid, tok, self.meter) for pid, tok in self.spec.seats]
+        self.meter.totals.peers = len(self.peers)
+        await asyncio.gather(*(one(p) for p in self.peers))
+        self.peers = [p for p in self.peers if p.pos]
+        for p in self.peers:
+            p.lost.add_done_callback(lambda _f: self._dropped())
+        self.send({"op": "ready", "connected": self.meter.totals.connected, "peers": self.meter.totals.peers})
+
+    def _dropped(self) -> None:
+        if not self.finished.is_set():
+            self.meter.conns -= 1
+            self.meter.error("connection dropped")
+
+    async def tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0 - time.time() % 1.0 + 0.01)
+            for s in self.meter.done():
+                self.send({"op": "second", "second": s})
+
+    async def paced(self, rate: float, step: Callable[[int], None]) -> None:
+        """Call ``step(k)`` ``rate`` times a second, on a schedule (late steps catch up at once)."""
+        if rate <= 0:
+            return
+        t0 = time.perf_counter()
+        k = 0
+        while True:
+            delay = t0 + k / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            step(k)
+            k += 1
+
+    async def chat(self, rate: float, seed: int) -> None:
+        """``rate`` messages a second, the senders in turn (each panelist far under the chat limit
+        of 5 per 10 s when the parent gives a worker enough of them)."""
+        peers, meeting, w = self.peers, self.spec.meeting, self.spec.index
+
+        def step(k: int) -> None:
+            if not peers:
+                return
+            p = peers[k % len(peers)]
+            text = f"swarm {w}.{k}: 시민총회 의견 {k % 97}"
+            p.command(
+                {"type": "chat.send", "meeting": meeting, "text": text, "nonce": f"s{seed}w{w}k{k:08d}"},
+                "chat.send",
+            )
+            self.meter.now().chat += 1
+
+        await self.paced(rate, step)
+
+    async def upvotes(self, rate: float, questions: list[int], seed: int) -> None:
+        """``rate`` Q&A votes a second: each in turn upvotes a question it has not voted for, or
+        withdraws its vote when it has voted for all of them (so every one changes the count and
+        publishes a ``qa.voted`` event)."""
+        peers, meeting = self.peers, self.spec.meeting
+        rng = random.Random(seed * 7919 + self.spec.index)
+
+        def step(k: int) -> None:
+            if not peers or not questions:
+                return
+            p = peers[k % len(peers)]
+            todo = [q for q in questions if q not in p.voted_on]
+            if todo:
+                q = rng.choice(todo)
+                p.voted_on.add(q)
+                p.command({"type": "qa.upvote", "meeting": meeting, "question": q}, "qa.upvote")
+            else:
+                q = rng.choice(questions)
+                p.voted_on.discard(q)
+                p.command({"type": "qa.unvote", "meeting": meeting, "question": q}, "qa.unvote")
+            self.meter.now().upvotes += 1
+
+        await self.paced(rate, step)
+
+    async def cast(self, vote: str, window: float, proposals: list[str], seed: int) -> None:
+        """Every panelist of this worker casts once, at a uniformly random instant of ``window``."""
+        rng = random.Random(seed * 104_729 + self.spec.index)
+        plan = sorted((rng.uniform(0, window), i) for i in range(len(self.peers)))
+        t0 = time.perf_counter()
+        meter = self.meter
+        for at, i in plan:
+            delay = t0 + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            p = self.peers[i]
+            cmd = {
+                "type": "vote.cast",
+                "vote": vote,
+                "ranking": lt.ranking(seed * 100_003 + self.spec.index * 10_000 + i, proposals),
+                "nonce": f"c{seed}x{p.participant}",
+            }
+            sent: list[float] = []
+
+            def acked(at: float, msg: dict[str, Any], p: SwarmPeer = p, sent: list[float] = sent) -> None:
+                sec = meter.now()
+                sec.acks += 1
+                sec.ack[ms_bucket((at - sent[0]) * 1000)] += 1
+                meter.totals.acks += 1
+                meter.totals.receipts[p.participant] = msg["result"]["tracking_code"]
+
+            sent.append(p.command(cmd, "vote.cast", acked))
+            meter.now().casts += 1
+            meter.totals.casts += 1
+
+    def quiet(self) -> None:
+        """Stop sending: chat, Q&A votes and casts not yet sent."""
+        for task in self.tasks:
+            task.cancel()
+
+    async def quieten(self, within: float) -> None:
+        """Stop sending and wait (at most ``within`` s) for every reply still due: after that, the
+        hub publishes nothing more for this worker, so the channels' last offsets are final."""
+        self.quiet()
+        deadline = time.monotonic() + within
+        while any(p.pending for p in self.peers) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.send({"op": "quiet"})
+
+    async def finish(self, final: dict[str, int], catch_up: float) -> None:
+        """Wait (at most ``catch_up`` s) for the replies still due and for every connection to
+        reach each channel's ``final`` offset (what Redis holds once the senders stopped), then
+        report the totals: what is still missing then counts as lost."""
+        self.quiet()
+        deadline = time.monotonic() + catch_up
+
+        def behind() -> bool:
+            return any(p.pending for p in self.peers) or any(
+                p.pos.get(ch, ("", off))[1] < off for p in self.peers for ch, off in final.items()
+            )
+
+        while behind() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        for p in self.peers:
+            for fut in p.pending.values():
+                if not fut.done():
+                    self.meter.error("no reply")
+            p.pending.clear()
+        self.finished.set()
+        t = self.meter.totals
+        t.min_turnout_events = min((p.turnouts for p in self.peers), default=0)
+        for p in self.peers:
+            for ch, (_, last) in p.pos.items():
+                t.last.setdefault(ch, Counter())[last] += 1
+        t.cpu_s = time.process_time()
+        for s in self.meter.done(final=True):
+            self.send({"op": "second", "second": s})
+        self.send({"op": "totals", "totals": t})
+
+
+def worker_main(spec: WorkerSpec, pipe: Connection) -> None:
+    """The worker process' entry (``multiprocessing``): pinned to its core, bounded in time."""
+    if spec.core is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {spec.core})
+
+    async def bounded() -> None:
+        worker = Worker(spec, pipe)
+        try:
+            await asyncio.wait_for(worker.run(), spec.max_seconds)
+        except TimeoutError:
+            worker.send({"op": "timeout"})
+
+    try:
+        import uvloop
+
+        uvloop.run(bounded())
+    except ImportError:
+        asyncio.run(bounded())
