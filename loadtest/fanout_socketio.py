@@ -2,7 +2,7 @@
 
 The usual way to serve Socket.IO from Python on the hub's stack: ``socketio.AsyncServer`` as an
 ASGI app (``socketio.ASGIApp``) on uvicorn with uvloop and uvicorn's default WebSocket
-implementation, clients on the WebSocket transport only (Engine.IO v4), the default namespace, no
+implementation (``ws="auto"``: websockets' sans-I/O protocol when websockets is installed), clients on the WebSocket transport only (Engine.IO v4), the default namespace, no
 Redis manager (one process; with ``AsyncRedisManager`` every emit also goes through Redis, which
 only adds to its cost). Each broadcast is one ``await sio.emit("event", data)`` with the dict of the
 hub's ``agenda`` event (``loadtest.fanout_control``): python-socketio encodes the packet once and

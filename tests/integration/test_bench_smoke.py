@@ -58,6 +58,7 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
         "--bursts", str(BURSTS), "--burst-rate", "10", "--per-burst", str(PER_BURST),
         "--idle-seconds", "0.3", "--settle", "0.3",
         "--socketio-events", str(SOCKETIO_EVENTS), "--socketio-rate", "20", "--compare-ping", "1",
+        "--profile", str(tmp_path / "profile"),
         "--no-docs", "--json", str(out), "--max-seconds", "150",
     ]  # fmt: skip
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=200)
@@ -89,6 +90,8 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
         assert w["gaps"] == 0 and w["closed"] == 0 and w["cpu_raw"] > 0, w
     assert hub["hub_over_socketio"] > 0 and hub["websockets_ratio"] > 0
     assert raw["frame_bytes"]["websockets"] == raw["frame_bytes"]["hub_event"]  # the hub's very frame
+    # py-spy sampled the hub in its one-event windows (or said why not) and the summary was written.
+    assert (tmp_path / "profile" / "summary.md").read_text().strip()
 
 
 def test_every_fanout_variant_patches_the_shipped_hub() -> None:
