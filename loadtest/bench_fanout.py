@@ -843,8 +843,8 @@ class Bench:
         for name, lag in self.compare_lag.items():
             if lag > 0.5:
                 self.notes.append(
-                    f"{name}: its last frames arrived up to {lag:.1f} s after its last broadcast: it was short of "
-                    "CPU (other load on its core) and may have written frames back to back, which flatters it"
+                    f"{name}: its last frames arrived up to {lag:.1f} s after its last broadcast (short of CPU, or "
+                    "its peers were): where frames queued, it may have written them back to back, which flatters it"
                 )
         for child in (floor, uvfloor, *compare.values()):
             with contextlib.suppress(Exception):
@@ -1107,6 +1107,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path, help="write every run's raw figures here")
     ap.add_argument("--max-seconds", type=float, default=1200.0, help="give up (and clean up) after this")
     opts = ap.parse_args(argv)
+    if opts.profile and not Path(sys.executable).with_name("py-spy").exists():
+        ap.error("--profile needs py-spy beside this Python: pip install -e '.[load]'")
     unknown = set(opts.compare) - set(COMPARE)
     if unknown:
         ap.error(f"--compare: unknown {', '.join(sorted(unknown))} (known: {', '.join(COMPARE)})")

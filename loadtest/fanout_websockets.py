@@ -1,8 +1,8 @@
 """A ``websockets`` server for the fan-out bench: the hub's frame, sent with ``websockets.broadcast``.
 
 The library's own answer to fan-out (its "Broadcasting" guide): ``websockets.broadcast(connections,
-message)`` writes the message to every open connection without awaiting any of them, skipping
-those whose write buffer is above the high-water mark. The server is ``websockets.asyncio.server``
+message)`` frames the message for every open connection (``protocol.send_binary``, then
+``send_data``) and writes it without awaiting any of them, with no backpressure. The server is ``websockets.asyncio.server``
 on uvloop (as the hub runs), no compression, the hub's subprotocol (``plenary.v1.msgpack``) so the
 peers' handshake is the hub's; each broadcast is the hub's ``agenda`` event (``loadtest.
 fanout_control``) encoded once in msgpack, so its frames are byte for byte the size of the hub's.
