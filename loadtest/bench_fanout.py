@@ -16,7 +16,12 @@ What is measured, side by side on one machine (DESIGN.md, "The fan-out path"):
    publish script) per period on the meeting's ``chat`` channel, which the hub joins into one frame
    per tick; events delivered per hub CPU-second;
 4. **idle memory**: hub RSS (``VmRSS``) before and after N authenticated, subscribed, idle
-   connections, divided by N (and the marginal figure between 10 % and 100 % of N).
+   connections, divided by N (and the marginal figure between 10 % and 100 % of N);
+5. **other servers, the same clients** (``--compare``): python-socketio on uvicorn
+   (``loadtest.fanout_socketio``, its ``emit`` to every client) and ``websockets.broadcast``
+   (``loadtest.fanout_websockets``), each holding N more connections from the same peers for the
+   whole run, pinned beside the hub, broadcasting the hub's ``agenda`` event one event per frame;
+   frames per CPU-second of that server process, as a ratio to the floor and the hub's over it.
 
 How it keeps the numbers honest:
 
@@ -35,6 +40,11 @@ How it keeps the numbers honest:
   and measures it in ``--slices`` alternations of floor, uvloop floor, one event per frame and
   coalesced, so that all see the same mix of other load; the table gives the median and the
   min–max of the runs. Ratios are computed within a run, then summarised.
+- The comparison servers are measured in the same slices as the hub as it is (not beside variants),
+  each after an idle rate of its own; python-socketio is paced at ``--socketio-rate`` (2 events/s:
+  it delivers about 11,000 frames per CPU-second, so at the hub's 25/s it would fall behind and
+  its writer tasks would send queued packets back to back, which flatters it). A window delivered
+  more than 0.5 s after the last broadcast is noted as having run behind.
 - ``--variant NAME`` measures a prototype hub change (``loadtest.fanout_variants``) as a further
   fresh hub in each run, against its own floor.
 
@@ -73,11 +83,38 @@ from engine.roles import Role
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- fanout-results:begin -->", "<!-- fanout-results:end -->"
-TARGET_SINGLE = 0.6  # of the floor, frames per CPU-second
+TARGET_SINGLE = 0.8  # of the floor, frames per CPU-second (issue 11; issue 10 asked 0.6)
+TARGET_OVER_SOCKETIO = 10.0  # the hub's frames per CPU-second over python-socketio's
 TARGET_COALESCED = 3.0  # times the floor, events per CPU-second
 TARGET_MEMORY_KB = 25.0  # per idle connection
 YARDSTICKS = ("bare", "rawsend", "flat")
 AUTHOR = {"id": "bench-00001", "name": "패널 1", "role": Role.PANELIST}
+
+
+@dataclass(frozen=True)
+class Other:
+    """A comparison server: the module that runs it, how the peers speak to it, how the report names it."""
+
+    module: str
+    kind: str  # the peers' kind (``loadtest.fanout_peers``)
+    name: str
+    label: str  # the report's row, formatted with the versions (``versions()``)
+
+
+COMPARE = {
+    "socketio": Other(
+        "loadtest.fanout_socketio",
+        "socketio",
+        "python-socketio",
+        "python-socketio {socketio} on uvicorn (ASGI, `emit` to all, Engine.IO text frames)",
+    ),
+    "websockets": Other(
+        "loadtest.fanout_websockets",
+        "ws",
+        "`websockets.broadcast`",
+        "`websockets.broadcast` (websockets {websockets}, the hub's msgpack frame)",
+    ),
+}
 
 
 def chat_text(burst: int, j: int) -> str:
@@ -85,6 +122,14 @@ def chat_text(burst: int, j: int) -> str:
 
 
 console = Console(stderr=True, highlight=False)
+
+
+def pace(opts: argparse.Namespace, name: str) -> tuple[int, float]:
+    """(events per window, events per second) of a comparison server: python-socketio has its own,
+    slower pace (it falls behind at the hub's), the others the hub's."""
+    if name == "socketio":
+        return opts.socketio_events, opts.socketio_rate
+    return opts.events, opts.rate
 
 
 # -- /proc -----------------------------------------------------------------------------------------
@@ -286,6 +331,7 @@ class HubResult:
     warm: int
     clients: int
     frames_out: float = float("nan")  # the hub's own plenary_frames_out_total
+    compare: dict[str, Window] = field(default_factory=dict)  # other servers, the same slices
 
     @property
     def memory_kb(self) -> float:
@@ -320,6 +366,14 @@ class HubResult:
             "events_per_frame": self.events_per_frame,
             "memory_kb": self.memory_kb,
             "memory_marginal_kb": self.memory_marginal_kb,
+            **{k: v for name, w in self.compare.items() for k, v in self.versus(name, w).items()},
+        }
+
+    def versus(self, name: str, w: Window) -> dict[str, float]:
+        return {
+            f"{name}_per_cpu": w.per_cpu,
+            f"{name}_ratio": w.per_cpu / self.floor.per_cpu,
+            f"hub_over_{name}": self.single.per_cpu / w.per_cpu if w.per_cpu else float("nan"),
         }
 
 
@@ -343,6 +397,9 @@ class Bench:
         self.hub_core = cs[0] if self.pinned else None
         self.peer_core = cs[1] if self.pinned else None
         self.notes: list[str] = []
+        self.compare_idle: dict[str, float] = {}  # each comparison server's idle CPU rate
+        self.compare_bytes: dict[str, int] = {}  # the wire size of its frame
+        self.compare_lag: dict[str, float] = {}  # the longest delivery after its last broadcast, s
 
     # -- set-up and tear-down ------------------------------------------------------------------
     async def __aenter__(self) -> Bench:
@@ -504,6 +561,61 @@ class Bench:
         win = await self.window(floor.pid, peers, group, n * rounds, 0.0, act, settle=30)
         return win, float(result["cpu"])
 
+    def sampling(self, pid: int, variant: str, label: str) -> contextlib.AbstractAsyncContextManager[object]:
+        """py-spy on the hub as it is around one window, with ``--profile DIR``; otherwise nothing."""
+        if not self.o.profile or variant:
+            return contextlib.nullcontext()
+        from loadtest.fanout_profile import Sampler
+
+        self.o.profile.mkdir(parents=True, exist_ok=True)
+        return Sampler(pid, self.o.profile / f"hub-{label}.txt", pin_prefix(self.peer_core))
+
+    async def compare_window(
+        self, name: str, server: Child, peers: Child, n: int, rounds: int, rate: float
+    ) -> Window:
+        """One comparison server broadcasting ``rounds`` events at ``rate``, as the floor's window."""
+
+        async def act() -> None:
+            await server.call(timeout=rounds / rate + 60, op="burst", rounds=rounds, rate=rate)
+
+        win = await self.window(server.pid, peers, name, n * rounds, self.compare_idle[name], act, settle=60)
+        # The burst's reply comes one period after its last broadcast; the peers' counts are polled.
+        self.compare_lag[name] = max(self.compare_lag.get(name, 0.0), win.wall - rounds / rate)
+        return win
+
+    async def start_compare(self, peers: Child, n: int) -> dict[str, Child]:
+        """Each comparison server, pinned beside the hub, with ``n`` peers connected and counted by it."""
+        servers: dict[str, Child] = {}
+        for name in self.o.compare:
+            other = COMPARE[name]
+            child = await self.spawn(
+                name, ["-m", other.module, "--ping-interval", str(self.o.compare_ping)], self.hub_core
+            )
+            hello = await child.read(60)
+            self.compare_bytes[name] = int(hello["frame_bytes"])
+            res = await peers.call(
+                timeout=180,
+                op="connect",
+                group=name,
+                kind=other.kind,
+                host="127.0.0.1",
+                port=hello["port"],
+                n=n,
+                concurrency=self.o.concurrency,
+                deadline_s=150,
+            )
+            if res["failed"]:
+                raise RuntimeError(f"{name}: {res['failed']} connections failed: {res['errors']}")
+            deadline = time.monotonic() + 30
+            while (held := (await child.call(op="clients"))["clients"]) != n:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} holds {held} clients, expected {n}")
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(self.o.settle)
+            self.compare_idle[name] = await self.idle_rate(child.pid, self.o.idle_seconds)
+            servers[name] = child
+        return servers
+
     async def single_window(
         self, hub: Child, peers: Child, channel: str, n: int, idle: float, events: int
     ) -> Window:
@@ -549,7 +661,14 @@ class Bench:
 
     # -- one run -------------------------------------------------------------------------------
     async def hub_once(
-        self, variant: str, meeting: str, tokens: list[str], peers: Child, floor: Child, uvfloor: Child
+        self,
+        variant: str,
+        meeting: str,
+        tokens: list[str],
+        peers: Child,
+        floor: Child,
+        uvfloor: Child,
+        compare: dict[str, Child],
     ) -> HubResult:
         """A fresh hub: memory as it fills, idle CPU, then floor, one event per frame, coalesced."""
         n = len(tokens)
@@ -572,15 +691,24 @@ class Bench:
             # Slices: floor, hub one-event, hub coalesced, again and again, so that all three see
             # the same mix of whatever else the machine is doing; each is the sum of its slices.
             parts: list[tuple[Window, float, Window, Window, Window]] = []
+            others: dict[str, list[Window]] = {name: [] for name in compare} if not variant else {}
             for k in range(self.o.slices):
                 rounds = share(self.o.events, self.o.slices, k)
                 f, fself = await self.floor_window(floor, peers, n, rounds)
                 uv, _ = await self.floor_window(uvfloor, peers, n, rounds, group="uvfloor")
-                one = await self.single_window(hub, peers, agenda, n, idle, rounds)
+                async with self.sampling(hub.pid, variant, f"{meeting}-{k}"):
+                    one = await self.single_window(hub, peers, agenda, n, idle, rounds)
                 co = await self.coalesced_window(
                     hub, peers, chat, n, idle, share(self.o.bursts, self.o.slices, k)
                 )
                 parts.append((f, fself, uv, one, co))
+                for name in others:
+                    events, rate = pace(self.o, name)
+                    others[name].append(
+                        await self.compare_window(
+                            name, compare[name], peers, n, share(events, self.o.slices, k), rate
+                        )
+                    )
             floor_win, uvfloor_win, single, coalesced = (
                 sum_windows([p[i] for p in parts]) for i in (0, 2, 3, 4)
             )
@@ -604,6 +732,7 @@ class Bench:
             warm=warm,
             clients=n,
             frames_out=m.get("plenary_frames_out_total", float("nan")),
+            compare={name: sum_windows(ws) for name, ws in others.items()},
         )
 
     def frame_sizes(self) -> tuple[int, int]:
@@ -681,6 +810,7 @@ class Bench:
             if accepted.get("accepted") != o.clients:
                 raise RuntimeError(f"{child.name}: {accepted}")
 
+        compare = await self.start_compare(peers, o.clients)
         configs = ["", *(v for v in o.variant if v)]
         runs: list[Run] = []
         meeting = 0
@@ -692,7 +822,7 @@ class Bench:
                 name = variant or "hub"
                 meeting += 1
                 with console.status(f"{label}, {name}: start, {o.clients} connections, floor, agenda, chat"):
-                    h = await self.hub_once(variant, f"b{meeting}", tokens, peers, floor, uvfloor)
+                    h = await self.hub_once(variant, f"b{meeting}", tokens, peers, floor, uvfloor, compare)
                 self.check(label, h)
                 run.hubs[variant] = h
                 console.print(
@@ -702,10 +832,21 @@ class Bench:
                     f"events/cpu-s ({h.coalesced_ratio:.2f}, {h.events_per_frame:.1f} per frame) | "
                     f"{h.memory_kb:.1f} kB/conn | idle {h.idle_cpu_pct:.2f}% | others on the hub core "
                     f"{max(w.others / w.wall for w in (h.floor, h.uvfloor, h.single, h.coalesced)) * 100:.0f}%"
+                    + "".join(
+                        f" | {name} {w.per_cpu:,.0f} ({w.per_cpu / h.floor.per_cpu:.2f}, hub "
+                        f"{h.single.per_cpu / w.per_cpu:.1f}×)"
+                        for name, w in h.compare.items()
+                    )
                 )
             if not warmup:
                 runs.append(run)
-        for child in (floor, uvfloor):
+        for name, lag in self.compare_lag.items():
+            if lag > 0.5:
+                self.notes.append(
+                    f"{name}: its last frames arrived up to {lag:.1f} s after its last broadcast (short of CPU, or "
+                    "its peers were): where frames queued, it may have written them back to back, which flatters it"
+                )
+        for child in (floor, uvfloor, *compare.values()):
             with contextlib.suppress(Exception):
                 await child.call(op="quit", timeout=5)
         with contextlib.suppress(Exception):
@@ -718,6 +859,7 @@ class Bench:
             ("uvloop floor", h.uvfloor),
             ("one event", h.single),
             ("coalesced", h.coalesced),
+            *h.compare.items(),
         )
         for name, w in windows:
             if not w.complete:
@@ -761,8 +903,25 @@ def machine() -> str:
     )
 
 
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for key, dist in (("socketio", "python-socketio"), ("websockets", "websockets"), ("uvicorn", "uvicorn")):
+        try:
+            out[key] = version(dist)
+        except PackageNotFoundError:
+            out[key] = "?"
+    return out
+
+
 def report(
-    runs: list[Run], opts: argparse.Namespace, notes: list[str], pinned: bool, sizes: tuple[int, int]
+    runs: list[Run],
+    opts: argparse.Namespace,
+    notes: list[str],
+    pinned: bool,
+    sizes: tuple[int, int],
+    compare_bytes: dict[str, int] | None = None,
 ) -> str:
     med = statistics.median
     base = [r.hubs[""] for r in runs]
@@ -794,6 +953,7 @@ def report(
         f"| hub, coalesced (`chat`, {spread(col(base, 'events_per_frame'), '.1f')} events per frame) "
         f"| {spread(col(base, 'coalesced_per_cpu'), ',.0f')} events | {spread(cr, '.2f')} | ≥ {TARGET_COALESCED:g} "
         f"| {verdict(med(cr) >= TARGET_COALESCED)} |",
+        *compare_rows(runs, opts, compare_bytes or {}),
         "",
         "| idle memory | kB per connection | target | |",
         "|---|---|---|---|",
@@ -802,6 +962,7 @@ def report(
         f"| marginal, from {base[0].warm:,} to {opts.clients:,} connections | "
         f"{spread(col(base, 'memory_marginal_kb'), '.1f')} | | |",
     ]
+    lines += over_rows(base)
     variants = [v for v in runs[0].hubs if v]
     if variants:
         lines += [
@@ -840,6 +1001,39 @@ def report(
     if notes:
         lines += ["", *(f"- note: {n}" for n in dict.fromkeys(notes))]
     return "\n".join(lines)
+
+
+def compare_rows(runs: list[Run], opts: argparse.Namespace, frame_bytes: dict[str, int]) -> list[str]:
+    """The comparison servers' rows of the main table (frames per CPU-second, ratio to the floor)."""
+    base = [r.hubs[""] for r in runs]
+    ver = versions()
+    rows = []
+    for name in base[0].compare:
+        per = [h.compare[name].per_cpu for h in base]
+        ratio = [h.summary()[f"{name}_ratio"] for h in base]
+        events, rate = pace(opts, name)
+        rows.append(
+            f"| {COMPARE[name].label.format(**ver)}, {frame_bytes.get(name, 0)} B frames, {events} events at "
+            f"{rate:g}/s | {spread(per, ',.0f')} frames | {spread(ratio, '.2f')} | | |"
+        )
+    return rows
+
+
+def over_rows(base: list[HubResult]) -> list[str]:
+    """How many times the hub's frames per CPU-second (one event per frame) are each other server's."""
+    names = list(base[0].compare)
+    if not names:
+        return []
+    rows = ["", "| hub, one event per frame, over | times (per CPU-second) | target | |", "|---|---|---|---|"]
+    for name in names:
+        over = [h.summary()[f"hub_over_{name}"] for h in base]
+        target = TARGET_OVER_SOCKETIO if name == "socketio" else None
+        verdict = "" if target is None else ("**met**" if statistics.median(over) >= target else "**missed**")
+        rows.append(
+            f"| {COMPARE[name].name} | {spread(over, '.1f')} | "
+            f"{'' if target is None else f'≥ {target:g}'} | {verdict} |"
+        )
+    return rows
 
 
 def revision() -> str:
@@ -894,17 +1088,49 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--settle", type=float, default=2.0, help="seconds after connecting before measuring")
     ap.add_argument("--concurrency", type=int, default=64, help="handshakes in flight")
     ap.add_argument("--variant", action="append", default=[], help="also measure a prototype hub patch")
+    ap.add_argument(
+        "--compare",
+        type=lambda v: [x for x in v.split(",") if x],
+        default=list(COMPARE),
+        help=f"other servers measured beside the hub, comma-separated from {','.join(COMPARE)} ('' for none)",
+    )
+    ap.add_argument("--socketio-events", type=int, default=20, help="events per python-socketio window")
+    ap.add_argument("--socketio-rate", type=float, default=2.0, help="python-socketio's events per second")
+    ap.add_argument(
+        "--compare-ping", type=float, default=3600.0, help="the comparison servers' ping interval, s"
+    )
+    ap.add_argument(
+        "--profile", type=Path, help="py-spy on the hub in its one-event windows: stacks and summary.md here"
+    )
     ap.add_argument("--no-pin", action="store_true")
     ap.add_argument("--no-docs", action="store_true", help=f"do not write {DOCS.relative_to(ROOT)}")
     ap.add_argument("--json", type=Path, help="write every run's raw figures here")
     ap.add_argument("--max-seconds", type=float, default=1200.0, help="give up (and clean up) after this")
-    return ap.parse_args(argv)
+    opts = ap.parse_args(argv)
+    if opts.profile and not Path(sys.executable).with_name("py-spy").exists():
+        ap.error("--profile needs py-spy beside this Python: pip install -e '.[load]'")
+    unknown = set(opts.compare) - set(COMPARE)
+    if unknown:
+        ap.error(f"--compare: unknown {', '.join(sorted(unknown))} (known: {', '.join(COMPARE)})")
+    return opts
 
 
-async def amain(opts: argparse.Namespace) -> tuple[list[Run], list[str], bool, tuple[int, int]]:
+async def amain(
+    opts: argparse.Namespace,
+) -> tuple[list[Run], list[str], bool, tuple[int, int], dict[str, dict[str, Any]]]:
     async with Bench(opts) as bench:
         runs = await asyncio.wait_for(bench.run(), opts.max_seconds)
-        return runs, bench.notes, bench.pinned, bench.frame_sizes()
+        compare = {
+            name: {
+                "frame_bytes": bench.compare_bytes[name],
+                "idle_cpu_pct": bench.compare_idle[name] * 100,
+                "max_lag_s": bench.compare_lag.get(name, 0.0),
+                "events": pace(opts, name)[0],
+                "rate": pace(opts, name)[1],
+            }
+            for name in bench.compare_bytes
+        }
+        return runs, bench.notes, bench.pinned, bench.frame_sizes(), compare
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -916,23 +1142,36 @@ def main(argv: list[str] | None = None) -> int:
 
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        runs, notes, pinned, sizes = asyncio.run(amain(opts))
+        runs, notes, pinned, sizes, compare = asyncio.run(amain(opts))
     except KeyboardInterrupt:
         console.print("[red]interrupted; every child was stopped[/]")
         return 130
     finally:
         signal.signal(signal.SIGTERM, old)
-    table = report(runs, opts, notes, pinned, sizes)
+    table = report(runs, opts, notes, pinned, sizes, {k: v["frame_bytes"] for k, v in compare.items()})
     print(table)
     if opts.json:
         raw = {
             "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
-            "frame_bytes": {"hub_event": sizes[0], "hub_batch": sizes[1], "floor": opts.floor_bytes},
+            "frame_bytes": {
+                "hub_event": sizes[0],
+                "hub_batch": sizes[1],
+                "floor": opts.floor_bytes,
+                **{k: v["frame_bytes"] for k, v in compare.items()},
+            },
+            "compare": compare,
+            "versions": versions(),
             "runs": [{v or "hub": {**asdict(h), **h.summary()} for v, h in r.hubs.items()} for r in runs],
             "notes": notes,
         }
         opts.json.write_text(json.dumps(raw, indent=1))
-    if not opts.no_docs:
+    if opts.profile:
+        from loadtest.fanout_profile import summarise
+
+        summary = summarise(sorted(opts.profile.glob("hub-*.txt")), ROOT)
+        (opts.profile / "summary.md").write_text(summary + "\n")
+        console.print(f"py-spy: {opts.profile / 'summary.md'}")
+    if not opts.no_docs and not opts.profile:  # a profiled hub is slower: its figures stay out
         write_docs(DOCS, table, opts, argv)
         console.print(f"wrote {DOCS.relative_to(ROOT)}")
     return 0

@@ -14,7 +14,18 @@ means. These peers do only what the measurement needs:
   one ``recv`` takes whatever has arrived and the sender's ``send`` never has to wake a sleeper.
 
 The same loop reads the floor's sockets (``kind == "floor"``: plain TCP, every data frame counts as
-one), so floor and hub are read the same way and their ratio compares like with like.
+one), so floor and hub are read the same way and their ratio compares like with like; and the
+comparison servers' (``loadtest.fanout_websockets``: ``kind == "ws"``, the hub's handshake and
+frames without ``hello`` or ``subscribe``; ``loadtest.fanout_socketio``: ``kind == "socketio"``, a
+minimal Engine.IO v4 client on the WebSocket transport, below).
+
+Engine.IO v4 over a WebSocket (``GET /socket.io/?EIO=4&transport=websocket``, no subprotocol), as
+much of it as a receiver of broadcasts needs: every packet is one text frame whose first character
+is its Engine.IO type. The server opens with ``0{"sid": ..., "pingInterval": ...}``; the client
+connects to the default namespace with ``40`` (Socket.IO CONNECT inside an Engine.IO MESSAGE) and
+is ready on the server's ``40{"sid": ...}``; afterwards ``42[...]`` is an event (counted one),
+``2`` is the server's ping, answered ``3`` (pong), ``41`` or ``1`` a disconnect and ``44`` a
+refused connect.
 
 Control: one JSON object per line on stdin, one JSON reply per line on stdout, in order:
 ``connect``, ``counts``, ``reset``, ``close``, ``quit`` (see ``Peers.command``). Run by
@@ -48,6 +59,10 @@ T_EVENT = b"\xa5event"
 T_BATCH = b"\xa5batch"
 T_GAP = b"\xa3gap"
 K_OFFSET = b"\xa6offset"  # one per event inside a batch
+
+SOCKETIO_PATH = "/socket.io/?EIO=4&transport=websocket"
+EIO_OPEN, EIO_CLOSE, EIO_PING = b"0", b"1", b"2"
+SIO_CONNECT, SIO_DISCONNECT, SIO_EVENT, SIO_CONNECT_ERROR = b"40", b"41", b"42", b"44"
 
 CONNECTING, UPGRADING, SETUP, READY, CLOSED = range(5)
 
@@ -113,6 +128,7 @@ class Group:
         self.failed = 0
         self.errors: dict[str, int] = {}
         self.bytes = 0
+        self.pongs = 0  # pings answered (WebSocket pings, or Engine.IO's ``2``)
 
 
 class Job:
@@ -122,7 +138,11 @@ class Job:
         self.group = group
         self.host = spec["host"]
         self.port = int(spec["port"])
-        self.path = spec.get("path", "/ws")
+        self.path = spec.get("path", SOCKETIO_PATH if group.kind == "socketio" else "/ws")
+        # The subprotocol asked for and required in the answer; none for Socket.IO.
+        self.subprotocol: str | None = spec.get(
+            "subprotocol", None if group.kind == "socketio" else SUBPROTOCOL
+        )
         self.tokens: list[str] = list(spec.get("tokens") or [])
         self.channels: list[str] = list(spec.get("channels") or [])
         self.todo = len(self.tokens) if group.kind == "hub" else int(spec["n"])
@@ -180,7 +200,7 @@ class Peers:
             for c in group.conns if group else ():
                 c.ev = c.fr = c.gaps = c.other = 0
             if group:
-                group.bytes = 0
+                group.bytes = group.pongs = 0
             self.reply({"ok": True})
         elif op == "close":
             group = self.groups.pop(cmd["group"], None)
@@ -210,6 +230,7 @@ class Peers:
             "other": sum(c.other for c in conns),
             "closed": sum(c.closed_by_peer for c in conns),
             "bytes": group.bytes,
+            "pongs": group.pongs,
         }
 
     # -- connecting ------------------------------------------------------------------------------
@@ -261,10 +282,11 @@ class Peers:
         job = self.job
         assert job is not None
         c.key = base64.b64encode(os.urandom(16)).decode()
+        proto = f"Sec-WebSocket-Protocol: {job.subprotocol}\r\n" if job.subprotocol else ""
         request = (
             f"GET {job.path} HTTP/1.1\r\nHost: {job.host}:{job.port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {c.key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Sec-WebSocket-Protocol: {SUBPROTOCOL}\r\n\r\n"
+            f"{proto}\r\n"
         )
         c.state = UPGRADING
         self.send(c, request.encode())
@@ -287,11 +309,13 @@ class Peers:
         if headers.get("sec-websocket-accept") != accept:
             self.fail(c, "handshake: bad Sec-WebSocket-Accept")
             return None
-        if headers.get("sec-websocket-protocol") != SUBPROTOCOL:
+        wanted = self.job.subprotocol if self.job is not None else SUBPROTOCOL
+        if headers.get("sec-websocket-protocol") != wanted:
             self.fail(c, "handshake: subprotocol not chosen")
             return None
         c.state = SETUP
-        self.next_command(c)
+        if c.group.kind != "socketio":  # Socket.IO: the server speaks first (``0{...}``)
+            self.next_command(c)
         return rest
 
     def next_command(self, c: Conn) -> None:
@@ -324,6 +348,28 @@ class Peers:
             self.next_command(c)
         elif kind == "error":
             self.fail(c, f"error {msg.get('name')}")
+
+    def eio_packet(self, c: Conn, data: bytes | bytearray, p: int, stop: int) -> None:
+        """One Engine.IO packet (a text frame's payload ``data[p:stop]``) from a Socket.IO server."""
+        if data.startswith(SIO_EVENT, p):
+            if c.state == READY:
+                c.fr += 1
+                c.ev += 1
+            else:
+                c.other += 1
+        elif stop - p == 1 and data.startswith(EIO_PING, p):
+            c.group.pongs += 1
+            self.send(c, client_frame(0x1, b"3"))
+        elif c.state == SETUP and data.startswith(SIO_CONNECT, p):
+            self.became_ready(c)
+        elif c.state == SETUP and data.startswith(EIO_OPEN, p):
+            self.send(c, client_frame(0x1, SIO_CONNECT))
+        elif data.startswith(SIO_CONNECT_ERROR, p):
+            self.fail(c, "socket.io connect refused")
+        elif data.startswith(SIO_DISCONNECT, p) or data.startswith(EIO_CLOSE, p):
+            self.lost(c)
+        else:
+            c.other += 1
 
     def fail(self, c: Conn, why: str) -> None:
         g = c.group
@@ -412,6 +458,7 @@ class Peers:
         """Count the complete frames in ``data[:end]``; returns where the incomplete tail starts."""
         i = 0
         floor = c.group.kind == "floor"
+        eio = c.group.kind == "socketio"
         while end - i >= 2:
             ln = data[i + 1] & 0x7F
             if ln < 126:
@@ -431,7 +478,11 @@ class Peers:
                 break
             op = data[i] & 0x0F
             if op == 2 or op == 1:
-                if floor or data.startswith(T_EVENT, p + 6):
+                if eio:
+                    self.eio_packet(c, data, p, stop)
+                    if c.state == CLOSED:
+                        return stop
+                elif floor or data.startswith(T_EVENT, p + 6):
                     c.fr += 1
                     c.ev += 1
                 elif data.startswith(T_BATCH, p + 6):
@@ -444,6 +495,7 @@ class Peers:
                     if c.state == CLOSED:
                         return i
             elif op == 9:
+                c.group.pongs += 1
                 self.send(c, client_frame(0xA, bytes(data[p:stop])))
             elif op == 8:
                 c.closed_by_peer = True

@@ -4,11 +4,15 @@ every frame exactly. No timing is asserted (the numbers of a 20-client run mean 
 from __future__ import annotations
 
 import json
+import selectors
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import msgspec
+import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
@@ -17,6 +21,7 @@ from loadtest.fanout_peers import client_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS, EVENTS, BURSTS, PER_BURST = 20, 6, 3, 10
+SOCKETIO_EVENTS = 4
 
 
 def parse_frame(data: bytes, mask: bool) -> Frame:
@@ -52,13 +57,17 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
         "--events", str(EVENTS), "--rate", "50",
         "--bursts", str(BURSTS), "--burst-rate", "10", "--per-burst", str(PER_BURST),
         "--idle-seconds", "0.3", "--settle", "0.3",
+        "--socketio-events", str(SOCKETIO_EVENTS), "--socketio-rate", "20", "--compare-ping", "1",
+        "--profile", str(tmp_path / "profile"),
         "--no-docs", "--json", str(out), "--max-seconds", "150",
     ]  # fmt: skip
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "| floor: `socket.send`" in proc.stdout and "| hub, one event per frame" in proc.stdout
+    assert "python-socketio" in proc.stdout and "`websockets.broadcast`" in proc.stdout
 
-    hub = json.loads(out.read_text())["runs"][0]["hub"]
+    raw = json.loads(out.read_text())
+    hub = raw["runs"][0]["hub"]
     floor, single, coalesced = hub["floor"], hub["single"], hub["coalesced"]
     for w in (floor, single, coalesced):
         assert w["events"] == w["expected"] and w["gaps"] == 0 and w["closed"] == 0, w
@@ -72,6 +81,17 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
     assert hub["frames_out"] == single["frames"] + coalesced["frames"]  # the hub's own count agrees
     assert hub["rss_all_kb"] > hub["rss_fresh_kb"] > 0
     assert single["cpu_raw"] > 0 and floor["cpu_raw"] > 0
+    # The comparison servers held the same number of clients all along (their pings, every second,
+    # answered) and every one of their broadcasts reached every client, one event per frame.
+    sio, ws = hub["compare"]["socketio"], hub["compare"]["websockets"]
+    assert sio["frames"] == sio["events"] == sio["expected"] == CLIENTS * SOCKETIO_EVENTS, sio
+    assert ws["frames"] == ws["events"] == ws["expected"] == CLIENTS * EVENTS, ws
+    for w in (sio, ws):
+        assert w["gaps"] == 0 and w["closed"] == 0 and w["cpu_raw"] > 0, w
+    assert hub["hub_over_socketio"] > 0 and hub["websockets_ratio"] > 0
+    assert raw["frame_bytes"]["websockets"] == raw["frame_bytes"]["hub_event"]  # the hub's very frame
+    # py-spy sampled the hub in its one-event windows (or said why not) and the summary was written.
+    assert (tmp_path / "profile" / "summary.md").read_text().strip()
 
 
 def test_every_fanout_variant_patches_the_shipped_hub() -> None:
@@ -91,3 +111,66 @@ def test_every_fanout_variant_patches_the_shipped_hub() -> None:
     for name in VARIANTS:
         proc = subprocess.run([sys.executable, "-c", check, name], cwd=ROOT, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
+
+
+class Control:
+    """A child speaking JSON lines (a comparison server, the peers), every read bounded in time."""
+
+    def __init__(self, *argv: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *argv], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def read(self, timeout: float = 30.0) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            assert sel.select(timeout), "no answer in time"
+        msg: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        return msg
+
+    def call(self, **cmd: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.mark.parametrize(
+    ("module", "kind"), [("loadtest.fanout_socketio", "socketio"), ("loadtest.fanout_websockets", "ws")]
+)
+def test_peers_speak_to_each_comparison_server(module: str, kind: str) -> None:
+    """The peers' Engine.IO v4 client (open, connect, events, ping and pong) and their plain
+    WebSocket client, against the real servers: pings every 0.3 s are answered (else the server
+    would close the connection after 0.3 s more), and every broadcast is one counted event."""
+    n, rounds = 5, 3
+    server, peers = Control(module, "--ping-interval", "0.3"), Control("loadtest.fanout_peers")
+    try:
+        port = server.read()["port"]
+        ready = peers.call(op="connect", group="g", kind=kind, host="127.0.0.1", port=port, n=n)
+        assert ready["ready"] == n and ready["failed"] == 0, ready
+        time.sleep(1.2)
+        counts = peers.call(op="counts", group="g")
+        assert counts["pongs"] >= 2 * n and counts["closed"] == 0, counts
+        assert server.call(op="clients")["clients"] == n
+        assert server.call(op="burst", rounds=rounds, rate=50)["sent"] == n * rounds
+        deadline = time.monotonic() + 10
+        while (counts := peers.call(op="counts", group="g"))[
+            "events"
+        ] < n * rounds and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert counts["events"] == counts["frames"] == n * rounds and counts["min_events"] == rounds, counts
+        assert counts["other"] == 0 and counts["closed"] == 0, counts
+        assert server.call(op="quit")["ok"] and peers.call(op="quit")["ok"]
+    finally:
+        server.stop()
+        peers.stop()
