@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser lint bench loadtest clean venv
+.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -22,12 +22,33 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/plenary demo --port $(PORT) --data-dir $(DATA)
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser packages lint
 	$(BIN)/python -m pytest -q
 
 # The browser tests' Chromium: found, installed (root with apt-get), or the one command to run.
 browser:
 	@$(PYTHON) tools/chromium.py
+
+# The Debian programs of the production topology (HAProxy, Redis 7): found, installed (root with
+# apt-get), or the one command to run (tools/system_packages.py).
+SYSTEM_PROGRAMS := haproxy redis-server
+packages:
+	@$(PYTHON) tools/system_packages.py $(SYSTEM_PROGRAMS) >/dev/null
+
+# make cluster: Redis (AOF, appendfsync always), HUBS hub processes and HAProxy in front, on
+# 127.0.0.1 (HAProxy on CLUSTER_PORT, hub i on CLUSTER_PORT+i); it prints the URL to open.
+# make cluster-stop ends exactly what it started. REDIS=cluster: Redis Cluster (not supported yet).
+CLUSTER_DIR  ?= var/cluster
+CLUSTER_PORT ?= 8100
+HUBS         ?= 3
+REDIS        ?= single
+cluster: $(STAMP) packages
+	@$(BIN)/python -m cli.cluster start --dir $(CLUSTER_DIR) --port $(CLUSTER_PORT) --hubs $(HUBS) \
+	    --redis $(REDIS) --haproxy "$$($(PYTHON) tools/system_packages.py haproxy)" \
+	    --redis-server "$$($(PYTHON) tools/system_packages.py redis-server)"
+
+cluster-stop:
+	@$(BIN)/python -m cli.cluster stop --dir $(CLUSTER_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
