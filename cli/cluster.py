@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -228,6 +229,11 @@ def http_status(url: str, timeout: float = 2.0) -> int | None:
         return None
 
 
+def ready(base_url: str) -> bool:
+    """Whether ``base_url/readyz`` answers 200 (a hub, or HAProxy passing it to one)."""
+    return http_status(base_url + "/readyz") == 200
+
+
 def _wait(
     what: str, ready: Callable[[], bool], procs: Sequence[subprocess.Popen[bytes]], timeout: float
 ) -> None:
@@ -297,8 +303,12 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
         _wait("redis", lambda: redis_answers(top.redis_port), [redis], start_timeout)
         hubs = [spawn(f"hub-{i}", hub_argv(top, i)) for i in range(1, top.hubs + 1)]
         for i, popen in enumerate(hubs, 1):
-            url = f"http://{HOST}:{top.hub_port(i)}/readyz"
-            _wait(f"hub-{i}", lambda url=url: http_status(url) == 200, [popen], start_timeout)
+            _wait(
+                f"hub-{i}",
+                functools.partial(ready, f"http://{HOST}:{top.hub_port(i)}"),
+                [popen],
+                start_timeout,
+            )
         cfg = private.write_private(top.directory / "haproxy.cfg", haproxy_config(top))
         checked = subprocess.run(
             [top.haproxy, "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30
@@ -306,7 +316,7 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
         if checked.returncode != 0:
             raise ClusterError(f"haproxy refuses {cfg}:\n{checked.stdout}{checked.stderr}")
         proxy = spawn("haproxy", [top.haproxy, "-db", "-f", str(cfg.resolve())])
-        _wait("haproxy", lambda: http_status(top.url + "/readyz") == 200, [proxy], start_timeout)
+        _wait("haproxy", functools.partial(ready, top.url), [proxy], start_timeout)
     except BaseException:
         cluster.stop()
         raise
