@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import math
@@ -89,12 +90,22 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+READY_TIMEOUT = 1.0
+"""Seconds Redis has to answer ``/readyz``'s PING. A Redis that is gone refuses at once, but one
+that hangs (stopped, overloaded, cut off by the network) would keep the check waiting for the
+command client's 10 s socket timeout, long after the proxy gave up on it (HAProxy allows a check
+its 1 s interval): the hub says 503 itself, promptly, so the proxy stops sending it clients."""
+
+
 async def readyz(request: Request) -> Response:
     hub = hub_of(request)
     try:
         if not hub.ready:
             raise RuntimeError("starting")
-        await hub.redis.ping()
+        try:
+            await asyncio.wait_for(hub.redis.ping(), READY_TIMEOUT)
+        except TimeoutError:
+            raise RuntimeError(f"redis did not answer within {READY_TIMEOUT:g} s") from None
         if not hub.feed.connected.is_set():
             raise RuntimeError("pub/sub disconnected")
     except Exception as exc:
