@@ -375,6 +375,12 @@ def banner(cluster: Cluster, host_link: str | None) -> str:
     ]
     if host_link:
         lines.append(f"  (the host's seat; every participant's link: {where / LINKS_FILE}, private)")
+    else:
+        lines.append(
+            "  (this Redis holds its own roster: `plenary links --redis-url "
+            + top.redis_url
+            + "` issues links)"
+        )
     lines += [
         f"  Logs, config and pid files: {where}/   stop: make cluster-stop",
         "",
@@ -382,11 +388,23 @@ def banner(cluster: Cluster, host_link: str | None) -> str:
     return "\n".join(lines)
 
 
-def seed_demo(top: Topology) -> str:
-    """The demo assembly (``plenary demo``'s), kept across restarts; returns the host's link."""
-    from cli.demo import seed  # the domain, imported only when seeding
+async def seed_demo(top: Topology) -> str | None:
+    """The demo assembly (``plenary demo``'s) on a Redis that holds no other participants, kept
+    across restarts (``links.csv``); returns the host's link. A Redis holding anyone else (a
+    rehearsal's roster, ``loadtest.voters seed``) is left alone and None returned: issuing the demo's
+    links issues everyone's, which would revoke theirs."""
+    from cli.demo import demo_roster, seed  # the domain, imported only when seeding
+    from engine.connection import command_client
+    from panel.roster import Roster
 
-    rows = asyncio.run(seed(top.redis_url, top.url, top.directory / LINKS_FILE))
+    redis = command_client(top.redis_url, name="plenary-cluster")
+    try:
+        demo = {p.id for p in demo_roster()}
+        if any(p.id not in demo for p in await Roster(redis).all()):
+            return None
+    finally:
+        await redis.aclose()
+    rows = await seed(top.redis_url, top.url, top.directory / LINKS_FILE)
     return next(url for _pid, _name, role, url in rows if role == "host")
 
 
@@ -426,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         cluster = start(top)
         try:
-            link = None if args.no_seed else seed_demo(top)
+            link = None if args.no_seed else asyncio.run(seed_demo(top))
         except BaseException:
             cluster.stop()
             raise
