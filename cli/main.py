@@ -39,7 +39,7 @@ log = logging.getLogger("plenary.cli")
 # -- subcommands --------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
-    serve(settings_from(args))
+    serve(settings_from(args), stop_timeout=args.stop_timeout)
     return 0
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
+import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from cli.links import announce_base_url
 from cli.redis_args import add_redis_args
@@ -39,6 +43,12 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--rate", type=float, default=20.0, help="commands per second per connection (20)")
     t.add_argument("--ping-interval", type=float, default=20.0, help="WebSocket ping interval, s (20)")
+    t.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=STOP_TIMEOUT,
+        help=f"seconds from SIGTERM to exit, whatever the hub waits for ({STOP_TIMEOUT:g})",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -85,8 +95,52 @@ def tune_gc() -> None:
     gc.set_threshold(GC_YOUNG, middle, old)
 
 
-def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
+GRACEFUL_TIMEOUT = 5
+"""Seconds uvicorn gives open connections to close after SIGTERM (it sends each WebSocket a close
+1012) before it cancels their tasks and runs the app's shutdown."""
+
+STOP_TIMEOUT = 12.0
+"""Seconds from SIGTERM (or Ctrl-C) to the process' exit, whatever it waits for.
+
+Why: after ``GRACEFUL_TIMEOUT`` the app's shutdown (``Hub.stop``) leaves Redis tidy, and a Redis
+that hangs (stopped, overloaded, cut off) makes that clean-up wait for the command client's 10 s
+socket timeout: measured 10.3 s from SIGTERM to exit with Redis stopped, and a hub that misses its
+orchestrator's grace period (docker-compose.yml: 15 s) is killed anyway, mid-write. Past this
+deadline the process says so in its log and exits with status 1: a stop always ends, in a time
+known in advance, below the orchestrator's. What the clean-up leaves in Redis (the hub's
+heartbeat, its connection slots) expires by itself."""
+
+log = logging.getLogger("plenary.cli")
+
+
+def arm_stop_deadline(seconds: float) -> threading.Timer:
+    """Exit the process ``seconds`` from now unless it has exited by then (a daemon thread: it
+    never keeps the process alive, and runs even while the event loop is stuck)."""
+
+    def give_up() -> None:
+        log.error("stop took longer than %g s: exiting now", seconds, extra={"step": "stop"})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def serve(
+    settings: Settings, before: Callable[[], None] | None = None, stop_timeout: float = STOP_TIMEOUT
+) -> None:
     import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, whose first stop signal also arms the stop deadline."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if not self.should_exit:
+                arm_stop_deadline(stop_timeout)
+            super().handle_exit(sig, frame)
 
     from realtime.app import create_app
 
@@ -104,9 +158,9 @@ def serve(settings: Settings, before: Callable[[], None] | None = None) -> None:
         lifespan="on",
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_TIMEOUT,
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
     if settings.public_url or settings.host not in WILDCARD_HOSTS:
         if settings.redis_url:
             announce_base_url(settings.redis_url, settings.base_url)

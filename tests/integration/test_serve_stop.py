@@ -1,0 +1,59 @@
+"""``plenary serve`` stops when told, in a bounded time: at once with Redis well, and by its stop
+deadline (``--stop-timeout``, status 1, said in the log) when Redis hangs and the clean-up would
+wait for socket timeouts. Real processes: a hub, its own embedded Redis frozen with SIGSTOP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from engine.server import ensure_server
+from tests.support import HubProcess, connect, redis_client, seed
+
+
+def stop_and_time(hub: HubProcess) -> tuple[float, int]:
+    started = time.monotonic()
+    hub.proc.send_signal(signal.SIGTERM)
+    try:
+        code = hub.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        hub.kill()
+        raise AssertionError("the hub did not exit within 30 s of SIGTERM") from None
+    return time.monotonic() - started, code
+
+
+async def test_a_hub_stops_at_once_and_within_its_deadline_when_redis_hangs(tmp_path: Path) -> None:
+    embedded = ensure_server(tmp_path / "redis")
+    pid = embedded.pid()
+    assert pid is not None
+    try:
+        redis = redis_client(embedded.url)
+        tokens = await seed(redis)
+        await redis.aclose()
+
+        well = HubProcess(embedded.url, "--stop-timeout", "2").wait_ready()
+        async with connect(well.ws_url, tokens["p1"]):
+            took, code = stop_and_time(well)
+        well.stop()
+        assert code == -signal.SIGTERM, well.output()  # uvicorn's own exit: re-raises the signal
+        assert took < 2.0, f"{took:.1f} s with Redis well"
+
+        stuck = HubProcess(embedded.url, "--stop-timeout", "2").wait_ready()
+        async with connect(stuck.ws_url, tokens["p2"]):
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                took, code = stop_and_time(stuck)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+        stuck.stop()
+        assert code == 1, stuck.output()
+        assert 2.0 <= took < 4.0, f"{took:.1f} s with Redis stopped and a deadline of 2 s"
+        assert "stop took longer than 2 s: exiting now" in stuck.output()
+    finally:
+        with_pid = embedded.pid()
+        if with_pid:
+            os.kill(with_pid, signal.SIGCONT)
+        embedded.stop()
