@@ -1,0 +1,395 @@
+"""A hub killed behind HAProxy during a cast burst: every acknowledged ballot kept, none doubled,
+its clients back on the other hubs through HAProxy and caught up. Figures for docs/reliability.md.
+
+One command starts what it needs (``make cluster``'s topology, in its own folder and ports: Redis
+with AOF ``always``, ``--hubs`` hubs, HAProxy), seeds ``--panelists`` panelists and an open vote,
+connects every panelist through HAProxy (``plenary.v1.msgpack``), follows the plenary chat while
+``--chat-rate`` messages a second flow, and has every panelist cast once at a random moment of
+``--cast-window``. ``--kill-after`` seconds into the window the hub holding the most connections
+gets SIGKILL. Each client does what the web client does (``realtime/web/lib/client.js``): on a lost
+connection it waits 250-500 ms (equal jitter over 500 ms), reconnects through HAProxy, says hello,
+subscribes again from its last (epoch, offset), and casts again with the same nonce if its cast
+had no acknowledgement.
+
+Checked at the end: every panelist's ballot acknowledged and stored exactly once with the
+acknowledged tracking code; every client saw the chat's offsets without a hole or a repeat up to
+the last one. Measured: connections per hub, reconnect time (lost connection to subscribed again),
+cast-to-acknowledgement latency before and after the kill, retries that were already stored.
+
+Bounded: everything on 127.0.0.1, the whole run within ``--max-seconds``; the topology is stopped
+in ``finally`` (``cli.cluster.stop``: exactly what was started). The program paths come from
+``tools/system_packages.py`` (``make failover`` passes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import sys
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import websockets
+
+from ballot.store import VoteStore
+from cli import cluster
+from engine.channels import ChannelLog
+from engine.connection import command_client
+from loadtest import voters as lt
+
+CODEC = "plenary.v1.msgpack"
+CHAT = f"meeting/{lt.MEETING}/chat"
+RECONNECT_MS = (250, 500)  # client.js: attempt 0 after a 1006, equal jitter over 500 ms
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+    return {"n": len(ordered), "p50": at(0.5), "p95": at(0.95), "p99": at(0.99), "max": round(ordered[-1], 1)}
+
+
+@dataclass
+class Run:
+    """What every client shares: the address, the clock, what went wrong."""
+
+    url: str
+    origin: str
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    killed_at: float | None = None
+    errors: Counter[str] = field(default_factory=Counter)
+    ack_ms: list[tuple[float, float]] = field(default_factory=list)  # (sent at, ms)
+    retried_stored: int = 0  # casts sent again after a lost connection that Redis already had
+
+
+@dataclass
+class Panelist:
+    pid: str
+    token: str
+    ranking: list[str]
+    cast_at: float
+    nonce: str = ""
+    ws: Any = None
+    ids: int = 0
+    replies: dict[int, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    epoch: str | None = None
+    offsets: list[int] = field(default_factory=list)
+    tracking: str | None = None
+    cast_sent: bool = False
+    drops: int = 0
+    dropped_at: float | None = None
+    back_ms: list[float] = field(default_factory=list)
+    recovered: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.nonce = f"failover-{self.pid}"
+
+    async def call(self, kind: str, timeout: float = 15.0, **fields: Any) -> dict[str, Any]:
+        self.ids += 1
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.replies[self.ids] = fut
+        await self.ws.send(msgspec.msgpack.encode({"type": kind, "id": self.ids, **fields}))
+        msg = await asyncio.wait_for(fut, timeout)
+        if msg.get("type") != "reply":
+            raise CommandError(str(msg.get("name", "error")))
+        result: dict[str, Any] = msg["result"]
+        return result
+
+    def events(self, events: list[dict[str, Any]]) -> None:
+        for e in events:
+            if e.get("channel") == CHAT:
+                self.epoch = e["epoch"]
+                self.offsets.append(int(e["offset"]))
+
+    async def read(self) -> None:
+        async for data in self.ws:
+            msg = msgspec.msgpack.decode(data)
+            kind = msg.get("type")
+            if kind in ("reply", "error"):
+                fut = self.replies.pop(msg.get("id"), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(msg)
+            elif kind == "event":
+                self.events([msg])
+            elif kind == "batch":
+                self.events(msg["events"])
+            elif kind == "gap" and msg.get("channel") == CHAT:
+                asyncio.get_running_loop().create_task(self.subscribe())
+
+    async def subscribe(self) -> bool:
+        """Follow the chat: from the last offset seen (the missed events come in the reply), or
+        from now (the reply's offset) the first time."""
+        since = {"epoch": self.epoch, "offset": self.offsets[-1]} if self.offsets else {}
+        res = await self.call("subscribe", channel=CHAT, **since)
+        if since:
+            self.events(res["events"])
+        else:
+            self.epoch = res["epoch"]
+            self.offsets.append(int(res["offset"]))
+        return bool(res.get("recovered"))
+
+
+class CommandError(Exception):
+    """An error reply (its name)."""
+
+
+async def session(p: Panelist, run: Run) -> None:
+    """One panelist for the whole run: connect, follow the chat, cast once; on a lost connection
+    reconnect as the web client does, recover, and cast again if unacknowledged."""
+    while not run.stop.is_set():
+        reader: asyncio.Task[None] | None = None
+        try:
+            p.ws = await websockets.connect(
+                run.url,
+                subprotocols=[websockets.Subprotocol(CODEC)],
+                origin=websockets.Origin(run.origin),
+                open_timeout=15,
+                max_size=2**20,
+                ping_interval=None,
+            )
+            reader = asyncio.create_task(p.read())
+            await p.call("hello", token=p.token, client="failover")
+            recovered = await p.subscribe()
+            if p.dropped_at is not None:
+                p.back_ms.append((time.monotonic() - p.dropped_at) * 1000)
+                p.recovered.append(recovered)
+                p.dropped_at = None
+            while p.tracking is None and not run.stop.is_set():
+                wait = p.cast_at - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(min(wait, 0.5))
+                    continue
+                again = p.cast_sent
+                p.cast_sent = True
+                sent = time.monotonic()
+                res = await p.call("vote.cast", vote=lt.VOTE, ranking=p.ranking, nonce=p.nonce)
+                run.ack_ms.append((sent, (time.monotonic() - sent) * 1000))
+                p.tracking = str(res["tracking_code"])
+                if again and res.get("retry"):
+                    run.retried_stored += 1
+            stop = asyncio.create_task(run.stop.wait())
+            await asyncio.wait({reader, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if run.stop.is_set():
+                return
+            raise ConnectionError("closed")
+        except (OSError, websockets.ConnectionClosed, ConnectionError, TimeoutError, CommandError) as exc:
+            if run.stop.is_set():
+                return
+            run.errors[type(exc).__name__ if not isinstance(exc, CommandError) else str(exc)] += 1
+            if p.dropped_at is None:
+                p.dropped_at = time.monotonic()
+                p.drops += 1
+            for fut in p.replies.values():
+                if not fut.done():
+                    fut.cancel()
+            p.replies.clear()
+            await asyncio.sleep(random.uniform(*RECONNECT_MS) / 1000)
+        finally:
+            if reader is not None:
+                reader.cancel()
+            if p.ws is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(p.ws.close(), 2)
+
+
+async def chatter(people: list[Panelist], rate: float, until: asyncio.Event, seed: int) -> int:
+    """``rate`` chat messages a second from random connected panelists (each at most 5 per 10 s)."""
+    rng = random.Random(seed)
+    sent = 0
+    while not until.is_set():
+        p = rng.choice(people)
+        if p.ws is not None and p.dropped_at is None:
+            with contextlib.suppress(Exception):
+                await p.ws.send(
+                    msgspec.msgpack.encode(
+                        {"type": "chat.send", "id": 10**9 + sent, "meeting": lt.MEETING, "text": f"m{sent}"}
+                    )
+                )
+                sent += 1
+        await asyncio.sleep(1 / rate)
+    return sent
+
+
+def busiest_hub(top: cluster.Topology) -> tuple[int, dict[int, int]]:
+    """The hub holding the most connections, and every hub's count (each hub's own /readyz)."""
+    counts = {}
+    for i in range(1, top.hubs + 1):
+        with urllib.request.urlopen(f"http://127.0.0.1:{top.hub_port(i)}/readyz", timeout=5) as resp:
+            counts[i] = int(json.loads(resp.read())["connections"])
+    return max(counts, key=lambda i: counts[i]), counts
+
+
+async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[str, Any]:
+    top = running.top
+    redis = command_client(top.redis_url, name="plenary-failover")
+    try:
+        tokens = await lt.seed_people(redis, args.panelists, moderators=0, hosts=1)
+        ids = [lt.panelist_id(i) for i in range(args.panelists)]
+        await lt.open_vote(redis, lt.definition(), ids)
+        proposals = lt.proposal_ids()
+        run = Run(url=top.url.replace("http://", "ws://") + "/ws", origin=top.url)
+        rng = random.Random(args.seed)
+        people = [
+            Panelist(pid, tokens[pid], lt.ranking(i, proposals), cast_at=float("inf"))
+            for i, pid in enumerate(ids)
+        ]
+        tasks = []
+        gate = asyncio.Semaphore(args.connect_concurrency)
+
+        async def start(p: Panelist) -> None:
+            async with gate:
+                tasks.append(asyncio.create_task(session(p, run)))
+                deadline = time.monotonic() + 30
+                while not p.offsets and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+
+        t_connect = time.monotonic()
+        await asyncio.gather(*(start(p) for p in people))
+        connected_s = time.monotonic() - t_connect
+        victim, per_hub = busiest_hub(top)
+        chat_stop = asyncio.Event()
+        chat = asyncio.create_task(chatter(people, args.chat_rate, chat_stop, args.seed))
+        await asyncio.sleep(1.0)
+        window_start = time.monotonic() + 0.5
+        for p in people:
+            p.cast_at = window_start + rng.uniform(0, args.cast_window)
+        await asyncio.sleep(window_start + args.kill_after - time.monotonic())
+        run.killed_at = time.monotonic()
+        running.kill(f"hub-{victim}")
+        await asyncio.sleep(window_start + args.cast_window - time.monotonic())
+        deadline = time.monotonic() + args.settle
+        while time.monotonic() < deadline and any(p.tracking is None or p.dropped_at for p in people):
+            await asyncio.sleep(0.2)
+        chat_stop.set()
+        sent = await chat
+        await asyncio.sleep(0.5)
+        # every client catches up to the chat's last offset it can know: the highest anyone saw
+        top_offset = max((p.offsets[-1] for p in people if p.offsets), default=0)
+        deadline = time.monotonic() + args.catch_up
+        while time.monotonic() < deadline and any(
+            not p.offsets or p.offsets[-1] < top_offset for p in people
+        ):
+            await asyncio.sleep(0.2)
+        run.stop.set()
+        await asyncio.wait(tasks, timeout=10)
+
+        stored = await VoteStore(ChannelLog(redis)).ballots(lt.VOTE)
+        by_voter = Counter(b.voter for b in stored)
+        acked = {p.pid: p.tracking for p in people if p.tracking}
+        holes = doubles = 0
+        for p in people:
+            steps = [b - a for a, b in zip(p.offsets, p.offsets[1:], strict=False)]
+            holes += sum(1 for s in steps if s > 1)
+            doubles += sum(1 for s in steps if s < 1)
+        dropped = [p for p in people if p.drops]
+        killed = run.killed_at or 0.0
+        return {
+            "panelists": args.panelists,
+            "hubs": top.hubs,
+            "connected_s": round(connected_s, 1),
+            "per_hub_before_kill": per_hub,
+            "killed": f"hub-{victim}",
+            "chat_sent": sent,
+            "chat_last_offset": top_offset,
+            "dropped_clients": len(dropped),
+            "reconnect_ms": percentiles([ms for p in dropped for ms in p.back_ms]),
+            "recovered_exactly": sum(all(p.recovered) for p in dropped),
+            "behind_at_end": sum(1 for p in people if not p.offsets or p.offsets[-1] < top_offset),
+            "events_lost": holes,
+            "events_doubled": doubles,
+            "acked": len(acked),
+            "stored": len(stored),
+            "stored_twice": sum(1 for n in by_voter.values() if n > 1),
+            "acked_not_stored": sum(1 for pid in acked if pid not in by_voter),
+            "tracking_codes_match": {b.voter: b.tracking_code for b in stored} == acked,
+            "retries_already_stored": run.retried_stored,
+            "cast_ack_ms_before_kill": percentiles([ms for at, ms in run.ack_ms if at < killed]),
+            "cast_ack_ms_after_kill": percentiles([ms for at, ms in run.ack_ms if at >= killed]),
+            "errors": dict(run.errors),
+        }
+    finally:
+        await redis.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m loadtest.failover", description=__doc__.split("\n\n")[0])
+    p.add_argument("--haproxy", required=True)
+    p.add_argument("--redis-server", required=True)
+    p.add_argument("--panelists", type=int, default=1000)
+    p.add_argument("--hubs", type=int, default=3)
+    p.add_argument("--chat-rate", type=float, default=2.0, help="chat messages a second (2)")
+    p.add_argument("--cast-window", type=float, default=10.0, help="every panelist casts within it (10 s)")
+    p.add_argument(
+        "--kill-after", type=float, default=4.0, help="SIGKILL a hub this far into the window (4 s)"
+    )
+    p.add_argument("--settle", type=float, default=20.0, help="after the window, for the last acks (20 s)")
+    p.add_argument("--catch-up", type=float, default=10.0, help="for every client to reach the last event")
+    p.add_argument("--connect-concurrency", type=int, default=100)
+    p.add_argument("--port", type=int, default=8300, help="HAProxy; hubs on PORT+i (8300)")
+    p.add_argument("--redis-port", type=int, default=6391)
+    p.add_argument("--dir", type=Path, default=Path("var/failover"), help="the topology's folder")
+    p.add_argument("--pin", action="store_true", help="topology on core 0, this generator on core 1")
+    p.add_argument("--seed", type=int, default=12)
+    p.add_argument("--max-seconds", type=float, default=170.0)
+    p.add_argument("--out", type=Path, default=None, help="write the figures here (JSON)")
+    args = p.parse_args(argv)
+    top = cluster.Topology(
+        directory=args.dir,
+        haproxy=args.haproxy,
+        redis_server=args.redis_server,
+        port=args.port,
+        hubs=args.hubs,
+        redis_port=args.redis_port,
+        hub_args=("--log-level", "warning"),
+    )
+    cluster.stop(args.dir)  # a run killed half-way left its processes: end them first
+    for stale in (args.dir / "redis").glob("**/*"):
+        if stale.is_file():
+            stale.unlink()  # a fresh Redis: the figures are this run's
+    running = cluster.start(top)
+    try:
+        if args.pin:
+            for proc in running.procs:
+                os.sched_setaffinity(proc.pid, {0})
+            os.sched_setaffinity(0, {1})
+        started = time.monotonic()
+        figures = asyncio.run(asyncio.wait_for(measure(args, running), args.max_seconds))
+        figures["seconds"] = round(time.monotonic() - started, 1)
+        figures["load_average"] = os.getloadavg()
+    finally:
+        running.stop()
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    ok = (
+        figures["acked"] == args.panelists
+        and figures["stored"] == args.panelists
+        and figures["tracking_codes_match"]
+        and figures["events_lost"] == 0
+        and figures["events_doubled"] == 0
+        and figures["behind_at_end"] == 0
+    )
+    print("failover: " + ("every acknowledged ballot kept once, every client caught up" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # finally: stop the topology
+    raise SystemExit(main())
