@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop clean venv
+.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop failover clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -49,6 +49,15 @@ cluster: $(STAMP) packages
 
 cluster-stop:
 	@$(BIN)/python -m cli.cluster stop --dir $(CLUSTER_DIR)
+
+# make failover PANELISTS=3000: a hub killed behind HAProxy during a cast burst, on its own
+# topology (var/failover, HAProxy on 8300); figures as JSON under loadtest/reports/ (about a minute).
+PANELISTS ?= 1000
+failover: $(STAMP) packages
+	@$(BIN)/python -m loadtest.failover --panelists $(PANELISTS) --pin $(ARGS) \
+	    --out loadtest/reports/failover-$(PANELISTS).json \
+	    --haproxy "$$($(PYTHON) tools/system_packages.py haproxy)" \
+	    --redis-server "$$($(PYTHON) tools/system_packages.py redis-server)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
