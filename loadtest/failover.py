@@ -76,6 +76,10 @@ class Run:
     killed_at: float | None = None
     errors: Counter[str] = field(default_factory=Counter)
     ack_ms: list[tuple[float, float]] = field(default_factory=list)  # (sent at, ms)
+    phases: dict[str, list[float]] = field(
+        default_factory=lambda: {"waited": [], "websocket": [], "hello": [], "subscribe": []}
+    )  # of the reconnects' last attempts: backoff and failed attempts, handshake, hello, subscribe
+    lag_ms: list[tuple[float, float]] = field(default_factory=list)  # (at, ms late)
     retried_stored: int = 0  # casts sent again after a lost connection that Redis already had
 
 
@@ -98,6 +102,7 @@ class Panelist:
     recovering: asyncio.Task[bool] | None = None
     parts: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
     connected_at: float = 0.0
+    closed_at: float | None = None
     pending_kinds: dict[int, str] = field(default_factory=dict)
     tracking: str | None = None
     cast_sent: bool = False
@@ -160,6 +165,17 @@ class Panelist:
             self.recovering = asyncio.get_running_loop().create_task(self.subscribe())
 
     async def read(self) -> None:
+        """Take every frame; when the connection ends, fail the commands waiting for a reply at
+        once (as a real client does), and note when it ended."""
+        try:
+            await self._read()
+        finally:
+            self.closed_at = time.monotonic()
+            for fut in self.replies.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError("closed"))
+
+    async def _read(self) -> None:
         async for data in self.ws:
             msg = msgspec.msgpack.decode(data)
             kind = msg.get("type")
@@ -212,6 +228,7 @@ async def session(p: Panelist, run: Run) -> None:
     while not run.stop.is_set():
         reader: asyncio.Task[None] | None = None
         try:
+            attempt = time.monotonic()
             p.ws = await websockets.connect(
                 run.url,
                 subprotocols=[websockets.Subprotocol(CODEC)],
@@ -221,17 +238,26 @@ async def session(p: Panelist, run: Run) -> None:
                 ping_interval=None,
             )
             p.connected_at = time.monotonic()
+            p.closed_at = None
             reader = asyncio.create_task(p.read())
             await p.call("hello", token=p.token, client="failover")
+            helloed = time.monotonic()
             recovered = await p.subscribe()
             if p.dropped_at is not None:
-                p.back_ms.append((time.monotonic() - p.dropped_at) * 1000)
+                now = time.monotonic()
+                p.back_ms.append((now - p.dropped_at) * 1000)
+                run.phases["waited"].append((attempt - p.dropped_at) * 1000)
+                run.phases["websocket"].append((p.connected_at - attempt) * 1000)
+                run.phases["hello"].append((helloed - p.connected_at) * 1000)
+                run.phases["subscribe"].append((now - helloed) * 1000)
                 p.recovered.append(recovered)
                 p.dropped_at = None
             while p.tracking is None and not run.stop.is_set():
                 wait = p.cast_at - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(min(wait, 0.5))
+                if wait > 0:  # waiting to cast, but a lost connection is noticed at once
+                    await asyncio.wait({reader}, timeout=min(wait, 0.5))
+                    if reader.done():
+                        raise ConnectionError("closed")
                     continue
                 again = p.cast_sent
                 p.cast_sent = True
@@ -250,21 +276,34 @@ async def session(p: Panelist, run: Run) -> None:
         except (OSError, websockets.ConnectionClosed, ConnectionError, TimeoutError, CommandError) as exc:
             if run.stop.is_set():
                 return
-            run.errors[type(exc).__name__ if not isinstance(exc, CommandError) else str(exc)] += 1
+            run.errors[f"{type(exc).__name__}: {str(exc)[:60]}"] += 1
             if p.dropped_at is None:
-                p.dropped_at = time.monotonic()
+                p.dropped_at = p.closed_at or time.monotonic()
                 p.drops += 1
             for fut in p.replies.values():
                 if not fut.done():
                     fut.cancel()
             p.replies.clear()
+            if reader is not None:
+                reader.cancel()
+            if p.ws is not None:
+                p.ws.transport.abort()  # the connection is gone: nothing to close politely
             await asyncio.sleep(random.uniform(*RECONNECT_MS) / 1000)
         finally:
             if reader is not None:
                 reader.cancel()
-            if p.ws is not None:
+            if p.ws is not None and run.stop.is_set():
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(p.ws.close(), 2)
+
+
+async def loop_lag(run: Run) -> None:
+    """How late this generator's event loop runs (a 50 ms sleep's overshoot): when it lags, the
+    latencies it measures are its own."""
+    while not run.stop.is_set():
+        before = time.monotonic()
+        await asyncio.sleep(0.05)
+        run.lag_ms.append((before, (time.monotonic() - before - 0.05) * 1000))
 
 
 async def chatter(people: list[Panelist], rate: float, until: asyncio.Event, seed: int) -> int:
@@ -318,6 +357,7 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[st
                 while not p.offsets and time.monotonic() < deadline:
                     await asyncio.sleep(0.05)
 
+        lag = asyncio.create_task(loop_lag(run))
         t_connect = time.monotonic()
         await asyncio.gather(*(start(p) for p in people))
         connected_s = time.monotonic() - t_connect
@@ -346,7 +386,7 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[st
         ):
             await asyncio.sleep(0.2)
         run.stop.set()
-        await asyncio.wait(tasks, timeout=10)
+        await asyncio.wait([*tasks, lag], timeout=10)
 
         stored = await VoteStore(ChannelLog(redis)).ballots(lt.VOTE)
         by_voter = Counter(b.voter for b in stored)
@@ -365,6 +405,7 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[st
             "chat_last_offset": top_offset,
             "dropped_clients": len(dropped),
             "reconnect_ms": percentiles([ms for p in dropped for ms in p.back_ms]),
+            "reconnect_phases_ms": {k: percentiles(v) for k, v in run.phases.items()},
             "recovered_exactly": sum(all(p.recovered) for p in dropped),
             "behind_at_end": sum(1 for p in people if not p.offsets or p.offsets[-1] < top_offset),
             "events_lost": lost,
@@ -382,6 +423,10 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[st
             "cast_ack_ms_before_kill": percentiles([ms for at, ms in run.ack_ms if at < killed]),
             "cast_ack_ms_after_kill": percentiles([ms for at, ms in run.ack_ms if at >= killed]),
             "errors": dict(run.errors),
+            "generator_loop_lag_ms": {
+                "before_kill": percentiles([ms for at, ms in run.lag_ms if at < killed]),
+                "kill_to_plus_10s": percentiles([ms for at, ms in run.lag_ms if killed <= at < killed + 10]),
+            },
         }
     finally:
         await redis.aclose()
