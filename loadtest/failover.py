@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -333,6 +334,17 @@ def busiest_hub(top: cluster.Topology) -> tuple[int, dict[int, int]]:
     return max(counts, key=lambda i: counts[i]), counts
 
 
+def marked_down(log: Path, offset: int) -> list[str]:
+    """The hubs HAProxy marked down during the run, with why (its log from ``offset``)."""
+    with log.open("rb") as fh:
+        fh.seek(offset)
+        text = fh.read().decode(errors="replace")
+    return [
+        f"{m.group(1)}: {m.group(2)}"
+        for m in re.finditer(r"^Server hubs/(\S+) is DOWN, reason: ([^,.]+)", text, re.M)
+    ]
+
+
 async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[str, Any]:
     top = running.top
     redis = command_client(top.redis_url, name="plenary-failover")
@@ -357,6 +369,8 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[st
                 while not p.offsets and time.monotonic() < deadline:
                     await asyncio.sleep(0.05)
 
+        haproxy_log = top.directory / "haproxy.log"
+        log_from = haproxy_log.stat().st_size if haproxy_log.exists() else 0
         lag = asyncio.create_task(loop_lag(run))
         t_connect = time.monotonic()
         await asyncio.gather(*(start(p) for p in people))
@@ -423,6 +437,7 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster) -> dict[st
             "cast_ack_ms_before_kill": percentiles([ms for at, ms in run.ack_ms if at < killed]),
             "cast_ack_ms_after_kill": percentiles([ms for at, ms in run.ack_ms if at >= killed]),
             "errors": dict(run.errors),
+            "haproxy_marked_down": marked_down(haproxy_log, log_from),
             "generator_loop_lag_ms": {
                 "before_kill": percentiles([ms for at, ms in run.lag_ms if at < killed]),
                 "kill_to_plus_10s": percentiles([ms for at, ms in run.lag_ms if killed <= at < killed + 10]),
