@@ -54,10 +54,10 @@ def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def find_program(name: str, env: Mapping[str, str] | None = None) -> str | None:
+def find_program(name: str, env: Mapping[str, str] | None = None, root: str = "/") -> str | None:
     """The path of ``name`` (a key of ``PROGRAMS``), or None when it is not installed. Raises
     ``ProgramError`` when its variable is set to something that is not an executable (the user
-    asked for that one: do not guess)."""
+    asked for that one: do not guess). ``root``: where the candidates' paths start (tests)."""
     program = PROGRAMS[name]
     env = os.environ if env is None else env
     chosen = env.get(program.env_name(name), "")
@@ -65,7 +65,8 @@ def find_program(name: str, env: Mapping[str, str] | None = None) -> str | None:
         if not _executable(chosen):
             raise ProgramError(f"{program.env_name(name)}={chosen} is not an executable file")
         return chosen
-    return next((p for p in program.candidates if _executable(p)), None)
+    paths = (os.path.join(root, p.lstrip("/")) for p in program.candidates)
+    return next((p for p in paths if _executable(p)), None)
 
 
 def install_command(names: Sequence[str]) -> list[str]:
@@ -79,16 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     to do."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("names", nargs="+", choices=sorted(PROGRAMS), help="programs to find")
+    parser.add_argument("--root", default="/", help="look under this folder instead of / (tests)")
     args = parser.parse_args(argv)
     names: list[str] = args.names
     try:
-        missing = [n for n in names if find_program(n) is None]
+        missing = [n for n in names if find_program(n, root=args.root) is None]
     except ProgramError as err:
         print(f"system packages: {err}; unset it or point it at the program", file=sys.stderr)
         return 1
     if missing:
         command = install_command(missing)
-        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        if os.geteuid() != 0 or shutil.which("apt-get") is None or args.root != "/":
             print(
                 f"{', '.join(missing)} not installed (looked in "
                 + ", ".join(c for n in missing for c in PROGRAMS[n].candidates)
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             if subprocess.run(step, env=env).returncode != 0:
                 print(f"system packages: `{' '.join(step)}` failed", file=sys.stderr)
                 return 1
-    paths = [find_program(n) for n in names]
+    paths = [find_program(n, root=args.root) for n in names]
     if None in paths:
         print("system packages: installed, but not found where expected", file=sys.stderr)
         return 1
