@@ -206,6 +206,8 @@ def hub_argv(top: Topology, index: int) -> list[str]:
         str(top.hub_port(index)),
         "--public-url",
         top.url,
+        "--allow-origin",  # the same address by name: a page opened as localhost
+        f"http://localhost:{top.port}",
         *top.hub_args,
     ]
 
