@@ -261,9 +261,6 @@ class Cluster:
     procs: list[Started] = field(default_factory=list)
     popens: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def hub(self, index: int) -> Started:
-        return next(p for p in self.procs if p.name == f"hub-{index}")
-
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to one process of the topology (``kill -9`` a hub, say) and, if it ended,
         reap it."""
