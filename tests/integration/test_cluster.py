@@ -143,7 +143,11 @@ async def test_a_hub_killed_behind_haproxy_loses_nothing(topology: cluster.Clust
             victim = 1
             killed_at = time.monotonic()
             topology.kill(f"hub-{victim}")
-            await asyncio.sleep(0.2)
+            deadline = time.monotonic() + 5
+            while sum(c.closed.done() for c in clients.values()) < per_hub[victim]:
+                assert time.monotonic() < deadline, "the killed hub's clients did not see it go"
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # and no other client goes with them
             dropped = [pid for pid, c in clients.items() if c.closed.done()]
             assert len(dropped) == per_hub[victim], (dropped, per_hub)
             kept = [pid for pid in ids if pid not in dropped]
