@@ -236,15 +236,25 @@ def ready(base_url: str) -> bool:
     return http_status(base_url + "/readyz") == 200
 
 
+def log_tail(top: Topology, name: str, lines: int = 5) -> str:
+    try:
+        return "\n".join((top.directory / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
 def _wait(
-    what: str, ready: Callable[[], bool], procs: Sequence[subprocess.Popen[bytes]], timeout: float
+    top: Topology,
+    what: str,
+    ready: Callable[[], bool],
+    procs: Sequence[subprocess.Popen[bytes]],
+    timeout: float,
 ) -> None:
     """Poll ``ready()`` until true; fail early when one of ``procs`` has exited, and at ``timeout``."""
     deadline = time.monotonic() + timeout
     while not ready():
-        exited = [p.args for p in procs if p.poll() is not None]
-        if exited:
-            raise ClusterError(f"{what}: a process exited at start: {exited}")
+        if any(p.poll() is not None for p in procs):
+            raise ClusterError(f"{what} exited at start; the end of its log:\n{log_tail(top, what)}")
         if time.monotonic() > deadline:
             raise ClusterError(f"{what}: not ready within {timeout:.0f} s")
         time.sleep(0.1)
@@ -299,10 +309,11 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
     try:
         conf = private.write_private(top.directory / "redis.conf", redis_config(top))
         redis = spawn("redis", [top.redis_server, str(conf.resolve())])
-        _wait("redis", lambda: redis_answers(top.redis_port), [redis], start_timeout)
+        _wait(top, "redis", lambda: redis_answers(top.redis_port), [redis], start_timeout)
         hubs = [spawn(f"hub-{i}", hub_argv(top, i)) for i in range(1, top.hubs + 1)]
         for i, popen in enumerate(hubs, 1):
             _wait(
+                top,
                 f"hub-{i}",
                 functools.partial(ready, f"http://{HOST}:{top.hub_port(i)}"),
                 [popen],
@@ -315,7 +326,7 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
         if checked.returncode != 0:
             raise ClusterError(f"haproxy refuses {cfg}:\n{checked.stdout}{checked.stderr}")
         proxy = spawn("haproxy", [top.haproxy, "-db", "-f", str(cfg.resolve())])
-        _wait("haproxy", functools.partial(ready, top.url), [proxy], start_timeout)
+        _wait(top, "haproxy", functools.partial(ready, top.url), [proxy], start_timeout)
     except BaseException:
         cluster.stop()
         raise

@@ -44,10 +44,12 @@ PANELISTS = [
 
 
 def free_ports(count: int) -> int:
-    """A base port with ``count`` free consecutive ports from it (HAProxy, then the hubs)."""
+    """A base port with ``count`` free consecutive ports from it (HAProxy, then the hubs), below
+    Linux's ephemeral range (32768-60999): a port there, free when checked, may be taken by any
+    outgoing connection before the hub binds it (seen: `address already in use`)."""
     rng = random.Random()
     for _ in range(50):
-        base = rng.randrange(20000, 60000)
+        base = rng.randrange(20000, 32700)
         with contextlib.ExitStack() as stack:
             try:
                 for port in range(base, base + count):
