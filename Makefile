@@ -23,7 +23,7 @@ demo: $(STAMP)
 	@$(BIN)/plenary demo --port $(PORT) --data-dir $(DATA)
 
 test: $(STAMP) browser packages lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # The browser tests' Chromium: found, installed (root with apt-get), or the one command to run.
 browser:
