@@ -160,12 +160,15 @@ class VoteStore:
     async def create(self, defn: VoteDefinition) -> Published:
         rules.validate_definition(defn)
         keys.check_id(defn.vote_id, "vote id")
-        # The set of votes is outside the vote's slot: on Redis Cluster it moves to a per-slot index.
+        # The set of votes is in the directory's slot, not the vote's (Redis Cluster): listed first,
+        # so a vote is never missing from the list; an id listed without a vote (the create below
+        # failed) is passed over by every reader of ``ids`` ("removed meanwhile").
+        await self.redis.sadd(keys.VOTES, defn.vote_id)
         res = await self.log.write(
             "ballot",
             "create",
             keys.vote(defn.vote_id),
-            keys=[keys.vote_key(defn.vote_id, "definition"), keys.VOTES],
+            keys=[keys.vote_key(defn.vote_id, "definition")],
             args=[
                 defn.vote_id,
                 _enc.encode(defn),

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, VoteStore
 from engine.channels import ChannelLog
-from engine.connection import command_client, pubsub_client
+from engine.connection import close_dedicated, command_client, dedicated, pubsub_client
 from engine.limits import ConnectionSlots, RateLimiter
 from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
@@ -71,7 +71,7 @@ class Backend:
         votes = VoteStore(channel_log)
         # The two group commits on every cast's path each hold a connection of their own (taken
         # from the pool once): a pool checkout per batch cost more than the batch's command.
-        casts_redis, rates_redis = redis.client(), redis.client()
+        casts_redis, rates_redis = dedicated(redis), dedicated(redis)
         return cls(
             hub_id=hub_id,
             embedded=embedded,
@@ -92,7 +92,7 @@ class Backend:
         """After ``Hub.stop``: the clients of the cast batcher and the rate limiter, the command
         client, then the embedded Redis if this hub was its last user."""
         for client in self.held:
-            await client.aclose()
+            await close_dedicated(client, self.redis)
         await self.redis.aclose()
         if self.embedded is not None and await asyncio.to_thread(
             self.embedded.stop_if_last, ":" + self.hub_id
