@@ -127,6 +127,7 @@ async def redis_at(
 ) -> AsyncIterator[Redis]:
     """For a one-shot command: a client of ``redis_url``, or of the embedded Redis of ``data_dir``
     (joined if a hub runs it; otherwise started for the command and stopped after it)."""
+    from engine import migrate
     from engine.server import EmbeddedRedis, ensure_server
 
     embedded: EmbeddedRedis | None = None
@@ -135,6 +136,7 @@ async def redis_at(
         redis_url = embedded.url
     client = command_client(redis_url, name=name)
     try:
+        await migrate.directory_keys(client)  # a data dir an older hub wrote
         yield client
     finally:
         await client.aclose()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, VoteStore
+from engine import migrate
 from engine.channels import ChannelLog
 from engine.connection import close_dedicated, command_client, dedicated, pubsub_client
 from engine.limits import ConnectionSlots, RateLimiter
@@ -67,6 +68,7 @@ class Backend:
             url = embedded.url
         redis = command_client(url, name=f"plenary-hub:{hub_id}")
         await redis.ping()
+        await migrate.directory_keys(redis)  # a data dir an older hub wrote: today's key names
         channel_log = ChannelLog(redis, Scripts(redis))
         votes = VoteStore(channel_log)
         # The two group commits on every cast's path each hold a connection of their own (taken
