@@ -92,7 +92,8 @@ async def test_a_master_killed_during_casting_keeps_every_acknowledged_ballot(tm
     """The cast path's durability on a cluster (docs/architecture.md): a cast is acknowledged only
     once the master's replica has it (``WAIT 1``), so killing the vote's master in the middle of a
     burst loses none; casts that failed are retried with their nonce and stored once. Until a
-    replica is back for the promoted master, casts on its slots are refused (retryable)."""
+    replica is back for the promoted master, casts on its slots are refused (retryable). The event
+    feed follows the vote's channel on the new master."""
     voters = 600
     with running_cluster(tmp_path / "cluster") as servers:
         async with client_of(servers.url) as cluster:
@@ -105,6 +106,15 @@ async def test_a_master_killed_during_casting_keeps_every_acknowledged_ballot(tm
             victim = next(n for n in servers.nodes if n.port == master.port)
             batcher = CastBatcher(store, max_batch=32, redis=cluster)
             batcher.start()
+            resets: list[int] = []
+            events: list[str] = []
+            feed = EventFeed(
+                pubsub_client(servers.url),
+                lambda _channel, msg: events.append(msg.event.type),
+                lambda: resets.append(1),
+            )
+            await feed.start()
+            await feed.subscribe(keys.vote(defn.vote_id))
             ids = lt.proposal_ids()
             acked: dict[str, str] = {}  # voter -> tracking code
             refused = 0
@@ -139,6 +149,17 @@ async def test_a_master_killed_during_casting_keeps_every_acknowledged_ballot(tm
                 await asyncio.gather(kill_master_midway(), *(cast(i) for i in range(voters)))
             await batcher.stop()
             assert refused > 0, "the master died after the burst: nothing was tested"
+            # The hub's feed lost its link to the dead master, told its clients (on_reset) and
+            # follows the vote on the promoted master.
+            async with asyncio.timeout(20):
+                while not feed.connected.is_set():
+                    await asyncio.sleep(0.1)
+            assert resets
+            await ChannelLog(cluster).publish(keys.vote(defn.vote_id), "after.failover", {})
+            async with asyncio.timeout(10):
+                while "after.failover" not in events:
+                    await asyncio.sleep(0.05)
+            await feed.stop()
             ballots = await store.ballots(defn.vote_id)
             assert len(ballots) == voters  # none lost, none doubled
             assert {b.voter: b.tracking_code for b in ballots} == acked
