@@ -163,3 +163,32 @@ async def test_a_master_killed_during_casting_keeps_every_acknowledged_ballot(tm
             ballots = await store.ballots(defn.vote_id)
             assert len(ballots) == voters  # none lost, none doubled
             assert {b.voter: b.tracking_code for b in ballots} == acked
+
+
+async def test_leaving_and_rejoining_a_channel_is_no_lost_link(redis_cluster_servers: Cluster) -> None:
+    """The feed's own ``sunsubscribe`` confirmations are not mistaken for a slot moved away (which
+    would send every client a ``gap``), however quickly a channel is followed again."""
+    resets: list[int] = []
+    got: list[int] = []
+    async with client_of(redis_cluster_servers.url) as cluster:
+        await cluster.flushall()
+        channel = keys.meeting_chat("m1")
+        feed = EventFeed(
+            pubsub_client(redis_cluster_servers.url),
+            lambda _c, msg: got.append(msg.event.offset),
+            lambda: resets.append(1),
+        )
+        await feed.start()
+        try:
+            for _ in range(5):
+                await feed.subscribe(channel)
+                await feed.unsubscribe(channel)
+            await feed.subscribe(channel)
+            await ChannelLog(cluster).publish(channel, "chat.message", {"text": "still here"})
+            async with asyncio.timeout(10):
+                while not got:
+                    await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)  # every confirmation read
+            assert got == [1] and resets == [] and feed.connected.is_set()
+        finally:
+            await feed.stop()
