@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 DEFAULT_POOL = 64
 CLUSTER_SCHEME = "redis-cluster"
@@ -100,12 +102,23 @@ def sync_client(url: str, *, timeout: float = 2) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
+def no_retry() -> Retry:
+    """For a pub/sub connection: fail at once when the link drops. With retries (the default of a
+    client built as ``Redis(host=..., port=...)``), redis-py's ``PubSub`` reconnects and resubscribes
+    by itself, its only trace a second subscribe confirmation: the events published meanwhile are
+    lost and nobody is told. The feed must see the loss to send its clients a ``gap``."""
+    return Retry(NoBackoff(), 0)
+
+
 def pubsub_client(url: str, *, name: str = "plenary-hub-sub") -> Redis:
-    """The event feed's client, with no read timeout (``engine.pubsub.EventFeed`` opens one pub/sub
-    connection per node it needs from it: one on a single Redis, one per shard on a cluster)."""
+    """The event feed's client, with no read timeout and no silent retry (``no_retry``).
+    ``engine.pubsub.EventFeed`` opens one pub/sub connection per node it needs from it: one on a
+    single Redis, one per shard's master on a cluster (the cluster client only finds them)."""
     if is_cluster_url(url):
         return _cluster(url, socket_timeout=None, name=name, max_connections=8)
-    return Redis.from_url(url, socket_timeout=None, socket_connect_timeout=5, client_name=name)
+    return Redis.from_url(
+        url, socket_timeout=None, socket_connect_timeout=5, client_name=name, retry=no_retry()
+    )
 
 
 def raw(value: object) -> bytes:

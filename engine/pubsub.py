@@ -36,7 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from engine import keys
 from engine.background import survive
 from engine.channels import PubSubMessage, decode_pubsub
-from engine.connection import text
+from engine.connection import no_retry, text
 from engine.scripts import Scripts
 
 log = logging.getLogger("plenary.engine.pubsub")
@@ -168,6 +168,7 @@ class EventFeed:
                 socket_timeout=None,
                 socket_connect_timeout=kwargs.get("socket_connect_timeout", 5),
                 client_name=kwargs.get("client_name"),
+                retry=no_retry(),  # a dropped link must reach the feed (engine.connection)
             )
             return _Link(node_name, client, True, client.pubsub())
         return _Link(node_name, self._redis, False, self._redis.pubsub())

@@ -17,13 +17,18 @@ from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, Voter, VoteStore
 from engine import keys
-from engine.channels import ChannelLog, PubSubMessage
+from engine.channels import ChannelLog, PubSubMessage, publish_args
 from engine.connection import command_client, pubsub_client
 from engine.errors import HubError
 from engine.pubsub import EventFeed, publish_command
 from loadtest import voters as lt
 from tests.cluster import running_cluster
 from tools.redis_cluster import Cluster
+
+
+def pubsub_name(channel: str) -> str:
+    """Where a channel's events are published (its hash tag: the channel's slot)."""
+    return publish_args(channel).pubsub
 
 
 @contextlib.asynccontextmanager
@@ -48,7 +53,7 @@ def channels_on_every_master(cluster: Redis, n: int = 3) -> list[str]:
     found: dict[str, str] = {}
     for i in range(1000):
         channel = keys.meeting_chat(f"m{i}")
-        node = cluster.get_node_from_key(keys.pubsub_channel(channel))  # type: ignore[attr-defined]
+        node = cluster.get_node_from_key(pubsub_name(channel))  # type: ignore[attr-defined]
         found.setdefault(node.name, channel)
         if len(found) == n:
             return list(found.values())
@@ -71,7 +76,7 @@ async def test_a_hub_follows_each_channel_on_the_shard_that_owns_it(redis_cluste
         try:
             for channel in channels:
                 await feed.subscribe(channel)
-            names = {keys.pubsub_channel(c) for c in channels}
+            names = {pubsub_name(c) for c in channels}
             for name in names:  # each master lists its own shard's channel, none of the others
                 node = cluster.get_node_from_key(name)  # type: ignore[attr-defined]
                 listed = set(redis_cluster_servers.cli(node.port, "pubsub", "shardchannels").split())
@@ -190,5 +195,27 @@ async def test_leaving_and_rejoining_a_channel_is_no_lost_link(redis_cluster_ser
                     await asyncio.sleep(0.02)
             await asyncio.sleep(0.3)  # every confirmation read
             assert got == [1] and resets == [] and feed.connected.is_set()
+        finally:
+            await feed.stop()
+
+
+async def test_a_shard_link_redis_drops_resets_the_feed(redis_cluster_servers: Cluster) -> None:
+    """A link to one master that Redis drops (a hub that fell behind past the pub/sub output
+    buffer limit) resets the feed: its clients are told, rather than resubscribed silently."""
+    resets: list[int] = []
+    channel = keys.meeting_chat("m1")
+    async with client_of(redis_cluster_servers.url) as cluster:
+        feed = EventFeed(
+            pubsub_client(redis_cluster_servers.url), lambda _c, _m: None, lambda: resets.append(1)
+        )
+        await feed.start()
+        try:
+            await feed.subscribe(channel)
+            await cluster.initialize()  # type: ignore[attr-defined]
+            node = cluster.get_node_from_key(pubsub_name(channel))  # type: ignore[attr-defined]
+            assert redis_cluster_servers.cli(node.port, "client", "kill", "type", "pubsub").strip() != "0"
+            async with asyncio.timeout(10):
+                while not resets:
+                    await asyncio.sleep(0.05)
         finally:
             await feed.stop()
