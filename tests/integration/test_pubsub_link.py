@@ -1,7 +1,7 @@
 """A dropped pub/sub link is a lost link, always: the feed tells its clients (``on_reset``, then
 every client gets a ``gap`` and recovers): when Redis restarts quickly, and when Redis itself drops
 the connection (``client-output-buffer-limit pubsub``: a hub that fell behind). The cluster's links
-are held to the same in ``test_cluster.py``."""
+are held to the same in ``test_redis_cluster.py``."""
 
 from __future__ import annotations
 
