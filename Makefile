@@ -22,18 +22,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/plenary demo --port $(PORT) --data-dir $(DATA)
 
-test: $(STAMP) browser redis7 lint
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -q
 
 # The browser tests' Chromium: found, installed (root with apt-get), or the one command to run.
 browser:
 	@$(PYTHON) tools/chromium.py
-
-# The Redis Cluster tests' Redis 7 (the system's redis-server): found, installed (root with apt-get),
-# or those tests skip, naming the one command to run.
-.PHONY: redis7
-redis7:
-	@$(PYTHON) -m tools.redis_server
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -51,3 +45,10 @@ loadtest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+# The Redis Cluster tests' Redis 7 (the system's redis-server, tools/redis_server.py): found,
+# installed (root with apt-get), or those tests skip, naming the one command to run.
+.PHONY: redis7
+test: redis7
+redis7:
+	@$(PYTHON) -m tools.redis_server
