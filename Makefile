@@ -75,3 +75,10 @@ loadtest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+# The Redis Cluster tests' Redis 7 (the system's redis-server, tools/redis_server.py): found,
+# installed (root with apt-get), or those tests skip, naming the one command to run.
+.PHONY: redis7
+test: redis7
+redis7:
+	@$(PYTHON) -m tools.redis_server

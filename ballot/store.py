@@ -37,7 +37,7 @@ from engine.batching import GroupCommit
 from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw
 from engine.errors import Code, HubError, InternalError, VoteError
-from engine.scripts import Scripts
+from engine.scripts import acknowledged
 
 log = logging.getLogger("plenary.votes")
 _enc = msgspec.msgpack.Encoder()
@@ -160,12 +160,15 @@ class VoteStore:
     async def create(self, defn: VoteDefinition) -> Published:
         rules.validate_definition(defn)
         keys.check_id(defn.vote_id, "vote id")
-        # The set of votes is outside the vote's slot: on Redis Cluster it moves to a per-slot index.
+        # The set of votes is in the directory's slot, not the vote's (Redis Cluster): listed first,
+        # so a vote is never missing from the list; an id listed without a vote (the create below
+        # failed) is passed over by every reader of ``ids`` ("removed meanwhile").
+        await self.redis.sadd(keys.VOTES, defn.vote_id)
         res = await self.log.write(
             "ballot",
             "create",
             keys.vote(defn.vote_id),
-            keys=[keys.vote_key(defn.vote_id, "definition"), keys.VOTES],
+            keys=[keys.vote_key(defn.vote_id, "definition")],
             args=[
                 defn.vote_id,
                 _enc.encode(defn),
@@ -496,7 +499,7 @@ class CastBatcher:
         and checking it costs more client CPU than the batch's own command when batches are small
         (casts spread over a second come one or two per batch), docs/performance.md."""
         self.store = store
-        self._scripts = store.log.scripts if redis is None else Scripts(redis)
+        self._scripts = store.log.scripts if redis is None else acknowledged(redis)
         self._commit = GroupCommit(self._flush, "plenary-casts", max_batch)
 
     @property
@@ -511,6 +514,7 @@ class CastBatcher:
         for c in await self._commit.stop():  # never sent: nothing stored, the client retries
             if not c.future.done():
                 c.future.set_exception(HubError(Code.UNAVAILABLE, "the hub is stopping"))
+        await self._scripts.aclose()  # a cluster's connections to each vote's master (engine.scripts)
 
     async def cast(
         self,

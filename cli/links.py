@@ -52,7 +52,7 @@ def announce_base_url(redis_url: str, base_url: str) -> None:
     import redis
 
     try:
-        with redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2) as r:
+        with connection.sync_client(redis_url) as r:
             r.set(keys.PUBLIC_URL, base_url.rstrip("/"))
     except redis.RedisError as exc:
         log.warning("could not record the base URL for `plenary links`", extra={"error": str(exc)})

@@ -3,6 +3,13 @@
 redis-py 8 defaults that bite a hub (see docs/architecture.md): a 5 s ``socket_timeout`` kills a
 blocking pub/sub reader, and the asyncio pool is capped at 100 connections. The command client
 gets a bounded but larger pool and the pub/sub connection no read timeout.
+
+One code path for one Redis and Redis Cluster: a URL ``redis-cluster://host:port`` (any node of the
+cluster; the client finds the others) gives redis-py's ``RedisCluster``, any other URL a ``Redis``.
+Everything above this module takes either as ``Redis``: the cluster client answers the same commands,
+routes each by its keys' slot, and runs a ``MULTI`` pipeline or a script on the slot's master (every
+key the engine builds for one step shares a hash tag, ``engine.keys``), so no caller tells them apart.
+The integration tests run the chat, recovery and vote paths against both.
 """
 
 from __future__ import annotations
@@ -10,15 +17,68 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
+from urllib.parse import urlsplit, urlunsplit
 
+import redis
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 DEFAULT_POOL = 64
+CLUSTER_SCHEME = "redis-cluster"
+CLUSTER_POOL = 1024
+"""Connections per cluster node: redis-py's cluster client has no blocking pool (it raises
+``MaxConnectionsError`` past its bound), so its bound is set past what a hub's burst can hold at once."""
+
+
+def is_cluster_url(url: str) -> bool:
+    return urlsplit(url).scheme == CLUSTER_SCHEME
+
+
+def _node_url(url: str) -> str:
+    """``redis-cluster://host:port`` as the ``redis://`` URL of that node, which redis-py takes."""
+    return urlunsplit(("redis", *urlsplit(url)[1:]))
+
+
+def _cluster(url: str, *, socket_timeout: float | None, name: str, max_connections: int) -> Redis:
+    client = RedisCluster.from_url(
+        _node_url(url),
+        max_connections=max_connections,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=5,
+        client_name=name,
+    )
+    # The cluster client answers every command the engine sends as ``Redis`` does (see above);
+    # typing it as ``Redis`` keeps one signature for every caller instead of a union at each.
+    return cast(Redis, client)
+
+
+def is_cluster(redis: Redis) -> bool:
+    return isinstance(redis, RedisCluster)
+
+
+def dedicated(redis: Redis) -> Redis:
+    """A client holding one connection of its own, for a task that sends batch after batch (the
+    cast batcher, the rate limiter): a pool checkout per batch costs more than the batch's command.
+    A cluster client keeps a pool per node and no single connection can serve every slot: it is
+    returned itself (``close_dedicated`` then leaves it open)."""
+    return redis if is_cluster(redis) else redis.client()
+
+
+async def close_dedicated(redis: Redis, owner: Redis) -> None:
+    """Close what ``dedicated(owner)`` returned (nothing when it is ``owner`` itself)."""
+    if redis is not owner:
+        await redis.aclose()
 
 
 def command_client(url: str, *, max_connections: int = DEFAULT_POOL, name: str = "plenary-hub") -> Redis:
     """A bounded pool that makes callers wait for a free connection (redis-py's default pool raises
-    ``MaxConnectionsError`` instead: 3,000 clients saying hello at once would get errors)."""
+    ``MaxConnectionsError`` instead: 3,000 clients saying hello at once would get errors). On a
+    cluster URL, redis-py's cluster client with ``CLUSTER_POOL`` connections per node."""
+    if is_cluster_url(url):
+        return _cluster(url, socket_timeout=10, name=name, max_connections=max(max_connections, CLUSTER_POOL))
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
@@ -31,8 +91,34 @@ def command_client(url: str, *, max_connections: int = DEFAULT_POOL, name: str =
     return Redis.from_pool(pool)
 
 
+def sync_client(url: str, *, timeout: float = 2) -> redis.Redis:
+    """A blocking client for a one-off command before the event loop runs (``cli.links``): the
+    cluster's when the URL names one (typed as ``redis.Redis`` for the reason given above)."""
+    if is_cluster_url(url):
+        cluster = redis.RedisCluster.from_url(
+            _node_url(url), socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        return cast(redis.Redis, cluster)
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+def no_retry() -> Retry:
+    """For a pub/sub connection: fail at once when the link drops. With retries (the default of a
+    client built as ``Redis(host=..., port=...)``), redis-py's ``PubSub`` reconnects and resubscribes
+    by itself, its only trace a second subscribe confirmation: the events published meanwhile are
+    lost and nobody is told. The feed must see the loss to send its clients a ``gap``."""
+    return Retry(NoBackoff(), 0)
+
+
 def pubsub_client(url: str, *, name: str = "plenary-hub-sub") -> Redis:
-    return Redis.from_url(url, socket_timeout=None, socket_connect_timeout=5, client_name=name)
+    """The event feed's client, with no read timeout and no silent retry (``no_retry``).
+    ``engine.pubsub.EventFeed`` opens one pub/sub connection per node it needs from it: one on a
+    single Redis, one per shard's master on a cluster (the cluster client only finds them)."""
+    if is_cluster_url(url):
+        return _cluster(url, socket_timeout=None, name=name, max_connections=8)
+    return Redis.from_url(
+        url, socket_timeout=None, socket_connect_timeout=5, client_name=name, retry=no_retry()
+    )
 
 
 def raw(value: object) -> bytes:
@@ -54,6 +140,7 @@ async def redis_at(
 ) -> AsyncIterator[Redis]:
     """For a one-shot command: a client of ``redis_url``, or of the embedded Redis of ``data_dir``
     (joined if a hub runs it; otherwise started for the command and stopped after it)."""
+    from engine import migrate
     from engine.server import EmbeddedRedis, ensure_server
 
     embedded: EmbeddedRedis | None = None
@@ -62,6 +149,7 @@ async def redis_at(
         redis_url = embedded.url
     client = command_client(redis_url, name=name)
     try:
+        await migrate.directory_keys(client)  # a data dir an older hub wrote
         yield client
     finally:
         await client.aclose()

@@ -108,32 +108,38 @@ def channel_from_pubsub(name: str) -> str:
     return own or tag
 
 
-CONTROL = PREFIX + "ctl"  # hub-to-hub control messages (link revoked, ...)
-
-
 def rate_key(channel: str, participant_id: str) -> str:
     return channel_prefix(channel) + "rate:" + participant_id
 
 
-# -- identity and meetings ---------------------------------------------------------------------
+# -- the directory: identity, meetings, the list of votes ----------------------------------------
+# Small keys written together (a roster import, a new link with its control message) in MULTI and
+# read together with MGET: they share the hash tag ``{dir}``, so on Redis Cluster they sit in one
+# slot and each of those transactions stays single-slot. One slot holds them easily (a few thousand
+# participants and meetings); what grows with activity (channels, ballots) has its own slots.
+DIRECTORY = PREFIX + "{dir}:"
+
+
 def participant(participant_id: str) -> str:
-    return f"{PREFIX}p:{participant_id}"
+    return f"{DIRECTORY}p:{participant_id}"
 
 
-ROSTER = PREFIX + "roster"  # set of participant ids
+ROSTER = DIRECTORY + "roster"  # set of participant ids
 
 
 def token(token_hash: str) -> str:
-    return f"{PREFIX}tok:{token_hash}"
+    return f"{DIRECTORY}tok:{token_hash}"
 
 
 def meeting(meeting_id: str) -> str:
-    return f"{PREFIX}m:{meeting_id}"
+    return f"{DIRECTORY}m:{meeting_id}"
 
 
-MEETINGS = PREFIX + "meetings"  # sorted set: meeting id scored by start time
-HUBS = PREFIX + "hubs"  # hash: hub id -> last heartbeat (ms)
-PUBLIC_URL = PREFIX + "public_url"  # string: base URL of personal links, announced by hubs
+MEETINGS = DIRECTORY + "meetings"  # sorted set: meeting id scored by start time
+VOTES = DIRECTORY + "votes"  # set of vote ids (each vote's own keys are in its channel's slot)
+PUBLIC_URL = DIRECTORY + "public_url"  # string: base URL of personal links, announced by hubs
+CONTROL = DIRECTORY + "ctl"  # pub/sub: hub-to-hub control messages (link revoked, ...), sent in the
+# directory's transactions, so in its slot as sharded pub/sub requires (SPUBLISH inside MULTI)
 
 
 # -- per-participant limits (engine/limits.py) ---------------------------------------------------
@@ -150,20 +156,19 @@ def connection_slots(participant_id: str) -> str:
 
 
 CONNECTION_HUBS = PREFIX + "{conn}:hubs"  # hash: hub instance -> last heartbeat (ms), next to the slots
+HUBS = PREFIX + "{conn}:beats"  # hash: hub id -> last heartbeat (ms), read with every presence set
 
 
 def presence(hub_id: str) -> str:
-    """Participants connected to one hub (a set that expires if the hub dies)."""
-    return f"{PREFIX}presence:{hub_id}"
+    """Participants connected to one hub (a set that expires if the hub dies). In the ``{conn}``
+    slot with ``HUBS``: who is connected is one ``SUNION`` over the live hubs' sets."""
+    return f"{PREFIX}{{conn}}:presence:{hub_id}"
 
 
 def vote_key(vote_id: str, part: str) -> str:
     """A vote's private keys (definition, ballots, nonces, voters, eligible, strata, audit,
     counters) share its channel's hash tag: every cast is a single-slot Lua step."""
     return channel_prefix(vote(vote_id)) + part
-
-
-VOTES = PREFIX + "votes"  # set of vote ids
 
 
 # -- moderated meetings (issue 5): Q&A, chat moderation, speakers, agenda, polls, overlay -------

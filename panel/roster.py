@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 
 from engine import connection, keys, roles
 from engine.errors import Code, HubError
+from engine.pubsub import publish_command
 from engine.roles import Role
 from panel.strata import parse_value
 
@@ -184,6 +185,7 @@ class Roster:
         if unknown:
             raise HubError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {', '.join(unknown[:10])}")
         tokens: dict[str, str] = {}
+        publish = await publish_command(self.redis)  # SPUBLISH on Redis 7: the feed's way (engine.pubsub)
         async with self.redis.pipeline(transaction=True) as pipe:
             for p in people:
                 assert p is not None
@@ -193,7 +195,9 @@ class Roster:
                 p.token_hash = hash_token(tok)
                 pipe.set(keys.participant(p.id), _enc.encode(p))
                 pipe.set(keys.token(p.token_hash), p.id)
-                pipe.publish(keys.CONTROL, _ctl.encode(Control(kind="revoked", participant=p.id)))
+                pipe.execute_command(
+                    publish, keys.CONTROL, _ctl.encode(Control(kind="revoked", participant=p.id))
+                )
                 tokens[p.id] = tok
             await pipe.execute()
         return tokens
@@ -203,10 +207,13 @@ class Roster:
         p = await self.get(participant_id)
         if p is None:
             raise HubError(Code.UNKNOWN_PARTICIPANT, f"not in the roster: {participant_id}")
+        publish = await publish_command(self.redis)
         async with self.redis.pipeline(transaction=True) as pipe:
             if p.token_hash:
                 pipe.delete(keys.token(p.token_hash))
             p.token_hash = ""
             pipe.set(keys.participant(p.id), _enc.encode(p))
-            pipe.publish(keys.CONTROL, _ctl.encode(Control(kind="revoked", participant=p.id)))
+            pipe.execute_command(
+                publish, keys.CONTROL, _ctl.encode(Control(kind="revoked", participant=p.id))
+            )
             await pipe.execute()

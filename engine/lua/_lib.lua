@@ -26,13 +26,21 @@ end
 
 -- pl_publish(ch, etype, data): the one atomic publish step on channel ch (from pl_script). Next
 -- offset, append to the bounded history (and, when the channel keeps an archive, to the archive,
--- trimmed to its bound), PUBLISH to the hub nodes. Returns {offset, epoch, time_ms}.
+-- trimmed to its bound), PL_PUBLISH to the hubs. Returns {offset, epoch, time_ms}.
 -- The stored entry is a MessagePack array [offset, time_ms, type, data]; data arrives already
 -- encoded (MessagePack) from the caller and is appended as is, never decoded here.
 -- The epoch is the creation time of the channel's meta hash: a flushed or reset Redis gives a
 -- new one, which tells clients their offsets are void.
 
 redis.replicate_commands()
+
+-- How events reach the hubs, the one rule: sharded pub/sub (SPUBLISH) where the server has it
+-- (Redis 7, the first with redis.REDIS_VERSION in Lua), classic PUBLISH on older servers (the
+-- embedded one may be 6.2). On Redis Cluster a sharded message goes only to the nodes of the slot's
+-- shard, and a script may publish only in the slot of its keys: every pub/sub name carries its
+-- channel's hash tag (engine.keys.pubsub_channel). The hubs ask this rule once (lua/pubsub_mode.lua)
+-- and subscribe with the matching command (engine.pubsub).
+local PL_PUBLISH = redis.REDIS_VERSION and 'SPUBLISH' or 'PUBLISH'
 
 local function pl_now_ms()
   local t = redis.call('TIME')
@@ -68,7 +76,7 @@ local function pl_publish(ch, etype, data)
     redis.call('LTRIM', ch.log, -archive_max, -1)
   end
   -- 0x92: [epoch, entry]
-  redis.call('PUBLISH', ch.pubsub, '\146' .. cmsgpack.pack(epoch) .. entry)
+  redis.call(PL_PUBLISH, ch.pubsub, '\146' .. cmsgpack.pack(epoch) .. entry)
   return {seq, epoch, now_ms}
 end
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from ballot.store import CastBatcher, VoteStore
+from engine import migrate
 from engine.channels import ChannelLog
-from engine.connection import command_client, pubsub_client
+from engine.connection import close_dedicated, command_client, dedicated, pubsub_client
 from engine.limits import ConnectionSlots, RateLimiter
 from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
@@ -67,11 +68,12 @@ class Backend:
             url = embedded.url
         redis = command_client(url, name=f"plenary-hub:{hub_id}")
         await redis.ping()
+        await migrate.directory_keys(redis)  # a data dir an older hub wrote: today's key names
         channel_log = ChannelLog(redis, Scripts(redis))
         votes = VoteStore(channel_log)
         # The two group commits on every cast's path each hold a connection of their own (taken
         # from the pool once): a pool checkout per batch cost more than the batch's command.
-        casts_redis, rates_redis = redis.client(), redis.client()
+        casts_redis, rates_redis = dedicated(redis), dedicated(redis)
         return cls(
             hub_id=hub_id,
             embedded=embedded,
@@ -92,7 +94,7 @@ class Backend:
         """After ``Hub.stop``: the clients of the cast batcher and the rate limiter, the command
         client, then the embedded Redis if this hub was its last user."""
         for client in self.held:
-            await client.aclose()
+            await close_dedicated(client, self.redis)
         await self.redis.aclose()
         if self.embedded is not None and await asyncio.to_thread(
             self.embedded.stop_if_last, ":" + self.hub_id

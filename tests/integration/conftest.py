@@ -4,16 +4,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.server import EmbeddedRedis
 from tests.support import HubProcess
 
 
 @pytest.fixture(scope="module")
-def hubs(embedded: EmbeddedRedis) -> Iterator[tuple[HubProcess, HubProcess]]:
+def hubs(redis_url: str) -> Iterator[tuple[HubProcess, HubProcess]]:
     """Two hub processes joined through the same Redis (short limits so abuse tests run quickly)."""
     extra = ("--hello-timeout", "1.5", "--stall-timeout", "2", "--write-cap", "1048576")
-    a = HubProcess(embedded.url, *extra)
-    b = HubProcess(embedded.url, *extra)
+    a = HubProcess(redis_url, *extra)
+    b = HubProcess(redis_url, *extra)
     try:
         yield a.wait_ready(), b.wait_ready()
     finally:

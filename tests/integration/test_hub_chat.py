@@ -8,7 +8,10 @@ import httpx
 from redis.asyncio import Redis
 
 from panel.roster import Participant
+from tests.cluster import both_servers
 from tests.support import HubProcess, connect, seed
+
+redis_url = both_servers  # every test here runs on the embedded Redis and on a Redis Cluster
 
 CHAT = "meeting/m1/chat"
 

@@ -15,7 +15,10 @@ from redis.asyncio import Redis
 
 from engine.channels import ChannelLog
 from moderation import chat, chat_admin
+from tests.cluster import both_servers
 from tests.support import HubProcess, connect, seed, whole_chat_record
+
+redis_url = both_servers  # on a Redis Cluster too: its restriction read once sent a keyless TIME in MULTI
 
 CHAT = "meeting/m1/chat"
 PHONE = "010-9517-3486"

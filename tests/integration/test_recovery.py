@@ -13,7 +13,10 @@ from redis.asyncio import Redis
 
 from engine import keys
 from engine.channels import SPECS, ChannelLog
+from tests.cluster import both_servers
 from tests.support import HubProcess, connect, seed
+
+redis_url = both_servers  # every test here runs on the embedded Redis and on a Redis Cluster
 
 CHAT = "meeting/m1/chat"
 

@@ -14,8 +14,11 @@ from redis.asyncio import Redis
 from ballot.store import VoteStore
 from engine.channels import ChannelLog
 from panel.roster import Participant
+from tests.cluster import both_servers
 from tests.integration.test_cli import plenary
 from tests.support import HubProcess, connect, seed
+
+redis_url = both_servers  # every test here runs on the embedded Redis and on a Redis Cluster
 
 PROPOSALS = [{"id": f"P{i:02d}", "title": f"정책 제안 {i}", "topic": "교통"} for i in range(30)]
 DEFINITION: dict[str, Any] = {
