@@ -37,7 +37,8 @@ packages:
 
 # make cluster: Redis (AOF, appendfsync always), HUBS hub processes and HAProxy in front, on
 # 127.0.0.1 (HAProxy on CLUSTER_PORT, hub i on CLUSTER_PORT+i); it prints the URL to open.
-# make cluster-stop ends exactly what it started. REDIS=cluster: Redis Cluster (not supported yet).
+# make cluster-stop ends exactly what it started. REDIS=cluster: on a Redis Cluster
+# (three masters with a replica each, tools/redis_cluster.py) instead of one Redis.
 CLUSTER_DIR  ?= var/cluster
 CLUSTER_PORT ?= 8100
 HUBS         ?= 3
@@ -75,10 +76,3 @@ loadtest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
-
-# The Redis Cluster tests' Redis 7 (the system's redis-server, tools/redis_server.py): found,
-# installed (root with apt-get), or those tests skip, naming the one command to run.
-.PHONY: redis7
-test: redis7
-redis7:
-	@$(PYTHON) -m tools.redis_server

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import os
 import signal
@@ -38,20 +39,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import private
+from tools import redis_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 HAPROXY_TEMPLATE = ROOT / "deploy" / "haproxy.cfg"
 HOST = "127.0.0.1"  # loopback only: this is a rehearsal of the topology, not a public service
 
 REDIS_MODES = ("single", "cluster")
-CLUSTER_NOT_YET = (
-    "REDIS=cluster: Redis Cluster needs the engine's cluster support (directory keys under their own "
-    "hash tag, sharded pub/sub: issue 12, engine work), which is not in this version. "
-    "Run `make cluster` (REDIS=single) for now."
-)
-"""The hook for ``make cluster REDIS=cluster``: once ``engine/`` speaks Redis Cluster, start three
-masters with a replica each here (``redis-server --cluster-enabled yes`` and ``redis-cli --cluster
-create``) and pass the hubs their seed nodes; everything after Redis stays as it is."""
+CLUSTER_FOLDER = "redis-cluster"
+"""``REDIS=cluster``: the six nodes of ``tools/redis_cluster.py`` (three masters with a replica each,
+AOF ``always``) live in this subfolder, with their own pid files; ``stop`` ends them after the hubs."""
 
 STOP_ORDER = ("haproxy", "hub", "redis")
 """The proxy first (no new clients), then the hubs (they close their WebSockets with 1012 and leave
@@ -74,6 +71,8 @@ class Topology:
     hubs: int = 3
     redis_port: int = 6390
     hub_args: tuple[str, ...] = ()  # more `plenary serve` options (tests shorten timeouts)
+    redis: str = "single"  # or "cluster": REDIS_MODES
+    cluster_url: str | None = None  # the Redis Cluster's seed URL, once its nodes are up
     maxconn: int = 8000  # each WebSocket holds two of HAProxy's descriptors: 16,000 of 20,000
 
     @property
@@ -82,6 +81,8 @@ class Topology:
 
     @property
     def redis_url(self) -> str:
+        if self.cluster_url is not None:
+            return self.cluster_url
         return f"redis://{HOST}:{self.redis_port}/0"
 
     def hub_port(self, index: int) -> int:
@@ -307,9 +308,13 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
         return popen
 
     try:
-        conf = private.write_private(top.directory / "redis.conf", redis_config(top))
-        redis = spawn("redis", [top.redis_server, str(conf.resolve())])
-        _wait(top, "redis", lambda: redis_answers(top.redis_port), [redis], start_timeout)
+        if top.redis == "cluster":
+            nodes = redis_cluster.start(top.directory / CLUSTER_FOLDER, timeout=start_timeout)
+            top = cluster.top = dataclasses.replace(top, cluster_url=nodes.url)
+        else:
+            conf = private.write_private(top.directory / "redis.conf", redis_config(top))
+            redis = spawn("redis", [top.redis_server, str(conf.resolve())])
+            _wait(top, "redis", lambda: redis_answers(top.redis_port), [redis], start_timeout)
         hubs = [spawn(f"hub-{i}", hub_argv(top, i)) for i in range(1, top.hubs + 1)]
         for i, popen in enumerate(hubs, 1):
             _wait(
@@ -365,6 +370,10 @@ def stop(
         raise ClusterError(f"still running after stop: {', '.join(left)}")
     for proc in recorded(directory):
         (directory / f"{proc.name}.pid").unlink(missing_ok=True)
+    nodes = directory / CLUSTER_FOLDER
+    if (nodes / redis_cluster.STATE).exists():
+        redis_cluster.load(nodes).stop(timeout)
+        said.append(f"Redis Cluster nodes of {nodes} stopped")
     return said
 
 
@@ -379,7 +388,11 @@ def banner(cluster: Cluster, host_link: str | None) -> str:
     lines = [
         "",
         f"  Production topology on {HOST}: HAProxy :{top.port} -> {top.hubs} hubs :{hubs} -> "
-        f"Redis :{top.redis_port} (AOF, appendfsync always)",
+        + (
+            f"Redis Cluster {top.redis_url} (3 masters with a replica each, AOF, appendfsync always)"
+            if top.cluster_url
+            else f"Redis :{top.redis_port} (AOF, appendfsync always)"
+        ),
         "",
         f"  Open {host_link or top.url}",
     ]
@@ -442,8 +455,6 @@ def main(argv: list[str] | None = None) -> int:
             said = stop(args.dir)
             print("\n".join(said) if said else f"nothing was running from {args.dir}")
             return 0
-        if args.redis == "cluster":
-            raise ClusterError(CLUSTER_NOT_YET)
         top = Topology(
             directory=args.dir,
             haproxy=args.haproxy,
@@ -451,10 +462,11 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             hubs=args.hubs,
             redis_port=args.redis_port,
+            redis=args.redis,
         )
         cluster = start(top)
         try:
-            link = None if args.no_seed else asyncio.run(seed_demo(top))
+            link = None if args.no_seed else asyncio.run(seed_demo(cluster.top))
         except BaseException:
             cluster.stop()
             raise

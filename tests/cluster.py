@@ -8,7 +8,7 @@ A test module that should hold on both (the chat, recovery and vote paths) overr
 ``redis_cluster_servers`` starts three masters with a replica each (``tools/redis_cluster.py``, the
 system's Redis 7) once per session, the first time a test asks for it, and stops every server it
 started at the end. Without Redis 7 those tests skip, naming the one command that installs it
-(``make test`` installs it itself when it may: ``tools/redis_server.py``).
+(``make test`` installs it itself when it may: ``tools/system_packages.py``).
 """
 
 from __future__ import annotations

@@ -157,7 +157,7 @@ def start(root: Path, timeout: float = 30) -> Cluster:
     """Start six nodes under ``root`` and join them into a cluster; returns once it serves."""
     server = find_redis()
     if server is None:
-        raise RuntimeError("no Redis 7: run python3 -m tools.redis_server (it says how to install it)")
+        raise RuntimeError("no Redis 7: run `make packages` (it installs it, or says how)")
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     ports = _free_ports(2 * NODES)

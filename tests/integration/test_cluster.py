@@ -25,6 +25,7 @@ from cli import cluster
 from engine.channels import ChannelLog
 from panel.roster import Participant
 from tests.support import Client, connect, redis_client, seed
+from tools import redis_cluster
 from tools.system_packages import find_program, install_command
 
 CHAT = "meeting/m1/chat"
@@ -69,8 +70,10 @@ def programs() -> tuple[str, str]:
     return str(found["haproxy"]), str(found["redis-server"])
 
 
-@pytest.fixture
-def topology(tmp_path: Path) -> Iterator[cluster.Cluster]:
+@pytest.fixture(params=["single"])
+def topology(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[cluster.Cluster]:
+    """The topology on one Redis; a test parametrised indirectly with "cluster" gets it on a Redis
+    Cluster (``make cluster REDIS=cluster``: three masters with a replica each)."""
     haproxy, redis_server = programs()
     base = free_ports(4)
     redis_port = free_ports(1)
@@ -82,6 +85,7 @@ def topology(tmp_path: Path) -> Iterator[cluster.Cluster]:
         hubs=3,
         redis_port=redis_port,
         hub_args=("--log-level", "warning"),
+        redis=request.param,
     )
     running = cluster.start(top)
     try:
@@ -90,6 +94,14 @@ def topology(tmp_path: Path) -> Iterator[cluster.Cluster]:
         running.stop()
         assert not [p.name for p in running.procs if cluster.alive(p)], "left running"
         assert not list(top.directory.glob("*.pid"))
+        nodes = top.directory / cluster.CLUSTER_FOLDER
+        if nodes.exists():
+            left = [
+                n.port
+                for n in redis_cluster.load(nodes).nodes
+                if n.pid() and Path(f"/proc/{n.pid()}").exists()
+            ]
+            assert not left, f"Redis Cluster nodes left running: {left}"
 
 
 def ws_url(top: cluster.Topology) -> str:
@@ -112,6 +124,7 @@ def connections(top: cluster.Topology) -> dict[int, int]:
     return out
 
 
+@pytest.mark.parametrize("topology", ["single", "cluster"], indirect=True)
 async def test_a_hub_killed_behind_haproxy_loses_nothing(topology: cluster.Cluster) -> None:
     top = topology.top
     redis = redis_client(top.redis_url)

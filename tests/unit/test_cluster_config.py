@@ -1,6 +1,5 @@
 """``make cluster``'s pieces without starting them: HAProxy's config (checked by HAProxy itself),
-Redis' durability settings, the pid files that name one process and not a reusable number, and the
-clear refusal of ``REDIS=cluster`` until the engine supports it."""
+Redis' durability settings, and the pid files that name one process and not a reusable number."""
 
 from __future__ import annotations
 
@@ -67,14 +66,3 @@ def test_a_pid_file_names_one_process_not_a_number(tmp_path: Path) -> None:
 def test_stop_without_a_topology_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cluster.main(["stop", "--dir", str(tmp_path / "none")]) == 0
     assert "nothing was running" in capsys.readouterr().out
-
-
-def test_redis_cluster_is_refused_clearly_until_the_engine_supports_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    folder = tmp_path / "c"
-    argv = ["start", "--dir", str(folder), "--haproxy", "x", "--redis-server", "y", "--redis", "cluster"]
-    assert cluster.main(argv) == 1
-    err = capsys.readouterr().err
-    assert "Redis Cluster needs the engine's cluster support" in err and "REDIS=single" in err
-    assert not folder.exists(), "nothing started"

@@ -27,7 +27,7 @@ FOLDERS_MAY_IMPORT: dict[str, frozenset[str]] = {
     "moderation": frozenset({"engine", "ballot"}),
     "panel": frozenset({"engine"}),
     "realtime": DOMAIN,
-    "cli": DOMAIN | {"realtime"},
+    "cli": DOMAIN | {"realtime", "tools"},
     "loadtest": DOMAIN | {"realtime", "cli"},
     "tools": frozenset(),
 }

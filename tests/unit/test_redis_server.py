@@ -1,6 +1,6 @@
-"""`make test` provisions the Redis 7 of the cluster tests (tools/redis_server.py): found, installed
-as root with apt-get, else the cluster tests skip naming the one command. These tests use fake
-servers (shell scripts that print a version) and leave the real one alone."""
+"""Which redis-server the cluster tests take (tools/redis_server.py): Redis 7 with its cli, where
+tools/system_packages.py says it is. These tests use fake servers (shell scripts that print a
+version) and leave the real one alone."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.redis_server import INSTALL_COMMAND, RedisError, find_redis, usable, version
+from tools.redis_server import CANDIDATES, INSTALL_COMMAND, RedisError, find_redis, usable, version
+from tools.system_packages import PROGRAMS
 
 
 def fake(folder: Path, reported: str, cli: bool = True) -> str:
@@ -47,3 +48,4 @@ def test_a_wrong_redis_server_setting_is_an_error_not_a_fallback(tmp_path: Path)
 
 def test_the_install_command_is_debian_s_package() -> None:
     assert INSTALL_COMMAND == "sudo apt-get install -y --no-install-recommends redis-server"
+    assert PROGRAMS["redis-server"].candidates == CANDIDATES  # one table of where it is
