@@ -343,15 +343,18 @@ class Stage:
         connection has ``--catch-up`` seconds to reach them; what it has not received by then is
         lost. Returns those offsets."""
         swarm, args = self.swarm, self.args
-        swarm.tell({"op": "quiet", "within": args.catch_up})
-        if not await swarm.until(lambda: swarm.quiet == len(swarm.procs), args.catch_up + 5):
+        # A worker still connecting reads its commands only once connected: do not wait long.
+        ready = len(swarm.ready) == len(swarm.procs)
+        wait = args.catch_up if ready else 2.0
+        swarm.tell({"op": "quiet", "within": wait})
+        if not await swarm.until(lambda: swarm.quiet == len(swarm.procs), wait + 5):
             self.problems.append(
                 f"only {swarm.quiet} of {len(swarm.procs)} workers had their replies in time"
             )
         await asyncio.sleep(0.2)  # the hub's coalescing tick
         final = await final_offsets(self.redis_url, self.chans)
-        swarm.tell({"op": "finish", "final": final, "catch_up": args.catch_up})
-        if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), args.catch_up + 10):
+        swarm.tell({"op": "finish", "final": final, "catch_up": wait})
+        if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), wait + 10):
             self.problems.append(
                 f"only {len(swarm.totals)} of {len(swarm.procs)} workers reported their totals"
             )
@@ -566,7 +569,9 @@ async def capacity(st: Stage) -> dict[str, Any]:
                 h0 = time.time()
                 await asyncio.sleep(args.hold)
                 row = window(swarm, h0, time.time())
-                row.update(connections=live, failed=failed, connect_s=took, t0=h0, t1=time.time())
+                row.update(
+                    connections=live, added=want, failed=failed, connect_s=took, c0=t0, t0=h0, t1=time.time()
+                )
                 steps_done.append(row)
                 log(
                     f"{live:,} connections: lag p50/p99 {rep.fmt(row['p50'])}/{rep.fmt(row['p99'])} ms"
@@ -889,7 +894,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "reconnect-storm": {"max_seconds": 120.0},
     "slow-readers": {"max_seconds": 130.0, "chat_chars": 400},
     "capacity": {"max_seconds": 175.0, "panelists": 14_000, "workers": 4},
-    "scaling": {"max_seconds": 180.0, "seconds": 15.0, "catch_up": 5.0},
+    "scaling": {"max_seconds": 240.0, "seconds": 12.0, "catch_up": 5.0},  # three rounds
 }
 
 

@@ -71,6 +71,9 @@ def storm(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[st
         f"{back:,} back, caught up p50/p99/slowest {_ms_as_s(p50)}/{_ms_as_s(p99)}/{_ms_as_s(worst)} s"
         f" after the drop, {cut:,} commands cut by the drop"
     )
+    t_drop = next((at for name, at in run.marks.items() if " dropped at once" in name), 0.0)
+    t_back = next((at for name, at in run.marks.items() if " back" in name and at >= t_drop), 0.0)
+    hub_ms = _cpu_ms(run, t_drop, t_back) if t_drop and t_back else float("nan")
     section = "\n".join(
         [
             "## The storm",
@@ -82,6 +85,10 @@ def storm(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[st
             f" in it) received; measured from the drop. {retried:,} tries failed and were tried again."
             f" {cut:,} commands in flight at the drop failed with their connection (not errors: a"
             " client retries them with the same nonce).",
+            "",
+            f"From the drop until all were back ({t_back - t_drop:.1f} s) the hub used {fmt(hub_ms / 1000)}"
+            f" CPU-seconds: {fmt(hub_ms / max(1, back), 2)} ms per reconnect (the live traffic of those"
+            " already back included).",
             "",
             "| caught up within | clients |",
             "|---|---|",
@@ -109,6 +116,14 @@ def _resources(run: Run, t0: float, t1: float, name: str) -> tuple[float, float]
         return float("nan"), float("nan")
     cpu = sorted(r[name]["cpu"] for r in rows)
     return cpu[len(cpu) // 2], max(r[name]["mb"] for r in rows)
+
+
+def _cpu_ms(run: Run, t0: float, t1: float, name: str = "hub") -> float:
+    """CPU milliseconds ``name`` used in the sampled seconds ending within (t0, t1] (whole
+    seconds: an estimate to a second's worth at each end, so NaN for a window under 3 s)."""
+    if t1 - t0 < 3:
+        return float("nan")
+    return sum(r[name]["cpu"] * 10 for r in run.resources if t0 < r["sec"] <= t1 and name in r)
 
 
 def slow(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str]]:
@@ -218,7 +233,8 @@ def capacity(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list
     for s in steps:
         cpu, mb = _resources(run, s["t0"], s["t1"], "hub")
         rows.append(
-            f"| {s['connections']:,} | {s['connect_s']:.1f} | {s['events']:,} | {fmt(s['p50'])} / {fmt(s['p99'])}"
+            f"| {s['connections']:,} | {s['connect_s']:.1f} | {fmt(_cpu_ms(run, s['c0'], s['t0']) / s['added'], 2)}"
+            f" | {s['events']:,} | {fmt(s['p50'])} / {fmt(s['p99'])}"
             f" | {s['errors']} | {s['failed']} | {cpu:.0f} | {mb:.0f} |"
         )
     section = "\n".join(
@@ -229,10 +245,12 @@ def capacity(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list
             f" hold passes {args.lag_limit:g} ms, or when it has an error or a failed connection. The host"
             " shows a slide every second (`slide.show`: one event on the meeting's agenda channel, which"
             f" every connection follows). At most {args.max_connections:,} connections"
-            f" ({args.workers} generator processes), steps of {args.step:,}.",
+            f" ({args.workers} generator processes), steps of {args.step:,}. Hub CPU per connection:"
+            " the hub's CPU over the step's connecting (handshake, `hello`, `subscribe`) divided by"
+            " the connections added, the broadcast included.",
             "",
-            "| connections | connect s | events | lag p50 / p99 ms | errors | failed connects | hub CPU % (median) | hub MiB (max) |",
-            "|---|---|---|---|---|---|---|---|",
+            "| connections | connect s | hub CPU ms per connection | events | lag p50 / p99 ms | errors | failed connects | hub CPU % (median) | hub MiB (max) |",
+            "|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             f"Ramp stopped: {stop or 'not run'}.",
