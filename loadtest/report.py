@@ -300,7 +300,10 @@ def plot(folder: Path, run: Run) -> list[str]:
     ax2 = ax.twinx()
     ax2.plot(xs, [s.acks for s in run.seconds], label="acks/s", color="C2")
     ax2.plot(
-        xs, [s.events / max(1, s.conns) for s in run.seconds], label="events/s per connection", color="C3"
+        xs,
+        [s.events / s.conns if s.conns > 0 else math.nan for s in run.seconds],  # none open: no rate
+        label="events/s per connection",
+        color="C3",
     )
     ax2.set_ylabel("per second")
     ax2.set_ylim(bottom=0)

@@ -291,6 +291,7 @@ class Stage:
     deadline: float
     chans: list[str]
     problems: list[str] = field(default_factory=list)  # the scenario's own: a step failed or ran late
+    hub_counters: dict[str, float] = field(default_factory=dict)  # HUB_COUNTERS, summed over the hubs
 
     async def host(self) -> SwarmPeer:
         """The host's connection (first hub): opens votes, approves questions, shows slides."""
@@ -352,6 +353,7 @@ class Stage:
                 f"only {swarm.quiet} of {len(swarm.procs)} workers had their replies in time"
             )
         await asyncio.sleep(0.2)  # the hub's coalescing tick
+        self.hub_counters = await asyncio.to_thread(hub_counters, self.urls)
         final = await final_offsets(self.redis_url, self.chans)
         swarm.tell({"op": "finish", "final": final, "catch_up": wait})
         if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), wait + 10):
@@ -511,7 +513,13 @@ async def slow_readers(st: Stage) -> dict[str, Any]:
     await st.bounded(steps)
     final = await st.wind_down()
     await host.close()
-    return {"connected": connected, "final": final, "problems": st.problems, "phases": phases}
+    return {
+        "connected": connected,
+        "final": final,
+        "problems": st.problems,
+        "phases": phases,
+        "hub_counters": st.hub_counters,
+    }
 
 
 async def capacity(st: Stage) -> dict[str, Any]:
@@ -599,6 +607,27 @@ async def capacity(st: Stage) -> dict[str, Any]:
         "steps": steps_done,
         "stop": stop[-1] if stop else "",
     }
+
+
+HUB_COUNTERS = ("plenary_slow_aborts_total", "plenary_dropped_frames_total")
+"""What the hubs' ``/metrics`` say of the writer policy: connections aborted for not reading,
+broadcast frames dropped for slow clients."""
+
+
+def hub_counters(urls: list[str]) -> dict[str, float]:
+    """``HUB_COUNTERS`` from every hub's ``/metrics`` (Prometheus text), summed; a hub that does
+    not answer within 5 s is left out."""
+    import urllib.request
+
+    out = dict.fromkeys(HUB_COUNTERS, 0.0)
+    for url in urls:
+        base = url.replace("ws://", "http://").removesuffix("/ws")
+        with contextlib.suppress(OSError), urllib.request.urlopen(base + "/metrics", timeout=5) as resp:
+            for line in resp.read().decode().splitlines():
+                name, _, value = line.partition(" ")
+                if name.split("{")[0] in out:
+                    out[name.split("{")[0]] += float(value)
+    return out
 
 
 def window(swarm: Swarm, t0: float, t1: float) -> dict[str, Any]:

@@ -88,9 +88,9 @@ def storm(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[st
             f" {cut:,} commands in flight at the drop failed with their connection (not errors: a"
             " client retries them with the same nonce).",
             "",
-            f"From the drop until all were back ({t_back - t_drop:.1f} s) the hub used {fmt(hub_ms / 1000)}"
-            f" CPU-seconds: {fmt(hub_ms / max(1, back), 2)} ms per reconnect (the live traffic of those"
-            " already back included).",
+            f"From the drop until all were back or `--storm-timeout` passed ({t_back - t_drop:.1f} s)"
+            f" the hub used {fmt(hub_ms / 1000)} CPU-seconds, {fmt(hub_ms / max(1, back), 2)} ms per"
+            " panelist back by the end (the live traffic of those already back included).",
             "",
             "| caught up within | clients |",
             "|---|---|",
@@ -157,6 +157,7 @@ def slow(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str
         st.not_recovered += t.not_recovered
         st.errors.update(t.errors)
     dropped = st.errors.get("connection dropped", 0)
+    hub: dict[str, float] = run.result.get("hub_counters", {})
     cs = [
         basic["steps"],
         basic["connected"],
@@ -209,7 +210,10 @@ def slow(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str
             *rows,
             "",
             "The slow readers: "
-            + f"{st.gaps:,} `gap` frames received, {dropped:,} connections closed by the hub,"
+            + f"{st.gaps:,} `gap` frames received, {dropped:,} connections closed by the hub"
+            f" (its `/metrics`: {hub.get('plenary_slow_aborts_total', 0):,.0f} aborted for not reading past"
+            f" the cap, {hub.get('plenary_dropped_frames_total', 0):,.0f} broadcast frames dropped; the"
+            " other closes are the hub's ping timeout),"
             f" {st.not_recovered:,} resubscribes not recovered, {st.lost:,} events lost in holes,"
             f" {st.doubled:,} doubled; errors {dict(st.errors.most_common(5))}.",
         ]
