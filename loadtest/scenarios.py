@@ -771,7 +771,8 @@ def stop_workers(swarm: Swarm) -> None:
 
 
 async def progress(swarm: Swarm, every: float, t0: float) -> None:
-    """A line every ``every`` seconds: connections, casts and acks, the last seconds' p99s, errors."""
+    """A line every ``every`` seconds: connections, casts and acks (once there are casts), the last
+    seconds' p99s, errors."""
     while True:
         await asyncio.sleep(every)
         recent = Second(0)
@@ -781,10 +782,14 @@ async def progress(swarm: Swarm, every: float, t0: float) -> None:
         conns = swarm.seconds[secs[-1]].conns if secs else 0
         errors = sum(sum(s.errors.values()) for s in swarm.seconds.values())
         casts = sum(s.casts for s in swarm.seconds.values())
+        voting = (
+            f" casts {swarm.acks}/{casts} acked, cast→ack p99 {rep.fmt(rep.percentile(recent.ack, 99))} ms;"
+            if casts
+            else ""
+        )
         log(
-            f"t+{time.time() - t0:.0f}s: {conns} connected, casts {swarm.acks}/{casts} acked,"
-            f" last {every:g}s: {recent.events:,} events, lag p99 {rep.fmt(rep.percentile(recent.lag, 99))} ms,"
-            f" cast→ack p99 {rep.fmt(rep.percentile(recent.ack, 99))} ms; errors {errors}"
+            f"t+{time.time() - t0:.0f}s: {conns} connected,{voting} last {every:g}s: {recent.events:,} events,"
+            f" lag p99 {rep.fmt(rep.percentile(recent.lag, 99))} ms; errors {errors}"
         )
 
 
