@@ -217,6 +217,14 @@ def markdown(run: Run, cs: list[Check], summary: str, plots: list[str]) -> str:
     ]
     for section in run.result.get("sections", []):
         lines += [section, ""]
+    counters = run.result.get("hub_counters")
+    if counters:
+        lines += [
+            "The hubs' writer policy (their `/metrics`, summed): "
+            + ", ".join(f"`{k}` {v:,.0f}" for k, v in counters.items())
+            + ".",
+            "",
+        ]
     if m.get("hub_errors"):
         lines += [
             "The hub's log has an error or a traceback: its tail is in `hub-log-tail.txt`.",

@@ -427,6 +427,7 @@ async def plenary_burst(st: Stage) -> dict[str, Any]:
         "stored": stored,  # ballots in Redis against the receipts
         "errors": errors,
         "eligible": eligible,
+        "hub_counters": st.hub_counters,
     }
 
 
@@ -476,7 +477,7 @@ async def reconnect_storm(st: Stage) -> dict[str, Any]:
     await st.bounded(steps)
     final = await st.wind_down()
     await host.close()
-    return {"connected": connected, "final": final, "problems": st.problems}
+    return {"connected": connected, "final": final, "problems": st.problems, "hub_counters": st.hub_counters}
 
 
 async def slow_readers(st: Stage) -> dict[str, Any]:
@@ -606,6 +607,7 @@ async def capacity(st: Stage) -> dict[str, Any]:
         "problems": st.problems,
         "steps": steps_done,
         "stop": stop[-1] if stop else "",
+        "hub_counters": st.hub_counters,
     }
 
 
