@@ -5,7 +5,10 @@ Each worker process holds a slice of the panelists as ``plenary.v1.msgpack`` con
 task per connection, so thousands of followers do not stall the sender), says ``hello`` with the
 real tokens ``loadtest.voters`` seeded, follows the plenary's channels and then does what its
 parent (``loadtest.scenarios``) tells it over a ``multiprocessing`` pipe: chat at a rate, Q&A
-upvotes at a rate, every panelist's ``vote.cast`` within a window, stop.
+upvotes at a rate, every panelist's ``vote.cast`` within a window, stop; drop every connection at
+once and come back from its offsets (reconnect-storm); connect more (capacity's ramp); stop and
+resume reading on its slow readers, every k-th connection with a small receive buffer and
+accounts of their own (slow-readers).
 
 What it measures, per wall-clock second, sent back to the parent as it goes (``Second``):
 
