@@ -46,6 +46,7 @@ from loadtest import voters as lt
 from loadtest.bench_cast import Peer
 
 RECONNECT_TRIES = 5
+SLOW_RCVBUF = 4096  # a slow reader's receive buffer, asked for before connecting (the kernel doubles it)
 
 
 def ms_bucket(ms: float) -> int:
@@ -383,7 +384,7 @@ class WorkerSpec:
     urls: tuple[str, ...] = ()
     initial: int | None = None
     slow_every: int = 0
-    slow_rcvbuf: int = 4096
+    slow_rcvbuf: int = SLOW_RCVBUF
 
 
 class Worker:

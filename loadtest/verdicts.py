@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Any
 
 from loadtest.report import Check, Run, accounts, basic_checks, checks, fmt, percentile
-from loadtest.swarm import Second, Totals
+from loadtest.swarm import SLOW_RCVBUF, Second, Totals
 
 CAPACITY_TARGET = 10_000
 
@@ -201,7 +201,7 @@ def slow(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str
         [
             "## Phases (the readers)",
             "",
-            f"{st.connected:,} slow readers (every {args.slow_every}th connection, a {4096:,}-byte"
+            f"{st.connected:,} slow readers (every {args.slow_every}th connection, a {SLOW_RCVBUF:,}-byte"
             " receive buffer asked for, sending nothing); the rest read throughout. Lag percentiles"
             " over the whole seconds of each phase.",
             "",
@@ -213,7 +213,7 @@ def slow(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str
             + f"{st.gaps:,} `gap` frames received, {dropped:,} connections closed by the hub"
             f" (its `/metrics`: {hub.get('plenary_slow_aborts_total', 0):,.0f} aborted for not reading past"
             f" the cap, {hub.get('plenary_dropped_frames_total', 0):,.0f} broadcast frames dropped; the"
-            " other closes are the hub's ping timeout),"
+            " other closes: most likely the hub's 20 s ping timeout, which a stopped reader cannot answer),"
             f" {st.not_recovered:,} resubscribes not recovered, {st.lost:,} events lost in holes,"
             f" {st.doubled:,} doubled; errors {dict(st.errors.most_common(5))}.",
         ]
