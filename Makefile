@@ -69,7 +69,8 @@ bench: $(STAMP)
 	$(BIN)/python -m loadtest.bench
 
 # make loadtest SCENARIO=plenary-burst: the full-size scenario (about two minutes), its report under
-# loadtest/reports/; ARGS passes more options (python -m loadtest.scenarios --help).
+# loadtest/reports/; also reconnect-storm, slow-readers, capacity, scaling (docs/performance.md,
+# "Issue 11: load scenarios"); ARGS passes more options (python -m loadtest.scenarios --help).
 SCENARIO ?= plenary-burst
 loadtest: $(STAMP)
 	$(BIN)/python -m loadtest.scenarios $(SCENARIO) $(ARGS)

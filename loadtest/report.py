@@ -37,8 +37,13 @@ class Run:
     totals: list[Totals]
     resources: list[dict[str, Any]]  # {"sec", name: {"cpu" (% of a core), "mb"}}
     marks: dict[str, float]  # step -> time.time()
-    result: dict[str, Any]  # the scenario's: connected, final offsets, problems, eligible
+    # The scenario's: connected, final offsets, problems, eligible; a scenario past plenary-burst
+    # adds its own verdicts (``loadtest.verdicts``): "checks" (a list of Check), "headline" (the
+    # summary line's figures) and "sections" (markdown after the checks).
+    result: dict[str, Any]
     targets: dict[str, float]
+    slow_seconds: list[Second] = field(default_factory=list)  # slow-readers: the slow ones apart
+    slow_totals: list[Totals] = field(default_factory=list)
 
     def whole(self) -> Second:
         s = Second(0)
@@ -93,19 +98,52 @@ def accounts(run: Run) -> Accounts:
     return a
 
 
+def basic_checks(run: Run) -> dict[str, Check]:
+    """The rows every scenario has: its steps done, everyone connected, no error, no event lost
+    or doubled (of the connections in ``run.totals``)."""
+    a = accounts(run)
+    problems: list[str] = run.result.get("problems", ["the scenario did not finish"])
+    errors = sum(a.errors.values())
+    lost = a.lost + sum(a.tail_lost.values())
+    return {
+        "steps": Check(
+            "every step done", "in time", "yes" if not problems else "; ".join(problems), not problems
+        ),
+        "connected": Check(
+            "connected", f"all {a.panelists:,}", f"{a.connected:,}", a.connected == a.panelists > 0
+        ),
+        "errors": Check(
+            "errors",
+            "0",
+            f"{errors:,}"
+            + (f" ({', '.join(f'{k} {v}' for k, v in a.errors.most_common(6))})" if errors else ""),
+            errors == 0,
+        ),
+        "lost": Check(
+            "lost or doubled events",
+            "0",
+            f"{lost:,} lost ({a.lost:,} in holes, {sum(a.tail_lost.values()):,} not received by the end),"
+            f" {a.doubled:,} doubled",
+            lost == 0 and a.doubled == 0,
+        ),
+    }
+
+
 def checks(run: Run) -> list[Check]:
-    """The scenario's verdicts: the issue's targets for plenary-burst, one row each."""
+    """The scenario's verdicts: its own when it states them (``result["checks"]``), else the
+    issue's targets for plenary-burst, one row each."""
+    if "checks" in run.result:
+        own: list[Check] = run.result["checks"]
+        return own
     a = accounts(run)
     whole = run.whole()
     ack99, lag99 = percentile(whole.ack, 99), percentile(whole.lag, 99)
-    problems: list[str] = run.result.get("problems", ["the scenario did not finish"])
     stored: list[str] = run.result.get("stored", ["not checked"])
-    errors = sum(a.errors.values())
-    lost = a.lost + sum(a.tail_lost.values())
     t_ack, t_lag = run.targets["ack_p99_ms"], run.targets["lag_p99_ms"]
+    basic = basic_checks(run)
     return [
-        Check("every step done", "in time", "yes" if not problems else "; ".join(problems), not problems),
-        Check("connected", f"all {a.panelists:,}", f"{a.connected:,}", a.connected == a.panelists > 0),
+        basic["steps"],
+        basic["connected"],
         Check(
             "every cast acknowledged",
             f"{a.connected:,} acks",
@@ -120,20 +158,8 @@ def checks(run: Run) -> list[Check]:
         ),
         Check("p99 cast→ack", f"≤ {t_ack:g} ms", f"{fmt(ack99)} ms", ack99 <= t_ack),
         Check("p99 delivery lag", f"≤ {t_lag:g} ms", f"{fmt(lag99)} ms", lag99 <= t_lag),
-        Check(
-            "errors",
-            "0",
-            f"{errors:,}"
-            + (f" ({', '.join(f'{k} {v}' for k, v in a.errors.most_common(6))})" if errors else ""),
-            errors == 0,
-        ),
-        Check(
-            "lost or doubled events",
-            "0",
-            f"{lost:,} lost ({a.lost:,} in holes, {sum(a.tail_lost.values()):,} not received by the end),"
-            f" {a.doubled:,} doubled",
-            lost == 0 and a.doubled == 0,
-        ),
+        basic["errors"],
+        basic["lost"],
         Check(
             "turnout reached everyone",
             "≥ 1 `vote.turnout` each",
@@ -152,15 +178,21 @@ def summary_line(run: Run, cs: list[Check]) -> str:
     met = sum(c.met for c in cs)
     others = sorted(r["others"]["cpu"] for r in run.resources if "others" in r)
     noise = f"; other processes used {others[len(others) // 2]:.0f}% of a core (median)" if others else ""
+    verdict = f" checks {met}/{len(cs)} met" + (
+        "" if met == len(cs) else f" (missed: {', '.join(c.name for c in cs if not c.met)})"
+    )
+    if run.result.get("headline_only"):
+        return f"{run.meta['scenario']}: {run.result['headline']};{verdict}{noise}"
+    head = run.result.get(
+        "headline",
+        f"{a.acks:,}/{a.casts:,} casts acked, cast→ack p50/p99"
+        f" {fmt(percentile(whole.ack, 50))}/{fmt(percentile(whole.ack, 99))} ms",
+    )
     return (
-        f"{run.meta['scenario']}: {a.connected:,}/{a.panelists:,} connected, {a.acks:,}/{a.casts:,} casts acked,"
-        f" cast→ack p50/p99 {fmt(percentile(whole.ack, 50))}/{fmt(percentile(whole.ack, 99))} ms,"
+        f"{run.meta['scenario']}: {a.connected:,}/{a.panelists:,} connected, {head},"
         f" lag p50/p99 {fmt(percentile(whole.lag, 50))}/{fmt(percentile(whole.lag, 99))} ms"
         f" over {whole.events:,} events, errors {sum(a.errors.values())}, lost"
-        f" {a.lost + sum(a.tail_lost.values())}, doubled {a.doubled};"
-        f" checks {met}/{len(cs)} met"
-        + ("" if met == len(cs) else f" (missed: {', '.join(c.name for c in cs if not c.met)})")
-        + noise
+        f" {a.lost + sum(a.tail_lost.values())}, doubled {a.doubled};{verdict}{noise}"
     )
 
 
@@ -183,6 +215,16 @@ def markdown(run: Run, cs: list[Check], summary: str, plots: list[str]) -> str:
         *(f"| {c.name} | {c.target} | {c.measured} | {'met' if c.met else '**missed**'} |" for c in cs),
         "",
     ]
+    for section in run.result.get("sections", []):
+        lines += [section, ""]
+    counters = run.result.get("hub_counters")
+    if counters:
+        lines += [
+            "The hubs' writer policy (their `/metrics`, summed): "
+            + ", ".join(f"`{k}` {v:,.0f}" for k, v in counters.items())
+            + ".",
+            "",
+        ]
     if m.get("hub_errors"):
         lines += [
             "The hub's log has an error or a traceback: its tail is in `hub-log-tail.txt`.",
@@ -266,7 +308,10 @@ def plot(folder: Path, run: Run) -> list[str]:
     ax2 = ax.twinx()
     ax2.plot(xs, [s.acks for s in run.seconds], label="acks/s", color="C2")
     ax2.plot(
-        xs, [s.events / max(1, s.conns) for s in run.seconds], label="events/s per connection", color="C3"
+        xs,
+        [s.events / s.conns if s.conns > 0 else math.nan for s in run.seconds],  # none open: no rate
+        label="events/s per connection",
+        color="C3",
     )
     ax2.set_ylabel("per second")
     ax2.set_ylim(bottom=0)

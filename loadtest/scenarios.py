@@ -1,14 +1,15 @@
 """Load scenarios, each one command that starts what it needs, runs, checks and writes a report.
 
     python -m loadtest.scenarios plenary-burst --panelists 3000 --seconds 60
+    python -m loadtest.scenarios reconnect-storm | slow-readers | capacity | scaling
     make loadtest SCENARIO=plenary-burst
 
-A run starts its own embedded Redis (a temporary data dir, AOF with ``appendfsync always``) and one
-hub (``plenary serve`` on 127.0.0.1), seeds the panelists and a host through the roster
+A run starts its own embedded Redis (a temporary data dir, AOF with ``appendfsync always``) and
+its hub(s) (``plenary serve`` on 127.0.0.1), seeds the panelists and a host through the roster
 (``loadtest.voters``), drives ``--workers`` swarm processes (``loadtest.swarm``), and stops every
 process it started, on success, failure, Ctrl-C or its time bound (``--max-seconds``). Placement on
-this 2-core machine (when ``taskset`` and two cores are there): the hub on the first core; Redis,
-the swarm workers and this process on the second.
+this 2-core machine (when ``taskset`` and two cores are there): the hub(s) on the first core;
+Redis, the swarm workers and this process on the second.
 
 ``plenary-burst``: every panelist connected, following the plenary's chat, Q&A and vote; chat at
 ``--chat-rate`` messages a second and Q&A votes at ``--upvote-rate`` from the start; the host opens
@@ -16,6 +17,15 @@ the vote and every panelist casts once at a random instant of ``--cast-window`` 
 turnout reaches everyone; the host closes and publishes; everyone must receive the result. The
 checks: every cast acknowledged and stored once (Redis' ballots against the receipts), p99
 cast→ack and p99 delivery lag under the issue's 250 ms, no error, no event lost or doubled.
+
+``reconnect-storm``: everyone follows chat and Q&A with traffic flowing; every connection drops at
+once and comes straight back with its offsets; each must be caught up within 10 s of the drop,
+with no event missed or doubled. ``slow-readers``: every 10th connection stops reading for a
+while; the others' delivery lag must stay within 10% of a baseline phase of the same run.
+``capacity``: one hub, a slide every second to everyone, connections added a step at a time until
+the lag or an error crosses the stated limit (or ``--panelists``, the most, is reached).
+``scaling``: plenary-burst on 1, 2 and 3 hubs sharing one Redis, side by side. Their limits and
+checks are stated in ``loadtest.verdicts``.
 
 The end: the senders stop, every worker waits for its replies, the channels' last offsets are read
 from Redis, and each connection has ``--catch-up`` seconds to receive up to them; what it has not
@@ -42,13 +52,14 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from loadtest import report as rep
+from loadtest import verdicts as judged
 from loadtest.bench_cast import (
     ROOT,
     _die_with_parent,
@@ -62,7 +73,7 @@ from loadtest.bench_cast import (
 )
 from loadtest.swarm import Meter, Second, SwarmPeer, Totals, WorkerSpec, worker_main
 
-SCENARIOS = ("plenary-burst",)
+SCENARIOS = ("plenary-burst", "reconnect-storm", "slow-readers", "capacity", "scaling")
 TARGET_ACK_P99_MS = 250.0
 TARGET_LAG_P99_MS = 250.0
 CHAT_LIMIT_PER_S = 0.5  # moderation's chat limit: 5 messages per 10 s per participant and meeting
@@ -143,11 +154,19 @@ class Swarm:
     acks: int = 0
     results: dict[int, int] = field(default_factory=dict)  # worker -> connections with the result
     changed: asyncio.Event | None = None
+    # slow-readers: the slow connections' own seconds and totals (``group: "slow"``)
+    slow_seconds: dict[int, Second] = field(default_factory=dict)
+    slow_totals: list[Totals] = field(default_factory=list)
+    grown: list[dict[str, Any]] = field(default_factory=list)  # capacity: each worker's step done
+    reconnected: list[dict[str, Any]] = field(default_factory=list)  # reconnect-storm: workers back
 
     def on_message(self, i: int, msg: dict[str, Any]) -> None:
         op = msg["op"]
-        if op == "second":
-            s: Second = msg["second"]
+        if op == "second" and msg.get("group") == "slow":
+            s = msg["second"]
+            self.slow_seconds.setdefault(s.sec, Second(s.sec)).merge(s)
+        elif op == "second":
+            s = msg["second"]
             into = self.seconds.get(s.sec)
             if into is None:
                 into = self.seconds[s.sec] = Second(s.sec)
@@ -158,8 +177,14 @@ class Swarm:
             self.acks += s.acks
         elif op == "ready":
             self.ready.append(msg)
+        elif op == "totals" and msg.get("group") == "slow":
+            self.slow_totals.append(msg["totals"])
         elif op == "totals":
             self.totals.append(msg["totals"])
+        elif op == "grown":
+            self.grown.append(msg)
+        elif op == "reconnected":
+            self.reconnected.append(msg)
         elif op == "quiet":
             self.quiet += 1
         elif op == "timeout":
@@ -183,7 +208,11 @@ class Swarm:
             loop.add_reader(pipe.fileno(), readable)
 
     def tell(self, msg: dict[str, Any]) -> None:
-        for pipe in self.pipes:
+        self.tell_each([msg] * len(self.pipes))
+
+    def tell_each(self, msgs: list[dict[str, Any]]) -> None:
+        """Worker i gets ``msgs[i]``."""
+        for pipe, msg in zip(self.pipes, msgs, strict=True):
             with contextlib.suppress(OSError, ValueError):
                 pipe.send(msg)
 
@@ -241,60 +270,117 @@ class Marks:
     """When the scenario's steps happened (``time.time()``), for the report and the plots."""
 
     at: dict[str, float] = field(default_factory=dict)
+    prefix: str = ""  # scaling: which round
 
     def mark(self, name: str) -> None:
-        self.at[name] = time.time()
-        log(name)
+        self.at[self.prefix + name] = time.time()
+        log(self.prefix + name)
 
 
-async def plenary_burst(
-    args: argparse.Namespace,
-    url: str,
-    tokens: Path,
-    redis_url: str,
-    swarm: Swarm,
-    marks: Marks,
-    deadline: float,
-) -> dict[str, Any]:
-    """The scenario's steps, until ``deadline`` (``time.monotonic()``) at the latest; returns what
-    the checks need (the swarm's totals are in ``swarm``)."""
-    from engine.roles import Role
+@dataclass
+class Stage:
+    """What a scenario's steps work with: its options, the hubs' WebSocket URLs, the seats' tokens,
+    Redis, the swarm, the step marks, and the instant (``time.monotonic()``) the steps must end by."""
+
+    args: argparse.Namespace
+    urls: list[str]
+    tokens: Path
+    redis_url: str
+    swarm: Swarm
+    marks: Marks
+    deadline: float
+    chans: list[str]
+    problems: list[str] = field(default_factory=list)  # the scenario's own: a step failed or ran late
+    hub_counters: dict[str, float] = field(default_factory=dict)  # HUB_COUNTERS, summed over the hubs
+
+    async def host(self) -> SwarmPeer:
+        """The host's connection (first hub): opens votes, approves questions, shows slides."""
+        from engine.roles import Role
+        from loadtest import voters as lt
+
+        seat = lt.read_tokens(self.tokens, role=Role.HOST)[0]
+        host = SwarmPeer(self.urls[0], seat.participant_id, seat.token, Meter())
+        await host.connect()
+        return host
+
+    async def questions(self, host: SwarmPeer) -> list[int]:
+        from loadtest import voters as lt
+
+        seats = lt.read_tokens(self.tokens)[: self.args.questions]
+        qs = await ask_questions(self.urls[0], [(s.participant_id, s.token) for s in seats], host, lt.MEETING)
+        self.marks.mark(f"{len(qs)} questions asked and approved")
+        return qs
+
+    async def connected(self) -> int:
+        """Wait for every worker's first connections; their number (a shortfall is a problem)."""
+        swarm = self.swarm
+        wait = min(self.args.connect_timeout, self.deadline - time.monotonic())
+        if not await swarm.until(lambda: len(swarm.ready) == len(swarm.procs), wait):
+            self.problems.append(
+                f"only {len(swarm.ready)} of {len(swarm.procs)} workers connected within {wait:.0f} s"
+            )
+            self.marks.mark(self.problems[-1])
+        connected = sum(r["connected"] for r in swarm.ready)
+        wanted = sum(r["peers"] for r in swarm.ready)
+        self.marks.mark(f"connected: {connected} of {wanted}")
+        if connected < wanted:
+            self.problems.append(f"{wanted - connected} of {wanted} did not connect")
+        return connected
+
+    async def bounded(self, steps: Callable[[], Awaitable[None]]) -> None:
+        """Run ``steps`` until the deadline. A step that fails or runs out of time ends the steps,
+        never the run: the swarm still reports, Redis is still checked, the report says what went
+        wrong."""
+        try:
+            if self.problems:
+                raise RuntimeError("not every connection came up")
+            await asyncio.wait_for(steps(), max(1.0, self.deadline - time.monotonic()))
+        except (RuntimeError, ConnectionError, TimeoutError) as err:
+            self.problems.append(f"the scenario stopped early: {type(err).__name__}: {err}")
+            self.marks.mark(self.problems[-1])
+
+    async def wind_down(self) -> dict[str, int]:
+        """The end: senders stop, the channels' last offsets are read from Redis, and every
+        connection has ``--catch-up`` seconds to reach them; what it has not received by then is
+        lost. Returns those offsets."""
+        swarm, args = self.swarm, self.args
+        # A worker still connecting reads its commands only once connected: do not wait long.
+        ready = len(swarm.ready) == len(swarm.procs)
+        wait = args.catch_up if ready else 2.0
+        swarm.tell({"op": "quiet", "within": wait})
+        if not await swarm.until(lambda: swarm.quiet == len(swarm.procs), wait + 5):
+            self.problems.append(
+                f"only {swarm.quiet} of {len(swarm.procs)} workers had their replies in time"
+            )
+        await asyncio.sleep(0.2)  # the hub's coalescing tick
+        self.hub_counters = await asyncio.to_thread(hub_counters, self.urls)
+        final = await final_offsets(self.redis_url, self.chans)
+        swarm.tell({"op": "finish", "final": final, "catch_up": wait})
+        if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), wait + 10):
+            self.problems.append(
+                f"only {len(swarm.totals)} of {len(swarm.procs)} workers reported their totals"
+            )
+        self.marks.mark("finished")
+        return final
+
+
+async def plenary_burst(st: Stage) -> dict[str, Any]:
+    """The scenario's steps, until ``st.deadline`` at the latest; returns what the checks need
+    (the swarm's totals are in ``st.swarm``)."""
     from loadtest import voters as lt
 
-    seats = lt.read_tokens(tokens)
-    host_seat = lt.read_tokens(tokens, role=Role.HOST)[0]
-    host = SwarmPeer(url, host_seat.participant_id, host_seat.token, Meter())
-    await host.connect()
+    args, swarm, marks = st.args, st.swarm, st.marks
+    host = await st.host()
     swarm.listen()
-    questions = await ask_questions(
-        url, [(s.participant_id, s.token) for s in seats[: args.questions]], host, lt.MEETING
-    )
-    marks.mark(f"{len(questions)} questions asked and approved")
-    problems: list[str] = []
-    wait = min(args.connect_timeout, deadline - time.monotonic())
-    if not await swarm.until(lambda: len(swarm.ready) == len(swarm.procs), wait):
-        problems.append(
-            f"only {len(swarm.ready)} of {len(swarm.procs)} workers connected within {wait:.0f} s"
-        )
-        marks.mark(problems[-1])
-    connected = sum(r["connected"] for r in swarm.ready)
-    marks.mark(f"connected: {connected} of {len(seats)} panelists")
+    questions = await st.questions(host)
+    connected = await st.connected()
     seed = 1
     t_go = time.time()
     eligible = 0
 
     async def steps() -> None:
         nonlocal eligible
-        swarm.tell(
-            {
-                "op": "go",
-                "chat_rate": args.chat_rate / len(swarm.procs),
-                "upvote_rate": args.upvote_rate / len(swarm.procs),
-                "questions": questions,
-                "seed": seed,
-            }
-        )
-        marks.mark("chat and Q&A votes flowing")
+        go(st, questions, seed)
         await asyncio.sleep(args.open_after)
         opened = await host_call(host, {"type": "vote.open", "vote": lt.VOTE})
         eligible = opened["eligible"]
@@ -323,59 +409,273 @@ async def plenary_burst(
         if rest > 0:
             await asyncio.sleep(rest)
 
-    # A step that fails or runs out of the time bound ends the steps, never the run: the swarm
-    # still reports, Redis is still checked, and the report says what went wrong.
-    try:
-        if problems:
-            raise RuntimeError("not every panelist connected")
-        await asyncio.wait_for(steps(), max(1.0, deadline - time.monotonic()))
-    except (RuntimeError, ConnectionError, TimeoutError) as err:
-        problems.append(f"the scenario stopped early: {type(err).__name__}: {err}")
-        marks.mark(problems[-1])
-    # The end: senders stop, the channels' last offsets are read from Redis, and every connection
-    # has ``--catch-up`` seconds to reach them; what it has not received by then is lost.
-    swarm.tell({"op": "quiet", "within": args.catch_up})
-    if not await swarm.until(lambda: swarm.quiet == len(swarm.procs), args.catch_up + 5):
-        problems.append(f"only {swarm.quiet} of {len(swarm.procs)} workers had their replies in time")
-    await asyncio.sleep(0.2)  # the hub's coalescing tick
-    final = await final_offsets(redis_url, args)
-    swarm.tell({"op": "finish", "final": final, "catch_up": args.catch_up})
-    if not await swarm.until(lambda: len(swarm.totals) == len(swarm.procs), args.catch_up + 10):
-        problems.append(f"only {len(swarm.totals)} of {len(swarm.procs)} workers reported their totals")
-    marks.mark("finished")
+    await st.bounded(steps)
+    final = await st.wind_down()
     await host.close()
     receipts: dict[str, str] = {}
     for t in swarm.totals:
         receipts.update(t.receipts)
     errors: Counter[str] = sum((t.errors for t in swarm.totals), Counter())
     stored = await verify_hub(
-        redis_url,
+        st.redis_url,
         [{"vote": lt.VOTE, "receipts": receipts, "acks": len(receipts), "errors": {}, "rate_limited": 0}],
     )
     return {
         "connected": connected,
         "final": final,
-        "problems": problems,  # the scenario's own: a step that failed or ran late
+        "problems": st.problems,
         "stored": stored,  # ballots in Redis against the receipts
         "errors": errors,
         "eligible": eligible,
+        "hub_counters": st.hub_counters,
     }
 
 
-def channels(meeting: str, vote: str) -> list[str]:
-    return [f"meeting/{meeting}/chat", f"meeting/{meeting}/qa", f"vote/{vote}"]
+def go(st: Stage, questions: list[int], seed: int) -> None:
+    """Chat and Q&A votes start flowing at the scenario's rates, shared over the workers."""
+    n = len(st.swarm.procs)
+    st.swarm.tell(
+        {
+            "op": "go",
+            "chat_rate": st.args.chat_rate / n,
+            "upvote_rate": st.args.upvote_rate / n,
+            "chat_chars": st.args.chat_chars,
+            "questions": questions,
+            "seed": seed,
+        }
+    )
+    st.marks.mark(
+        f"chat ({st.args.chat_rate:g}/s) and Q&A votes ({st.args.upvote_rate:g}/s) flowing"
+        + (f", chat messages of {st.args.chat_chars} characters" if st.args.chat_chars else "")
+    )
 
 
-async def final_offsets(redis_url: str, args: argparse.Namespace) -> dict[str, int]:
+async def reconnect_storm(st: Stage) -> dict[str, Any]:
+    """Everyone connected and following chat and Q&A with traffic flowing; then every connection
+    drops at once and comes straight back, resubscribing from its offsets (protocol.md §7) while
+    the traffic goes on from those already back; then ``--after`` seconds more. The checks (in
+    ``storm_checks``): every panelist back and caught up within ``--catch-up-target`` s of the
+    drop, every resubscribe recovered, no event missed or doubled on any channel of any client."""
+    args, swarm, marks = st.args, st.swarm, st.marks
+    host = await st.host()
+    swarm.listen()
+    questions = await st.questions(host)
+    connected = await st.connected()
+
+    async def steps() -> None:
+        go(st, questions, 1)
+        await asyncio.sleep(args.before)
+        swarm.tell({"op": "drop"})
+        marks.mark(f"all {connected} dropped at once; reconnecting from their offsets")
+        back = await swarm.until(lambda: len(swarm.reconnected) == len(swarm.procs), args.storm_timeout)
+        n = sum(r["n"] for r in swarm.reconnected)
+        marks.mark(
+            f"{n} of {connected} back" + ("" if back else f" (not all within {args.storm_timeout:g} s)")
+        )
+        await asyncio.sleep(args.after)
+
+    await st.bounded(steps)
+    final = await st.wind_down()
+    await host.close()
+    return {"connected": connected, "final": final, "problems": st.problems, "hub_counters": st.hub_counters}
+
+
+async def slow_readers(st: Stage) -> dict[str, Any]:
+    """Everyone connected, chat and Q&A votes flowing; every ``--slow-every``-th connection has a
+    small receive buffer and sends nothing. A baseline phase (``--baseline`` s, everyone reading),
+    then the slow ones stop reading (``--slow-for`` s): their socket buffers fill, the hub's
+    writer policy applies to them (past 256 KiB its broadcast frames are dropped and the channel
+    suspended, a ``gap`` owed; 15 s stuck, aborted). Then they read again (``--after`` s): a gap
+    and a resubscribe from their offsets. The check (``slow_checks``): the readers' delivery lag
+    in the slow phase within 10% of the baseline's."""
+    args, swarm, marks = st.args, st.swarm, st.marks
+    host = await st.host()
+    swarm.listen()
+    questions = await st.questions(host)
+    connected = await st.connected()
+    phases: dict[str, float] = {}
+
+    async def steps() -> None:
+        go(st, questions, 1)
+        await asyncio.sleep(1.0)  # the senders' first second is a ramp, not the baseline
+        phases["baseline"] = time.time()
+        marks.mark("baseline: everyone reads")
+        await asyncio.sleep(args.baseline)
+        phases["slow"] = time.time()
+        swarm.tell({"op": "pause"})
+        marks.mark("the slow readers stop reading")
+        await asyncio.sleep(args.slow_for)
+        phases["after"] = time.time()
+        swarm.tell({"op": "resume"})
+        marks.mark("the slow readers read again")
+        await asyncio.sleep(args.after)
+        phases["end"] = time.time()
+
+    await st.bounded(steps)
+    final = await st.wind_down()
+    await host.close()
+    return {
+        "connected": connected,
+        "final": final,
+        "problems": st.problems,
+        "phases": phases,
+        "hub_counters": st.hub_counters,
+    }
+
+
+async def capacity(st: Stage) -> dict[str, Any]:
+    """One hub; the host shows a slide every second (one event to everyone on the agenda
+    channel); connections join ``--step`` at a time, each step held ``--hold`` s; the ramp stops
+    at the first step whose delivery lag p99 passes ``--lag-limit`` ms or that has an error or a
+    failed connection, at ``--max-connections``, or when the time bound comes near."""
+    args, swarm, marks = st.args, st.swarm, st.marks
+    host = await st.host()
+    swarm.listen()
+    await st.connected()  # the workers start empty: ready once their process is up
+    steps_done: list[dict[str, Any]] = []
+    stop: list[str] = []
+
+    async def broadcast() -> None:
+        from loadtest import voters as lt
+
+        k = 0
+        while True:
+            k += 1
+            url = f"https://example.org/plenary/slides/{k}"
+            await host_call(host, {"type": "slide.show", "meeting": lt.MEETING, "url": url, "title": f"{k}"})
+            await asyncio.sleep(1.0 - time.time() % 1.0)
+
+    async def steps() -> None:
+        ticker = asyncio.create_task(broadcast())
+        marks.mark("a slide every second to everyone (meeting agenda channel)")
+        try:
+            n_workers = len(swarm.procs)
+            live = 0
+            while True:
+                want = min(args.step, args.max_connections - live)
+                if want <= 0:
+                    stop.append(f"reached --max-connections ({args.max_connections:,})")
+                    break
+                left = st.deadline - time.monotonic()
+                if left < args.hold + 15:
+                    stop.append("the time bound came near")
+                    break
+                swarm.grown.clear()
+                t0 = time.time()
+                swarm.tell_each(
+                    [
+                        {"op": "grow", "n": want // n_workers + (w < want % n_workers)}
+                        for w in range(n_workers)
+                    ]
+                )
+                if not await swarm.until(lambda: len(swarm.grown) == n_workers, min(60.0, left - args.hold)):
+                    stop.append(f"a step of {want:,} connections did not finish connecting")
+                    break
+                live = sum(g["connected"] for g in swarm.grown)
+                failed = sum(g["asked"] - g["live"] for g in swarm.grown)
+                took = time.time() - t0
+                marks.mark(f"{live:,} connected (+{want:,} in {took:.1f} s)")
+                h0 = time.time()
+                await asyncio.sleep(args.hold)
+                row = window(swarm, h0, time.time())
+                row.update(
+                    connections=live, added=want, failed=failed, connect_s=took, c0=t0, t0=h0, t1=time.time()
+                )
+                steps_done.append(row)
+                log(
+                    f"{live:,} connections: lag p50/p99 {rep.fmt(row['p50'])}/{rep.fmt(row['p99'])} ms"
+                    f" over {row['events']:,} events, errors {row['errors']}, failed connects {failed}"
+                )
+                if row["p99"] > args.lag_limit:
+                    stop.append(
+                        f"delivery lag p99 {rep.fmt(row['p99'])} ms past the limit ({args.lag_limit:g} ms)"
+                    )
+                    break
+                if row["errors"] or failed:
+                    stop.append(f"{row['errors']} errors and {failed} failed connections in the step")
+                    break
+        finally:
+            ticker.cancel()
+        marks.mark(f"ramp stopped: {stop[-1]}")
+
+    await st.bounded(steps)
+    final = await st.wind_down()
+    await host.close()
+    return {
+        "connected": max((r["connections"] for r in steps_done), default=0),
+        "final": final,
+        "problems": st.problems,
+        "steps": steps_done,
+        "stop": stop[-1] if stop else "",
+        "hub_counters": st.hub_counters,
+    }
+
+
+HUB_COUNTERS = ("plenary_slow_aborts_total", "plenary_dropped_frames_total")
+"""What the hubs' ``/metrics`` say of the writer policy: connections aborted for not reading,
+broadcast frames dropped for slow clients."""
+
+
+def hub_counters(urls: list[str]) -> dict[str, float]:
+    """``HUB_COUNTERS`` from every hub's ``/metrics`` (Prometheus text), summed; a hub that does
+    not answer within 5 s is left out."""
+    import urllib.request
+
+    out = dict.fromkeys(HUB_COUNTERS, 0.0)
+    for url in urls:
+        base = url.replace("ws://", "http://").removesuffix("/ws")
+        with contextlib.suppress(OSError), urllib.request.urlopen(base + "/metrics", timeout=5) as resp:
+            for line in resp.read().decode().splitlines():
+                name, _, value = line.partition(" ")
+                if name.split("{")[0] in out:
+                    out[name.split("{")[0]] += float(value)
+    return out
+
+
+def window(swarm: Swarm, t0: float, t1: float) -> dict[str, Any]:
+    """The readers' events, lag p50/p99 and errors in the whole seconds within [t0, t1)."""
+    s = Second(0)
+    for sec, x in swarm.seconds.items():
+        if t0 <= sec and sec + 1 <= t1:
+            s.merge(x)
+    return {
+        "events": s.events,
+        "p50": rep.percentile(s.lag, 50),
+        "p99": rep.percentile(s.lag, 99),
+        "errors": sum(s.errors.values()),
+    }
+
+
+STEPS: dict[str, Callable[[Stage], Awaitable[dict[str, Any]]]] = {
+    "plenary-burst": plenary_burst,
+    "reconnect-storm": reconnect_storm,
+    "slow-readers": slow_readers,
+    "capacity": capacity,
+    "scaling": plenary_burst,  # on 1, 2 and 3 hubs, one round each
+}
+
+
+def channels(scenario: str) -> list[str]:
+    """The channels every connection of ``scenario`` follows."""
+    from engine import keys
+    from loadtest import voters as lt
+
+    if scenario == "capacity":
+        return [keys.meeting_agenda(lt.MEETING)]
+    if scenario in ("reconnect-storm", "slow-readers"):
+        return [keys.meeting_chat(lt.MEETING), keys.meeting_qa(lt.MEETING)]
+    return [keys.meeting_chat(lt.MEETING), keys.meeting_qa(lt.MEETING), keys.vote(lt.VOTE)]
+
+
+async def final_offsets(redis_url: str, chans: list[str]) -> dict[str, int]:
     """Each followed channel's last offset, from Redis (the tail every connection must reach)."""
     from engine.channels import ChannelLog
     from engine.connection import command_client
-    from loadtest import voters as lt
 
     redis = command_client(redis_url, name="scenario-offsets")
     try:
         log_ = ChannelLog(redis)
-        return {ch: (await log_.recover(ch, None, None)).offset for ch in channels(lt.MEETING, lt.VOTE)}
+        return {ch: (await log_.recover(ch, None, None)).offset for ch in chans}
     finally:
         await redis.aclose()
 
@@ -397,25 +697,44 @@ async def seed(redis_url: str, n: int, tokens: Path) -> None:
         await redis.aclose()
 
 
+def _hub_preexec() -> None:
+    """In the hub before exec: die with the orchestrator, and open files up to the hard limit
+    (capacity holds 10,000+ connections on one process; the soft limit may be lower)."""
+    import resource
+
+    _die_with_parent()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 @contextlib.contextmanager
-def hub_process(
-    redis_url: str, core: int | None, logfile: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
-    with logfile.open("wb") as out:
-        hub = subprocess.Popen(
-            [*pin_prefix(core), sys.executable, "-m", "cli.main", "serve", "--redis-url", redis_url,
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
-        )  # fmt: skip
+def hub_processes(
+    redis_url: str, n: int, core: int | None, logdir: Path
+) -> Iterator[list[tuple[subprocess.Popen[bytes], int]]]:
+    """``n`` hubs (``plenary serve``) on one Redis, each on its own port; all stopped at the end."""
+    hubs: list[tuple[subprocess.Popen[bytes], int]] = []
     try:
-        wait_ready(f"http://127.0.0.1:{port}", hub, logfile)
-        yield hub, port
+        for i in range(n):
+            port = free_port()
+            logfile = logdir / f"hub-{i}.log"
+            with logfile.open("wb") as out:
+                hub = subprocess.Popen(
+                    [*pin_prefix(core), sys.executable, "-m", "cli.main", "serve", "--redis-url", redis_url,
+                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_hub_preexec,
+                )  # fmt: skip
+            hubs.append((hub, port))
+            wait_ready(f"http://127.0.0.1:{port}", hub, logfile)
+        yield hubs
     finally:
-        stop_process(hub)
+        for hub, _ in hubs:
+            stop_process(hub)
 
 
-def start_workers(args: argparse.Namespace, url: str, tokens: Path, core: int | None) -> Swarm:
+def start_workers(
+    args: argparse.Namespace, urls: list[str], tokens: Path, core: int | None, max_seconds: float
+) -> Swarm:
     from loadtest import voters as lt
 
     seats = [(s.participant_id, s.token) for s in lt.read_tokens(tokens)][: args.panelists]
@@ -424,12 +743,15 @@ def start_workers(args: argparse.Namespace, url: str, tokens: Path, core: int | 
     for w in range(args.workers):
         spec = WorkerSpec(
             index=w,
-            url=url,
+            url=urls[0],
+            urls=tuple(urls[(w + k) % len(urls)] for k in range(len(urls))),
             seats=seats[w :: args.workers],
-            channels=channels(lt.MEETING, lt.VOTE),
+            channels=channels(args.scenario),
             meeting=lt.MEETING,
             core=core,
-            max_seconds=args.max_seconds,
+            max_seconds=max_seconds,
+            initial=0 if args.scenario == "capacity" else None,
+            slow_every=args.slow_every if args.scenario == "slow-readers" else 0,
         )
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=worker_main, args=(spec, child), name=f"swarm-{w}", daemon=True)
@@ -451,7 +773,8 @@ def stop_workers(swarm: Swarm) -> None:
 
 
 async def progress(swarm: Swarm, every: float, t0: float) -> None:
-    """A line every ``every`` seconds: connections, casts and acks, the last seconds' p99s, errors."""
+    """A line every ``every`` seconds: connections, casts and acks (once there are casts), the last
+    seconds' p99s, errors."""
     while True:
         await asyncio.sleep(every)
         recent = Second(0)
@@ -461,53 +784,73 @@ async def progress(swarm: Swarm, every: float, t0: float) -> None:
         conns = swarm.seconds[secs[-1]].conns if secs else 0
         errors = sum(sum(s.errors.values()) for s in swarm.seconds.values())
         casts = sum(s.casts for s in swarm.seconds.values())
+        voting = (
+            f" casts {swarm.acks}/{casts} acked, cast→ack p99 {rep.fmt(rep.percentile(recent.ack, 99))} ms;"
+            if casts
+            else ""
+        )
         log(
-            f"t+{time.time() - t0:.0f}s: {conns} connected, casts {swarm.acks}/{casts} acked,"
-            f" last {every:g}s: {recent.events:,} events, lag p99 {rep.fmt(rep.percentile(recent.lag, 99))} ms,"
-            f" cast→ack p99 {rep.fmt(rep.percentile(recent.ack, 99))} ms; errors {errors}"
+            f"t+{time.time() - t0:.0f}s: {conns} connected,{voting} last {every:g}s: {recent.events:,} events,"
+            f" lag p99 {rep.fmt(rep.percentile(recent.lag, 99))} ms; errors {errors}"
         )
 
 
-def run(args: argparse.Namespace) -> int:
-    # The scenario's steps end by this, leaving time to collect, check and report within the bound.
-    deadline = time.monotonic() + args.max_seconds - 25 - args.catch_up
-    cores = two_cores()
+@dataclass
+class Round:
+    """One run of a scenario's steps against ``hubs`` hub processes (scaling has three)."""
+
+    hubs: int
+    swarm: Swarm
+    resources: list[dict[str, Any]]
+    marks: Marks
+    result: dict[str, Any]
+    hub_cpu_s: list[float]  # CPU seconds each hub used over the round
+    hub_log: str
+
+
+def one_round(
+    args: argparse.Namespace, n_hubs: int, max_seconds: float, marks: Marks, cores: tuple[int, int] | None
+) -> Round:
+    """Fresh Redis, seats, ``n_hubs`` hubs and the swarm; the scenario's steps; everything it
+    started stopped. Bounded by ``max_seconds`` (the steps end earlier, to leave time to collect)."""
+    deadline = time.monotonic() + max_seconds - 15 - args.catch_up
     hub_core, load_core = (cores[0], cores[1]) if cores else (None, None)
-    if load_core is not None:
-        os.sched_setaffinity(0, {load_core})
-    started = dt.datetime.now(dt.UTC)
-    out_dir = args.out / f"{args.scenario}-{started.strftime('%Y%m%dT%H%M%SZ')}"
-    marks = Marks()
     result: dict[str, Any] = {}
     swarm = Swarm()
     sampler: Sampler | None = None
+    hub_cpu: list[float] = []
     with tempfile.TemporaryDirectory(prefix="scen-", dir="/tmp") as d:
         tmp = Path(d)
         with embedded_redis(tmp / "redis", load_core) as server:
             tokens = tmp / "tokens.csv"
             asyncio.run(seed(server.url, args.panelists, tokens))
             marks.mark(f"seeded {args.panelists} panelists and the host")
-            with hub_process(server.url, hub_core, tmp / "hub.log") as (hub, port):
-                url = f"ws://127.0.0.1:{port}/ws"
+            with hub_processes(server.url, n_hubs, hub_core, tmp) as hubs:
+                urls = [f"ws://127.0.0.1:{port}/ws" for _, port in hubs]
                 marks.mark(
-                    f"hub pid {hub.pid} on {url} (core {hub_core}); Redis and swarm on core {load_core}"
+                    f"{n_hubs} hub(s), pid {', '.join(str(h.pid) for h, _ in hubs)} (core {hub_core});"
+                    f" Redis and swarm on core {load_core}"
                 )
+                cpu0 = [usage(h.pid)[0] for h, _ in hubs]
                 try:
-                    swarm = start_workers(args, url, tokens, load_core)
+                    swarm = start_workers(args, urls, tokens, load_core, max_seconds)
                     sampler = Sampler(
                         {
-                            "hub": [hub.pid],
+                            "hub": [h.pid for h, _ in hubs],
                             "redis": [server.pid() or 0],
                             "swarm": [p.pid for p in swarm.procs],
                             "orchestrator": [os.getpid()],
                         }
                     )
                     sampler.start()
+                    st = Stage(
+                        args, urls, tokens, server.url, swarm, marks, deadline, channels(args.scenario)
+                    )
 
                     async def main() -> dict[str, Any]:
                         ticker = asyncio.create_task(progress(swarm, args.progress, time.time()))
                         try:
-                            return await plenary_burst(args, url, tokens, server.url, swarm, marks, deadline)
+                            return await STEPS[args.scenario](st)
                         finally:
                             ticker.cancel()
 
@@ -518,45 +861,97 @@ def run(args: argparse.Namespace) -> int:
                         sampler.join(5)
                     swarm.tell({"op": "finish", "parent_gone": True})
                     stop_workers(swarm)
-                hub_log = (tmp / "hub.log").read_text(errors="replace")
-                if hub.poll() is not None:
-                    result.setdefault("problems", []).append(
-                        f"the hub exited during the run ({hub.returncode})"
-                    )
+                hub_cpu = [usage(h.pid)[0] - c for (h, _), c in zip(hubs, cpu0, strict=True)]
+                hub_log = "".join((tmp / f"hub-{i}.log").read_text(errors="replace") for i in range(n_hubs))
+                for h, _ in hubs:
+                    if h.poll() is not None:
+                        result.setdefault("problems", []).append(
+                            f"a hub exited during the run ({h.returncode})"
+                        )
+    return Round(n_hubs, swarm, sampler.rows if sampler else [], marks, result, hub_cpu, hub_log)
+
+
+def as_run(args: argparse.Namespace, rnd: Round, meta: dict[str, Any]) -> rep.Run:
+    sw = rnd.swarm
+    return rep.Run(
+        meta=meta,
+        seconds=[sw.seconds[s] for s in sorted(sw.seconds)],
+        totals=sw.totals,
+        resources=rnd.resources,
+        marks=rnd.marks.at,
+        result=rnd.result,
+        targets={"ack_p99_ms": TARGET_ACK_P99_MS, "lag_p99_ms": TARGET_LAG_P99_MS},
+        slow_seconds=[sw.slow_seconds[s] for s in sorted(sw.slow_seconds)],
+        slow_totals=sw.slow_totals,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    cores = two_cores()
+    started = dt.datetime.now(dt.UTC)
+    out_dir = args.out / f"{args.scenario}-{started.strftime('%Y%m%dT%H%M%SZ')}"
+    if cores:
+        os.sched_setaffinity(0, {cores[1]})
+    hub_counts = args.hubs if args.scenario == "scaling" else [1]
+    marks = Marks()
+    rounds: list[Round] = []
+    t_end = time.monotonic() + args.max_seconds
+    for i, n in enumerate(hub_counts):
+        share = (t_end - time.monotonic()) / (len(hub_counts) - i)
+        if len(hub_counts) > 1:
+            marks.prefix = f"[{n} hub(s)] "
+            marks.mark(f"round {i + 1}")
+        rounds.append(one_round(args, n, share, marks, cores))
     meta = {
         "scenario": args.scenario,
         "started": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "command": "python -m loadtest.scenarios "
         + " ".join(sys.argv[1:] if args.argv is None else args.argv),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
-        "placement": f"hub on core {hub_core}; Redis, {args.workers} swarm worker(s) and the orchestrator on core {load_core}"
+        "placement": f"hub(s) on core {cores[0]}; Redis, {args.workers} swarm worker(s) and the orchestrator on core {cores[1]}"
         if cores
         else "not pinned (needs taskset and two cores)",
         "args": vars(args) | {"out": str(args.out), "argv": None},
-        "hub_errors": "Traceback" in hub_log or " ERROR " in hub_log,
-        "hub_log_tail": hub_log[-20_000:],
+        "hub_errors": any("Traceback" in r.hub_log or " ERROR " in r.hub_log for r in rounds),
+        "hub_log_tail": "".join(r.hub_log for r in rounds)[-20_000:],
     }
-    data = rep.Run(
-        meta=meta,
-        seconds=[swarm.seconds[s] for s in sorted(swarm.seconds)],
-        totals=swarm.totals,
-        resources=sampler.rows if sampler else [],
-        marks=marks.at,
-        result=result,
-        targets={"ack_p99_ms": TARGET_ACK_P99_MS, "lag_p99_ms": TARGET_LAG_P99_MS},
-    )
+    if args.scenario == "scaling":
+        data = judged.scaling(args, [(r.hubs, as_run(args, r, meta), r.hub_cpu_s) for r in rounds], meta)
+    else:
+        data = as_run(args, rounds[0], meta)
+        judged.judge(args, data)
     summary, ok = rep.write(out_dir, data)
     print(summary, flush=True)
     return 0 if ok else 1
 
 
+DEFAULTS: dict[str, dict[str, Any]] = {
+    # scenario -> its defaults where they differ from plenary-burst's
+    "reconnect-storm": {"max_seconds": 120.0},
+    "slow-readers": {"max_seconds": 130.0, "chat_chars": 400},
+    "capacity": {"max_seconds": 175.0, "panelists": 14_000, "workers": 4},
+    "scaling": {"max_seconds": 240.0, "seconds": 12.0, "catch_up": 5.0},  # three rounds
+}
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m loadtest.scenarios", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m loadtest.scenarios",
+        description=__doc__.split("\n")[0],
+        epilog="Defaults in parentheses are plenary-burst's; other scenarios: "
+        + "; ".join(
+            f"{k}: {', '.join('--' + o.replace('_', '-') + f' {v:g}' for o, v in d.items())}"
+            for k, d in DEFAULTS.items()
+        ),
+    )
     ap.add_argument("scenario", choices=SCENARIOS)
-    ap.add_argument("--panelists", type=int, default=3000, help="panelists connected (3000)")
-    ap.add_argument("--seconds", type=float, default=60, help="how long chat and Q&A votes run (60)")
-    ap.add_argument("--workers", type=int, default=3, help="swarm processes (3)")
-    ap.add_argument("--chat-rate", type=float, default=20, help="chat messages a second, all together (20)")
+    ap.add_argument(
+        "--panelists", type=int, help="panelists seated (3000); capacity: the most connections (14000)"
+    )
+    ap.add_argument("--seconds", type=float, help="how long chat and Q&A votes run (60)")
+    ap.add_argument("--workers", type=int, help="swarm processes (3)")
+    ap.add_argument("--chat-rate", type=float, help="chat messages a second, all together (20)")
+    ap.add_argument("--chat-chars", type=int, help="characters per chat message, padded (0: short ones)")
     ap.add_argument("--upvote-rate", type=float, default=20, help="Q&A votes a second, all together (20)")
     ap.add_argument(
         "--questions", type=int, default=5, help="questions asked and approved before the run (5)"
@@ -569,19 +964,55 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--catch-up",
         type=float,
-        default=10.0,
         help="at the end, seconds every connection has to receive the channels' last events (10)",
     )
     ap.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines (5)")
     ap.add_argument("--out", type=Path, default=ROOT / "loadtest" / "reports", help="reports go under here")
-    ap.add_argument("--max-seconds", type=float, default=170.0, help="bound on the whole run (170)")
+    ap.add_argument("--max-seconds", type=float, help="bound on the whole run (170)")
+    g = ap.add_argument_group("reconnect-storm")
+    g.add_argument("--before", type=float, default=10.0, help="seconds of traffic before the drop (10)")
+    g.add_argument(
+        "--after",
+        type=float,
+        default=10.0,
+        help="seconds of traffic after all are back (10); slow-readers: after they read again (10)",
+    )
+    g.add_argument("--storm-timeout", type=float, default=40.0, help="for everyone to be back (40 s)")
+    g.add_argument("--catch-up-target", type=float, default=10.0, help="every client caught up within (10 s)")
+    g = ap.add_argument_group("slow-readers")
+    g.add_argument(
+        "--slow-every", type=int, default=10, help="every k-th connection stops reading (10: 10%%)"
+    )
+    g.add_argument("--baseline", type=float, default=15.0, help="seconds with everyone reading (15)")
+    g.add_argument("--slow-for", type=float, default=25.0, help="seconds the slow ones do not read (25)")
+    g.add_argument(
+        "--tolerance", type=float, default=0.10, help="the readers' lag may grow by this share (0.10)"
+    )
+    g = ap.add_argument_group("capacity")
+    g.add_argument("--step", type=int, default=2000, help="connections added a step (2000)")
+    g.add_argument("--hold", type=float, default=4.0, help="seconds each step is measured (4)")
+    g.add_argument(
+        "--lag-limit", type=float, default=250.0, help="delivery lag p99 past which the ramp stops (250 ms)"
+    )
+    g = ap.add_argument_group("scaling")
+    g.add_argument(
+        "--hubs",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[1, 2, 3],
+        help="hub processes per round (1,2,3)",
+    )
     args = ap.parse_args(argv)
     args.argv = argv
-    limit = args.panelists * CHAT_LIMIT_PER_S * 0.9
+    base = {"panelists": 3000, "seconds": 60.0, "workers": 3, "chat_rate": 20.0, "chat_chars": 0,
+            "catch_up": 10.0, "max_seconds": 170.0}  # fmt: skip
+    for name, value in (base | DEFAULTS.get(args.scenario, {})).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.max_connections = args.panelists
+    senders = args.panelists - (args.panelists // args.slow_every if args.scenario == "slow-readers" else 0)
+    limit = senders * CHAT_LIMIT_PER_S * 0.9
     if args.chat_rate > limit:
-        log(
-            f"--chat-rate {args.chat_rate:g} is past what {args.panelists} panelists may send: {limit:g} a second"
-        )
+        log(f"--chat-rate {args.chat_rate:g} is past what {senders} panelists may send: {limit:g} a second")
         args.chat_rate = limit
     args.workers = max(1, min(args.workers, args.panelists))
     return args

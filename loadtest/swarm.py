@@ -5,7 +5,10 @@ Each worker process holds a slice of the panelists as ``plenary.v1.msgpack`` con
 task per connection, so thousands of followers do not stall the sender), says ``hello`` with the
 real tokens ``loadtest.voters`` seeded, follows the plenary's channels and then does what its
 parent (``loadtest.scenarios``) tells it over a ``multiprocessing`` pipe: chat at a rate, Q&A
-upvotes at a rate, every panelist's ``vote.cast`` within a window, stop.
+upvotes at a rate, every panelist's ``vote.cast`` within a window, stop; drop every connection at
+once and come back from its offsets (reconnect-storm); connect more (capacity's ramp); stop and
+resume reading on its slow readers, every k-th connection with a small receive buffer and
+accounts of their own (slow-readers).
 
 What it measures, per wall-clock second, sent back to the parent as it goes (``Second``):
 
@@ -41,6 +44,9 @@ from typing import Any
 # loop would stall every connection's reading and show up as delivery lag.
 from loadtest import voters as lt
 from loadtest.bench_cast import Peer
+
+RECONNECT_TRIES = 5
+SLOW_RCVBUF = 4096  # a slow reader's receive buffer, asked for before connecting (the kernel doubles it)
 
 
 def ms_bucket(ms: float) -> int:
@@ -112,6 +118,11 @@ class Totals:
     last: dict[str, Counter[int]] = field(default_factory=dict)  # channel -> last offset -> peers
     receipts: dict[str, str] = field(default_factory=dict)  # participant -> tracking code
     cpu_s: float = 0.0
+    not_recovered: int = 0  # resubscribes answered ``recovered: false`` (their missed events are lost)
+    cut: int = 0  # commands in flight when the scenario itself dropped the connection
+    reconnected: int = 0
+    retried: int = 0  # reconnect attempts that failed and were tried again (with backoff)
+    catch_up: Counter[int] = field(default_factory=Counter)  # ms from the drop to every channel caught up
 
 
 class Meter:
@@ -166,6 +177,45 @@ class SwarmPeer(Peer):
         self.fast = False
         self.rest = b""
         self.wall_ms = 0.0
+        self.live = False  # connected and subscribed: the senders may use it
+        self.dropping = False  # the scenario drops it on purpose: what fails then is no error
+        self.rcvbuf = 0  # SO_RCVBUF before connecting (0: the kernel's autotuning)
+
+    async def connect(self) -> None:
+        """As ``Peer.connect``; with ``rcvbuf`` set, on a socket whose receive buffer is that small
+        (set before the handshake, so that the window the hub sees is small from the start: a
+        reader that stops fills it in seconds, not minutes)."""
+        if not self.rcvbuf:
+            return await super().connect()
+        import socket
+
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+            sock.setblocking(False)
+            await loop.sock_connect(sock, (self.uri.host, self.uri.port))
+        except BaseException:
+            sock.close()
+            raise
+        await loop.create_connection(lambda: self, sock=sock)
+        await asyncio.wait_for(self.opened, 60)
+        _, reply = await self.call({"type": "hello", "token": self.token, "client": "swarm/1"})
+        if reply["type"] != "reply":
+            raise RuntimeError(f"hello refused for {self.participant}: {reply}")
+
+    def successor(self) -> SwarmPeer:
+        """A new connection for the same panelist that carries on from this one's positions (what a
+        client keeps across a reconnect, protocol.md §7)."""
+        p = SwarmPeer(self.url, self.participant, self.token, self.meter)
+        p.pos, p.turnouts, p.result, p.voted_on, p.rcvbuf = (
+            dict(self.pos),
+            self.turnouts,
+            self.result,
+            self.voted_on,
+            self.rcvbuf,
+        )
+        return p
 
     def data_received(self, data: bytes) -> None:
         """The handshake and ``hello`` through ``websockets``; then the hub's frames are read here.
@@ -240,9 +290,16 @@ class SwarmPeer(Peer):
         """Set before any live event of the channel is read (the hub sends the reply first, and the
         events may follow in the same read, before the awaiting coroutine runs)."""
         ch = r["channel"]
-        if r["recovered"] and ch in self.pos:
+        if ch in self.pos and r["recovered"]:
             for e in r["events"]:
                 self._event(e)
+        elif ch in self.pos and not r.get("more"):
+            # A fresh start where the client asked to catch up: every event between its position
+            # and the reply's offset is one it will never see.
+            epoch, last = self.pos[ch]
+            self.meter.totals.not_recovered += 1
+            self.meter.totals.lost += max(0, r["offset"] - last) if epoch == r["epoch"] else 0
+            self.meter.error("resubscribe not recovered")
         if not r.get("more"):
             epoch, last = self.pos.get(ch, ("", 0))
             self.pos[ch] = (r["epoch"], max(last, r["offset"]) if epoch == r["epoch"] else r["offset"])
@@ -286,7 +343,10 @@ class SwarmPeer(Peer):
             if f.cancelled():
                 return
             if f.exception() is not None:
-                meter.error(f"{what}: connection closed")
+                if self.dropping:
+                    meter.totals.cut += 1
+                else:
+                    meter.error(f"{what}: connection closed")
                 return
             at, msg = f.result()
             if msg["type"] != "reply":
@@ -306,7 +366,12 @@ class SwarmPeer(Peer):
 @dataclass
 class WorkerSpec:
     """One worker's share: its panelists (participant id, token), the channels they follow, the
-    meeting of the chat and Q&A, the core it runs on, and its bound."""
+    meeting of the chat and Q&A, the core it runs on, and its bound.
+
+    ``urls``: the hubs, the worker's panelists spread over them in turn (default: ``url`` alone).
+    ``initial``: how many of ``seats`` connect at the start (None: all; the rest on ``grow``).
+    ``slow_every``: every k-th seat is a slow reader (0: none): a small receive buffer, its own
+    accounts (``group: "slow"``), never a sender; it stops reading on ``pause``."""
 
     index: int
     url: str
@@ -316,17 +381,25 @@ class WorkerSpec:
     core: int | None = None
     max_seconds: float = 150.0
     connect_concurrency: int = 200
+    urls: tuple[str, ...] = ()
+    initial: int | None = None
+    slow_every: int = 0
+    slow_rcvbuf: int = SLOW_RCVBUF
 
 
 class Worker:
     """Runs in the worker process: connect, then obey the parent's commands (``go``, ``cast``,
-    ``finish``) while a ticker sends the seconds that are over."""
+    ``drop``, ``grow``, ``pause``, ``resume``, ``quiet``, ``finish``) while a ticker sends the
+    seconds that are over."""
 
     def __init__(self, spec: WorkerSpec, pipe: Connection) -> None:
         self.spec = spec
         self.pipe = pipe
         self.meter = Meter()
-        self.peers: list[SwarmPeer] = []
+        self.slow_meter = Meter()
+        self.peers: list[SwarmPeer] = []  # the readers: they send, and their lag is the measure
+        self.slow: list[SwarmPeer] = []
+        self.next_seat = 0
         self.tasks: list[asyncio.Task[None]] = []
         self.finished = asyncio.Event()
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -354,7 +427,11 @@ class Worker:
                 msg = await self.inbox.get()
                 op = msg["op"]
                 if op == "go":
-                    self.tasks.append(asyncio.create_task(self.chat(msg["chat_rate"], msg["seed"])))
+                    self.tasks.append(
+                        asyncio.create_task(
+                            self.chat(msg["chat_rate"], msg["seed"], msg.get("chat_chars", 0))
+                        )
+                    )
                     self.tasks.append(
                         asyncio.create_task(self.upvotes(msg["upvote_rate"], msg["questions"], msg["seed"]))
                     )
@@ -364,6 +441,18 @@ class Worker:
                             self.cast(msg["vote"], msg["window"], msg["proposals"], msg["seed"])
                         )
                     )
+                elif op == "drop":
+                    self.tasks.append(asyncio.create_task(self.storm()))
+                elif op == "grow":
+                    await self.grow(msg["n"])
+                elif op == "pause":
+                    for p in self.slow:
+                        if p.transport is not None and not p.transport.is_closing():
+                            p.transport.pause_reading()
+                elif op == "resume":
+                    for p in self.slow:
+                        if p.transport is not None and not p.transport.is_closing():
+                            p.transport.resume_reading()
                 elif op == "quiet":
                     await self.quieten(msg["within"])
                 elif op == "finish":
@@ -376,46 +465,135 @@ class Worker:
             for t in self.tasks:
                 t.cancel()
             loop.remove_reader(self.pipe.fileno())
-            await asyncio.gather(*(p.close() for p in self.peers), return_exceptions=True)
+            await asyncio.gather(*(p.close() for p in self.peers + self.slow), return_exceptions=True)
+
+    async def subscribe_all(
+        self, p: SwarmPeer, sem: asyncio.Semaphore, what: str, count_error: bool = True
+    ) -> bool:
+        """Connect ``p`` and follow every channel, from its positions when it has some (a
+        reconnect); a failure is an error counted under ``what`` (unless ``count_error`` is False:
+        a reconnect that will be tried again). True when it is live."""
+        async with sem:
+            try:
+                await p.connect()
+                replies = await asyncio.gather(
+                    *(
+                        p.call(
+                            {
+                                "type": "subscribe",
+                                "channel": ch,
+                                "epoch": p.pos[ch][0],
+                                "offset": p.pos[ch][1],
+                            }
+                        )
+                        if ch in p.pos
+                        else p.call({"type": "subscribe", "channel": ch})
+                        for ch in self.spec.channels
+                    )
+                )
+            except (OSError, ConnectionError, RuntimeError, TimeoutError) as err:
+                if count_error:
+                    p.meter.error(f"{what}: {type(err).__name__}")
+                if p.transport is not None:
+                    p.transport.abort()
+                return False
+        bad = [m for _, m in replies if m["type"] != "reply"]
+        if bad:
+            p.meter.error(f"subscribe: {bad[0].get('name')}")
+            p.transport.abort()  # not followed, not counted: closed, so that a retry is the only one
+            return False
+        p.meter.conns += 1
+        p.live = True
+        p.lost.add_done_callback(lambda _f, p=p: self._dropped(p))
+        return True
+
+    async def add(self, seats: list[tuple[str, str]]) -> int:
+        """Connect ``seats`` (the next ones of the spec), each following every channel; returns
+        how many are live."""
+        sem = asyncio.Semaphore(self.spec.connect_concurrency)
+        urls = self.spec.urls or (self.spec.url,)
+        fresh: list[SwarmPeer] = []
+        for k, (pid, tok) in enumerate(seats, start=self.next_seat):
+            slow = self.spec.slow_every > 0 and k % self.spec.slow_every == 0
+            p = SwarmPeer(urls[k % len(urls)], pid, tok, self.slow_meter if slow else self.meter)
+            if slow:
+                p.rcvbuf = self.spec.slow_rcvbuf
+            fresh.append(p)
+        self.next_seat += len(seats)
+        for p in fresh:
+            p.meter.totals.peers += 1
+        ok = await asyncio.gather(*(self.subscribe_all(p, sem, "connect") for p in fresh))
+        for p, live in zip(fresh, ok, strict=True):
+            if live:
+                p.meter.totals.connected += 1
+                (self.slow if p.meter is self.slow_meter else self.peers).append(p)
+        return sum(ok)
 
     async def connect(self) -> None:
+        n = len(self.spec.seats) if self.spec.initial is None else self.spec.initial
+        await self.add(self.spec.seats[:n])
+        self.send({"op": "ready", "connected": self.meter.totals.connected + self.slow_meter.totals.connected,
+                   "peers": self.meter.totals.peers + self.slow_meter.totals.peers})  # fmt: skip
+
+    async def grow(self, n: int) -> None:
+        """``n`` more connections (capacity's ramp); the parent hears how many are live in all."""
+        t0 = time.perf_counter()
+        seats = self.spec.seats[self.next_seat : self.next_seat + n]
+        live = await self.add(seats)
+        self.send(
+            {"op": "grown", "asked": len(seats), "live": live, "seconds": time.perf_counter() - t0,
+             "connected": len(self.peers) + len(self.slow)}
+        )  # fmt: skip
+
+    async def storm(self) -> None:
+        """Every connection drops at once (aborted: no closing handshake, as when a network goes)
+        and comes back as a new connection resubscribing from its positions, as protocol.md says
+        a client reconnects (a random wait up to 0.5 s, doubling on a failure). A panelist
+        is caught up when every channel's reply (the missed events) is in: the time from the drop
+        to then is its catch-up time. The parent hears when all are back."""
+        t0 = time.perf_counter()
+        old = list(self.peers)
+        for p in old:
+            p.live = False
+            p.dropping = True
+            if p.transport is not None:
+                p.transport.abort()
         sem = asyncio.Semaphore(self.spec.connect_concurrency)
+        totals = self.meter.totals
 
-        async def one(p: SwarmPeer) -> None:
-            async with sem:
-                try:
-                    await p.connect()
-                    replies = await asyncio.gather(
-                        *(p.call({"type": "subscribe", "channel": ch}) for ch in self.spec.channels)
-                    )
-                except (OSError, ConnectionError, RuntimeError, TimeoutError) as err:
-                    self.meter.error(f"connect: {type(err).__name__}")
+        rng = random.Random(self.spec.index)
+
+        async def back(i: int, p: SwarmPeer) -> None:
+            # protocol.md "Reconnecting": full jitter, the first wait within 0.5 s, doubling.
+            delay = 0.5
+            for attempt in range(RECONNECT_TRIES):
+                await asyncio.sleep(rng.uniform(0, delay))
+                q = self.peers[i] = p.successor()
+                last = attempt == RECONNECT_TRIES - 1
+                if await self.subscribe_all(q, sem, "reconnect", count_error=last):
+                    totals.reconnected += 1
+                    totals.catch_up[ms_bucket((time.perf_counter() - t0) * 1000)] += 1
                     return
-                bad = [m for _, m in replies if m["type"] != "reply"]
-                if bad:
-                    self.meter.error(f"subscribe: {bad[0].get('name')}")
-                    return
-                self.meter.conns += 1
-                self.meter.totals.connected += 1
+                totals.retried += 1
+                delay = min(30.0, delay * 2)
 
-        self.peers = [SwarmPeer(self.spec.url, pid, tok, self.meter) for pid, tok in self.spec.seats]
-        self.meter.totals.peers = len(self.peers)
-        await asyncio.gather(*(one(p) for p in self.peers))
-        self.peers = [p for p in self.peers if p.pos]
-        for p in self.peers:
-            p.lost.add_done_callback(lambda _f: self._dropped())
-        self.send({"op": "ready", "connected": self.meter.totals.connected, "peers": self.meter.totals.peers})
+        await asyncio.gather(*(back(i, p) for i, p in enumerate(old)))
+        self.send({"op": "reconnected", "n": totals.reconnected, "of": len(old)})
 
-    def _dropped(self) -> None:
+    def _dropped(self, p: SwarmPeer) -> None:
+        p.live = False
         if not self.finished.is_set():
-            self.meter.conns -= 1
-            self.meter.error("connection dropped")
+            p.meter.conns -= 1
+            if not p.dropping:
+                p.meter.error("connection dropped")
 
     async def tick(self) -> None:
         while True:
             await asyncio.sleep(1.0 - time.time() % 1.0 + 0.01)
             for s in self.meter.done():
                 self.send({"op": "second", "second": s})
+            for s in self.slow_meter.done():
+                self.send({"op": "second", "second": s, "group": "slow"})
 
     async def paced(self, rate: float, step: Callable[[int], None]) -> None:
         """Call ``step(k)`` ``rate`` times a second, on a schedule (late steps catch up at once)."""
@@ -430,16 +608,20 @@ class Worker:
             step(k)
             k += 1
 
-    async def chat(self, rate: float, seed: int) -> None:
+    async def chat(self, rate: float, seed: int, chars: int = 0) -> None:
         """``rate`` messages a second, the senders in turn (each panelist far under the chat limit
-        of 5 per 10 s when the parent gives a worker enough of them)."""
+        of 5 per 10 s when the parent gives a worker enough of them); ``chars``: each message
+        padded to about that many characters (slow-readers: bytes that fill a stopped reader)."""
         peers, meeting, w = self.peers, self.spec.meeting, self.spec.index
+        pad = (" 예산 배분에 대한 시민의 의견입니다" * (chars // 18 + 1))[:chars]
 
         def step(k: int) -> None:
             if not peers:
                 return
             p = peers[k % len(peers)]
-            text = f"swarm {w}.{k}: 시민총회 의견 {k % 97}"
+            if not p.live:
+                return  # reconnecting (reconnect-storm): its turn passes
+            text = f"swarm {w}.{k}: 시민총회 의견 {k % 97}{pad}"
             p.command(
                 {"type": "chat.send", "meeting": meeting, "text": text, "nonce": f"s{seed}w{w}k{k:08d}"},
                 "chat.send",
@@ -459,6 +641,8 @@ class Worker:
             if not peers or not questions:
                 return
             p = peers[k % len(peers)]
+            if not p.live:
+                return
             todo = [q for q in questions if q not in p.voted_on]
             if todo:
                 q = rng.choice(todo)
@@ -517,34 +701,38 @@ class Worker:
         self.send({"op": "quiet"})
 
     async def finish(self, final: dict[str, int], catch_up: float) -> None:
-        """Wait (at most ``catch_up`` s) for the replies still due and for every connection to
-        reach each channel's ``final`` offset (what Redis holds once the senders stopped), then
-        report the totals: what is still missing then counts as lost."""
+        """Wait (at most ``catch_up`` s) for the replies still due and for every live connection
+        to reach each channel's ``final`` offset (what Redis holds once the senders stopped), then
+        report the totals (the slow readers' apart and first, ``group: "slow"``): what is still missing then
+        counts as lost, on a connection that died too."""
         self.quiet()
         deadline = time.monotonic() + catch_up
+        everyone = self.peers + self.slow
 
         def behind() -> bool:
-            return any(p.pending for p in self.peers) or any(
-                p.pos.get(ch, ("", off))[1] < off for p in self.peers for ch, off in final.items()
+            return any(p.pending for p in everyone if p.live) or any(
+                p.pos.get(ch, ("", off))[1] < off for p in everyone if p.live for ch, off in final.items()
             )
 
         while behind() and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-        for p in self.peers:
+        for p in everyone:
             for fut in p.pending.values():
                 if not fut.done():
-                    self.meter.error("no reply")
+                    p.meter.error("no reply")
             p.pending.clear()
         self.finished.set()
-        t = self.meter.totals
-        t.min_turnout_events = min((p.turnouts for p in self.peers), default=0)
-        for p in self.peers:
-            for ch, (_, last) in p.pos.items():
-                t.last.setdefault(ch, Counter())[last] += 1
-        t.cpu_s = time.process_time()
-        for s in self.meter.done(final=True):
-            self.send({"op": "second", "second": s})
-        self.send({"op": "totals", "totals": t})
+        for group, meter, peers in (("slow", self.slow_meter, self.slow), ("", self.meter, self.peers)):
+            t = meter.totals
+            t.min_turnout_events = min((p.turnouts for p in peers), default=0)
+            for p in peers:
+                for ch, (_, last) in p.pos.items():
+                    t.last.setdefault(ch, Counter())[last] += 1
+            t.cpu_s = time.process_time()
+            for s in meter.done(final=True):
+                self.send({"op": "second", "second": s, "group": group})
+            if group == "" or peers or t.peers:
+                self.send({"op": "totals", "totals": t, "group": group})
 
 
 def worker_main(spec: WorkerSpec, pipe: Connection) -> None:

@@ -106,3 +106,40 @@ def test_an_event_outside_a_subscription_is_an_error() -> None:
     peer, meter = run_peer([server_frame(0x2, msgspec.msgpack.encode(event(1)))], 1 << 20)
     assert meter.totals.errors == {"event outside a subscription": 1}
     assert CH not in peer.pos
+
+
+def subscribed(offset: int, recovered: bool, events: list[dict[str, Any]]) -> dict[str, Any]:
+    result = {"channel": CH, "epoch": "e1", "offset": offset, "recovered": recovered, "events": events}
+    return {"type": "reply", "id": 7, "result": result | {"snapshot": None}}
+
+
+def reconnect(reply: dict[str, Any]) -> tuple[SwarmPeer, Meter]:
+    """A peer at offset 3 on CH, then its successor (a reconnect) reading ``reply`` and event 7."""
+    enc = msgspec.msgpack.encode
+
+    async def go() -> tuple[SwarmPeer, Meter]:
+        meter = Meter()
+        first = SwarmPeer("ws://127.0.0.1:1/ws", "lt-00000", "t", meter)
+        first.pos = {CH: ("e1", 3)}
+        p = first.successor()
+        assert p is not first and p.pos == first.pos and p.meter is meter
+        p.transport, p.fast = FakeTransport(), True
+        p.ws.state = State.OPEN
+        p.data_received(server_frame(0x2, enc(reply)) + server_frame(0x2, enc(event(7))))
+        return p, meter
+
+    return asyncio.run(go())
+
+
+def test_a_resubscribe_replays_what_was_missed_once_or_counts_it_lost() -> None:
+    """A reconnect's resubscribe (the position carried over): ``recovered`` true replays the missed
+    events through the same checks; false is a fresh start, every event between the client's
+    position and the reply's offset lost (and an error)."""
+    p, m = reconnect(subscribed(6, True, [event(3), event(4), event(5), event(6)]))
+    assert p.pos[CH] == ("e1", 7)
+    assert m.totals.lost == 0 and m.totals.doubled == 1 and m.totals.not_recovered == 0  # 3 again
+    assert not m.totals.errors
+    p, m = reconnect(subscribed(6, False, [event(6)]))
+    assert p.pos[CH] == ("e1", 7)
+    assert m.totals.lost == 3 and m.totals.not_recovered == 1  # 4, 5 and 6 never seen
+    assert m.totals.errors == {"resubscribe not recovered": 1}

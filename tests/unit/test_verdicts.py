@@ -1,0 +1,91 @@
+"""The scenarios' verdicts on made-up measurements: the limits each check states are the ones it
+applies (slow-readers' tolerance, the storm's catch-up bound, capacity's held connections)."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+from loadtest import verdicts
+from loadtest.report import Run
+from loadtest.swarm import Second, Totals
+
+
+def run_of(scenario: str, seconds: list[Second], totals: list[Totals], result: dict[str, object]) -> Run:
+    return Run(
+        meta={"scenario": scenario},
+        seconds=seconds,
+        totals=totals,
+        resources=[],
+        marks={},
+        result={"problems": [], "final": {}, **result},
+        targets={"ack_p99_ms": 250, "lag_p99_ms": 250},
+    )
+
+
+def check(run: Run, name: str) -> bool:
+    return next(c.met for c in run.result["checks"] if c.name == name)
+
+
+def slow_run(baseline_ms: int, slow_ms: int) -> Run:
+    """Ten seconds of baseline, ten of slow phase, every event at the given lag."""
+    seconds = [
+        Second(100 + i, events=50, lag=Counter({baseline_ms if i < 10 else slow_ms: 50})) for i in range(20)
+    ]
+    readers = Totals(peers=9, connected=9)
+    slow = Totals(peers=1, connected=1, gaps=1)
+    run = run_of(
+        "slow-readers",
+        seconds,
+        [readers],
+        {"phases": {"baseline": 100, "slow": 110, "after": 120, "end": 120}},
+    )
+    run.slow_totals = [slow]
+    return run
+
+
+def test_slow_readers_allow_ten_percent_and_one_millisecond() -> None:
+    args = argparse.Namespace(tolerance=0.10, slow_every=10)
+    for slow_ms, ok in ((111, True), (112, False), (90, True)):
+        run = slow_run(100, slow_ms)
+        verdicts.judge(args, run)
+        assert check(run, "readers' lag p99 unchanged") is ok, slow_ms
+        assert check(run, "readers' lag p50 unchanged") is ok, slow_ms
+        assert check(run, "the writer policy reached the slow readers")
+
+
+def test_the_storm_wants_everyone_back_within_the_bound() -> None:
+    args = argparse.Namespace(catch_up_target=10.0)
+    for slowest_ms, back, ok in ((9_990, 2, True), (10_010, 2, False), (5_000, 1, False)):
+        t = Totals(peers=2, connected=2, reconnected=back, catch_up=Counter({1_000: back - 1, slowest_ms: 1}))
+        run = run_of("reconnect-storm", [], [t], {})
+        verdicts.judge(args, run)
+        assert check(run, "every client caught up") is ok, (slowest_ms, back)
+        assert check(run, "everyone back") is (back == 2)
+
+
+def test_capacity_counts_only_steps_within_every_limit() -> None:
+    args = argparse.Namespace(lag_limit=250.0, hold=4.0, max_connections=14_000, workers=4, step=2_000)
+    step = {
+        "events": 1,
+        "p50": 10.0,
+        "errors": 0,
+        "failed": 0,
+        "connect_s": 1.0,
+        "c0": 0,
+        "t0": 0,
+        "t1": 0,
+        "added": 2_000,
+    }
+    steps = [
+        step | {"connections": 8_000, "p99": 200.0},
+        step | {"connections": 10_000, "p99": 240.0, "failed": 3},  # a failed connection: not held
+        step | {"connections": 12_000, "p99": 260.0},
+    ]
+    run = run_of("capacity", [], [], {"steps": steps, "stop": "lag"})
+    verdicts.judge(args, run)
+    held = next(c for c in run.result["checks"] if c.name == "connections held on one hub process")
+    assert held.measured.startswith("8,000") and not held.met
+    run = run_of("capacity", [], [], {"steps": [step | {"connections": 10_000, "p99": 250.0}], "stop": "max"})
+    verdicts.judge(args, run)
+    assert check(run, "connections held on one hub process")
