@@ -97,7 +97,6 @@ class EventFeed:
         return list(self._refs)
 
     async def _run(self) -> None:
-        backoff = 0.1
         while True:
             try:
                 assert self._pubsub is not None
@@ -107,11 +106,24 @@ class EventFeed:
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 self.connected.clear()
                 log.warning("pubsub connection lost: %s; reconnecting", exc)
-                await asyncio.sleep(backoff)
+                await self._reconnect_until_done()
+
+    async def _reconnect_until_done(self) -> None:
+        """Reconnect, with a backoff (0.1 s doubling to 2 s), until it works: Redis may be down for
+        a while (restarting, loading its AOF). Reading again before a reconnect succeeded would
+        read from a pub/sub object with no connection, which raises ``RuntimeError``: that ended
+        this task, and the hub stayed without events (and not ready) for good."""
+        backoff = 0.1
+        while True:
+            await asyncio.sleep(backoff)
+            try:
+                await self._reconnect()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # whatever it is, the feed must come back: try again
+                log.warning("pubsub reconnect failed: %s; again in %.1f s", exc, backoff)
                 backoff = min(backoff * 2, 2.0)
-                with survive(log, "pubsub reconnect"):  # the loop tries again after the backoff
-                    await self._reconnect()
-                    backoff = 0.1
 
     async def _reconnect(self) -> None:
         async with self._lock:
