@@ -270,6 +270,7 @@ class Cluster:
     top: Topology
     procs: list[Started] = field(default_factory=list)
     popens: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    argvs: dict[str, list[str]] = field(default_factory=dict)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to one process of the topology (``kill -9`` a hub, say) and, if it ended,
@@ -281,6 +282,23 @@ class Cluster:
         if popen is not None and sig in (signal.SIGKILL, signal.SIGTERM):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(15)
+
+    def restart(self, name: str, timeout: float = 30.0) -> Started:
+        """Start ``name`` again as ``start`` began it, once a fault ended it (Redis restarted from
+        its AOF, say); return when it answers (Redis: PING; a hub: ``/readyz``). Raises
+        ``ClusterError`` while the old process still runs: two Redis on one AOF would corrupt it."""
+        old = next(p for p in self.procs if p.name == name)
+        if alive(old):
+            raise ClusterError(f"{name} (pid {old.pid}) still runs: end it before restarting it")
+        proc, popen = _spawn(self.top, name, self.argvs[name])
+        self.procs[self.procs.index(old)] = proc
+        self.popens[name] = popen
+        if name == "redis":
+            answers: Callable[[], bool] = functools.partial(redis_answers, self.top.redis_port)
+        else:
+            answers = functools.partial(ready, f"http://{HOST}:{self.top.hub_port(int(name.split('-')[1]))}")
+        _wait(self.top, name, answers, [popen], timeout)
+        return proc
 
     def stop(self, timeout: float = 15.0) -> list[str]:
         return stop(self.top.directory, timeout, self.popens)
@@ -304,6 +322,7 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
         proc, popen = _spawn(top, name, argv)
         cluster.procs.append(proc)
         cluster.popens[name] = popen
+        cluster.argvs[name] = list(argv)
         return popen
 
     try:

@@ -1,0 +1,339 @@
+"""Faults on purpose, one harness: ``make faults FAULT=<name>`` (``python -m loadtest.faults``).
+
+Each fault is one small function (``FAULTS``) that ``loadtest.failover.measure`` calls in the
+middle of the same run: ``make cluster``'s topology in its own folder (Redis with AOF ``always``,
+three hubs, HAProxy), every panelist connected through HAProxy following the plenary chat while
+acknowledged chat messages flow, every panelist casting once within ``--cast-window``. Whatever
+the fault, the harness then checks the same things: every acknowledged ballot stored once with its
+tracking code, every acknowledged chat message in Redis at its offset, every client at the chat's
+last offset without a hole or a repeat. The fault adds its own figures (how long until ready
+again, when HAProxy marked a hub down and up).
+
+- ``kill-hub``: SIGKILL the hub holding the most connections (``make failover``).
+- ``redis-term`` / ``redis-kill``: Redis stopped with SIGTERM (it fsyncs and exits) or SIGKILL,
+  down ``--down`` seconds, started again from its AOF: the hubs reconnect by themselves
+  (``engine.pubsub``: each subscriber is told to recover), the clients recover from their offsets.
+- ``hub-cut``: one hub cut from Redis by the packet filter (``iptables`` DROP on its connections to
+  Redis and, through a cgroup of its own, on any it opens) for ``--cut`` seconds: it must say 503
+  on ``/readyz``, HAProxy must mark it down and send it no one, and it must rejoin after.
+
+Bounded: loopback only; the whole run within ``--max-seconds``; the topology stopped and every
+packet-filter rule and cgroup removed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cli import cluster
+from loadtest.failover import Fault, FaultContext, kill_hub, measure
+
+CGROUP_ROOT = Path("/sys/fs/cgroup/unified")  # cgroup v2 here; /sys/fs/cgroup on a pure v2 host
+TCP_ESTABLISHED = "01"
+
+
+# -- helpers -----------------------------------------------------------------------------------
+async def hub_status(top: cluster.Topology, index: int) -> int | None:
+    """A hub's own ``/readyz`` status (not through HAProxy), off the event loop."""
+    url = f"http://127.0.0.1:{top.hub_port(index)}/readyz"
+    return await asyncio.to_thread(cluster.http_status, url, 2.0)
+
+
+async def until(check: Any, timeout: float, every: float = 0.1) -> float | None:
+    """Seconds until the async ``check()`` is true, or None at ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if await check():
+            return round(time.monotonic() - started, 2)
+        await asyncio.sleep(every)
+    return None
+
+
+def haproxy_said(top: cluster.Topology, text: str, offset: int) -> bool:
+    with (top.directory / "haproxy.log").open("rb") as fh:
+        fh.seek(offset)
+        return text in fh.read().decode(errors="replace")
+
+
+def log_size(top: cluster.Topology) -> int:
+    log = top.directory / "haproxy.log"
+    return log.stat().st_size if log.exists() else 0
+
+
+def pin(ctx: FaultContext, name: str) -> None:
+    """A process restarted by a fault goes where ``--pin`` put the topology: core 0."""
+    if ctx.args.pin:
+        proc = next(p for p in ctx.running.procs if p.name == name)
+        os.sched_setaffinity(proc.pid, {0})
+
+
+# -- Redis stopped and started again from its AOF ----------------------------------------------
+async def restart_redis(ctx: FaultContext, sig: signal.Signals) -> dict[str, Any]:
+    """Stop Redis with ``sig``, leave it down ``--down`` seconds, start it again on the same AOF;
+    measure until Redis answers and until every hub's ``/readyz`` says 200 again."""
+    top = ctx.running.top
+    started = time.monotonic()
+    await asyncio.to_thread(ctx.running.kill, "redis", sig)
+    exited_s = time.monotonic() - started
+    await asyncio.sleep(ctx.args.down)
+    restarted = time.monotonic()
+    await asyncio.to_thread(ctx.running.restart, "redis")
+    pin(ctx, "redis")
+    answers_s = time.monotonic() - restarted
+
+    async def hub_ready(i: int) -> float | None:
+        async def ok() -> bool:
+            return await hub_status(top, i) == 200
+
+        return await until(ok, 30)
+
+    ready = await asyncio.gather(*(hub_ready(i) for i in range(1, top.hubs + 1)))
+    return {
+        "signal": sig.name,
+        "redis_exited_s": round(exited_s, 2),
+        "down_s": ctx.args.down,
+        "redis_answers_after_start_s": round(answers_s, 2),
+        "hubs_ready_after_start_s": dict(zip(range(1, top.hubs + 1), ready, strict=True)),
+        "ok": None not in ready,
+    }
+
+
+# -- a hub cut from Redis by the packet filter --------------------------------------------------
+def redis_sockets(pid: int, redis_port: int) -> list[int]:
+    """The local ports of ``pid``'s TCP connections to ``redis_port`` on loopback (its fds'
+    socket inodes, looked up in ``/proc/<pid>/net/tcp``)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = []
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        cols = line.split()
+        local, remote, state, inode = cols[1], cols[2], cols[3], cols[9]
+        if inode in inodes and int(remote.split(":")[1], 16) == redis_port and state == TCP_ESTABLISHED:
+            ports.append(int(local.split(":")[1], 16))
+    return ports
+
+
+def iptables(*rule: str) -> None:
+    subprocess.run(["iptables", *rule], check=True, capture_output=True, text=True, timeout=10)
+
+
+def remove_rules(tag: str) -> None:
+    """Delete every OUTPUT rule carrying the comment ``tag`` (ours, and only ours)."""
+    listed = subprocess.run(
+        ["iptables", "-S", "OUTPUT"], check=True, capture_output=True, text=True, timeout=10
+    ).stdout
+    for line in listed.splitlines():
+        if f'--comment "{tag}"' in line or f"--comment {tag}" in line:
+            subprocess.run(
+                ["iptables", *re.sub(r"^-A ", "-D ", line).replace('"', "").split()],
+                capture_output=True,
+                timeout=10,
+            )
+
+
+@contextlib.contextmanager
+def cut_from_redis(pid: int, redis_port: int) -> Iterator[dict[str, Any]]:
+    """Drop every packet between process ``pid`` and Redis, both ways, as a cut network does
+    (nothing refused, nothing answered), and nobody else's: its open connections by their ports,
+    and any connection it opens meanwhile by its cgroup (the process is moved to a cgroup of its
+    own; a socket belongs to the cgroup it was created in). Undone on leaving, whatever happens."""
+    tag = f"plenary-fault-{redis_port}"
+    group = CGROUP_ROOT / tag
+    said: dict[str, Any] = {}
+    try:
+        group.mkdir(exist_ok=True)
+        (group / "cgroup.procs").write_text(str(pid))
+        ports = redis_sockets(pid, redis_port)
+        said["connections_cut"] = len(ports)
+        note = ["-m", "comment", "--comment", tag, "-j", "DROP"]
+        iptables(
+            "-I", "OUTPUT", "-p", "tcp", "-m", "cgroup", "--path", tag, "--dport", str(redis_port), *note
+        )
+        for port in ports:
+            iptables("-I", "OUTPUT", "-p", "tcp", "--sport", str(port), "--dport", str(redis_port), *note)
+            iptables("-I", "OUTPUT", "-p", "tcp", "--sport", str(redis_port), "--dport", str(port), *note)
+        yield said
+    finally:
+        remove_rules(tag)
+        if group.exists():
+            with contextlib.suppress(OSError):
+                (CGROUP_ROOT / "cgroup.procs").write_text(str(pid))
+            with contextlib.suppress(OSError):
+                group.rmdir()
+
+
+def connections_on(port: int) -> set[int]:
+    """The remote ports of the established TCP connections whose local port is ``port``: a hub's
+    clients through HAProxy, and HAProxy's health checks (each a short connection of its own)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        cols = line.split()
+        if int(cols[1].split(":")[1], 16) == port and cols[3] == TCP_ESTABLISHED:
+            found.add(int(cols[2].split(":")[1], 16))
+    return found
+
+
+async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
+    """Cut the busiest hub from Redis for ``--cut`` seconds; measure when it says 503, when HAProxy
+    marks it down, whether any client reached it while down, when it is ready and back after."""
+    top = ctx.running.top
+    victim = ctx.busiest
+    name = f"hub-{victim}"
+    proc = next(p for p in ctx.running.procs if p.name == name)
+    offset = log_size(top)
+    port = top.hub_port(victim)
+    figures: dict[str, Any] = {"cut": name}
+
+    async def said_503() -> bool:
+        return await hub_status(top, victim) == 503
+
+    async def marked_down() -> bool:
+        return haproxy_said(top, f"hubs/{name} is DOWN", offset)
+
+    with cut_from_redis(proc.pid, top.redis_port) as said:
+        started = time.monotonic()
+        figures.update(said)
+        figures["not_ready_after_s"] = await until(said_503, ctx.args.cut)
+        figures["haproxy_down_after_s"] = await until(marked_down, ctx.args.cut)
+        at_down = connections_on(port)
+        # A client sent to the hub while down holds its connection; a health check's lasts
+        # milliseconds: count the new connections seen in two samples in a row, 0.5 s apart.
+        before, new = at_down, set()
+        while time.monotonic() - started < ctx.args.cut:
+            await asyncio.sleep(0.5)
+            now = connections_on(port)
+            new |= (now & before) - at_down
+            before = now
+        figures["connections_when_marked_down"] = len(at_down)
+        figures["new_connections_while_down"] = len(new)
+    uncut = time.monotonic()
+
+    async def said_200() -> bool:
+        return await hub_status(top, victim) == 200
+
+    async def marked_up() -> bool:
+        return haproxy_said(top, f"hubs/{name} is UP", offset)
+
+    figures["ready_after_uncut_s"] = await until(said_200, 30)
+    figures["haproxy_up_after_uncut_s"] = await until(marked_up, 30)
+    figures["connections_after_uncut"] = len(connections_on(port))
+    figures["cut_s"] = round(uncut - started, 2)
+    figures["ok"] = (
+        figures["not_ready_after_s"] is not None
+        and figures["haproxy_down_after_s"] is not None
+        and figures["new_connections_while_down"] == 0
+        and figures["ready_after_uncut_s"] is not None
+        and figures["haproxy_up_after_uncut_s"] is not None
+    )
+    return figures
+
+
+FAULTS: dict[str, Fault] = {
+    "kill-hub": kill_hub,
+    "redis-term": functools.partial(restart_redis, sig=signal.SIGTERM),
+    "redis-kill": functools.partial(restart_redis, sig=signal.SIGKILL),
+    "hub-cut": hub_cut,
+}
+
+
+# -- the command -------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m loadtest.faults", description=__doc__.split("\n\n")[0])
+    p.add_argument("--fault", choices=sorted(FAULTS), default="kill-hub")
+    p.add_argument("--haproxy", required=True)
+    p.add_argument("--redis-server", required=True)
+    p.add_argument("--panelists", type=int, default=1000)
+    p.add_argument("--hubs", type=int, default=3)
+    p.add_argument("--chat-rate", type=float, default=2.0, help="chat messages a second (2)")
+    p.add_argument("--cast-window", type=float, default=10.0, help="every panelist casts within it (10 s)")
+    p.add_argument(
+        "--fault-after",
+        "--kill-after",
+        type=float,
+        default=4.0,
+        help="the fault begins this far into the window (4 s)",
+    )
+    p.add_argument("--down", type=float, default=2.0, help="redis-*: Redis stays down this long (2 s)")
+    p.add_argument("--cut", type=float, default=8.0, help="hub-cut: the hub stays cut this long (8 s)")
+    p.add_argument("--settle", type=float, default=20.0, help="after the window, for the last acks (20 s)")
+    p.add_argument("--catch-up", type=float, default=10.0, help="for every client to reach the last event")
+    p.add_argument("--connect-concurrency", type=int, default=100)
+    p.add_argument("--port", type=int, default=8300, help="HAProxy; hubs on PORT+i (8300)")
+    p.add_argument("--redis-port", type=int, default=6391)
+    p.add_argument("--dir", type=Path, default=Path("var/failover"), help="the topology's folder")
+    p.add_argument("--pin", action="store_true", help="topology on core 0, this generator on core 1")
+    p.add_argument("--seed", type=int, default=12)
+    p.add_argument("--max-seconds", type=float, default=170.0)
+    p.add_argument("--out", type=Path, default=None, help="write the figures here (JSON)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    top = cluster.Topology(
+        directory=args.dir,
+        haproxy=args.haproxy,
+        redis_server=args.redis_server,
+        port=args.port,
+        hubs=args.hubs,
+        redis_port=args.redis_port,
+        hub_args=("--log-level", "warning"),
+    )
+    cluster.stop(args.dir)  # a run killed half-way left its processes: end them first
+    for stale in (args.dir / "redis").glob("**/*"):
+        if stale.is_file():
+            stale.unlink()  # a fresh Redis: the figures are this run's
+    running = cluster.start(top)
+    try:
+        if args.pin:
+            for proc in running.procs:
+                os.sched_setaffinity(proc.pid, {0})
+            os.sched_setaffinity(0, {1})
+        started = time.monotonic()
+        figures = asyncio.run(asyncio.wait_for(measure(args, running, FAULTS[args.fault]), args.max_seconds))
+        figures["seconds"] = round(time.monotonic() - started, 1)
+        figures["load_average"] = os.getloadavg()
+    finally:
+        running.stop()
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    ok = (
+        figures["acked"] == args.panelists
+        and figures["stored"] == args.panelists
+        and figures["tracking_codes_match"]
+        and figures["chat_acked_missing_from_redis"] == 0
+        and figures["events_lost"] == 0
+        and figures["events_taken_twice"] == 0
+        and figures["behind_at_end"] == 0
+        and figures.get("ok", True) is not False
+    )
+    print(
+        f"{args.fault}: "
+        + ("every acknowledged ballot and message kept once, every client caught up" if ok else "FAILED")
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # finally: stop the topology and the cut
+    raise SystemExit(main())
