@@ -1,12 +1,15 @@
-"""A hub killed behind HAProxy during a cast burst: every acknowledged ballot kept, none doubled,
-its clients back on the other hubs through HAProxy and caught up. Figures for docs/reliability.md.
+"""The fault harness' run, and its first fault: a hub killed behind HAProxy during a cast burst,
+every acknowledged ballot kept, none doubled, its clients back on the other hubs through HAProxy
+and caught up. Figures for docs/reliability.md. The command is ``loadtest.faults`` (``make
+failover`` is ``--fault kill-hub``; the other faults are there); this module is the run around any
+fault (``measure``) and the clients.
 
-One command starts what it needs (``make cluster``'s topology, in its own folder and ports: Redis
+The command starts what it needs (``make cluster``'s topology, in its own folder and ports: Redis
 with AOF ``always``, ``--hubs`` hubs, HAProxy), seeds ``--panelists`` panelists and an open vote,
 connects every panelist through HAProxy (``plenary.v1.msgpack``), follows the plenary chat while
 ``--chat-rate`` messages a second flow, and has every panelist cast once at a random moment of
-``--cast-window``. ``--kill-after`` seconds into the window the hub holding the most connections
-gets SIGKILL. Each client does what the web client does (``realtime/web/lib/client.js``): on a lost
+``--cast-window``. ``--fault-after`` seconds into the window the fault begins (``kill_hub``: the
+hub holding the most connections gets SIGKILL). Each client does what the web client does (``realtime/web/lib/client.js``): on a lost
 connection it waits 250-500 ms (equal jitter over 500 ms), reconnects through HAProxy, says hello,
 subscribes again from its last (epoch, offset), and casts again with the same nonce if its cast
 had no acknowledgement.
@@ -29,8 +32,6 @@ import contextlib
 import json
 import random
 import re
-import signal
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -532,15 +533,3 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster, fault: Fau
         }
     finally:
         await redis.aclose()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m loadtest.failover``: ``python -m loadtest.faults --fault kill-hub`` (its options)."""
-    from loadtest import faults  # the fault harness' command; it imports this module
-
-    return faults.main(["--fault", "kill-hub", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # finally: stop the topology
-    raise SystemExit(main())

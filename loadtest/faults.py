@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from loadtest.failover import Fault, FaultContext, kill_hub, measure
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/unified")  # cgroup v2 here; /sys/fs/cgroup on a pure v2 host
 TCP_ESTABLISHED = "01"
+ACCEPTED_METRIC = "plenary_accepted_connections_total"  # realtime.ops.metrics.CONNECTIONS_TOTAL
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -130,19 +132,28 @@ def redis_sockets(pid: int, redis_port: int) -> list[int]:
     return ports
 
 
+PROGRAMS: dict[str, str] = {"iptables": "iptables", "ip": "ip", "tc": "tc"}
+"""The Debian programs the faults run: ``main`` sets their paths from ``--iptables``, ``--ip`` and
+``--tc`` (``make faults`` passes what ``tools/system_packages.py`` found or installed)."""
+
+
+def program(name: str) -> str:
+    return PROGRAMS[name]
+
+
 def iptables(*rule: str) -> None:
-    subprocess.run(["iptables", *rule], check=True, capture_output=True, text=True, timeout=10)
+    subprocess.run([program("iptables"), *rule], check=True, capture_output=True, text=True, timeout=10)
 
 
 def remove_rules(tag: str) -> None:
     """Delete every OUTPUT rule carrying the comment ``tag`` (ours, and only ours)."""
     listed = subprocess.run(
-        ["iptables", "-S", "OUTPUT"], check=True, capture_output=True, text=True, timeout=10
+        [program("iptables"), "-S", "OUTPUT"], check=True, capture_output=True, text=True, timeout=10
     ).stdout
     for line in listed.splitlines():
         if f'--comment "{tag}"' in line or f"--comment {tag}" in line:
             subprocess.run(
-                ["iptables", *re.sub(r"^-A ", "-D ", line).replace('"', "").split()],
+                [program("iptables"), *re.sub(r"^-A ", "-D ", line).replace('"', "").split()],
                 capture_output=True,
                 timeout=10,
             )
@@ -179,15 +190,15 @@ def cut_from_redis(pid: int, redis_port: int) -> Iterator[dict[str, Any]]:
                 group.rmdir()
 
 
-def connections_on(port: int) -> set[int]:
-    """The remote ports of the established TCP connections whose local port is ``port``: a hub's
-    clients through HAProxy, and HAProxy's health checks (each a short connection of its own)."""
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        cols = line.split()
-        if int(cols[1].split(":")[1], 16) == port and cols[3] == TCP_ESTABLISHED:
-            found.add(int(cols[2].split(":")[1], 16))
-    return found
+def accepted(top: cluster.Topology, index: int) -> int:
+    """How many WebSockets hub ``index`` has accepted since it started (its own ``/metrics``,
+    which answers without Redis)."""
+    url = f"http://127.0.0.1:{top.hub_port(index)}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        text = resp.read().decode()
+    return int(
+        sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(ACCEPTED_METRIC + "{"))
+    )
 
 
 async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
@@ -198,7 +209,6 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
     name = f"hub-{victim}"
     proc = next(p for p in ctx.running.procs if p.name == name)
     offset = log_size(top)
-    port = top.hub_port(victim)
     figures: dict[str, Any] = {"cut": name}
 
     async def said_503() -> bool:
@@ -212,17 +222,9 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
         figures.update(said)
         figures["not_ready_after_s"] = await until(said_503, ctx.args.cut)
         figures["haproxy_down_after_s"] = await until(marked_down, ctx.args.cut)
-        at_down = connections_on(port)
-        # A client sent to the hub while down holds its connection; a health check's lasts
-        # milliseconds: count the new connections seen in two samples in a row, 0.5 s apart.
-        before, new = at_down, set()
-        while time.monotonic() - started < ctx.args.cut:
-            await asyncio.sleep(0.5)
-            now = connections_on(port)
-            new |= (now & before) - at_down
-            before = now
-        figures["connections_when_marked_down"] = len(at_down)
-        figures["new_connections_while_down"] = len(new)
+        at_down = await asyncio.to_thread(accepted, top, victim)
+        await asyncio.sleep(max(0.0, ctx.args.cut - (time.monotonic() - started)))
+        figures["accepted_while_marked_down"] = await asyncio.to_thread(accepted, top, victim) - at_down
     uncut = time.monotonic()
 
     async def said_200() -> bool:
@@ -233,12 +235,11 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
 
     figures["ready_after_uncut_s"] = await until(said_200, 30)
     figures["haproxy_up_after_uncut_s"] = await until(marked_up, 30)
-    figures["connections_after_uncut"] = len(connections_on(port))
     figures["cut_s"] = round(uncut - started, 2)
     figures["ok"] = (
         figures["not_ready_after_s"] is not None
         and figures["haproxy_down_after_s"] is not None
-        and figures["new_connections_while_down"] == 0
+        and figures["accepted_while_marked_down"] == 0
         and figures["ready_after_uncut_s"] is not None
         and figures["haproxy_up_after_uncut_s"] is not None
     )
@@ -259,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", choices=sorted(FAULTS), default="kill-hub")
     p.add_argument("--haproxy", required=True)
     p.add_argument("--redis-server", required=True)
+    for name in PROGRAMS:
+        p.add_argument(f"--{name}", default=name, help=f"the {name} program (hub-cut, slow-link)")
     p.add_argument("--panelists", type=int, default=1000)
     p.add_argument("--hubs", type=int, default=3)
     p.add_argument("--chat-rate", type=float, default=2.0, help="chat messages a second (2)")
@@ -287,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    PROGRAMS.update({name: getattr(args, name) for name in PROGRAMS})
     top = cluster.Topology(
         directory=args.dir,
         haproxy=args.haproxy,

@@ -1,4 +1,4 @@
-"""``loadtest.failover`` run tiny, so that the tool cannot rot: it starts its own topology (Redis,
+"""``loadtest.faults --fault kill-hub`` (``make failover``) run tiny, so that the tool cannot rot: it starts its own topology (Redis,
 three hubs, HAProxy), kills a hub during the casts, checks every ballot and every client, and stops
 everything it started. No timing is asserted (the figures of a 30-panelist run mean nothing)."""
 
@@ -21,7 +21,9 @@ def test_failover_runs_small_and_leaves_nothing_running(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "loadtest.failover",
+            "loadtest.faults",
+            "--fault",
+            "kill-hub",
             "--haproxy",
             haproxy,
             "--redis-server",
