@@ -74,6 +74,7 @@ class Topology:
     hubs: int = 3
     redis_port: int = 6390
     hub_args: tuple[str, ...] = ()  # more `plenary serve` options (tests shorten timeouts)
+    more_binds: tuple[str, ...] = ()  # more HAProxy addresses ("host:port"): a fault's private link
     maxconn: int = 8000  # each WebSocket holds two of HAProxy's descriptors: 16,000 of 20,000
 
     @property
@@ -187,7 +188,10 @@ def haproxy_config(top: Topology) -> str:
     """``deploy/haproxy.cfg`` with this topology's address, hubs and connection limit."""
     servers = "\n".join(f"    server hub-{i} {HOST}:{top.hub_port(i)}" for i in range(1, top.hubs + 1))
     template = string.Template(HAPROXY_TEMPLATE.read_text(encoding="utf-8"))
-    return template.substitute(listen=f"{HOST}:{top.port}", servers=servers, maxconn=top.maxconn)
+    # More addresses as more `bind` lines after the template's: the lossy link of
+    # `make faults FAULT=slow-link` reaches HAProxy on its own veth address, not on loopback.
+    listen = "".join([f"{HOST}:{top.port}", *(f"\n    bind {b}" for b in top.more_binds)])
+    return template.substitute(listen=listen, servers=servers, maxconn=top.maxconn)
 
 
 def hub_argv(top: Topology, index: int) -> list[str]:

@@ -32,6 +32,7 @@ import contextlib
 import json
 import random
 import re
+import socket
 import time
 import urllib.request
 from collections import Counter
@@ -84,6 +85,8 @@ class Run:
         default_factory=lambda: {"waited": [], "websocket": [], "hello": [], "subscribe": []}
     )  # of the reconnects' last attempts: backoff and failed attempts, handshake, hello, subscribe
     lag_ms: list[tuple[float, float]] = field(default_factory=list)  # (at, ms late)
+    side_url: str = ""  # the slow panelists' address of HAProxy (a fault's own link)
+    dial: Callable[[], Awaitable[socket.socket]] | None = None  # a connected socket on that link
     retried_stored: int = 0  # casts sent again after a lost connection that Redis already had
 
 
@@ -114,6 +117,8 @@ class Panelist:
     dropped_at: float | None = None
     back_ms: list[float] = field(default_factory=list)
     recovered: list[bool] = field(default_factory=list)
+    slow: bool = False  # connects through the fault's slow link (``Run.dial``)
+    latency_ms: list[tuple[float, float]] = field(default_factory=list)  # (received at, ms since stored)
 
     def __post_init__(self) -> None:
         self.nonce = f"failover-{self.pid}"
@@ -164,6 +169,13 @@ class Panelist:
                 self.resubscribe()
                 return
 
+    def live(self, events: list[dict[str, Any]]) -> None:
+        """Note each live chat event's delay: from its storing (its ``time``, the hub's clock,
+        which is this machine's) to now."""
+        now = time.time() * 1000
+        at = time.monotonic()
+        self.latency_ms.extend((at, now - e["time"]) for e in events if e.get("channel") == CHAT)
+
     def resubscribe(self) -> None:
         if self.recovering is None or self.recovering.done():
             self.recovering = asyncio.get_running_loop().create_task(self._resubscribe())
@@ -208,8 +220,10 @@ class Panelist:
                 if fut is not None and not fut.done():
                     fut.set_result(msg)
             elif kind == "event":
+                self.live([msg])
                 self.events([msg])
             elif kind == "batch":
+                self.live(msg["events"])
                 self.events(msg["events"])
             elif kind == "gap" and msg.get("channel") == CHAT:
                 self.gaps += 1
@@ -246,8 +260,10 @@ async def session(p: Panelist, run: Run) -> None:
         reader: asyncio.Task[None] | None = None
         try:
             attempt = time.monotonic()
+            side = p.slow and run.dial is not None
             p.ws = await websockets.connect(
-                run.url,
+                run.side_url if side else run.url,
+                sock=await run.dial() if side and run.dial else None,
                 subprotocols=[websockets.Subprotocol(CODEC)],
                 origin=websockets.Origin(run.origin),
                 open_timeout=15,
@@ -377,6 +393,14 @@ def marked_down(log: Path, offset: int) -> list[str]:
     ]
 
 
+async def caught_up(people: list[Panelist], target: int) -> float:
+    """When every panelist is connected (not between a lost connection and its subscribe reply)
+    and has taken the chat's events up to ``target`` (polled every 50 ms)."""
+    while any(p.dropped_at is not None or not p.offsets or p.offsets[-1] < target for p in people):
+        await asyncio.sleep(0.05)
+    return time.monotonic()
+
+
 @dataclass
 class FaultContext:
     """What a fault acts on: the topology, the run (``run.fault_at`` is set when it is called),
@@ -415,9 +439,16 @@ async def redis_call(what: Callable[[], Awaitable[Any]], timeout: float = 30.0) 
             await asyncio.sleep(0.2)
 
 
-async def measure(args: argparse.Namespace, running: cluster.Cluster, fault: Fault) -> dict[str, Any]:
+async def measure(
+    args: argparse.Namespace,
+    running: cluster.Cluster,
+    fault: Fault,
+    side: tuple[str, Callable[[], Awaitable[socket.socket]]] | None = None,
+) -> dict[str, Any]:
     """Seed, connect every panelist, chat, open the cast window, call ``fault`` ``--fault-after``
-    seconds into it, wait for every ballot and every client, then check them against Redis."""
+    seconds into it, wait for every ballot and every client, then check them against Redis.
+    ``side``: HAProxy's address on a fault's own link and how to open a socket there; every
+    ``1 / --slow-share``-th panelist connects that way (``Panelist.slow``)."""
     top = running.top
     redis = command_client(top.redis_url, name="plenary-failover")
     try:
@@ -426,9 +457,19 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster, fault: Fau
         await lt.open_vote(redis, lt.definition(), ids)
         proposals = lt.proposal_ids()
         run = Run(url=top.url.replace("http://", "ws://") + "/ws", origin=top.url)
+        every = 0
+        if side is not None:
+            run.side_url, run.dial = side
+            every = round(1 / args.slow_share)
         rng = random.Random(args.seed)
         people = [
-            Panelist(pid, tokens[pid], lt.ranking(i, proposals), cast_at=float("inf"))
+            Panelist(
+                pid,
+                tokens[pid],
+                lt.ranking(i, proposals),
+                cast_at=float("inf"),
+                slow=bool(every) and i % every == 0,
+            )
             for i, pid in enumerate(ids)
         ]
         tasks = []
@@ -458,11 +499,17 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster, fault: Fau
         run.fault_at = fault_at = time.monotonic()
         fault_figures = await fault(FaultContext(running, run, people, args, victim, per_hub))
         fault_done_s = time.monotonic() - fault_at
+        # Back and caught up: every client connected again and holding every chat event up to the
+        # highest offset anyone had when the fault was over (what happened before and during it).
+        target = max((p.offsets[-1] for p in people if p.offsets), default=0)
+        back = asyncio.create_task(caught_up(people, target))
         await asyncio.sleep(max(0.0, window_start + args.cast_window - time.monotonic()))
         deadline = time.monotonic() + args.settle
         while time.monotonic() < deadline and any(p.tracking is None or p.dropped_at for p in people):
             await asyncio.sleep(0.2)
         settled_s = time.monotonic() - fault_at
+        back_at = await back if back.done() else None
+        back.cancel()
         chat_stop.set()
         sent = await chat
         await asyncio.sleep(0.5)
@@ -496,6 +543,7 @@ async def measure(args: argparse.Namespace, running: cluster.Cluster, fault: Fau
             "per_hub_before_fault": per_hub,
             **fault_figures,
             "fault_took_s": round(fault_done_s, 2),
+            "everyone_back_and_caught_up_s": None if back_at is None else round(back_at - fault_at, 2),
             "all_acked_and_connected_s": round(settled_s, 2),
             "all_caught_up_s": round(caught_up_s, 2),
             "chat_sent": sent,

@@ -25,22 +25,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
+import ctypes
 import functools
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cli import cluster
-from loadtest.failover import Fault, FaultContext, kill_hub, measure
+from loadtest.failover import Fault, FaultContext, kill_hub, measure, percentiles
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/unified")  # cgroup v2 here; /sys/fs/cgroup on a pure v2 host
 TCP_ESTABLISHED = "01"
@@ -246,11 +250,223 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
     return figures
 
 
+# -- 10% of the clients on a throttled, lossy link ---------------------------------------------
+CLONE_NEWNET = 0x40000000
+
+
+def run_ip(*argv: str, netns: str | None = None) -> None:
+    """``ip`` or ``tc`` (the first word) with the rest, in ``netns`` if given; an error says
+    which command failed and how."""
+    cmd = [program(argv[0]), *argv[1:]]
+    if netns is not None:
+        cmd = [program("ip"), "netns", "exec", netns, *cmd]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    if done.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd)}` failed: {done.stderr.strip()}")
+
+
+@dataclass(frozen=True)
+class SlowLink:
+    """A network namespace joined to this one by a veth pair: the slow panelists' sockets live in
+    it and reach HAProxy on the host end's address (a private link between this machine and
+    itself, not loopback: ``tc`` shapes it and the packet filter drops on it, nobody else's
+    traffic crosses it). Named after the HAProxy port, so that runs on other ports never meet."""
+
+    port: int
+
+    @property
+    def netns(self) -> str:
+        return f"plenary-slow-{self.port}"
+
+    @property
+    def host_dev(self) -> str:
+        return f"pls{self.port}h"
+
+    @property
+    def ns_dev(self) -> str:
+        return f"pls{self.port}n"
+
+    @property
+    def host_addr(self) -> str:
+        return f"10.237.{self.port % 250}.1"
+
+    @property
+    def ns_addr(self) -> str:
+        return f"10.237.{self.port % 250}.2"
+
+    @property
+    def bind(self) -> str:
+        return f"{self.host_addr}:{self.port}"
+
+
+@contextlib.contextmanager
+def slow_link(link: SlowLink) -> Iterator[SlowLink]:
+    """Make the namespace and its veth pair (unimpaired); remove them on leaving, whatever
+    happens (deleting the namespace deletes its veth end, its ``tc`` and its packet filter)."""
+    teardown(link)
+    try:
+        run_ip("ip", "netns", "add", link.netns)
+        run_ip("ip", "link", "add", link.host_dev, "type", "veth", "peer", "name", link.ns_dev)
+        run_ip("ip", "link", "set", link.ns_dev, "netns", link.netns)
+        run_ip("ip", "addr", "add", f"{link.host_addr}/24", "dev", link.host_dev)
+        run_ip("ip", "link", "set", link.host_dev, "up")
+        run_ip("ip", "addr", "add", f"{link.ns_addr}/24", "dev", link.ns_dev, netns=link.netns)
+        run_ip("ip", "link", "set", link.ns_dev, "up", netns=link.netns)
+        run_ip("ip", "link", "set", "lo", "up", netns=link.netns)
+        yield link
+    finally:
+        teardown(link)
+
+
+def teardown(link: SlowLink) -> None:
+    subprocess.run([program("ip"), "netns", "del", link.netns], capture_output=True, timeout=10)
+    subprocess.run([program("ip"), "link", "del", link.host_dev], capture_output=True, timeout=10)
+
+
+def impair(link: SlowLink, kbit: int, loss: float) -> None:
+    """Throttle both directions to ``kbit`` (``tbf``: a queue of at most 500 ms, beyond which
+    packets are dropped) and drop ``loss`` of the packets at random each way (the packet filter's
+    ``statistic`` match). Not netem: this kernel has no ``sch_netem`` (docs/reliability.md)."""
+    rate = f"{kbit}kbit"
+    burst = f"{max(4, kbit // 8 // 10)}kb"  # 100 ms of the rate, at least a few full packets
+    run_ip(
+        "tc",
+        "qdisc",
+        "add",
+        "dev",
+        link.host_dev,
+        "root",
+        "tbf",
+        "rate",
+        rate,
+        "burst",
+        burst,
+        "latency",
+        "500ms",
+    )
+    run_ip(
+        "tc",
+        "qdisc",
+        "add",
+        "dev",
+        link.ns_dev,
+        "root",
+        "tbf",
+        "rate",
+        rate,
+        "burst",
+        burst,
+        "latency",
+        "500ms",
+        netns=link.netns,
+    )
+    for chain in ("INPUT", "OUTPUT"):
+        run_ip(
+            "iptables",
+            "-A",
+            chain,
+            "-m",
+            "statistic",
+            "--mode",
+            "random",
+            "--probability",
+            str(loss),
+            "-j",
+            "DROP",
+            netns=link.netns,
+        )
+
+
+def unimpair(link: SlowLink) -> None:
+    for chain in ("INPUT", "OUTPUT"):
+        with contextlib.suppress(RuntimeError):
+            run_ip("iptables", "-F", chain, netns=link.netns)
+    with contextlib.suppress(RuntimeError):
+        run_ip("tc", "qdisc", "del", "dev", link.host_dev, "root")
+    with contextlib.suppress(RuntimeError):
+        run_ip("tc", "qdisc", "del", "dev", link.ns_dev, "root", netns=link.netns)
+
+
+class Dialer:
+    """Sockets created inside the namespace: a thread that entered it (``setns`` moves only the
+    calling thread) creates them, the event loop connects them. A socket stays in the namespace
+    it was created in, so one generator process holds both kinds of clients, measured alike."""
+
+    def __init__(self, link: SlowLink) -> None:
+        self.link = link
+        self.pool = concurrent.futures.ThreadPoolExecutor(1, initializer=self._enter)
+
+    def _enter(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(f"/run/netns/{self.link.netns}", os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns")
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _socket() -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        return sock
+
+    async def __call__(self) -> socket.socket:
+        loop = asyncio.get_running_loop()
+        sock = await loop.run_in_executor(self.pool, self._socket)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, (self.link.host_addr, self.link.port)), 15)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+
+def phase(people: list[Any], slow: bool, start: float, end: float) -> dict[str, float]:
+    """Live chat delays received by the fast (or slow) panelists between ``start`` and ``end``."""
+    return percentiles([ms for p in people if p.slow is slow for at, ms in p.latency_ms if start <= at < end])
+
+
+async def slow_link_fault(ctx: FaultContext) -> dict[str, Any]:
+    """Throttle and make lossy the link of ``--slow-share`` of the panelists for ``--impair``
+    seconds; compare everyone else's live chat delay with the same run's unimpaired phase before."""
+    link: SlowLink = ctx.args.link
+    started = time.monotonic()
+    impair(link, ctx.args.slow_kbit * sum(p.slow for p in ctx.people), ctx.args.slow_loss)
+    try:
+        await asyncio.sleep(ctx.args.impair)
+    finally:
+        unimpair(link)
+    ended = time.monotonic()
+    chat_from = started - ctx.args.fault_after - 1.0  # the chat began a second before the window
+    before = phase(ctx.people, False, chat_from, started)
+    during = phase(ctx.people, False, started + 1.0, ended)  # a second for queues to fill
+    ratios = {
+        q: round(during[q] / before[q], 2) for q in ("p50", "p95", "p99") if before.get(q) and during.get(q)
+    }
+    return {
+        "slow_clients": sum(p.slow for p in ctx.people),
+        "slow_link": {
+            "kbit_per_client": ctx.args.slow_kbit,
+            "loss_each_way": ctx.args.slow_loss,
+            "impaired_s": round(ended - started, 1),
+        },
+        "chat_delay_ms_others_before": before,
+        "chat_delay_ms_others_impaired": during,
+        "others_impaired_over_before": ratios,
+        "others_within_10pct_p50_p95": all(ratios.get(q, 99) <= 1.1 for q in ("p50", "p95")),
+        "chat_delay_ms_slow_before": phase(ctx.people, True, chat_from, started),
+        "chat_delay_ms_slow_impaired": phase(ctx.people, True, started + 1.0, ended),
+        "slow_clients_dropped": sum(1 for p in ctx.people if p.slow and p.drops),
+    }
+
+
 FAULTS: dict[str, Fault] = {
     "kill-hub": kill_hub,
     "redis-term": functools.partial(restart_redis, sig=signal.SIGTERM),
     "redis-kill": functools.partial(restart_redis, sig=signal.SIGKILL),
     "hub-cut": hub_cut,
+    "slow-link": slow_link_fault,
 }
 
 
@@ -275,6 +491,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--down", type=float, default=2.0, help="redis-*: Redis stays down this long (2 s)")
     p.add_argument("--cut", type=float, default=8.0, help="hub-cut: the hub stays cut this long (8 s)")
+    p.add_argument("--impair", type=float, default=10.0, help="slow-link: impaired this long (10 s)")
+    p.add_argument("--slow-share", type=float, default=0.1, help="slow-link: this share of panelists (0.1)")
+    p.add_argument("--slow-kbit", type=int, default=16, help="slow-link: kbit/s per slow panelist (16)")
+    p.add_argument("--slow-loss", type=float, default=0.03, help="slow-link: packets dropped each way (0.03)")
     p.add_argument("--settle", type=float, default=20.0, help="after the window, for the last acks (20 s)")
     p.add_argument("--catch-up", type=float, default=10.0, help="for every client to reach the last event")
     p.add_argument("--connect-concurrency", type=int, default=100)
@@ -291,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     PROGRAMS.update({name: getattr(args, name) for name in PROGRAMS})
+    link = SlowLink(args.port) if args.fault == "slow-link" else None
+    args.link = link
     top = cluster.Topology(
         directory=args.dir,
         haproxy=args.haproxy,
@@ -299,23 +521,29 @@ def main(argv: list[str] | None = None) -> int:
         hubs=args.hubs,
         redis_port=args.redis_port,
         hub_args=("--log-level", "warning"),
+        more_binds=(link.bind,) if link else (),
     )
     cluster.stop(args.dir)  # a run killed half-way left its processes: end them first
     for stale in (args.dir / "redis").glob("**/*"):
         if stale.is_file():
             stale.unlink()  # a fresh Redis: the figures are this run's
-    running = cluster.start(top)
-    try:
+    with contextlib.ExitStack() as stack:
+        side = None
+        if link is not None:
+            stack.enter_context(slow_link(link))
+            side = (f"ws://{link.bind}/ws", Dialer(link))
+        running = cluster.start(top)
+        stack.callback(running.stop)
         if args.pin:
             for proc in running.procs:
                 os.sched_setaffinity(proc.pid, {0})
             os.sched_setaffinity(0, {1})
         started = time.monotonic()
-        figures = asyncio.run(asyncio.wait_for(measure(args, running, FAULTS[args.fault]), args.max_seconds))
+        figures = asyncio.run(
+            asyncio.wait_for(measure(args, running, FAULTS[args.fault], side), args.max_seconds)
+        )
         figures["seconds"] = round(time.monotonic() - started, 1)
         figures["load_average"] = os.getloadavg()
-    finally:
-        running.stop()
     text = json.dumps(figures, indent=2)
     print(text)
     if args.out:

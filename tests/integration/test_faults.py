@@ -75,3 +75,15 @@ def test_a_hub_cut_from_redis_is_taken_out_and_rejoins(tmp_path: Path) -> None:
     assert figures["ready_after_uncut_s"] is not None and figures["haproxy_up_after_uncut_s"] is not None
     rules = subprocess.run(["iptables", "-S", "OUTPUT"], capture_output=True, text=True, timeout=10).stdout
     assert "plenary-fault-" not in rules, "a packet-filter rule was left behind"
+
+
+@AS_ROOT
+def test_a_tenth_of_the_clients_on_a_throttled_lossy_link_lose_nothing(tmp_path: Path) -> None:
+    figures = run_fault(tmp_path, "slow-link", "--impair", "4", "--slow-kbit", "4", "--slow-loss", "0.05")
+    assert figures["slow_clients"] == 3
+    assert (
+        figures["chat_delay_ms_others_before"]["n"] > 0 and figures["chat_delay_ms_others_impaired"]["n"] > 0
+    )
+    assert figures["chat_delay_ms_slow_impaired"]["n"] > 0  # the slow ones were still served
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
+    assert "plenary-slow-" not in namespaces, "the namespace was left behind"
