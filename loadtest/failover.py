@@ -53,10 +53,9 @@ from loadtest import voters as lt
 
 CODEC = "plenary.v1.msgpack"
 CHAT = f"meeting/{lt.MEETING}/chat"
-RECONNECT_MS = (250, 500)
-HOLES: list[
-    dict[str, Any]
-] = []  # the first holes noticed, for the report  # client.js: attempt 0 after a 1006, equal jitter over 500 ms
+RECONNECT_MS = (250, 500)  # client.js: attempt 0 after a 1006, equal jitter over 500 ms
+HEARTBEAT_S, PING_TIMEOUT_S = 25.0, 10.0  # client.js: HEARTBEAT_MS, PING_TIMEOUT_MS
+HOLES: list[dict[str, Any]] = []  # the first holes noticed, for the report
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -253,11 +252,26 @@ class CommandError(Exception):
     """An error reply (its name)."""
 
 
+async def heartbeat(p: Panelist) -> None:
+    """client.js's probe: a ``ping`` every 25 s, and a connection whose answer does not come within
+    10 s is dead (a lossy link can lose the hub's close, leaving a socket that looks open forever):
+    abort it, and the session reconnects."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        try:
+            await p.call("ping", timeout=PING_TIMEOUT_S)
+        except (TimeoutError, ConnectionError, CommandError, websockets.ConnectionClosed):
+            if p.ws is not None:
+                p.ws.transport.abort()
+            return
+
+
 async def session(p: Panelist, run: Run) -> None:
     """One panelist for the whole run: connect, follow the chat, cast once; on a lost connection
     reconnect as the web client does, recover, and cast again if unacknowledged."""
     while not run.stop.is_set():
         reader: asyncio.Task[None] | None = None
+        beat: asyncio.Task[None] | None = None
         try:
             attempt = time.monotonic()
             side = p.slow and run.dial is not None
@@ -273,6 +287,7 @@ async def session(p: Panelist, run: Run) -> None:
             p.connected_at = time.monotonic()
             p.closed_at = None
             reader = asyncio.create_task(p.read())
+            beat = asyncio.create_task(heartbeat(p))
             await p.call("hello", token=p.token, client="failover")
             helloed = time.monotonic()
             recovered = await p.subscribe()
@@ -330,6 +345,8 @@ async def session(p: Panelist, run: Run) -> None:
                 p.ws.transport.abort()  # the connection is gone: nothing to close politely
             await asyncio.sleep(random.uniform(*RECONNECT_MS) / 1000)
         finally:
+            if beat is not None:
+                beat.cancel()
             if reader is not None:
                 reader.cancel()
             if p.ws is not None and run.stop.is_set():
@@ -508,8 +525,6 @@ async def measure(
         while time.monotonic() < deadline and any(p.tracking is None or p.dropped_at for p in people):
             await asyncio.sleep(0.2)
         settled_s = time.monotonic() - fault_at
-        back_at = await back if back.done() else None
-        back.cancel()
         chat_stop.set()
         sent = await chat
         await asyncio.sleep(0.5)
@@ -521,6 +536,8 @@ async def measure(
         ):
             await asyncio.sleep(0.2)
         caught_up_s = time.monotonic() - fault_at
+        back_at = await back if back.done() else None
+        back.cancel()
         run.stop.set()
         await asyncio.wait([*tasks, lag], timeout=10)
 
