@@ -47,7 +47,7 @@ from cli import cluster
 from loadtest.failover import Fault, FaultContext, kill_hub, measure, percentiles
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/unified")  # cgroup v2 here; /sys/fs/cgroup on a pure v2 host
-TCP_ESTABLISHED = "01"
+TCP_LISTEN = "0A"  # /proc/net/tcp's state column; any other state is a connection (or one opening)
 ACCEPTED_METRIC = "plenary_accepted_connections_total"  # realtime.ops.metrics.CONNECTIONS_TOTAL
 
 
@@ -68,10 +68,14 @@ async def until(check: Any, timeout: float, every: float = 0.1) -> float | None:
     return None
 
 
-def haproxy_said(top: cluster.Topology, text: str, offset: int) -> bool:
+def haproxy_said(top: cluster.Topology, text: str, offset: int, after: str = "") -> bool:
+    """Whether HAProxy's log from ``offset`` holds ``text`` (after ``after``'s first line, if given)."""
     with (top.directory / "haproxy.log").open("rb") as fh:
         fh.seek(offset)
-        return text in fh.read().decode(errors="replace")
+        log = fh.read().decode(errors="replace")
+    if after:
+        return after in log and text in log[log.index(after) :]
+    return text in log
 
 
 def log_size(top: cluster.Topology) -> int:
@@ -119,8 +123,8 @@ async def restart_redis(ctx: FaultContext, sig: signal.Signals) -> dict[str, Any
 
 # -- a hub cut from Redis by the packet filter --------------------------------------------------
 def redis_sockets(pid: int, redis_port: int) -> list[int]:
-    """The local ports of ``pid``'s TCP connections to ``redis_port`` on loopback (its fds'
-    socket inodes, looked up in ``/proc/<pid>/net/tcp``)."""
+    """The local ports of ``pid``'s TCP connections to ``redis_port`` on loopback, open or opening
+    (its fds' socket inodes, looked up in ``/proc/<pid>/net/tcp``)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):
@@ -131,7 +135,7 @@ def redis_sockets(pid: int, redis_port: int) -> list[int]:
     for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
         cols = line.split()
         local, remote, state, inode = cols[1], cols[2], cols[3], cols[9]
-        if inode in inodes and int(remote.split(":")[1], 16) == redis_port and state == TCP_ESTABLISHED:
+        if inode in inodes and int(remote.split(":")[1], 16) == redis_port and state != TCP_LISTEN:
             ports.append(int(local.split(":")[1], 16))
     return ports
 
@@ -235,7 +239,9 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
         return await hub_status(top, victim) == 200
 
     async def marked_up() -> bool:
-        return haproxy_said(top, f"hubs/{name} is UP", offset)
+        return haproxy_said(top, f"hubs/{name} is UP", offset, after=f"hubs/{name} is DOWN")
+
+    figures["haproxy_up_again_while_cut"] = await marked_up()
 
     figures["ready_after_uncut_s"] = await until(said_200, 30)
     figures["haproxy_up_after_uncut_s"] = await until(marked_up, 30)
@@ -246,6 +252,7 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
         and figures["accepted_while_marked_down"] == 0
         and figures["ready_after_uncut_s"] is not None
         and figures["haproxy_up_after_uncut_s"] is not None
+        and not figures["haproxy_up_again_while_cut"]
     )
     return figures
 
