@@ -438,9 +438,16 @@ the run (the fault's own expectation, e.g. "the cut hub said 503")."""
 
 
 async def kill_hub(ctx: FaultContext) -> dict[str, Any]:
-    """SIGKILL the hub holding the most connections; its clients come back through HAProxy."""
+    """SIGKILL the hub holding the most connections; its clients come back through HAProxy. The
+    fault is over when they have all noticed (at most 5 s): only then can "everyone back and
+    caught up" be told from "nobody noticed yet"."""
+    started = time.monotonic()
     ctx.running.kill(f"hub-{ctx.busiest}")
-    return {"killed": f"hub-{ctx.busiest}"}
+    lost = ctx.per_hub[ctx.busiest]
+    while sum(p.drops > 0 for p in ctx.people) < lost and time.monotonic() - started < 5:
+        await asyncio.sleep(0.02)
+    noticed = time.monotonic() - started
+    return {"killed": f"hub-{ctx.busiest}", "its_clients_noticed_s": round(noticed, 2)}
 
 
 async def redis_call(what: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
