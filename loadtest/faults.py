@@ -16,9 +16,14 @@ again, when HAProxy marked a hub down and up).
 - ``hub-cut``: one hub cut from Redis by the packet filter (``iptables`` DROP on its connections to
   Redis and, through a cgroup of its own, on any it opens) for ``--cut`` seconds: it must say 503
   on ``/readyz``, HAProxy must mark it down and send it no one, and it must rejoin after.
+- ``slow-link``: every ``1 / --slow-share``-th panelist connects through a network namespace whose
+  veth link is throttled (``tbf``) and lossy (the packet filter's ``statistic`` match; this
+  kernel has no netem) for ``--impair`` seconds: everyone else's live chat delay is compared with
+  the run's unimpaired phase before.
 
 Bounded: loopback only; the whole run within ``--max-seconds``; the topology stopped and every
-packet-filter rule and cgroup removed in ``finally``.
+packet-filter rule, cgroup and namespace removed in ``finally``. ``hub-cut`` and ``slow-link`` need
+root (the packet filter, cgroups, network namespaces).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +51,14 @@ from typing import Any
 from cli import cluster
 from loadtest.failover import Fault, FaultContext, kill_hub, measure, percentiles
 
-CGROUP_ROOT = Path("/sys/fs/cgroup/unified")  # cgroup v2 here; /sys/fs/cgroup on a pure v2 host
+
+def cgroup2_root() -> Path:
+    """Where the cgroup v2 hierarchy is mounted: ``/sys/fs/cgroup/unified`` beside the v1 ones
+    (this machine), ``/sys/fs/cgroup`` on a host with v2 alone."""
+    hybrid = Path("/sys/fs/cgroup/unified")
+    return hybrid if (hybrid / "cgroup.procs").exists() else Path("/sys/fs/cgroup")
+
+
 TCP_LISTEN = "0A"  # /proc/net/tcp's state column; any other state is a connection (or one opening)
 ACCEPTED_METRIC = "plenary_accepted_connections_total"  # realtime.ops.metrics.CONNECTIONS_TOTAL
 
@@ -58,7 +70,7 @@ async def hub_status(top: cluster.Topology, index: int) -> int | None:
     return await asyncio.to_thread(cluster.http_status, url, 2.0)
 
 
-async def until(check: Any, timeout: float, every: float = 0.1) -> float | None:
+async def until(check: Callable[[], Awaitable[bool]], timeout: float, every: float = 0.1) -> float | None:
     """Seconds until the async ``check()`` is true, or None at ``timeout``."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -174,7 +186,8 @@ def cut_from_redis(pid: int, redis_port: int) -> Iterator[dict[str, Any]]:
     and any connection it opens meanwhile by its cgroup (the process is moved to a cgroup of its
     own; a socket belongs to the cgroup it was created in). Undone on leaving, whatever happens."""
     tag = f"plenary-fault-{redis_port}"
-    group = CGROUP_ROOT / tag
+    root = cgroup2_root()
+    group = root / tag
     said: dict[str, Any] = {}
     try:
         group.mkdir(exist_ok=True)
@@ -193,7 +206,7 @@ def cut_from_redis(pid: int, redis_port: int) -> Iterator[dict[str, Any]]:
         remove_rules(tag)
         if group.exists():
             with contextlib.suppress(OSError):
-                (CGROUP_ROOT / "cgroup.procs").write_text(str(pid))
+                (root / "cgroup.procs").write_text(str(pid))
             with contextlib.suppress(OSError):
                 group.rmdir()
 
