@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop failover clean venv
+.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop failover faults clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -29,9 +29,10 @@ test: $(STAMP) browser packages lint
 browser:
 	@$(PYTHON) tools/chromium.py
 
-# The Debian programs of the production topology (HAProxy, Redis 7): found, installed (root with
-# apt-get), or the one command to run (tools/system_packages.py).
-SYSTEM_PROGRAMS := haproxy redis-server
+# The Debian programs of the production topology (HAProxy, Redis 7) and of its faults (iptables,
+# iproute2's ip and tc): found, installed (root with apt-get), or the one command to run
+# (tools/system_packages.py).
+SYSTEM_PROGRAMS := haproxy redis-server iptables ip tc
 packages:
 	@$(PYTHON) tools/system_packages.py $(SYSTEM_PROGRAMS) >/dev/null
 
@@ -55,8 +56,21 @@ cluster-stop:
 # topology (var/failover, HAProxy on 8300); figures as JSON under loadtest/reports/ (about a minute).
 PANELISTS ?= 1000
 failover: $(STAMP) packages
-	@$(BIN)/python -m loadtest.failover --panelists $(PANELISTS) --pin $(ARGS) \
+	@$(BIN)/python -m loadtest.faults --fault kill-hub --panelists $(PANELISTS) --pin $(ARGS) \
 	    --out loadtest/reports/failover-$(PANELISTS).json \
+	    --haproxy "$$($(PYTHON) tools/system_packages.py haproxy)" \
+	    --redis-server "$$($(PYTHON) tools/system_packages.py redis-server)"
+
+# make faults FAULT=redis-kill PANELISTS=3000: one fault during chat and a cast burst, on its own
+# topology (var/failover, HAProxy on 8300), every acknowledged ballot and chat message checked;
+# FAULT is one of kill-hub, redis-term, redis-kill, hub-cut, slow-link (loadtest/faults.py; root
+# for hub-cut and slow-link). Figures as JSON under loadtest/reports/ (about a minute).
+FAULT ?= redis-kill
+faults: $(STAMP) packages
+	@$(BIN)/python -m loadtest.faults --fault $(FAULT) --panelists $(PANELISTS) --pin $(ARGS) \
+	    --out loadtest/reports/faults-$(FAULT)-$(PANELISTS).json \
+	    --iptables "$$($(PYTHON) tools/system_packages.py iptables)" \
+	    --ip "$$($(PYTHON) tools/system_packages.py ip)" --tc "$$($(PYTHON) tools/system_packages.py tc)" \
 	    --haproxy "$$($(PYTHON) tools/system_packages.py haproxy)" \
 	    --redis-server "$$($(PYTHON) tools/system_packages.py redis-server)"
 

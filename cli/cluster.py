@@ -73,6 +73,7 @@ class Topology:
     hub_args: tuple[str, ...] = ()  # more `plenary serve` options (tests shorten timeouts)
     redis: str = "single"  # or "cluster": REDIS_MODES
     cluster_url: str | None = None  # the Redis Cluster's seed URL, once its nodes are up
+    more_binds: tuple[str, ...] = ()  # more HAProxy addresses ("host:port"): a fault's private link
     maxconn: int = 8000  # each WebSocket holds two of HAProxy's descriptors: 16,000 of 20,000
 
     @property
@@ -188,7 +189,10 @@ def haproxy_config(top: Topology) -> str:
     """``deploy/haproxy.cfg`` with this topology's address, hubs and connection limit."""
     servers = "\n".join(f"    server hub-{i} {HOST}:{top.hub_port(i)}" for i in range(1, top.hubs + 1))
     template = string.Template(HAPROXY_TEMPLATE.read_text(encoding="utf-8"))
-    return template.substitute(listen=f"{HOST}:{top.port}", servers=servers, maxconn=top.maxconn)
+    # More addresses as more `bind` lines after the template's: the lossy link of
+    # `make faults FAULT=slow-link` reaches HAProxy on its own veth address, not on loopback.
+    listen = "".join([f"{HOST}:{top.port}", *(f"\n    bind {b}" for b in top.more_binds)])
+    return template.substitute(listen=listen, servers=servers, maxconn=top.maxconn)
 
 
 def hub_argv(top: Topology, index: int) -> list[str]:
@@ -271,6 +275,7 @@ class Cluster:
     top: Topology
     procs: list[Started] = field(default_factory=list)
     popens: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    argvs: dict[str, list[str]] = field(default_factory=dict)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to one process of the topology (``kill -9`` a hub, say) and, if it ended,
@@ -282,6 +287,23 @@ class Cluster:
         if popen is not None and sig in (signal.SIGKILL, signal.SIGTERM):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(15)
+
+    def restart(self, name: str, timeout: float = 30.0) -> Started:
+        """Start ``name`` again as ``start`` began it, once a fault ended it (Redis restarted from
+        its AOF, say); return when it answers (Redis: PING; a hub: ``/readyz``). Raises
+        ``ClusterError`` while the old process still runs: two Redis on one AOF would corrupt it."""
+        old = next(p for p in self.procs if p.name == name)
+        if alive(old):
+            raise ClusterError(f"{name} (pid {old.pid}) still runs: end it before restarting it")
+        proc, popen = _spawn(self.top, name, self.argvs[name])
+        self.procs[self.procs.index(old)] = proc
+        self.popens[name] = popen
+        if name == "redis":
+            answers: Callable[[], bool] = functools.partial(redis_answers, self.top.redis_port)
+        else:
+            answers = functools.partial(ready, f"http://{HOST}:{self.top.hub_port(int(name.split('-')[1]))}")
+        _wait(self.top, name, answers, [popen], timeout)
+        return proc
 
     def stop(self, timeout: float = 15.0) -> list[str]:
         return stop(self.top.directory, timeout, self.popens)
@@ -305,6 +327,7 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
         proc, popen = _spawn(top, name, argv)
         cluster.procs.append(proc)
         cluster.popens[name] = popen
+        cluster.argvs[name] = list(argv)
         return popen
 
     try:

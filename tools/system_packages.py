@@ -42,8 +42,13 @@ class Program:
 PROGRAMS: dict[str, Program] = {
     "haproxy": Program("haproxy", ("/usr/sbin/haproxy",)),
     "redis-server": Program("redis-server", ("/usr/bin/redis-server",)),
+    "iptables": Program("iptables", ("/usr/sbin/iptables",)),
+    "ip": Program("iproute2", ("/usr/sbin/ip", "/sbin/ip", "/bin/ip")),
+    "tc": Program("iproute2", ("/usr/sbin/tc", "/sbin/tc")),
 }
-"""The programs ``make cluster`` runs (Debian 12: HAProxy 2.6, Redis 7.0)."""
+"""The programs ``make cluster`` runs (Debian 12: HAProxy 2.6, Redis 7.0), and those
+``make faults`` breaks it with (``loadtest/faults.py``): the packet filter (a hub cut from Redis,
+a lossy link) and iproute2 (a network namespace and its throttled link)."""
 
 
 class ProgramError(Exception):

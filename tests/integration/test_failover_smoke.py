@@ -1,4 +1,4 @@
-"""``loadtest.failover`` run tiny, so that the tool cannot rot: it starts its own topology (Redis,
+"""``loadtest.faults --fault kill-hub`` (``make failover``) run tiny, so that the tool cannot rot: it starts its own topology (Redis,
 three hubs, HAProxy), kills a hub during the casts, checks every ballot and every client, and stops
 everything it started. No timing is asserted (the figures of a 30-panelist run mean nothing)."""
 
@@ -21,7 +21,9 @@ def test_failover_runs_small_and_leaves_nothing_running(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "loadtest.failover",
+            "loadtest.faults",
+            "--fault",
+            "kill-hub",
             "--haproxy",
             haproxy,
             "--redis-server",
@@ -57,7 +59,7 @@ def test_failover_runs_small_and_leaves_nothing_running(tmp_path: Path) -> None:
     figures = json.loads(out.read_text())
     assert figures["acked"] == figures["stored"] == 30
     assert figures["stored_twice"] == 0 and figures["tracking_codes_match"]
-    assert figures["dropped_clients"] == max(figures["per_hub_before_kill"].values())
+    assert figures["dropped_clients"] == max(figures["per_hub_before_fault"].values())
     assert figures["recovered_exactly"] == figures["dropped_clients"]
     assert figures["events_lost"] == 0 and figures["behind_at_end"] == 0
     assert not list(folder.glob("*.pid")), "the topology was not stopped"

@@ -3,6 +3,7 @@ Redis' durability settings, and the pid files that name one process and not a re
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -42,6 +43,19 @@ def test_haproxy_accepts_the_config_with_every_hub_checked_on_readyz(tmp_path: P
     assert "balance leastconn" in text and not any("stick" in ln for ln in directives)
     assert "http-request return status 404 if { path /metrics }" in text
     assert "%HPO" in text and "%r" not in text and "%HU" not in text, "paths only: no query in the log"
+
+
+def test_a_fault_s_private_link_is_one_more_bind_of_the_same_frontend(tmp_path: Path) -> None:
+    """``make faults FAULT=slow-link``: HAProxy also listens on the host end of the slow link's veth
+    pair, as a second ``bind`` of the one frontend (``haproxy -c`` checks it without binding)."""
+    top = dataclasses.replace(topology(tmp_path), more_binds=("10.237.100.1:9100",))
+    text = cluster.haproxy_config(top)
+    binds = re.findall(r"^\s*bind (\S+)$", text, re.M)
+    assert binds == ["127.0.0.1:9100", "10.237.100.1:9100"]
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(text)
+    checked = subprocess.run([top.haproxy, "-c", "-f", str(path)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_redis_runs_as_production_does(tmp_path: Path) -> None:

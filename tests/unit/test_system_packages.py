@@ -29,7 +29,9 @@ def _exe(path: Path) -> Path:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("HAPROXY", "REDIS_SERVER")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("HAPROXY", "REDIS_SERVER", "IPTABLES", "IP", "TC")
+    }
     return {**env, "HOME": "/tmp", **extra}
 
 
@@ -58,7 +60,8 @@ def test_the_install_command_names_each_package_once() -> None:
         "haproxy",
         "redis-server",
     ]
-    assert set(PROGRAMS) == {"haproxy", "redis-server"}
+    assert install_command(["ip", "tc", "iptables"])[4:] == ["iproute2", "iptables"]
+    assert set(PROGRAMS) == {"haproxy", "redis-server", "iptables", "ip", "tc"}
 
 
 def test_without_the_programs_a_user_gets_the_one_command_at_once(tmp_path: Path) -> None:

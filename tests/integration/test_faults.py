@@ -1,0 +1,89 @@
+"""``loadtest.faults`` run small, one test per fault, so that each fault stays true and the tool
+cannot rot: the tool starts its own topology (Redis with AOF ``always``, three hubs, HAProxy), does
+the fault during chat and casting, and fails unless every acknowledged ballot and chat message is
+kept once and every client is caught up; these tests also check the fault's own figures. No
+latency is asserted (a 30-panelist run's figures mean nothing); docs/reliability.md has the
+figures at 1,000-3,000 panelists. ``hub-cut`` and ``slow-link`` need root (a packet filter, a
+network namespace), as CI has."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.test_cluster import free_ports, programs
+from tests.support import ROOT, env_without_pytest
+from tools.system_packages import find_program, install_command
+
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="a packet filter and network namespaces need root")
+
+
+def run_fault(tmp_path: Path, fault: str, *more: str) -> dict[str, Any]:
+    haproxy, redis_server = programs()
+    found = {n: find_program(n) for n in ("iptables", "ip", "tc")}
+    missing = [n for n, path in found.items() if path is None]
+    if missing:
+        pytest.fail(f"{missing} not installed: `make packages`, or {' '.join(install_command(missing))}")
+    out = tmp_path / "figures.json"
+    folder = tmp_path / "topology"
+    argv = [
+        *("--fault", fault, "--haproxy", haproxy, "--redis-server", redis_server),
+        *("--panelists", "30", "--cast-window", "3", "--fault-after", "1"),
+        *("--settle", "15", "--catch-up", "5", "--max-seconds", "60"),
+        *("--port", str(free_ports(4)), "--redis-port", str(free_ports(1))),
+        *("--dir", str(folder), "--out", str(out), *more),
+        *(arg for name, path in found.items() for arg in (f"--{name}", str(path))),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest.faults", *argv],
+        cwd=ROOT,
+        env=env_without_pytest(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert not list(folder.glob("*.pid")), "the topology was not stopped"
+    figures: dict[str, Any] = json.loads(out.read_text())
+    assert figures["acked"] == figures["stored"] == 30 and figures["tracking_codes_match"]
+    assert figures["stored_twice"] == 0
+    assert figures["chat_acked"] > 0 and figures["chat_acked_missing_from_redis"] == 0
+    assert figures["events_lost"] == 0 and figures["behind_at_end"] == 0
+    return figures
+
+
+@pytest.mark.parametrize("fault", ["redis-term", "redis-kill"])
+def test_redis_restarted_from_its_aof_loses_nothing_acknowledged(tmp_path: Path, fault: str) -> None:
+    figures = run_fault(tmp_path, fault, "--down", "1.5")
+    assert figures["signal"] == {"redis-term": "SIGTERM", "redis-kill": "SIGKILL"}[fault]
+    assert all(s is not None for s in figures["hubs_ready_after_start_s"].values())  # they came back
+    assert figures["epochs_seen"] == 1  # the AOF kept the channel's epoch: clients recovered
+
+
+@AS_ROOT
+def test_a_hub_cut_from_redis_is_taken_out_and_rejoins(tmp_path: Path) -> None:
+    figures = run_fault(tmp_path, "hub-cut", "--cut", "5")
+    assert figures["connections_cut"] > 0
+    assert figures["not_ready_after_s"] is not None and figures["haproxy_down_after_s"] is not None
+    assert figures["accepted_while_marked_down"] == 0
+    assert figures["ready_after_uncut_s"] is not None and figures["haproxy_up_after_uncut_s"] is not None
+    rules = subprocess.run(["iptables", "-S", "OUTPUT"], capture_output=True, text=True, timeout=10).stdout
+    assert "plenary-fault-" not in rules, "a packet-filter rule was left behind"
+
+
+@AS_ROOT
+def test_a_tenth_of_the_clients_on_a_throttled_lossy_link_lose_nothing(tmp_path: Path) -> None:
+    figures = run_fault(tmp_path, "slow-link", "--impair", "4", "--slow-kbit", "4", "--slow-loss", "0.05")
+    assert figures["slow_clients"] == 3
+    assert (
+        figures["chat_delay_ms_others_before"]["n"] > 0 and figures["chat_delay_ms_others_impaired"]["n"] > 0
+    )
+    assert figures["chat_delay_ms_slow_impaired"]["n"] > 0  # the slow ones were still served
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
+    assert "plenary-slow-" not in namespaces, "the namespace was left behind"
