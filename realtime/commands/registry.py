@@ -2,7 +2,9 @@
 (``Command.reply_type``, realtime/protocol/) or raises a HubError.
 
 The role check and the per-participant rate limit happen once, in ``run``, from the tables of
-``realtime.roles`` (``COMMAND_ROLES``, ``COMMAND_RATES``); handlers never check either.
+``realtime.roles`` (``COMMAND_ROLES``, ``COMMAND_RATES``); handlers never check either, except
+that the commands of ``RATE_IN_STORE`` hand the check ``run`` would make (``rate_take``) to the
+store, which makes it in the same Redis step as the write.
 
 Each handler module keeps its own mapping of command type -> handler (``HANDLERS``, filled by its
 ``handles`` decorator); ``realtime.commands.table`` joins them into the one table that ``run`` is
@@ -17,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine.errors import HubError
+from engine.limits import Take
 from realtime import roles
 from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
@@ -59,6 +62,22 @@ def combine(*tables: Handlers) -> Handlers:
     return out
 
 
+RATE_IN_STORE: frozenset[str] = frozenset({"vote.cast", "vote.paper"})
+"""Commands whose rate check their handler passes to the store (``rate_take``): ``cast.lua``
+checks the bucket in the ballot's own step. Why: before, the check and the cast were two Redis
+round trips one after the other on every cast (docs/performance.md, "Issue 11: the cast path,
+second pass"). The policy (class, bucket, cost) is still ``realtime.roles``' and read only here."""
+
+
+def rate_take(client: Client, name: str) -> Take | None:
+    """The participant's rate check for command ``name``, as ``run`` would make it (None: the
+    command is not limited per participant)."""
+    cls = roles.rate_class(name)
+    if cls is None:
+        return None
+    return Take(client.participant.id, cls, roles.RATE_CLASSES[cls], roles.COMMAND_COST)
+
+
 def command_tag(cls: type[m.Command[Any]]) -> str:
     return str(cls.__struct_config__.tag)
 
@@ -73,13 +92,13 @@ async def run(handlers: Handlers, hub: Hub, client: Client, cmd: m.Command[Any])
     handler refuses (bad input, a state that does not allow it) gets its token back."""
     name = command_name(cmd)
     roles.check_command(name, client.participant.role)
-    cls = roles.rate_class(name)
-    if cls is None:  # reads skip the Redis check
+    take = rate_take(client, name)
+    if take is None or name in RATE_IN_STORE:  # reads skip the check; the store makes these
         return await handlers[type(cmd)](hub, client, cmd)
-    who, bucket = client.participant.id, roles.RATE_CLASSES[cls]
-    await hub.rates.take(who, cls, bucket, roles.COMMAND_COST)  # batched with every other check
+    who, cls, bucket = take.participant, take.rate_class, take.bucket
+    await hub.rates.take(who, cls, bucket, take.cost)  # batched with every other check
     try:
         return await handlers[type(cmd)](hub, client, cmd)
     except HubError:
-        hub.rates.give_back(who, cls, bucket, roles.COMMAND_COST)
+        hub.rates.give_back(who, cls, bucket, take.cost)
         raise

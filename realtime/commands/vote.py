@@ -12,7 +12,7 @@ from ballot.store import Voter
 from engine.errors import Code, HubError, VoteError
 from panel.roster import Participant
 from realtime import roles
-from realtime.commands.registry import Handlers, registrar
+from realtime.commands.registry import Handlers, rate_take, registrar
 from realtime.fanout.hub import Hub
 from realtime.protocol import vote as v
 from realtime.transport.client import Client
@@ -100,7 +100,11 @@ def _voter(p: Participant) -> Voter:
 async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> v.VoteCastReply:
     # The definition is read from Redis once per vote, not once per cast (it was a round trip and a
     # decode per ballot, about half the hub's CPU per cast); the cast script checks it is current.
-    receipt = await hub.casts.cast_current(cmd.vote, _voter(client.participant), cmd.ranking, cmd.nonce)
+    # The rate check is cast.lua's, in the ballot's own step (registry.RATE_IN_STORE).
+    take = rate_take(client, "vote.cast")
+    receipt = await hub.casts.cast_current(
+        cmd.vote, _voter(client.participant), cmd.ranking, cmd.nonce, take=take
+    )
     hub.turnout_dirty.add(cmd.vote)
     return v.VoteCastReply(
         vote=cmd.vote,
@@ -122,6 +126,7 @@ async def vote_paper(hub: Hub, client: Client, cmd: v.VotePaper) -> v.VotePaperR
         cmd.nonce,
         channel=Channel.PAPER,
         entered_by=client.participant.id,
+        take=rate_take(client, "vote.paper"),  # the clerk's bucket (registry.RATE_IN_STORE)
     )
     hub.turnout_dirty.add(cmd.vote)
     return v.VotePaperReply(
