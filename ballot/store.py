@@ -215,6 +215,10 @@ class VoteStore:
             self._definitions[vote_id] = entry
         return entry
 
+    def definition_now(self, vote_id: str) -> tuple[VoteDefinition, str] | None:
+        """``cached_definition`` if it is cached (nearly always: read once per vote), else None."""
+        return self._definitions.get(vote_id)
+
     def forget(self, vote_id: str) -> None:
         self._definitions.pop(vote_id, None)
 
@@ -530,11 +534,38 @@ class CastBatcher:
         the cast then fails with ``StaleDefinition`` if the vote was created anew since.
         ``take``: the sender's rate check, made by ``cast.lua`` in the ballot's own step (its bucket
         is ``keys.vote_rate_bucket``); ``RATE_LIMITED`` then, with nothing stored."""
+        return await self.submit(defn, voter, ranking, nonce, channel, entered_by, epoch, take)
+
+    def submit(
+        self,
+        defn: VoteDefinition,
+        voter: Voter,
+        ranking: list[str],
+        nonce: str,
+        channel: Channel = Channel.ONLINE,
+        entered_by: str = "",
+        epoch: str = "",
+        take: Take | None = None,
+    ) -> asyncio.Future[Receipt]:
+        """``cast`` without awaiting: validate (a ``HubError`` raised now), queue, and return the
+        future the batch settles. For a caller that must not switch tasks per cast (the hub's
+        direct read path)."""
         rules.validate_nonce(nonce)
         rules.validate_ranking(defn, ranking)
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
         self._commit.put(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut, epoch, take))
-        return await fut
+        return fut
+
+    def submit_current(
+        self, vote_id: str, voter: Voter, ranking: list[str], nonce: str, take: Take | None = None
+    ) -> asyncio.Future[Receipt] | None:
+        """``cast_current`` of an online ballot without awaiting, when the vote's definition is
+        cached; None when it is not (then ``cast_current``, which reads it). A ``StaleDefinition``
+        on the future: the vote was created anew; ``forget`` it and ``cast_current``."""
+        hit = self.store.definition_now(vote_id)
+        if hit is None:
+            return None
+        return self.submit(hit[0], voter, ranking, nonce, epoch=hit[1], take=take)
 
     async def cast_current(
         self,

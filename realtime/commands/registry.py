@@ -29,6 +29,16 @@ from realtime.transport.client import Client
 Handler = Callable[[Hub, Client, Any], Awaitable[R]]
 Handlers = dict[type[m.Command[Any]], Handler[m.Result]]
 
+Done = Callable[[m.Result | Exception | None], None]
+"""How a direct handler settles its command, once: the result, the error (a ``HubError``, or a
+failure), or None: "not here after all" (the endpoint then runs the ordinary handler)."""
+Direct = Callable[[Hub, Client, Any, Done], bool]
+"""A direct handler: starts the command without a task (from the frame's arrival) and returns True
+(``done`` is called later), or returns False when it cannot (run the ordinary handler); a
+``HubError`` raised at once refuses the command. Only for a command its ordinary handler also
+answers, and whose rate check is none or the store's (``RATE_IN_STORE``): no await before it starts."""
+Directs = dict[type[m.Command[Any]], Direct]
+
 
 class registrar:
     """The ``handles(Command)`` decorator of one handler module: it files each handler in that
@@ -84,6 +94,28 @@ def command_tag(cls: type[m.Command[Any]]) -> str:
 
 def command_name(cmd: m.Command[Any]) -> str:
     return command_tag(type(cmd))
+
+
+def check_direct(directs: Directs, handlers: Handlers) -> Directs:
+    """The table of direct handlers, checked: each has an ordinary handler beside it (the way
+    back) and a rate check ``start`` need not await."""
+    for cls in directs:
+        name = command_tag(cls)
+        if cls not in handlers:
+            raise ValueError(f"{name} has a direct handler and no ordinary one")
+        if roles.rate_class(name) is not None and name not in RATE_IN_STORE:
+            raise ValueError(f"{name}'s rate check is not the store's: it cannot start directly")
+    return directs
+
+
+def start(directs: Directs, hub: Hub, client: Client, cmd: m.Command[Any], done: Done) -> bool:
+    """``run`` without a task, for a command with a direct handler: the role check, then the
+    handler (``Direct``). False: no direct handler, or not now; run the command with ``run``."""
+    direct = directs.get(type(cmd))
+    if direct is None:
+        return False
+    roles.check_command(command_name(cmd), client.participant.role)
+    return direct(hub, client, cmd, done)
 
 
 async def run(handlers: Handlers, hub: Hub, client: Client, cmd: m.Command[Any]) -> m.Result:
