@@ -496,18 +496,14 @@ def tally(defn: VoteDefinition, rankings: list[tuple[str, ...]]) -> TallyResult:
 class CastBatcher:
     """Group commit for casts: whatever waits when the previous batch returns goes in the next one."""
 
-    def __init__(
-        self, store: VoteStore, max_batch: int = 256, redis: Redis | None = None, spacing: float = 0.0
-    ) -> None:
+    def __init__(self, store: VoteStore, max_batch: int = 256, redis: Redis | None = None) -> None:
         """``redis``: a client of the batcher's own (``Redis.client()``: one connection held), for a
         hub; by default the store's pooled client. Why: taking a connection from the blocking pool
         and checking it costs more client CPU than the batch's own command when batches are small
-        (casts spread over a second come one or two per batch), docs/performance.md. ``spacing``:
-        the least time between two batches (``GroupCommit``), for a hub: bigger batches, less CPU
-        per cast, at most that much more latency."""
+        (casts spread over a second come one or two per batch), docs/performance.md."""
         self.store = store
         self._scripts = store.log.scripts if redis is None else Scripts(redis)
-        self._commit = GroupCommit(self._flush, "plenary-casts", max_batch, spacing)
+        self._commit = GroupCommit(self._flush, "plenary-casts", max_batch)
 
     @property
     def batches(self) -> int:

@@ -5,8 +5,7 @@ many commands it holds, and a hub spends most of a lone command's cost in the ro
 hub never sends a durable write per item when a batch can carry many: casts (``ballot.store``) and
 per-participant rate checks (``engine.limits``) both queue their items here, and one task sends
 them, a batch at a time, in arrival order. A batch is not held back to fill up: the next one leaves
-as soon as the previous one returned, so a lone item waits for nothing but its own round trip;
-unless ``spacing`` asks for a least time between batches (below).
+as soon as the previous one returned, so a lone item waits for nothing but its own round trip.
 
 The contract for ``flush``: it gets each batch (at most ``max_batch`` items, in arrival order), one
 at a time, and settles every item itself (a result, or an error the caller can act on); it must not
@@ -27,23 +26,12 @@ class GroupCommit(Generic[T]):
     """One task sending queued items in batches through ``flush``. ``start`` before ``put``;
     ``stop`` returns what was still waiting, for the caller to fail as it sees fit."""
 
-    def __init__(
-        self, flush: Callable[[list[T]], Awaitable[None]], name: str, max_batch: int, spacing: float = 0.0
-    ) -> None:
-        """``spacing``: the least time in seconds from one batch's start to the next one's, unless
-        ``max_batch`` items wait (0: the next leaves as soon as the previous returned). Why: under
-        a steady stream (3,000 casts spread over a second) the batch of one or two that a fast
-        round trip leaves behind pays a whole command's client CPU (redis-py's machinery, the event
-        loop's wake-ups) per item; a batch every 2 ms carries about six. An item after a quiet
-        spell still leaves at once; none waits more than ``spacing`` beyond its round trip."""
+    def __init__(self, flush: Callable[[list[T]], Awaitable[None]], name: str, max_batch: int) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
-        if spacing < 0:
-            raise ValueError("spacing must not be negative")
         self.flush = flush
         self.name = name
         self.max_batch = max_batch
-        self.spacing = spacing
         self.batches = 0  # batches sent, for benchmarks and tests (round trips to Redis)
         self._queue: list[T] = []
         self._wake = asyncio.Event()
@@ -67,17 +55,10 @@ class GroupCommit(Generic[T]):
         return left
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        started = float("-inf")
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
-                if self.spacing and len(self._queue) < self.max_batch:
-                    wait = started + self.spacing - loop.time()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                started = loop.time()
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 await self.flush(batch)
                 self.batches += 1

@@ -26,7 +26,6 @@ class Settings:
     hello_timeout: float = 10.0  # a connection must authenticate within this
     rate: float = 20.0  # commands per second per connection (token bucket)
     burst: float = 40.0
-    cast_spacing: float = 0.002  # least time between two cast batches (s): engine.batching.GroupCommit
 
     @property
     def base_url(self) -> str:

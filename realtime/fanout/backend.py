@@ -81,7 +81,7 @@ class Backend:
             roster=Roster(redis),
             meetings=Meetings(redis),
             votes=votes,
-            casts=CastBatcher(votes, redis=casts_redis, spacing=settings.cast_spacing),
+            casts=CastBatcher(votes, redis=casts_redis),
             rates=RateLimiter(rates_redis, Scripts(rates_redis)),
             slots=ConnectionSlots(redis, channel_log.scripts, hub_id),
             speakers=SpeakersList(channel_log),

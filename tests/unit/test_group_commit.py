@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 import pytest
 
@@ -67,42 +66,3 @@ def test_a_batch_holds_at_least_one_item() -> None:
 
     with pytest.raises(ValueError):
         GroupCommit(flush, "test", max_batch=0)
-
-
-async def test_with_spacing_a_steady_stream_goes_in_fewer_bigger_batches_and_a_lone_item_at_once() -> None:
-    """``spacing``: batches start at least that far apart (a fast flush no longer leaves a batch
-    of one per item), a full batch does not wait, and the first item after a quiet spell leaves
-    at once."""
-    loop = asyncio.get_running_loop()
-    starts: list[float] = []
-    seen: list[list[int]] = []
-
-    async def flush(batch: list[int]) -> None:
-        starts.append(loop.time())
-        seen.append(batch)
-
-    gc: GroupCommit[int] = GroupCommit(flush, "test", max_batch=50, spacing=0.02)
-    gc.start()
-    t0 = loop.time()
-    gc.put(-1)
-    await asyncio.sleep(0.001)
-    assert seen == [[-1]] and starts[0] - t0 < 0.01  # alone after a quiet spell: at once
-    t1 = loop.time()
-    for i in range(40):  # 40 items over about 0.1 s (longer on a busy machine)
-        gc.put(i)
-        await asyncio.sleep(0.0025)
-    elapsed = loop.time() - t1
-    await asyncio.sleep(0.05)
-    assert [i for b in seen for i in b] == [-1, *range(40)]
-    assert len(seen) <= 1 + elapsed / 0.02 + 2 < 40  # not one batch per item
-    assert all(b - a >= 0.02 * 0.9 for a, b in itertools.pairwise(starts))
-    for i in range(120):  # more than max_batch waiting: they need not wait for the spacing
-        gc.put(i)
-    await asyncio.sleep(0.001)
-    assert len(seen[-1]) == 50
-    await gc.stop()
-
-
-def test_spacing_is_not_negative() -> None:
-    with pytest.raises(ValueError):
-        GroupCommit(lambda b: asyncio.sleep(0), "test", max_batch=1, spacing=-1)
