@@ -6,12 +6,18 @@ order of the commands, whatever mix of casts, task-run commands and refusals is 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from starlette.testclient import TestClient
 
 from engine import keys
+from engine.server import EmbeddedRedis
+from realtime.app import create_app
+from realtime.config import Settings
 from tests.integration.test_vote import DEFINITION
 from tests.support import HubProcess, connect, seed
 
@@ -118,3 +124,27 @@ async def test_a_peer_leaving_with_a_cast_in_flight_leaves_the_hub_serving(
         again = await c.ok("vote.cast", vote=VOTE, ranking=RANKING, nonce="nonce-gone")
         assert again["retry"] is True
         assert (await c.ok("vote.mine", vote=VOTE))["voted"] is True
+
+
+async def test_on_another_asgi_server_a_task_reads_the_frames_and_the_order_holds(
+    redis: Redis, embedded: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """Without ``wsproto`` (Starlette's TestClient here) there is no direct read path: ``_feed``
+    reads each frame from ASGI ``receive`` into the same ``Commands``, with the same order."""
+    tokens = await seed(redis)
+    app = create_app(Settings(redis_url=embedded.url, data_dir=tmp_path))
+
+    def run() -> list[dict[str, Any]]:
+        with TestClient(app) as http, http.websocket_connect("/ws", subprotocols=["plenary.v1.json"]) as ws:
+            ws.send_text(json.dumps({"type": "hello", "id": 1, "token": tokens["p1"]}))
+            assert ws.receive_json()["type"] == "reply"
+            for frame in (
+                {"type": "ping", "id": 2},
+                {"type": "no.such.command", "id": 3},
+                {"type": "vote.list", "id": 4},
+            ):
+                ws.send_text(json.dumps(frame))
+            return [ws.receive_json() for _ in range(3)]
+
+    got = await asyncio.to_thread(run)
+    assert [(f["type"], f["id"]) for f in got] == [("reply", 2), ("error", 3), ("reply", 4)]
