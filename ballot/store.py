@@ -37,6 +37,7 @@ from engine.batching import GroupCommit
 from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw
 from engine.errors import Code, HubError, InternalError, VoteError
+from engine.limits import Take, refusal
 from engine.scripts import acknowledged
 
 log = logging.getLogger("plenary.votes")
@@ -84,6 +85,7 @@ class _Cast:
     entered_by: str
     future: asyncio.Future[Receipt]
     epoch: str = ""
+    take: Take | None = None
 
 
 def nonce_field(channel: Channel, voter: str, nonce: str) -> str:
@@ -215,6 +217,10 @@ class VoteStore:
                 self._definitions.clear()
             self._definitions[vote_id] = entry
         return entry
+
+    def definition_now(self, vote_id: str) -> tuple[VoteDefinition, str] | None:
+        """``cached_definition`` if it is cached (nearly always: read once per vote), else None."""
+        return self._definitions.get(vote_id)
 
     def forget(self, vote_id: str) -> None:
         self._definitions.pop(vote_id, None)
@@ -525,15 +531,45 @@ class CastBatcher:
         channel: Channel = Channel.ONLINE,
         entered_by: str = "",
         epoch: str = "",
+        take: Take | None = None,
     ) -> Receipt:
         """Validate, then queue for the next batch; returns once the ballot is durable in Redis.
         ``epoch``: the vote channel's epoch ``defn`` was read with (``VoteStore.cached_definition``);
-        the cast then fails with ``StaleDefinition`` if the vote was created anew since."""
+        the cast then fails with ``StaleDefinition`` if the vote was created anew since.
+        ``take``: the sender's rate check, made by ``cast.lua`` in the ballot's own step (its bucket
+        is ``keys.vote_rate_bucket``); ``RATE_LIMITED`` then, with nothing stored."""
+        return await self.submit(defn, voter, ranking, nonce, channel, entered_by, epoch, take)
+
+    def submit(
+        self,
+        defn: VoteDefinition,
+        voter: Voter,
+        ranking: list[str],
+        nonce: str,
+        channel: Channel = Channel.ONLINE,
+        entered_by: str = "",
+        epoch: str = "",
+        take: Take | None = None,
+    ) -> asyncio.Future[Receipt]:
+        """``cast`` without awaiting: validate (a ``HubError`` raised now), queue, and return the
+        future the batch settles. For a caller that must not switch tasks per cast (the hub's
+        direct read path)."""
         rules.validate_nonce(nonce)
         rules.validate_ranking(defn, ranking)
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
-        self._commit.put(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut, epoch))
-        return await fut
+        self._commit.put(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut, epoch, take))
+        return fut
+
+    def submit_current(
+        self, vote_id: str, voter: Voter, ranking: list[str], nonce: str, take: Take | None = None
+    ) -> asyncio.Future[Receipt] | None:
+        """``cast_current`` of an online ballot without awaiting, when the vote's definition is
+        cached; None when it is not (then ``cast_current``, which reads it). A ``StaleDefinition``
+        on the future: the vote was created anew; ``forget`` it and ``cast_current``."""
+        hit = self.store.definition_now(vote_id)
+        if hit is None:
+            return None
+        return self.submit(hit[0], voter, ranking, nonce, epoch=hit[1], take=take)
 
     async def cast_current(
         self,
@@ -543,16 +579,17 @@ class CastBatcher:
         nonce: str,
         channel: Channel = Channel.ONLINE,
         entered_by: str = "",
+        take: Take | None = None,
     ) -> Receipt:
         """``cast`` against the vote's definition as cached by the store (read once per vote, not
         once per ballot); a vote created anew since (a reset Redis) is read again, once."""
         defn, epoch = await self.store.cached_definition(vote_id)
         try:
-            return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch)
+            return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch, take=take)
         except StaleDefinition:
             self.store.forget(vote_id)
             defn, epoch = await self.store.cached_definition(vote_id)
-            return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch)
+            return await self.cast(defn, voter, ranking, nonce, channel, entered_by, epoch=epoch, take=take)
 
     async def _flush(self, batch: list[_Cast]) -> None:
         """One ``cast.lua`` call per vote in the batch (nearly always one): the ballots of a vote go
@@ -569,6 +606,7 @@ class CastBatcher:
     async def _flush_vote(self, batch: list[_Cast]) -> None:
         vote_id = batch[0].defn.vote_id
         args: list[Any] = [rules.MAX_ONLINE_BALLOTS, rules.ACCEPTS_ARG]
+        buckets: list[str] = []  # KEYS past the vote's own: each ballot's rate bucket, by index
         for c, fresh in zip(batch, new_salts(len(batch)), strict=True):
             salt, code = issue_receipt(vote_id, c.ranking, fresh)
             record = BallotRecord(
@@ -595,8 +633,15 @@ class CastBatcher:
                 c.entered_by,
                 c.epoch,
             )
+            take = c.take
+            if take is None:
+                args += (0, 0, 0, 0)
+            else:
+                buckets.append(keys.vote_rate_bucket(vote_id, take.participant, take.rate_class))
+                index = len(_cast_keys(vote_id)) + len(buckets)
+                args += (index, take.bucket.rate, take.bucket.burst, take.cost)
         try:
-            results = await self._scripts.call("ballot", "cast", _cast_keys(vote_id), args)
+            results = await self._scripts.call("ballot", "cast", (*_cast_keys(vote_id), *buckets), args)
         except Exception as exc:  # Redis unreachable: every cast of the batch may be retried
             for c in batch:
                 if not c.future.done():
@@ -609,6 +654,8 @@ class CastBatcher:
                 self._commit.put(c)  # a tracking-code collision (2^-80): again with a new salt
             elif int(res[0]) == 0 and raw(res[1]) == b"definition_changed":
                 c.future.set_exception(StaleDefinition())
+            elif int(res[0]) == 0 and raw(res[1]) == b"rate_limited":
+                c.future.set_exception(refusal(c.take.rate_class if c.take else "cast", int(res[2])))
             elif int(res[0]) == 0:
                 name = raw(res[1]).decode()
                 c.future.set_exception(HubError(Code[name.upper()], _MESSAGES.get(name, name)))

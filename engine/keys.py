@@ -171,6 +171,14 @@ def vote_key(vote_id: str, part: str) -> str:
     return channel_prefix(vote(vote_id)) + part
 
 
+def vote_rate_bucket(vote_id: str, participant_id: str, rate_class: str) -> str:
+    """A participant's token bucket for the casts of one vote (``realtime.roles.RATE_CLASSES``:
+    ``cast``, ``paper``), in the vote's slot so that ``cast.lua`` checks it in the ballot's own
+    step. Per vote, where ``rate_bucket`` is per participant: a bucket in the ``{rl}`` slot could
+    not be checked by a single-slot cast script on Redis Cluster."""
+    return vote_key(vote_id, f"rl:{participant_id}:{rate_class}")
+
+
 # -- moderated meetings (issue 5): Q&A, chat moderation, speakers, agenda, polls, overlay -------
 def meeting_speakers(meeting_id: str) -> str:
     return f"meeting/{meeting_id}/speakers"

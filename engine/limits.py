@@ -48,6 +48,28 @@ class Bucket:
             raise ValueError("a bucket needs rate > 0 and burst >= 1")
 
 
+@dataclass(frozen=True)
+class Take:
+    """A rate check for a script that writes to make in its own step (``ballot/lua/cast.lua``):
+    whose bucket, which class (for the refusal's words), its numbers and the command's cost.
+    Why: checking it there saves a round trip per command that ``RateLimiter.take`` costs."""
+
+    participant: str
+    rate_class: str
+    bucket: Bucket
+    cost: float = 1
+
+
+def refusal(rate_class: str, wait_ms: int) -> HubError:
+    """The error of a command its participant's bucket refused: ``RATE_LIMITED`` with
+    ``retry_after_ms``; nothing was done, so the same command may be sent again then."""
+    return HubError(
+        Code.RATE_LIMITED,
+        f"too many {rate_class} commands: try again in {wait_ms / 1000:.1f} s",
+        retry_after_ms=wait_ms,
+    )
+
+
 @dataclass
 class _Check:
     key: str
@@ -86,11 +108,7 @@ class RateLimiter:
         self._commit.put(_Check(keys.rate_bucket(participant_id, rate_class), bucket, cost, fut))
         wait_ms = await fut
         if wait_ms > 0:
-            raise HubError(
-                Code.RATE_LIMITED,
-                f"too many {rate_class} commands: try again in {wait_ms / 1000:.1f} s",
-                retry_after_ms=wait_ms,
-            )
+            raise refusal(rate_class, wait_ms)
 
     def give_back(self, participant_id: str, rate_class: str, bucket: Bucket, cost: float = 1) -> None:
         """Return the tokens of a command that was refused and did nothing (bad input, a state

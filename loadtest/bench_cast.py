@@ -48,7 +48,9 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    rounds past the burst are paced as a voter may cast (``cast_pace``): the load process waits
    before such a round, and reports the wait. A cast refused ``rate_limited`` anyway is counted on
    its own (``rate_limited`` per round, never in the latencies) and fails the run: the figures are
-   of casts, not of refusals.
+   of casts, not of refusals. (Since issue 11's second pass the cast bucket is per vote,
+   ``engine.keys.vote_rate_bucket``, so a fresh vote per round never meets it; the pacing is kept
+   for hubs from before, which side-by-side runs measure with this harness.)
 
 A shared machine: every run and round records the share of the machine's CPU that other
 processes used meanwhile (``/proc/stat`` less this benchmark's processes). One above

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -21,16 +22,16 @@ from engine.errors import CATALOGUE, Code, HubError, LimitError
 from moderation import chat
 from realtime import roles
 from realtime.commands import connection, registry
-from realtime.commands.table import HANDLERS
+from realtime.commands.table import DIRECT, HANDLERS
 from realtime.fanout.hub import Hub
 from realtime.ops import metrics
 from realtime.protocol.closecodes import CloseCode
-from realtime.protocol.codec import CODECS, SUBPROTOCOLS
-from realtime.protocol.messages import Hello, Welcome
-from realtime.protocol.session import Accept, Close, Limits, Reject, Session, Trigger
+from realtime.protocol.codec import CODECS, SUBPROTOCOLS, OutFrame
+from realtime.protocol.messages import Command, Hello, Result, Welcome
+from realtime.protocol.session import Close, Limits, Reject, Session, Trigger
 from realtime.transport.client import Client
 from realtime.transport.writers import QueueWriter, TransportWriter, Writer
-from realtime.transport.wsproto import EXTENSION
+from realtime.transport.wsproto import EXTENSION, RECEIVE_AHEAD, HubWebSocketProtocol
 
 log = logging.getLogger("plenary.ws")
 
@@ -192,30 +193,199 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
 
 
 async def _serve(ws: WebSocket, hub: Hub, session: Session, client: Client) -> None:
-    writer = client.writer
-    while True:
-        data = await _receive(ws, None)
-        if data is None:
+    """The connection's commands until it ends: on uvicorn with ``realtime.transport.wsproto``,
+    each frame reaches ``Commands.receive`` from the socket's read callback (the direct read
+    path); on any other ASGI server (Starlette's TestClient) a task reads them from ``receive``."""
+    ext = ws.scope.get("extensions", {}).get(EXTENSION)
+    proto: HubWebSocketProtocol | None = ext["protocol"] if ext is not None else None
+    commands = Commands(hub, client, session, proto)
+    feeder: asyncio.Task[None] | None = None
+    if proto is not None:
+        proto.deliver_to(commands.receive, commands.end)
+    else:
+        feeder = asyncio.create_task(_feed(ws, commands))
+    try:
+        await commands.serve()
+    finally:
+        if proto is not None:
+            proto.on_message = proto.on_lost = None
+        if feeder is not None:
+            feeder.cancel()
+
+
+async def _feed(ws: WebSocket, commands: Commands) -> None:
+    """The ASGI read path (no ``wsproto``): every frame from ``receive`` to ``Commands.receive``."""
+    try:
+        assert commands.readable is not None
+        while not commands.closed:
+            await commands.readable.wait()
+            data = await _receive(ws, None)
+            if data is None:
+                break
+            commands.receive(data)
+    finally:
+        commands.end()
+
+
+class Commands:
+    """A connection's commands after ``hello``: one at a time, in the order they arrive, so that
+    replies come back in the order of the commands (docs/protocol.md).
+
+    Why not one task reading ``receive`` and awaiting each command, as before: every cast then
+    crossed uvicorn's queue, Starlette's ``receive`` and two task switches, at 3,000 casts a second
+    a large share of the hub's CPU per cast (docs/performance.md, "Issue 11: the cast path, second
+    pass"). Now ``receive`` is called with each frame as it arrives; a command with a direct
+    handler (``realtime.commands.table.DIRECT``: the cast) is started right there and answered from
+    its batch's callback, with no task at all; every other command is run by the connection's task
+    (``serve``), as before. Either way the next command starts only once the reply is written. Past
+    ``RECEIVE_AHEAD`` waiting commands the socket is not read (TCP holds a flooding peer back)."""
+
+    def __init__(
+        self, hub: Hub, client: Client, session: Session, proto: HubWebSocketProtocol | None
+    ) -> None:
+        self.hub = hub
+        self.client = client
+        self.session = session
+        self.proto = proto
+        # Commands, and refusals to write in turn. A list, not a deque: it holds at most a few, and
+        # an empty deque costs 600 bytes on every one of 3,000 connections (so does an Event).
+        self.pending: list[Command[Any] | OutFrame] = []
+        self.busy = False  # a command is being answered
+        self.closed = False
+        self.readable: asyncio.Event | None = None  # the ASGI read path's back pressure (``_hold``)
+        if proto is None:
+            self.readable = asyncio.Event()
+            self.readable.set()
+        self._held = False
+        self._ordinary: Command[Any] | None = None  # for the task
+        self._wake: asyncio.Future[None] | None = None
+
+    # -- arrival: called from the socket's read callback, never awaits --------------------------
+    def receive(self, data: bytes | str) -> None:
+        if self.closed:
             return
-        metrics.FRAMES_IN.inc()
-        verdict = session.receive(data, time.monotonic())
-        if isinstance(verdict, Close):
-            if verdict.frame:
-                writer.write(verdict.frame, droppable=False)
-            log.info(
-                "closing abusive connection", extra={"conn_id": client.conn_id, "code": int(verdict.code)}
-            )
-            _close(writer, verdict.code, verdict.reason)
-            return
-        if isinstance(verdict, Reject):
-            metrics.COMMANDS.labels("invalid", verdict.error.name).inc()
+        try:
+            metrics.FRAMES_IN.inc()
+            verdict = self.session.receive(data, time.monotonic())
+            if isinstance(verdict, Close):
+                self._abusive(verdict)
+                return
+            if isinstance(verdict, Reject):
+                metrics.COMMANDS.labels("invalid", verdict.error.name).inc()
+                self.pending.append(verdict.frame)
+            else:
+                self.pending.append(verdict.command)
+            self._next()
+            if len(self.pending) >= RECEIVE_AHEAD:
+                self._hold(True)
+        except Exception:  # a bug: this connection goes, the hub and the others stay
+            log.exception("connection failed")
+            _close(self.client.writer, CloseCode.GOING_AWAY, "try again")
+            self.end()
+
+    def end(self) -> None:
+        """The connection is gone or closing: the commands not started are dropped (never
+        answered, so the client sends them again, a cast with its nonce); ``serve`` returns after
+        the one it runs, and a direct command in flight is answered into the closed writer."""
+        self.closed = True
+        self.pending.clear()
+        if self.readable is not None:
+            self.readable.set()
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    def _abusive(self, verdict: Close) -> None:
+        writer = self.client.writer
+        if verdict.frame:
             writer.write(verdict.frame, droppable=False)
-            continue
-        assert isinstance(verdict, Accept)
-        await _run(hub, client, session, verdict.command)
+        log.info(
+            "closing abusive connection", extra={"conn_id": self.client.conn_id, "code": int(verdict.code)}
+        )
+        _close(writer, verdict.code, verdict.reason)
+        self.end()
+
+    def _hold(self, hold: bool) -> None:
+        if hold == self._held:
+            return
+        self._held = hold
+        if self.readable is None:
+            assert self.proto is not None
+            self.proto.hold_reading(hold)
+        elif hold:
+            self.readable.clear()
+        else:
+            self.readable.set()
+
+    # -- one command at a time -------------------------------------------------------------------
+    def _next(self) -> None:
+        """Start the next commands, until one is being answered (refusals are written in turn)."""
+        while not self.busy and self.pending and not self.closed:
+            item = self.pending.pop(0)
+            if isinstance(item, OutFrame):
+                self.client.writer.write(item, droppable=False)
+                continue
+            self.busy = True
+            name, t0 = registry.command_name(item), time.perf_counter()
+            try:
+                started = registry.start(
+                    DIRECT, self.hub, self.client, item, partial(self._settle, item, name, t0)
+                )
+            except Exception as exc:  # refused at once (role, validation), or a bug
+                _refused(self.client, self.session, item, name, t0, exc)
+                self.busy = False
+                continue
+            if not started:
+                self._ordinary = item
+                if self._wake is not None and not self._wake.done():
+                    self._wake.set_result(None)
+        if self._held and len(self.pending) < RECEIVE_AHEAD:
+            self._hold(False)
+
+    def _settle(self, cmd: Command[Any], name: str, t0: float, outcome: Result | Exception | None) -> None:
+        """A direct command's end (``registry.Done``): its reply or error, then the next command."""
+        try:
+            if outcome is None:  # not direct after all: the task runs it
+                self._ordinary = cmd
+                if self._wake is not None and not self._wake.done():
+                    self._wake.set_result(None)
+                return
+            if isinstance(outcome, Exception):
+                _refused(self.client, self.session, cmd, name, t0, outcome)
+            else:
+                _answered(self.client, name, t0)
+                self.client.writer.write(self.session.reply(cmd.id, outcome), droppable=False)
+                connection.after_reply(self.client, outcome)
+        except Exception:
+            log.exception("connection failed")
+            _close(self.client.writer, CloseCode.GOING_AWAY, "try again")
+            self.end()
+            return
+        self.busy = False
+        self._next()
+
+    async def serve(self) -> None:
+        """Run the commands that need a task, one at a time; returns once the connection ended."""
+        loop = asyncio.get_running_loop()
+        while not self.closed or self._ordinary is not None:  # a command started is finished
+            cmd, self._ordinary = self._ordinary, None
+            if cmd is None:
+                self._wake = loop.create_future()
+                await self._wake
+                self._wake = None
+                continue
+            await _run(self.hub, self.client, self.session, cmd)
+            self.busy = False
+            self._next()
 
 
-def _log_command(client: Client, name: str, t0: float, err: HubError | None, exc: bool = False) -> None:
+def _log_command(
+    client: Client,
+    name: str,
+    t0: float,
+    err: HubError | None,
+    exc: bool = False,
+    cause: BaseException | None = None,
+) -> None:
     """The one log line of a command (docs/operations.md "Logs"): who, what, the outcome, how long.
 
     Why these levels: ``ok`` is debug, so that 3,000 casts in a minute do not flood the log at
@@ -230,7 +400,7 @@ def _log_command(client: Client, name: str, t0: float, err: HubError | None, exc
     log.log(
         level,
         "command",
-        exc_info=exc,
+        exc_info=(type(cause), cause, cause.__traceback__) if cause is not None else exc,
         extra={
             "command": name,
             "conn_id": client.conn_id,
@@ -243,25 +413,35 @@ def _log_command(client: Client, name: str, t0: float, err: HubError | None, exc
     )
 
 
+def _refused(client: Client, session: Session, cmd: Any, name: str, t0: float, exc: Exception) -> None:
+    """A command that failed: its error frame, counter and log line. A ``HubError`` is the
+    command's own outcome; anything else (a bug, Redis gone) must not kill the connection."""
+    if isinstance(exc, HubError):
+        metrics.command_counter(name, exc.name).inc()
+        _log_command(client, name, t0, exc)
+        client.writer.write(session.error(cmd.id, exc), droppable=False)
+        return
+    metrics.command_counter(name, "internal").inc()
+    retry = exc.__class__.__module__.startswith("redis")
+    failure = HubError(Code.UNAVAILABLE if retry else Code.INTERNAL, "the hub could not do this now")
+    _log_command(client, name, t0, failure, exc=True, cause=exc)
+    client.writer.write(session.error(cmd.id, failure), droppable=False)
+
+
+def _answered(client: Client, name: str, t0: float) -> None:
+    metrics.command_counter(name, "ok").inc()
+    _log_command(client, name, t0, None)
+
+
 async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
     name = registry.command_name(cmd)
     t0 = time.perf_counter()
     try:
         result = await registry.run(HANDLERS, hub, client, cmd)
-    except HubError as err:
-        metrics.command_counter(name, err.name).inc()
-        _log_command(client, name, t0, err)
-        client.writer.write(session.error(cmd.id, err), droppable=False)
+    except Exception as exc:
+        _refused(client, session, cmd, name, t0, exc)
         return
-    except Exception as exc:  # a bug or Redis failure must not kill the connection
-        metrics.command_counter(name, "internal").inc()
-        retry = exc.__class__.__module__.startswith("redis")
-        failure = HubError(Code.UNAVAILABLE if retry else Code.INTERNAL, "the hub could not do this now")
-        _log_command(client, name, t0, failure, exc=True)
-        client.writer.write(session.error(cmd.id, failure), droppable=False)
-        return
-    metrics.command_counter(name, "ok").inc()
-    _log_command(client, name, t0, None)
+    _answered(client, name, t0)
     for i, frame in enumerate(session.replies(cmd.id, result)):  # several only for a long subscribe
         if i:
             await _drained(hub, client)

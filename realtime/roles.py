@@ -63,7 +63,9 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
 # A class is one token bucket per participant in Redis, shared by every connection on every hub
-# (``engine.limits.RateLimiter``); the check is made once, in ``realtime.commands.registry.run``. A command
+# (``engine.limits.RateLimiter``); the check is made once, in ``realtime.commands.registry.run``
+# (for ``registry.RATE_IN_STORE``, the casts, by ``cast.lua`` in the ballot's step, the bucket then
+# per vote: ``engine.keys.vote_rate_bucket``). A command
 # mapped to None reads only (or, for chat.send, is limited by the chat rule of moderation/chat.py,
 # atomically with the send); every connection's own bucket (``Settings.rate``) still applies.
 RATE_CLASSES: dict[str, Bucket] = {

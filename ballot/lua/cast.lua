@@ -11,7 +11,9 @@
 -- never refused by it, and a retry of an accepted nonce is answered before it is checked.
 -- ARGV[2] the (state, channel) pairs that may record a ballot, ' state:channel ' between spaces
 -- (ballot.rules.ACCEPTS_ARG).
--- Then CAST_ARGS (10) arguments per ballot, ballot after ballot; for ballot i at base b = 2 + 10 (i - 1):
+-- KEYS[11...] the per-participant rate buckets the ballots are checked against (in the vote's slot:
+-- engine.keys.vote_rate_bucket), each named by index below.
+-- Then CAST_ARGS (14) arguments per ballot, ballot after ballot; for ballot i at base b = 2 + 14 (i - 1):
 -- b+1 voter  b+2 the nonce's field in the nonces hash (ballot.store.nonce_field: one nonce space
 -- per channel, so a paper entry never collides with the voter's own online nonce)  b+3 channel
 -- (online|paper|phone)  b+4 record (MessagePack map of a BallotRecord with seq=0 and
@@ -19,11 +21,19 @@
 -- (ballot.turnout.stratum_value: 'unknown' for none)  b+9 who keyed it in (paper, phone) or ''
 -- b+10 the channel epoch of the definition the caller validated the ranking against, or '' (no
 -- check); {0, 'definition_changed'} when the vote was since removed and created anew (Redis reset).
+-- b+11 the index in KEYS of the bucket of whoever sends the ballot (the voter online, the clerk
+-- for paper), or 0 for no check  b+12 its refill rate (tokens per second)  b+13 its burst
+-- b+14 the ballot's cost (realtime.roles: RATE_CLASSES and COMMAND_COST, the policy). Why here and
+-- not in rate.lua's batch: the check and the cast were two round trips one after the other for
+-- every cast (docs/performance.md, "Issue 11: the cast path, second pass"). The rule is _lib.lua's
+-- pl_bucket, checked before anything else; the tokens are kept only when the ballot is recorded or
+-- is a retry of a recorded one (what the hub's command check did: a refused command costs nothing),
+-- and {0, 'rate_limited', ms until the tokens are there} stores nothing.
 -- Returns one reply per ballot, in order: {1, code, seq, received_ms, 0|1 (1: a retry of an
 -- accepted nonce)} or {0, error name}; {0, 'code_taken'} when the tracking code exists already
 -- (the caller draws a new salt); {0, 'nonce_reused'} when the nonce was used for a ballot with
 -- another ranking.
-local CAST_ARGS = 10
+local CAST_ARGS = 14
 local state = KEYS[1]
 local now_ms = pl_now_ms()
 local max_online = tonumber(ARGV[1])
@@ -83,6 +93,18 @@ local function cast(b)
   return {1, code, seq, now_ms, 0}
 end
 
+-- The ballot's rate check around cast(b): nothing kept unless the ballot is (or was) recorded.
+local function checked_cast(b)
+  local bucket = tonumber(ARGV[b + 11])
+  if bucket == 0 then return cast(b) end
+  local key, rate, burst, cost = KEYS[bucket], tonumber(ARGV[b + 12]), tonumber(ARGV[b + 13]), tonumber(ARGV[b + 14])
+  local tokens = pl_bucket(key, rate, burst, now_ms)
+  if tokens < cost then return {0, 'rate_limited', pl_bucket_wait(tokens, cost, rate)} end
+  local res = cast(b)
+  if res[1] == 1 then pl_bucket_keep(key, tokens - cost, rate, burst, now_ms) end
+  return res
+end
+
 local out = {}
-for b = 2, #ARGV - 1, CAST_ARGS do out[#out + 1] = cast(b) end
+for b = 2, #ARGV - 1, CAST_ARGS do out[#out + 1] = checked_cast(b) end
 return out

@@ -47,6 +47,31 @@ local function pl_now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), t
 end
 
+-- pl_bucket(key, rate, burst, now) and pl_bucket_keep(key, tokens, rate, burst, now): the token
+-- bucket of a per-participant limit (engine/limits.py), the one rule for every script that checks
+-- one (rate.lua for a batch of commands, cast.lua for a vote's casts in the same step as the
+-- ballot). A bucket is a hash {t: tokens, at: ms of the last update}; a missing one is full.
+-- pl_bucket returns the tokens there now (refilled at rate per second, at most burst); the caller
+-- compares its cost, then keeps the new count with pl_bucket_keep (or keeps nothing: a command
+-- refused, or one that did nothing, leaves the bucket as it was).
+local function pl_bucket(key, rate, burst, now)
+  local b = redis.call('HMGET', key, 't', 'at')
+  local tokens = tonumber(b[1]) or burst
+  local at = tonumber(b[2]) or now
+  return math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+end
+
+-- The ms until cost tokens are there, for a bucket holding tokens (refill at rate per second).
+local function pl_bucket_wait(tokens, cost, rate)
+  return math.ceil((cost - tokens) * 1000 / rate)
+end
+
+local function pl_bucket_keep(key, tokens, rate, burst, now)
+  redis.call('HSET', key, 't', string.format('%.6f', math.min(burst, tokens)), 'at', now)
+  -- A full bucket is the same as no bucket: let it expire once it would have refilled.
+  redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
+end
+
 local function pl_epoch(meta)
   local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then

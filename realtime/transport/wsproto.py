@@ -10,6 +10,12 @@ This leans on uvicorn internals (``transport``, ``conn``, ``close_sent``, ``disc
 ``tests/integration/test_wsproto.py`` exercises every path. Every write checks the connection
 state first and runs on the loop thread (the hub has one loop).
 
+The read side has a direct path too (``deliver_to``): once a connection is authenticated, each
+data message is handed to the endpoint's callback from ``data_received``, without uvicorn's queue,
+Starlette's ``receive`` and a task switch per command; a command that needs no task (a cast: queued
+for the next batch at once) is started there (docs/performance.md, "Issue 11: the cast path,
+second pass").
+
 Use: ``uvicorn.run(app, ws="realtime.transport.wsproto:HubWebSocketProtocol")``. The endpoint finds the
 protocol object in ``scope["extensions"]["plenary.transport"]["protocol"]``.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -34,7 +41,8 @@ RECEIVE_AHEAD = 2
 after every message and starts again when the endpoint takes it: two event-loop calls (and epoll
 changes) per command, on the cast path 3,000 times a second. Reading stops once this many wait, so
 a flooding peer is still held back by TCP, with at most this many frames (each at most
-``max_frame``) buffered per connection."""
+``max_frame``) buffered per connection. The same bound holds on the direct read path: its consumer
+calls ``hold_reading`` when this many of its commands wait (``realtime.endpoint.Commands``)."""
 log = logging.getLogger("plenary.ws")
 
 # A frame the WebSocket layer refuses is the client's mistake, not the hub's: one warning with a
@@ -79,6 +87,11 @@ class ReceiveQueue:
     def qsize(self) -> int:
         return len(self._items)
 
+    def take_all(self) -> list[Any]:
+        """Every message waiting, in order, leaving the queue empty."""
+        items, self._items = self._items, []
+        return items
+
     async def get(self) -> Any:
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()
@@ -92,7 +105,10 @@ class ReceiveQueue:
 class HubWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = ReceiveQueue()  # type: ignore[assignment]
+        self.inbox = ReceiveQueue()
+        self.queue = self.inbox  # type: ignore[assignment]
+        self.on_message: Callable[[bytes | str], None] | None = None  # the direct read path
+        self.on_lost: Callable[[], None] | None = None
         # The WebSocket layer logs every frame's content at debug level; a hello frame holds a
         # personal token, and tokens never go to a log. Frame tracing stays off at every level.
         self.conn.debug = False
@@ -137,7 +153,13 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
                 self.conn.send_close(1007, "invalid UTF-8")
                 self.handle_parser_exception()
                 return
+            if self.on_message is not None:
+                self.on_message(text)
+                return
             self.queue.put_nowait({"type": "websocket.receive", "text": text})
+        elif self.on_message is not None:
+            self.on_message(data)
+            return
         else:
             self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
         if not self.read_paused and self.queue.qsize() >= RECEIVE_AHEAD:
@@ -157,7 +179,40 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
 
-    # -- the direct path -----------------------------------------------------------------------
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        lost, self.on_lost = self.on_lost, None
+        if lost is not None:
+            lost()
+
+    # -- the direct read path ------------------------------------------------------------------
+    def deliver_to(self, on_message: Callable[[bytes | str], None], on_lost: Callable[[], None]) -> None:
+        """From now on hand each data message (text as ``str``, binary as ``bytes``) to
+        ``on_message`` as it arrives, from ``data_received`` (no queue, no task), and call
+        ``on_lost`` once when the connection is gone. The messages already queued (read ahead of
+        the endpoint while it answered ``hello``) are handed over first, in order. ``on_message``
+        must not raise and must not await; it holds the peer back with ``hold_reading``."""
+        self.on_message, self.on_lost = on_message, on_lost
+        left = self.inbox.take_all()
+        self.hold_reading(False)  # the queue's own pause; on_message may hold again below
+        for message in left:
+            if message["type"] == "websocket.receive":
+                text = message.get("text")
+                on_message(text if text is not None else message.get("bytes") or b"")
+            elif message["type"] == "websocket.disconnect" and self.on_lost is not None:
+                self.on_lost = None
+                on_lost()
+
+    def hold_reading(self, hold: bool) -> None:
+        """Stop (True) or start again (False) reading the socket: the direct path's back pressure."""
+        if hold and not self.read_paused and not self.disconnected:
+            self.read_paused = True
+            self.transport.pause_reading()
+        elif not hold and self.read_paused and not self.disconnected:
+            self.read_paused = False
+            self.transport.resume_reading()
+
+    # -- the direct write path -----------------------------------------------------------------
     def open_for_writes(self) -> bool:
         return (
             self.handshake_complete

@@ -116,11 +116,12 @@ def test_a_ballot_refused_rate_limited_says_so_and_is_sent_again_once_the_wait_i
     page, _ = open_url(f"/vote?vote={vote_id}", "p-006", before=count_casts, **PHONE)
     ballot = card(page, vote_id)
     pick(ballot, P2)
-    # p-006 has cast a lot just now (other votes, other windows): its next token comes in 3 s.
+    # p-006 has cast a lot just now (other windows): its next token for this vote comes in 3 s.
     r = redis.Redis.from_url(assembly.redis.url)
     seconds, micros = r.time()
     r.hset(
-        keys.rate_bucket("p-006", "cast"), mapping={"t": "0.4", "at": str(seconds * 1000 + micros // 1000)}
+        keys.vote_rate_bucket(vote_id, "p-006", "cast"),
+        mapping={"t": "0.4", "at": str(seconds * 1000 + micros // 1000)},
     )
     r.close()
     t0 = time.monotonic()

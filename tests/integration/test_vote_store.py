@@ -17,6 +17,8 @@ from ballot.receipts import issue_receipt
 from ballot.store import CastBatcher, Voter, VoteStore
 from engine import keys
 from engine.channels import ChannelLog
+from engine.errors import Code, HubError
+from engine.limits import Bucket, Take
 from panel.roster import Participant, Roster
 from tests.integration.test_cli import plenary
 
@@ -188,3 +190,30 @@ async def test_a_paper_ballot_reusing_the_online_nonce_is_stored_not_taken_for_a
     ]
     counted = rules.select_counted(ballots).counted
     assert [b.channel for b in counted] == [Channel.PAPER]
+
+
+async def test_the_rate_check_in_the_cast_step_refuses_past_the_burst_and_a_refused_ballot_costs_nothing(
+    redis: Redis,
+) -> None:
+    """``cast.lua`` checks the sender's bucket in the ballot's own step (``Take``): past the burst
+    the cast is ``rate_limited`` with the wait and stores nothing; a ballot refused for another
+    reason (not eligible) keeps no token, and neither does a batch's rate-limited one."""
+    store, batcher = await opened(redis, ["v1"])
+    take = Take("v1", "cast", Bucket(rate=0.001, burst=3))
+    try:
+        with pytest.raises(HubError) as refused:  # not eligible: the bucket stays full
+            await batcher.cast(DEFN, Voter("v9"), IDS, "nonce-00000", take=Take("v9", "cast", take.bucket))
+        assert refused.value.code is Code.NOT_ELIGIBLE
+        assert not await redis.exists(keys.vote_rate_bucket("s1", "v9", "cast"))
+        results = await asyncio.gather(
+            *(batcher.cast(DEFN, Voter("v1"), IDS, f"nonce-{i:05d}", take=take) for i in range(5)),
+            return_exceptions=True,
+        )
+        assert [r.seq for r in results if not isinstance(r, BaseException)] == [1, 2, 3]
+        limited = [r for r in results if isinstance(r, HubError)]
+        assert [r.code for r in limited] == [Code.RATE_LIMITED] * 2
+        assert all(r.retry_after_ms and r.retry_after_ms > 0 for r in limited)
+        assert len(await store.ballots("s1")) == 3
+        assert float(await redis.hget(keys.vote_rate_bucket("s1", "v1", "cast"), "t") or -1) < 1
+    finally:
+        await batcher.stop()
