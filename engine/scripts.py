@@ -77,7 +77,9 @@ class ScriptPipe:
         self._connection_class = pool.connection_class
         # Its own name in CLIENT LIST (``plenary-hub:<hub>:cast``): ops can tell it from the pool's.
         self._connection_kwargs = dict(pool.connection_kwargs)
-        self._connection_kwargs["client_name"] = f"{pool.connection_kwargs.get('client_name') or 'plenary'}:{name}"
+        self._connection_kwargs["client_name"] = (
+            f"{pool.connection_kwargs.get('client_name') or 'plenary'}:{name}"
+        )
         self._body = source(package, name)
         self._sha = hashlib.sha1(self._body.encode()).hexdigest()
         self._conn: AbstractConnection | None = None
