@@ -7,6 +7,8 @@ WATCH retries under 3,000 concurrent casts would spin. A script runs atomically 
 Files starting with ``_`` are libraries prepended to every script of the same package (so a
 domain script can call ``pl_publish`` and update its state in the same atomic step). redis-py's
 ``Script`` sends EVALSHA and falls back to EVAL after a Redis restart emptied the script cache.
+``ScriptPipe`` is the hot path's other way in: one script over a connection of its own, its calls
+pipelined in order (the cast batcher's, with two batches in flight).
 """
 
 from __future__ import annotations
