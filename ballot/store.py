@@ -5,10 +5,12 @@ with ``appendfsync always`` (the embedded one always does; docs/operations.md sa
 ``--redis-url``): Redis writes and fsyncs the AOF before it sends the replies of an event-loop
 iteration, so an acknowledged ballot is on disk.
 
-Group commit: ``CastBatcher`` sends every cast waiting when the previous batch returns as one
-``cast.lua`` call per vote, which takes the ballots in order, each on its own: one round trip and
-one fsync for the batch, and one voter's error is that voter's reply only (``docs/performance.md``
-measures the gain, and the gain of one call over a pipeline of one call per ballot).
+Group commit: ``CastBatcher`` sends every cast waiting when a batch slot frees as one ``cast.lua``
+call per vote, which takes the ballots in order, each on its own: one round trip and one fsync for
+the batch, and one voter's error is that voter's reply only (``docs/performance.md`` measures the
+gain, and the gain of one call over a pipeline of one call per ballot). Two batches are in flight
+at once, pipelined on one connection (``engine.scripts.ScriptPipe``), so Redis runs them in the
+order they were taken and the hub packs the next batch while Redis runs the previous one.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw
 from engine.errors import Code, HubError, InternalError, VoteError
 from engine.limits import Take, refusal
-from engine.scripts import acknowledged
+from engine.scripts import acknowledged_script
 
 log = logging.getLogger("plenary.votes")
 _enc = msgspec.msgpack.Encoder()
@@ -497,16 +499,31 @@ def tally(defn: VoteDefinition, rankings: list[tuple[str, ...]]) -> TallyResult:
 
 
 class CastBatcher:
-    """Group commit for casts: whatever waits when the previous batch returns goes in the next one."""
+    """Group commit for casts: whatever waits when a batch slot frees goes in the next batch.
 
-    def __init__(self, store: VoteStore, max_batch: int = 256, redis: Redis | None = None) -> None:
-        """``redis``: a client of the batcher's own (``Redis.client()``: one connection held), for a
-        hub; by default the store's pooled client. Why: taking a connection from the blocking pool
-        and checking it costs more client CPU than the batch's own command when batches are small
-        (casts spread over a second come one or two per batch), docs/performance.md."""
+    Exactly once and in order: each cast is in one batch; the batches go out in the order their
+    casts were queued, on one connection, so Redis runs them in that order even with two in flight
+    (a voter's recast sent before the first ballot's receipt came back is stored after it); a
+    batch's reply settles its own casts only. A batch whose reply is lost (Redis unreachable, the
+    connection dropped, an error reply) fails its casts with ``UNAVAILABLE``: the client sends them
+    again with the same nonce, and a ballot stored after all gets its first receipt back
+    (``retry``), never a second ballot."""
+
+    def __init__(
+        self, store: VoteStore, max_batch: int = 256, redis: Redis | None = None, in_flight: int = 2
+    ) -> None:
+        """``redis``: the client whose connection settings the batcher's own connection takes (by
+        default the store's); the batcher holds one connection of its own, opened at the first
+        batch and closed by ``stop``. Why its own: a pool checkout per batch cost more client CPU
+        than the batch's command when batches are small (casts spread over a second come one or two
+        per batch), and pipelining needs one connection. ``in_flight``: batches in Redis at once (2:
+        the hub packs the next batch while Redis runs one; 1: each batch waits for the previous
+        reply), docs/performance.md, "Issue 11: the store level"."""
         self.store = store
-        self._scripts = store.log.scripts if redis is None else acknowledged(redis)
-        self._commit = GroupCommit(self._flush, "plenary-casts", max_batch)
+        # A pipe of its own on one Redis (two batches in flight); on a cluster, casts acknowledged
+        # once a replica has them (engine.scripts.acknowledged_script).
+        self._pipe = acknowledged_script(redis if redis is not None else store.redis, "ballot", "cast")
+        self._commit = GroupCommit(self._flush, "plenary-casts", max_batch, in_flight)
 
     @property
     def batches(self) -> int:
@@ -520,7 +537,7 @@ class CastBatcher:
         for c in await self._commit.stop():  # never sent: nothing stored, the client retries
             if not c.future.done():
                 c.future.set_exception(HubError(Code.UNAVAILABLE, "the hub is stopping"))
-        await self._scripts.aclose()  # a cluster's connections to each vote's master (engine.scripts)
+        await self._pipe.close()
 
     async def cast(
         self,
@@ -641,11 +658,15 @@ class CastBatcher:
                 index = len(_cast_keys(vote_id)) + len(buckets)
                 args += (index, take.bucket.rate, take.bucket.burst, take.cost)
         try:
-            results = await self._scripts.call("ballot", "cast", (*_cast_keys(vote_id), *buckets), args)
-        except Exception as exc:  # Redis unreachable: every cast of the batch may be retried
+            results = await self._pipe.call((*_cast_keys(vote_id), *buckets), args)
+        except (Exception, asyncio.CancelledError) as exc:
+            # No reply (Redis unreachable, an error reply, the batcher stopping): the batch may or
+            # may not be stored, and its casts may be sent again (same nonce: the first receipt).
             for c in batch:
                 if not c.future.done():
                     c.future.set_exception(HubError(Code.UNAVAILABLE, f"not stored, retry: {exc}"))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
             return
         for c, res in zip(batch, results, strict=True):
             if c.future.done():

@@ -7,17 +7,27 @@ per-participant rate checks (``engine.limits``) both queue their items here, and
 them, a batch at a time, in arrival order. A batch is not held back to fill up: the next one leaves
 as soon as the previous one returned, so a lone item waits for nothing but its own round trip.
 
-The contract for ``flush``: it gets each batch (at most ``max_batch`` items, in arrival order), one
-at a time, and settles every item itself (a result, or an error the caller can act on); it must not
-raise. It may ``put`` an item again (a retry with new input): that item goes in a later batch.
+Batches in flight (``in_flight``, 1 by default): with 2, the next batch leaves while Redis still
+runs the previous one, so the hub's work on a batch (packing, then reading the replies) overlaps
+Redis' (running the script, the fsync) instead of following it (docs/performance.md, "Issue 11:
+the store level"). Order is kept by starting the flushes in batch order: each flush runs in a task
+of its own, created in order, and its first step (everything up to its first suspension) runs
+before the next batch's; a flush that writes its commands to one connection in that first step
+(``engine.scripts.ScriptPipe``) reaches Redis in batch order.
+
+The contract for ``flush``: it gets each batch (at most ``max_batch`` items, in arrival order) and
+settles every item itself (a result, or an error the caller can act on); it must not raise. With
+``in_flight`` 1 the batches come one at a time; with more, up to that many run at once, each
+started only after the one before it got as far as its first suspension. It may ``put`` an item
+again (a retry with new input): that item goes in a later batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -26,16 +36,27 @@ class GroupCommit(Generic[T]):
     """One task sending queued items in batches through ``flush``. ``start`` before ``put``;
     ``stop`` returns what was still waiting, for the caller to fail as it sees fit."""
 
-    def __init__(self, flush: Callable[[list[T]], Awaitable[None]], name: str, max_batch: int) -> None:
+    def __init__(
+        self,
+        flush: Callable[[list[T]], Coroutine[Any, Any, None]],
+        name: str,
+        max_batch: int,
+        in_flight: int = 1,
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if in_flight < 1:
+            raise ValueError("in_flight must be at least 1")
         self.flush = flush
         self.name = name
         self.max_batch = max_batch
+        self.in_flight = in_flight
         self.batches = 0  # batches sent, for benchmarks and tests (round trips to Redis)
         self._queue: list[T] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
+        self._room = asyncio.Semaphore(in_flight)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
@@ -45,20 +66,43 @@ class GroupCommit(Generic[T]):
         self._wake.set()
 
     async def stop(self) -> list[T]:
-        """Stop sending; the items that were waiting (not in a batch already sent) come back."""
+        """Stop sending; the items that were waiting (not in a batch already sent) come back. Batches
+        in flight are cancelled (their flush settles their items, as with one in flight)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._flushing):
+            task.cancel()
+        if self._flushing:
+            await asyncio.gather(*self._flushing, return_exceptions=True)
         left, self._queue = self._queue, []
         return left
 
     async def _run(self) -> None:
+        if self.in_flight == 1:  # the plain loop: no task per batch
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                    await self.flush(batch)
+                    self.batches += 1
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
+                await self._room.acquire()  # a batch in flight returned (or fewer than in_flight are)
+                if not self._queue:  # the items were taken back (stop) meanwhile
+                    self._room.release()
+                    break
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                await self.flush(batch)
+                task = asyncio.create_task(self.flush(batch), name=self.name)
+                self._flushing.add(task)
+                task.add_done_callback(self._flushed)
                 self.batches += 1
+
+    def _flushed(self, task: asyncio.Task[None]) -> None:
+        self._flushing.discard(task)
+        self._room.release()

@@ -12,17 +12,21 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    fresh open vote (``--store-casts``, 9,000, batched; ``--single-casts``, 3,000, for the slow
    ways), with up to ``--concurrency`` (3,000) casts pending, three ways, interleaved in a repeat:
 
-   - *batched*: ``CastBatcher`` as the hub runs it (``max_batch`` 256): every cast waiting when the
-     previous batch returns goes out as one EVALSHA of ``cast.lua`` per vote, one fsync for the batch;
-   - *one per round trip*: the same ``CastBatcher`` with ``max_batch=1`` (same code, same Lua): one
-     cast in flight, each awaited before the next is sent, one fsync per cast;
+   - *batched*: ``CastBatcher`` as the hub runs it (``max_batch`` 256, two batches in flight,
+     ``--in-flight`` to change it): every cast waiting when a batch slot frees goes out as one
+     EVALSHA of ``cast.lua`` per vote, one fsync for the batch;
+   - *one per round trip*: the same ``CastBatcher`` with ``max_batch=1, in_flight=1`` (same code,
+     same Lua): one cast in flight, each awaited before the next is sent, one fsync per cast;
    - *one per round trip, 64 connections*: 64 such batchers over a pool of 64 connections, the
      naive concurrent hub (Redis then fsyncs once per event-loop iteration for whoever is waiting).
 
    Reported: casts/s (casts over the wall time from the first cast queued to the last one
    acknowledged), the cast latency (queued to durable), this process' CPU and redis-server's CPU
-   per cast, and the ratio batched / one-per-round-trip, computed within each repeat. Afterwards
-   every vote's ballot list must hold exactly the acknowledged casts.
+   per cast, of which the time inside the script (``INFO commandstats``: wall time, so it grows
+   when other processes take redis-server's core), and the ratio batched / one-per-round-trip,
+   computed within each repeat. Afterwards every vote's ballot list must hold exactly the
+   acknowledged casts. ``--batched-only`` runs the batched way alone (quick A/B runs);
+   ``--store-profile FILE`` has py-spy sample this process during each batched run.
 
 2. **Through the hub**: one ``plenary serve`` process (uvicorn + uvloop, the real hub) on a fresh
    embedded Redis, ``--voters`` panelists seeded through the roster with real tokens, one open
@@ -211,6 +215,7 @@ class StoreRun:
     p99_ms: float
     client_cpu_us: float  # this process' CPU per cast
     redis_cpu_us: float  # redis-server's CPU per cast
+    lua_us: float  # redis-server's time inside the cast script per cast (INFO commandstats)
     others_cpu: float  # share of the machine's CPU that other processes used meanwhile
     round_trips: int  # batches sent (one round trip each)
     stored: int
@@ -222,8 +227,23 @@ class StoreRun:
         return self.stored == self.casts and self.voted == self.casts
 
 
+async def script_usec(redis: Any) -> float:
+    """Microseconds redis-server spent in EVAL and EVALSHA since the last ``CONFIG RESETSTAT``
+    (``INFO commandstats``: the script's own time, without the reading, writing and fsync around it)."""
+    stats = await redis.info("commandstats")
+    return float(sum(stats.get(f"cmdstat_{c}", {}).get("usec", 0) for c in ("eval", "evalsha")))
+
+
 async def store_variant(
-    redis_url: str, redis_pid: int, variant: str, repeat: int, casts: int, concurrency: int, max_batch: int
+    redis_url: str,
+    redis_pid: int,
+    variant: str,
+    repeat: int,
+    casts: int,
+    concurrency: int,
+    max_batch: int,
+    in_flight: int | None = None,
+    profile: Path | None = None,
 ) -> StoreRun:
     from ballot.store import CastBatcher, Voter, VoteStore
     from engine.channels import ChannelLog
@@ -244,11 +264,12 @@ async def store_variant(
             for i, p in enumerate(people)
         ]
         if variant == VARIANTS[0]:
-            batchers = [CastBatcher(store, max_batch=max_batch)]
+            extra = {} if in_flight is None else {"in_flight": in_flight}
+            batchers = [CastBatcher(store, max_batch=max_batch, **extra)]
         elif variant == VARIANTS[1]:
-            batchers = [CastBatcher(store, max_batch=1)]
+            batchers = [CastBatcher(store, max_batch=1, in_flight=1)]
         else:
-            batchers = [CastBatcher(store, max_batch=1) for _ in range(64)]
+            batchers = [CastBatcher(store, max_batch=1, in_flight=1) for _ in range(64)]
         for b in batchers:
             b.start()
         lat = [0.0] * casts
@@ -263,12 +284,15 @@ async def store_variant(
                 lat[i] = time.perf_counter() - t
 
         gc.collect()
-        busy0, cpu0, rcpu0 = busy_cpu(), time.process_time(), proc_cpu(redis_pid)
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(min(concurrency, casts))))
-        wall = time.perf_counter() - t0
-        cpu, rcpu = time.process_time() - cpu0, proc_cpu(redis_pid) - rcpu0
-        others = max(0.0, busy_cpu() - busy0 - cpu - rcpu) / (wall * (os.cpu_count() or 1))
+        await redis.config_resetstat()
+        with profiled(os.getpid(), profile if variant == VARIANTS[0] else None):
+            busy0, cpu0, rcpu0 = busy_cpu(), time.process_time(), proc_cpu(redis_pid)
+            t0 = time.perf_counter()
+            await asyncio.gather(*(worker(w) for w in range(min(concurrency, casts))))
+            wall = time.perf_counter() - t0
+            cpu, rcpu = time.process_time() - cpu0, proc_cpu(redis_pid) - rcpu0
+            others = max(0.0, busy_cpu() - busy0 - cpu - rcpu) / (wall * (os.cpu_count() or 1))
+        lua = await script_usec(redis)
         for b in batchers:
             await b.stop()
         stored = await lt.ballot_count(redis, vote_id)
@@ -284,6 +308,7 @@ async def store_variant(
             p99_ms=pct(ms, 99),
             client_cpu_us=cpu / casts * 1e6,
             redis_cpu_us=rcpu / casts * 1e6,
+            lua_us=lua / casts,
             others_cpu=others,
             round_trips=sum(b.batches for b in batchers),
             stored=stored,
@@ -300,15 +325,28 @@ async def store_phase(redis_url: str, redis_pid: int, args: argparse.Namespace) 
     clean = attempt = 0
     while clean < args.repeats and attempt < 2 * args.repeats:
         rep = []
-        for v in VARIANTS if attempt % 2 == 0 else (VARIANTS[1], VARIANTS[2], VARIANTS[0]):
+        order = VARIANTS if attempt % 2 == 0 else (VARIANTS[1], VARIANTS[2], VARIANTS[0])
+        for v in (VARIANTS[0],) if args.batched_only else order:
             casts = args.store_casts if v == VARIANTS[0] else min(args.store_casts, args.single_casts)
+            profile = (
+                None if args.store_profile is None else args.store_profile.with_suffix(f".{attempt}.txt")
+            )
             run = await store_variant(
-                redis_url, redis_pid, v, attempt, casts, args.concurrency, args.max_batch
+                redis_url,
+                redis_pid,
+                v,
+                attempt,
+                casts,
+                args.concurrency,
+                args.max_batch,
+                args.in_flight,
+                profile,
             )
             run.contended = run.others_cpu > args.max_others
             log(
                 f"store repeat {attempt + 1} {v}: {run.rate:,.0f} casts/s, p99 {run.p99_ms:.1f} ms,"
-                f" {run.round_trips} round trips, stored {run.stored}/{run.casts},"
+                f" client {run.client_cpu_us:.0f} µs/cast, redis {run.redis_cpu_us:.0f} µs/cast"
+                f" (script {run.lua_us:.0f}), {run.round_trips} round trips, stored {run.stored}/{run.casts},"
                 f" others used {run.others_cpu:.0%} of the machine{' (contended)' if run.contended else ''}"
             )
             rep.append(run)
@@ -948,30 +986,37 @@ def report(meta: dict[str, Any], runs: list[StoreRun], hub: HubPhase | None) -> 
             + left_out(s["repeats"], s["clean"], "repeat", mo),
             "",
             "| method | casts/s | cast latency p50 / p99, ms | client CPU µs/cast | redis CPU µs/cast"
-            " | casts per round trip | others' CPU |",
-            "|---|---|---|---|---|---|---|",
+            " | of which in the script | casts per round trip | others' CPU |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         names = {
-            VARIANTS[
-                0
-            ]: f"batched: `CastBatcher` (max_batch {meta['max_batch']}), one `cast.lua` call per batch",
+            VARIANTS[0]: f"batched: `CastBatcher` (max_batch {meta['max_batch']}"
+            + ("" if meta.get("in_flight") is None else f", in_flight {meta['in_flight']}")
+            + "), one `cast.lua` call per batch",
             VARIANTS[1]: "one per round trip: `CastBatcher(max_batch=1)`, each awaited",
             VARIANTS[2]: "one per round trip, 64 connections (64 such batchers)",
         }
         for v in VARIANTS:
             rs = s["by"][v]
+            if not rs:  # --batched-only
+                continue
             lines.append(
                 f"| {names[v]} | {spread([r.rate for r in rs])} | {spread([r.p50_ms for r in rs], 1)} /"
                 f" {spread([r.p99_ms for r in rs], 1)} | {spread([r.client_cpu_us for r in rs])} |"
-                f" {spread([r.redis_cpu_us for r in rs])} | {spread([r.casts / r.round_trips for r in rs], 1)} |"
+                f" {spread([r.redis_cpu_us for r in rs])} | {spread([r.lua_us for r in rs])} |"
+                f" {spread([r.casts / r.round_trips for r in rs], 1)} |"
                 f" {spread([r.others_cpu * 100 for r in rs])} % |"
             )
         ratio = statistics.median(s["ratios"]) if s["ratios"] else 0.0
+        versus = (
+            f"Batched / one per round trip, within each repeat: **{spread(s['ratios'], 1)}x**"
+            f" (target at least {TARGET_RATIO:g}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'}). "
+            if s["ratios"]
+            else ""
+        )
         lines += [
             "",
-            f"Batched / one per round trip, within each repeat: **{spread(s['ratios'], 1)}x**"
-            f" (target at least {TARGET_RATIO:g}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'})."
-            f" Every acknowledged cast stored: {'yes' if all(r.complete for r in runs) else 'NO'}.",
+            versus + f"Every acknowledged cast stored: {'yes' if all(r.complete for r in runs) else 'NO'}.",
             "",
         ]
     if hub is not None:
@@ -1065,6 +1110,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument(
         "--max-batch", type=int, default=256, help="the batched variant's max_batch (256, the hub's)"
     )
+    ap.add_argument(
+        "--in-flight",
+        type=int,
+        default=None,
+        help="the batched variant's batches in flight at once (default: CastBatcher's, the hub's)",
+    )
+    ap.add_argument(
+        "--batched-only", action="store_true", help="store level: only the batched variant (quick A/B runs)"
+    )
+    ap.add_argument(
+        "--store-profile",
+        type=Path,
+        help="py-spy samples this process (the store's client) during each batched run: collapsed stacks in"
+        " STORE_PROFILE.<repeat>.txt (python -m loadtest.pyspy_top reads them); the sampler shares the machine",
+    )
     ap.add_argument("--voters", type=int, default=3000, help="panelists connected to the hub (3000)")
     ap.add_argument("--hub-rounds", type=int, default=3, help="rounds with casts spread out (3)")
     ap.add_argument("--spread", type=float, default=1.0, help="seconds the casts of a round span (1.0)")
@@ -1120,6 +1180,7 @@ def run(args: argparse.Namespace) -> int:
         "placement": placement,
         "concurrency": args.concurrency,
         "max_batch": args.max_batch,
+        "in_flight": args.in_flight,
         "max_others": args.max_others,
         "redis": "?",
     }

@@ -66,3 +66,75 @@ def test_a_batch_holds_at_least_one_item() -> None:
 
     with pytest.raises(ValueError):
         GroupCommit(flush, "test", max_batch=0)
+
+
+async def test_with_two_in_flight_the_next_batch_leaves_while_the_first_runs_and_a_third_waits() -> None:
+    started: list[list[int]] = []
+    gates = [asyncio.Event() for _ in range(4)]
+
+    async def flush(batch: list[int]) -> None:
+        started.append(batch)
+        await gates[len(started) - 1].wait()
+
+    gc: GroupCommit[int] = GroupCommit(flush, "test", max_batch=2, in_flight=2)
+    gc.start()
+    for i in range(7):
+        gc.put(i)
+    await asyncio.sleep(0.01)
+    assert started == [[0, 1], [2, 3]]  # two in flight, in order; the rest waits for a slot
+    gates[1].set()  # the second returns first: its slot takes the next batch
+    await asyncio.sleep(0.01)
+    assert started == [[0, 1], [2, 3], [4, 5]]
+    gates[0].set()
+    gates[2].set()
+    await asyncio.sleep(0.01)
+    assert started == [[0, 1], [2, 3], [4, 5], [6]]
+    gates[3].set()
+    assert gc.batches == 4
+    assert await gc.stop() == []
+
+
+async def test_batches_in_flight_start_in_order_up_to_their_first_suspension() -> None:
+    """What keeps a connection's writes in batch order (``engine.scripts.ScriptPipe``): each flush
+    runs up to its first real suspension before the next batch's flush begins."""
+    steps: list[str] = []
+
+    async def flush(batch: list[int]) -> None:
+        steps.append(f"write {batch}")  # the first step: no suspension before it
+        await asyncio.sleep(0)
+        steps.append(f"reply {batch}")
+
+    gc: GroupCommit[int] = GroupCommit(flush, "test", max_batch=1, in_flight=3)
+    gc.start()
+    for i in range(3):
+        gc.put(i)
+    await asyncio.sleep(0.01)
+    assert steps[:3] == ["write [0]", "write [1]", "write [2]"]
+    await gc.stop()
+
+
+async def test_stop_cancels_the_batches_in_flight_and_returns_the_waiting_ones() -> None:
+    cancelled: list[list[int]] = []
+
+    async def flush(batch: list[int]) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(batch)  # the flush settles its items (CastBatcher: UNAVAILABLE)
+            raise
+
+    gc: GroupCommit[int] = GroupCommit(flush, "test", max_batch=1, in_flight=2)
+    gc.start()
+    for i in range(4):
+        gc.put(i)
+    await asyncio.sleep(0.01)
+    assert await gc.stop() == [2, 3]
+    assert sorted(cancelled) == [[0], [1]]
+
+
+def test_at_least_one_batch_is_in_flight() -> None:
+    async def flush(batch: list[int]) -> None:
+        return None
+
+    with pytest.raises(ValueError):
+        GroupCommit(flush, "test", max_batch=1, in_flight=0)
