@@ -22,6 +22,7 @@ import json
 import math
 import random
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -381,8 +382,9 @@ class Inputs:
         self.pool = list(seeds) + [self.fresh() for _ in range(max(0, size - len(seeds)))]
         self._encoded: dict[tuple[int, str], bytes | str] = {}
 
-    def fresh(self) -> dict[str, Any]:
-        return valid_frame(self.rng.choice(ALL_COMMANDS), self.rng, self.hints)
+    def fresh(self, among: Sequence[type[Command]] = ALL_COMMANDS) -> dict[str, Any]:
+        """A new valid frame of one of ``among`` (by default any command)."""
+        return valid_frame(self.rng.choice(among), self.rng, self.hints)
 
     def frame(self) -> dict[str, Any]:
         """A valid (or documented) frame from the pool, unmutated."""
