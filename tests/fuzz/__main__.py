@@ -12,12 +12,15 @@ import argparse
 import asyncio
 import contextlib
 import os
+import subprocess
 import sys
 import tempfile
 
 from engine.server import ensure_server
 from tests.fuzz import commands, decoder
-from tests.support import HubProcess, redis_client
+from tests.support import ROOT, HubProcess, redis_client
+
+ARTIFACTS = ROOT / "var" / "fuzz"
 
 
 async def _commands(inputs: int, seconds: float, seed: int, pin: bool) -> int:
@@ -57,11 +60,30 @@ async def _commands(inputs: int, seconds: float, seed: int, pin: bool) -> int:
         return 1 if report.findings or tracebacks else 0
 
 
+def _libfuzzer(inputs: int, seconds: float, seed: int) -> int:
+    """libFuzzer exits the process it runs in: it gets one of its own (inheriting the pinning)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "tests.fuzz.libfuzzer", str(inputs), str(seconds), str(seed), str(ARTIFACTS)]
+    try:
+        done = subprocess.run(cmd, cwd=ROOT, timeout=seconds + 60, check=False)
+    except subprocess.TimeoutExpired:
+        print("decoder (libFuzzer): did not stop in time", flush=True)
+        return 1
+    print(f"decoder (libFuzzer): exit {done.returncode}; findings, if any, under {ARTIFACTS}", flush=True)
+    return 1 if done.returncode else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("layer", choices=["decoder", "commands", "all"], nargs="?", default="all")
     parser.add_argument("--decoder-inputs", type=int, default=1_000_000)
     parser.add_argument("--decoder-seconds", type=float, default=600)
+    parser.add_argument(
+        "--libfuzzer-inputs",
+        type=int,
+        default=200_000,
+        help="then as many through libFuzzer (atheris, tests/fuzz/libfuzzer.py); 0: skip",
+    )
     parser.add_argument("--commands-inputs", type=int, default=50_000)
     parser.add_argument("--commands-seconds", type=float, default=180)
     parser.add_argument("--seed", type=int, default=0)
@@ -73,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(0, {1})
         status |= decoder.main(args.decoder_inputs, args.decoder_seconds, args.seed)
+        if args.libfuzzer_inputs:
+            status |= _libfuzzer(args.libfuzzer_inputs, args.decoder_seconds, args.seed)
     if args.layer in ("commands", "all"):
         status |= asyncio.run(_commands(args.commands_inputs, args.commands_seconds, args.seed, args.pin))
     return status

@@ -18,6 +18,7 @@ inputs, the bytes: flipped, cut, spliced, padded with a nesting bomb, made inval
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -272,7 +273,10 @@ def _mutate_inside(container: Any, rng: random.Random) -> None:
 
 def mutate(frame: dict[str, Any], rng: random.Random, rounds: int | None = None) -> Any:
     """``frame`` (a copy) with one to three structural mutations."""
-    obj: Any = msgspec.json.decode(msgspec.json.encode(frame))  # a deep copy
+    try:  # a deep copy (a frame decoded loosely may hold bytes, extension types, huge ints)
+        obj: Any = msgspec.msgpack.decode(msgspec.msgpack.encode(frame))
+    except (TypeError, OverflowError, RecursionError):
+        obj = copy.deepcopy(frame)
     for _ in range(rounds if rounds is not None else rng.choice([1, 1, 1, 2, 3])):
         how = rng.randrange(10)
         if not isinstance(obj, dict):

@@ -53,3 +53,10 @@ def test_the_property_catches_an_exception_that_escapes(monkeypatch: pytest.Monk
     monkeypatch.setattr(type(codec), "_explain", explain_raises)
     with pytest.raises(decoder.Finding, match="KeyError"):
         decoder.check(MSGPACK, msgspec.msgpack.encode({"type": "ping", "id": "x"}))
+
+
+def test_a_nan_in_a_free_form_field_is_no_finding() -> None:
+    """The first million found this, a flaw of the property and not of the hub: a NaN inside
+    ``vote.create``'s ``definition`` (typed ``Any``) round trips to itself, but NaN != NaN."""
+    frame = {"type": "vote.create", "id": 1, "definition": {"x": float("nan")}}
+    assert decoder.check(MSGPACK, msgspec.msgpack.encode(frame)) == "ok"
