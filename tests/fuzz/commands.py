@@ -6,7 +6,8 @@ field values biased to what exists on the hub (meetings, an open vote, questions
 so that the handlers, not only the decoder, see the mutations. For every frame:
 
 - the hub answers with exactly one ``reply`` or ``error`` (a ``subscribe`` reply may come in
-  parts), within ``ANSWER_TIMEOUT``; a reply to a frame that decodes carries that frame's id;
+  parts), within ``ANSWER_TIMEOUT``, in the order sent (now and then a few frames go pipelined);
+  the answer carries the frame's id whenever the hub's codec can read one, null otherwise;
 - an ``error`` has a code of ``engine.errors.CATALOGUE`` with its name, and not ``internal`` or
   ``unavailable``: those are the hub's own failures, a command must get its own code;
 - the connection stays open, unless the protocol closes it: 1009 after a frame over 64 KiB, 4010
@@ -240,30 +241,37 @@ class Fuzzer:
         first = True
         while first or self._take():
             first = False
-            data = self._input(source, codec, rng, may)
-            size = len(data.encode() if isinstance(data, str) else data)
+            # one frame at a time, or now and then a few pipelined (answers must come in order)
+            burst = [self._input(source, codec, rng, may)]
+            while len(burst) < 6 and rng.random() < 0.15 and self._take():
+                burst.append(self._input(source, codec, rng, may))
+            sent = []
+            for data in burst:
+                try:
+                    cmd: m.Command[Any] | None = CODECS[codec].decode(data)
+                    want_id: int | None = cmd.id if cmd is not None else None
+                except ProtocolError as err:
+                    cmd, want_id = None, command_id_of(err)
+                    undecodable += 1
+                sent.append((data, cmd, want_id))
+            biggest = max(len(d.encode() if isinstance(d, str) else d) for d in burst)
             try:
-                cmd: m.Command[Any] | None = CODECS[codec].decode(data)
-                want_id: int | None = cmd.id if cmd is not None else None
-            except ProtocolError as err:
-                cmd, want_id = None, command_id_of(err)
-                undecodable += 1
-            try:
-                answer = await self._answer(ws, data)
+                answers = await self._answers(ws, burst)
             except _Closed as closed:
                 # the two closes the protocol makes for what a client sends (docs/protocol.md §9)
-                expected = (closed.code == 1009 and size > MAX_FRAME) or (
+                expected = (closed.code == 1009 and biggest > MAX_FRAME) or (
                     closed.code == 4010 and undecodable > MAX_ERRORS
                 )
                 self.report.closes[closed.code or 0] += 1
                 if not expected:
                     self.finding(
-                        f"{pid} ({codec}): closed {closed.code} after {size} bytes, "
-                        f"{undecodable} undecodable: {data[:300]!r}"
+                        f"{pid} ({codec}): closed {closed.code} after a frame of {biggest} bytes, "
+                        f"{undecodable} undecodable: {burst[-1][:300]!r}"
                     )
                 raise
-            self.report.inputs += 1
-            self._check(pid, codec, data, cmd, want_id, answer)
+            for (data, cmd, want_id), answer in zip(sent, answers, strict=True):
+                self.report.inputs += 1
+                self._check(pid, codec, data, cmd, want_id, answer)
             if self.every and self.report.inputs >= self._next_progress:
                 self._next_progress += self.every
                 self.out(self.progress())
@@ -277,12 +285,14 @@ class Fuzzer:
             f"closes {dict(r.closes)}, {dict(r.outcomes.most_common(6))}"
         )
 
-    async def _answer(self, ws: Any, data: bytes | str) -> dict[str, Any]:
-        """Send one frame; the reply or error that answers it (events in between skipped, the parts
-        of a long subscribe reply joined)."""
+    async def _answers(self, ws: Any, burst: list[bytes | str]) -> list[dict[str, Any]]:
+        """Send the frames; the reply or error that answers each, in order (events in between
+        skipped, the parts of a long subscribe reply joined)."""
+        out: list[dict[str, Any]] = []
         try:
-            await ws.send(data)
-            while True:
+            for data in burst:
+                await ws.send(data)
+            while len(out) < len(burst):
                 raw = await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT)
                 msg = _decode(JSON if isinstance(raw, str) else MSGPACK, raw)
                 if not isinstance(msg, dict) or msg.get("type") not in ("reply", "error"):
@@ -290,7 +300,8 @@ class Fuzzer:
                 result = msg.get("result")
                 if msg["type"] == "reply" and isinstance(result, dict) and result.get("more") is True:
                     continue
-                return msg
+                out.append(msg)
+            return out
         except websockets.ConnectionClosed:
             raise _Closed(ws.close_code, ws.close_reason or "") from None
         except TimeoutError:

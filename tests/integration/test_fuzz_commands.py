@@ -26,11 +26,11 @@ def fuzzed_hub(redis_url: str) -> Iterator[HubProcess]:
 async def test_a_bounded_fuzz_of_every_command_from_every_role_finds_nothing(
     redis: Redis, fuzzed_hub: HubProcess
 ) -> None:
-    report = await commands.fuzz(redis, fuzzed_hub.ws_url, inputs=1_500, seconds=30, seed=12)
+    report = await commands.fuzz(redis, fuzzed_hub.ws_url, inputs=1_000, seconds=60, seed=12)
     fuzzed_hub.stop()
     assert report.findings == []
     assert "Traceback" not in fuzzed_hub.output()
-    assert report.inputs > 1_000
+    assert report.inputs > 900  # a frame that closes the connection gets no answer, so no count
     # the frames get past the decoder and the role check into the handlers
     assert report.outcomes["ok"] > 100
     assert len(report.outcomes) > 15
