@@ -51,6 +51,7 @@ from tests.support import connect, seed
 ANSWER_TIMEOUT = 10.0
 MAX_FRAME = 65_536
 MAX_ERRORS = 20  # realtime.protocol.session.Limits.max_errors: undecodable frames before 4010
+HELLO_TIMEOUT = 10.0  # the hub's default --hello-timeout: no hello by then, close 4001
 UNCODED = frozenset({Code.INTERNAL, Code.UNAVAILABLE})
 PROPOSALS = [{"id": f"P{i:02d}", "title": f"제안 {i}", "topic": "교통"} for i in range(12)]
 VOTES = ("fz-1", "fz-2")
@@ -179,7 +180,8 @@ class Fuzzer:
 
     async def run(self, who: list[str]) -> Report:
         t0 = time.perf_counter()
-        await asyncio.gather(*(self._participant(p, i) for i, p in enumerate(who)))
+        anonymous = [self._anonymous(len(who) + i) for i in range(2)]
+        await asyncio.gather(*(self._participant(p, i) for i, p in enumerate(who)), *anonymous)
         self.report.seconds = time.perf_counter() - t0
         return self.report
 
@@ -194,6 +196,59 @@ class Fuzzer:
                     return
             except _Closed:
                 continue
+
+    async def _anonymous(self, n: int) -> None:
+        """Frames before ``hello``: a command gets ``not_authenticated`` and the connection lives;
+        a ``hello`` with a token that opens nobody gets ``bad_token``, then close 4003; one with a
+        real token (some frames carry one) gets its welcome, and this connection starts again."""
+        rng = random.Random(self.seed * 1000 + n)
+        codec = (JSON, MSGPACK)[n % 2]
+        source = Inputs(
+            documented_frames(), rng, {**hints(), "token": [*self.tokens.values(), "x" * 32]}, size=128
+        )
+        while self._take():
+            ws = await websockets.connect(self.ws_url, subprotocols=[codec], max_size=2**24, open_timeout=10)
+            opened, undecodable, bad_token = time.monotonic(), 0, False
+            try:
+                while self._take():
+                    data = self._input(
+                        source, codec, rng, [m.Hello] if rng.random() < 0.3 else m.ALL_COMMANDS
+                    )
+                    try:
+                        cmd: Any = CODECS[codec].decode(data)
+                        want_id = cmd.id
+                    except ProtocolError as err:
+                        cmd, want_id = None, command_id_of(err)
+                        undecodable += 1
+                    (answer,) = await self._answers(ws, [data])
+                    self.report.inputs += 1
+                    self._check("anonymous", codec, data, cmd, want_id, answer)
+                    name = answer.get("name")
+                    if (
+                        cmd is not None
+                        and not isinstance(cmd, m.Hello)
+                        and name not in ("not_authenticated", "rate_limited")
+                    ):
+                        self.finding(f"anonymous: {type(cmd).__name__} before hello answered {answer!r:.300}")
+                    if answer["type"] == "reply" or name == "bad_token":
+                        bad_token = name == "bad_token"
+                        break
+                if bad_token:  # the close that follows it
+                    await asyncio.wait_for(ws.wait_closed(), ANSWER_TIMEOUT)
+                    raise _Closed(ws.close_code, ws.close_reason or "")
+            except _Closed as closed:
+                self.report.closes[closed.code or 0] += 1
+                late = time.monotonic() - opened >= HELLO_TIMEOUT - 0.5
+                if not (
+                    (closed.code == 4003 and bad_token)
+                    or (closed.code == 4001 and late)
+                    or (closed.code == 4010 and undecodable > MAX_ERRORS)
+                    or closed.code == 1009
+                ):
+                    self.finding(f"anonymous ({codec}): closed {closed.code} ({undecodable} undecodable)")
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(ws.close(), 5)
 
     @contextlib.asynccontextmanager
     async def _open(self, pid: str, codec: str) -> Any:
