@@ -71,7 +71,7 @@ def definition(vote_id: str) -> dict[str, Any]:
     }
 
 
-def hints() -> Hints:
+def hints(epochs: Sequence[str] = ()) -> Hints:
     """Values that exist on the hub after ``prepare``: most frames name them, so they reach the
     handlers' checks of state and not only the decoder's checks of kind."""
     ids = [p["id"] for p in PROPOSALS]
@@ -94,7 +94,8 @@ def hints() -> Hints:
             "vote/fz-1",
             "ops",
         ],
-        "offset": [1, 2, 3, 5],
+        "offset": [0, 1, 2, 3, 5, 2**53 - 1],
+        "epoch": [*epochs, "1", ""],  # the channels' real epochs (a subscribe that recovers)
         "text": ["안녕하세요", "hello https://example.org", "  ", "a" * 501],
         "ranking": [ids[:1], ids[:5], ids[3:8], ids[:6], [ids[0], ids[0]], ["P99"]],
         "nonce": [f"fuzz-nonce-{i:02d}" for i in range(8)] + ["short"],
@@ -106,9 +107,10 @@ def hints() -> Hints:
     }
 
 
-async def prepare(redis: Redis, ws_url: str) -> dict[str, str]:
+async def prepare(redis: Redis, ws_url: str) -> tuple[dict[str, str], list[str]]:
     """The assembly under fuzz: the test roster plus a few panelists, an open vote and a draft one,
-    a question and a chat message. Returns participant id -> token."""
+    a question and a chat message. Returns participant id -> token, and the epochs of the
+    meeting's chat and Q&A channels."""
     tokens = await seed(redis, PANELISTS)
     async with connect(ws_url, tokens["host"]) as host, connect(ws_url, tokens["p1"]) as p1:
         for vote_id in VOTES:
@@ -116,7 +118,8 @@ async def prepare(redis: Redis, ws_url: str) -> dict[str, str]:
         await host.ok("vote.open", vote="fz-1")
         await p1.ok("qa.ask", meeting="m1", text="버스는 언제 오나요?")
         await p1.ok("chat.send", meeting="m1", text="first")
-    return tokens
+        epochs = [(await p1.ok("subscribe", channel=c))["epoch"] for c in (CHAT, "meeting/m1/qa")]
+    return tokens, epochs
 
 
 @dataclass
@@ -151,6 +154,7 @@ class Fuzzer:
         self,
         ws_url: str,
         tokens: dict[str, str],
+        epochs: list[str],
         inputs: int,
         seconds: float,
         seed: int,
@@ -159,6 +163,7 @@ class Fuzzer:
     ) -> None:
         self.ws_url = ws_url
         self.tokens = tokens
+        self.hints = hints(epochs)
         self.left = inputs
         self.deadline = time.monotonic() + seconds
         self.seed = seed
@@ -188,7 +193,7 @@ class Fuzzer:
     async def _participant(self, pid: str, n: int) -> None:
         rng = random.Random(self.seed * 1000 + n)
         codec = (JSON, MSGPACK)[n % 2]
-        source = Inputs(documented_frames(), rng, hints(), size=128)
+        source = Inputs(documented_frames(), rng, self.hints, size=128)
         while self._take():
             try:
                 async with self._open(pid, codec) as (ws, may):
@@ -204,7 +209,7 @@ class Fuzzer:
         rng = random.Random(self.seed * 1000 + n)
         codec = (JSON, MSGPACK)[n % 2]
         source = Inputs(
-            documented_frames(), rng, {**hints(), "token": [*self.tokens.values(), "x" * 32]}, size=128
+            documented_frames(), rng, {**self.hints, "token": [*self.tokens.values(), "x" * 32]}, size=128
         )
         while self._take():
             ws = await websockets.connect(self.ws_url, subprotocols=[codec], max_size=2**24, open_timeout=10)
@@ -430,9 +435,9 @@ async def fuzz(
     out: Callable[[str], None] = print,
 ) -> Report:
     """Prepare the assembly, fuzz it from every role, then check what Redis holds."""
-    tokens = await prepare(redis, ws_url)
+    tokens, epochs = await prepare(redis, ws_url)
     who = ["host", "mod", "ops", "obs", "clerk", "p1", "p2", "p3", *(p.id for p in PANELISTS)]
-    fuzzer = Fuzzer(ws_url, tokens, inputs, seconds, seed, out, every)
+    fuzzer = Fuzzer(ws_url, tokens, epochs, inputs, seconds, seed, out, every)
     report = await fuzzer.run(who)
     await asyncio.sleep(0.2)  # let a cast's group commit land before reading (acks come after it anyway)
     for problem in await stored_consistently(redis, report):
