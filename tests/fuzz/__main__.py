@@ -63,12 +63,22 @@ async def _commands(inputs: int, seconds: float, seed: int, pin: bool) -> int:
 def _libfuzzer(inputs: int, seconds: float, seed: int) -> int:
     """libFuzzer exits the process it runs in: it gets one of its own (inheriting the pinning)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "tests.fuzz.libfuzzer", str(inputs), str(seconds), str(seed), str(ARTIFACTS)]
-    try:
-        done = subprocess.run(cmd, cwd=ROOT, timeout=seconds + 60, check=False)
-    except subprocess.TimeoutExpired:
-        print("decoder (libFuzzer): did not stop in time", flush=True)
-        return 1
+    with tempfile.TemporaryDirectory(prefix="plenary-fuzz-corpus-") as corpus:
+        cmd = [
+            sys.executable,
+            "-m",
+            "tests.fuzz.libfuzzer",
+            str(inputs),
+            str(seconds),
+            str(seed),
+            str(ARTIFACTS),
+            corpus,
+        ]
+        try:
+            done = subprocess.run(cmd, cwd=ROOT, timeout=seconds + 60, check=False)
+        except subprocess.TimeoutExpired:  # run() has killed it
+            print("decoder (libFuzzer): did not stop in time", flush=True)
+            return 1
     print(f"decoder (libFuzzer): exit {done.returncode}; findings, if any, under {ARTIFACTS}", flush=True)
     return 1 if done.returncode else 0
 

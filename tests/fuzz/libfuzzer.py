@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import random
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +91,9 @@ def seed_corpus(folder: Path, rng: random.Random) -> None:
             )
 
 
-def main(inputs: int, seconds: float, seed: int, artifacts: Path) -> None:
-    """Run libFuzzer on the decoder; never returns (libFuzzer exits the process). A finding's input
-    is written under ``artifacts``."""
-    corpus = Path(tempfile.mkdtemp(prefix="plenary-fuzz-corpus-"))
+def main(inputs: int, seconds: float, seed: int, artifacts: Path, corpus: Path) -> None:
+    """Run libFuzzer on the decoder; never returns (libFuzzer exits the process). The corpus
+    lives in ``corpus`` (the caller removes it), a finding's input is written under ``artifacts``."""
     seed_corpus(corpus, random.Random(seed))
     args = [
         sys.argv[0],
@@ -117,4 +115,4 @@ def main(inputs: int, seconds: float, seed: int, artifacts: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
+    main(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5]))
