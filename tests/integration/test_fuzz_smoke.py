@@ -27,7 +27,9 @@ def test_make_fuzz_runs_every_layer_and_ends_by_itself() -> None:
         "--commands-seconds",
         "60",
     ]
-    done = subprocess.run(cmd, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        cmd, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=180
+    )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     assert "decoder: done, 2,000 inputs" in out
