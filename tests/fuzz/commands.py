@@ -40,6 +40,7 @@ from redis.asyncio import Redis
 from ballot.store import VoteStore
 from engine.channels import ChannelLog
 from engine.errors import CATALOGUE, Code, ProtocolError
+from engine.roles import Role
 from moderation import chat, chat_admin
 from panel.roster import Participant
 from realtime.protocol import messages as m
@@ -57,7 +58,7 @@ PROPOSALS = [{"id": f"P{i:02d}", "title": f"제안 {i}", "topic": "교통"} for 
 VOTES = ("fz-1", "fz-2")
 MEETINGS = ("m1", "m2")
 CHAT = "meeting/m1/chat"
-PANELISTS = [Participant(id=f"f{i}", name=f"퍼저 {i}", role="panelist", meetings=["m1"]) for i in range(6)]
+PANELISTS = [Participant(id=f"f{i}", name=f"퍼저 {i}", role=Role.PANELIST, meetings=["m1"]) for i in range(6)]
 
 
 def definition(vote_id: str) -> dict[str, Any]:
@@ -373,10 +374,10 @@ class Fuzzer:
         kind = answer["type"]
         what = type(cmd).__struct_config__.tag if cmd is not None else "undecodable"
         if kind == "error":
-            try:
-                code = Code(answer.get("code"))
-            except ValueError:
-                code = None
+            raw_code = answer.get("code")
+            code = (
+                Code(raw_code) if isinstance(raw_code, int) and raw_code in Code._value2member_map_ else None
+            )
             if code is None or code not in CATALOGUE or answer.get("name") != code.name.lower():
                 self.finding(f"{pid} {what}: an error outside the catalogue: {answer!r:.300}")
             elif code in UNCODED:
