@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop failover faults clean venv
+.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop failover faults fuzz clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -88,6 +88,12 @@ bench: $(STAMP)
 SCENARIO ?= plenary-burst
 loadtest: $(STAMP)
 	$(BIN)/python -m loadtest.scenarios $(SCENARIO) $(ARGS)
+
+# make fuzz: a million mutated frames through the decoder, then every command from every role
+# against a real hub and Redis (tests/fuzz); each layer bounded in inputs and seconds, progress
+# lines as it goes, exit 1 on any finding. ARGS passes more (python -m tests.fuzz --help).
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz all --pin $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

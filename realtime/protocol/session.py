@@ -108,9 +108,11 @@ class Session:
             cmd = self.codec.decode(data)
         except ProtocolError as exc:
             self._errors += 1
+            # The id the frame carried, if it could be read, on the last error too (before 4010).
+            answer = self.error(command_id_of(exc), exc)
             if self._errors > self.limits.max_errors:
-                return Close(CloseCode.TOO_MANY_ERRORS, "too many undecodable frames", self.error(None, exc))
-            return Reject(self.error(command_id_of(exc), exc), exc)
+                return Close(CloseCode.TOO_MANY_ERRORS, "too many undecodable frames", answer)
+            return Reject(answer, exc)
         if not self._take(now):
             self._rejected += 1
             err = HubError(Code.RATE_LIMITED, f"over {self.limits.rate:g} commands/s")

@@ -66,6 +66,19 @@ def test_flood_closes_4008_and_garbage_closes_4010() -> None:
     assert isinstance(verdicts[-1], Close) and verdicts[-1].code is CloseCode.TOO_MANY_ERRORS
 
 
+def test_the_error_before_4010_carries_the_frames_id() -> None:
+    """Found by the fuzz (tests/fuzz/commands.py): the last error before the 4010 close answered a
+    readable id with null, where every earlier error of the same kind carried it."""
+    s = Session(CODECS[JSON], LIMITS, 0.0)
+    s.fire(Trigger.HELLO_OK)
+    verdicts = [s.receive(frame("no.such.command", 7 + i), 0.0) for i in range(6)]
+    last = verdicts[-1]
+    assert isinstance(last, Close) and last.code is CloseCode.TOO_MANY_ERRORS
+    assert last.frame is not None
+    answer = json.loads(last.frame.payload)
+    assert (answer["name"], answer["id"]) == ("unknown_command", 12)
+
+
 def test_illegal_transitions_are_refused() -> None:
     for state in State:
         for trigger in Trigger:
