@@ -8,7 +8,9 @@ serve``, pinned to the first); each round connects ``--connections`` panelists (
 ``subscribe`` to the meeting's chat and Q&A as the reconnect storm's clients do), then closes them
 all. The hub's CPU (``/proc``) is read around each phase; the Redis commands the hub sent are
 counted once, in a round of their own watched with ``MONITOR`` (commands a Lua script runs are
-shown apart: they are no round trip). Why a bench of its own: the storm's figure mixes connects
+shown apart: they are no round trip; a pipeline's commands show one by one, though they share one
+round trip: a close's ``hdel`` and ``srem``). The hub's heartbeat (a few commands a second) is in
+the count too. Why a bench of its own: the storm's figure mixes connects
 with fan-out and the old connections' teardown; this is the connect alone, for before/after.
 Everything is bounded (``--max-seconds``) and listens on 127.0.0.1 only.
 """
@@ -158,11 +160,11 @@ def summary(res: dict[str, Any]) -> str:
         f"{spread(res['connect_net_ms'])}",
         f"hub CPU per close, ms: {spread(res['close_ms'])}",
         f"seconds to connect a round: {spread(res['connect_s'])}",
-        f"Redis round trips per connect ({res['monitor_connections']} watched): "
+        f"Redis commands per connect ({res['monitor_connections']} watched; one round trip each unless pipelined): "
         f"{sum(res['connect_commands'].values()):.2f} "
         + ", ".join(f"{k} {v:.2f}" for k, v in res["connect_commands"].items()),
         "  run inside scripts: " + ", ".join(f"{k} {v:.2f}" for k, v in res["connect_lua"].items()),
-        f"Redis round trips per close: {sum(res['close_commands'].values()):.2f} "
+        f"Redis commands per close: {sum(res['close_commands'].values()):.2f} "
         + ", ".join(f"{k} {v:.2f}" for k, v in res["close_commands"].items()),
     ]
     return "\n".join(lines)
