@@ -41,6 +41,12 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         default=256 * 1024,
         help="unsent bytes past which broadcast frames drop (256 KiB)",
     )
+    t.add_argument(
+        "--send-buffer",
+        type=int,
+        default=Settings.send_buffer,
+        help=f"SO_SNDBUF of each client socket, bytes; 0: the kernel's autotuning ({Settings.send_buffer // 1024} KiB)",
+    )
     t.add_argument("--rate", type=float, default=20.0, help="commands per second per connection (20)")
     t.add_argument("--ping-interval", type=float, default=20.0, help="WebSocket ping interval, s (20)")
     t.add_argument(
@@ -62,6 +68,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         hello_timeout=args.hello_timeout,
         stall_timeout=args.stall_timeout,
         write_cap=args.write_cap,
+        send_buffer=args.send_buffer,
         rate=args.rate,
         burst=args.rate * 2,
         ping_interval=args.ping_interval,

@@ -140,18 +140,21 @@ class ConnectionSlots:
         self.scripts = scripts
         # New on every start: slots a previous process with the same hub id left behind go stale.
         self.instance = f"{hub_id}#{secrets.token_hex(4)}"
+        self.presence = keys.presence(hub_id)  # who is connected to this hub (``Hub.present``)
 
     def field(self, conn_id: int) -> str:
         return f"{self.instance}|{conn_id}"
 
     async def admit(self, participant_id: str, conn_id: int, limit: int) -> None:
-        """Hold a slot for this connection, or raise ``HubError(TOO_MANY_CONNECTIONS)``.
-        The caller must ``release`` it when the connection ends (and only if admitted)."""
+        """Hold a slot for this connection and count the participant present on this hub, or raise
+        ``HubError(TOO_MANY_CONNECTIONS)``. One round trip for both (the hello path's cost is its
+        round trips, docs/performance.md). The caller must ``release`` it when the connection ends
+        (and only if admitted)."""
         ok, held = await self.scripts.call(
             "engine",
             "admit",
-            [keys.connection_slots(participant_id), keys.CONNECTION_HUBS],
-            [self.field(conn_id), self.instance, limit, STALE_MS],
+            [keys.connection_slots(participant_id), keys.CONNECTION_HUBS, self.presence],
+            [self.field(conn_id), self.instance, limit, STALE_MS, participant_id],
         )
         if not int(ok):
             raise HubError(
@@ -159,8 +162,14 @@ class ConnectionSlots:
                 f"already {int(held)} connections open with this link (at most {limit}): close one",
             )
 
-    async def release(self, participant_id: str, conn_id: int) -> None:
-        await self.redis.hdel(keys.connection_slots(participant_id), self.field(conn_id))
+    async def release(self, participant_id: str, conn_id: int, absent: bool = False) -> None:
+        """Free the connection's slot; with ``absent`` (it was the participant's last connection
+        on this hub) take them off the hub's presence set too, in the same round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:  # one slot ({conn}): one node
+            pipe.hdel(keys.connection_slots(participant_id), self.field(conn_id))
+            if absent:
+                pipe.srem(self.presence, participant_id)
+            await pipe.execute()
 
     def heartbeat(self, pipe: Pipeline) -> None:
         """Add this instance's heartbeat to the hub's once-a-second heartbeat pipeline."""

@@ -52,7 +52,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -710,9 +710,10 @@ def _hub_preexec() -> None:
 
 @contextlib.contextmanager
 def hub_processes(
-    redis_url: str, n: int, core: int | None, logdir: Path
+    redis_url: str, n: int, core: int | None, logdir: Path, extra: Sequence[str] = ()
 ) -> Iterator[list[tuple[subprocess.Popen[bytes], int]]]:
-    """``n`` hubs (``plenary serve``) on one Redis, each on its own port; all stopped at the end."""
+    """``n`` hubs (``plenary serve``) on one Redis, each on its own port; all stopped at the end.
+    ``extra``: more ``plenary serve`` options (``--send-buffer``)."""
     hubs: list[tuple[subprocess.Popen[bytes], int]] = []
     try:
         for i in range(n):
@@ -721,7 +722,7 @@ def hub_processes(
             with logfile.open("wb") as out:
                 hub = subprocess.Popen(
                     [*pin_prefix(core), sys.executable, "-m", "cli.main", "serve", "--redis-url", redis_url,
-                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra],
                     cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_hub_preexec,
                 )  # fmt: skip
             hubs.append((hub, port))
@@ -825,7 +826,10 @@ def one_round(
             tokens = tmp / "tokens.csv"
             asyncio.run(seed(server.url, args.panelists, tokens))
             marks.mark(f"seeded {args.panelists} panelists and the host")
-            with hub_processes(server.url, n_hubs, hub_core, tmp) as hubs:
+            hub_extra: tuple[str, ...] = (
+                () if args.send_buffer is None else ("--send-buffer", str(args.send_buffer))
+            )
+            with hub_processes(server.url, n_hubs, hub_core, tmp, hub_extra) as hubs:
                 urls = [f"ws://127.0.0.1:{port}/ws" for _, port in hubs]
                 marks.mark(
                     f"{n_hubs} hub(s), pid {', '.join(str(h.pid) for h, _ in hubs)} (core {hub_core});"
@@ -987,6 +991,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--slow-for", type=float, default=25.0, help="seconds the slow ones do not read (25)")
     g.add_argument(
         "--tolerance", type=float, default=0.10, help="the readers' lag may grow by this share (0.10)"
+    )
+    g.add_argument(
+        "--send-buffer",
+        type=int,
+        help="the hubs' SO_SNDBUF per client socket, bytes (plenary serve's default; 0: the kernel's autotuning)",
     )
     g = ap.add_argument_group("capacity")
     g.add_argument("--step", type=int, default=2000, help="connections added a step (2000)")

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from engine import connection, keys
 from engine.errors import Code, HubError
+from engine.scripts import Scripts
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
@@ -44,6 +45,23 @@ _dec = msgspec.msgpack.Decoder(MeetingInfo)
 class Meetings:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self.scripts = Scripts(redis)
+        self._known: set[str] = set()
+
+    async def check_exists(self, meeting_id: str) -> None:
+        """Raise ``UNKNOWN_MEETING`` unless the meeting exists; Redis is asked once per id.
+
+        Why a cache is safe here: it holds only ids seen to exist, and meetings are never deleted,
+        so an id once known stays a real meeting; the check exists so that a subscribe cannot make
+        keys for a made-up name, and no input can add an id to this set. A hub whose Redis was
+        reset (a new epoch) calls ``forget`` (it does so when its pub/sub link is lost)."""
+        if meeting_id not in self._known:
+            await self.get(meeting_id)
+            self._known.add(meeting_id)
+
+    def forget(self) -> None:
+        """Ask Redis again about every meeting (after Redis may have lost them)."""
+        self._known.clear()
 
     async def put(self, meeting: MeetingInfo) -> None:
         validate(meeting)
@@ -59,8 +77,7 @@ class Meetings:
         return _dec.decode(connection.raw(raw))
 
     async def all(self) -> list[MeetingInfo]:
-        ids = [connection.text(x) for x in await self.redis.zrange(keys.MEETINGS, 0, -1)]
-        if not ids:
-            return []
-        raws = await self.redis.mget([keys.meeting(i) for i in ids])
-        return [_dec.decode(connection.raw(r)) for r in raws if r]
+        """Every meeting, in start order: one round trip (``lua/meetings.lua``), read on every call
+        (a title or schedule changed is seen by the next ``hello``)."""
+        raws = await self.scripts.call("moderation", "meetings", [keys.MEETINGS], [keys.meeting("")])
+        return [_dec.decode(connection.raw(r)) for r in raws]

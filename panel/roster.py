@@ -26,6 +26,7 @@ from engine import connection, keys, roles
 from engine.errors import Code, HubError
 from engine.pubsub import publish_command
 from engine.roles import Role
+from engine.scripts import Scripts
 from panel.strata import parse_value
 
 REQUIRED_COLUMNS = ("participant_id", "name", "role")
@@ -138,6 +139,7 @@ class Roster:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self.scripts = Scripts(redis)
 
     async def get(self, participant_id: str) -> Participant | None:
         raw = await self.redis.get(keys.participant(participant_id))
@@ -151,14 +153,21 @@ class Roster:
         return [_dec.decode(connection.raw(r)) for r in raws if r]
 
     async def authenticate(self, token: str) -> Participant | None:
-        pid = await self.redis.get(keys.token(hash_token(token)))
-        if not pid:
+        """The participant whose current token this is, or None (unknown, revoked or rotated).
+
+        One round trip (``lua/authenticate.lua``: the token's key, then the record it names), read
+        from Redis on every call and never cached: a revoked or rotated link is refused by the very
+        next ``hello`` on any hub, with no cache to invalidate (docs/architecture.md "Security
+        defaults"; the hubs close the link's open connections on the control message)."""
+        token_hash = hash_token(token)
+        raw = await self.scripts.call(
+            "panel", "authenticate", [keys.token(token_hash)], [keys.participant("")]
+        )
+        if not raw:
             return None
-        p = await self.get(connection.text(pid))
+        p = _dec.decode(connection.raw(raw))
         # a revoked token's key is deleted with the rotation; the hash check guards against a race
-        if p is None or p.token_hash != hash_token(token):
-            return None
-        return p
+        return p if p.token_hash == token_hash else None
 
     async def upsert(self, participants: Iterable[Participant]) -> list[str]:
         """Store participants (existing ones keep their token). Returns the ids that are new."""

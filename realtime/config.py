@@ -20,6 +20,9 @@ class Settings:
     tick: float = 0.025  # coalescing tick of high-rate channels (s)
     write_cap: int = 256 * 1024  # a client's unsent bytes past which broadcast frames are dropped
     hard_cap: int = 4 * 1024 * 1024  # past which the connection is aborted
+    send_buffer: int = 64 * 1024  # SO_SNDBUF of each client's socket (0: the kernel's autotuning);
+    # bounded so that a stopped reader's backlog reaches write_cap in the hub, not megabytes in the
+    # kernel (docs/performance.md "Issue 11: connect and slow readers")
     stall_timeout: float = 15.0  # a client past write_cap this long is aborted
     max_subscriptions: int = 64
     hub_id: str = field(default="")

@@ -30,7 +30,7 @@ from realtime.protocol.codec import CODECS, SUBPROTOCOLS, OutFrame
 from realtime.protocol.messages import Command, Hello, Result, Welcome
 from realtime.protocol.session import Close, Limits, Reject, Session, Trigger
 from realtime.transport.client import Client
-from realtime.transport.writers import QueueWriter, TransportWriter, Writer
+from realtime.transport.writers import QueueWriter, TransportWriter, Writer, bound_send_buffer
 from realtime.transport.wsproto import EXTENSION, RECEIVE_AHEAD, HubWebSocketProtocol
 
 log = logging.getLogger("plenary.ws")
@@ -49,6 +49,7 @@ def make_writer(ws: WebSocket, hub: Hub) -> Writer:
     ext = ws.scope.get("extensions", {}).get(EXTENSION)
     s = hub.settings
     if ext is not None:
+        bound_send_buffer(ext["protocol"].transport, s.send_buffer)
         return TransportWriter(ext["protocol"], s.write_cap, s.hard_cap)
     return QueueWriter(ws, s.write_cap, s.hard_cap)
 
@@ -87,16 +88,18 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     finally:
         metrics.CONNECTIONS.labels(chosen).dec()
         if client is not None:
-            await hub.drop_client(client)
-            await _release(hub, client)
+            absent = await hub.drop_client(client)
+            await _release(hub, client, absent)
         if isinstance(writer, QueueWriter):
             writer.stop()
 
 
-async def _release(hub: Hub, client: Client) -> None:
-    """Free the connection's slot; if Redis is gone it frees itself when this hub stops or dies."""
+async def _release(hub: Hub, client: Client, absent: bool = False) -> None:
+    """Free the connection's slot (and with ``absent`` its participant's presence on this hub); if
+    Redis is gone the slot frees itself when this hub stops or dies, and the presence expires with
+    this hub's presence set (30 s after its last heartbeat)."""
     try:
-        await hub.slots.release(client.participant.id, client.conn_id)
+        await hub.slots.release(client.participant.id, client.conn_id, absent)
     except Exception:
         log.warning("connection slot not released", extra={"conn_id": client.conn_id})
 
@@ -160,11 +163,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             _close(writer, CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
             return None
         session.fire(Trigger.HELLO_OK)
-        try:
-            await hub.join(client)
-        except BaseException:
-            await _release(hub, client)
-            raise
+        hub.join(client)
         welcome = Welcome(
             participant=who.id,
             name=who.name,

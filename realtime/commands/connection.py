@@ -63,7 +63,7 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     # Only channels of things that exist: a subscribe must not create keys for made-up names.
     meeting = keys.meeting_of(channel)
     if meeting is not None:
-        await hub.meetings.get(meeting)  # UNKNOWN_MEETING
+        await hub.meetings.check_exists(meeting)  # UNKNOWN_MEETING
     elif channel.startswith("vote/"):
         vote_id = channel[len("vote/") :]
         await hub.votes.status(vote_id)  # UNKNOWN_VOTE

@@ -147,12 +147,12 @@ class Hub:
                 live.leave(client, channel)
 
     # -- presence (who is connected, over every hub: quorum and turnout dashboards) --------------
-    async def join(self, client: Client) -> None:
+    def join(self, client: Client) -> None:
+        """Count an admitted client (``ConnectionSlots.admit`` put its participant in this hub's
+        presence set in Redis already)."""
         self.clients.add(client)
         pid = client.participant.id
         self._present[pid] = self._present.get(pid, 0) + 1
-        if self._present[pid] == 1:
-            await self.redis.sadd(keys.presence(self.hub_id), pid)
 
     async def present(self) -> set[str]:
         """Participants connected to any live hub (heartbeat within 15 s)."""
@@ -168,19 +168,22 @@ class Hub:
             self.slots.heartbeat(pipe)
             await pipe.execute()
 
-    async def drop_client(self, client: Client) -> None:
+    async def drop_client(self, client: Client) -> bool:
+        """Forget a client that is gone. True when it was its participant's last connection on this
+        hub: the caller then takes them off the presence set as it frees the slot
+        (``ConnectionSlots.release``, one round trip for both)."""
         self.quiet(client)
+        absent = False
         if client in self.clients:
             pid = client.participant.id
             self._present[pid] -= 1
             if self._present[pid] <= 0:
                 del self._present[pid]
-                # Left behind, it expires with this hub's presence key (30 s after the last beat).
-                with survive(log, "presence_remove", participant=pid):
-                    await self.redis.srem(keys.presence(self.hub_id), pid)
+                absent = True
         self.clients.discard(client)
         for channel in list(client.subs):
             await self.detach(client, channel)
+        return absent
 
     # -- fan-out ---------------------------------------------------------------------------------
     def on_event(self, channel: str, msg: PubSubMessage) -> None:
@@ -283,8 +286,10 @@ class Hub:
                     client.writer.close(int(CloseCode.REVOKED), "link revoked")
 
     def on_reset(self) -> None:
-        """Pub/sub reconnected: events may have been lost meanwhile; every client recovers."""
+        """Pub/sub reconnected: events may have been lost meanwhile; every client recovers. Redis
+        itself may have been replaced: the meetings known to exist are asked about again."""
         self._pending.clear()
+        self.meetings.forget()
         for channel, live in self.live.items():
             live.demote_all(channel)
         for client in self.clients:

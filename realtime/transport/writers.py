@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections import deque
 from typing import Protocol
 
@@ -35,6 +36,24 @@ class Writer(Protocol):
     def close(self, code: int, reason: str = "") -> None: ...
     def abort(self) -> None: ...
     def direct(self) -> asyncio.WriteTransport | None: ...
+
+
+def bound_send_buffer(transport: asyncio.BaseTransport, size: int) -> None:
+    """Give the connection's socket a fixed kernel send buffer of ``size`` bytes (``SO_SNDBUF``;
+    0 leaves the kernel's autotuning).
+
+    Why: with autotuning the kernel grows a stalled connection's send buffer up to ``tcp_wmem``'s
+    maximum (4 MiB here) before the transport buffers a byte, so a reader that stopped held
+    megabytes in the kernel and the write cap (drop past ``write_cap``, abort after
+    ``stall_timeout``) saw little of it. Bounded, the backlog lands in the transport's buffer
+    within a few hundred KiB and the policy acts in seconds. Linux doubles the value for its
+    bookkeeping and turns autotuning off for this socket; a phone's burst still fits in the
+    kernel buffer plus the transport's ``write_cap`` (the size is measured in
+    docs/performance.md, "Issue 11: connect and slow readers"). Call it once the transport
+    exists, before the first broadcast; a socket that is not TCP (a test's pipe) is left alone."""
+    sock = transport.get_extra_info("socket")
+    if size > 0 and sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
 
 
 class TransportWriter:

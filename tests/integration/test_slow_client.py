@@ -116,3 +116,21 @@ async def test_a_reader_that_resumes_gets_a_gap_and_recovers_exactly(redis: Redi
         assert result["recovered"] is False
         assert [e["offset"] for e in result["events"]] == list(range(n - SPECS["chat"].backlog + 1, n + 1))
     await stalled.close()
+
+
+async def test_a_stopped_reader_meets_the_write_cap_not_the_kernel(redis: Redis, hub: HubProcess) -> None:
+    """The hub bounds each socket's kernel send buffer (``Settings.send_buffer``): a reader that
+    stops fills that and the hub's write cap (1 MiB in this fixture), and its broadcast frames are
+    dropped, before the kernel's autotuning (up to 4 MiB) would have taken it all
+    (docs/performance.md, "Issue 11: connect and slow readers")."""
+    tokens = await seed(redis)
+    dropped_before = await metric(hub, "plenary_dropped_frames_total")
+    stalled = await stalled_client(hub, tokens["p1"])
+    try:
+        await publish_burst(ChannelLog(redis), 300)  # 2.4 MB of 8 KB events
+        deadline = time.monotonic() + 5
+        while await metric(hub, "plenary_dropped_frames_total") <= dropped_before:
+            assert time.monotonic() < deadline, "2.4 MB for a stopped reader and no frame dropped"
+            await asyncio.sleep(0.1)
+    finally:
+        stalled.transport.abort()

@@ -186,6 +186,12 @@ class ModelMeetings:
     async def get(self, meeting: str) -> None:
         return None
 
+    async def check_exists(self, meeting: str) -> None:
+        return None
+
+    def forget(self) -> None:
+        return None
+
 
 class ModelFeed:
     """The hub's pub/sub subscriptions: confirmed at once (the events themselves come from the test)."""
