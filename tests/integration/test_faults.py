@@ -58,6 +58,14 @@ def run_fault(tmp_path: Path, fault: str, *more: str) -> dict[str, Any]:
     return figures
 
 
+def test_a_hub_killed_behind_haproxy_loses_nothing(tmp_path: Path) -> None:
+    """``make failover``: kill -9 the busiest hub during the casts; its clients come back through
+    HAProxy on the others with exactly what they missed."""
+    figures = run_fault(tmp_path, "kill-hub")
+    assert figures["dropped_clients"] == max(figures["per_hub_before_fault"].values())
+    assert figures["recovered_exactly"] == figures["dropped_clients"]
+
+
 @pytest.mark.parametrize("fault", ["redis-term", "redis-kill"])
 def test_redis_restarted_from_its_aof_loses_nothing_acknowledged(tmp_path: Path, fault: str) -> None:
     figures = run_fault(tmp_path, fault, "--down", "1.5")
