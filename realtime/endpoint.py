@@ -353,7 +353,7 @@ class Commands:
             else:
                 _answered(self.client, name, t0)
                 self.client.writer.write(self.session.reply(cmd.id, outcome), droppable=False)
-                connection.after_reply(self.client, outcome)
+                connection.after_reply(self.hub, self.client, outcome)
         except Exception:
             log.exception("connection failed")
             _close(self.client.writer, CloseCode.GOING_AWAY, "try again")
@@ -445,7 +445,7 @@ async def _run(hub: Hub, client: Client, session: Session, cmd: Any) -> None:
         if i:
             await _drained(hub, client)
         client.writer.write(frame, droppable=False)
-    connection.after_reply(client, result)
+    connection.after_reply(hub, client, result)
 
 
 async def _drained(hub: Hub, client: Client) -> None:

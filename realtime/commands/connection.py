@@ -13,7 +13,7 @@ from realtime import roles
 from realtime.commands.registry import Handlers, registrar
 from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
-from realtime.protocol.subscription import FAILED, SUBSCRIBE, Answered, Subscription
+from realtime.protocol.subscription import FAILED, SUBSCRIBE, Subscription
 from realtime.transport.client import Client, to_wire
 
 HANDLERS: Handlers = {}
@@ -98,11 +98,12 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     return reply
 
 
-def after_reply(client: Client, result: m.Result) -> None:
+def after_reply(hub: Hub, client: Client, result: m.Result) -> None:
     """Called once the reply is written: a new subscription goes live only now, so that its reply
-    comes before any live event and the events held meanwhile are released in order."""
+    comes before any live event and the events held meanwhile are released in order; in step, it
+    joins the channel's live list at once (``Hub.answered``)."""
     if isinstance(result, m.Subscribed):
-        client.apply(result.channel, Answered(result.epoch, result.offset))
+        hub.answered(client, result.channel, result.epoch, result.offset)
 
 
 @handles(m.Unsubscribe)

@@ -43,7 +43,16 @@ from realtime.ops import metrics, opsfeed
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame
 from realtime.protocol.messages import Batch
-from realtime.protocol.subscription import DRAINED, MAX_BATCH, OWES_GAP, UNSUBSCRIBE, continues, in_step
+from realtime.protocol.subscription import (
+    DRAINED,
+    MAX_BATCH,
+    OWES_GAP,
+    UNSUBSCRIBE,
+    Answered,
+    SubState,
+    continues,
+    in_step,
+)
 from realtime.transport.client import Client, to_wire
 
 log = logging.getLogger("plenary.hub")
@@ -123,6 +132,31 @@ class Hub:
             members.add(client)
             metrics.SUBSCRIPTIONS.inc()
             await self.feed.subscribe(channel)
+
+    def answered(self, client: Client, channel: str, epoch: str, offset: int) -> None:
+        """The subscribe reply is written (every part): the subscription takes the reply's position
+        and releases what was held meanwhile, and, if that leaves it in step with the channel's live
+        list, joins the list now rather than after its first live event.
+
+        Why now: a vote's first turnout event otherwise met all its followers on the careful path
+        (``Client.deliver``, a call and a table look-up each: 15 % of the hub during a cast round,
+        docs/performance.md "Issue 11: the cast path, second pass"). Why it is safe: the list writes
+        only events that continue its own position (``fanout`` demotes everyone otherwise), and a
+        client joins only at exactly that position, LIVE, so it gets each event once and in order,
+        or goes back to the careful path, where the table decides (a duplicate, the rest, a gap).
+        A list with nobody on it has no position to keep: the first to join gives it theirs. Only a
+        client still attached (in ``careful``: ``quiet`` takes a closing one off) may join."""
+        client.apply(channel, Answered(epoch, offset))
+        live = self.live.get(channel)
+        sub = client.subs.get(channel)
+        if live is None or sub is None or sub.state is not SubState.LIVE or client not in live.careful:
+            return
+        if not live.groups:
+            live.epoch, live.last = sub.epoch, sub.last
+        if in_step(sub, live.epoch, live.last):
+            transport = client.writer.direct()
+            if transport is not None:
+                live.join(client, transport)
 
     async def detach(self, client: Client, channel: str) -> None:
         live = self.live.get(channel)

@@ -440,7 +440,7 @@ class SubscriptionModel(RuleBasedStateMachine):
         channel, _coro, reply, _had = peer.command
         peer.command = None
         peer.views[channel].on_reply(reply, self.published)
-        commands.after_reply(peer.client, reply)
+        commands.after_reply(self.hub, peer.client, reply)
 
     @precondition(lambda self: self.reading())
     @rule(data=st.data())
@@ -510,6 +510,18 @@ class SubscriptionModel(RuleBasedStateMachine):
                         f"{channel}: client at {view.epoch}/{view.last}, channel at "
                         f"{ch.epoch}/{len(ch.events)}, and no gap"
                     )
+
+    @invariant()
+    def the_live_lists_hold_only_clients_in_step(self) -> None:
+        """The live list's invariant, which lets the fan-out skip the table: everyone on it is
+        LIVE at the list's position (their own ``last`` is written back when they leave)."""
+        for channel, live in self.hub.live.items():
+            for _codec, transports, clients in live.groups.values():
+                assert len(transports) == len(clients)
+                for client in clients:
+                    sub = client.subs[channel]
+                    assert sub.state is SubState.LIVE and sub.epoch == live.epoch, (channel, sub, live.epoch)
+                    assert client not in live.careful
 
     @invariant()
     def subscriptions_match(self) -> None:
@@ -583,3 +595,45 @@ def test_a_failed_resubscribe_of_a_live_client_goes_on_where_it_was() -> None:
     model.publish(AGENDA, 1)
     model.settle()
     assert peer.views[AGENDA].last == 3
+
+
+def listed(model: SubscriptionModel, peer: Peer, channel: str) -> bool:
+    live = model.hub.live.get(channel)
+    return live is not None and any(peer.client in clients for _c, _t, clients in live.groups.values())
+
+
+def test_the_first_event_after_a_subscribe_goes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subscription joins the channel's live list once its reply is written (``Hub.answered``),
+    so the first live event after it is written from the list, not through ``Client.deliver``
+    (a vote's first turnout event reached 3,000 followers that way, docs/performance.md)."""
+    model = SubscriptionModel()
+    careful: list[Client] = []
+    monkeypatch.setattr(Client, "deliver", lambda self, *a: careful.append(self))
+    for channel in CHANNELS:  # coalesced or not
+        for peer in model.peers:
+            model.subscribe_for(peer, channel)
+            model.redis_answers_for(peer)
+            model.reply_written_for(peer)
+        assert all(listed(model, p, channel) for p in model.peers)
+        model.publish(channel, 1)
+        model.settle()
+        assert careful == []
+        assert all(p.views[channel].last == 1 for p in model.peers)
+
+
+def test_a_reply_ahead_of_the_feed_joins_and_the_late_event_is_not_repeated() -> None:
+    """The reply already carries an event the hub's feed has not delivered yet: the client joins
+    the empty list at the reply's position; when the event arrives the list does not continue, so
+    everyone goes back to the careful path, which drops it as a duplicate, and rejoins."""
+    model = SubscriptionModel()
+    peer = model.peers[0]
+    model.subscribe_for(peer, AGENDA)
+    model.publish(AGENDA, 2)  # stored, still on its way to the hub
+    model.redis_answers_for(peer)
+    model.reply_written_for(peer)
+    assert listed(model, peer, AGENDA) and peer.views[AGENDA].last == 2
+    model.settle()  # the two events reach the hub: the view fails on a repeat
+    assert listed(model, peer, AGENDA)
+    model.publish(AGENDA, 1)
+    model.settle()
+    assert peer.views[AGENDA].last == 3 and not peer.views[AGENDA].gapped
