@@ -36,6 +36,13 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         "--stall-timeout", type=float, default=15.0, help="seconds a client may stay past the write cap (15)"
     )
     t.add_argument(
+        "--redis-cut-close",
+        type=float,
+        default=Settings.redis_cut_close,
+        help="seconds this hub's path to Redis may be cut before it closes its WebSockets with 1012 "
+        f"so that they move to a hub with Redis; 0: never ({Settings.redis_cut_close:g})",
+    )
+    t.add_argument(
         "--write-cap",
         type=int,
         default=256 * 1024,
@@ -67,6 +74,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         allowed_origins=tuple(args.allow_origin),
         hello_timeout=args.hello_timeout,
         stall_timeout=args.stall_timeout,
+        redis_cut_close=args.redis_cut_close,
         write_cap=args.write_cap,
         send_buffer=args.send_buffer,
         rate=args.rate,

@@ -14,6 +14,7 @@ The integration tests run the chat, recovery and vote paths against both.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -193,3 +194,34 @@ async def redis_at(
         await client.aclose()
         if embedded is not None and embedded.started:
             embedded.stop()
+
+
+async def path_cut(url: str | None, timeout: float = 1.0) -> bool:
+    """Whether this process' own network path to the Redis of ``url`` is cut, as against Redis
+    being down or stuck for everyone: a fresh TCP connection to its address is tried.
+
+    Why a new connection tells them apart: a Redis process that is gone leaves a closed port (the
+    connection is refused at once), and one that is stopped or overloaded still has its kernel
+    accept connections (it only never answers); both are seen alike by every hub, and a hub that
+    dropped its clients then would only send them to hubs in the same state. A connection that
+    gets no answer at all (``timeout`` passes, or the host or network is unreachable) is a path
+    that is cut: a packet filter, a partition, a dead link of this machine. A host of Redis that
+    is itself gone looks the same from every hub; ``docs/reliability.md`` says why that costs one
+    reconnect wave, not a loop. A Unix socket (the embedded Redis) has no path to cut: False."""
+    if url is None:
+        return False
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", CLUSTER_SCHEME):
+        return False
+    node = urlsplit("//" + parts.netloc.split(",")[0])  # a cluster's first node
+    host, port = node.hostname or "localhost", node.port or 6379
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except ConnectionRefusedError:
+        return False  # nothing listens: Redis is down, for every hub alike
+    except (TimeoutError, OSError):
+        return True  # no answer, or no route: this hub's path
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return False

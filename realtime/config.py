@@ -24,6 +24,9 @@ class Settings:
     # bounded so that a stopped reader's backlog reaches write_cap in the hub, not megabytes in the
     # kernel (docs/performance.md "Issue 11: connect and slow readers")
     stall_timeout: float = 15.0  # a client past write_cap this long is aborted
+    redis_cut_close: float = 3.0  # the Redis link down this long, and this hub's path cut
+    # (``engine.connection.path_cut``): its WebSockets are closed with 1012 so that they reconnect
+    # through the balancer to a hub that has Redis; 0: never (docs/reliability.md "Issue 12")
     max_subscriptions: int = 64
     hub_id: str = field(default="")
     hello_timeout: float = 10.0  # a connection must authenticate within this

@@ -66,8 +66,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if chosen is None:
         await deny(ws, Code.BAD_MESSAGE, f"offer one of the subprotocols {', '.join(SUBPROTOCOLS)}")
         return
-    if not hub.ready:
-        await deny(ws, Code.UNAVAILABLE, "the hub is starting or stopping")
+    if not hub.ready or hub.cut_off:
+        await deny(ws, Code.UNAVAILABLE, "the hub is starting, stopping or without Redis")
         return
     await ws.accept(subprotocol=chosen)
     codec = CODECS[chosen]

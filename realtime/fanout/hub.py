@@ -30,7 +30,7 @@ from ballot.store import CastBatcher, VoteStore
 from engine import keys
 from engine.background import survive
 from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
-from engine.connection import text
+from engine.connection import path_cut, text
 from engine.limits import ConnectionSlots, RateLimiter
 from engine.pubsub import EventFeed
 from moderation.meetings import Meetings
@@ -56,6 +56,11 @@ from realtime.protocol.subscription import (
 from realtime.transport.client import Client, to_wire
 
 log = logging.getLogger("plenary.hub")
+WATCH_INTERVAL = 0.5
+"""Seconds between two looks at the Redis link (``Hub._redis_watch``)."""
+WATCH_TIMEOUT = 1.0
+"""Seconds Redis has to answer the watch's PING, and a new connection to it to open: as
+``/readyz`` (``realtime.http.routes.READY_TIMEOUT``), well under the command client's 10 s."""
 _control = msgspec.msgpack.Decoder(Control)
 
 
@@ -86,6 +91,7 @@ class Hub:
         self._ops = opsfeed.LoadReporter(self.hub_id)
         self._embedded = backend.embedded is not None
         self.ready = False
+        self.cut_off = False  # this hub's path to Redis is cut: it closed its clients, takes none
 
     # -- life ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -97,6 +103,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._ticker(), name="plenary-tick"),
             asyncio.create_task(self._sweeper(), name="plenary-sweep"),
+            asyncio.create_task(self._redis_watch(), name="plenary-redis-watch"),
         ]
         self.ready = True
         log.info("hub started", extra={"hub": self.hub_id, "redis": "embedded" if self._embedded else "url"})
@@ -358,6 +365,54 @@ class Hub:
                 report = self._ops.report(len(self.clients), sum(len(m) for m in self.local.values()))
                 with survive(log, "ops_report"):
                     await self.log.publish(keys.OPS, opsfeed.EVENT, report)
+
+    async def redis_answers(self) -> bool:
+        """Redis answers a PING within ``WATCH_TIMEOUT`` and the pub/sub link is up."""
+        try:
+            await asyncio.wait_for(self.redis.ping(), WATCH_TIMEOUT)
+        except Exception:
+            return False
+        return self.feed.connected.is_set()
+
+    async def _redis_watch(self) -> None:
+        """Close every client with 1012 once this hub's path to Redis has been cut for
+        ``Settings.redis_cut_close`` seconds, and take none until Redis answers again.
+
+        Why: a hub without Redis says 503 on ``/readyz`` and the balancer sends it no one new, but
+        the clients it holds would each wait up to the command client's 10 s socket timeout for
+        every command, and get no live event at all. Closed with 1012 they reconnect through the
+        balancer to a hub that has Redis and recover from their offsets (docs/protocol.md). Only
+        when the cut is this hub's (``engine.connection.path_cut``): when Redis is down or stuck
+        for every hub, the clients would find only hubs in the same state, so they stay and
+        recover from the pub/sub reset when Redis is back (docs/reliability.md "Issue 12")."""
+        limit = self.settings.redis_cut_close
+        down_since: float | None = None
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            if await self.redis_answers():
+                if self.cut_off:
+                    log.warning("redis link back: taking clients again", extra={"hub": self.hub_id})
+                down_since, self.cut_off = None, False
+                continue
+            now = time.monotonic()
+            if down_since is None:
+                down_since = now
+            if self.cut_off or limit <= 0 or now - down_since < limit:
+                continue
+            if await path_cut(self.settings.redis_url, WATCH_TIMEOUT):
+                self.cut_off = True
+                log.warning(
+                    "cut from redis: closing every client with 1012",
+                    extra={"hub": self.hub_id, "clients": len(self.clients)},
+                )
+                self.close_all(CloseCode.SERVICE_RESTART, "this hub lost Redis: reconnect")
+
+    def close_all(self, code: CloseCode, reason: str) -> None:
+        """Close every client's WebSocket with ``code``; each leaves its live lists at once."""
+        for client in tuple(self.clients):
+            metrics.CLOSES.labels(str(int(code))).inc()
+            self.quiet(client)
+            client.writer.close(int(code), reason)
 
     def sweep(self, now: float) -> None:
         cap = self.settings.write_cap
