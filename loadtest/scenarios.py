@@ -766,10 +766,10 @@ async def soak(st: Stage) -> dict[str, Any]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await t  # a step's failure (a refused command) ends the steps, as elsewhere
         finally:
+            phases["end"] = time.time()  # the samples' span, whatever ended the steps
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
-        phases["end"] = time.time()
         marks.mark(f"{args.minutes:g} minutes over: {len(votes)} votes, {len(waves)} reconnect waves")
 
     await st.bounded(steps)
