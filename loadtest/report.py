@@ -411,4 +411,8 @@ def write(folder: Path, run: Run) -> tuple[str, bool]:
     if run.meta.get("hub_errors"):
         (folder / "hub-log-tail.txt").write_text(run.meta.get("hub_log_tail", ""), encoding="utf-8")
     (folder / "report.md").write_text(markdown(run, cs, summary, plots), encoding="utf-8")
+    if run.result.get("samples"):  # the soak's raw samples: to judge again under another rule
+        import json
+
+        (folder / "samples.json").write_text(json.dumps(run.result["samples"]), encoding="utf-8")
     return f"{summary} — {folder / 'report.md'}", all(c.met for c in cs)
