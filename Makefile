@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser packages lint bench loadtest cluster cluster-stop failover faults fuzz clean venv
+.PHONY: demo test browser packages lint bench loadtest soak cluster cluster-stop failover faults fuzz clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -88,6 +88,14 @@ bench: $(STAMP)
 SCENARIO ?= plenary-burst
 loadtest: $(STAMP)
 	$(BIN)/python -m loadtest.scenarios $(SCENARIO) $(ARGS)
+
+# make soak MINUTES=30: the plenary for MINUTES with 1,000 panelists (chat, Q&A votes, a vote every
+# 3 minutes, 3% reconnecting every minute), each hub's RSS, fds and asyncio tasks and Redis' memory
+# sampled; checks memory flat and nothing leaked (loadtest/verdicts.py); report and soak.png under
+# loadtest/reports/ (docs/reliability.md, "Issue 12: the soak"). ARGS passes more options.
+MINUTES ?= 30
+soak: $(STAMP)
+	$(BIN)/python -m loadtest.scenarios soak --minutes $(MINUTES) $(ARGS)
 
 # make fuzz: a million mutated frames through the decoder, then every command from every role
 # against a real hub and Redis (tests/fuzz); each layer bounded in inputs and seconds, progress

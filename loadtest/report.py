@@ -8,7 +8,8 @@ scenario's own result) and writes, under ``loadtest/reports/<scenario>-<UTC time
   the steps' times, and the per-second table;
 - ``connections.png`` (connections, events received, casts and acks per second),
   ``latency.png`` (p50/p99 of delivery lag and of cast→ack per second),
-  ``resources.png`` (CPU and memory of the hub, Redis and the swarm).
+  ``resources.png`` (CPU and memory of the hub, Redis and the swarm); the soak also ``soak.png``
+  (each hub's RSS, open fds, asyncio tasks and connections, and Redis', over the run).
 
 Plots use matplotlib's Agg backend (no display). The checks are stated once, in ``checks``.
 """
@@ -361,7 +362,41 @@ def plot(folder: Path, run: Run) -> list[str]:
         fig.savefig(folder / "resources.png", dpi=90)
         plt.close(fig)
         out.append("resources.png")
+    if run.result.get("samples"):
+        out.append(plot_soak(folder, run, plt, marks))
     return out
+
+
+def plot_soak(folder: Path, run: Run, plt: Any, marks: list[tuple[float, str]]) -> str:
+    """``soak.png``: four panels over the run's minutes, one line per hub (Redis' on the memory
+    and connections panels, dashed): RSS, open fds, asyncio tasks, connections."""
+    samples: list[dict[str, Any]] = run.result["samples"]
+    t0 = run.seconds[0].sec
+    xs = [(x["t"] - t0) / 60 for x in samples]
+    fig, axes = plt.subplots(4, 1, figsize=(9, 10), sharex=True)
+    panels = (
+        ("rss_mb", "RSS, MiB"),
+        ("fds", "open fds"),
+        ("tasks", "asyncio tasks"),
+        ("conns", "connections"),
+    )
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for h in range(len(samples[0]["hubs"])):
+            ax.plot(xs, [x["hubs"][h][key] for x in samples], label=f"hub {h}")
+        ax.set_ylabel(label)
+        ax.set_ylim(bottom=0)
+        for at, _name in marks:
+            ax.axvline(at / 60, color="grey", lw=0.4, ls=":")
+    axes[0].plot(xs, [x["redis_mb"] for x in samples], ls="--", label="Redis used_memory")
+    axes[3].plot(xs, [x["redis_clients"] for x in samples], ls="--", label="Redis clients")
+    for ax in (axes[0], axes[3]):
+        ax.legend(loc="lower right")
+    axes[-1].set_xlabel("minutes")
+    axes[0].set_title(f"{run.meta['scenario']}: the hubs over the run (dotted: votes, reconnect waves)")
+    fig.tight_layout()
+    fig.savefig(folder / "soak.png", dpi=90)
+    plt.close(fig)
+    return "soak.png"
 
 
 def write(folder: Path, run: Run) -> tuple[str, bool]:
@@ -376,4 +411,8 @@ def write(folder: Path, run: Run) -> tuple[str, bool]:
     if run.meta.get("hub_errors"):
         (folder / "hub-log-tail.txt").write_text(run.meta.get("hub_log_tail", ""), encoding="utf-8")
     (folder / "report.md").write_text(markdown(run, cs, summary, plots), encoding="utf-8")
+    if run.result.get("samples"):  # the soak's raw samples: to judge again under another rule
+        import json
+
+        (folder / "samples.json").write_text(json.dumps(run.result["samples"]), encoding="utf-8")
     return f"{summary} — {folder / 'report.md'}", all(c.met for c in cs)

@@ -24,8 +24,12 @@ with no event missed or doubled. ``slow-readers``: every 10th connection stops r
 while; the others' delivery lag must stay within 10% of a baseline phase of the same run.
 ``capacity``: one hub, a slide every second to everyone, connections added a step at a time until
 the lag or an error crosses the stated limit (or ``--panelists``, the most, is reached).
-``scaling``: plenary-burst on 1, 2 and 3 hubs sharing one Redis, side by side. Their limits and
-checks are stated in ``loadtest.verdicts``.
+``scaling``: plenary-burst on 1, 2 and 3 hubs sharing one Redis, side by side. ``soak`` (``make
+soak``): the plenary for ``--minutes`` (30) with 1,000 panelists: chat and Q&A votes throughout, a
+vote opened, cast, closed and published every ``--vote-every`` s, ``--reconnect-share`` of the
+panelists dropped and back every ``--reconnect-every`` s; every ``--sample-every`` s each hub's RSS,
+open fds and asyncio tasks, and Redis' memory and clients: memory flat, no task or fd leaked.
+Their limits and checks are stated in ``loadtest.verdicts``.
 
 The end: the senders stop, every worker waits for its replies, the channels' last offsets are read
 from Redis, and each connection has ``--catch-up`` seconds to receive up to them; what it has not
@@ -43,6 +47,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import math
 import multiprocessing as mp
 import os
 import platform
@@ -73,7 +78,7 @@ from loadtest.bench_cast import (
 )
 from loadtest.swarm import Meter, Second, SwarmPeer, Totals, WorkerSpec, worker_main
 
-SCENARIOS = ("plenary-burst", "reconnect-storm", "slow-readers", "capacity", "scaling")
+SCENARIOS = ("plenary-burst", "reconnect-storm", "slow-readers", "capacity", "scaling", "soak")
 TARGET_ACK_P99_MS = 250.0
 TARGET_LAG_P99_MS = 250.0
 CHAT_LIMIT_PER_S = 0.5  # moderation's chat limit: 5 messages per 10 s per participant and meeting
@@ -291,6 +296,7 @@ class Stage:
     deadline: float
     chans: list[str]
     problems: list[str] = field(default_factory=list)  # the scenario's own: a step failed or ran late
+    hub_pids: list[int] = field(default_factory=list)  # soak: whose RSS and fds it samples
     hub_counters: dict[str, float] = field(default_factory=dict)  # HUB_COUNTERS, summed over the hubs
 
     async def host(self) -> SwarmPeer:
@@ -611,6 +617,196 @@ async def capacity(st: Stage) -> dict[str, Any]:
     }
 
 
+def probe_hub(pid: int, url: str) -> dict[str, Any]:
+    """One hub now: resident MiB and open fds (from /proc), asyncio tasks and open connections
+    (its ``/metrics``: ``plenary_asyncio_tasks``, ``plenary_connections`` over the codecs). A
+    figure it cannot read is NaN (the hub died, or did not answer within 5 s)."""
+    import urllib.request
+
+    row: dict[str, Any] = {
+        "pid": pid,
+        "rss_mb": math.nan,
+        "fds": math.nan,
+        "tasks": math.nan,
+        "conns": math.nan,
+    }
+    with contextlib.suppress(OSError, ValueError):
+        row["rss_mb"] = usage(pid)[1]
+        row["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    base = url.replace("ws://", "http://").removesuffix("/ws")
+    with (
+        contextlib.suppress(OSError, ValueError),
+        urllib.request.urlopen(base + "/metrics", timeout=5) as resp,
+    ):
+        conns = 0.0
+        for line in resp.read().decode().splitlines():
+            name, _, value = line.partition(" ")
+            if name == "plenary_asyncio_tasks":
+                row["tasks"] = float(value)
+            elif name.split("{")[0] == "plenary_connections":
+                conns += float(value)
+        row["conns"] = conns
+    return row
+
+
+async def sample_resources(st: Stage, into: list[dict[str, Any]]) -> None:
+    """Every ``--sample-every`` s until cancelled: each hub (``probe_hub``) and Redis' memory
+    (``used_memory``) and clients (``connected_clients``), appended to ``into``."""
+    from engine.connection import command_client
+
+    redis = command_client(st.redis_url, max_connections=2, name="soak-probe")
+    try:
+        while True:
+            t = time.time()
+            hubs = await asyncio.gather(
+                *(
+                    asyncio.to_thread(probe_hub, pid, url)
+                    for pid, url in zip(st.hub_pids, st.urls, strict=True)
+                )
+            )
+            row: dict[str, Any] = {
+                "t": t,
+                "hubs": list(hubs),
+                "redis_mb": math.nan,
+                "redis_clients": math.nan,
+            }
+            with contextlib.suppress(OSError, ConnectionError, TimeoutError):
+                info = await asyncio.wait_for(redis.info(), 5)
+                row["redis_mb"] = int(info["used_memory"]) / 2**20
+                row["redis_clients"] = int(info["connected_clients"])
+            into.append(row)
+            await asyncio.sleep(max(0.1, st.args.sample_every - (time.time() - t)))
+    finally:
+        await redis.aclose()
+
+
+async def soak(st: Stage) -> dict[str, Any]:
+    """The plenary for ``--minutes``: everyone connected, chat and Q&A votes flowing throughout; a
+    vote every ``--vote-every`` s (opened, every panelist casts within ``--cast-window``, closed,
+    published); every ``--reconnect-every`` s ``--reconnect-share`` of the panelists drop and come
+    back from their offsets (never during a vote's casting: a cast on a connection being replaced
+    fails, which is the storm's subject, not this one's). Meanwhile every ``--sample-every`` s the
+    hubs and Redis are sampled (``sample_resources``). The verdicts (``loadtest.verdicts.soak``):
+    memory flat, tasks and fds back to their floor, plus the correctness of every vote and event."""
+    from loadtest import voters as lt
+
+    args, swarm, marks = st.args, st.swarm, st.marks
+    host = await st.host()
+    swarm.listen()
+    questions = await st.questions(host)
+    connected = await st.connected()
+    samples: list[dict[str, Any]] = []
+    votes: list[dict[str, Any]] = []
+    waves: list[dict[str, Any]] = []
+    voting = asyncio.Event()  # set while a vote is being cast: no reconnect wave then
+    waving = asyncio.Event()  # set while a wave is coming back: the vote waits for it
+    phases: dict[str, float] = {}
+
+    async def vote_cycles(end: float) -> None:
+        for k, vote in enumerate(vote_ids(args)):
+            # the first after 20 s of chat (or half a --vote-every); none that could not finish
+            at = phases["go"] + min(20.0, args.vote_every / 2) + k * args.vote_every
+            if at + args.cast_window + 10 > end:
+                return
+            await asyncio.sleep(max(0.0, at - time.time()))
+            voting.set()
+            try:
+                while waving.is_set():
+                    await asyncio.sleep(0.2)
+                before = swarm.acks
+                opened = await host_call(host, {"type": "vote.open", "vote": vote})
+                swarm.tell({"op": "cast", "vote": vote, "window": args.cast_window,
+                            "proposals": lt.proposal_ids(), "seed": k + 1})  # fmt: skip
+                marks.mark(f"vote {vote} opened ({opened['eligible']} eligible)")
+                await swarm.until(lambda b=before: swarm.acks - b >= connected, args.cast_window + 30)
+                await asyncio.sleep(0.5)
+                await host_call(host, {"type": "vote.close", "vote": vote})
+                published = await host_call(host, {"type": "vote.publish", "vote": vote})
+                votes.append({"vote": vote, "acks": swarm.acks - before, "status": published["status"]})
+                marks.mark(f"vote {vote} closed and published: {swarm.acks - before} acks")
+            finally:
+                voting.clear()
+
+    async def reconnect_waves(end: float) -> None:
+        k = 0
+        while True:
+            k += 1
+            at = phases["go"] + k * args.reconnect_every
+            if at + 15 > end:  # a wave is back within a few seconds: none that could not be
+                return
+            await asyncio.sleep(max(0.0, at - time.time()))
+            while voting.is_set():
+                await asyncio.sleep(0.5)
+            waving.set()
+            try:
+                n0 = len(swarm.reconnected)
+                swarm.tell({"op": "drop", "share": args.reconnect_share, "seed": k})
+                back = await swarm.until(lambda n0=n0: len(swarm.reconnected) - n0 >= len(swarm.procs), 30)
+            finally:
+                waving.clear()
+            dropped = sum(r["of"] for r in swarm.reconnected[n0:])
+            waves.append({"t": at, "dropped": dropped, "all_back": back})
+            marks.mark(
+                f"reconnect wave {k}: {dropped} dropped, " + ("all back" if back else "NOT all back in 30 s")
+            )
+
+    async def steps() -> None:
+        go(st, questions, 1)
+        phases["go"] = time.time()
+        # before the time bound: the wind-down needs its catch-up and a margin
+        end = min(phases["go"] + args.minutes * 60, time.time() + st.deadline - time.monotonic() - 5)
+        sampler = asyncio.create_task(sample_resources(st, samples))
+        side = [asyncio.create_task(vote_cycles(end)), asyncio.create_task(reconnect_waves(end))]
+        try:
+            await asyncio.sleep(max(0.0, end - time.time()))
+            for t in side:
+                if not t.done():
+                    t.cancel()
+            for t in side:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t  # a step's failure (a refused command) ends the steps, as elsewhere
+        finally:
+            phases["end"] = time.time()  # the samples' span, whatever ended the steps
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
+        marks.mark(f"{args.minutes:g} minutes over: {len(votes)} votes, {len(waves)} reconnect waves")
+
+    await st.bounded(steps)
+    final = await st.wind_down()
+    await host.close()
+    stored = await soak_stored(st.redis_url, votes)
+    return {
+        "connected": connected,
+        "final": final,
+        "problems": st.problems,
+        "stored": stored,
+        "samples": samples,
+        "votes": votes,
+        "waves": waves,
+        "phases": phases,
+        "hub_counters": st.hub_counters,
+    }
+
+
+async def soak_stored(redis_url: str, votes: list[dict[str, Any]]) -> list[str]:
+    """Each vote's ballots in Redis against its acknowledgements (the receipts are per panelist,
+    so only the count is checked: a lost or doubled ballot changes it)."""
+    from engine.connection import command_client
+    from loadtest import voters as lt
+
+    redis = command_client(redis_url, name="soak-verify")
+    try:
+        problems = []
+        for v in votes:
+            n = await lt.ballot_count(redis, v["vote"])
+            if n != v["acks"]:
+                problems.append(f"{v['vote']}: {v['acks']} acks but {n} ballots stored")
+        return problems
+    finally:
+        await redis.aclose()
+
+
 HUB_COUNTERS = ("plenary_slow_aborts_total", "plenary_dropped_frames_total")
 """What the hubs' ``/metrics`` say of the writer policy: connections aborted for not reading,
 broadcast frames dropped for slow clients."""
@@ -652,14 +848,26 @@ STEPS: dict[str, Callable[[Stage], Awaitable[dict[str, Any]]]] = {
     "slow-readers": slow_readers,
     "capacity": capacity,
     "scaling": plenary_burst,  # on 1, 2 and 3 hubs, one round each
+    "soak": soak,
 }
 
 
-def channels(scenario: str) -> list[str]:
-    """The channels every connection of ``scenario`` follows."""
+def vote_ids(args: argparse.Namespace) -> list[str]:
+    """The votes seeded as drafts: the plenary's one; the soak's, one for each ``--vote-every``."""
+    from loadtest import voters as lt
+
+    if args.scenario != "soak":
+        return [lt.VOTE]
+    return [f"{lt.VOTE}-{k}" for k in range(int(args.minutes * 60 // args.vote_every) + 1)]
+
+
+def channels(scenario: str, args: argparse.Namespace | None = None) -> list[str]:
+    """The channels every connection of ``scenario`` follows (the soak: every vote's)."""
     from engine import keys
     from loadtest import voters as lt
 
+    if scenario == "soak" and args is not None:
+        return [keys.meeting_chat(lt.MEETING), keys.meeting_qa(lt.MEETING), *map(keys.vote, vote_ids(args))]
     if scenario == "capacity":
         return [keys.meeting_agenda(lt.MEETING)]
     if scenario in ("reconnect-storm", "slow-readers"):
@@ -680,9 +888,9 @@ async def final_offsets(redis_url: str, chans: list[str]) -> dict[str, int]:
         await redis.aclose()
 
 
-async def seed(redis_url: str, n: int, tokens: Path) -> None:
-    """The roster (``n`` panelists and the host), the meeting, and the vote as a draft: the host
-    opens it during the run."""
+async def seed(redis_url: str, n: int, tokens: Path, votes: Sequence[str] = ()) -> None:
+    """The roster (``n`` panelists and the host), the meeting, and the vote(s) (``votes``, else
+    the plenary's one) as drafts: the host opens them during the run."""
     from ballot.store import VoteStore
     from engine.channels import ChannelLog
     from engine.connection import command_client
@@ -691,8 +899,10 @@ async def seed(redis_url: str, n: int, tokens: Path) -> None:
     redis = command_client(redis_url, name="scenario-seed")
     try:
         toks = await lt.seed_people(redis, n)
-        await VoteStore(ChannelLog(redis)).create(lt.definition(lt.VOTE))
-        lt.write_tokens(tokens, toks, lt.MEETING, lt.VOTE)
+        store = VoteStore(ChannelLog(redis))
+        for vote in votes or [lt.VOTE]:
+            await store.create(lt.definition(vote))
+        lt.write_tokens(tokens, toks, lt.MEETING, (list(votes) or [lt.VOTE])[0])
     finally:
         await redis.aclose()
 
@@ -747,7 +957,7 @@ def start_workers(
             url=urls[0],
             urls=tuple(urls[(w + k) % len(urls)] for k in range(len(urls))),
             seats=seats[w :: args.workers],
-            channels=channels(args.scenario),
+            channels=channels(args.scenario, args),
             meeting=lt.MEETING,
             core=core,
             max_seconds=max_seconds,
@@ -824,7 +1034,7 @@ def one_round(
         tmp = Path(d)
         with embedded_redis(tmp / "redis", load_core) as server:
             tokens = tmp / "tokens.csv"
-            asyncio.run(seed(server.url, args.panelists, tokens))
+            asyncio.run(seed(server.url, args.panelists, tokens, vote_ids(args)))
             marks.mark(f"seeded {args.panelists} panelists and the host")
             hub_extra: tuple[str, ...] = (
                 () if args.send_buffer is None else ("--send-buffer", str(args.send_buffer))
@@ -848,8 +1058,9 @@ def one_round(
                     )
                     sampler.start()
                     st = Stage(
-                        args, urls, tokens, server.url, swarm, marks, deadline, channels(args.scenario)
+                        args, urls, tokens, server.url, swarm, marks, deadline, channels(args.scenario, args)
                     )
+                    st.hub_pids = [h.pid for h, _ in hubs]
 
                     async def main() -> dict[str, Any]:
                         ticker = asyncio.create_task(progress(swarm, args.progress, time.time()))
@@ -935,6 +1146,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "slow-readers": {"max_seconds": 130.0, "chat_chars": 400},
     "capacity": {"max_seconds": 175.0, "panelists": 14_000, "workers": 4},
     "scaling": {"max_seconds": 240.0, "seconds": 12.0, "catch_up": 5.0},  # three rounds
+    "soak": {"panelists": 1000},  # max_seconds: --minutes and 3 minutes more (connecting, the end)
 }
 
 
@@ -1003,6 +1215,23 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument(
         "--lag-limit", type=float, default=250.0, help="delivery lag p99 past which the ramp stops (250 ms)"
     )
+    g = ap.add_argument_group("soak")
+    g.add_argument("--minutes", type=float, default=30.0, help="how long the plenary runs (30)")
+    g.add_argument(
+        "--sample-every", type=float, default=5.0, help="seconds between the processes' samples (5)"
+    )
+    g.add_argument(
+        "--vote-every", type=float, default=180.0, help="a vote opened, cast, closed, published every (180 s)"
+    )
+    g.add_argument(
+        "--reconnect-every", type=float, default=60.0, help="a share of the panelists reconnects every (60 s)"
+    )
+    g.add_argument(
+        "--reconnect-share",
+        type=float,
+        default=0.03,
+        help="the share of panelists that drop each time (0.03)",
+    )
     g = ap.add_argument_group("scaling")
     g.add_argument(
         "--hubs",
@@ -1012,6 +1241,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     args = ap.parse_args(argv)
     args.argv = argv
+    if args.scenario == "soak" and args.max_seconds is None:
+        args.max_seconds = args.minutes * 60 + 180
     base = {"panelists": 3000, "seconds": 60.0, "workers": 3, "chat_rate": 20.0, "chat_chars": 0,
             "catch_up": 10.0, "max_seconds": 170.0}  # fmt: skip
     for name, value in (base | DEFAULTS.get(args.scenario, {})).items():

@@ -442,7 +442,9 @@ class Worker:
                         )
                     )
                 elif op == "drop":
-                    self.tasks.append(asyncio.create_task(self.storm()))
+                    self.tasks.append(
+                        asyncio.create_task(self.storm(msg.get("share", 1.0), msg.get("seed", 0)))
+                    )
                 elif op == "grow":
                     await self.grow(msg["n"])
                 elif op == "pause":
@@ -545,14 +547,19 @@ class Worker:
              "connected": len(self.peers) + len(self.slow)}
         )  # fmt: skip
 
-    async def storm(self) -> None:
-        """Every connection drops at once (aborted: no closing handshake, as when a network goes)
+    async def storm(self, share: float = 1.0, seed: int = 0) -> None:
+        """Every connection (``share`` < 1: that share of them, drawn with ``seed``; the soak's
+        reconnects every minute) drops at once (aborted: no closing handshake, as when a network goes)
         and comes back as a new connection resubscribing from its positions, as protocol.md says
         a client reconnects (a random wait up to 0.5 s, doubling on a failure). A panelist
         is caught up when every channel's reply (the missed events) is in: the time from the drop
         to then is its catch-up time. The parent hears when all are back."""
         t0 = time.perf_counter()
-        old = list(self.peers)
+        live = list(range(len(self.peers)))
+        if share < 1.0:  # of those live now (not one still coming back from the last wave)
+            up = [i for i in live if self.peers[i].live]
+            live = sorted(random.Random(seed * 7_727 + self.spec.index).sample(up, round(share * len(up))))
+        old = [self.peers[i] for i in live]
         for p in old:
             p.live = False
             p.dropping = True
@@ -577,7 +584,7 @@ class Worker:
                 totals.retried += 1
                 delay = min(30.0, delay * 2)
 
-        await asyncio.gather(*(back(i, p) for i, p in enumerate(old)))
+        await asyncio.gather(*(back(i, p) for i, p in zip(live, old, strict=True)))
         self.send({"op": "reconnected", "n": totals.reconnected, "of": len(old)})
 
     def _dropped(self, p: SwarmPeer) -> None:

@@ -16,11 +16,23 @@ Each scenario states its limits here, once, next to the check that applies them:
 - ``capacity``: the most connections a step held with delivery lag p99 within ``--lag-limit`` and
   no error or failed connection; target 10,000 on one hub process.
 - ``scaling``: plenary-burst's own checks (``loadtest.report.checks``) in every round.
+- ``soak``: memory flat on every hub: the median RSS of the run's last third at most
+  ``MEM_TOLERANCE`` (5%) above the second third's, and the least-squares slope of RSS over the last
+  two thirds under ``SLOPE_LIMIT_MB_PER_H`` (20 MiB an hour; the first third is warm-up: the
+  allocator's arenas and the caches growing to the working set). No leak: the floor (the least
+  sampled value) of each hub's open fds and asyncio tasks, over the samples where it holds as many
+  connections as at the start, in the last third at most ``max(10, 1% of its connections)`` above
+  the second third's (the floor leaves out the commands and reconnects in flight at a sample; a
+  leak raises it; the first third holds the samples before the traffic's own tasks, about 60 at
+  1,000 connections, were there: a first soak compared with it and saw that, not a leak); Redis' clients likewise (slack 5). Plus every vote's casts acknowledged and
+  stored, every reconnect wave back, and the basic checks (no error, no event lost or doubled).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 from collections import Counter
 from typing import Any
 
@@ -28,11 +40,16 @@ from loadtest.report import Check, Run, accounts, basic_checks, checks, fmt, per
 from loadtest.swarm import SLOW_RCVBUF, Second, Totals
 
 CAPACITY_TARGET = 10_000
+MEM_TOLERANCE = 0.05
+SLOPE_LIMIT_MB_PER_H = 20.0
+REDIS_CLIENTS_SLACK = 5
 
 
 def judge(args: argparse.Namespace, run: Run) -> None:
     """Add the scenario's verdicts to ``run.result`` (plenary-burst's are ``report.checks``)."""
-    fn = {"reconnect-storm": storm, "slow-readers": slow, "capacity": capacity}.get(run.meta["scenario"])
+    fn = {"reconnect-storm": storm, "slow-readers": slow, "capacity": capacity, "soak": soak}.get(
+        run.meta["scenario"]
+    )
     if fn is not None:
         cs, headline, sections = fn(args, run)
         run.result.update(checks=cs, headline=headline, sections=sections)
@@ -336,3 +353,168 @@ def scaling(
         targets=first.targets,
     )
     return merged
+
+
+# -- soak -------------------------------------------------------------------------------------------
+def _thirds(samples: list[dict[str, Any]], t0: float, t1: float) -> list[list[dict[str, Any]]]:
+    """The samples of [t0, t1) in three equal spans of time."""
+    span = (t1 - t0) / 3
+    return [[x for x in samples if t0 + k * span <= x["t"] < t0 + (k + 1) * span] for k in range(3)]
+
+
+def _median(xs: list[float]) -> float:
+    xs = [x for x in xs if not math.isnan(x)]
+    return statistics.median(xs) if xs else math.nan
+
+
+def leak_slack(connections: float) -> float:
+    """How far the floor of a hub's fds or tasks may rise at the same connection count: 10, or 1%
+    of the connections (a reconnect's task or socket not yet collected at the sample)."""
+    return max(10.0, 0.01 * connections)
+
+
+def rss_slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MiB), in MiB an hour (NaN under 3 points)."""
+    pts = [(t, mb) for t, mb in points if not math.isnan(mb)]
+    if len(pts) < 3 or len({t for t, _ in pts}) < 2:
+        return math.nan
+    return statistics.linear_regression([t for t, _ in pts], [mb for _, mb in pts]).slope * 3600
+
+
+def soak(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str]]:
+    basic = basic_checks(run)
+    samples: list[dict[str, Any]] = run.result.get("samples", [])
+    phases: dict[str, float] = run.result.get("phases", {})
+    votes: list[dict[str, Any]] = run.result.get("votes", [])
+    waves: list[dict[str, Any]] = run.result.get("waves", [])
+    connected = run.result.get("connected", 0)
+    stored: list[str] = run.result.get("stored", ["not checked"])
+    t0, t1 = phases.get("go", 0.0), phases.get("end", 0.0)
+    thirds = _thirds(samples, t0, t1) if t1 > t0 else [[], [], []]
+    n_hubs = len(samples[0]["hubs"]) if samples else 0
+    cs = [basic["steps"], basic["connected"]]
+    rows, heads = [], []
+    for h in range(n_hubs):
+        rss = [[x["hubs"][h]["rss_mb"] for x in third] for third in thirds]
+        m2, m3 = _median(rss[1]), _median(rss[2])
+        slope = rss_slope([(x["t"] - t0, x["hubs"][h]["rss_mb"]) for x in thirds[1] + thirds[2]])
+        flat = m3 <= m2 * (1 + MEM_TOLERANCE) and slope < SLOPE_LIMIT_MB_PER_H
+        cs.append(
+            Check(
+                f"hub {h}: memory flat",
+                f"last third's median RSS ≤ second's × {1 + MEM_TOLERANCE:g}; slope < {SLOPE_LIMIT_MB_PER_H:g} MiB/h",
+                f"{fmt(m2)} → {fmt(m3)} MiB; slope {fmt(slope)} MiB/h",
+                flat,
+            )
+        )
+        # the connection count the hub held at the start, once everyone was on
+        full = next(
+            (x["hubs"][h]["conns"] for x in thirds[0] if not math.isnan(x["hubs"][h]["conns"])), math.nan
+        )
+        floors: dict[str, tuple[float, float]] = {}
+        for what in ("fds", "tasks"):
+            at_full = [
+                [
+                    x["hubs"][h][what]
+                    for x in third
+                    if x["hubs"][h]["conns"] == full and not math.isnan(x["hubs"][h][what])
+                ]
+                for third in thirds
+            ]
+            first, last = min(at_full[1], default=math.nan), min(at_full[2], default=math.nan)
+            floors[what] = (first, last)
+            slack = leak_slack(full)
+            cs.append(
+                Check(
+                    f"hub {h}: {what} back to their floor",
+                    f"last third's floor ≤ second's + {slack:g} (at {fmt(full, 0)} connections)",
+                    f"{fmt(first, 0)} → {fmt(last, 0)} ({len(at_full[1])} and {len(at_full[2])} samples at that count)",
+                    last <= first + slack,
+                )
+            )
+        rows.append(
+            f"| {h} | {' / '.join(fmt(_median(r)) for r in rss)} | {fmt(slope)}"
+            f" | {fmt(floors['fds'][0], 0)} → {fmt(floors['fds'][1], 0)}"
+            f" | {fmt(floors['tasks'][0], 0)} → {fmt(floors['tasks'][1], 0)} | {fmt(full, 0)} |"
+        )
+        heads.append(
+            f"hub {h}: RSS {fmt(m2)}→{fmt(m3)} MiB ({fmt(slope)} MiB/h), fds {fmt(floors['fds'][0], 0)}→"
+            f"{fmt(floors['fds'][1], 0)}, tasks {fmt(floors['tasks'][0], 0)}→{fmt(floors['tasks'][1], 0)}"
+        )
+    rc = [[x["redis_clients"] for x in third if not math.isnan(x["redis_clients"])] for third in thirds]
+    rc_first, rc_last = min(rc[1], default=math.nan), min(rc[2], default=math.nan)
+    cs.append(
+        Check(
+            "Redis clients back to their floor",
+            f"last third's floor ≤ second's + {REDIS_CLIENTS_SLACK}",
+            f"{fmt(rc_first, 0)} → {fmt(rc_last, 0)}",
+            rc_last <= rc_first + REDIS_CLIENTS_SLACK,
+        )
+    )
+    cs += [
+        Check(
+            "every cast acknowledged",
+            f"{connected:,} acks in each vote",
+            f"{len(votes)} votes, acks {', '.join(str(v['acks']) for v in votes) or 'none'}",
+            bool(votes) and all(v["acks"] == connected for v in votes),
+        ),
+        Check(
+            "every acknowledged cast stored once",
+            "each vote's ballots in Redis = its acks",
+            "yes" if not stored else "; ".join(stored),
+            not stored,
+        ),
+        Check(
+            "every reconnect wave back",
+            "all within 30 s",
+            f"{sum(w['all_back'] for w in waves)} of {len(waves)} waves ({sum(w['dropped'] for w in waves):,} reconnects)",
+            all(w["all_back"] for w in waves),
+        ),
+        basic["errors"],
+        basic["lost"],
+    ]
+    redis_mb = [x["redis_mb"] for x in samples if not math.isnan(x["redis_mb"])]
+    every = max(1, round(60 / args.sample_every))
+    table = [
+        f"| {(x['t'] - t0) / 60:.1f} | "
+        + " | ".join(
+            f"{fmt(hub['rss_mb'])} / {fmt(hub['fds'], 0)} / {fmt(hub['tasks'], 0)} / {fmt(hub['conns'], 0)}"
+            for hub in x["hubs"]
+        )
+        + f" | {fmt(x['redis_mb'])} / {fmt(x['redis_clients'], 0)} |"
+        for x in samples[::every] + samples[-1:]
+    ]
+    section = "\n".join(
+        [
+            "## Memory, tasks and descriptors",
+            "",
+            f"Sampled every {args.sample_every:g} s over {(t1 - t0) / 60:.1f} minutes ({len(samples)} samples):"
+            " each hub's RSS (/proc), open fds (/proc/<pid>/fd), asyncio tasks and connections (its"
+            " `/metrics`: `plenary_asyncio_tasks`, `plenary_connections`); Redis' `used_memory` and"
+            f" `connected_clients`. {len(votes)} votes opened, cast by everyone, closed and published;"
+            f" {len(waves)} reconnect waves of {args.reconnect_share:.0%} of the panelists. The rules:"
+            f" memory flat when the last third's median RSS is within {MEM_TOLERANCE:.0%} of the"
+            f" second third's and the least-squares slope over the last two thirds is under"
+            f" {SLOPE_LIMIT_MB_PER_H:g} MiB an hour; no leak when the floor of fds and of tasks at the"
+            " starting connection count is, in the last third, within max(10, 1% of the connections)"
+            " of the second third's.",
+            "",
+            "| hub | RSS median MiB: thirds 1 / 2 / 3 | RSS slope MiB/h (last two thirds) | fds floor second → last third | tasks floor second → last third | connections |",
+            "|---|---|---|---|---|---|",
+            *rows,
+            "",
+            f"Redis' used memory: {fmt(redis_mb[0] if redis_mb else math.nan)} MiB at the start,"
+            f" {fmt(redis_mb[-1] if redis_mb else math.nan)} MiB at the end (the chat and Q&A logs and"
+            " the ballots are kept: it grows with what was said and cast).",
+            "",
+            "About each minute (plot: `soak.png`):",
+            "",
+            "| minute | "
+            + " | ".join(f"hub {h}: RSS MiB / fds / tasks / connections" for h in range(n_hubs))
+            + " | Redis MiB / clients |",
+            "|---" * (n_hubs + 2) + "|",
+            *table,
+        ]
+    )
+    headline = "; ".join(heads) + f"; {len(votes)} votes, {len(waves)} reconnect waves"
+    return cs, headline, [section]

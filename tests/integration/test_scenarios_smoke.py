@@ -137,3 +137,23 @@ def test_scaling_runs_plenary_burst_on_each_hub_count(tmp_path: Path) -> None:
             assert cells[1] == "20" and cells[2] == "20/20" and cells[6] == "0" and cells[7] == "0 / 0", line
             assert cells[8] == "20", line  # everyone received the result
     assert summary.startswith("scaling: 1 hub(s): "), out
+
+
+def test_soak_samples_the_hub_and_judges_its_memory_tasks_and_fds(tmp_path: Path) -> None:
+    """24 s of the soak's plenary, small: two votes, reconnect waves, a sample a second. Memory
+    flatness over 24 s is noise, so not asserted; what must hold: the votes and waves ran and
+    were counted, nothing lost, the floors of fds and tasks did not rise, the plot is there."""
+    summary, report, out = run_scenario(
+        tmp_path, "soak", "--minutes", "0.4", "--panelists", "40", "--workers", "2", "--sample-every", "1",
+        "--vote-every", "6", "--cast-window", "1", "--reconnect-every", "4", "--reconnect-share", "0.1",
+        "--chat-rate", "5", "--upvote-rate", "5", "--questions", "3", "--catch-up", "3", "--max-seconds", "90",
+    )  # fmt: skip
+    for check in ("every step done", "connected", "every cast acknowledged", "every acknowledged cast stored once",
+                  "every reconnect wave back", "errors", "lost or doubled events",
+                  "hub 0: fds back to their floor", "hub 0: tasks back to their floor"):  # fmt: skip
+        assert met(report, check), check + "\n" + out
+    assert "| hub 0: memory flat |" in report and "## Memory, tasks and descriptors" in report, out
+    assert (
+        "![soak.png](soak.png)" in report and (tmp_path / next(tmp_path.iterdir()).name / "soak.png").exists()
+    )
+    assert "2 votes" in summary and "errors 0, lost 0, doubled 0" in summary, out

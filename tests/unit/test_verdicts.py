@@ -89,3 +89,56 @@ def test_capacity_counts_only_steps_within_every_limit() -> None:
     run = run_of("capacity", [], [], {"steps": [step | {"connections": 10_000, "p99": 250.0}], "stop": "max"})
     verdicts.judge(args, run)
     assert check(run, "connections held on one hub process")
+
+
+def soak_run(rss: list[float], fds: list[float], tasks: list[float]) -> Run:
+    """One hub sampled every 200 s (half an hour) at 100 connections (one sample mid-run at 97: a
+    reconnect wave, left out of the floors), two votes of 100 acks, one wave back."""
+    samples = [
+        {
+            "t": 200.0 * i,
+            "hubs": [{"pid": 1, "rss_mb": r, "fds": f, "tasks": k, "conns": 97.0 if i == 4 else 100.0}],
+            "redis_mb": 5.0,
+            "redis_clients": 8.0,
+        }
+        for i, (r, f, k) in enumerate(zip(rss, fds, tasks, strict=True))
+    ]
+    t = Totals(peers=100, connected=100)
+    return run_of(
+        "soak",
+        [Second(0, conns=100)],
+        [t],
+        {
+            "connected": 100,
+            "stored": [],
+            "samples": samples,
+            "phases": {"go": 0.0, "end": 200.0 * len(rss)},
+            "votes": [{"vote": "v-0", "acks": 100}, {"vote": "v-1", "acks": 100}],
+            "waves": [{"t": 30.0, "dropped": 3, "all_back": True}],
+        },
+    )
+
+
+def test_the_soak_wants_memory_flat_and_no_task_or_fd_leaked() -> None:
+    args = argparse.Namespace(sample_every=200.0, reconnect_share=0.03)
+    flat = [100.0, 110, 112, 111, 112, 112, 111, 112, 112]  # warm-up in the first third only
+    fds = [120.0, 125, 121, 130, 500, 122, 121, 126, 121]  # the 500 at 97 connections: not a floor
+    run = soak_run(flat, fds, fds)
+    verdicts.judge(args, run)
+    assert all(c.met for c in run.result["checks"]), run.result["checks"]
+    assert "| 0 |" in run.result["sections"][0] and "soak.png" in run.result["sections"][0]
+
+    growing = [100.0 + 3 * i for i in range(9)]  # 3 MiB every 200 s: 54 MiB an hour
+    run = soak_run(growing, fds, fds)
+    verdicts.judge(args, run)
+    assert not check(run, "hub 0: memory flat")
+
+    leaking = [120.0 + 20 * i for i in range(9)]  # 20 more every sample, at the same connections
+    run = soak_run(flat, leaking, fds)
+    verdicts.judge(args, run)
+    assert not check(run, "hub 0: fds back to their floor") and check(run, "hub 0: tasks back to their floor")
+
+
+def test_the_soak_slope_is_least_squares_per_hour() -> None:
+    assert abs(verdicts.rss_slope([(0.0, 100.0), (1800.0, 110.0), (3600.0, 120.0)]) - 20.0) < 1e-9
+    assert verdicts.leak_slack(100) == 10 and verdicts.leak_slack(3000) == 30
