@@ -66,6 +66,8 @@ class PlenaryUser(User):
     wait_time = between(1, 3)
 
     def channels(self) -> list[str]:
+        """The channels this kind of user follows: each concrete user class (``abstract`` is False
+        there) names its own; Locust never instantiates this base."""
         raise NotImplementedError
 
     def on_event(self, channel: str, event: dict[str, Any]) -> None:
