@@ -22,8 +22,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/plenary demo --port $(PORT) --data-dir $(DATA)
 
+# Two workers, each test file whole on one (its servers are module fixtures): under ten minutes on
+# two cores. WORKERS=0 runs them in this process.
+WORKERS ?= 2
 test: $(STAMP) browser packages lint
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --durations=25
 
 # The browser tests' Chromium: found, installed (root with apt-get), or the one command to run.
 browser:
