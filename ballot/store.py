@@ -510,20 +510,26 @@ class CastBatcher:
     (``retry``), never a second ballot."""
 
     def __init__(
-        self, store: VoteStore, max_batch: int = 256, redis: Redis | None = None, in_flight: int = 2
+        self,
+        store: VoteStore,
+        max_batch: int = 256,
+        redis: Redis | None = None,
+        in_flight: int = 2,
+        pace: float = 0.0,
     ) -> None:
         """``redis``: the client whose connection settings the batcher's own connection takes (by
-        default the store's); the batcher holds one connection of its own, opened at the first
-        batch and closed by ``stop``. Why its own: a pool checkout per batch cost more client CPU
-        than the batch's command when batches are small (casts spread over a second come one or two
-        per batch), and pipelining needs one connection. ``in_flight``: batches in Redis at once (2:
-        the hub packs the next batch while Redis runs one; 1: each batch waits for the previous
-        reply), docs/performance.md, "Issue 11: the store level"."""
+                default the store's); the batcher holds one connection of its own, opened at the first
+                batch and closed by ``stop``. Why its own: a pool checkout per batch cost more client CPU
+                than the batch's command when batches are small (casts spread over a second come one or two
+                per batch), and pipelining needs one connection. ``in_flight``: batches in Redis at once (2:
+                the hub packs the next batch while Redis runs one; 1: each batch waits for the previous
+                reply), docs/performance.md, "Issue 11: the store level". ``pace``: batches that are not full leave
+        at most one per ``pace`` seconds (``engine.batching.GroupCommit``)."""
         self.store = store
         # A pipe of its own on one Redis (two batches in flight); on a cluster, casts acknowledged
         # once a replica has them (engine.scripts.acknowledged_script).
         self._pipe = acknowledged_script(redis if redis is not None else store.redis, "ballot", "cast")
-        self._commit = GroupCommit(self._flush, "plenary-casts", max_batch, in_flight)
+        self._commit = GroupCommit(self._flush, "plenary-casts", max_batch, in_flight, pace)
 
     @property
     def batches(self) -> int:

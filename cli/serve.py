@@ -54,6 +54,13 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         default=Settings.send_buffer,
         help=f"SO_SNDBUF of each client socket, bytes; 0: the kernel's autotuning ({Settings.send_buffer // 1024} KiB)",
     )
+    t.add_argument(
+        "--cast-pace",
+        type=float,
+        default=Settings.cast_pace,
+        help="seconds between two batches of casts that are not full; 0: each batch as soon as the "
+        f"previous returned ({Settings.cast_pace:g})",
+    )
     t.add_argument("--rate", type=float, default=20.0, help="commands per second per connection (20)")
     t.add_argument("--ping-interval", type=float, default=20.0, help="WebSocket ping interval, s (20)")
     t.add_argument(
@@ -77,6 +84,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         redis_cut_close=args.redis_cut_close,
         write_cap=args.write_cap,
         send_buffer=args.send_buffer,
+        cast_pace=args.cast_pace,
         rate=args.rate,
         burst=args.rate * 2,
         ping_interval=args.ping_interval,

@@ -7,6 +7,14 @@ per-participant rate checks (``engine.limits``) both queue their items here, and
 them, a batch at a time, in arrival order. A batch is not held back to fill up: the next one leaves
 as soon as the previous one returned, so a lone item waits for nothing but its own round trip.
 
+Pacing (``pace``, seconds, 0 by default): under a steady trickle the batches stay small (casts
+spread over a second came one or two per batch) and the hub pays a batch's fixed cost (a task, a
+command, a reply, a wake-up) per item. With ``pace``, a batch that is not full leaves no sooner
+than ``pace`` after the one before it: a lone item after a quiet spell still leaves at once, a
+full batch never waits, and a trickle is gathered into one batch per ``pace``. The price is at
+most ``pace`` of added latency, only when batches follow each other closely (docs/performance.md,
+"Issue 11: the cast path, third pass").
+
 Batches in flight (``in_flight``, 1 by default): with 2, the next batch leaves while Redis still
 runs the previous one, so the hub's work on a batch (packing, then reading the replies) overlaps
 Redis' (running the script, the fsync) instead of following it (docs/performance.md, "Issue 11:
@@ -42,11 +50,14 @@ class GroupCommit(Generic[T]):
         name: str,
         max_batch: int,
         in_flight: int = 1,
+        pace: float = 0.0,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         if in_flight < 1:
             raise ValueError("in_flight must be at least 1")
+        if pace < 0:
+            raise ValueError("pace must not be negative")
         self.flush = flush
         self.name = name
         self.max_batch = max_batch
@@ -57,6 +68,8 @@ class GroupCommit(Generic[T]):
         self._task: asyncio.Task[None] | None = None
         self._flushing: set[asyncio.Task[None]] = set()
         self._room = asyncio.Semaphore(in_flight)
+        self.pace = pace
+        self._last_left = -pace  # loop time the last batch left
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
@@ -86,6 +99,7 @@ class GroupCommit(Generic[T]):
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
+                    await self._paced()
                     batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                     await self.flush(batch)
                     self.batches += 1
@@ -94,6 +108,7 @@ class GroupCommit(Generic[T]):
             self._wake.clear()
             while self._queue:
                 await self._room.acquire()  # a batch in flight returned (or fewer than in_flight are)
+                await self._paced()
                 if not self._queue:  # the items were taken back (stop) meanwhile
                     self._room.release()
                     break
@@ -102,6 +117,15 @@ class GroupCommit(Generic[T]):
                 self._flushing.add(task)
                 task.add_done_callback(self._flushed)
                 self.batches += 1
+
+    async def _paced(self) -> None:
+        """Wait until ``pace`` has passed since the last batch left, unless a full batch waits."""
+        if self.pace:
+            loop = asyncio.get_running_loop()
+            due = self._last_left + self.pace - loop.time()
+            if due > 0 and len(self._queue) < self.max_batch:
+                await asyncio.sleep(due)
+            self._last_left = loop.time()
 
     def _flushed(self, task: asyncio.Task[None]) -> None:
         self._flushing.discard(task)

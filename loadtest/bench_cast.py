@@ -83,6 +83,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -862,6 +863,7 @@ def hub_phase(tmp: Path, args: argparse.Namespace, cores: tuple[int, int] | None
                     str(port),
                     "--log-level",
                     "warning",
+                    *shlex.split(args.hub_args),
                 ],
                 cwd=ROOT,
                 stdout=out,
@@ -1129,6 +1131,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--hub-rounds", type=int, default=3, help="rounds with casts spread out (3)")
     ap.add_argument("--spread", type=float, default=1.0, help="seconds the casts of a round span (1.0)")
     ap.add_argument("--no-at-once", dest="at_once", action="store_false", help="skip the all-at-once round")
+    ap.add_argument(
+        "--hub-args",
+        default="",
+        help="more arguments to the hub's `plenary serve` (A/B runs: --hub-args '--cast-pace 0')",
+    )
     ap.add_argument(
         "--no-follow", dest="follow", action="store_false", help="panelists do not follow the vote channel"
     )

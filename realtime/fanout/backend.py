@@ -83,7 +83,7 @@ class Backend:
             roster=Roster(redis),
             meetings=Meetings(redis),
             votes=votes,
-            casts=CastBatcher(votes, redis=casts_redis),
+            casts=CastBatcher(votes, redis=casts_redis, pace=settings.cast_pace),
             rates=RateLimiter(rates_redis, Scripts(rates_redis)),
             slots=ConnectionSlots(redis, channel_log.scripts, hub_id),
             speakers=SpeakersList(channel_log),

@@ -138,3 +138,41 @@ def test_at_least_one_batch_is_in_flight() -> None:
 
     with pytest.raises(ValueError):
         GroupCommit(flush, "test", max_batch=1, in_flight=0)
+
+
+@pytest.mark.parametrize("in_flight", [1, 2])
+async def test_with_a_pace_a_trickle_is_gathered_a_lone_item_and_a_full_batch_leave_at_once(
+    in_flight: int,
+) -> None:
+    seen: list[list[int]] = []
+
+    async def flush(batch: list[int]) -> None:
+        seen.append(batch)
+
+    pace = 0.05
+    gc: GroupCommit[int] = GroupCommit(flush, "test", max_batch=4, in_flight=in_flight, pace=pace)
+    gc.start()
+    gc.put(0)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == [[0]]  # the first after a quiet spell: at once
+    for i in (1, 2, 3):  # a trickle right behind it: held until the pace has passed, then together
+        gc.put(i)
+        await asyncio.sleep(0.005)
+    assert seen == [[0]]
+    await asyncio.sleep(pace)
+    assert seen == [[0], [1, 2, 3]]
+    for i in range(4, 8):  # a full batch does not wait for the pace
+        gc.put(i)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == [[0], [1, 2, 3], [4, 5, 6, 7]]
+    assert await gc.stop() == []
+
+
+def test_a_negative_pace_is_refused() -> None:
+    async def flush(batch: list[int]) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="pace"):
+        GroupCommit(flush, "test", max_batch=1, pace=-1)
