@@ -291,9 +291,8 @@ class Hub:
             if failed is not None:
                 written -= len(failed)
                 for t in failed:
-                    i = transports.index(t)
-                    client = clients[i]
-                    del transports[i], clients[i]
+                    client = clients[transports.index(t)]
+                    live.remove(client)
                     if live._caught_up(client, channel):
                         live.careful.add(client)
         live.epoch, live.last = epoch, events[-1].offset

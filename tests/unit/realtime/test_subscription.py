@@ -518,10 +518,12 @@ class SubscriptionModel(RuleBasedStateMachine):
         for channel, live in self.hub.live.items():
             for _codec, transports, clients in live.groups.values():
                 assert len(transports) == len(clients)
-                for client in clients:
+                for i, client in enumerate(clients):
+                    assert live.position(client) == i  # the index ``leave`` takes them off by
                     sub = client.subs[channel]
                     assert sub.state is SubState.LIVE and sub.epoch == live.epoch, (channel, sub, live.epoch)
                     assert client not in live.careful
+            assert all(live.position(c) is None for c in live.careful), "listed and careful at once"
 
     @invariant()
     def subscriptions_match(self) -> None:
