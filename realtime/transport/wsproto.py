@@ -31,6 +31,9 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import PayloadTooBig, ProtocolError
 from websockets.http11 import Request
+from websockets.protocol import Protocol, State
+from websockets.speedups import apply_mask
+from websockets.streams import StreamReader
 
 from engine.errors import Code
 from realtime.ops import metrics
@@ -63,6 +66,25 @@ def client_mistake(code: Code, close: int, reason: str) -> None:
         "frame refused",
         extra={"code": int(code), "error": code.name.lower(), "close": close, "reason": reason[:200]},
     )
+
+
+def at_frame_start(conn: Protocol) -> bool:
+    """Whether websockets' parser waits for the first byte of a frame, holding nothing (open
+    connection, no fragmented message in progress): only then may frames be read past it.
+
+    Read from the parser's innermost generator: between frames websockets' ``Protocol.parse``
+    waits in ``StreamReader.at_eof``, inside a frame in ``read_exact``. Should websockets parse
+    otherwise in a later version this is False and every frame takes its parser, as before (the
+    test of ``take_frames`` fails, so an upgrade is noticed)."""
+    if conn.reader.buffer or conn.current_size is not None or conn.state is not State.OPEN:
+        return False
+    gen: Any = conn.parser
+    while gen.gi_yieldfrom is not None:
+        gen = gen.gi_yieldfrom
+    return gen.gi_code is _AT_EOF
+
+
+_AT_EOF = StreamReader.at_eof.__code__
 
 
 class ReceiveQueue:
@@ -125,9 +147,15 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
-        # uvicorn's own, with the refusal logged (see _REFUSED_FRAMES).
+        # uvicorn's own, with the refusal logged (see _REFUSED_FRAMES), after the plain frames
+        # the direct read path takes itself (``take_frames``).
         if self.draining:
             return
+        if self.on_message is not None and not self.close_sent and at_frame_start(self.conn):
+            taken = self.take_frames(data)
+            if taken == len(data) or self.draining:
+                return
+            data = data[taken:]
         self.conn.receive_data(data)
         exc = self.conn.parser_exc
         if exc is not None:
@@ -139,6 +167,61 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             self.handle_parser_exception()
             return
         self.handle_events()
+
+    def take_frames(self, data: bytes) -> int:
+        """Hand the plain frames at the start of ``data`` to ``on_message``; the bytes taken.
+
+        Why: websockets' parser (a generator per frame, then uvicorn's dispatch) costs about 12 µs
+        a frame, a slice of this about 2 µs, and on the cast path every panelist sends one frame
+        (docs/performance.md, "Issue 11: the cast path, third pass"). Plain means what a client of
+        the protocol sends: one whole data frame (FIN set, no extension bits, text or binary),
+        masked, its length in the short or 16-bit form, within websockets' size limits, its text
+        valid UTF-8. Anything else (a control frame, a fragment, a bad or oversized frame, a
+        partial one) stops the walk: it and all after it go to websockets' parser, which this runs
+        only at a frame boundary (``at_frame_start``), so websockets decides every frame it sees
+        exactly as before. One difference, on purpose: when websockets refuses a frame, uvicorn
+        drops the messages it parsed in the same ``data_received`` before it; plain messages this
+        walk took before the refused frame were handed on (as they would have been had TCP cut
+        the bytes between them). ``tests/unit/realtime/test_take_frames.py`` checks that the two
+        read any byte stream, cut anywhere, alike but for that."""
+        conn = self.conn
+        limit = conn.max_message_size
+        if conn.max_fragment_size is not None and (limit is None or conn.max_fragment_size < limit):
+            limit = conn.max_fragment_size
+        i, n = 0, len(data)
+        while n - i >= 6:
+            first, second = data[i], data[i + 1]
+            if (first != 0x81 and first != 0x82) or second < 0x80:
+                break
+            length = second & 0x7F
+            if length < 126:
+                start = i + 6
+            elif length == 126 and n - i >= 8:
+                length = (data[i + 2] << 8) | data[i + 3]
+                if length < 126:  # not the shortest form: websockets' to judge
+                    break
+                start = i + 8
+            else:
+                break
+            end = start + length
+            if end > n or (limit is not None and length > limit):
+                break
+            payload = apply_mask(data[start:end], data[start - 4 : start])
+            if first == 0x81:
+                try:
+                    message: bytes | str = payload.decode()
+                except UnicodeDecodeError:
+                    break  # websockets and send_receive_event_to_app close it 1007
+            else:
+                message = payload
+            i = end
+            on_message = self.on_message
+            if on_message is None:  # pragma: no cover - set before the walk, cleared only on loss
+                break
+            on_message(message)
+            if self.close_sent or self.draining or self.disconnected:
+                break  # the command closed the connection: the rest is websockets' (discarded)
+        return i
 
     def send_receive_event_to_app(self) -> None:
         """uvicorn's own (one decode per text message), but a text message that is not UTF-8 is
@@ -152,9 +235,12 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             try:
                 text = data.decode()
             except UnicodeDecodeError as exc:
-                client_mistake(Code.INVALID_UTF8, 1007, f"invalid UTF-8 at byte {exc.start}")
-                self.conn.send_close(1007, "invalid UTF-8")
-                self.handle_parser_exception()
+                if self.conn.state is State.OPEN:
+                    client_mistake(Code.INVALID_UTF8, 1007, f"invalid UTF-8 at byte {exc.start}")
+                    self.conn.send_close(1007, "invalid UTF-8")
+                    self.handle_parser_exception()
+                # else the peer's close came in the same read, after this: the close answers it
+                # (websockets refuses a second close; found by tests/unit/realtime/test_take_frames.py)
                 return
             if self.on_message is not None:
                 self.on_message(text)
