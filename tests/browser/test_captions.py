@@ -147,6 +147,7 @@ def test_the_console_sends_as_you_type_keeps_a_too_long_line_and_gives_the_recor
 ) -> None:
     phone = panelist(open_url, "p-001")
     desk = console(open_url, **PHONE)
+    expect(desk.locator("#me-role")).to_have_text("자막 담당")
     box = desk.get_by_label("자막 내용")
     typed = unique("지금 치는 중인 문장")
     box.press_sequentially(typed, delay=15)
