@@ -47,6 +47,7 @@ async def test_a_captioners_lines_reach_the_meeting_and_its_record_keeps_them(
         assert host["offset"] == 3
     async with connect(hub.ws_url, tokens["host"]) as h:
         await h.ok("caption.send", meeting="m1", text="사회자 자막")
+        assert (await h.call("caption.send", meeting="nope", text="없는 회의"))["name"] == "unknown_meeting"
     async with httpx.AsyncClient(base_url=hub.url, timeout=10) as http:
         auth = {"Authorization": f"Bearer {tokens['clerk']}"}
         r = await http.get("/api/meetings/m1/captions", headers=auth)

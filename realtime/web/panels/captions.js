@@ -15,6 +15,7 @@ import { t } from "../lib/i18n.js";
 import { button, el, setChildren } from "../lib/meeting-common.js";
 
 const KEEP = 20; // finished lines kept in memory and on the page (CSS shows the last 2 or 6)
+const PARTIAL_STALE_MS = 10_000; // a line being typed that was neither finished nor changed goes
 const VIEW_KEY = "plenary.captions"; // {big, hidden}: the person's choice, kept on the device
 
 export function captionsChannel(meeting) {
@@ -30,6 +31,7 @@ export class CaptionFeed {
     this.meeting = null;
     this.lines = []; // [{offset, time, text, by}]
     this.partial = null; // {text, by, offset} or null
+    this.staleTimer = null;
   }
 
   follow(meeting) {
@@ -37,6 +39,7 @@ export class CaptionFeed {
     this.meeting = meeting;
     this.lines = [];
     this.partial = null;
+    clearTimeout(this.staleTimer);
     this.sub?.close();
     this.sub = this.conn.subscribe(captionsChannel(meeting), {
       onEvents: (events, info) => this._apply(events, info),
@@ -62,6 +65,14 @@ export class CaptionFeed {
         this.partial = { offset: e.offset, text: String(d.text || ""), by };
       }
     }
+    // A captioner who erased the line (or left) sends nothing more: the partial must not linger.
+    clearTimeout(this.staleTimer);
+    if (this.partial) {
+      this.staleTimer = setTimeout(() => {
+        this.partial = null;
+        this.onChange([], { initial: false, reset: false, skipped: false });
+      }, PARTIAL_STALE_MS);
+    }
     if (this.lines.length > KEEP) this.lines = this.lines.slice(-KEEP);
     this.onChange(added, info);
   }
@@ -72,6 +83,7 @@ export class CaptionFeed {
   }
 
   close() {
+    clearTimeout(this.staleTimer);
     this.sub?.close();
     this.sub = null;
     this.meeting = null;
