@@ -4,6 +4,9 @@ the meeting's record over HTTP."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -13,6 +16,7 @@ from engine.roles import Role
 from moderation import captions
 from panel.roster import Participant
 from realtime import roles
+from tests.integration.test_cli import plenary
 from tests.support import HubProcess, connect, seed
 
 CAPTIONS = keys.meeting_captions("m1")
@@ -133,3 +137,21 @@ async def test_the_record_is_for_those_who_keep_it(hub: HubProcess, tokens: dict
         r = await http.get("/api/meetings/m2/captions", headers={"Authorization": f"Bearer {tokens['cap']}"})
         assert (r.status_code, r.json()["name"]) == (403, "not_a_member")
         assert (await http.get("/api/meetings/m1/captions")).status_code == 401
+
+
+def test_a_roster_takes_captioners_and_links_are_issued_to_them(tmp_path: Path) -> None:
+    data, roster, links = tmp_path / "d", tmp_path / "roster.csv", tmp_path / "links.csv"
+    roster.write_text(
+        "participant_id,name,role,meetings\ncap-1,자막 최유리,Captioner,town\nh1,Host,host,\n",
+        encoding="utf-8",
+    )
+    out = plenary("roster", "import", str(roster), "--data-dir", str(data))
+    assert "imported 2 participants" in out.stdout
+    listed = plenary("roster", "list", "--role", "captioner", "--data-dir", str(data)).stdout
+    assert "cap-1" in listed and "captioner" in listed and "h1" not in listed
+    plenary(
+        "links", "--role", "captioner", "--out", str(links), "--base-url", "http://127.0.0.1:9",
+        "--data-dir", str(data),
+    )  # fmt: skip
+    [row] = list(csv.DictReader(links.open(encoding="utf-8")))
+    assert row["participant_id"] == "cap-1" and row["link"].startswith("http://127.0.0.1:9/#t=")
