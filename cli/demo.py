@@ -55,6 +55,7 @@ STAFF = [
     Participant(id="ops-1", name="운영 김현우", role=Role.OPS),
     Participant(id="obs-1", name="참관인 이다은", role=Role.OBSERVER),
     Participant(id="clerk-1", name="서기 박소연", role=Role.CLERK),
+    Participant(id="cap-1", name="자막 최유리", role=Role.CAPTIONER),
 ]
 
 
@@ -170,6 +171,8 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
             line("", "(dashboard)", url.replace("/#t=", "/ops#t="))
         if role == Role.OBSERVER:
             line("", "(OBS overlay)", url.replace("/#t=", "/overlay/plenary#t="))
+        if role == Role.CAPTIONER:  # the captions console (issue 13)
+            line("", "(captions)", url.replace("/#t=", "/caption?meeting=plenary#t="))
     more = sum(r[2] == Role.PANELIST for r in rows) - 2
     out += [
         "",

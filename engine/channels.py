@@ -99,6 +99,18 @@ SPECS: dict[str, ChannelSpec] = {
     ),
     "ops": ChannelSpec(history=200, backlog=20, stateful=False, archive=False, coalesce=True),
     "overlay": ChannelSpec(history=50, backlog=1, stateful=True, archive=False, coalesce=False),
+    # Live captions (issue 13, moderation/captions.py): high-rate like chat, so coalesced; a late
+    # joiner gets the last finished lines (not the partial ones typed meanwhile); the archive is the
+    # meeting's record of every caption with its time.
+    "captions": ChannelSpec(
+        history=500,
+        backlog=3,
+        stateful=False,
+        archive=True,
+        coalesce=True,
+        archive_max=200_000,
+        backlog_event="caption.line",
+    ),
 }
 
 

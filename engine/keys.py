@@ -19,7 +19,7 @@ EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls)|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions)|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -47,6 +47,11 @@ def meeting_qa(meeting_id: str) -> str:
 
 def meeting_agenda(meeting_id: str) -> str:
     return f"meeting/{meeting_id}/agenda"
+
+
+def meeting_captions(meeting_id: str) -> str:
+    """A meeting's live captions (issue 13): the lines a captioner types, with their times."""
+    return f"meeting/{meeting_id}/captions"
 
 
 def vote(vote_id: str) -> str:

@@ -22,7 +22,8 @@ class Role(StrEnum):
     HOST = "host"  # runs the assembly (votes, agenda, slides, polls) and moderates too
     OPS = "ops"  # operations: the ops feed, turnout
     OBSERVER = "observer"  # follows every meeting, takes no part
-    CLERK = "clerk"  # keys in paper ballots, and nothing else
+    CLERK = "clerk"  # keys in paper ballots and reads the meetings' records (the captions' transcript)
+    CAPTIONER = "captioner"  # types a meeting's live captions, and nothing else (issue 13)
 
 
 ALL: Final = frozenset(Role)
@@ -35,14 +36,23 @@ MODERATORS: Final = frozenset({Role.MODERATOR, Role.HOST})
 SPEAKERS: Final = frozenset({Role.PANELIST, *MODERATORS})
 """Who takes part in a meeting's conversation: chat, the speakers' list."""
 
-ATTENDEES: Final = ALL - {Role.CLERK}
-"""Who follows meetings (chat, Q&A, speakers, polls): everyone but clerks, who only key in paper."""
+ATTENDEES: Final = ALL - {Role.CLERK, Role.CAPTIONER}
+"""Who follows meetings (chat, Q&A, speakers, polls): everyone but clerks, who only key in paper,
+and captioners, who type captions (their console follows the captions channel only)."""
 
 IN_EVERY_MEETING: Final = frozenset({Role.MODERATOR, Role.HOST, Role.OPS, Role.OBSERVER})
 """The staff of the assembly: members of every meeting whatever their roster row lists."""
 
 OPERATORS: Final = frozenset({Role.OPS, Role.HOST})
 """Who watches the running of the assembly: the ops feed, a vote's turnout."""
+
+CAPTIONERS: Final = frozenset({Role.CAPTIONER, Role.HOST})
+"""Who types a meeting's live captions (``caption.send``): the captioners, and the hosts, who run a
+meeting without one."""
+
+RECORD_KEEPERS: Final = frozenset({Role.HOST, Role.CLERK, Role.CAPTIONER})
+"""Who reads a meeting's record of captions with their times: the hosts and the clerks, who keep the
+record, and the captioners, who check their own work."""
 
 HOSTS: Final = frozenset({Role.HOST})
 PANELISTS: Final = frozenset({Role.PANELIST})

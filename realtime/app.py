@@ -14,6 +14,7 @@ from realtime.config import Settings
 from realtime.endpoint import websocket_endpoint
 from realtime.fanout.backend import Backend
 from realtime.fanout.hub import Hub
+from realtime.http import captions as http_captions
 from realtime.http import moderation as http_moderation
 from realtime.http import routes as http
 from realtime.http import vote as http_vote
@@ -68,6 +69,9 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
             route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),
             route("/api/meetings/{meeting}/polls/{poll}.csv", http_moderation.poll_csv),
+            route("/api/meetings/{meeting}/captions", http_captions.as_json),
+            route("/api/meetings/{meeting}/captions.srt", http_captions.as_srt),
+            route("/api/meetings/{meeting}/captions.txt", http_captions.as_text),
             *(route(path, http.page(name)) for path, name in http.PAGES.items()),
             route("/static/{name}", http.static),
             route("/static/{folder}/{name}", http.static),

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
 from engine.errors import CATALOGUE, Code, HubError, LimitError
-from moderation import chat
+from moderation import captions, chat
 from realtime import roles
 from realtime.commands import connection, registry
 from realtime.commands.table import DIRECT, HANDLERS
@@ -173,6 +173,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
             limits={
                 "max_frame": hub.settings.max_frame,
                 "chat_chars": chat.MAX_CHARS,
+                "caption_chars": captions.MAX_CHARS,
                 "rate": int(session.limits.rate),
             },
             may=roles.allowed_commands(who.role),

@@ -23,7 +23,19 @@ from __future__ import annotations
 from engine import keys
 from engine.errors import Code, HubError
 from engine.limits import Bucket
-from engine.roles import ALL, ATTENDEES, CLERKS, HOSTS, MODERATORS, OPERATORS, PANELISTS, SPEAKERS, Role
+from engine.roles import (
+    ALL,
+    ATTENDEES,
+    CAPTIONERS,
+    CLERKS,
+    HOSTS,
+    MODERATORS,
+    OPERATORS,
+    PANELISTS,
+    RECORD_KEEPERS,
+    SPEAKERS,
+    Role,
+)
 from moderation import chat, overlay, qa
 from panel.roster import Participant
 
@@ -59,6 +71,7 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     ),
     **overlay.command_roles(),  # who puts things on the stream: moderation/overlay.py
     "poll.answer": PANELISTS,
+    "caption.send": CAPTIONERS,  # live captions (issue 13): captioners, and hosts without one
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -77,6 +90,9 @@ RATE_CLASSES: dict[str, Bucket] = {
     "hand": Bucket(rate=0.5, burst=5),  # raise, lower, yield the floor
     "answer": Bucket(rate=1, burst=10),  # poll answers (one per poll and panelist anyway)
     "staff": Bucket(rate=5, burst=50),  # moderators' and hosts' commands that change state
+    # captions: a finished line every second or two, and the line being typed at most every 250 ms
+    # (moderation/captions.py PARTIAL_MS): 5 a second, 20 at once for a burst of short lines
+    "caption": Bucket(rate=5, burst=20),
 }
 
 _STAFF_WRITES = (
@@ -106,6 +122,7 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("speakers.raise", "speakers.lower", "speakers.yield"), "hand"),
     "poll.answer": "answer",
     **dict.fromkeys(_STAFF_WRITES, "staff"),
+    "caption.send": "caption",
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -120,6 +137,7 @@ MAX_CONNECTIONS: dict[Role, int] = {
     Role.MODERATOR: 20,  # desks, the moderation page, a second screen
     Role.HOST: 20,
     Role.OPS: 20,
+    Role.CAPTIONER: 10,  # the console, a second screen to watch the stream
 }
 
 
@@ -143,6 +161,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "vote": ALL,
     "ops": OPERATORS,
     "overlay": ALL,
+    "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
 }
 
 
@@ -166,6 +185,15 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
     "POST /api/meetings/{meeting}/uploads": COMMAND_ROLES["slide.show"],
     "GET /api/meetings/{meeting}/uploads/{upload}": CHANNEL_ROLES["agenda"],  # the slides shown there
     "GET /api/meetings/{meeting}/polls/{poll}.csv": COMMAND_ROLES["poll.export"],
+    # the meeting's record of captions with their times (issue 13): JSON, SubRip, plain text
+    **dict.fromkeys(
+        (
+            "GET /api/meetings/{meeting}/captions",
+            "GET /api/meetings/{meeting}/captions.srt",
+            "GET /api/meetings/{meeting}/captions.txt",
+        ),
+        RECORD_KEEPERS,
+    ),
     # the pages: each reads its token from the link's fragment and asks the hub over /ws
     **dict.fromkeys(
         (
@@ -176,6 +204,7 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /moderate",
             "GET /ops",
             "GET /overlay/{meeting}",
+            "GET /caption",
             "GET /static/{name}",
             "GET /static/{folder}/{name}",
         ),

@@ -44,9 +44,10 @@ from websockets.typing import Subprotocol
 from cli.demo import demo_meetings, demo_roster
 from engine.channels import ChannelLog, publish_call
 from engine.connection import command_client
+from engine.roles import Role
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
-from panel.roster import Roster
+from panel.roster import Participant, Roster
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
 from tests import protocol_tables
@@ -738,10 +739,33 @@ async def moderated(a: Assembly) -> None:
     await host.call("poll.export", {"type": "poll.export", "id": 18, "meeting": M1, "poll": "s2"})
 
 
+async def captions(a: Assembly) -> None:
+    """Live captions (issue 13): a captioner's line and its partial, an observer following the
+    channel, a panelist refused (run after ``moderated``: meeting m1 and its people exist)."""
+    redis = command_client(a.redis_url, name="plenary-examples")
+    roster = Roster(redis)
+    captioner = Participant(id="cap", name="자막 최유리", role=Role.CAPTIONER, meetings=[M1])
+    await roster.upsert([captioner])
+    a.tokens.update(await roster.issue_tokens([captioner.id]))
+    await redis.aclose()
+    cap = await a.join("cap")
+    obs = await a.join("obs", cid=1)
+    p1 = await a.join("p1", cid=1)
+    await obs.call(None, {"type": "subscribe", "id": 2, "channel": on("captions")})
+    partial = {"type": "caption.send", "id": 2, "meeting": M1, "text": "회의를 시작", "final": False}
+    await cap.call("caption.send.partial", partial)
+    await obs.event("event.caption.partial", on("captions"), "caption.partial")
+    line = {"type": "caption.send", "id": 3, "meeting": M1, "text": "회의를 시작하겠습니다."}
+    await cap.call("caption.send", line)
+    await obs.event("event.caption.line", on("captions"), "caption.line")
+    await p1.call("error.caption.forbidden", {**line, "id": 2})
+
+
 async def scenario(a: Assembly) -> dict[str, Frame]:
     await core(a)
     await votes(a)
     await moderated(a)
+    await captions(a)
     return a.book
 
 

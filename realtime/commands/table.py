@@ -9,10 +9,12 @@ explicit; a module missing from it fails the test that every command has a handl
 
 from __future__ import annotations
 
-from realtime.commands import chat, connection, moderation, registry, vote
+from realtime.commands import captions, chat, connection, moderation, registry, vote
 from realtime.commands.registry import Directs, Handlers
 
-HANDLERS: Handlers = registry.combine(connection.HANDLERS, chat.HANDLERS, moderation.HANDLERS, vote.HANDLERS)
+HANDLERS: Handlers = registry.combine(
+    connection.HANDLERS, chat.HANDLERS, moderation.HANDLERS, vote.HANDLERS, captions.HANDLERS
+)
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)
 """The commands the endpoint starts from the frame's arrival, without a task (``registry.Direct``)."""

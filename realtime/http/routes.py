@@ -265,6 +265,7 @@ PAGES: dict[str, str] = {
     "/moderate": "moderate.html",
     "/ops": "ops.html",
     "/overlay/{meeting}": "overlay.html",
+    "/caption": "caption.html",
 }
 
 

@@ -27,6 +27,7 @@ from realtime.protocol.base import (
     ServerMessage,
     ShortStr,
 )
+from realtime.protocol.captions import CAPTION_COMMANDS
 from realtime.protocol.moderation import MODERATION_COMMANDS
 from realtime.protocol.vote import VOTE_COMMANDS
 
@@ -92,7 +93,9 @@ class Meeting(Struct, kw_only=True):
 class Welcome(Result):
     participant: Annotated[str, Meta(description="your participant id")]
     name: Annotated[str, Meta(description="your display name")]
-    role: Annotated[str, Meta(description="`panelist`, `moderator`, `host`, `ops`, `observer` or `clerk`")]
+    role: Annotated[
+        str, Meta(description="`panelist`, `moderator`, `host`, `ops`, `observer`, `clerk` or `captioner`")
+    ]
     meetings: Annotated[
         list[Meeting], Meta(description="the meetings you may join (staff roles: every meeting)")
     ]
@@ -101,7 +104,7 @@ class Welcome(Result):
     limits: Annotated[
         dict[str, int],
         Meta(
-            description="`max_frame` (bytes per client frame), `chat_chars` (characters per chat message), `rate` (commands per second)"
+            description="`max_frame` (bytes per client frame), `chat_chars` (characters per chat message), `caption_chars` (characters per caption), `rate` (commands per second)"
         ),
     ] = msgspec.field(default_factory=dict)
     may: Annotated[
@@ -215,6 +218,6 @@ class ChatSend(Command[Sent], tag="chat.send"):
 
 
 CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)
-ALL_COMMANDS = CORE_COMMANDS + VOTE_COMMANDS + MODERATION_COMMANDS
+ALL_COMMANDS = CORE_COMMANDS + VOTE_COMMANDS + MODERATION_COMMANDS + CAPTION_COMMANDS
 ClientMessage: Any = Union[ALL_COMMANDS]  # noqa: UP007 - a runtime union of the feature modules' commands
 COMMANDS: dict[str, type[Command]] = {cls.__struct_config__.tag: cls for cls in ALL_COMMANDS}  # type: ignore[misc]

@@ -17,6 +17,7 @@ CONNECTED = {
     "/host": "사회자 투표 콘솔",
     "/moderate": "진행자 콘솔",
     "/ops": "운영 현황판",
+    "/caption": "자막 입력",  # issue 13: hosts may caption
 }
 
 

@@ -37,6 +37,9 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/api/meetings/m1/uploads", {"host"}),
     ("GET", "/api/meetings/m1/uploads/u1", TOKEN),
     ("GET", "/api/meetings/m1/polls/q1.csv", {"host"}),
+    ("GET", "/api/meetings/m1/captions", {"host", "clerk"}),  # and captioners (test_captions.py)
+    ("GET", "/api/meetings/m1/captions.srt", {"host", "clerk"}),
+    ("GET", "/api/meetings/m1/captions.txt", {"host", "clerk"}),
     ("GET", "/", ALL),
     ("GET", "/host", ALL),
     ("GET", "/vote", ALL),
@@ -44,6 +47,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/moderate", ALL),
     ("GET", "/ops", ALL),
     ("GET", "/overlay/m1", ALL),
+    ("GET", "/caption", ALL),
     ("GET", "/static/app.css", ALL),
     ("GET", "/static/pages/index.js", ALL),
 ]

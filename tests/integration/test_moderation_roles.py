@@ -9,6 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from engine.roles import Role
+from panel.roster import Participant
 from realtime.protocol.moderation import MODERATION_COMMANDS
 from tests.support import HubProcess, connect, seed
 from tests.unit.realtime.test_roles import EXPECTED
@@ -64,7 +65,7 @@ TAGS = sorted(str(c.__struct_config__.tag) for c in MODERATION_COMMANDS)
 
 async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubProcess, HubProcess]) -> None:
     assert set(FIELDS) == set(TAGS)
-    tokens = await seed(redis)
+    tokens = await seed(redis, extra=[Participant(id="cap", name="자막", role=Role.CAPTIONER)])
     people = {
         "panelist": "p1",
         "moderator": "mod",
@@ -72,6 +73,7 @@ async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubPro
         "ops": "ops",
         "observer": "obs",
         "clerk": "clerk",
+        "captioner": "cap",
     }
     assert set(people) == set(Role)
 

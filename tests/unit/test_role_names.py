@@ -29,7 +29,8 @@ NOT_ROLES = {
 
 
 def test_the_wire_strings_are_the_roles_of_before() -> None:
-    assert [r.value for r in Role] == ["panelist", "moderator", "host", "ops", "observer", "clerk"]
+    assert [r.value for r in Role][:6] == ["panelist", "moderator", "host", "ops", "observer", "clerk"]
+    assert [r.value for r in Role][6:] == ["captioner"]  # issue 13: added at the end, none renamed
     assert all(r == r.value and hash(r) == hash(r.value) for r in Role)
 
 
@@ -37,10 +38,12 @@ def test_the_named_sets() -> None:
     assert set(Role) == roles.ALL
     assert {"moderator", "host"} == roles.MODERATORS
     assert {"panelist", "moderator", "host"} == roles.SPEAKERS
-    assert roles.ALL - {"clerk"} == roles.ATTENDEES
+    assert roles.ALL - {"clerk", "captioner"} == roles.ATTENDEES
     assert {"moderator", "host", "ops", "observer"} == roles.IN_EVERY_MEETING
     assert {"ops", "host"} == roles.OPERATORS
     assert ({"host"}, {"panelist"}, {"clerk"}) == (roles.HOSTS, roles.PANELISTS, roles.CLERKS)
+    assert {"captioner", "host"} == roles.CAPTIONERS
+    assert {"host", "clerk", "captioner"} == roles.RECORD_KEEPERS
 
 
 def test_a_roster_row_gets_its_role_as_the_enum() -> None:

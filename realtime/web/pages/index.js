@@ -9,6 +9,7 @@ import { chatPanel } from "../panels/chat.js";
 import { QaPanel } from "../panels/qa.js";
 import { SpeakersPanel } from "../panels/speakers.js";
 import { PollsPanel } from "../panels/polls.js";
+import { CaptionsPanel } from "../panels/captions.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren } from "../lib/meeting-common.js";
@@ -266,6 +267,7 @@ function main() {
     new QaPanel(state.conn, ui.qa, { onCount: (n) => setCount(ui.qaCount, n) }),
     new SpeakersPanel(state.conn, ui.speakers, ui.banner, { onCount: (n) => setCount(ui.speakersCount, n) }),
     new PollsPanel(state.conn, ui.polls, { onCount: (n) => setCount(ui.pollsCount, n) }),
+    new CaptionsPanel(state.conn, $("captions")), // under the stream (issue 13)
   ];
   initTabs();
   state.conn.start();

@@ -7,11 +7,28 @@
 import { connectWithLink } from "../lib/boot.js";
 import { initLang, setLang, t } from "../lib/i18n.js";
 import { el, followState, setChildren } from "../lib/meeting-common.js";
+import { CaptionFeed } from "../panels/captions.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(window.location.search);
 
-const state = { conn: null, meeting: null, item: null, sub: null };
+const state = { conn: null, meeting: null, item: null, sub: null, captions: null, capTimer: null };
+
+// -- live captions at the bottom (issue 13): the last finished line and the one being typed -------
+const CAPTION_SHOWN_MS = 8_000; // over a silence, the last caption leaves the picture after this
+
+function renderCaptions() {
+  const box = $("ov-captions");
+  const feed = state.captions;
+  const lines = feed.lines.slice(feed.partial ? -1 : -2).map((l) => el("p", "ov-cap-line", l.text));
+  if (feed.partial) lines.push(el("p", "ov-cap-line ov-cap-partial", feed.partial.text));
+  setChildren(box, ...lines);
+  box.hidden = lines.length === 0;
+  clearTimeout(state.capTimer);
+  state.capTimer = setTimeout(() => {
+    box.hidden = true;
+  }, CAPTION_SHOWN_MS);
+}
 
 function notice(key, vars) {
   const n = $("overlay-notice");
@@ -129,6 +146,10 @@ async function loadUpload(url, img) {
 
 function follow(meeting) {
   state.meeting = meeting;
+  state.captions ??= new CaptionFeed(state.conn, (_added, info) => {
+    if (!info.initial) renderCaptions(); // what was said before the overlay opened stays off air
+  });
+  state.captions.follow(meeting);
   state.sub?.close();
   state.sub = followState(state.conn, `overlay/${meeting}`, {
     onSnapshot: (s) => {

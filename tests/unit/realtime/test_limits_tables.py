@@ -25,6 +25,7 @@ RATED: dict[str, set[str]] = {
     "report": {"chat.report"},
     "hand": {"speakers.raise", "speakers.lower", "speakers.yield"},
     "answer": {"poll.answer"},
+    "caption": {"caption.send"},
     "staff": {
         *("vote.create", "vote.open", "vote.close", "vote.publish"),
         *("qa.approve", "qa.dismiss", "qa.reopen", "qa.merge", "qa.queue", "qa.unqueue"),
@@ -79,6 +80,7 @@ def test_connection_limits_per_role() -> None:
         "moderator": 20,
         "host": 20,
         "ops": 20,
+        "captioner": 10,
     }
     assert set(roles.MAX_CONNECTIONS) == set(Role)
 
@@ -124,6 +126,10 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "POST /api/meetings/{meeting}/uploads": {"host"},
     "GET /api/meetings/{meeting}/uploads/{upload}": EVERYONE,
     "GET /api/meetings/{meeting}/polls/{poll}.csv": {"host"},
+    "GET /api/meetings/{meeting}/captions": {"host", "clerk", "captioner"},
+    "GET /api/meetings/{meeting}/captions.srt": {"host", "clerk", "captioner"},
+    "GET /api/meetings/{meeting}/captions.txt": {"host", "clerk", "captioner"},
+    "GET /caption": ANYONE,
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
     ),

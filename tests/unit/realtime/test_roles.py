@@ -74,6 +74,8 @@ EXPECTED: dict[str, set[str]] = {
     "poll.results": {"host"},
     "poll.answer": {"panelist"},
     "poll.export": {"host"},
+    # live captions (issue 13)
+    "caption.send": {"captioner", "host"},
 }
 
 
@@ -126,6 +128,10 @@ def person(role: str, meetings: list[str] | None = None) -> Participant:
         ("ops", "host", None, None),
         ("vote/v1", "observer", None, None),
         ("nonsense", "host", None, Code.UNKNOWN_CHANNEL),
+        ("meeting/m1/captions", "panelist", ["m1"], None),
+        ("meeting/m1/captions", "captioner", ["m1"], None),
+        ("meeting/m2/captions", "captioner", ["m1"], Code.NOT_A_MEMBER),  # a captioner is no staff
+        ("meeting/m1/chat", "captioner", None, Code.FORBIDDEN),  # captions, and nothing else
     ],
 )
 def test_channel_access(channel: str, role: str, meetings: list[str] | None, code: Code | None) -> None:
