@@ -174,3 +174,11 @@ def test_peers_speak_to_each_comparison_server(module: str, kind: str) -> None:
     finally:
         server.stop()
         peers.stop()
+
+
+def test_the_frame_reading_bench_runs_both_readings(capsys: pytest.CaptureFixture[str]) -> None:
+    from loadtest import bench_frames
+
+    assert bench_frames.main(["--frames", "300", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "walk" in out and "websockets" in out

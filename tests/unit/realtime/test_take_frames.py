@@ -16,110 +16,24 @@ came before the first refused frame."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-import os
 import struct
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from uvicorn.config import Config
-from uvicorn.server import ServerState
-from websockets.http11 import Request
 
-from realtime.transport import wsproto
+from loadtest.bench_frames import Transport, frame, websockets_parses_all
+from loadtest.bench_frames import open_protocol as open_hub_protocol
 from realtime.transport.wsproto import HubWebSocketProtocol
 
 MAX_SIZE = 1000  # websockets' max_size here: frames past it are refused (1009)
 
 
-class Transport:
-    """What the protocol calls on its transport, recorded."""
-
-    def __init__(self) -> None:
-        self.written = bytearray()
-        self.closed = False
-        self.eof = False
-        self.paused = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def writelines(self, chunks: list[bytes]) -> None:
-        for c in chunks:
-            self.written += c
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-    def abort(self) -> None:
-        self.closed = True
-
-    def can_write_eof(self) -> bool:
-        return True
-
-    def write_eof(self) -> None:
-        self.eof = True
-
-    def pause_reading(self) -> None:
-        self.paused = True
-
-    def resume_reading(self) -> None:
-        self.paused = False
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-
-async def _app(scope: Any, receive: Any, send: Any) -> None:  # never called: no handshake runs
-    raise AssertionError
-
-
 def open_protocol() -> tuple[HubWebSocketProtocol, Transport, list[bytes | str]]:
-    """A protocol past its handshake, on the direct read path, as the endpoint leaves it."""
-    config = Config(app=_app, ws_max_size=MAX_SIZE, ws_per_message_deflate=False, log_level="critical")
-    config.load()
-    proto = HubWebSocketProtocol(config=config, server_state=ServerState(), app_state={})
-    transport = Transport()
-    proto.transport = transport  # type: ignore[assignment]
-    key = "dGhlIHNhbXBsZSBub25jZQ=="
-    request = (
-        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
-    proto.conn.receive_data(request)
-    (event,) = proto.conn.events_received()
-    assert isinstance(event, Request)
-    proto.conn.send_response(proto.conn.accept(event))
-    proto.conn.data_to_send()
-    proto.handshake_complete = True
-    got: list[bytes | str] = []
-    proto.deliver_to(got.append, lambda: None)
-    return proto, transport, got
-
-
-def frame(first: int, payload: bytes, *, masked: bool = True, long_form: bool = False) -> bytes:
-    """A client frame: ``first`` is the FIN/RSV/opcode byte; the length in the shortest form unless
-    ``long_form`` (the 16-bit form for a short payload, which RFC 6455 forbids)."""
-    n = len(payload)
-    mask_bit = 0x80 if masked else 0
-    if n < 126 and not long_form:
-        head = bytes([first, mask_bit | n])
-    elif n < 65536:
-        head = bytes([first, mask_bit | 126]) + struct.pack("!H", n)
-    else:
-        head = bytes([first, mask_bit | 127]) + struct.pack("!Q", n)
-    if not masked:
-        return head + payload
-    mask = os.urandom(4)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return open_hub_protocol(MAX_SIZE)
 
 
 TEXT, BINARY, CONT, CLOSE, PING, PONG = 0x1, 0x2, 0x0, 0x8, 0x9, 0xA
@@ -164,9 +78,7 @@ odd = st.one_of(
 
 
 def feed(chunks: list[bytes], fast: bool) -> tuple[Any, ...]:
-    with pytest.MonkeyPatch.context() as m:
-        if not fast:
-            m.setattr(wsproto, "at_frame_start", lambda conn: False)
+    with contextlib.nullcontext() if fast else websockets_parses_all():
         proto, transport, got = open_protocol()
         for chunk in chunks:
             if transport.closed:
