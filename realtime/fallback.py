@@ -175,7 +175,11 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         hub, s = self.hub, self.hub.settings
-        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        sid = secrets.token_urlsafe(24)
+        # The session id in a header too: a balancer keeps the commands on this hub by it
+        # (deploy/haproxy.cfg ``stick store-response``); the event below is what the page reads.
+        headers = [*HEADERS, (SESSION_HEADER.encode(), sid.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         transport = scope.get("extensions", {}).get(EXTENSION)
         if transport is not None:
             bound_send_buffer(transport, s.send_buffer)
@@ -185,7 +189,6 @@ class EventStream(Response):
         metrics.CONNECTIONS.labels(LABEL).inc()
         metrics.CONNECTIONS_TOTAL.labels(LABEL).inc()
         session = Session(CODECS[JSON], Limits(rate=s.rate, burst=s.burst), time.monotonic())
-        sid = secrets.token_urlsafe(24)
         client: Client | None = None
         try:
             writer.event("session", sid)

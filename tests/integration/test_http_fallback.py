@@ -13,10 +13,14 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from cli import cluster
 from engine import keys
 from panel.roster import Roster
+from tests.integration.test_cluster import PANELISTS, connections, topology
 from tests.integration.test_vote import DEFINITION
-from tests.support import Client, HubProcess, connect, seed
+from tests.support import Client, HubProcess, connect, redis_client, seed
+
+__all__ = ["topology"]  # the fixture of the production topology (HAProxy, three hubs, Redis 7)
 
 SESSION = "X-Plenary-Session"
 VOTE = DEFINITION["vote_id"]
@@ -100,10 +104,10 @@ class SseSocket:
 
 @contextlib.asynccontextmanager
 async def sse_connect(
-    hub: HubProcess, token: str | None = None, origin: str | None = None
+    base_url: str, token: str | None = None, origin: str | None = None
 ) -> AsyncIterator[Client]:
     """A protocol client over the HTTP fallback: ``tests.support.Client`` on an ``SseSocket``."""
-    client = Client(SseSocket(hub.url, origin), "plenary.v1.json")
+    client = Client(SseSocket(base_url, origin), "plenary.v1.json")
     try:
         if token is not None:
             client.welcome = await client.ok("hello", token=token)
@@ -119,7 +123,7 @@ def socket_of(c: Client) -> SseSocket:
 
 async def test_hello_welcome_and_commands_over_http(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
-    async with sse_connect(hub, tokens["p1"]) as c:
+    async with sse_connect(hub.url, tokens["p1"]) as c:
         assert c.welcome["participant"] == "p1" and c.welcome["role"] == "panelist"
         assert "chat.send" in c.welcome["may"]
         sock = socket_of(c)
@@ -145,7 +149,7 @@ async def test_hello_welcome_and_commands_over_http(redis: Redis, hub: HubProces
 
 async def test_chat_from_http_reaches_a_websocket_and_back(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
-    async with sse_connect(hub, tokens["p1"]) as sse, connect(hub.ws_url, tokens["p2"]) as ws:
+    async with sse_connect(hub.url, tokens["p1"]) as sse, connect(hub.ws_url, tokens["p2"]) as ws:
         await sse.ok("subscribe", channel="meeting/m1/chat")
         await ws.ok("subscribe", channel="meeting/m1/chat")
         await sse.ok("chat.send", meeting="m1", text="HTTP에서 안녕하세요")
@@ -162,7 +166,7 @@ async def test_subscribe_with_offsets_recovers_exactly_what_was_missed(redis: Re
     tokens = await seed(redis)
     # p2 writes five messages (chat allows 5 per 10 s), the moderator the live one.
     async with connect(hub.ws_url, tokens["p2"]) as writer, connect(hub.ws_url, tokens["mod"]) as mod:
-        async with sse_connect(hub, tokens["p1"]) as first:
+        async with sse_connect(hub.url, tokens["p1"]) as first:
             await first.ok("subscribe", channel="meeting/m1/chat")
             for i in range(2):
                 await writer.ok("chat.send", meeting="m1", text=f"before {i}")
@@ -170,7 +174,7 @@ async def test_subscribe_with_offsets_recovers_exactly_what_was_missed(redis: Re
         epoch, offset = seen[-1]["epoch"], seen[-1]["offset"]
         for i in range(3):  # while the panelist is away
             await writer.ok("chat.send", meeting="m1", text=f"missed {i}")
-        async with sse_connect(hub, tokens["p1"]) as again:
+        async with sse_connect(hub.url, tokens["p1"]) as again:
             res = await again.ok("subscribe", channel="meeting/m1/chat", epoch=epoch, offset=offset)
             assert res["recovered"] is True
             assert [e["data"]["text"] for e in res["events"]] == [f"missed {i}" for i in range(3)]
@@ -184,7 +188,7 @@ async def test_a_cast_over_http_gets_its_receipt(redis: Redis, hub: HubProcess) 
     async with connect(hub.ws_url, tokens["host"]) as host:
         await host.ok("vote.create", definition=DEFINITION)
         await host.ok("vote.open", vote=VOTE)
-    async with sse_connect(hub, tokens["p1"]) as c:
+    async with sse_connect(hub.url, tokens["p1"]) as c:
         first = await c.ok("vote.cast", vote=VOTE, ranking=RANKING, nonce="nonce-http-1")
         assert first["retry"] is False and len(first["tracking_code"]) > 8
         again = await c.ok("vote.cast", vote=VOTE, ranking=RANKING, nonce="nonce-http-1")
@@ -201,7 +205,7 @@ async def test_the_cast_bucket_is_shared_with_a_websocket_of_the_same_panelist(
     async with connect(hubs[0].ws_url, tokens["host"]) as host:
         await host.ok("vote.create", definition=DEFINITION)
         await host.ok("vote.open", vote=VOTE)
-    async with sse_connect(hubs[0], tokens["p1"]) as a, connect(hubs[1].ws_url, tokens["p1"]) as b:
+    async with sse_connect(hubs[0].url, tokens["p1"]) as a, connect(hubs[1].ws_url, tokens["p1"]) as b:
         results = []
         for i in range(12):  # alternating transports and hubs: a per-connection limit lets more through
             c = a if i % 2 == 0 else b
@@ -220,8 +224,8 @@ async def test_connection_slots_count_http_and_websocket_alike(redis: Redis, hub
         for _ in range(3):
             await stack.enter_async_context(connect(hub.ws_url, tokens["p1"]))
         for _ in range(2):
-            await stack.enter_async_context(sse_connect(hub, tokens["p1"]))
-        async with sse_connect(hub) as sixth:  # a panelist holds 5 at most
+            await stack.enter_async_context(sse_connect(hub.url, tokens["p1"]))
+        async with sse_connect(hub.url) as sixth:  # a panelist holds 5 at most
             refused = await sixth.call("hello", token=tokens["p1"])
             assert refused["name"] == "too_many_connections" and refused["retryable"] is True
             assert (await asyncio.wait_for(sixth.closed, 5))[0] == 4013
@@ -229,7 +233,7 @@ async def test_connection_slots_count_http_and_websocket_alike(redis: Redis, hub
 
 async def test_bad_input_gets_coded_errors_and_the_stream_lives_on(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
-    async with sse_connect(hub, tokens["p1"]) as c:
+    async with sse_connect(hub.url, tokens["p1"]) as c:
         sock = socket_of(c)
         assert sock.session is not None
         for raw, name in [
@@ -261,15 +265,15 @@ async def test_bad_input_gets_coded_errors_and_the_stream_lives_on(redis: Redis,
 
 async def test_auth_refused(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
-    async with sse_connect(hub) as bad:
+    async with sse_connect(hub.url) as bad:
         refused = await bad.call("hello", token="not-a-token")
         assert refused["type"] == "error" and refused["name"] == "bad_token" and refused["code"] == 1100
         assert (await asyncio.wait_for(bad.closed, 5))[0] == 4003
-    async with sse_connect(hub) as first:  # the stream's one frame must be a hello
+    async with sse_connect(hub.url) as first:  # the stream's one frame must be a hello
         refused = await first.call("ping")
         assert refused["name"] == "not_authenticated"
         assert (await asyncio.wait_for(first.closed, 5))[0] == 4001
-    async with sse_connect(hub, origin="https://evil.example") as foreign:
+    async with sse_connect(hub.url, origin="https://evil.example") as foreign:
         await foreign.send_raw(json.dumps({"type": "hello", "id": 1, "token": tokens["p1"]}))
         await asyncio.wait_for(foreign.closed, 5)
         sock = socket_of(foreign)
@@ -282,7 +286,7 @@ async def test_auth_refused(redis: Redis, hub: HubProcess) -> None:
 
 async def test_revoking_the_link_closes_the_stream(redis: Redis, hub: HubProcess) -> None:
     tokens = await seed(redis)
-    async with sse_connect(hub, tokens["p1"]) as c, sse_connect(hub, tokens["p2"]) as bystander:
+    async with sse_connect(hub.url, tokens["p1"]) as c, sse_connect(hub.url, tokens["p2"]) as bystander:
         await Roster(redis).revoke("p1")
         code, reason = await asyncio.wait_for(c.closed, 5)
         assert code == 4012 and reason == "link revoked"
@@ -293,3 +297,31 @@ async def test_revoking_the_link_closes_the_stream(redis: Redis, hub: HubProcess
             "/sse/cmd", content=b'{"type":"ping","id":99}', headers={SESSION: sock.session}
         )
         assert r.status_code == 400 and r.json()["name"] == "not_authenticated"
+
+
+async def test_behind_haproxy_each_streams_commands_reach_its_hub(topology: cluster.Cluster) -> None:
+    """Three hubs behind HAProxy (``deploy/haproxy.cfg``), which balances the streams over them:
+    the commands of each stream, balanced alone, would land on another hub two times in three."""
+    top = topology.top
+    redis = redis_client(top.redis_url)
+    try:
+        people = PANELISTS[:6]
+        tokens = await seed(redis, people)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(sse_connect(top.url, tokens[p.id], origin=top.url))
+                for p in people
+            ]
+            assert sorted(connections(top).values()) == [2, 2, 2]  # leastconn spread the streams
+            for c in clients:
+                await c.ok("subscribe", channel="meeting/m1/chat")
+                for _ in range(3):
+                    assert (await c.ok("ping"))["server_time"] > 0
+            await clients[0].ok("chat.send", meeting="m1", text="모든 허브에 닿습니다")
+            for c in clients:
+                assert [e["data"]["text"] for e in await c.wait_events("meeting/m1/chat", 1)] == [
+                    "모든 허브에 닿습니다"
+                ]
+            assert all(p.status_code == 204 for c in clients for p in socket_of(c).posts)
+    finally:
+        await redis.aclose()
