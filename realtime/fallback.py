@@ -97,6 +97,17 @@ def stash_transport(scope: Scope, send: Send) -> None:
         scope.setdefault("extensions", {})[EXTENSION] = transport
 
 
+def close_all(code: CloseCode, reason: str) -> None:
+    """Close every stream of this hub with ``code``: the hub is stopping. uvicorn sends its
+    WebSockets 1012 by itself, but lets an HTTP response run to its end (the stream: never) until
+    its graceful timeout, then cuts it without a close event; called by ``cli.serve`` at the first
+    stop signal, so that a stream's client hears 1012 and reconnects elsewhere at once, like a
+    WebSocket's."""
+    for stream in tuple(STREAMS.values()):
+        close_connection(stream.writer, code, reason)
+        stream.commands.end()
+
+
 def _foreign(request: Request, hub: Hub) -> HubError | None:
     """The WebSocket's origin rule (``realtime.endpoint.websocket_endpoint``), on both routes."""
     origin = request.headers.get("origin")

@@ -325,3 +325,20 @@ async def test_behind_haproxy_each_streams_commands_reach_its_hub(topology: clus
             assert all(p.status_code == 204 for c in clients for p in socket_of(c).posts)
     finally:
         await redis.aclose()
+
+
+async def test_a_stopping_hub_closes_its_streams_with_1012(redis: Redis, redis_url: str) -> None:
+    """uvicorn closes WebSockets with 1012 at SIGTERM but would let a stream run to its graceful
+    timeout and then cut it: the hub closes its streams with 1012 at once."""
+    tokens = await seed(redis)
+    doomed = HubProcess(redis_url).wait_ready()
+    try:
+        async with sse_connect(doomed.url, tokens["p1"]) as c:
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            doomed.proc.terminate()
+            code, reason = await asyncio.wait_for(c.closed, 10)
+            assert code == 1012, (code, reason)
+            assert loop.time() - t0 < 3  # not the 5 s graceful timeout
+    finally:
+        doomed.stop()
