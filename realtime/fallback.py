@@ -93,7 +93,8 @@ def stash_transport(scope: Scope, send: Send) -> None:
     its own queue only (the same reliance on uvicorn's internals as ``realtime.transport.wsproto``,
     and the reason uvicorn is pinned)."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if isinstance(transport, asyncio.Transport):
+    # Duck-typed: uvloop's transports are not registered as asyncio.Transport subclasses.
+    if all(hasattr(transport, name) for name in ("get_write_buffer_size", "abort", "is_closing")):
         scope.setdefault("extensions", {})[EXTENSION] = transport
 
 

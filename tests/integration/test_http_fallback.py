@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
+import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,8 +18,10 @@ from redis.asyncio import Redis
 
 from cli import cluster
 from engine import keys
+from engine.channels import ChannelLog
 from panel.roster import Roster
 from tests.integration.test_cluster import PANELISTS, connections, topology
+from tests.integration.test_slow_client import metric, publish_burst
 from tests.integration.test_vote import DEFINITION
 from tests.support import Client, HubProcess, connect, redis_client, seed
 
@@ -342,3 +347,47 @@ async def test_a_stopping_hub_closes_its_streams_with_1012(redis: Redis, redis_u
             assert loop.time() - t0 < 3  # not the 5 s graceful timeout
     finally:
         doomed.stop()
+
+
+async def test_a_stalled_stream_is_treated_like_a_stalled_websocket(redis: Redis, hub: HubProcess) -> None:
+    """A stream whose reader stopped: its broadcast frames are dropped past the write cap (1 MiB
+    in this fixture), it is aborted after the stall timeout (2 s), and a healthy reader of the
+    same channel gets every event in time."""
+    tokens = await seed(redis)
+    aborts_before = await metric(hub, "plenary_slow_aborts_total")
+    dropped_before = await metric(hub, "plenary_dropped_frames_total")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", hub.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    hello = json.dumps({"type": "hello", "id": 1, "token": tokens["p1"]}).encode()
+    writer.write(
+        b"POST /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+        + f"Content-Length: {len(hello)}\r\n\r\n".encode()
+        + hello
+    )
+    head = b""
+    while b'"participant"' not in head:
+        head += await asyncio.wait_for(reader.read(4096), 10)
+    session = re.search(rb"(?im)^x-plenary-session: (\S+)\r$", head)
+    assert session is not None
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        subscribe = b'{"type":"subscribe","id":2,"channel":"meeting/m1/chat"}'
+        r = await http.post("/sse/cmd", content=subscribe, headers={SESSION: session.group(1).decode()})
+        assert r.status_code == 204
+    await asyncio.sleep(0.3)  # the subscribe is answered; from now on nobody reads this stream
+    async with connect(hub.ws_url, tokens["p2"]) as bob:
+        await bob.ok("subscribe", channel="meeting/m1/chat")
+        n = 300  # 2.4 MB, paced at 8 MB/s (tests/integration/test_slow_client.py)
+        await publish_burst(ChannelLog(redis), n, pause=0.05)
+        got = await bob.wait_events("meeting/m1/chat", n, timeout=20)
+        assert [e["offset"] for e in got] == list(range(1, n + 1)) and bob.gaps == []
+        assert await metric(hub, "plenary_dropped_frames_total") > dropped_before
+        deadline = time.monotonic() + 10
+        while await metric(hub, "plenary_slow_aborts_total") <= aborts_before:
+            assert time.monotonic() < deadline, "stalled stream never aborted"
+            await asyncio.sleep(0.2)
+    with contextlib.suppress(ConnectionError):  # what was buffered, then the end of the connection
+        while await asyncio.wait_for(reader.read(65536), 10):
+            pass
+    writer.close()
