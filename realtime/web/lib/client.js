@@ -17,7 +17,8 @@
 // - A long subscribe reply comes in several `reply` frames with the same id, `more: true` on all
 //   but the last: the request resolves once, on the last, with every part's events joined.
 // - WebSockets blocked (an office or public network's proxy): after WS_FAILURES_BEFORE_HTTP
-//   WebSockets in a row that fail to open or close before `welcome`, the tab speaks the same
+//   WebSockets in a row that fail to open or close before `welcome` while the hub answers plain
+//   HTTP (`/readyz`: so a hub that is down sends nobody to HTTP), the tab speaks the same
 //   protocol over HTTP (lib/http-socket.js) for HTTP_STAY_MS, then tries a WebSocket again: at
 //   once while idle, or with a probe that must open before the live HTTP connection is swapped.
 //   Panels see nothing of it; `conn.transport` says which ("websocket" or "http").
@@ -239,10 +240,20 @@ export class Connection {
     this._scheduleReconnect(code);
   }
 
-  /** A WebSocket failed to open or closed before welcome: past the threshold, use HTTP a while. */
+  /**
+   * A WebSocket failed to open or closed before welcome. Blocked on the way, or the hub down (a
+   * restart, a lost network)? Only when the hub answers plain HTTP meanwhile (`/readyz`) is it
+   * counted as blocked: a hub outage must not send every tab to HTTP. Past the threshold, the tab
+   * uses HTTP for a while.
+   */
   _wsFailed() {
-    this.wsFailures += 1;
-    if (this.wsFailures >= WS_FAILURES_BEFORE_HTTP) this.httpUntil = Date.now() + HTTP_STAY_MS;
+    fetch(`${httpBase(this.url)}/readyz`, { cache: "no-store" })
+      .then((res) => {
+        if (!res.ok) return;
+        this.wsFailures += 1;
+        if (this.wsFailures >= WS_FAILURES_BEFORE_HTTP) this.httpUntil = Date.now() + HTTP_STAY_MS;
+      })
+      .catch(() => {});
   }
 
   /**
