@@ -107,3 +107,42 @@ def test_a_proxy_that_refuses_ws_sends_the_page_over_http(
     assert len(refused) >= 2  # it tried the WebSocket first, as many times as the client's rule says
     chat_and_cast(page, assembly, vote_id, other)
     assert traffic[0].posts("/sse") == 1 and traffic[0].posts("/sse/cmd") >= 3
+
+
+def test_the_page_goes_back_to_a_websocket_once_the_proxy_lets_it_through(
+    open_url: OpenUrl, assembly: Assembly
+) -> None:
+    """On HTTP for five minutes, then a probe: once a WebSocket opens, the page moves to it."""
+    allow: list[bool] = []
+    passed: list[str] = []
+
+    def proxy(ws: WebSocketRoute) -> None:
+        if not allow:
+            ws.close(code=1008, reason="blocked by proxy")
+            return
+        passed.append(ws.url)
+        ws.connect_to_server()
+
+    traffic: list[Traffic] = []
+
+    def block(ctx: BrowserContext) -> None:
+        ctx.clock.install()  # the page's own clock, to jump five minutes ahead
+        ctx.route_web_socket(re.compile(r"/ws$"), proxy)
+        traffic.append(Traffic(ctx))
+
+    page, _ = open_url("/", "p-009", wait_live=False, before=block, viewport={"width": 1280, "height": 900})
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=15_000)
+    assert traffic[0].posts("/sse") == 1 and passed == []
+    allow.append(True)
+    page.clock.fast_forward("06:00")  # past the five minutes on HTTP and the probe's jitter
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=15_000)
+    deadline = page.evaluate("() => Date.now()") + 15_000
+    while len(passed) < 2:  # the probe, then the connection itself
+        assert page.evaluate("() => Date.now()") < deadline, passed
+        page.wait_for_timeout(100)
+    text = f"다시 웹소켓 {uuid.uuid4().hex[:6]}"
+    box = page.get_by_label("메시지")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator("#chat-log").get_by_text(text, exact=True)).to_have_count(1)
+    assert traffic[0].posts("/sse") == 1  # no new stream: the page is on the WebSocket
