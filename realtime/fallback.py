@@ -165,10 +165,11 @@ async def command(request: Request) -> Response:
         return error_response(err)
     stream.last_seen = time.monotonic()
     commands = stream.commands
+    # A request without a frame is an empty frame: a bad_frame error, counted toward 4010 like any
+    # garbage, so that empty requests cannot be sent for free.
+    frames = [line for line in body.split(b"\n") if line.strip()] or [b""]
     async with stream.lock:
-        for line in body.split(b"\n"):
-            if not line.strip():
-                continue
+        for line in frames:
             if commands.readable is not None:  # past RECEIVE_AHEAD waiting commands: wait here
                 await commands.readable.wait()
             if commands.closed:

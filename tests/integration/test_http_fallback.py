@@ -247,6 +247,8 @@ async def test_bad_input_gets_coded_errors_and_the_stream_lives_on(redis: Redis,
             (b'{"type":"chat.send","id":8,"meeting":"m1","text":5}', "bad_field"),
             (b'{"type":"hello","id":9,"token":"x"}', "already_authenticated"),
             (b'{"type":"chat.send","id":10,"meeting":"m2","text":"hi"}', "not_a_member"),
+            (b"", "bad_frame"),  # a request without a frame is not free
+            (b"\xff\xfe", "bad_frame"),  # not UTF-8
         ]:
             before = len(c.frames)
             r = await sock.http.post("/sse/cmd", content=raw, headers={SESSION: sock.session})
