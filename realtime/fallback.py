@@ -201,7 +201,7 @@ class EventStream(Response):
         gone = asyncio.create_task(_disconnected(receive))
         metrics.CONNECTIONS.labels(LABEL).inc()
         metrics.CONNECTIONS_TOTAL.labels(LABEL).inc()
-        session = Session(CODECS[JSON], Limits(rate=s.rate, burst=s.burst), time.monotonic())
+        session = Session(CODECS[JSON], Limits(rate=s.rate, burst=s.burst), time.monotonic())  # as /ws
         client: Client | None = None
         try:
             writer.event("session", sid)
@@ -252,17 +252,21 @@ async def _serve(stream: Stream, sender: asyncio.Task[None], gone: asyncio.Task[
     commands = stream.commands
     serving = asyncio.create_task(commands.serve())
     try:
-        while not serving.done():
+        while True:
             done, _ = await asyncio.wait(
                 {serving, sender, gone}, timeout=CHECK_EVERY, return_when=asyncio.FIRST_COMPLETED
             )
+            if serving in done:
+                break
             if gone in done:
                 stream.writer.abort()
-            if gone in done or sender in done:
+            if done:  # the peer left or the writer ended: the command being run finishes, no other
                 commands.end()
-            elif not done and time.monotonic() - stream.last_seen > IDLE_TIMEOUT:
+                break
+            if time.monotonic() - stream.last_seen > IDLE_TIMEOUT:
                 close_connection(stream.writer, CloseCode.GOING_AWAY, "no command for too long")
                 commands.end()
+                break
         await serving
     finally:
         if not serving.done():
