@@ -257,8 +257,8 @@ export class Connection {
   }
 
   /**
-   * Live over HTTP: when the HTTP time is over, open a probe WebSocket; if it opens, and no reply
-   * is awaited, drop the HTTP connection so that the next one is a WebSocket. Else stay on HTTP.
+   * Live over HTTP: when the HTTP time is over, open a probe WebSocket; if it opens, drop the HTTP
+   * connection once no reply is awaited, so that the next one is a WebSocket. Else stay on HTTP.
    */
   _probeLater() {
     clearTimeout(this.wsProbe);
@@ -280,19 +280,30 @@ export class Connection {
         } catch {
           /* ignore */
         }
-        if (!opened || this.pending.size > 0 || this.transport !== "http" || !this.live) {
-          if (!opened) this._wsFailed();
+        if (!opened) {
+          this._wsFailed();
           this._probeLater();
           return;
         }
-        this.wsFailures = 0;
-        this.httpUntil = 0;
-        this._drop(this.ws);
+        this._swapWhenIdle(20);
       };
       probe.onopen = () => settle(true);
       probe.onclose = () => settle(false);
       probe.onerror = () => {};
     }, Math.max(0, this.httpUntil - Date.now()) + Math.random() * 30_000);
+  }
+
+  /** A WebSocket got through: leave HTTP once no reply is awaited (a few tries, 0.5 s apart). */
+  _swapWhenIdle(tries) {
+    if (this.stopped || this.transport !== "http" || !this.live) return;
+    if (this.pending.size > 0) {
+      if (tries > 0) setTimeout(() => this._swapWhenIdle(tries - 1), 500);
+      else this._probeLater();
+      return;
+    }
+    this.wsFailures = 0;
+    this.httpUntil = 0;
+    this._drop(this.ws);
   }
 
   _scheduleCrowded() {
