@@ -346,7 +346,7 @@ async def test_a_stopping_hub_closes_its_streams_with_1012(redis: Redis, redis_u
             doomed.proc.terminate()
             code, reason = await asyncio.wait_for(c.closed, 10)
             assert code == 1012, (code, reason)
-            assert loop.time() - t0 < 3  # not the 5 s graceful timeout
+            assert loop.time() - t0 < 4.5  # before the 5 s graceful timeout
     finally:
         doomed.stop()
 
