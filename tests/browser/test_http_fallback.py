@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, WebSocket, WebSocketRoute, expect
 
-from tests.browser.conftest import Assembly, HubCaller, OpenUrl
+from tests.browser.conftest import Assembly, HubCaller, OpenPage, OpenUrl
 from tests.browser.test_vote_pages import P1, P3, card, cast, open_vote, pick
 
 pytestmark = pytest.mark.browser
@@ -146,3 +146,17 @@ def test_the_page_goes_back_to_a_websocket_once_the_proxy_lets_it_through(
     box.press("Enter")
     expect(page.locator("#chat-log").get_by_text(text, exact=True)).to_have_count(1)
     assert traffic[0].posts("/sse") == 1  # no new stream: the page is on the WebSocket
+
+
+def test_a_hub_that_is_down_sends_nobody_to_http(open_page: OpenPage, assembly: Assembly) -> None:
+    """WebSockets that fail because the hub is down (it does not answer /readyz either) are not a
+    blocked network: the page comes back on a WebSocket when the hub does."""
+    hub = assembly.second_hub()
+    traffic: list[Traffic] = []
+    page = open_page("p-005", hub=hub, before=lambda ctx: traffic.append(Traffic(ctx)))
+    hub.stop()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "reconnecting")
+    page.wait_for_timeout(4_000)  # attempts after 0.5, 1 and 2 s of backoff fail meanwhile
+    hub.start()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=20_000)
+    assert traffic[0].posts("/sse") == 0 and len(traffic[0].sockets) >= 3
