@@ -265,31 +265,36 @@ export class Connection {
     this.wsProbe = setTimeout(() => {
       this.wsProbe = null;
       if (this.stopped || this.transport !== "http" || !this.live) return;
+      // Live over HTTP, so the hub answers: a probe that fails is the network blocking it again.
+      const blocked = () => {
+        this.wsFailures += 1;
+        this.httpUntil = Date.now() + HTTP_STAY_MS;
+        this._probeLater();
+      };
       let probe;
       try {
         probe = new WebSocket(this.url, [SUBPROTOCOL]);
       } catch {
-        this._wsFailed();
-        this._probeLater();
+        blocked();
         return;
       }
+      let settled = false;
       const settle = (opened) => {
+        if (settled) return;
+        settled = true;
         probe.onopen = probe.onclose = probe.onerror = null;
         try {
           probe.close();
         } catch {
           /* ignore */
         }
-        if (!opened) {
-          this._wsFailed();
-          this._probeLater();
-          return;
-        }
-        this._swapWhenIdle(20);
+        if (opened) this._swapWhenIdle(20);
+        else blocked();
       };
       probe.onopen = () => settle(true);
       probe.onclose = () => settle(false);
       probe.onerror = () => {};
+      setTimeout(() => settle(false), WS_OPEN_TIMEOUT_MS); // an upgrade held unanswered
     }, Math.max(0, this.httpUntil - Date.now()) + Math.random() * 30_000);
   }
 
