@@ -4,6 +4,8 @@ production configuration (``demo`` and the fan-out benchmark serve the same way)
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -163,9 +165,21 @@ def serve(
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             if not self.should_exit:
                 arm_stop_deadline(stop_timeout)
+                close_streams()
             super().handle_exit(sig, frame)
 
     from realtime.app import create_app
+
+    def close_streams() -> None:
+        """The HTTP fallback's streams get 1012 now, as uvicorn gives its WebSockets
+        (``realtime.fallback.close_all``); from the loop, not inside the signal handler."""
+        from realtime import fallback
+        from realtime.protocol.closecodes import CloseCode
+
+        with contextlib.suppress(RuntimeError):  # no loop running: nothing is open
+            asyncio.get_running_loop().call_soon_threadsafe(
+                fallback.close_all, CloseCode.SERVICE_RESTART, "the hub is restarting: reconnect"
+            )
 
     app = create_app(settings)
     config = uvicorn.Config(

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from realtime import fallback
 from realtime.config import Settings
 from realtime.endpoint import websocket_endpoint
 from realtime.fanout.backend import Backend
@@ -34,6 +35,8 @@ class PlenaryApp:
             scope["app"] = self.app  # what ``WebSocket.app`` reads
             await websocket_endpoint(WebSocket(scope, receive, send))
             return
+        if scope["type"] == "http" and scope["path"] == "/sse":
+            fallback.stash_transport(scope, send)  # the HTTP fallback's stream (realtime/fallback.py)
         await self.app(scope, receive, send)
 
     def __getattr__(self, name: str) -> Any:  # state, routes, ... of the Starlette app
@@ -75,6 +78,8 @@ def create_app(settings: Settings) -> PlenaryApp:
             *(route(path, http.page(name)) for path, name in http.PAGES.items()),
             route("/static/{name}", http.static),
             route("/static/{folder}/{name}", http.static),
+            route("/sse", fallback.open_stream, methods=["POST"]),
+            route("/sse/cmd", fallback.command, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -84,17 +84,17 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             await _serve(ws, hub, session, client)
     except Exception:  # Redis gone mid-hello or a bug: close so the client retries elsewhere
         log.exception("connection failed")
-        _close(writer, CloseCode.GOING_AWAY, "try again")
+        close_connection(writer, CloseCode.GOING_AWAY, "try again")
     finally:
         metrics.CONNECTIONS.labels(chosen).dec()
         if client is not None:
             absent = await hub.drop_client(client)
-            await _release(hub, client, absent)
+            await release(hub, client, absent)
         if isinstance(writer, QueueWriter):
             writer.stop()
 
 
-async def _release(hub: Hub, client: Client, absent: bool = False) -> None:
+async def release(hub: Hub, client: Client, absent: bool = False) -> None:
     """Free the connection's slot (and with ``absent`` its participant's presence on this hub); if
     Redis is gone the slot frees itself when this hub stops or dies, and the presence expires with
     this hub's presence set (30 s after its last heartbeat)."""
@@ -104,7 +104,7 @@ async def _release(hub: Hub, client: Client, absent: bool = False) -> None:
         log.warning("connection slot not released", extra={"conn_id": client.conn_id})
 
 
-def _close(writer: Writer, code: CloseCode, reason: str) -> None:
+def close_connection(writer: Writer, code: CloseCode, reason: str) -> None:
     metrics.CLOSES.labels(str(int(code))).inc()
     writer.close(int(code), reason)
 
@@ -127,7 +127,7 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
         try:
             data = await _receive(ws, max(remaining, 0.001))
         except TimeoutError:
-            _close(writer, CloseCode.AUTH_TIMEOUT, "hello expected")
+            close_connection(writer, CloseCode.AUTH_TIMEOUT, "hello expected")
             return None
         if data is None:
             return None
@@ -136,60 +136,68 @@ async def _authenticate(ws: WebSocket, hub: Hub, session: Session, writer: Write
         if isinstance(verdict, Close):
             if verdict.frame:
                 writer.write(verdict.frame, droppable=False)
-            _close(writer, verdict.code, verdict.reason)
+            close_connection(writer, verdict.code, verdict.reason)
             return None
         if isinstance(verdict, Reject):
             writer.write(verdict.frame, droppable=False)
             continue
         hello = verdict.command
         assert isinstance(hello, Hello)
-        who = await hub.roster.authenticate(hello.token)
-        if who is None:
-            session.fire(Trigger.HELLO_FAILED)
-            err = HubError(Code.BAD_TOKEN, "this link is not valid (expired or revoked): ask the organisers")
-            metrics.COMMANDS.labels("hello", "bad_token").inc()
-            log.info("hello refused", extra={"outcome": "bad_token"})
-            writer.write(session.error(hello.id, err), droppable=False)
-            _close(writer, CloseCode.BAD_TOKEN, "bad token")
-            return None
-        client = Client(who, session.codec, writer)
-        try:  # one slot per connection over every hub; the role's limit refuses the one past it
-            await hub.slots.admit(who.id, client.conn_id, roles.max_connections(who.role))
-        except LimitError as err:
-            session.fire(Trigger.HELLO_FAILED)
-            metrics.COMMANDS.labels("hello", err.name).inc()
-            log.info("hello refused", extra={"participant": who.id, "role": who.role, "outcome": err.name})
-            writer.write(session.error(hello.id, err), droppable=False)
-            _close(writer, CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
-            return None
-        session.fire(Trigger.HELLO_OK)
-        hub.join(client)
-        welcome = Welcome(
-            participant=who.id,
-            name=who.name,
-            role=who.role,
-            meetings=await connection.meetings_for(hub, client),
-            server_time=int(time.time() * 1000),
-            limits={
-                "max_frame": hub.settings.max_frame,
-                "chat_chars": chat.MAX_CHARS,
-                "caption_chars": captions.MAX_CHARS,
-                "rate": int(session.limits.rate),
-            },
-            may=roles.allowed_commands(who.role),
-        )
-        writer.write(session.reply(hello.id, welcome), droppable=False)
-        metrics.COMMANDS.labels("hello", "ok").inc()
-        log.info(
-            "hello",
-            extra={
-                "conn_id": client.conn_id,
-                "participant": who.id,
-                "role": who.role,
-                "client": hello.client[:64],
-            },
-        )
-        return client
+        return await admit_hello(hub, session, writer, hello)
+
+
+async def admit_hello(hub: Hub, session: Session, writer: Writer, hello: Hello) -> Client | None:
+    """A ``hello`` accepted by the session: the token, a connection slot, then ``welcome``; or the
+    refusal (error frame, then the close) and None. The one admission of every transport: the
+    WebSocket here and the HTTP fallback (``realtime.fallback``) call it, so both share the token
+    check, the per-participant slots and the welcome."""
+    who = await hub.roster.authenticate(hello.token)
+    if who is None:
+        session.fire(Trigger.HELLO_FAILED)
+        err = HubError(Code.BAD_TOKEN, "this link is not valid (expired or revoked): ask the organisers")
+        metrics.COMMANDS.labels("hello", "bad_token").inc()
+        log.info("hello refused", extra={"outcome": "bad_token"})
+        writer.write(session.error(hello.id, err), droppable=False)
+        close_connection(writer, CloseCode.BAD_TOKEN, "bad token")
+        return None
+    client = Client(who, session.codec, writer)
+    try:  # one slot per connection over every hub; the role's limit refuses the one past it
+        await hub.slots.admit(who.id, client.conn_id, roles.max_connections(who.role))
+    except LimitError as err:
+        session.fire(Trigger.HELLO_FAILED)
+        metrics.COMMANDS.labels("hello", err.name).inc()
+        log.info("hello refused", extra={"participant": who.id, "role": who.role, "outcome": err.name})
+        writer.write(session.error(hello.id, err), droppable=False)
+        close_connection(writer, CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+        return None
+    session.fire(Trigger.HELLO_OK)
+    hub.join(client)
+    welcome = Welcome(
+        participant=who.id,
+        name=who.name,
+        role=who.role,
+        meetings=await connection.meetings_for(hub, client),
+        server_time=int(time.time() * 1000),
+        limits={
+            "max_frame": hub.settings.max_frame,
+            "chat_chars": chat.MAX_CHARS,
+            "caption_chars": captions.MAX_CHARS,
+            "rate": int(session.limits.rate),
+        },
+        may=roles.allowed_commands(who.role),
+    )
+    writer.write(session.reply(hello.id, welcome), droppable=False)
+    metrics.COMMANDS.labels("hello", "ok").inc()
+    log.info(
+        "hello",
+        extra={
+            "conn_id": client.conn_id,
+            "participant": who.id,
+            "role": who.role,
+            "client": hello.client[:64],
+        },
+    )
+    return client
 
 
 async def _serve(ws: WebSocket, hub: Hub, session: Session, client: Client) -> None:
@@ -280,7 +288,7 @@ class Commands:
                 self._hold(True)
         except Exception:  # a bug: this connection goes, the hub and the others stay
             log.exception("connection failed")
-            _close(self.client.writer, CloseCode.GOING_AWAY, "try again")
+            close_connection(self.client.writer, CloseCode.GOING_AWAY, "try again")
             self.end()
 
     def end(self) -> None:
@@ -301,7 +309,7 @@ class Commands:
         log.info(
             "closing abusive connection", extra={"conn_id": self.client.conn_id, "code": int(verdict.code)}
         )
-        _close(writer, verdict.code, verdict.reason)
+        close_connection(writer, verdict.code, verdict.reason)
         self.end()
 
     def _hold(self, hold: bool) -> None:
@@ -357,7 +365,7 @@ class Commands:
                 connection.after_reply(self.hub, self.client, outcome)
         except Exception:
             log.exception("connection failed")
-            _close(self.client.writer, CloseCode.GOING_AWAY, "try again")
+            close_connection(self.client.writer, CloseCode.GOING_AWAY, "try again")
             self.end()
             return
         self.busy = False

@@ -194,6 +194,10 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
         ),
         RECORD_KEEPERS,
     ),
+    # the protocol over HTTP (realtime/fallback.py): as for /ws, the hello in the stream's body
+    # admits, and then each command is checked by COMMAND_ROLES; the session id admits the POSTs
+    "POST /sse": PUBLIC,
+    "POST /sse/cmd": PUBLIC,
     # the pages: each reads its token from the link's fragment and asks the hub over /ws
     **dict.fromkeys(
         (

@@ -40,7 +40,12 @@ def test_haproxy_accepts_the_config_with_every_hub_checked_on_readyz(tmp_path: P
     assert re.search(r"^\s*timeout tunnel 1h$", text, re.M), "WebSockets live long"
     assert re.search(r"^\s*timeout check 3s$", text, re.M), "a busy hub is not a dead one"
     directives = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
-    assert "balance leastconn" in text and not any("stick" in ln for ln in directives)
+    sticky = [ln.strip() for ln in directives if "stick" in ln]
+    assert "balance leastconn" in text
+    assert all("x-plenary-session" in ln or ln.startswith("stick-table") for ln in sticky), sticky
+    assert "stick match req.hdr(x-plenary-session)" in sticky, (
+        "the HTTP fallback's commands reach its stream's hub"
+    )
     assert "http-request return status 404 if { path /metrics }" in text
     assert "%HPO" in text and "%r" not in text and "%HU" not in text, "paths only: no query in the log"
 

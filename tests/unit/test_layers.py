@@ -52,6 +52,15 @@ REALTIME_MAY_IMPORT: dict[str, frozenset[str]] = {
         "realtime.commands",
         "realtime.roles",
     },
+    "realtime.fallback": DOMAIN
+    | {
+        "realtime.protocol",
+        "realtime.ops",
+        "realtime.transport",
+        "realtime.fanout",
+        "realtime.endpoint",
+        "realtime.http",
+    },
     "realtime.http": DOMAIN | {"realtime.ops", "realtime.fanout", "realtime.roles"},
     "realtime.app": DOMAIN
     | {
@@ -59,6 +68,7 @@ REALTIME_MAY_IMPORT: dict[str, frozenset[str]] = {
         "realtime.fanout",
         "realtime.http",
         "realtime.endpoint",
+        "realtime.fallback",
     },
 }
 """A part of ``realtime/`` -> the parts (and domain folders) it may import; a part may always

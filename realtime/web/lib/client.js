@@ -16,6 +16,14 @@
 //   re-subscribe with {epoch, offset}, and a new epoch (Redis was reset) is reported as a reset.
 // - A long subscribe reply comes in several `reply` frames with the same id, `more: true` on all
 //   but the last: the request resolves once, on the last, with every part's events joined.
+// - WebSockets blocked (an office or public network's proxy): after WS_FAILURES_BEFORE_HTTP
+//   WebSockets in a row that fail to open or close before `welcome` while the hub answers plain
+//   HTTP (`/readyz`: so a hub that is down sends nobody to HTTP), the tab speaks the same
+//   protocol over HTTP (lib/http-socket.js) for HTTP_STAY_MS, then tries a WebSocket again: at
+//   once while idle, or with a probe that must open before the live HTTP connection is swapped.
+//   Panels see nothing of it; `conn.transport` says which ("websocket" or "http").
+
+import { HttpSocket } from "./http-socket.js";
 
 export const SUBPROTOCOL = "plenary.v1.json";
 export const NO_RECONNECT = new Set([4003, 4004, 4012]);
@@ -28,6 +36,15 @@ const BACKOFF_CAP_MS = 20_000;
 const CROWDED_BASE_MS = 10_000; // the first retry of a crowded link waits 5-10 s, then doubling
 const CROWDED_CAP_MS = 60_000;
 export const TOO_MANY_CONNECTIONS = 4013;
+const OPEN = 1; // WebSocket.OPEN, also where a page has no WebSocket at all
+export const WS_FAILURES_BEFORE_HTTP = 2;
+const HTTP_STAY_MS = 5 * 60_000; // how long a tab stays on HTTP before trying a WebSocket again
+const WS_OPEN_TIMEOUT_MS = 10_000; // a proxy that holds the upgrade unanswered counts as a failure
+
+/** The hub's HTTP origin for the fallback, from its WebSocket URL (ws://host/ws -> http://host). */
+export function httpBase(wsUrl) {
+  return wsUrl.replace(/^ws/, "http").replace(/\/ws$/, "");
+}
 
 function localError(name, message) {
   return { code: 0, name, message, retryable: true };
@@ -68,6 +85,10 @@ export class Connection {
     this.heartbeat = null;
     this.stopped = false;
     this.welcome = null;
+    this.transport = "websocket"; // of the current or last connection
+    this.wsFailures = 0; // WebSockets in a row that failed to open or closed before welcome
+    this.httpUntil = 0; // until then, connect over HTTP (lib/http-socket.js)
+    this.wsProbe = null;
   }
 
   start() {
@@ -98,14 +119,22 @@ export class Connection {
     // A crowded link stays "crowded" while it tries again: its notice must not flicker away.
     this._setState(this.crowded ? "crowded" : this.everLive ? "reconnecting" : "connecting");
     this.refusedCrowded = false;
+    const overHttp = Date.now() < this.httpUntil;
     let ws;
     try {
-      ws = new WebSocket(this.url, [SUBPROTOCOL]);
+      ws = overHttp ? new HttpSocket(httpBase(this.url), SUBPROTOCOL) : new WebSocket(this.url, [SUBPROTOCOL]);
     } catch {
+      this._wsFailed();
       this._scheduleReconnect();
       return;
     }
     this.ws = ws;
+    this.transport = overHttp ? "http" : "websocket";
+    if (!overHttp) {
+      setTimeout(() => {
+        if (ws === this.ws && ws.readyState !== OPEN) this._drop(ws);
+      }, WS_OPEN_TIMEOUT_MS);
+    }
     ws.onopen = () => this._hello(ws);
     ws.onmessage = (e) => {
       if (ws === this.ws) this._onFrame(e.data);
@@ -125,9 +154,16 @@ export class Connection {
     } catch (err) {
       if (err && err.name === "bad_token") this._fatal(4003, "bad token");
       if (err && err.name === "too_many_connections" && ws === this.ws) this.refusedCrowded = true;
+      if (err && err.name === "timeout" && ws === this.ws) this._drop(ws); // a proxy that swallows frames
       return; // otherwise the close that follows decides
     }
     if (ws !== this.ws) return;
+    if (this.transport === "websocket") {
+      this.wsFailures = 0;
+      this.httpUntil = 0;
+    } else {
+      this._probeLater();
+    }
     this.welcome = welcome;
     this.live = true;
     this.everLive = true;
@@ -188,6 +224,8 @@ export class Connection {
 
   _onClose(ws, code, reason) {
     if (ws !== this.ws) return; // a socket already given up
+    const refused = NO_RECONNECT.has(code) || code === TOO_MANY_CONNECTIONS || this.refusedCrowded;
+    if (this.transport === "websocket" && !this.live && !refused) this._wsFailed();
     this._teardown();
     if (this.stopped) return;
     if (NO_RECONNECT.has(code)) {
@@ -200,6 +238,77 @@ export class Connection {
     }
     this.crowded = 0;
     this._scheduleReconnect(code);
+  }
+
+  /**
+   * A WebSocket failed to open or closed before welcome. Blocked on the way, or the hub down (a
+   * restart, a lost network)? Only when the hub answers plain HTTP meanwhile (`/readyz`) is it
+   * counted as blocked: a hub outage must not send every tab to HTTP. Past the threshold, the tab
+   * uses HTTP for a while.
+   */
+  _wsFailed() {
+    fetch(`${httpBase(this.url)}/readyz`, { cache: "no-store" })
+      .then((res) => {
+        if (!res.ok) return;
+        this.wsFailures += 1;
+        if (this.wsFailures >= WS_FAILURES_BEFORE_HTTP) this.httpUntil = Date.now() + HTTP_STAY_MS;
+      })
+      .catch(() => {});
+  }
+
+  /**
+   * Live over HTTP: when the HTTP time is over, open a probe WebSocket; if it opens, drop the HTTP
+   * connection once no reply is awaited, so that the next one is a WebSocket. Else stay on HTTP.
+   */
+  _probeLater() {
+    clearTimeout(this.wsProbe);
+    this.wsProbe = setTimeout(() => {
+      this.wsProbe = null;
+      if (this.stopped || this.transport !== "http" || !this.live) return;
+      // Live over HTTP, so the hub answers: a probe that fails is the network blocking it again.
+      const blocked = () => {
+        this.wsFailures += 1;
+        this.httpUntil = Date.now() + HTTP_STAY_MS;
+        this._probeLater();
+      };
+      let probe;
+      try {
+        probe = new WebSocket(this.url, [SUBPROTOCOL]);
+      } catch {
+        blocked();
+        return;
+      }
+      let settled = false;
+      const settle = (opened) => {
+        if (settled) return;
+        settled = true;
+        probe.onopen = probe.onclose = probe.onerror = null;
+        try {
+          probe.close();
+        } catch {
+          /* ignore */
+        }
+        if (opened) this._swapWhenIdle(20);
+        else blocked();
+      };
+      probe.onopen = () => settle(true);
+      probe.onclose = () => settle(false);
+      probe.onerror = () => {};
+      setTimeout(() => settle(false), WS_OPEN_TIMEOUT_MS); // an upgrade held unanswered
+    }, Math.max(0, this.httpUntil - Date.now()) + Math.random() * 30_000);
+  }
+
+  /** A WebSocket got through: leave HTTP once no reply is awaited (a few tries, 0.5 s apart). */
+  _swapWhenIdle(tries) {
+    if (this.stopped || this.transport !== "http" || !this.live) return;
+    if (this.pending.size > 0) {
+      if (tries > 0) setTimeout(() => this._swapWhenIdle(tries - 1), 500);
+      else this._probeLater();
+      return;
+    }
+    this.wsFailures = 0;
+    this.httpUntil = 0;
+    this._drop(this.ws);
   }
 
   _scheduleCrowded() {
@@ -285,7 +394,7 @@ export class Connection {
   }
 
   _send(ws, type, fields, timeout = COMMAND_TIMEOUT_MS) {
-    if (!ws || ws.readyState !== WebSocket.OPEN) {
+    if (!ws || ws.readyState !== OPEN) {
       return Promise.reject(localError("disconnected", "not connected"));
     }
     const id = this.nextId++;

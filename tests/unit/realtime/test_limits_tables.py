@@ -136,6 +136,8 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /overlay/{meeting}": ANYONE,
     "GET /static/{name}": ANYONE,
     "GET /static/{folder}/{name}": ANYONE,
+    "POST /sse": ANYONE,  # the hello in the body admits, as on /ws
+    "POST /sse/cmd": ANYONE,  # the stream's session id admits
 }
 
 
