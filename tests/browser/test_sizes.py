@@ -116,8 +116,8 @@ def test_every_page_has_16px_text_and_44px_targets_on_a_phone(open_url: OpenUrl,
             page.wait_for_timeout(300)  # the panels' first render
             problems += check(page, f"{path} ({lang})")
             if path == "/":  # every section of the phone layout, one after the other
-                for section in page.locator("#phone-nav button").all():
+                for section in page.locator("#tabs [role=tab]").all():
                     section.click()
-                    problems += check(page, f"/ section {section.get_attribute('data-section')} ({lang})")
+                    problems += check(page, f"/ section {section.get_attribute('data-tab')} ({lang})")
             page.context.close()
     assert not problems, "too small:\n" + "\n".join(sorted(set(problems)))
