@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import HubCaller, OpenUrl
@@ -51,6 +52,17 @@ def in_view(page: Page, selector: str) -> bool:
             selector,
         )
     )
+
+
+def serious_axe(page: Page, where: str) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{where}: {v['id']} ({v['impact']}): {n['target']}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+        for n in v["nodes"]
+    ]
 
 
 def open_vote(hub_call: HubCaller, vote_id: str, **extra: Any) -> None:
@@ -254,24 +266,48 @@ def test_the_chat_can_be_paused_and_counts_what_comes_meanwhile(
     pause = page.locator("#chat-pause")
     box = pause.bounding_box()
     assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
-    expect(pause).to_have_text("멈추기")
+    expect(pause).to_have_text("채팅 멈추기")
     pause.click()
-    expect(pause).to_have_attribute("aria-pressed", "true")
+    expect(pause).to_have_text("채팅 다시 보기 (새 글 0개)")
     expect(page.locator("#chat-paused")).to_be_visible()
     tag = uuid.uuid4().hex[:6]
     for i in (1, 2):
         ok(hub_call, "p-011", "chat.send", meeting="plenary", text=f"멈춘 동안 {i} {tag}")
-    expect(pause).to_have_text("다시 보기 (새 글 2개)")
+    expect(pause).to_have_text("채팅 다시 보기 (새 글 2개)")
     expect(page.locator("#tab-chat-count")).to_have_text("2")
     expect(page.locator("#chat-log")).not_to_contain_text(tag)  # counted, not scrolled in
     pause.click()
     expect(page.locator("#chat-log li.msg", has_text=tag)).to_have_count(2)
-    expect(pause).to_have_attribute("aria-pressed", "false")
+    expect(pause).to_have_text("채팅 멈추기")
     expect(page.locator("#tab-chat-count")).to_have_text("")
     # English, by keyboard
     page.get_by_role("button", name="Switch to English").click()
     pause.focus()
     page.keyboard.press("Enter")
-    expect(pause).to_have_text("Resume (0 new)")
+    expect(pause).to_have_text("Resume chat (0 new)")
     page.keyboard.press("Enter")
-    expect(pause).to_have_text("Pause")
+    expect(pause).to_have_text("Pause chat")
+
+
+def test_axe_finds_nothing_serious_in_any_section_in_both_languages_at_the_largest_text(
+    open_url: OpenUrl, hub_call: HubCaller
+) -> None:
+    vote_id = f"axe-{uuid.uuid4().hex[:6]}"
+    open_vote(hub_call, vote_id, scheduled_close=int(time.time() * 1000) + 10 * 60_000)
+    page, _ = open_url(f"/?vote={vote_id}", "p-006", **PHONE)
+    expect(page.locator("#chat-scroller")).to_have_attribute("aria-busy", "false")
+    expect(page.locator("#now")).to_be_visible()
+    problems: list[str] = []
+    for lang in ("ko", "en"):
+        if lang == "en":
+            page.locator("#btn-lang").click()
+            page.locator("#btn-size").click()
+            page.locator("#btn-size").click()
+            expect(page.locator("html")).to_have_attribute("data-size", "2")
+        for tab in page.locator("#tabs [role=tab]").all():
+            tab.click()
+            problems += serious_axe(page, f"{tab.get_attribute('data-tab')} ({lang})")
+    page.get_by_role("tab", name=re.compile("^Chat")).click()
+    page.locator("#chat-pause").click()  # the paused state, with its line and the pressed button
+    problems += serious_axe(page, "chat paused (en)")
+    assert not problems, "\n".join(problems)

@@ -305,9 +305,9 @@ export function chatPanel(conn, root, { onCount = () => {} } = {}) {
   function renderPause() {
     if (!ui.pause) return;
     const n = state.held.length;
+    // the label says what pressing does (no aria-pressed: a toggle's name must not change)
     ui.pause.textContent = state.paused ? t("chat.resume", { n }) : t("chat.pause");
-    ui.pause.setAttribute("aria-label", state.paused ? t("chat.resume.label", { n }) : t("chat.pause.label"));
-    ui.pause.setAttribute("aria-pressed", String(state.paused));
+    ui.pause.dataset.paused = String(state.paused);
     ui.paused.textContent = state.paused ? t("chat.paused") : "";
     ui.paused.hidden = !state.paused;
     reportCount();
