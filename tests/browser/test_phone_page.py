@@ -242,6 +242,9 @@ def test_offline_each_action_shows_one_state_and_a_queued_ballot_goes_on_reconne
     expect(box).to_have_value("연결이 끊긴 동안 쓴 글")
     section(page, "질문")
     expect(page.locator("#qa .offline-note")).to_be_visible()
+    section(page, "발언 신청")
+    page.locator("#speakers").get_by_role("button", name=re.compile("손 들기")).click()
+    expect(page.locator("#speakers")).to_contain_text("연결이 끊겼습니다. 연결되면 보낼 수 있어요")
 
     # back online: the queued ballot goes by itself, once; the chat sends again
     link.restore()

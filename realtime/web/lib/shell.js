@@ -31,7 +31,10 @@ function keepStatusInView() {
   const row = header.querySelector(".status-row");
   const measure = () => {
     const stick = row ? row.getBoundingClientRect().top - header.getBoundingClientRect().top - 4 : header.offsetHeight;
-    document.documentElement.style.setProperty("--top-stick", `${Math.max(0, Math.round(stick))}px`);
+    const top = Math.max(0, Math.round(stick));
+    document.documentElement.style.setProperty("--top-stick", `${top}px`);
+    // what stays on screen: focus moved by the keyboard scrolls clear of it (WCAG 2.2 2.4.11)
+    document.documentElement.style.setProperty("--top-kept", `${Math.max(0, header.offsetHeight - top)}px`);
   };
   new ResizeObserver(measure).observe(header);
   measure();

@@ -46,7 +46,8 @@ export class NowStrip {
     this.voteClock = el("span", "now-clock", "");
     this.voteDone = el("span", "now-done", "");
     const line = el("p", "now-vote-line");
-    line.append(this.voteTag, " ", this.voteTitle, " ", this.voteClock, " ", this.voteDone);
+    // the countdown before the title: a long title is cut at two lines, the time never is
+    line.append(this.voteTag, " ", this.voteClock, " ", this.voteDone, " ", this.voteTitle);
     this.go = el("button", "now-go", "");
     this.go.type = "button";
     this.go.addEventListener("click", () => {

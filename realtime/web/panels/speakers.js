@@ -113,6 +113,11 @@ export class SpeakersPanel {
       : raised
         ? ["speakers.lower", { participant: me }]
         : ["speakers.raise", {}];
+    if (!this.conn.live) {
+      this.message = t("offline.send"); // offline: one line, and nothing pretends to be sent
+      this.render();
+      return;
+    }
     this.busy = true;
     this.render();
     try {
