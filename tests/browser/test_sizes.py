@@ -120,4 +120,15 @@ def test_every_page_has_16px_text_and_44px_targets_on_a_phone(open_url: OpenUrl,
                     section.click()
                     problems += check(page, f"/ section {section.get_attribute('data-tab')} ({lang})")
             page.context.close()
+    # the stream overlay (a broadcast graphic, no controls): a text and a vote's results on it
+    overlay = {"meeting": "transport"}
+    try:
+        for shown in ({"text": "잠시 후 2부가 시작됩니다"}, {"vote": done}):
+            assert hub_call("host-1", "overlay.show", **overlay, **shown)["type"] == "reply"
+            page, _watch = open_url("/overlay/transport", "obs-1", wait_live=False, **PHONE)
+            expect(page.locator(".ov-card")).to_be_visible()
+            problems += check(page, f"/overlay/transport ({next(iter(shown))})")
+            page.context.close()
+    finally:
+        hub_call("host-1", "overlay.clear", **overlay)
     assert not problems, "too small:\n" + "\n".join(sorted(set(problems)))
