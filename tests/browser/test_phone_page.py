@@ -251,6 +251,7 @@ def test_offline_each_action_shows_one_state_and_a_queued_ballot_goes_on_reconne
     page.locator("#conn-retry").click()
     expect(page.locator("#conn")).to_have_attribute("data-state", "live")
     expect(page.locator("#qa .offline-note")).to_be_hidden()
+    expect(page.locator("#speakers")).not_to_contain_text("연결이 끊겼습니다")
     section(page, "투표·설문")
     expect(ballot.locator(".receipt .code")).to_have_text(CODE)
     turnout = ok(hub_call, "host-1", "vote.turnout", vote=vote_id)

@@ -274,6 +274,7 @@ export class QaPanel {
     const canAsk = may(this.welcome, "qa.ask");
     this.form.hidden = !canAsk;
     this._renderCount();
+    this._renderAsk();
     this.renderList();
   }
 

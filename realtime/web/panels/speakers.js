@@ -42,6 +42,13 @@ export class SpeakersPanel {
     this.tick = null;
     this.timer = null;
     this._build();
+    // back online, the "offline" line has said its piece
+    conn.watch((state) => {
+      if (state === "live" && this.message === t("offline.send")) {
+        this.message = null;
+        this.render();
+      }
+    });
   }
 
   _build() {
