@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import HubCaller, OpenUrl
+from tests.browser.test_phone_page import serious_axe
 from tests.browser.test_vote_pages import definition
 
 pytestmark = pytest.mark.browser
@@ -115,6 +116,7 @@ def test_every_page_has_16px_text_and_44px_targets_on_a_phone(open_url: OpenUrl,
                 expect(page.locator("html")).to_have_attribute("lang", "en")
             page.wait_for_timeout(300)  # the panels' first render
             problems += check(page, f"{path} ({lang})")
+            problems += serious_axe(page, f"{path} ({lang}) axe")
             if path == "/":  # every section of the phone layout, one after the other
                 for section in page.locator("#tabs [role=tab]").all():
                     section.click()
@@ -131,4 +133,4 @@ def test_every_page_has_16px_text_and_44px_targets_on_a_phone(open_url: OpenUrl,
             page.context.close()
     finally:
         hub_call("host-1", "overlay.clear", **overlay)
-    assert not problems, "too small:\n" + "\n".join(sorted(set(problems)))
+    assert not problems, "too small (or axe):\n" + "\n".join(sorted(set(problems)))
