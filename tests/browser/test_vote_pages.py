@@ -428,17 +428,20 @@ def test_a_vote_created_while_the_page_is_open_appears_and_opens_live(
 
 
 def test_ballot_inside_the_panelist_page(open_url: Any, hub_call: Any) -> None:
-    """The ballot sits in the panelist page beside the chat, on a phone and on a wide screen."""
+    """The ballot sits in the panelist page: on a phone in its own section (issue 13: one section at
+    a time, chosen in the dock), on a wide screen beside the chat."""
     vote_id = f"integ-{uuid.uuid4().hex[:6]}"
     open_vote(hub_call, vote_id)
     page, _ = open_url(f"/?vote={vote_id}", "p-006", **PHONE)
+    expect(page.locator("#chat")).to_be_visible()
+    page.get_by_role("tab", name=re.compile("^투표·설문")).click()
     c = card(page, vote_id)
     expect(c.locator(".phase-badge")).to_have_text("투표 중")
-    expect(page.locator("#chat")).to_be_visible()
     pick(c, P3)
     pick(c, P1)
     cast(c)
     no_sideways_scroll(page)
+    page.get_by_role("tab", name=re.compile("^채팅")).click()
     box = page.get_by_label("메시지")
     box.fill("투표 끝났어요")
     box.press("Enter")

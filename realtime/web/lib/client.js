@@ -89,6 +89,18 @@ export class Connection {
     this.wsFailures = 0; // WebSockets in a row that failed to open or closed before welcome
     this.httpUntil = 0; // until then, connect over HTTP (lib/http-socket.js)
     this.wsProbe = null;
+    this.watchers = new Set(); // (state) => void: the panels' own views of the connection
+  }
+
+  /**
+   * Call `fn(state)` on every change of the connection's state (and once now), so that each action
+   * on a page shows one state that matches the connection: a panel that only learned of a drop
+   * when a send failed would show "sending" beside a dead button. Returns a function that stops it.
+   */
+  watch(fn) {
+    this.watchers.add(fn);
+    fn(this.state);
+    return () => this.watchers.delete(fn);
   }
 
   start() {
@@ -112,6 +124,7 @@ export class Connection {
   _setState(state, info = {}) {
     this.state = state;
     this.onState(state, info);
+    for (const fn of this.watchers) fn(state);
   }
 
   _connect() {

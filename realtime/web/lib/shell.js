@@ -21,6 +21,26 @@ export function roleName(role) {
 }
 
 /**
+ * The header scrolls away up to its status row (the connection pill, who is connected), which then
+ * stays at the top of the screen (`.top` is sticky at -{--top-stick}): the connection state is
+ * always in view. A page without a connection has no status row: its header scrolls away whole.
+ */
+function keepStatusInView() {
+  const header = document.querySelector("header.top");
+  if (!header) return;
+  const row = header.querySelector(".status-row");
+  const measure = () => {
+    const stick = row ? row.getBoundingClientRect().top - header.getBoundingClientRect().top - 4 : header.offsetHeight;
+    const top = Math.max(0, Math.round(stick));
+    document.documentElement.style.setProperty("--top-stick", `${top}px`);
+    // what stays on screen: focus moved by the keyboard scrolls clear of it (WCAG 2.2 2.4.11)
+    document.documentElement.style.setProperty("--top-kept", `${Math.max(0, header.offsetHeight - top)}px`);
+  };
+  new ResizeObserver(measure).observe(header);
+  measure();
+}
+
+/**
  * Wire the header of a page. `pageKey` names the page in the document title; `onRerender` redraws
  * the page's own text after a language or size change; `aroundResize(resize)` runs a size change
  * (the panelist page keeps its chat pinned to the newest message across it).
@@ -98,6 +118,7 @@ export function initShell({ pageKey, onRerender = () => {}, aroundResize = (resi
   onChange(rerender);
   apply();
   rerender();
+  keepStatusInView();
 
   return {
     setConn(state) {

@@ -518,7 +518,12 @@ function renderStrata(root, report) {
       tbody.append(tr);
     }
     table.append(thead, tbody);
+    // On a phone the table scrolls sideways inside its box: a keyboard must reach it (axe
+    // scrollable-region-focusable), and a screen reader hears which table it is.
     const wrap = el("div", "table-wrap");
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", t(`host.strata.${feature}`));
     wrap.append(table);
     tables.push(wrap);
   }

@@ -10,11 +10,12 @@ import { QaPanel } from "../panels/qa.js";
 import { SpeakersPanel } from "../panels/speakers.js";
 import { PollsPanel } from "../panels/polls.js";
 import { CaptionsPanel } from "../panels/captions.js";
+import { NowStrip } from "../panels/now-strip.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren } from "../lib/meeting-common.js";
 import { initShell } from "../lib/shell.js";
-import { votesFromAddress } from "../lib/vote-common.js";
+import { phaseOf, votesFromAddress } from "../lib/vote-common.js";
 
 const MEETING_KEY = "plenary.meeting";
 const YOUTUBE_ID = /^[A-Za-z0-9_-]{6,20}$/;
@@ -41,17 +42,43 @@ const ui = {
   qaCount: $("tab-qa-count"),
   speakersCount: $("tab-speakers-count"),
   pollsCount: $("tab-polls-count"),
+  chatCount: $("tab-chat-count"),
+  now: $("now"),
 };
 
 // -- tabs: chat, questions, speakers (one at a time on every screen) ----------------------------
+// On a phone the tabs are the page's sections, in a dock at the bottom a thumb reaches (app.css):
+// the stream (the video and the meeting's time) and the votes (the ballot above the polls) are
+// sections too, so that one section fills the screen at a time. From 960 px the stream and the
+// ballot keep their own column, and the stream's tab is not shown. The meeting picker stays above
+// every section (which meeting am I in?).
 const TAB_KEY = "plenary.tab";
+const WIDE = window.matchMedia("(min-width: 960px)");
+/** Parts shown only with their section on a phone (`phone-off` hides them below 960 px). */
+const PHONE_PARTS = { stream: ["stage"], polls: ["vote"] };
+
+/** The tabs a person can reach now (the stream's is not shown on a wide screen). */
+function shownTabs() {
+  return ui.tabs.filter((tab) => tab.getClientRects().length > 0);
+}
+
+/** The heading of a section, where the focus goes when a person chooses it. */
+function sectionHeading(name) {
+  const id = { stream: "meeting-title", chat: "chat-heading", qa: "qa-heading", speakers: "speakers-heading" }[name];
+  const heading = id ? $(id) : (name === "polls" && !ui.vote.hidden ? $("vote-heading") : ui.polls.querySelector("h2"));
+  return heading || $(name);
+}
 
 function selectTab(name, focus = false) {
+  if (name === "stream" && WIDE.matches) name = "chat"; // the stream has its own column there
+  for (const [section, ids] of Object.entries(PHONE_PARTS)) {
+    for (const id of ids) $(id).classList.toggle("phone-off", section !== name);
+  }
   for (const tab of ui.tabs) {
     const on = tab.dataset.tab === name;
     tab.setAttribute("aria-selected", String(on));
     tab.tabIndex = on ? 0 : -1;
-    $(tab.getAttribute("aria-controls")).classList.toggle("tab-off", !on);
+    if (tab.dataset.tab !== "stream") $(tab.getAttribute("aria-controls")).classList.toggle("tab-off", !on);
     if (on && focus) tab.focus();
   }
   try {
@@ -62,21 +89,43 @@ function selectTab(name, focus = false) {
   if (name === "chat") state.chat?.showNewest();
 }
 
+/** A section chosen on a phone: the screen starts at its top and the focus is on its heading. */
+function openSection(name) {
+  selectTab(name);
+  if (WIDE.matches) return; // the tabs' own pattern: the focus stays on the tab
+  window.scrollTo(0, 0);
+  const heading = sectionHeading(name);
+  if (!heading.hasAttribute("tabindex")) heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+}
+
 function initTabs() {
   for (const tab of ui.tabs) {
-    tab.addEventListener("click", () => selectTab(tab.dataset.tab));
+    tab.addEventListener("click", () => openSection(tab.dataset.tab));
     tab.addEventListener("keydown", (e) => {
-      const i = ui.tabs.indexOf(tab);
+      const tabs = shownTabs();
+      const i = tabs.indexOf(tab);
       let j = null;
-      if (e.key === "ArrowRight") j = (i + 1) % ui.tabs.length;
-      else if (e.key === "ArrowLeft") j = (i - 1 + ui.tabs.length) % ui.tabs.length;
+      if (e.key === "ArrowRight") j = (i + 1) % tabs.length;
+      else if (e.key === "ArrowLeft") j = (i - 1 + tabs.length) % tabs.length;
       else if (e.key === "Home") j = 0;
-      else if (e.key === "End") j = ui.tabs.length - 1;
+      else if (e.key === "End") j = tabs.length - 1;
       if (j === null) return;
       e.preventDefault();
-      selectTab(ui.tabs[j].dataset.tab, true);
+      selectTab(tabs[j].dataset.tab, true);
     });
   }
+  WIDE.addEventListener("change", () => {
+    if (WIDE.matches && ui.tabs[0].getAttribute("aria-selected") === "true") selectTab("chat");
+    else selectTab(ui.tabs.find((tab) => tab.getAttribute("aria-selected") === "true")?.dataset.tab || "chat");
+  });
+  // The dock is fixed at the bottom on a phone: the page keeps room for it, whatever its height
+  // (the largest text, the floor banner, the live strip).
+  const dock = $("side-head");
+  new ResizeObserver(() => {
+    const h = dock.hidden || WIDE.matches ? 0 : dock.getBoundingClientRect().height;
+    document.documentElement.style.setProperty("--dock-h", `${Math.ceil(h)}px`);
+  }).observe(dock);
   document.querySelector(".skip-link").addEventListener("click", () => selectTab("chat"));
   let saved = "chat";
   try {
@@ -89,6 +138,27 @@ function initTabs() {
 
 function setCount(node, n) {
   node.textContent = n > 0 ? String(n) : "";
+}
+
+/** The votes section's number: open polls not answered, and open votes I have not voted in. */
+const counts = { polls: 0 };
+function renderVotesCount() {
+  let votes = 0;
+  for (const v of state.ballot ? state.ballot.votes.values() : []) {
+    if (v.def && phaseOf(v) === "open" && !v.receipt && state.ballot.mayCast) votes += 1;
+  }
+  setCount(ui.pollsCount, counts.polls + votes);
+}
+
+/** "Go to the ballot" from the live strip: the votes section, that vote's card, its title. */
+function goToVote(voteId) {
+  selectTab("polls");
+  const card = ui.vote.querySelector(`article.ballot[data-vote="${CSS.escape(voteId)}"]`);
+  const title = card && card.querySelector(".ballot-title");
+  if (!title) return;
+  if (!title.hasAttribute("tabindex")) title.tabIndex = -1;
+  title.focus({ preventScroll: true });
+  card.scrollIntoView({ block: "start" });
 }
 
 const state = {
@@ -248,6 +318,7 @@ function rerender() {
   if (state.meeting) renderStage();
   state.chat?.rerender();
   for (const part of state.parts) part.rerender();
+  state.now?.rerender();
 }
 
 // -- start ---------------------------------------------------------------------------------------
@@ -261,14 +332,21 @@ function main() {
 
   state.conn = connectPage(shell, { onWelcome, onFatal });
   if (!state.conn) return;
-  state.chat = chatPanel(state.conn, ui.chat);
+  state.chat = chatPanel(state.conn, ui.chat, { onCount: (n) => setCount(ui.chatCount, n) });
   state.ballot = new Ballot(state.conn, ui.vote, { ids: votesFromAddress() });
   state.parts = [
     new QaPanel(state.conn, ui.qa, { onCount: (n) => setCount(ui.qaCount, n) }),
     new SpeakersPanel(state.conn, ui.speakers, ui.banner, { onCount: (n) => setCount(ui.speakersCount, n) }),
-    new PollsPanel(state.conn, ui.polls, { onCount: (n) => setCount(ui.pollsCount, n) }),
+    new PollsPanel(state.conn, ui.polls, {
+      onCount: (n) => {
+        counts.polls = n;
+        renderVotesCount();
+      },
+    }),
     new CaptionsPanel(state.conn, $("captions")), // under the stream (issue 13)
   ];
+  state.now = new NowStrip(ui.now, { qa: state.parts[0], ballot: state.ballot, onGoVote: goToVote });
+  setInterval(renderVotesCount, 2_000);
   initTabs();
   state.conn.start();
 }

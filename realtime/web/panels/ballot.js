@@ -96,6 +96,10 @@ export class Ballot {
     section.hidden = true;
 
     onChange(() => this.rerender());
+    // The send area follows the connection: offline, a ballot waits to be sent and says so.
+    conn.watch(() => {
+      for (const v of this.votes.values()) if (v.ui && !v.ui.editor.hidden) this._renderSend(v);
+    });
     this.ticker = setInterval(() => this._tick(), 1000);
     // Back from another tab or phone, where a ballot may have been cast: ask the server again.
     document.addEventListener("visibilitychange", () => {
@@ -651,17 +655,51 @@ export class Ballot {
     ui.poolNote.textContent = pool.length === 0 ? t("vote.allRanked") : full ? t("vote.full", { k: longest }) : "";
     ui.poolNote.hidden = !ui.poolNote.textContent;
 
-    // can it be sent?
-    const valid = v.draft.length >= shortest && v.draft.length <= longest;
-    ui.validity.textContent = valid ? t("vote.ready") : t("vote.need", { n: shortest - v.draft.length });
-    ui.validity.dataset.valid = valid ? "yes" : "no";
-    const blocked = !valid || locked;
-    ui.cast.setAttribute("aria-disabled", blocked ? "true" : "false");
-    ui.cast.textContent = v.sending || v.pending ? t("vote.sending") : t("vote.send");
+    this._renderSend(v);
+  }
 
-    ui.error.hidden = !v.error;
-    ui.error.textContent = v.error ? t(v.error.key, v.error.vars) : "";
-    ui.resend.hidden = !(v.pending && !v.sending);
+  /**
+   * The one state of a ballot's sending, from the ballot and the connection together:
+   * "ready" (live, nothing sent yet), "offline" (nothing sent, no connection: pressing the button
+   * queues the ballot), "queued" (a ballot waits for the connection and goes by itself, with the
+   * same nonce), "sending" (on its way), "retrying" (live, refused for now or unconfirmed: sent
+   * again by itself, and "send again now" is offered).
+   */
+  _sendState(v) {
+    if (v.sending) return "sending";
+    if (v.pending) return this.conn.live ? "retrying" : "queued";
+    return this.conn.live ? "ready" : "offline";
+  }
+
+  /** The send area shows exactly one state: one line above the button, and the button's label. */
+  _renderSend(v) {
+    const ui = v.ui;
+    const [shortest, longest] = bounds(v.def);
+    const state = this._sendState(v);
+    const valid = v.draft.length >= shortest && v.draft.length <= longest;
+    let line = "";
+    let tone = "wait";
+    if (state === "ready" || state === "offline") {
+      tone = valid ? "yes" : "no";
+      if (!valid) line = t("vote.need", { n: shortest - v.draft.length });
+      else line = t(state === "ready" ? "vote.ready" : "vote.offline.ready");
+    } else if (state === "queued") {
+      line = t("vote.queued");
+    }
+    ui.validity.textContent = line;
+    ui.validity.dataset.valid = tone;
+    ui.validity.hidden = !line;
+    ui.card.dataset.send = state;
+    const blocked = !valid || state === "sending" || state === "queued" || state === "retrying";
+    ui.cast.setAttribute("aria-disabled", blocked ? "true" : "false");
+    ui.cast.textContent = t(
+      { ready: "vote.send", offline: "vote.send", queued: "vote.queued.button", sending: "vote.sending", retrying: "vote.retrying.button" }[state],
+    );
+    // the error line only in the states it belongs to: offline, the queued line says it all
+    const error = state === "retrying" || state === "ready" ? v.error : null;
+    ui.error.hidden = !error;
+    ui.error.textContent = error ? t(error.key, error.vars) : "";
+    ui.resend.hidden = state !== "retrying";
   }
 
   // -- editing -------------------------------------------------------------------------------------

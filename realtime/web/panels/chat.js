@@ -7,6 +7,12 @@
 // tabs and text size need: keepPinned(change) runs a change that moves the layout and keeps a
 // reader who follows the conversation at the newest message, showNewest() scrolls there.
 //
+// Two states of its own that the page shows on the chat's section button (`onCount(n)`): messages
+// that came while the chat was not on screen, and messages held while the reader paused the chat
+// (KWCAG 2.2 "정지 기능": a reader can stop content that updates by itself; held ones are counted,
+// not scrolled in, and come in on "resume"). Offline, the composer says so in one line and does
+// not pretend to send (`conn.watch`).
+//
 // Everything that comes from the server or from people is put on the page with textContent or as
 // attribute values set through the DOM, never as HTML.
 
@@ -18,7 +24,7 @@ const MAX_MESSAGES = 500; // older messages leave the page (the record stays on 
 const REPORT_REASONS = ["abuse", "spam", "off_topic", "personal_info", "other"];
 
 /** The chat panel on `root` (the `#chat` section), following the chosen meeting's chat on `conn`. */
-export function chatPanel(conn, root) {
+export function chatPanel(conn, root, { onCount = () => {} } = {}) {
   const $ = (id) => root.querySelector(`#${id}`);
   const ui = {
     scroller: $("chat-scroller"),
@@ -32,6 +38,9 @@ export function chatPanel(conn, root) {
     standing: $("chat-standing"),
     rules: $("chat-rules"),
     send: $("send"),
+    offline: $("composer-offline"),
+    pause: $("chat-pause"),
+    paused: $("chat-paused"),
   };
   const state = {
     welcome: null,
@@ -46,6 +55,9 @@ export function chatPanel(conn, root) {
     standing: { mutedUntil: 0, banned: false, slowMode: 0, links: "staff" }, // my chat standing
     standingTimer: null,
     skew: 0, // the hub's clock minus this device's (welcome.server_time)
+    paused: false, // the reader stopped the chat: new messages are held, not shown
+    held: [], // events of messages that came while paused, in order
+    away: 0, // messages that came while the chat was not on screen (another section)
   };
 
   function hubNow() {
@@ -74,6 +86,8 @@ export function chatPanel(conn, root) {
     ui.chatNote.hidden = true;
     root.hidden = false;
     state.unseen = 0;
+    state.held = [];
+    state.away = 0;
     ui.newBelow.hidden = true;
     ui.scroller.setAttribute("aria-busy", "true");
     const channel = (meeting.channels || []).find((c) => c.endsWith("/chat")) || `meeting/${meeting.id}/chat`;
@@ -281,7 +295,49 @@ export function chatPanel(conn, root) {
     for (const node of ui.log.querySelectorAll(".report-btn")) labelReport(node, node.disabled);
   }
 
+  // -- pause (KWCAG 2.2 정지 기능) -------------------------------------------------------------------
+  const isMessage = (e) => e.event === "chat.message" || e.event === "chat.removed";
+
+  function reportCount() {
+    onCount(state.away + state.held.length);
+  }
+
+  function renderPause() {
+    if (!ui.pause) return;
+    const n = state.held.length;
+    // the label says what pressing does (no aria-pressed: a toggle's name must not change)
+    ui.pause.textContent = state.paused ? t("chat.resume", { n }) : t("chat.pause");
+    ui.pause.dataset.paused = String(state.paused);
+    ui.paused.textContent = state.paused ? t("chat.paused") : "";
+    ui.paused.hidden = !state.paused;
+    reportCount();
+  }
+
+  function setPaused(on) {
+    state.paused = on;
+    if (!on && state.held.length) {
+      const held = state.held;
+      state.held = [];
+      addEvents(held, { initial: false, reset: false, skipped: false });
+    }
+    renderPause();
+  }
+
   function addEvents(events, { initial, reset, skipped }) {
+    if (reset) state.held = []; // a new epoch: what was held belongs to the old one
+    if (state.paused && !initial && !reset) {
+      if (skipped) {
+        setPaused(false); // the list is about to say some messages are missing: show it whole
+        state.paused = true;
+      } else {
+        // Messages wait; deletions and my standing apply at once (a deleted text is never shown).
+        state.held.push(...events.filter(isMessage));
+        const rest = events.filter((e) => !isMessage(e));
+        if (rest.length) addEvents(rest, { initial: false, reset: false, skipped: false });
+        renderPause();
+        return;
+      }
+    }
     // Follow the conversation on first load, or when the reader is already at the bottom; someone
     // who scrolled up to read is not pulled down (not even by a reconnect's catch-up).
     const follow = ui.log.children.length === 0 || reset || nearBottom();
@@ -311,6 +367,10 @@ export function chatPanel(conn, root) {
     if (initial) ui.scroller.setAttribute("aria-busy", "false");
     ui.chatNote.hidden = ui.log.children.length > 0;
     if (!ui.chatNote.hidden) ui.chatNote.textContent = t("chat.empty");
+    if (!initial && items.length && root.classList.contains("tab-off")) {
+      state.away += items.length;
+      reportCount();
+    }
     if (follow) {
       scrollToBottom();
     } else if (items.length) {
@@ -338,7 +398,8 @@ export function chatPanel(conn, root) {
   }
 
   function renderError() {
-    if (!state.error) {
+    // offline, the offline line already says why it was not sent: one message, not two
+    if (!state.error || (conn.state !== "live" && state.error.key === "err.disconnected")) {
       ui.error.textContent = "";
       ui.error.hidden = true;
       ui.text.removeAttribute("aria-invalid");
@@ -369,8 +430,23 @@ export function chatPanel(conn, root) {
     return known.includes(err.name) ? `err.${err.name}` : "err.other";
   }
 
+  /** Offline, one line says the message cannot go yet, and the button does not pretend to send. */
+  function renderOffline() {
+    const off = conn.state !== "live";
+    if (ui.offline) {
+      ui.offline.textContent = off ? t("offline.send") : "";
+      ui.offline.hidden = !off;
+    }
+    ui.send.setAttribute("aria-disabled", String(off));
+    renderError();
+  }
+
   async function send() {
     if (state.sending || !state.meeting) return;
+    if (!conn.live) {
+      renderOffline();
+      return;
+    }
     const text = ui.text.value;
     const n = charCount(text);
     if (n === 0) {
@@ -436,6 +512,8 @@ export function chatPanel(conn, root) {
     }
     if (!ui.newBelow.hidden) ui.newBelow.textContent = t("chat.newBelow", { n: state.unseen });
     if (!state.sending) ui.send.textContent = t("composer.send");
+    renderOffline();
+    renderPause();
   }
 
   ui.form.addEventListener("submit", (e) => {
@@ -459,7 +537,10 @@ export function chatPanel(conn, root) {
     scrollToBottom();
     ui.text.focus();
   });
+  ui.pause?.addEventListener("click", () => setPaused(!state.paused));
   renderCount();
+  renderPause();
+  conn.watch(() => renderOffline());
 
   return {
     setWelcome(welcome) {
@@ -481,6 +562,11 @@ export function chatPanel(conn, root) {
       change();
       if (follow) scrollToBottom();
     },
-    showNewest: scrollToBottom,
+    /** The chat is on screen again (its section chosen): show the newest, nothing is new any more. */
+    showNewest() {
+      scrollToBottom();
+      state.away = 0;
+      reportCount();
+    },
   };
 }

@@ -248,6 +248,12 @@ export class PollsPanel {
       }
       answers[q.id] = v;
     }
+    if (!this.conn.live) {
+      // offline: say so in one line and keep the answers (nothing pretends to be sent)
+      c.msg.textContent = t("offline.send");
+      c.msg.hidden = false;
+      return;
+    }
     c.busy = true;
     c.submit.disabled = true;
     c.msg.hidden = true;

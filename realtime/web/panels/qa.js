@@ -37,6 +37,7 @@ export class QaPanel {
       /* ignore */
     }
     this._build();
+    conn.watch(() => this._renderAsk());
   }
 
   _build() {
@@ -69,7 +70,10 @@ export class QaPanel {
     this.askMsg.setAttribute("role", "status");
     const row = el("div", "qa-ask-row");
     row.append(this.anonLabel, this.count);
-    this.form.append(this.askLabel, this.text, row, this.askMsg, this.askBtn);
+    // offline, one line says the question cannot go yet (and the button does not pretend to send)
+    this.askOffline = el("p", "offline-note");
+    this.askOffline.hidden = true;
+    this.form.append(this.askLabel, this.text, row, this.askMsg, this.askOffline, this.askBtn);
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.ask();
@@ -199,6 +203,10 @@ export class QaPanel {
       return;
     }
     if (this.askWait.active) return;
+    if (!this.conn.live) {
+      this._renderAsk();
+      return;
+    }
     this.askBtn.disabled = true;
     try {
       const r = await this.conn.request("qa.ask", { meeting: this.meeting, text, anonymous: this.anon.checked });
@@ -218,6 +226,10 @@ export class QaPanel {
 
   _renderAsk() {
     this.askBtn.disabled = this.askWait.active;
+    const off = this.conn.state !== "live";
+    this.askOffline.textContent = off ? t("offline.send") : "";
+    this.askOffline.hidden = !off;
+    this.askBtn.setAttribute("aria-disabled", String(off));
     if (!this.askWait.active && this.askMsg.classList.contains("waiting")) this._askMessage("ok", "");
     this.askMsg.classList.toggle("waiting", this.askWait.active);
   }
@@ -262,6 +274,7 @@ export class QaPanel {
     const canAsk = may(this.welcome, "qa.ask");
     this.form.hidden = !canAsk;
     this._renderCount();
+    this._renderAsk();
     this.renderList();
   }
 

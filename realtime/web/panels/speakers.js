@@ -42,6 +42,13 @@ export class SpeakersPanel {
     this.tick = null;
     this.timer = null;
     this._build();
+    // back online, the "offline" line has said its piece
+    conn.watch((state) => {
+      if (state === "live" && this.message === t("offline.send")) {
+        this.message = null;
+        this.render();
+      }
+    });
   }
 
   _build() {
@@ -113,6 +120,11 @@ export class SpeakersPanel {
       : raised
         ? ["speakers.lower", { participant: me }]
         : ["speakers.raise", {}];
+    if (!this.conn.live) {
+      this.message = t("offline.send"); // offline: one line, and nothing pretends to be sent
+      this.render();
+      return;
+    }
     this.busy = true;
     this.render();
     try {
