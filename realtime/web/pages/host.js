@@ -519,6 +519,9 @@ function renderStrata(root, report) {
     }
     table.append(thead, tbody);
     const wrap = el("div", "table-wrap");
+    wrap.tabIndex = 0; // it scrolls sideways on a phone at large text: reachable by keyboard (KWCAG 2.1.1)
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", t(`host.strata.${feature}`));
     wrap.append(table);
     tables.push(wrap);
   }
