@@ -93,5 +93,7 @@ def test_the_asker_is_anonymous_on_air_unless_they_agreed(
     expect(card).to_contain_text(re.compile(re.escape(assembly.names["p-011"])))
 
     # Leave the meeting's stage as it was: both answered, the overlay empty.
-    ok(hub_call, "mod-1", "qa.answer", question=q2["id"])  # the first was answered when the second went on air
+    ok(
+        hub_call, "mod-1", "qa.answer", question=q2["id"]
+    )  # the first was answered when the second went on air
     expect(overlay.locator(".ov-card")).to_have_count(0)
