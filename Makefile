@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser packages lint bench loadtest soak cluster cluster-stop failover faults fuzz clean venv
+.PHONY: demo test browser packages lint bench loadtest soak cluster cluster-stop failover faults fuzz clean venv screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -76,6 +76,11 @@ faults: $(STAMP) packages
 	    --ip "$$($(PYTHON) tools/system_packages.py ip)" --tc "$$($(PYTHON) tools/system_packages.py tc)" \
 	    --haproxy "$$($(PYTHON) tools/system_packages.py haproxy)" \
 	    --redis-server "$$($(PYTHON) tools/system_packages.py redis-server)"
+
+# make screenshots: every page and its main states at 390x844 and 1280x800, in Korean, to
+# docs/screenshots/ (its own demo hub, stopped at the end; tests/browser/screenshots.py).
+screenshots: $(STAMP) browser
+	$(BIN)/python -m tests.browser.screenshots --out docs/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

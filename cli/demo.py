@@ -80,13 +80,13 @@ def demo_meetings(now_ms: int) -> list[MeetingInfo]:
     return [
         MeetingInfo(
             id="plenary",
-            title="시민총회 (Plenary)",
+            title="시민총회",
             youtube="dQw4w9WgXcQ",
             starts_at=now_ms,
             ends_at=now_ms + 3 * hour,
         ),
-        MeetingInfo(id="health", title="주제별회의: 시민참여형 방역체계 (Health)", starts_at=now_ms + hour),
-        MeetingInfo(id="transport", title="주제별회의: 교통 (Transport)", starts_at=now_ms + 2 * hour),
+        MeetingInfo(id="health", title="주제별회의: 시민참여형 방역체계", starts_at=now_ms + hour),
+        MeetingInfo(id="transport", title="주제별회의: 교통", starts_at=now_ms + 2 * hour),
     ]
 
 
@@ -98,12 +98,12 @@ def demo_vote() -> VoteDefinition:
     file) and four invented ones in fields the 2020 assembly reported; rank your top 5."""
     text = resources.files("cli").joinpath("data/demo_proposals.csv").read_text(encoding="utf-8")
     proposals = tuple(
-        Proposal(id=r["id"], title=r["title_ko"], description=r["title_en"], topic=r["topic"])
+        Proposal(id=r["id"], title=r["title_ko"], topic=r["topic"])  # no English subtitle: Korean first
         for r in csv.DictReader(io.StringIO(text))
     )
     return VoteDefinition(
         vote_id=DEMO_VOTE,
-        title="시민총회 정책 우선순위 (Plenary priorities)",
+        title="시민총회 정책 우선순위",
         proposals=proposals,
         rule=BallotRule(kind="top_k", k=5, minimum=1),
         method="schulze",

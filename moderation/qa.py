@@ -3,7 +3,8 @@ it and the states a question may be in before it.
 
 Theory of operation. A panelist asks; the question is ``pending`` and only moderators see it (on the
 moderators' desk, ``meeting/<id>/staff``, with its author always). Moderators approve it (panelists
-now see it on ``meeting/<id>/qa``, without the author's name when it was asked anonymously), dismiss
+now see it on ``meeting/<id>/qa``, without the author's name unless the asker agreed to be named:
+:func:`names_author`), dismiss
 it, merge it into a duplicate (its voters move there), queue it for the speakers in an order they
 set, put it on air (the stream overlay shows it; the one on air before is then answered), and mark
 it answered. Panelists upvote the questions they see, once each, and may withdraw the vote.
@@ -146,9 +147,24 @@ def clean_question(text: str) -> str:
     return text
 
 
+ANONYMOUS_BY_DEFAULT: Final = True
+"""A question is anonymous toward panelists and the stream unless its asker says otherwise (``qa.ask``
+with ``anonymous: false``, the page's "내 이름을 화면에 보여도 좋아요"): many panelists would not ask
+on a broadcast under their own name, and a name on air cannot be taken back. Moderators always see
+who asked (the desk, ``meeting/<id>/staff``)."""
+
+
+def names_author(record: Mapping[str, Any]) -> bool:
+    """Whether panelists and the stream overlay see who asked: only when the asker agreed, that is the
+    record says ``anonymous`` is false. A record without the flag is anonymous (:data:`ANONYMOUS_BY_DEFAULT`).
+    ``lua/qa.lua`` ``public_of`` applies the same rule inside Redis."""
+    return record.get("anonymous", ANONYMOUS_BY_DEFAULT) is False
+
+
 def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """What panelists see of a question: the author is left out when it was asked anonymously."""
+    """What panelists (and the stream overlay) see of a question: the author only when
+    :func:`names_author` says so."""
     out = {k: v for k, v in record.items() if k != "merged_into"}
-    if record.get("anonymous"):
+    if not names_author(record):
         out.pop("author", None)
     return out

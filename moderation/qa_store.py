@@ -82,7 +82,9 @@ class QAStore:
         return Step(int(res[1]), int(res[2]), int(res[3]), int(res[4]), bool(int(res[5])))
 
     # -- panelists ---------------------------------------------------------------------------------
-    async def ask(self, meeting_id: str, who: Asker, text_: str, anonymous: bool = False) -> Step:
+    async def ask(
+        self, meeting_id: str, who: Asker, text_: str, anonymous: bool = qa.ANONYMOUS_BY_DEFAULT
+    ) -> Step:
         r = qa.rule("ask")
         qa.check_role(r, who.role)
         body = qa.clean_question(text_)

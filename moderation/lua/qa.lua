@@ -40,7 +40,8 @@ end
 local function public_of(rec)
   local copy = {}
   for k, v in pairs(rec) do copy[k] = v end
-  if rec.anonymous then copy.author = nil end
+  -- moderation.qa.names_author: the author only when the asker agreed (anonymous is exactly false)
+  if rec.anonymous ~= false then copy.author = nil end
   copy.merged_into = nil
   return copy
 end

@@ -37,11 +37,12 @@ class QaAskReply(Result):
 
 
 class QaAsk(Command[QaAskReply], tag="qa.ask"):
-    """Panelist: ask a question. ``anonymous``: other panelists do not see your name (moderators do)."""
+    """Panelist: ask a question. ``anonymous`` (the default, ``moderation.qa.ANONYMOUS_BY_DEFAULT``):
+    other panelists and the stream do not see your name (moderators do); ``false`` agrees to be named."""
 
     meeting: Ident
     text: QuestionText
-    anonymous: bool = False
+    anonymous: bool = True
 
 
 class QaVoteReply(Result):

@@ -150,7 +150,14 @@ class Assembly:
 
 @pytest.fixture(scope="package")  # Playwright sync keeps a loop running: end it with this package
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assembly]:
-    data_dir = tmp_path_factory.mktemp("hub")
+    with running_assembly(tmp_path_factory.mktemp("hub")) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_assembly(data_dir: Path) -> Iterator[Assembly]:
+    """The demo assembly seeded into the embedded Redis of ``data_dir`` and one hub serving it,
+    stopped on exit (the ``assembly`` fixture; ``make screenshots`` uses it outside pytest)."""
     redis = ensure_server(data_dir)
     hub = HubProcess(data_dir, free_port(), data_dir / "hub-a.log")
     extra: list[HubProcess] = []

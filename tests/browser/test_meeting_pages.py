@@ -160,10 +160,10 @@ def test_questions_and_speakers_for_panelists(
     for page in (asker, other):
         page.get_by_role("tab", name=re.compile("^질문")).click()
 
-    # Ask without my name: pending, only mine to see.
+    # Ask (anonymous by default: the consent box is unticked): pending, only mine to see.
     text = unique("버스 배차 간격은 언제 줄어드나요?")
     asker.get_by_label("사회자에게 질문하기").fill(text)
-    asker.get_by_label("내 이름 없이 보이기").check()
+    expect(asker.get_by_label("내 이름을 화면에 보여도 좋아요")).not_to_be_checked()
     asker.get_by_role("button", name="질문 보내기").click()
     expect(asker.locator(".qa-ask-msg")).to_contain_text("진행자가 확인한 뒤")
     expect(asker.locator(".qa-mine")).to_contain_text(text)
@@ -271,7 +271,7 @@ def test_a_moderator_runs_questions_chat_and_speakers(
     ok(hub_call, "p-011", "qa.ask", text=t2)
     pending = desk(mod, "pending", t1)
     expect(pending.locator(".qa-author")).to_have_text(assembly.names["p-009"])
-    expect(pending).to_contain_text("익명 요청")
+    expect(pending).not_to_contain_text("이름 공개 동의")  # anonymous: the desk still names the asker
     # By keyboard: the question moves to another group and the focus goes with it.
     pending.get_by_role("button", name=re.compile("^승인")).focus()
     mod.keyboard.press("Enter")
@@ -501,7 +501,7 @@ def test_the_stream_overlay_shows_a_published_vote_with_ties_and_its_head_hash(
     expect(tiers.first.locator(".ov-place")).to_have_text("공동 1위")
     expect(tiers.first).to_contain_text("버스 증차 · 공공 돌봄 · 자전거 길")
     expect(card).to_contain_text("동점은 미리 정한 순서로 가림: 버스 증차, 공공 돌봄, 자전거 길")
-    expect(card.locator(".ov-hash")).to_have_text(f"봉인 해시 {head}")
+    expect(card.locator(".ov-hash")).to_have_text(f"게시판 확인값 {head}")
     assert card.evaluate("el => parseFloat(getComputedStyle(el.querySelector('.ov-hash')).fontSize)") >= 16
     overlay.screenshot(path=str(shots(tmp_path) / "overlay-vote-1280.png"))
     ok(hub_call, "host-1", "overlay.clear")

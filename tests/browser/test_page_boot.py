@@ -13,8 +13,8 @@ from tests.browser.conftest import Assembly, OpenUrl
 # whose title names the assembly's chat).
 CONNECTED = {
     "/": "시민참여단 채팅",
-    "/vote": "투표",
-    "/host": "사회자 투표 콘솔",
+    "/vote": "우선순위 투표",
+    "/host": "우선순위 투표 관리",
     "/moderate": "진행자 콘솔",
     "/ops": "운영 현황판",
     "/caption": "자막 입력",  # issue 13: hosts may caption
@@ -61,11 +61,11 @@ def test_a_refused_link_says_so_stops_and_is_forgotten(open_url: OpenUrl, path: 
 def test_the_results_page_has_the_header_without_a_connection(open_url: OpenUrl) -> None:
     page, _watch = open_url("/static/results.html")  # no vote named: nothing to fetch
     expect(page.locator("#notice")).to_be_visible()
-    expect(page.locator("h1")).to_have_text("서울시민회의 투표 결과")
+    expect(page.locator("h1")).to_have_text("서울시민회의 우선순위 투표 결과")
     expect(page.locator("#btn-size")).to_be_visible()
     assert page.locator("#conn, #me, #conn-retry").count() == 0
     page.locator("#btn-lang").click()
-    expect(page.locator("h1 .brand-sub")).to_have_text("Vote results")
+    expect(page.locator("h1 .brand-sub")).to_have_text("Priority vote results")
 
 
 def test_the_overlay_without_a_link_says_so_and_has_no_header(open_url: OpenUrl) -> None:

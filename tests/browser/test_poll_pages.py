@@ -28,7 +28,7 @@ DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
 def panelist_polls(open_url: OpenUrl, who: str) -> Page:
     page, _watch = open_url("/", who, **PHONE)
     page.get_by_label("회의", exact=True).select_option(MEETING)
-    tab = page.get_by_role("tab", name=re.compile("^투표·설문"))
+    tab = page.get_by_role("tab", name=re.compile("^설문"))
     tab.click()
     expect(tab).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel")).to_be_visible()
@@ -51,13 +51,13 @@ def test_a_host_runs_a_quick_poll_and_panelists_answer_once(open_url: OpenUrl, t
     expect(host.get_by_label("회의", exact=True)).to_have_value(MEETING)
     first = panelist_polls(open_url, "p-009")
     second = panelist_polls(open_url, "p-011")
-    expect(first.locator("#polls")).to_contain_text("지금 열린 투표나 설문이 없습니다.")
+    expect(first.locator("#polls")).to_contain_text("지금 열린 설문이 없습니다.")
 
     # The host writes a single-choice poll and opens it.
-    host.get_by_label("투표 질문", exact=True).fill(title)
+    host.get_by_label("설문 질문", exact=True).fill(title)
     host.get_by_label("방식", exact=True).select_option("single")
     host.get_by_label("보기 (한 줄에 하나)").fill("찬성\n반대\n모르겠다")
-    host.get_by_role("button", name="투표 만들기", exact=True).click()
+    host.get_by_role("button", name="즉석 설문 만들기", exact=True).click()
     item = host.locator(".poll-item", has_text=title)
     expect(item).to_contain_text("준비 중")
     expect(first.locator("article.poll-card")).to_have_count(0)  # a draft is not shown

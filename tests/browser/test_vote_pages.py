@@ -231,7 +231,7 @@ def test_a_vote_from_the_console_to_the_public_board(
     assert order.locator(".place").all_text_contents() == ["공동 1위", "공동 1위", "공동 3위", "공동 3위"]
     assert order.locator(".order-title").all_text_contents() == [P1, P2, P3, P4]
     expect(a.locator("#result-tiebreak")).to_contain_text(f"1. {P1}, 2. {P2}, 3. {P3}, 4. {P4}")
-    expect(a.locator("#result-meta")).to_have_text("슐체 방식 (Schulze) · 집계된 표 2표")
+    expect(a.locator("#result-meta")).to_have_text("슐체 방식 · 집계된 표 2표")
     hrefs = a.locator("#exports a").evaluate_all("els => els.map((e) => e.getAttribute('href'))")
     assert hrefs == [
         f"/api/votes/{vote_id}/{f}" for f in ("export.json", "board.csv", "ballots.soi", "ballots.toi")
@@ -245,7 +245,7 @@ def test_a_vote_from_the_console_to_the_public_board(
     public, watch = open_url(f"/results/{vote_id}", **PHONE)
     watch.expected.append(rf"/api/votes/{vote_id}/receipt/")  # "not on the board" is a 404
     expect(public.locator("#result-title")).to_have_text("교통 정책 우선순위 (Transport priorities)")
-    box = public.get_by_label("추적 코드")
+    box = public.get_by_label("내 표 확인 코드")
     box.fill(first_code.lower().replace("-", " "))
     public.get_by_role("button", name="확인").click()
     expect(public.locator("#receipt-answer")).to_contain_text("이 코드의 표는 게시판에 없습니다")

@@ -335,7 +335,7 @@ function deskItem(q, i, siblings, visible) {
   li.append(el("p", "qa-text-shown", q.text));
   const meta = el("p", "qa-meta");
   meta.append(el("span", "qa-author", q.author ? q.author.name : "?"));
-  if (q.anonymous) meta.append(el("span", "state-tag", t("mod.q.anon")));
+  if (q.anonymous === false) meta.append(el("span", "state-tag", t("mod.q.named")));
   meta.append(el("span", "", fmtTime(state.clock.local(q.at || 0))));
   meta.append(el("span", "qa-votes", t("qa.votes", { n: q.votes || 0 })));
   li.append(meta);

@@ -49,6 +49,7 @@ function render() {
   const titleOf = (id) => titles.get(id) || id;
   $("result-title").textContent = d.title;
   $("result-meta").textContent = t("results.meta", { method: methodName(d.method), n: fmtNumber(d.counted) });
+  $("result-how").textContent = `${t("results.how")}: ${t(`method.${d.method}.how`)}`; // plain words, not a name
   const order = officialOrder(d.results, d.method);
   setChildren($("result-order"), orderList(order, titleOf));
   const tied = order.some((tier) => tier.tied);

@@ -57,19 +57,21 @@ export class QaPanel {
     this.text.setAttribute("aria-describedby", "qa-count qa-ask-msg");
     this.count = el("span", "count");
     this.count.id = "qa-count";
-    this.anonLabel = el("label", "choice");
-    this.anon = el("input");
-    this.anon.type = "checkbox";
-    this.anon.id = "qa-anon";
-    this.anonText = el("span", "", "");
-    this.anonLabel.append(this.anon, this.anonText);
+    // Anonymous by default toward panelists and the stream (moderation/qa.py names_author): the
+    // asker ticks this to agree to be named; it is unticked again after every question.
+    this.showNameLabel = el("label", "choice");
+    this.showName = el("input");
+    this.showName.type = "checkbox";
+    this.showName.id = "qa-show-name";
+    this.showNameText = el("span", "", "");
+    this.showNameLabel.append(this.showName, this.showNameText);
     this.askBtn = el("button", "small-btn primary", "");
     this.askBtn.type = "submit";
     this.askMsg = el("p", "qa-ask-msg");
     this.askMsg.id = "qa-ask-msg";
     this.askMsg.setAttribute("role", "status");
     const row = el("div", "qa-ask-row");
-    row.append(this.anonLabel, this.count);
+    row.append(this.showNameLabel, this.count);
     // offline, one line says the question cannot go yet (and the button does not pretend to send)
     this.askOffline = el("p", "offline-note");
     this.askOffline.hidden = true;
@@ -209,10 +211,11 @@ export class QaPanel {
     }
     this.askBtn.disabled = true;
     try {
-      const r = await this.conn.request("qa.ask", { meeting: this.meeting, text, anonymous: this.anon.checked });
-      this.mine.set(Number(r.question), { id: r.question, state: r.state, text, anonymous: this.anon.checked });
+      const anonymous = !this.showName.checked;
+      const r = await this.conn.request("qa.ask", { meeting: this.meeting, text, anonymous });
+      this.mine.set(Number(r.question), { id: r.question, state: r.state, text, anonymous });
       this.text.value = "";
-      this.anon.checked = false;
+      this.showName.checked = false;
       this._renderCount();
       this._askMessage("ok", t("qa.asked"));
       this.renderList();
@@ -265,7 +268,7 @@ export class QaPanel {
     this.heading.textContent = t("qa.heading");
     this.askLabel.textContent = t("qa.ask.label");
     this.text.placeholder = t("qa.ask.placeholder");
-    this.anonText.textContent = t("qa.anon");
+    this.showNameText.textContent = t("qa.showName");
     this.askBtn.textContent = t("qa.ask.send");
     this.mineHeading.textContent = t("qa.mine.heading");
     this.sortBox.setAttribute("aria-label", t("qa.sort.label"));

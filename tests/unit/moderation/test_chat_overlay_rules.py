@@ -91,8 +91,7 @@ def test_the_overlay_after_each_q_and_a_step(step: str) -> None:
             "id": 7,
             "text": "왜요?",
             "votes": 3,
-            "author": {"name": "김"},
-        }
+        }  # no ``anonymous: false`` in the record: the asker did not agree to be named
     elif step in ("answer", "dismiss", "unqueue"):
         assert rule is not None
         assert rule(state(item=shown)).event == "overlay.cleared"
