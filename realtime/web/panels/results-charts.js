@@ -39,17 +39,13 @@ export function shownMethods(d) {
 }
 
 export class ResultsCharts {
-  /** `nodes`: {methods, pairwise, turnout} sections (each with a `.chart-body` inside). */
+  /** `nodes`: {methods, pairwise, turnout} sections (each with a `.chart-body` inside). The page
+   * sets `data` (the results answer) and calls `render` with its own render. */
   constructor(nodes) {
     this.nodes = nodes;
     this.data = null;
     this.turnout = null;
     this.picked = null; // a proposal id highlighted across the methods' columns
-  }
-
-  setResults(d) {
-    this.data = d;
-    this.render();
   }
 
   setTurnout(c) {
