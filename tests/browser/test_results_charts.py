@@ -165,6 +165,10 @@ def test_the_results_charts_against_the_tally_and_the_roster(
     gender = page.locator('#turnout figure[data-feature="gender"]')
     gender.locator("summary").click()  # the numbers as a table, opened from the chart
     expect(gender.locator("table.turnout-table")).to_be_visible()
+    page.locator("#receipt-code").fill("not a code")  # the page renders again: the table stays open
+    page.locator("#receipt-submit").click()
+    expect(page.locator("#receipt-answer")).to_have_attribute("data-kind", "bad")
+    expect(gender.locator("table.turnout-table")).to_be_visible()
 
     # readable on a phone: the page never scrolls sideways, the wide tables scroll inside their box
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")

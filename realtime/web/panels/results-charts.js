@@ -46,6 +46,7 @@ export class ResultsCharts {
     this.data = null;
     this.turnout = null;
     this.picked = null; // a proposal id highlighted across the methods' columns
+    this.drawn = null; // [language, text size, results, turnout] as last drawn
   }
 
   setTurnout(c) {
@@ -53,8 +54,13 @@ export class ResultsCharts {
     this.render();
   }
 
+  /** Draw what changed since the last call: the page calls this on each of its own renders (a receipt
+   * lookup too), and a redraw would close an opened table of numbers and drop the focus. */
   render() {
     const d = this.data;
+    const now = [lang(), document.documentElement.dataset.size, d, this.turnout];
+    if (this.drawn && now.every((v, i) => v === this.drawn[i])) return;
+    this.drawn = now;
     this.nodes.methods.hidden = !d;
     this.nodes.pairwise.hidden = !d || !Array.isArray(d.results.pairwise);
     this.nodes.turnout.hidden = !d || !this.turnout;
@@ -177,7 +183,7 @@ export class ResultsCharts {
     const P = d.results.pairwise;
     const n = d.results.n_voters || 0;
     const table = el("table", "heat-table");
-    table.append(el("caption", "", t("charts.pairwise.short")));
+    table.append(el("caption", "visually-hidden", t("charts.pairwise.short"))); // the section's heading says it on screen
     table.setAttribute("aria-describedby", "pairwise-how");
     const head = el("tr", "");
     const corner = el("td", "heat-corner");
