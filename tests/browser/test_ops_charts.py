@@ -92,3 +92,12 @@ def test_ops_charts_fill_pause_and_fit_a_phone(
     expect(charts.locator("#charts-heading")).to_have_text("Over time")
     expect(figs["cast_ack"].locator("figcaption")).to_have_text("Time to confirm a ballot (ms)")
     assert_accessible(page, "ops charts, English")
+
+    # the largest text: still one column, no sideways scrolling, still accessible
+    page.locator("#btn-size").click()
+    page.locator("#btn-size").click()
+    expect(page.locator("html")).to_have_attribute("data-size", "2")
+    assert len({round(fig.bounding_box()["x"]) for fig in figs.values()}) == 1  # type: ignore[index]
+    assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=str(shots(tmp_path) / "ops-charts-390x844-en-largest.png"), full_page=True)
+    assert_accessible(page, "ops charts, English, largest text")

@@ -95,9 +95,12 @@ export function lineChart(series, { n, name, topLabel, max }) {
     let run = [];
     const flush = () => {
       if (run.length === 1) {
-        const [x, y] = run[0].split(",");
-        svg.append(svgEl("circle", { cx: x, cy: y, r: 3, class: `chart-dot ${s.className}` }));
-      } else if (run.length > 1) {
+        // a lone value (its neighbours missing): a short dash, which the stretched view box cannot
+        // turn into an ellipse as it would a dot
+        const [x, y] = run[0].split(",").map(Number);
+        run = [`${Math.max(0, x - 6).toFixed(1)},${y}`, `${Math.min(w, x + 6).toFixed(1)},${y}`];
+      }
+      if (run.length > 1) {
         svg.append(svgEl("polyline", { points: run.join(" "), fill: "none", class: `chart-series ${s.className}` }));
       }
       run = [];
