@@ -54,11 +54,14 @@ def summary(exp: VoteExport) -> dict[str, Any]:
 def public(exp: VoteExport) -> dict[str, Any]:
     """A published vote's results for anyone (``GET /api/votes/<vote>/results``, the results
     page): the vote, its method and proposals, how many ballots were counted, the head hash and the
-    results. No ballot and no identity: the board, with its tracking codes, is a file of its own."""
+    results. No ballot and no identity: the board, with its tracking codes, is a file of its own.
+    ``shown_methods``: the methods the host chose to show beside the official one (the page's
+    side-by-side orders; every method's result is in ``results`` and the export either way)."""
     return {
         "vote": exp.definition.vote_id,
         "title": exp.definition.title,
         "method": exp.definition.method,
+        "shown_methods": list(exp.definition.shown_methods),
         "proposals": msgspec.to_builtins(exp.definition.proposals),
         "counted": len(exp.entries),
         "head_hash": exp.head_hash,

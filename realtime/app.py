@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/votes/{vote}/results", http_vote.results),
             route("/api/votes/{vote}/receipt", http_vote.receipt, methods=["POST"]),
             route("/api/votes/{vote}/receipt/{code}", http_vote.receipt_in_url, methods=["GET", "POST"]),
+            route("/api/votes/{vote}/turnout", http_vote.turnout_shares),
             route("/api/votes/{vote}/{name}", http_vote.export),
             route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
             route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),

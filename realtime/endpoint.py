@@ -438,6 +438,8 @@ def _refused(client: Client, session: Session, cmd: Any, name: str, t0: float, e
 
 def _answered(client: Client, name: str, t0: float) -> None:
     metrics.command_counter(name, "ok").inc()
+    if name == "vote.cast":  # the ops dashboard's cast-to-ack chart (realtime/ops/opsfeed.py)
+        metrics.CAST_ACK.observe(time.perf_counter() - t0)
     _log_command(client, name, t0, None)
 
 

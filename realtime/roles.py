@@ -181,6 +181,7 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
     "POST /api/votes/{vote}/receipt": PUBLIC,  # the tracking code in the body, never in the URL
     "GET /api/votes/{vote}/receipt/{code}": PUBLIC,  # refused with secret_in_url, looks nothing up
     "POST /api/votes/{vote}/receipt/{code}": PUBLIC,
+    "GET /api/votes/{vote}/turnout": PUBLIC,  # counts per stratum, never who (ballot/composition.py)
     "GET /api/votes/{vote}/{name}": PUBLIC,
     "POST /api/meetings/{meeting}/uploads": COMMAND_ROLES["slide.show"],
     "GET /api/meetings/{meeting}/uploads/{upload}": CHANNEL_ROLES["agenda"],  # the slides shown there

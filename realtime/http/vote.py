@@ -7,10 +7,13 @@ auditor can recount (``plenary verify``). Nothing is served before publication.
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ballot import composition, turnout
 from ballot import export as exports
 from ballot import results as results_view
 from ballot.bulletin import find_entry
@@ -44,6 +47,38 @@ async def results(request: Request) -> Response:
     except HubError as err:
         return error_response(err)
     return JSONResponse(results_view.public(exp))
+
+
+TURNOUT_CACHE_S = 30.0
+_turnout_cache: dict[str, tuple[float, bytes]] = {}
+
+
+async def turnout_shares(request: Request) -> Response:
+    """A published vote's turnout by stratum against the panel's composition
+    (:func:`ballot.composition.composition`), for the results page's chart. Published votes only,
+    like every public vote route (``unknown_vote`` / ``vote_not_published`` otherwise).
+
+    Why a cache: a published vote's counters no longer move (casting ended at the close), but the
+    answer reads the whole roster, and the results link goes to 3,000 phones at once. Each hub
+    answers from its copy for 30 s (a roster correction shows within that)."""
+    vote_id = request.path_params["vote"]
+    now = time.monotonic()
+    hit = _turnout_cache.get(vote_id)
+    if hit is not None and now - hit[0] < TURNOUT_CACHE_S:
+        return Response(hit[1], media_type="application/json")
+    hub = hub_of(request)
+    try:
+        await _export_bytes(request)  # published, or the coded reason it is not
+        counts = await hub.votes.turnout(vote_id)
+        eligible = await hub.votes.eligible(vote_id)
+        table = turnout.turnout_table(vote_id, eligible, await hub.roster.all(), (), counts)
+    except HubError as err:
+        return error_response(err)
+    body = msgspec.json.encode(composition.composition(table))
+    if len(_turnout_cache) >= 64:  # a bound, not an LRU: published votes are few
+        _turnout_cache.clear()
+    _turnout_cache[vote_id] = (now, body)
+    return Response(body, media_type="application/json")
 
 
 MAX_RECEIPT_BODY = 1024

@@ -63,6 +63,12 @@ REDIS_RTT = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
     registry=REGISTRY,
 )
+CAST_ACK = Histogram(
+    "plenary_cast_ack_seconds",
+    "An accepted vote.cast on this hub: the command taken up to its reply written (the group commit's wait included)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
 SUBSCRIPTIONS = Gauge("plenary_subscriptions", "Channel subscriptions held by clients", registry=REGISTRY)
 
 

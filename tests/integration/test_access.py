@@ -34,6 +34,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/api/votes/plenary-1/results", ALL),
     ("GET", "/api/votes/plenary-1/receipt/AAAA-AAAA", ALL),
     ("GET", "/api/votes/plenary-1/export.json", ALL),
+    ("GET", "/api/votes/plenary-1/turnout", ALL),
     ("POST", "/api/meetings/m1/uploads", {"host"}),
     ("GET", "/api/meetings/m1/uploads/u1", TOKEN),
     ("GET", "/api/meetings/m1/polls/q1.csv", {"host"}),

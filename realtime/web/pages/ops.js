@@ -9,6 +9,7 @@ import { connectPage } from "../lib/boot.js";
 import { t } from "../lib/i18n.js";
 import { clock, el, fmtClock, fmtNumber, fmtPercent, setChildren, stratumName } from "../lib/vote-common.js";
 import { initShell, roleName } from "../lib/shell.js";
+import { OpsCharts } from "../panels/ops-charts.js";
 
 const ROLES = ["ops", "host"];
 const STALE_MS = 10_000;
@@ -43,6 +44,7 @@ const state = {
   timers: [],
 };
 
+const charts = new OpsCharts($("charts"));
 const shell = initShell({ pageKey: "page.ops", onRerender: rerender });
 
 function rerender() {
@@ -50,13 +52,14 @@ function rerender() {
   renderHead();
   renderHubs();
   renderVotes();
+  charts.render();
 }
 
 function forbidden() {
   shell.notice("ops.forbidden.title", "ops.forbidden.body", {
     role: state.welcome ? roleName(state.welcome.role) : "",
   });
-  for (const id of ["totals", "hubs", "turnouts"]) $(id).hidden = true;
+  for (const id of ["totals", "charts", "hubs", "turnouts"]) $(id).hidden = true;
   for (const timer of state.timers) clearInterval(timer);
   state.timers = [];
 }
@@ -196,6 +199,7 @@ function sample() {
     return;
   }
   state.history.push({ at: Date.now(), frames: tot.frames, connections: tot.connections });
+  charts.add(Date.now(), fresh());
   if (state.history.length > HISTORY) state.history.shift();
   renderHubs();
 }
@@ -331,7 +335,7 @@ function onWelcome(w) {
   rerender();
   if (!state.allowed) return;
   shell.clearNotice();
-  for (const id of ["totals", "hubs", "turnouts"]) $(id).hidden = false;
+  for (const id of ["totals", "charts", "hubs", "turnouts"]) $(id).hidden = false;
   if (!state.conn.subs.has("ops")) {
     state.conn.subscribe("ops", {
       onEvents: onOpsEvents,

@@ -8,6 +8,7 @@
 import { t } from "../lib/i18n.js";
 import { el, fmtNumber, methodName, officialOrder, orderList, resolvedOrder, setChildren, setCode } from "../lib/vote-common.js";
 import { initShell } from "../lib/shell.js";
+import { ResultsCharts } from "../panels/results-charts.js";
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const RETRY_MS = 10_000;
@@ -34,7 +35,15 @@ function voteFromAddress() {
   return ID_RE.test(id) ? id : null;
 }
 
-const shell = initShell({ pageKey: "page.results", onRerender: render });
+const charts = new ResultsCharts({ methods: $("methods"), pairwise: $("pairwise"), turnout: $("turnout") });
+const shell = initShell({
+  pageKey: "page.results",
+  onRerender: render,
+  aroundResize: (resize) => {
+    resize();
+    charts.render(); // the bar charts lay their rows out in the text size
+  },
+});
 
 function render() {
   $("status").textContent = state.status ? t(state.status.key, state.status.vars) : "";
@@ -71,6 +80,7 @@ function render() {
     }),
   );
   renderAnswer(titleOf);
+  charts.render();
 }
 
 function renderAnswer(titleOf) {
@@ -123,7 +133,9 @@ async function load() {
   if (resp.ok && body) {
     state.data = body;
     state.status = null;
+    charts.data = body;
     render();
+    loadTurnout();
     const code = new URLSearchParams(window.location.hash.slice(1)).get("code");
     if (code && !state.answer) {
       $("receipt-code").value = code;
@@ -140,6 +152,16 @@ async function load() {
     setTimeout(load, RETRY_MS);
   }
   render();
+}
+
+/** The turnout by group against the panel, for its chart; the chart stays hidden when it fails. */
+async function loadTurnout() {
+  try {
+    const resp = await fetch(`/api/votes/${encodeURIComponent(state.vote)}/turnout`, { cache: "no-store" });
+    if (resp.ok) charts.setTurnout(await resp.json());
+  } catch {
+    /* the chart is left out; the results stand without it */
+  }
 }
 
 /** A code as people type it: any case, spaces or hyphens; the hub reads O as 0 and I/L as 1. */

@@ -89,6 +89,7 @@ def test_what_vote_get_and_the_public_page_show_of_a_published_vote() -> None:
         "vote": "plenary-1",
         "title": "우선 과제",
         "method": "borda",
+        "shown_methods": [],
         "proposals": [
             {"id": f"P{i}", "title": f"제안 {i}", "description": "", "topic": ""} for i in range(4)
         ],
