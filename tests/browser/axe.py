@@ -16,11 +16,14 @@ _AXE = Axe()
 SERIOUS = ("serious", "critical")
 
 
-def serious_violations(page: Page) -> list[str]:
-    """One line per serious or critical violation on ``page`` (rule, impact, help, first targets)."""
+def serious_violations(page: Page, where: str = "") -> list[str]:
+    """One line per serious or critical violation on ``page`` as it is now (rule, impact, help, the
+    first targets), each led by ``where`` when given: empty when the page passes. The impacts that
+    fail a page: a person is blocked or seriously hindered (docs/accessibility.md)."""
+    lead = f"{where}: " if where else ""
     response: dict[str, Any] = _AXE.run(page).response
     return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:4]}"
+        f"{lead}{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:4]}"
         for v in response.get("violations", [])
         if v.get("impact") in SERIOUS
     ]

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import HubCaller, OpenUrl
 from tests.browser.test_vote_pages import CODE, P2, card, definition, pick, shots
 
@@ -52,17 +52,6 @@ def in_view(page: Page, selector: str) -> bool:
             selector,
         )
     )
-
-
-def serious_axe(page: Page, where: str) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    found = Axe().run(page).response["violations"]
-    return [
-        f"{where}: {v['id']} ({v['impact']}): {n['target']}"
-        for v in found
-        if v["impact"] in ("serious", "critical")
-        for n in v["nodes"]
-    ]
 
 
 def open_vote(hub_call: HubCaller, vote_id: str, **extra: Any) -> None:
@@ -310,8 +299,8 @@ def test_axe_finds_nothing_serious_in_any_section_in_both_languages_at_the_large
             expect(page.locator("html")).to_have_attribute("data-size", "2")
         for tab in page.locator("#tabs [role=tab]").all():
             tab.click()
-            problems += serious_axe(page, f"{tab.get_attribute('data-tab')} ({lang})")
+            problems += serious_violations(page, f"{tab.get_attribute('data-tab')} ({lang})")
     page.get_by_role("tab", name=re.compile("^Chat")).click()
     page.locator("#chat-pause").click()  # the paused state, with its line and the pressed button
-    problems += serious_axe(page, "chat paused (en)")
+    problems += serious_violations(page, "chat paused (en)")
     assert not problems, "\n".join(problems)

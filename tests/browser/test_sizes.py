@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import HubCaller, OpenUrl
-from tests.browser.test_phone_page import serious_axe
 from tests.browser.test_vote_pages import definition
 
 pytestmark = pytest.mark.browser
@@ -116,7 +116,7 @@ def test_every_page_has_16px_text_and_44px_targets_on_a_phone(open_url: OpenUrl,
                 expect(page.locator("html")).to_have_attribute("lang", "en")
             page.wait_for_timeout(300)  # the panels' first render
             problems += check(page, f"{path} ({lang})")
-            problems += serious_axe(page, f"{path} ({lang}) axe")
+            problems += serious_violations(page, f"{path} ({lang}) axe")
             if path == "/":  # every section of the phone layout, one after the other
                 for section in page.locator("#tabs [role=tab]").all():
                     section.click()
