@@ -141,6 +141,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "speakers": ATTENDEES,
     "polls": ATTENDEES,
     "vote": ALL,
+    "votes": ALL,  # which votes a meeting's pages show (each vote/<id> is still checked by may_see_vote)
     "ops": OPERATORS,
     "overlay": ALL,
 }

@@ -12,6 +12,7 @@ from ballot.export import decode_export
 from ballot.model import Channel, VoteState
 from ballot.store import Receipt, StaleDefinition, Voter
 from engine.errors import Code, HubError, VoteError
+from moderation import meeting_votes
 from panel.roster import Participant
 from realtime import roles
 from realtime.commands.registry import Directs, Done, Handlers, rate_take, registrar
@@ -29,7 +30,12 @@ DIRECT: Directs = {}
 @handles(v.VoteCreate)
 async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> v.VoteCreateReply:
     defn = rules.decode_definition(msgspec.json.encode(cmd.definition))
+    home = meeting_votes.home_meeting(defn.eligibility, cmd.meeting)
+    if home is not None:
+        await hub.meetings.get(home)  # UNKNOWN_MEETING, before anything is stored
     pub = await hub.votes.create(defn)
+    if home is not None:
+        await meeting_votes.announce(hub.log, home, defn.vote_id, defn.title, defn.eligibility)
     return v.VoteCreateReply(vote=defn.vote_id, status="draft", offset=pub.offset)
 
 
