@@ -9,6 +9,10 @@ import { chatPanel } from "../panels/chat.js";
 import { QaPanel } from "../panels/qa.js";
 import { SpeakersPanel } from "../panels/speakers.js";
 import { PollsPanel } from "../panels/polls.js";
+import { AgendaFeed } from "../panels/agenda-feed.js";
+import { AgendaPanel } from "../panels/agenda.js";
+import { SlidePanel } from "../panels/slide.js";
+import { MaterialsPanel } from "../panels/materials.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren } from "../lib/meeting-common.js";
@@ -267,6 +271,9 @@ function main() {
     new SpeakersPanel(state.conn, ui.speakers, ui.banner, { onCount: (n) => setCount(ui.speakersCount, n) }),
     new PollsPanel(state.conn, ui.polls, { onCount: (n) => setCount(ui.pollsCount, n) }),
   ];
+  // The meeting's agenda, slide and materials (issue 13): one agenda channel, three panels.
+  const feed = new AgendaFeed(state.conn);
+  state.parts.push(feed, new AgendaPanel(feed, $("agenda")), new SlidePanel(state.conn, feed, $("slide")), new MaterialsPanel(state.conn, feed, $("materials")));
   initTabs();
   state.conn.start();
 }
