@@ -212,12 +212,13 @@ export class VoteFinder {
           continue;
         }
         const res = await this._get(id);
+        if (generation !== this.generation) break; // the meeting changed meanwhile: its scan asks again
         if (res === "retry") {
           retryable = true;
           continue;
         }
         this.wanted.delete(id);
-        if (res && generation === this.generation) this._found(id, res);
+        if (res) this._found(id, res);
       }
     } finally {
       this.scanning = false;
