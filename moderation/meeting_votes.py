@@ -17,8 +17,9 @@ lists every vote of the meeting. Seeing a vote's contents is still ``realtime.ro
 rule, checked by ``vote.get`` and the ``vote/<id>`` channel.
 
 The announcement follows the vote's creation (they are in different Redis Cluster slots, so not one
-script): a vote whose announcement failed exists but is not listed; ``announce`` again (any host
-command that repeats it, or :func:`announce` from a shell) lists it, and repeating it changes nothing.
+script): a vote whose announcement failed exists but is not listed, and the host got an error.
+The host's retry (the same ``vote.create``) is refused as a vote that exists already, but lists it
+first (``realtime/commands/vote.py``): announcing is idempotent.
 """
 
 from __future__ import annotations

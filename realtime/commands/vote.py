@@ -33,8 +33,18 @@ async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> v.VoteCrea
     home = meeting_votes.home_meeting(defn.eligibility, cmd.meeting)
     if home is not None:
         await hub.meetings.get(home)  # UNKNOWN_MEETING, before anything is stored
-    pub = await hub.votes.create(defn)
-    if home is not None:
+    try:
+        pub = await hub.votes.create(defn)
+    except HubError as err:
+        # The host's retry after an announcement that failed: the same vote exists, list it now.
+        if (
+            err.code is Code.BAD_TRANSITION
+            and home is not None
+            and await hub.votes.definition(defn.vote_id) == defn
+        ):
+            await meeting_votes.announce(hub.log, home, defn.vote_id, defn.title, defn.eligibility)
+        raise
+    if home is not None:  # a second step (another slot); announce() again lists it, idempotent
         await meeting_votes.announce(hub.log, home, defn.vote_id, defn.title, defn.eligibility)
     return v.VoteCreateReply(vote=defn.vote_id, status="draft", offset=pub.offset)
 

@@ -53,10 +53,20 @@ async def test_a_new_vote_is_announced_to_its_meeting_on_every_hub(
         ]
         assert events[0]["data"] == {"vote": "budget", "title": "투표 budget", "eligibility": "panelists"}
 
+        # As if its announcement had failed: the host's retry is refused (it exists) but lists it.
+        again = await host.call("vote.create", definition=definition("homeless"), meeting="m1")
+        assert again["name"] == "bad_transition", again
+        assert (await p1.wait_events(VOTES, 3))[2]["data"]["vote"] == "homeless"
+        other = await host.call(
+            "vote.create", definition=definition("homeless") | {"title": "다른 투표"}, meeting="m1"
+        )
+        assert other["name"] == "bad_transition"  # another vote of that id: not listed again
+
         late = await p3.call("subscribe", channel="meeting/m2/votes")
         assert late["result"]["snapshot"] == {}
         snap = (await host.ok("subscribe", channel=VOTES))["snapshot"]
-        assert sorted(snap) == ["vote:budget", "vote:m1-only"]
+        assert sorted(snap) == ["vote:budget", "vote:homeless", "vote:m1-only"]
+        assert len(await p1.wait_events(VOTES, 3)) == 3
 
 
 async def test_a_bad_meeting_is_refused_before_the_vote_is_stored(
