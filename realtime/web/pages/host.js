@@ -598,6 +598,7 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
+      for (const id of ["survey", "media"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;

@@ -3,7 +3,7 @@
 // web link opens in a new tab, a file the hosts uploaded is fetched with the token and saved.
 // Hidden while there are none. Mount: new MaterialsPanel(conn, feed, sectionElement).
 
-import { t } from "../lib/i18n.js";
+import { lang, t } from "../lib/i18n.js";
 import { button, el, setChildren } from "../lib/meeting-common.js";
 import { fetchUpload, saveBlob } from "./agenda-feed.js";
 
@@ -36,6 +36,10 @@ export class MaterialsPanel {
   render() {
     this.section.hidden = !this.items.length;
     this.heading.textContent = t("live.materials.heading");
+    // Built again only when the list or the language changed: a focused link keeps its focus.
+    const built = `${lang()}|${JSON.stringify(this.items)}`;
+    if (built === this.built) return;
+    this.built = built;
     setChildren(
       this.list,
       ...this.items.map((m) => {

@@ -5,7 +5,7 @@
 // Uploaded files are the meeting members' only: fetched with the token in a header and shown as
 // data: (the page's CSP allows images from data:). Mount: new SlidePanel(conn, feed, sectionElement).
 
-import { t } from "../lib/i18n.js";
+import { lang, t } from "../lib/i18n.js";
 import { button, el, setChildren } from "../lib/meeting-common.js";
 import { dataUrl, fetchUpload, saveBlob } from "./agenda-feed.js";
 
@@ -75,11 +75,16 @@ export class SlidePanel {
     if (!s) {
       if (this.dialog.open) this.dialog.close();
       setChildren(this.body);
+      this.built = "";
       return;
     }
     const title = s.title || t("live.slide.untitled");
     this.title.textContent = title;
     this.dialogTitle.textContent = title;
+    // Built again only when it changed: a button someone is on keeps the focus across agenda events.
+    const built = `${this.key}|${this.src.length}|${this.failed}|${title}|${lang()}`;
+    if (built === this.built) return;
+    this.built = built;
     if (s.kind === "image") {
       if (!this.src) {
         setChildren(this.body, el("p", "slide-wait", t(this.failed ? "live.slide.failed" : "live.slide.loading")));
