@@ -265,3 +265,26 @@ def test_the_host_uploads_a_slide_and_manages_materials(open_url: OpenUrl, tmp_p
     expect(materials).to_be_hidden(timeout=AT_ONCE)
     media.get_by_role("button", name="화면 자료 내리기").click()
     expect(slide).to_be_hidden(timeout=AT_ONCE)
+
+
+def test_a_vote_made_in_the_console_reaches_its_meetings_page_whatever_its_name(open_url: OpenUrl) -> None:
+    page = panelist_page(open_url, PANELIST)
+    host, _ = open_url("/host", "host-1", **DESKTOP)
+    host.locator("#f-meeting").select_option(MEETING)
+    expect(host.locator("#f-id-hint")).to_have_text(
+        "투표 이름은 자유롭게 정해도 됩니다. 만든 투표는 위에서 고른 회의의 시민참여단 화면에 바로 나타납니다."
+    )
+    vote_id = f"night-bus-{uuid.uuid4().hex[:4]}"  # not "<meeting>-<n>"
+    host.get_by_label("투표 ID").fill(vote_id)
+    host.get_by_label("제목", exact=True).fill("심야버스 노선")
+    host.get_by_label("제안 (한 줄에 하나)").fill("강남 순환\n신촌 순환\n종로 순환")
+    host.get_by_role("button", name="투표 만들기").click()
+    expect(host.locator("#create-msg")).to_contain_text("만들었습니다")
+    ballot = page.locator(f'article.ballot[data-vote="{vote_id}"]')
+    expect(ballot.locator(".phase-badge")).to_have_text("곧 시작", timeout=AT_ONCE)
+    host.get_by_role("button", name="투표 시작").click()
+    expect(ballot.locator(".phase-badge")).to_have_text("투표 중", timeout=AT_ONCE + 1_000)
+    # Another meeting's page does not show it.
+    other, _ = open_url("/", "p-001", **PHONE)  # odd: plenary and health, not transport
+    expect(other.locator("#meeting-title")).to_be_visible()
+    expect(other.locator(f'article.ballot[data-vote="{vote_id}"]')).to_have_count(0)
