@@ -261,6 +261,20 @@ def test_the_host_uploads_a_slide_and_manages_materials(open_url: OpenUrl, tmp_p
     expect(slide.get_by_role("heading", name="On screen now")).to_be_visible()
     no_serious_axe(page, "the panelist page in English")
 
+    # A file instead of a link: uploaded, then saved by a panelist with their token (members only).
+    pdf = tmp_path / "guide.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Page >>\n%%EOF")
+    media.get_by_label("자료 제목", exact=True).fill("회의 안내서")
+    media.get_by_label("또는 파일 올리기").set_input_files(str(pdf))
+    media.get_by_role("button", name="자료 더하기").click()
+    guide = materials.get_by_role("button", name="회의 안내서")
+    expect(guide).to_be_visible(timeout=3_000)
+    with page.expect_download() as info:
+        guide.click()
+    assert info.value.suggested_filename == "회의 안내서.pdf"
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF-1.4")
+    media.get_by_role("button", name="‘회의 안내서’ 빼기").click()
+
     media.get_by_role("button", name="‘시민참여단 오리엔테이션’ 빼기").click()
     expect(materials).to_be_hidden(timeout=AT_ONCE)
     media.get_by_role("button", name="화면 자료 내리기").click()

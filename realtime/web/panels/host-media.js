@@ -78,6 +78,8 @@ export class HostMedia {
     this.matTitle.maxLength = 200;
     this.matUrl = input("hm-mat-url", "url");
     this.matUrl.placeholder = "https://";
+    this.matFile = input("hm-mat-file", "file");
+    this.matFile.accept = TYPES.join(",");
     this.matKind = el("select", "select");
     this.matKind.id = "hm-mat-kind";
     this.matDesc = input("hm-mat-desc");
@@ -87,6 +89,7 @@ export class HostMedia {
     this.matForm.append(
       field("hm.mat.title", this.matTitle),
       field("hm.mat.url", this.matUrl, "hm.mat.url.hint"),
+      field("hm.mat.file", this.matFile, "hm.mat.file.hint"),
       field("hm.mat.kind", this.matKind),
       field("hm.mat.desc", this.matDesc),
       this.matAdd,
@@ -140,15 +143,21 @@ export class HostMedia {
     }
   }
 
-  /** Upload the chosen file and show it: refused here first when the hub would refuse it anyway. */
-  async _upload() {
-    const f = this.file.files && this.file.files[0];
-    if (!f) return this._say(t("hm.err.nofile"), true), this.file.focus();
-    if (f.size > MAX_SLIDE_BYTES) return this._say(t("hm.err.size"), true), this.file.focus();
-    if (f.type && !TYPES.includes(f.type)) return this._say(t("hm.err.type"), true), this.file.focus();
-    if (this.busy) return;
-    this.busy = true;
-    this.upload.disabled = true;
+  /** A file checked as the hub would (said here first), or null with the reason said. */
+  _checked(control) {
+    const f = control.files && control.files[0];
+    let bad = "";
+    if (!f) bad = "hm.err.nofile";
+    else if (f.size > MAX_SLIDE_BYTES) bad = "hm.err.size";
+    else if (f.type && !TYPES.includes(f.type)) bad = "hm.err.type";
+    if (!bad) return f;
+    this._say(t(bad), true);
+    control.focus();
+    return null;
+  }
+
+  /** POST a file to the meeting's uploads: the upload's {id, ...}, or null with the refusal said. */
+  async _send(f) {
     this._say(t("hm.uploading"), false);
     try {
       const resp = await fetch(`/api/meetings/${encodeURIComponent(this.meeting)}/uploads?name=${encodeURIComponent(f.name)}`, {
@@ -157,19 +166,29 @@ export class HostMedia {
         body: f,
       });
       const body = await resp.json().catch(() => ({}));
-      if (!resp.ok) {
-        const key = `hm.err.${body.name}`;
-        const text = t(key);
-        this._say(text === key ? t("mt.err.other", { name: body.name || resp.status, message: body.message || "" }) : text, true);
-        return;
-      }
+      if (resp.ok) return body;
+      const key = `hm.err.${body.name}`;
+      const text = t(key);
+      this._say(text === key ? t("mt.err.other", { name: body.name || resp.status, message: body.message || "" }) : text, true);
+    } catch {
+      this._say(t("hm.err.network"), true);
+    }
+    return null;
+  }
+
+  /** Upload the chosen file and show it. */
+  async _upload() {
+    const f = this._checked(this.file);
+    if (!f || this.busy) return;
+    this.busy = true;
+    this.upload.disabled = true;
+    try {
+      const up = await this._send(f);
       const title = this.slideTitle.value.trim() || f.name;
-      if (await this._do("slide.show", { upload: body.id, page: 1, title }, "hm.done.show")) {
+      if (up && (await this._do("slide.show", { upload: up.id, page: 1, title }, "hm.done.show"))) {
         this.file.value = "";
         this.slideTitle.value = "";
       }
-    } catch (err) {
-      this._say(t("hm.err.network"), true);
     } finally {
       this.busy = false;
       this.upload.disabled = false;
@@ -188,14 +207,28 @@ export class HostMedia {
 
   async _addMaterial() {
     const title = this.matTitle.value.trim();
-    const url = this.matUrl.value.trim();
+    let url = this.matUrl.value.trim();
+    const hasFile = !!(this.matFile.files && this.matFile.files.length);
     if (!title) return this._say(t("hm.err.mat.title"), true), this.matTitle.focus();
-    if (!/^https:\/\/[^\s/]+/.test(url)) return this._say(t("hm.err.mat.url"), true), this.matUrl.focus();
+    if (hasFile) {
+      // A file instead of a link: uploaded like a slide, served to the meeting's members only.
+      const f = this._checked(this.matFile);
+      if (!f || this.busy) return;
+      this.busy = true;
+      try {
+        const up = await this._send(f);
+        if (!up) return;
+        url = `/api/meetings/${encodeURIComponent(this.meeting)}/uploads/${encodeURIComponent(up.id)}`;
+      } finally {
+        this.busy = false;
+      }
+    } else if (!/^https:\/\/[^\s/]+/.test(url)) return this._say(t("hm.err.mat.url"), true), this.matUrl.focus();
     const item = { id: `m${Date.now().toString(36)}`, title, url, kind: this.matKind.value, description: this.matDesc.value.trim() };
     if (await this._do("materials.set", { items: [...this._materials(), item] }, "hm.done.mat.add")) {
       this.matTitle.value = "";
       this.matUrl.value = "";
       this.matDesc.value = "";
+      this.matFile.value = "";
     }
   }
 

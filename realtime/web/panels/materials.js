@@ -7,6 +7,8 @@ import { lang, t } from "../lib/i18n.js";
 import { button, el, setChildren } from "../lib/meeting-common.js";
 import { fetchUpload, saveBlob } from "./agenda-feed.js";
 
+const EXT = { "application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp" };
+
 export class MaterialsPanel {
   constructor(conn, feed, section) {
     this.conn = conn;
@@ -51,7 +53,7 @@ export class MaterialsPanel {
           li.append(
             button("material-link", m.title, async () => {
               const blob = await fetchUpload(this.conn, m.url);
-              if (blob) saveBlob(blob, m.title);
+              if (blob) saveBlob(blob, `${m.title}${EXT[blob.type] || ""}`);
             }),
           );
         } else {
