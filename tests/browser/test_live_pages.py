@@ -52,6 +52,22 @@ def no_serious_axe(page: Page, where: str) -> None:
     assert not bad, f"axe on {where}: " + "; ".join(bad)
 
 
+def smallest_text_and_target(page: Page, selector: str) -> tuple[float, float]:
+    """The smallest text (px) and the smallest button, link or field height (px) under ``selector``."""
+    sizes: list[float] = page.evaluate(
+        """sel => {
+          const els = [...document.querySelectorAll(sel)].flatMap(r => [r, ...r.querySelectorAll('*')]);
+          const shown = els.filter(e => e.getClientRects().length && e.closest('[hidden]') === null);
+          const text = shown.filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()));
+          const targets = shown.filter(e => e.matches('button, a, input, select, textarea'));
+          return [Math.min(...text.map(e => parseFloat(getComputedStyle(e).fontSize))),
+                  Math.min(...targets.map(e => e.getBoundingClientRect().height))];
+        }""",
+        selector,
+    )
+    return sizes[0], sizes[1]
+
+
 def panelist_page(open_url: OpenUrl, who: str) -> Page:
     page, _watch = open_url("/", who, **PHONE)
     page.get_by_label("회의", exact=True).select_option(MEETING)
@@ -256,6 +272,11 @@ def test_the_host_uploads_a_slide_and_manages_materials(open_url: OpenUrl, tmp_p
     expect(materials).to_contain_text("온라인 강의")
     expect(materials).to_contain_text("처음 오신 분을 위한 30분 강의")
     page.screenshot(path=str(tmp_path / "live-390.png"), full_page=True)
+    text, target = smallest_text_and_target(page, "#slide, #agenda, #materials")
+    assert text >= 16 and target >= 44, (text, target)
+    text, target = smallest_text_and_target(host, "#survey, #media")
+    assert text >= 16 and target >= 44, (text, target)
+    assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
     no_serious_axe(page, "the panelist page with a slide and materials")
     page.get_by_role("button", name="English").click()
     expect(slide.get_by_role("heading", name="On screen now")).to_be_visible()
