@@ -273,7 +273,12 @@ function main() {
   ];
   // The meeting's agenda, slide and materials (issue 13): one agenda channel, three panels.
   const feed = new AgendaFeed(state.conn);
-  state.parts.push(feed, new AgendaPanel(feed, $("agenda")), new SlidePanel(state.conn, feed, $("slide")), new MaterialsPanel(state.conn, feed, $("materials")));
+  state.parts.push(
+    feed,
+    new AgendaPanel(feed, $("agenda")),
+    new SlidePanel(state.conn, feed, $("slide")),
+    new MaterialsPanel(state.conn, feed, $("materials")),
+  );
   initTabs();
   state.conn.start();
 }
