@@ -38,6 +38,7 @@ from engine.connection import command_client
 from engine.errors import VoteError
 from engine.roles import Role
 from engine.server import ensure_server
+from moderation import meeting_votes
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from realtime.ops import logs
@@ -90,7 +91,8 @@ def demo_meetings(now_ms: int) -> list[MeetingInfo]:
     ]
 
 
-DEMO_VOTE = "plenary-1"  # the pages find a meeting's votes as <meeting>-1, <meeting>-2, ...
+DEMO_VOTE = "plenary-1"
+DEMO_VOTE_HOME = "plenary"  # the meeting whose pages show it (moderation/meeting_votes.py)
 
 
 def demo_vote() -> VoteDefinition:
@@ -132,6 +134,8 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
         with contextlib.suppress(VoteError):  # a second `make demo` keeps the vote where it was
             await votes.create(demo_vote())
             await votes.open(DEMO_VOTE, [p.id for p in await roster.all() if p.role == Role.PANELIST])
+        demo = demo_vote()  # listed on its meeting's pages (again: repeating it changes nothing)
+        await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, demo.title, demo.eligibility)
         kept: dict[str, str] = {}
         for pid, token in (read_links_csv(links_file) if links_file else {}).items():
             who = await roster.authenticate(token)

@@ -94,6 +94,7 @@ SPECS: dict[str, ChannelSpec] = {
     "polls": ChannelSpec(
         history=500, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=50_000
     ),
+    "votes": ChannelSpec(history=200, backlog=0, stateful=True, archive=False, coalesce=False),
     "vote": ChannelSpec(
         history=500, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=50_000
     ),

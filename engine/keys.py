@@ -19,7 +19,7 @@ EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions)|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes)|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -52,6 +52,11 @@ def meeting_agenda(meeting_id: str) -> str:
 def meeting_captions(meeting_id: str) -> str:
     """A meeting's live captions (issue 13): the lines a captioner types, with their times."""
     return f"meeting/{meeting_id}/captions"
+
+
+def meeting_votes(meeting_id: str) -> str:
+    """The votes shown on a meeting's pages, announced as they are created (moderation/meeting_votes.py)."""
+    return f"meeting/{meeting_id}/votes"
 
 
 def vote(vote_id: str) -> str:

@@ -159,6 +159,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "speakers": ATTENDEES,
     "polls": ATTENDEES,
     "vote": ALL,
+    "votes": ALL,  # which votes a meeting's pages show (each vote/<id> is still checked by may_see_vote)
     "ops": OPERATORS,
     "overlay": ALL,
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link

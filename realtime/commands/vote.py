@@ -12,6 +12,7 @@ from ballot.export import decode_export
 from ballot.model import Channel, VoteState
 from ballot.store import Receipt, StaleDefinition, Voter
 from engine.errors import Code, HubError, VoteError
+from moderation import meeting_votes
 from panel.roster import Participant
 from realtime import roles
 from realtime.commands.registry import Directs, Done, Handlers, rate_take, registrar
@@ -29,7 +30,22 @@ DIRECT: Directs = {}
 @handles(v.VoteCreate)
 async def vote_create(hub: Hub, client: Client, cmd: v.VoteCreate) -> v.VoteCreateReply:
     defn = rules.decode_definition(msgspec.json.encode(cmd.definition))
-    pub = await hub.votes.create(defn)
+    home = meeting_votes.home_meeting(defn.eligibility, cmd.meeting)
+    if home is not None:
+        await hub.meetings.get(home)  # UNKNOWN_MEETING, before anything is stored
+    try:
+        pub = await hub.votes.create(defn)
+    except HubError as err:
+        # The host's retry after an announcement that failed: the same vote exists, list it now.
+        if (
+            err.code is Code.BAD_TRANSITION
+            and home is not None
+            and await hub.votes.definition(defn.vote_id) == defn
+        ):
+            await meeting_votes.announce(hub.log, home, defn.vote_id, defn.title, defn.eligibility)
+        raise
+    if home is not None:  # a second step (another slot); announce() again lists it, idempotent
+        await meeting_votes.announce(hub.log, home, defn.vote_id, defn.title, defn.eligibility)
     return v.VoteCreateReply(vote=defn.vote_id, status="draft", offset=pub.offset)
 
 

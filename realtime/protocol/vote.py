@@ -24,6 +24,13 @@ class VoteCreate(Command[VoteCreateReply], tag="vote.create"):
     """Host: a new vote in draft. ``definition`` follows ballot.model.VoteDefinition (docs/protocol.md)."""
 
     definition: Annotated[dict[str, Any], Meta(description="a vote definition (above)")]
+    meeting: Annotated[
+        Ident | None,
+        Meta(
+            description="the meeting whose pages show the vote (its home, announced on "
+            "`meeting/<id>/votes`); for a vote restricted to a meeting, that meeting or null"
+        ),
+    ] = None
 
 
 class VoteOpenReply(Result):

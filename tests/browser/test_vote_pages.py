@@ -400,10 +400,9 @@ def test_a_vote_created_while_the_page_is_open_appears_and_opens_live(
     expect(ballot).to_have_count(0)
     close_at = int(time.time() * 1000) + 95_000
     d = definition(vote_id) | {"title": "예약 마감 투표", "scheduled_close": close_at, "grace_seconds": 5}
-    assert hub_call("host-1", "vote.create", definition=d)["type"] == "reply"
-    # The page looks again every 15-30 s, and at once when it becomes visible again.
-    page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
-    expect(ballot.locator(".phase-badge")).to_have_text("곧 시작")
+    assert hub_call("host-1", "vote.create", definition=d, meeting="plenary")["type"] == "reply"
+    # Announced on meeting/plenary/votes: the page shows it at once, without looking again.
+    expect(ballot.locator(".phase-badge")).to_have_text("곧 시작", timeout=2_000)
     expect(ballot.locator(".ballot-note")).to_contain_text("사회자가 투표를 시작하면")
     expect(ballot.locator(".ballot-editor")).to_be_hidden()
     assert hub_call("host-1", "vote.open", vote=vote_id)["type"] == "reply"

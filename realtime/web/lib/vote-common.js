@@ -5,13 +5,12 @@
 
 import { Subscription } from "./client.js";
 import { lang, t } from "./i18n.js";
-import { TIME_ZONE, el, setChildren } from "./meeting-common.js";
+import { TIME_ZONE, el, followState, setChildren } from "./meeting-common.js";
 
 // The DOM helpers, the time zone and the time-of-day format are meeting-common's (one copy).
 export { TIME_ZONE, el, fmtTime, setChildren } from "./meeting-common.js";
 export const METHODS = ["schulze", "ranked_pairs", "borda", "copeland", "instant_runoff"];
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const MAX_SCAN = 60; // votes per meeting the pages look for by name
 
 // -- following a vote -----------------------------------------------------------------------------
 /**
@@ -104,42 +103,79 @@ export function phaseOf(v, now = clock.now()) {
 
 // -- finding a meeting's votes ----------------------------------------------------------------------
 /**
- * The votes of meeting M are named `M-1`, `M-2`, ... (the host console proposes the next free name).
- * A scan asks `vote.list` once (the votes this participant may see), then `vote.get` for each of the
- * meeting's it does not know yet; it scans again every 15-30 s (jittered, so 3,000 phones spread
- * out), on every reconnect and when the tab becomes visible. Ids given by hand (`?vote=` in the
- * page's address) are looked up once per connection.
+ * The votes a meeting's pages show are announced on `meeting/<M>/votes` (the rule of which: the
+ * hub's moderation/meeting_votes.py, docs/protocol.md "Moderated meetings"): the channel's snapshot
+ * lists them when the page follows it (and again after a reconnect the hub cannot bridge), and each
+ * new one comes as a `vote.announced` event at once. No polling: the finder asks `vote.get` once
+ * per vote it learns of (again after 2-4 s only if that failed for a reason that passes), and for
+ * ids given by hand (`?vote=` in the page's address) once per connection. The name of a vote means
+ * nothing; the host console still proposes `<M>-<n>` as a name (`suggest`: it asks `vote.list` on
+ * each connect, meeting change and creation to find the next free one).
  */
 export class VoteFinder {
-  constructor(conn, { onFound, onScanned = () => {}, pollMs = [15_000, 30_000] }) {
+  constructor(conn, { onFound, onScanned = () => {}, suggest = false }) {
     this.conn = conn;
     this.onFound = onFound;
     this.onScanned = onScanned;
-    this.pollMs = pollMs;
+    this.suggest = suggest;
     this.meeting = null;
+    this.sub = null;
     this.next = 1;
     this.known = new Set();
+    this.wanted = new Set(); // ids to look up: announced or given by hand, not found yet
     this.extra = [];
     this.timer = null;
     this.scanning = false;
+    this.again = false;
     this.generation = 0;
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.scan();
-    });
   }
 
-  /** Follow the votes of this meeting (ids `<meeting>-<n>`); null follows only ids given by hand. */
+  /** Follow the votes of this meeting; null follows only ids given by hand. */
   setMeeting(meetingId) {
-    const id = meetingId && ID_RE.test(`${meetingId}-1`) ? meetingId : null;
+    const id = meetingId && ID_RE.test(meetingId) ? meetingId : null;
     if (id === this.meeting) return;
     this.meeting = id;
     this.next = 1;
     this.generation += 1;
+    this.sub?.close();
+    this.sub = null;
+    this.known = new Set([...this.known].filter((v) => this.extra.includes(v))); // the page drops the others
+    this.wanted = new Set(this.extra.filter((v) => !this.known.has(v)));
+    if (id) {
+      this.sub = followState(this.conn, `meeting/${id}/votes`, {
+        onSnapshot: (s) => {
+          for (const [k, v] of Object.entries(s || {})) if (k.startsWith("vote:") && v && v.vote) this._want(v.vote);
+        },
+        onEvents: (events, info) => {
+          if (!info.snapshot) for (const e of events) if (e.event === "vote.announced" && e.data) this._want(e.data.vote);
+          this.scan();
+        },
+        onError: () => this.scan(),
+      });
+    }
     this.scan();
   }
 
   addIds(ids) {
-    for (const id of ids) if (ID_RE.test(id) && !this.extra.includes(id)) this.extra.push(id);
+    for (const id of ids) {
+      if (ID_RE.test(id) && !this.extra.includes(id)) {
+        this.extra.push(id);
+        this._want(id);
+      }
+    }
+  }
+
+  _want(id) {
+    if (typeof id === "string" && ID_RE.test(id) && !this.known.has(id)) this.wanted.add(id);
+    this._count(id);
+  }
+
+  /** Keep the proposed name past every `<meeting>-<n>` seen. */
+  _count(id) {
+    const prefix = `${this.meeting}-`;
+    if (this.meeting && typeof id === "string" && id.startsWith(prefix) && /^[0-9]+$/.test(id.slice(prefix.length))) {
+      this.next = Math.max(this.next, Number(id.slice(prefix.length)) + 1);
+    }
   }
 
   /** The next free conventional name (what the host console proposes). */
@@ -147,7 +183,7 @@ export class VoteFinder {
     return this.meeting ? `${this.meeting}-${this.next}` : "";
   }
 
-  /** Look again now (after a reconnect, when the tab is visible again, after creating a vote). */
+  /** Look up what is wanted now (after a reconnect, an announcement, a creation). */
   async scan() {
     clearTimeout(this.timer);
     this.timer = null;
@@ -161,39 +197,28 @@ export class VoteFinder {
     const generation = this.generation;
     let retryable = false;
     try {
-      for (const id of this.extra) {
-        if (this.known.has(id)) continue;
-        const res = await this._get(id);
-        if (res === "retry") retryable = true;
-        else if (res) this._found(id, res);
-      }
-      if (this.meeting) {
-        // One `vote.list` names every vote this participant may see; the meeting's are `<meeting>-<n>`.
-        let listed = null;
+      if (this.suggest && this.meeting) {
         try {
-          listed = await this.conn.request("vote.list", {});
+          const listed = await this.conn.request("vote.list", {});
+          for (const v of listed.votes || []) this._count(v.vote);
         } catch {
           retryable = true;
         }
-        const prefix = `${this.meeting}-`;
-        const numbered = (listed?.votes || [])
-          .map((v) => v.vote)
-          .filter((id) => id.startsWith(prefix) && /^[0-9]+$/.test(id.slice(prefix.length)))
-          .map((id) => [Number(id.slice(prefix.length)), id])
-          .filter(([n]) => n >= 1 && n <= MAX_SCAN)
-          .sort((x, y) => x[0] - y[0]);
-        for (const [n, id] of numbered) {
-          if (generation !== this.generation) break;
-          if (!this.known.has(id)) {
-            const res = await this._get(id);
-            if (res === "retry") {
-              retryable = true;
-              break;
-            }
-            if (res) this._found(id, res);
-          }
-          this.next = Math.max(this.next, n + 1);
+      }
+      for (const id of [...this.wanted]) {
+        if (generation !== this.generation) break;
+        if (this.known.has(id)) {
+          this.wanted.delete(id);
+          continue;
         }
+        const res = await this._get(id);
+        if (generation !== this.generation) break; // the meeting changed meanwhile: its scan asks again
+        if (res === "retry") {
+          retryable = true;
+          continue;
+        }
+        this.wanted.delete(id);
+        if (res) this._found(id, res);
       }
     } finally {
       this.scanning = false;
@@ -203,16 +228,15 @@ export class VoteFinder {
       return;
     }
     this.onScanned(this.nextId());
-    const [lo, hi] = retryable ? [2_000, 4_000] : this.pollMs;
-    this.timer = setTimeout(() => this.scan(), lo + Math.random() * (hi - lo));
+    if (retryable) this.timer = setTimeout(() => this.scan(), 2_000 + Math.random() * 2_000);
   }
 
   async _get(id) {
     try {
       return await this.conn.request("vote.get", { vote: id });
     } catch (err) {
-      if (err.name === "unknown_vote") return null;
-      return "retry"; // disconnected, timeout, unavailable, rate_limited: the next scan asks again
+      if (err.name === "unknown_vote" || err.name === "not_a_member" || err.name === "forbidden") return null;
+      return "retry"; // disconnected, timeout, unavailable, rate_limited: asked again shortly
     }
   }
 

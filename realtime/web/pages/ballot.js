@@ -1,8 +1,8 @@
 // The panelist's vote page (`/static/ballot.html#t=<token>`): the ballot alone, for a phone, without
 // the stream and the chat. The same Ballot component mounts inside the panelist page (`/`).
 //
-// Which votes: those of the chosen meeting (named `<meeting>-<n>`, see VoteFinder) and any given
-// in the address (`?vote=<id>`).
+// Which votes: those of the chosen meeting (announced on its channel, see VoteFinder) and any
+// given in the address (`?vote=<id>`).
 
 import { Ballot } from "../panels/ballot.js";
 import { connectPage } from "../lib/boot.js";

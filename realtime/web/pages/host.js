@@ -30,6 +30,9 @@ import {
   votesFromAddress,
 } from "../lib/vote-common.js";
 import { initShell, roleName } from "../lib/shell.js";
+import { AgendaFeed } from "../panels/agenda-feed.js";
+import { HostMedia } from "../panels/host-media.js";
+import { SurveyEditor } from "../panels/survey-editor.js";
 
 const QUORUM_KEY = "plenary.host.quorum";
 const POLL_MS = 2_000;
@@ -41,6 +44,7 @@ const state = {
   welcome: null,
   allowed: false,
   finder: null,
+  tools: [], // issue 13's panels: setWelcome, setMeeting, rerender
   votes: new Map(), // id -> {id, def, status, eligible, turnout, closesAt, hardCloseAt, results, ...}
   selected: null,
   detail: null, // the selected vote's elements
@@ -60,6 +64,7 @@ function rerender() {
   $("create-submit").textContent = t(state.creating ? "host.creating" : "host.create");
   renderList();
   if (state.selected) buildDetail();
+  for (const tool of state.tools) tool.rerender();
 }
 
 // -- welcome ---------------------------------------------------------------------------------------
@@ -72,6 +77,7 @@ function onWelcome(w) {
   if (!state.allowed) return;
   $("create").hidden = false;
   $("votes").hidden = false;
+  for (const tool of state.tools) tool.setWelcome(w);
   if (first) {
     const select = $("f-meeting");
     setChildren(
@@ -85,6 +91,7 @@ function onWelcome(w) {
     const running = (w.meetings || []).find((m) => m.id === "plenary") || (w.meetings || [])[0];
     if (running) select.value = running.id;
     state.finder.setMeeting(select.value || null);
+    for (const tool of state.tools) tool.setMeeting(select.value || null);
   } else {
     state.finder.scan();
   }
@@ -166,7 +173,7 @@ async function create(e) {
   state.creating = true;
   $("create-submit").textContent = t("host.creating");
   try {
-    await state.conn.request("vote.create", { definition });
+    await state.conn.request("vote.create", { definition, meeting: $("f-meeting").value || null });
     state.createMsg = { key: "host.created", vars: { title: definition.title } };
     state.idTouched = false;
     $("f-title").value = "";
@@ -596,11 +603,15 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
+      for (const id of ["survey", "media"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;
-  state.finder = new VoteFinder(state.conn, { onFound: addVote, onScanned: suggestId, pollMs: [10_000, 15_000] });
+  state.finder = new VoteFinder(state.conn, { onFound: addVote, onScanned: suggestId, suggest: true });
   state.finder.addIds(votesFromAddress());
+  // Issue 13: surveys, the slide and the materials of the meeting chosen in the form.
+  const feed = new AgendaFeed(state.conn);
+  state.tools = [feed, new SurveyEditor(state.conn, $("survey")), new HostMedia(state.conn, feed, $("media"))];
   $("create-form").addEventListener("submit", create);
   $("f-id").addEventListener("input", () => {
     state.idTouched = $("f-id").value.trim() !== state.suggested;
@@ -608,6 +619,7 @@ function main() {
   $("f-meeting").addEventListener("change", () => {
     state.idTouched = false;
     state.finder.setMeeting($("f-meeting").value);
+    for (const tool of state.tools) tool.setMeeting($("f-meeting").value); // issue 13's tools follow the form's meeting
   });
   for (const r of document.querySelectorAll('input[name="rule"]')) r.addEventListener("change", renderRuleFields);
   $("vote-list").addEventListener("click", (e) => {

@@ -11,6 +11,10 @@ import { SpeakersPanel } from "../panels/speakers.js";
 import { PollsPanel } from "../panels/polls.js";
 import { CaptionsPanel } from "../panels/captions.js";
 import { NowStrip } from "../panels/now-strip.js";
+import { AgendaFeed } from "../panels/agenda-feed.js";
+import { AgendaPanel } from "../panels/agenda.js";
+import { SlidePanel } from "../panels/slide.js";
+import { MaterialsPanel } from "../panels/materials.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren } from "../lib/meeting-common.js";
@@ -347,6 +351,14 @@ function main() {
   ];
   state.now = new NowStrip(ui.now, { qa: state.parts[0], ballot: state.ballot, onGoVote: goToVote });
   setInterval(renderVotesCount, 2_000);
+  // The meeting's agenda, slide and materials (issue 13): one agenda channel, three panels.
+  const feed = new AgendaFeed(state.conn);
+  state.parts.push(
+    feed,
+    new AgendaPanel(feed, $("agenda")),
+    new SlidePanel(state.conn, feed, $("slide")),
+    new MaterialsPanel(state.conn, feed, $("materials")),
+  );
   initTabs();
   state.conn.start();
 }

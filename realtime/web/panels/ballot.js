@@ -1,5 +1,5 @@
 // The panelist's ballot: a "투표 / Vote" section that fills itself with the votes of the chosen
-// meeting (see VoteFinder in vote-common.js for how they are found), one card per vote.
+// meeting (announced on meeting/<id>/votes: VoteFinder in vote-common.js), one card per vote.
 //
 // Ranking without drag and drop: tap proposals in the order you prefer them, then move them up or
 // down or remove them with buttons. The rule (how many, at least how many) is spelled out and the
@@ -124,7 +124,7 @@ export class Ballot {
     if (meetingId === this.meeting) return;
     this.meeting = meetingId;
     for (const [id, v] of this.votes) {
-      if (!this.handIds.has(id) && !id.startsWith(`${meetingId}-`)) {
+      if (!this.handIds.has(id)) {
         v.sub.close();
         v.ui.card.remove();
         this.votes.delete(id);
