@@ -351,3 +351,12 @@ class HubCaller:
 @pytest.fixture
 def hub_call(assembly: Assembly) -> HubCaller:
     return HubCaller(assembly)
+
+
+def show_section(page: Page, tab: str) -> None:
+    """Open a section of the panelist page where the page shows one at a time: on a phone the dock
+    at the bottom holds ``stream``, ``chat``, ``qa``, ``speakers`` and ``polls`` (the ranked ballot
+    and the polls), issue 13; on a wide screen every section is in view and nothing is pressed."""
+    button = page.locator(f"#tab-{tab}")
+    if button.is_visible() and button.get_attribute("aria-selected") != "true":
+        button.click()

@@ -16,7 +16,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import HubCaller, OpenUrl
+from tests.browser.conftest import HubCaller, OpenUrl, show_section
 
 MEETING = "plenary"  # p-001 and p-002 are in it (demo roster); the captioner's row lists every meeting
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}}
@@ -55,6 +55,7 @@ def console(open_url: OpenUrl, who: str = "cap-1", **opts: Any) -> Page:
 def panelist(open_url: OpenUrl, who: str = "p-001", **opts: Any) -> Page:
     page, _watch = open_url("/", who, **(opts or PHONE))
     page.get_by_label("회의", exact=True).select_option(MEETING)
+    show_section(page, "stream")  # the captions line sits under the stream
     return page
 
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, WebSocket, WebSocketRoute, expect
 
-from tests.browser.conftest import Assembly, HubCaller, OpenPage, OpenUrl
+from tests.browser.conftest import Assembly, HubCaller, OpenPage, OpenUrl, show_section
 from tests.browser.test_vote_pages import P1, P3, card, cast, open_vote, pick
 
 pytestmark = pytest.mark.browser
@@ -54,6 +54,7 @@ def chat_and_cast(page: Page, assembly: Assembly, vote_id: str, other: Page) -> 
     other_box.fill(reply)
     other_box.press("Enter")
     expect(page.locator("#chat-log").get_by_text(reply, exact=True)).to_have_count(1)
+    show_section(page, "polls")  # on a phone: the ballot's section
     ballot = card(page, vote_id)
     expect(ballot.locator(".phase-badge")).to_have_text("투표 중")
     pick(ballot, P3)

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import HubCaller, OpenUrl
+from tests.browser.conftest import HubCaller, OpenUrl, show_section
 
 pytestmark = pytest.mark.browser
 
@@ -99,6 +99,7 @@ def test_a_new_vote_poll_and_agenda_item_reach_the_panelist_page_at_once(
         "method": "schulze",
         "tie_break": ["A", "B"],
     }
+    show_section(page, "polls")  # on a phone: the section of the ballot and the polls
     ok(hub_call, "host-1", "vote.create", definition=definition, meeting=MEETING)
     ballot = page.locator(f'article.ballot[data-vote="{vote_id}"]')
     expect(ballot).to_be_visible(timeout=AT_ONCE)
@@ -131,6 +132,7 @@ def test_a_new_vote_poll_and_agenda_item_reach_the_panelist_page_at_once(
         {"id": "bus", "title": "버스 노선 토론", "minutes": 40},
         {"id": "close", "title": "정리", "minutes": 10},
     ]
+    show_section(page, "stream")  # the agenda sits with the stream
     ok(hub_call, "host-1", "agenda.set", meeting=MEETING, items=items)
     agenda = page.locator("#agenda")
     expect(agenda.locator("li")).to_have_count(3, timeout=AT_ONCE)
@@ -144,7 +146,9 @@ def test_a_new_vote_poll_and_agenda_item_reach_the_panelist_page_at_once(
     expect(page.locator(f'article.ballot[data-vote="{stray}"]')).to_have_count(0)
     # A late joiner gets all of it from the channels' snapshots.
     late = panelist_page(open_url, OTHER)
+    show_section(late, "polls")
     expect(late.locator(f'article.ballot[data-vote="{vote_id}"]')).to_be_visible()
+    show_section(late, "stream")
     expect(late.locator('#agenda li[aria-current="step"]')).to_contain_text("버스 노선 토론")
     expect(late.locator(f'article.ballot[data-vote="{stray}"]')).to_have_count(0)
     assert_accessible(page, "the panelist page with a vote, a poll and the agenda")
@@ -237,6 +241,7 @@ def test_the_host_uploads_a_slide_and_manages_materials(open_url: OpenUrl, tmp_p
     expect(media.locator(".stage-now")).to_have_text("지금 보이는 화면 자료: 버스 노선도")
 
     # The panelist sees it at once, and enlarges it (a dialog, closed with Esc).
+    show_section(page, "stream")  # the slide sits with the stream
     slide = page.locator("#slide")
     img = slide.get_by_role("img", name="버스 노선도")
     expect(img).to_be_visible(timeout=3_000)
@@ -307,6 +312,7 @@ def test_a_vote_made_in_the_console_reaches_its_meetings_page_whatever_its_name(
     host.get_by_label("제안 (한 줄에 하나)").fill("강남 순환\n신촌 순환\n종로 순환")
     host.get_by_role("button", name="투표 만들기").click()
     expect(host.locator("#create-msg")).to_contain_text("만들었습니다")
+    show_section(page, "polls")
     ballot = page.locator(f'article.ballot[data-vote="{vote_id}"]')
     expect(ballot.locator(".phase-badge")).to_have_text("곧 시작", timeout=AT_ONCE)
     host.get_by_role("button", name="투표 시작").click()

@@ -28,7 +28,7 @@ DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
 def panelist_polls(open_url: OpenUrl, who: str) -> Page:
     page, _watch = open_url("/", who, **PHONE)
     page.get_by_label("회의", exact=True).select_option(MEETING)
-    tab = page.get_by_role("tab", name=re.compile("^설문"))
+    tab = page.get_by_role("tab", name=re.compile("^투표·설문"))
     tab.click()
     expect(tab).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel")).to_be_visible()
