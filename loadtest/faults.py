@@ -59,7 +59,6 @@ from cli import cluster
 from engine import keys
 from loadtest import voters as lt
 from loadtest.failover import Fault, FaultContext, kill_hub, measure, percentiles
-from tools import redis_cluster
 
 
 def cgroup2_root() -> Path:
@@ -492,7 +491,7 @@ async def slow_link_fault(ctx: FaultContext) -> dict[str, Any]:
 
 
 # -- a Redis Cluster master killed during casting --------------------------------------------------
-def slot_owner(nodes: redis_cluster.Cluster, ask: redis_cluster.Node, slot: int) -> int | None:
+def slot_owner(nodes: cluster.RedisNodes, ask: cluster.RedisNode, slot: int) -> int | None:
     """The port of the master serving ``slot`` as node ``ask`` sees it (``CLUSTER NODES``: a
     master, not flagged failing, whose ranges hold the slot), or None while none does."""
     for line in nodes.cli(ask.port, "cluster", "nodes", timeout=3).splitlines():
@@ -508,7 +507,7 @@ def slot_owner(nodes: redis_cluster.Cluster, ask: redis_cluster.Node, slot: int)
     return None
 
 
-def key_slot(nodes: redis_cluster.Cluster, key: str) -> int:
+def key_slot(nodes: cluster.RedisNodes, key: str) -> int:
     return int(nodes.cli(nodes.nodes[0].port, "cluster", "keyslot", key).strip())
 
 
@@ -517,7 +516,7 @@ async def cluster_master_kill(ctx: FaultContext) -> dict[str, Any]:
     surviving node names another master for the slot (the failover), start the dead node again
     ``--down`` seconds later (a supervisor's restart: it rejoins as a replica), and measure until
     it is linked, and how long casts stalled (no acknowledgement), as the harness sees them."""
-    nodes = redis_cluster.load(ctx.running.top.directory / cluster.CLUSTER_FOLDER)
+    nodes = cluster.redis_nodes(ctx.running.top.directory)
     slot = key_slot(nodes, keys.vote_key(lt.VOTE, "ballots"))
     owner = slot_owner(nodes, nodes.nodes[0], slot)
     chat_owner = slot_owner(
@@ -668,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
             for proc in running.procs:
                 os.sched_setaffinity(proc.pid, {0})
             if args.redis == "cluster":
-                for node in redis_cluster.load(args.dir / cluster.CLUSTER_FOLDER).nodes:
+                for node in cluster.redis_nodes(args.dir).nodes:
                     node_pid = node.pid()
                     if node_pid is not None:
                         os.sched_setaffinity(node_pid, {0})
