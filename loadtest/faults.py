@@ -70,6 +70,7 @@ def cgroup2_root() -> Path:
 
 TCP_LISTEN = "0A"  # /proc/net/tcp's state column; any other state is a connection (or one opening)
 ACCEPTED_METRIC = "plenary_accepted_connections_total"  # realtime.ops.metrics.CONNECTIONS_TOTAL
+CLOSED_1012 = 'plenary_closes_total{code="1012"}'  # realtime.ops.metrics.CLOSES
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -220,15 +221,18 @@ def cut_from_redis(pid: int, redis_port: int) -> Iterator[dict[str, Any]]:
                 group.rmdir()
 
 
-def accepted(top: cluster.Topology, index: int) -> int:
-    """How many WebSockets hub ``index`` has accepted since it started (its own ``/metrics``,
+def metric(top: cluster.Topology, index: int, prefix: str) -> int:
+    """The sum of hub ``index``'s samples whose line starts with ``prefix`` (its own ``/metrics``,
     which answers without Redis)."""
     url = f"http://127.0.0.1:{top.hub_port(index)}/metrics"
     with urllib.request.urlopen(url, timeout=5) as resp:
         text = resp.read().decode()
-    return int(
-        sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(ACCEPTED_METRIC + "{"))
-    )
+    return int(sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)))
+
+
+def accepted(top: cluster.Topology, index: int) -> int:
+    """How many WebSockets hub ``index`` has accepted since it started."""
+    return metric(top, index, ACCEPTED_METRIC + "{")
 
 
 async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
@@ -255,6 +259,8 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
         at_down = await asyncio.to_thread(accepted, top, victim)
         await asyncio.sleep(max(0.0, ctx.args.cut - (time.monotonic() - started)))
         figures["accepted_while_marked_down"] = await asyncio.to_thread(accepted, top, victim) - at_down
+        # The 1012 rule (--redis-cut-close): the cut hub closed its clients so that they move.
+        figures["closed_with_1012"] = await asyncio.to_thread(metric, top, victim, CLOSED_1012)
     uncut = time.monotonic()
 
     async def said_200() -> bool:
@@ -268,6 +274,10 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
     figures["ready_after_uncut_s"] = await until(said_200, 30)
     figures["haproxy_up_after_uncut_s"] = await until(marked_up, 30)
     figures["cut_s"] = round(uncut - started, 2)
+    # Its clients, from their lost connection to subscribed again on another hub (so far).
+    figures["its_clients_back_elsewhere_ms"] = percentiles(
+        [ms for p in ctx.people if p.drops for ms in p.back_ms]
+    )
     figures["ok"] = (
         figures["not_ready_after_s"] is not None
         and figures["haproxy_down_after_s"] is not None
