@@ -504,7 +504,8 @@ class Worker:
                 return False
         bad = [m for _, m in replies if m["type"] != "reply"]
         if bad:
-            p.meter.error(f"subscribe: {bad[0].get('name')}")
+            if count_error:
+                p.meter.error(f"subscribe: {bad[0].get('name')}")
             p.transport.abort()  # not followed, not counted: closed, so that a retry is the only one
             return False
         p.meter.conns += 1
