@@ -68,10 +68,11 @@ failover: $(STAMP) packages
 # topology (var/failover, HAProxy on 8300), every acknowledged ballot and chat message checked;
 # FAULT is one of kill-hub, redis-term, redis-kill, hub-cut, slow-link (loadtest/faults.py; root
 # for hub-cut and slow-link). Figures as JSON under loadtest/reports/ (about a minute).
+# FAULT=cluster-master-kill REDIS=cluster: on a Redis Cluster, the vote's master killed.
 FAULT ?= redis-kill
 faults: $(STAMP) packages
 	@$(BIN)/python -m loadtest.faults --fault $(FAULT) --panelists $(PANELISTS) --pin $(ARGS) \
-	    --out loadtest/reports/faults-$(FAULT)-$(PANELISTS).json \
+	    --redis $(REDIS) --out loadtest/reports/faults-$(FAULT)-$(PANELISTS).json \
 	    --iptables "$$($(PYTHON) tools/system_packages.py iptables)" \
 	    --ip "$$($(PYTHON) tools/system_packages.py ip)" --tc "$$($(PYTHON) tools/system_packages.py tc)" \
 	    --haproxy "$$($(PYTHON) tools/system_packages.py haproxy)" \

@@ -361,6 +361,16 @@ def start(top: Topology, start_timeout: float = 30.0) -> Cluster:
     return cluster
 
 
+RedisNodes = redis_cluster.Cluster
+RedisNode = redis_cluster.Node
+
+
+def redis_nodes(directory: Path) -> RedisNodes:
+    """The Redis Cluster nodes a ``REDIS=cluster`` topology in ``directory`` started (the faults
+    that act on one node: ``loadtest.faults``, ``cluster-master-kill``)."""
+    return redis_cluster.load(directory / CLUSTER_FOLDER)
+
+
 def stop(
     directory: Path, timeout: float = 15.0, popens: dict[str, subprocess.Popen[bytes]] | None = None
 ) -> list[str]:

@@ -225,10 +225,15 @@ class ChannelLog:
         call = channel_write(*channels, keys=keys, args=args)
         return await self.scripts.call(package, script, call.keys, call.args)
 
-    async def recover(self, channel: str, epoch: str | None, offset: int | None) -> Recovery:
+    async def recover(
+        self, channel: str, epoch: str | None, offset: int | None, seen_time: int | None = None
+    ) -> Recovery:
         """Where a (re)subscribing client stands: every event after ``offset`` when ``epoch`` is
         the channel's and its history (``ChannelSpec.history`` events) still reaches back there;
-        otherwise the backlog and, for a stateful channel, the snapshot."""
+        otherwise the backlog and, for a stateful channel, the snapshot. ``seen_time``: the time of
+        the client's event at ``offset``; given, that event must also be the one the history holds
+        there, or the client gets a fresh start (a failover can lose events and reuse their
+        offsets: ``recover.lua``, docs/architecture.md)."""
         spec = spec_of(keys.check_channel(channel))
         ck = keys.channel_keys(channel)
         ep, top, recovered, entries, flat = await self.scripts.call(
@@ -246,6 +251,7 @@ class ChannelLog:
                 spec.history,
                 spec.backlog_event,
                 spec.backlog_marker,
+                "" if seen_time is None else seen_time,
             ],
         )
         snapshot: dict[str, Any] | None = None

@@ -16,6 +16,12 @@ again, when HAProxy marked a hub down and up).
 - ``hub-cut``: one hub cut from Redis by the packet filter (``iptables`` DROP on its connections to
   Redis and, through a cgroup of its own, on any it opens) for ``--cut`` seconds: it must say 503
   on ``/readyz``, HAProxy must mark it down and send it no one, and it must rejoin after.
+- ``cluster-master-kill`` (``--redis cluster``: three masters with a replica each): SIGKILL the
+  master holding the vote's slot; its replica takes over (about two ``cluster-node-timeout``s);
+  the dead node is started again ``--down`` seconds after the failover, as its supervisor would,
+  and rejoins as the new master's replica. Until then a cast on that slot cannot be replicated
+  (``WAIT 1``) and is refused ``unavailable``, retried with its nonce: every acknowledged ballot
+  must be present afterwards. Measured: the failover, the replica's return, the casts' stall.
 - ``slow-link``: every ``1 / --slow-share``-th panelist connects through a network namespace whose
   veth link is throttled (``tbf``) and lossy (the packet filter's ``statistic`` match; this
   kernel has no netem) for ``--impair`` seconds: everyone else's live chat delay is compared with
@@ -37,6 +43,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +56,8 @@ from pathlib import Path
 from typing import Any
 
 from cli import cluster
+from engine import keys
+from loadtest import voters as lt
 from loadtest.failover import Fault, FaultContext, kill_hub, measure, percentiles
 
 
@@ -61,6 +70,7 @@ def cgroup2_root() -> Path:
 
 TCP_LISTEN = "0A"  # /proc/net/tcp's state column; any other state is a connection (or one opening)
 ACCEPTED_METRIC = "plenary_accepted_connections_total"  # realtime.ops.metrics.CONNECTIONS_TOTAL
+CLOSED_1012 = 'plenary_closes_total{code="1012"}'  # realtime.ops.metrics.CLOSES
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -211,15 +221,18 @@ def cut_from_redis(pid: int, redis_port: int) -> Iterator[dict[str, Any]]:
                 group.rmdir()
 
 
-def accepted(top: cluster.Topology, index: int) -> int:
-    """How many WebSockets hub ``index`` has accepted since it started (its own ``/metrics``,
+def metric(top: cluster.Topology, index: int, prefix: str) -> int:
+    """The sum of hub ``index``'s samples whose line starts with ``prefix`` (its own ``/metrics``,
     which answers without Redis)."""
     url = f"http://127.0.0.1:{top.hub_port(index)}/metrics"
     with urllib.request.urlopen(url, timeout=5) as resp:
         text = resp.read().decode()
-    return int(
-        sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(ACCEPTED_METRIC + "{"))
-    )
+    return int(sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)))
+
+
+def accepted(top: cluster.Topology, index: int) -> int:
+    """How many WebSockets hub ``index`` has accepted since it started."""
+    return metric(top, index, ACCEPTED_METRIC + "{")
 
 
 async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
@@ -238,6 +251,9 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
     async def marked_down() -> bool:
         return haproxy_said(top, f"hubs/{name} is DOWN", offset)
 
+    async def marked_up() -> bool:
+        return haproxy_said(top, f"hubs/{name} is UP", offset, after=f"hubs/{name} is DOWN")
+
     with cut_from_redis(proc.pid, top.redis_port) as said:
         started = time.monotonic()
         figures.update(said)
@@ -246,19 +262,23 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
         at_down = await asyncio.to_thread(accepted, top, victim)
         await asyncio.sleep(max(0.0, ctx.args.cut - (time.monotonic() - started)))
         figures["accepted_while_marked_down"] = await asyncio.to_thread(accepted, top, victim) - at_down
-    uncut = time.monotonic()
+        # The 1012 rule (--redis-cut-close): the cut hub closed its clients so that they move.
+        figures["closed_with_1012"] = await asyncio.to_thread(metric, top, victim, CLOSED_1012)
+        # Still cut: the rules go on leaving the block, and their removal takes a moment (each an
+        # iptables run), enough on a loaded machine for HAProxy's checks to pass once it is done.
+        figures["haproxy_up_again_while_cut"] = await marked_up()
+        uncut = time.monotonic()
 
     async def said_200() -> bool:
         return await hub_status(top, victim) == 200
 
-    async def marked_up() -> bool:
-        return haproxy_said(top, f"hubs/{name} is UP", offset, after=f"hubs/{name} is DOWN")
-
-    figures["haproxy_up_again_while_cut"] = await marked_up()
-
     figures["ready_after_uncut_s"] = await until(said_200, 30)
     figures["haproxy_up_after_uncut_s"] = await until(marked_up, 30)
     figures["cut_s"] = round(uncut - started, 2)
+    # Its clients, from their lost connection to subscribed again on another hub (so far).
+    figures["its_clients_back_elsewhere_ms"] = percentiles(
+        [ms for p in ctx.people if p.drops for ms in p.back_ms]
+    )
     figures["ok"] = (
         figures["not_ready_after_s"] is not None
         and figures["haproxy_down_after_s"] is not None
@@ -481,12 +501,97 @@ async def slow_link_fault(ctx: FaultContext) -> dict[str, Any]:
     }
 
 
+# -- a Redis Cluster master killed during casting --------------------------------------------------
+def slot_owner(nodes: cluster.RedisNodes, ask: cluster.RedisNode, slot: int) -> int | None:
+    """The port of the master serving ``slot`` as node ``ask`` sees it (``CLUSTER NODES``: a
+    master, not flagged failing, whose ranges hold the slot), or None while none does."""
+    for line in nodes.cli(ask.port, "cluster", "nodes", timeout=3).splitlines():
+        cols = line.split()
+        if len(cols) < 9 or "master" not in cols[2].split(",") or "fail" in cols[2]:
+            continue
+        for part in cols[8:]:
+            if part.startswith("["):
+                continue  # a slot being migrated
+            lo, _, hi = part.partition("-")
+            if int(lo) <= slot <= int(hi or lo):
+                return int(cols[1].split(":")[1].split("@")[0])
+    return None
+
+
+def key_slot(nodes: cluster.RedisNodes, key: str) -> int:
+    return int(nodes.cli(nodes.nodes[0].port, "cluster", "keyslot", key).strip())
+
+
+async def cluster_master_kill(ctx: FaultContext) -> dict[str, Any]:
+    """SIGKILL the master holding the vote's slot (every cast is a step on it); measure until a
+    surviving node names another master for the slot (the failover), start the dead node again
+    ``--down`` seconds later (a supervisor's restart: it rejoins as a replica), and measure until
+    it is linked, and how long casts stalled (no acknowledgement), as the harness sees them."""
+    nodes = cluster.redis_nodes(ctx.running.top.directory)
+    slot = key_slot(nodes, keys.vote_key(lt.VOTE, "ballots"))
+    owner = slot_owner(nodes, nodes.nodes[0], slot)
+    chat_owner = slot_owner(
+        nodes, nodes.nodes[0], key_slot(nodes, keys.channel_prefix(keys.meeting_chat(lt.MEETING)))
+    )
+    victim = next(n for n in nodes.nodes if n.port == owner)
+    witness = next(n for n in nodes.nodes if n.port != owner)
+    pid = victim.pid()
+    if pid is None:
+        return {"ok": False, "why": f"no pid for the vote's master (port {owner})"}
+    started = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+
+    async def promoted() -> bool:
+        port = await asyncio.to_thread(slot_owner, nodes, witness, slot)
+        return port is not None and port != owner
+
+    failover_s = await until(promoted, 30, every=0.05)
+    new_master = await asyncio.to_thread(slot_owner, nodes, witness, slot)
+    await asyncio.sleep(ctx.args.down)
+    restarted = time.monotonic()
+    await asyncio.to_thread(nodes.restart, victim)
+    if ctx.args.pin:
+        await asyncio.sleep(0.2)  # the daemonized server writes its pid file
+        new_pid = victim.pid()
+        if new_pid:
+            os.sched_setaffinity(new_pid, {0})
+
+    async def replica_linked() -> bool:
+        info = await asyncio.to_thread(nodes.cli, victim.port, "info", "replication")
+        return "role:slave" in info and "master_link_status:up" in info
+
+    linked_s = await until(replica_linked, 30, every=0.05)
+    linked = time.monotonic()
+
+    async def casting_again() -> bool:  # an acknowledgement since, or nobody left to cast
+        landed = any(at + ms / 1000 >= linked for at, ms in ctx.run.ack_ms)
+        return landed or all(p.tracking is not None for p in ctx.people)
+
+    await until(casting_again, 10)
+    # The casts' stall: the longest time without an acknowledgement arriving, from the kill on.
+    arrived = sorted(at + ms / 1000 for at, ms in ctx.run.ack_ms if at + ms / 1000 >= started)
+    stall = max((b - a for a, b in zip([started, *arrived], arrived, strict=False)), default=None)
+    return {
+        "killed_master": f":{owner}",
+        "vote_slot": slot,
+        "chat_on_the_same_master": chat_owner == owner,
+        "failover_s": failover_s,
+        "new_master": f":{new_master}",
+        "restarted_after_kill_s": round(restarted - started, 2),
+        "replica_linked_after_restart_s": linked_s,
+        "casts_acked_during_fault": len(arrived),
+        "longest_without_an_ack_s": None if stall is None else round(stall, 2),
+        "ok": failover_s is not None and linked_s is not None,
+    }
+
+
 FAULTS: dict[str, Fault] = {
     "kill-hub": kill_hub,
     "redis-term": functools.partial(restart_redis, sig=signal.SIGTERM),
     "redis-kill": functools.partial(restart_redis, sig=signal.SIGKILL),
     "hub-cut": hub_cut,
     "slow-link": slow_link_fault,
+    "cluster-master-kill": cluster_master_kill,
 }
 
 
@@ -500,6 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}", default=name, help=f"the {name} program (hub-cut, slow-link)")
     p.add_argument("--panelists", type=int, default=1000)
     p.add_argument("--hubs", type=int, default=3)
+    p.add_argument(
+        "--redis",
+        choices=cluster.REDIS_MODES,
+        default="single",
+        help="one Redis, or a Redis Cluster of three masters with a replica each (cluster-master-kill)",
+    )
     p.add_argument("--chat-rate", type=float, default=2.0, help="chat messages a second (2)")
     p.add_argument("--cast-window", type=float, default=10.0, help="every panelist casts within it (10 s)")
     p.add_argument(
@@ -509,7 +620,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=4.0,
         help="the fault begins this far into the window (4 s)",
     )
-    p.add_argument("--down", type=float, default=2.0, help="redis-*: Redis stays down this long (2 s)")
+    p.add_argument(
+        "--down",
+        type=float,
+        default=2.0,
+        help="redis-*: Redis stays down this long; cluster-master-kill: the dead master after the failover (2 s)",
+    )
     p.add_argument("--cut", type=float, default=8.0, help="hub-cut: the hub stays cut this long (8 s)")
     p.add_argument("--impair", type=float, default=10.0, help="slow-link: impaired this long (10 s)")
     p.add_argument("--slow-share", type=float, default=0.1, help="slow-link: this share of panelists (0.1)")
@@ -540,6 +656,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         hubs=args.hubs,
         redis_port=args.redis_port,
+        redis=args.redis,
         hub_args=("--log-level", "warning"),
         more_binds=(link.bind,) if link else (),
     )
@@ -547,6 +664,9 @@ def main(argv: list[str] | None = None) -> int:
     for stale in (args.dir / "redis").glob("**/*"):
         if stale.is_file():
             stale.unlink()  # a fresh Redis: the figures are this run's
+    shutil.rmtree(args.dir / cluster.CLUSTER_FOLDER, ignore_errors=True)  # and a fresh cluster
+    if args.fault == "cluster-master-kill" and args.redis != "cluster":
+        raise SystemExit("cluster-master-kill needs --redis cluster (make faults ... REDIS=cluster)")
     with contextlib.ExitStack() as stack:
         side = None
         if link is not None:
@@ -557,6 +677,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.pin:
             for proc in running.procs:
                 os.sched_setaffinity(proc.pid, {0})
+            if args.redis == "cluster":
+                for node in cluster.redis_nodes(args.dir).nodes:
+                    node_pid = node.pid()
+                    if node_pid is not None:
+                        os.sched_setaffinity(node_pid, {0})
             os.sched_setaffinity(0, {1})
         started = time.monotonic()
         figures = asyncio.run(

@@ -1107,7 +1107,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out / f"{args.scenario}-{started.strftime('%Y%m%dT%H%M%SZ')}"
     if cores:
         os.sched_setaffinity(0, {cores[1]})
-    hub_counts = args.hubs if args.scenario == "scaling" else [1]
+    hub_counts = args.hubs if args.scenario == "scaling" else args.hubs[:1]  # the others: one round
     marks = Marks()
     rounds: list[Round] = []
     t_end = time.monotonic() + args.max_seconds
@@ -1236,8 +1236,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument(
         "--hubs",
         type=lambda v: [int(x) for x in v.split(",")],
-        default=[1, 2, 3],
-        help="hub processes per round (1,2,3)",
+        default=None,
+        help="hub processes per round (1,2,3); the other scenarios: hub processes on one Redis (1)",
     )
     args = ap.parse_args(argv)
     args.argv = argv
@@ -1248,6 +1248,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     for name, value in (base | DEFAULTS.get(args.scenario, {})).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.hubs is None:
+        args.hubs = [1, 2, 3] if args.scenario == "scaling" else [1]
     args.max_connections = args.panelists
     senders = args.panelists - (args.panelists // args.slow_every if args.scenario == "slow-readers" else 0)
     limit = senders * CHAT_LIMIT_PER_S * 0.9

@@ -78,7 +78,7 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     client.apply(channel, SUBSCRIBE)  # live events are held until the reply is written
     try:
         await hub.attach(client, channel)
-        rec = await hub.log.recover(channel, cmd.epoch, cmd.offset)
+        rec = await hub.log.recover(channel, cmd.epoch, cmd.offset, cmd.time)
     except BaseException:
         if had and client.subs.get(channel) is sub:
             # attach took it off the live list with ``last`` up to date; the subscription table

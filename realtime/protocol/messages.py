@@ -174,6 +174,12 @@ class Subscribe(Command[Subscribed], tag="subscribe"):
     channel: Annotated[ChannelName, Meta(description="a channel name ([§6](#6-channels))")]
     epoch: Annotated[ShortStr | None, Meta(description="the `epoch` of the last event you saw")] = None
     offset: Annotated[Offset | None, Meta(description="the `offset` of the last event you saw")] = None
+    time: Annotated[
+        Offset | None,
+        Meta(
+            description="the `time` of the last event you saw (ms since the Unix epoch): the hub also checks that this event is still the channel's at `offset`"
+        ),
+    ] = None
 
 
 class UnsubscribeReply(Result):

@@ -101,3 +101,15 @@ def test_a_tenth_of_the_clients_on_a_throttled_lossy_link_lose_nothing(tmp_path:
     assert figures["chat_delay_ms_slow_impaired"]["n"] > 0  # the slow ones were still served
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
     assert SlowLink(port).netns not in namespaces.split(), "the namespace was left behind"
+
+
+def test_a_cluster_master_killed_during_casting_loses_no_acknowledged_ballot(tmp_path: Path) -> None:
+    """``make faults FAULT=cluster-master-kill REDIS=cluster``: the vote's master gets SIGKILL
+    during the casts; its replica takes over, the dead node comes back as its replica, and every
+    acknowledged ballot is there (a cast is acknowledged only once a replica has it: ``WAIT 1``)."""
+    figures = run_fault(tmp_path, "cluster-master-kill", "--redis", "cluster", "--down", "1")
+    assert figures["failover_s"] is not None and figures["new_master"] != figures["killed_master"]
+    assert figures["replica_linked_after_restart_s"] is not None
+    assert figures["cast_ack_ms_after_fault"]["n"] > 0  # casts were still coming when it died
+    pids = [p.read_text().strip() for p in (tmp_path / "topology").glob("redis-cluster/node-*/redis.pid")]
+    assert not [p for p in pids if Path(f"/proc/{p}").exists()], "a Redis Cluster node was left running"

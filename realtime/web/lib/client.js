@@ -447,6 +447,7 @@ export class Subscription {
     this.onError = handlers.onError || (() => {});
     this.epoch = null;
     this.offset = null; // the last offset passed on
+    this.time = null; // that event's time: the hub checks it is still the channel's (a failover can lose it)
     this.pending = false; // a subscribe is in flight: live events are covered by its reply
     this.active = true;
     this.retryTimer = null;
@@ -459,6 +460,7 @@ export class Subscription {
     if (this.epoch !== null && this.offset !== null) {
       fields.epoch = this.epoch;
       fields.offset = this.offset;
+      if (this.time !== null) fields.time = this.time;
     }
     let reply;
     try {
@@ -480,7 +482,13 @@ export class Subscription {
   }
 
   _applySubscribed(r) {
-    const reset = this.epoch !== null && r.epoch !== this.epoch;
+    // A fresh start behind our offset, or another event at it: a failover lost the channel's last
+    // events and reused their offsets (protocol §7). What we show is no longer the channel's.
+    const mine = this.offset;
+    const rolledBack = !r.recovered && mine !== null && r.offset < mine;
+    const diverged =
+      !r.recovered && this.time !== null && (r.events || []).some((e) => e.offset === mine && e.time !== this.time);
+    const reset = (this.epoch !== null && r.epoch !== this.epoch) || rolledBack || diverged;
     if (reset) this.offset = null;
     let events = r.events || [];
     let skipped = false;
@@ -491,6 +499,9 @@ export class Subscription {
     this.epoch = r.epoch;
     const last = events.length ? events[events.length - 1].offset : 0;
     this.offset = Math.max(this.offset ?? 0, r.offset, last);
+    const at = events.find((e) => e.offset === this.offset);
+    if (at) this.time = at.time;
+    else if (!r.recovered || events.length) this.time = null; // not known: the next subscribe sends none
     this.onEvents(events, { initial: true, reset, skipped });
   }
 
@@ -506,6 +517,7 @@ export class Subscription {
       if (e.offset <= this.offset) continue; // seen already
       fresh.push(e);
       this.offset = e.offset;
+      this.time = e.time;
     }
     if (fresh.length) this.onEvents(fresh, { initial: false, reset: false, skipped: false });
     if (resync) this._subscribe();

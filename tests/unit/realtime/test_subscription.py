@@ -178,7 +178,9 @@ class Gate:
 
 
 class ModelLog:
-    def recover(self, channel: str, epoch: str | None, offset: int | None) -> Gate:
+    def recover(
+        self, channel: str, epoch: str | None, offset: int | None, seen_time: int | None = None
+    ) -> Gate:
         return Gate(channel, epoch, offset)
 
 
