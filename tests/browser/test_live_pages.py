@@ -122,7 +122,8 @@ def test_a_new_vote_poll_and_agenda_item_reach_the_panelist_page_at_once(
     }
     ok(hub_call, "host-1", "poll.create", meeting=MEETING, poll=poll)
     ok(hub_call, "host-1", "poll.open", meeting=MEETING, poll=poll_id)
-    expect(page.locator("#tab-polls-count")).to_have_text("1", timeout=AT_ONCE)
+    # the section's count: the open poll, and the open vote not yet voted in (the dock's rule)
+    expect(page.locator("#tab-polls-count")).to_have_text("2", timeout=AT_ONCE)
     page.get_by_role("tab", name=re.compile("^투표·설문")).click()
     expect(page.locator(f'article.poll-card[data-poll="{poll_id}"]')).to_be_visible(timeout=AT_ONCE)
 

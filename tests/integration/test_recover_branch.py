@@ -21,6 +21,12 @@ from engine.server import EmbeddedRedis
 from tests.support import redis_client
 
 CHAT = keys.meeting_chat("branch")
+META, HIST, STATE, LOG = (
+    keys.channel_keys(CHAT).meta,
+    keys.channel_keys(CHAT).hist,
+    keys.channel_keys(CHAT).state,
+    keys.channel_keys(CHAT).log,
+)
 
 
 async def failover(redis: Redis, kept: int, lost: int, new: int) -> tuple[list[Published], list[Published]]:
@@ -28,10 +34,9 @@ async def failover(redis: Redis, kept: int, lost: int, new: int) -> tuple[list[P
     then publish ``new`` more. Returns what a client saw (the old branch) and the channel's events
     now (the new branch), each a list by offset."""
     log = ChannelLog(redis)
-    ck = keys.channel_keys(CHAT)
-    await redis.delete(*ck)
+    await redis.delete(META, HIST, STATE, LOG)
     old = [await log.publish(CHAT, "chat.message", {"n": i}) for i in range(kept)]
-    replica = {k: await redis.dump(k) for k in (ck.meta, ck.hist)}
+    replica = {k: await redis.dump(k) for k in (META, HIST)}
     old += [await log.publish(CHAT, "chat.message", {"lost": i}) for i in range(lost)]
     for k, value in replica.items():
         await redis.delete(k)
@@ -98,7 +103,7 @@ async def test_an_event_the_history_no_longer_holds_is_no_recovery_point(redis: 
     past it (the history's first event is the client's next) gets the fresh start."""
     log = ChannelLog(redis)
     spec_history = spec_of(CHAT).history
-    await redis.delete(*keys.channel_keys(CHAT))
+    await redis.delete(META, HIST, STATE, LOG)
     pubs = [await log.publish(CHAT, "chat.message", {"n": i}) for i in range(spec_history + 1)]
     first_kept = pubs[1]  # the history holds offsets 2..1001
     rec = await log.recover(CHAT, pubs[0].epoch, 1, pubs[0].time)
