@@ -189,6 +189,11 @@ def test_offline_each_action_shows_one_state_and_a_queued_ballot_goes_on_reconne
 ) -> None:
     vote_id = f"offline-{uuid.uuid4().hex[:6]}"
     open_vote(hub_call, vote_id)
+    poll_id = f"q{uuid.uuid4().hex[:6]}"
+    question = {"id": "q", "kind": "single", "prompt": "연결 시험 설문", "options": ["예", "아니요"]}
+    poll = {"id": poll_id, "title": f"연결 시험 {poll_id}", "kind": "poll", "questions": [question]}
+    ok(hub_call, "host-1", "poll.create", meeting="plenary", poll=poll)
+    ok(hub_call, "host-1", "poll.open", meeting="plenary", poll=poll_id)
     link = Link()
     page, _ = open_url(f"/?vote={vote_id}", "p-008", before=link.install, **PHONE)
     section(page, "투표·설문")
@@ -215,6 +220,10 @@ def test_offline_each_action_shows_one_state_and_a_queued_ballot_goes_on_reconne
     expect(ballot).not_to_contain_text("보내는 중")
     expect(ballot.locator(".ballot-error")).to_be_hidden()
     expect(ballot.locator("button.resend")).to_be_hidden()
+    # an open poll in the same section says it at once, before anything is pressed
+    poll_card = page.locator(f'article.poll-card[data-poll="{poll_id}"]')
+    expect(poll_card.locator("button.cast")).to_have_attribute("aria-disabled", "true")
+    expect(poll_card).to_contain_text("연결이 끊겼습니다. 연결되면 보낼 수 있어요")
     page.screenshot(path=str(shots(tmp_path) / "phone-offline-ballot-390.png"))
 
     # the chat and the question box say the same in one line, and keep the text
@@ -231,7 +240,8 @@ def test_offline_each_action_shows_one_state_and_a_queued_ballot_goes_on_reconne
     expect(box).to_have_value("연결이 끊긴 동안 쓴 글")
     section(page, "질문")
     expect(page.locator("#qa .offline-note")).to_be_visible()
-    section(page, "발언 신청")
+    section(page, "발언 신청")  # the hand says it too, before it is pressed, and after
+    expect(page.locator("#speakers")).to_contain_text("연결이 끊겼습니다. 연결되면 보낼 수 있어요")
     page.locator("#speakers").get_by_role("button", name=re.compile("손 들기")).click()
     expect(page.locator("#speakers")).to_contain_text("연결이 끊겼습니다. 연결되면 보낼 수 있어요")
 
@@ -243,6 +253,8 @@ def test_offline_each_action_shows_one_state_and_a_queued_ballot_goes_on_reconne
     expect(page.locator("#speakers")).not_to_contain_text("연결이 끊겼습니다")
     section(page, "투표·설문")
     expect(ballot.locator(".receipt .code")).to_have_text(CODE)
+    expect(poll_card).not_to_contain_text("연결이 끊겼습니다")
+    expect(poll_card.locator("button.cast")).to_have_attribute("aria-disabled", "false")
     turnout = ok(hub_call, "host-1", "vote.turnout", vote=vote_id)
     assert turnout["voted"] == 1, turnout
     section(page, "채팅")

@@ -77,6 +77,23 @@ export function setChildren(parent, ...children) {
   parent.append(...children);
 }
 
+/**
+ * The meeting picker's options, one per meeting (its title shown, its id the value), in the order
+ * given; disabled when there is nothing to choose. One rule for every page with a picker (the
+ * panelist page, the ballot page, the host and captioner consoles).
+ */
+export function setMeetingOptions(select, meetings) {
+  setChildren(
+    select,
+    ...meetings.map((m) => {
+      const opt = el("option", "", m.title);
+      opt.value = m.id;
+      return opt;
+    }),
+  );
+  select.disabled = meetings.length < 2;
+}
+
 export function fmtTime(ms) {
   return new Intl.DateTimeFormat(lang(), { hour: "numeric", minute: "2-digit", timeZone: TIME_ZONE }).format(ms);
 }

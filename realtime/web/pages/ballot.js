@@ -7,7 +7,8 @@
 import { Ballot } from "../panels/ballot.js";
 import { connectPage } from "../lib/boot.js";
 import { initShell } from "../lib/shell.js";
-import { el, setChildren, votesFromAddress } from "../lib/vote-common.js";
+import { setMeetingOptions } from "../lib/meeting-common.js";
+import { votesFromAddress } from "../lib/vote-common.js";
 
 const MEETING_KEY = "plenary.meeting";
 const $ = (id) => document.getElementById(id);
@@ -47,15 +48,7 @@ function onWelcome(w) {
   const meetings = w.meetings || [];
   const select = $("meeting");
   if (first) {
-    setChildren(
-      select,
-      ...meetings.map((m) => {
-        const opt = el("option", "", m.title);
-        opt.value = m.id;
-        return opt;
-      }),
-    );
-    select.disabled = meetings.length < 2;
+    setMeetingOptions(select, meetings);
     $("who").hidden = meetings.length === 0;
   }
   ballot.setWelcome(w);

@@ -10,7 +10,7 @@
 
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
-import { Cooldown, HubClock, TIME_ZONE, el, errText, may, setChildren, waitOf } from "../lib/meeting-common.js";
+import { Cooldown, HubClock, TIME_ZONE, el, errText, may, setChildren, setMeetingOptions, waitOf } from "../lib/meeting-common.js";
 import { initShell } from "../lib/shell.js";
 import { CaptionFeed } from "../panels/captions.js";
 
@@ -145,16 +145,8 @@ function chooseMeeting(id) {
 
 function renderMeetings() {
   const meetings = (state.welcome && state.welcome.meetings) || [];
-  setChildren(
-    ui.meeting,
-    ...meetings.map((m) => {
-      const opt = el("option", "", m.title);
-      opt.value = m.id;
-      return opt;
-    }),
-  );
+  setMeetingOptions(ui.meeting, meetings);
   if (state.meeting) ui.meeting.value = state.meeting;
-  ui.meeting.disabled = meetings.length < 2;
 }
 
 function renderRecent() {

@@ -17,7 +17,7 @@ import { SlidePanel } from "../panels/slide.js";
 import { MaterialsPanel } from "../panels/materials.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
-import { TIME_ZONE, el, fmtTime, setChildren } from "../lib/meeting-common.js";
+import { TIME_ZONE, el, fmtTime, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
 import { initShell } from "../lib/shell.js";
 import { phaseOf, votesFromAddress } from "../lib/vote-common.js";
 
@@ -242,16 +242,8 @@ function pickDefault(meetings) {
 
 function renderMeetingOptions() {
   const meetings = (state.welcome && state.welcome.meetings) || [];
-  setChildren(
-    ui.meeting,
-    ...meetings.map((m) => {
-      const opt = el("option", "", m.title);
-      opt.value = m.id;
-      return opt;
-    }),
-  );
+  setMeetingOptions(ui.meeting, meetings);
   if (state.meeting) ui.meeting.value = state.meeting.id;
-  ui.meeting.disabled = meetings.length < 2;
 }
 
 function chooseMeeting(id) {

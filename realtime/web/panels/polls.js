@@ -93,6 +93,23 @@ export class PollsPanel {
     this.list = el("div", "poll-list");
     this.empty = el("p", "hint-text", "");
     setChildren(this.root, this.heading, this.intro, this.empty, this.list);
+    // One state per action (issue 13): offline, every open poll's button says at once, in one line,
+    // that its answers cannot go yet (the choices are kept), not only when it is pressed.
+    conn.watch((state) => this._offline(state !== "live"));
+  }
+
+  _offline(off) {
+    const line = t("offline.send");
+    for (const c of this.cards.values()) {
+      c.submit.setAttribute("aria-disabled", String(off));
+      if (off && !c.busy) {
+        c.msg.textContent = line;
+        c.msg.hidden = false;
+      } else if (!off && c.msg.textContent === line) {
+        c.msg.textContent = "";
+        c.msg.hidden = true;
+      }
+    }
   }
 
   setWelcome(w) {
@@ -162,6 +179,7 @@ export class PollsPanel {
       this.list.append(c.card); // keeps the hub's order
       this._update(c, p);
     }
+    if (this.conn.state !== "live") this._offline(true); // a card made while offline says so too
   }
 
   _card(p) {

@@ -42,9 +42,13 @@ export class SpeakersPanel {
     this.tick = null;
     this.timer = null;
     this._build();
-    // back online, the "offline" line has said its piece
+    // One state per action (issue 13): offline, the hand button says at once that it cannot go yet;
+    // back online, that line has said its piece.
     conn.watch((state) => {
-      if (state === "live" && this.message === t("offline.send")) {
+      if (state !== "live" && this.message === null && this.welcome) {
+        this.message = t("offline.send");
+        this.render();
+      } else if (state === "live" && this.message === t("offline.send")) {
         this.message = null;
         this.render();
       }
