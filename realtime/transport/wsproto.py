@@ -135,6 +135,12 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
         # personal token, and tokens never go to a log. Frame tracing stays off at every level.
         self.conn.debug = False
         self.draining = False  # a frame was refused: the rest is read and dropped (below)
+        # websockets' limits on a frame, fixed when uvicorn built ``conn``: read once, not on every read
+        conn = self.conn
+        limit = conn.max_message_size
+        if conn.max_fragment_size is not None and (limit is None or conn.max_fragment_size < limit):
+            limit = conn.max_fragment_size
+        self.frame_limit = limit  # the largest frame ``take_frames`` reads itself
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -151,8 +157,9 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
         # the direct read path takes itself (``take_frames``).
         if self.draining:
             return
-        if self.on_message is not None and not self.close_sent and at_frame_start(self.conn):
-            taken = self.take_frames(data)
+        on_message = self.on_message
+        if on_message is not None and not self.close_sent and at_frame_start(self.conn):
+            taken = self.take_frames(data, on_message)
             if taken == len(data) or self.draining:
                 return
             data = data[taken:]
@@ -168,7 +175,7 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             return
         self.handle_events()
 
-    def take_frames(self, data: bytes) -> int:
+    def take_frames(self, data: bytes, on_message: Callable[[bytes | str], None]) -> int:
         """Hand the plain frames at the start of ``data`` to ``on_message``; the bytes taken.
 
         Why: websockets' parser (a generator per frame, then uvicorn's dispatch) costs about 12 µs
@@ -184,10 +191,7 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
         walk took before the refused frame were handed on (as they would have been had TCP cut
         the bytes between them). ``tests/unit/realtime/test_take_frames.py`` checks that the two
         read any byte stream, cut anywhere, alike but for that."""
-        conn = self.conn
-        limit = conn.max_message_size
-        if conn.max_fragment_size is not None and (limit is None or conn.max_fragment_size < limit):
-            limit = conn.max_fragment_size
+        limit = self.frame_limit
         i, n = 0, len(data)
         while n - i >= 6:
             first, second = data[i], data[i + 1]
@@ -215,9 +219,6 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             else:
                 message = payload
             i = end
-            on_message = self.on_message
-            if on_message is None:  # pragma: no cover - set before the walk, cleared only on loss
-                break
             on_message(message)
             if self.close_sent or self.draining or self.disconnected:
                 break  # the command closed the connection: the rest is websockets' (discarded)
