@@ -57,7 +57,8 @@ def test_no_serious_or_critical_axe_violation_at_the_largest_text(
 # One page load per page and language, several states each: the header's help dialog, the captions
 # enlarged, the slide enlarged (the two <dialog>s), a refusal (aria-invalid), the ballot's receipt
 # after a cast, a ballot queued offline; the host's "cannot be undone" confirmation and a survey's
-# counts. On the "health" meeting (odd panelists and the staff), put back as it was afterwards.
+# counts; the public results page checking that ballot (found, mistyped, not on the board). On the
+# "health" meeting (odd panelists and the staff), put back as it was afterwards.
 STATES_MEETING = "health"
 
 
@@ -80,10 +81,11 @@ def _ok(call: HubCaller, who: str, kind: str, **fields: Any) -> dict[str, Any]:
 
 @contextmanager
 def _phone(
-    browser: Browser, assembly: Assembly, path: str, who: str, lang: str
+    browser: Browser, assembly: Assembly, path: str, who: str | None, lang: str
 ) -> Iterator[tuple[Page, Cable]]:
-    """``path`` on a 390x844 phone in ``lang`` at the largest text, live, its link through a
-    ``Cable`` the test can pull; no script error or CSP refusal allowed."""
+    """``path`` on a 390x844 phone in ``lang`` at the largest text, live (with ``who``'s link; without
+    one, as the results page is opened), its link through a ``Cable`` the test can pull; no script
+    error or CSP refusal allowed."""
     ctx = browser.new_context(**PHONE)
     watch = Watch()
     try:
@@ -101,8 +103,9 @@ def _phone(
         page.set_default_timeout(10_000)
         page.on("console", watch.on_console)
         page.on("pageerror", watch.on_error)
-        page.goto(f"{assembly.hub.url}{path}#t={assembly.tokens[who]}")
-        page.wait_for_selector("#conn[data-state=live]")
+        page.goto(f"{assembly.hub.url}{path}" + (f"#t={assembly.tokens[who]}" if who else ""))
+        if who:
+            page.wait_for_selector("#conn[data-state=live]")
         yield page, cable
     finally:
         ctx.close()
@@ -165,6 +168,7 @@ def test_no_serious_or_critical_axe_violation_in_any_dialog_or_state(
             ballot.locator("button.cast").click()
             expect(ballot.locator(".receipt .code")).to_have_text(CODE)
             check("the ballot's receipt")
+            code = ballot.locator(".receipt .code").inner_text().strip()
             ballot.locator("button.revote").click()
             cable.unplug(page.context)
             expect(page.locator("#conn")).not_to_have_attribute("data-state", "live")
@@ -187,8 +191,20 @@ def test_no_serious_or_critical_axe_violation_in_any_dialog_or_state(
             page.locator(f"#sv-{survey}-sv-count").click()
             expect(page.locator(f'.survey-item[data-poll="{survey}"] .survey-counts li')).to_have_count(1)
             check_host("a survey's counts")
+
+        # The public results page, checking a ballot: found, a mistyped code, a code not on the board.
+        _ok(call, "host-1", "vote.close", vote=vote_id)
+        _ok(call, "host-1", "vote.publish", vote=vote_id)
+        with _phone(browser, assembly, f"/results/{vote_id}#code={code}", None, lang) as (page, _cable):
+            answer = page.locator("#receipt-answer")
+            for kind, typed in (("found", None), ("bad", "ABCD"), ("notfound", "0000-0000-0000-0000")):
+                if typed is not None:
+                    page.locator("#receipt-code").fill(typed)
+                    page.locator("#receipt-submit").click()
+                expect(answer).to_have_attribute("data-kind", kind)
+                problems.extend(serious_violations(page, f"/results a ballot checked: {kind} ({lang})"))
     finally:
         call("host-1", "slide.clear", meeting=STATES_MEETING)
         call("host-1", "poll.close", meeting=STATES_MEETING, poll=survey)
-        call("host-1", "vote.close", vote=vote_id)
+        call("host-1", "vote.close", vote=vote_id)  # refused once published: fine
     assert not problems, "\n".join(problems)
