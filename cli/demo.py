@@ -33,12 +33,13 @@ from ballot.model import BallotRule, Proposal, VoteDefinition
 from ballot.store import VoteStore
 from cli.links import LinkRow, link, read_links_csv, save_links_csv
 from cli.serve import serve, settings_from
+from engine import keys
 from engine.channels import ChannelLog
 from engine.connection import command_client
 from engine.errors import VoteError
 from engine.roles import Role
 from engine.server import ensure_server
-from moderation import meeting_votes
+from moderation import help_contact, meeting_votes
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from realtime.ops import logs
@@ -134,6 +135,8 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
         with contextlib.suppress(VoteError):  # a second `make demo` keeps the vote where it was
             await votes.create(demo_vote())
             await votes.open(DEMO_VOTE, [p.id for p in await roster.all() if p.role == Role.PANELIST])
+        if not await redis.exists(keys.HELP_CONTACT):  # the organisers' own contact is kept
+            await help_contact.store(redis, help_contact.DEMO)  # a placeholder that says it is one
         demo = demo_vote()  # listed on its meeting's pages (again: repeating it changes nothing)
         await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, demo.title, demo.eligibility)
         kept: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""The ``plenary`` command: serve, demo, roster import, links, meeting add.
+"""The ``plenary`` command: serve, demo, roster import, links, meeting add, help-contact.
 
 Commands that touch Redis take ``--redis-url`` or ``--data-dir`` (the embedded Redis, joined if a
 hub already runs it, started for the command and stopped after it otherwise).
@@ -114,6 +114,25 @@ def cmd_links(args: argparse.Namespace) -> int:
             private.write_private(args.sheets, link_sheets(rows, "서울시민회의 Seoul Citizens' Assembly"))
             print(f"wrote {len(rows)} printable sheets to {args.sheets}", file=sys.stderr)
         print(f"{len(rows)} links issued for {base}", file=sys.stderr)
+        return 0
+
+    return _run(go())
+
+
+def cmd_help_contact(args: argparse.Namespace) -> int:
+    """Set whom participants ask for help (every page's "도움말·문의"); without options, print it."""
+    from moderation import help_contact
+
+    async def go() -> int:
+        async with redis_for(args) as redis:
+            given = {k: getattr(args, k) for k in help_contact.LIMITS if getattr(args, k) is not None}
+            current = await help_contact.read(redis)
+            if given:
+                current = await help_contact.store(
+                    redis, help_contact.HelpContact(**(msgspec.to_builtins(current) | given))
+                )
+        for name in help_contact.LIMITS:
+            print(f"{name:<6} {getattr(current, name)}")
         return 0
 
     return _run(go())
@@ -296,6 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     ma.add_argument("--ends", help="ISO time")
     add_redis_args(ma)
     ma.set_defaults(func=cmd_meeting_add)
+    hc = sub.add_parser("help-contact", help="whom participants ask for help (every page's help dialog)")
+    hc.add_argument("--phone", help="e.g. 02-2133-0000 (digits, spaces, + - ( ))")
+    hc.add_argument("--hours", help="when someone answers, e.g. '회의가 열리는 날 오전 9시 ~ 오후 6시'")
+    hc.add_argument("--place", help="where to ask at the venue")
+    hc.add_argument("--note", help="anything else to say ('' clears a field)")
+    add_redis_args(hc)
+    hc.set_defaults(func=cmd_help_contact)
     from cli import panel as cli_panel
 
     cli_panel.add_parsers(sub, add_redis_args)

@@ -148,6 +148,11 @@ def meeting(meeting_id: str) -> str:
 MEETINGS = DIRECTORY + "meetings"  # sorted set: meeting id scored by start time
 VOTES = DIRECTORY + "votes"  # set of vote ids (each vote's own keys are in its channel's slot)
 PUBLIC_URL = DIRECTORY + "public_url"  # string: base URL of personal links, announced by hubs
+HELP_CONTACT = (
+    DIRECTORY + "help"
+)  # hash: whom to ask for help, shown on every page (moderation/help_contact.py)
+VOTE_HOMES = DIRECTORY + "vote_homes"  # string: set once the votes from before issue 13 got their home
+# meeting (moderation/meeting_votes.py ``home_older_votes``), so that it runs once per Redis
 CONTROL = DIRECTORY + "ctl"  # pub/sub: hub-to-hub control messages (link revoked, ...), sent in the
 # directory's transactions, so in its slot as sharded pub/sub requires (SPUBLISH inside MULTI)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, NamedTuple
 
@@ -202,6 +202,53 @@ def to_csv(defn: PollDefinition, rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+class QuestionCount(msgspec.Struct, frozen=True, kw_only=True):
+    """One question's counts: ``answered``, the respondents who answered it; ``options``, how many
+    picked each choice (a 1-5 scale: its five steps; free text: none, its answers are read in the
+    export). A multiple-choice question's options add up to at least ``answered``; the others' to
+    exactly ``answered``."""
+
+    id: str
+    kind: str
+    answered: int
+    options: tuple[int, ...]
+
+
+def count_answers(defn: PollDefinition, answers: Iterable[Mapping[str, Any]]) -> list[QuestionCount]:
+    """Per question, per choice counts of the answers as stored (``check_answers``' first result,
+    one mapping per respondent), in the definition's order. What the hosts' "질문별로 세기" shows,
+    counted here rather than in the page, so no page parses the CSV export."""
+    answered = {q.id: 0 for q in defn.questions}
+    picks = {q.id: [0] * _choices(q) for q in defn.questions}
+    kinds = {q.id: q.kind for q in defn.questions}
+    for stored in answers:
+        for qid, a in stored.items():
+            if qid not in answered:
+                continue  # a question no longer in the definition: nothing to count it under
+            answered[qid] += 1
+            for i in _picked(kinds[qid], a):
+                picks[qid][i] += 1
+    return [
+        QuestionCount(id=q.id, kind=q.kind, answered=answered[q.id], options=tuple(picks[q.id]))
+        for q in defn.questions
+    ]
+
+
+def _picked(kind: str, answer: Any) -> list[int]:
+    """The choices one stored answer counts for: option indices, a scale's step (1-5 as 0-4)."""
+    if kind == "multiple":
+        return list(answer)
+    if kind == "single":
+        return [answer]
+    if kind == "scale":
+        return [answer - 1]
+    return []  # free text: counted as answered, under no choice
+
+
+def _choices(q: PollQuestion) -> int:
+    return 5 if q.kind == "scale" else 0 if q.kind == "text" else len(q.options)
+
+
 class PollKeys(NamedTuple):
     """A poll's own keys, in the order ``lua/poll.lua`` takes them after its channel's (K[1..3])."""
 
@@ -322,3 +369,11 @@ class PollStore:
         flat = await self.log.redis.hgetall(self._keys(meeting_id, poll_id).answers)
         rows = [msgspec.msgpack.decode(raw(v)) for v in flat.values()]
         return to_csv(defn, rows)
+
+    async def counts(self, meeting_id: str, poll_id: str) -> dict[str, Any]:
+        """The answers counted per question and per choice (:func:`count_answers`), for the hosts."""
+        defn = await self.definition(meeting_id, poll_id)
+        flat = await self.log.redis.hgetall(self._keys(meeting_id, poll_id).answers)
+        stored = [msgspec.msgpack.decode(raw(v))["answers"] for v in flat.values()]
+        counted = count_answers(defn, stored)
+        return {"poll": poll_id, "answered": len(stored), "questions": msgspec.to_builtins(counted)}

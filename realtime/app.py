@@ -16,6 +16,7 @@ from realtime.endpoint import websocket_endpoint
 from realtime.fanout.backend import Backend
 from realtime.fanout.hub import Hub
 from realtime.http import captions as http_captions
+from realtime.http import help_contact as http_help
 from realtime.http import moderation as http_moderation
 from realtime.http import routes as http
 from realtime.http import vote as http_vote
@@ -73,6 +74,8 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
             route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),
             route("/api/meetings/{meeting}/polls/{poll}.csv", http_moderation.poll_csv),
+            route("/api/meetings/{meeting}/polls/{poll}/counts", http_moderation.poll_counts),
+            route("/api/help", http_help.contact),
             route("/api/meetings/{meeting}/captions", http_captions.as_json),
             route("/api/meetings/{meeting}/captions.srt", http_captions.as_srt),
             route("/api/meetings/{meeting}/captions.txt", http_captions.as_text),

@@ -187,6 +187,8 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
     "POST /api/meetings/{meeting}/uploads": COMMAND_ROLES["slide.show"],
     "GET /api/meetings/{meeting}/uploads/{upload}": CHANNEL_ROLES["agenda"],  # the slides shown there
     "GET /api/meetings/{meeting}/polls/{poll}.csv": COMMAND_ROLES["poll.export"],
+    "GET /api/meetings/{meeting}/polls/{poll}/counts": COMMAND_ROLES["poll.export"],  # per question
+    "GET /api/help": PUBLIC,  # whom to ask (moderation/assembly.py): every page, the results' too
     # the meeting's record of captions with their times (issue 13): JSON, SubRip, plain text
     **dict.fromkeys(
         (

@@ -27,6 +27,7 @@ from engine.connection import close_dedicated, command_client, dedicated, pubsub
 from engine.limits import ConnectionSlots, RateLimiter
 from engine.scripts import Scripts
 from engine.server import EmbeddedRedis, ensure_server
+from moderation import meeting_votes
 from moderation.meetings import Meetings
 from moderation.speakers import SpeakersList
 from panel.roster import Roster
@@ -71,6 +72,8 @@ class Backend:
         await migrate.directory_keys(redis)  # a data dir an older hub wrote: today's key names
         channel_log = ChannelLog(redis, Scripts(redis))
         votes = VoteStore(channel_log)
+        meetings = Meetings(redis)
+        await meeting_votes.home_older_votes(votes, meetings)  # votes from before issue 13: once
         # The two group commits on every cast's path each hold a connection of their own (taken
         # from the pool once): a pool checkout per batch cost more than the batch's command.
         casts_redis, rates_redis = dedicated(redis), dedicated(redis)
@@ -81,7 +84,7 @@ class Backend:
             pubsub=pubsub_client(url, name=f"plenary-hub-sub:{hub_id}"),
             log=channel_log,
             roster=Roster(redis),
-            meetings=Meetings(redis),
+            meetings=meetings,
             votes=votes,
             casts=CastBatcher(votes, redis=casts_redis, pace=settings.cast_pace),
             rates=RateLimiter(rates_redis, Scripts(rates_redis)),

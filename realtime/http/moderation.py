@@ -5,6 +5,8 @@
   ``{id, type, name, pages, size}``; ``slide.show`` then shows it.
 - ``GET /api/meetings/{meeting}/uploads/{upload}``: the file, for the meeting's members.
 - ``GET /api/meetings/{meeting}/polls/{poll}.csv``: a poll's answers as CSV, for hosts.
+- ``GET /api/meetings/{meeting}/polls/{poll}/counts``: its answers counted per question and per
+  choice (``moderation.polls.count_answers``), for hosts: the console's "질문별로 세기".
 
 Who may call each route is ``roles.HTTP_ROLES`` (upload and export: the roles of ``slide.show`` and
 ``poll.export``, so the HTTP routes and the WebSocket commands cannot disagree), checked by
@@ -62,3 +64,13 @@ async def poll_csv(request: Request) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{meeting}-{poll}.csv"'},
     )
+
+
+async def poll_counts(request: Request) -> Response:
+    try:
+        _who, meeting = _member(request)
+        poll = keys.check_id(request.path_params["poll"], "poll id")
+        counted = await polls.PollStore(hub_of(request).log).counts(meeting, poll)
+    except HubError as err:
+        return error_response(err)
+    return JSONResponse(counted, headers={"Cache-Control": "no-store"})

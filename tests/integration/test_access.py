@@ -38,6 +38,8 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/api/meetings/m1/uploads", {"host"}),
     ("GET", "/api/meetings/m1/uploads/u1", TOKEN),
     ("GET", "/api/meetings/m1/polls/q1.csv", {"host"}),
+    ("GET", "/api/meetings/m1/polls/q1/counts", {"host"}),
+    ("GET", "/api/help", ALL),
     ("GET", "/api/meetings/m1/captions", {"host", "clerk"}),  # and captioners (test_captions.py)
     ("GET", "/api/meetings/m1/captions.srt", {"host", "clerk"}),
     ("GET", "/api/meetings/m1/captions.txt", {"host", "clerk"}),

@@ -7,6 +7,7 @@
 // their parts are simply absent and skipped here.
 
 import { ConnNotice } from "./conn-notice.js";
+import { initHelp } from "./help.js";
 import { apply, initLang, lang, onChange, setLang, t } from "./i18n.js";
 
 const SIZE_KEY = "plenary.textsize";
@@ -119,6 +120,7 @@ export function initShell({ pageKey, onRerender = () => {}, aroundResize = (resi
   apply();
   rerender();
   keepStatusInView();
+  initHelp(); // the help dialog of the header (lib/help.js)
 
   return {
     setConn(state) {

@@ -4,8 +4,9 @@
 // kind "survey", channel meeting/<m>/polls): the hub validates the definition again (`bad_poll`)
 // and panelists answer in their "투표·설문" tab (panels/polls.js).
 //
-// The per-question counts come from the survey's CSV export (hosts only, the same route as the
-// moderators' console's "CSV" button), so a host sees them before deciding to show them to anyone.
+// The per-question counts are the hub's (`GET /api/meetings/<m>/polls/<id>/counts`, hosts only,
+// counted by moderation/polls.py `count_answers`), so a host sees them before deciding to show them
+// to anyone; the CSV export stays for reading the answers themselves.
 //
 // Mount: new SurveyEditor(conn, sectionElement); setWelcome, setMeeting, rerender.
 
@@ -16,55 +17,11 @@ import { PollsState } from "./polls.js";
 const KINDS = ["single", "multiple", "text"];
 const MAX_QUESTIONS = 30;
 
-/** The answers of one CSV export counted per question: {qid: {answered, options: [n...]}}. */
-export function countCsv(text, questions) {
-  const rows = parseCsv(text.replace(/^\ufeff/, ""));
-  const head = rows.shift() || [];
+/** The hub's counts (GET .../polls/<id>/counts: {questions: [{id, answered, options}]}) by question id. */
+export function countsById(reply) {
   const out = {};
-  for (const q of questions) {
-    const col = head.indexOf(q.id);
-    const counts = { answered: 0, options: (q.options || []).map(() => 0) };
-    for (const row of rows) {
-      const cell = col >= 0 ? row[col] || "" : "";
-      if (!cell) continue;
-      counts.answered += 1;
-      const picked = q.kind === "multiple" ? cell.split("; ") : [cell];
-      for (const p of picked) {
-        const i = (q.options || []).indexOf(p);
-        if (i >= 0) counts.options[i] += 1;
-      }
-    }
-    out[q.id] = counts;
-  }
+  for (const q of reply.questions || []) out[q.id] = { answered: q.answered, options: q.options || [] };
   return out;
-}
-
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-    } else if (c !== "\r") cell += c;
-  }
-  if (cell || row.length) rows.push([...row, cell]);
-  return rows;
 }
 
 export class SurveyEditor {
@@ -75,7 +32,7 @@ export class SurveyEditor {
     this.meeting = null;
     this.sub = null;
     this.state = new PollsState();
-    this.counts = new Map(); // survey id -> countCsv result
+    this.counts = new Map(); // survey id -> countsById of the hub's counts
     this.seq = 0; // question numbers, for ids and labels
     section.setAttribute("aria-labelledby", "survey-heading");
     this.heading = el("h2", "panel-heading");
@@ -239,12 +196,12 @@ export class SurveyEditor {
 
   async _count(p) {
     try {
-      const resp = await fetch(`/api/meetings/${encodeURIComponent(this.meeting)}/polls/${encodeURIComponent(p.id)}.csv`, {
+      const resp = await fetch(`/api/meetings/${encodeURIComponent(this.meeting)}/polls/${encodeURIComponent(p.id)}/counts`, {
         headers: { Authorization: `Bearer ${this.conn.token}` },
         cache: "no-store",
       });
       if (!resp.ok) throw new Error(String(resp.status));
-      this.counts.set(p.id, countCsv(await resp.text(), p.questions || []));
+      this.counts.set(p.id, countsById(await resp.json()));
       this.renderList();
     } catch (err) {
       this.error.hidden = false;
@@ -312,7 +269,8 @@ export class SurveyEditor {
           const c = counts[q.id] || { answered: 0, options: [] };
           const li2 = el("li", "");
           li2.dataset.q = q.id;
-          const opts = (q.options || []).map((o, i) => t("sv.count.option", { option: o, n: c.options[i] || 0 }));
+          const labels = q.options && q.options.length ? q.options : q.kind === "scale" ? ["1", "2", "3", "4", "5"] : [];
+          const opts = labels.map((o, i) => t("sv.count.option", { option: o, n: c.options[i] || 0 }));
           li2.textContent = [t("sv.count.q", { prompt: q.prompt, n: c.answered }), ...opts].join(" · ");
           ol.append(li2);
         }

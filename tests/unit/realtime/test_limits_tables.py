@@ -126,6 +126,8 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "POST /api/meetings/{meeting}/uploads": {"host"},
     "GET /api/meetings/{meeting}/uploads/{upload}": EVERYONE,
     "GET /api/meetings/{meeting}/polls/{poll}.csv": {"host"},
+    "GET /api/meetings/{meeting}/polls/{poll}/counts": {"host"},
+    "GET /api/help": ANYONE,
     "GET /api/meetings/{meeting}/captions": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.srt": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.txt": {"host", "clerk", "captioner"},
