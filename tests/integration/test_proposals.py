@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from cli.demo import demo_roster, seed_proposals
+from engine.channels import ChannelLog
+from proposals.store import ProposalStore
 from tests.support import Client, HubProcess, connect, seed
 
 CH = "meeting/m1/proposals"
@@ -159,3 +162,19 @@ async def test_a_proposal_from_submission_through_supports_merge_and_record(
         assert (await http.get("/api/meetings/m1/proposals", headers=outsider)).status_code == 403
         clerk = {"Authorization": f"Bearer {tokens['clerk']}"}
         assert (await http.get("/api/meetings/m1/proposals.csv", headers=clerk)).status_code == 403
+
+
+async def test_the_demo_seeds_proposals_from_panelists_once(redis: Redis) -> None:
+    """`make demo`: the topic meetings start with panelists' proposals and their supports, through
+    the same steps a panelist takes; a restart keeps them as people left them."""
+    store = ProposalStore(ChannelLog(redis))
+    names = {p.id: p.name for p in demo_roster()}
+    await seed_proposals(store, names)
+    transport = await store.page("transport")
+    assert transport.open_sections == ["transport"]
+    assert [(p.authors[0].id, p.supports) for p in transport.proposals] == [("p-002", 4), ("p-004", 1)]
+    await store.support("transport", transport.proposals[1].id, "p-006", "panelist")
+    await seed_proposals(store, names)  # again: nothing repeated, nothing undone
+    again = await store.page("transport")
+    assert [p.supports for p in again.proposals] == [4, 2]
+    assert len((await store.page("health")).proposals) == 2

@@ -263,7 +263,7 @@ class ProposalMachine(RuleBasedStateMachine):
 def test_proposal_store_follows_the_rules_on_random_step_sequences(embedded: EmbeddedRedis) -> None:
     ProposalMachine.url = embedded.url
     ProposalMachine.TestCase.settings = settings(
-        max_examples=50,
+        max_examples=35,
         stateful_step_count=40,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
