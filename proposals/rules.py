@@ -238,6 +238,20 @@ def _in_state(r: Rule, p: Proposal) -> None:
         )
 
 
+def refusal(name: str, pid: int, meeting: str, detail: str = "") -> HubError:
+    """The error of a refusal ``lua/support.lua`` made with the rule of :func:`support` (the same
+    codes and words as the pure rule's)."""
+    if name == "no_such_proposal":
+        return HubError(Code.NO_SUCH_PROPOSAL, f"no proposal {pid} in meeting {meeting}")
+    if name == "proposal_state":
+        return HubError(Code.PROPOSAL_STATE, f"cannot support proposal {pid}: it is {detail}")
+    if name == "already_supported":
+        return HubError(Code.ALREADY_SUPPORTED, f"you support proposal {pid} already")
+    if name == "not_supported":
+        return HubError(Code.NOT_SUPPORTED, f"you do not support proposal {pid}")
+    return HubError(Code.INTERNAL, name)
+
+
 def clean(name: str, text: str, most: int) -> str:
     """A field's text, cleaned as chat is (NFC, nothing that hides or reorders text, trimmed):
     1 to ``most`` characters, or ``BAD_PROPOSAL`` naming the field."""

@@ -68,9 +68,7 @@ async def join(hub: Hub, client: Client, cmd: p.ProposalJoin) -> p.ProposalReply
 async def _support(hub: Hub, client: Client, meeting: str, pid: int, add: bool) -> p.ProposalSupportReply:
     store = await _store(hub, client, meeting)
     done = await store.support(meeting, pid, client.participant.id, client.participant.role, add)
-    return p.ProposalSupportReply(
-        proposal=pid, supported=add, supports=done.result.supports, offset=done.offset
-    )
+    return p.ProposalSupportReply(proposal=pid, supported=add, supports=done.result, offset=done.offset)
 
 
 @handles(p.ProposalSupport)
