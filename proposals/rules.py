@@ -7,7 +7,9 @@ that go with it (:class:`Op`), and the state fields that must not have moved sin
 checked, every write made and the event published together, or nothing at all; when a guard moved
 it reads again and decides again. A step that refuses raises a ``HubError`` before anything is
 written. So every rule is here, in Python, testable without Redis (``tests/unit/proposals/``), and
-the script that makes it atomic is one short, rule-free file.
+the script that makes it atomic is one short, rule-free file. The one exception is the hot path,
+support and withdraw (:func:`support`): thousands press at once, so ``lua/support.lua`` applies the
+same rule in one step with this table's states, and never retries (``ProposalStore.support``).
 
 Why guards and not a script per step: the rules (who, from which states, what counts as a
 duplicate, when an edit is accepted) stay in one language and one module. Why this is safe: every

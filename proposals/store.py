@@ -11,7 +11,8 @@ Where things are, all in the slot of ``meeting/<id>/proposals`` (``engine.keys.c
   (a title's key -> the proposal holding it, for duplicates).
 
 Every step is read -> decide -> commit (``lua/commit.lua``), retried when a guarded field moved
-in between (another command on the same proposal), ``CONFLICT`` (retryable) after a few lost races.
+in between (another command on the same proposal), ``CONFLICT`` (retryable) after a few lost races;
+supports, the hot path, are one script (``lua/support.lua``) that never retries.
 Each commit publishes exactly one event on the channel, so its offset names the change.
 """
 
