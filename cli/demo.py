@@ -42,6 +42,8 @@ from engine.server import ensure_server
 from moderation import help_contact, meeting_votes
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
+from proposals.model import Person
+from proposals.store import ProposalStore
 from realtime.ops import logs
 
 LINKS_FILE = "demo-links.csv"  # in the data dir, mode 0600: the demo's links across restarts
@@ -116,6 +118,69 @@ def demo_vote() -> VoteDefinition:
     )
 
 
+# issue 14: the topic meetings' proposals start from panelists. Invented for the demo (in the fields
+# the 2020 assembly reported): meeting, its open section, then (author, title, problem, what the city
+# should do, supporters) per proposal, the authors and supporters members of that meeting.
+DEMO_PROPOSALS: tuple[tuple[str, str, tuple[tuple[str, str, str, str, tuple[str, ...]], ...]], ...] = (
+    (
+        "health",
+        "health",
+        (
+            (
+                "p-001",
+                "동네 보건소에 시민 방역 도우미를",
+                "감염병이 돌 때 보건소 일손이 모자라 검사와 안내가 늦어요.",
+                "구마다 시민 방역 도우미를 뽑아 교육하고, 보건소의 안내와 검사를 돕게 해 주세요.",
+                ("p-003", "p-005", "p-007"),
+            ),
+            (
+                "p-003",
+                "방역 안내를 쉬운 말로",
+                "방역 수칙 안내에 어려운 말이 많아 어르신과 외국인 주민이 알아듣기 어려워요.",
+                "안내문을 쉬운 말과 여러 나라 말로 만들고, 동네 게시판과 문자로 알려 주세요.",
+                ("p-001", "p-009"),
+            ),
+        ),
+    ),
+    (
+        "transport",
+        "transport",
+        (
+            (
+                "p-002",
+                "마을버스 배차 간격 줄이기",
+                "출퇴근 시간에 마을버스가 20분 넘게 오지 않는 동네가 많아요.",
+                "출퇴근 시간에는 마을버스가 10분마다 다니도록 지원해 주세요.",
+                ("p-004", "p-006", "p-008", "p-010"),
+            ),
+            (
+                "p-004",
+                "버스 정류장 그늘막과 온열 의자",
+                "여름에는 정류장이 너무 덥고 겨울에는 너무 추워요.",
+                "정류장마다 그늘막과 온열 의자를 늘려 주세요.",
+                ("p-002",),
+            ),
+        ),
+    ),
+)
+
+
+async def seed_proposals(store: ProposalStore, names: dict[str, str]) -> None:
+    """The demo's proposals, through the same steps panelists take, where a meeting has none yet
+    (a restart keeps the proposals as people left them)."""
+    for meeting, section, items in DEMO_PROPOSALS:
+        page = await store.page(meeting)
+        if page.proposals or page.open_sections:
+            continue
+        await store.set_sections(meeting, Role.HOST, [section])
+        for author, title, problem, action, supporters in items:
+            done = await store.submit(
+                meeting, Person(author, names[author]), Role.PANELIST, section, title, problem, action
+            )
+            for who in supporters:
+                await store.support(meeting, done.result.id, who, Role.PANELIST)
+
+
 async def seed(url: str, base: str, links_file: Path | None = None) -> list[LinkRow]:
     """Store the demo assembly where it is missing and return one link per participant.
 
@@ -139,6 +204,7 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
             await help_contact.store(redis, help_contact.DEMO)  # a placeholder that says it is one
         demo = demo_vote()  # listed on its meeting's pages (again: repeating it changes nothing)
         await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, demo.title, demo.eligibility)
+        await seed_proposals(ProposalStore(votes.log), {p.id: p.name for p in await roster.all()})
         kept: dict[str, str] = {}
         for pid, token in (read_links_csv(links_file) if links_file else {}).items():
             who = await roster.authenticate(token)

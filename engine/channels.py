@@ -112,6 +112,12 @@ SPECS: dict[str, ChannelSpec] = {
         archive_max=200_000,
         backlog_event="caption.line",
     ),
+    # issue 14: a meeting's citizens' proposals (proposals/): stateful, so a page that comes back
+    # after the history is gone gets every proposal as it is now; the archive is the open record
+    # of every step (submissions, supports, merges, edits), with a bound like every archive.
+    "proposals": ChannelSpec(
+        history=1000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=100_000
+    ),
 }
 
 

@@ -16,6 +16,7 @@ Exception tree (the class of an error is its code's category, chosen by ``HubErr
     ├── VoteError          votes and ballots                (1500-1599)
     ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
     ├── PanelError         roster, lottery, links           (1700-1799)
+    ├── ProposalError      citizens' proposals (issue 14)   (1800-1899)
     └── InternalError      the hub's own failures           (1900-1999)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
@@ -124,6 +125,22 @@ class Code(IntEnum):
     INFEASIBLE_QUOTAS = 1703
     NO_BASE_URL = 1704  # links asked for, but no --base-url given and no hub announced its URL
     NOT_CONFIRMED = 1705  # revoking links needs a yes at the prompt, or --yes when not interactive
+    # issue 14: proposals (proposals/rules.py)
+    NO_SUCH_PROPOSAL = 1800  # no proposal with that id in the meeting
+    PROPOSAL_STATE = 1801  # the step is not allowed in the proposal's state (merged, returned...)
+    BAD_PROPOSAL = 1802  # a field empty or too long (the message names it), or an edit that changes nothing
+    UNKNOWN_SECTION = 1803
+    SECTION_CLOSED = 1804  # the section takes no proposals in this meeting now
+    DUPLICATE_PROPOSAL = 1805  # a proposal with the same title is in the meeting: support or join it
+    TOO_MANY_PROPOSALS = 1806  # the most proposals one panelist may submit in a meeting
+    ALREADY_AN_AUTHOR = 1807
+    TOO_MANY_AUTHORS = 1808
+    ALREADY_SUPPORTED = 1809  # one support (공감) per panelist and proposal
+    NOT_SUPPORTED = 1810  # withdrawing a support never given
+    TOO_MANY_COMMENTS = 1811  # the most comments one participant may write in a meeting
+    BAD_PROPOSAL_MERGE = 1812  # into itself, or into one that is not submitted (merged: a cycle)
+    NOT_AN_AUTHOR = 1813  # only authors consent to an edit
+    NO_EDIT_PENDING = 1814  # consent with no edit waiting
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -140,6 +157,7 @@ class Category(StrEnum):
     VOTE = "vote"
     MODERATION = "moderation"
     PANEL = "panel"
+    PROPOSAL = "proposal"
     INTERNAL = "internal"
 
 
@@ -228,6 +246,22 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.INFEASIBLE_QUOTAS: ErrorSpec(Category.PANEL),
         Code.NO_BASE_URL: ErrorSpec(Category.PANEL),
         Code.NOT_CONFIRMED: ErrorSpec(Category.PANEL),
+        # issue 14: proposals
+        Code.NO_SUCH_PROPOSAL: ErrorSpec(Category.PROPOSAL, http_status=404),
+        Code.PROPOSAL_STATE: ErrorSpec(Category.PROPOSAL),
+        Code.BAD_PROPOSAL: ErrorSpec(Category.PROPOSAL),
+        Code.UNKNOWN_SECTION: ErrorSpec(Category.PROPOSAL),
+        Code.SECTION_CLOSED: ErrorSpec(Category.PROPOSAL),
+        Code.DUPLICATE_PROPOSAL: ErrorSpec(Category.PROPOSAL),
+        Code.TOO_MANY_PROPOSALS: ErrorSpec(Category.PROPOSAL),
+        Code.ALREADY_AN_AUTHOR: ErrorSpec(Category.PROPOSAL),
+        Code.TOO_MANY_AUTHORS: ErrorSpec(Category.PROPOSAL),
+        Code.ALREADY_SUPPORTED: ErrorSpec(Category.PROPOSAL),
+        Code.NOT_SUPPORTED: ErrorSpec(Category.PROPOSAL),
+        Code.TOO_MANY_COMMENTS: ErrorSpec(Category.PROPOSAL),
+        Code.BAD_PROPOSAL_MERGE: ErrorSpec(Category.PROPOSAL),
+        Code.NOT_AN_AUTHOR: ErrorSpec(Category.PROPOSAL),
+        Code.NO_EDIT_PENDING: ErrorSpec(Category.PROPOSAL),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
@@ -327,6 +361,10 @@ class ModerationError(HubError, category=Category.MODERATION):
 
 
 class PanelError(HubError, category=Category.PANEL):
+    pass
+
+
+class ProposalError(HubError, category=Category.PROPOSAL):
     pass
 
 

@@ -19,7 +19,7 @@ EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes)|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals)|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -218,6 +218,13 @@ def channel_key(channel: str, part: str) -> str:
     """A private key of a channel (voters of a question, mutes, answers): in the channel's slot, so a
     script may touch it together with the channel's log and state."""
     return channel_prefix(channel) + part
+
+
+# issue 14: proposals
+def meeting_proposals(meeting_id: str) -> str:
+    """A meeting's citizens' proposals (proposals/): every record in its state, every change an
+    event; the private keys of its proposals (supporters, versions, comments) are its channel keys."""
+    return f"meeting/{meeting_id}/proposals"
 
 
 def upload(meeting_id: str, upload_id: str) -> str:

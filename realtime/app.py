@@ -18,6 +18,7 @@ from realtime.fanout.hub import Hub
 from realtime.http import captions as http_captions
 from realtime.http import help_contact as http_help
 from realtime.http import moderation as http_moderation
+from realtime.http import proposals as http_proposals  # issue 14
 from realtime.http import routes as http
 from realtime.http import vote as http_vote
 from realtime.http.guard import route
@@ -79,6 +80,8 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/meetings/{meeting}/captions", http_captions.as_json),
             route("/api/meetings/{meeting}/captions.srt", http_captions.as_srt),
             route("/api/meetings/{meeting}/captions.txt", http_captions.as_text),
+            route("/api/meetings/{meeting}/proposals", http_proposals.as_json),  # issue 14
+            route("/api/meetings/{meeting}/proposals.csv", http_proposals.as_csv),
             *(route(path, http.page(name)) for path, name in http.PAGES.items()),
             route("/static/{name}", http.static),
             route("/static/{folder}/{name}", http.static),

@@ -38,6 +38,7 @@ from engine.roles import (
 )
 from moderation import chat, overlay, qa
 from panel.roster import Participant
+from proposals import rules as proposal_rules  # issue 14: proposals
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "hello": ALL,
@@ -72,6 +73,10 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     **overlay.command_roles(),  # who puts things on the stream: moderation/overlay.py
     "poll.answer": PANELISTS,
     "caption.send": CAPTIONERS,  # live captions (issue 13): captioners, and hosts without one
+    # issue 14: proposals. The steps' rows come from the rule table (proposals/rules.py); reading
+    # is every member's (the open record), the meeting's membership checked by the handlers
+    **{f"proposal.{name}": r.roles for name, r in proposal_rules.RULES.items()},
+    **dict.fromkeys(("proposal.list", "proposal.get"), ATTENDEES),
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -93,6 +98,11 @@ RATE_CLASSES: dict[str, Bucket] = {
     # captions: a finished line every second or two, and the line being typed at most every 250 ms
     # (moderation/captions.py PARTIAL_MS): 5 a second, 20 at once for a burst of short lines
     "caption": Bucket(rate=5, burst=20),
+    # issue 14: proposals. Writing one takes minutes, so a few at once then one every 50 s;
+    # supports and comments as the Q&A's votes and questions
+    "propose": Bucket(rate=0.02, burst=3),
+    "proposal_support": Bucket(rate=1, burst=10),
+    "proposal_comment": Bucket(rate=0.2, burst=5),
 }
 
 _STAFF_WRITES = (
@@ -123,6 +133,12 @@ COMMAND_RATES: dict[str, str | None] = {
     "poll.answer": "answer",
     **dict.fromkeys(_STAFF_WRITES, "staff"),
     "caption.send": "caption",
+    # issue 14: proposals
+    **dict.fromkeys(("proposal.submit", "proposal.join"), "propose"),
+    **dict.fromkeys(("proposal.support", "proposal.unsupport", "proposal.consent"), "proposal_support"),
+    "proposal.comment": "proposal_comment",
+    **dict.fromkeys(("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"), "staff"),
+    **dict.fromkeys(("proposal.list", "proposal.get"), None),
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -163,6 +179,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "ops": OPERATORS,
     "overlay": ALL,
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
+    "proposals": ATTENDEES,  # issue 14: every member of the meeting follows its proposals
 }
 
 
@@ -197,6 +214,11 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /api/meetings/{meeting}/captions.txt",
         ),
         RECORD_KEEPERS,
+    ),
+    # issue 14: the open record of a meeting's proposals (JSON, CSV): whoever follows its channel
+    **dict.fromkeys(
+        ("GET /api/meetings/{meeting}/proposals", "GET /api/meetings/{meeting}/proposals.csv"),
+        CHANNEL_ROLES["proposals"],
     ),
     # the protocol over HTTP (realtime/fallback.py): as for /ws, the hello in the stream's body
     # admits, and then each command is checked by COMMAND_ROLES; the session id admits the POSTs

@@ -761,11 +761,85 @@ async def captions(a: Assembly) -> None:
     await p1.call("error.caption.forbidden", {**line, "id": 2})
 
 
+# issue 14: proposals
+async def proposal_path(a: Assembly) -> None:
+    """Citizens' proposals (issue 14): a moderator opens a section, a panelist submits, another
+    joins and supports, a duplicate is merged, an edit waits for both authors, a proposal is
+    returned (run after ``moderated``: meeting m1 with mod, p1 and p2 exists)."""
+    mod = await a.join("mod", cid=1)
+    p1 = await a.join("p1", cid=1)
+    p2 = await a.join("p2", cid=1)
+    ch = on("proposals")
+    await p2.call(None, {"type": "subscribe", "id": 2, "channel": ch})
+    await mod.call(
+        "proposal.sections",
+        {"type": "proposal.sections", "id": 2, "meeting": M1, "open": ["transport", "health"]},
+    )
+    bus = {
+        "meeting": M1,
+        "section": "transport",
+        "title": "마을버스를 늘려 주세요",
+        "problem": "출퇴근 시간에 마을버스가 30분마다 와요.",
+        "action": "출퇴근 시간에는 10분마다 다니게 해 주세요.",
+    }
+    await p1.call("proposal.submit", {"type": "proposal.submit", "id": 2, **bus})
+    await p2.event("event.proposal.submitted", ch, "proposal.submitted")
+    await p2.call("proposal.join", {"type": "proposal.join", "id": 3, "meeting": M1, "proposal": 1})
+    support = {"type": "proposal.support", "id": 4, "meeting": M1, "proposal": 1}
+    await p2.call("proposal.support", support)
+    await p2.event("event.proposal.supported", ch, "proposal.supported")
+    await p2.call("error.proposal.already_supported", {**support, "id": 5})
+    await p2.call("proposal.unsupport", {"type": "proposal.unsupport", "id": 6, "meeting": M1, "proposal": 1})
+    await p2.call(None, {**support, "id": 7})
+    comment = {
+        "type": "proposal.comment",
+        "id": 3,
+        "meeting": M1,
+        "proposal": 1,
+        "text": "배차 간격 자료를 함께 볼게요.",
+    }
+    await mod.call("proposal.comment", comment)
+    await p2.event("event.proposal.commented", ch, "proposal.commented")
+    dup = {**bus, "title": "버스 배차 간격 줄이기"}
+    await p1.call(None, {"type": "proposal.submit", "id": 3, **dup})
+    await p1.call(None, {"type": "proposal.support", "id": 4, "meeting": M1, "proposal": 2})
+    merge = {"type": "proposal.merge", "id": 4, "meeting": M1, "proposal": 2, "into": 1}
+    await mod.call("error.proposal.bad_proposal_merge", {**merge, "into": 2})
+    await mod.call("proposal.merge", {**merge, "id": 5})
+    await p2.event("event.proposal.merged", ch, "proposal.merged")
+    edit = {
+        "type": "proposal.edit",
+        "id": 6,
+        "meeting": M1,
+        "proposal": 1,
+        "title": "마을버스 배차 간격을 10분으로",
+        "note": "두 제안을 합친 제목이에요.",
+    }
+    await mod.call("proposal.edit", edit)
+    consent = {"type": "proposal.consent", "id": 5, "meeting": M1, "proposal": 1, "accept": True}
+    await p1.call("proposal.consent", consent)
+    await p2.call(None, {**consent, "id": 8})
+    await p2.event("event.proposal.edited", ch, "proposal.edited")
+    park = {**bus, "section": "health", "title": "동네 공원에 운동 기구를"}
+    await p1.call(None, {"type": "proposal.submit", "id": 6, **park})
+    ret = {
+        "type": "proposal.return",
+        "id": 7,
+        "meeting": M1,
+        "proposal": 3,
+        "reason": "보건 분과보다 환경 분과에 맞아요. 환경 분과에 다시 내 주세요.",
+    }
+    await mod.call("proposal.return", ret)
+    await p1.call("proposal.list", {"type": "proposal.list", "id": 7, "meeting": M1})
+    await p2.call("proposal.get", {"type": "proposal.get", "id": 9, "meeting": M1, "proposal": 1})
+
+
 async def scenario(a: Assembly) -> dict[str, Frame]:
     await core(a)
     await votes(a)
     await moderated(a)
     await captions(a)
+    await proposal_path(a)  # issue 14
     return a.book
 
 

@@ -9,11 +9,24 @@ explicit; a module missing from it fails the test that every command has a handl
 
 from __future__ import annotations
 
-from realtime.commands import captions, chat, connection, moderation, registry, vote
+from realtime.commands import (
+    captions,
+    chat,
+    connection,
+    moderation,
+    proposals,  # issue 14: proposals
+    registry,
+    vote,
+)
 from realtime.commands.registry import Directs, Handlers
 
 HANDLERS: Handlers = registry.combine(
-    connection.HANDLERS, chat.HANDLERS, moderation.HANDLERS, vote.HANDLERS, captions.HANDLERS
+    connection.HANDLERS,
+    chat.HANDLERS,
+    moderation.HANDLERS,
+    vote.HANDLERS,
+    captions.HANDLERS,
+    proposals.HANDLERS,  # issue 14: proposals
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

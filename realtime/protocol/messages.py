@@ -29,6 +29,7 @@ from realtime.protocol.base import (
 )
 from realtime.protocol.captions import CAPTION_COMMANDS
 from realtime.protocol.moderation import MODERATION_COMMANDS
+from realtime.protocol.proposals import PROPOSAL_COMMANDS  # issue 14
 from realtime.protocol.vote import VOTE_COMMANDS
 
 __all__ = ["ALL_COMMANDS", "COMMANDS", "ClientMessage", "Command", "Result", "ServerMessage"]
@@ -225,5 +226,6 @@ class ChatSend(Command[Sent], tag="chat.send"):
 
 CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)
 ALL_COMMANDS = CORE_COMMANDS + VOTE_COMMANDS + MODERATION_COMMANDS + CAPTION_COMMANDS
+ALL_COMMANDS += PROPOSAL_COMMANDS  # issue 14: proposals
 ClientMessage: Any = Union[ALL_COMMANDS]  # noqa: UP007 - a runtime union of the feature modules' commands
 COMMANDS: dict[str, type[Command]] = {cls.__struct_config__.tag: cls for cls in ALL_COMMANDS}  # type: ignore[misc]

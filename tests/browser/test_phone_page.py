@@ -94,9 +94,9 @@ def test_one_section_at_a_time_from_a_dock_at_the_bottom(
     page, _ = open_url("/", "p-002", **PHONE)
     expect(page.locator("#chat-scroller")).to_have_attribute("aria-busy", "false")
     tabs = page.get_by_role("tab")
-    expect(tabs).to_have_count(5)
+    expect(tabs).to_have_count(6)  # issue 14 added 제안 (the meeting's proposals)
     # the dock is at the bottom of the screen, its buttons 44 px or more, a thumb's reach
-    for i in range(5):
+    for i in range(6):
         box = tabs.nth(i).bounding_box()
         assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
         assert box["y"] + box["height"] > 844 - 80, f"tab {i} is not at the bottom: {box}"
@@ -141,7 +141,7 @@ def test_one_section_at_a_time_from_a_dock_at_the_bottom(
 
     # a desktop keeps its columns: no stream button, the stream beside the chat
     wide, _ = open_url("/", "p-002", **DESKTOP)
-    expect(wide.get_by_role("tab")).to_have_count(4)
+    expect(wide.get_by_role("tab")).to_have_count(5)
     expect(wide.locator("#video iframe")).to_be_visible()
     expect(wide.locator("#chat")).to_be_visible()
 

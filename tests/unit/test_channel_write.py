@@ -20,7 +20,7 @@ import pytest
 from engine import channels, keys
 
 ROOT = Path(__file__).resolve().parents[2]
-LUA_DIRS = [ROOT / p / "lua" for p in ("engine", "ballot", "moderation")]
+LUA_DIRS = [ROOT / p / "lua" for p in ("engine", "ballot", "moderation", "proposals")]
 SKIP = {".venv", "var", "build", "node_modules", ".git"}
 
 

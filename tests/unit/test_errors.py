@@ -27,12 +27,13 @@ from engine.errors import (
     LimitError,
     ModerationError,
     PanelError,
+    ProposalError,
     ProtocolError,
     VoteError,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("engine", "ballot", "moderation", "panel", "realtime", "loadtest", "tools")
+PACKAGES = ("engine", "ballot", "moderation", "panel", "proposals", "realtime", "loadtest", "tools")
 
 VIEWS: dict[Category, type[HubError]] = {
     Category.PROTOCOL: ProtocolError,
@@ -43,6 +44,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.VOTE: VoteError,
     Category.MODERATION: ModerationError,
     Category.PANEL: PanelError,
+    Category.PROPOSAL: ProposalError,
     Category.INTERNAL: InternalError,
 }
 
@@ -55,6 +57,7 @@ RANGES: dict[Category, range] = {
     Category.VOTE: range(1500, 1600),
     Category.MODERATION: range(1600, 1700),
     Category.PANEL: range(1700, 1800),
+    Category.PROPOSAL: range(1800, 1900),
     Category.INTERNAL: range(1900, 2000),
 }
 NUMBERED_BEFORE_THE_TABLE = {

@@ -14,7 +14,7 @@ from engine.roles import Role
 from panel.roster import parse_roster
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("engine", "ballot", "moderation", "panel", "realtime", "loadtest", "tools")
+PACKAGES = ("engine", "ballot", "moderation", "panel", "proposals", "realtime", "loadtest", "tools")
 
 NOT_ROLES = {
     ("engine/channels.py", "ops"),  # the ops channel's kind

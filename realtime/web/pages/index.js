@@ -15,6 +15,7 @@ import { AgendaFeed } from "../panels/agenda-feed.js";
 import { AgendaPanel } from "../panels/agenda.js";
 import { SlidePanel } from "../panels/slide.js";
 import { MaterialsPanel } from "../panels/materials.js";
+import { ProposalsPanel } from "../panels/proposals.js"; // issue 14
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
@@ -48,6 +49,8 @@ const ui = {
   pollsCount: $("tab-polls-count"),
   chatCount: $("tab-chat-count"),
   now: $("now"),
+  proposals: $("proposals"), // issue 14
+  proposalsCount: $("tab-proposals-count"),
 };
 
 // -- tabs: chat, questions, speakers (one at a time on every screen) ----------------------------
@@ -68,7 +71,7 @@ function shownTabs() {
 
 /** The heading of a section, where the focus goes when a person chooses it. */
 function sectionHeading(name) {
-  const id = { stream: "meeting-title", chat: "chat-heading", qa: "qa-heading", speakers: "speakers-heading" }[name];
+  const id = { stream: "meeting-title", chat: "chat-heading", qa: "qa-heading", speakers: "speakers-heading", proposals: "proposals-heading" }[name];
   const heading = id ? $(id) : (name === "polls" && !ui.vote.hidden ? $("vote-heading") : ui.polls.querySelector("h2"));
   return heading || $(name);
 }
@@ -197,6 +200,7 @@ function onFatal() {
   ui.qa.hidden = true;
   ui.speakers.hidden = true;
   ui.polls.hidden = true;
+  ui.proposals.hidden = true;
 }
 
 // -- welcome and the meeting picker -------------------------------------------------------------
@@ -261,6 +265,7 @@ function chooseMeeting(id) {
   ui.qa.hidden = false;
   ui.speakers.hidden = false;
   ui.polls.hidden = false;
+  ui.proposals.hidden = false;
   state.chat.setMeeting(meeting.id); // a new meeting's chat; the same one goes on as it is
   state.ballot.setMeeting(meeting.id);
   for (const part of state.parts) part.setMeeting(meeting.id);
@@ -351,6 +356,7 @@ function main() {
     new SlidePanel(state.conn, feed, $("slide")),
     new MaterialsPanel(state.conn, feed, $("materials")),
   );
+  state.parts.push(new ProposalsPanel(state.conn, ui.proposals, { onCount: (n) => setCount(ui.proposalsCount, n) })); // issue 14
   initTabs();
   state.conn.start();
 }

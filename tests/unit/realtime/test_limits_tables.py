@@ -35,7 +35,12 @@ RATED: dict[str, set[str]] = {
         *("agenda.set", "agenda.current", "slide.show", "slide.clear", "materials.set"),
         *("overlay.show", "overlay.clear"),
         *("poll.create", "poll.open", "poll.close", "poll.publish"),
+        *("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"),  # issue 14
     },
+    # issue 14: proposals
+    "propose": {"proposal.submit", "proposal.join"},
+    "proposal_support": {"proposal.support", "proposal.unsupport", "proposal.consent"},
+    "proposal_comment": {"proposal.comment"},
 }
 UNRATED = {
     *(
@@ -49,6 +54,7 @@ UNRATED = {
         "chat.moderation",
     ),
     *("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"),
+    *("proposal.list", "proposal.get"),  # issue 14
 }
 
 
@@ -131,6 +137,9 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /api/meetings/{meeting}/captions": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.srt": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.txt": {"host", "clerk", "captioner"},
+    # issue 14: the open record of a meeting's proposals
+    "GET /api/meetings/{meeting}/proposals": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/proposals.csv": {"panelist", "moderator", "host", "ops", "observer"},
     "GET /caption": ANYONE,
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE

@@ -9,6 +9,7 @@ from engine.errors import AuthError, Code
 from engine.roles import Role
 from moderation import chat, overlay, qa
 from panel.roster import Participant
+from proposals import rules as proposal_rules
 from realtime import roles
 from realtime.commands.table import HANDLERS
 from realtime.protocol.messages import COMMANDS, Hello
@@ -76,6 +77,19 @@ EXPECTED: dict[str, set[str]] = {
     "poll.export": {"host"},
     # live captions (issue 13)
     "caption.send": {"captioner", "host"},
+    # citizens' proposals (issue 14)
+    "proposal.sections": {"moderator", "host"},
+    "proposal.submit": {"panelist"},
+    "proposal.join": {"panelist"},
+    "proposal.support": {"panelist"},
+    "proposal.unsupport": {"panelist"},
+    "proposal.comment": {"panelist", "moderator", "host"},
+    "proposal.merge": {"moderator", "host"},
+    "proposal.edit": {"moderator", "host"},
+    "proposal.consent": {"panelist"},
+    "proposal.return": {"moderator", "host"},
+    "proposal.list": {"panelist", "moderator", "host", "ops", "observer"},
+    "proposal.get": {"panelist", "moderator", "host", "ops", "observer"},
 }
 
 
@@ -102,6 +116,7 @@ def test_the_domains_rows_are_taken_from_the_domain() -> None:
         **chat.command_roles(),
         **overlay.command_roles(),
         **{f"qa.{name}": r.roles for name, r in qa.RULES.items()},
+        **{f"proposal.{name}": r.roles for name, r in proposal_rules.RULES.items()},  # issue 14
     }
     for command, allowed in domain.items():
         assert roles.COMMAND_ROLES[command] is allowed, command
@@ -132,6 +147,9 @@ def person(role: str, meetings: list[str] | None = None) -> Participant:
         ("meeting/m1/captions", "captioner", ["m1"], None),
         ("meeting/m2/captions", "captioner", ["m1"], Code.NOT_A_MEMBER),  # a captioner is no staff
         ("meeting/m1/chat", "captioner", None, Code.FORBIDDEN),  # captions, and nothing else
+        ("meeting/m1/proposals", "panelist", ["m1"], None),  # issue 14
+        ("meeting/m2/proposals", "panelist", ["m1"], Code.NOT_A_MEMBER),
+        ("meeting/m1/proposals", "clerk", None, Code.FORBIDDEN),
     ],
 )
 def test_channel_access(channel: str, role: str, meetings: list[str] | None, code: Code | None) -> None:

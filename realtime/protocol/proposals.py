@@ -1,0 +1,246 @@
+"""Protocol v1: citizens' proposals of the topic meetings (issue 14).
+
+proposals/ holds the rules (``proposals/rules.py``) and the records (``proposals/model.py``);
+realtime/commands/proposals.py runs them. The wire bounds sizes and shapes only: the rules check
+the meaning (a field's length after cleaning, a section that is open, a proposal's state). The
+records below are the model's, field for field, as every reply and every event on
+``meeting/<id>/proposals`` carries them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+from realtime.protocol.base import Command, Ident, Result
+
+ProposalId = Annotated[int, Meta(ge=1, le=2**53 - 1)]
+Section = Annotated[
+    str,
+    Meta(
+        max_length=40,
+        description="`health`, `childcare`, `transport`, `economy`, `environment`, `housing`, `education`, `welfare`, `safety` or `culture`",
+    ),
+]
+TitleText = Annotated[str, Meta(max_length=1000, description="at most 100 characters after cleaning")]
+LongText = Annotated[str, Meta(max_length=8000, description="at most 2,000 characters after cleaning")]
+CommentText = Annotated[str, Meta(max_length=4000, description="at most 1,000 characters after cleaning")]
+ReasonText = Annotated[str, Meta(max_length=2000, description="at most 500 characters after cleaning")]
+Offset = Annotated[int, Meta(description="of the event this step published on `meeting/<id>/proposals`")]
+
+
+class Person(Struct, kw_only=True):
+    id: str
+    name: str
+
+
+class PendingEdit(Struct, kw_only=True):
+    """A moderator's edit waiting for every author's consent: the fields it changes (`""`: unchanged)."""
+
+    by: Person
+    at: int
+    note: str = ""
+    section: str = ""
+    title: str = ""
+    problem: str = ""
+    action: str = ""
+    consents: Annotated[list[str], Meta(description="the authors (ids) who accepted so far")] = []
+
+
+class ProposalRecord(Struct, kw_only=True):
+    id: int
+    meeting: str
+    section: str
+    title: str
+    problem: str
+    action: Annotated[str, Meta(description="what the city should do")]
+    authors: Annotated[list[Person], Meta(description="the submitter first, then the co-authors")]
+    state: Annotated[
+        str, Meta(description="`submitted`, `merged`, `returned`, `shortlisted`, `on_ballot` or `decided`")
+    ]
+    version: Annotated[int, Meta(description="1 at submission, one more per accepted edit")]
+    supports: Annotated[int, Meta(description="how many panelists support it (공감)")]
+    comments: int
+    merged_into: Annotated[int, Meta(description="the proposal it was merged into, 0 if none")]
+    merged_from: list[int]
+    reason: Annotated[str, Meta(description="why a moderator returned it")]
+    edit: PendingEdit | None
+    at: Annotated[int, Meta(description="submitted, ms since the Unix epoch")]
+    updated: int
+
+
+class VersionRecord(Struct, kw_only=True):
+    version: int
+    section: str
+    title: str
+    problem: str
+    action: str
+    by: Annotated[
+        Person, Meta(description="the submitter (version 1) or the moderator who proposed the edit")
+    ]
+    at: int
+    consents: list[str] = []
+    note: str = ""
+
+
+class CommentRecord(Struct, kw_only=True):
+    n: Annotated[int, Meta(description="the comment's number on its proposal, from 1")]
+    by: Person
+    text: str
+    at: int
+
+
+# -- commands and replies -------------------------------------------------------------------------
+class ProposalSectionsReply(Result):
+    open: list[str]
+    offset: Offset
+
+
+class ProposalSections(Command[ProposalSectionsReply], tag="proposal.sections"):
+    """Moderator: the sections that take proposals in this meeting now (the others are closed)."""
+
+    meeting: Ident
+    open: Annotated[list[Section], Meta(max_length=20)]
+
+
+class ProposalReply(Result):
+    proposal: ProposalRecord
+    offset: Offset
+
+
+class ProposalSubmit(Command[ProposalReply], tag="proposal.submit"):
+    """Panelist: a new proposal in an open section of a meeting you are a member of."""
+
+    meeting: Ident
+    section: Section
+    title: TitleText
+    problem: LongText
+    action: Annotated[
+        str,
+        Meta(max_length=8000, description="what the city should do; at most 2,000 characters after cleaning"),
+    ]
+
+
+class ProposalJoin(Command[ProposalReply], tag="proposal.join"):
+    """Panelist: join a submitted proposal as a co-author."""
+
+    meeting: Ident
+    proposal: ProposalId
+
+
+class ProposalSupportReply(Result):
+    proposal: int
+    supported: Annotated[bool, Meta(description="the caller's support now")]
+    supports: int
+    offset: Offset
+
+
+class ProposalSupport(Command[ProposalSupportReply], tag="proposal.support"):
+    """Panelist: support (공감) a submitted proposal, once."""
+
+    meeting: Ident
+    proposal: ProposalId
+
+
+class ProposalUnsupport(Command[ProposalSupportReply], tag="proposal.unsupport"):
+    """Panelist: withdraw your support."""
+
+    meeting: Ident
+    proposal: ProposalId
+
+
+class ProposalCommentReply(Result):
+    proposal: int
+    comment: CommentRecord
+    offset: Offset
+
+
+class ProposalComment(Command[ProposalCommentReply], tag="proposal.comment"):
+    meeting: Ident
+    proposal: ProposalId
+    text: CommentText
+
+
+class ProposalMergeReply(Result):
+    proposal: Annotated[ProposalRecord, Meta(description="the duplicate, now `merged`")]
+    into: Annotated[ProposalRecord, Meta(description="the proposal it joined, with its supports and authors")]
+    offset: Offset
+
+
+class ProposalMerge(Command[ProposalMergeReply], tag="proposal.merge"):
+    """Moderator: ``proposal`` is a duplicate of ``into``."""
+
+    meeting: Ident
+    proposal: ProposalId
+    into: ProposalId
+
+
+class ProposalEdit(Command[ProposalReply], tag="proposal.edit"):
+    """Moderator: propose an edit; it takes effect once every author consents."""
+
+    meeting: Ident
+    proposal: ProposalId
+    section: Annotated[str, Meta(max_length=40, description='a new section, `""` to keep it')] = ""
+    title: Annotated[str, Meta(max_length=1000, description='a new title, `""` to keep it')] = ""
+    problem: Annotated[str, Meta(max_length=8000, description='`""` to keep it')] = ""
+    action: Annotated[str, Meta(max_length=8000, description='`""` to keep it')] = ""
+    note: Annotated[str, Meta(max_length=2000, description="why, for the authors")] = ""
+
+
+class ProposalConsent(Command[ProposalReply], tag="proposal.consent"):
+    """Author: accept or decline the edit waiting on your proposal."""
+
+    meeting: Ident
+    proposal: ProposalId
+    accept: bool
+
+
+class ProposalReturn(Command[ProposalReply], tag="proposal.return"):
+    """Moderator: return a proposal to its authors with a reason."""
+
+    meeting: Ident
+    proposal: ProposalId
+    reason: ReasonText
+
+
+class ProposalListReply(Result):
+    proposals: list[ProposalRecord]
+    open: Annotated[list[str], Meta(description="the sections that take proposals now")]
+    supported: Annotated[list[int], Meta(description="the proposals the caller supports")]
+
+
+class ProposalList(Command[ProposalListReply], tag="proposal.list"):
+    """Every proposal of a meeting, in every state, by id."""
+
+    meeting: Ident
+
+
+class ProposalGetReply(Result):
+    proposal: ProposalRecord
+    versions: Annotated[list[VersionRecord], Meta(description="every version, the first first")]
+    comments: list[CommentRecord]
+    supported: bool
+
+
+class ProposalGet(Command[ProposalGetReply], tag="proposal.get"):
+    """One proposal with its whole record: versions and comments."""
+
+    meeting: Ident
+    proposal: ProposalId
+
+
+PROPOSAL_COMMANDS: tuple[type[Command], ...] = (
+    ProposalSections,
+    ProposalSubmit,
+    ProposalJoin,
+    ProposalSupport,
+    ProposalUnsupport,
+    ProposalComment,
+    ProposalMerge,
+    ProposalEdit,
+    ProposalConsent,
+    ProposalReturn,
+    ProposalList,
+    ProposalGet,
+)

@@ -1,0 +1,271 @@
+"""Random sequences of proposal steps against the real store (Redis, ``lua/commit.lua``) and a
+plain model written from the issue's words, not from the rules' code.
+
+After every step the store must agree with the model: each proposal's state, authors, supporters
+(and its count equal to its supporters' set), comments, versions and waiting edit; a refused step
+changes nothing (the channel's offset does not move); each accepted step publishes one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from engine import keys
+from engine.channels import ChannelLog
+from engine.errors import HubError
+from engine.server import EmbeddedRedis
+from proposals.model import MAX_AUTHORS, MAX_PER_AUTHOR, Person
+from proposals.store import ProposalStore
+from tests.support import redis_client
+
+PANELISTS = ["p1", "p2", "p3", "p4"]
+SECTIONS = ["transport", "health"]
+TITLES = ["버스", "병원", "Bus", "bus "]  # "Bus" and "bus " are one title
+MOD = Person("m1", "진행")
+_meetings = itertools.count()
+
+
+@dataclass
+class P:
+    authors: list[str]
+    title: str
+    state: str = "submitted"
+    supporters: set[str] = field(default_factory=set)
+    comments: int = 0
+    version: int = 1
+    edit: set[str] | None = None  # the consents of a waiting edit
+    merged_into: int = 0
+
+
+def key(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+class ProposalMachine(RuleBasedStateMachine):
+    url: str = ""
+
+    @initialize()
+    def start(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.redis = redis_client(self.url)
+        self.store = ProposalStore(ChannelLog(self.redis))
+        self.meeting = f"pr{next(_meetings)}"
+        self.ps: dict[int, P] = {}
+        self.open: set[str] = set()
+        self.authored: dict[str, int] = {}
+        self.offset = 0
+        self.sections(["transport"])
+
+    def teardown(self) -> None:
+        if hasattr(self, "loop"):
+            self.loop.run_until_complete(self.redis.aclose())
+            self.loop.close()
+
+    def attempt(self, coro: Any) -> str | None:
+        """Run a step: its error's name, or None; a refused step must not move the channel."""
+        try:
+            self.loop.run_until_complete(coro)
+        except HubError as err:
+            assert self.channel_offset() == self.offset, "a refused step published"
+            return err.name
+        self.offset += 1
+        assert self.channel_offset() == self.offset, "an accepted step published not exactly one event"
+        return None
+
+    def channel_offset(self) -> int:
+        meta = keys.channel_keys(keys.meeting_proposals(self.meeting)).meta
+        return int(self.loop.run_until_complete(self.redis.hget(meta, "seq")) or 0)
+
+    def pick(self, data: st.DataObject) -> int:
+        if self.ps and data.draw(st.integers(0, 9)) < 9:
+            return data.draw(st.sampled_from(sorted(self.ps)))
+        return len(self.ps) + 1
+
+    # -- steps ----------------------------------------------------------------------------------
+    @rule(open_=st.lists(st.sampled_from(SECTIONS), max_size=2))
+    def sections(self, open_: list[str]) -> None:
+        assert self.attempt(self.store.set_sections(self.meeting, "moderator", open_)) is None
+        self.open = set(open_)
+
+    @rule(who=st.sampled_from(PANELISTS), section=st.sampled_from(SECTIONS), title=st.sampled_from(TITLES))
+    def submit(self, who: str, section: str, title: str) -> None:
+        live = {key(p.title) for p in self.ps.values() if p.state != "returned"}
+        if section not in self.open:
+            expected: str | None = "section_closed"
+        elif key(title) in live:
+            expected = "duplicate_proposal"
+        elif self.authored.get(who, 0) >= MAX_PER_AUTHOR:
+            expected = "too_many_proposals"
+        else:
+            expected = None
+        got = self.attempt(
+            self.store.submit(self.meeting, Person(who, who), "panelist", section, title, "문제", "할 일")
+        )
+        assert got == expected
+        if expected is None:
+            self.ps[len(self.ps) + 1] = P([who], title.strip())
+            self.authored[who] = self.authored.get(who, 0) + 1
+
+    @rule(who=st.sampled_from(PANELISTS), data=st.data())
+    def join(self, who: str, data: st.DataObject) -> None:
+        pid = self.pick(data)
+        p = self.ps.get(pid)
+        if p is None:
+            expected: str | None = "no_such_proposal"
+        elif p.state != "submitted":
+            expected = "proposal_state"
+        elif who in p.authors:
+            expected = "already_an_author"
+        elif len(p.authors) >= MAX_AUTHORS:
+            expected = "too_many_authors"
+        else:
+            expected = None
+        assert self.attempt(self.store.join(self.meeting, pid, Person(who, who), "panelist")) == expected
+        if expected is None and p is not None:
+            p.authors.append(who)
+
+    @rule(who=st.sampled_from(PANELISTS), add=st.booleans(), data=st.data())
+    def support(self, who: str, add: bool, data: st.DataObject) -> None:
+        pid = self.pick(data)
+        p = self.ps.get(pid)
+        if p is None:
+            expected: str | None = "no_such_proposal"
+        elif p.state != "submitted":
+            expected = "proposal_state"
+        elif add and who in p.supporters:
+            expected = "already_supported"
+        elif not add and who not in p.supporters:
+            expected = "not_supported"
+        else:
+            expected = None
+        assert self.attempt(self.store.support(self.meeting, pid, who, "panelist", add)) == expected
+        if expected is None and p is not None:
+            (p.supporters.add if add else p.supporters.discard)(who)
+
+    @rule(who=st.sampled_from(PANELISTS), data=st.data())
+    def comment(self, who: str, data: st.DataObject) -> None:
+        pid = self.pick(data)
+        p = self.ps.get(pid)
+        expected = "no_such_proposal" if p is None else None if p.state == "submitted" else "proposal_state"
+        assert (
+            self.attempt(self.store.comment(self.meeting, pid, Person(who, who), "panelist", "의견"))
+            == expected
+        )
+        if expected is None and p is not None:
+            p.comments += 1
+
+    @rule(data=st.data())
+    def merge(self, data: st.DataObject) -> None:
+        src, dst = self.pick(data), self.pick(data)
+        a, b = self.ps.get(src), self.ps.get(dst)
+        if a is None or b is None:
+            expected: str | None = "no_such_proposal"
+        elif src == dst:
+            expected = "bad_proposal_merge"
+        elif a.state != "submitted":
+            expected = "proposal_state"
+        elif b.state != "submitted":
+            expected = "bad_proposal_merge"
+        else:
+            expected = None
+        assert self.attempt(self.store.merge(self.meeting, src, dst, MOD, "moderator")) == expected
+        if expected is None and a is not None and b is not None:
+            b.supporters |= a.supporters
+            b.authors += [x for x in a.authors if x not in b.authors]
+            a.supporters, a.state, a.edit, a.merged_into = set(), "merged", None, dst
+            # the title stays taken, now by the proposal it joined
+
+    @rule(data=st.data(), n=st.integers(0, 99))
+    def edit(self, data: st.DataObject, n: int) -> None:
+        pid = self.pick(data)
+        p = self.ps.get(pid)
+        expected = "no_such_proposal" if p is None else None if p.state == "submitted" else "proposal_state"
+        got = self.attempt(self.store.edit(self.meeting, pid, MOD, "moderator", problem=f"고친 문제 {n}"))
+        if p is not None and expected is None and got == "bad_proposal":
+            return  # the same text again: an edit that changes nothing
+        assert got == expected
+        if expected is None and p is not None:
+            p.edit = set()
+
+    @rule(who=st.sampled_from(PANELISTS), accept=st.booleans(), data=st.data())
+    def consent(self, who: str, accept: bool, data: st.DataObject) -> None:
+        pid = self.pick(data)
+        p = self.ps.get(pid)
+        if p is None:
+            expected: str | None = "no_such_proposal"
+        elif p.state != "submitted":
+            expected = "proposal_state"
+        elif who not in p.authors:
+            expected = "not_an_author"
+        elif p.edit is None:
+            expected = "no_edit_pending"
+        else:
+            expected = None
+        got = self.attempt(self.store.consent(self.meeting, pid, Person(who, who), "panelist", accept))
+        assert got == expected
+        if expected is None and p is not None and p.edit is not None:
+            p.edit.add(who)
+            if not accept:
+                p.edit = None
+            elif set(p.authors) <= p.edit:
+                p.edit, p.version = None, p.version + 1
+
+    @rule(data=st.data())
+    def return_(self, data: st.DataObject) -> None:
+        pid = self.pick(data)
+        p = self.ps.get(pid)
+        expected = "no_such_proposal" if p is None else None if p.state == "submitted" else "proposal_state"
+        assert (
+            self.attempt(self.store.return_(self.meeting, pid, MOD, "moderator", "다시 써 주세요"))
+            == expected
+        )
+        if expected is None and p is not None:
+            p.state, p.edit = "returned", None
+
+    @rule(role=st.sampled_from(["moderator", "observer", "clerk"]), data=st.data())
+    def forbidden(self, role: str, data: st.DataObject) -> None:
+        """A role the table leaves out is refused before anything is read or written."""
+        pid = self.pick(data)
+        got = self.attempt(self.store.support(self.meeting, pid, "x", role, True))
+        assert got == "forbidden"
+
+    # -- the store agrees with the model ---------------------------------------------------------------
+    @invariant()
+    def store_agrees_with_model(self) -> None:
+        if not hasattr(self, "store"):
+            return
+        page = self.loop.run_until_complete(self.store.page(self.meeting))
+        assert set(page.open_sections) == self.open
+        assert [p.id for p in page.proposals] == sorted(self.ps)
+        for rec in page.proposals:
+            m = self.ps[rec.id]
+            supporters = self.loop.run_until_complete(self.store.supporters(self.meeting, rec.id))
+            assert rec.state == m.state
+            assert [a.id for a in rec.authors] == m.authors
+            assert supporters == m.supporters and rec.supports == len(supporters)
+            assert rec.comments == m.comments and rec.version == m.version
+            assert rec.merged_into == m.merged_into
+            assert (rec.edit is None) == (m.edit is None)
+            if rec.edit is not None and m.edit is not None:
+                assert set(rec.edit.consents) == m.edit
+            detail = self.loop.run_until_complete(self.store.detail(self.meeting, rec.id))
+            assert [v.version for v in detail.versions] == list(range(1, m.version + 1))
+            assert [c.n for c in detail.comments] == list(range(1, m.comments + 1))
+
+
+def test_proposal_store_follows_the_rules_on_random_step_sequences(embedded: EmbeddedRedis) -> None:
+    ProposalMachine.url = embedded.url
+    ProposalMachine.TestCase.settings = settings(
+        max_examples=35,
+        stateful_step_count=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    ProposalMachine.TestCase().runTest()
