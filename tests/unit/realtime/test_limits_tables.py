@@ -26,6 +26,9 @@ RATED: dict[str, set[str]] = {
     "hand": {"speakers.raise", "speakers.lower", "speakers.yield"},
     "answer": {"poll.answer"},
     "caption": {"caption.send"},
+    # issue 14: HTTP routes only (roles.HTTP_RATES), no command
+    "learning": set(),
+    "record": set(),
     "staff": {
         *("vote.create", "vote.open", "vote.close", "vote.publish"),
         *("qa.approve", "qa.dismiss", "qa.reopen", "qa.merge", "qa.queue", "qa.unqueue"),
@@ -129,6 +132,13 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /api/meetings/{meeting}/captions": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.srt": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.txt": {"host", "clerk", "captioner"},
+    # issue 14: learning and the open record
+    "POST /api/meetings/{meeting}/materials/{material}/opened": {"panelist"},
+    "GET /api/meetings/{meeting}/learning": {"host"},
+    "GET /api/meetings/{meeting}/learning.csv": {"host"},
+    "GET /api/meetings/{meeting}/record.json": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/record.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /record/{meeting}": ANYONE,
     "GET /caption": ANYONE,
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
