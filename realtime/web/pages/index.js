@@ -15,6 +15,7 @@ import { AgendaFeed } from "../panels/agenda-feed.js";
 import { AgendaPanel } from "../panels/agenda.js";
 import { SlidePanel } from "../panels/slide.js";
 import { MaterialsPanel } from "../panels/materials.js";
+import { RecordLink } from "../panels/record-link.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
@@ -351,6 +352,7 @@ function main() {
     new SlidePanel(state.conn, feed, $("slide")),
     new MaterialsPanel(state.conn, feed, $("materials")),
   );
+  state.parts.push(new RecordLink($("record-entry"))); // issue 14: the meeting's open record
   initTabs();
   state.conn.start();
 }
