@@ -154,6 +154,8 @@ async def test_a_panelist_opening_materials_is_counted_once_per_stratum_for_the_
         await http.post(opened.format("intro"), headers=bearer(tokens["lb"]))
         unknown = await http.post(opened.format("nope"), headers=bearer(tokens["lb"]))
         assert (unknown.status_code, unknown.json()["name"]) == (404, "unknown_material")
+        spaced = await http.post(opened.format("a%20b"), headers=bearer(tokens["lb"]))
+        assert (spaced.status_code, spaced.json()["name"]) == (400, "bad_field")
         for who, (status, name) in {
             "host": (403, "forbidden"),
             "obs": (403, "forbidden"),
