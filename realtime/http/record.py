@@ -8,6 +8,7 @@ the JSON.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -18,11 +19,29 @@ from moderation import record
 from moderation.record_read import meeting_record
 from realtime.http.routes import error_response, hub_of
 
+RECORD_CACHE_S = 5.0
+"""How long a hub answers a meeting's record from its copy. The record is the same for every reader
+(it holds only what the meeting showed all its members), and it reads the meeting's whole chat
+archive: when a meeting ends and its members open the record at once, each hub reads it once every
+few seconds instead of once per person. A running meeting's record is then at most this much
+behind, and says when it was read (``as_of``)."""
+
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
 
 async def _record(request: Request) -> dict[str, Any]:
     hub = hub_of(request)
-    meeting = await hub.meetings.get(request.path_params["meeting"])
-    return await meeting_record(hub.log, hub.votes, meeting)
+    meeting_id = request.path_params["meeting"]
+    now = time.monotonic()
+    hit = _cache.get(meeting_id)
+    if hit is not None and now - hit[0] < RECORD_CACHE_S:
+        return hit[1]
+    meeting = await hub.meetings.get(meeting_id)
+    rec = await meeting_record(hub.log, hub.votes, meeting)
+    if len(_cache) >= 64:  # a bound, not an LRU: a few meetings at a time
+        _cache.clear()
+    _cache[meeting_id] = (now, rec)
+    return rec
 
 
 def _attachment(meeting: str, ext: str) -> dict[str, str]:
