@@ -118,6 +118,8 @@ class Code(IntEnum):
         1624  # the client left or stopped sending before a request's body ended (an upload, a lookup)
     )
     BAD_HTTP_REQUEST = 1625  # a request the HTTP layer cannot read (answered 400 by uvicorn)
+    # issue 14: learning
+    UNKNOWN_MATERIAL = 1660  # no material with that id in the meeting's list (now)
     # panel
     BAD_ROSTER = 1700
     UNKNOWN_PARTICIPANT = 1701
@@ -235,6 +237,8 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.ALREADY_ANSWERED: ErrorSpec(Category.MODERATION),
         Code.BAD_ANSWER: ErrorSpec(Category.MODERATION),
         Code.BAD_MATERIALS: ErrorSpec(Category.MODERATION),
+        # issue 14: learning
+        Code.UNKNOWN_MATERIAL: ErrorSpec(Category.MODERATION, http_status=404),
         Code.CONFLICT: ErrorSpec(Category.MODERATION, retryable=True),
         Code.INVALID_UTF8: ErrorSpec(Category.PROTOCOL),
         Code.BAD_WEBSOCKET_FRAME: ErrorSpec(Category.PROTOCOL),

@@ -17,8 +17,10 @@ from realtime.fanout.backend import Backend
 from realtime.fanout.hub import Hub
 from realtime.http import captions as http_captions
 from realtime.http import help_contact as http_help
+from realtime.http import learning as http_learning
 from realtime.http import moderation as http_moderation
 from realtime.http import proposals as http_proposals  # issue 14
+from realtime.http import record as http_record
 from realtime.http import routes as http
 from realtime.http import vote as http_vote
 from realtime.http.guard import route
@@ -82,6 +84,14 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/meetings/{meeting}/captions.txt", http_captions.as_text),
             route("/api/meetings/{meeting}/proposals", http_proposals.as_json),  # issue 14
             route("/api/meetings/{meeting}/proposals.csv", http_proposals.as_csv),
+            # issue 14: learning and the open record
+            route(
+                "/api/meetings/{meeting}/materials/{material}/opened", http_learning.opened, methods=["POST"]
+            ),
+            route("/api/meetings/{meeting}/learning", http_learning.as_json),
+            route("/api/meetings/{meeting}/learning.csv", http_learning.as_csv),
+            route("/api/meetings/{meeting}/record.json", http_record.as_json),
+            route("/api/meetings/{meeting}/record.csv", http_record.as_csv),
             *(route(path, http.page(name)) for path, name in http.PAGES.items()),
             route("/static/{name}", http.static),
             route("/static/{folder}/{name}", http.static),

@@ -103,6 +103,11 @@ RATE_CLASSES: dict[str, Bucket] = {
     "propose": Bucket(rate=0.02, burst=3),
     "proposal_support": Bucket(rate=1, burst=10),
     "proposal_comment": Bucket(rate=0.2, burst=5),
+    # issue 14: learning and the record (HTTP routes only, HTTP_RATES). Opening a material is
+    # counted once per material anyway; a record read costs the meeting's whole archive, so a
+    # page that reloads in a loop must not cost the hub the archive each time.
+    "learning": Bucket(rate=1, burst=30),
+    "record": Bucket(rate=0.2, burst=10),
 }
 
 _STAFF_WRITES = (
@@ -206,6 +211,17 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
     "GET /api/meetings/{meeting}/polls/{poll}.csv": COMMAND_ROLES["poll.export"],
     "GET /api/meetings/{meeting}/polls/{poll}/counts": COMMAND_ROLES["poll.export"],  # per question
     "GET /api/help": PUBLIC,  # whom to ask (moderation/assembly.py): every page, the results' too
+    # issue 14: learning. Panelists' openings are counted; the figures are for the hosts who set
+    # the materials (the same roles as materials.set)
+    "POST /api/meetings/{meeting}/materials/{material}/opened": PANELISTS,
+    "GET /api/meetings/{meeting}/learning": COMMAND_ROLES["materials.set"],
+    "GET /api/meetings/{meeting}/learning.csv": COMMAND_ROLES["materials.set"],
+    # issue 14: the open record of a meeting, open to its members who may follow its chat (the
+    # record shows the chat, so no one reads it there who may not read it live: not clerks, not
+    # captioners); the page itself is public like every page
+    "GET /api/meetings/{meeting}/record.json": CHANNEL_ROLES["chat"],
+    "GET /api/meetings/{meeting}/record.csv": CHANNEL_ROLES["chat"],
+    "GET /record/{meeting}": PUBLIC,
     # the meeting's record of captions with their times (issue 13): JSON, SubRip, plain text
     **dict.fromkeys(
         (
@@ -245,7 +261,13 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
 A route with ``{meeting}`` also needs membership of that meeting. ``realtime.http.guard`` checks
 every request against this table; the app refuses to start with a route missing from it."""
 
-HTTP_RATES: dict[str, str] = {"POST /api/meetings/{meeting}/uploads": "staff"}
+HTTP_RATES: dict[str, str] = {
+    "POST /api/meetings/{meeting}/uploads": "staff",
+    # issue 14: learning and the record
+    "POST /api/meetings/{meeting}/materials/{material}/opened": "learning",
+    "GET /api/meetings/{meeting}/record.json": "record",
+    "GET /api/meetings/{meeting}/record.csv": "record",
+}
 """HTTP routes that write, -> their class of ``RATE_CLASSES`` (the same buckets as the commands)."""
 
 

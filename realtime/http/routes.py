@@ -266,6 +266,7 @@ PAGES: dict[str, str] = {
     "/ops": "ops.html",
     "/overlay/{meeting}": "overlay.html",
     "/caption": "caption.html",
+    "/record/{meeting}": "record.html",  # issue 14: the open record of a meeting
 }
 
 

@@ -43,6 +43,13 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/api/meetings/m1/captions", {"host", "clerk"}),  # and captioners (test_captions.py)
     ("GET", "/api/meetings/m1/captions.srt", {"host", "clerk"}),
     ("GET", "/api/meetings/m1/captions.txt", {"host", "clerk"}),
+    # issue 14: learning (an unknown material is 404, past the gate) and the open record
+    ("POST", "/api/meetings/m1/materials/intro/opened", {"panelist"}),
+    ("GET", "/api/meetings/m1/learning", {"host"}),
+    ("GET", "/api/meetings/m1/learning.csv", {"host"}),
+    ("GET", "/api/meetings/m1/record.json", TOKEN - {"clerk"}),
+    ("GET", "/api/meetings/m1/record.csv", TOKEN - {"clerk"}),
+    ("GET", "/record/m1", ALL),
     ("GET", "/", ALL),
     ("GET", "/host", ALL),
     ("GET", "/vote", ALL),

@@ -16,6 +16,7 @@ import { AgendaPanel } from "../panels/agenda.js";
 import { SlidePanel } from "../panels/slide.js";
 import { MaterialsPanel } from "../panels/materials.js";
 import { ProposalsPanel } from "../panels/proposals.js"; // issue 14
+import { RecordLink } from "../panels/record-link.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
@@ -357,6 +358,7 @@ function main() {
     new MaterialsPanel(state.conn, feed, $("materials")),
   );
   state.parts.push(new ProposalsPanel(state.conn, ui.proposals, { onCount: (n) => setCount(ui.proposalsCount, n) })); // issue 14
+  state.parts.push(new RecordLink($("record-entry"))); // issue 14: the meeting's open record
   initTabs();
   state.conn.start();
 }

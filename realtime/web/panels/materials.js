@@ -6,6 +6,7 @@
 import { lang, t } from "../lib/i18n.js";
 import { button, el, setChildren } from "../lib/meeting-common.js";
 import { fetchUpload, saveBlob } from "./agenda-feed.js";
+import { reportOpened } from "./learning-report.js";
 
 const EXT = { "application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp" };
 
@@ -14,6 +15,8 @@ export class MaterialsPanel {
     this.conn = conn;
     this.section = section;
     this.items = [];
+    this.feed = feed; // its meeting is the one whose materials are listed (issue 14: who opened what)
+    this.welcome = null;
     section.classList.add("live-panel", "materials-panel");
     section.setAttribute("aria-labelledby", "materials-heading");
     this.heading = el("h2", "live-heading");
@@ -27,7 +30,13 @@ export class MaterialsPanel {
     });
   }
 
-  setWelcome() {}
+  setWelcome(w) {
+    this.welcome = w;
+  }
+
+  opened(material) {
+    reportOpened(this.conn, this.welcome, this.feed.meeting, material);
+  }
 
   setMeeting() {}
 
@@ -52,6 +61,7 @@ export class MaterialsPanel {
         if (own) {
           li.append(
             button("material-link", m.title, async () => {
+              this.opened(m.id);
               const blob = await fetchUpload(this.conn, m.url);
               if (blob) saveBlob(blob, `${m.title}${EXT[blob.type] || ""}`);
             }),
@@ -61,6 +71,8 @@ export class MaterialsPanel {
           a.href = m.url;
           a.target = "_blank";
           a.rel = "noopener noreferrer";
+          a.addEventListener("click", () => this.opened(m.id)); // also the middle button and Enter
+          a.addEventListener("auxclick", () => this.opened(m.id));
           li.append(a);
         }
         if (m.description) li.append(el("p", "material-desc", m.description));

@@ -26,6 +26,9 @@ RATED: dict[str, set[str]] = {
     "hand": {"speakers.raise", "speakers.lower", "speakers.yield"},
     "answer": {"poll.answer"},
     "caption": {"caption.send"},
+    # issue 14: HTTP routes only (roles.HTTP_RATES), no command
+    "learning": set(),
+    "record": set(),
     "staff": {
         *("vote.create", "vote.open", "vote.close", "vote.publish"),
         *("qa.approve", "qa.dismiss", "qa.reopen", "qa.merge", "qa.queue", "qa.unqueue"),
@@ -140,6 +143,13 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     # issue 14: the open record of a meeting's proposals
     "GET /api/meetings/{meeting}/proposals": {"panelist", "moderator", "host", "ops", "observer"},
     "GET /api/meetings/{meeting}/proposals.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    # issue 14: learning and the open record
+    "POST /api/meetings/{meeting}/materials/{material}/opened": {"panelist"},
+    "GET /api/meetings/{meeting}/learning": {"host"},
+    "GET /api/meetings/{meeting}/learning.csv": {"host"},
+    "GET /api/meetings/{meeting}/record.json": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/record.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /record/{meeting}": ANYONE,
     "GET /caption": ANYONE,
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
