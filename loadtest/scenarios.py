@@ -51,6 +51,7 @@ import math
 import multiprocessing as mp
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -1038,7 +1039,7 @@ def one_round(
             marks.mark(f"seeded {args.panelists} panelists and the host")
             hub_extra: tuple[str, ...] = (
                 () if args.send_buffer is None else ("--send-buffer", str(args.send_buffer))
-            )
+            ) + tuple(shlex.split(args.hub_args))
             with hub_processes(server.url, n_hubs, hub_core, tmp, hub_extra) as hubs:
                 urls = [f"ws://127.0.0.1:{port}/ws" for _, port in hubs]
                 marks.mark(
@@ -1208,6 +1209,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--send-buffer",
         type=int,
         help="the hubs' SO_SNDBUF per client socket, bytes (plenary serve's default; 0: the kernel's autotuning)",
+    )
+    ap.add_argument(
+        "--hub-args",
+        default="",
+        help="more `plenary serve` options for every hub, one string (A/B runs: --hub-args '--no-recent')",
     )
     g = ap.add_argument_group("capacity")
     g.add_argument("--step", type=int, default=2000, help="connections added a step (2000)")
