@@ -64,7 +64,7 @@ async def reach(redis: Redis, timeout: float) -> Reach:
 
 
 async def _ping(node: ClusterNode, timeout: float) -> str:
-    """"" when ``node`` answers a PING within ``timeout``, else what went wrong.
+    """ "" when ``node`` answers a PING within ``timeout``, else what went wrong.
 
     A connection error is tried once more, on a fresh connection: the PING uses the node's pool of
     the command client, and redis-py closes that pool's connections, even one in use, when it
