@@ -9,7 +9,8 @@ hub would answer 503 at once and the balancer would take every hub out exactly w
 of the failing shard need one (docs/reliability.md, "a Redis Cluster master killed"). A hub is
 ready when it reaches *the cluster*:
 
-- every master it knows answers a PING (each asked directly, at once, within the timeout), or
+- every master it knows answers a PING (each asked at once on a fresh connection of its own,
+  within the timeout: see ``_ping``), or
 - those that do not are down for every hub, not cut from this one: the cluster itself flags them
   failing (``fail`` or ``fail?`` in ``CLUSTER NODES`` of a master that answered), or a fresh
   connection to them is refused (the process is gone) or accepted (it is stuck), which
@@ -25,12 +26,12 @@ and ``/readyz`` does not count that against this hub.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from engine.connection import is_cluster, path_cut
 
@@ -63,27 +64,37 @@ async def reach(redis: Redis, timeout: float) -> Reach:
     return await _reach_cluster(cast(RedisCluster, redis), timeout)
 
 
+PING = b"*1\r\n$4\r\nPING\r\n"
+
+
 async def _ping(node: ClusterNode, timeout: float) -> str:
-    """ "" when ``node`` answers a PING within ``timeout``, else what went wrong.
+    """ "" when ``node`` answers a PING on a fresh connection within ``timeout``, else what went
+    wrong. Any reply counts (``+PONG``, or an error such as ``-NOAUTH``): the server is there.
 
-    A connection error is tried once more, on a fresh connection: the PING uses the node's pool of
-    the command client, and redis-py closes that pool's connections, even one in use, when it
-    rebuilds its view of the cluster after another command's error (seen: a living master's PING
-    failing "Connection closed by server" during a failover)."""
+    Why a connection of its own, not the command client's pool of that node: redis-py closes a
+    node's pooled connections, even one in use, whenever it rebuilds its view of the cluster after
+    another command's error, which during a failover is often (seen: living masters' PINGs failing
+    "Connection closed by server" and "unable to perform operation on <TCPTransport closed=True>",
+    a hub unready for a quarter of a second with every master up)."""
 
-    async def twice() -> None:
+    async def ask() -> bytes:
+        reader, writer = await asyncio.open_connection(node.host, node.port)
         try:
-            await node.execute_command("PING")
-        except RedisConnectionError:
-            await node.execute_command("PING")
+            writer.write(PING)
+            await writer.drain()
+            return await reader.readline()
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
 
     try:
-        await asyncio.wait_for(twice(), timeout)
+        line = await asyncio.wait_for(ask(), timeout)
     except TimeoutError:
         return f"{node.name}: no answer within {timeout:g} s"
-    except Exception as exc:
+    except OSError as exc:
         return f"{node.name}: {type(exc).__name__}: {exc}"[:200]
-    return ""
+    return "" if line[:1] in (b"+", b"-") else f"{node.name}: the connection closed without an answer"
 
 
 async def _reach_cluster(cluster: RedisCluster, timeout: float) -> Reach:

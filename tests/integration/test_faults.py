@@ -111,5 +111,10 @@ def test_a_cluster_master_killed_during_casting_loses_no_acknowledged_ballot(tmp
     assert figures["failover_s"] is not None and figures["new_master"] != figures["killed_master"]
     assert figures["replica_linked_after_restart_s"] is not None
     assert figures["cast_ack_ms_after_fault"]["n"] > 0  # casts were still coming when it died
+    # A master down for every hub is a failover, not a hub's loss (engine.reach): the hubs stay in.
+    readiness = figures["hubs_readiness_from_the_kill"]
+    assert readiness["samples"] > 0
+    assert all(readiness[f"hub-{i}"]["not_ready_total_s"] == 0 for i in (1, 2, 3)), readiness
+    assert figures["haproxy_marked_down"] == []
     pids = [p.read_text().strip() for p in (tmp_path / "topology").glob("redis-cluster/node-*/redis.pid")]
     assert not [p for p in pids if Path(f"/proc/{p}").exists()], "a Redis Cluster node was left running"
