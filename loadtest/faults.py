@@ -21,7 +21,9 @@ again, when HAProxy marked a hub down and up).
   the dead node is started again ``--down`` seconds after the failover, as its supervisor would,
   and rejoins as the new master's replica. Until then a cast on that slot cannot be replicated
   (``WAIT 1``) and is refused ``unavailable``, retried with its nonce: every acknowledged ballot
-  must be present afterwards. Measured: the failover, the replica's return, the casts' stall.
+  must be present afterwards. Measured: the failover, the replica's return, the casts' stall,
+  and every hub's own ``/readyz`` over the fault (``ReadinessWatch``: a failover must not take
+  the hubs out, ``engine.reach``).
 - ``slow-link``: every ``1 / --slow-share``-th panelist connects through a network namespace whose
   veth link is throttled (``tbf``) and lossy (the packet filter's ``statistic`` match; this
   kernel has no netem) for ``--impair`` seconds: everyone else's live chat delay is compared with
