@@ -108,10 +108,10 @@ async def _reach_cluster(cluster: RedisCluster, timeout: float) -> Reach:
         return Reach(False, "no Redis Cluster master answered: " + "; ".join(answers))
     if not silent:
         return Reach(True)
-    failing = await _failing(answered[0], timeout)
-    unflagged = [n for n in silent if n.name not in failing]
-    cut = await asyncio.gather(*(path_cut(f"redis://{n.host}:{n.port}", timeout) for n in unflagged))
-    mine = [n.name for n, c in zip(unflagged, cut, strict=True) if c]
+    # Why each is silent, both looks at once (the whole answer within twice ``timeout``).
+    looks = asyncio.gather(*(path_cut(f"redis://{n.host}:{n.port}", timeout) for n in silent))
+    failing, cut = await asyncio.gather(_failing(answered[0], timeout), looks)
+    mine = [n.name for n, c in zip(silent, cut, strict=True) if c and n.name not in failing]
     if mine:
         return Reach(
             False,
