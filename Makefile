@@ -33,9 +33,9 @@ browser:
 	@$(PYTHON) tools/chromium.py
 
 # The Debian programs of the production topology (HAProxy, Redis 7) and of its faults (iptables,
-# iproute2's ip and tc): found, installed (root with apt-get), or the one command to run
-# (tools/system_packages.py).
-SYSTEM_PROGRAMS := haproxy redis-server iptables ip tc
+# iproute2's ip and tc), and nginx (deploy/nginx.conf run for real by tests/integration/test_nginx.py):
+# found, installed (root with apt-get), or the one command to run (tools/system_packages.py).
+SYSTEM_PROGRAMS := haproxy redis-server iptables ip tc nginx
 packages:
 	@$(PYTHON) tools/system_packages.py $(SYSTEM_PROGRAMS) >/dev/null
 

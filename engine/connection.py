@@ -23,8 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import hiredis
 import redis
+from redis._parsers import AsyncCommandsParser
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -53,9 +54,28 @@ def _cluster(url: str, *, socket_timeout: float | None, name: str, max_connectio
         socket_connect_timeout=5,
         client_name=name,
     )
+    client.commands_parser = CommandTableOnce()
     # The cluster client answers every command the engine sends as ``Redis`` does (see above);
     # typing it as ``Redis`` keeps one signature for every caller instead of a union at each.
     return cast(Redis, client)
+
+
+class CommandTableOnce(AsyncCommandsParser):
+    """redis-py's table of commands (``COMMAND``: where each command's keys are), read once.
+
+    Why: redis-py's cluster client reads it again from its *default node* (the first master
+    ``CLUSTER SLOTS`` lists) every time it rebuilds its view of the cluster after a connection
+    error. When that master is the one that died, the rebuild fails until a replica is promoted,
+    and with it every command of the hub on every slot: a master's failover stopped the whole hub,
+    not only that shard's commands (docs/reliability.md, "a Redis Cluster master killed"). The
+    table is the servers' (one Redis version in a cluster), not the topology's: the first read is
+    kept; later rebuilds only take the new default node (for ``COMMAND GETKEYS``)."""
+
+    async def initialize(self, node: ClusterNode | None = None) -> None:
+        if not self.commands:
+            await super().initialize(node)
+        elif node is not None:
+            self.node = node
 
 
 def is_cluster(redis: Redis) -> bool:

@@ -88,6 +88,7 @@ class EventFeed:
         self._lock = asyncio.Lock()
         self._resetting: asyncio.Task[None] | None = None
         self._stopping = False
+        self._wake = asyncio.Event()  # ``retry_now``: the reset's wait is cut short
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
@@ -219,10 +220,18 @@ class EventFeed:
         log.warning("pubsub connection lost: %s; reconnecting", exc)
         self._resetting = asyncio.create_task(self._reset(), name="plenary-pubsub-reset")
 
+    def retry_now(self) -> None:
+        """Try the reconnect at once instead of after the rest of its backoff (up to 2 s): the
+        caller saw Redis answer again (``/readyz``, the hub's Redis watch; ``engine.reach``), so
+        the next try should work, and until it does the hub is not ready."""
+        self._wake.set()
+
     async def _reset(self) -> None:
         backoff = 0.1
         while True:
-            await asyncio.sleep(backoff)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), backoff)
             backoff = min(backoff * 2, 2.0)
             with survive(log, "pubsub reconnect"):  # the loop tries again after the backoff
                 await self._reconnect()

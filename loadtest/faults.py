@@ -21,7 +21,9 @@ again, when HAProxy marked a hub down and up).
   the dead node is started again ``--down`` seconds after the failover, as its supervisor would,
   and rejoins as the new master's replica. Until then a cast on that slot cannot be replicated
   (``WAIT 1``) and is refused ``unavailable``, retried with its nonce: every acknowledged ballot
-  must be present afterwards. Measured: the failover, the replica's return, the casts' stall.
+  must be present afterwards. Measured: the failover, the replica's return, the casts' stall,
+  and every hub's own ``/readyz`` over the fault (``ReadinessWatch``: a failover must not take
+  the hubs out, ``engine.reach``).
 - ``slow-link``: every ``1 / --slow-share``-th panelist connects through a network namespace whose
   veth link is throttled (``tbf``) and lossy (the packet filter's ``statistic`` match; this
   kernel has no netem) for ``--impair`` seconds: everyone else's live chat delay is compared with
@@ -49,6 +51,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -502,6 +505,73 @@ async def slow_link_fault(ctx: FaultContext) -> dict[str, Any]:
 
 
 # -- a Redis Cluster master killed during casting --------------------------------------------------
+class ReadinessWatch:
+    """Every hub's own ``/readyz`` (not through HAProxy), every ``every`` seconds while it runs:
+    when each said something else than 200 (503, or no answer within 2 s). A failover must not
+    take the hubs out (``engine.reach``); this is how a run shows it."""
+
+    def __init__(self, top: cluster.Topology, every: float = 0.25) -> None:
+        self.top = top
+        self.every = every
+        self.samples: list[tuple[float, list[int | None]]] = []
+        self.reasons: dict[int, list[str]] = {}  # hub index -> why it said 503 (its answer's reason)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        hubs = range(1, self.top.hubs + 1)
+        while True:
+            at = time.monotonic()
+            answers = await asyncio.gather(*(asyncio.to_thread(self._ask, i) for i in hubs))
+            self.samples.append((at, [status for status, _ in answers]))
+            for i, (status, why) in zip(hubs, answers, strict=True):
+                if status != 200:
+                    self.reasons.setdefault(i - 1, []).append(why)
+            await asyncio.sleep(max(0.0, self.every - (time.monotonic() - at)))
+
+    def _ask(self, index: int) -> tuple[int | None, str]:
+        """A hub's own ``/readyz``: its status and, when not ready, its reason (None: no answer in 2 s)."""
+        url = f"http://127.0.0.1:{self.top.hub_port(index)}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=2.0) as resp:
+                return int(resp.status), ""
+        except urllib.error.HTTPError as err:
+            return int(err.code), str(json.loads(err.read() or b"{}").get("reason", ""))[:300]
+        except (OSError, ValueError) as err:
+            return None, f"no answer: {type(err).__name__}"
+
+    def figures(self, since: float) -> dict[str, Any]:
+        """Per hub: the spans (seconds from ``since``) it was not ready, their total and longest;
+        a span runs from the first sample not 200 to the next sample that is."""
+        out: dict[str, Any] = {"samples": len(self.samples), "every_s": self.every}
+        for h in range(self.top.hubs):
+            spans: list[list[float]] = []
+            start: float | None = None
+            for at, statuses in self.samples:
+                if statuses[h] != 200 and start is None:
+                    start = at
+                elif statuses[h] == 200 and start is not None:
+                    spans.append([round(start - since, 2), round(at - since, 2)])
+                    start = None
+            if start is not None and self.samples:
+                spans.append([round(start - since, 2), round(self.samples[-1][0] - since, 2)])
+            out[f"hub-{h + 1}"] = {
+                "not_ready_spans_s": spans,
+                "not_ready_total_s": round(sum(b - a for a, b in spans), 2),
+                "longest_not_ready_s": round(max((b - a for a, b in spans), default=0.0), 2),
+                "reasons": sorted(set(self.reasons.get(h, []))),
+            }
+        return out
+
+
 def slot_owner(nodes: cluster.RedisNodes, ask: cluster.RedisNode, slot: int) -> int | None:
     """The port of the master serving ``slot`` as node ``ask`` sees it (``CLUSTER NODES``: a
     master, not flagged failing, whose ranges hold the slot), or None while none does."""
@@ -538,6 +608,9 @@ async def cluster_master_kill(ctx: FaultContext) -> dict[str, Any]:
     pid = victim.pid()
     if pid is None:
         return {"ok": False, "why": f"no pid for the vote's master (port {owner})"}
+    readiness = ReadinessWatch(ctx.running.top)
+    readiness.start()
+    await asyncio.sleep(0.5)  # samples from before the kill
     started = time.monotonic()
     os.kill(pid, signal.SIGKILL)
 
@@ -568,6 +641,7 @@ async def cluster_master_kill(ctx: FaultContext) -> dict[str, Any]:
         return landed or all(p.tracking is not None for p in ctx.people)
 
     await until(casting_again, 10)
+    await readiness.stop()
     # The casts' stall: the longest time without an acknowledgement arriving, from the kill on.
     arrived = sorted(at + ms / 1000 for at, ms in ctx.run.ack_ms if at + ms / 1000 >= started)
     stall = max((b - a for a, b in zip([started, *arrived], arrived, strict=False)), default=None)
@@ -581,6 +655,7 @@ async def cluster_master_kill(ctx: FaultContext) -> dict[str, Any]:
         "replica_linked_after_restart_s": linked_s,
         "casts_acked_during_fault": len(arrived),
         "longest_without_an_ack_s": None if stall is None else round(stall, 2),
+        "hubs_readiness_from_the_kill": readiness.figures(started),
         "ok": failover_s is not None and linked_s is not None,
     }
 

@@ -76,6 +76,9 @@ class Accounts:
     min_turnout: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     tail_lost: dict[str, int] = field(default_factory=dict)
+    unplanned: int = 0  # connections lost without the scenario dropping them (loadtest.swarm)
+    unplanned_back: int = 0
+    unplanned_catch_up: Counter[int] = field(default_factory=Counter)
 
 
 def accounts(run: Run) -> Accounts:
@@ -90,6 +93,9 @@ def accounts(run: Run) -> Accounts:
         a.gaps += t.gaps
         a.results += t.results
         a.errors.update(t.errors)
+        a.unplanned += t.unplanned
+        a.unplanned_back += t.unplanned_back
+        a.unplanned_catch_up.update(t.unplanned_catch_up)
     a.min_turnout = min((t.min_turnout_events for t in run.totals if t.connected), default=0)
     final: dict[str, int] = run.result.get("final", {})
     for ch, last in final.items():
@@ -119,6 +125,18 @@ def basic_checks(run: Run) -> dict[str, Check]:
             f"{errors:,}"
             + (f" ({', '.join(f'{k} {v}' for k, v in a.errors.most_common(6))})" if errors else ""),
             errors == 0,
+        ),
+        "unplanned": Check(
+            "every connection lost unasked came back",
+            "all, from their offsets",
+            f"{a.unplanned_back:,} of {a.unplanned:,} back"
+            + (
+                f", caught up p50/max {fmt(percentile(a.unplanned_catch_up, 50) / 1000, 2)}"
+                f"/{fmt(percentile(a.unplanned_catch_up, 100) / 1000, 2)} s after the loss"
+                if a.unplanned_back
+                else ""
+            ),
+            a.unplanned_back == a.unplanned,
         ),
         "lost": Check(
             "lost or doubled events",
@@ -160,6 +178,7 @@ def checks(run: Run) -> list[Check]:
         Check("p99 cast→ack", f"≤ {t_ack:g} ms", f"{fmt(ack99)} ms", ack99 <= t_ack),
         Check("p99 delivery lag", f"≤ {t_lag:g} ms", f"{fmt(lag99)} ms", lag99 <= t_lag),
         basic["errors"],
+        basic["unplanned"],
         basic["lost"],
         Check(
             "turnout reached everyone",
@@ -192,7 +211,9 @@ def summary_line(run: Run, cs: list[Check]) -> str:
     return (
         f"{run.meta['scenario']}: {a.connected:,}/{a.panelists:,} connected, {head},"
         f" lag p50/p99 {fmt(percentile(whole.lag, 50))}/{fmt(percentile(whole.lag, 99))} ms"
-        f" over {whole.events:,} events, errors {sum(a.errors.values())}, lost"
+        f" over {whole.events:,} events, errors {sum(a.errors.values())},"
+        + (f" unplanned reconnects {a.unplanned_back}/{a.unplanned} back," if a.unplanned else "")
+        + " lost"
         f" {a.lost + sum(a.tail_lost.values())}, doubled {a.doubled};{verdict}{noise}"
     )
 

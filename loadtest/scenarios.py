@@ -124,7 +124,8 @@ class Sampler(threading.Thread):
         for name, pids in self.pids.items():
             cpu = mem = 0.0
             for pid in pids:
-                with contextlib.suppress(OSError, ValueError):
+                # A process gone (a hub a step killed): psutil's NoSuchProcess is no OSError.
+                with contextlib.suppress(Exception):
                     c, m = usage(pid)
                     cpu, mem = cpu + c, mem + m
             out[name] = (cpu, mem)
@@ -165,6 +166,7 @@ class Swarm:
     slow_totals: list[Totals] = field(default_factory=list)
     grown: list[dict[str, Any]] = field(default_factory=list)  # capacity: each worker's step done
     reconnected: list[dict[str, Any]] = field(default_factory=list)  # reconnect-storm: workers back
+    unplanned: dict[int, tuple[int, int]] = field(default_factory=dict)  # worker -> (lost unasked, back)
 
     def on_message(self, i: int, msg: dict[str, Any]) -> None:
         op = msg["op"]
@@ -191,6 +193,8 @@ class Swarm:
             self.grown.append(msg)
         elif op == "reconnected":
             self.reconnected.append(msg)
+        elif op == "unplanned":
+            self.unplanned[i] = (msg["lost"], msg["back"])
         elif op == "quiet":
             self.quiet += 1
         elif op == "timeout":
@@ -299,6 +303,8 @@ class Stage:
     problems: list[str] = field(default_factory=list)  # the scenario's own: a step failed or ran late
     hub_pids: list[int] = field(default_factory=list)  # soak: whose RSS and fds it samples
     hub_counters: dict[str, float] = field(default_factory=dict)  # HUB_COUNTERS, summed over the hubs
+    hubs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    killed: set[int] = field(default_factory=set)  # pids of hubs a step killed on purpose (--kill-hub-after)
 
     async def host(self) -> SwarmPeer:
         """The host's connection (first hub): opens votes, approves questions, shows slides."""
@@ -471,7 +477,10 @@ async def reconnect_storm(st: Stage) -> dict[str, Any]:
 
     async def steps() -> None:
         go(st, questions, 1)
-        await asyncio.sleep(args.before)
+        t0 = time.monotonic()
+        if args.kill_hub_after is not None:
+            await kill_a_hub(st, args.kill_hub_after)
+        await asyncio.sleep(max(0.0, args.before - (time.monotonic() - t0)))
         swarm.tell({"op": "drop"})
         marks.mark(f"all {connected} dropped at once; reconnecting from their offsets")
         back = await swarm.until(lambda: len(swarm.reconnected) == len(swarm.procs), args.storm_timeout)
@@ -485,6 +494,36 @@ async def reconnect_storm(st: Stage) -> dict[str, Any]:
     final = await st.wind_down()
     await host.close()
     return {"connected": connected, "final": final, "problems": st.problems, "hub_counters": st.hub_counters}
+
+
+async def kill_a_hub(st: Stage, after: float) -> None:
+    """``after`` seconds into the traffic, SIGKILL the last hub: its connections are lost without the
+    scenario dropping them, and the swarm brings each back on another hub from its offsets (its
+    unplanned reconnects, ``loadtest.swarm``). Waits until all are back (``--storm-timeout``)."""
+    args, swarm, marks = st.args, st.swarm, st.marks
+    if len(st.hubs) < 2:
+        st.problems.append("--kill-hub-after needs --hubs 2 or more")
+        return
+    await asyncio.sleep(after)
+    victim = st.hubs[-1]
+    st.killed.add(victim.pid)
+    victim.kill()
+    await asyncio.to_thread(victim.wait, 5)
+    marks.mark(f"hub {len(st.hubs) - 1} (pid {victim.pid}) killed: its connections are lost unasked")
+
+    def sums() -> tuple[int, int]:
+        return sum(lost for lost, _ in swarm.unplanned.values()), sum(b for _, b in swarm.unplanned.values())
+
+    def all_back() -> bool:
+        lost, back = sums()
+        return lost > 0 and back == lost
+
+    ok = await swarm.until(all_back, args.storm_timeout)
+    lost, back = sums()
+    marks.mark(
+        f"{back} of {lost} lost connections back on the other hubs"
+        + ("" if ok else f" (not all within {args.storm_timeout:g} s)")
+    )
 
 
 async def slow_readers(st: Stage) -> dict[str, Any]:
@@ -1031,6 +1070,7 @@ def one_round(
     swarm = Swarm()
     sampler: Sampler | None = None
     hub_cpu: list[float] = []
+    killed: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="scen-", dir="/tmp") as d:
         tmp = Path(d)
         with embedded_redis(tmp / "redis", load_core) as server:
@@ -1062,6 +1102,7 @@ def one_round(
                         args, urls, tokens, server.url, swarm, marks, deadline, channels(args.scenario, args)
                     )
                     st.hub_pids = [h.pid for h, _ in hubs]
+                    st.hubs, st.killed = [h for h, _ in hubs], killed
 
                     async def main() -> dict[str, Any]:
                         ticker = asyncio.create_task(progress(swarm, args.progress, time.time()))
@@ -1077,10 +1118,13 @@ def one_round(
                         sampler.join(5)
                     swarm.tell({"op": "finish", "parent_gone": True})
                     stop_workers(swarm)
-                hub_cpu = [usage(h.pid)[0] - c for (h, _), c in zip(hubs, cpu0, strict=True)]
+                hub_cpu = [
+                    float("nan") if h.pid in killed else usage(h.pid)[0] - c
+                    for (h, _), c in zip(hubs, cpu0, strict=True)
+                ]
                 hub_log = "".join((tmp / f"hub-{i}.log").read_text(errors="replace") for i in range(n_hubs))
                 for h, _ in hubs:
-                    if h.poll() is not None:
+                    if h.poll() is not None and h.pid not in killed:
                         result.setdefault("problems", []).append(
                             f"a hub exited during the run ({h.returncode})"
                         )
@@ -1195,6 +1239,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="seconds of traffic after all are back (10); slow-readers: after they read again (10)",
     )
     g.add_argument("--storm-timeout", type=float, default=40.0, help="for everyone to be back (40 s)")
+    g.add_argument(
+        "--kill-hub-after",
+        type=float,
+        help="with --hubs 2 or more: SIGKILL the last hub this many seconds into the traffic, before"
+        " the drop; its connections come back on the others by themselves (the swarm's unplanned reconnects)",
+    )
     g.add_argument("--catch-up-target", type=float, default=10.0, help="every client caught up within (10 s)")
     g = ap.add_argument_group("slow-readers")
     g.add_argument(

@@ -16,8 +16,14 @@ What it measures, per wall-clock second, sent back to the parent as it goes (``S
   ms; the same machine, so the same clock), a histogram in 1 ms steps (10 ms past one second), so
   that the parent can merge the workers' seconds and take percentiles of the whole;
 - **cast→ack**: from just before the ``vote.cast`` frame is written to its reply's bytes;
-- **errors** by name: error replies, commands never answered, connections that failed or dropped,
-  and ``gap`` frames (the hub dropped frames for a client; it resubscribes from its position);
+- **errors** by name: error replies, commands never answered, connections that failed, and ``gap``
+  frames (the hub dropped frames for a client; it resubscribes from its position);
+- **unplanned reconnects**: a connection lost without the scenario dropping it (a hub killed, a
+  proxy or the hub closing it, a starved generator) comes back as a client's does (protocol.md
+  "Reconnecting": a random wait within 0.5 s, doubling up to 30 s, trying the next hub when there
+  are several, until it is back or the run ends), resubscribing from its positions: the events it
+  missed are recovered by offset and checked like any other (lost, doubled, ``recovered: false``).
+  Counted apart (``Totals.unplanned``, ``unplanned_back``), not as errors: the report says how many;
 - **lost and doubled events**: each connection keeps its (epoch, offset) per channel; an event past
   the next offset is a hole (its missing events are lost), one at or before it a repeat. The tail is
   checked at the end: the parent compares every connection's last offset with the channel's.
@@ -126,6 +132,9 @@ class Totals:
     reconnected: int = 0
     retried: int = 0  # reconnect attempts that failed and were tried again (with backoff)
     catch_up: Counter[int] = field(default_factory=Counter)  # ms from the drop to every channel caught up
+    unplanned: int = 0  # connections lost without the scenario dropping them
+    unplanned_back: int = 0  # of those, back and resubscribed from their positions
+    unplanned_catch_up: Counter[int] = field(default_factory=Counter)  # ms from the loss to caught up
 
 
 class Meter:
@@ -207,10 +216,10 @@ class SwarmPeer(Peer):
         if reply["type"] != "reply":
             raise RuntimeError(f"hello refused for {self.participant}: {reply}")
 
-    def successor(self) -> SwarmPeer:
+    def successor(self, url: str | None = None) -> SwarmPeer:
         """A new connection for the same panelist that carries on from this one's positions (what a
-        client keeps across a reconnect, protocol.md §7)."""
-        p = SwarmPeer(self.url, self.participant, self.token, self.meter)
+        client keeps across a reconnect, protocol.md §7); to ``url`` when given (another hub)."""
+        p = SwarmPeer(url or self.url, self.participant, self.token, self.meter)
         p.pos, p.turnouts, p.result, p.voted_on, p.rcvbuf = (
             dict(self.pos),
             self.turnouts,
@@ -346,10 +355,10 @@ class SwarmPeer(Peer):
             if f.cancelled():
                 return
             if f.exception() is not None:
-                if self.dropping:
-                    meter.totals.cut += 1
-                else:
-                    meter.error(f"{what}: connection closed")
+                # In flight when the connection went (dropped on purpose or lost): its outcome is
+                # unknown to this client, which would send it again with its nonce. Not an error;
+                # the loss itself is counted (``Worker._dropped``).
+                meter.totals.cut += 1
                 return
             at, msg = f.result()
             if msg["type"] != "reply":
@@ -404,6 +413,9 @@ class Worker:
         self.slow: list[SwarmPeer] = []
         self.next_seat = 0
         self.tasks: list[asyncio.Task[None]] = []
+        self.returning: dict[int, asyncio.Task[None]] = {}  # id(peer) -> its unplanned reconnect
+        self.returning_sem = asyncio.Semaphore(spec.connect_concurrency)  # their handshakes in flight
+        self.paused = False  # the slow readers stopped reading (``pause``): one back stops too
         self.finished = asyncio.Event()
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -451,10 +463,12 @@ class Worker:
                 elif op == "grow":
                     await self.grow(msg["n"])
                 elif op == "pause":
+                    self.paused = True
                     for p in self.slow:
                         if p.transport is not None and not p.transport.is_closing():
                             p.transport.pause_reading()
                 elif op == "resume":
+                    self.paused = False
                     for p in self.slow:
                         if p.transport is not None and not p.transport.is_closing():
                             p.transport.resume_reading()
@@ -467,7 +481,7 @@ class Worker:
                     return
         finally:
             ticker.cancel()
-            for t in self.tasks:
+            for t in [*self.tasks, *self.returning.values()]:
                 t.cancel()
             loop.remove_reader(self.pipe.fileno())
             await asyncio.gather(*(p.close() for p in self.peers + self.slow), return_exceptions=True)
@@ -580,6 +594,10 @@ class Worker:
             up = [i for i in live if self.peers[i].live]
             live = sorted(random.Random(seed * 7_727 + self.spec.index).sample(up, round(share * len(up))))
         old = [self.peers[i] for i in live]
+        returning = {i for i, p in zip(live, old, strict=True) if id(p) in self.returning}
+        if returning:  # already coming back on their own (an unplanned loss): not twice
+            live = [i for i in live if i not in returning]
+            old = [self.peers[i] for i in live]
         for p in old:
             p.live = False
             p.dropping = True
@@ -609,10 +627,59 @@ class Worker:
 
     def _dropped(self, p: SwarmPeer) -> None:
         p.live = False
-        if not self.finished.is_set():
-            p.meter.conns -= 1
-            if not p.dropping:
-                p.meter.error("connection dropped")
+        if self.finished.is_set():
+            return
+        p.meter.conns -= 1
+        if p.dropping:
+            return  # the scenario's own drop: ``storm`` brings it back
+        p.meter.totals.unplanned += 1
+        self.returning[id(p)] = asyncio.create_task(self._return(p, time.perf_counter()))
+        self._report_unplanned()
+
+    async def _return(self, p: SwarmPeer, lost_at: float) -> None:
+        """Bring back a connection lost without the scenario dropping it, as a client does
+        (protocol.md "Reconnecting": full jitter, the first wait within 0.5 s, doubling up to 30 s,
+        for as long as the run lasts), each try after a failure on the next hub of the worker's
+        (a client behind a balancer lands on a living one). It resubscribes from its positions:
+        what it missed comes by offset, checked as every event is."""
+        group = self.slow if p.meter is self.slow_meter else self.peers
+        urls = list(self.spec.urls or (self.spec.url,))
+        at = urls.index(p.url) if p.url in urls else 0
+        rng = random.Random(hash((self.spec.index, p.participant)))
+        delay, tries = 0.5, 0
+        try:
+            while not self.finished.is_set():
+                await asyncio.sleep(rng.uniform(0, delay))
+                i = next((k for k, q in enumerate(group) if q is p), None)
+                if i is None:
+                    return  # replaced meanwhile
+                q = p.successor(urls[(at + tries) % len(urls)])
+                q.dropping = False
+                if await self.subscribe_all(q, self.returning_sem, "unplanned reconnect", count_error=False):
+                    group[i] = q
+                    if group is self.slow and self.paused and q.transport is not None:
+                        q.transport.pause_reading()
+                    t = p.meter.totals
+                    t.unplanned_back += 1
+                    t.unplanned_catch_up[ms_bucket((time.perf_counter() - lost_at) * 1000)] += 1
+                    self._report_unplanned()
+                    return
+                tries += 1
+                p.meter.totals.retried += 1
+                delay = min(30.0, delay * 2)
+        finally:
+            self.returning.pop(id(p), None)
+
+    def _report_unplanned(self) -> None:
+        """The parent hears every loss and every return (``Swarm.unplanned``)."""
+        t, s = self.meter.totals, self.slow_meter.totals
+        self.send(
+            {
+                "op": "unplanned",
+                "lost": t.unplanned + s.unplanned,
+                "back": t.unplanned_back + s.unplanned_back,
+            }
+        )
 
     async def tick(self) -> None:
         while True:
@@ -684,15 +751,15 @@ class Worker:
         await self.paced(rate, step)
 
     async def cast(self, vote: str, window: float, proposals: list[str], seed: int) -> None:
-        """Every panelist of this worker casts once, at a uniformly random instant of ``window``."""
+        """Every panelist of this worker casts once, at a uniformly random instant of ``window``;
+        one whose connection is coming back from an unplanned loss casts once it is back (within
+        30 s), as a person would."""
         rng = random.Random(seed * 104_729 + self.spec.index)
         plan = sorted((rng.uniform(0, window), i) for i in range(len(self.peers)))
         t0 = time.perf_counter()
         meter = self.meter
-        for at, i in plan:
-            delay = t0 + at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+
+        def send(i: int) -> None:
             p = self.peers[i]
             cmd = {
                 "type": "vote.cast",
@@ -712,6 +779,22 @@ class Worker:
             sent.append(p.command(cmd, "vote.cast", acked))
             meter.now().casts += 1
             meter.totals.casts += 1
+
+        async def when_back(i: int) -> None:
+            deadline = time.perf_counter() + 30
+            while not self.peers[i].live and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            send(i)
+
+        for at, i in plan:
+            delay = t0 + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            p = self.peers[i]
+            if p.live or id(p) not in self.returning:
+                send(i)
+            else:
+                self.tasks.append(asyncio.create_task(when_back(i)))
 
     def quiet(self) -> None:
         """Stop sending: chat, Q&A votes and casts not yet sent."""

@@ -84,6 +84,7 @@ def storm(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[st
             "every resubscribe recovered", "0 `recovered: false`", f"{not_recovered:,}", not_recovered == 0
         ),
         basic["errors"],
+        basic["unplanned"],
         basic["lost"],
     ]
     headline = (
@@ -173,7 +174,8 @@ def slow(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str
         st.doubled += t.doubled
         st.not_recovered += t.not_recovered
         st.errors.update(t.errors)
-    dropped = st.errors.get("connection dropped", 0)
+        st.unplanned += t.unplanned
+    dropped = st.unplanned  # closed by the hub (or its ping timeout), then back from their offsets
     hub: dict[str, float] = run.result.get("hub_counters", {})
     cs = [
         basic["steps"],
@@ -471,6 +473,7 @@ def soak(args: argparse.Namespace, run: Run) -> tuple[list[Check], str, list[str
             all(w["all_back"] for w in waves),
         ),
         basic["errors"],
+        basic["unplanned"],
         basic["lost"],
     ]
     redis_mb = [x["redis_mb"] for x in samples if not math.isnan(x["redis_mb"])]

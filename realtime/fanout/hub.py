@@ -33,6 +33,7 @@ from engine.channels import ChannelLog, PubSubMessage, StoredEvent, spec_of
 from engine.connection import path_cut, text
 from engine.limits import ConnectionSlots, RateLimiter
 from engine.pubsub import EventFeed
+from engine.reach import reach
 from moderation.meetings import Meetings
 from moderation.speakers import SpeakersList
 from panel.roster import Control, Roster
@@ -366,12 +367,13 @@ class Hub:
                     await self.log.publish(keys.OPS, opsfeed.EVENT, report)
 
     async def redis_answers(self) -> bool:
-        """Redis answers a PING within ``WATCH_TIMEOUT`` and the pub/sub link is up."""
-        try:
-            await asyncio.wait_for(self.redis.ping(), WATCH_TIMEOUT)
-        except Exception:
-            return False
-        return self.feed.connected.is_set()
+        """Redis answers within ``WATCH_TIMEOUT`` and the pub/sub link is up, as ``/readyz`` judges
+        it (``engine.reach``: on a cluster, a master down for every hub is a failover, not this
+        hub's loss)."""
+        reached = await reach(self.redis, WATCH_TIMEOUT)
+        if reached.ok and not reached.down and not self.feed.connected.is_set():
+            self.feed.retry_now()  # within WATCH_INTERVAL of Redis answering, not the feed's 2 s backoff
+        return reached.ok and (self.feed.connected.is_set() or bool(reached.down))
 
     async def _redis_watch(self) -> None:
         """Close every client with 1012 once this hub's path to Redis has been cut for

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from engine.errors import Code, HubError
+from engine.reach import reach
 from moderation import chat, chat_admin
 from panel.roster import Participant
 from realtime.fanout.hub import Hub
@@ -102,15 +103,23 @@ async def readyz(request: Request) -> Response:
     try:
         if not hub.ready:
             raise RuntimeError("starting")
-        try:
-            await asyncio.wait_for(hub.redis.ping(), READY_TIMEOUT)
-        except TimeoutError:
-            raise RuntimeError(f"redis did not answer within {READY_TIMEOUT:g} s") from None
-        if not hub.feed.connected.is_set():
-            raise RuntimeError("pub/sub disconnected")
+        # One Redis: a PING. A cluster: every master, or the silent ones down for every hub
+        # (a failover), not one chosen node (engine.reach).
+        reached = await reach(hub.redis, READY_TIMEOUT)
+        if not reached.ok:
+            raise RuntimeError(reached.reason)
+        if not hub.feed.connected.is_set() and not reached.down:
+            hub.feed.retry_now()  # Redis answers: the feed need not wait out its backoff
+            try:
+                await asyncio.wait_for(hub.feed.connected.wait(), READY_TIMEOUT)
+            except TimeoutError:
+                raise RuntimeError("pub/sub disconnected") from None
     except Exception as exc:
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-    return JSONResponse({"status": "ready", "hub": hub.hub_id, "connections": len(hub.clients)})
+    body = {"status": "ready", "hub": hub.hub_id, "connections": len(hub.clients)}
+    if reached.down:
+        body["degraded"] = reached.reason
+    return JSONResponse(body)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -111,5 +111,14 @@ def test_a_cluster_master_killed_during_casting_loses_no_acknowledged_ballot(tmp
     assert figures["failover_s"] is not None and figures["new_master"] != figures["killed_master"]
     assert figures["replica_linked_after_restart_s"] is not None
     assert figures["cast_ack_ms_after_fault"]["n"] > 0  # casts were still coming when it died
+    # A master down for every hub is a failover, not a hub's loss (engine.reach): the hubs stay in.
+    readiness = figures["hubs_readiness_from_the_kill"]
+    assert readiness["samples"] > 0
+    # No hub said 503 (a sample the loaded machine left unanswered within 2 s is not one).
+    said_503 = [
+        r for i in (1, 2, 3) for r in readiness[f"hub-{i}"]["reasons"] if not r.startswith("no answer")
+    ]
+    assert not said_503, readiness
+    assert figures["haproxy_marked_down"] == []
     pids = [p.read_text().strip() for p in (tmp_path / "topology").glob("redis-cluster/node-*/redis.pid")]
     assert not [p for p in pids if Path(f"/proc/{p}").exists()], "a Redis Cluster node was left running"

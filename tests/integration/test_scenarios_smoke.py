@@ -157,3 +157,20 @@ def test_soak_samples_the_hub_and_judges_its_memory_tasks_and_fds(tmp_path: Path
         "![soak.png](soak.png)" in report and (tmp_path / next(tmp_path.iterdir()).name / "soak.png").exists()
     )
     assert "2 votes" in summary and "errors 0, lost 0, doubled 0" in summary, out
+
+
+def test_connections_lost_unasked_come_back_by_themselves(tmp_path: Path) -> None:
+    """Two hubs; one gets SIGKILL a second into the traffic: the swarm brings every connection it
+    lost back on the other hub from its offsets (protocol.md "Reconnecting"), counted as unplanned
+    reconnects, with no event lost or doubled; then the planned storm as usual."""
+    summary, report, out = run_scenario(
+        tmp_path, "reconnect-storm", "--hubs", "2", "--kill-hub-after", "1", "--panelists", "40",
+        "--workers", "2", "--before", "4", "--after", "2", "--chat-rate", "5", "--upvote-rate", "5",
+        "--questions", "3", "--max-seconds", "80",
+    )  # fmt: skip
+    for check in ("every step done", "connected", "every connection lost unasked came back", "everyone back",
+                  "every resubscribe recovered", "errors", "lost or doubled events"):  # fmt: skip
+        assert met(report, check), check + "\n" + out
+    row = next(line for line in report.splitlines() if line.startswith("| every connection lost unasked"))
+    assert "| 20 of 20 back" in row, row  # the killed hub's half
+    assert "errors 0, unplanned reconnects 20/20 back, lost 0, doubled 0" in summary, out

@@ -61,7 +61,8 @@ def test_the_install_command_names_each_package_once() -> None:
         "redis-server",
     ]
     assert install_command(["ip", "tc", "iptables"])[4:] == ["iproute2", "iptables"]
-    assert set(PROGRAMS) == {"haproxy", "redis-server", "iptables", "ip", "tc"}
+    assert set(PROGRAMS) == {"haproxy", "redis-server", "iptables", "ip", "tc", "nginx"}
+    assert install_command(["nginx"])[4:] == ["nginx-light"]
 
 
 def test_without_the_programs_a_user_gets_the_one_command_at_once(tmp_path: Path) -> None:
