@@ -28,6 +28,7 @@ from engine.roles import (
     ATTENDEES,
     CAPTIONERS,
     CLERKS,
+    DESK,
     HOSTS,
     MODERATORS,
     OPERATORS,
@@ -72,6 +73,9 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     **overlay.command_roles(),  # who puts things on the stream: moderation/overlay.py
     "poll.answer": PANELISTS,
     "caption.send": CAPTIONERS,  # live captions (issue 13): captioners, and hosts without one
+    # issue 14: attendance (the hall desk; the quorum and the hall-only vote for hosts)
+    **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), DESK),
+    **dict.fromkeys(("attendance.quorum", "attendance.hall_vote"), HOSTS),
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -93,6 +97,8 @@ RATE_CLASSES: dict[str, Bucket] = {
     # captions: a finished line every second or two, and the line being typed at most every 250 ms
     # (moderation/captions.py PARTIAL_MS): 5 a second, 20 at once for a burst of short lines
     "caption": Bucket(rate=5, burst=20),
+    # issue 14: a hall desk at the doors, a queue of panelists scanned one after another
+    "desk": Bucket(rate=3, burst=60),
 }
 
 _STAFF_WRITES = (
@@ -123,6 +129,10 @@ COMMAND_RATES: dict[str, str | None] = {
     "poll.answer": "answer",
     **dict.fromkeys(_STAFF_WRITES, "staff"),
     "caption.send": "caption",
+    # issue 14: attendance
+    **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
+    "attendance.quorum": None,
+    "attendance.hall_vote": "staff",
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -211,6 +221,7 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /ops",
             "GET /overlay/{meeting}",
             "GET /caption",
+            "GET /checkin",  # issue 14: the hall desk's page
             "GET /static/{name}",
             "GET /static/{folder}/{name}",
         ),

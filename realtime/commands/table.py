@@ -9,11 +9,16 @@ explicit; a module missing from it fails the test that every command has a handl
 
 from __future__ import annotations
 
-from realtime.commands import captions, chat, connection, moderation, registry, vote
+from realtime.commands import attendance, captions, chat, connection, moderation, registry, vote
 from realtime.commands.registry import Directs, Handlers
 
 HANDLERS: Handlers = registry.combine(
-    connection.HANDLERS, chat.HANDLERS, moderation.HANDLERS, vote.HANDLERS, captions.HANDLERS
+    connection.HANDLERS,
+    chat.HANDLERS,
+    moderation.HANDLERS,
+    vote.HANDLERS,
+    captions.HANDLERS,
+    attendance.HANDLERS,
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from realtime.commands import captions, chat, connection, moderation, table, vote
+from realtime.commands import attendance, captions, chat, connection, moderation, table, vote
 from realtime.commands.registry import Handlers, combine, registrar
 from realtime.protocol import messages as m
 
@@ -17,7 +17,7 @@ async def _handler(hub: Any, client: Any, cmd: Any) -> Any:
 
 
 def test_the_table_is_every_module_table_and_nothing_else() -> None:
-    modules = (connection, chat, moderation, vote, captions)
+    modules = (connection, chat, moderation, vote, captions, attendance)
     assert sum(len(mod.HANDLERS) for mod in modules) == len(table.HANDLERS)
     for mod in modules:
         assert mod.HANDLERS.items() <= table.HANDLERS.items()

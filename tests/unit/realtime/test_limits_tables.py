@@ -26,6 +26,7 @@ RATED: dict[str, set[str]] = {
     "hand": {"speakers.raise", "speakers.lower", "speakers.yield"},
     "answer": {"poll.answer"},
     "caption": {"caption.send"},
+    "desk": {"attendance.checkin", "attendance.checkout", "attendance.paper"},  # issue 14
     "staff": {
         *("vote.create", "vote.open", "vote.close", "vote.publish"),
         *("qa.approve", "qa.dismiss", "qa.reopen", "qa.merge", "qa.queue", "qa.unqueue"),
@@ -35,6 +36,7 @@ RATED: dict[str, set[str]] = {
         *("agenda.set", "agenda.current", "slide.show", "slide.clear", "materials.set"),
         *("overlay.show", "overlay.clear"),
         *("poll.create", "poll.open", "poll.close", "poll.publish"),
+        "attendance.hall_vote",  # issue 14
     },
 }
 UNRATED = {
@@ -49,6 +51,7 @@ UNRATED = {
         "chat.moderation",
     ),
     *("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"),
+    "attendance.quorum",  # issue 14
 }
 
 
@@ -130,6 +133,7 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /api/meetings/{meeting}/captions.srt": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.txt": {"host", "clerk", "captioner"},
     "GET /caption": ANYONE,
+    "GET /checkin": ANYONE,  # issue 14: the page; its commands are the desk's
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
     ),

@@ -76,6 +76,12 @@ EXPECTED: dict[str, set[str]] = {
     "poll.export": {"host"},
     # live captions (issue 13)
     "caption.send": {"captioner", "host"},
+    # attendance (issue 14)
+    "attendance.checkin": {"clerk", "host"},
+    "attendance.checkout": {"clerk", "host"},
+    "attendance.paper": {"clerk", "host"},
+    "attendance.quorum": {"host"},
+    "attendance.hall_vote": {"host"},
 }
 
 
