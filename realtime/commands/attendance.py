@@ -45,7 +45,7 @@ async def _panelist(hub: Hub, session: str, participant: str | None, token: str 
 async def _mark(hub: Hub, client: Client, session: str, mark: Mark, who: Participant) -> p.DeskMarked:
     changed, at = await hub.desk.mark(session, mark, who.id, client.participant.id)
     return p.DeskMarked(
-        session=session, participant=who.id, name=who.name, mark=mark.value, changed=changed, at=at
+        session=session, panelist=who.id, name=who.name, mark=mark.value, changed=changed, at=at
     )
 
 

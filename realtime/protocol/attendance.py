@@ -18,7 +18,7 @@ Token = Annotated[
 
 class DeskMarked(Result):
     session: str
-    participant: Annotated[str, Meta(description="the panelist's id (their number)")]
+    panelist: Annotated[str, Meta(description="the panelist's id (their number)")]
     name: Annotated[str, Meta(description="the panelist's name, for the clerk to compare")]
     mark: Annotated[str, Meta(description="`in`, `out` or `paper`")]
     changed: Annotated[bool, Meta(description="false: it was so already, nothing was recorded (no error)")]

@@ -87,7 +87,7 @@ async def test_the_desk_checks_in_once_and_refuses_bad_input_with_a_stable_code(
     tokens = await seed(redis)
     async with connect(hub.ws_url, tokens["clerk"]) as clerk, connect(hub.ws_url, tokens["p1"]) as p1:
         first = await clerk.ok("attendance.checkin", session="m1", participant="p1")
-        assert (first["participant"], first["name"], first["mark"], first["changed"]) == (
+        assert (first["panelist"], first["name"], first["mark"], first["changed"]) == (
             "p1",
             "패널 하나",
             "in",
