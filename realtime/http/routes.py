@@ -266,6 +266,7 @@ PAGES: dict[str, str] = {
     "/ops": "ops.html",
     "/overlay/{meeting}": "overlay.html",
     "/caption": "caption.html",
+    "/checkin": "checkin.html",  # issue 14: the hall desk
 }
 
 

@@ -32,6 +32,7 @@ import {
 import { initShell, roleName } from "../lib/shell.js";
 import { AgendaFeed } from "../panels/agenda-feed.js";
 import { HostMedia } from "../panels/host-media.js";
+import { QuorumPanel } from "../panels/quorum.js"; // issue 14
 import { SurveyEditor } from "../panels/survey-editor.js";
 
 const QUORUM_KEY = "plenary.host.quorum";
@@ -603,7 +604,7 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
-      for (const id of ["survey", "media"]) $(id).hidden = true;
+      for (const id of ["survey", "media", "quorum"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;
@@ -612,6 +613,7 @@ function main() {
   // Issue 13: surveys, the slide and the materials of the meeting chosen in the form.
   const feed = new AgendaFeed(state.conn);
   state.tools = [feed, new SurveyEditor(state.conn, $("survey")), new HostMedia(state.conn, feed, $("media"))];
+  state.tools.push(new QuorumPanel(state.conn, $("quorum"))); // issue 14: the live quorum
   $("create-form").addEventListener("submit", create);
   $("f-id").addEventListener("input", () => {
     state.idTouched = $("f-id").value.trim() !== state.suggested;
