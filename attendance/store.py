@@ -48,19 +48,22 @@ def open_field(instance: str, conn_id: int, session: str) -> str:
 
 
 class Presence:
-    """Online presence intervals per (session, participant), over every hub."""
+    """Online presence intervals per (session, participant), over every hub. ``instance``: the hub
+    instance whose connections this object opens and closes (its connection slots' instance,
+    ``engine.limits.ConnectionSlots``: the heartbeat that ``reap.lua`` judges it by); readers
+    need none."""
 
-    def __init__(self, redis: Redis, scripts: Scripts | None = None) -> None:
+    def __init__(self, redis: Redis, scripts: Scripts | None = None, instance: str = "") -> None:
         self.redis = redis
         self.scripts = scripts or Scripts(redis)
+        self.instance = instance
 
-    async def open(self, instance: str, conn_id: int, session: str, participant: str, start: int) -> None:
-        await self.redis.hset(
-            keys.ATTENDANCE_OPEN, open_field(instance, conn_id, session), f"{participant}|{start}"
-        )
+    async def open(self, conn_id: int, session: str, participant: str, start: int) -> None:
+        field = open_field(self.instance, conn_id, session)
+        await self.redis.hset(keys.ATTENDANCE_OPEN, field, f"{participant}|{start}")
 
     async def close(
-        self, instance: str, conn_id: int, participant: str, opened: Iterable[tuple[str, int]], end: int
+        self, conn_id: int, participant: str, opened: Iterable[tuple[str, int]], end: int
     ) -> None:
         """Close a connection's open intervals (``(session, start)`` each) at ``end``: one round
         trip (the keys share the ``{conn}`` slot)."""
@@ -68,7 +71,7 @@ class Presence:
         if not spans:
             return
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(keys.ATTENDANCE_OPEN, *(open_field(instance, conn_id, s.session) for s in spans))
+            pipe.hdel(keys.ATTENDANCE_OPEN, *(open_field(self.instance, conn_id, s.session) for s in spans))
             pipe.rpush(keys.ATTENDANCE_CLOSED, *(_span.encode(s) for s in spans))
             await pipe.execute()
 
@@ -179,3 +182,7 @@ class HallVotes:
 
     def remember(self, vote_id: str, session: str) -> None:
         self._known[vote_id] = session
+
+    def forget(self) -> None:
+        """Read every vote's rule again (after Redis may have lost them: a vote made anew)."""
+        self._known.clear()

@@ -26,9 +26,8 @@ log = logging.getLogger("plenary.attendance")
 class OnlineTracker:
     """This hub's open intervals: connection -> session -> start (ms)."""
 
-    def __init__(self, presence: Presence, instance: str) -> None:
-        self.presence = presence
-        self.instance = instance  # the hub instance of the connection slots (engine/limits.py)
+    def __init__(self, presence: Presence) -> None:
+        self.presence = presence  # of this hub's instance (``Backend.presence``)
         self.open: dict[int, dict[str, int]] = {}
         self._who: dict[int, str] = {}
 
@@ -44,7 +43,7 @@ class OnlineTracker:
         start = mine[session] = int(time.time() * 1000)
         self._who[client.conn_id] = client.participant.id
         with survive(log, "attendance open", conn_id=client.conn_id):
-            await self.presence.open(self.instance, client.conn_id, session, client.participant.id, start)
+            await self.presence.open(client.conn_id, session, client.participant.id, start)
 
     async def unfollowed(self, client: Client, channel: str) -> None:
         """``client`` left ``channel`` (its subscription is gone): the end of its interval in the
@@ -69,6 +68,4 @@ class OnlineTracker:
 
     async def _close(self, conn_id: int, opened: dict[str, int]) -> None:
         with survive(log, "attendance close", conn_id=conn_id):
-            await self.presence.close(
-                self.instance, conn_id, self._who[conn_id], opened.items(), int(time.time() * 1000)
-            )
+            await self.presence.close(conn_id, self._who[conn_id], opened.items(), int(time.time() * 1000))

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from attendance.store import Desk, HallVotes, Presence
+from attendance.store import Desk, HallVotes
 from ballot.store import CastBatcher, VoteStore
 from engine import keys
 from engine.background import survive
@@ -91,9 +91,9 @@ class Hub:
         self.turnout_dirty: set[str] = set()
         self._present: dict[str, int] = {}  # participant id -> local connections
         # issue 14: attendance (online intervals from subscriptions, the hall desk, hall-only votes)
-        self.online = OnlineTracker(Presence(self.redis, self.log.scripts), self.slots.instance)
-        self.desk = Desk(self.redis, self.log.scripts)
-        self.hall_votes = HallVotes(self.redis, self.log.scripts)
+        self.online = OnlineTracker(backend.presence)
+        self.desk = Desk(self.redis)
+        self.hall_votes = HallVotes(self.redis)
         self._ops = opsfeed.LoadReporter(self.hub_id)
         self._embedded = backend.embedded is not None
         self.ready = False
@@ -339,6 +339,7 @@ class Hub:
         itself may have been replaced: the meetings known to exist are asked about again."""
         self._pending.clear()
         self.meetings.forget()
+        self.hall_votes.forget()  # issue 14
         for channel, live in self.live.items():
             live.demote_all(channel)
         for client in self.clients:
