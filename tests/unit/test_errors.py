@@ -32,7 +32,7 @@ from engine.errors import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("engine", "ballot", "moderation", "panel", "realtime", "loadtest", "tools")
+PACKAGES = ("engine", "ballot", "moderation", "panel", "attendance", "realtime", "loadtest", "tools")
 
 VIEWS: dict[Category, type[HubError]] = {
     Category.PROTOCOL: ProtocolError,
