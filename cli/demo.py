@@ -246,6 +246,8 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
             line("", "(OBS overlay)", url.replace("/#t=", "/overlay/plenary#t="))
         if role == Role.CAPTIONER:  # the captions console (issue 13)
             line("", "(captions)", url.replace("/#t=", "/caption?meeting=plenary#t="))
+        if role == Role.CLERK:  # the hall desk (issue 14)
+            line("", "(hall desk)", url.replace("/#t=", "/checkin?session=plenary#t="))
     more = sum(r[2] == Role.PANELIST for r in rows) - 2
     out += [
         "",

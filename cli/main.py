@@ -325,6 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import panel as cli_panel
 
     cli_panel.add_parsers(sub, add_redis_args)
+    # issue 14: attendance
+    from cli import attendance as cli_attendance
+
+    cli_attendance.add_parsers(sub, add_redis_args)
 
     p = sub.add_parser(
         "verify",

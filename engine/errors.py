@@ -88,6 +88,7 @@ class Code(IntEnum):
     BALLOT_CONFLICT = 1512  # a panelist's paper entries disagree: resolve before publishing
     UNKNOWN_VOTER = 1513
     NONCE_REUSED = 1514  # the same nonce again with another ranking: a new ballot needs a new nonce
+    NOT_CHECKED_IN = 1515  # issue 14: a vote for those checked in at the hall, cast by one who is not
     # moderated meetings: Q&A, chat moderation, speakers, agenda and slides, polls (issue 5)
     UNKNOWN_QUESTION = 1600
     BAD_ORDER = 1601  # a new order is not a permutation of the queued questions / raised hands
@@ -216,6 +217,7 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.BALLOT_CONFLICT: ErrorSpec(Category.VOTE),
         Code.UNKNOWN_VOTER: ErrorSpec(Category.VOTE),
         Code.NONCE_REUSED: ErrorSpec(Category.VOTE),
+        Code.NOT_CHECKED_IN: ErrorSpec(Category.VOTE, retryable=True),  # once checked in at the desk
         Code.UNKNOWN_QUESTION: ErrorSpec(Category.MODERATION),
         Code.BAD_ORDER: ErrorSpec(Category.MODERATION),
         Code.BAD_MERGE: ErrorSpec(Category.MODERATION),

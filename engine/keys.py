@@ -230,3 +230,17 @@ def meeting_proposals(meeting_id: str) -> str:
 def upload(meeting_id: str, upload_id: str) -> str:
     """An uploaded slide file (image or PDF) of a meeting, kept in the agenda channel's slot."""
     return channel_key(meeting_agenda(meeting_id), "upload:" + upload_id)
+
+
+# -- attendance (issue 14): online presence per session, the hall desk --------------------------
+# Online intervals sit in the ``{conn}`` slot with the hubs' heartbeats, so that one script closes
+# a dead hub's intervals at its last beat (attendance/lua/reap.lua), as admit.lua frees its slots.
+# hash '<hub instance>|<conn>|<session>' -> '<participant>|<start>'
+ATTENDANCE_OPEN = PREFIX + "{conn}:att:open"
+ATTENDANCE_CLOSED = PREFIX + "{conn}:att:closed"  # list: MessagePack [session, participant, start, end]
+
+
+def attendance_key(session: str, part: str) -> str:
+    """A session's hall desk (``hall``: who is in now; ``paper``: sign-ins; ``desk``: the log), in
+    one slot per session so that a check-in's test and write are one script."""
+    return f"{PREFIX}{{att/{session}}}:{part}"

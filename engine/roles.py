@@ -57,3 +57,7 @@ record, and the captioners, who check their own work."""
 HOSTS: Final = frozenset({Role.HOST})
 PANELISTS: Final = frozenset({Role.PANELIST})
 CLERKS: Final = frozenset({Role.CLERK})
+
+DESK: Final = frozenset({Role.CLERK, Role.HOST})
+"""Who keeps a session's hall desk (issue 14): checks panelists in and out and keys in the paper
+sign-in sheet. The clerks, and the hosts, who run a session without one."""

@@ -28,6 +28,7 @@ from engine.roles import (
     ATTENDEES,
     CAPTIONERS,
     CLERKS,
+    DESK,
     HOSTS,
     MODERATORS,
     OPERATORS,
@@ -77,6 +78,9 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # is every member's (the open record), the meeting's membership checked by the handlers
     **{f"proposal.{name}": r.roles for name, r in proposal_rules.RULES.items()},
     **dict.fromkeys(("proposal.list", "proposal.get"), ATTENDEES),
+    # issue 14: attendance (the hall desk; the quorum and the hall-only vote for hosts)
+    **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), DESK),
+    **dict.fromkeys(("attendance.quorum", "attendance.hall_vote"), HOSTS),
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -108,6 +112,8 @@ RATE_CLASSES: dict[str, Bucket] = {
     # page that reloads in a loop must not cost the hub the archive each time.
     "learning": Bucket(rate=1, burst=30),
     "record": Bucket(rate=0.2, burst=10),
+    # issue 14: a hall desk at the doors, a queue of panelists scanned one after another
+    "desk": Bucket(rate=3, burst=60),
 }
 
 _STAFF_WRITES = (
@@ -144,6 +150,10 @@ COMMAND_RATES: dict[str, str | None] = {
     "proposal.comment": "proposal_comment",
     **dict.fromkeys(("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"), "staff"),
     **dict.fromkeys(("proposal.list", "proposal.get"), None),
+    # issue 14: attendance
+    **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
+    "attendance.quorum": None,
+    "attendance.hall_vote": "staff",
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -251,6 +261,7 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /ops",
             "GET /overlay/{meeting}",
             "GET /caption",
+            "GET /checkin",  # issue 14: the hall desk's page
             "GET /static/{name}",
             "GET /static/{folder}/{name}",
         ),

@@ -834,12 +834,49 @@ async def proposal_path(a: Assembly) -> None:
     await p2.call("proposal.get", {"type": "proposal.get", "id": 9, "meeting": M1, "proposal": 1})
 
 
+async def attendance(a: Assembly) -> None:
+    """Attendance (issue 14): the hall desk (a check-in by number, the same again by the scanned
+    link, a check-out, a paper sign-in, an unknown number), the hosts' quorum, and a vote limited
+    to the hall refusing a panelist not checked in (the demo roster: clerk-1, host-1, p-000...)."""
+    clerk = await a.join("clerk-1")
+    host = await a.join("host-1")
+    p0 = await a.join("p-000")
+    await p0.call(None, {"type": "subscribe", "id": 2, "channel": "meeting/plenary/chat"})
+    checkin = {"type": "attendance.checkin", "id": 2, "session": "plenary", "participant": "p-001"}
+    await clerk.call("attendance.checkin", checkin)
+    scanned = {"type": "attendance.checkin", "id": 3, "session": "plenary", "token": a.tokens["p-001"]}
+    await clerk.call("attendance.checkin.again", scanned)
+    await clerk.call(
+        "attendance.checkout",
+        {"type": "attendance.checkout", "id": 4, "session": "plenary", "participant": "p-001"},
+    )
+    await clerk.call(
+        "attendance.paper",
+        {"type": "attendance.paper", "id": 5, "session": "plenary", "participant": "p-003"},
+    )
+    await clerk.call(
+        "error.attendance.unknown_participant",
+        {"type": "attendance.checkin", "id": 6, "session": "plenary", "participant": "p-999"},
+    )
+    await clerk.call(
+        None, {"type": "attendance.checkin", "id": 7, "session": "plenary", "participant": "p-002"}
+    )
+    await host.call("attendance.quorum", {"type": "attendance.quorum", "id": 2, "session": "plenary"})
+    hall = {**TRANSPORT, "vote_id": "hall-1", "title": "현장 투표 (in the hall)"}
+    await host.call(None, {"type": "vote.create", "id": 3, "definition": hall})
+    limit = {"type": "attendance.hall_vote", "id": 4, "vote": "hall-1", "session": "plenary"}
+    await host.call("attendance.hall_vote", limit)
+    await host.call(None, {"type": "vote.open", "id": 5, "vote": "hall-1"})
+    await p0.call("vote.cast.not_checked_in", cast(3, ["P1"], "hall-nonce-01", vote="hall-1"))
+
+
 async def scenario(a: Assembly) -> dict[str, Frame]:
     await core(a)
     await votes(a)
     await moderated(a)
     await captions(a)
     await proposal_path(a)  # issue 14
+    await attendance(a)
     return a.book
 
 

@@ -10,6 +10,7 @@ explicit; a module missing from it fails the test that every command has a handl
 from __future__ import annotations
 
 from realtime.commands import (
+    attendance,  # issue 14: attendance
     captions,
     chat,
     connection,
@@ -27,6 +28,7 @@ HANDLERS: Handlers = registry.combine(
     vote.HANDLERS,
     captions.HANDLERS,
     proposals.HANDLERS,  # issue 14: proposals
+    attendance.HANDLERS,
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

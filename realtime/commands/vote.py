@@ -15,6 +15,7 @@ from engine.errors import Code, HubError, VoteError
 from moderation import meeting_votes
 from panel.roster import Participant
 from realtime import roles
+from realtime.commands.attendance import direct_cast_ok, hall_gate
 from realtime.commands.registry import Directs, Done, Handlers, rate_take, registrar
 from realtime.fanout.hub import Hub
 from realtime.protocol import vote as v
@@ -121,6 +122,7 @@ async def vote_cast(hub: Hub, client: Client, cmd: v.VoteCast) -> v.VoteCastRepl
     # The definition is read from Redis once per vote, not once per cast (it was a round trip and a
     # decode per ballot, about half the hub's CPU per cast); the cast script checks it is current.
     # The rate check is cast.lua's, in the ballot's own step (registry.RATE_IN_STORE).
+    await hall_gate(hub, cmd.vote, client.participant.id)  # issue 14: a vote for the hall's panelists
     take = rate_take(client, "vote.cast")
     receipt = await hub.casts.cast_current(
         cmd.vote, _voter(client.participant), cmd.ranking, cmd.nonce, take=take
@@ -133,6 +135,8 @@ def vote_cast_now(hub: Hub, client: Client, cmd: v.VoteCast, done: Done) -> bool
     batch at once and answered when the batch returns (the hub's hottest command: 3,000 in a
     second, docs/performance.md). False before the vote's definition is cached (``vote_cast``
     reads it); a vote created anew meanwhile goes back to ``vote_cast`` too (``done(None)``)."""
+    if not direct_cast_ok(hub, cmd.vote):  # issue 14: ``vote_cast`` checks the hall first
+        return False
     fut = hub.casts.submit_current(
         cmd.vote, _voter(client.participant), cmd.ranking, cmd.nonce, take=rate_take(client, "vote.cast")
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from attendance.store import Presence
 from ballot.store import CastBatcher, VoteStore
 from engine import migrate
 from engine.channels import ChannelLog
@@ -56,6 +57,8 @@ class Backend:
     slots: ConnectionSlots
     speakers: SpeakersList
     """The speakers' lists; live voice (issue 16) gives it its ``call_on`` hook here, at the build."""
+    presence: Presence
+    """Online attendance (issue 14): this hub's connections' intervals, under its slots' instance."""
     held: tuple[Redis, ...] = ()
     """Clients holding one connection each (the cast batcher's and the rate limiter's), closed first."""
 
@@ -77,6 +80,7 @@ class Backend:
         # The two group commits on every cast's path each hold a connection of their own (taken
         # from the pool once): a pool checkout per batch cost more than the batch's command.
         casts_redis, rates_redis = dedicated(redis), dedicated(redis)
+        slots = ConnectionSlots(redis, channel_log.scripts, hub_id)
         return cls(
             hub_id=hub_id,
             embedded=embedded,
@@ -88,8 +92,9 @@ class Backend:
             votes=votes,
             casts=CastBatcher(votes, redis=casts_redis, pace=settings.cast_pace),
             rates=RateLimiter(rates_redis, Scripts(rates_redis)),
-            slots=ConnectionSlots(redis, channel_log.scripts, hub_id),
+            slots=slots,
             speakers=SpeakersList(channel_log),
+            presence=Presence(redis, channel_log.scripts, slots.instance),
             held=(casts_redis, rates_redis),
         )
 

@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
+from attendance.store import Desk, HallVotes
 from ballot.store import CastBatcher, VoteStore
 from engine import keys
 from engine.background import survive
@@ -38,6 +39,7 @@ from moderation.meetings import Meetings
 from moderation.speakers import SpeakersList
 from panel.roster import Control, Roster
 from realtime.config import Settings
+from realtime.fanout.attendance import OnlineTracker
 from realtime.fanout.backend import Backend
 from realtime.fanout.live import LiveList
 from realtime.ops import metrics, opsfeed
@@ -89,6 +91,10 @@ class Hub:
         self.speakers: SpeakersList = backend.speakers
         self.turnout_dirty: set[str] = set()
         self._present: dict[str, int] = {}  # participant id -> local connections
+        # issue 14: attendance (online intervals from subscriptions, the hall desk, hall-only votes)
+        self.online = OnlineTracker(backend.presence)
+        self.desk = Desk(self.redis)
+        self.hall_votes = HallVotes(self.redis)
         self._ops = opsfeed.LoadReporter(self.hub_id)
         self._embedded = backend.embedded is not None
         self.ready = False
@@ -120,6 +126,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError), survive(log, "stop " + t.get_name()):
                 await t
         await self.feed.stop()
+        await self.online.close_all()  # issue 14: before the heartbeat goes (reap.lua would use it)
         with survive(log, "stop cleanup"):  # what is left expires: hubs are judged by heartbeat
             await self.redis.delete(keys.presence(self.hub_id))
             await self.redis.hdel(keys.HUBS, self.hub_id)
@@ -140,6 +147,7 @@ class Hub:
             members.add(client)
             metrics.SUBSCRIPTIONS.inc()
             await self.feed.subscribe(channel)
+            await self.online.followed(client, channel)  # issue 14: the start of online attendance
 
     def answered(self, client: Client, channel: str, epoch: str, offset: int) -> None:
         """The subscribe reply is written (every part): the subscription takes the reply's position
@@ -180,6 +188,7 @@ class Hub:
                 del self.local[channel]
                 self.live.pop(channel, None)
             await self.feed.unsubscribe(channel)
+            await self.online.unfollowed(client, channel)  # issue 14: its end, after the last channel
 
     def quiet(self, client: Client) -> None:
         """Off every live list at once (before any await): a closing client gets no more frames."""
@@ -331,6 +340,7 @@ class Hub:
         itself may have been replaced: the meetings known to exist are asked about again."""
         self._pending.clear()
         self.meetings.forget()
+        self.hall_votes.forget()  # issue 14
         for channel, live in self.live.items():
             live.demote_all(channel)
         for client in self.clients:

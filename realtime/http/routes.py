@@ -276,6 +276,7 @@ PAGES: dict[str, str] = {
     "/overlay/{meeting}": "overlay.html",
     "/caption": "caption.html",
     "/record/{meeting}": "record.html",  # issue 14: the open record of a meeting
+    "/checkin": "checkin.html",  # issue 14: the hall desk
 }
 
 

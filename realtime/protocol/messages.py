@@ -17,6 +17,7 @@ from typing import Annotated, Any, Union
 import msgspec
 from msgspec import Meta, Struct
 
+from realtime.protocol.attendance import ATTENDANCE_COMMANDS
 from realtime.protocol.base import (
     ChannelName,
     ChatText,
@@ -227,5 +228,6 @@ class ChatSend(Command[Sent], tag="chat.send"):
 CORE_COMMANDS: tuple[type[Command], ...] = (Hello, Ping, Subscribe, Unsubscribe, MeetingList, ChatSend)
 ALL_COMMANDS = CORE_COMMANDS + VOTE_COMMANDS + MODERATION_COMMANDS + CAPTION_COMMANDS
 ALL_COMMANDS += PROPOSAL_COMMANDS  # issue 14: proposals
+ALL_COMMANDS += ATTENDANCE_COMMANDS  # issue 14
 ClientMessage: Any = Union[ALL_COMMANDS]  # noqa: UP007 - a runtime union of the feature modules' commands
 COMMANDS: dict[str, type[Command]] = {cls.__struct_config__.tag: cls for cls in ALL_COMMANDS}  # type: ignore[misc]

@@ -33,7 +33,17 @@ from engine.errors import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("engine", "ballot", "moderation", "panel", "proposals", "realtime", "loadtest", "tools")
+PACKAGES = (
+    "engine",
+    "ballot",
+    "moderation",
+    "panel",
+    "proposals",
+    "attendance",
+    "realtime",
+    "loadtest",
+    "tools",
+)
 
 VIEWS: dict[Category, type[HubError]] = {
     Category.PROTOCOL: ProtocolError,

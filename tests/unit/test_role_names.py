@@ -14,7 +14,17 @@ from engine.roles import Role
 from panel.roster import parse_roster
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("engine", "ballot", "moderation", "panel", "proposals", "realtime", "loadtest", "tools")
+PACKAGES = (
+    "engine",
+    "ballot",
+    "moderation",
+    "panel",
+    "proposals",
+    "attendance",
+    "realtime",
+    "loadtest",
+    "tools",
+)
 
 NOT_ROLES = {
     ("engine/channels.py", "ops"),  # the ops channel's kind
@@ -44,6 +54,7 @@ def test_the_named_sets() -> None:
     assert ({"host"}, {"panelist"}, {"clerk"}) == (roles.HOSTS, roles.PANELISTS, roles.CLERKS)
     assert {"captioner", "host"} == roles.CAPTIONERS
     assert {"host", "clerk", "captioner"} == roles.RECORD_KEEPERS
+    assert {"clerk", "host"} == roles.DESK  # issue 14
 
 
 def test_a_roster_row_gets_its_role_as_the_enum() -> None:

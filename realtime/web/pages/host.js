@@ -33,6 +33,7 @@ import { initShell, roleName } from "../lib/shell.js";
 import { AgendaFeed } from "../panels/agenda-feed.js";
 import { HostMedia } from "../panels/host-media.js";
 import { LearningPanel } from "../panels/learning.js";
+import { QuorumPanel } from "../panels/quorum.js"; // issue 14
 import { SurveyEditor } from "../panels/survey-editor.js";
 
 const QUORUM_KEY = "plenary.host.quorum";
@@ -604,7 +605,7 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
-      for (const id of ["survey", "media", "learning"]) $(id).hidden = true;
+      for (const id of ["survey", "media", "learning", "quorum"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;
@@ -614,6 +615,7 @@ function main() {
   const feed = new AgendaFeed(state.conn);
   state.tools = [feed, new SurveyEditor(state.conn, $("survey")), new HostMedia(state.conn, feed, $("media"))];
   state.tools.push(new LearningPanel(state.conn, $("learning"))); // issue 14: who opened the materials
+  state.tools.push(new QuorumPanel(state.conn, $("quorum"))); // issue 14: the live quorum
   $("create-form").addEventListener("submit", create);
   $("f-id").addEventListener("input", () => {
     state.idTouched = $("f-id").value.trim() !== state.suggested;

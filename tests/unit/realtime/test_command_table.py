@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from realtime.commands import (
+    attendance,  # issue 14
     captions,
     chat,
     connection,
@@ -25,7 +26,7 @@ async def _handler(hub: Any, client: Any, cmd: Any) -> Any:
 
 
 def test_the_table_is_every_module_table_and_nothing_else() -> None:
-    modules = (connection, chat, moderation, vote, captions, proposals)
+    modules = (connection, chat, moderation, vote, captions, proposals, attendance)
     assert sum(len(mod.HANDLERS) for mod in modules) == len(table.HANDLERS)
     for mod in modules:
         assert mod.HANDLERS.items() <= table.HANDLERS.items()

@@ -29,6 +29,7 @@ RATED: dict[str, set[str]] = {
     # issue 14: HTTP routes only (roles.HTTP_RATES), no command
     "learning": set(),
     "record": set(),
+    "desk": {"attendance.checkin", "attendance.checkout", "attendance.paper"},  # issue 14
     "staff": {
         *("vote.create", "vote.open", "vote.close", "vote.publish"),
         *("qa.approve", "qa.dismiss", "qa.reopen", "qa.merge", "qa.queue", "qa.unqueue"),
@@ -39,6 +40,7 @@ RATED: dict[str, set[str]] = {
         *("overlay.show", "overlay.clear"),
         *("poll.create", "poll.open", "poll.close", "poll.publish"),
         *("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"),  # issue 14
+        "attendance.hall_vote",  # issue 14
     },
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},
@@ -58,6 +60,7 @@ UNRATED = {
     ),
     *("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"),
     *("proposal.list", "proposal.get"),  # issue 14
+    "attendance.quorum",  # issue 14
 }
 
 
@@ -151,6 +154,7 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /api/meetings/{meeting}/record.csv": {"panelist", "moderator", "host", "ops", "observer"},
     "GET /record/{meeting}": ANYONE,
     "GET /caption": ANYONE,
+    "GET /checkin": ANYONE,  # issue 14: the page; its commands are the desk's
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
     ),

@@ -90,6 +90,12 @@ EXPECTED: dict[str, set[str]] = {
     "proposal.return": {"moderator", "host"},
     "proposal.list": {"panelist", "moderator", "host", "ops", "observer"},
     "proposal.get": {"panelist", "moderator", "host", "ops", "observer"},
+    # attendance (issue 14)
+    "attendance.checkin": {"clerk", "host"},
+    "attendance.checkout": {"clerk", "host"},
+    "attendance.paper": {"clerk", "host"},
+    "attendance.quorum": {"host"},
+    "attendance.hall_vote": {"host"},
 }
 
 

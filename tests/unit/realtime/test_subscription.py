@@ -195,6 +195,17 @@ class ModelMeetings:
         return None
 
 
+class ModelPresence:
+    """Online attendance (issue 14): the hub records a panelist's first and last channel of a
+    meeting; nothing here depends on it."""
+
+    async def open(self, conn_id: int, session: str, participant: str, start: int) -> None:
+        return None
+
+    async def close(self, conn_id: int, participant: str, opened: Any, end: int) -> None:
+        return None
+
+
 class ModelFeed:
     """The hub's pub/sub subscriptions: confirmed at once (the events themselves come from the test)."""
 
@@ -347,6 +358,7 @@ class SubscriptionModel(RuleBasedStateMachine):
             rates=None,  # type: ignore[arg-type]
             slots=None,  # type: ignore[arg-type]
             speakers=None,  # type: ignore[arg-type]
+            presence=ModelPresence(),  # type: ignore[arg-type]
         )
         self.hub = Hub(Settings(hub_id="model"), backend)
         self.hub.feed = ModelFeed()  # type: ignore[assignment]

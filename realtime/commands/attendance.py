@@ -1,0 +1,106 @@
+"""Attendance commands (issue 14): the hall desk, the hosts' quorum figure and the hall-only vote,
+thin calls into attendance/ (``rules``, ``store``); and the cast's hall check (``hall_gate``),
+which ``realtime.commands.vote`` calls before a cast.
+
+The role (``roles.COMMAND_ROLES``: the desk's clerks and hosts, the hosts) and the rate (the
+``desk`` and ``staff`` classes) were checked by ``registry.run``; here the session (membership of
+the caller, existence), then the rule and the store.
+"""
+
+from __future__ import annotations
+
+from attendance import rules
+from attendance.rules import Mark
+from ballot.model import VoteState
+from engine.errors import Code, HubError
+from panel.roster import Participant
+from realtime import roles
+from realtime.commands.registry import Handlers, registrar
+from realtime.fanout.hub import Hub
+from realtime.protocol import attendance as p
+from realtime.transport.client import Client
+
+HANDLERS: Handlers = {}
+"""This module's commands and their handlers, for ``realtime.commands.table``."""
+handles = registrar(HANDLERS)
+
+
+async def _session(hub: Hub, client: Client, session: str) -> None:
+    roles.check_meeting(session, client.participant)  # NOT_A_MEMBER
+    await hub.meetings.check_exists(session)  # UNKNOWN_MEETING
+
+
+async def _panelist(hub: Hub, session: str, participant: str | None, token: str | None) -> Participant:
+    """The panelist the desk names: by the token of their scanned link, or by their typed number."""
+    if (participant is None) == (token is None):
+        raise HubError(
+            Code.BAD_FIELD, "give the panelist's number or the token of their link, one of the two"
+        )
+    if token is not None:
+        return rules.check_attendee(await hub.roster.authenticate(token), "the scanned link", session)
+    assert participant is not None
+    return rules.check_attendee(await hub.roster.get(participant), participant, session)
+
+
+async def _mark(hub: Hub, client: Client, session: str, mark: Mark, who: Participant) -> p.DeskMarked:
+    changed, at = await hub.desk.mark(session, mark, who.id, client.participant.id)
+    return p.DeskMarked(
+        session=session, panelist=who.id, name=who.name, mark=mark.value, changed=changed, at=at
+    )
+
+
+@handles(p.AttendanceCheckin)
+async def checkin(hub: Hub, client: Client, cmd: p.AttendanceCheckin) -> p.DeskMarked:
+    await _session(hub, client, cmd.session)
+    who = await _panelist(hub, cmd.session, cmd.participant, cmd.token)
+    return await _mark(hub, client, cmd.session, Mark.IN, who)
+
+
+@handles(p.AttendanceCheckout)
+async def checkout(hub: Hub, client: Client, cmd: p.AttendanceCheckout) -> p.DeskMarked:
+    await _session(hub, client, cmd.session)
+    who = await _panelist(hub, cmd.session, cmd.participant, cmd.token)
+    return await _mark(hub, client, cmd.session, Mark.OUT, who)
+
+
+@handles(p.AttendancePaper)
+async def paper(hub: Hub, client: Client, cmd: p.AttendancePaper) -> p.DeskMarked:
+    await _session(hub, client, cmd.session)
+    who = await _panelist(hub, cmd.session, cmd.participant, None)
+    return await _mark(hub, client, cmd.session, Mark.PAPER, who)
+
+
+@handles(p.AttendanceQuorum)
+async def quorum(hub: Hub, client: Client, cmd: p.AttendanceQuorum) -> p.Quorum:
+    await _session(hub, client, cmd.session)
+    panel = {x.id for x in await hub.roster.all() if rules.counted(x) and x.in_meeting(cmd.session)}
+    online = await hub.online.presence.online(cmd.session)
+    q = rules.quorum(panel, online, await hub.desk.in_hall(cmd.session))
+    return p.Quorum(session=cmd.session, panel=q.panel, online=q.online, hall=q.hall, present=q.present)
+
+
+@handles(p.AttendanceHallVote)
+async def hall_vote(hub: Hub, client: Client, cmd: p.AttendanceHallVote) -> p.HallVote:
+    await _session(hub, client, cmd.session)
+    await hub.hall_votes.limit(cmd.vote, cmd.session)  # UNKNOWN_VOTE, BAD_TRANSITION past the draft
+    return p.HallVote(vote=cmd.vote, session=cmd.session)
+
+
+# -- the cast's hall check (realtime.commands.vote) -------------------------------------------------
+async def hall_gate(hub: Hub, vote_id: str, participant: str) -> None:
+    """Refuse a cast in a vote limited to a session's hall by a panelist not checked in there
+    (``NOT_CHECKED_IN``). What the hub read of a vote that is no draft is kept: the limit is set
+    in the draft only (``rules.check_hall_vote``), so it cannot change after."""
+    session = hub.hall_votes.known(vote_id)
+    if session is None:
+        session = await hub.hall_votes.session_of(vote_id)
+        if await hub.votes.status(vote_id) is not VoteState.DRAFT:
+            hub.hall_votes.remember(vote_id, session)
+    if session:
+        rules.check_in_hall(await hub.desk.is_in(session, participant), session)
+
+
+def direct_cast_ok(hub: Hub, vote_id: str) -> bool:
+    """A cast may take the direct path (no await before it is queued) only in a vote known to be
+    open to all; any other goes through ``vote_cast``, which awaits ``hall_gate``."""
+    return hub.hall_votes.known(vote_id) == ""
