@@ -24,7 +24,7 @@ sweeper treat it exactly like a WebSocket client:
 
 Why the direct path: through the queue each delivered event cost a task wake-up and an ASGI
 ``send`` through Starlette's wrappers per stream, and a walk of the subscription table per
-stream: 4 to 5 times a WebSocket's hub CPU per delivered event (docs/performance.md, "Issue 13:
+stream: 2.5 to 5 times a WebSocket's hub CPU per delivered event (docs/performance.md, "Issue 13:
 the HTTP fallback's cost"). The headers and the body's end still go through ``send``, so uvicorn
 keeps its own account of the response; between them the body's chunks are this writer's alone.
 
