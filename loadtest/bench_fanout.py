@@ -21,7 +21,13 @@ What is measured, side by side on one machine (DESIGN.md, "The fan-out path"):
    (``loadtest.fanout_socketio``, its ``emit`` to every client) and ``websockets.broadcast``
    (``loadtest.fanout_websockets``), each holding N more connections from the same peers for the
    whole run, pinned beside the hub, broadcasting the hub's ``agenda`` event one event per frame;
-   frames per CPU-second of that server process, as a ratio to the floor and the hub's over it.
+   frames per CPU-second of that server process, as a ratio to the floor and the hub's over it;
+6. **the HTTP fallback** (``--sse N``, ``loadtest.fanout_fallback``): N more panelists on WebSockets
+   with the pages' JSON subprotocol and N on the fallback (``POST /sse`` stream, ``POST /sse/cmd``),
+   each group on a meeting of its own on the same hub, in the same slices, both at one pace of
+   their own (``--sse-rate``: a dearer transport must be paced below what the hub delivers); hub
+   CPU per delivered event on each, idle memory and CPU per connection, and a ``ping``'s round
+   trip over each (``--rtt``).
 
 How it keeps the numbers honest:
 
@@ -79,6 +85,7 @@ from typing import Any
 from rich.console import Console
 
 from engine.roles import Role
+from loadtest.fanout_fallback import FallbackResult, report_rows, round_trips
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
@@ -332,6 +339,7 @@ class HubResult:
     clients: int
     frames_out: float = float("nan")  # the hub's own plenary_frames_out_total
     compare: dict[str, Window] = field(default_factory=dict)  # other servers, the same slices
+    fallback: FallbackResult | None = None  # ``--sse``: the JSON WebSockets and the fallback streams
 
     @property
     def memory_kb(self) -> float:
@@ -367,6 +375,7 @@ class HubResult:
             "memory_kb": self.memory_kb,
             "memory_marginal_kb": self.memory_marginal_kb,
             **{k: v for name, w in self.compare.items() for k, v in self.versus(name, w).items()},
+            **({f"fallback_{k}": v for k, v in self.fallback.summary().items()} if self.fallback else {}),
         }
 
     def versus(self, name: str, w: Window) -> dict[str, float]:
@@ -400,6 +409,8 @@ class Bench:
         self.compare_idle: dict[str, float] = {}  # each comparison server's idle CPU rate
         self.compare_bytes: dict[str, int] = {}  # the wire size of its frame
         self.compare_lag: dict[str, float] = {}  # the longest delivery after its last broadcast, s
+        self.fallback_lag = 0.0  # the same, the fallback's comparison (``--sse``)
+        self.rtt_token = ""
 
     # -- set-up and tear-down ------------------------------------------------------------------
     async def __aenter__(self) -> Bench:
@@ -455,13 +466,18 @@ class Bench:
             Participant(id=f"bench-{i:05d}", name=f"패널 {i}", role=Role.PANELIST, meetings=["*"])
             for i in range(n)
         ]
+        rtt = Participant(id="bench-rtt", name="패널 왕복", role=Role.PANELIST, meetings=["*"])
         roster = Roster(self.redis)
-        await roster.upsert(people)
+        await roster.upsert([*people, rtt])
         meetings = Meetings(self.redis)
         hubs = (self.o.runs + self.o.warmup_runs) * (1 + len([v for v in self.o.variant if v]))
         for r in range(1, hubs + 1):  # a fresh meeting (fresh channels, no backlog) for every hub
             await meetings.put(MeetingInfo(id=f"b{r}", title=f"Fan-out bench {r}"))
-        tokens = await roster.issue_tokens([p.id for p in people])
+            if self.o.sse:  # and one for each transport of the fallback's comparison
+                await meetings.put(MeetingInfo(id=f"b{r}j", title=f"Fan-out bench {r}, JSON WebSockets"))
+                await meetings.put(MeetingInfo(id=f"b{r}s", title=f"Fan-out bench {r}, HTTP fallback"))
+        tokens = await roster.issue_tokens([p.id for p in [*people, rtt]])
+        self.rtt_token = tokens[rtt.id]  # the round trips' own panelist (``--sse``: two connections)
         return [tokens[p.id] for p in people]
 
     # -- pieces of a run -----------------------------------------------------------------------
@@ -488,13 +504,13 @@ class Bench:
             await asyncio.sleep(0.1)
 
     async def connect(
-        self, peers: Child, group: str, port: int, tokens: list[str], channels: list[str]
+        self, peers: Child, group: str, port: int, tokens: list[str], channels: list[str], kind: str = "hub"
     ) -> None:
         res = await peers.call(
             timeout=180,
             op="connect",
             group=group,
-            kind="hub",
+            kind=kind,
             host="127.0.0.1",
             port=port,
             tokens=tokens,
@@ -503,7 +519,7 @@ class Bench:
             deadline_s=150,
         )
         if res["failed"]:
-            raise RuntimeError(f"{res['failed']} hub connections failed: {res['errors']}")
+            raise RuntimeError(f"{res['failed']} {kind} connections failed: {res['errors']}")
 
     async def idle_rate(self, pid: int, seconds: float) -> float:
         c0, w0 = cpu_seconds(pid)[0], time.monotonic()
@@ -561,14 +577,18 @@ class Bench:
         win = await self.window(floor.pid, peers, group, n * rounds, 0.0, act, settle=30)
         return win, float(result["cpu"])
 
-    def sampling(self, pid: int, variant: str, label: str) -> contextlib.AbstractAsyncContextManager[object]:
-        """py-spy on the hub as it is around one window, with ``--profile DIR``; otherwise nothing."""
+    def sampling(
+        self, pid: int, variant: str, label: str, prefix: str = "hub"
+    ) -> contextlib.AbstractAsyncContextManager[object]:
+        """py-spy on the hub as it is around one window, with ``--profile DIR``; otherwise nothing.
+        ``prefix`` names the windows' files (``hub-*``: the msgpack WebSockets; ``sse-*``: the
+        fallback's, with ``--sse``)."""
         if not self.o.profile or variant:
             return contextlib.nullcontext()
         from loadtest.fanout_profile import Sampler
 
         self.o.profile.mkdir(parents=True, exist_ok=True)
-        return Sampler(pid, self.o.profile / f"hub-{label}.txt", pin_prefix(self.peer_core))
+        return Sampler(pid, self.o.profile / f"{prefix}-{label}.txt", pin_prefix(self.peer_core))
 
     async def compare_window(
         self, name: str, server: Child, peers: Child, n: int, rounds: int, rate: float
@@ -617,12 +637,20 @@ class Bench:
         return servers
 
     async def single_window(
-        self, hub: Child, peers: Child, channel: str, n: int, idle: float, events: int
+        self,
+        hub: Child,
+        peers: Child,
+        channel: str,
+        n: int,
+        idle: float,
+        events: int,
+        group: str = "hub",
+        rate: float = 0.0,
     ) -> Window:
         from engine.channels import ChannelLog
 
         log = ChannelLog(self.redis)
-        rate = self.o.rate
+        rate = rate or self.o.rate
 
         async def act() -> None:
             loop = asyncio.get_running_loop()
@@ -631,16 +659,24 @@ class Bench:
                 await log.publish(channel, "item", {"i": k})
                 await asyncio.sleep(max(0.0, t0 + (k + 1) / rate - loop.time()))
 
-        return await self.window(hub.pid, peers, "hub", n * events, idle, act, settle=30)
+        return await self.window(hub.pid, peers, group, n * events, idle, act, settle=30)
 
     async def coalesced_window(
-        self, hub: Child, peers: Child, channel: str, n: int, idle: float, bursts: int
+        self,
+        hub: Child,
+        peers: Child,
+        channel: str,
+        n: int,
+        idle: float,
+        bursts: int,
+        group: str = "hub",
+        rate: float = 0.0,
     ) -> Window:
         from engine.channels import publish_call
         from engine.scripts import Scripts
 
         script = Scripts(self.redis).get("engine", "publish")
-        rate, per = self.o.burst_rate, self.o.per_burst
+        rate, per = rate or self.o.burst_rate, self.o.per_burst
 
         async def burst(b: int) -> None:
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -657,7 +693,7 @@ class Bench:
                 await burst(b)
                 await asyncio.sleep(max(0.0, t0 + (b + 1) / rate - loop.time()))
 
-        return await self.window(hub.pid, peers, "hub", n * bursts * per, idle, act, settle=30)
+        return await self.window(hub.pid, peers, group, n * bursts * per, idle, act, settle=30)
 
     # -- one run -------------------------------------------------------------------------------
     async def hub_once(
@@ -688,6 +724,10 @@ class Bench:
             if ready.get("connections") != n:
                 raise RuntimeError(f"hub reports {ready.get('connections')} clients, expected {n}")
             idle = await self.idle_rate(hub.pid, self.o.idle_seconds)
+            fb = await self.fallback_connect(peers, port, hub.pid, meeting, tokens, rss_all, idle)
+            if fb is not None:
+                idle = fb.idle_sse  # every window runs with every connection held
+            fb_parts: list[tuple[Window, Window, Window, Window]] = []
             # Slices: floor, hub one-event, hub coalesced, again and again, so that all three see
             # the same mix of whatever else the machine is doing; each is the sum of its slices.
             parts: list[tuple[Window, float, Window, Window, Window]] = []
@@ -702,6 +742,8 @@ class Bench:
                     hub, peers, chat, n, idle, share(self.o.bursts, self.o.slices, k)
                 )
                 parts.append((f, fself, uv, one, co))
+                if fb is not None:
+                    fb_parts.append(await self.fallback_slice(hub, peers, meeting, idle, k, variant))
                 for name in others:
                     events, rate = pace(self.o, name)
                     others[name].append(
@@ -714,9 +756,18 @@ class Bench:
             )
             floor_self = sum(p[1] for p in parts)
             m = await asyncio.to_thread(metric_values, f"http://127.0.0.1:{port}/metrics")
+            if fb is not None:
+                fb.ws_single, fb.ws_coalesced, fb.sse_single, fb.sse_coalesced = (
+                    sum_windows([p[i] for p in fb_parts]) for i in range(4)
+                )
+                if self.o.rtt:  # after the counters are read: the pings are not the fan-out's frames
+                    fb.ws_rtt_ms, fb.sse_rtt_ms = await round_trips(
+                        "127.0.0.1", port, self.rtt_token, self.o.rtt, self.o.rtt_rate
+                    )
         finally:
-            with contextlib.suppress(Exception):
-                await peers.call(op="close", group="hub")
+            for group in ("hub", "wsjson", "sse"):
+                with contextlib.suppress(Exception):
+                    await peers.call(op="close", group=group)
             await self.retire(hub)
         return HubResult(
             variant=variant,
@@ -733,7 +784,65 @@ class Bench:
             clients=n,
             frames_out=m.get("plenary_frames_out_total", float("nan")),
             compare={name: sum_windows(ws) for name, ws in others.items()},
+            fallback=fb,
         )
+
+    async def fallback_connect(
+        self, peers: Child, port: int, pid: int, meeting: str, tokens: list[str], rss: int, idle: float
+    ) -> FallbackResult | None:
+        """With ``--sse N``: N JSON WebSockets, then N fallback streams, each group on its meeting;
+        the hub's RSS and idle CPU after each (the same participants as the msgpack group: three
+        connections each, under a panelist's five)."""
+        n = self.o.sse
+        if not n:
+            return None
+        idle_seconds = self.o.idle_seconds
+        chans = [f"meeting/{meeting}{{}}/{c}" for c in ("agenda", "chat")]
+        await self.connect(peers, "wsjson", port, tokens[:n], [c.format("j") for c in chans], kind="hubjson")
+        await asyncio.sleep(self.o.settle)
+        rss_ws, idle_ws = rss_kb(pid), await self.idle_rate(pid, idle_seconds)
+        await self.connect(peers, "sse", port, tokens[:n], [c.format("s") for c in chans], kind="sse")
+        await asyncio.sleep(self.o.settle)
+        rss_sse, idle_sse = rss_kb(pid), await self.idle_rate(pid, idle_seconds)
+        nothing = Window(0, 0, 0, 0.0, 0.0, 0.0, 0.0)
+        return FallbackResult(
+            clients=n,
+            ws_single=nothing,
+            ws_coalesced=nothing,
+            sse_single=nothing,
+            sse_coalesced=nothing,
+            rss_before_kb=rss,
+            rss_ws_kb=rss_ws,
+            rss_sse_kb=rss_sse,
+            idle_before=idle,
+            idle_ws=idle_ws,
+            idle_sse=idle_sse,
+        )
+
+    async def fallback_slice(
+        self, hub: Child, peers: Child, meeting: str, idle: float, k: int, variant: str
+    ) -> tuple[Window, Window, Window, Window]:
+        """One slice of the fallback's comparison: one event per frame, then coalesced, on the JSON
+        WebSockets and on the streams, at the fallback's pace. The streams are pinged first (out of
+        the windows) when their last command is 30 s old, as the page does every 25 s."""
+        o, n = self.o, self.o.sse
+        await peers.call(timeout=120, op="keepalive", group="sse", older_than=30.0)
+        events, bursts = share(o.sse_events, o.slices, k), share(o.sse_bursts, o.slices, k)
+        out: list[Window] = []
+        for group, suffix in (("wsjson", "j"), ("sse", "s")):
+            agenda = f"meeting/{meeting}{suffix}/agenda"
+            prefix = "sse" if group == "sse" else "wsjson"
+            async with self.sampling(hub.pid, variant, f"{meeting}-{k}", prefix):
+                one = await self.single_window(hub, peers, agenda, n, idle, events, group, o.sse_rate)
+            self.fallback_lag = max(self.fallback_lag, one.wall - events / o.sse_rate)
+            out.append(one)
+        for group, suffix in (("wsjson", "j"), ("sse", "s")):
+            chat = f"meeting/{meeting}{suffix}/chat"
+            co = await self.coalesced_window(hub, peers, chat, n, idle, bursts, group, o.sse_burst_rate)
+            self.fallback_lag = max(self.fallback_lag, co.wall - bursts / o.sse_burst_rate)
+            out.append(co)
+        ws_one, sse_one, ws_co, sse_co = out
+        return ws_one, ws_co, sse_one, sse_co
 
     def frame_sizes(self) -> tuple[int, int]:
         """Wire sizes of the hub's frames in this benchmark (for the report)."""
@@ -838,8 +947,22 @@ class Bench:
                         for name, w in h.compare.items()
                     )
                 )
+                if h.fallback is not None:
+                    f = h.fallback.summary()
+                    console.print(
+                        f"    fallback: one event {f['sse_single_us']:.1f} µs/event vs JSON WebSocket "
+                        f"{f['ws_single_us']:.1f} ({f['single_ratio']:.2f}×) | coalesced {f['sse_coalesced_us']:.2f} vs "
+                        f"{f['ws_coalesced_us']:.2f} ({f['coalesced_ratio']:.2f}×) | {f['sse_memory_kb']:.1f} vs "
+                        f"{f['ws_memory_kb']:.1f} kB/conn | ping p50 {f.get('sse_rtt_p50_ms', 0):.2f} vs "
+                        f"{f.get('ws_rtt_p50_ms', 0):.2f} ms"
+                    )
             if not warmup:
                 runs.append(run)
+        if self.fallback_lag > 0.5:
+            self.notes.append(
+                f"fallback comparison: its last frames arrived up to {self.fallback_lag:.1f} s after its last "
+                "publish: the hub or the peers were short of CPU at --sse-rate (frames may have been joined)"
+            )
         for name, lag in self.compare_lag.items():
             if lag > 0.5:
                 self.notes.append(
@@ -861,6 +984,15 @@ class Bench:
             ("coalesced", h.coalesced),
             *h.compare.items(),
         )
+        fb = h.fallback
+        if fb is not None:
+            windows = (
+                *windows,
+                ("JSON WebSocket, one event", fb.ws_single),
+                ("JSON WebSocket, coalesced", fb.ws_coalesced),
+                ("fallback, one event", fb.sse_single),
+                ("fallback, coalesced", fb.sse_coalesced),
+            )
         for name, w in windows:
             if not w.complete:
                 raise RuntimeError(
@@ -868,6 +1000,8 @@ class Bench:
                     f"{w.gaps} gaps, {w.closed} closed: the measurement is not valid"
                 )
         frames = h.single.frames + h.coalesced.frames
+        if fb is not None:
+            frames += sum(w.frames for w in (fb.ws_single, fb.ws_coalesced, fb.sse_single, fb.sse_coalesced))
         counts = not any(y in h.variant for y in YARDSTICKS)  # yardsticks skip the metrics
         if counts and h.frames_out == h.frames_out and int(h.frames_out) != frames:
             self.notes.append(
@@ -963,6 +1097,7 @@ def report(
         f"{spread(col(base, 'memory_marginal_kb'), '.1f')} | | |",
     ]
     lines += over_rows(base)
+    lines += report_rows([h.fallback for h in base if h.fallback is not None], opts)
     variants = [v for v in runs[0].hubs if v]
     if variants:
         lines += [
@@ -1100,6 +1235,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--compare-ping", type=float, default=3600.0, help="the comparison servers' ping interval, s"
     )
     ap.add_argument(
+        "--sse",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N panelists on the HTTP fallback and N on JSON WebSockets, side by side (issue 13)",
+    )
+    # The fallback's comparison has a pace of its own: a dearer transport must be paced below
+    # what the hub can deliver to it, and both of the pair take the same pace.
+    ap.add_argument("--sse-events", type=int, default=100, help="events per fallback/JSON one-event window")
+    ap.add_argument("--sse-rate", type=float, default=25.0, help="their events per second")
+    ap.add_argument("--sse-bursts", type=int, default=40, help="bursts per fallback/JSON coalesced window")
+    ap.add_argument("--sse-burst-rate", type=float, default=10.0, help="their bursts per second")
+    ap.add_argument("--rtt", type=int, default=200, help="with --sse: pings over each transport per run")
+    ap.add_argument("--rtt-rate", type=float, default=15.0, help="ping pairs per second")
+    ap.add_argument(
         "--profile", type=Path, help="py-spy on the hub in its one-event windows: stacks and summary.md here"
     )
     ap.add_argument("--no-pin", action="store_true")
@@ -1109,6 +1259,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     opts = ap.parse_args(argv)
     if opts.profile and not Path(sys.executable).with_name("py-spy").exists():
         ap.error("--profile needs py-spy beside this Python: pip install -e '.[load]'")
+    if opts.sse > opts.clients:
+        ap.error("--sse N: at most --clients (its panelists are the msgpack group's)")
     unknown = set(opts.compare) - set(COMPARE)
     if unknown:
         ap.error(f"--compare: unknown {', '.join(sorted(unknown))} (known: {', '.join(COMPARE)})")
@@ -1170,6 +1322,9 @@ def main(argv: list[str] | None = None) -> int:
 
         summary = summarise(sorted(opts.profile.glob("hub-*.txt")), ROOT)
         (opts.profile / "summary.md").write_text(summary + "\n")
+        for prefix in ("sse", "wsjson") if opts.sse else ():  # the fallback's windows, and their pair
+            summary = summarise(sorted(opts.profile.glob(f"{prefix}-*.txt")), ROOT)
+            (opts.profile / f"summary-{prefix}.md").write_text(summary + "\n")
         console.print(f"py-spy: {opts.profile / 'summary.md'}")
     if not opts.no_docs and not opts.profile:  # a profiled hub is slower: its figures stay out
         write_docs(DOCS, table, opts, argv)

@@ -19,6 +19,18 @@ comparison servers' (``loadtest.fanout_websockets``: ``kind == "ws"``, the hub's
 frames without ``hello`` or ``subscribe``; ``loadtest.fanout_socketio``: ``kind == "socketio"``, a
 minimal Engine.IO v4 client on the WebSocket transport, below).
 
+Two more kinds hold the connection a hub page holds, for the HTTP fallback's benchmark
+(``bench_fanout --sse``): ``kind == "hubjson"`` is the hub's WebSocket on ``plenary.v1.json`` (the
+pages' subprotocol: text frames, counted by their JSON head, ``{"type":"event"``...), and
+``kind == "sse"`` is the fallback as ``realtime/web/lib/http-socket.js`` holds it: ``POST /sse``
+with the ``hello`` as its body, then the ``text/event-stream`` answer read off its chunked body
+(``data:`` events counted as the JSON frames are, the ``session`` event kept, a ``close`` event a
+close), and the ``subscribe`` commands in one ``POST /sse/cmd`` (one per line, the session id in
+``X-Plenary-Session``), their replies awaited on the stream. Commands go on a second socket per
+peer, blocking (setup and ``keepalive`` only, never in a measured window): ``keepalive`` sends a
+``ping`` on every stream whose last command is older than ``older_than`` seconds, as the page
+pings every 25 s, so that the hub's idle rule (no command for 90 s) does not close them.
+
 Engine.IO v4 over a WebSocket (``GET /socket.io/?EIO=4&transport=websocket``, no subprotocol), as
 much of it as a receiver of broadcasts needs: every packet is one text frame whose first character
 is its Engine.IO type. The server opens with ``0{"sid": ..., "pingInterval": ...}``; the client
@@ -28,7 +40,7 @@ is ready on the server's ``40{"sid": ...}``; afterwards ``42[...]`` is an event 
 refused connect.
 
 Control: one JSON object per line on stdin, one JSON reply per line on stdout, in order:
-``connect``, ``counts``, ``reset``, ``close``, ``quit`` (see ``Peers.command``). Run by
+``connect``, ``counts``, ``reset``, ``keepalive``, ``close``, ``quit`` (see ``Peers.command``). Run by
 ``loadtest.bench_fanout``; not a general client.
 """
 
@@ -49,6 +61,8 @@ from typing import Any
 import msgspec
 
 SUBPROTOCOL = "plenary.v1.msgpack"
+JSON_SUBPROTOCOL = "plenary.v1.json"
+HUB_KINDS = ("hub", "hubjson", "sse")  # connections that say hello with a token and subscribe
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 POLL = 0.002  # seconds between polls of the ready sockets when nothing is being set up
 RECV = 65536
@@ -59,6 +73,18 @@ T_EVENT = b"\xa5event"
 T_BATCH = b"\xa5batch"
 T_GAP = b"\xa3gap"
 K_OFFSET = b"\xa6offset"  # one per event inside a batch
+
+# The JSON subprotocol's (and the fallback's) frames: msgspec writes the tag first.
+J_EVENT = b'{"type":"event"'
+J_BATCH = b'{"type":"batch"'
+J_GAP = b'{"type":"gap"'
+J_OFFSET = b'"offset":'
+
+SSE_DATA = b"data: "
+SSE_SESSION = b"event: session\n"
+SSE_CLOSE = b"event: close\n"
+SESSION_HEADER = "X-Plenary-Session"
+CMD_REUSE = 2.0  # seconds a command socket is reused: uvicorn closes an idle keep-alive after 5
 
 SOCKETIO_PATH = "/socket.io/?EIO=4&transport=websocket"
 EIO_OPEN, EIO_CLOSE, EIO_PING = b"0", b"1", b"2"
@@ -85,20 +111,27 @@ def client_frame(opcode: int, payload: bytes) -> bytes:
 
 class Conn:
     __slots__ = (
+        "addr",
         "buf",
         "closed_by_peer",
+        "cmd",
+        "cmd_at",
         "commands",
         "ev",
         "expect",
         "fr",
         "gaps",
         "group",
+        "hello",
         "hs",
         "key",
+        "next_id",
         "other",
         "out",
+        "sid",
         "sock",
         "state",
+        "tail",
     )
 
     def __init__(self, sock: socket.socket, group: Group) -> None:
@@ -109,13 +142,22 @@ class Conn:
         self.out = b""
         self.hs = b""
         self.key = ""
-        self.commands: list[bytes] = []
+        self.commands: list[tuple[bytes, int]] = []  # (payload, the id of the reply that ends it)
         self.expect = 0
         self.ev = 0
         self.fr = 0
         self.gaps = 0
         self.other = 0
         self.closed_by_peer = False
+        # The HTTP fallback's (``kind == "sse"``): the hello body, the session id, the blocking
+        # command socket and when it last carried a command, the stream's undecoded event tail.
+        self.addr: tuple[str, int] = ("", 0)
+        self.hello = b""
+        self.sid = ""
+        self.cmd: socket.socket | None = None
+        self.cmd_at = 0.0
+        self.next_id = 0
+        self.tail = b""
 
 
 class Group:
@@ -140,12 +182,11 @@ class Job:
         self.port = int(spec["port"])
         self.path = spec.get("path", SOCKETIO_PATH if group.kind == "socketio" else "/ws")
         # The subprotocol asked for and required in the answer; none for Socket.IO.
-        self.subprotocol: str | None = spec.get(
-            "subprotocol", None if group.kind == "socketio" else SUBPROTOCOL
-        )
+        default = {"socketio": None, "hubjson": JSON_SUBPROTOCOL}.get(group.kind, SUBPROTOCOL)
+        self.subprotocol: str | None = spec.get("subprotocol", default)
         self.tokens: list[str] = list(spec.get("tokens") or [])
         self.channels: list[str] = list(spec.get("channels") or [])
-        self.todo = len(self.tokens) if group.kind == "hub" else int(spec["n"])
+        self.todo = len(self.tokens) if group.kind in HUB_KINDS else int(spec["n"])
         self.concurrency = int(spec.get("concurrency", 64))
         self.deadline = time.monotonic() + float(spec.get("deadline_s", 120))
         self.started = 0
@@ -202,6 +243,8 @@ class Peers:
             if group:
                 group.bytes = group.pongs = 0
             self.reply({"ok": True})
+        elif op == "keepalive":
+            self.reply(self.keepalive(self.groups.get(cmd["group"]), float(cmd.get("older_than", 30.0))))
         elif op == "close":
             group = self.groups.pop(cmd["group"], None)
             for c in group.conns if group else ():
@@ -233,6 +276,25 @@ class Peers:
             "pongs": group.pongs,
         }
 
+    def keepalive(self, group: Group | None, older_than: float) -> dict[str, Any]:
+        """A ``ping`` on every ready stream of ``group`` whose last command is older than
+        ``older_than`` seconds (the page's 25 s ping); its reply comes on the stream (``other``)."""
+        if group is None or group.kind != "sse":
+            return {"ok": False, "error": "no such fallback group"}
+        now, pinged, failed = time.monotonic(), 0, 0
+        for c in list(group.conns):
+            if c.state != READY or now - c.cmd_at < older_than:
+                continue
+            c.next_id += 1
+            why = self.post(c, msgspec.json.encode({"type": "ping", "id": c.next_id}))
+            if why is None:
+                pinged += 1
+            else:
+                failed += 1
+                group.errors[why] = group.errors.get(why, 0) + 1
+            self.close_cmd(c)  # uvicorn drops it after 5 idle seconds anyway: no fd held meanwhile
+        return {"ok": failed == 0, "pinged": pinged, "failed": failed}
+
     # -- connecting ------------------------------------------------------------------------------
     def advance(self) -> None:
         job = self.job
@@ -256,12 +318,20 @@ class Peers:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         c = Conn(sock, job.group)
-        if job.group.kind == "hub":
+        kind = job.group.kind
+        if kind in HUB_KINDS:
             tok = job.tokens[index]
-            c.commands = [msgspec.msgpack.encode({"type": "hello", "id": 1, "token": tok})] + [
-                msgspec.msgpack.encode({"type": "subscribe", "id": 2 + i, "channel": ch})
-                for i, ch in enumerate(job.channels)
+            encode = msgspec.msgpack.encode if kind == "hub" else msgspec.json.encode
+            hello = encode({"type": "hello", "id": 1, "token": tok})
+            subs = [
+                encode({"type": "subscribe", "id": 2 + i, "channel": ch}) for i, ch in enumerate(job.channels)
             ]
+            c.next_id = 1 + len(subs)
+            if kind == "sse":  # the hello is the stream's body; the subscribes go in one POST
+                c.hello, c.addr, c.cmd_at = hello, (job.host, job.port), time.monotonic()
+                c.commands = [(b"\n".join(subs), c.next_id)] if subs else []
+            else:
+                c.commands = [(hello, 1)] + [(s, 2 + i) for i, s in enumerate(subs)]
         job.group.conns.append(c)
         job.inflight.add(c)
         err = sock.connect_ex((job.host, job.port))
@@ -281,6 +351,14 @@ class Peers:
             return
         job = self.job
         assert job is not None
+        if c.group.kind == "sse":
+            head = (
+                f"POST /sse HTTP/1.1\r\nHost: {job.host}:{job.port}\r\n"
+                f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {len(c.hello)}\r\n\r\n"
+            )
+            c.state, c.expect = UPGRADING, 1
+            self.send(c, head.encode() + c.hello)
+            return
         c.key = base64.b64encode(os.urandom(16)).decode()
         proto = f"Sec-WebSocket-Protocol: {job.subprotocol}\r\n" if job.subprotocol else ""
         request = (
@@ -301,6 +379,8 @@ class Peers:
         head, rest = c.hs[:end].decode("latin-1"), c.hs[end + 4 :]
         c.hs = b""
         lines = head.split("\r\n")
+        if c.group.kind == "sse":
+            return self.stream_started(c, lines, rest)
         if not lines[0].startswith("HTTP/1.1 101"):
             self.fail(c, f"handshake: {lines[0][:60]}")
             return None
@@ -318,13 +398,67 @@ class Peers:
             self.next_command(c)
         return rest
 
+    def stream_started(self, c: Conn, lines: list[str], rest: bytes) -> bytes | None:
+        """The answer to ``POST /sse``: 200, an event stream, chunked; then the events (``rest``)."""
+        headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+        if not lines[0].startswith("HTTP/1.1 200"):
+            self.fail(c, f"stream: {lines[0][:60]}")
+            return None
+        if not headers.get("content-type", "").startswith("text/event-stream"):
+            self.fail(c, "stream: not text/event-stream")
+            return None
+        if headers.get("transfer-encoding", "").lower() != "chunked":
+            self.fail(c, "stream: not chunked")
+            return None
+        c.sid = headers.get(SESSION_HEADER.lower(), "")
+        c.state = SETUP  # the hello's reply comes on the stream
+        return rest
+
     def next_command(self, c: Conn) -> None:
         if not c.commands:
             self.became_ready(c)
             return
-        payload = c.commands.pop(0)
-        c.expect = msgspec.msgpack.decode(payload)["id"]
-        self.send(c, client_frame(0x2, payload))
+        payload, c.expect = c.commands.pop(0)
+        kind = c.group.kind
+        if kind == "sse":
+            why = self.post(c, payload)
+            self.close_cmd(c)
+            if why is not None:
+                self.fail(c, why)
+        else:
+            self.send(c, client_frame(0x1 if kind == "hubjson" else 0x2, payload))
+
+    def post(self, c: Conn, body: bytes) -> str | None:
+        """``POST /sse/cmd`` with ``body`` on the peer's command socket, blocking until the hub's
+        answer (204: queued; the replies come on the stream); None, or why it failed."""
+        host, port = c.addr
+        request = (
+            f"POST /sse/cmd HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+            f"{SESSION_HEADER}: {c.sid}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        if c.cmd is not None and time.monotonic() - c.cmd_at > CMD_REUSE:
+            self.close_cmd(c)
+        for attempt in (0, 1):  # a kept-alive socket the hub closed meanwhile: once more, fresh
+            try:
+                if c.cmd is None:
+                    c.cmd = socket.create_connection((host, port), timeout=10)
+                    c.cmd.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                c.cmd.sendall(request)
+                status = read_response(c.cmd)
+            except (OSError, ConnectionError) as exc:
+                self.close_cmd(c)
+                if attempt:
+                    return f"command post: {type(exc).__name__}"
+                continue
+            c.cmd_at = time.monotonic()
+            return None if status == 204 else f"command post: {status}"
+        return "command post: unreachable"
+
+    def close_cmd(self, c: Conn) -> None:
+        if c.cmd is not None:
+            with contextlib.suppress(OSError):
+                c.cmd.close()
+            c.cmd = None
 
     def became_ready(self, c: Conn) -> None:
         c.state = READY
@@ -339,7 +473,7 @@ class Peers:
             c.other += 1
             return
         try:
-            msg = msgspec.msgpack.decode(payload)
+            msg = (msgspec.msgpack.decode if c.group.kind == "hub" else msgspec.json.decode)(payload)
         except msgspec.DecodeError:
             self.fail(c, "undecodable frame during setup")
             return
@@ -383,6 +517,7 @@ class Peers:
         self.drop(c)
 
     def drop(self, c: Conn) -> None:
+        self.close_cmd(c)
         if c.state == CLOSED:
             return
         c.state = CLOSED
@@ -447,7 +582,7 @@ class Peers:
                 end = len(data)
             else:
                 data, end = rbuf, n
-            i = self.frames(c, data, end)
+            i = self.chunks(c, data, end) if c.group.kind == "sse" else self.frames(c, data, end)
             if c.state == CLOSED:
                 return
             c.buf = bytes(data[i:end]) if i < end else b""
@@ -459,6 +594,7 @@ class Peers:
         i = 0
         floor = c.group.kind == "floor"
         eio = c.group.kind == "socketio"
+        text = c.group.kind == "hubjson"
         while end - i >= 2:
             ln = data[i + 1] & 0x7F
             if ln < 126:
@@ -482,6 +618,10 @@ class Peers:
                     self.eio_packet(c, data, p, stop)
                     if c.state == CLOSED:
                         return stop
+                elif text:
+                    self.json_frame(c, data, p, stop)
+                    if c.state == CLOSED:
+                        return i
                 elif floor or data.startswith(T_EVENT, p + 6):
                     c.fr += 1
                     c.ev += 1
@@ -507,6 +647,75 @@ class Peers:
             i = stop
         return i
 
+    def json_frame(self, c: Conn, data: bytes | bytearray, p: int, stop: int) -> None:
+        """One server frame of the JSON subprotocol, ``data[p:stop]``: counted as ``frames`` counts
+        the msgpack ones (by the head msgspec writes, the ``"offset":`` keys of a batch)."""
+        if data.startswith(J_EVENT, p):
+            c.fr += 1
+            c.ev += 1
+        elif data.startswith(J_BATCH, p):
+            c.fr += 1
+            c.ev += data.count(J_OFFSET, p, stop)
+        elif data.startswith(J_GAP, p):
+            c.gaps += 1
+        else:
+            self.setup_frame(c, bytes(data[p:stop]))
+
+    def chunks(self, c: Conn, data: bytes | bytearray, end: int) -> int:
+        """The chunks of a stream's body complete in ``data[:end]``, their events counted; returns
+        where the incomplete tail starts. The last chunk (size 0) ends the stream."""
+        i = 0
+        while i < end:
+            eol = data.find(b"\r\n", i, end)
+            if eol < 0:
+                if end - i > 64:
+                    self.fail(c, "stream: bad chunk size line")
+                    return end
+                break
+            try:
+                size = int(bytes(data[i:eol]).split(b";", 1)[0], 16)
+            except ValueError:
+                self.fail(c, "stream: bad chunk size")
+                return end
+            start = eol + 2
+            stop = start + size
+            if stop + 2 > end:
+                break
+            if size == 0:
+                self.lost(c)  # ended without a close event: a 1006
+                return stop + 2
+            self.events(c, data, start, stop)
+            if c.state == CLOSED:
+                return stop + 2
+            i = stop + 2
+        return i
+
+    def events(self, c: Conn, data: bytes | bytearray, p: int, stop: int) -> None:
+        """The server-sent events in ``data[p:stop]`` (one chunk's data); an event cut by the chunk's
+        end waits in ``c.tail`` for the next (the hub writes whole events, so this is rare)."""
+        if c.tail:
+            data = c.tail + bytes(data[p:stop])
+            p, stop, c.tail = 0, len(data), b""
+        while p < stop:
+            e = data.find(b"\n\n", p, stop)
+            if e < 0:
+                c.tail = bytes(data[p:stop])
+                return
+            if data.startswith(SSE_DATA, p):
+                self.json_frame(c, data, p + len(SSE_DATA), e)
+            elif data.startswith(SSE_SESSION, p):
+                c.sid = bytes(data[p + len(SSE_SESSION) + len(SSE_DATA) : e]).decode()
+            elif data.startswith(SSE_CLOSE, p):
+                c.closed_by_peer = True
+                if c.state == SETUP:
+                    self.fail(c, "closed by the hub during setup: " + bytes(data[p:e]).decode()[-60:])
+                else:
+                    self.drop(c)
+            # otherwise a comment (``:``, the hub's keepalive): nothing to count
+            if c.state == CLOSED:
+                return
+            p = e + 2
+
     # -- loop ------------------------------------------------------------------------------------
     def run(self) -> None:
         while self.running:
@@ -531,6 +740,29 @@ class Peers:
                 self.advance()
             else:
                 time.sleep(POLL)
+
+
+def read_response(sock: socket.socket) -> int:
+    """The status of one HTTP/1.1 answer on a blocking socket, its body (``Content-Length``) read."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed before an answer")
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed mid-answer")
+        rest += chunk
+    return int(lines[0].split()[1])
 
 
 def main() -> int:

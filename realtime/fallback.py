@@ -40,6 +40,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -55,7 +56,7 @@ from realtime.protocol.codec import CODECS, JSON
 from realtime.protocol.messages import Hello
 from realtime.protocol.session import Accept, Close, Limits, Session
 from realtime.transport.client import Client
-from realtime.transport.sse import HEADERS, SseWriter
+from realtime.transport.sse import HEADERS, SSE_CODEC, SseWriter
 from realtime.transport.writers import bound_send_buffer
 
 log = logging.getLogger("plenary.sse")
@@ -196,17 +197,22 @@ class EventStream(Response):
         transport = scope.get("extensions", {}).get(EXTENSION)
         if transport is not None:
             bound_send_buffer(transport, s.send_buffer)
-        writer = SseWriter(send, transport, s.write_cap, s.hard_cap)
+        # uvicorn chunks a body of unknown length over HTTP/1.1: the writer may then write the chunks
+        # itself, and the stream takes the fan-out's direct path (realtime/transport/sse.py).
+        chunked = transport is not None and scope.get("http_version") == "1.1"
+        writer = SseWriter(send, transport, s.write_cap, s.hard_cap, chunked=chunked)
         sender = asyncio.create_task(writer.run())
         gone = asyncio.create_task(_disconnected(receive))
         metrics.CONNECTIONS.labels(LABEL).inc()
         metrics.CONNECTIONS_TOTAL.labels(LABEL).inc()
-        session = Session(CODECS[JSON], Limits(rate=s.rate, burst=s.burst), time.monotonic())  # as /ws
+        codec = SSE_CODEC if writer.direct() is not None else CODECS[JSON]
+        session = Session(codec, Limits(rate=s.rate, burst=s.burst), time.monotonic())  # as /ws
         client: Client | None = None
         try:
             writer.event("session", sid)
             client = await _hello(hub, session, writer, self.hello)
             if client is not None:
+                writer.on_close = partial(hub.quiet, client)  # closed by anyone: off the live lists first
                 stream = STREAMS[sid] = Stream(
                     client.participant.id, Commands(hub, client, session, None), writer
                 )

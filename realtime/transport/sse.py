@@ -13,12 +13,23 @@ sweeper treat it exactly like a WebSocket client:
   ``stall_timeout`` (``buffered`` counts the queue and uvicorn's transport buffer alike);
 - ``close(code, reason)`` writes a last ``close`` event with the code and reason (the WebSocket's
   close codes: ``realtime.protocol.closecodes``) and ends the response once the queue is written;
-- ``direct`` is None: the fan-out's live lists write WebSocket frames, so an SSE client always
-  takes the careful path (``Client.deliver``), one queue append per frame.
+- on uvicorn over HTTP/1.1 (``chunked``: the body is chunked and the writer has uvicorn's
+  transport) every event is written straight to the transport as one chunk of the body
+  (``chunk``), and ``direct`` returns that transport: with the ``SSE_CODEC``, whose frames'
+  ``wire`` is exactly that chunk, the stream joins the fan-out's live lists beside the WebSockets
+  (its own group, one encoding per event for every stream, one ``transport.write`` each).
+  Otherwise (another server, a test's ``send``) ``direct`` is None, the client takes the careful
+  path (``Client.deliver``) and events wait in a queue that one task sends through ASGI ``send``,
+  joining whatever waits into one chunk.
 
-One task (``run``) sends the queue through ASGI ``send``, joining whatever waits into one chunk,
-and writes a comment line when nothing was sent for ``keepalive`` seconds so that proxies and
-phones keep the idle stream open.
+Why the direct path: through the queue each delivered event cost a task wake-up and an ASGI
+``send`` through Starlette's wrappers per stream, and a walk of the subscription table per
+stream: 2.5 to 5 times a WebSocket's hub CPU per delivered event (docs/performance.md, "Issue 13:
+the HTTP fallback's cost"). The headers and the body's end still go through ``send``, so uvicorn
+keeps its own account of the response; between them the body's chunks are this writer's alone.
+
+The task (``run``) writes a comment line when nothing was sent for ``keepalive`` seconds so that
+proxies and phones keep the idle stream open, and ends the response after the close event.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine.background import survive
-from realtime.protocol.codec import OutFrame
+from realtime.protocol.codec import CODECS, JSON, Codec, OutFrame
 
 log = logging.getLogger("plenary.sse")
 
@@ -63,6 +74,27 @@ def close_event(code: int, reason: str) -> bytes:
     return sse_event(json.dumps({"code": code, "reason": reason}, separators=(",", ":")).encode(), "close")
 
 
+def chunk(data: bytes) -> bytes:
+    """``data`` as one chunk of a chunked HTTP/1.1 body (RFC 9112 7.1)."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+class SseCodec(Codec):
+    """The JSON codec whose frames' ``wire`` is the stream's bytes, a ``data:`` event as one chunk:
+    what the fan-out's live lists write to a stream's transport (module doc). Decoding and the
+    payload are the JSON codec's."""
+
+    def frame_payload(self, payload: bytes) -> OutFrame:
+        return OutFrame(payload, chunk(sse_event(payload)), True)
+
+
+_json = CODECS[JSON]
+SSE_CODEC = SseCodec(
+    JSON + "+sse", True, **{name: getattr(_json, name) for name in ("_decoder", "_loose", "_encoder")}
+)
+"""The codec of a stream on the direct path: its own name, so its own group in the live lists."""
+
+
 class SseWriter:
     """A client's frames as server-sent events on one streaming HTTP response (module doc)."""
 
@@ -73,9 +105,13 @@ class SseWriter:
         cap: int,
         hard_cap: int,
         keepalive: float = KEEPALIVE,
+        chunked: bool = False,
     ) -> None:
         self._send = send
         self.transport = transport  # uvicorn's, for the buffer size and abort; None elsewhere
+        # The direct path (module doc): uvicorn's transport of a chunked HTTP/1.1 body.
+        self._direct = transport if chunked else None
+        self.on_close: Callable[[], None] | None = None  # takes the client off the live lists
         self.cap = cap
         self.hard_cap = hard_cap
         self.keepalive = keepalive
@@ -97,6 +133,10 @@ class SseWriter:
         if size > self.hard_cap:
             self.abort()
             return False
+        if self._direct is not None:  # an SSE_CODEC frame: its wire is the chunk
+            if not self._direct.is_closing():
+                self._direct.write(frame.wire)
+            return True
         self._put(sse_event(frame.payload))
         return True
 
@@ -107,16 +147,22 @@ class SseWriter:
         return waiting
 
     def direct(self) -> asyncio.WriteTransport | None:
-        return None  # the live lists write WebSocket frames: an SSE client takes the careful path
+        """The transport the live lists may write a stream's chunks to (the direct path), or None;
+        None once closing, so that a closing stream never joins a list again."""
+        return None if self._closing else self._direct
 
     def close(self, code: int, reason: str = "") -> None:
         if self._closing:
             return
+        self._leave()
         self._put(close_event(code, reason))
         self._closing = True
+        self._wake.set()  # the task ends the response
 
     def abort(self) -> None:
         """End at once, dropping what waits: a reader too slow for the hard cap, or the stall."""
+        if not self._closing:
+            self._leave()
         self._closing = self._aborted = True
         self._queue.clear()
         self._size = 0
@@ -130,13 +176,24 @@ class SseWriter:
         if not self._closing:
             self._put(sse_event(data.encode(), name))
 
+    def _leave(self) -> None:
+        """Off the live lists before the close event (``on_close``, the hub's ``quiet``): they write
+        to the transport itself, and a chunk after the close event, or after the body's end, would
+        be a frame after the close, or garbage on the kept-alive connection."""
+        if self.on_close is not None:
+            self.on_close()
+
     @property
     def closing(self) -> bool:
         return self._closing
 
-    def _put(self, chunk: bytes) -> None:
-        self._queue.append(chunk)
-        self._size += len(chunk)
+    def _put(self, data: bytes) -> None:
+        if self._direct is not None:
+            if not self._direct.is_closing():
+                self._direct.write(chunk(data))
+            return
+        self._queue.append(data)
+        self._size += len(data)
         self._wake.set()
 
     async def run(self) -> None:

@@ -22,6 +22,7 @@ from loadtest.fanout_peers import client_frame
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS, EVENTS, BURSTS, PER_BURST = 20, 6, 3, 10
 SOCKETIO_EVENTS = 4
+SSE, SSE_EVENTS, SSE_BURSTS, RTT = 8, 4, 2, 20
 
 
 def parse_frame(data: bytes, mask: bool) -> Frame:
@@ -58,6 +59,8 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
         "--bursts", str(BURSTS), "--burst-rate", "10", "--per-burst", str(PER_BURST),
         "--idle-seconds", "0.3", "--settle", "0.3",
         "--socketio-events", str(SOCKETIO_EVENTS), "--socketio-rate", "20", "--compare-ping", "1",
+        "--sse", str(SSE), "--sse-events", str(SSE_EVENTS), "--sse-rate", "20",
+        "--sse-bursts", str(SSE_BURSTS), "--sse-burst-rate", "10", "--rtt", str(RTT), "--rtt-rate", "50",
         "--profile", str(tmp_path / "profile"),
         "--no-docs", "--json", str(out), "--max-seconds", "150",
     ]  # fmt: skip
@@ -78,7 +81,25 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
     # frames if a busy machine made the hub join bursts); every client gets the same frames.
     assert coalesced["frames"] % CLIENTS == 0
     assert CLIENTS <= coalesced["frames"] <= 2 * CLIENTS * BURSTS
-    assert hub["frames_out"] == single["frames"] + coalesced["frames"]  # the hub's own count agrees
+    # The HTTP fallback beside the JSON WebSocket (--sse): every event reached every stream and every
+    # socket, counted off the event stream's chunks and the text frames, and by the hub.
+    fb = hub["fallback"]
+    for name in ("ws", "sse"):
+        one, co = fb[f"{name}_single"], fb[f"{name}_coalesced"]
+        assert one["frames"] == one["events"] == one["expected"] == SSE * SSE_EVENTS, (name, one)
+        assert co["events"] == co["expected"] == SSE * SSE_BURSTS * PER_BURST, (name, co)
+        assert SSE <= co["frames"] <= 2 * SSE * SSE_BURSTS and co["frames"] % SSE == 0, (name, co)
+        assert one["gaps"] == co["gaps"] == one["closed"] == co["closed"] == 0
+        assert one["cpu_raw"] > 0, (name, one)
+    assert fb["rss_sse_kb"] > fb["rss_before_kb"] > 0
+    fallback_frames = sum(fb[f"{n}_{w}"]["frames"] for n in ("ws", "sse") for w in ("single", "coalesced"))
+    assert len(fb["ws_rtt_ms"]) == len(fb["sse_rtt_ms"]) == RTT and min(fb["sse_rtt_ms"]) > 0
+    assert hub["fallback_sse_single_us"] > 0 and hub["fallback_single_ratio"] > 0
+    assert "| µs of hub CPU per delivered event, one event per frame" in proc.stdout
+    assert "| HTTP fallback: `POST /sse/cmd`" in proc.stdout
+    assert (tmp_path / "profile" / "summary-sse.md").read_text().strip()
+    # the hub's own count agrees
+    assert hub["frames_out"] == single["frames"] + coalesced["frames"] + fallback_frames
     assert hub["rss_all_kb"] > hub["rss_fresh_kb"] > 0
     assert single["cpu_raw"] > 0 and floor["cpu_raw"] > 0
     # The comparison servers held the same number of clients all along (their pings, every second,
