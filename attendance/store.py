@@ -11,8 +11,6 @@ intervals at its last heartbeat (``lua/reap.lua``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import msgspec
 from redis.asyncio import Redis
 
@@ -58,21 +56,18 @@ class Presence:
         self.scripts = scripts or Scripts(redis)
         self.instance = instance
 
-    async def open(self, conn_id: int, session: str, participant: str, start: int) -> None:
-        field = open_field(self.instance, conn_id, session)
-        await self.redis.hset(keys.ATTENDANCE_OPEN, field, f"{participant}|{start}")
-
-    async def close(
-        self, conn_id: int, participant: str, opened: Iterable[tuple[str, int]], end: int
-    ) -> None:
-        """Close a connection's open intervals (``(session, start)`` each) at ``end``: one round
-        trip (the keys share the ``{conn}`` slot)."""
-        spans = [Span(session, participant, start, max(start, end)) for session, start in opened]
-        if not spans:
+    async def write(self, opened: dict[str, str], closed: list[str], spans: list[Span]) -> None:
+        """A hub's batch of a second: intervals opened (``open_field`` -> ``participant|start``),
+        the open fields closed, and the closed spans, in one round trip (``OnlineTracker.flush``)."""
+        if not (opened or closed or spans):
             return
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(keys.ATTENDANCE_OPEN, *(open_field(self.instance, conn_id, s.session) for s in spans))
-            pipe.rpush(keys.ATTENDANCE_CLOSED, *(_span.encode(s) for s in spans))
+            if opened:
+                pipe.hset(keys.ATTENDANCE_OPEN, mapping=opened)  # type: ignore[arg-type]
+            if closed:
+                pipe.hdel(keys.ATTENDANCE_OPEN, *closed)
+            if spans:
+                pipe.rpush(keys.ATTENDANCE_CLOSED, *(_span.encode(s) for s in spans))
             await pipe.execute()
 
     async def open_now(self) -> tuple[int, list[Span]]:

@@ -147,7 +147,7 @@ class Hub:
             members.add(client)
             metrics.SUBSCRIPTIONS.inc()
             await self.feed.subscribe(channel)
-            await self.online.followed(client, channel)  # issue 14: the start of online attendance
+            self.online.followed(client, channel)  # issue 14: the start of online attendance
 
     def answered(self, client: Client, channel: str, epoch: str, offset: int) -> None:
         """The subscribe reply is written (every part): the subscription takes the reply's position
@@ -188,7 +188,7 @@ class Hub:
                 del self.local[channel]
                 self.live.pop(channel, None)
             await self.feed.unsubscribe(channel)
-            await self.online.unfollowed(client, channel)  # issue 14: its end, after the last channel
+            self.online.unfollowed(client, channel)  # issue 14: its end, after the last channel
 
     def quiet(self, client: Client) -> None:
         """Off every live list at once (before any await): a closing client gets no more frames."""
@@ -359,6 +359,7 @@ class Hub:
         while True:
             await asyncio.sleep(1.0)
             self.sweep(time.monotonic())
+            await self.online.flush()  # issue 14: the second's attendance intervals, one round trip
             with survive(log, "heartbeat"):
                 await self._heartbeat()
             with survive(log, "close_due"):

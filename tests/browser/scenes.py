@@ -152,6 +152,11 @@ def _tab(name: str) -> Callable[[Page], None]:
     return act
 
 
+def _help(page: Page) -> None:
+    page.locator("#btn-help").click()
+    expect(page.locator("#help-dialog")).to_be_visible()
+
+
 def _wait_for(selector: str) -> Callable[[Page], None]:
     def act(page: Page) -> None:
         page.wait_for_selector(selector)
@@ -175,6 +180,24 @@ def scenes(prep: Prepared) -> list[Scene]:
         ),
         Scene("panelist-speakers", "/", "p-001", _tab("speakers"), what="speakers: a raised hand"),
         Scene("panelist-polls", "/", "p-001", _tab("polls"), what="surveys: one open"),
+        Scene("panelist-proposals", "/", "p-001", _tab("proposals"), what="citizens' proposals (issue 14)"),
+        Scene("help", "/", "p-001", _help, what="help and the organisers' contact (KWCAG 3.2.2)"),
+        Scene(
+            "record",
+            f"/record/{MEETING}",
+            "p-001",
+            _wait_for("#rec-main:not([hidden])"),
+            live=False,
+            what="a meeting's open record (issue 14)",
+        ),
+        Scene(
+            "checkin",
+            "/checkin",
+            "clerk-1",
+            _wait_for("#ck-desk:not([hidden])"),
+            live=False,
+            what="the hall desk: check-in (issue 14)",
+        ),
         Scene(
             "vote-open",
             f"/vote?vote={vote}",

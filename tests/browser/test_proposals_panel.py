@@ -41,12 +41,12 @@ def test_a_panelist_writes_a_proposal_and_supports_another(open_url: OpenUrl, hu
     page.get_by_label(re.compile("^제목")).fill(title)
     page.get_by_label(re.compile("^어떤 문제인가요")).fill("출퇴근 시간에 마을버스가 30분마다 와요.")
     page.get_by_role("button", name="제안 내기").click()
-    expect(page.locator(".proposal-form .qa-ask-msg")).to_contain_text(
+    expect(page.locator(".proposal-form .proposal-msg")).to_contain_text(
         "서울시가 할 일"
     )  # the empty field named
     page.get_by_label(re.compile("^서울시가 할 일")).fill("출퇴근 시간에는 10분마다 다니게 해 주세요.")
     page.get_by_role("button", name="제안 내기").click()
-    expect(page.locator(".proposal-form .qa-ask-msg")).to_contain_text(f"제안을 냈습니다: {title}")
+    expect(page.locator(".proposal-form .proposal-msg")).to_contain_text(f"제안을 냈습니다: {title}")
     mine = page.locator(".proposal-item", has_text=title)
     expect(mine).to_contain_text("제안한 사람:")
 

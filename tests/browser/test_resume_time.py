@@ -83,13 +83,17 @@ class Relay:
 def lose_the_last_event(assembly: Assembly, channel: str) -> None:
     """What a failover that lost the channel's last event leaves: the history without it, and its
     offset free for the next event (engine/lua/_lib.lua ``pl_publish``: seq, hist, log)."""
-    k = keys.channel_keys(channel)
+    hist, log, meta = (
+        keys.channel_keys(channel).hist,
+        keys.channel_keys(channel).log,
+        keys.channel_keys(channel).meta,
+    )
     redis = sync_client(assembly.redis.url)
     try:
-        redis.rpop(k.hist)
-        if redis.llen(k.log):
-            redis.rpop(k.log)
-        redis.hincrby(k.meta, "seq", -1)
+        redis.rpop(hist)
+        if redis.llen(log):
+            redis.rpop(log)
+        redis.hincrby(meta, "seq", -1)
     finally:
         redis.close()
 

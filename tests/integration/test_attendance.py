@@ -9,6 +9,7 @@ import asyncio
 import csv
 import stat
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -22,7 +23,26 @@ from tests.integration.test_vote import DEFINITION
 from tests.support import HubProcess, connect, seed
 
 CHAT, QA = keys.meeting_chat("m1"), keys.meeting_qa("m1")
+
+
+async def presence_is(presence: Presence, who: set[str]) -> bool:
+    return await presence.online("m1") == who
+
+
+async def span_count(presence: Presence, panelist: str, n: int) -> bool:
+    _now, spans = await presence.spans("m1")
+    return len(spans.get(panelist, [])) == n
+
+
 RANKING = [p["id"] for p in DEFINITION["proposals"][:3]]
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 3.0) -> None:
+    """Online intervals reach Redis with the hub's next sweep (one batch a second): wait for it."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "not written within the hub's sweep"
+        await asyncio.sleep(0.1)
 
 
 async def test_online_presence_runs_from_the_first_subscribe_to_the_last_channel_on_two_hubs(
@@ -38,17 +58,16 @@ async def test_online_presence_runs_from_the_first_subscribe_to_the_last_channel
         await host.ok("subscribe", channel=CHAT)  # staff: no attendance recorded
         async with connect(b.ws_url, tokens["p1"]) as laptop:  # the same panelist on the other hub
             await laptop.ok("subscribe", channel=CHAT)
+            await until(lambda: presence_is(presence, {"p1"}))
             q = await host.ok("attendance.quorum", session="m1")
             assert q == {"session": "m1", "panel": 2, "online": 1, "hall": 0, "present": 1}
-            assert await presence.online("m1") == {"p1"}
             await asyncio.sleep(0.6)
         await asyncio.sleep(0.6)
         await phone.ok("unsubscribe", channel=CHAT)
-        _now, spans = await presence.spans("m1")
-        assert len(spans["p1"]) == 2  # the laptop's closed, the phone's still open (it follows qa)
+        await until(lambda: span_count(presence, "p1", 2))  # the laptop's closed, the phone's open
         await phone.ok("unsubscribe", channel=QA)  # its last channel of m1: the interval ends
         t1 = time.time() * 1000
-        assert await presence.online("m1") == set()
+        await until(lambda: presence_is(presence, set()))
         assert (await host.ok("attendance.quorum", session="m1"))["online"] == 0
     _now, spans = await presence.spans("m1")
     assert set(spans) == {"p1"}
@@ -66,7 +85,7 @@ async def test_a_connection_that_closes_ends_its_interval_and_a_dead_hubs_end_at
     tokens = await seed(redis)
     async with connect(hub.ws_url, tokens["p2"]) as c:
         await c.ok("subscribe", channel=CHAT)
-        assert await Presence(redis).online("m1") == {"p2"}
+        await until(lambda: presence_is(Presence(redis), {"p2"}))
     for _ in range(50):  # the hub closes it when it sees the close
         if not await redis.hlen(keys.ATTENDANCE_OPEN):
             break

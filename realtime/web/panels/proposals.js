@@ -89,7 +89,7 @@ export class ProposalsPanel {
       this.fields[name] = { label, input };
       return [label, input];
     };
-    this.formMsg = el("p", "qa-ask-msg");
+    this.formMsg = el("p", "proposal-msg");
     this.formMsg.setAttribute("role", "status");
     this.formOffline = el("p", "offline-note");
     this.formOffline.hidden = true;
@@ -225,7 +225,7 @@ export class ProposalsPanel {
 
   _formMessage(kind, text) {
     this.formMsg.textContent = text;
-    this.formMsg.className = `qa-ask-msg ${kind === "error" ? "error" : "ok-text"}`;
+    this.formMsg.className = `proposal-msg ${kind === "error" ? "error" : "ok-text"}`;
     this.formMsg.setAttribute("role", kind === "error" ? "alert" : "status");
   }
 
@@ -277,7 +277,7 @@ export class ProposalsPanel {
   }
 
   _item(p, canSupport, me) {
-    const li = el("li", `qa-item proposal-item state-${p.state}`);
+    const li = el("li", `proposal-item state-${p.state}`);
     li.dataset.id = String(p.id);
     const head = el("h4", "proposal-title", p.title);
     head.id = `proposal-${p.id}-title`;

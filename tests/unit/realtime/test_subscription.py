@@ -199,10 +199,9 @@ class ModelPresence:
     """Online attendance (issue 14): the hub records a panelist's first and last channel of a
     meeting; nothing here depends on it."""
 
-    async def open(self, conn_id: int, session: str, participant: str, start: int) -> None:
-        return None
+    instance = "model"
 
-    async def close(self, conn_id: int, participant: str, opened: Any, end: int) -> None:
+    async def write(self, opened: Any, closed: Any, spans: Any) -> None:
         return None
 
 
