@@ -8,10 +8,12 @@ and failed every command until a replica was promoted (docs/reliability.md)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -66,9 +68,13 @@ async def test_a_hub_stays_ready_and_serves_the_living_shards_while_a_master_fai
             await redis.aclose()
         hub = HubProcess(servers.url).wait_ready()
         try:
-            async with connect(hub.ws_url, tokens["reader"]) as client:
+            async with (
+                connect(hub.ws_url, tokens["reader"]) as client,
+                connect(hub.ws_url, tokens["reader"]) as other,
+            ):
                 await client.ok("subscribe", channel=dead)
                 await client.ok("subscribe", channel=live)
+                dead_try: asyncio.Task[Any] | None = None
                 statuses: list[tuple[float, int, str]] = []
                 served = 0
                 pid = victim.pid()
@@ -87,13 +93,22 @@ async def test_a_hub_stays_ready_and_serves_the_living_shards_while_a_master_fai
                             if owner is not None and owner != victim.port:
                                 promoted_at = time.monotonic()
                             else:  # during the failover: a channel on a living shard still answers,
-                                # after one on the dead shard failed (redis-py then rebuilds its view)
-                                await client.call("subscribe", channel=dead)
+                                # while one on the dead shard is tried (redis-py then rebuilds its
+                                # view) on another connection: a connection's commands run in turn,
+                                # and the dead shard's may wait for the promotion
+                                if dead_try is None:
+                                    dead_try = asyncio.create_task(
+                                        other.call("subscribe", channel=dead, timeout=60)
+                                    )
                                 reply = await client.call("subscribe", channel=live)
                                 served += reply["type"] == "reply"
                         elif time.monotonic() - promoted_at > 1.5:
                             break
                         await asyncio.sleep(0.1)
+                if dead_try is not None:
+                    dead_try.cancel()
+                    with contextlib.suppress(BaseException):
+                        await dead_try
                 assert promoted_at is not None, "no replica was promoted within 30 s"
                 bad = [s for s in statuses if s[1] != 200]
                 assert not bad, f"not ready during the failover: {bad[:5]} of {len(statuses)}"
