@@ -23,7 +23,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from ballot.turnout import STRATA, stratum_value
+from ballot.turnout import STRATA, Stratified, stratum_value
 from engine.roles import PANELISTS, Role
 from moderation.polls import csv_cell
 
@@ -33,24 +33,13 @@ of the meeting. Every material the hosts list is one the panel is asked to read 
 no "optional" mark yet), so the required set is the whole list."""
 
 
-class Member(Protocol):
+class Member(Stratified, Protocol):
     """What the rule reads of a roster entry (``panel.roster.Participant``; moderation/ does not
-    import panel/, so the rule names only what it needs)."""
-
-    @property
-    def id(self) -> str: ...
+    import panel/): the strata, as turnout reads them (``ballot.turnout.Stratified``), and whether
+    it is a panelist of the meeting."""
 
     @property
     def role(self) -> Role: ...
-
-    @property
-    def gender(self) -> str: ...
-
-    @property
-    def age_band(self) -> str: ...
-
-    @property
-    def district(self) -> str: ...
 
     def in_meeting(self, meeting_id: str) -> bool: ...
 
