@@ -4,6 +4,7 @@ every frame exactly. No timing is asserted (the numbers of a 20-client run mean 
 from __future__ import annotations
 
 import json
+import math
 import selectors
 import subprocess
 import sys
@@ -94,7 +95,9 @@ def test_fanout_bench_runs_and_counts_every_frame(tmp_path: Path) -> None:
     assert fb["rss_sse_kb"] > fb["rss_before_kb"] > 0
     fallback_frames = sum(fb[f"{n}_{w}"]["frames"] for n in ("ws", "sse") for w in ("single", "coalesced"))
     assert len(fb["ws_rtt_ms"]) == len(fb["sse_rtt_ms"]) == RTT and min(fb["sse_rtt_ms"]) > 0
-    assert hub["fallback_sse_single_us"] > 0 and hub["fallback_single_ratio"] > 0
+    # a figure, whatever its value: a few events less the idle rate can come out below zero in a
+    # smoke run on a busy machine (the benchmark's own runs are long enough to be read)
+    assert math.isfinite(hub["fallback_sse_single_us"]) and math.isfinite(hub["fallback_single_ratio"])
     assert "| µs of hub CPU per delivered event, one event per frame" in proc.stdout
     assert "| HTTP fallback: `POST /sse/cmd`" in proc.stdout
     assert (tmp_path / "profile" / "summary-sse.md").read_text().strip()
