@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import io
 import logging
 import os
 import sys
@@ -138,12 +139,18 @@ heartbeat, its connection slots) expires by itself."""
 log = logging.getLogger("plenary.cli")
 
 
-def arm_stop_deadline(seconds: float) -> threading.Timer:
+def arm_stop_deadline(seconds: float, loop: asyncio.AbstractEventLoop | None = None) -> threading.Timer:
     """Exit the process ``seconds`` from now unless it has exited by then (a daemon thread: it
-    never keeps the process alive, and runs even while the event loop is stuck)."""
+    never keeps the process alive, and runs even while the event loop is stuck). With ``loop``,
+    the log names what the stop was still waiting on: every task's stack, so that a stop that
+    hangs says where."""
 
     def give_up() -> None:
-        log.error("stop took longer than %g s: exiting now", seconds, extra={"step": "stop"})
+        log.error(
+            "stop took longer than %g s: exiting now",
+            seconds,
+            extra={"step": "stop", "waiting": waiting_tasks(loop) if loop is not None else ""},
+        )
         for handler in logging.getLogger().handlers:
             handler.flush()
         os._exit(1)
@@ -152,6 +159,18 @@ def arm_stop_deadline(seconds: float) -> threading.Timer:
     timer.daemon = True
     timer.start()
     return timer
+
+
+def waiting_tasks(loop: asyncio.AbstractEventLoop) -> str:
+    """The stacks of ``loop``'s unfinished tasks, read from another thread by a process about to
+    exit (not thread-safe in general: a best effort, never raising)."""
+    out = io.StringIO()
+    try:
+        for task in list(asyncio.all_tasks(loop)):
+            task.print_stack(limit=8, file=out)
+    except Exception as exc:  # a diagnostic must not stop the exit
+        out.write(f"(tasks not readable: {exc!r})")
+    return out.getvalue()
 
 
 def serve(
@@ -164,7 +183,10 @@ def serve(
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             if not self.should_exit:
-                arm_stop_deadline(stop_timeout)
+                loop: asyncio.AbstractEventLoop | None = None
+                with contextlib.suppress(RuntimeError):  # the loop, to name what a hung stop awaits
+                    loop = asyncio.get_running_loop()
+                arm_stop_deadline(stop_timeout, loop)
                 close_streams()
             super().handle_exit(sig, frame)
 

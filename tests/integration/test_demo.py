@@ -62,6 +62,14 @@ class Demo:
             self.proc.communicate(timeout=10)
 
 
+def hub_log_tail(data_dir: Path, lines: int = 30) -> str:
+    """The hub log's last lines, to tell a failing stop's cause (the deadline, an error) apart."""
+    try:
+        return "\n".join((data_dir / "hub.log").read_text(encoding="utf-8").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(no hub.log: {exc})"
+
+
 def token(url: str) -> str:
     return url.split("#t=", 1)[1]
 
@@ -78,7 +86,8 @@ async def test_links_survive_a_restart_and_open_pages_are_not_revoked(tmp_path: 
         # a page open on another hub of the same assembly: the demo's restart must not close it
         other = await asyncio.to_thread(HubProcess("", data_dir=data).wait_ready)
         async with connect(other.ws_url, token(links["p-000"])) as page:
-            assert await asyncio.to_thread(first.interrupt) in (0, 130)
+            code = await asyncio.to_thread(first.interrupt)
+            assert code in (0, 130), f"exit {code}:\n{first.err[-3000:]}\n{hub_log_tail(data)}"
             second = await asyncio.to_thread(Demo(data, free_port()).wait_ready)  # same DATA, new PORT
             again = second.links()
             assert {pid: token(u) for pid, u in again.items()} == {pid: token(u) for pid, u in links.items()}
