@@ -85,13 +85,51 @@ class Edit(msgspec.Struct, frozen=True, kw_only=True):
     consents: tuple[str, ...] = ()
 
 
+class Shortlisted(msgspec.Struct, frozen=True, kw_only=True):
+    """Where its meeting's shortlist vote (a ranked vote of the meeting's panelists, ``ballot/``)
+    put the proposal: the vote and the proposal's place in its published order (1 = first)."""
+
+    vote: str
+    rank: int
+
+
+class OnBallot(msgspec.Struct, frozen=True, kw_only=True):
+    """The proposal as an item of the plenary ballot: the plenary vote, the item's id on that
+    ballot, and, once the result is published, its place in the published order (0 until then)."""
+
+    vote: str
+    item: str
+    rank: int = 0
+
+
+class ResponseStatus(StrEnum):
+    """The city's answer to a proposal the plenary decided on."""
+
+    ACCEPTED = "accepted"  # the city will do it
+    UNDER_REVIEW = "under_review"  # the city is studying it
+    REJECTED = "rejected"  # the city will not do it, and says why
+
+
+class CityResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """The city's response to a decided proposal: the answer, the department responsible, the
+    text (what the city will do, or why not: required when rejected), who recorded it and when."""
+
+    status: ResponseStatus
+    department: str
+    text: str
+    by: Person
+    at: int
+
+
 class Proposal(msgspec.Struct, frozen=True, kw_only=True):
     """A proposal as every member of its meeting sees it (``p:<id>`` of the channel's state).
 
     ``supports``: how many panelists support it (who, only they know: never published).
     ``version``: 1 at submission, one more per accepted edit (``proposal.get`` lists every one).
     ``merged_into``: the proposal it was merged into (0: none); ``merged_from``: those merged into
-    it. ``reason``: why a moderator returned it. ``edit``: a moderator's edit waiting for consent."""
+    it. ``reason``: why a moderator returned it. ``edit``: a moderator's edit waiting for consent.
+    ``shortlist``, ``ballot``, ``response``: its provenance past the meeting (the shortlist vote and
+    rank, the plenary ballot item and rank) and the city's response; unset until reached."""
 
     id: int
     meeting: str
@@ -110,6 +148,9 @@ class Proposal(msgspec.Struct, frozen=True, kw_only=True):
     edit: Edit | None = None
     at: int = 0
     updated: int = 0
+    shortlist: Shortlisted | None = None
+    ballot: OnBallot | None = None
+    response: CityResponse | None = None
 
     def author_ids(self) -> frozenset[str]:
         return frozenset(a.id for a in self.authors)
