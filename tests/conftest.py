@@ -47,3 +47,26 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+# -- where the suite's time goes (``make test`` has a 10-minute budget) ---------------------------
+_FILE_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Each test's setup, call and teardown, summed per file (on the xdist controller too: the
+    workers' reports carry their durations)."""
+    path = report.nodeid.split("::", 1)[0]
+    _FILE_SECONDS[path] = _FILE_SECONDS.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The files that cost most, and the sum: the figure to cut when the run is over budget (a
+    file runs on one worker under ``--dist loadfile``, so the largest file bounds the wall time)."""
+    if len(_FILE_SECONDS) < 20:  # a few files run by hand: the per-test durations say enough
+        return
+    total = sum(_FILE_SECONDS.values())
+    terminalreporter.section("slowest files (seconds summed over their tests)")
+    for path, seconds in sorted(_FILE_SECONDS.items(), key=lambda kv: -kv[1])[:20]:
+        terminalreporter.write_line(f"{seconds:8.1f}  {path}")
+    terminalreporter.write_line(f"{total:8.1f}  in all, over {len(_FILE_SECONDS)} files")
