@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import io
 import logging
 import os
 import sys
@@ -18,6 +17,7 @@ from types import FrameType
 
 from cli.links import announce_base_url
 from cli.redis_args import add_redis_args
+from engine.background import waiting_tasks
 from realtime.config import Settings
 
 
@@ -159,18 +159,6 @@ def arm_stop_deadline(seconds: float, loop: asyncio.AbstractEventLoop | None = N
     timer.daemon = True
     timer.start()
     return timer
-
-
-def waiting_tasks(loop: asyncio.AbstractEventLoop) -> str:
-    """The stacks of ``loop``'s unfinished tasks, read from another thread by a process about to
-    exit (not thread-safe in general: a best effort, never raising)."""
-    out = io.StringIO()
-    try:
-        for task in list(asyncio.all_tasks(loop)):
-            task.print_stack(limit=8, file=out)
-    except Exception as exc:  # a diagnostic must not stop the exit
-        out.write(f"(tasks not readable: {exc!r})")
-    return out.getvalue()
 
 
 def serve(

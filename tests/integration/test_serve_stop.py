@@ -1,6 +1,7 @@
-"""``plenary serve`` stops when told, in a bounded time: at once with Redis well, and by its stop
-deadline (``--stop-timeout``, status 1, said in the log) when Redis hangs and the clean-up would
-wait for socket timeouts. Real processes: a hub, its own embedded Redis frozen with SIGSTOP."""
+"""``plenary serve`` stops when told, in a bounded time: at once with Redis well; when Redis hangs,
+after its clean-up's budget (``realtime.app.STOP_CLEANUP``: a warning naming what it waited on,
+then the usual exit), or by its stop deadline (``--stop-timeout``, status 1, said in the log) when
+that comes first. Real processes: a hub, its own embedded Redis frozen with SIGSTOP."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 from engine.server import ensure_server
+from realtime.app import STOP_CLEANUP
 from tests.support import HubProcess, connect, redis_client, seed
 
 
@@ -52,6 +54,20 @@ async def test_a_hub_stops_at_once_and_within_its_deadline_when_redis_hangs(tmp_
         assert code == 1, stuck.output()
         assert 2.0 <= took < 4.0, f"{took:.1f} s with Redis stopped and a deadline of 2 s"
         assert "stop took longer than 2 s: exiting now" in stuck.output()
+
+        # a deadline past the clean-up's budget: the budget ends the clean-up, the exit is uvicorn's
+        # (no client: a client's close would wait uvicorn's graceful 5 s on the frozen Redis first)
+        patient = HubProcess(embedded.url, "--stop-timeout", "30").wait_ready()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            took, code = stop_and_time(patient)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        patient.stop()
+        assert code == -signal.SIGTERM, patient.output()
+        assert STOP_CLEANUP <= took < STOP_CLEANUP + 5, f"{took:.1f} s with Redis stopped"
+        assert f"stop took longer than {STOP_CLEANUP:g} s: left to expire" in patient.output()
+        assert "Stack for <Task" in patient.output()  # what it waited on, named in the log
     finally:
         with_pid = embedded.pid()
         if with_pid:
