@@ -7,12 +7,14 @@ reads the state and its offset in one transaction, applies the rule, and commits
 the engine's guarded commit (``engine/commit.py``), which writes the fields and publishes the event
 in one atomic step *only if* the state has not moved since the read (the channel's offset, or just
 the fields the rule names in ``guards`` for changes many people make at once, such as raising a
-hand). Otherwise it reads again and retries; after a few lost races the caller gets ``CONFLICT`` (retryable).
+hand). Otherwise it reads again and retries; after a few lost races the caller gets ``CONFLICT``
+(retryable).
 
 Why not Lua for every rule: the rules stay plain Python, testable without Redis, and the script
-that enforces atomicity is one short file, the engine's, shared with the proposals. Why not WATCH/MULTI: the check and the write must be one
-step with the publish, and a script is. Hot paths where thousands act at once (question upvotes,
-poll answers) have their own scripts instead, so they never retry.
+that enforces atomicity is one short file, the engine's, shared with the proposals. Why not
+WATCH/MULTI: the check and the write must be one step with the publish, and a script is. Hot paths
+where thousands act at once (question upvotes, poll answers) have their own scripts instead, so
+they never retry.
 
 Values in a state hash are MessagePack (the subscribe snapshot decodes them), so every value set
 here must be something ``msgspec`` encodes to a plain map, list, string or number.

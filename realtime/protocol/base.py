@@ -1,9 +1,9 @@
 """Shared pieces of protocol v1's schemas: field types, the two message bases and the reply base.
 
 Feature modules (``messages`` for the core and chat, ``vote``, ``moderation``) declare their
-commands on ``Command`` (a meeting's on ``MeetingCommand``) and each command's reply on ``Result``, the reply right before the command
-it answers; ``messages.ClientMessage`` joins the commands into the one tagged union that the
-decoder is built from.
+commands on ``Command`` (a meeting's on ``MeetingCommand``) and each command's reply on ``Result``,
+the reply right before the command it answers; ``messages.ClientMessage`` joins the commands into
+the one tagged union that the decoder is built from.
 
 Typed both ways: a command names its reply type as its type parameter
 (``class VoteMine(Command[VoteMineReply], tag="vote.mine")``), which sets ``VoteMine.reply_type``
