@@ -80,7 +80,7 @@ import time
 import urllib.request
 from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 
@@ -636,64 +636,54 @@ class Bench:
             servers[name] = child
         return servers
 
-    async def single_window(
+    async def fanout_window(
         self,
+        kind: Literal["single", "coalesced"],
         hub: Child,
         peers: Child,
         channel: str,
         n: int,
         idle: float,
-        events: int,
+        steps: int,
         group: str = "hub",
         rate: float = 0.0,
     ) -> Window:
-        from engine.channels import ChannelLog
-
-        log = ChannelLog(self.redis)
-        rate = rate or self.o.rate
-
-        async def act() -> None:
-            loop = asyncio.get_running_loop()
-            t0 = loop.time()
-            for k in range(events):
-                await log.publish(channel, "item", {"i": k})
-                await asyncio.sleep(max(0.0, t0 + (k + 1) / rate - loop.time()))
-
-        return await self.window(hub.pid, peers, group, n * events, idle, act, settle=30)
-
-    async def coalesced_window(
-        self,
-        hub: Child,
-        peers: Child,
-        channel: str,
-        n: int,
-        idle: float,
-        bursts: int,
-        group: str = "hub",
-        rate: float = 0.0,
-    ) -> Window:
-        from engine.channels import publish_call
+        """``steps`` paced steps of one kind on ``channel``, reaching the ``n`` clients of ``group``
+        (the transport: ``hub`` the msgpack WebSockets, ``wsjson`` the JSON ones, ``sse`` the
+        fallback's streams), and the hub's CPU over them. ``single``: one event a step, published
+        alone (one frame per event), at ``rate`` or ``--rate``; ``coalesced``: ``--per-burst`` chat
+        messages a step in one transaction (the hub joins them into one frame), at ``rate`` or
+        ``--burst-rate``."""
+        from engine.channels import ChannelLog, publish_call
         from engine.scripts import Scripts
 
-        script = Scripts(self.redis).get("engine", "publish")
-        rate, per = rate or self.o.burst_rate, self.o.per_burst
+        if kind == "single":
+            log = ChannelLog(self.redis)
+            per, rate = 1, rate or self.o.rate
 
-        async def burst(b: int) -> None:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                for j in range(per):
-                    data = {"text": chat_text(b, j), "author": AUTHOR}
-                    call = publish_call(channel, "chat.message", data)
-                    await script(keys=call.keys, args=call.args, client=pipe)
-                await pipe.execute()
+            async def step(k: int) -> None:
+                await log.publish(channel, "item", {"i": k})
+
+        else:
+            script = Scripts(self.redis).get("engine", "publish")
+            per, rate = self.o.per_burst, rate or self.o.burst_rate
+
+            async def step(k: int) -> None:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    for j in range(per):
+                        data = {"text": chat_text(k, j), "author": AUTHOR}
+                        call = publish_call(channel, "chat.message", data)
+                        await script(keys=call.keys, args=call.args, client=pipe)
+                    await pipe.execute()
 
         async def act() -> None:
             loop = asyncio.get_running_loop()
             t0 = loop.time()
-            for b in range(bursts):
-                await burst(b)
-                await asyncio.sleep(max(0.0, t0 + (b + 1) / rate - loop.time()))
+            for k in range(steps):
+                await step(k)
+                await asyncio.sleep(max(0.0, t0 + (k + 1) / rate - loop.time()))
 
-        return await self.window(hub.pid, peers, group, n * bursts * per, idle, act, settle=30)
+        return await self.window(hub.pid, peers, group, n * steps * per, idle, act, settle=30)
 
     # -- one run -------------------------------------------------------------------------------
     async def hub_once(
@@ -737,9 +727,9 @@ class Bench:
                 f, fself = await self.floor_window(floor, peers, n, rounds)
                 uv, _ = await self.floor_window(uvfloor, peers, n, rounds, group="uvfloor")
                 async with self.sampling(hub.pid, variant, f"{meeting}-{k}"):
-                    one = await self.single_window(hub, peers, agenda, n, idle, rounds)
-                co = await self.coalesced_window(
-                    hub, peers, chat, n, idle, share(self.o.bursts, self.o.slices, k)
+                    one = await self.fanout_window("single", hub, peers, agenda, n, idle, rounds)
+                co = await self.fanout_window(
+                    "coalesced", hub, peers, chat, n, idle, share(self.o.bursts, self.o.slices, k)
                 )
                 parts.append((f, fself, uv, one, co))
                 if fb is not None:
@@ -829,18 +819,22 @@ class Bench:
         await peers.call(timeout=120, op="keepalive", group="sse", older_than=30.0)
         events, bursts = share(o.sse_events, o.slices, k), share(o.sse_bursts, o.slices, k)
         out: list[Window] = []
-        for group, suffix in (("wsjson", "j"), ("sse", "s")):
-            agenda = f"meeting/{meeting}{suffix}/agenda"
-            prefix = "sse" if group == "sse" else "wsjson"
-            async with self.sampling(hub.pid, variant, f"{meeting}-{k}", prefix):
-                one = await self.single_window(hub, peers, agenda, n, idle, events, group, o.sse_rate)
-            self.fallback_lag = max(self.fallback_lag, one.wall - events / o.sse_rate)
-            out.append(one)
-        for group, suffix in (("wsjson", "j"), ("sse", "s")):
-            chat = f"meeting/{meeting}{suffix}/chat"
-            co = await self.coalesced_window(hub, peers, chat, n, idle, bursts, group, o.sse_burst_rate)
-            self.fallback_lag = max(self.fallback_lag, co.wall - bursts / o.sse_burst_rate)
-            out.append(co)
+        paces: tuple[tuple[Literal["single", "coalesced"], str, int, float], ...] = (
+            ("single", "agenda", events, o.sse_rate),
+            ("coalesced", "chat", bursts, o.sse_burst_rate),
+        )
+        for kind, name, steps, rate in paces:
+            for group, suffix in (("wsjson", "j"), ("sse", "s")):
+                channel = f"meeting/{meeting}{suffix}/{name}"
+                sampling = (  # py-spy in the one-event windows only, as for the msgpack group
+                    self.sampling(hub.pid, variant, f"{meeting}-{k}", group)
+                    if kind == "single"
+                    else contextlib.nullcontext()
+                )
+                async with sampling:
+                    win = await self.fanout_window(kind, hub, peers, channel, n, idle, steps, group, rate)
+                self.fallback_lag = max(self.fallback_lag, win.wall - steps / rate)
+                out.append(win)
         ws_one, sse_one, ws_co, sse_co = out
         return ws_one, ws_co, sse_one, sse_co
 

@@ -4,15 +4,17 @@ Most moderated-meeting state changes are rare and made by a few people (a host m
 moderator calls the next speaker). For those, a rule is a pure function of the channel's state
 (``dict`` of field -> decoded value) that returns a :class:`Change`; :meth:`StateChannel.update`
 reads the state and its offset in one transaction, applies the rule, and commits the change with
-``lua/commit.lua``, which writes the fields and publishes the event in one atomic step *only if*
-the state has not moved since the read (the channel's offset, or just the fields the rule names in
-``guards`` for changes many people make at once, such as raising a hand). Otherwise it reads again
-and retries; after a few lost races the caller gets ``CONFLICT`` (retryable).
+the engine's guarded commit (``engine/commit.py``), which writes the fields and publishes the event
+in one atomic step *only if* the state has not moved since the read (the channel's offset, or just
+the fields the rule names in ``guards`` for changes many people make at once, such as raising a
+hand). Otherwise it reads again and retries; after a few lost races the caller gets ``CONFLICT``
+(retryable).
 
 Why not Lua for every rule: the rules stay plain Python, testable without Redis, and the script
-that enforces atomicity is one short file. Why not WATCH/MULTI: the check and the write must be one
-step with the publish, and a script is. Hot paths where thousands act at once (question upvotes,
-poll answers) have their own scripts instead, so they never retry.
+that enforces atomicity is one short file, the engine's, shared with the proposals. Why not
+WATCH/MULTI: the check and the write must be one step with the publish, and a script is. Hot paths
+where thousands act at once (question upvotes, poll answers) have their own scripts instead, so
+they never retry.
 
 Values in a state hash are MessagePack (the subscribe snapshot decodes them), so every value set
 here must be something ``msgspec`` encodes to a plain map, list, string or number.
@@ -27,7 +29,8 @@ from typing import Any
 import msgspec
 
 from engine import keys
-from engine.channels import ChannelLog, Published, encode_data
+from engine.channels import ChannelLog, Published
+from engine.commit import Write, commit
 from engine.connection import raw, text
 from engine.errors import Code, HubError
 
@@ -112,19 +115,16 @@ class StateChannel:
         raise HubError(Code.CONFLICT, "too many concurrent changes; try again")
 
     async def _commit(self, state: State, change: Change) -> Published | None:
-        args: list[Any] = [change.event, encode_data(change.data)]
-        if change.guards is None:
-            args += [str(state.offset), 0]
-        else:
-            args += ["", len(change.guards)]
-            for name in change.guards:
-                args += [name, state.stored.get(name, b"")]
-        args.append(len(change.sets))
-        for name, value in change.sets.items():
-            args += [name, _enc.encode(value)]
-        args.append(len(change.deletes))
-        args += list(change.deletes)
-        res = await self.log.write("moderation", "commit", self.channel, args=args)
-        if int(res[0]) < 0:
-            return None
-        return Published(int(res[0]), text(res[1]), int(res[2]))
+        writes = [Write("hset", "", name, _enc.encode(value)) for name, value in change.sets.items()]
+        writes += [Write("hdel", "", name) for name in change.deletes]
+        whole = change.guards is None  # no fields named: nothing at all may have moved
+        return await commit(
+            self.log,
+            self.channel,
+            change.event,
+            change.data,
+            offset=state.offset if whole else None,
+            guards=change.guards or (),
+            stored=state.stored,
+            writes=writes,
+        )

@@ -10,7 +10,7 @@ Where things are, all in the slot of ``meeting/<id>/proposals`` (``engine.keys.c
   ``authored`` and ``commented`` (per participant counts, the limits of ``model``), ``titles``
   (a title's key -> the proposal holding it, for duplicates).
 
-Every step is read -> decide -> commit (``lua/commit.lua``), retried when a guarded field moved
+Every step is read -> decide -> commit (``engine/commit.py``), retried when a guarded field moved
 in between (another command on the same proposal), ``CONFLICT`` (retryable) after a few lost races;
 supports, the hot path, are one script (``lua/support.lua``) that never retries.
 Each commit publishes exactly one event on the channel, so its offset names the change.
@@ -26,7 +26,8 @@ from typing import Any, Final
 import msgspec
 
 from engine import keys
-from engine.channels import ChannelLog, Published, encode_data
+from engine.channels import ChannelLog, Published
+from engine.commit import commit
 from engine.connection import raw, text
 from engine.errors import Code, HubError
 from proposals import rules
@@ -263,29 +264,15 @@ class ProposalStore:
         return view, stored
 
     async def _commit(self, meeting: str, change: Change, stored: dict[str, bytes]) -> Published | None:
-        parts: list[str] = []
-
-        def index(part: str) -> int:
-            if not part:
-                return 0
-            if part not in parts:
-                parts.append(part)
-            return parts.index(part) + 1
-
-        args: list[Any] = [change.event, encode_data(change.data), len(change.guards)]
-        for name in change.guards:
-            args += [name, stored.get(name, b"")]
-        args.append(len(change.ops))
-        for op in change.ops:
-            where = index(op.key)
-            fld = str(index(op.field)) if op.kind == "merge_set" else op.field
-            args += [op.kind, where, fld, op.value]
-        res = await self.log.write(
-            "proposals", "commit", _channel(meeting), keys=[_key(meeting, p) for p in parts], args=args
+        return await commit(
+            self.log,
+            _channel(meeting),
+            change.event,
+            change.data,
+            guards=change.guards,
+            stored=stored,
+            writes=change.ops,
         )
-        if int(res[0]) < 0:
-            return None
-        return Published(int(res[0]), text(res[1]), int(res[2]))
 
 
 def _channel(meeting: str) -> str:

@@ -222,23 +222,45 @@ the stylesheet sit at the top (``/static/<name>``): a page's address is part of 
 
 HEADER_FILE = "lib/header.html"
 HEADER_DIRECTIVE = re.compile(r'<!--#header((?: [a-z]+="[^"<>]*")*)-->')
+HEAD_FILE = "lib/head.html"
+HEAD_DIRECTIVE = re.compile(r'<!--#head((?: [a-z]+="[^"<>]*")*)-->')
 _ATTR = re.compile(r' ([a-z]+)="([^"<>]*)"')
 _STATUS = re.compile(r"<!--#status-->\n(.*?)<!--#/status-->\n", re.S)
 
 
-def render_page(page: str, header: str) -> str:
-    """A page with its ``<!--#header ...-->`` line replaced by the shared header (``header``, the
-    text of ``lib/header.html``), rendered by the hub so that the header is in the HTML before any
-    script runs, as when each page carried its own copy. Attributes: ``sub`` and ``text``, the
-    page's name after the assembly's (an i18n key and its Korean text), and ``status="off"`` for a
-    page without a hub connection (no connection pill, no name). A page without the line is as
-    written (the overlay has no header); an unknown attribute is an error, not a silent default."""
-    match = HEADER_DIRECTIVE.search(page)
+def _directive(page: str, pattern: re.Pattern[str], name: str) -> tuple[re.Match[str] | None, dict[str, str]]:
+    """Where ``page`` says ``<!--#<name> ...-->``, and its attributes; (None, {}) when it does not.
+    Anything else that starts like the directive is an error, never served as a bare comment."""
+    match = pattern.search(page)
     if match is None:
-        if "<!--#header" in page:
-            raise ValueError('bad header directive (attributes are name="value", one space apart)')
+        if re.search(rf"<!--#{name}\b", page):
+            raise ValueError(f'bad {name} directive (attributes are name="value", one space apart)')
+        return None, {}
+    return match, dict(_ATTR.findall(match.group(1)))
+
+
+def render_page(page: str, header: str, head: str) -> str:
+    """A page with its ``<!--#head ...-->`` line replaced by ``head`` (the text of ``lib/head.html``)
+    and its ``<!--#header ...-->`` line by the shared header (``header``, the text of
+    ``lib/header.html``), rendered by the hub so that both are in the HTML before any script runs,
+    as when each page carried its own copy.
+
+    The head: what every page's ``<head>`` starts with (charset, viewport, referrer policy, colours,
+    the title, the stylesheet); ``title`` is the page's name after the assembly's, in Korean (the
+    page's own stylesheets and its module follow the line in the page). The header's attributes:
+    ``sub`` and ``text``, the page's name after the assembly's (an i18n key and its Korean text),
+    and ``status="off"`` for a page without a hub connection (no connection pill, no name). A page
+    without a line is as written (the overlay has neither: a bare transparent page with a head of
+    its own); an unknown attribute is an error, not a silent default."""
+    match, attrs = _directive(page, HEAD_DIRECTIVE, "head")
+    if match is not None:
+        if set(attrs) != {"title"}:
+            raise ValueError(f"bad head directive: {match.group(0)}")
+        block = head.replace("<!--#title-->", html.escape(attrs["title"], quote=False))
+        page = page[: match.start()] + block.rstrip("\n") + page[match.end() :]
+    match, attrs = _directive(page, HEADER_DIRECTIVE, "header")
+    if match is None:
         return page
-    attrs = dict(_ATTR.findall(match.group(1)))
     unknown = set(attrs) - {"sub", "text", "status"}
     if unknown or attrs.get("status", "on") not in ("on", "off") or ("sub" in attrs) != ("text" in attrs):
         raise ValueError(f"bad header directive: {match.group(0)}")
@@ -258,7 +280,7 @@ def _web(name: str) -> bytes:
 def _page(name: str, media: str) -> Response:
     body = _web(name)
     if name.endswith(".html"):
-        body = render_page(body.decode(), _web(HEADER_FILE).decode()).encode()
+        body = render_page(body.decode(), _web(HEADER_FILE).decode(), _web(HEAD_FILE).decode()).encode()
     return Response(body, media_type=media, headers=page_headers(name))
 
 

@@ -1,9 +1,9 @@
 """Shared pieces of protocol v1's schemas: field types, the two message bases and the reply base.
 
 Feature modules (``messages`` for the core and chat, ``vote``, ``moderation``) declare their
-commands on ``Command`` and each command's reply on ``Result``, the reply right before the command
-it answers; ``messages.ClientMessage`` joins the commands into the one tagged union that the
-decoder is built from.
+commands on ``Command`` (a meeting's on ``MeetingCommand``) and each command's reply on ``Result``,
+the reply right before the command it answers; ``messages.ClientMessage`` joins the commands into
+the one tagged union that the decoder is built from.
 
 Typed both ways: a command names its reply type as its type parameter
 (``class VoteMine(Command[VoteMineReply], tag="vote.mine")``), which sets ``VoteMine.reply_type``
@@ -54,6 +54,14 @@ class Command(Struct, Generic[R], tag_field="type", forbid_unknown_fields=False,
             if args and isinstance(args[0], type) and issubclass(args[0], Result):
                 cls.reply_type = args[0]
                 return
+
+
+class MeetingCommand(Command[R]):
+    """A command about one meeting (every command of ``moderation`` and ``proposals``): ``meeting``
+    is its first field, declared here once. Not keyword-only, so it stays where each command always
+    had it on the wire: after the tag, before the command's own fields (``id``, keyword-only, last)."""
+
+    meeting: Ident
 
 
 class ServerMessage(Struct, tag_field="type", kw_only=True, omit_defaults=False):

@@ -1,9 +1,10 @@
 """Protocol v1: commands of moderated meetings (Q&A, chat moderation, speakers, agenda, polls).
 
 moderation/ holds the rules; realtime/commands/moderation.py (and chat.py there for chat) runs them. Every
-command names its meeting; the wire only bounds sizes and shapes, the rules check the meaning. Each
-reply type stands right before the command(s) it answers. ``offset`` in a reply is the offset of
-the event the command published, null when it changed nothing (so published nothing).
+command names its meeting (``base.MeetingCommand``); the wire only bounds sizes and shapes, the rules
+check the meaning. Each reply type stands right before the command(s) it answers. ``offset`` in a
+reply is the offset of the event the command published, null when it changed nothing (so published
+nothing).
 
 What a reply carries from a channel's state as it is stored (a slide, an overlay item, a poll's
 results, a deleted message with its audit) is a plain object (``dict[str, Any]``): its shape is the
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from realtime.protocol.base import Command, Ident, R, Result
+from realtime.protocol.base import Command, Ident, MeetingCommand, R, Result
 
 QuestionId = Annotated[int, Meta(ge=1, le=2**53 - 1)]
 QuestionText = Annotated[str, Meta(max_length=2000)]  # the Q&A rule's own limit is lower
@@ -36,11 +37,10 @@ class QaAskReply(Result):
     state: Annotated[str, Meta(description="`pending`")]
 
 
-class QaAsk(Command[QaAskReply], tag="qa.ask"):
+class QaAsk(MeetingCommand[QaAskReply], tag="qa.ask"):
     """Panelist: ask a question. ``anonymous`` (the default, ``moderation.qa.ANONYMOUS_BY_DEFAULT``):
     other panelists and the stream do not see your name (moderators do); ``false`` agrees to be named."""
 
-    meeting: Ident
     text: QuestionText
     anonymous: bool = True
 
@@ -52,17 +52,15 @@ class QaVoteReply(Result):
     changed: Annotated[bool, Meta(description="false: a repeated vote or withdrawal, nothing published")]
 
 
-class QaUpvote(Command[QaVoteReply], tag="qa.upvote"):
+class QaUpvote(MeetingCommand[QaVoteReply], tag="qa.upvote"):
     """Panelist: one vote for a visible question (again: no change)."""
 
-    meeting: Ident
     question: QuestionId
 
 
-class QaUnvote(Command[QaVoteReply], tag="qa.unvote"):
+class QaUnvote(MeetingCommand[QaVoteReply], tag="qa.unvote"):
     """Panelist: withdraw your vote."""
 
-    meeting: Ident
     question: QuestionId
 
 
@@ -78,10 +76,8 @@ class QaMineReply(Result):
     voted: Annotated[list[int], Meta(description="the questions the caller voted for")]
 
 
-class QaMine(Command[QaMineReply], tag="qa.mine"):
+class QaMine(MeetingCommand[QaMineReply], tag="qa.mine"):
     """Panelist: your questions (in every state) and the questions you voted for."""
-
-    meeting: Ident
 
 
 class QaMoveReply(Result):
@@ -91,8 +87,7 @@ class QaMoveReply(Result):
     state: Annotated[str, Meta(description="the question's state now")]
 
 
-class _QaMove(Command[QaMoveReply]):
-    meeting: Ident
+class _QaMove(MeetingCommand[QaMoveReply]):
     question: QuestionId
 
 
@@ -131,10 +126,9 @@ class QaMergeReply(Result):
     offset: EventOffset
 
 
-class QaMerge(Command[QaMergeReply], tag="qa.merge"):
+class QaMerge(MeetingCommand[QaMergeReply], tag="qa.merge"):
     """Moderator: ``question`` is a duplicate of ``into``; its voters move there."""
 
-    meeting: Ident
     question: QuestionId
     into: QuestionId
 
@@ -144,10 +138,9 @@ class QaReorderReply(Result):
     offset: EventOffset
 
 
-class QaReorder(Command[QaReorderReply], tag="qa.reorder"):
+class QaReorder(MeetingCommand[QaReorderReply], tag="qa.reorder"):
     """Moderator: the queued questions in their new order (every queued id exactly once)."""
 
-    meeting: Ident
     order: Annotated[list[QuestionId], Meta(max_length=500)]
 
 
@@ -158,10 +151,9 @@ class ChatDeleteReply(Result):
     changed: Annotated[bool, Meta(description="false: it was deleted already")]
 
 
-class ChatDelete(Command[ChatDeleteReply], tag="chat.delete"):
+class ChatDelete(MeetingCommand[ChatDeleteReply], tag="chat.delete"):
     """Moderator: hide the message at ``offset`` for everyone (kept in the record)."""
 
-    meeting: Ident
     offset: Offset
     reason: Note = ""
 
@@ -174,25 +166,22 @@ class ChatRestrictReply(Result):
     banned: bool
 
 
-class ChatMute(Command[ChatRestrictReply], tag="chat.mute"):
+class ChatMute(MeetingCommand[ChatRestrictReply], tag="chat.mute"):
     """Moderator: the participant may not chat in this meeting for ``minutes``."""
 
-    meeting: Ident
     participant: Ident
     minutes: Annotated[int, Meta(ge=1, le=1440)]
 
 
-class ChatBan(Command[ChatRestrictReply], tag="chat.ban"):
+class ChatBan(MeetingCommand[ChatRestrictReply], tag="chat.ban"):
     """Moderator: the participant may not chat in this meeting until unmuted."""
 
-    meeting: Ident
     participant: Ident
 
 
-class ChatUnmute(Command[ChatRestrictReply], tag="chat.unmute"):
+class ChatUnmute(MeetingCommand[ChatRestrictReply], tag="chat.unmute"):
     """Moderator: lift a mute or a ban."""
 
-    meeting: Ident
     participant: Ident
 
 
@@ -202,11 +191,10 @@ class ChatSettingsReply(Result):
     offset: EventOffset
 
 
-class ChatSettings(Command[ChatSettingsReply], tag="chat.settings"):
+class ChatSettings(MeetingCommand[ChatSettingsReply], tag="chat.settings"):
     """Moderator: slow mode (seconds between one participant's messages, 0 = off) and/or the link
     policy (``allow``, ``staff``, ``block``); a field left out is unchanged."""
 
-    meeting: Ident
     slow_mode: Annotated[int, Meta(ge=0, le=600)] | None = None
     links: Literal["allow", "staff", "block"] | None = None
 
@@ -218,10 +206,8 @@ class ChatStatusReply(Result):
     banned: bool
 
 
-class ChatStatus(Command[ChatStatusReply], tag="chat.status"):
+class ChatStatus(MeetingCommand[ChatStatusReply], tag="chat.status"):
     """The meeting's chat settings and your own standing (muted, banned)."""
-
-    meeting: Ident
 
 
 class Restriction(Struct, kw_only=True):
@@ -244,13 +230,12 @@ class ChatModerationReply(Result):
     older: Annotated[bool, Meta(description="older deleted messages remain: ask again with `before`")]
 
 
-class ChatModeration(Command[ChatModerationReply], tag="chat.moderation"):
+class ChatModeration(MeetingCommand[ChatModerationReply], tag="chat.moderation"):
     """Moderator: what the console shows after a (re)connect: the restrictions in force (who is
     muted until when, who is banned, by whom) and a page of the newest deleted messages with their
     text (from the audit); ``before``: the page below that offset. Staff only: a panelist never
     gets others' restrictions or deleted text."""
 
-    meeting: Ident
     before: Offset | None = None
 
 
@@ -259,10 +244,9 @@ class ChatReportReply(Result):
     reports: Annotated[int, Meta(description="how many have reported this message")]
 
 
-class ChatReport(Command[ChatReportReply], tag="chat.report"):
+class ChatReport(MeetingCommand[ChatReportReply], tag="chat.report"):
     """Panelist: report the message at ``offset`` to the moderators."""
 
-    meeting: Ident
     offset: Offset
     reason: Literal["abuse", "spam", "off_topic", "personal_info", "other"]
     note: Note = ""
@@ -274,10 +258,9 @@ class ChatDismissReportReply(Result):
     by: Annotated[dict[str, Any], Meta(description="the moderator: id, name, role")]
 
 
-class ChatDismissReport(Command[ChatDismissReportReply], tag="chat.dismiss_report"):
+class ChatDismissReport(MeetingCommand[ChatDismissReportReply], tag="chat.dismiss_report"):
     """Moderator: close the report about a message without deleting it."""
 
-    meeting: Ident
     offset: Offset
 
 
@@ -290,16 +273,13 @@ class SpeakersHandReply(Result, kw_only=True):
     offset: EventOffset
 
 
-class SpeakersRaise(Command[SpeakersHandReply], tag="speakers.raise"):
+class SpeakersRaise(MeetingCommand[SpeakersHandReply], tag="speakers.raise"):
     """Panelist: raise your hand (again: no change)."""
 
-    meeting: Ident
 
-
-class SpeakersLower(Command[SpeakersHandReply], tag="speakers.lower"):
+class SpeakersLower(MeetingCommand[SpeakersHandReply], tag="speakers.lower"):
     """Lower a hand: your own (panelists), or anyone's (``participant``, moderators)."""
 
-    meeting: Ident
     participant: Ident | None = None
 
 
@@ -308,10 +288,9 @@ class SpeakersOrderReply(Result):
     offset: EventOffset
 
 
-class SpeakersOrder(Command[SpeakersOrderReply], tag="speakers.order"):
+class SpeakersOrder(MeetingCommand[SpeakersOrderReply], tag="speakers.order"):
     """Moderator: the raised hands in their new order (every one exactly once)."""
 
-    meeting: Ident
     order: Annotated[list[Ident], Meta(max_length=3000)]
 
 
@@ -328,11 +307,10 @@ class SpeakersNextReply(Result):
     offset: EventOffset
 
 
-class SpeakersNext(Command[SpeakersNextReply], tag="speakers.next"):
+class SpeakersNext(MeetingCommand[SpeakersNextReply], tag="speakers.next"):
     """Moderator: give the floor to the first raised hand (or to ``participant``) for ``seconds``
     (default: the meeting's per-speaker time)."""
 
-    meeting: Ident
     participant: Ident | None = None
     seconds: Annotated[int, Meta(ge=10, le=3600)] | None = None
 
@@ -344,10 +322,8 @@ class SpeakersYieldReply(Result):
     offset: EventOffset
 
 
-class SpeakersYield(Command[SpeakersYieldReply], tag="speakers.yield"):
+class SpeakersYield(MeetingCommand[SpeakersYieldReply], tag="speakers.yield"):
     """The speaker (or a moderator) ends the current turn."""
-
-    meeting: Ident
 
 
 class SpeakersTimerReply(Result):
@@ -355,10 +331,9 @@ class SpeakersTimerReply(Result):
     offset: EventOffset
 
 
-class SpeakersTimer(Command[SpeakersTimerReply], tag="speakers.timer"):
+class SpeakersTimer(MeetingCommand[SpeakersTimerReply], tag="speakers.timer"):
     """Moderator: the per-speaker time, in seconds, for the turns that follow."""
 
-    meeting: Ident
     seconds: Annotated[int, Meta(ge=10, le=3600)]
 
 
@@ -375,10 +350,9 @@ class AgendaSetReply(Result):
     offset: EventOffset
 
 
-class AgendaSet(Command[AgendaSetReply], tag="agenda.set"):
+class AgendaSet(MeetingCommand[AgendaSetReply], tag="agenda.set"):
     """Host: the whole agenda, in order (replaces the previous one)."""
 
-    meeting: Ident
     items: Annotated[list[AgendaItem], Meta(max_length=100)]
 
 
@@ -389,10 +363,9 @@ class AgendaCurrentReply(Result):
     offset: EventOffset
 
 
-class AgendaCurrent(Command[AgendaCurrentReply], tag="agenda.current"):
+class AgendaCurrent(MeetingCommand[AgendaCurrentReply], tag="agenda.current"):
     """Host: the item under way (null: none)."""
 
-    meeting: Ident
     item: Ident | None
 
 
@@ -403,21 +376,18 @@ class SlideReply(Result):
     offset: EventOffset
 
 
-class SlideShow(Command[SlideReply], tag="slide.show"):
+class SlideShow(MeetingCommand[SlideReply], tag="slide.show"):
     """Host: show a slide: an uploaded image or a page of an uploaded PDF (``upload``, ``page``), or
     a ``url`` (https)."""
 
-    meeting: Ident
     upload: Ident | None = None
     page: Annotated[int, Meta(ge=1, le=10_000)] = 1
     url: Url | None = None
     title: Title = ""
 
 
-class SlideClear(Command[SlideReply], tag="slide.clear"):
+class SlideClear(MeetingCommand[SlideReply], tag="slide.clear"):
     """Host: no slide."""
-
-    meeting: Ident
 
 
 class Material(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -433,10 +403,9 @@ class MaterialsSetReply(Result):
     offset: EventOffset
 
 
-class MaterialsSet(Command[MaterialsSetReply], tag="materials.set"):
+class MaterialsSet(MeetingCommand[MaterialsSetReply], tag="materials.set"):
     """Host: the meeting's learning materials, in order (replaces the list)."""
 
-    meeting: Ident
     items: Annotated[list[Material], Meta(max_length=200)]
 
 
@@ -447,11 +416,10 @@ class OverlayReply(Result):
     offset: EventOffset
 
 
-class OverlayShow(Command[OverlayReply], tag="overlay.show"):
+class OverlayShow(MeetingCommand[OverlayReply], tag="overlay.show"):
     """Host: put one thing on the stream overlay: a question, the current slide, a poll's results, a
     vote's published results, or a short text."""
 
-    meeting: Ident
     question: Annotated[int, Meta(ge=1)] | None = None
     slide: bool = False
     poll: Ident | None = None
@@ -459,10 +427,8 @@ class OverlayShow(Command[OverlayReply], tag="overlay.show"):
     text: Annotated[str, Meta(max_length=300)] | None = None
 
 
-class OverlayClear(Command[OverlayReply], tag="overlay.clear"):
+class OverlayClear(MeetingCommand[OverlayReply], tag="overlay.clear"):
     """Host: an empty overlay."""
-
-    meeting: Ident
 
 
 # -- polls and surveys --------------------------------------------------------------------------
@@ -472,15 +438,13 @@ class PollCreateReply(Result):
     offset: int
 
 
-class PollCreate(Command[PollCreateReply], tag="poll.create"):
+class PollCreate(MeetingCommand[PollCreateReply], tag="poll.create"):
     """Host: a quick poll or a survey, in draft. ``poll`` follows moderation.polls.PollDefinition."""
 
-    meeting: Ident
     poll: dict[str, Any]
 
 
-class _PollRef(Command[R]):
-    meeting: Ident
+class _PollRef(MeetingCommand[R]):
     poll: Ident
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from realtime.protocol.base import Command, Ident, Result
+from realtime.protocol.base import Command, MeetingCommand, R, Result
 
 ProposalId = Annotated[int, Meta(ge=1, le=2**53 - 1)]
 Section = Annotated[
@@ -92,15 +92,20 @@ class CommentRecord(Struct, kw_only=True):
 
 
 # -- commands and replies -------------------------------------------------------------------------
+class _OnProposal(MeetingCommand[R]):
+    """A step on one proposal of the meeting: ``proposal`` right after ``meeting``, as on the wire."""
+
+    proposal: ProposalId
+
+
 class ProposalSectionsReply(Result):
     open: list[str]
     offset: Offset
 
 
-class ProposalSections(Command[ProposalSectionsReply], tag="proposal.sections"):
+class ProposalSections(MeetingCommand[ProposalSectionsReply], tag="proposal.sections"):
     """Moderator: the sections that take proposals in this meeting now (the others are closed)."""
 
-    meeting: Ident
     open: Annotated[list[Section], Meta(max_length=20)]
 
 
@@ -109,10 +114,9 @@ class ProposalReply(Result):
     offset: Offset
 
 
-class ProposalSubmit(Command[ProposalReply], tag="proposal.submit"):
+class ProposalSubmit(MeetingCommand[ProposalReply], tag="proposal.submit"):
     """Panelist: a new proposal in an open section of a meeting you are a member of."""
 
-    meeting: Ident
     section: Section
     title: TitleText
     problem: LongText
@@ -122,11 +126,8 @@ class ProposalSubmit(Command[ProposalReply], tag="proposal.submit"):
     ]
 
 
-class ProposalJoin(Command[ProposalReply], tag="proposal.join"):
+class ProposalJoin(_OnProposal[ProposalReply], tag="proposal.join"):
     """Panelist: join a submitted proposal as a co-author."""
-
-    meeting: Ident
-    proposal: ProposalId
 
 
 class ProposalSupportReply(Result):
@@ -136,18 +137,12 @@ class ProposalSupportReply(Result):
     offset: Offset
 
 
-class ProposalSupport(Command[ProposalSupportReply], tag="proposal.support"):
+class ProposalSupport(_OnProposal[ProposalSupportReply], tag="proposal.support"):
     """Panelist: support (공감) a submitted proposal, once."""
 
-    meeting: Ident
-    proposal: ProposalId
 
-
-class ProposalUnsupport(Command[ProposalSupportReply], tag="proposal.unsupport"):
+class ProposalUnsupport(_OnProposal[ProposalSupportReply], tag="proposal.unsupport"):
     """Panelist: withdraw your support."""
-
-    meeting: Ident
-    proposal: ProposalId
 
 
 class ProposalCommentReply(Result):
@@ -156,9 +151,7 @@ class ProposalCommentReply(Result):
     offset: Offset
 
 
-class ProposalComment(Command[ProposalCommentReply], tag="proposal.comment"):
-    meeting: Ident
-    proposal: ProposalId
+class ProposalComment(_OnProposal[ProposalCommentReply], tag="proposal.comment"):
     text: CommentText
 
 
@@ -168,19 +161,15 @@ class ProposalMergeReply(Result):
     offset: Offset
 
 
-class ProposalMerge(Command[ProposalMergeReply], tag="proposal.merge"):
+class ProposalMerge(_OnProposal[ProposalMergeReply], tag="proposal.merge"):
     """Moderator: ``proposal`` is a duplicate of ``into``."""
 
-    meeting: Ident
-    proposal: ProposalId
     into: ProposalId
 
 
-class ProposalEdit(Command[ProposalReply], tag="proposal.edit"):
+class ProposalEdit(_OnProposal[ProposalReply], tag="proposal.edit"):
     """Moderator: propose an edit; it takes effect once every author consents."""
 
-    meeting: Ident
-    proposal: ProposalId
     section: Annotated[str, Meta(max_length=40, description='a new section, `""` to keep it')] = ""
     title: Annotated[str, Meta(max_length=1000, description='a new title, `""` to keep it')] = ""
     problem: Annotated[str, Meta(max_length=8000, description='`""` to keep it')] = ""
@@ -188,19 +177,15 @@ class ProposalEdit(Command[ProposalReply], tag="proposal.edit"):
     note: Annotated[str, Meta(max_length=2000, description="why, for the authors")] = ""
 
 
-class ProposalConsent(Command[ProposalReply], tag="proposal.consent"):
+class ProposalConsent(_OnProposal[ProposalReply], tag="proposal.consent"):
     """Author: accept or decline the edit waiting on your proposal."""
 
-    meeting: Ident
-    proposal: ProposalId
     accept: bool
 
 
-class ProposalReturn(Command[ProposalReply], tag="proposal.return"):
+class ProposalReturn(_OnProposal[ProposalReply], tag="proposal.return"):
     """Moderator: return a proposal to its authors with a reason."""
 
-    meeting: Ident
-    proposal: ProposalId
     reason: ReasonText
 
 
@@ -210,10 +195,8 @@ class ProposalListReply(Result):
     supported: Annotated[list[int], Meta(description="the proposals the caller supports")]
 
 
-class ProposalList(Command[ProposalListReply], tag="proposal.list"):
+class ProposalList(MeetingCommand[ProposalListReply], tag="proposal.list"):
     """Every proposal of a meeting, in every state, by id."""
-
-    meeting: Ident
 
 
 class ProposalGetReply(Result):
@@ -223,11 +206,8 @@ class ProposalGetReply(Result):
     supported: bool
 
 
-class ProposalGet(Command[ProposalGetReply], tag="proposal.get"):
+class ProposalGet(_OnProposal[ProposalGetReply], tag="proposal.get"):
     """One proposal with its whole record: versions and comments."""
-
-    meeting: Ident
-    proposal: ProposalId
 
 
 PROPOSAL_COMMANDS: tuple[type[Command], ...] = (

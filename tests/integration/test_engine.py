@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from engine import keys
 from engine.channels import SPECS, ChannelLog
+from engine.commit import KINDS, Write, commit
 from engine.errors import ChannelError
 from engine.server import ensure_server
 from tests.support import redis_client
@@ -79,3 +82,32 @@ async def test_archive_keeps_every_chat_event(redis: Redis) -> None:
 async def test_unknown_channels_are_refused(redis: Redis) -> None:
     with pytest.raises(ChannelError):
         await ChannelLog(redis).publish("meeting/../x", "t", {})
+
+
+async def test_the_guarded_commit_writes_all_or_nothing(redis: Redis) -> None:
+    """``engine/commit.py``: a moved guard or an unknown write kind refuses before anything is
+    written; otherwise every write and the one event go together."""
+    log = ChannelLog(redis)
+    ch = "meeting/m1/proposals"
+    state, votes = keys.channel_keys(ch).state, keys.channel_key(ch, "votes")
+    first = await commit(log, ch, "t.a", {}, guards=["f"], writes=[Write("hset", "", "f", b"1")])
+    assert first is not None and first.offset == 1
+    moved = [
+        {"guards": ["f"], "stored": {"f": b"0"}},  # the field holds other bytes
+        {"guards": ["g"], "stored": {"g": b"1"}},  # the field is gone
+        {"offset": 0},  # an event was published since
+    ]
+    for guard in moved:
+        assert await commit(log, ch, "t.b", {}, writes=[Write("sadd", "votes", value="x")], **guard) is None
+    with pytest.raises(ResponseError, match="unknown write"):
+        await commit(log, ch, "t.c", {}, writes=[Write("sadd", "votes", value="x"), Write("lpush", "", "f")])
+    assert (
+        await redis.smembers(votes) == set() and await redis.hget(keys.channel_keys(ch).meta, "seq") == b"1"
+    )
+    ops = [Write("hincr", "", "n", 2), Write("sadd", "votes", value="x"), Write("hdel", "", "f")]
+    done = await commit(log, ch, "t.d", {}, offset=1, guards=["f"], stored={"f": b"1"}, writes=ops)
+    assert done is not None and done.offset == 2
+    assert await redis.hgetall(state) == {b"n": b"2"} and await redis.smembers(votes) == {b"x"}
+    lua = (Path(__file__).parents[2] / "engine/lua/commit.lua").read_text(encoding="utf-8")
+    kinds = re.search(r"^local KINDS = \{(.*)\}$", lua, re.M)
+    assert kinds and set(re.findall(r"(\w+) = 1", kinds.group(1))) == KINDS  # the script's are the module's

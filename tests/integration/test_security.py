@@ -108,15 +108,16 @@ async def test_subscribing_to_made_up_channels_creates_nothing(redis: Redis, hub
 async def test_every_page_is_served_with_its_content_security_policy(hub: HubProcess) -> None:
     import httpx
 
-    from realtime.http.routes import HEADER_FILE, PAGES, render_page
+    from realtime.http.routes import HEAD_FILE, HEADER_FILE, PAGES, render_page
 
     header = (WEB / HEADER_FILE).read_text(encoding="utf-8")
+    head = (WEB / HEAD_FILE).read_text(encoding="utf-8")
     async with httpx.AsyncClient(base_url=hub.url) as http:
         for path, name in PAGES.items():
             r = await http.get(path.format(vote="v1", meeting="m1"))
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
             assert "script-src 'self'" in r.headers["content-security-policy"], path
-            assert r.text == render_page((WEB / name).read_text(encoding="utf-8"), header), path
+            assert r.text == render_page((WEB / name).read_text(encoding="utf-8"), header, head), path
             assert "<!--#" not in r.text, path
             assert (await http.get(f"/static/{name}")).text == r.text, path
         for module in sorted(WEB.glob("*/*.js")):

@@ -1,5 +1,6 @@
-"""The pages' one header: every page that has one says so in one line, and the hub renders it from
-``realtime/web/lib/header.html``; no page carries a copy of its own."""
+"""The pages' one head and one header: every page that has them says so in one line each, and the
+hub renders them from ``realtime/web/lib/head.html`` and ``lib/header.html``; no page carries a copy
+of its own."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from realtime.http.routes import HEADER_DIRECTIVE, HEADER_FILE, PAGES, render_page
+from realtime.http.routes import HEAD_DIRECTIVE, HEAD_FILE, HEADER_DIRECTIVE, HEADER_FILE, PAGES, render_page
 
 WEB = Path(__file__).parents[3] / "realtime" / "web"
 HEADER = (WEB / HEADER_FILE).read_text(encoding="utf-8")
+HEAD = (WEB / HEAD_FILE).read_text(encoding="utf-8")
 PAGE_FILES = sorted(WEB.glob("*.html"))
 
 
@@ -28,8 +30,35 @@ def test_no_page_carries_a_header_of_its_own(page: Path) -> None:
 
 
 @pytest.mark.parametrize("page", PAGE_FILES, ids=lambda p: p.name)
+def test_no_page_carries_a_head_of_its_own(page: Path) -> None:
+    """Every page but the overlay (a bare transparent page: no theme colour, no colour scheme) says
+    ``<!--#head title="..."-->`` first in its head, and renders to one charset, one viewport, one
+    title and the stylesheet before its own stylesheets and module."""
+    text = page.read_text(encoding="utf-8")
+    html = render_page(text, HEADER, HEAD)
+    assert html.count("<meta charset=") == html.count("<title>") == html.count('name="viewport"') == 1
+    assert html.index("<head>\n<meta charset=") < html.index("/static/app.css") < html.index("/static/pages/")
+    if page.name == "overlay.html":
+        assert not HEAD_DIRECTIVE.search(text)
+        return
+    assert len(HEAD_DIRECTIVE.findall(text)) == 1 and "<head>\n<!--#head title=" in text
+    assert "<meta" not in text and "<title" not in text and "/static/app.css" not in text
+    title = re.search(r'<!--#head title="([^"]+)"-->', text)
+    assert title and f"<title>서울시민회의 · {title.group(1)}</title>" in html
+
+
+def test_a_wrong_head_directive_is_an_error() -> None:
+    assert "<title>서울시민회의 · 회의 &amp; 기록</title>" in render_page(
+        '<!--#head title="회의 & 기록"-->', HEADER, HEAD
+    )
+    for directive in ("<!--#head-->", '<!--#head title="a" css="b"-->', "<!--#head title=a-->"):
+        with pytest.raises(ValueError):
+            render_page(directive, HEADER, HEAD)
+
+
+@pytest.mark.parametrize("page", PAGE_FILES, ids=lambda p: p.name)
 def test_each_page_renders_to_one_header_before_its_main(page: Path) -> None:
-    html = render_page(page.read_text(encoding="utf-8"), HEADER)
+    html = render_page(page.read_text(encoding="utf-8"), HEADER, HEAD)
     assert "<!--#" not in html
     if page.name == "overlay.html":
         assert "<header" not in html
@@ -40,16 +69,16 @@ def test_each_page_renders_to_one_header_before_its_main(page: Path) -> None:
 
 def test_a_sub_title_and_the_status_row() -> None:
     page = '<body>\n<!--#header sub="page.host" text="사회자 & 콘솔"-->\n<main id="main"></main>'
-    html = render_page(page, HEADER)
+    html = render_page(page, HEADER, HEAD)
     assert '<span class="brand-sub" data-i18n="page.host">사회자 &amp; 콘솔</span></h1>' in html
     assert html.count('id="conn"') == html.count('id="me"') == html.count('id="conn-retry"') == 1
-    bare = render_page("<!--#header-->", HEADER)
+    bare = render_page("<!--#header-->", HEADER, HEAD)
     assert re.search(r'<h1 class="brand"><span data-i18n="app.title">[^<]+</span></h1>', bare)
     assert "brand-sub" not in bare
 
 
 def test_a_page_without_a_hub_connection_has_no_status_row() -> None:
-    html = render_page('<!--#header sub="page.results" text="투표 결과" status="off"-->', HEADER)
+    html = render_page('<!--#header sub="page.results" text="투표 결과" status="off"-->', HEADER, HEAD)
     assert 'id="conn"' not in html and 'id="me"' not in html and "status-row" not in html
     assert html.rstrip().endswith("</header>") and 'id="btn-lang"' in html
 
@@ -65,11 +94,11 @@ def test_a_page_without_a_hub_connection_has_no_status_row() -> None:
 )
 def test_a_wrong_directive_is_an_error_not_a_default(directive: str) -> None:
     with pytest.raises(ValueError):
-        render_page(directive, HEADER)
+        render_page(directive, HEADER, HEAD)
 
 
 def test_a_page_without_the_line_is_served_as_written() -> None:
-    assert render_page("<body><main></main></body>", HEADER) == "<body><main></main></body>"
+    assert render_page("<body><main></main></body>", HEADER, HEAD) == "<body><main></main></body>"
 
 
 def test_every_folder_of_the_pages_ships_in_the_package() -> None:
