@@ -1,7 +1,8 @@
 """The hall desk's page `/checkin` (issue 14), in Chromium on a phone, over the demo assembly's hub:
 a clerk types a panelist's number, then pastes their personal link (its token goes to the hub in a
 command, never in a URL), gets "already checked in" for the second, a plain error for an unknown
-number, records a departure by keyboard; the host console's quorum counts the hall meanwhile.
+number, records a departure by keyboard; the host console's quorum counts the hall meanwhile, pushed
+(the departure reaches the open console without its asking).
 Korean first, 16 px text and 44 px targets, and axe with no serious or critical violation in both
 languages: one load of the desk for all of it, one of the host console."""
 
@@ -55,7 +56,6 @@ def test_a_clerk_checks_a_panelist_in_by_number_and_by_link_on_a_phone(
     expect(host.locator("#quorum-heading")).to_have_text("지금 출석 (이 회의)")
     expect(host.locator("#quorum .quorum-main")).to_contain_text("명 출석")
     expect(host.locator("#quorum .hint-text")).to_contain_text("현장 입장 1명")
-    host.context.close()
 
     field.fill("p-999")
     field.press("Enter")
@@ -78,6 +78,9 @@ def test_a_clerk_checks_a_panelist_in_by_number_and_by_link_on_a_phone(
     expect(result).to_have_text(f"{name} 님 ({PANELIST}) 퇴장을 기록했습니다.")
     quorum = hub_call("host-1", "attendance.quorum", session="plenary")["result"]
     assert quorum["panel"] >= 12 and quorum["hall"] == 0
+    # the host console, open meanwhile, is told without asking (pushed on meeting/plenary/quorum)
+    expect(host.locator("#quorum .hint-text")).to_contain_text("현장 입장 0명")
+    host.context.close()
 
     page.locator("#btn-lang").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
