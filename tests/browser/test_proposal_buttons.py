@@ -138,6 +138,8 @@ def test_moderators_merge_edit_and_return_and_a_panelist_joins_comments_and_cons
     joined = prop.locator(f"li[data-id='{target}']")
     joined.get_by_role("button", name="함께 쓰기 (공동 제안자로 참여)").click()
     expect(joined).to_contain_text("이 제안을 함께 쓰는 사람이 되었습니다.")
+    said = prop.locator(".visually-hidden[role=status]")  # the tab's one status line reads it out
+    expect(said).to_have_text("이 제안을 함께 쓰는 사람이 되었습니다.")
     expect(joined.get_by_role("button", name=re.compile("^함께 쓰기"))).to_have_count(0)
     more = joined.get_by_role("button", name="의견 보기 (0)")
     more.click()
@@ -149,6 +151,7 @@ def test_moderators_merge_edit_and_return_and_a_panelist_joins_comments_and_cons
         "<b>좋아요</b> 밤 11시 이후가 필요해요"
     )
     expect(joined.locator(".prop-comment b")).to_have_count(0)
+    expect(said).to_have_text("의견을 남겼습니다.")
     expect(joined.get_by_label(re.compile("^의견 쓰기"))).to_have_value("")
     problems += check(panel, "/ proposals (ko)") + serious_violations(panel, "/ proposals (ko) axe")
 

@@ -331,15 +331,16 @@ export class ProposalsPanel {
     if (row.children.length) li.append(row);
     const msg = this.pb.msg.get(p.id);
     if (msg) {
-      const m = el("p", msg.error ? "error" : "ok-text", msg.text);
-      m.setAttribute("role", msg.error ? "alert" : "status");
-      li.append(m);
+      // seen here, read out by the panel's one status line (`_say`): the list is drawn again on
+      // every event, and a live region in it would be read out again each time
+      li.append(el("p", msg.error ? "error" : "ok-text", msg.text));
     }
     if (this.pb.open.has(p.id)) li.append(this._commentsBox(p));
   }
 
   _say(id, text, error = false) {
     this.pb.msg.set(id, { text, error });
+    this.status.textContent = text;
   }
 
   async _run(p, kind, fields, done) {
