@@ -54,6 +54,7 @@ def test_moderators_merge_edit_and_return_and_a_panelist_joins_comments_and_cons
     returned = submit(hub_call, AUTHOR, f"버스 요금 없애기 {tag}")
     mine = submit(hub_call, VIEWER, f"정류장 안내판 {tag}")
     other = submit(hub_call, "p-006", f"택시 승차장 {tag}")
+    taken = submit(hub_call, "p-006", f"자전거 도로 {tag}")
     ok(hub_call, "p-008", "proposal.support", proposal=duplicate)
 
     mod, _ = open_url(f"/moderate?meeting={MEETING}", "mod-1")
@@ -116,6 +117,13 @@ def test_moderators_merge_edit_and_return_and_a_panelist_joins_comments_and_cons
     )
     form.get_by_role("button", name="취소").click()
     expect(item.locator(".prop-mod-form")).to_have_count(0)
+    # another moderator returns the one whose form is open: the form goes, and the console says why
+    item = col.locator(f"li[data-id='{taken}']")
+    item.get_by_role("button", name=re.compile("^고치기: 자전거")).click()
+    expect(item.locator(".prop-mod-form")).to_have_count(1)
+    ok(hub_call, "mod-1", "proposal.return", proposal=taken, reason="다른 회의에서 다룹니다.")
+    expect(mod.locator("#mod-status")).to_contain_text("다른 진행자가 ‘자전거 도로")
+    expect(col.locator(f"li[data-id='{taken}']")).to_have_count(0)
     problems = check(mod, "/moderate proposals (ko)") + serious_violations(
         mod, "/moderate proposals (ko) axe"
     )

@@ -132,7 +132,12 @@ export class ProposalsModeration {
     const rest = all.length - open.length;
     this.others.textContent = rest ? t("pm.others", { n: rest }) : "";
     this.others.hidden = !rest;
-    if (this.form && !open.some((p) => p.id === this.form.id)) this.form = null; // merged or returned meanwhile
+    if (this.form && !this.busy && !open.some((p) => p.id === this.form.id)) {
+      // another moderator merged or returned it meanwhile: the form goes, and the console says why
+      const gone = this.state.items.get(this.form.id);
+      this.status(t("pm.gone", { title: gone ? gone.title : "", state: gone ? t(`prop.state.${gone.state}`) : "" }), true);
+      this.form = null;
+    }
     renderItems(this.list, open.map((p) => this._item(p, open)));
   }
 
