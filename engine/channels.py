@@ -118,6 +118,9 @@ SPECS: dict[str, ChannelSpec] = {
     "proposals": ChannelSpec(
         history=1000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=100_000
     ),
+    # issue 14: a session's live quorum for hosts (attendance/): the figure as it changes, at most
+    # one a second (the hubs' sweep); a fresh subscriber gets the last one. Numbers, no record.
+    "quorum": ChannelSpec(history=50, backlog=1, stateful=False, archive=False, coalesce=False),
 }
 
 

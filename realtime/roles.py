@@ -195,6 +195,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "overlay": ALL,
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
     "proposals": ATTENDEES,  # issue 14: every member of the meeting follows its proposals
+    "quorum": HOSTS,  # issue 14: the live quorum, for whoever may ask for it (attendance.quorum)
 }
 
 

@@ -17,6 +17,7 @@ from panel.roster import Participant
 from realtime import roles
 from realtime.commands.registry import Handlers, registrar
 from realtime.fanout.hub import Hub
+from realtime.fanout.quorum import read_quorums
 from realtime.protocol import attendance as p
 from realtime.transport.client import Client
 
@@ -44,6 +45,8 @@ async def _panelist(hub: Hub, session: str, participant: str | None, token: str 
 
 async def _mark(hub: Hub, client: Client, session: str, mark: Mark, who: Participant) -> p.DeskMarked:
     changed, at = await hub.desk.mark(session, mark, who.id, client.participant.id)
+    if changed and mark is not Mark.PAPER:
+        hub.quorum.touched(session)  # the hosts' figure, pushed at the next sweep
     return p.DeskMarked(
         session=session, panelist=who.id, name=who.name, mark=mark.value, changed=changed, at=at
     )
@@ -73,9 +76,7 @@ async def paper(hub: Hub, client: Client, cmd: p.AttendancePaper) -> p.DeskMarke
 @handles(p.AttendanceQuorum)
 async def quorum(hub: Hub, client: Client, cmd: p.AttendanceQuorum) -> p.Quorum:
     await _session(hub, client, cmd.session)
-    panel = {x.id for x in await hub.roster.all() if rules.counted(x) and x.in_meeting(cmd.session)}
-    online = await hub.online.presence.online(cmd.session)
-    q = rules.quorum(panel, online, await hub.desk.in_hall(cmd.session))
+    q = (await read_quorums(hub.roster, hub.online.presence, hub.desk, {cmd.session}))[cmd.session]
     return p.Quorum(session=cmd.session, panel=q.panel, online=q.online, hall=q.hall, present=q.present)
 
 

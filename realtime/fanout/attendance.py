@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from attendance import rules
 from attendance.store import Presence, Span, open_field
@@ -29,8 +30,9 @@ log = logging.getLogger("plenary.attendance")
 class OnlineTracker:
     """This hub's open intervals: connection -> session -> start (ms)."""
 
-    def __init__(self, presence: Presence) -> None:
+    def __init__(self, presence: Presence, on_change: Callable[[str], None] = lambda session: None) -> None:
         self.presence = presence  # of this hub's instance (``Backend.presence``)
+        self.on_change = on_change  # a session's presence changed (the pushed quorum, issue 14)
         self.open: dict[int, dict[str, int]] = {}
         self._who: dict[int, str] = {}
         # not yet in Redis (``flush``): opened fields, open fields closed, closed spans
@@ -51,6 +53,7 @@ class OnlineTracker:
         self._who[client.conn_id] = client.participant.id
         field = open_field(self.presence.instance, client.conn_id, session)
         self._opened[field] = f"{client.participant.id}|{start}"
+        self.on_change(session)
 
     def unfollowed(self, client: Client, channel: str) -> None:
         """``client`` left ``channel`` (its subscription is gone): the end of its interval in the
@@ -82,6 +85,7 @@ class OnlineTracker:
             if self._opened.pop(field, None) is None:
                 self._closed.append(field)  # already in Redis as open
             self._spans.append(Span(session, who, start, max(start, end)))
+            self.on_change(session)
 
     async def flush(self) -> None:
         """Write the second's batch (the hub's sweep calls this once a second). The batch is taken

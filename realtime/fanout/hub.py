@@ -42,6 +42,7 @@ from realtime.config import Settings
 from realtime.fanout.attendance import OnlineTracker
 from realtime.fanout.backend import Backend
 from realtime.fanout.live import LiveList
+from realtime.fanout.quorum import QuorumPush
 from realtime.ops import metrics, opsfeed
 from realtime.protocol.closecodes import CloseCode
 from realtime.protocol.codec import Codec, OutFrame
@@ -92,8 +93,9 @@ class Hub:
         self.turnout_dirty: set[str] = set()
         self._present: dict[str, int] = {}  # participant id -> local connections
         # issue 14: attendance (online intervals from subscriptions, the hall desk, hall-only votes)
-        self.online = OnlineTracker(backend.presence)
         self.desk = Desk(self.redis)
+        self.quorum = QuorumPush(self.redis, self.log, self.roster, backend.presence, self.desk)
+        self.online = OnlineTracker(backend.presence, self.quorum.touched)
         self.hall_votes = HallVotes(self.redis)
         self._ops = opsfeed.LoadReporter(self.hub_id)
         self._embedded = backend.embedded is not None
@@ -360,6 +362,7 @@ class Hub:
             await asyncio.sleep(1.0)
             self.sweep(time.monotonic())
             await self.online.flush()  # issue 14: the second's attendance intervals, one round trip
+            await self.quorum.push()  # issue 14: the changed sessions' quorum, one a second at most
             with survive(log, "heartbeat"):
                 await self._heartbeat()
             with survive(log, "close_due"):

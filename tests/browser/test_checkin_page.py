@@ -1,12 +1,16 @@
 """The hall desk's page `/checkin` (issue 14), in Chromium on a phone, over the demo assembly's hub:
 a clerk types a panelist's number, then pastes their personal link (its token goes to the hub in a
 command, never in a URL), gets "already checked in" for the second, a plain error for an unknown
-number, records a departure by keyboard; the host console's quorum counts the hall meanwhile.
+number, records a departure by keyboard; the host console's quorum counts the hall meanwhile, pushed
+(the departure reaches the open console without its asking), and its vote form's hall-only box
+makes a vote that only those checked in may cast in.
 Korean first, 16 px text and 44 px targets, and axe with no serious or critical violation in both
 languages: one load of the desk for all of it, one of the host console."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 import pytest
@@ -55,7 +59,24 @@ def test_a_clerk_checks_a_panelist_in_by_number_and_by_link_on_a_phone(
     expect(host.locator("#quorum-heading")).to_have_text("지금 출석 (이 회의)")
     expect(host.locator("#quorum .quorum-main")).to_contain_text("명 출석")
     expect(host.locator("#quorum .hint-text")).to_contain_text("현장 입장 1명")
-    host.context.close()
+
+    # the vote form's hall-only box (panels/hall-vote.js): only those checked in at the hall vote
+    vote_id = f"hall-{uuid.uuid4().hex[:6]}"
+    host.get_by_label("투표 ID").fill(vote_id)
+    host.get_by_label("제목", exact=True).fill("현장 투표")
+    host.get_by_label("제안 (한 줄에 하나)").fill("가\n나\n다")
+    hall_only = host.get_by_label("현장에서 출석 확인한 시민참여단만 투표")
+    expect(hall_only).to_have_accessible_description(re.compile("출석 데스크에서 입장을 확인받은 사람만"))
+    hall_only.check()
+    host.get_by_role("button", name="우선순위 투표 만들기").click()
+    expect(host.locator("#create-msg")).to_contain_text("만들었습니다")
+    expect(host.locator("#create-error")).to_be_hidden()
+    expect(hall_only).not_to_be_checked()  # for the next vote, unticked again
+    assert hub_call("host-1", "vote.open", vote=vote_id)["type"] == "reply"
+    cast = {"vote": vote_id, "ranking": ["P1"]}
+    assert hub_call("p-007", "vote.cast", nonce="hall-out-1", **cast).get("name") == "not_checked_in"
+    assert hub_call(PANELIST, "vote.cast", nonce="hall-in-1", **cast)["type"] == "reply"  # checked in
+    assert hub_call("host-1", "vote.close", vote=vote_id)["type"] == "reply"
 
     field.fill("p-999")
     field.press("Enter")
@@ -78,6 +99,9 @@ def test_a_clerk_checks_a_panelist_in_by_number_and_by_link_on_a_phone(
     expect(result).to_have_text(f"{name} 님 ({PANELIST}) 퇴장을 기록했습니다.")
     quorum = hub_call("host-1", "attendance.quorum", session="plenary")["result"]
     assert quorum["panel"] >= 12 and quorum["hall"] == 0
+    # the host console, open meanwhile, is told without asking (pushed on meeting/plenary/quorum)
+    expect(host.locator("#quorum .hint-text")).to_contain_text("현장 입장 0명")
+    host.context.close()
 
     page.locator("#btn-lang").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import stat
 import time
 from collections.abc import Awaitable, Callable
@@ -149,6 +150,43 @@ async def test_the_desk_checks_in_once_and_refuses_bad_input_with_a_stable_code(
         (Mark.OUT, "p1", "clerk"),
         (Mark.PAPER, "p2", "clerk"),
     ]  # nothing stored by a no-op or a refusal
+
+
+async def test_the_quorum_reaches_a_subscribed_host_after_a_check_in_at_most_once_a_second(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    a, b = hubs
+    tokens = await seed(redis)
+    quorum = keys.meeting_quorum("m1")
+    async with (
+        connect(b.ws_url, tokens["host"]) as host,
+        connect(a.ws_url, tokens["clerk"]) as clerk,
+        connect(b.ws_url, tokens["p2"]) as p2,
+    ):
+        assert (await p2.call("subscribe", channel=quorum))["name"] == "forbidden"  # hosts only
+        await host.ok("subscribe", channel=quorum)
+        # three changes at the desk of the other hub within a moment
+        await clerk.ok("attendance.checkin", session="m1", participant="p1")
+        await clerk.ok("attendance.checkout", session="m1", participant="p1")
+        await clerk.ok("attendance.checkin", session="m1", participant="p1")
+        await p2.ok("subscribe", channel=CHAT)  # online, on the host's hub
+
+        def latest() -> dict[str, object]:
+            got = [e for e in host.events if e["channel"] == quorum]
+            return got[-1]["data"] if got else {}
+
+        async def settled() -> bool:
+            return latest() == {"session": "m1", "panel": 2, "online": 1, "hall": 1, "present": 2}
+
+        await until(settled, 5.0)
+        events = [e for e in host.events if e["channel"] == quorum]
+        assert all(e["event"] == "attendance.quorum" for e in events)
+        times = [e["time"] for e in events]
+        assert all(t1 - t0 >= 900 for t0, t1 in itertools.pairwise(times)), times  # one a second
+        # a host that comes later gets the last figure on subscribing (the backlog of one)
+        async with connect(a.ws_url, tokens["host"]) as late:
+            reply = await late.ok("subscribe", channel=quorum)
+            assert [e["data"]["present"] for e in reply["events"]] == [2]
 
 
 async def test_a_vote_limited_to_the_hall_refuses_a_cast_until_the_panelist_checks_in(

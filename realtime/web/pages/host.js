@@ -34,6 +34,7 @@ import { AgendaFeed } from "../panels/agenda-feed.js";
 import { HostMedia } from "../panels/host-media.js";
 import { LearningPanel } from "../panels/learning.js";
 import { QuorumPanel } from "../panels/quorum.js"; // issue 14
+import { HallVoteOption } from "../panels/hall-vote.js"; // issue 14: the hall-only vote
 import { SurveyEditor } from "../panels/survey-editor.js";
 
 const QUORUM_KEY = "plenary.host.quorum";
@@ -177,6 +178,8 @@ async function create(e) {
   try {
     await state.conn.request("vote.create", { definition, meeting: $("f-meeting").value || null });
     state.createMsg = { key: "host.created", vars: { title: definition.title } };
+    const hallError = await state.hall.apply(definition.vote_id, $("f-meeting").value); // issue 14
+    if (hallError) state.createError = { text: hallError };
     state.idTouched = false;
     $("f-title").value = "";
     $("f-proposals").value = "";
@@ -616,6 +619,8 @@ function main() {
   state.tools = [feed, new SurveyEditor(state.conn, $("survey")), new HostMedia(state.conn, feed, $("media"))];
   state.tools.push(new LearningPanel(state.conn, $("learning"))); // issue 14: who opened the materials
   state.tools.push(new QuorumPanel(state.conn, $("quorum"))); // issue 14: the live quorum
+  state.hall = new HallVoteOption(state.conn, $("hall-only")); // issue 14: the hall-only vote
+  state.tools.push(state.hall);
   $("create-form").addEventListener("submit", create);
   $("f-id").addEventListener("input", () => {
     state.idTouched = $("f-id").value.trim() !== state.suggested;

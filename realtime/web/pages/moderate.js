@@ -28,6 +28,7 @@ import {
 } from "../lib/meeting-common.js";
 import { initShell, roleName } from "../lib/shell.js";
 import { StageControls } from "../panels/stage-controls.js";
+import { ProposalsModeration } from "../panels/proposals-moderate.js"; // issue 14: proposal buttons
 
 const $ = (id) => document.getElementById(id);
 const MEETING_KEY = "plenary.mod.meeting";
@@ -84,6 +85,7 @@ function onWelcome(w) {
   state.clock.setWelcome(w);
   state.allowed = may(w, "qa.approve");
   state.stage.setWelcome(w);
+  state.props.setWelcome(w); // issue 14
   rerender();
   if (!state.allowed) return;
   const meetings = w.meetings || [];
@@ -129,6 +131,7 @@ function chooseMeeting(id) {
   state.restricted = new Map();
   state.modSeq += 1; // an answer for the previous meeting is void
   state.stage.setMeeting(id);
+  state.props.setMeeting(id); // issue 14
   state.subs = [
     followState(state.conn, `meeting/${id}/staff`, {
       onSnapshot: (s) => state.desk.snapshot(s),
@@ -665,6 +668,7 @@ function rerender() {
   }
   if (state.meeting) renderAll();
   state.stage?.rerender();
+  state.props?.rerender(); // issue 14
 }
 
 function main() {
@@ -677,6 +681,7 @@ function main() {
   });
   if (!state.conn) return;
   state.stage = new StageControls(state.conn, $("stage"), { status });
+  state.props = new ProposalsModeration(state.conn, $("propmod"), { status }); // issue 14
   $("m-meeting").addEventListener("change", () => chooseMeeting($("m-meeting").value));
   $("chat-settings").addEventListener("submit", (e) => {
     e.preventDefault();

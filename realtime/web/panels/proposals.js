@@ -7,9 +7,11 @@
 // Text from people goes on the page through textContent only.
 
 import { t } from "../lib/i18n.js";
-import { Cooldown, button, el, errText, followState, may, setChildren } from "../lib/meeting-common.js";
+import { listNote, pressToggle, renderItems } from "../lib/item-list.js";
+import { Cooldown, button, el, errText, fmtTime, followState, may, setChildren } from "../lib/meeting-common.js";
 
 const LIMITS = { title: 100, problem: 2000, action: 2000 }; // proposals/model.py
+const COMMENT_CHARS = 1000; // proposals/model.py COMMENT_CHARS (issue 14: proposal buttons)
 const SECTIONS = ["health", "childcare", "transport", "economy", "environment", "housing", "education", "welfare", "safety", "culture"];
 const ORDER = { submitted: 0, shortlisted: 1, on_ballot: 2, decided: 3, merged: 4, returned: 5 };
 
@@ -203,24 +205,23 @@ export class ProposalsPanel {
     }
   }
 
-  async support(p, on) {
-    if (this.busy.has(p.id) || this.wait.active) return;
-    this.busy.add(p.id);
-    this.renderList();
-    try {
-      const r = await this.conn.request(on ? "proposal.support" : "proposal.unsupport", { meeting: this.meeting, proposal: p.id });
-      if (r.supported) this.supported.add(p.id);
-      else this.supported.delete(p.id);
-      this.state._set(p.id, { supports: r.supports });
-      this.status.textContent = t(r.supported ? "prop.supported.on" : "prop.supported.off", { n: r.supports });
-    } catch (err) {
-      this.status.textContent = errText(err);
-      if (this.wait.start(err)) this.waitMsg.textContent = errText(err);
-    } finally {
-      this.busy.delete(p.id);
-      this.renderList();
-      this.root.querySelector(`li[data-id="${p.id}"] .vote-btn`)?.focus();
-    }
+  support(p, on) {
+    return pressToggle({
+      id: p.id,
+      busy: this.busy,
+      wait: this.wait,
+      render: () => this.renderList(),
+      root: this.root,
+      status: this.status,
+      waitMsg: this.waitMsg,
+      request: () => this.conn.request(on ? "proposal.support" : "proposal.unsupport", { meeting: this.meeting, proposal: p.id }),
+      done: (r) => {
+        if (r.supported) this.supported.add(p.id);
+        else this.supported.delete(p.id);
+        this.state._set(p.id, { supports: r.supports });
+        return t(r.supported ? "prop.supported.on" : "prop.supported.off", { n: r.supports });
+      },
+    });
   }
 
   _formMessage(kind, text) {
@@ -263,17 +264,10 @@ export class ProposalsPanel {
     this.waitMsg.hidden = !this.wait.active;
     const items = this.state.sorted();
     this.onCount(items.filter((p) => p.state === "submitted").length);
-    if (this.error) this.note.textContent = errText(this.error);
-    else if (!this.loaded) this.note.textContent = t("prop.loading");
-    else this.note.textContent = items.length ? "" : t("prop.none");
-    this.note.hidden = !this.note.textContent;
+    listNote(this.note, { error: this.error, loaded: this.loaded, empty: !items.length }, { loading: t("prop.loading"), none: t("prop.none") });
     const canSupport = may(this.welcome, "proposal.support");
     const me = this.welcome ? this.welcome.participant : null;
-    // keep the keyboard user's place: the same proposal's button gets the focus back
-    const active = document.activeElement;
-    const focusedId = active && this.list.contains(active) ? active.closest("li")?.dataset.id : null;
-    setChildren(this.list, ...items.map((p) => this._item(p, canSupport, me)));
-    if (focusedId) this.list.querySelector(`li[data-id="${Number(focusedId)}"] button`)?.focus();
+    renderItems(this.list, items.map((p) => this._item(p, canSupport, me)));
   }
 
   _item(p, canSupport, me) {
@@ -299,6 +293,207 @@ export class ProposalsPanel {
     } else {
       li.append(el("p", "qa-votes", t("prop.supports", { n: p.supports || 0 })));
     }
+    this._actions(li, p, mine); // issue 14: join, the edit waiting, comments
     return li;
+  }
+
+  // -- issue 14: proposal buttons (join as co-author, consent to an edit, comments) ----------------
+  // Kept apart from the list above so that other additions to this panel merge cleanly. The
+  // commands are the hub's (`proposal.join`, `proposal.consent`, `proposal.comment`,
+  // `proposal.get`); their results come back on the channel like everyone else's.
+
+  _actions(li, p, mine) {
+    // busy: a command in flight; open: comments shown; comments: id -> the list read; asked: id -> the
+    // count the last read was for (read again only when the channel says there are more)
+    // (all of it per meeting: another meeting starts afresh)
+    if (this.pb?.meeting !== this.meeting) {
+      this.pb = { meeting: this.meeting, busy: new Set(), open: new Set(), comments: new Map(), asked: new Map(), boxes: new Map(), msg: new Map() };
+    }
+    const title = `proposal-${p.id}-title`;
+    if (p.edit) li.append(this._editBox(p, mine, title));
+    const row = el("div", "btn-row prop-actions");
+    if (p.state === "submitted" && !mine && may(this.welcome, "proposal.join")) {
+      const join = button("small-btn", t("pb.join"), () => this.join(p));
+      join.dataset.action = "join";
+      join.setAttribute("aria-describedby", title);
+      join.disabled = this.pb.busy.has(p.id);
+      row.append(join);
+    }
+    if (may(this.welcome, "proposal.get")) {
+      const open = this.pb.open.has(p.id);
+      const more = button("small-btn", t(open ? "pb.comments.hide" : "pb.comments.show", { n: p.comments || 0 }), () => this.toggleComments(p.id));
+      more.dataset.action = "comments";
+      more.setAttribute("aria-expanded", String(open));
+      more.setAttribute("aria-controls", `proposal-${p.id}-comments`);
+      more.setAttribute("aria-describedby", title);
+      row.append(more);
+    }
+    if (row.children.length) li.append(row);
+    const msg = this.pb.msg.get(p.id);
+    if (msg) {
+      // seen here, read out by the panel's one status line (`_say`): the list is drawn again on
+      // every event, and a live region in it would be read out again each time
+      li.append(el("p", msg.error ? "error" : "ok-text", msg.text));
+    }
+    if (this.pb.open.has(p.id)) li.append(this._commentsBox(p));
+  }
+
+  _say(id, text, error = false) {
+    this.pb.msg.set(id, { text, error });
+    this.status.textContent = text;
+  }
+
+  async _run(p, kind, fields, done) {
+    if (this.pb.busy.has(p.id)) return null;
+    this.pb.busy.add(p.id);
+    this.renderList();
+    try {
+      const r = await this.conn.request(kind, { meeting: this.meeting, proposal: p.id, ...fields });
+      if (r.proposal) this.state.items.set(Number(r.proposal.id), r.proposal);
+      this._say(p.id, done);
+      return r;
+    } catch (err) {
+      this._say(p.id, errText(err), true);
+      return null;
+    } finally {
+      this.pb.busy.delete(p.id);
+      this.renderList();
+    }
+  }
+
+  join(p) {
+    return this._run(p, "proposal.join", {}, t("pb.joined"));
+  }
+
+  consent(p, accept) {
+    return this._run(p, "proposal.consent", { accept }, t(accept ? "pb.consented" : "pb.declined"));
+  }
+
+  /** A moderator's edit waiting: what changes, side by side (now, and the edit), with the note; an
+   * author accepts or declines it, the others see that it waits for the authors. */
+  _editBox(p, mine, title) {
+    const e = p.edit;
+    const box = el("div", "prop-edit");
+    box.append(el("p", "proposal-label", t("pb.edit.waiting", { name: e.by ? e.by.name : "" })));
+    if (e.note) box.append(el("p", "proposal-text", t("pb.edit.note", { note: e.note })));
+    for (const field of ["section", "title", "problem", "action"]) {
+      if (!e[field] || e[field] === p[field]) continue;
+      const show = (v) => (field === "section" ? t(`prop.section.${v}`) : v);
+      const pair = el("div", "prop-compare");
+      pair.append(el("p", "proposal-label prop-compare-field", t(`prop.field.${field}`)));
+      const before = el("div", "prop-before");
+      before.append(el("p", "state-tag", t("pb.edit.before")), el("p", "proposal-text", show(p[field])));
+      const after = el("div", "prop-after");
+      after.append(el("p", "state-tag", t("pb.edit.after")), el("p", "proposal-text", show(e[field])));
+      pair.append(before, after);
+      box.append(pair);
+    }
+    const authors = (p.authors || []).length;
+    const consents = (e.consents || []).length;
+    const me = this.welcome ? this.welcome.participant : null;
+    if (mine && (e.consents || []).includes(me)) box.append(el("p", "hint-text", t("pb.edit.mine.done", { n: consents, of: authors })));
+    else if (mine && may(this.welcome, "proposal.consent")) {
+      box.append(el("p", "hint-text", t("pb.edit.ask", { n: consents, of: authors })));
+      const row = el("div", "btn-row");
+      const yes = button("small-btn primary", t("pb.consent.yes"), () => this.consent(p, true));
+      yes.dataset.action = "consent-yes";
+      const no = button("small-btn", t("pb.consent.no"), () => this.consent(p, false));
+      no.dataset.action = "consent-no";
+      for (const b of [yes, no]) {
+        b.setAttribute("aria-describedby", title);
+        b.disabled = this.pb.busy.has(p.id);
+      }
+      row.append(yes, no);
+      box.append(row);
+    } else box.append(el("p", "hint-text", t("pb.edit.others", { n: consents, of: authors })));
+    return box;
+  }
+
+  toggleComments(id) {
+    if (this.pb.open.has(id)) this.pb.open.delete(id);
+    else this.pb.open.add(id);
+    this.renderList();
+  }
+
+  async _loadComments(id, count) {
+    if ((this.pb.asked.get(id) ?? -1) >= count || !this.conn.live) return;
+    this.pb.asked.set(id, count);
+    try {
+      const r = await this.conn.request("proposal.get", { meeting: this.meeting, proposal: id });
+      this.pb.comments.set(id, r.comments || []);
+    } catch (err) {
+      this._say(id, errText(err), true);
+      this.pb.comments.set(id, this.pb.comments.get(id) || []);
+    } finally {
+      this.renderList();
+    }
+  }
+
+  /** The comments of one proposal (asked with `proposal.get` when opened, and again when the
+   * channel says there are more) and the form to add one. The form's nodes are kept across renders
+   * so what is being typed stays, focus included. */
+  _commentsBox(p) {
+    const known = this.pb.comments.get(p.id);
+    if (!known || known.length < (p.comments || 0)) this._loadComments(p.id, p.comments || 0);
+    const box = el("div", "prop-comments");
+    box.id = `proposal-${p.id}-comments`;
+    box.append(el("h5", "proposal-label", t("pb.comments.heading")));
+    const list = el("ul", "prop-comment-list");
+    for (const c of known || []) {
+      const item = el("li", "prop-comment");
+      item.append(el("p", "qa-meta", `${c.by ? c.by.name : ""} · ${fmtTime(c.at || 0)}`), el("p", "proposal-text", c.text));
+      list.append(item);
+    }
+    if (!known) list.append(el("li", "hint-text", t("prop.loading")));
+    else if (!known.length) list.append(el("li", "hint-text", t("pb.comments.none")));
+    box.append(list);
+    if (may(this.welcome, "proposal.comment") && ["submitted", "shortlisted"].includes(p.state)) box.append(this._commentForm(p.id));
+    return box;
+  }
+
+  _commentForm(id) {
+    let f = this.pb.boxes.get(id);
+    if (!f) {
+      const form = el("form", "prop-comment-form");
+      form.noValidate = true;
+      const label = el("label", "field-label");
+      label.htmlFor = `proposal-${id}-comment`;
+      const text = el("textarea", "input");
+      text.id = `proposal-${id}-comment`;
+      text.rows = 2;
+      const send = el("button", "small-btn primary");
+      send.type = "submit";
+      form.append(label, text, send);
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        this.sendComment(id);
+      });
+      f = { form, label, text, send };
+      this.pb.boxes.set(id, f);
+    }
+    f.label.textContent = t("pb.comment.label", { max: COMMENT_CHARS });
+    f.send.textContent = t("pb.comment.send");
+    f.send.disabled = this.pb.busy.has(id);
+    return f.form;
+  }
+
+  async sendComment(id) {
+    const f = this.pb.boxes.get(id);
+    const text = f.text.value.trim();
+    if (!text || [...text].length > COMMENT_CHARS) {
+      this._say(id, t(text ? "pb.comment.long" : "pb.comment.empty", { max: COMMENT_CHARS }), true);
+      this.renderList();
+      f.text.focus();
+      return;
+    }
+    const p = this.state.items.get(id);
+    const r = await this._run(p, "proposal.comment", { text }, t("pb.commented"));
+    if (!r) return;
+    f.text.value = "";
+    const list = this.pb.comments.get(id) || [];
+    if (!list.some((c) => c.n === r.comment.n)) list.push(r.comment);
+    this.pb.comments.set(id, list);
+    this.state._set(id, { comments: Math.max(this.state.items.get(id)?.comments || 0, r.comment.n) });
+    this.renderList();
   }
 }

@@ -6,6 +6,7 @@
 // Text from people goes on the page through textContent only.
 
 import { t } from "../lib/i18n.js";
+import { listNote, pressToggle, renderItems } from "../lib/item-list.js";
 import { Cooldown, QaState, button, el, errText, followState, may, setChildren } from "../lib/meeting-common.js";
 
 const MAX_CHARS = 300;
@@ -243,25 +244,24 @@ export class QaPanel {
     this.askMsg.setAttribute("role", kind === "error" ? "alert" : "status");
   }
 
-  async vote(q, on) {
-    if (this.busy.has(q.id) || this.voteWait.active) return;
-    this.busy.add(q.id);
-    this.renderList();
-    try {
-      const r = await this.conn.request(on ? "qa.upvote" : "qa.unvote", { meeting: this.meeting, question: q.id });
-      if (r.voted) this.voted.add(q.id);
-      else this.voted.delete(q.id);
-      const cur = this.qa.questions.get(q.id);
-      if (cur && typeof r.votes === "number") cur.votes = r.votes;
-      this.status.textContent = t(r.voted ? "qa.voted.on" : "qa.voted.off", { n: r.votes });
-    } catch (err) {
-      this.status.textContent = errText(err);
-      if (this.voteWait.start(err)) this.waitMsg.textContent = errText(err);
-    } finally {
-      this.busy.delete(q.id);
-      this.renderList();
-      this.root.querySelector(`li[data-id="${q.id}"] .vote-btn`)?.focus();
-    }
+  vote(q, on) {
+    return pressToggle({
+      id: q.id,
+      busy: this.busy,
+      wait: this.voteWait,
+      render: () => this.renderList(),
+      root: this.root,
+      status: this.status,
+      waitMsg: this.waitMsg,
+      request: () => this.conn.request(on ? "qa.upvote" : "qa.unvote", { meeting: this.meeting, question: q.id }),
+      done: (r) => {
+        if (r.voted) this.voted.add(q.id);
+        else this.voted.delete(q.id);
+        const cur = this.qa.questions.get(q.id);
+        if (cur && typeof r.votes === "number") cur.votes = r.votes;
+        return t(r.voted ? "qa.voted.on" : "qa.voted.off", { n: r.votes });
+      },
+    });
   }
 
   rerender() {
@@ -298,16 +298,9 @@ export class QaPanel {
     );
     const list = this.qa.sorted(this.sort);
     this.onCount(list.filter((q) => q.state !== "answered").length);
-    if (this.error) this.note.textContent = errText(this.error);
-    else if (!this.loaded) this.note.textContent = t("qa.loading");
-    else this.note.textContent = list.length ? "" : t("qa.none");
-    this.note.hidden = !this.note.textContent;
+    listNote(this.note, { error: this.error, loaded: this.loaded, empty: !list.length }, { loading: t("qa.loading"), none: t("qa.none") });
     const canVote = may(this.welcome, "qa.upvote");
-    // keep the keyboard user's place: the same question's button gets the focus back
-    const active = document.activeElement;
-    const focusedId = active && this.list.contains(active) ? active.closest("li")?.dataset.id : null;
-    setChildren(this.list, ...list.map((q) => this._item(q, canVote)));
-    if (focusedId) this.list.querySelector(`li[data-id="${Number(focusedId)}"] button`)?.focus();
+    renderItems(this.list, list.map((q) => this._item(q, canVote)));
   }
 
   _item(q, canVote) {

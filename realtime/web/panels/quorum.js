@@ -1,15 +1,15 @@
 // The host console's live quorum (issue 14): of the chosen meeting's panel, how many are present
-// now, online or checked in at the hall (each once), asked every POLL_MS with `attendance.quorum`
-// (hosts only, realtime/roles.py) while the page is shown. Numbers only: who is present stays in
-// the CSV of `plenary attendance`.
+// now, online or checked in at the hall (each once). The figure is pushed on
+// `meeting/<id>/quorum` (hosts only, realtime/roles.py; at most one a second, from the hubs'
+// sweep); the panel asks `attendance.quorum` once each time it (re)subscribes, because a hub that
+// died changes the figure without anyone pushing it. Numbers only: who is present stays in the CSV
+// of `plenary attendance`.
 //
 // Mount: new QuorumPanel(conn, sectionElement); setWelcome, setMeeting, rerender (as the host
 // console's other tools).
 
 import { t } from "../lib/i18n.js";
 import { el, errText, may, setChildren } from "../lib/meeting-common.js";
-
-const POLL_MS = 5_000;
 
 export class QuorumPanel {
   constructor(conn, section) {
@@ -19,6 +19,8 @@ export class QuorumPanel {
     this.allowed = false;
     this.figure = null;
     this.error = null;
+    this.sub = null;
+    this.pushed = 0; // figures pushed: a read answered after a newer push is dropped
     section.hidden = true;
     section.setAttribute("aria-labelledby", "quorum-heading");
     this.heading = el("h2", "panel-heading");
@@ -26,30 +28,55 @@ export class QuorumPanel {
     this.main = el("p", "quorum-main");
     this.detail = el("p", "hint-text");
     setChildren(section, this.heading, this.main, this.detail);
-    setInterval(() => this.poll(), POLL_MS);
   }
 
   setWelcome(w) {
     this.allowed = may(w, "attendance.quorum");
     this.section.hidden = !this.allowed;
-    this.poll();
+    this.follow();
   }
 
   setMeeting(id) {
+    if (id === this.meeting) return;
     this.meeting = id;
     this.figure = null;
-    this.poll();
+    this.sub?.close();
+    this.sub = null;
+    this.follow();
   }
 
-  async poll() {
-    if (!this.allowed || !this.meeting || document.hidden) return this.rerender();
+  /** Follow the meeting's figure: the pushed events, and one read per (re)subscribe. */
+  follow() {
+    if (!this.allowed || !this.meeting || this.sub) return this.rerender();
+    this.sub = this.conn.subscribe(`meeting/${this.meeting}/quorum`, {
+      onEvents: (events, info) => {
+        const last = events.filter((e) => e.event === "attendance.quorum").at(-1);
+        if (last) {
+          this.pushed += 1;
+          this.figure = last.data;
+          this.error = null;
+        }
+        if (info.initial) this.read();
+        this.rerender();
+      },
+      onError: (err) => {
+        this.error = err;
+        this.rerender();
+      },
+    });
+    this.rerender();
+  }
+
+  async read() {
     const meeting = this.meeting;
+    const pushed = this.pushed;
     try {
       const q = await this.conn.request("attendance.quorum", { session: meeting });
-      if (meeting !== this.meeting) return;
+      if (meeting !== this.meeting || pushed !== this.pushed) return;
       this.figure = q;
       this.error = null;
     } catch (err) {
+      if (err.name === "disconnected") return; // asked again after the reconnect
       this.error = err;
     }
     this.rerender();
