@@ -150,6 +150,8 @@ COMMAND_RATES: dict[str, str | None] = {
     "proposal.comment": "proposal_comment",
     **dict.fromkeys(("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"), "staff"),
     **dict.fromkeys(("proposal.list", "proposal.get"), None),
+    # issue 14: shortlist and ballot
+    **dict.fromkeys(("proposal.shortlist", "proposal.ballot"), "staff"),
     # issue 14: attendance
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
     "attendance.quorum": None,

@@ -40,6 +40,7 @@ RATED: dict[str, set[str]] = {
         *("overlay.show", "overlay.clear"),
         *("poll.create", "poll.open", "poll.close", "poll.publish"),
         *("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"),  # issue 14
+        *("proposal.shortlist", "proposal.ballot"),  # issue 14: shortlist and ballot
         "attendance.hall_vote",  # issue 14
     },
     # issue 14: proposals
