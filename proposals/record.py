@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from moderation.polls import csv_cell
-from proposals.model import SECTIONS
+from proposals.model import SECTIONS, Proposal
 from proposals.store import Detail
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -36,6 +36,12 @@ COLUMNS = (
     "reason",
     "submitted",
     "updated",
+    # issue 14: shortlist and ballot (empty until reached)
+    "shortlist_vote",
+    "shortlist_rank",
+    "ballot_vote",
+    "ballot_item",
+    "ballot_rank",
 )
 
 
@@ -54,6 +60,18 @@ def _when(ms: int) -> str:
     return (
         datetime.fromtimestamp(ms / 1000, UTC).astimezone(SEOUL).isoformat(timespec="seconds") if ms else ""
     )
+
+
+def _provenance(p: Proposal) -> list[str | int]:
+    """Issue 14: the shortlist vote and rank that kept it, its plenary ballot item and rank."""
+    s, b = p.shortlist, p.ballot
+    return [
+        s.vote if s else "",
+        s.rank if s else "",
+        b.vote if b else "",
+        b.item if b else "",
+        b.rank if b and b.rank else "",
+    ]
 
 
 def as_csv(details: Sequence[Detail]) -> str:
@@ -82,6 +100,7 @@ def as_csv(details: Sequence[Detail]) -> str:
                 csv_cell(p.reason),
                 _when(p.at),
                 _when(p.updated),
+                *_provenance(p),
             ]
         )
     return buf.getvalue()
