@@ -280,7 +280,7 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.NOTHING_TO_SHORTLIST: ErrorSpec(Category.PROPOSAL),
         Code.SECTION_STILL_OPEN: ErrorSpec(Category.PROPOSAL),
         Code.BAD_SHORTLIST_SIZE: ErrorSpec(Category.PROPOSAL),
-        Code.NOT_A_SHORTLIST: ErrorSpec(Category.PROPOSAL),
+        Code.NOT_A_SHORTLIST: ErrorSpec(Category.PROPOSAL, http_status=404),
         Code.SHORTLIST_NOT_PUBLISHED: ErrorSpec(Category.PROPOSAL),
         Code.LISTED_TWICE: ErrorSpec(Category.PROPOSAL),
         Code.ALREADY_ON_BALLOT: ErrorSpec(Category.PROPOSAL),

@@ -248,6 +248,11 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
         ("GET /api/meetings/{meeting}/proposals", "GET /api/meetings/{meeting}/proposals.csv"),
         CHANNEL_ROLES["proposals"],
     ),
+    # issue 14: a vote's items with their provenance: whoever follows proposals and may see the vote
+    **dict.fromkeys(
+        ("GET /api/votes/{vote}/provenance.json", "GET /api/votes/{vote}/provenance.csv"),
+        CHANNEL_ROLES["proposals"],
+    ),
     # the protocol over HTTP (realtime/fallback.py): as for /ws, the hello in the stream's body
     # admits, and then each command is checked by COMMAND_ROLES; the session id admits the POSTs
     "POST /sse": PUBLIC,

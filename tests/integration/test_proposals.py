@@ -310,3 +310,27 @@ async def test_from_submissions_to_published_shortlists_to_a_plenary_ballot_with
         assert rows[str(bike)]["shortlist_vote"] == ""
         record = (await http.get("/api/meetings/m1/proposals", headers=auth)).json()
         assert {p["id"]: p["ballot"] for p in record["proposals"]}[night]["rank"] == 2
+        # the plenary vote's items with their provenance and ranks; its export's bytes are ballot/'s
+        prov = (await http.get("/api/votes/plenary-1/provenance.json", headers=auth)).json()
+        assert prov["kind"] == "plenary" and prov["shortlists"] == ["m1-short", "m2-short"]
+        assert [(i["item"], i["rank"], i["shortlist"]["vote"]) for i in prov["items"]][2] == (
+            f"m1-{bus}",
+            1,
+            "m1-short",
+        )
+        rows = list(
+            csv.DictReader(
+                io.StringIO((await http.get("/api/votes/plenary-1/provenance.csv", headers=auth)).text)
+            )
+        )
+        assert [(r["item"], r["rank"], r["authors"]) for r in rows][2] == (
+            f"m1-{bus}",
+            "1",
+            "패널 하나; 패널 둘",
+        )
+        export = (await http.get("/api/votes/plenary-1/export.json")).json()
+        assert set(export["definition"]["proposals"][0]) == {"id", "title", "description", "topic"}
+        # a shortlist vote is its meeting's: p3 is not in m1; a vote not made from proposals: 404
+        p3_auth = {"Authorization": f"Bearer {tokens['p3']}"}
+        assert (await http.get("/api/votes/m1-short/provenance.json", headers=p3_auth)).status_code == 403
+        assert (await http.get("/api/votes/plenary-1/provenance.json")).status_code == 401
