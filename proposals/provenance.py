@@ -243,10 +243,13 @@ def plenary_vote(
     shortlists: Sequence[tuple[Origin, Sequence[Proposal]]],
     *,
     top: int = PLENARY_TOP,
+    grace_seconds: int = 0,
+    shown_methods: tuple[ballot.MethodName, ...] = (),
 ) -> tuple[ballot.VoteDefinition, Origin]:
     """The plenary ballot (a draft) from published shortlist votes: every proposal each kept
     (``shortlisted`` by it, or already ``on_ballot`` of this very vote: a retry), by shortlist
     rank then in the order the shortlists are given; every panelist votes, ranking up to ``top``.
+    ``grace_seconds`` and ``shown_methods`` as the definition's (``ballot.model``).
 
     ``shortlists``: each shortlist vote's :class:`Origin` and its meeting's proposals.
     Refusals: ``listed_twice`` (a shortlist vote twice), ``already_on_ballot`` (a kept proposal is
@@ -280,7 +283,11 @@ def plenary_vote(
     kept.sort(key=lambda k: (k[0], k[1]))
     items = tuple(_provenance(p, p.shortlist) for _, _, p in kept)
     texts = {i.item: p.action for i, (_, _, p) in zip(items, kept, strict=True)}
-    defn = _definition(vote, title, items, texts, min(top, len(items)), ballot.PANELISTS)
+    defn = msgspec.structs.replace(
+        _definition(vote, title, items, texts, min(top, len(items)), ballot.PANELISTS),
+        grace_seconds=grace_seconds,
+        shown_methods=shown_methods,
+    )
     return defn, Origin(kind="plenary", vote=vote, items=items, shortlists=tuple(names), top=top)
 
 

@@ -23,7 +23,7 @@ from functools import partial
 import msgspec
 
 from ballot.export import decode_export
-from ballot.model import VoteDefinition, VoteState
+from ballot.model import MethodName, VoteDefinition, VoteState
 from ballot.store import VoteStore
 from engine import keys
 from engine.connection import raw
@@ -95,6 +95,8 @@ class ProposalVotes:
         shortlists: Sequence[str],
         *,
         top: int = provenance.PLENARY_TOP,
+        grace_seconds: int = 0,
+        shown_methods: tuple[MethodName, ...] = (),
     ) -> Made:
         """Assemble the plenary ballot (a draft) from the published shortlist votes ``shortlists``
         and put its proposals ``on_ballot``. A shortlist vote published while a hub was down
@@ -112,7 +114,9 @@ class ProposalVotes:
         for origin, _ in read:  # refusals first (above): following a published vote is its due anyway
             await self.follow(origin.vote)
         read = [(o, (await self.proposals.page(o.meeting)).proposals) for o, _ in read]
-        defn, origin = provenance.plenary_vote(vote, title, role, read, top=top)
+        defn, origin = provenance.plenary_vote(
+            vote, title, role, read, top=top, grace_seconds=grace_seconds, shown_methods=shown_methods
+        )
         offset = await self._create(defn, origin)
         steps = []
         for meeting in dict.fromkeys(i.meeting for i in origin.items):

@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from cli.demo import demo_roster, seed_proposals
+from ballot.store import VoteStore
+from cli.demo import DEMO_VOTE, demo_roster, seed_plenary, seed_proposals
 from engine.channels import ChannelLog
 from proposals.store import ProposalStore
+from proposals.voting import ProposalVotes
 from tests.support import Client, HubProcess, connect, seed
 
 CH = "meeting/m1/proposals"
@@ -166,18 +168,40 @@ async def test_a_proposal_from_submission_through_supports_merge_and_record(
 
 async def test_the_demo_seeds_proposals_from_panelists_once(redis: Redis) -> None:
     """`make demo`: the topic meetings start with panelists' proposals and their supports, through
-    the same steps a panelist takes; a restart keeps them as people left them."""
-    store = ProposalStore(ChannelLog(redis))
-    names = {p.id: p.name for p in demo_roster()}
+    the same steps a panelist takes; each meeting's shortlist vote is published and the plenary's
+    vote is assembled from the shortlists (issue 14), open; a restart keeps all as people left it."""
+    log = ChannelLog(redis)
+    store, votes = ProposalStore(log), VoteStore(log)
+    roster = demo_roster()
+    names = {p.id: p.name for p in roster}
     await seed_proposals(store, names)
     transport = await store.page("transport")
     assert transport.open_sections == ["transport"]
-    assert [(p.authors[0].id, p.supports) for p in transport.proposals] == [("p-002", 4), ("p-004", 1)]
-    await store.support("transport", transport.proposals[1].id, "p-006", "panelist")
+    assert [(p.authors[0].id, p.supports) for p in transport.proposals] == [
+        ("p-002", 4),
+        ("p-004", 1),
+        ("p-006", 0),
+    ]
+    await seed_plenary(votes, store, roster)
+    transport = await store.page("transport")
+    assert transport.open_sections == ["transport"]  # open again for new proposals
+    assert [(p.state, p.shortlist.rank if p.shortlist else 0) for p in transport.proposals] == [
+        ("on_ballot", 1),
+        ("on_ballot", 2),
+        ("submitted", 0),
+    ]
+    assert (await votes.status("transport-short")).value == "published"
+    defn = await votes.definition(DEMO_VOTE)
+    assert defn.proposal_ids == ("health-1", "transport-1", "health-3", "transport-2")
+    assert (await votes.status(DEMO_VOTE)).value == "open" and defn.grace_seconds == 20
+    origin = await ProposalVotes(votes, store).origin(DEMO_VOTE)
+    assert origin is not None and origin.by_item()["health-3"].authors[0].id == "p-005"
+    await store.support("transport", transport.proposals[2].id, "p-008", "panelist")
     await seed_proposals(store, names)  # again: nothing repeated, nothing undone
+    await seed_plenary(votes, store, roster)
     again = await store.page("transport")
-    assert [p.supports for p in again.proposals] == [4, 2]
-    assert len((await store.page("health")).proposals) == 2
+    assert [p.supports for p in again.proposals] == [4, 1, 1]
+    assert len((await store.page("health")).proposals) == 4
 
 
 # -- issue 14: shortlist and ballot ----------------------------------------------------------------
