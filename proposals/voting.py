@@ -24,6 +24,7 @@ import msgspec
 
 from ballot.export import decode_export
 from ballot.model import MethodName, VoteDefinition, VoteState
+from ballot.rules import validate_definition
 from ballot.store import VoteStore
 from engine import keys
 from engine.connection import raw
@@ -132,6 +133,8 @@ class ProposalVotes:
         """The origin, then the vote. The same vote made before (a retry after a crash or a lost
         reply): None, and nothing changes. Another vote with this id: ``bad_transition``."""
         vote = defn.vote_id
+        validate_definition(defn)  # its refusal before the origin is written: nothing half-way
+        keys.check_id(vote, "vote id")
         written = await self.proposals.log.scripts.call(
             "proposals",
             "origin",

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from ballot.store import VoteStore
 from cli.demo import DEMO_VOTE, demo_roster, seed_plenary, seed_proposals
+from engine import keys
 from engine.channels import ChannelLog
 from proposals.store import ProposalStore
 from proposals.voting import ProposalVotes
@@ -249,6 +250,9 @@ async def test_from_submissions_to_published_shortlists_to_a_plenary_ballot_with
         assert await error(p1, "proposal.shortlist", **shortlist) == "forbidden"
         assert await error(mod, "proposal.shortlist", **{**shortlist, "top": 4}) == "bad_shortlist_size"
         assert await error(mod, "proposal.shortlist", **{**shortlist, "proposals": [1, 1]}) == "listed_twice"
+        blank = {**shortlist, "vote": "m1-blank", "title": " "}
+        assert await error(mod, "proposal.shortlist", **blank) == "bad_vote_definition"
+        assert not await redis.exists(keys.vote_key("m1-blank", "origin"))  # nothing stored half-way
         made = await mod.ok("proposal.shortlist", **shortlist)
         assert [i["proposal"] for i in made["items"]] == [ids["마을버스"], ids["심야버스"], ids["자전거길"]]
         assert made["status"] == "draft" and isinstance(made["offset"], int)
