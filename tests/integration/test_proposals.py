@@ -5,8 +5,11 @@ the merged proposal's authors; the open record (versions, comments) and a late p
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +17,7 @@ from redis.asyncio import Redis
 
 from ballot.store import VoteStore
 from cli.demo import DEMO_VOTE, demo_roster, seed_plenary, seed_proposals
+from cli.main import main as cli_main
 from engine import keys
 from engine.channels import ChannelLog
 from proposals.store import ProposalStore
@@ -216,7 +220,7 @@ async def run_vote(host: Client, vote: str, casts: list[tuple[Client, list[str]]
 
 
 async def test_from_submissions_to_published_shortlists_to_a_plenary_ballot_with_provenance(
-    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+    redis: Redis, redis_url: str, hubs: tuple[HubProcess, HubProcess], tmp_path: Path
 ) -> None:
     """Two topic meetings shortlist their proposals with the ranked vote; the hosts assemble the
     plenary ballot from both shortlists; every item carries its meeting, authors, shortlist vote and
@@ -358,6 +362,13 @@ async def test_from_submissions_to_published_shortlists_to_a_plenary_ballot_with
         )
         export = (await http.get("/api/votes/plenary-1/export.json")).json()
         assert set(export["definition"]["proposals"][0]) == {"id", "title", "description", "topic"}
+        # `plenary vote export` writes the provenance beside the export's files
+        out = tmp_path / "exports"
+        argv = ["vote", "export", "plenary-1", "--out", str(out), "--redis-url", redis_url]
+        assert await asyncio.to_thread(cli_main, argv) == 0  # in a thread: its own event loop
+        written = json.loads((out / "plenary-1-provenance.json").read_text(encoding="utf-8"))
+        assert written["items"] == prov["items"]
+        assert (out / "plenary-1-provenance.csv").read_text(encoding="utf-8").startswith("item,rank,meeting")
         # a shortlist vote is its meeting's: p3 is not in m1; a vote not made from proposals: 404
         p3_auth = {"Authorization": f"Bearer {tokens['p3']}"}
         assert (await http.get("/api/votes/m1-short/provenance.json", headers=p3_auth)).status_code == 403
