@@ -95,10 +95,6 @@ def item_id(meeting: str, pid: int) -> str:
     return meeting.replace(".", "_")[: 64 - len(tail)] + tail
 
 
-def _check_role(r: rules.Rule, role: str) -> None:
-    rules.check_role(r, role)
-
-
 def _provenance(p: Proposal, shortlist: Shortlisted | None = None) -> Provenance:
     return Provenance(
         item=item_id(p.meeting, p.id),
@@ -152,7 +148,7 @@ def shortlist_vote(
     1 <= ``top`` <= the number of items, ``listed_twice``, ``proposal_state`` for a chosen proposal
     that is not submitted. The tie-break (which no method leaves to chance) puts more 공감 first,
     then the earlier proposal."""
-    _check_role(rules.RULES["shortlist"], role)
+    rules.check_role(rules.RULES["shortlist"], role)
     if section:
         rules.check_section(section)
     every = {p.id: p for p in proposals}
@@ -171,8 +167,9 @@ def shortlist_vote(
         picked = [
             p for p in every.values() if p.state is S.SUBMITTED and (not section or p.section == section)
         ]
-    # the sections on the vote: the one named, the chosen proposals' own, or (all) every section
-    on_vote = {section} if section else ({p.section for p in picked} if chosen else set(SECTIONS))
+    # the sections on the vote: the one named and the chosen proposals' own, or (all) every section
+    on_vote = {section} if section else set() if chosen else set(SECTIONS)
+    on_vote |= {p.section for p in picked} if chosen else set()
     still_open = sorted(on_vote & set(open_sections))
     if still_open:
         raise HubError(
@@ -254,7 +251,7 @@ def plenary_vote(
     ``shortlists``: each shortlist vote's :class:`Origin` and its meeting's proposals.
     Refusals: ``listed_twice`` (a shortlist vote twice), ``already_on_ballot`` (a kept proposal is
     an item of another ballot), ``nothing_to_shortlist`` (no proposal kept), ``bad_shortlist_size``."""
-    _check_role(rules.RULES["ballot"], role)
+    rules.check_role(rules.RULES["ballot"], role)
     names = [o.vote for o, _ in shortlists]
     if len(set(names)) != len(names):
         raise HubError(Code.LISTED_TWICE, "a shortlist vote is named twice")

@@ -29,7 +29,7 @@ from ballot.store import VoteStore
 from engine import keys
 from engine.connection import raw
 from engine.errors import Code, HubError
-from proposals import provenance
+from proposals import provenance, rules
 from proposals.model import Proposal
 from proposals.provenance import Origin
 from proposals.store import Done, ProposalStore
@@ -102,6 +102,7 @@ class ProposalVotes:
         """Assemble the plenary ballot (a draft) from the published shortlist votes ``shortlists``
         and put its proposals ``on_ballot``. A shortlist vote published while a hub was down
         (its proposals not yet ``shortlisted``) is followed first."""
+        rules.check_role(rules.RULES["ballot"], role)  # before anything, the follow-ups below included
         if len(set(shortlists)) != len(shortlists):
             raise HubError(Code.LISTED_TWICE, "a shortlist vote is named twice")
         read: list[tuple[Origin, list[Proposal]]] = []

@@ -56,6 +56,25 @@ def test_a_shortlist_of_one_section_or_of_chosen_proposals() -> None:
     assert defn.proposal_ids == ("m-5",)
     defn, _ = make(chosen=[3, 1])
     assert defn.proposal_ids == ("m-1", "m-3")
+    # a chosen proposal's own section must be closed too (health is proposal 5's)
+    ps = five()
+    refused(
+        Code.SECTION_STILL_OPEN,
+        provenance.shortlist_vote,
+        "v",
+        "t",
+        "m",
+        "moderator",
+        ps,
+        ["health"],
+        section="transport",
+        top=1,
+        chosen=[1, 5],
+    )  # type: ignore[arg-type]
+    defn, _ = provenance.shortlist_vote(
+        "v", "t", "m", "moderator", ps, ["health"], section="transport", top=1, chosen=[1]
+    )  # type: ignore[arg-type]
+    assert defn.proposal_ids == ("m-1",)
 
 
 def test_shortlist_refusals() -> None:
