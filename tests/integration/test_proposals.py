@@ -288,7 +288,10 @@ async def test_from_submissions_to_published_shortlists_to_a_plenary_ballot_with
         await run_vote(host, "m2-short", [(p3, [f"m2-{ids['버스 정류장 그늘막']}"])])
 
         # the plenary ballot: items from both meetings, each with its provenance
-        ballot = await host.ok("proposal.ballot", **plenary)
+        assert await error(host, "proposal.ballot", **plenary, meeting="nowhere") == "unknown_meeting"
+        ballot = await host.ok("proposal.ballot", **plenary, meeting="m2")  # listed on m2's pages
+        listed_on = keys.channel_keys(keys.meeting_votes("m2")).state
+        assert await redis.hexists(listed_on, "vote:plenary-1")
         assert [(i["item"], i["meeting"], i["shortlist"]["rank"]) for i in ballot["items"]] == [
             (f"m1-{night}", "m1", 1),
             (f"m2-{ids['버스 정류장 그늘막']}", "m2", 1),
