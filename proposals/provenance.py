@@ -148,7 +148,8 @@ def shortlist_vote(
     1 <= ``top`` <= the number of items, ``listed_twice``, ``proposal_state`` for a chosen proposal
     that is not submitted. The tie-break (which no method leaves to chance) puts more 공감 first,
     then the earlier proposal."""
-    rules.check_role(rules.RULES["shortlist"], role)
+    r = rules.RULES["shortlist"]
+    rules.check_role(r, role)
     if section:
         rules.check_section(section)
     every = {p.id: p for p in proposals}
@@ -160,13 +161,11 @@ def shortlist_vote(
             p = every.get(pid)
             if p is None:
                 raise HubError(Code.NO_SUCH_PROPOSAL, f"no proposal {pid} in meeting {meeting}")
-            if p.state is not S.SUBMITTED:
+            if p.state not in r.sources:
                 raise HubError(Code.PROPOSAL_STATE, f"proposal {pid} is {p.state}, not submitted")
             picked.append(p)
     else:
-        picked = [
-            p for p in every.values() if p.state is S.SUBMITTED and (not section or p.section == section)
-        ]
+        picked = [p for p in every.values() if p.state in r.sources and (not section or p.section == section)]
     # the sections on the vote: the one named and the chosen proposals' own, or (all) every section
     on_vote = {section} if section else set() if chosen else set(SECTIONS)
     on_vote |= {p.section for p in picked} if chosen else set()
