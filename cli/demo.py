@@ -20,30 +20,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import io
 import sys
 import time
 import unicodedata
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from ballot.model import BallotRule, Proposal, VoteDefinition
-from ballot.store import VoteStore
+from ballot.model import PANELISTS, BallotRule, Proposal, VoteDefinition, VoteState
+from ballot.rules import eligible_voters
+from ballot.store import CastBatcher, Voter, VoteStore
 from cli.links import LinkRow, link, read_links_csv, save_links_csv
 from cli.serve import serve, settings_from
 from engine import keys
 from engine.channels import ChannelLog
 from engine.connection import command_client
-from engine.errors import VoteError
 from engine.roles import Role
 from engine.server import ensure_server
 from moderation import help_contact, meeting_votes
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from proposals.model import Person
+from proposals.provenance import item_id
 from proposals.store import ProposalStore
+from proposals.voting import ProposalVotes
 from realtime.ops import logs
 
 LINKS_FILE = "demo-links.csv"  # in the data dir, mode 0600: the demo's links across restarts
@@ -99,8 +101,10 @@ DEMO_VOTE_HOME = "plenary"  # the meeting whose pages show it (moderation/meetin
 
 
 def demo_vote() -> VoteDefinition:
-    """The plenary's priority vote: the first topic meeting's proposals (2020, sourced in the data
-    file) and four invented ones in fields the 2020 assembly reported; rank your top 5."""
+    """A priority vote of twelve proposals: the first topic meeting's proposals (2020, sourced in
+    the data file) and four invented ones in fields the 2020 assembly reported; rank your top 5.
+    The results page's tests publish it (a ballot long enough for its charts); the demo's own
+    plenary vote is assembled from its topic meetings' shortlists (:func:`seed_plenary`)."""
     text = resources.files("cli").joinpath("data/demo_proposals.csv").read_text(encoding="utf-8")
     proposals = tuple(
         Proposal(id=r["id"], title=r["title_ko"], topic=r["topic"])  # no English subtitle: Korean first
@@ -140,6 +144,20 @@ DEMO_PROPOSALS: tuple[tuple[str, str, tuple[tuple[str, str, str, str, tuple[str,
                 "안내문을 쉬운 말과 여러 나라 말로 만들고, 동네 게시판과 문자로 알려 주세요.",
                 ("p-001", "p-009"),
             ),
+            (
+                "p-005",
+                "동네 의원 밤과 주말 진료 늘리기",
+                "밤이나 주말에 아이가 아프면 문을 연 병원을 찾기 어려워요.",
+                "동네 의원이 돌아가며 밤과 주말에도 진료하도록 지원해 주세요.",
+                ("p-001", "p-007", "p-009", "p-011"),
+            ),
+            (
+                "p-007",
+                "정류장과 역에 마스크 수거함을",
+                "쓴 마스크를 아무 데나 버려서 거리가 지저분하고 걱정돼요.",
+                "버스 정류장과 지하철역에 마스크 수거함을 놓아 주세요.",
+                ("p-011",),
+            ),
         ),
     ),
     (
@@ -159,6 +177,13 @@ DEMO_PROPOSALS: tuple[tuple[str, str, tuple[tuple[str, str, str, str, tuple[str,
                 "여름에는 정류장이 너무 덥고 겨울에는 너무 추워요.",
                 "정류장마다 그늘막과 온열 의자를 늘려 주세요.",
                 ("p-002",),
+            ),
+            (
+                "p-006",
+                "끊긴 자전거 도로 잇기",
+                "자전거 도로가 중간에 끊겨서 차도로 다녀야 해요.",
+                "끊긴 자전거 도로를 잇고 알아보기 쉬운 표지판을 달아 주세요.",
+                (),
             ),
         ),
     ),
@@ -181,6 +206,95 @@ async def seed_proposals(store: ProposalStore, names: dict[str, str]) -> None:
                 await store.support(meeting, done.result.id, who, Role.PANELIST)
 
 
+# issue 14: the plenary ballot starts from the panelists' proposals. Each topic meeting shortlists
+# its proposals with a ranked vote of its panelists (the ballots below, by proposal number), keeping
+# two; the hosts assemble the plenary's vote from the two shortlists. The ballot items are the
+# meetings' proposals with their provenance (proposals/provenance.py).
+DEMO_SHORTLISTS: tuple[tuple[str, str, str, tuple[tuple[str, tuple[int, ...]], ...]], ...] = (
+    (
+        "health",
+        "health-short",
+        "보건 분과 제안 추리기",
+        (
+            ("p-001", (1, 3)),
+            ("p-003", (2, 1)),
+            ("p-005", (3, 1)),
+            ("p-007", (1, 4)),
+            ("p-009", (3, 1)),
+            ("p-011", (1,)),
+        ),
+    ),
+    (
+        "transport",
+        "transport-short",
+        "교통 분과 제안 추리기",
+        (
+            ("p-000", (1, 3)),
+            ("p-002", (1, 2)),
+            ("p-004", (2, 1)),
+            ("p-006", (3, 1)),
+            ("p-008", (1, 2)),
+            ("p-010", (2,)),
+        ),
+    ),
+)
+DEMO_KEPT = 2  # each meeting keeps its first two
+DEMO_PLENARY_TITLE = "시민총회 정책 우선순위"
+
+
+async def _through(
+    votes: VoteStore,
+    casts: CastBatcher,
+    roster: list[Participant],
+    vote: str,
+    ballots: Iterable[tuple[str, list[str]]],
+) -> None:
+    """A vote of the demo from where it stands to published: opened for its eligible panelists,
+    the ballots cast (a nonce each: cast again, they count once), closed, published. Each step
+    only from the state before it, so a demo stopped halfway goes on from there."""
+    defn = await votes.definition(vote)
+    if await votes.status(vote) is VoteState.DRAFT:
+        await votes.open(vote, eligible_voters(defn, roster))
+    if await votes.status(vote) is VoteState.OPEN:
+        for who, ranking in ballots:
+            await casts.cast(defn, Voter(who), ranking, f"demo-{vote}-{who}")
+        await votes.announce_close(vote)  # no grace: closed at once
+    if await votes.status(vote) is VoteState.CLOSED:
+        await votes.publish(vote)
+
+
+async def seed_plenary(votes: VoteStore, store: ProposalStore, roster: list[Participant]) -> None:
+    """The topic meetings' shortlist votes, published, and the plenary's vote assembled from them
+    and opened, through the domain's own steps (``proposals.voting``), where the plenary's vote
+    does not exist yet. A data dir from before keeps its plenary vote as it was."""
+    if await votes.redis.exists(keys.vote_key(DEMO_VOTE, "definition")):
+        return
+    made = ProposalVotes(votes, store)
+    casts = CastBatcher(votes)
+    casts.start()
+    try:
+        for meeting, vote, title, ballots in DEMO_SHORTLISTS:
+            section = next(sec for m, sec, _ in DEMO_PROPOSALS if m == meeting)
+            await store.set_sections(meeting, Role.HOST, [])  # the proposals on the vote are all in
+            await made.shortlist(meeting, vote, title, Role.MODERATOR, section=section, top=DEMO_KEPT)
+            await meeting_votes.announce(votes.log, meeting, vote, title, meeting)
+            ranked = [(who, [item_id(meeting, n) for n in ns]) for who, ns in ballots]
+            await _through(votes, casts, roster, vote, ranked)
+            await made.follow(vote)  # as vote.publish does: its first two are shortlisted
+            await store.set_sections(meeting, Role.HOST, [section])  # open again for new proposals
+        plenary = await made.ballot(
+            DEMO_VOTE,
+            DEMO_PLENARY_TITLE,
+            Role.HOST,
+            [vote for _, vote, _, _ in DEMO_SHORTLISTS],
+            grace_seconds=20,
+            shown_methods=("borda", "ranked_pairs", "copeland", "instant_runoff"),
+        )
+        await votes.open(DEMO_VOTE, eligible_voters(plenary.definition, roster))
+    finally:
+        await casts.stop()
+
+
 async def seed(url: str, base: str, links_file: Path | None = None) -> list[LinkRow]:
     """Store the demo assembly where it is missing and return one link per participant.
 
@@ -197,14 +311,14 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
             if m.id not in have:  # a restart keeps the meetings as the host left them
                 await meetings.put(m)
         votes = VoteStore(ChannelLog(redis))
-        with contextlib.suppress(VoteError):  # a second `make demo` keeps the vote where it was
-            await votes.create(demo_vote())
-            await votes.open(DEMO_VOTE, [p.id for p in await roster.all() if p.role == Role.PANELIST])
         if not await redis.exists(keys.HELP_CONTACT):  # the organisers' own contact is kept
             await help_contact.store(redis, help_contact.DEMO)  # a placeholder that says it is one
-        demo = demo_vote()  # listed on its meeting's pages (again: repeating it changes nothing)
-        await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, demo.title, demo.eligibility)
-        await seed_proposals(ProposalStore(votes.log), {p.id: p.name for p in await roster.all()})
+        proposals = ProposalStore(votes.log)
+        await seed_proposals(proposals, {p.id: p.name for p in await roster.all()})
+        # issue 14: the plenary's vote from the meetings' shortlists; a second `make demo` keeps it
+        await seed_plenary(votes, proposals, await roster.all())
+        # listed on its meeting's pages (again: repeating it changes nothing)
+        await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, DEMO_PLENARY_TITLE, PANELISTS)
         kept: dict[str, str] = {}
         for pid, token in (read_links_csv(links_file) if links_file else {}).items():
             who = await roster.authenticate(token)

@@ -187,12 +187,21 @@ def cmd_vote_export(args: argparse.Namespace) -> int:
         from ballot import export as exports
         from ballot.store import VoteStore
         from engine.channels import ChannelLog
+        from proposals import provenance, record
+        from proposals.store import ProposalStore
+        from proposals.voting import ProposalVotes
 
         async with redis_for(args) as redis:
-            data = await VoteStore(ChannelLog(redis)).export(args.vote)
+            store = VoteStore(ChannelLog(redis))
+            data = await store.export(args.vote)
+            origin = await ProposalVotes(store, ProposalStore(store.log)).origin(args.vote)  # issue 14
         exp = msgspec.json.decode(data, type=exports.VoteExport)
         out = private.private_dir(args.out)  # exports: 0700 folder, 0600 files
         files = {name: exports.export_file(exp, data, name) for name in exports.EXPORT_FILES}
+        if origin is not None:  # issue 14: a vote made from proposals, its items' provenance beside
+            order = provenance.published_order(exp.results, exp.definition.method)
+            files["provenance.json"] = msgspec.json.encode(record.provenance_json(origin, order))
+            files["provenance.csv"] = record.provenance_csv(origin, order).encode()
         for name, body in files.items():
             private.write_private(out / f"{args.vote}-{name}", body)
         print(f"wrote {', '.join(files)} for {args.vote} to {out}; head hash {exp.head_hash}")

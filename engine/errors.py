@@ -144,6 +144,14 @@ class Code(IntEnum):
     BAD_PROPOSAL_MERGE = 1812  # into itself, or into one that is not submitted (merged: a cycle)
     NOT_AN_AUTHOR = 1813  # only authors consent to an edit
     NO_EDIT_PENDING = 1814  # consent with no edit waiting
+    # issue 14: shortlist and ballot (proposals/provenance.py)
+    NOTHING_TO_SHORTLIST = 1815  # no submitted proposal to put on a shortlist vote or a plenary ballot
+    SECTION_STILL_OPEN = 1816  # a shortlist of a section that still takes proposals: close it first
+    BAD_SHORTLIST_SIZE = 1817  # how many to keep: 1 to the number of proposals on the vote
+    NOT_A_SHORTLIST = 1818  # the vote was not made from a meeting's proposals (proposal.shortlist)
+    SHORTLIST_NOT_PUBLISHED = 1819  # a plenary ballot from a shortlist vote whose result is not published
+    LISTED_TWICE = 1820  # the same proposal or shortlist vote named twice
+    ALREADY_ON_BALLOT = 1821  # a proposal of the shortlist is an item of another plenary ballot
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -268,6 +276,14 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.BAD_PROPOSAL_MERGE: ErrorSpec(Category.PROPOSAL),
         Code.NOT_AN_AUTHOR: ErrorSpec(Category.PROPOSAL),
         Code.NO_EDIT_PENDING: ErrorSpec(Category.PROPOSAL),
+        # issue 14: shortlist and ballot
+        Code.NOTHING_TO_SHORTLIST: ErrorSpec(Category.PROPOSAL),
+        Code.SECTION_STILL_OPEN: ErrorSpec(Category.PROPOSAL),
+        Code.BAD_SHORTLIST_SIZE: ErrorSpec(Category.PROPOSAL),
+        Code.NOT_A_SHORTLIST: ErrorSpec(Category.PROPOSAL, http_status=404),
+        Code.SHORTLIST_NOT_PUBLISHED: ErrorSpec(Category.PROPOSAL),
+        Code.LISTED_TWICE: ErrorSpec(Category.PROPOSAL),
+        Code.ALREADY_ON_BALLOT: ErrorSpec(Category.PROPOSAL),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),

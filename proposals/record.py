@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from moderation.polls import csv_cell
-from proposals.model import SECTIONS
+from proposals.model import SECTIONS, Proposal
+from proposals.provenance import Origin
 from proposals.store import Detail
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -36,6 +37,12 @@ COLUMNS = (
     "reason",
     "submitted",
     "updated",
+    # issue 14: shortlist and ballot (empty until reached)
+    "shortlist_vote",
+    "shortlist_rank",
+    "ballot_vote",
+    "ballot_item",
+    "ballot_rank",
 )
 
 
@@ -54,6 +61,18 @@ def _when(ms: int) -> str:
     return (
         datetime.fromtimestamp(ms / 1000, UTC).astimezone(SEOUL).isoformat(timespec="seconds") if ms else ""
     )
+
+
+def _provenance(p: Proposal) -> list[str | int]:
+    """Issue 14: the shortlist vote and rank that kept it, its plenary ballot item and rank."""
+    s, b = p.shortlist, p.ballot
+    return [
+        s.vote if s else "",
+        s.rank if s else "",
+        b.vote if b else "",
+        b.item if b else "",
+        b.rank if b and b.rank else "",
+    ]
 
 
 def as_csv(details: Sequence[Detail]) -> str:
@@ -82,6 +101,63 @@ def as_csv(details: Sequence[Detail]) -> str:
                 csv_cell(p.reason),
                 _when(p.at),
                 _when(p.updated),
+                *_provenance(p),
+            ]
+        )
+    return buf.getvalue()
+
+
+# -- issue 14: shortlist and ballot -------------------------------------------------------------------
+PROVENANCE_COLUMNS = (
+    "item",
+    "rank",
+    "meeting",
+    "proposal",
+    "section",
+    "section_ko",
+    "title",
+    "authors",
+    "shortlist_vote",
+    "shortlist_rank",
+)
+
+
+def provenance_json(origin: Origin, order: Sequence[str]) -> dict[str, Any]:
+    """A vote made from proposals, item by item: where each came from (``Provenance``) and, once
+    the vote is published (``order``: its strict published order, else empty), its ``rank``. The
+    companion of the vote's export: the export's bytes stay what ``ballot/`` signs and hashes."""
+    rank = {item: n for n, item in enumerate(order, start=1)}
+    items = []
+    for p in origin.items:
+        row = msgspec.to_builtins(p)
+        row["rank"] = rank.get(p.item, 0)
+        items.append(row)
+    out = msgspec.to_builtins(origin)
+    out["items"] = items
+    out["published"] = bool(order)
+    return out
+
+
+def provenance_csv(origin: Origin, order: Sequence[str]) -> str:
+    """:func:`provenance_json` as one row per ballot item (rank empty until published)."""
+    rank = {item: n for n, item in enumerate(order, start=1)}
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(PROVENANCE_COLUMNS)
+    for p in origin.items:
+        s = p.shortlist
+        w.writerow(
+            [
+                p.item,
+                rank.get(p.item, ""),
+                p.meeting,
+                p.proposal,
+                p.section,
+                SECTIONS.get(p.section, ("", ""))[0],
+                csv_cell(p.title),
+                csv_cell("; ".join(a.name for a in p.authors)),
+                s.vote if s else "",
+                s.rank if s else "",
             ]
         )
     return buf.getvalue()

@@ -41,7 +41,7 @@ from typing import Any, Final
 import msgspec
 
 from engine.errors import Code, HubError
-from engine.roles import MODERATORS, PANELISTS, SPEAKERS, Role
+from engine.roles import HOSTS, MODERATORS, PANELISTS, SPEAKERS, Role
 from moderation import chat
 from proposals.model import (
     COMMENT_CHARS,
@@ -142,6 +142,23 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
                 "returned to its authors with a reason",
             ),
             _rule("sections", MODERATORS, (), None, "proposal.sections", "which sections take proposals"),
+            # issue 14: shortlist and ballot (proposals/provenance.py; the plenary's result: DECIDE there)
+            _rule(
+                "shortlist",
+                MODERATORS,
+                (S.SUBMITTED,),
+                S.SHORTLISTED,
+                "proposal.shortlisted",
+                "a ranked vote of the meeting from its submitted proposals; published, its top N go shortlisted",
+            ),
+            _rule(
+                "ballot",
+                HOSTS,
+                (S.SHORTLISTED,),
+                S.ON_BALLOT,
+                "proposal.on_ballot",
+                "the plenary ballot assembled from published shortlist votes, each item with its provenance",
+            ),
         )
     }
 )

@@ -147,6 +147,24 @@ class ProposalStore:
         wanted = list(open_)
         return await self._step(meeting, Need(), lambda v: rules.set_sections(v, role, wanted))
 
+    async def settle(
+        self, meeting: str, ids: Iterable[int], decide: Callable[[View], Change | None]
+    ) -> Done | None:
+        """A step that may find nothing left to do (issue 14: following a vote's publication, which
+        a retry or a restarted hub may follow twice): read ``ids``, decide, commit as every step;
+        None, and nothing written, when ``decide`` says there is nothing to change."""
+        keys.check_id(meeting, "meeting")
+        need = Need(ids=tuple(ids))
+        for _ in range(MAX_TRIES):
+            view, stored = await self._read(meeting, need)
+            change = decide(view)
+            if change is None:
+                return None
+            published = await self._commit(meeting, change, stored)
+            if published is not None:
+                return Done(change.result, published)
+        raise HubError(Code.CONFLICT, "too many changes to these proposals at once; try again")
+
     # -- reads ----------------------------------------------------------------------------------
     async def page(self, meeting: str, caller: str = "") -> Page:
         """Every proposal of the meeting by id, the open sections, and those ``caller`` supports."""

@@ -22,6 +22,7 @@ from realtime.http import help_contact as http_help
 from realtime.http import learning as http_learning
 from realtime.http import moderation as http_moderation
 from realtime.http import proposals as http_proposals  # issue 14
+from realtime.http import provenance as http_provenance  # issue 14: shortlist and ballot
 from realtime.http import record as http_record
 from realtime.http import routes as http
 from realtime.http import vote as http_vote
@@ -89,6 +90,9 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/votes/{vote}/receipt", http_vote.receipt, methods=["POST"]),
             route("/api/votes/{vote}/receipt/{code}", http_vote.receipt_in_url, methods=["GET", "POST"]),
             route("/api/votes/{vote}/turnout", http_vote.turnout_shares),
+            # issue 14: a vote's items with their provenance (before the export files' pattern)
+            route("/api/votes/{vote}/provenance.json", http_provenance.as_json),
+            route("/api/votes/{vote}/provenance.csv", http_provenance.as_csv),
             route("/api/votes/{vote}/{name}", http_vote.export),
             route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
             route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),

@@ -150,6 +150,8 @@ COMMAND_RATES: dict[str, str | None] = {
     "proposal.comment": "proposal_comment",
     **dict.fromkeys(("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"), "staff"),
     **dict.fromkeys(("proposal.list", "proposal.get"), None),
+    # issue 14: shortlist and ballot
+    **dict.fromkeys(("proposal.shortlist", "proposal.ballot"), "staff"),
     # issue 14: attendance
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
     "attendance.quorum": None,
@@ -245,6 +247,11 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
     # issue 14: the open record of a meeting's proposals (JSON, CSV): whoever follows its channel
     **dict.fromkeys(
         ("GET /api/meetings/{meeting}/proposals", "GET /api/meetings/{meeting}/proposals.csv"),
+        CHANNEL_ROLES["proposals"],
+    ),
+    # issue 14: a vote's items with their provenance: whoever follows proposals and may see the vote
+    **dict.fromkeys(
+        ("GET /api/votes/{vote}/provenance.json", "GET /api/votes/{vote}/provenance.csv"),
         CHANNEL_ROLES["proposals"],
     ),
     # the protocol over HTTP (realtime/fallback.py): as for /ws, the hello in the stream's body

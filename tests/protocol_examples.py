@@ -834,6 +834,43 @@ async def proposal_path(a: Assembly) -> None:
     await p2.call("proposal.get", {"type": "proposal.get", "id": 9, "meeting": M1, "proposal": 1})
 
 
+# issue 14: shortlist and ballot
+async def shortlist_path(a: Assembly) -> None:
+    """The shortlist vote and the plenary ballot (issue 14; after ``proposal_path``: proposal 1 of
+    meeting m1 is submitted): the moderator closes the sections and makes the shortlist vote, the
+    host publishes it, assembles the plenary ballot from it and publishes that."""
+    mod = await a.join("mod", cid=1)
+    host = await a.join("host", cid=1)
+    p1 = await a.join("p1", cid=1)
+    p2 = await a.join("p2", cid=1)
+    ch = on("proposals")
+    await p2.call(None, {"type": "subscribe", "id": 2, "channel": ch})
+    await mod.call(None, {"type": "proposal.sections", "id": 2, "meeting": M1, "open": []})
+    short = {
+        "type": "proposal.shortlist",
+        "id": 3,
+        "meeting": M1,
+        "vote": "m1-short",
+        "title": "교통 제안 추리기",
+    }
+    await mod.call("proposal.shortlist", {**short, "top": 1})
+    plenary = {"type": "proposal.ballot", "id": 2, "vote": "plenary-m1", "title": "본회의 순위 투표"}
+    await host.call("error.proposal.shortlist_not_published", {**plenary, "shortlists": ["m1-short"]})
+    for n, vote in enumerate(("m1-short", "plenary-m1")):
+        if n:
+            await host.call("proposal.ballot", {**plenary, "id": 10, "shortlists": ["m1-short"]})
+            await p2.event("event.proposal.on_ballot", ch, "proposal.on_ballot")
+        await host.call(None, {"type": "vote.open", "id": 3 + 10 * n, "vote": vote})
+        await p1.call(None, cast(2 + n, ["m1-1"], f"shortlist-nonce-{n}", vote=vote))
+        await host.call(None, {"type": "vote.close", "id": 4 + 10 * n, "vote": vote})
+        await host.call(None, {"type": "vote.publish", "id": 5 + 10 * n, "vote": vote})
+        await p2.event(
+            "event.proposal.decided" if n else "event.proposal.shortlisted",
+            ch,
+            "proposal.decided" if n else "proposal.shortlisted",
+        )
+
+
 async def attendance(a: Assembly) -> None:
     """Attendance (issue 14): the hall desk (a check-in by number, the same again by the scanned
     link, a check-out, a paper sign-in, an unknown number), the hosts' quorum, and a vote limited
@@ -876,6 +913,7 @@ async def scenario(a: Assembly) -> dict[str, Frame]:
     await moderated(a)
     await captions(a)
     await proposal_path(a)  # issue 14
+    await shortlist_path(a)  # issue 14: shortlist and ballot
     await attendance(a)
     return a.book
 

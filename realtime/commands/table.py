@@ -17,6 +17,7 @@ from realtime.commands import (
     moderation,
     proposals,  # issue 14: proposals
     registry,
+    shortlist,  # issue 14: shortlist and ballot
     vote,
 )
 from realtime.commands.registry import Directs, Handlers
@@ -29,6 +30,7 @@ HANDLERS: Handlers = registry.combine(
     captions.HANDLERS,
     proposals.HANDLERS,  # issue 14: proposals
     attendance.HANDLERS,
+    shortlist.HANDLERS,  # issue 14: shortlist and ballot
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

@@ -15,6 +15,7 @@ from engine.errors import Code, HubError, VoteError
 from moderation import meeting_votes
 from panel.roster import Participant
 from realtime import roles
+from realtime.commands import shortlist  # issue 14: shortlist and ballot
 from realtime.commands.attendance import direct_cast_ok, hall_gate
 from realtime.commands.registry import Directs, Done, Handlers, rate_take, registrar
 from realtime.fanout.hub import Hub
@@ -72,7 +73,13 @@ async def vote_close(hub: Hub, client: Client, cmd: v.VoteClose) -> v.VoteCloseR
 
 @handles(v.VotePublish)
 async def vote_publish(hub: Hub, client: Client, cmd: v.VotePublish) -> v.VotePublishReply:
-    result = await hub.votes.publish(cmd.vote)
+    try:
+        result = await hub.votes.publish(cmd.vote)
+    except VoteError as err:  # issue 14: a retry after a crash between publishing and following it
+        if err.code is Code.BAD_TRANSITION:
+            await shortlist.follow_publication(hub, cmd.vote)
+        raise
+    await shortlist.follow_publication(hub, cmd.vote)  # issue 14: the proposals it was made from
     return v.VotePublishReply(vote=cmd.vote, status="published", results=msgspec.to_builtins(result))
 
 

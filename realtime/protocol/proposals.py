@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from realtime.protocol.base import Command, MeetingCommand, R, Result
 
@@ -48,6 +48,17 @@ class PendingEdit(Struct, kw_only=True):
     consents: Annotated[list[str], Meta(description="the authors (ids) who accepted so far")] = []
 
 
+class ShortlistPlace(Struct, kw_only=True):
+    vote: str
+    rank: Annotated[int, Meta(description="its place in the shortlist vote's published order, 1 first")]
+
+
+class BallotPlace(Struct, kw_only=True):
+    vote: str
+    item: Annotated[str, Meta(description="its id on the plenary ballot")]
+    rank: Annotated[int, Meta(description="its place in the plenary's published order, 0 until then")]
+
+
 class ProposalRecord(Struct, kw_only=True):
     id: int
     meeting: str
@@ -68,6 +79,13 @@ class ProposalRecord(Struct, kw_only=True):
     edit: PendingEdit | None
     at: Annotated[int, Meta(description="submitted, ms since the Unix epoch")]
     updated: int
+    # issue 14: shortlist and ballot (left out until reached)
+    shortlist: Annotated[
+        ShortlistPlace | UnsetType, Meta(description="the shortlist vote that kept it, and its rank there")
+    ] = UNSET
+    ballot: Annotated[
+        BallotPlace | UnsetType, Meta(description="its item on the plenary ballot; `rank` once decided")
+    ] = UNSET
 
 
 class VersionRecord(Struct, kw_only=True):
@@ -210,6 +228,64 @@ class ProposalGet(_OnProposal[ProposalGetReply], tag="proposal.get"):
     """One proposal with its whole record: versions and comments."""
 
 
+# -- issue 14: shortlist and ballot -------------------------------------------------------------------
+VoteTitle = Annotated[str, Meta(max_length=200, description="the vote's title, shown to the voters")]
+
+
+class Provenance(Struct, kw_only=True):
+    """Where a ballot item came from (``proposals.provenance.Provenance``)."""
+
+    item: Annotated[str, Meta(description="the item's id on the ballot: `<meeting>-<proposal>`")]
+    meeting: str
+    proposal: int
+    section: str
+    title: str
+    authors: list[Person]
+    shortlist: Annotated[
+        ShortlistPlace | None, Meta(description="the shortlist vote and rank that brought it (plenary items)")
+    ] = None
+
+
+class ProposalVoteReply(Result):
+    vote: str
+    status: Annotated[str, Meta(description="`draft`: hosts open, close and publish it as any vote")]
+    items: Annotated[
+        list[Provenance], Meta(description="the ballot's items, in its order, with their provenance")
+    ]
+    offset: Annotated[
+        int | None,
+        Meta(description="of `vote.created` on `vote/<id>`; null: the same vote existed already (a retry)"),
+    ]
+
+
+class ProposalShortlist(Command[ProposalVoteReply], tag="proposal.shortlist"):
+    """Moderator or host of the meeting: the meeting's shortlist vote, a ranked vote of its panelists
+    from its submitted proposals; once published, its first ``top`` go `shortlisted`."""
+
+    meeting: Ident
+    vote: Ident
+    title: VoteTitle
+    top: Annotated[int, Meta(ge=1, le=100, description="how many the meeting keeps, and ranks at most")]
+    section: Annotated[str, Meta(max_length=40, description='one section, `""`: every section')] = ""
+    proposals: Annotated[
+        list[ProposalId],
+        Meta(max_length=100, description="only these (each submitted); `[]`: all of the section"),
+    ] = field(default_factory=list)
+
+
+class ProposalBallot(Command[ProposalVoteReply], tag="proposal.ballot"):
+    """Host: the plenary ballot (a draft vote of every panelist) from the proposals the published
+    shortlist votes kept; they go `on_ballot`, and `decided` with their rank once it is published."""
+
+    vote: Ident
+    title: VoteTitle
+    shortlists: Annotated[list[Ident], Meta(min_length=1, max_length=50, description="the shortlist votes")]
+    top: Annotated[int, Meta(ge=1, le=100, description="how many a panelist ranks at most (the Top 10)")] = 10
+    meeting: Annotated[Ident | None, Meta(description="the meeting whose pages show it (the plenary's)")] = (
+        None
+    )
+
+
 PROPOSAL_COMMANDS: tuple[type[Command], ...] = (
     ProposalSections,
     ProposalSubmit,
@@ -223,4 +299,6 @@ PROPOSAL_COMMANDS: tuple[type[Command], ...] = (
     ProposalReturn,
     ProposalList,
     ProposalGet,
+    ProposalShortlist,  # issue 14: shortlist and ballot
+    ProposalBallot,
 )

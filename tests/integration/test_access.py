@@ -50,6 +50,9 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("GET", "/api/meetings/m1/record.json", TOKEN - {"clerk"}),
     ("GET", "/api/meetings/m1/record.csv", TOKEN - {"clerk"}),
     ("GET", "/record/m1", ALL),
+    # issue 14: shortlist and ballot (no such vote is 404, past the gate)
+    ("GET", "/api/votes/plenary-1/provenance.json", TOKEN - {"clerk"}),
+    ("GET", "/api/votes/plenary-1/provenance.csv", TOKEN - {"clerk"}),
     ("GET", "/", ALL),
     ("GET", "/host", ALL),
     ("GET", "/vote", ALL),

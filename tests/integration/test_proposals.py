@@ -5,16 +5,23 @@ the merged proposal's authors; the open record (versions, comments) and a late p
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 from redis.asyncio import Redis
 
-from cli.demo import demo_roster, seed_proposals
+from ballot.store import VoteStore
+from cli.demo import DEMO_VOTE, demo_roster, seed_plenary, seed_proposals
+from cli.main import main as cli_main
+from engine import keys
 from engine.channels import ChannelLog
 from proposals.store import ProposalStore
+from proposals.voting import ProposalVotes
 from tests.support import Client, HubProcess, connect, seed
 
 CH = "meeting/m1/proposals"
@@ -166,15 +173,206 @@ async def test_a_proposal_from_submission_through_supports_merge_and_record(
 
 async def test_the_demo_seeds_proposals_from_panelists_once(redis: Redis) -> None:
     """`make demo`: the topic meetings start with panelists' proposals and their supports, through
-    the same steps a panelist takes; a restart keeps them as people left them."""
-    store = ProposalStore(ChannelLog(redis))
-    names = {p.id: p.name for p in demo_roster()}
+    the same steps a panelist takes; each meeting's shortlist vote is published and the plenary's
+    vote is assembled from the shortlists (issue 14), open; a restart keeps all as people left it."""
+    log = ChannelLog(redis)
+    store, votes = ProposalStore(log), VoteStore(log)
+    roster = demo_roster()
+    names = {p.id: p.name for p in roster}
     await seed_proposals(store, names)
     transport = await store.page("transport")
     assert transport.open_sections == ["transport"]
-    assert [(p.authors[0].id, p.supports) for p in transport.proposals] == [("p-002", 4), ("p-004", 1)]
-    await store.support("transport", transport.proposals[1].id, "p-006", "panelist")
+    assert [(p.authors[0].id, p.supports) for p in transport.proposals] == [
+        ("p-002", 4),
+        ("p-004", 1),
+        ("p-006", 0),
+    ]
+    await seed_plenary(votes, store, roster)
+    transport = await store.page("transport")
+    assert transport.open_sections == ["transport"]  # open again for new proposals
+    assert [(p.state, p.shortlist.rank if p.shortlist else 0) for p in transport.proposals] == [
+        ("on_ballot", 1),
+        ("on_ballot", 2),
+        ("submitted", 0),
+    ]
+    assert (await votes.status("transport-short")).value == "published"
+    defn = await votes.definition(DEMO_VOTE)
+    assert defn.proposal_ids == ("health-1", "transport-1", "health-3", "transport-2")
+    assert (await votes.status(DEMO_VOTE)).value == "open" and defn.grace_seconds == 20
+    origin = await ProposalVotes(votes, store).origin(DEMO_VOTE)
+    assert origin is not None and origin.by_item()["health-3"].authors[0].id == "p-005"
+    await store.support("transport", transport.proposals[2].id, "p-008", "panelist")
     await seed_proposals(store, names)  # again: nothing repeated, nothing undone
+    await seed_plenary(votes, store, roster)
     again = await store.page("transport")
-    assert [p.supports for p in again.proposals] == [4, 2]
-    assert len((await store.page("health")).proposals) == 2
+    assert [p.supports for p in again.proposals] == [4, 1, 1]
+    assert len((await store.page("health")).proposals) == 4
+
+
+# -- issue 14: shortlist and ballot ----------------------------------------------------------------
+async def run_vote(host: Client, vote: str, casts: list[tuple[Client, list[str]]]) -> dict[str, Any]:
+    """Open, cast, close and publish a vote through the hub, as hosts and panelists do."""
+    await host.ok("vote.open", vote=vote)
+    for n, (c, ranking) in enumerate(casts):
+        await c.ok("vote.cast", vote=vote, ranking=ranking, nonce=f"nonce-{vote}-{n:04d}")
+    await host.ok("vote.close", vote=vote)
+    return await host.ok("vote.publish", vote=vote)
+
+
+async def test_from_submissions_to_published_shortlists_to_a_plenary_ballot_with_provenance(
+    redis: Redis, redis_url: str, hubs: tuple[HubProcess, HubProcess], tmp_path: Path
+) -> None:
+    """Two topic meetings shortlist their proposals with the ranked vote; the hosts assemble the
+    plenary ballot from both shortlists; every item carries its meeting, authors, shortlist vote and
+    rank; the plenary's result decides them. Each hub does a part; refusals store nothing."""
+    tokens = await seed(redis)
+    a, b = hubs
+    async with (
+        connect(a.ws_url, tokens["p1"]) as p1,
+        connect(b.ws_url, tokens["p2"]) as p2,
+        connect(a.ws_url, tokens["p3"]) as p3,
+        connect(b.ws_url, tokens["mod"]) as mod,
+        connect(a.ws_url, tokens["host"]) as host,
+        connect(b.ws_url, tokens["host"]) as host_b,
+    ):
+        await p2.ok("subscribe", channel=CH)
+        for m in ("m1", "m2"):
+            await mod.ok("proposal.sections", meeting=m, open=["transport"])
+        ids = {}
+        for who, m, title in (
+            (p1, "m1", "마을버스"),
+            (p2, "m1", "심야버스"),
+            (p1, "m1", "자전거길"),
+            (p3, "m2", "버스 정류장 그늘막"),
+        ):
+            ids[title] = (await who.ok("proposal.submit", meeting=m, title=title, **BUS))["proposal"]["id"]
+        await p2.ok("proposal.join", meeting="m1", proposal=ids["마을버스"])
+
+        shortlist = {"meeting": "m1", "vote": "m1-short", "title": "교통 제안 추리기", "top": 2}
+        assert await error(mod, "proposal.shortlist", **shortlist) == "section_still_open"
+        await mod.ok("proposal.sections", meeting="m1", open=[])
+        assert await error(p1, "proposal.shortlist", **shortlist) == "forbidden"
+        assert await error(mod, "proposal.shortlist", **{**shortlist, "top": 4}) == "bad_shortlist_size"
+        assert await error(mod, "proposal.shortlist", **{**shortlist, "proposals": [1, 1]}) == "listed_twice"
+        blank = {**shortlist, "vote": "m1-blank", "title": " "}
+        assert await error(mod, "proposal.shortlist", **blank) == "bad_vote_definition"
+        assert not await redis.exists(keys.vote_key("m1-blank", "origin"))  # nothing stored half-way
+        made = await mod.ok("proposal.shortlist", **shortlist)
+        assert [i["proposal"] for i in made["items"]] == [ids["마을버스"], ids["심야버스"], ids["자전거길"]]
+        assert made["status"] == "draft" and isinstance(made["offset"], int)
+        assert (await mod.ok("proposal.shortlist", **shortlist))["offset"] is None  # a retry: the same vote
+        assert await error(mod, "proposal.shortlist", **{**shortlist, "top": 1}) == "bad_transition"
+        await mod.ok("proposal.sections", meeting="m2", open=[])
+        await host.ok("proposal.shortlist", meeting="m2", vote="m2-short", title="정류장", top=1)
+
+        plenary = {"vote": "plenary-1", "title": "본회의 순위 투표", "shortlists": ["m1-short", "m2-short"]}
+        assert await error(host, "proposal.ballot", **plenary) == "shortlist_not_published"
+        assert await error(mod, "proposal.ballot", **plenary) == "forbidden"
+        assert await error(
+            host, "proposal.ballot", **{**plenary, "shortlists": ["m1-short", "m1-short"]}
+        ) == ("listed_twice")
+
+        # the meeting's shortlist vote, published on the other hub: its top 2 are shortlisted
+        bus, night, bike = ids["마을버스"], ids["심야버스"], ids["자전거길"]
+        order = [f"m1-{night}", f"m1-{bus}"]
+        await run_vote(host_b, "m1-short", [(p1, order), (p2, order)])
+        [ev] = await events(p2, "proposal.shortlisted")
+        assert [(p["id"], p["shortlist"]) for p in ev["data"]["proposals"]] == [
+            (night, {"vote": "m1-short", "rank": 1}),
+            (bus, {"vote": "m1-short", "rank": 2}),
+        ]
+        assert await error(host_b, "vote.publish", vote="m1-short") == "bad_transition"  # nothing doubled
+        listed = {x["id"]: x for x in (await p1.ok("proposal.list", meeting="m1"))["proposals"]}
+        assert listed[bike]["state"] == "submitted" and "shortlist" not in listed[bike]
+        assert listed[bus]["state"] == "shortlisted"
+        await run_vote(host, "m2-short", [(p3, [f"m2-{ids['버스 정류장 그늘막']}"])])
+
+        # the plenary ballot: items from both meetings, each with its provenance
+        assert await error(host, "proposal.ballot", **plenary, meeting="nowhere") == "unknown_meeting"
+        ballot = await host.ok("proposal.ballot", **plenary, meeting="m2")  # listed on m2's pages
+        listed_on = keys.channel_keys(keys.meeting_votes("m2")).state
+        assert await redis.hexists(listed_on, "vote:plenary-1")
+        assert [(i["item"], i["meeting"], i["shortlist"]["rank"]) for i in ballot["items"]] == [
+            (f"m1-{night}", "m1", 1),
+            (f"m2-{ids['버스 정류장 그늘막']}", "m2", 1),
+            (f"m1-{bus}", "m1", 2),
+        ]
+        bus_item = ballot["items"][2]
+        assert bus_item["authors"] == [{"id": "p1", "name": "패널 하나"}, {"id": "p2", "name": "패널 둘"}]
+        assert bus_item["shortlist"] == {"vote": "m1-short", "rank": 2} and bus_item["title"] == "마을버스"
+        [ev] = await events(p2, "proposal.on_ballot")
+        assert {p["id"]: p["ballot"]["item"] for p in ev["data"]["proposals"]} == {
+            night: f"m1-{night}",
+            bus: f"m1-{bus}",
+        }
+        again = await host.ok("proposal.ballot", **plenary)  # a retry: the same ballot, nothing doubled
+        assert again["offset"] is None and again["items"] == ballot["items"]
+        defn = (await p3.ok("vote.get", vote="plenary-1"))["definition"]
+        assert [x["id"] for x in defn["proposals"]] == [i["item"] for i in ballot["items"]]
+        assert defn["eligibility"] == "panelists" and set(defn["proposals"][0]) == {
+            "id",
+            "title",
+            "description",
+            "topic",
+        }
+
+        # the plenary's result: each proposal decided with its rank
+        top = [f"m1-{bus}", f"m1-{night}"]
+        await run_vote(host_b, "plenary-1", [(p1, top), (p2, top), (p3, [f"m1-{bus}"])])
+        [ev] = await events(p2, "proposal.decided")
+        assert {p["id"]: (p["state"], p["ballot"]["rank"]) for p in ev["data"]["proposals"]} == {
+            bus: ("decided", 1),
+            night: ("decided", 2),
+        }
+        got = (await p3.ok("proposal.get", meeting="m2", proposal=ids["버스 정류장 그늘막"]))["proposal"]
+        assert got["state"] == "decided" and got["ballot"] == {
+            "vote": "plenary-1",
+            "item": f"m2-{ids['버스 정류장 그늘막']}",
+            "rank": 3,
+        }
+
+    # the open record carries the provenance
+    async with httpx.AsyncClient(base_url=b.url, timeout=10) as http:
+        auth = {"Authorization": f"Bearer {tokens['p1']}"}
+        rows = {
+            r["id"]: r
+            for r in csv.DictReader(
+                io.StringIO((await http.get("/api/meetings/m1/proposals.csv", headers=auth)).text)
+            )
+        }
+        assert (rows[str(bus)]["shortlist_vote"], rows[str(bus)]["shortlist_rank"]) == ("m1-short", "2")
+        assert (rows[str(bus)]["ballot_item"], rows[str(bus)]["ballot_rank"]) == (f"m1-{bus}", "1")
+        assert rows[str(bike)]["shortlist_vote"] == ""
+        record = (await http.get("/api/meetings/m1/proposals", headers=auth)).json()
+        assert {p["id"]: p["ballot"] for p in record["proposals"]}[night]["rank"] == 2
+        # the plenary vote's items with their provenance and ranks; its export's bytes are ballot/'s
+        prov = (await http.get("/api/votes/plenary-1/provenance.json", headers=auth)).json()
+        assert prov["kind"] == "plenary" and prov["shortlists"] == ["m1-short", "m2-short"]
+        assert [(i["item"], i["rank"], i["shortlist"]["vote"]) for i in prov["items"]][2] == (
+            f"m1-{bus}",
+            1,
+            "m1-short",
+        )
+        rows = list(
+            csv.DictReader(
+                io.StringIO((await http.get("/api/votes/plenary-1/provenance.csv", headers=auth)).text)
+            )
+        )
+        assert [(r["item"], r["rank"], r["authors"]) for r in rows][2] == (
+            f"m1-{bus}",
+            "1",
+            "패널 하나; 패널 둘",
+        )
+        export = (await http.get("/api/votes/plenary-1/export.json")).json()
+        assert set(export["definition"]["proposals"][0]) == {"id", "title", "description", "topic"}
+        # `plenary vote export` writes the provenance beside the export's files
+        out = tmp_path / "exports"
+        argv = ["vote", "export", "plenary-1", "--out", str(out), "--redis-url", redis_url]
+        assert await asyncio.to_thread(cli_main, argv) == 0  # in a thread: its own event loop
+        written = json.loads((out / "plenary-1-provenance.json").read_text(encoding="utf-8"))
+        assert written["items"] == prov["items"]
+        assert (out / "plenary-1-provenance.csv").read_text(encoding="utf-8").startswith("item,rank,meeting")
+        # a shortlist vote is its meeting's: p3 is not in m1; a vote not made from proposals: 404
+        p3_auth = {"Authorization": f"Bearer {tokens['p3']}"}
+        assert (await http.get("/api/votes/m1-short/provenance.json", headers=p3_auth)).status_code == 403
+        assert (await http.get("/api/votes/plenary-1/provenance.json")).status_code == 401

@@ -36,6 +36,7 @@ export class ProposalsState {
     else if (e.event === "proposal.supported") this._set(d.id, { supports: d.supports });
     else if (e.event === "proposal.commented") this._set(d.id, { comments: d.comments });
     for (const p of [d.proposal, d.into]) if (p && typeof p === "object") this.items.set(Number(p.id), p);
+    for (const p of d.proposals || []) this.items.set(Number(p.id), p); // issue 14: shortlisted, on_ballot, decided
   }
 
   _set(id, fields) {

@@ -15,14 +15,16 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from ballot.store import VoteStore
 from engine import keys
 from engine.channels import ChannelLog
 from engine.errors import HubError
 from engine.server import EmbeddedRedis
 from proposals.model import MAX_AUTHORS, MAX_PER_AUTHOR, Person
 from proposals.store import ProposalStore
+from proposals.voting import ProposalVotes
 from tests.support import redis_client
 
 PANELISTS = ["p1", "p2", "p3", "p4"]
@@ -42,6 +44,7 @@ class P:
     version: int = 1
     edit: set[str] | None = None  # the consents of a waiting edit
     merged_into: int = 0
+    shortlist: tuple[str, int] | None = None  # issue 14: the shortlist vote and rank
 
 
 def key(title: str) -> str:
@@ -56,6 +59,7 @@ class ProposalMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.redis = redis_client(self.url)
         self.store = ProposalStore(ChannelLog(self.redis))
+        self.votes = VoteStore(self.store.log)  # issue 14: the shortlist votes
         self.meeting = f"pr{next(_meetings)}"
         self.ps: dict[int, P] = {}
         self.open: set[str] = set()
@@ -153,7 +157,8 @@ class ProposalMachine(RuleBasedStateMachine):
     def comment(self, who: str, data: st.DataObject) -> None:
         pid = self.pick(data)
         p = self.ps.get(pid)
-        expected = "no_such_proposal" if p is None else None if p.state == "submitted" else "proposal_state"
+        open_ = ("submitted", "shortlisted")  # issue 14: a shortlisted proposal is still discussed
+        expected = "no_such_proposal" if p is None else None if p.state in open_ else "proposal_state"
         assert (
             self.attempt(self.store.comment(self.meeting, pid, Person(who, who), "panelist", "의견"))
             == expected
@@ -229,6 +234,46 @@ class ProposalMachine(RuleBasedStateMachine):
         if expected is None and p is not None:
             p.state, p.edit = "returned", None
 
+    @precondition(lambda self: any(p.state == "submitted" for p in self.ps.values()))
+    @rule(top=st.integers(0, 3), close=st.integers(0, 3))
+    def shortlist(self, top: int, close: int) -> None:
+        """Issue 14: the meeting's shortlist vote over every section, published with no ballot, so
+        its order is its tie-break: the most supported first, then the earlier. Its first ``top``
+        go shortlisted in one event; a refusal stores and publishes nothing. ``top`` 0: one more
+        than there are proposals (refused), else at most their number. ``close`` 0: the sections
+        stay as they are (an open one refuses it), else the moderators close them first and open
+        them again after, as between two rounds."""
+        submitted = sorted(
+            (pid for pid, p in self.ps.items() if p.state == "submitted"),
+            key=lambda pid: (-len(self.ps[pid].supporters), pid),
+        )
+        top = min(top, len(submitted)) if top else len(submitted) + 1
+        was = sorted(self.open)
+        if close:
+            self.sections([])
+        if self.open:
+            expected: str | None = "section_still_open"
+        elif top > len(submitted):
+            expected = "bad_shortlist_size"
+        else:
+            expected = None
+        vote = f"{self.meeting}-s{next(_meetings)}"
+
+        async def through() -> None:
+            made = ProposalVotes(self.votes, self.store)
+            await made.shortlist(self.meeting, vote, "추리기", "moderator", top=top)
+            await self.votes.open(vote, ["p1"])
+            await self.votes.announce_close(vote)
+            await self.votes.publish(vote)
+            await made.follow(vote)
+            assert await made.follow(vote) == []  # followed again: nothing doubled
+
+        assert self.attempt(through()) == expected
+        if close:
+            self.sections(was)  # open again, as between two rounds
+        for rank, pid in enumerate(submitted[:top] if expected is None else [], start=1):
+            self.ps[pid].state, self.ps[pid].edit, self.ps[pid].shortlist = "shortlisted", None, (vote, rank)
+
     @rule(role=st.sampled_from(["moderator", "observer", "clerk"]), data=st.data())
     def forbidden(self, role: str, data: st.DataObject) -> None:
         """A role the table leaves out is refused before anything is read or written."""
@@ -252,6 +297,8 @@ class ProposalMachine(RuleBasedStateMachine):
             assert supporters == m.supporters and rec.supports == len(supporters)
             assert rec.comments == m.comments and rec.version == m.version
             assert rec.merged_into == m.merged_into
+            placed = (rec.shortlist.vote, rec.shortlist.rank) if rec.shortlist else None
+            assert placed == m.shortlist
             assert (rec.edit is None) == (m.edit is None)
             if rec.edit is not None and m.edit is not None:
                 assert set(rec.edit.consents) == m.edit

@@ -40,6 +40,7 @@ RATED: dict[str, set[str]] = {
         *("overlay.show", "overlay.clear"),
         *("poll.create", "poll.open", "poll.close", "poll.publish"),
         *("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"),  # issue 14
+        *("proposal.shortlist", "proposal.ballot"),  # issue 14: shortlist and ballot
         "attendance.hall_vote",  # issue 14
     },
     # issue 14: proposals
@@ -146,6 +147,9 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     # issue 14: the open record of a meeting's proposals
     "GET /api/meetings/{meeting}/proposals": {"panelist", "moderator", "host", "ops", "observer"},
     "GET /api/meetings/{meeting}/proposals.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    # issue 14: shortlist and ballot
+    "GET /api/votes/{vote}/provenance.json": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/votes/{vote}/provenance.csv": {"panelist", "moderator", "host", "ops", "observer"},
     # issue 14: learning and the open record
     "POST /api/meetings/{meeting}/materials/{material}/opened": {"panelist"},
     "GET /api/meetings/{meeting}/learning": {"host"},

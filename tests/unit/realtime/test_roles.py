@@ -90,6 +90,9 @@ EXPECTED: dict[str, set[str]] = {
     "proposal.return": {"moderator", "host"},
     "proposal.list": {"panelist", "moderator", "host", "ops", "observer"},
     "proposal.get": {"panelist", "moderator", "host", "ops", "observer"},
+    # issue 14: shortlist and ballot
+    "proposal.shortlist": {"moderator", "host"},
+    "proposal.ballot": {"host"},
     # attendance (issue 14)
     "attendance.checkin": {"clerk", "host"},
     "attendance.checkout": {"clerk", "host"},
