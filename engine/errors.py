@@ -144,6 +144,12 @@ class Code(IntEnum):
     BAD_PROPOSAL_MERGE = 1812  # into itself, or into one that is not submitted (merged: a cycle)
     NOT_AN_AUTHOR = 1813  # only authors consent to an edit
     NO_EDIT_PENDING = 1814  # consent with no edit waiting
+    # issue 14: response (proposals/response.py)
+    UNKNOWN_RESPONSE_STATUS = 1825  # not accepted, under_review or rejected
+    BAD_RESPONSE = 1826  # the department or the text empty or too long (the message names it)
+    RESPONSE_NEEDS_REASON = 1827  # a rejection without the reason
+    TOO_MANY_RESPONSES = 1828  # the most responses kept for one proposal
+    RESPONSE_UNCHANGED = 1829  # the same answer, department and text as the current response
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -268,6 +274,12 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.BAD_PROPOSAL_MERGE: ErrorSpec(Category.PROPOSAL),
         Code.NOT_AN_AUTHOR: ErrorSpec(Category.PROPOSAL),
         Code.NO_EDIT_PENDING: ErrorSpec(Category.PROPOSAL),
+        # issue 14: response
+        Code.UNKNOWN_RESPONSE_STATUS: ErrorSpec(Category.PROPOSAL),
+        Code.BAD_RESPONSE: ErrorSpec(Category.PROPOSAL),
+        Code.RESPONSE_NEEDS_REASON: ErrorSpec(Category.PROPOSAL),
+        Code.TOO_MANY_RESPONSES: ErrorSpec(Category.PROPOSAL),
+        Code.RESPONSE_UNCHANGED: ErrorSpec(Category.PROPOSAL),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),

@@ -41,7 +41,7 @@ from typing import Any, Final
 import msgspec
 
 from engine.errors import Code, HubError
-from engine.roles import MODERATORS, PANELISTS, SPEAKERS, Role
+from engine.roles import HOSTS, MODERATORS, PANELISTS, SPEAKERS, Role
 from moderation import chat
 from proposals.model import (
     COMMENT_CHARS,
@@ -142,6 +142,15 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
                 "returned to its authors with a reason",
             ),
             _rule("sections", MODERATORS, (), None, "proposal.sections", "which sections take proposals"),
+            # issue 14: response (the rule: proposals/response.py)
+            _rule(
+                "respond",
+                HOSTS,
+                (S.DECIDED,),
+                None,
+                "proposal.responded",
+                "the city's response to a decided proposal; every response kept",
+            ),
         )
     }
 )

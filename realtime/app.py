@@ -19,6 +19,7 @@ from realtime.http import captions as http_captions
 from realtime.http import help_contact as http_help
 from realtime.http import learning as http_learning
 from realtime.http import moderation as http_moderation
+from realtime.http import proposal_path as http_path  # issue 14: response
 from realtime.http import proposals as http_proposals  # issue 14
 from realtime.http import record as http_record
 from realtime.http import routes as http
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/votes/{vote}/receipt", http_vote.receipt, methods=["POST"]),
             route("/api/votes/{vote}/receipt/{code}", http_vote.receipt_in_url, methods=["GET", "POST"]),
             route("/api/votes/{vote}/turnout", http_vote.turnout_shares),
+            route("/api/votes/{vote}/responses", http_path.responses),  # issue 14: response
             route("/api/votes/{vote}/{name}", http_vote.export),
             route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
             route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),
@@ -84,6 +86,8 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/meetings/{meeting}/captions.txt", http_captions.as_text),
             route("/api/meetings/{meeting}/proposals", http_proposals.as_json),  # issue 14
             route("/api/meetings/{meeting}/proposals.csv", http_proposals.as_csv),
+            route("/api/meetings/{meeting}/proposals/{proposal}.csv", http_path.as_csv),  # issue 14
+            route("/api/meetings/{meeting}/proposals/{proposal}", http_path.as_json),
             # issue 14: learning and the open record
             route(
                 "/api/meetings/{meeting}/materials/{material}/opened", http_learning.opened, methods=["POST"]

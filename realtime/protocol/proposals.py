@@ -230,6 +230,38 @@ class ProposalGet(Command[ProposalGetReply], tag="proposal.get"):
     proposal: ProposalId
 
 
+# -- issue 14: the city's response --------------------------------------------------------------
+class ResponseRecord(Struct, kw_only=True):
+    """The city's response to a decided proposal."""
+
+    status: Annotated[str, Meta(description="`accepted`, `under_review` or `rejected`")]
+    department: Annotated[str, Meta(description="the city's department responsible")]
+    text: Annotated[str, Meta(description="what the city will do, or why not (a rejection's reason)")]
+    by: Annotated[Person, Meta(description="who recorded it")]
+    at: int
+
+
+class ProposalRespondReply(Result):
+    proposal: int
+    response: ResponseRecord
+    n: Annotated[int, Meta(description="how many responses the proposal has now, this one included")]
+    offset: Offset
+
+
+class ProposalRespond(Command[ProposalRespondReply], tag="proposal.respond"):
+    """Host: record the city's response to a decided proposal; it replaces the earlier one, and
+    every response is kept."""
+
+    meeting: Ident
+    proposal: ProposalId
+    status: Annotated[str, Meta(max_length=40, description="`accepted`, `under_review` or `rejected`")]
+    department: Annotated[str, Meta(max_length=400, description="at most 100 characters after cleaning")]
+    text: Annotated[
+        str,
+        Meta(max_length=8000, description="at most 2,000 characters after cleaning; required when rejected"),
+    ] = ""
+
+
 PROPOSAL_COMMANDS: tuple[type[Command], ...] = (
     ProposalSections,
     ProposalSubmit,
@@ -243,4 +275,5 @@ PROPOSAL_COMMANDS: tuple[type[Command], ...] = (
     ProposalReturn,
     ProposalList,
     ProposalGet,
+    ProposalRespond,  # issue 14: response
 )
