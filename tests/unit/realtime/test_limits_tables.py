@@ -41,6 +41,7 @@ RATED: dict[str, set[str]] = {
         *("poll.create", "poll.open", "poll.close", "poll.publish"),
         *("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"),  # issue 14
         "attendance.hall_vote",  # issue 14
+        "proposal.respond",  # issue 14: response
     },
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},

@@ -90,6 +90,7 @@ EXPECTED: dict[str, set[str]] = {
     "proposal.return": {"moderator", "host"},
     "proposal.list": {"panelist", "moderator", "host", "ops", "observer"},
     "proposal.get": {"panelist", "moderator", "host", "ops", "observer"},
+    "proposal.respond": {"host"},  # issue 14: the city's response, keyed in by the secretariat
     # attendance (issue 14)
     "attendance.checkin": {"clerk", "host"},
     "attendance.checkout": {"clerk", "host"},
