@@ -105,20 +105,20 @@ function stepItem(s) {
   const who = s.by ? s.by.name : "";
   const when = meta([fmtWhen(s.at), s.step === "responded" && who ? t("path.by", { name: who }) : ""].filter(Boolean).join(" · "));
   if (s.step === "merged_from" || s.step === "merged_into") {
-    li.append(proposalLink(s.proposal, `path.step.${s.step}`), when);
+    li.append(...[proposalLink(s.proposal, `path.step.${s.step}`), when].filter(Boolean));
     return li;
   }
   if (s.step === "responded") {
     li.append(el("p", "record-desc", t("path.response")));
     li.append(answer(s));
     if (!s.current) li.append(el("span", "record-meta path-earlier", t("path.earlier")));
-    li.append(when);
+    if (when) li.append(when);
     return li;
   }
   const vars = { name: who, v: s.version, names: (s.consents || []).join(", "), reason: s.reason, rank: s.rank };
   li.append(el("p", "record-desc", t(`path.step.${s.step}`, vars)));
   if (s.note) li.append(el("p", "record-desc", t("path.note", { note: s.note })));
-  li.append(when);
+  if (when) li.append(when); // a step the record holds no time for (a vote's) has none
   return li;
 }
 

@@ -36,7 +36,7 @@ export class RecordProposals {
   render() {
     this.section.hidden = this.items.length === 0;
     if (!this.items.length) return;
-    const ol = el("ol", "record-items");
+    const ol = el("ul", "record-items"); // the number is the proposal's, in its title
     for (const p of this.items) {
       const li = el("li", "record-item");
       const a = el("a", "record-link", `${p.id}. ${p.title}`);
