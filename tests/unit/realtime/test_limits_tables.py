@@ -147,6 +147,17 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     # issue 14: the open record of a meeting's proposals
     "GET /api/meetings/{meeting}/proposals": {"panelist", "moderator", "host", "ops", "observer"},
     "GET /api/meetings/{meeting}/proposals.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    # issue 14: a proposal's path (members, as the exports) and the city's responses (public)
+    "GET /api/meetings/{meeting}/proposals/{proposal}": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/proposals/{proposal}.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+    },
+    "GET /api/votes/{vote}/responses": ANYONE,
+    "GET /record/{meeting}/proposals/{proposal}": ANYONE,
     # issue 14: learning and the open record
     "POST /api/meetings/{meeting}/materials/{material}/opened": {"panelist"},
     "GET /api/meetings/{meeting}/learning": {"host"},
