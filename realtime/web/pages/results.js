@@ -138,7 +138,7 @@ async function load() {
     charts.data = body;
     render();
     loadTurnout();
-    state.responses = state.responses || new CityResponses($("city-responses"), state.vote); // issue 14
+    state.responses = state.responses || new CityResponses($("city-responses"), $("result-order"), state.vote); // issue 14
     state.responses.load();
     const code = new URLSearchParams(window.location.hash.slice(1)).get("code");
     if (code && !state.answer) {
