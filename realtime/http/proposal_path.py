@@ -27,7 +27,7 @@ from realtime.http.routes import error_response, hub_of
 async def _path(request: Request) -> Path:
     meeting = request.path_params["meeting"]
     raw = request.path_params["proposal"]
-    if not raw.isdigit() or len(raw) > 15:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
         raise HubError(Code.NO_SUCH_PROPOSAL, f"no proposal {raw[:20]!r} in meeting {meeting}")
     return await ProposalStore(hub_of(request).log).path(meeting, int(raw))
 
