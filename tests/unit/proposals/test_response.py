@@ -96,14 +96,15 @@ async def test_every_response_is_kept_and_the_latest_is_on_the_record(redis: Red
     await store.consent("m", 1, BOB, "panelist", True)
     await store.comment("m", 1, BOB, "panelist", "좋아요")
     await store.merge("m", 2, 1, MOD, "moderator")
-    state = keys.channel_keys("meeting/m/proposals")
+    meta = keys.channel_keys("meeting/m/proposals").meta
 
     # not decided yet: refused, nothing stored
-    before = await redis.hget(state.meta, "offset")
+    before = await redis.hget(meta, "seq")
+    assert before == b"9"  # the nine steps above, one event each
     with pytest.raises(HubError) as err:
         await store.respond("m", 1, HOST, "host", "accepted", "교통정책과", "")
     assert err.value.code is Code.PROPOSAL_STATE
-    assert await redis.hget(state.meta, "offset") == before
+    assert await redis.hget(meta, "seq") == before
 
     await decide(store, "m", 1, "plenary", "m-1", 4)
     first = await store.respond("m", 1, HOST, "host", "under_review", "교통정책과", "검토합니다")
