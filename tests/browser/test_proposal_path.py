@@ -99,6 +99,9 @@ def test_a_proposals_path_on_a_phone(open_url: OpenUrl, assembly: Assembly) -> N
     expect(steps.nth(1)).to_contain_text("고친 까닭: 제목을 더 분명하게")
     expect(steps.nth(2)).to_contain_text("회의 투표에서 2위로 총회 후보에 뽑혔습니다.")
     expect(steps.nth(4)).to_contain_text("총회 투표에서 2위로 정해졌습니다.")
+    expect(steps.nth(4).get_by_role("link", name="결과 자세히 보기")).to_have_attribute(
+        "href", "/results/plenary-path"
+    )
     assert "null" not in (page.locator("#path-timeline").text_content() or "")  # no time: nothing
     expect(steps.nth(5)).to_contain_text("검토 중입니다")
     expect(steps.nth(5)).to_contain_text("이전 답변")

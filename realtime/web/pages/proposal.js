@@ -118,6 +118,11 @@ function stepItem(s) {
   const vars = { name: who, v: s.version, names: (s.consents || []).join(", "), reason: s.reason, rank: s.rank };
   li.append(el("p", "record-desc", t(`path.step.${s.step}`, vars)));
   if (s.note) li.append(el("p", "record-desc", t("path.note", { note: s.note })));
+  if (s.step === "shortlisted" || s.step === "decided") {
+    const a = el("a", "record-link", t("record.vote.page")); // the vote's public results page
+    a.href = `/results/${encodeURIComponent(s.vote)}`;
+    li.append(a);
+  }
   if (when) li.append(when); // a step the record holds no time for (a vote's) has none
   return li;
 }
