@@ -33,6 +33,7 @@ import { initShell, roleName } from "../lib/shell.js";
 import { AgendaFeed } from "../panels/agenda-feed.js";
 import { HostMedia } from "../panels/host-media.js";
 import { LearningPanel } from "../panels/learning.js";
+import { ResponseForm } from "../panels/response-form.js"; // issue 14: the city's response
 import { QuorumPanel } from "../panels/quorum.js"; // issue 14
 import { SurveyEditor } from "../panels/survey-editor.js";
 
@@ -605,7 +606,7 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
-      for (const id of ["survey", "media", "learning", "quorum"]) $(id).hidden = true;
+      for (const id of ["survey", "media", "learning", "quorum", "response"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;
@@ -616,6 +617,7 @@ function main() {
   state.tools = [feed, new SurveyEditor(state.conn, $("survey")), new HostMedia(state.conn, feed, $("media"))];
   state.tools.push(new LearningPanel(state.conn, $("learning"))); // issue 14: who opened the materials
   state.tools.push(new QuorumPanel(state.conn, $("quorum"))); // issue 14: the live quorum
+  state.tools.push(new ResponseForm(state.conn, $("response"))); // issue 14: the city's response
   $("create-form").addEventListener("submit", create);
   $("f-id").addEventListener("input", () => {
     state.idTouched = $("f-id").value.trim() !== state.suggested;
