@@ -152,6 +152,12 @@ class Code(IntEnum):
     SHORTLIST_NOT_PUBLISHED = 1819  # a plenary ballot from a shortlist vote whose result is not published
     LISTED_TWICE = 1820  # the same proposal or shortlist vote named twice
     ALREADY_ON_BALLOT = 1821  # a proposal of the shortlist is an item of another plenary ballot
+    # issue 14: response (proposals/response.py)
+    UNKNOWN_RESPONSE_STATUS = 1825  # not accepted, under_review or rejected
+    BAD_RESPONSE = 1826  # the department or the text empty or too long (the message names it)
+    RESPONSE_NEEDS_REASON = 1827  # a rejection without the reason
+    TOO_MANY_RESPONSES = 1828  # the most responses kept for one proposal
+    RESPONSE_UNCHANGED = 1829  # the same answer, department and text as the current response
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -284,6 +290,12 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.SHORTLIST_NOT_PUBLISHED: ErrorSpec(Category.PROPOSAL),
         Code.LISTED_TWICE: ErrorSpec(Category.PROPOSAL),
         Code.ALREADY_ON_BALLOT: ErrorSpec(Category.PROPOSAL),
+        # issue 14: response
+        Code.UNKNOWN_RESPONSE_STATUS: ErrorSpec(Category.PROPOSAL),
+        Code.BAD_RESPONSE: ErrorSpec(Category.PROPOSAL),
+        Code.RESPONSE_NEEDS_REASON: ErrorSpec(Category.PROPOSAL),
+        Code.TOO_MANY_RESPONSES: ErrorSpec(Category.PROPOSAL),
+        Code.RESPONSE_UNCHANGED: ErrorSpec(Category.PROPOSAL),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),

@@ -159,6 +159,15 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
                 "proposal.on_ballot",
                 "the plenary ballot assembled from published shortlist votes, each item with its provenance",
             ),
+            # issue 14: response (the rule: proposals/response.py)
+            _rule(
+                "respond",
+                HOSTS,
+                (S.DECIDED,),
+                None,
+                "proposal.responded",
+                "the city's response to a decided proposal; every response kept",
+            ),
         )
     }
 )

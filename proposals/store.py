@@ -30,8 +30,8 @@ from engine.channels import ChannelLog, Published
 from engine.commit import commit
 from engine.connection import raw, text
 from engine.errors import Code, HubError
-from proposals import rules
-from proposals.model import Comment, Person, Proposal, Version
+from proposals import response, rules
+from proposals.model import CityResponse, Comment, Person, Proposal, PState, Version
 from proposals.rules import Change, View
 
 MAX_TRIES: Final = 8
@@ -40,6 +40,7 @@ _proposal = msgspec.msgpack.Decoder(Proposal)
 _version = msgspec.msgpack.Decoder(Version)
 _comment = msgspec.msgpack.Decoder(Comment)
 _strings = msgspec.msgpack.Decoder(list[str])
+_response = msgspec.msgpack.Decoder(CityResponse)
 
 
 def now_ms() -> int:
@@ -291,6 +292,75 @@ class ProposalStore:
             stored=stored,
             writes=change.ops,
         )
+
+    # -- issue 14: the city's response and a proposal's path ------------------------------------
+    async def respond(
+        self, meeting: str, pid: int, by: Person, role: str, status: str, department: str, text_: str
+    ) -> Done:
+        """The city's response to a decided proposal (``proposals/response.py``), kept in the
+        proposal's list of responses. Before the commit, the proposal is named in its plenary vote's
+        index of responses (``index_key``): a pointer only, so one left by a step that then lost its
+        race points to a record without that response, and the public route reads the records.
+        ``result``: the proposal as it is now, and how many responses it has."""
+        keys.check_id(meeting, "meeting")
+        listed = _key(meeting, response.responses_key(pid))
+        for _ in range(MAX_TRIES):
+            view, stored = await self._read(meeting, Need(ids=(pid,)))
+            kept = int(await self.log.redis.llen(listed))  # guarded by the record (response.respond)
+            change = response.respond(view, pid, by, role, status, department, text_, kept)
+            p: Proposal = change.result
+            if p.ballot is not None:
+                await self.log.redis.sadd(index_key(p.ballot.vote), f"{meeting}/{pid}")
+            published = await self._commit(meeting, change, stored)
+            if published is not None:
+                return Done((p, kept + 1), published)
+        raise HubError(Code.CONFLICT, "too many changes to this proposal at once; try again")
+
+    async def path(self, meeting: str, pid: int) -> Path:
+        """One proposal's whole path for its page: the record, every version, comment and response,
+        and the proposals it was merged from or into (their titles link them)."""
+        d = await self.detail(meeting, pid)
+        p = d.proposal
+        others = [*p.merged_from, *([p.merged_into] if p.merged_into else [])]
+        async with self.log.redis.pipeline(transaction=False) as pipe:
+            pipe.lrange(_key(meeting, response.responses_key(pid)), 0, -1)
+            if others:
+                pipe.hmget(keys.channel_keys(_channel(meeting)).state, [rules.field_of(i) for i in others])
+            out = await pipe.execute()
+        related = [_proposal.decode(raw(v)) for v in (out[1] if others else []) if v is not None]
+        return Path(d, [_response.decode(raw(r)) for r in out[0]], {r.id: r for r in related})
+
+    async def decided_responses(self, vote: str) -> list[Proposal]:
+        """The proposals of a plenary vote that have the city's response, as their records are now:
+        decided, on that vote's ballot, with a response (the index holds pointers, the records say)."""
+        pointers = sorted(text(m) for m in await self.log.redis.smembers(index_key(vote)))
+        found: list[Proposal] = []
+        for pointer in pointers:
+            meeting, _, pid = pointer.rpartition("/")
+            rec = await self.log.redis.hget(
+                keys.channel_keys(_channel(meeting)).state, rules.field_of(int(pid))
+            )
+            if rec is None:
+                continue
+            p = _proposal.decode(raw(rec))
+            if p.state is PState.DECIDED and p.response is not None and p.ballot and p.ballot.vote == vote:
+                found.append(p)
+        return found
+
+
+@dataclass(frozen=True)
+class Path:
+    """What a proposal's page reads (``ProposalStore.path``; ``proposals/path.py`` lays it out)."""
+
+    detail: Detail
+    responses: list[CityResponse]
+    related: dict[int, Proposal]
+
+
+def index_key(vote: str) -> str:
+    """The set of ``<meeting>/<id>`` of a plenary vote's proposals that have the city's response,
+    in the vote's slot: the public results page finds them without reading every meeting."""
+    return keys.vote_key(vote, "responded")
 
 
 def _channel(meeting: str) -> str:

@@ -21,6 +21,7 @@ from realtime.http import captions as http_captions
 from realtime.http import help_contact as http_help
 from realtime.http import learning as http_learning
 from realtime.http import moderation as http_moderation
+from realtime.http import proposal_path as http_path  # issue 14: response
 from realtime.http import proposals as http_proposals  # issue 14
 from realtime.http import provenance as http_provenance  # issue 14: shortlist and ballot
 from realtime.http import record as http_record
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> PlenaryApp:
             # issue 14: a vote's items with their provenance (before the export files' pattern)
             route("/api/votes/{vote}/provenance.json", http_provenance.as_json),
             route("/api/votes/{vote}/provenance.csv", http_provenance.as_csv),
+            route("/api/votes/{vote}/responses", http_path.responses),  # issue 14: response
             route("/api/votes/{vote}/{name}", http_vote.export),
             route("/api/meetings/{meeting}/uploads", http_moderation.upload, methods=["POST"]),
             route("/api/meetings/{meeting}/uploads/{upload}", http_moderation.get_upload),
@@ -104,6 +106,8 @@ def create_app(settings: Settings) -> PlenaryApp:
             route("/api/meetings/{meeting}/captions.txt", http_captions.as_text),
             route("/api/meetings/{meeting}/proposals", http_proposals.as_json),  # issue 14
             route("/api/meetings/{meeting}/proposals.csv", http_proposals.as_csv),
+            route("/api/meetings/{meeting}/proposals/{proposal}.csv", http_path.as_csv),  # issue 14
+            route("/api/meetings/{meeting}/proposals/{proposal}", http_path.as_json),
             # issue 14: learning and the open record
             route(
                 "/api/meetings/{meeting}/materials/{material}/opened", http_learning.opened, methods=["POST"]

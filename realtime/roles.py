@@ -149,6 +149,7 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("proposal.support", "proposal.unsupport", "proposal.consent"), "proposal_support"),
     "proposal.comment": "proposal_comment",
     **dict.fromkeys(("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"), "staff"),
+    "proposal.respond": "staff",  # issue 14: response
     **dict.fromkeys(("proposal.list", "proposal.get"), None),
     # issue 14: shortlist and ballot
     **dict.fromkeys(("proposal.shortlist", "proposal.ballot"), "staff"),
@@ -254,6 +255,17 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
         ("GET /api/votes/{vote}/provenance.json", "GET /api/votes/{vote}/provenance.csv"),
         CHANNEL_ROLES["proposals"],
     ),
+    # issue 14: response. A proposal's path (JSON, CSV) as the meeting's proposals exports; the
+    # city's responses to a published plenary vote are public as its results are (no names)
+    **dict.fromkeys(
+        (
+            "GET /api/meetings/{meeting}/proposals/{proposal}.csv",
+            "GET /api/meetings/{meeting}/proposals/{proposal}",
+        ),
+        CHANNEL_ROLES["proposals"],
+    ),
+    "GET /api/votes/{vote}/responses": PUBLIC,
+    "GET /record/{meeting}/proposals/{proposal}": PUBLIC,
     # the protocol over HTTP (realtime/fallback.py): as for /ws, the hello in the stream's body
     # admits, and then each command is checked by COMMAND_ROLES; the session id admits the POSTs
     "POST /sse": PUBLIC,

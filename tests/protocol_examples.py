@@ -48,9 +48,11 @@ from engine.roles import Role
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
+from proposals.store import ProposalStore
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
 from tests import protocol_tables
+from tests.decided import decide
 from tests.support import PEOPLE, HubProcess
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
@@ -832,6 +834,32 @@ async def proposal_path(a: Assembly) -> None:
     await mod.call("proposal.return", ret)
     await p1.call("proposal.list", {"type": "proposal.list", "id": 7, "meeting": M1})
     await p2.call("proposal.get", {"type": "proposal.get", "id": 9, "meeting": M1, "proposal": 1})
+    await city_response(a, p2, ch)  # issue 14: response
+
+
+async def city_response(a: Assembly, watcher: Peer, ch: str) -> None:
+    """The city's response (issue 14): proposal 1 put in ``decided`` by the TEST FIXTURE of
+    ``tests/decided.py`` (the plenary's steps are another part of issue 14), then a host records
+    the city's answer; a rejection without its reason is refused."""
+    redis = command_client(a.redis_url, name="plenary-examples-decide")
+    try:
+        await decide(ProposalStore(ChannelLog(redis)), M1, 1, "plenary-1", "m1-1", 3)
+    finally:
+        await redis.aclose()
+    host = await a.join("host", cid=1)
+    answer = {
+        "type": "proposal.respond",
+        "id": 2,
+        "meeting": M1,
+        "proposal": 1,
+        "status": "rejected",
+        "department": "도시교통실 버스정책과",
+        "text": "",
+    }
+    await host.call("error.proposal.response_needs_reason", answer)
+    reason = "마을버스 노선은 자치구가 정합니다. 자치구와 함께 배차를 다시 살펴보겠습니다."
+    await host.call("proposal.respond", {**answer, "id": 3, "status": "under_review", "text": reason})
+    await watcher.event("event.proposal.responded", ch, "proposal.responded")
 
 
 # issue 14: shortlist and ballot

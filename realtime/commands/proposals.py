@@ -152,3 +152,16 @@ async def get(hub: Hub, client: Client, cmd: p.ProposalGet) -> p.ProposalGetRepl
         comments=[_wire(c, p.CommentRecord) for c in d.comments],
         supported=d.supported,
     )
+
+
+# issue 14: the city's response
+@handles(p.ProposalRespond)
+async def respond(hub: Hub, client: Client, cmd: p.ProposalRespond) -> p.ProposalRespondReply:
+    store = await _store(hub, client, cmd.meeting)
+    done = await store.respond(
+        cmd.meeting, cmd.proposal, _who(client), client.participant.role, cmd.status, cmd.department, cmd.text
+    )
+    record, n = done.result
+    return p.ProposalRespondReply(
+        proposal=cmd.proposal, response=_wire(record.response, p.ResponseRecord), n=n, offset=done.offset
+    )

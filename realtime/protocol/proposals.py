@@ -13,7 +13,7 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
-from realtime.protocol.base import Command, MeetingCommand, R, Result
+from realtime.protocol.base import Command, Ident, MeetingCommand, R, Result
 
 ProposalId = Annotated[int, Meta(ge=1, le=2**53 - 1)]
 Section = Annotated[
@@ -258,11 +258,10 @@ class ProposalVoteReply(Result):
     ]
 
 
-class ProposalShortlist(Command[ProposalVoteReply], tag="proposal.shortlist"):
+class ProposalShortlist(MeetingCommand[ProposalVoteReply], tag="proposal.shortlist"):
     """Moderator or host of the meeting: the meeting's shortlist vote, a ranked vote of its panelists
     from its submitted proposals; once published, its first ``top`` go `shortlisted`."""
 
-    meeting: Ident
     vote: Ident
     title: VoteTitle
     top: Annotated[int, Meta(ge=1, le=100, description="how many the meeting keeps, and ranks at most")]
@@ -286,6 +285,36 @@ class ProposalBallot(Command[ProposalVoteReply], tag="proposal.ballot"):
     )
 
 
+# -- issue 14: the city's response --------------------------------------------------------------
+class ResponseRecord(Struct, kw_only=True):
+    """The city's response to a decided proposal."""
+
+    status: Annotated[str, Meta(description="`accepted`, `under_review` or `rejected`")]
+    department: Annotated[str, Meta(description="the city's department responsible")]
+    text: Annotated[str, Meta(description="what the city will do, or why not (a rejection's reason)")]
+    by: Annotated[Person, Meta(description="who recorded it")]
+    at: int
+
+
+class ProposalRespondReply(Result):
+    proposal: int
+    response: ResponseRecord
+    n: Annotated[int, Meta(description="how many responses the proposal has now, this one included")]
+    offset: Offset
+
+
+class ProposalRespond(_OnProposal[ProposalRespondReply], tag="proposal.respond"):
+    """Host: record the city's response to a decided proposal; it replaces the earlier one, and
+    every response is kept."""
+
+    status: Annotated[str, Meta(max_length=40, description="`accepted`, `under_review` or `rejected`")]
+    department: Annotated[str, Meta(max_length=400, description="at most 100 characters after cleaning")]
+    text: Annotated[
+        str,
+        Meta(max_length=8000, description="at most 2,000 characters after cleaning; required when rejected"),
+    ] = ""
+
+
 PROPOSAL_COMMANDS: tuple[type[Command], ...] = (
     ProposalSections,
     ProposalSubmit,
@@ -301,4 +330,5 @@ PROPOSAL_COMMANDS: tuple[type[Command], ...] = (
     ProposalGet,
     ProposalShortlist,  # issue 14: shortlist and ballot
     ProposalBallot,
+    ProposalRespond,  # issue 14: response
 )

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from proposals.model import Person
 from tests.browser.axe import serious_violations
-from tests.browser.conftest import HubCaller, OpenUrl
+from tests.browser.conftest import Assembly, HubCaller, OpenUrl
+from tests.browser.test_proposal_path import set_the_scene
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +29,9 @@ def ok(hub_call: HubCaller, who: str, kind: str, **fields: Any) -> dict[str, Any
     return dict(reply["result"])
 
 
-def test_a_panelist_writes_a_proposal_and_supports_another(open_url: OpenUrl, hub_call: HubCaller) -> None:
+def test_a_panelist_writes_a_proposal_and_supports_another(
+    open_url: OpenUrl, hub_call: HubCaller, assembly: Assembly
+) -> None:
     ok(hub_call, "mod-1", "proposal.sections", open=[])
     page, _watch = open_url("/", "p-000")
     page.get_by_label("회의", exact=True).select_option(MEETING)
@@ -71,6 +75,14 @@ def test_a_panelist_writes_a_proposal_and_supports_another(open_url: OpenUrl, hu
     pid = int(item.get_attribute("data-id") or 0)
     again = hub_call("p-000", "proposal.support", meeting=MEETING, proposal=pid)
     assert again.get("name") == "already_supported", again  # one support per panelist, whatever sends it
+    # issue 14: a proposal decided and answered by the city while the page is open says the answer
+    # in words, with the department and the text, and links to its path
+    decided = set_the_scene(assembly, *(Person(p, assembly.names[p]) for p in ("p-000", "p-002")))
+    answered = page.locator(f'.proposal-item[data-id="{decided}"]')
+    expect(answered.locator(".proposal-response")).to_contain_text("서울시의 답변: 받아들이지 않았습니다")
+    expect(answered.locator(".proposal-response")).to_contain_text("맡은 부서: 도시교통실 버스정책과")
+    path = answered.get_by_role("link", name="이 제안이 걸어온 길 보기")
+    expect(path).to_have_attribute("href", f"/record/{MEETING}/proposals/{decided}")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
 
@@ -79,5 +91,6 @@ def test_a_panelist_writes_a_proposal_and_supports_another(open_url: OpenUrl, hu
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Citizens' proposals")).to_be_visible()
     expect(item.get_by_role("button", name="Supported (1)")).to_be_visible()
+    expect(answered.locator(".proposal-response")).to_contain_text("The city did not accept it")
     problems += serious_violations(page, "proposals (en)")
     assert not problems, "\n".join(problems)

@@ -53,6 +53,11 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     # issue 14: shortlist and ballot (no such vote is 404, past the gate)
     ("GET", "/api/votes/plenary-1/provenance.json", TOKEN - {"clerk"}),
     ("GET", "/api/votes/plenary-1/provenance.csv", TOKEN - {"clerk"}),
+    # issue 14: a proposal's path (no proposal 1: 404, past the gate) and the city's responses
+    ("GET", "/api/meetings/m1/proposals/1", TOKEN - {"clerk"}),
+    ("GET", "/api/meetings/m1/proposals/1.csv", TOKEN - {"clerk"}),
+    ("GET", "/api/votes/plenary-1/responses", ALL),
+    ("GET", "/record/m1/proposals/1", ALL),
     ("GET", "/", ALL),
     ("GET", "/host", ALL),
     ("GET", "/vote", ALL),

@@ -20,8 +20,10 @@ from cli.demo import DEMO_VOTE, demo_roster, seed_plenary, seed_proposals
 from cli.main import main as cli_main
 from engine import keys
 from engine.channels import ChannelLog
+from proposals.model import Person
 from proposals.store import ProposalStore
 from proposals.voting import ProposalVotes
+from tests.decided import decide
 from tests.support import Client, HubProcess, connect, seed
 
 CH = "meeting/m1/proposals"
@@ -376,3 +378,87 @@ async def test_from_submissions_to_published_shortlists_to_a_plenary_ballot_with
         p3_auth = {"Authorization": f"Bearer {tokens['p3']}"}
         assert (await http.get("/api/votes/m1-short/provenance.json", headers=p3_auth)).status_code == 403
         assert (await http.get("/api/votes/plenary-1/provenance.json")).status_code == 401
+
+
+async def test_the_citys_response_and_a_proposals_path(
+    redis: Redis, hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    """Issue 14, the city's response: hosts only, decided proposals only, bad input refused with
+    nothing stored; the event on the other hub; every response kept on the proposal's path (members
+    only, JSON and CSV); the public responses of the plenary vote, without names."""
+    tokens = await seed(redis)
+    a, b = hubs
+    store = ProposalStore(ChannelLog(redis))
+    who = Person("p1", "패널 하나")
+    await store.set_sections("m1", "moderator", ["transport"])
+    pid = (
+        await store.submit("m1", who, "panelist", "transport", "마을버스를 늘려 주세요", "간격", "늘려")
+    ).result.id
+    other = (await store.submit("m1", who, "panelist", "transport", "자전거 길", "끊김", "이어")).result.id
+    await decide(store, "m1", pid, "plenary-9", "m1-1", 2)  # TEST FIXTURE: the plenary's steps
+    answer = {"meeting": "m1", "proposal": pid, "department": "버스정책과"}
+    async with (
+        connect(a.ws_url, tokens["host"]) as host,
+        connect(b.ws_url, tokens["mod"]) as mod,
+        connect(b.ws_url, tokens["p1"]) as p1,
+    ):
+        await p1.ok("subscribe", channel=CH)
+        at = (await p1.ok("proposal.list", meeting="m1"))["proposals"]
+        assert len(at) == 2
+        assert await error(mod, "proposal.respond", **answer, status="accepted") == "forbidden"
+        assert await error(p1, "proposal.respond", **answer, status="accepted") == "forbidden"
+        assert await error(host, "proposal.respond", **{**answer, "proposal": other}, status="accepted") == (
+            "proposal_state"
+        )
+        assert await error(host, "proposal.respond", **answer, status="maybe") == "unknown_response_status"
+        assert await error(host, "proposal.respond", **answer, status="rejected") == "response_needs_reason"
+        assert (
+            await error(host, "proposal.respond", **{**answer, "department": " "}, status="accepted")
+            == "bad_response"
+        )
+        first = await host.ok("proposal.respond", **answer, status="under_review", text="검토하겠습니다")
+        assert first["n"] == 1 and first["response"]["by"] == {"id": "host", "name": "Host"}
+        [seen] = await events(p1, "proposal.responded")  # on the other hub
+        assert seen["data"]["proposal"]["response"]["status"] == "under_review"
+        assert seen["offset"] == first["offset"]  # the refusals before published nothing
+        assert await error(
+            host, "proposal.respond", **answer, status="under_review", text="검토하겠습니다"
+        ) == ("response_unchanged")
+        second = await host.ok("proposal.respond", **answer, status="rejected", text="예산이 없습니다")
+        assert (second["n"], second["offset"]) == (2, first["offset"] + 1)
+
+    async with httpx.AsyncClient(base_url=b.url, timeout=10) as http:
+        auth = {"Authorization": f"Bearer {tokens['p2']}"}
+        r = await http.get(f"/api/meetings/m1/proposals/{pid}", headers=auth)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert [s["step"] for s in page["timeline"]] == [
+            *("submitted", "shortlisted", "on_ballot", "decided", "responded", "responded")
+        ]
+        assert [x["status"] for x in page["responses"]] == ["under_review", "rejected"]
+        assert page["proposal"]["response"]["text"] == "예산이 없습니다"
+        r = await http.get(f"/api/meetings/m1/proposals/{pid}.csv", headers=auth)
+        assert r.headers["content-type"].startswith("text/csv")
+        assert list(csv.reader(io.StringIO(r.text)))[-1][0] == "responded"
+        for token, status in ((tokens["p3"], 403), (tokens["clerk"], 403)):
+            got = await http.get(
+                f"/api/meetings/m1/proposals/{pid}", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert got.status_code == status
+        assert (await http.get(f"/api/meetings/m1/proposals/{pid}")).status_code == 401
+        for missing in ("999", "abc"):
+            got = await http.get(f"/api/meetings/m1/proposals/{missing}", headers=auth)
+            assert (got.status_code, got.json()["name"]) == (404, "no_such_proposal")
+        assert (await http.get(f"/record/m1/proposals/{pid}")).status_code == 200  # the page: public
+
+        public = await http.get("/api/votes/plenary-9/responses")  # no token
+        assert public.status_code == 200
+        [item] = public.json()["responses"]
+        assert (item["item"], item["rank"], item["status"], item["department"]) == (
+            "m1-1",
+            2,
+            "rejected",
+            "버스정책과",
+        )
+        assert "패널" not in public.text and "Host" not in public.text  # no one's name
+        assert (await http.get("/api/votes/nothing/responses")).json()["responses"] == []

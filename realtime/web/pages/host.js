@@ -33,6 +33,7 @@ import { initShell, roleName } from "../lib/shell.js";
 import { AgendaFeed } from "../panels/agenda-feed.js";
 import { HostMedia } from "../panels/host-media.js";
 import { LearningPanel } from "../panels/learning.js";
+import { ResponseForm } from "../panels/response-form.js"; // issue 14: the city's response
 import { QuorumPanel } from "../panels/quorum.js"; // issue 14
 import { HallVoteOption } from "../panels/hall-vote.js"; // issue 14: the hall-only vote
 import { SurveyEditor } from "../panels/survey-editor.js";
@@ -608,7 +609,7 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
-      for (const id of ["survey", "media", "learning", "quorum"]) $(id).hidden = true;
+      for (const id of ["survey", "media", "learning", "quorum", "response"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;
@@ -621,6 +622,7 @@ function main() {
   state.tools.push(new QuorumPanel(state.conn, $("quorum"))); // issue 14: the live quorum
   state.hall = new HallVoteOption(state.conn, $("hall-only")); // issue 14: the hall-only vote
   state.tools.push(state.hall);
+  state.tools.push(new ResponseForm(state.conn, $("response"))); // issue 14: the city's response
   $("create-form").addEventListener("submit", create);
   $("f-id").addEventListener("input", () => {
     state.idTouched = $("f-id").value.trim() !== state.suggested;

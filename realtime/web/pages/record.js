@@ -13,6 +13,7 @@ import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, button, el, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
 import { initShell } from "../lib/shell.js";
 import { saveBlob } from "../panels/agenda-feed.js";
+import { RecordProposals } from "../panels/record-proposals.js"; // issue 14: each proposal's page
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CHAT_SHOWN = 300; // the page shows the last messages; the downloads hold them all
@@ -297,6 +298,7 @@ function render() {
   renderChat(rec);
   renderVotes(rec);
   renderCaptions(rec);
+  proposals.show(state.meeting, state.conn.token).then(() => proposals.render()); // issue 14
 }
 
 // -- start ---------------------------------------------------------------------------------------
@@ -327,6 +329,7 @@ function onWelcome(welcome) {
   chooseMeeting(found ? found.id : wanted || meetings[0].id); // not a member: the hub says so
 }
 
+const proposals = new RecordProposals($("rec-proposals")); // issue 14
 const shell = initShell({ pageKey: "page.record", onRerender: render });
 
 function main() {

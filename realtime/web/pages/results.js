@@ -9,6 +9,7 @@ import { t } from "../lib/i18n.js";
 import { el, fmtNumber, methodName, officialOrder, orderList, resolvedOrder, setChildren, setCode } from "../lib/vote-common.js";
 import { initShell } from "../lib/shell.js";
 import { ResultsCharts } from "../panels/results-charts.js";
+import { CityResponses } from "../panels/city-responses.js"; // issue 14: the city's responses
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const RETRY_MS = 10_000;
@@ -81,6 +82,7 @@ function render() {
   );
   renderAnswer(titleOf);
   charts.render();
+  state.responses?.render(); // issue 14
 }
 
 function renderAnswer(titleOf) {
@@ -136,6 +138,8 @@ async function load() {
     charts.data = body;
     render();
     loadTurnout();
+    state.responses = state.responses || new CityResponses($("city-responses"), $("result-order"), state.vote); // issue 14
+    state.responses.load();
     const code = new URLSearchParams(window.location.hash.slice(1)).get("code");
     if (code && !state.answer) {
       $("receipt-code").value = code;

@@ -9,6 +9,7 @@
 import { t } from "../lib/i18n.js";
 import { listNote, pressToggle, renderItems } from "../lib/item-list.js";
 import { Cooldown, button, el, errText, fmtTime, followState, may, setChildren } from "../lib/meeting-common.js";
+import { responseAndPath } from "./proposal-response.js"; // issue 14: the city's response
 
 const LIMITS = { title: 100, problem: 2000, action: 2000 }; // proposals/model.py
 const COMMENT_CHARS = 1000; // proposals/model.py COMMENT_CHARS (issue 14: proposal buttons)
@@ -284,6 +285,7 @@ export class ProposalsPanel {
     const mine = (p.authors || []).some((a) => a.id === me);
     if (p.state === "merged") li.append(el("p", "hint-text", t(mine ? "prop.merged.mine" : "prop.merged", { n: p.merged_into })));
     if (p.state === "returned") li.append(el("p", "hint-text", t("prop.returned", { reason: p.reason })));
+    li.append(...responseAndPath(p, this.meeting)); // issue 14: the city's response, the proposal's path
     if (canSupport && p.state === "submitted") {
       const on = this.supported.has(Number(p.id));
       const b = button(`vote-btn${on ? " on" : ""}`, t(on ? "prop.unsupport" : "prop.support", { n: p.supports || 0 }), () => this.support(p, !on));

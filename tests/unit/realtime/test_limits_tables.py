@@ -42,6 +42,7 @@ RATED: dict[str, set[str]] = {
         *("proposal.merge", "proposal.edit", "proposal.return", "proposal.sections"),  # issue 14
         *("proposal.shortlist", "proposal.ballot"),  # issue 14: shortlist and ballot
         "attendance.hall_vote",  # issue 14
+        "proposal.respond",  # issue 14: response
     },
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},
@@ -150,6 +151,17 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     # issue 14: shortlist and ballot
     "GET /api/votes/{vote}/provenance.json": {"panelist", "moderator", "host", "ops", "observer"},
     "GET /api/votes/{vote}/provenance.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    # issue 14: a proposal's path (members, as the exports) and the city's responses (public)
+    "GET /api/meetings/{meeting}/proposals/{proposal}": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/proposals/{proposal}.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+    },
+    "GET /api/votes/{vote}/responses": ANYONE,
+    "GET /record/{meeting}/proposals/{proposal}": ANYONE,
     # issue 14: learning and the open record
     "POST /api/meetings/{meeting}/materials/{material}/opened": {"panelist"},
     "GET /api/meetings/{meeting}/learning": {"host"},

@@ -93,6 +93,7 @@ EXPECTED: dict[str, set[str]] = {
     # issue 14: shortlist and ballot
     "proposal.shortlist": {"moderator", "host"},
     "proposal.ballot": {"host"},
+    "proposal.respond": {"host"},  # issue 14: the city's response, keyed in by the secretariat
     # attendance (issue 14)
     "attendance.checkin": {"clerk", "host"},
     "attendance.checkout": {"clerk", "host"},
