@@ -48,11 +48,9 @@ from engine.roles import Role
 from engine.server import ensure_server
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
-from proposals.store import ProposalStore
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
 from tests import protocol_tables
-from tests.decided import decide
 from tests.support import PEOPLE, HubProcess
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
@@ -834,18 +832,15 @@ async def proposal_path(a: Assembly) -> None:
     await mod.call("proposal.return", ret)
     await p1.call("proposal.list", {"type": "proposal.list", "id": 7, "meeting": M1})
     await p2.call("proposal.get", {"type": "proposal.get", "id": 9, "meeting": M1, "proposal": 1})
-    await city_response(a, p2, ch)  # issue 14: response
 
 
-async def city_response(a: Assembly, watcher: Peer, ch: str) -> None:
-    """The city's response (issue 14): proposal 1 put in ``decided`` by the TEST FIXTURE of
-    ``tests/decided.py`` (the plenary's steps are another part of issue 14), then a host records
-    the city's answer; a rejection without its reason is refused."""
-    redis = command_client(a.redis_url, name="plenary-examples-decide")
-    try:
-        await decide(ProposalStore(ChannelLog(redis)), M1, 1, "plenary-1", "m1-1", 3)
-    finally:
-        await redis.aclose()
+async def city_response(a: Assembly) -> None:
+    """The city's response (issue 14; after ``shortlist_path``: the plenary's published result
+    decided proposal 1 of meeting m1): a host records the city's answer; a rejection without its
+    reason is refused."""
+    watcher = await a.join("p2", cid=1)
+    ch = on("proposals")
+    await watcher.call(None, {"type": "subscribe", "id": 2, "channel": ch})
     host = await a.join("host", cid=1)
     answer = {
         "type": "proposal.respond",
@@ -942,6 +937,7 @@ async def scenario(a: Assembly) -> dict[str, Frame]:
     await captions(a)
     await proposal_path(a)  # issue 14
     await shortlist_path(a)  # issue 14: shortlist and ballot
+    await city_response(a)  # issue 14: the city's response to a decided proposal
     await attendance(a)
     return a.book
 
