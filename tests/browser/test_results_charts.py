@@ -6,6 +6,8 @@ Korean and English at the largest text. Any console error or CSP refusal fails a
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import time
@@ -20,10 +22,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ballot.tally import ballots_from_ids, tally_all
-from cli.demo import demo_roster, demo_vote
+from cli.demo import demo_vote
 from engine.roles import Role
+from panel.roster import Participant, Roster
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Assembly, HubCaller, OpenUrl
+from tests.support import redis_client
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +77,20 @@ def published_demo_vote(hub_call: HubCaller) -> tuple[str, list[list[str]], list
 def column(page: Page, method: str) -> list[str]:
     cells = page.locator(f'#methods td[data-method="{method}"][data-id]')
     return [str(cells.nth(i).get_attribute("data-id")) for i in range(cells.count())]
+
+
+def roster_now(assembly: Assembly) -> list[Participant]:
+    """The assembly's roster in its Redis, read in a thread of its own (Playwright's loop runs here)."""
+
+    async def read() -> list[Participant]:
+        r = redis_client(assembly.redis.url)
+        try:
+            return await Roster(r).all()
+        finally:
+            await r.aclose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result(timeout=20)
 
 
 def test_the_results_charts_against_the_tally_and_the_roster(
@@ -140,8 +158,9 @@ def test_the_results_charts_against_the_tally_and_the_roster(
         assert ("▲" in text) == (win > loss) and ("▼" in text) == (win < loss), (a, b, text)
     expect(page.locator("#pairwise-how")).to_contain_text("읽는 법")
 
-    # turnout against the panel: the roster's composition, the voters' strata
-    panel = [p for p in demo_roster() if p.role == Role.PANELIST]
+    # turnout against the panel: the roster's composition as the hub reads it now (other test files
+    # of this package add panelists to the shared assembly), the voters' strata
+    panel = [p for p in roster_now(assembly) if p.role == Role.PANELIST]
     who_voted = [p for p in panel if p.id in voters]
     for feature in ("gender", "age_band", "district"):
         on_panel = Counter(getattr(p, feature) for p in panel)

@@ -28,6 +28,11 @@ function letter(i) {
   return i < set.length ? base : `${base}${Math.floor(i / set.length) + 1}`;
 }
 
+/** ``part / whole``, 0 for an empty whole (as the hub's ``ballot.composition.share``, unrounded). */
+function ratio(part, whole) {
+  return whole > 0 ? part / whole : 0;
+}
+
 function percent(share) {
   return new Intl.NumberFormat(lang(), { style: "percent", maximumFractionDigits: 1 }).format(share);
 }
@@ -304,9 +309,10 @@ export class ResultsCharts {
       tr.dataset.value = v.value;
       const th = el("th", "", stratumName(v.value));
       th.scope = "row";
-      const panel = el("td", "num col-panel", t("charts.turnout.cell", { n: fmtNumber(v.panel), pct: percent(v.panel_share) }));
+      // from the counts, not the 4-place shares: 7 of 13 is 53.8 %, where 0.5385 would show 53.9 %
+      const panel = el("td", "num col-panel", t("charts.turnout.cell", { n: fmtNumber(v.panel), pct: percent(ratio(v.panel, s.panel_total)) }));
       panel.dataset.count = String(v.panel);
-      const voted = el("td", "num col-voted", t("charts.turnout.cell", { n: fmtNumber(v.voted), pct: percent(v.voted_share) }));
+      const voted = el("td", "num col-voted", t("charts.turnout.cell", { n: fmtNumber(v.voted), pct: percent(ratio(v.voted, s.voted_total)) }));
       voted.dataset.count = String(v.voted);
       tr.append(th, panel, voted);
       tbody.append(tr);
