@@ -115,11 +115,16 @@ class ProposalVotes:
             read.append((origin, []))
         for origin, _ in read:  # refusals first (above): following a published vote is its due anyway
             await self.follow(origin.vote)
-        read = [(o, (await self.proposals.page(o.meeting)).proposals) for o, _ in read]
-        defn, origin = provenance.plenary_vote(
-            vote, title, role, read, top=top, grace_seconds=grace_seconds, shown_methods=shown_methods
-        )
-        offset = await self._create(defn, origin)
+        claimed = await self._claim(vote, [o.vote for o, _ in read])
+        try:
+            read = [(o, (await self.proposals.page(o.meeting)).proposals) for o, _ in read]
+            defn, origin = provenance.plenary_vote(
+                vote, title, role, read, top=top, grace_seconds=grace_seconds, shown_methods=shown_methods
+            )
+            offset = await self._create(defn, origin)
+        except HubError:
+            await self._unclaim(claimed)  # a refusal: nothing stored half-way, the shortlists free
+            raise
         steps = []
         for meeting in dict.fromkeys(i.meeting for i in origin.items):
             ids = [i.proposal for i in origin.items if i.meeting == meeting]
@@ -129,6 +134,33 @@ class ProposalVotes:
             if done is not None:
                 steps.append(done)
         return Made(defn, origin, offset, steps)
+
+    async def _claim(self, vote: str, shortlists: Sequence[str]) -> list[str]:
+        """Each published shortlist vote feeds one plenary ballot: claimed for ``vote`` (``SET NX``
+        in the shortlist vote's slot) before the ballot is made, so that two hosts assembling two
+        ballots from one shortlist at the same moment cannot both go on (the second would find its
+        proposals ``on_ballot`` already, after its vote was made). A claim of this same ``vote``
+        holds (a retry after a crash or a lost reply). Refused (``already_on_ballot``): the
+        claims just made are taken back. Returns the keys claimed now, for ``_unclaim``."""
+        redis = self.votes.redis
+        made: list[str] = []
+        for sv in shortlists:
+            key = keys.vote_key(sv, "claimed_by")
+            if await redis.set(key, vote, nx=True):
+                made.append(key)
+                continue
+            got = await redis.get(key)
+            holder = got.decode() if isinstance(got, bytes) else got
+            if holder is not None and holder != vote:
+                await self._unclaim(made)
+                raise HubError(
+                    Code.ALREADY_ON_BALLOT, f"the shortlist vote {sv} feeds the plenary ballot {holder}"
+                )
+        return made
+
+    async def _unclaim(self, claimed: Sequence[str]) -> None:
+        for key in claimed:
+            await self.votes.redis.delete(key)
 
     async def _create(self, defn: VoteDefinition, origin: Origin) -> int | None:
         """The origin, then the vote. The same vote made before (a retry after a crash or a lost

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from redis.asyncio import Redis
 
 from ballot.store import VoteStore
@@ -20,6 +21,7 @@ from cli.demo import DEMO_VOTE, demo_roster, seed_plenary, seed_proposals
 from cli.main import main as cli_main
 from engine import keys
 from engine.channels import ChannelLog
+from engine.errors import Code, HubError
 from proposals.model import Person
 from proposals.store import ProposalStore
 from proposals.voting import ProposalVotes
@@ -209,6 +211,14 @@ async def test_the_demo_seeds_proposals_from_panelists_once(redis: Redis) -> Non
     again = await store.page("transport")
     assert [p.supports for p in again.proposals] == [4, 1, 1]
     assert len((await store.page("health")).proposals) == 4
+    # a shortlist feeds one plenary ballot: a second one from it is refused before anything is made
+    made = ProposalVotes(votes, store)
+    with pytest.raises(HubError) as refused:
+        await made.ballot("plenary-2", "또 하나의 본회의 투표", "host", ["health-short"])
+    assert refused.value.code is Code.ALREADY_ON_BALLOT
+    assert not await redis.exists(
+        keys.vote_key("plenary-2", "definition"), keys.vote_key("plenary-2", "origin")
+    )
 
 
 # -- issue 14: shortlist and ballot ----------------------------------------------------------------
