@@ -75,6 +75,13 @@ def test_a_clerk_checks_a_panelist_in_by_number_and_by_link_on_a_phone(
     assert hub_call("host-1", "vote.open", vote=vote_id)["type"] == "reply"
     cast = {"vote": vote_id, "ranking": ["P1"]}
     assert hub_call("p-007", "vote.cast", nonce="hall-out-1", **cast).get("name") == "not_checked_in"
+    # on the ballot page, the refusal says what to do (not "sending again soon"), the ballot kept
+    ballot_page, _ballot_watch = open_url(f"/vote?vote={vote_id}", "p-007", **PHONE)
+    ballot = ballot_page.locator(f'article.ballot[data-vote="{vote_id}"]')
+    ballot.locator("button.pick", has_text="가").click()
+    ballot.get_by_role("button", name="이 순위로 투표하기").click()
+    expect(ballot).to_contain_text("출석 데스크에서 확인을 받은 뒤 다시 해 주세요")
+    expect(ballot.locator(".receipt")).to_be_hidden()
     assert hub_call(PANELIST, "vote.cast", nonce="hall-in-1", **cast)["type"] == "reply"  # checked in
     assert hub_call("host-1", "vote.close", vote=vote_id)["type"] == "reply"
 

@@ -41,6 +41,7 @@ import {
 
 const STORE_PREFIX = "plenary.ballot.";
 const RETRYABLE = new Set(["disconnected", "timeout", "unavailable", "rate_limited"]);
+const HALL_RETRY_MS = 10_000; // a ballot refused not_checked_in is tried again this often
 const PHASE_ORDER = { open: 0, closing: 1, draft: 2, closed: 3, published: 4 };
 
 function bounds(def) {
@@ -810,10 +811,15 @@ export class Ballot {
       if (RETRYABLE.has(err.name) || err.retryable) {
         // rate_limited: the hub said when its cast bucket has a token again; sending sooner
         // would only be refused again (and count against the same bucket).
-        const wait = err.name === "rate_limited" ? Number(err.retryAfterMs) || 0 : 0;
-        v.error = wait
-          ? { key: "vote.waiting.rate", vars: { s: Math.max(1, Math.ceil(wait / 1000)) } }
-          : { key: "vote.waiting", vars: {} };
+        // not_checked_in (a vote of the hall): kept and sent again once the desk has checked them
+        // in, and the page says so, where "sending again soon" would leave them waiting in vain.
+        const hall = err.name === "not_checked_in";
+        const wait = err.name === "rate_limited" ? Number(err.retryAfterMs) || 0 : hall ? HALL_RETRY_MS : 0;
+        v.error = hall
+          ? { key: "mt.err.not_checked_in", vars: {} }
+          : wait
+            ? { key: "vote.waiting.rate", vars: { s: Math.max(1, Math.ceil(wait / 1000)) } }
+            : { key: "vote.waiting", vars: {} };
         outcome = "retry";
         if (this.conn.live) v.retryTimer = setTimeout(() => this._flush(v), Math.max(3_000, wait));
       } else if (err.name === "vote_closed") {
