@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from loadtest.swarm import SwarmPeer, Worker
 
 EXPECTED = frozenset({"conflict"})
+UNSURE = frozenset({"unavailable", "internal"})
+"""Refusals after which a support may or may not be stored (the hub lost its wait on Redis)."""
 """Refusals a crowd under load may meet that are nobody's fault: counted apart, not as errors."""
 
 SUBMIT_SHARE = 0.6  # proposals come in over the first 60% of the hour
@@ -77,9 +79,13 @@ class CrowdTotals:
     held: Counter[str] = field(default_factory=Counter)  # not sent: no panelist of a few had a token
     skipped: Counter[str] = field(default_factory=Counter)  # not sent: still nothing to act on at the end
     tally: Counter[tuple[str, int]] = field(default_factory=Counter)  # (meeting, id) -> net supports
+    # (participant, meeting, id): whose support or withdrawal has an unknown outcome (no reply by
+    # the end, the connection gone, `unavailable`: the script may have run); left out of ``tally``
+    # and ``known``, the parent reads Redis' answer for them (``stored``)
+    unknown: set[tuple[str, str, int]] = field(default_factory=set)
+    known: Counter[tuple[str, str, int]] = field(default_factory=Counter)  # the same pairs' net acked
     submitted: int = 0  # proposals this worker's panelists submitted, acknowledged
     hot_rtt: Counter[int] = field(default_factory=Counter)  # the hot phase's supports apart
-    phases: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (t0, t1), time.time()
 
 
 class Bucket:
@@ -117,6 +123,7 @@ class Crowd:
         self.known: dict[str, int] = {}  # meeting -> highest proposal id seen
         self.supports: dict[str, set[tuple[str, int]]] = {}  # participant -> acked supports
         self.busy: set[tuple[str, str, int]] = set()  # (participant, meeting, id) in flight
+        self.counting: set[tuple[str, str, int]] = set()  # of those, supports and withdrawals
         self.authored: dict[str, set[tuple[str, int]]] = {}  # participant -> proposals it is an author of
         self.submitters: set[str] = set()
         self.buckets: dict[tuple[str, str], Bucket] = {}
@@ -148,7 +155,6 @@ class Crowd:
     async def run(self) -> None:
         plan = self.plan
         t0 = time.perf_counter()
-        w0 = time.time()
         todo = self.schedule()
         heapq.heapify(todo)
         while todo:
@@ -163,7 +169,6 @@ class Crowd:
             else:
                 self.totals.skipped[f"proposal.{what}"] += 1
         await asyncio.sleep(max(0.0, t0 + plan.seconds - time.perf_counter()))
-        self.totals.phases["hour"] = (w0, time.time())
         if plan.hot_window > 0 and plan.hot_proposal:
             await asyncio.sleep(plan.hot_gap)
             await self.hot()
@@ -174,7 +179,7 @@ class Crowd:
         plan = self.plan
         peers = list(self.w.peers)
         order = sorted((self.rng.uniform(0, plan.hot_window), i) for i in range(len(peers)))
-        t0, w0 = time.perf_counter(), time.time()
+        t0 = time.perf_counter()
         late: list[asyncio.Task[None]] = []
         for at, i in order:
             delay = t0 + at - time.perf_counter()
@@ -185,8 +190,6 @@ class Crowd:
                 late.append(asyncio.create_task(self.hot_later(p)))
         if late:
             await asyncio.gather(*late)
-        await asyncio.sleep(max(0.0, t0 + plan.hot_window - time.perf_counter()))
-        self.totals.phases["hot"] = (w0, time.time())
 
     async def hot_later(self, p: SwarmPeer) -> None:
         for _ in range(30):
@@ -202,6 +205,23 @@ class Crowd:
         self.send(p, "proposal.support", plan.hot_meeting, plan.hot_proposal, hot=True)
         return True
 
+    def doubt(self, pair: tuple[str, str, int]) -> None:
+        """A support or withdrawal whose outcome this side cannot know: the pair leaves the tally
+        (Redis answers for it at the end) and is not acted on again."""
+        self.totals.unknown.add(pair)
+        self.totals.known.pop(pair, None)
+        self.supports.get(pair[0], set()).discard(pair[1:])
+
+    def close(self) -> CrowdTotals:
+        """The accounts at the end: what is still in flight has an unknown outcome; ``tally`` per
+        proposal from the pairs whose every outcome is known."""
+        for pair in list(self.counting):
+            self.doubt(pair)
+        self.totals.tally = Counter()
+        for (_, m, pid), n in self.totals.known.items():
+            self.totals.tally[(m, pid)] += n
+        return self.totals
+
     # -- one action -------------------------------------------------------------------------------
     def token(self, who: str, command: str) -> bool:
         cls = COMMAND_RATES[command]
@@ -216,7 +236,13 @@ class Crowd:
     def pick(self, m: str, exclude: set[tuple[str, int]], who: str) -> int:
         """A proposal of meeting ``m`` (weight 1/sqrt(id)), not in ``exclude`` nor in flight for ``who``."""
         n = self.known.get(m, 0)
-        ids = [i for i in range(1, n + 1) if (m, i) not in exclude and (who, m, i) not in self.busy]
+        ids = [
+            i
+            for i in range(1, n + 1)
+            if (m, i) not in exclude
+            and (who, m, i) not in self.busy
+            and (who, m, i) not in self.totals.unknown
+        ]
         if not ids:
             return 0
         return self.rng.choices(ids, weights=[1 / math.sqrt(i) for i in ids])[0]
@@ -279,10 +305,18 @@ class Crowd:
         sent = time.perf_counter()
         totals.sent["hot support" if hot else command] += 1
 
+        pair = (who, m, pid)
+        counts = command in ("proposal.support", "proposal.unsupport")
+        if counts:
+            self.counting.add(pair)
+
         def done(f: asyncio.Future[tuple[float, dict[str, Any]]]) -> None:
-            self.busy.discard((who, m, pid))
+            self.busy.discard(pair)
+            self.counting.discard(pair)
             if f.cancelled() or f.exception() is not None:
                 meter.totals.cut += 1
+                if counts:
+                    self.doubt(pair)
                 return
             at, msg = f.result()
             name = "hot support" if hot else command
@@ -293,6 +327,8 @@ class Crowd:
                 totals.refused[f"{name}: {code}"] += 1
                 if code not in EXPECTED:
                     meter.error(f"{name}: {code}")
+                if counts and code in UNSURE:
+                    self.doubt(pair)
                 if command == "proposal.submit":
                     self.submitters.discard(who)
                 return
@@ -306,11 +342,11 @@ class Crowd:
                     self.known[m] = new
             elif command == "proposal.join":
                 self.authored.setdefault(who, set()).add((m, pid))
-            elif command == "proposal.support":
-                totals.tally[(m, pid)] += 1
+            elif command == "proposal.support" and pair not in totals.unknown:
+                totals.known[pair] += 1
                 self.supports.setdefault(who, set()).add((m, pid))
-            elif command == "proposal.unsupport":
-                totals.tally[(m, pid)] -= 1
+            elif command == "proposal.unsupport" and pair not in totals.unknown:
+                totals.known[pair] -= 1
                 self.supports.get(who, set()).discard((m, pid))
 
         fut.add_done_callback(done)

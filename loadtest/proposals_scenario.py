@@ -22,6 +22,7 @@ while all 3,000 follow its count).
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from collections import Counter
 from pathlib import Path
@@ -150,10 +151,20 @@ async def redis_memory(redis_url: str, args: argparse.Namespace) -> dict[str, in
 
 
 async def stored(
-    redis_url: str, args: argparse.Namespace, tally: Counter[tuple[str, int]], submitted: int
+    redis_url: str,
+    args: argparse.Namespace,
+    tally: Counter[tuple[str, int]],
+    unknown: set[tuple[str, str, int]],
+    submitted: int,
 ) -> dict[str, Any]:
     """Every proposal's ``supports`` in Redis against the generator's tally (acked supports less
-    acked withdrawals) and against its supporters set; the proposals against the acked submissions."""
+    acked withdrawals) and against its supporters set; the proposals against the acked submissions.
+
+    A support or withdrawal whose outcome the generator cannot know (no reply by the end, its
+    connection gone, ``unavailable``: ``CrowdTotals.unknown``) is out of the tally; Redis' own
+    answer for that panelist and proposal (in the supporters set or not) is added instead, as a
+    client that retried with the same step would learn it. Every other support must match exactly."""
+    from engine import keys
     from engine.channels import ChannelLog
     from engine.connection import command_client
     from proposals.store import ProposalStore
@@ -161,6 +172,15 @@ async def stored(
     redis = command_client(redis_url, name="scenario-verify")
     try:
         store = ProposalStore(ChannelLog(redis))
+        expected = Counter(tally)
+        doubtful = sorted(unknown)
+        if doubtful:
+            async with redis.pipeline(transaction=False) as pipe:
+                for who, m, pid in doubtful:
+                    pipe.sismember(keys.channel_key(keys.meeting_proposals(m), f"supporters:{pid}"), who)
+                found = await pipe.execute()
+            for (_, m, pid), yes in zip(doubtful, found, strict=True):
+                expected[(m, pid)] += int(bool(yes))
         wrong: list[str] = []
         count = supports = 0
         for m in (PLENARY, *(f"topic-{k}" for k in range(args.meetings))):
@@ -168,7 +188,7 @@ async def stored(
             count += len(page.proposals)
             for p in page.proposals:
                 supports += p.supports
-                want = tally.get((m, p.id), 0)
+                want = expected.get((m, p.id), 0)
                 scard = len(await store.supporters(m, p.id))
                 if p.supports != want or scard != want:
                     wrong.append(f"{m}#{p.id}: {p.supports} in the record, {scard} supporters, tally {want}")
@@ -176,7 +196,8 @@ async def stored(
             "proposals": count,
             "expected_proposals": submitted + 1,  # and the hot one, seeded
             "supports": supports,
-            "tally": sum(tally.values()),
+            "tally": sum(expected.values()),
+            "unknown": len(doubtful),
             "wrong": wrong,
         }
     finally:
@@ -197,30 +218,44 @@ async def steps(st: Stage) -> dict[str, Any]:
     await asyncio.sleep(IDLE_S)  # the hub's idle rate with everyone connected, subtracted from its CPU
     idle = (idle[0], time.time())
 
+    phases: dict[str, tuple[float, float]] = {}
+    sched: dict[str, tuple[float, float]] = {}  # phase -> the hubs' (ran, waited for a core) s
+
     async def run() -> None:
         swarm.tell_each([{"op": "proposals", "plan": p} for p in plans(args, len(swarm.procs))])
+        t0 = time.time()
+        s0 = schedstat(st.hub_pids)
+        phases["hour"] = (t0, t0 + args.minutes * 60)
         marks.mark(
             f"the hour in {args.minutes:g} min: {args.proposals} proposals, {args.supports:,} supports,"
             f" {round(args.supports * args.withdraw_share):,} withdrawals, {args.comments:,} comments,"
             f" {args.joins} joins over {args.meetings} topic meetings"
         )
         await asyncio.sleep(args.minutes * 60)
+        sched["hour"] = _less(schedstat(st.hub_pids), s0)
         marks.mark("the hour over")
         if args.hot_window > 0:
             await asyncio.sleep(2.0)
+            t1 = phases["hour"][1] + Plan.hot_gap
+            phases["hot"] = (t1, t1 + args.hot_window)
             marks.mark(f"the hot proposal: everyone presses 공감 within {args.hot_window:g} s")
-            await asyncio.sleep(args.hot_window + 1.0)
+            s1 = schedstat(st.hub_pids)
+            await asyncio.sleep(args.hot_window)
+            sched["hot"] = _less(schedstat(st.hub_pids), s1)
+            await asyncio.sleep(1.0)
             marks.mark("the hot phase over")
 
     await st.bounded(run)
     final = await st.wind_down()
     tally: Counter[tuple[str, int]] = Counter()
+    unknown: set[tuple[str, str, int]] = set()
     submitted = 0
     for c in swarm.crowd:
         tally.update(c.tally)
+        unknown |= c.unknown
         submitted += c.submitted
     memory["after"] = await redis_memory(st.redis_url, args)
-    check = await stored(st.redis_url, args, tally, submitted)
+    check = await stored(st.redis_url, args, tally, unknown, submitted)
     return {
         "connected": connected,
         "final": final,
@@ -228,8 +263,28 @@ async def steps(st: Stage) -> dict[str, Any]:
         "stored": check,
         "memory": memory,
         "idle": idle,
+        "phases": phases,
+        "sched": sched,
         "hub_counters": st.hub_counters,
     }
+
+
+def schedstat(pids: list[int]) -> tuple[float, float]:
+    """Seconds the processes' threads ran on a core and waited in the run queue for one
+    (``/proc/<pid>/task/*/schedstat``): on a shared machine the wait says how starved the hub was."""
+    ran = waited = 0
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:
+                continue
+            ran, waited = ran + int(fields[0]), waited + int(fields[1])
+    return ran / 1e9, waited / 1e9
+
+
+def _less(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return a[0] - b[0], a[1] - b[1]
 
 
 # -- the verdicts ------------------------------------------------------------------------------------
@@ -244,11 +299,9 @@ def _merged(crowds: list[CrowdTotals]) -> CrowdTotals:
         out.held.update(c.held)
         out.skipped.update(c.skipped)
         out.tally.update(c.tally)
+        out.unknown |= c.unknown
         out.submitted += c.submitted
         out.hot_rtt.update(c.hot_rtt)
-        for ph, (t0, t1) in c.phases.items():
-            a, b = out.phases.get(ph, (t0, t1))
-            out.phases[ph] = (min(a, t0), max(b, t1))
     return out
 
 
@@ -264,10 +317,11 @@ def _window(run: Run, t0: float, t1: float) -> tuple[Second, float]:
 
 
 def idle_rate(run: Run) -> float:
-    """The hub's CPU (cores) with everyone connected and nothing happening."""
+    """The hub's CPU (cores) with everyone connected and nothing happening: the least second of the
+    window (a starved hub may still be working off the connections' backlog in some of them)."""
     i0, i1 = run.result.get("idle", (0.0, 0.0))
-    rows = sorted(r["hub"]["cpu"] / 100 for r in run.resources if i0 < r["sec"] <= i1 and "hub" in r)
-    return rows[len(rows) // 2] if rows else 0.0
+    rows = [r["hub"]["cpu"] / 100 for r in run.resources if i0 < r["sec"] <= i1 and "hub" in r]
+    return min(rows, default=0.0)
 
 
 def verdict(args: argparse.Namespace, run: Run, crowds: list[CrowdTotals]) -> None:
@@ -277,8 +331,9 @@ def verdict(args: argparse.Namespace, run: Run, crowds: list[CrowdTotals]) -> No
     st: dict[str, Any] = run.result.get("stored", {})
     mem: dict[str, dict[str, int]] = run.result.get("memory", {})
     wrong: list[str] = st.get("wrong", ["not checked"])
-    hour = c.phases.get("hour", (0.0, 0.0))
-    hot = c.phases.get("hot", (0.0, 0.0))
+    # the parent's clock: when it told the workers to start, and the plan's spans from there
+    hour = run.result.get("phases", {}).get("hour", (0.0, 0.0))
+    hot = run.result.get("phases", {}).get("hot", (0.0, 0.0))
     hour_s, hour_cpu = _window(run, *hour)
     hot_s, hot_cpu = _window(run, *hot)
     support99 = percentile(c.rtt.get("proposal.support", Counter()), 99)
@@ -292,6 +347,7 @@ def verdict(args: argparse.Namespace, run: Run, crowds: list[CrowdTotals]) -> No
             "every proposal's supports = the generator's tally",
             "acked supports − acked withdrawals, per proposal; = its supporters set",
             f"{st.get('supports', 0):,} in Redis, tally {st.get('tally', 0):,}"
+            f" ({st.get('unknown', 0):,} of unknown outcome, read from Redis)"
             + (f"; wrong: {'; '.join(wrong[:5])}" if wrong else ""),
             not wrong and st.get("supports", -1) == st.get("tally", -2),
         ),
@@ -351,15 +407,17 @@ def verdict(args: argparse.Namespace, run: Run, crowds: list[CrowdTotals]) -> No
         )
     hour_cmds = sum(c.sent[n] for n in COMMANDS)
     phases = []
-    for name, (t0, t1), s, cpu, cmds in (
-        ("the hour", hour, hour_s, hour_cpu, hour_cmds),
-        ("the hot proposal", hot, hot_s, hot_cpu, c.sent["hot support"]),
+    sched: dict[str, tuple[float, float]] = run.result.get("sched", {})
+    for key, name, (t0, t1), s, cpu, cmds in (
+        ("hour", "the hour", hour, hour_s, hour_cpu, hour_cmds),
+        ("hot", "the hot proposal", hot, hot_s, hot_cpu, c.sent["hot support"]),
     ):
         if t1 <= t0:
             continue
+        ran, waited = sched.get(key, (math.nan, math.nan))
         phases.append(
             f"| {name} | {t1 - t0:.0f} | {cmds:,} ({cmds / max(1e-9, t1 - t0):.1f}/s) | {s.events:,}"
-            f" | {fmt(percentile(s.lag, 50))} / {fmt(percentile(s.lag, 99))} | {cpu:.1f}"
+            f" | {fmt(percentile(s.lag, 50))} / {fmt(percentile(s.lag, 99))} | {fmt(ran)} / {fmt(waited)} | {cpu:.1f}"
             f" | {fmt(1e6 * cpu / max(1, cmds), 0)} | {fmt(1e6 * cpu / max(1, s.events), 1)} |"
         )
     before, after = mem.get("before", {}), mem.get("after", {})
@@ -375,14 +433,16 @@ def verdict(args: argparse.Namespace, run: Run, crowds: list[CrowdTotals]) -> No
             " panelist); skipped: still nothing to act on when the hour ended (an action with nothing"
             " to act on, no proposal known in the meeting yet, is tried again 0.5 s later). Hub CPU:"
             " its sampled CPU over the phase less its idle rate with everyone connected"
-            f" ({100 * idle_rate(run):.1f}% of a core, measured for {IDLE_S:g} s before the hour).",
+            f" ({100 * idle_rate(run):.1f}% of a core, measured for {IDLE_S:g} s before the hour)."
+            " Ran / waited: the hub's threads' time on a core and in the run queue waiting for one"
+            " over the phase (`/proc/<pid>/task/*/schedstat`): on a shared machine, how starved it was.",
             "",
             "| command | sent | acked | refused (code) | held / skipped | round trip p50 / p99 ms |",
             "|---|---|---|---|---|---|",
             *rows,
             "",
-            "| phase | s | commands | events received | lag p50 / p99 ms | hub CPU s | hub µs per command | hub µs per event delivered |",
-            "|---|---|---|---|---|---|---|---|",
+            "| phase | s | commands | events received | lag p50 / p99 ms | hub ran / waited for a core s | hub CPU s | hub µs per command | hub µs per event delivered |",
+            "|---|---|---|---|---|---|---|---|---|",
             *phases,
             "",
             f"Redis: `used_memory` {before.get('used_memory', 0) / 2**20:.1f} MiB before the hour,"

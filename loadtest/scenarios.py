@@ -1354,7 +1354,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.minutes is None:
         args.minutes = 3.0 if args.scenario == "proposals" else 30.0
     if args.scenario == "proposals" and args.max_seconds is None:
-        args.max_seconds = args.minutes * 60 + args.hot_window + 120
+        # connecting 3,000 takes up to a minute on a loaded machine; the end its catch-up and checks
+        args.max_seconds = args.minutes * 60 + args.hot_window + 180
     if args.scenario == "soak" and args.max_seconds is None:
         args.max_seconds = args.minutes * 60 + 180
     base = {"panelists": 3000, "seconds": 60.0, "workers": 3, "chat_rate": 20.0, "chat_chars": 0,

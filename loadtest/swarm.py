@@ -846,7 +846,7 @@ class Worker:
             p.pending.clear()
         self.finished.set()
         if self.crowd is not None:
-            self.send({"op": "crowd", "totals": self.crowd.totals})
+            self.send({"op": "crowd", "totals": self.crowd.close()})
         for group, meter, peers in (("slow", self.slow_meter, self.slow), ("", self.meter, self.peers)):
             t = meter.totals
             t.min_turnout_events = min((p.turnouts for p in peers), default=0)
