@@ -85,6 +85,7 @@ class CrowdTotals:
     unknown: set[tuple[str, str, int]] = field(default_factory=set)
     known: Counter[tuple[str, str, int]] = field(default_factory=Counter)  # the same pairs' net acked
     submitted: int = 0  # proposals this worker's panelists submitted, acknowledged
+    unsure_submits: int = 0  # submissions of unknown outcome (stored or not: Redis says)
     hot_rtt: Counter[int] = field(default_factory=Counter)  # the hot phase's supports apart
 
 
@@ -124,6 +125,7 @@ class Crowd:
         self.supports: dict[str, set[tuple[str, int]]] = {}  # participant -> acked supports
         self.busy: set[tuple[str, str, int]] = set()  # (participant, meeting, id) in flight
         self.counting: set[tuple[str, str, int]] = set()  # of those, supports and withdrawals
+        self.submitting = 0  # submissions in flight
         self.authored: dict[str, set[tuple[str, int]]] = {}  # participant -> proposals it is an author of
         self.submitters: set[str] = set()
         self.buckets: dict[tuple[str, str], Bucket] = {}
@@ -217,6 +219,8 @@ class Crowd:
         proposal from the pairs whose every outcome is known."""
         for pair in list(self.counting):
             self.doubt(pair)
+        self.totals.unsure_submits += self.submitting
+        self.submitting = 0
         self.totals.tally = Counter()
         for (_, m, pid), n in self.totals.known.items():
             self.totals.tally[(m, pid)] += n
@@ -309,14 +313,18 @@ class Crowd:
         counts = command in ("proposal.support", "proposal.unsupport")
         if counts:
             self.counting.add(pair)
+        submits = command == "proposal.submit"
+        self.submitting += submits
 
         def done(f: asyncio.Future[tuple[float, dict[str, Any]]]) -> None:
             self.busy.discard(pair)
             self.counting.discard(pair)
+            self.submitting -= submits
             if f.cancelled() or f.exception() is not None:
                 meter.totals.cut += 1
                 if counts:
                     self.doubt(pair)
+                totals.unsure_submits += submits
                 return
             at, msg = f.result()
             name = "hot support" if hot else command
@@ -329,6 +337,8 @@ class Crowd:
                     meter.error(f"{name}: {code}")
                 if counts and code in UNSURE:
                     self.doubt(pair)
+                if code in UNSURE:
+                    totals.unsure_submits += submits
                 if command == "proposal.submit":
                     self.submitters.discard(who)
                 return
