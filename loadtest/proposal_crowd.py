@@ -31,14 +31,12 @@ import math
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from proposals.model import SECTIONS
 from realtime.roles import COMMAND_RATES, RATE_CLASSES
-
-if TYPE_CHECKING:
-    from loadtest.swarm import SwarmPeer, Worker
 
 EXPECTED = frozenset({"conflict"})
 UNSURE = frozenset({"unavailable", "internal"})
@@ -115,7 +113,11 @@ def meeting_of_channel(channel: str) -> str:
 class Crowd:
     """One worker's panelists acting on proposals (the module's docstring)."""
 
-    def __init__(self, worker: Worker, plan: Plan, meeting_of: dict[str, str]) -> None:
+    def __init__(
+        self, worker: Any, plan: Plan, meeting_of: dict[str, str], ms_bucket: Callable[[float], int]
+    ) -> None:
+        """``worker``: the ``loadtest.swarm.Worker`` it runs in (its ``peers``, ``spec``), which
+        passes its histogram's ``ms_bucket`` too (this module is imported by the swarm's)."""
         self.w = worker
         self.plan = plan
         self.meeting_of = meeting_of  # participant -> its topic meeting
@@ -130,8 +132,6 @@ class Crowd:
         self.submitters: set[str] = set()
         self.buckets: dict[tuple[str, str], Bucket] = {}
         self.k = 0
-        from loadtest.swarm import ms_bucket  # here: swarm imports this module
-
         self.ms_bucket = ms_bucket
         for p in worker.peers:
             p.watch = self.seen
@@ -193,14 +193,14 @@ class Crowd:
         if late:
             await asyncio.gather(*late)
 
-    async def hot_later(self, p: SwarmPeer) -> None:
+    async def hot_later(self, p: Any) -> None:
         for _ in range(30):
             await asyncio.sleep(0.5)
             if self.hot_press(p):
                 return
         self.totals.held["hot support"] += 1
 
-    def hot_press(self, p: SwarmPeer) -> bool:
+    def hot_press(self, p: Any) -> bool:
         plan = self.plan
         if not p.live or not self.token(p.participant, "proposal.support"):
             return False
@@ -286,7 +286,7 @@ class Crowd:
             return True
         return False
 
-    def send(self, p: SwarmPeer, command: str, m: str, pid: int, hot: bool = False) -> None:
+    def send(self, p: Any, command: str, m: str, pid: int, hot: bool = False) -> None:
         who, k = p.participant, self.k
         self.k += 1
         cmd: dict[str, Any] = {"type": command, "meeting": m}

@@ -26,14 +26,11 @@ import math
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loadtest.proposal_crowd import CrowdTotals, Plan
 from loadtest.report import Check, Run, basic_checks, fmt, percentile
 from loadtest.swarm import Second
-
-if TYPE_CHECKING:
-    from loadtest.scenarios import Stage
 
 PLENARY = "plenary"
 HOT_PROPOSAL = 1
@@ -204,8 +201,9 @@ async def stored(
         await redis.aclose()
 
 
-async def steps(st: Stage) -> dict[str, Any]:
-    """Connect everyone, run the hour and the hot phase (each worker its ``Plan``), wind down,
+async def steps(st: Any) -> dict[str, Any]:
+    """``st``: the run's ``loadtest.scenarios.Stage`` (not imported: that module imports this one).
+    Connect everyone, run the hour and the hot phase (each worker its ``Plan``), wind down,
     and check Redis against the generator's accounts."""
     import asyncio
 

@@ -467,7 +467,7 @@ class Worker:
                         )
                     )
                 elif op == "proposals":
-                    self.crowd = proposal_crowd.Crowd(self, msg["plan"], self.spec.seat_meetings)
+                    self.crowd = proposal_crowd.Crowd(self, msg["plan"], self.spec.seat_meetings, ms_bucket)
                     self.tasks.append(asyncio.create_task(self.crowd.run()))
                 elif op == "drop":
                     self.tasks.append(
