@@ -36,6 +36,7 @@ async def fill(redis_url: str, args: argparse.Namespace) -> dict[str, float]:
     from engine import keys
     from engine.channels import ChannelLog
     from engine.connection import command_client
+    from engine.errors import Code, HubError
     from engine.roles import Role
     from proposals.model import Person
     from proposals.store import ProposalStore
@@ -58,7 +59,15 @@ async def fill(redis_url: str, args: argparse.Namespace) -> dict[str, float]:
         ) -> None:
             async def one(*a: Any) -> None:
                 async with sem:
-                    await step(*a)
+                    for _ in range(50):  # `conflict` is retryable: a client tries again, so does this
+                        try:
+                            await step(*a)
+                            return
+                        except HubError as err:
+                            if err.code is not Code.CONFLICT:
+                                raise
+                            out[f"{name}_conflicts"] = out.get(f"{name}_conflicts", 0) + 1
+                    raise RuntimeError(f"{name}: 50 conflicts in a row")
 
             t0 = time.perf_counter()
             await asyncio.gather(*(one(*s) for s in steps))
@@ -158,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         f" {out['keys']:,.0f} keys {out['keys_mib']:.2f} MiB (MEMORY USAGE). Steps per second"
         f" ({args.concurrency} in flight, appendfsync always): "
         + ", ".join(f"{k.removesuffix('_per_s')} {v:,.0f}" for k, v in out.items() if k.endswith("_per_s"))
+        + ". Conflicts retried: "
+        + (
+            ", ".join(
+                f"{k.removesuffix('_conflicts')} {v:,.0f}" for k, v in out.items() if k.endswith("_conflicts")
+            )
+            or "none"
+        )
         + f". Proposals whose count differs from its set or the tally: {out['wrong']:.0f}."
     )
     return 0 if out["wrong"] == 0 else 1

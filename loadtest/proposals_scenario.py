@@ -36,7 +36,6 @@ PLENARY = "plenary"
 HOT_PROPOSAL = 1
 TARGET_RTT_P99_MS = 250.0  # issue 11's limits for the plenary's commands and events, applied here
 TARGET_LAG_P99_MS = 250.0
-IDLE_S = 4.0
 COMMANDS = ("proposal.submit", "proposal.support", "proposal.unsupport", "proposal.comment", "proposal.join")
 
 
@@ -213,7 +212,7 @@ async def steps(st: Any) -> dict[str, Any]:
     memory: dict[str, dict[str, int]] = {}
     memory["before"] = await redis_memory(st.redis_url, args)
     idle = (time.time(), 0.0)
-    await asyncio.sleep(IDLE_S)  # the hub's idle rate with everyone connected, subtracted from its CPU
+    await asyncio.sleep(args.idle)  # the hub's idle rate with everyone connected, subtracted from its CPU
     idle = (idle[0], time.time())
 
     phases: dict[str, tuple[float, float]] = {}
@@ -307,7 +306,7 @@ def _merged(crowds: list[CrowdTotals]) -> CrowdTotals:
 
 def _window(run: Run, t0: float, t1: float) -> tuple[Second, float]:
     """The readers' seconds within [t0, t1) merged, and the hub's CPU-seconds over the sampled
-    seconds ending within (t0, t1], less its idle rate (``IDLE_S`` with everyone connected)."""
+    seconds ending within (t0, t1], less its idle rate (``--idle`` s with everyone connected)."""
     s = Second(0)
     for x in run.seconds:
         if t0 <= x.sec and x.sec + 1 <= t1:
@@ -435,7 +434,7 @@ def verdict(args: argparse.Namespace, run: Run, crowds: list[CrowdTotals]) -> No
             " panelist); skipped: still nothing to act on when the hour ended (an action with nothing"
             " to act on, no proposal known in the meeting yet, is tried again 0.5 s later). Hub CPU:"
             " its sampled CPU over the phase less its idle rate with everyone connected"
-            f" ({100 * idle_rate(run):.1f}% of a core, measured for {IDLE_S:g} s before the hour)."
+            f" ({100 * idle_rate(run):.1f}% of a core, measured for {args.idle:g} s before the hour)."
             " Ran / waited: the hub's threads' time on a core and in the run queue waiting for one"
             " over the phase (`/proc/<pid>/task/*/schedstat`): on a shared machine, how starved it was.",
             "",

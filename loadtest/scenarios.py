@@ -1342,6 +1342,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=60.0,
         help="after the hour, everyone supports the plenary's proposal within (60 s; 0: no hot phase)",
     )
+    g.add_argument(
+        "--idle", type=float, default=4.0, help="seconds the hub's idle rate is measured before the hour (4)"
+    )
     g = ap.add_argument_group("scaling")
     g.add_argument(
         "--hubs",
