@@ -29,7 +29,11 @@ soak``): the plenary for ``--minutes`` (30) with 1,000 panelists: chat and Q&A v
 vote opened, cast, closed and published every ``--vote-every`` s, ``--reconnect-share`` of the
 panelists dropped and back every ``--reconnect-every`` s; every ``--sample-every`` s each hub's RSS,
 open fds and asyncio tasks, and Redis' memory and clients: memory flat, no task or fd leaked.
-Their limits and checks are stated in ``loadtest.verdicts``.
+Their limits and checks are stated in ``loadtest.verdicts``. ``proposals`` (issue 14, ``make
+proposals-load``): panelists in ``--meetings`` topic meetings, the hour of 500 proposals and 20,000
+supports (withdrawals, comments, joins) compressed into ``--minutes``, then everyone supporting the
+plenary's hot proposal within ``--hot-window`` s; its seats, steps, checks against Redis and
+verdicts are ``loadtest.proposals_scenario``'s, the crowd's actions ``loadtest.proposal_crowd``'s.
 
 The end: the senders stop, every worker waits for its replies, the channels' last offsets are read
 from Redis, and each connection has ``--catch-up`` seconds to receive up to them; what it has not
