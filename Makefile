@@ -106,6 +106,14 @@ MINUTES ?= 30
 soak: $(STAMP)
 	$(BIN)/python -m loadtest.scenarios soak --minutes $(MINUTES) $(ARGS)
 
+# make proposals-load: issue 14's proposals at scale (3,000 panelists in 10 topic meetings, 500
+# proposals and 20,000 supports in an hour compressed into --minutes (3), then 3,000 supports of the
+# hot proposal within a minute); checks Redis against the generator's tally; report under
+# loadtest/reports/ (docs/performance.md, "Issue 14: proposals at scale"). ARGS passes more options.
+.PHONY: proposals-load
+proposals-load: $(STAMP)
+	$(BIN)/python -m loadtest.scenarios proposals $(ARGS)
+
 # make fuzz: a million mutated frames through the decoder, then every command from every role
 # against a real hub and Redis (tests/fuzz); each layer bounded in inputs and seconds, progress
 # lines as it goes, exit 1 on any finding. ARGS passes more (python -m tests.fuzz --help).

@@ -29,7 +29,11 @@ soak``): the plenary for ``--minutes`` (30) with 1,000 panelists: chat and Q&A v
 vote opened, cast, closed and published every ``--vote-every`` s, ``--reconnect-share`` of the
 panelists dropped and back every ``--reconnect-every`` s; every ``--sample-every`` s each hub's RSS,
 open fds and asyncio tasks, and Redis' memory and clients: memory flat, no task or fd leaked.
-Their limits and checks are stated in ``loadtest.verdicts``.
+Their limits and checks are stated in ``loadtest.verdicts``. ``proposals`` (issue 14, ``make
+proposals-load``): panelists in ``--meetings`` topic meetings, the hour of 500 proposals and 20,000
+supports (withdrawals, comments, joins) compressed into ``--minutes``, then everyone supporting the
+plenary's hot proposal within ``--hot-window`` s; its seats, steps, checks against Redis and
+verdicts are ``loadtest.proposals_scenario``'s, the crowd's actions ``loadtest.proposal_crowd``'s.
 
 The end: the senders stop, every worker waits for its replies, the channels' last offsets are read
 from Redis, and each connection has ``--catch-up`` seconds to receive up to them; what it has not
@@ -79,7 +83,7 @@ from loadtest.bench_cast import (
 )
 from loadtest.swarm import Meter, Second, SwarmPeer, Totals, WorkerSpec, worker_main
 
-SCENARIOS = ("plenary-burst", "reconnect-storm", "slow-readers", "capacity", "scaling", "soak")
+SCENARIOS = ("plenary-burst", "reconnect-storm", "slow-readers", "capacity", "scaling", "soak", "proposals")
 TARGET_ACK_P99_MS = 250.0
 TARGET_LAG_P99_MS = 250.0
 CHAT_LIMIT_PER_S = 0.5  # moderation's chat limit: 5 messages per 10 s per participant and meeting
@@ -167,6 +171,7 @@ class Swarm:
     grown: list[dict[str, Any]] = field(default_factory=list)  # capacity: each worker's step done
     reconnected: list[dict[str, Any]] = field(default_factory=list)  # reconnect-storm: workers back
     unplanned: dict[int, tuple[int, int]] = field(default_factory=dict)  # worker -> (lost unasked, back)
+    crowd: list[Any] = field(default_factory=list)  # proposals: each worker's CrowdTotals
 
     def on_message(self, i: int, msg: dict[str, Any]) -> None:
         op = msg["op"]
@@ -195,6 +200,8 @@ class Swarm:
             self.reconnected.append(msg)
         elif op == "unplanned":
             self.unplanned[i] = (msg["lost"], msg["back"])
+        elif op == "crowd":
+            self.crowd.append(msg["totals"])
         elif op == "quiet":
             self.quiet += 1
         elif op == "timeout":
@@ -882,6 +889,13 @@ def window(swarm: Swarm, t0: float, t1: float) -> dict[str, Any]:
     }
 
 
+async def _proposals(st: Stage) -> dict[str, Any]:
+    """Issue 14's proposals at scale: ``loadtest.proposals_scenario``."""
+    from loadtest import proposals_scenario
+
+    return await proposals_scenario.steps(st)
+
+
 STEPS: dict[str, Callable[[Stage], Awaitable[dict[str, Any]]]] = {
     "plenary-burst": plenary_burst,
     "reconnect-storm": reconnect_storm,
@@ -889,6 +903,7 @@ STEPS: dict[str, Callable[[Stage], Awaitable[dict[str, Any]]]] = {
     "capacity": capacity,
     "scaling": plenary_burst,  # on 1, 2 and 3 hubs, one round each
     "soak": soak,
+    "proposals": _proposals,
 }
 
 
@@ -906,6 +921,10 @@ def channels(scenario: str, args: argparse.Namespace | None = None) -> list[str]
     from engine import keys
     from loadtest import voters as lt
 
+    if scenario == "proposals" and args is not None:
+        from loadtest import proposals_scenario
+
+        return proposals_scenario.channels(args)
     if scenario == "soak" and args is not None:
         return [keys.meeting_chat(lt.MEETING), keys.meeting_qa(lt.MEETING), *map(keys.vote, vote_ids(args))]
     if scenario == "capacity":
@@ -1003,6 +1022,7 @@ def start_workers(
             max_seconds=max_seconds,
             initial=0 if args.scenario == "capacity" else None,
             slow_every=args.slow_every if args.scenario == "slow-readers" else 0,
+            **proposal_seats(args),
         )
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=worker_main, args=(spec, child), name=f"swarm-{w}", daemon=True)
@@ -1011,6 +1031,18 @@ def start_workers(
         swarm.procs.append(proc)
         swarm.pipes.append(parent)
     return swarm
+
+
+def proposal_seats(args: argparse.Namespace) -> dict[str, Any]:
+    """proposals: each seat's channels and topic meeting (``WorkerSpec``); the others: none."""
+    if args.scenario != "proposals":
+        return {}
+    from loadtest import proposals_scenario
+
+    return {
+        "seat_channels": proposals_scenario.seat_channels(args),
+        "seat_meetings": proposals_scenario.seat_meetings(args),
+    }
 
 
 def stop_workers(swarm: Swarm) -> None:
@@ -1075,7 +1107,12 @@ def one_round(
         tmp = Path(d)
         with embedded_redis(tmp / "redis", load_core) as server:
             tokens = tmp / "tokens.csv"
-            asyncio.run(seed(server.url, args.panelists, tokens, vote_ids(args)))
+            if args.scenario == "proposals":
+                from loadtest import proposals_scenario
+
+                asyncio.run(proposals_scenario.seed(server.url, args, tokens))
+            else:
+                asyncio.run(seed(server.url, args.panelists, tokens, vote_ids(args)))
             marks.mark(f"seeded {args.panelists} panelists and the host")
             hub_extra: tuple[str, ...] = (
                 () if args.send_buffer is None else ("--send-buffer", str(args.send_buffer))
@@ -1180,6 +1217,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         data = as_run(args, rounds[0], meta)
         judged.judge(args, data)
+        if args.scenario == "proposals":
+            from loadtest import proposals_scenario
+
+            proposals_scenario.verdict(args, data, rounds[0].swarm.crowd)
     summary, ok = rep.write(out_dir, data)
     print(summary, flush=True)
     return 0 if ok else 1
@@ -1272,7 +1313,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--lag-limit", type=float, default=250.0, help="delivery lag p99 past which the ramp stops (250 ms)"
     )
     g = ap.add_argument_group("soak")
-    g.add_argument("--minutes", type=float, default=30.0, help="how long the plenary runs (30)")
+    g.add_argument(
+        "--minutes", type=float, help="how long the plenary runs (30); proposals: the compressed hour (3)"
+    )
     g.add_argument(
         "--sample-every", type=float, default=5.0, help="seconds between the processes' samples (5)"
     )
@@ -1288,6 +1331,24 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=0.03,
         help="the share of panelists that drop each time (0.03)",
     )
+    g = ap.add_argument_group("proposals (the hour: --minutes)")
+    g.add_argument("--meetings", type=int, default=10, help="topic meetings the panelists are in (10)")
+    g.add_argument("--proposals", type=int, default=500, help="proposals submitted in the hour (500)")
+    g.add_argument("--supports", type=int, default=20_000, help="supports (공감) in the hour (20000)")
+    g.add_argument(
+        "--withdraw-share", type=float, default=0.05, help="withdrawals, as a share of the supports (0.05)"
+    )
+    g.add_argument("--comments", type=int, default=2000, help="comments in the hour (2000)")
+    g.add_argument("--joins", type=int, default=150, help="co-authors joining in the hour (150)")
+    g.add_argument(
+        "--hot-window",
+        type=float,
+        default=60.0,
+        help="after the hour, everyone supports the plenary's proposal within (60 s; 0: no hot phase)",
+    )
+    g.add_argument(
+        "--idle", type=float, default=4.0, help="seconds the hub's idle rate is measured before the hour (4)"
+    )
     g = ap.add_argument_group("scaling")
     g.add_argument(
         "--hubs",
@@ -1297,6 +1358,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     args = ap.parse_args(argv)
     args.argv = argv
+    if args.minutes is None:
+        args.minutes = 3.0 if args.scenario == "proposals" else 30.0
+    if args.scenario == "proposals" and args.max_seconds is None:
+        # connecting 3,000 takes up to a minute on a loaded machine; the end its catch-up and checks
+        args.max_seconds = args.minutes * 60 + args.hot_window + 180
     if args.scenario == "soak" and args.max_seconds is None:
         args.max_seconds = args.minutes * 60 + 180
     base = {"panelists": 3000, "seconds": 60.0, "workers": 3, "chat_rate": 20.0, "chat_chars": 0,

@@ -50,6 +50,7 @@ from websockets.exceptions import InvalidState
 
 # Imported here, not when the casts start: importing the domain (hundreds of ms) inside the event
 # loop would stall every connection's reading and show up as delivery lag.
+from loadtest import proposal_crowd
 from loadtest import voters as lt
 from loadtest.bench_cast import Peer
 
@@ -192,6 +193,7 @@ class SwarmPeer(Peer):
         self.live = False  # connected and subscribed: the senders may use it
         self.dropping = False  # the scenario drops it on purpose: what fails then is no error
         self.rcvbuf = 0  # SO_RCVBUF before connecting (0: the kernel's autotuning)
+        self.watch: Callable[[dict[str, Any]], None] | None = None  # sees every new event (proposals)
 
     async def connect(self) -> None:
         """As ``Peer.connect``; with ``rcvbuf`` set, on a socket whose receive buffer is that small
@@ -220,12 +222,13 @@ class SwarmPeer(Peer):
         """A new connection for the same panelist that carries on from this one's positions (what a
         client keeps across a reconnect, protocol.md §7); to ``url`` when given (another hub)."""
         p = SwarmPeer(url or self.url, self.participant, self.token, self.meter)
-        p.pos, p.turnouts, p.result, p.voted_on, p.rcvbuf = (
+        p.pos, p.turnouts, p.result, p.voted_on, p.rcvbuf, p.watch = (
             dict(self.pos),
             self.turnouts,
             self.result,
             self.voted_on,
             self.rcvbuf,
+            self.watch,
         )
         return p
 
@@ -338,6 +341,8 @@ class SwarmPeer(Peer):
         elif name == "vote.published" and not self.result:
             self.result = True
             self.meter.totals.results += 1
+        if self.watch is not None:
+            self.watch(e)
 
     def resubscribe(self, channel: str) -> None:
         epoch, last = self.pos.get(channel, (None, None))
@@ -397,6 +402,10 @@ class WorkerSpec:
     initial: int | None = None
     slow_every: int = 0
     slow_rcvbuf: int = SLOW_RCVBUF
+    # proposals: each seat's own channels (participant -> channels; default ``channels``) and topic
+    # meeting (participant -> meeting)
+    seat_channels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    seat_meetings: dict[str, str] = field(default_factory=dict)
 
 
 class Worker:
@@ -418,6 +427,7 @@ class Worker:
         self.paused = False  # the slow readers stopped reading (``pause``): one back stops too
         self.finished = asyncio.Event()
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.crowd: proposal_crowd.Crowd | None = None  # the proposals scenario's (``op: "proposals"``)
 
     def send(self, msg: dict[str, Any]) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -456,6 +466,9 @@ class Worker:
                             self.cast(msg["vote"], msg["window"], msg["proposals"], msg["seed"])
                         )
                     )
+                elif op == "proposals":
+                    self.crowd = proposal_crowd.Crowd(self, msg["plan"], self.spec.seat_meetings, ms_bucket)
+                    self.tasks.append(asyncio.create_task(self.crowd.run()))
                 elif op == "drop":
                     self.tasks.append(
                         asyncio.create_task(self.storm(msg.get("share", 1.0), msg.get("seed", 0)))
@@ -507,7 +520,7 @@ class Worker:
                         )
                         if ch in p.pos
                         else p.call({"type": "subscribe", "channel": ch})
-                        for ch in self.spec.channels
+                        for ch in self.spec.seat_channels.get(p.participant, self.spec.channels)
                     )
                 )
             except (OSError, ConnectionError, RuntimeError, TimeoutError, InvalidState) as err:
@@ -832,6 +845,8 @@ class Worker:
                     p.meter.error("no reply")
             p.pending.clear()
         self.finished.set()
+        if self.crowd is not None:
+            self.send({"op": "crowd", "totals": self.crowd.close()})
         for group, meter, peers in (("slow", self.slow_meter, self.slow), ("", self.meter, self.peers)):
             t = meter.totals
             t.min_turnout_events = min((p.turnouts for p in peers), default=0)

@@ -36,7 +36,10 @@ log = logging.getLogger("plenary.moderation")
 
 async def in_meeting(hub: Hub, client: Client, meeting_id: str) -> None:
     roles.check_meeting(meeting_id, client.participant)
-    await hub.meetings.get(meeting_id)  # UNKNOWN_MEETING
+    # UNKNOWN_MEETING. Cached (``Meetings.check_exists``: meetings are never deleted): a Redis GET
+    # on every meeting command was a third of a support's hub time and held a pool connection
+    # (docs/performance.md, "Issue 14: proposals at scale").
+    await hub.meetings.check_exists(meeting_id)
 
 
 def _hand(c: Committed) -> p.SpeakersHandReply:

@@ -174,3 +174,28 @@ def test_connections_lost_unasked_come_back_by_themselves(tmp_path: Path) -> Non
     row = next(line for line in report.splitlines() if line.startswith("| every connection lost unasked"))
     assert "| 20 of 20 back" in row, row  # the killed hub's half
     assert "errors 0, unplanned reconnects 20/20 back, lost 0, doubled 0" in summary, out
+
+
+def test_proposals_hour_and_hot_phase_agree_with_redis(tmp_path: Path) -> None:
+    """The proposals scenario tiny (issue 14): 60 panelists in 3 topic meetings, a 5-second hour
+    of submissions, supports, withdrawals, comments and joins, then 2 s of the hot proposal. The
+    timing checks are noise here; what must hold: every proposal's supports in Redis equal the
+    generator's tally, every acknowledged submission stored, every follower saw every event once,
+    no unexpected refusal, and every command kind was sent and answered."""
+    summary, report, out = run_scenario(
+        tmp_path, "proposals", "--panelists", "60", "--meetings", "3", "--workers", "2", "--minutes", "0.08",
+        "--proposals", "9", "--supports", "120", "--comments", "12", "--joins", "4", "--hot-window", "2",
+        "--idle", "0", "--catch-up", "3", "--max-seconds", "80",
+    )  # fmt: skip
+    for check in ("every step done", "connected", "every proposal's supports = the generator's tally",
+                  "every acknowledged submission stored", "unexpected errors",
+                  "every follower saw every event once, in order"):  # fmt: skip
+        assert met(report, check), check + "\n" + out
+    for command in ("proposal.submit", "proposal.support", "proposal.unsupport", "proposal.comment",
+                    "proposal.join", "hot support"):  # fmt: skip
+        row = next(line for line in report.splitlines() if line.startswith(f"| {command} |"))
+        sent, acked = (int(c.strip().replace(",", "")) for c in row.strip("|").split("|")[1:3])
+        assert sent > 0, row
+        assert sent == acked or "conflict" in row, row
+    assert "| hot support | 60 | 60 |" in report, out  # everyone pressed the hot proposal once
+    assert summary.startswith("proposals: 60/60 connected, 9 proposals"), out
