@@ -88,7 +88,7 @@ async def test_only_the_overlay_may_be_framed_pages_connect_only_home_and_upload
             ("/static/lib/client.js", "lib/client.js"),
             ("/static/overlay.html", "overlay.html"),
         ]:
-            r = await http.get(path.format(vote="v1", meeting="m1"))
+            r = await http.get(path.format(vote="v1", meeting="m1", proposal="1"))
             policy = csp(r)
             assert policy["connect-src"] == "'self'", path
             assert r.headers["x-content-type-options"] == "nosniff", path

@@ -114,7 +114,7 @@ async def test_every_page_is_served_with_its_content_security_policy(hub: HubPro
     head = (WEB / HEAD_FILE).read_text(encoding="utf-8")
     async with httpx.AsyncClient(base_url=hub.url) as http:
         for path, name in PAGES.items():
-            r = await http.get(path.format(vote="v1", meeting="m1"))
+            r = await http.get(path.format(vote="v1", meeting="m1", proposal="1"))
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
             assert "script-src 'self'" in r.headers["content-security-policy"], path
             assert r.text == render_page((WEB / name).read_text(encoding="utf-8"), header, head), path

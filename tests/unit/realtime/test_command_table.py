@@ -14,6 +14,7 @@ from realtime.commands import (
     connection,
     moderation,
     proposals,  # issue 14
+    shortlist,  # issue 14: shortlist and ballot
     table,
     vote,
 )
@@ -26,7 +27,7 @@ async def _handler(hub: Any, client: Any, cmd: Any) -> Any:
 
 
 def test_the_table_is_every_module_table_and_nothing_else() -> None:
-    modules = (connection, chat, moderation, vote, captions, proposals, attendance)
+    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist)
     assert sum(len(mod.HANDLERS) for mod in modules) == len(table.HANDLERS)
     for mod in modules:
         assert mod.HANDLERS.items() <= table.HANDLERS.items()
