@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -386,6 +387,31 @@ class Commands:
             self._next()
 
 
+class TraceBudget:
+    """A failure's traceback once per kind of exception every ``every`` seconds; the others of the
+    same kind are logged with the exception's text only.
+
+    Why: when Redis is slow or the hub starved, thousands of commands fail alike (a pool wait that
+    runs out), and formatting a traceback for each was 43 % of such a hub's time in a profile
+    (docs/performance.md, "Issue 14: proposals at scale"): the overload fed itself. One traceback
+    per kind and interval still shows where each kind comes from."""
+
+    def __init__(self, every: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every = every
+        self.clock = clock
+        self._last: dict[type, float] = {}
+
+    def due(self, kind: type) -> bool:
+        now = self.clock()
+        if now - self._last.get(kind, -self.every) < self.every:
+            return False
+        self._last[kind] = now
+        return True
+
+
+_traces = TraceBudget()
+
+
 def _log_command(
     client: Client,
     name: str,
@@ -398,18 +424,21 @@ def _log_command(
 
     Why these levels: ``ok`` is debug, so that 3,000 casts in a minute do not flood the log at
     info; a refusal is info (a client's mistake or a state that does not allow it, worth seeing
-    but not a fault of the hub); a failure of the hub is error, with its traceback. Never the
+    but not a fault of the hub); a failure of the hub is error, with its traceback (once per kind
+    every 10 s: ``TraceBudget``). Never the
     command's fields: a token or a ballot's content must not reach a log."""
     who = client.participant
     outcome = "ok" if err is None else err.name
     level = logging.ERROR if exc else logging.DEBUG if err is None else logging.INFO
     if not log.isEnabledFor(level):
         return
+    traced = cause is not None and _traces.due(type(cause))
     log.log(
         level,
         "command",
-        exc_info=(type(cause), cause, cause.__traceback__) if cause is not None else exc,
+        exc_info=(type(cause), cause, cause.__traceback__) if traced and cause is not None else False,
         extra={
+            **({"error": repr(cause)} if cause is not None and not traced else {}),
             "command": name,
             "conn_id": client.conn_id,
             "participant": who.id,
