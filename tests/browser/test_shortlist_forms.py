@@ -120,7 +120,9 @@ def test_a_moderator_narrows_the_proposals_and_a_host_makes_the_plenary_ballot(
     mine = ballot.get_by_label(
         "주제별회의: 시민참여형 방역체계 제안 추리기 · 주제별회의: 시민참여형 방역체계 · 후보 2개"
     )
-    taken = ballot.get_by_label("교통 분과 제안 추리기 · 주제별회의: 교통 · 후보 2개")  # on plenary-1
+    taken = ballot.get_by_label(
+        "교통 분과 제안 추리기 · 주제별회의: 교통 · 후보 2개 · 그 가운데 2개는 이미 총회 투표에 오름"
+    )
     expect(ballot.locator("#ballot-top")).to_have_value("10")
     expect(ballot.locator("#ballot-id")).to_have_value("plenary-top")
     ballot.get_by_role("button", name="총회 투표 만들기").click()

@@ -3,10 +3,12 @@
 // and make it (`proposal.ballot`). The draft is listed on the meeting chosen in the console's form
 // and joins the console's vote list like any other; the host opens, closes and publishes it there.
 //
-// Which votes are shortlist votes: `vote.list` gives every vote with its status, and a published
-// one's origin is `GET /api/votes/<vote>/provenance.json` (404 for a vote not made from
-// proposals); each answer is kept for the page's life, and the list is read again on connect,
-// after making a ballot and on "목록 새로 고침". Refusals are the codes' plain words (errText).
+// Which votes are published shortlist votes: the proposals they kept say so. Each meeting's
+// `proposal.list` gives its proposals with `shortlist: {vote, rank}` (set when a shortlist vote is
+// published) and `ballot` (set once on a plenary ballot); `vote.list` gives the votes' titles. (Not
+// `GET /api/votes/<vote>/provenance.json` on every published vote: it answers 404 for every vote
+// not made from proposals.) The list is read on each welcome (a connect or a reconnect), after
+// making a ballot and on "목록 새로 고침". Refusals are the codes' plain words (errText).
 //
 // Mount: new BallotForm(conn, sectionElement, {onMade}); setWelcome, setMeeting, rerender (host.js
 // tools). Titles people wrote go on the page through textContent only.
@@ -25,8 +27,7 @@ export class BallotForm {
     this.onMade = onMade;
     this.welcome = null;
     this.meeting = null;
-    this.origins = new Map(); // vote id -> provenance.json (a shortlist's), or null (not one)
-    this.shortlists = []; // [{vote, title, origin}], published shortlist votes
+    this.shortlists = []; // [{vote, title, meeting, kept, onBallot}]: published shortlist votes
     this.taken = new Set(); // every vote id (vote.list): the proposed id is a free one
     this.loading = false;
     this.loaded = false;
@@ -109,17 +110,34 @@ export class BallotForm {
     this.render();
   }
 
-  /** The published votes, then each one's origin once: the shortlist votes among them. */
+  /** The votes (titles, the ids in use), then each meeting's proposals: the shortlist votes that
+   * kept them, how many each kept and how many of those are on a plenary ballot already. */
   async load() {
     if (this.loading || this.root.hidden || !this.conn.live) return;
     this.loading = true;
     this.render();
     try {
       const listed = await this.conn.request("vote.list", {});
-      this.taken = new Set((listed.votes || []).map((v) => v.vote));
-      const published = (listed.votes || []).filter((v) => v.status === "published");
-      for (const v of published) if (!this.origins.has(v.vote)) this.origins.set(v.vote, await this.origin(v.vote));
-      this.shortlists = published.filter((v) => this.origins.get(v.vote)).map((v) => ({ vote: v.vote, title: v.title, origin: this.origins.get(v.vote) }));
+      const votes = new Map((listed.votes || []).map((v) => [v.vote, v]));
+      this.taken = new Set(votes.keys());
+      const found = new Map();
+      for (const m of (this.welcome && this.welcome.meetings) || []) {
+        let page;
+        try {
+          page = await this.conn.request("proposal.list", { meeting: m.id });
+        } catch {
+          continue; // a meeting without proposals for this caller
+        }
+        for (const p of page.proposals || []) {
+          const v = p.shortlist && votes.get(p.shortlist.vote);
+          if (!v || v.status !== "published") continue;
+          const s = found.get(v.vote) || { vote: v.vote, title: v.title, meeting: m.id, kept: 0, onBallot: 0 };
+          s.kept += 1;
+          if (p.ballot) s.onBallot += 1;
+          found.set(v.vote, s);
+        }
+      }
+      this.shortlists = [...found.values()];
       this.loaded = true;
     } catch (err) {
       this.message("error", errText(err));
@@ -127,19 +145,6 @@ export class BallotForm {
       this.loading = false;
       this.render();
     }
-  }
-
-  /** A vote's provenance when it is a meeting's shortlist vote, else null (kept: it never changes
-   * kind). A failure other than "not made from proposals" throws, so it is asked again next time. */
-  async origin(vote) {
-    const r = await fetch(`/api/votes/${encodeURIComponent(vote)}/provenance.json`, {
-      headers: { Authorization: `Bearer ${this.conn.token}` },
-      cache: "no-store",
-    });
-    if (r.status === 404) return null;
-    if (!r.ok) throw Object.assign(new Error(`HTTP ${r.status}`), { name: "unavailable" });
-    const body = await r.json();
-    return body.kind === "shortlist" ? body : null;
   }
 
   meetingTitle(id) {
@@ -166,8 +171,8 @@ export class BallotForm {
         box.type = "checkbox";
         box.value = s.vote;
         box.checked = ticked.has(s.vote);
-        const kept = Math.min(s.origin.top || 0, (s.origin.items || []).length);
-        label.append(box, el("span", "", t("host.ballot.shortlist", { title: s.title, meeting: this.meetingTitle(s.origin.meeting), n: kept })));
+        const text = t("host.ballot.shortlist", { title: s.title, meeting: this.meetingTitle(s.meeting), n: s.kept });
+        label.append(box, el("span", "", s.onBallot ? `${text} · ${t("host.ballot.used", { n: s.onBallot })}` : text));
         return label;
       }),
     );
