@@ -125,19 +125,19 @@ def test_a_moderator_narrows_the_proposals_and_a_host_makes_the_plenary_ballot(
     )
     expect(ballot.locator("#ballot-top")).to_have_value("10")
     expect(ballot.locator("#ballot-id")).to_have_value("plenary-top")
-    ballot.get_by_role("button", name="총회 투표 만들기").click()
+    ballot.get_by_role("button", name="총회 투표 만들어 두기").click()
     bmsg = ballot.locator(".proposal-msg")
     expect(bmsg).to_have_text("회의에서 추린 투표를 하나 이상 골라 주세요.")  # nothing sent
     taken.check()
     mine.check()
     plenary = f"plenary-{tag}"
     ballot.locator("#ballot-id").fill(plenary)
-    ballot.get_by_role("button", name="총회 투표 만들기").click()
+    ballot.get_by_role("button", name="총회 투표 만들어 두기").click()
     expect(bmsg).to_contain_text("이미 다른 총회 투표에 올라 있습니다")  # already_on_ballot, in words
     expect(host.locator(f'#vote-list button[data-vote="{plenary}"]')).to_have_count(0)  # nothing made
     taken.uncheck()
     mine.check()
-    ballot.get_by_role("button", name="총회 투표 만들기").click()
+    ballot.get_by_role("button", name="총회 투표 만들어 두기").click()
     expect(bmsg).to_have_text(
         "‘시민총회 정책 우선순위’ 총회 투표를 만들었습니다 (후보 2개). 아래 목록에서 골라 시작해 주세요."
     )

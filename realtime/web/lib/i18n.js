@@ -1090,7 +1090,7 @@ const DICT = {
     "host.ballot.title.default": "시민총회 정책 우선순위",
     "host.ballot.top": "한 사람이 순위를 매길 수 있는 제안 수",
     "host.ballot.top.hint": "기본은 10개입니다 (총회의 10대 제안). 후보가 그보다 적으면 후보 수만큼입니다. 1에서 {max} 사이.",
-    "host.ballot.send": "총회 투표 만들기",
+    "host.ballot.send": "총회 투표 만들어 두기",
     "host.ballot.sending": "만드는 중…",
     "host.ballot.made": "‘{title}’ 총회 투표를 만들었습니다 (후보 {n}개). 아래 목록에서 골라 시작해 주세요.",
     "host.ballot.made.again": "‘{title}’ 총회 투표는 이미 만들어져 있습니다 (후보 {n}개).",
