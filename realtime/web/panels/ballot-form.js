@@ -176,8 +176,8 @@ export class BallotForm {
         return label;
       }),
     );
-    if (!this.touched.id || !this.voteId.value) this.voteId.value = this.meeting ? freeId(`${this.meeting}-top`, this.taken) : "";
-    if (!this.touched.title || !this.title.value) this.title.value = t("host.ballot.title.default");
+    if (!this.touched.id) this.voteId.value = this.meeting ? freeId(`${this.meeting}-top`, this.taken) : "";
+    if (!this.touched.title) this.title.value = t("host.ballot.title.default");
     this.renderResult();
   }
 

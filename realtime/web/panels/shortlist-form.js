@@ -38,6 +38,7 @@ export class ShortlistForm {
     this.sending = false;
     this.made = null; // the last reply of proposal.shortlist
     this.taken = new Set(); // vote ids in use (vote.list): the proposed id is a free one
+    this.signature = ""; // the section options drawn last
     this.touched = { id: false, title: false, top: false };
     root.hidden = true;
     root.setAttribute("aria-labelledby", "shortmod-heading");
@@ -59,10 +60,7 @@ export class ShortlistForm {
       return [label, input];
     };
     [this.sectionLabel, this.section] = field("short-section", "select");
-    this.section.addEventListener("change", () => {
-      if (!this.touched.top) this.top.value = "";
-      this.render();
-    });
+    this.section.addEventListener("change", () => this.render());
     this.openNote = el("p", "hint-text short-open");
     this.openNote.id = "short-open";
     this.closeBtn = button("small-btn", "", () => this.closeSection());
@@ -162,17 +160,23 @@ export class ShortlistForm {
     const counts = this.counts();
     const keep = this.section.value;
     const all = [...counts.values()].reduce((a, b) => a + b, 0);
-    const options = [Object.assign(el("option", "", t("mod.short.section.all", { n: all })), { value: "" })];
+    const options = [["", t("mod.short.section.all", { n: all })]];
     for (const s of SECTIONS) {
-      if (counts.has(s) || s === keep) options.push(Object.assign(el("option", "", t("mod.short.section.one", { name: t(`prop.section.${s}`), n: counts.get(s) || 0 })), { value: s }));
+      if (counts.has(s) || s === keep) options.push([s, t("mod.short.section.one", { name: t(`prop.section.${s}`), n: counts.get(s) || 0 })]);
     }
-    setChildren(this.section, ...options);
-    this.section.value = keep;
+    // rebuilt only when an option changed: a support elsewhere in the meeting leaves an open list alone
+    const signature = JSON.stringify(options);
+    if (signature !== this.signature) {
+      this.signature = signature;
+      setChildren(this.section, ...options.map(([value, text]) => Object.assign(el("option", "", text), { value })));
+      this.section.value = keep;
+    }
     const here = keep ? counts.get(keep) || 0 : all;
-    if (!this.touched.top || !this.top.value) this.top.value = String(Math.max(1, Math.min(DEFAULT_TOP, here)));
+    // what the moderator typed stays (even emptied, to type anew); the rest follows the meeting
+    if (!this.touched.top) this.top.value = String(Math.max(1, Math.min(DEFAULT_TOP, here)));
     this.topHint.textContent = t("mod.short.top.hint", { n: here });
-    if (!this.touched.id || !this.voteId.value) this.voteId.value = freeId(`${this.meeting}-short`, this.taken);
-    if (!this.touched.title || !this.title.value) this.title.value = t("mod.short.title.default", { meeting: this.meetingTitle() });
+    if (!this.touched.id) this.voteId.value = freeId(`${this.meeting}-short`, this.taken);
+    if (!this.touched.title) this.title.value = t("mod.short.title.default", { meeting: this.meetingTitle() });
     const open = this.stillOpen();
     this.openBox.hidden = open.length === 0;
     const names = open.map((s) => t(`prop.section.${s}`)).join(", ");
