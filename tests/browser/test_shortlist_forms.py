@@ -125,6 +125,7 @@ def test_a_moderator_narrows_the_proposals_and_a_host_makes_the_plenary_ballot(
     )
     expect(ballot.locator("#ballot-top")).to_have_value("10")
     expect(ballot.locator("#ballot-id")).to_have_value("plenary-top")
+    expect(ballot).to_contain_text("이 투표는 ‘시민총회’ 화면에 보입니다.")  # the console's meeting
     ballot.get_by_role("button", name="총회 투표 만들어 두기").click()
     bmsg = ballot.locator(".proposal-msg")
     expect(bmsg).to_have_text("회의에서 추린 투표를 하나 이상 골라 주세요.")  # nothing sent

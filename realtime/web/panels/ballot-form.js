@@ -73,13 +73,14 @@ export class BallotForm {
     this.top.setAttribute("aria-describedby", "ballot-top-hint");
     this.topHint = el("p", "hint-text");
     this.topHint.id = "ballot-top-hint";
+    this.where = el("p", "hint-text"); // the meeting whose pages list it: the console's
     this.voteId.addEventListener("input", () => (this.touched.id = true));
     this.title.addEventListener("input", () => (this.touched.title = true));
     this.msg = el("p", "proposal-msg");
     this.msg.setAttribute("role", "status");
     this.sendBtn = el("button", "send");
     this.sendBtn.type = "submit";
-    this.form.append(this.box, this.idLabel, this.voteId, this.titleLabel, this.title, this.topLabel, this.top, this.topHint, this.msg, this.sendBtn);
+    this.form.append(this.box, this.idLabel, this.voteId, this.titleLabel, this.title, this.where, this.topLabel, this.top, this.topHint, this.msg, this.sendBtn);
     this.result = el("div", "ballot-result");
     this.result.hidden = true;
     root.append(this.heading, this.hint, this.form, this.result);
@@ -178,6 +179,7 @@ export class BallotForm {
     );
     if (!this.touched.id) this.voteId.value = this.meeting ? freeId(`${this.meeting}-top`, this.taken) : "";
     if (!this.touched.title) this.title.value = t("host.ballot.title.default");
+    this.where.textContent = this.meeting ? t("host.ballot.where", { meeting: this.meetingTitle(this.meeting) }) : "";
     this.renderResult();
   }
 
