@@ -82,7 +82,9 @@ def test_a_moderator_narrows_the_proposals_and_a_host_makes_the_plenary_ballot(
     msg = form.locator(".proposal-msg")
     expect(msg).to_contain_text("이 분야는 아직 새 제안을 받고 있습니다.")  # section_still_open, in words
     expect(msg).to_have_attribute("role", "alert")
-    form.get_by_role("button", name="복지 분야 제안 받기 닫기").click()
+    close = form.get_by_role("button", name="복지 분야 제안 받기 닫기")
+    expect(close).to_be_focused()  # the way on, one key away
+    mod.keyboard.press("Enter")
     expect(msg).to_have_text("복지 분야의 새 제안 받기를 닫았습니다. 이제 투표를 만들 수 있습니다.")
     expect(form.locator(".short-open-box")).to_be_hidden()
     expect(mod.locator('#propmod input[value="welfare"]')).not_to_be_checked()  # the column follows
