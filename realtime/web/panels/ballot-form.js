@@ -116,6 +116,7 @@ export class BallotForm {
   async load() {
     if (this.loading || this.root.hidden || !this.conn.live) return;
     this.loading = true;
+    if (this.msg.getAttribute("role") === "alert") this.message("ok", ""); // a failed read is read again
     this.render();
     try {
       const listed = await this.conn.request("vote.list", {});
@@ -126,8 +127,9 @@ export class BallotForm {
         let page;
         try {
           page = await this.conn.request("proposal.list", { meeting: m.id });
-        } catch {
-          continue; // a meeting without proposals for this caller
+        } catch (err) {
+          if (["not_a_member", "forbidden", "unknown_meeting"].includes(err.name)) continue; // none for this caller
+          throw err; // said, and read again by "목록 새로 고침": never a list silently short
         }
         for (const p of page.proposals || []) {
           const v = p.shortlist && votes.get(p.shortlist.vote);
@@ -162,7 +164,7 @@ export class BallotForm {
   render() {
     if (this.root.hidden) return;
     const ticked = new Set([...this.choices.querySelectorAll("input:checked")].map((b) => b.value));
-    this.note.textContent = this.loading && !this.loaded ? t("host.ballot.loading") : this.shortlists.length ? "" : t("host.ballot.none");
+    this.note.textContent = !this.loaded ? (this.loading ? t("host.ballot.loading") : "") : this.shortlists.length ? "" : t("host.ballot.none");
     this.note.hidden = !this.note.textContent;
     setChildren(
       this.choices,
