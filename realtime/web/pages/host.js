@@ -34,6 +34,7 @@ import { AgendaFeed } from "../panels/agenda-feed.js";
 import { HostMedia } from "../panels/host-media.js";
 import { LearningPanel } from "../panels/learning.js";
 import { ResponseForm } from "../panels/response-form.js"; // issue 14: the city's response
+import { BallotForm } from "../panels/ballot-form.js"; // issue 14: the plenary ballot
 import { QuorumPanel } from "../panels/quorum.js"; // issue 14
 import { HallVoteOption } from "../panels/hall-vote.js"; // issue 14: the hall-only vote
 import { SurveyEditor } from "../panels/survey-editor.js";
@@ -196,6 +197,15 @@ async function create(e) {
     $("create-submit").textContent = t("host.create");
     renderCreateMessages();
   }
+}
+
+/** A vote made by another form (issue 14: the plenary ballot): listed and selected, as one created here. */
+async function showMade(id) {
+  const reply = await state.conn.request("vote.get", { vote: id });
+  addVote(id, reply);
+  state.userSelected = false;
+  select(id);
+  state.finder.known.add(id);
 }
 
 // -- votes -----------------------------------------------------------------------------------------
@@ -609,7 +619,7 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
-      for (const id of ["survey", "media", "learning", "quorum", "response"]) $(id).hidden = true;
+      for (const id of ["survey", "media", "learning", "quorum", "response", "ballot"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;
@@ -623,6 +633,7 @@ function main() {
   state.hall = new HallVoteOption(state.conn, $("hall-only")); // issue 14: the hall-only vote
   state.tools.push(state.hall);
   state.tools.push(new ResponseForm(state.conn, $("response"))); // issue 14: the city's response
+  state.tools.push(new BallotForm(state.conn, $("ballot"), { onMade: showMade })); // issue 14: the plenary ballot
   $("create-form").addEventListener("submit", create);
   $("f-id").addEventListener("input", () => {
     state.idTouched = $("f-id").value.trim() !== state.suggested;

@@ -29,6 +29,7 @@ import {
 import { initShell, roleName } from "../lib/shell.js";
 import { StageControls } from "../panels/stage-controls.js";
 import { ProposalsModeration } from "../panels/proposals-moderate.js"; // issue 14: proposal buttons
+import { ShortlistForm } from "../panels/shortlist-form.js"; // issue 14: the shortlist vote
 
 const $ = (id) => document.getElementById(id);
 const MEETING_KEY = "plenary.mod.meeting";
@@ -86,6 +87,7 @@ function onWelcome(w) {
   state.allowed = may(w, "qa.approve");
   state.stage.setWelcome(w);
   state.props.setWelcome(w); // issue 14
+  state.short.setWelcome(w); // issue 14: the shortlist vote
   rerender();
   if (!state.allowed) return;
   const meetings = w.meetings || [];
@@ -132,6 +134,7 @@ function chooseMeeting(id) {
   state.modSeq += 1; // an answer for the previous meeting is void
   state.stage.setMeeting(id);
   state.props.setMeeting(id); // issue 14
+  state.short.setMeeting(id); // issue 14: the shortlist vote
   state.subs = [
     followState(state.conn, `meeting/${id}/staff`, {
       onSnapshot: (s) => state.desk.snapshot(s),
@@ -669,6 +672,7 @@ function rerender() {
   if (state.meeting) renderAll();
   state.stage?.rerender();
   state.props?.rerender(); // issue 14
+  state.short?.rerender(); // issue 14: the shortlist vote
 }
 
 function main() {
@@ -681,7 +685,8 @@ function main() {
   });
   if (!state.conn) return;
   state.stage = new StageControls(state.conn, $("stage"), { status });
-  state.props = new ProposalsModeration(state.conn, $("propmod"), { status }); // issue 14
+  state.props = new ProposalsModeration(state.conn, $("propmod"), { status, onChange: () => state.short?.render() }); // issue 14
+  state.short = new ShortlistForm(state.conn, $("shortmod"), state.props); // issue 14: the shortlist vote
   $("m-meeting").addEventListener("change", () => chooseMeeting($("m-meeting").value));
   $("chat-settings").addEventListener("submit", (e) => {
     e.preventDefault();

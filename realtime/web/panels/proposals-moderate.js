@@ -19,10 +19,11 @@ const FIELDS = ["title", "problem", "action"];
 const LIMITS = { title: 100, problem: 2000, action: 2000, note: 500 }; // proposals/model.py
 
 export class ProposalsModeration {
-  constructor(conn, root, { status = () => {} } = {}) {
+  constructor(conn, root, { status = () => {}, onChange = () => {} } = {}) {
     this.conn = conn;
     this.root = root;
     this.status = status;
+    this.onChange = onChange; // issue 14: the shortlist form reads the same proposals
     this.welcome = null;
     this.meeting = null;
     this.sub = null;
@@ -139,6 +140,7 @@ export class ProposalsModeration {
       this.form = null;
     }
     renderItems(this.list, open.map((p) => this._item(p, open)));
+    this.onChange();
   }
 
   _item(p, open) {
