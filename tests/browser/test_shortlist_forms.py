@@ -12,6 +12,7 @@ transport meeting); its proposals are by p-007, p-009 and p-011, who write none 
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -122,8 +123,12 @@ def test_a_moderator_narrows_the_proposals_and_a_host_makes_the_plenary_ballot(
     mine = ballot.get_by_label(
         "주제별회의: 시민참여형 방역체계 제안 추리기 · 주제별회의: 시민참여형 방역체계 · 후보 2개"
     )
+    # the demo's transport shortlist, on the demo's plenary ballot already (its counts depend on what
+    # other files of this package did to the transport meeting's proposals: matched by its words)
     taken = ballot.get_by_label(
-        "교통 분과 제안 추리기 · 주제별회의: 교통 · 후보 2개 · 그 가운데 2개는 이미 총회 투표에 오름"
+        re.compile(
+            r"^교통 분과 제안 추리기 · 주제별회의: 교통 · 후보 \d+개 · 그 가운데 \d+개는 이미 총회 투표에 오름$"
+        )
     )
     expect(ballot.locator("#ballot-top")).to_have_value("10")
     expect(ballot.locator("#ballot-id")).to_have_value("plenary-top")
