@@ -67,9 +67,19 @@ class EmbeddedRedis:
         """Stop the server unless another hub still uses it (clients named ``<prefix>...`` that do
         not end with ``own_suffix``): the last hub out turns off the embedded Redis."""
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         try:
-            with redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2) as r:
+            # a connect timeout too: without one, a connect to a Redis that does not accept (stopped,
+            # overloaded) blocked this thread for good, and a hub's stop with it (CI, 2026-12-03:
+            # a demo's Ctrl-C ended by the stop deadline; py-spy showed this connect)
+            with redis.Redis(
+                unix_socket_path=str(self.socket_path),
+                socket_timeout=2,
+                socket_connect_timeout=2,
+                retry=Retry(NoBackoff(), 0),  # one try: 2 s at most, within the stop's budget
+            ) as r:
                 names = [str(c.get("name", "")) for c in r.client_list()]
         except redis.RedisError:
             return False

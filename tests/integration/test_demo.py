@@ -44,6 +44,7 @@ class Demo:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        self.kill()  # a test that starts a server stops it, also when it never became ready
         raise TimeoutError("demo not ready")
 
     def links(self) -> dict[str, str]:

@@ -73,3 +73,23 @@ async def test_a_hub_stops_at_once_and_within_its_deadline_when_redis_hangs(tmp_
         if with_pid:
             os.kill(with_pid, signal.SIGCONT)
         embedded.stop()
+
+
+def test_the_last_hub_check_gives_up_within_seconds_on_a_redis_that_does_not_answer(tmp_path: Path) -> None:
+    """``EmbeddedRedis.stop_if_last`` runs in the stop's executor thread, which the process waits
+    for on its way out: on a frozen Redis it must give up in about its 2 s timeout (one try, not
+    redis-py's retries), answering "not the last" (nothing stopped), not block the exit."""
+    embedded = ensure_server(tmp_path / "redis")
+    pid = embedded.pid()
+    assert pid is not None
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            assert embedded.stop_if_last(":nobody") is False
+            took = time.monotonic() - started
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert took < 4.0, f"{took:.1f} s on a frozen Redis"
+    finally:
+        embedded.stop()
