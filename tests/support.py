@@ -70,7 +70,8 @@ class HubProcess:
                 if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
                     return self
             time.sleep(0.05)
-        raise TimeoutError("hub not ready")
+        self.stop()  # a hub that never got ready is still stopped: the caller has no handle to it
+        raise TimeoutError(f"hub not ready:\n{self.output()[-2000:]}")
 
     def output(self) -> str:
         """Everything the process wrote (after ``stop``)."""

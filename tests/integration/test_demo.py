@@ -4,7 +4,9 @@ its banner is not buried in logs, and Ctrl-C stops it without a traceback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import os
 import signal
 import stat
 import subprocess
@@ -63,6 +65,13 @@ class Demo:
             self.proc.communicate(timeout=10)
 
 
+def stop_embedded_redis(data_dir: Path) -> None:
+    """The embedded Redis a demo started in ``data_dir``, stopped (SIGTERM: Redis saves and exits)
+    if it still runs: a test that starts a server stops everything it started."""
+    with contextlib.suppress(OSError, ValueError):
+        os.kill(int((data_dir / "redis.pid").read_text().strip()), signal.SIGTERM)
+
+
 def hub_log_tail(data_dir: Path, lines: int = 30) -> str:
     """The hub log's last lines, to tell a failing stop's cause (the deadline, an error) apart."""
     try:
@@ -104,6 +113,7 @@ async def test_links_survive_a_restart_and_open_pages_are_not_revoked(tmp_path: 
                 await asyncio.to_thread(demo.kill)
         if other is not None:
             await asyncio.to_thread(other.stop)
+        stop_embedded_redis(data)  # the demos were killed: no hub was left to stop it
 
 
 def test_ctrl_c_stops_without_a_traceback_and_the_banner_is_not_buried_in_logs(tmp_path: Path) -> None:
