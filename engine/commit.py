@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from engine import keys
 from engine.channels import ChannelLog, Published, encode_data
@@ -33,25 +33,11 @@ counter), ``sadd``/``srem`` (a member), ``merge_set`` (the set ``field`` names m
 then is deleted), ``rpush`` (``value`` appended to a list)."""
 
 
-class WriteShape(Protocol):
-    """One write, as :class:`Write` or a domain's own record of the same fields (``proposals.rules.Op``).
-
-    ``key``: a private key of the channel (``engine.keys.channel_key(channel, key)``), ``""`` for the
-    channel's state hash; ``field``: a hash field, or for ``merge_set`` the private key moved in."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def key(self) -> str: ...
-    @property
-    def field(self) -> str: ...
-    @property
-    def value(self) -> bytes | str | int: ...
-
-
 @dataclass(frozen=True)
 class Write:
-    """One write (see :class:`WriteShape`); ``key`` defaults to the state hash."""
+    """One write of :func:`commit`: ``kind`` one of :data:`KINDS`; ``key`` a private key of the
+    channel (``engine.keys.channel_key(channel, key)``), ``""`` (the default) for the channel's
+    state hash; ``field`` a hash field, or for ``merge_set`` the private key moved in."""
 
     kind: str
     key: str = ""
@@ -68,7 +54,7 @@ async def commit(
     offset: int | None = None,
     guards: Iterable[str] = (),
     stored: Mapping[str, bytes] | None = None,
-    writes: Iterable[WriteShape] = (),
+    writes: Iterable[Write] = (),
 ) -> Published | None:
     """Publish ``event`` with ``data`` on ``channel`` and make ``writes``, all or nothing, if the
     channel is still at ``offset`` (when given) and every field of ``guards`` still holds its bytes of

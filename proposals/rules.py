@@ -40,6 +40,7 @@ from typing import Any, Final
 
 import msgspec
 
+from engine.commit import Write
 from engine.errors import Code, HubError
 from engine.roles import HOSTS, MODERATORS, PANELISTS, SPEAKERS, Role
 from moderation import chat
@@ -202,18 +203,11 @@ class View:
     title_of: int = 0
 
 
-@dataclass(frozen=True)
-class Op:
-    """One write. ``key``: a private key of the meeting's proposals (``supporters:<id>``,
-    ``versions:<id>``, ``comments:<id>``, ``authored``, ``commented``, ``titles``), or ``""`` for
-    the channel's state hash. Kinds: ``hset``/``hdel`` (a field of a hash), ``hincr`` (a counter),
-    ``sadd``/``srem`` (a member), ``merge_set`` (``field`` names the set whose members move into
-    ``key``, which is then deleted), ``rpush`` (``value`` appended to a list)."""
-
-    kind: str
-    key: str
-    field: str = ""
-    value: bytes | str | int = ""
+Op = Write
+"""One write (``engine.commit.Write``: the guarded commit's record, one definition for every
+domain). ``key``: a private key of the meeting's proposals (``supporters:<id>``, ``versions:<id>``,
+``comments:<id>``, ``authored``, ``commented``, ``titles``), or ``""`` for the channel's state hash;
+the kinds are ``engine.commit.KINDS``."""
 
 
 @dataclass(frozen=True)
