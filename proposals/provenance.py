@@ -225,10 +225,7 @@ def shortlisted(view: View, origin: Origin, order: Sequence[str]) -> Change | No
         )
     if not changed:
         return None
-    data = {"vote": origin.vote, "proposals": changed, "skipped": skipped}
-    ops = tuple(rules.Op("hset", "", rules.field_of(p.id), rules.packed(p)) for p in changed)
-    guards = tuple(rules.field_of(p.id) for p in changed)
-    return Change(r.event, data, ops, guards, changed)
+    return rules.saved(r.event, {"vote": origin.vote, "proposals": changed, "skipped": skipped}, changed)
 
 
 # -- the plenary ballot -----------------------------------------------------------------------------
@@ -309,9 +306,7 @@ def on_ballot(view: View, origin: Origin, meeting: str) -> Change | None:
         )
     if not changed:
         return None
-    data = {"vote": origin.vote, "proposals": changed}
-    ops = tuple(rules.Op("hset", "", rules.field_of(p.id), rules.packed(p)) for p in changed)
-    return Change(r.event, data, ops, tuple(rules.field_of(p.id) for p in changed), changed)
+    return rules.saved(r.event, {"vote": origin.vote, "proposals": changed}, changed)
 
 
 def decided(view: View, origin: Origin, meeting: str, order: Sequence[str]) -> Change | None:
@@ -336,6 +331,4 @@ def decided(view: View, origin: Origin, meeting: str, order: Sequence[str]) -> C
         )
     if not changed:
         return None
-    data = {"vote": origin.vote, "proposals": changed}
-    ops = tuple(rules.Op("hset", "", rules.field_of(p.id), rules.packed(p)) for p in changed)
-    return Change(DECIDE.event, data, ops, tuple(rules.field_of(p.id) for p in changed), changed)
+    return rules.saved(DECIDE.event, {"vote": origin.vote, "proposals": changed}, changed)

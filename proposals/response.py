@@ -93,7 +93,7 @@ def respond(
     response = CityResponse(status=answer, department=department, text=text, by=by, at=view.now)
     p = msgspec.structs.replace(p, response=response, updated=view.now)
     ops = (
-        Op("hset", "", rules.field_of(pid), rules.packed(p)),
+        rules.save(p),
         Op("rpush", responses_key(pid), "", rules.packed(response)),
     )
     data = {"proposal": p, "response": response, "n": kept + 1}

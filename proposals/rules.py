@@ -33,7 +33,7 @@ Decisions stated here (docs/proposals.md says them for readers):
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
@@ -235,8 +235,16 @@ SEQ: Final = "seq"  # the last proposal id given
 OPEN: Final = "sections"  # the sections open for proposals
 
 
-def _save(p: Proposal) -> Op:
+def save(p: Proposal) -> Op:
+    """The write of a proposal's record into the channel's state hash."""
     return Op("hset", "", field_of(p.id), packed(p))
+
+
+def saved(event: str, data: Any, changed: Sequence[Proposal]) -> Change:
+    """A step that rewrites the records of ``changed``, each guarded on its record as read (the
+    shortlist, ballot and decision steps of ``proposals/provenance.py``)."""
+    ops = tuple(save(p) for p in changed)
+    return Change(event, data, ops, tuple(field_of(p.id) for p in changed), changed)
 
 
 # -- the checks every step shares -------------------------------------------------------------------
@@ -331,7 +339,7 @@ def submit(view: View, who: Person, role: str, section: str, title: str, problem
         version=1, section=section, title=title, problem=problem, action=action, by=who, at=view.now
     )
     ops = (
-        _save(p),
+        save(p),
         Op("hset", "", SEQ, packed(pid)),
         Op("hincr", "authored", who.id, 1),
         Op("hset", "titles", title_key(title), str(pid)),
@@ -350,7 +358,7 @@ def join(view: View, pid: int, who: Person, role: str) -> Change:
     if len(p.authors) >= MAX_AUTHORS:
         raise HubError(Code.TOO_MANY_AUTHORS, f"proposal {pid} has {MAX_AUTHORS} authors already")
     p = msgspec.structs.replace(p, authors=(*p.authors, who), updated=view.now)
-    return Change(r.event, {"proposal": p}, (_save(p),), (field_of(pid),), p)
+    return Change(r.event, {"proposal": p}, (save(p),), (field_of(pid),), p)
 
 
 def support(view: View, pid: int, who: str, role: str, add: bool) -> Change:
@@ -366,7 +374,7 @@ def support(view: View, pid: int, who: str, role: str, add: bool) -> Change:
     p = msgspec.structs.replace(p, supports=p.supports + (1 if add else -1))
     op = Op("sadd" if add else "srem", f"supporters:{pid}", value=who)
     data = {"id": pid, "supports": p.supports}
-    return Change(r.event, data, (_save(p), op), (field_of(pid),), p)
+    return Change(r.event, data, (save(p), op), (field_of(pid),), p)
 
 
 def comment(view: View, pid: int, who: Person, role: str, text: str) -> Change:
@@ -379,7 +387,7 @@ def comment(view: View, pid: int, who: Person, role: str, text: str) -> Change:
         raise HubError(Code.TOO_MANY_COMMENTS, f"you have written {view.commented} comments in this meeting")
     c = Comment(n=p.comments + 1, by=who, text=text, at=view.now)
     p = msgspec.structs.replace(p, comments=c.n)
-    ops = (_save(p), Op("rpush", f"comments:{pid}", "", packed(c)), Op("hincr", "commented", who.id, 1))
+    ops = (save(p), Op("rpush", f"comments:{pid}", "", packed(c)), Op("hincr", "commented", who.id, 1))
     return Change(r.event, {"id": pid, "comments": c.n, "comment": c}, ops, (field_of(pid),), c)
 
 
@@ -409,8 +417,8 @@ def merge(view: View, pid: int, into: int, by: Person, role: str) -> Change:
     )
     a = msgspec.structs.replace(a, state=S.MERGED, merged_into=into, supports=0, edit=None, updated=view.now)
     ops = (
-        _save(a),
-        _save(b),
+        save(a),
+        save(b),
         Op("merge_set", f"supporters:{into}", f"supporters:{pid}"),
         Op("hset", "titles", title_key(a.title), str(into)),
     )
@@ -454,7 +462,7 @@ def propose_edit(
     ):
         raise HubError(Code.BAD_PROPOSAL, "the edit changes nothing")
     p = msgspec.structs.replace(p, edit=e, updated=view.now)
-    return Change(r.event, {"proposal": p}, (_save(p),), (field_of(pid),), p)
+    return Change(r.event, {"proposal": p}, (save(p),), (field_of(pid),), p)
 
 
 def consent(view: View, pid: int, who: Person, role: str, accept: bool) -> Change:
@@ -472,11 +480,11 @@ def consent(view: View, pid: int, who: Person, role: str, accept: bool) -> Chang
     guards = (field_of(pid),)
     if not accept:
         p = msgspec.structs.replace(p, edit=None, updated=view.now)
-        return Change(DECLINED, {"proposal": p, "by": who}, (_save(p),), guards, p)
+        return Change(DECLINED, {"proposal": p, "by": who}, (save(p),), guards, p)
     consents = e.consents if who.id in e.consents else (*e.consents, who.id)
     if not p.author_ids() <= set(consents):
         p = msgspec.structs.replace(p, edit=msgspec.structs.replace(e, consents=consents), updated=view.now)
-        return Change(r.event, {"proposal": p}, (_save(p),), guards, p)
+        return Change(r.event, {"proposal": p}, (save(p),), guards, p)
     old_title = p.title
     v = Version(
         version=p.version + 1,
@@ -499,7 +507,7 @@ def consent(view: View, pid: int, who: Person, role: str, accept: bool) -> Chang
         edit=None,
         updated=view.now,
     )
-    ops: tuple[Op, ...] = (_save(p), Op("rpush", f"versions:{pid}", "", packed(v)))
+    ops: tuple[Op, ...] = (save(p), Op("rpush", f"versions:{pid}", "", packed(v)))
     if title_key(v.title) != title_key(old_title):  # the duplicates' index follows the title
         ops += (
             Op("hdel", "titles", title_key(old_title)),
@@ -516,7 +524,7 @@ def return_(view: View, pid: int, by: Person, role: str, reason: str) -> Change:
     _in_state(r, p)
     reason = clean("reason", reason, REASON_CHARS)
     p = msgspec.structs.replace(p, state=S.RETURNED, reason=reason, edit=None, updated=view.now)
-    ops = (_save(p), Op("hdel", "titles", title_key(p.title)))
+    ops = (save(p), Op("hdel", "titles", title_key(p.title)))
     return Change(r.event, {"proposal": p, "by": by}, ops, (field_of(pid),), p)
 
 
