@@ -7,6 +7,7 @@
 // downloads are the same path as JSON and CSV. Everything people wrote goes on the page through
 // textContent (el()), never as HTML.
 
+import { apiGet } from "../lib/api-get.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, setChildren } from "../lib/meeting-common.js";
@@ -31,24 +32,9 @@ function fmtWhen(ms) {
   return new Intl.DateTimeFormat(lang(), opts).format(ms);
 }
 
-async function fetchPath(ext) {
+function fetchPath(ext) {
   const base = `/api/meetings/${encodeURIComponent(state.meeting)}/proposals/${state.id}`;
-  const r = await fetch(ext === "csv" ? `${base}.csv` : base, {
-    headers: { Authorization: `Bearer ${state.conn.token}` },
-    cache: "no-store",
-  });
-  if (!r.ok) {
-    let name = "";
-    try {
-      name = (await r.json()).name || "";
-    } catch {
-      /* not JSON */
-    }
-    const err = new Error(name || `HTTP ${r.status}`);
-    err.name = name;
-    throw err;
-  }
-  return r;
+  return apiGet(ext === "csv" ? `${base}.csv` : base, state.conn.token);
 }
 
 function errKey(err) {

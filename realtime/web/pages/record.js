@@ -8,6 +8,7 @@
 // (never in a URL); the downloads are the same record as JSON and CSV, saved as files. Everything
 // people wrote goes on the page through textContent (el()), never as HTML.
 
+import { apiGet } from "../lib/api-get.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, button, el, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
@@ -43,22 +44,8 @@ function fmtWhen(ms, withDate = false) {
 }
 
 // -- fetching ------------------------------------------------------------------------------------
-async function fetchRecord(ext) {
-  const url = `/api/meetings/${encodeURIComponent(state.meeting)}/record.${ext}`;
-  const r = await fetch(url, { headers: { Authorization: `Bearer ${state.conn.token}` }, cache: "no-store" });
-  if (!r.ok) {
-    let name = "";
-    try {
-      name = (await r.json()).name || "";
-    } catch {
-      /* not JSON */
-    }
-    const err = new Error(name || `HTTP ${r.status}`);
-    err.name = name;
-    err.status = r.status;
-    throw err;
-  }
-  return r;
+function fetchRecord(ext) {
+  return apiGet(`/api/meetings/${encodeURIComponent(state.meeting)}/record.${ext}`, state.conn.token);
 }
 
 async function load() {
