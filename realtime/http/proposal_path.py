@@ -11,8 +11,6 @@ Who may call them is ``roles.HTTP_ROLES``, checked by ``realtime.http.guard`` be
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,6 +19,7 @@ from engine import keys
 from engine.errors import Code, HubError
 from proposals import path
 from proposals.store import Path, ProposalStore
+from realtime.http.body_cache import BodyCache
 from realtime.http.routes import error_response, hub_of
 
 
@@ -54,25 +53,21 @@ async def as_csv(request: Request) -> Response:
 
 
 CACHE_S = 10.0
-_cache: dict[str, tuple[float, bytes]] = {}
+_cache = BodyCache(CACHE_S)
 
 
 async def responses(request: Request) -> Response:
     """``{vote, responses: [...]}`` by rank. Why a cache: the results link goes to 3,000 phones at
     once; each hub answers from its copy for 10 s (a new response shows within that)."""
     vote = request.path_params["vote"]
-    now = time.monotonic()
     hit = _cache.get(vote)
-    if hit is not None and now - hit[0] < CACHE_S:
-        return Response(hit[1], media_type="application/json")
+    if hit is not None:
+        return Response(hit, media_type="application/json")
     try:
         keys.check_id(vote, "vote id")
         found = await ProposalStore(hub_of(request).log).decided_responses(vote)
     except HubError as err:
         return error_response(err)
     items = sorted((path.public_response(p) for p in found), key=lambda r: (r["rank"] or 10**9, r["item"]))
-    body = msgspec.json.encode({"vote": vote, "responses": items})
-    if len(_cache) >= 64:  # a bound, not an LRU: plenary votes are few
-        _cache.clear()
-    _cache[vote] = (now, body)
+    body = _cache.put(vote, msgspec.json.encode({"vote": vote, "responses": items}))
     return Response(body, media_type="application/json")

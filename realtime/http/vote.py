@@ -7,8 +7,6 @@ auditor can recount (``plenary verify``). Nothing is served before publication.
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +17,7 @@ from ballot import results as results_view
 from ballot.bulletin import find_entry
 from ballot.store import VoteStore
 from engine.errors import Code, HubError
+from realtime.http.body_cache import BodyCache
 from realtime.http.routes import error_response, hub_of, read_body
 
 
@@ -50,7 +49,7 @@ async def results(request: Request) -> Response:
 
 
 TURNOUT_CACHE_S = 30.0
-_turnout_cache: dict[str, tuple[float, bytes]] = {}
+_turnout_cache = BodyCache(TURNOUT_CACHE_S)
 
 
 async def turnout_shares(request: Request) -> Response:
@@ -62,10 +61,9 @@ async def turnout_shares(request: Request) -> Response:
     answer reads the whole roster, and the results link goes to 3,000 phones at once. Each hub
     answers from its copy for 30 s (a roster correction shows within that)."""
     vote_id = request.path_params["vote"]
-    now = time.monotonic()
     hit = _turnout_cache.get(vote_id)
-    if hit is not None and now - hit[0] < TURNOUT_CACHE_S:
-        return Response(hit[1], media_type="application/json")
+    if hit is not None:
+        return Response(hit, media_type="application/json")
     hub = hub_of(request)
     try:
         await _export_bytes(request)  # published, or the coded reason it is not
@@ -74,10 +72,7 @@ async def turnout_shares(request: Request) -> Response:
         table = turnout.turnout_table(vote_id, eligible, await hub.roster.all(), (), counts)
     except HubError as err:
         return error_response(err)
-    body = msgspec.json.encode(composition.composition(table))
-    if len(_turnout_cache) >= 64:  # a bound, not an LRU: published votes are few
-        _turnout_cache.clear()
-    _turnout_cache[vote_id] = (now, body)
+    body = _turnout_cache.put(vote_id, msgspec.json.encode(composition.composition(table)))
     return Response(body, media_type="application/json")
 
 
