@@ -813,13 +813,16 @@ export class Ballot {
         // would only be refused again (and count against the same bucket).
         // not_checked_in (a vote of the hall): kept and sent again once the desk has checked them
         // in, and the page says so, where "sending again soon" would leave them waiting in vain.
-        const hall = err.name === "not_checked_in";
-        const wait = err.name === "rate_limited" ? Number(err.retryAfterMs) || 0 : hall ? HALL_RETRY_MS : 0;
-        v.error = hall
-          ? { key: "mt.err.not_checked_in", vars: {} }
-          : wait
-            ? { key: "vote.waiting.rate", vars: { s: Math.max(1, Math.ceil(wait / 1000)) } }
-            : { key: "vote.waiting", vars: {} };
+        let wait = 0;
+        if (err.name === "not_checked_in") {
+          wait = HALL_RETRY_MS;
+          v.error = { key: "mt.err.not_checked_in", vars: {} };
+        } else if (err.name === "rate_limited" && Number(err.retryAfterMs) > 0) {
+          wait = Number(err.retryAfterMs);
+          v.error = { key: "vote.waiting.rate", vars: { s: Math.max(1, Math.ceil(wait / 1000)) } };
+        } else {
+          v.error = { key: "vote.waiting", vars: {} };
+        }
         outcome = "retry";
         if (this.conn.live) v.retryTimer = setTimeout(() => this._flush(v), Math.max(3_000, wait));
       } else if (err.name === "vote_closed") {
