@@ -28,7 +28,7 @@ import msgspec
 
 from moderation.polls import csv_cell
 from proposals.model import SECTIONS, Person, Proposal, PState
-from proposals.record import _when
+from proposals.record import seoul_time
 from proposals.response import WORDS
 from proposals.store import Path
 
@@ -158,7 +158,7 @@ def as_csv(path: Path) -> str:
     w.writerow(CSV_COLUMNS)
     for s in timeline(path):
         by = s["by"]["name"] if s["by"] else ""
-        w.writerow((s["step"], _when(s["at"]), csv_cell(by), csv_cell(_detail(s))))
+        w.writerow((s["step"], seoul_time(s["at"]), csv_cell(by), csv_cell(_detail(s))))
     return buf.getvalue()
 
 

@@ -57,7 +57,9 @@ def as_json(meeting: str, details: Sequence[Detail]) -> dict[str, Any]:
     return {"meeting": meeting, "proposals": out}
 
 
-def _when(ms: int) -> str:
+def seoul_time(ms: int) -> str:
+    """A time of the proposals' exports, in Seoul, to the second (ISO 8601); "" for none. One
+    format for the meeting's proposals CSV and a proposal's path CSV (``proposals/path.py``)."""
     return (
         datetime.fromtimestamp(ms / 1000, UTC).astimezone(SEOUL).isoformat(timespec="seconds") if ms else ""
     )
@@ -99,8 +101,8 @@ def as_csv(details: Sequence[Detail]) -> str:
                 p.merged_into or "",
                 " ".join(str(i) for i in p.merged_from),
                 csv_cell(p.reason),
-                _when(p.at),
-                _when(p.updated),
+                seoul_time(p.at),
+                seoul_time(p.updated),
                 *_provenance(p),
             ]
         )
