@@ -34,7 +34,10 @@ PANELIST = "p-002"  # even: plenary and transport
 OTHER = "p-004"
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}}
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
-AT_ONCE = 1_000  # ms: "within a second"
+# ms: these changes are pushed (no page fetches a vote, poll or agenda on a timer), so any bound
+# proves the push; "within a second" is the product's figure, measured by the benches, and a busy
+# CI machine with two test workers and their browsers has missed 1 s (stop 20, the ballot badge).
+AT_ONCE = 5_000
 
 
 def ok(hub_call: HubCaller, who: str, kind: str, **fields: Any) -> dict[str, Any]:
