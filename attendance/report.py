@@ -12,15 +12,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 
 from attendance.intervals import Interval, covered_ms, minutes
 from attendance.rules import DeskEntry, Mark, hall_spans
+from engine.seoul import in_seoul
 from panel.roster import Participant
 
-SEOUL = timezone(timedelta(hours=9), "KST")  # no daylight saving in Korea: a fixed offset is exact
 FEATURES = ("gender", "age_band", "district")
 UNKNOWN = "unknown"  # a panelist the roster gives no value for a feature
 
@@ -89,7 +88,7 @@ class StratumRow(msgspec.Struct, kw_only=True):
 
 def seoul_time(ms: int) -> str:
     """A desk time as people read it on the sheet: Seoul, to the minute (``2026-12-05 14:03``)."""
-    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+    return in_seoul(ms).strftime("%Y-%m-%d %H:%M")
 
 
 def panelist_rows(record: SessionRecord, panel: Sequence[Participant]) -> list[PanelistRow]:

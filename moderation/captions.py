@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
 from engine import keys
 from engine.channels import SPECS, ChannelLog, Published
+from engine.seoul import in_seoul
 from moderation import chat
 
 MAX_CHARS: Final = 300
@@ -41,8 +41,6 @@ PARTIAL_MS: Final = 250
 CUE_MS: Final = 4_000
 """How long an SRT cue stays at most when the next line comes later: a subtitle that lingers over
 silence reads as if it were still being said."""
-
-SEOUL: Final = timezone(timedelta(hours=9), "KST")
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,4 @@ def srt(captions: Sequence[Caption], start_ms: int | None = None) -> str:
 def transcript(captions: Sequence[Caption]) -> str:
     """The captions as plain text, one line each with its time of day in Seoul:
     ``[14:03:27] 회의를 시작하겠습니다``."""
-    return "".join(
-        f"[{datetime.fromtimestamp(c.time / 1000, UTC).astimezone(SEOUL):%H:%M:%S}] {c.text}\n"
-        for c in captions
-    )
+    return "".join(f"[{in_seoul(c.time):%H:%M:%S}] {c.text}\n" for c in captions)

@@ -28,12 +28,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from engine.channels import StoredEvent
+from engine.seoul import in_seoul
 from moderation import chat, qa
-from moderation.captions import SEOUL
 from moderation.polls import csv_cell
 
 SLIDE_SHOWN: Final = "slide.shown"
@@ -140,7 +139,7 @@ def _when(ms: int) -> str:
     """A time in Seoul, to the second (``2026-12-03 15:04:05``); empty when unknown."""
     if not ms:
         return ""
-    return f"{datetime.fromtimestamp(ms / 1000, UTC).astimezone(SEOUL):%Y-%m-%d %H:%M:%S}"
+    return f"{in_seoul(ms):%Y-%m-%d %H:%M:%S}"
 
 
 def csv_rows(rec: Mapping[str, Any]) -> list[tuple[str, ...]]:

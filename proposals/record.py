@@ -8,18 +8,16 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 
+from engine.seoul import in_seoul
 from moderation.polls import csv_cell
 from proposals.model import SECTIONS, Proposal
 from proposals.provenance import Origin
 from proposals.store import Detail
 
-SEOUL = ZoneInfo("Asia/Seoul")
 COLUMNS = (
     "id",
     "section",
@@ -60,9 +58,7 @@ def as_json(meeting: str, details: Sequence[Detail]) -> dict[str, Any]:
 def seoul_time(ms: int) -> str:
     """A time of the proposals' exports, in Seoul, to the second (ISO 8601); "" for none. One
     format for the meeting's proposals CSV and a proposal's path CSV (``proposals/path.py``)."""
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC).astimezone(SEOUL).isoformat(timespec="seconds") if ms else ""
-    )
+    return in_seoul(ms).isoformat(timespec="seconds") if ms else ""
 
 
 def _provenance(p: Proposal) -> list[str | int]:
