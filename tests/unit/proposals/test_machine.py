@@ -1,5 +1,7 @@
 """Random sequences of proposal steps against the real store (Redis, ``lua/commit.lua``) and a
-plain model written from the issue's words, not from the rules' code.
+plain model written from the issue's words, not from the rules' code: the meeting's steps, its
+shortlist votes, the plenary ballot made from published shortlists (each feeding one ballot), its
+publication (every item decided, with ranks 1..n) and the city's responses to decided proposals.
 
 After every step the store must agree with the model: each proposal's state, authors, supporters
 (and its count equal to its supporters' set), comments, versions and waiting edit; a refused step
@@ -23,6 +25,7 @@ from engine.channels import ChannelLog
 from engine.errors import HubError
 from engine.server import EmbeddedRedis
 from proposals.model import MAX_AUTHORS, MAX_PER_AUTHOR, Person
+from proposals.response import MAX_RESPONSES
 from proposals.store import ProposalStore
 from proposals.voting import ProposalVotes
 from tests.support import redis_client
@@ -45,6 +48,9 @@ class P:
     edit: set[str] | None = None  # the consents of a waiting edit
     merged_into: int = 0
     shortlist: tuple[str, int] | None = None  # issue 14: the shortlist vote and rank
+    ballot: tuple[str, int] | None = None  # the plenary vote, and the rank once it is published (0 before)
+    response: tuple[str, str, str] | None = None  # the city's last (status, department, text)
+    responses: int = 0
 
 
 def key(title: str) -> str:
@@ -65,6 +71,8 @@ class ProposalMachine(RuleBasedStateMachine):
         self.open: set[str] = set()
         self.authored: dict[str, int] = {}
         self.offset = 0
+        self.published: dict[str, str] = {}  # each published shortlist vote -> the ballot it feeds, or ""
+        self.ballots: dict[str, list[int]] = {}  # each plenary ballot not yet published -> its proposals
         self.sections(["transport"])
 
     def teardown(self) -> None:
@@ -269,10 +277,101 @@ class ProposalMachine(RuleBasedStateMachine):
             assert await made.follow(vote) == []  # followed again: nothing doubled
 
         assert self.attempt(through()) == expected
+        if expected is None:
+            self.published[vote] = ""
         if close:
             self.sections(was)  # open again, as between two rounds
         for rank, pid in enumerate(submitted[:top] if expected is None else [], start=1):
             self.ps[pid].state, self.ps[pid].edit, self.ps[pid].shortlist = "shortlisted", None, (vote, rank)
+
+    @precondition(lambda self: bool(self.published))
+    @rule(top=st.integers(0, 3), data=st.data())
+    def plenary(self, top: int, data: st.DataObject) -> None:
+        """The plenary ballot from some published shortlist votes: every proposal they kept, by
+        shortlist rank then in the order the votes are named, goes ``on_ballot`` in one event. A
+        shortlist vote feeds one ballot: naming one that feeds another is refused; ``top`` 0 (rank
+        no proposal) is refused; a refusal puts nothing on a ballot and claims no shortlist."""
+        free = sorted(sv for sv, fed in self.published.items() if not fed)
+        pool = free if free and data.draw(st.integers(0, 3)) else sorted(self.published)  # mostly free ones
+        named = data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
+        kept = sorted(
+            (rank, n, pid)
+            for n, sv in enumerate(named)
+            for pid, p in self.ps.items()
+            if p.shortlist is not None and p.shortlist[0] == sv and (rank := p.shortlist[1])
+        )
+        if any(self.published[sv] for sv in named):
+            expected: str | None = "already_on_ballot"
+        elif top < 1:
+            expected = "bad_shortlist_size"
+        else:
+            expected = None
+        vote = f"{self.meeting}-b{next(_meetings)}"
+        made = ProposalVotes(self.votes, self.store)
+        assert self.attempt(made.ballot(vote, "우선순위", "host", named, top=top)) == expected
+        if expected is None:
+            for sv in named:
+                self.published[sv] = vote
+            self.ballots[vote] = [pid for _, _, pid in kept]
+            for pid in self.ballots[vote]:
+                self.ps[pid].state, self.ps[pid].ballot = "on_ballot", (vote, 0)
+
+    @precondition(lambda self: bool(self.ballots))
+    @rule(data=st.data())
+    def decide(self, data: st.DataObject) -> None:
+        """The plenary vote is opened, closed and published; following it decides every proposal
+        on its ballot in one event, each with its place in the published order: ranks 1..n (the
+        order itself is the ballot's count, tested with the tallies), followed twice nothing more."""
+        vote = data.draw(st.sampled_from(sorted(self.ballots)))
+
+        async def through() -> None:
+            await self.votes.open(vote, ["p1"])
+            await self.votes.announce_close(vote)
+            await self.votes.publish(vote)
+            made = ProposalVotes(self.votes, self.store)
+            await made.follow(vote)
+            assert await made.follow(vote) == []
+
+        assert self.attempt(through()) is None
+        pids = self.ballots.pop(vote)
+        page = self.loop.run_until_complete(self.store.page(self.meeting))
+        ranks = {r.id: r.ballot.rank for r in page.proposals if r.id in pids and r.ballot is not None}
+        assert sorted(ranks.values()) == list(range(1, len(pids) + 1)), ranks
+        for pid in pids:
+            self.ps[pid].state, self.ps[pid].ballot = "decided", (vote, ranks[pid])
+
+    @precondition(lambda self: any(p.state == "decided" for p in self.ps.values()))
+    @rule(
+        status=st.sampled_from(["accepted", "under_review", "rejected", "maybe"]),
+        department=st.sampled_from(["교통정책과", "버스정책과"]),
+        text=st.sampled_from(["", "예산이 없습니다"]),
+        data=st.data(),
+    )
+    def respond(self, status: str, department: str, text: str, data: st.DataObject) -> None:
+        """The city answers a decided proposal; every answer is kept (up to a bound), the same
+        answer twice is refused, a rejection needs its reason; other states are refused."""
+        decided = sorted(pid for pid, q in self.ps.items() if q.state == "decided")
+        pid = data.draw(st.sampled_from(decided)) if data.draw(st.integers(0, 9)) else self.pick(data)
+        p = self.ps.get(pid)
+        if p is None:
+            expected: str | None = "no_such_proposal"
+        elif p.state != "decided":
+            expected = "proposal_state"
+        elif status not in ("accepted", "under_review", "rejected"):
+            expected = "unknown_response_status"
+        elif status == "rejected" and not text:
+            expected = "response_needs_reason"
+        elif p.responses >= MAX_RESPONSES:
+            expected = "too_many_responses"
+        elif p.response == (status, department, text):
+            expected = "response_unchanged"
+        else:
+            expected = None
+        by = Person("h1", "시청")
+        got = self.attempt(self.store.respond(self.meeting, pid, by, "host", status, department, text))
+        assert got == expected
+        if expected is None and p is not None:
+            p.response, p.responses = (status, department, text), p.responses + 1
 
     @rule(role=st.sampled_from(["moderator", "observer", "clerk"]), data=st.data())
     def forbidden(self, role: str, data: st.DataObject) -> None:
@@ -299,12 +398,17 @@ class ProposalMachine(RuleBasedStateMachine):
             assert rec.merged_into == m.merged_into
             placed = (rec.shortlist.vote, rec.shortlist.rank) if rec.shortlist else None
             assert placed == m.shortlist
+            assert ((rec.ballot.vote, rec.ballot.rank) if rec.ballot else None) == m.ballot
+            got = rec.response
+            assert ((str(got.status), got.department, got.text) if got else None) == m.response
             assert (rec.edit is None) == (m.edit is None)
             if rec.edit is not None and m.edit is not None:
                 assert set(rec.edit.consents) == m.edit
-            detail = self.loop.run_until_complete(self.store.detail(self.meeting, rec.id))
+            path = self.loop.run_until_complete(self.store.path(self.meeting, rec.id))
+            detail = path.detail
             assert [v.version for v in detail.versions] == list(range(1, m.version + 1))
             assert [c.n for c in detail.comments] == list(range(1, m.comments + 1))
+            assert len(path.responses) == m.responses
 
 
 def test_proposal_store_follows_the_rules_on_random_step_sequences(embedded: EmbeddedRedis) -> None:
@@ -316,3 +420,45 @@ def test_proposal_store_follows_the_rules_on_random_step_sequences(embedded: Emb
         suppress_health_check=[HealthCheck.too_slow],
     )
     ProposalMachine.TestCase().runTest()
+
+
+class FromShortlists(ProposalMachine):
+    """The same machine, started from two published shortlist votes, the first on a ballot already
+    published: most sequences go on to the city's responses and to a second ballot (reached by
+    chance above only after a shortlist in a closed meeting)."""
+
+    @initialize()
+    def start(self) -> None:
+        super().start()
+        for who, title in zip(PANELISTS, TITLES[:3], strict=False):
+            self.submit(who, "transport", title)
+        self.support("p4", True, _Fixed(1))
+        self.shortlist(top=1, close=1)
+        self.shortlist(top=2, close=1)
+        first = sorted(self.published)[0]
+        self.plenary(1, _Fixed(first))  # one ballot decided, the other shortlist still free
+        self.decide(_Fixed(sorted(self.ballots)[0]))
+
+
+class _Fixed:
+    """A stand-in for ``st.data()`` in the seeding steps: each draw gives ``value`` (a list when
+    a list is drawn)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def draw(self, strategy: Any) -> Any:
+        return [self.value] if "lists(" in repr(strategy) else self.value
+
+
+def test_the_plenary_and_the_citys_responses_follow_the_rules_on_random_step_sequences(
+    embedded: EmbeddedRedis,
+) -> None:
+    FromShortlists.url = embedded.url
+    FromShortlists.TestCase.settings = settings(
+        max_examples=15,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    FromShortlists.TestCase().runTest()
