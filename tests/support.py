@@ -249,6 +249,22 @@ def redis_client(url: str) -> Redis:
     return command_client(url, name="plenary-test")
 
 
+def run_machine(machine: Any, url: str, *, examples: int, steps: int) -> None:
+    """Run a hypothesis state machine that drives a store on the real Redis at ``url`` (its class
+    attribute ``url``): ``examples`` sequences of at most ``steps`` steps, with no deadline (a step
+    is a round trip to Redis, slow on a busy machine, and that is not what is tested)."""
+    from hypothesis import HealthCheck, settings
+
+    machine.url = url
+    machine.TestCase.settings = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    machine.TestCase().runTest()
+
+
 def env_without_pytest() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
 

@@ -13,7 +13,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -22,7 +21,7 @@ from engine.errors import HubError
 from engine.server import EmbeddedRedis
 from moderation import qa
 from moderation.qa_store import Asker, QAStore
-from tests.support import redis_client
+from tests.support import redis_client, run_machine
 
 PANELISTS = ["p1", "p2", "p3", "p4"]
 ROLES = ["panelist", "moderator", "host", "observer"]
@@ -225,11 +224,4 @@ class QAMachine(RuleBasedStateMachine):
 
 
 def test_qa_store_follows_the_rules_on_random_command_sequences(embedded: EmbeddedRedis) -> None:
-    QAMachine.url = embedded.url
-    QAMachine.TestCase.settings = settings(
-        max_examples=60,
-        stateful_step_count=40,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    QAMachine.TestCase().runTest()
+    run_machine(QAMachine, embedded.url, examples=60, steps=40)

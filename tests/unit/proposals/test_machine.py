@@ -15,7 +15,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -28,7 +27,7 @@ from proposals.model import MAX_AUTHORS, MAX_PER_AUTHOR, Person
 from proposals.response import MAX_RESPONSES
 from proposals.store import ProposalStore
 from proposals.voting import ProposalVotes
-from tests.support import redis_client
+from tests.support import redis_client, run_machine
 
 PANELISTS = ["p1", "p2", "p3", "p4"]
 SECTIONS = ["transport", "health"]
@@ -412,14 +411,7 @@ class ProposalMachine(RuleBasedStateMachine):
 
 
 def test_proposal_store_follows_the_rules_on_random_step_sequences(embedded: EmbeddedRedis) -> None:
-    ProposalMachine.url = embedded.url
-    ProposalMachine.TestCase.settings = settings(
-        max_examples=35,
-        stateful_step_count=40,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    ProposalMachine.TestCase().runTest()
+    run_machine(ProposalMachine, embedded.url, examples=35, steps=40)
 
 
 class FromShortlists(ProposalMachine):
@@ -454,11 +446,4 @@ class _Fixed:
 def test_the_plenary_and_the_citys_responses_follow_the_rules_on_random_step_sequences(
     embedded: EmbeddedRedis,
 ) -> None:
-    FromShortlists.url = embedded.url
-    FromShortlists.TestCase.settings = settings(
-        max_examples=15,
-        stateful_step_count=25,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    FromShortlists.TestCase().runTest()
+    run_machine(FromShortlists, embedded.url, examples=15, steps=25)
