@@ -14,7 +14,9 @@ def test_tables_are_numbered_from_one() -> None:
     assert S.count == 3 and S.seated == 5
     assert [S.table_of(p) for p in "abcde"] == [1, 1, 1, 3, 3]
     assert S.table_of("z") is None
-    assert S.members(1) == ("a", "b", "c") and S.members(2) == () and S.members(0) == () and S.members(4) == ()
+    assert (
+        S.members(1) == ("a", "b", "c") and S.members(2) == () and S.members(0) == () and S.members(4) == ()
+    )
 
 
 def test_pairs_are_the_encounters_a_seating_makes() -> None:
