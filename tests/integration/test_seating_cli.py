@@ -16,7 +16,8 @@ from engine.roles import Role
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from panel.strata import AGE_BANDS, DISTRICT_NAMES
-from tables.seating_store import load_seating
+from tables.model import Seating
+from tables.seating_store import load_seating, save_seating
 from tests.integration.test_cli import plenary
 
 N = 40
@@ -119,3 +120,15 @@ async def test_all_seats_the_whole_panel(redis: Redis, redis_url: str) -> None:
     await _assembly(redis)
     done = plenary("tables", "assign", "plenary", "--all", "--redis-url", redis_url)
     assert f"{N} people at 4 tables" in done.stdout and "diversity mean" in done.stdout
+
+
+async def test_the_demo_seats_its_plenary_once(redis: Redis) -> None:
+    from cli import demo
+
+    await demo.seed_tables(redis, demo.demo_roster())
+    seating = await load_seating(redis, "plenary")
+    assert seating is not None and [len(t) for t in seating.tables] == [6, 6]
+    await save_seating(redis, Seating(session="plenary", seed=9, tables=(("p-000",),)))
+    await demo.seed_tables(redis, demo.demo_roster())  # a restart keeps the seating as it is
+    kept = await load_seating(redis, "plenary")
+    assert kept is not None and kept.seed == 9
