@@ -195,6 +195,11 @@ def _run(args: argparse.Namespace, step: Any) -> int:
     except HubError as err:
         print(f"error [{err.name}]: {err.message}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:
+        if err.name is None or not err.name.startswith("ortools"):
+            raise
+        print("error: seating needs OR-Tools: pip install 'plenary-hub[tables]'", file=sys.stderr)
+        return 2
 
 
 def _size(text: str) -> tuple[int, int]:
