@@ -73,6 +73,11 @@ def test_reseat_seats_everyone_present_once_and_moves_only_small_tables(
         assert len({new.table_of(m) for m in members if m in present}) <= 1
     if not new.groups:
         assert all(len(t) <= hi for t in new.tables)
+        # a table left below the minimum is one the others had no room to take in
+        for t in new.tables:
+            if 0 < len(t) < lo:
+                room = sum(hi - len(o) for o in new.tables if o and o is not t)
+                assert room < len(t)
     # determinism
     assert reseat(seating, sorted(present, reverse=True), pool, size=(lo, hi)) == got
 
