@@ -39,8 +39,8 @@ Met = Mapping[tuple[str, str], int]
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """A seating and how it was found: the search's ``stats`` (``stats.improved == 0``: the greedy
-    seating stands, the solver found nothing better in time; ``stats.wall_stop``: the wall-clock
-    guard, not the deterministic budget, ended it, so another machine may differ)."""
+    seating stands, the solver found nothing better in time; ``stats.wall_stop``: the time limit,
+    not the passes, ended it, so another machine may differ)."""
 
     seating: Seating
     stats: Stats

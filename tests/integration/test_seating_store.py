@@ -17,6 +17,9 @@ from tables.seating_store import (
     seated_sessions,
     table_of,
 )
+from tests.cluster import both_servers
+
+redis_url = both_servers  # the {tables} hash tag: one slot, so the MULTI holds on a Redis Cluster too
 
 A = Seating(session="plenary", seed=1, tables=(("p1", "p2", "p3"), ("p4", "p5")))
 B = Seating(session="plenary", seed=2, tables=(("p1", "p4"), ("p2", "p3", "p5")))
