@@ -96,14 +96,14 @@ def print_report(rep: report.Report, console: Console, *, lines: bool = True) ->
 
 
 def seats_csv(seating_tables: Sequence[Sequence[str]], members: Mapping[str, Participant]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    out = io.StringIO(newline="")
+    w = csv.writer(out)
     w.writerow(CSV_COLUMNS)
     for i, table in enumerate(seating_tables, start=1):
         for pid in table:
             p = members.get(pid)
             w.writerow([i, pid, p.name if p else "", *(getattr(p, f) if p else "" for f in CSV_COLUMNS[3:])])
-    return out.getvalue()
+    return "\ufeff" + out.getvalue()  # the BOM: a spreadsheet opens it as UTF-8 (as attendance's)
 
 
 async def do_assign(redis: Any, args: argparse.Namespace, console: Console) -> None:
