@@ -155,7 +155,7 @@ async def do_reseat(redis: Any, args: argparse.Namespace, console: Console) -> N
         raise _nobody(session, len(members))
     met = await earlier_encounters(redis, session)
     people = _people(members)
-    got = reseat(seating, present, people, size=args.size)
+    got = reseat(seating, present, people, size=args.size, met=met)
     await save_seating(redis, got.seating)
     console.print(
         f"{len(got.left)} left their seats: {' '.join(got.left[:20])}{' ...' if len(got.left) > 20 else ''}"
