@@ -53,6 +53,11 @@ async def test_a_new_seating_replaces_the_old_and_keeps_it_for_encounters(redis:
     assert ("p1", "p9") not in met
     met_plenary = await earlier_encounters(redis, "plenary")
     assert set(met_plenary) == {("p1", "p2"), ("p1", "p9"), ("p2", "p9")}
+    again = Seating(session="plenary", seed=3, tables=(("p1", "p4", "p9"),))  # a reseat: p1 and p4 again
+    await save_seating(redis, again)
+    assert (await earlier_encounters(redis, "topic1"))[("p1", "p4")] == 1  # one session: met once
+    await save_seating(redis, Seating(session="topic2", seed=1, tables=(("p1", "p4"),)))
+    assert (await earlier_encounters(redis, "topic1"))[("p1", "p4")] == 2  # two sessions: twice
 
 
 @pytest.mark.parametrize(
