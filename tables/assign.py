@@ -33,7 +33,7 @@ PASSES = 8  # passes of the solver over pairs of tables; most of the gain is in 
 BLOCK_TABLES = 10
 
 Met = Mapping[tuple[str, str], int]
-"""(a, b) with a < b -> how many earlier seatings put a and b at one table."""
+"""(a, b) with a < b -> in how many earlier sessions a and b sat at one table."""
 
 
 @dataclass(frozen=True, slots=True)
