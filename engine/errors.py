@@ -17,6 +17,7 @@ Exception tree (the class of an error is its code's category, chosen by ``HubErr
     ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
     ├── PanelError         roster, lottery, links           (1700-1799)
     ├── ProposalError      citizens' proposals (issue 14)   (1800-1899)
+    ├── TableError         tables: seating, live tables (issue 15)  (2000-2099)
     └── InternalError      the hub's own failures           (1900-1999)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
@@ -158,6 +159,12 @@ class Code(IntEnum):
     RESPONSE_NEEDS_REASON = 1827  # a rejection without the reason
     TOO_MANY_RESPONSES = 1828  # the most responses kept for one proposal
     RESPONSE_UNCHANGED = 1829  # the same answer, department and text as the current response
+    # issue 15: seating of tables (tables/assign.py, tables/seating_store.py): 2000-2019
+    NO_SEATING = 2000  # the session has no seating yet: plenary tables assign SESSION
+    BAD_TABLE_SIZE = 2001  # the size range is not MIN..MAX with 2 <= MIN <= MAX
+    NOBODY_TO_SEAT = 2002  # nobody attends the session (checked in or online): --all seats the roster
+    BAD_SEATING = 2003  # a seating with a person twice, an empty table or a bad session id
+    BAD_GROUPS = 2004  # a group file unreadable, a group larger than a table, a person in two groups
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -175,6 +182,7 @@ class Category(StrEnum):
     MODERATION = "moderation"
     PANEL = "panel"
     PROPOSAL = "proposal"
+    TABLE = "table"
     INTERNAL = "internal"
 
 
@@ -296,6 +304,12 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.RESPONSE_NEEDS_REASON: ErrorSpec(Category.PROPOSAL),
         Code.TOO_MANY_RESPONSES: ErrorSpec(Category.PROPOSAL),
         Code.RESPONSE_UNCHANGED: ErrorSpec(Category.PROPOSAL),
+        # issue 15: seating
+        Code.NO_SEATING: ErrorSpec(Category.TABLE, http_status=404),
+        Code.BAD_TABLE_SIZE: ErrorSpec(Category.TABLE),
+        Code.NOBODY_TO_SEAT: ErrorSpec(Category.TABLE, retryable=True),  # once people check in
+        Code.BAD_SEATING: ErrorSpec(Category.TABLE),
+        Code.BAD_GROUPS: ErrorSpec(Category.TABLE),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
@@ -399,6 +413,10 @@ class PanelError(HubError, category=Category.PANEL):
 
 
 class ProposalError(HubError, category=Category.PROPOSAL):
+    pass
+
+
+class TableError(HubError, category=Category.TABLE):
     pass
 
 

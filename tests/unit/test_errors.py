@@ -29,6 +29,7 @@ from engine.errors import (
     PanelError,
     ProposalError,
     ProtocolError,
+    TableError,
     VoteError,
 )
 
@@ -40,6 +41,7 @@ PACKAGES = (
     "panel",
     "proposals",
     "attendance",
+    "tables",
     "realtime",
     "loadtest",
     "tools",
@@ -55,6 +57,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.MODERATION: ModerationError,
     Category.PANEL: PanelError,
     Category.PROPOSAL: ProposalError,
+    Category.TABLE: TableError,
     Category.INTERNAL: InternalError,
 }
 
@@ -68,6 +71,7 @@ RANGES: dict[Category, range] = {
     Category.MODERATION: range(1600, 1700),
     Category.PANEL: range(1700, 1800),
     Category.PROPOSAL: range(1800, 1900),
+    Category.TABLE: range(2000, 2100),
     Category.INTERNAL: range(1900, 2000),
 }
 NUMBERED_BEFORE_THE_TABLE = {

@@ -1,0 +1,3 @@
+"""Tables of 8-10 for deliberation at 3,000 (issue 15): who sits at which table of a session, how
+a seating is chosen (CP-SAT over the roster's strata and earlier encounters), reseating, and the
+seatings in Redis."""
