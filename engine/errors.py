@@ -17,6 +17,7 @@ Exception tree (the class of an error is its code's category, chosen by ``HubErr
     ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
     ├── PanelError         roster, lottery, links           (1700-1799)
     ├── ProposalError      citizens' proposals (issue 14)   (1800-1899)
+    ├── TableError         tables: seating, live tables (issue 15)  (2000-2099)
     └── InternalError      the hub's own failures           (1900-1999)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
@@ -158,6 +159,15 @@ class Code(IntEnum):
     RESPONSE_NEEDS_REASON = 1827  # a rejection without the reason
     TOO_MANY_RESPONSES = 1828  # the most responses kept for one proposal
     RESPONSE_UNCHANGED = 1829  # the same answer, department and text as the current response
+    # issue 15: live tables (tables/live.py, tables/cards.py, tables/rules.py): 2020-2079
+    NOT_AT_TABLE = 2020  # not seated at that table, nor its facilitator: its channel is its members'
+    NO_SUCH_TABLE = 2021  # the meeting has no table with that number (no seating, or fewer tables)
+    NOT_THE_FACILITATOR = 2022  # a card or a flag from someone who does not facilitate that table
+    NOT_A_FACILITATOR = 2023  # table.facilitator names a participant whose role is not facilitator
+    BAD_STEP = 2024  # a step's title empty or too long, or its duration out of range
+    TOO_MANY_CARDS = 2025  # the most cards one table may post in one step
+    BAD_FLAG = 2026  # a help flag's reason empty or too long
+    BAD_NOTICE = 2027  # a notice to the facilitators empty or too long
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -175,6 +185,7 @@ class Category(StrEnum):
     MODERATION = "moderation"
     PANEL = "panel"
     PROPOSAL = "proposal"
+    TABLE = "table"
     INTERNAL = "internal"
 
 
@@ -296,6 +307,15 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.RESPONSE_NEEDS_REASON: ErrorSpec(Category.PROPOSAL),
         Code.TOO_MANY_RESPONSES: ErrorSpec(Category.PROPOSAL),
         Code.RESPONSE_UNCHANGED: ErrorSpec(Category.PROPOSAL),
+        # issue 15: live tables
+        Code.NOT_AT_TABLE: ErrorSpec(Category.TABLE),
+        Code.NO_SUCH_TABLE: ErrorSpec(Category.TABLE),
+        Code.NOT_THE_FACILITATOR: ErrorSpec(Category.TABLE),
+        Code.NOT_A_FACILITATOR: ErrorSpec(Category.TABLE),
+        Code.BAD_STEP: ErrorSpec(Category.TABLE),
+        Code.TOO_MANY_CARDS: ErrorSpec(Category.TABLE),
+        Code.BAD_FLAG: ErrorSpec(Category.TABLE),
+        Code.BAD_NOTICE: ErrorSpec(Category.TABLE),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
@@ -399,6 +419,10 @@ class PanelError(HubError, category=Category.PANEL):
 
 
 class ProposalError(HubError, category=Category.PROPOSAL):
+    pass
+
+
+class TableError(HubError, category=Category.TABLE):
     pass
 
 

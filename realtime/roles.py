@@ -25,10 +25,12 @@ from engine.errors import Code, HubError
 from engine.limits import Bucket
 from engine.roles import (
     ALL,
+    AT_TABLES,
     ATTENDEES,
     CAPTIONERS,
     CLERKS,
     DESK,
+    FACILITATORS,
     HOSTS,
     MODERATORS,
     OPERATORS,
@@ -81,6 +83,10 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # issue 14: attendance (the hall desk; the quorum and the hall-only vote for hosts)
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), DESK),
     **dict.fromkeys(("attendance.quorum", "attendance.hall_vote"), HOSTS),
+    # issue 15: live tables. Cards (and flags) from a table's facilitator, or a host standing in
+    # (tables/rules.py ``check_poster`` holds a facilitator to their own table)
+    "table.card": FACILITATORS,
+    "table.facilitator": HOSTS,
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -107,6 +113,8 @@ RATE_CLASSES: dict[str, Bucket] = {
     "propose": Bucket(rate=0.02, burst=3),
     "proposal_support": Bucket(rate=1, burst=10),
     "proposal_comment": Bucket(rate=0.2, burst=5),
+    # issue 15: a facilitator's cards (about three a step; a burst when the table agrees on several)
+    "card": Bucket(rate=0.5, burst=10),
     # issue 14: learning and the record (HTTP routes only, HTTP_RATES). Opening a material is
     # counted once per material anyway; a record read costs the meeting's whole archive, so a
     # page that reloads in a loop must not cost the hub the archive each time.
@@ -157,6 +165,9 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
     "attendance.quorum": None,
     "attendance.hall_vote": "staff",
+    # issue 15: live tables
+    "table.card": "card",
+    "table.facilitator": "staff",
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -172,6 +183,7 @@ MAX_CONNECTIONS: dict[Role, int] = {
     Role.HOST: 20,
     Role.OPS: 20,
     Role.CAPTIONER: 10,  # the console, a second screen to watch the stream
+    Role.FACILITATOR: 5,  # a tablet at the table, a phone (issue 15)
 }
 
 
@@ -199,6 +211,12 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
     "proposals": ATTENDEES,  # issue 14: every member of the meeting follows its proposals
     "quorum": HOSTS,  # issue 14: the live quorum, for whoever may ask for it (attendance.quorum)
+    # issue 15: a table's channel, its members' and facilitator's (``check_table``: their own table
+    # only) and the moderators' and hosts', who follow every table; every card of the meeting for
+    # the staff; the hosts' overview of all tables
+    "table": AT_TABLES | MODERATORS,
+    "cards": MODERATORS,
+    "tables": HOSTS,
 }
 
 
@@ -319,9 +337,7 @@ def allowed_commands(role: Role) -> list[str]:
 
 
 def channel_kind(channel: str) -> str:
-    if channel.startswith("meeting/"):
-        return channel.rsplit("/", 1)[1]
-    return channel.split("/", 1)[0]
+    return keys.channel_kind(channel)
 
 
 def check_channel(channel: str, who: Participant) -> None:

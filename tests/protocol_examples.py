@@ -930,6 +930,36 @@ async def attendance(a: Assembly) -> None:
     await p0.call("vote.cast.not_checked_in", cast(3, ["P1"], "hall-nonce-01", vote="hall-1"))
 
 
+FACILITATOR = Participant(id="fac-1", name="퍼실리테이터 문하나", role=Role.FACILITATOR, meetings=["plenary"])
+
+
+async def live_tables(a: Assembly) -> None:
+    """Live tables (issue 15): a host makes fac-1 the facilitator of table 3 of the plenary, fac-1
+    posts a card, which the cards channel carries (the demo roster's host-1, mod-1; fac-1 added)."""
+    redis = command_client(a.redis_url, name="plenary-examples")
+    roster = Roster(redis)
+    await roster.upsert([FACILITATOR])
+    a.tokens.update(await roster.issue_tokens([FACILITATOR.id]))
+    await redis.aclose()
+    host = await a.join("host-1")
+    fac = await a.join("fac-1")
+    theme = await a.join("mod-1")
+    cards = "meeting/plenary/cards"
+    await theme.call(None, {"type": "subscribe", "id": 2, "channel": cards})
+    assign = {"type": "table.facilitator", "id": 2, "meeting": "plenary", "table": 3, "participant": "fac-1"}
+    await host.call("table.facilitator", assign)
+    card = {
+        "type": "table.card",
+        "id": 2,
+        "meeting": "plenary",
+        "table": 3,
+        "text": "마을버스 배차를 10분 이내로",
+        "nonce": "card-3-0001",
+    }
+    await fac.call("table.card", card)
+    await theme.event("event.table.card", cards, "table.card")
+
+
 async def scenario(a: Assembly) -> dict[str, Frame]:
     await core(a)
     await votes(a)
@@ -939,6 +969,7 @@ async def scenario(a: Assembly) -> dict[str, Frame]:
     await shortlist_path(a)  # issue 14: shortlist and ballot
     await city_response(a)  # issue 14: the city's response to a decided proposal
     await attendance(a)
+    await live_tables(a)  # issue 15
     return a.book
 
 

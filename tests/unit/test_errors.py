@@ -29,6 +29,7 @@ from engine.errors import (
     PanelError,
     ProposalError,
     ProtocolError,
+    TableError,
     VoteError,
 )
 
@@ -55,6 +56,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.MODERATION: ModerationError,
     Category.PANEL: PanelError,
     Category.PROPOSAL: ProposalError,
+    Category.TABLE: TableError,
     Category.INTERNAL: InternalError,
 }
 
@@ -69,6 +71,7 @@ RANGES: dict[Category, range] = {
     Category.PANEL: range(1700, 1800),
     Category.PROPOSAL: range(1800, 1900),
     Category.INTERNAL: range(1900, 2000),
+    Category.TABLE: range(2000, 2100),
 }
 NUMBERED_BEFORE_THE_TABLE = {
     Code.SECRET_IN_URL,
