@@ -159,6 +159,12 @@ class Code(IntEnum):
     RESPONSE_NEEDS_REASON = 1827  # a rejection without the reason
     TOO_MANY_RESPONSES = 1828  # the most responses kept for one proposal
     RESPONSE_UNCHANGED = 1829  # the same answer, department and text as the current response
+    # issue 15: seating of tables (tables/assign.py, tables/seating_store.py): 2000-2019
+    NO_SEATING = 2000  # the session has no seating yet: plenary tables assign SESSION
+    BAD_TABLE_SIZE = 2001  # the size range is not MIN..MAX with 2 <= MIN <= MAX
+    NOBODY_TO_SEAT = 2002  # nobody attends the session (checked in or online): --all seats the roster
+    BAD_SEATING = 2003  # a seating with a person twice, an empty table or a bad session id
+    BAD_GROUPS = 2004  # a group file unreadable, a group larger than a table, a person in two groups
     # issue 15: live tables (tables/live.py, tables/cards.py, tables/rules.py): 2020-2079
     NOT_AT_TABLE = 2020  # not seated at that table, nor its facilitator: its channel is its members'
     NO_SUCH_TABLE = 2021  # the meeting has no table with that number (no seating, or fewer tables)
@@ -307,6 +313,12 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.RESPONSE_NEEDS_REASON: ErrorSpec(Category.PROPOSAL),
         Code.TOO_MANY_RESPONSES: ErrorSpec(Category.PROPOSAL),
         Code.RESPONSE_UNCHANGED: ErrorSpec(Category.PROPOSAL),
+        # issue 15: seating
+        Code.NO_SEATING: ErrorSpec(Category.TABLE, http_status=404),
+        Code.BAD_TABLE_SIZE: ErrorSpec(Category.TABLE),
+        Code.NOBODY_TO_SEAT: ErrorSpec(Category.TABLE, retryable=True),  # once people check in
+        Code.BAD_SEATING: ErrorSpec(Category.TABLE),
+        Code.BAD_GROUPS: ErrorSpec(Category.TABLE),
         # issue 15: live tables
         Code.NOT_AT_TABLE: ErrorSpec(Category.TABLE),
         Code.NO_SUCH_TABLE: ErrorSpec(Category.TABLE),

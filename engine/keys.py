@@ -263,6 +263,23 @@ def attendance_key(session: str, part: str) -> str:
     return f"{PREFIX}{{att/{session}}}:{part}"
 
 
+# -- tables (issue 15): the seating of each session ----------------------------------------------
+# One hash tag for every seating, so that saving one (the new seating, the old one into the history,
+# the set of seated sessions) is one MULTI on Redis Cluster too. Small: ~30 KB per seating of 3,000.
+SEATED_SESSIONS = PREFIX + "{tables}:sessions"  # set: sessions that have a seating
+
+
+def seating(session: str) -> str:
+    """A session's current seating (tables/seating_store.py): ``tables.model.Seating`` as MessagePack."""
+    return f"{PREFIX}{{tables}}:seat:{session}"
+
+
+def seating_history(session: str) -> str:
+    """A session's earlier seatings (list, oldest first), replaced by a reseat or a new assignment:
+    people who sat together in them have met (the encounter count of tables/assign.py)."""
+    return f"{PREFIX}{{tables}}:seat-hist:{session}"
+
+
 # -- live tables (issue 15): each table's channel, the cards of a meeting, the hosts' overview ------
 def meeting_table(meeting_id: str, table: int) -> str:
     """Table ``table`` (1-based) of a meeting: its discussion, the step of the table agenda, its

@@ -41,6 +41,7 @@ PACKAGES = (
     "panel",
     "proposals",
     "attendance",
+    "tables",
     "realtime",
     "loadtest",
     "tools",
@@ -70,6 +71,7 @@ RANGES: dict[Category, range] = {
     Category.MODERATION: range(1600, 1700),
     Category.PANEL: range(1700, 1800),
     Category.PROPOSAL: range(1800, 1900),
+    Category.TABLE: range(2000, 2100),
     Category.INTERNAL: range(1900, 2000),
     Category.TABLE: range(2000, 2100),
 }
