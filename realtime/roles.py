@@ -42,6 +42,7 @@ from engine.roles import (
 from moderation import chat, overlay, qa
 from panel.roster import Participant
 from proposals import rules as proposal_rules  # issue 14: proposals
+from tables import rules as table_rules  # issue 15: live tables
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "hello": ALL,
@@ -86,7 +87,11 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # issue 15: live tables. Cards (and flags) from a table's facilitator, or a host standing in
     # (tables/rules.py ``check_poster`` holds a facilitator to their own table)
     "table.card": FACILITATORS,
+    "table.flag": FACILITATORS,
     "table.facilitator": HOSTS,
+    **dict.fromkeys(("table.step", "table.notice"), HOSTS),
+    "table.say": AT_TABLES,  # at their own table only (``check_table``)
+    "table.get": AT_TABLES | MODERATORS,  # a member their own table; staff any
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -166,8 +171,10 @@ COMMAND_RATES: dict[str, str | None] = {
     "attendance.quorum": None,
     "attendance.hall_vote": "staff",
     # issue 15: live tables
-    "table.card": "card",
-    "table.facilitator": "staff",
+    **dict.fromkeys(("table.card", "table.flag"), "card"),
+    **dict.fromkeys(("table.facilitator", "table.step", "table.notice"), "staff"),
+    "table.say": None,  # the chat's rate per participant, in the message's own step (tables/live.py)
+    "table.get": None,
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -348,6 +355,14 @@ def check_channel(channel: str, who: Participant) -> None:
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
         raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
+
+
+def check_table(table: int, who: Participant, seated: int | None, facilitated: int | None) -> None:
+    """Whether ``who`` may follow table ``table``'s channel or talk there (issue 15), given where
+    they sit (``seated``) and which table they facilitate: a panelist and a facilitator their own
+    table only; the staff of ``CHANNEL_ROLES['table']`` any (``tables.rules.may_follow``)."""
+    if not table_rules.may_follow(who.role, seated, facilitated, table):
+        raise HubError(Code.NOT_AT_TABLE, f"table {table} is its members' and its facilitator's")
 
 
 def may_see_vote(eligibility: str, who: Participant) -> bool:

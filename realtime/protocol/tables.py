@@ -62,4 +62,100 @@ class TableFacilitator(MeetingCommand[FacilitatorSet], tag="table.facilitator"):
     participant: Ident
 
 
-TABLE_COMMANDS: tuple[type[Command], ...] = (TableCard, TableFacilitator)
+class Said(Result):
+    """As ``chat.send``'s reply: where the message stands on the table's channel."""
+
+    channel: str
+    epoch: str
+    offset: Annotated[int, Meta(description="the message's offset on the table's channel")]
+    time: Annotated[int, Meta(description="when the hub stored it, ms since the Unix epoch")]
+    retry: Annotated[bool, Meta(description="a retry (same nonce): nothing new was posted")] = False
+
+
+class TableSay(MeetingCommand[Said], tag="table.say"):
+    """Panelist seated at ``table``, or its facilitator: one message in the table's discussion."""
+
+    table: Table
+    text: Annotated[str, Meta(max_length=2000, description="at most 500 characters after cleaning")]
+    nonce: Nonce = ""
+
+
+class Step(Struct, kw_only=True):
+    """The current step of the table agenda, the same at every table."""
+
+    n: Annotated[int, Meta(description="the step's number, from 1")]
+    title: str
+    seconds: Annotated[int, Meta(description="how long it lasts")]
+    starts_at: Annotated[int, Meta(description="ms since the Unix epoch")]
+    ends_at: Annotated[int, Meta(description="where every table's countdown ends, ms since the Unix epoch")]
+
+
+class StepSet(Result):
+    step: Step
+    tables: Annotated[int, Meta(description="the tables it was sent to")]
+
+
+class TableStep(MeetingCommand[StepSet], tag="table.step"):
+    """Host: start the next step of the table agenda at every table, with one shared timer."""
+
+    title: Annotated[str, Meta(max_length=400, description="at most 80 characters after cleaning")]
+    seconds: Annotated[int, Meta(ge=1, le=86400, description="30 to 10,800 (three hours)")]
+
+
+class NoticeSent(Result):
+    text: str
+    tables: Annotated[int, Meta(description="the tables it was sent to")]
+
+
+class TableNotice(MeetingCommand[NoticeSent], tag="table.notice"):
+    """Host: a message to every facilitator, shown in their view of their table."""
+
+    text: Annotated[str, Meta(max_length=1200, description="at most 300 characters after cleaning")]
+
+
+class FlagSet(Result):
+    table: int
+    flag: Annotated[str, Meta(description='the reason now shown to the hosts, `""`: lowered')]
+
+
+class TableFlag(MeetingCommand[FlagSet], tag="table.flag"):
+    """Facilitator (of that table) or host: raise the table's help flag to the hosts with a
+    ``reason``, or lower it (``raised`` false)."""
+
+    table: Table
+    reason: Annotated[
+        str, Meta(max_length=800, description="at most 200 characters after cleaning; ignored when lowering")
+    ] = ""
+    raised: bool = True
+
+
+class Member(Struct, kw_only=True):
+    id: str
+    name: str
+    spoken: Annotated[bool, Meta(description="has written in the table's discussion")]
+
+
+class TableView(Result):
+    table: int
+    members: Annotated[list[Member], Meta(description="the table's seated panelists, in seat order")]
+    facilitator: Annotated[str, Meta(description='the facilitator\'s id, `""` for none')]
+    not_spoken: Annotated[list[str], Meta(description="the members who have not written yet")]
+    step: Annotated[Step | None, Meta(description="the current step, null before the first")]
+    channel: Annotated[str, Meta(description="the table's channel")]
+
+
+class TableGet(MeetingCommand[TableView], tag="table.get"):
+    """The caller's own table (a seated panelist, a facilitator), or for staff ``table``."""
+
+    table: Annotated[int, Meta(ge=0, le=999, description="staff: the table; 0: your own")] = 0
+
+
+TABLE_COMMANDS: tuple[type[Command], ...] = (
+    TableCard,
+    TableFacilitator,
+    TableSay,
+    TableStep,
+    TableNotice,
+    TableFlag,
+    TableGet,
+)

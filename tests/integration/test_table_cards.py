@@ -10,7 +10,8 @@ from redis.asyncio import Redis
 from engine import keys
 from engine.roles import Role
 from panel.roster import Participant
-from tables import cards, cards_store
+from tables import cards, cards_store, seating_store
+from tables.model import Seating
 from tests.support import HubProcess, connect, seed
 
 FACILITATORS = [
@@ -18,13 +19,20 @@ FACILITATORS = [
     Participant(id="f2", name="진행 둘", role=Role.FACILITATOR, meetings=["m1"]),
 ]
 CARDS, TABLE1 = keys.meeting_cards("m1"), keys.meeting_table("m1", 1)
+SEATING = Seating(session="m1", seed=1, tables=(("p1",), ("p2",), (), (), ()))
+
+
+async def seat(redis: Redis) -> dict[str, str]:
+    tokens = await seed(redis, FACILITATORS)
+    await seating_store.save_seating(redis, SEATING)
+    return tokens
 
 
 async def test_a_card_reaches_its_table_and_the_cards_channel_on_the_other_hub(
     redis: Redis, hubs: tuple[HubProcess, HubProcess]
 ) -> None:
     a, b = hubs
-    tokens = await seed(redis, FACILITATORS)
+    tokens = await seat(redis)
     async with (
         connect(a.ws_url, tokens["host"]) as host,
         connect(a.ws_url, tokens["f1"]) as f1,
@@ -61,7 +69,7 @@ async def test_only_the_tables_facilitator_or_a_host_posts_and_bad_input_stores_
     redis: Redis, hubs: tuple[HubProcess, HubProcess]
 ) -> None:
     a, b = hubs
-    tokens = await seed(redis, FACILITATORS)
+    tokens = await seat(redis)
     async with (
         connect(a.ws_url, tokens["host"]) as host,
         connect(b.ws_url, tokens["f2"]) as f2,

@@ -43,9 +43,9 @@ RATED: dict[str, set[str]] = {
         *("proposal.shortlist", "proposal.ballot"),  # issue 14: shortlist and ballot
         "attendance.hall_vote",  # issue 14
         "proposal.respond",  # issue 14: response
-        "table.facilitator",  # issue 15
+        *("table.facilitator", "table.step", "table.notice"),  # issue 15
     },
-    "card": {"table.card"},  # issue 15
+    "card": {"table.card", "table.flag"},  # issue 15
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},
     "proposal_support": {"proposal.support", "proposal.unsupport", "proposal.consent"},
@@ -65,6 +65,7 @@ UNRATED = {
     *("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"),
     *("proposal.list", "proposal.get"),  # issue 14
     "attendance.quorum",  # issue 14
+    *("table.say", "table.get"),  # issue 15: table.say has the chat's rate in its own step
 }
 
 

@@ -102,7 +102,12 @@ EXPECTED: dict[str, set[str]] = {
     "attendance.hall_vote": {"host"},
     # live tables (issue 15)
     "table.card": {"facilitator", "host"},
+    "table.flag": {"facilitator", "host"},
     "table.facilitator": {"host"},
+    "table.step": {"host"},
+    "table.notice": {"host"},
+    "table.say": {"panelist", "facilitator"},
+    "table.get": {"panelist", "facilitator", "moderator", "host"},
 }
 
 
