@@ -22,6 +22,8 @@ elseif A[2] == 'said' then rec.said = rec.said + 1; rec.last_at = now
 elseif A[2] == 'flag' then rec.flag = A[4]; rec.flag_by = A[5]; rec.flag_at = now
 elseif A[2] == 'unflag' then rec.flag = ''; rec.flag_by = A[5]; rec.flag_at = now
 end
-local packed = cmsgpack.pack(rec)
+-- 0x88: a map of 8 in the field order of tables.overview.TableRecord (a Lua table packs in any order)
+local packed = '\136' .. cmsgpack.pack('table', rec.table, 'step', rec.step, 'cards', rec.cards,
+  'said', rec.said, 'flag', rec.flag, 'flag_by', rec.flag_by, 'flag_at', rec.flag_at, 'last_at', rec.last_at)
 redis.call('HSET', ov.state, field, packed)
 return pl_publish(ov, 'table.overview', packed)
