@@ -153,7 +153,7 @@ async def _on_every_table(
 async def push_step(log: ChannelLog, meeting: str, count: int, title: str, seconds: int, now_ms: int) -> Step:
     """Start the next step of the table agenda at every one of ``count`` tables: one shared timer,
     its end in the event. Kept in the hosts' overview (``step``) first, then sent to each table."""
-    step = rules.next_step(await current_step(log.redis, meeting), title, seconds, now_ms)
+    step = rules.next_step(await current_step(log.redis, meeting), title, seconds, now_ms, count)
     data = msgspec.msgpack.encode(step)
     await log.write("tables", "table_put", keys.meeting_tables(meeting), args=[STEP_EVENT, data, "step"])
     await _on_every_table(log, meeting, count, STEP_EVENT, data, "step")

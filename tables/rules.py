@@ -36,9 +36,10 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     seconds: int
     starts_at: int
     ends_at: int
+    tables: int = 0  # how many tables it was sent to: the hosts' page lists every one of them
 
 
-def next_step(previous: Step | None, title: str, seconds: int, now_ms: int) -> Step:
+def next_step(previous: Step | None, title: str, seconds: int, now_ms: int, tables: int = 0) -> Step:
     """The step after ``previous`` (the first when None), starting now; ``BAD_STEP`` for an empty
     or long title or a duration out of :data:`STEP_SECONDS`."""
     try:
@@ -49,7 +50,9 @@ def next_step(previous: Step | None, title: str, seconds: int, now_ms: int) -> S
     if not low <= seconds <= high:
         raise HubError(Code.BAD_STEP, f"a step lasts {low}-{high} seconds, not {seconds}")
     n = 1 if previous is None else previous.n + 1
-    return Step(n=n, title=title, seconds=seconds, starts_at=now_ms, ends_at=now_ms + seconds * 1000)
+    return Step(
+        n=n, title=title, seconds=seconds, starts_at=now_ms, ends_at=now_ms + seconds * 1000, tables=tables
+    )
 
 
 def check_poster(role: Role, facilitated: int | None, table: int) -> None:
