@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 from ballot.model import PANELISTS, BallotRule, Proposal, VoteDefinition, VoteState
 from ballot.rules import eligible_voters
 from ballot.store import CastBatcher, Voter, VoteStore
@@ -297,6 +299,23 @@ async def seed_plenary(votes: VoteStore, store: ProposalStore, roster: list[Part
         await casts.stop()
 
 
+DEMO_TABLE_SIZE = (4, 6)  # 12 panelists: two tables of 6 (tables of 8-10 need 16 or more)
+
+
+async def seed_tables(redis: Redis, roster: list[Participant]) -> None:
+    """Issue 15: the plenary's panelists seated at tables, once (a restart keeps the seating)."""
+    from attendance.rules import counted
+    from tables.assign import assign
+    from tables.attendees import person
+    from tables.seating_store import load_seating, save_seating
+
+    if await load_seating(redis, "plenary") is not None:
+        return
+    panel = [person(p) for p in roster if counted(p) and p.in_meeting("plenary")]
+    if panel:
+        await save_seating(redis, assign("plenary", panel, size=DEMO_TABLE_SIZE, passes=1).seating)
+
+
 async def seed(url: str, base: str, links_file: Path | None = None) -> list[LinkRow]:
     """Store the demo assembly where it is missing and return one link per participant.
 
@@ -321,6 +340,7 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
         await seed_plenary(votes, proposals, await roster.all())
         # listed on its meeting's pages (again: repeating it changes nothing)
         await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, DEMO_PLENARY_TITLE, PANELISTS)
+        await seed_tables(redis, await roster.all())
         kept: dict[str, str] = {}
         for pid, token in (read_links_csv(links_file) if links_file else {}).items():
             who = await roster.authenticate(token)

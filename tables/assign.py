@@ -235,5 +235,6 @@ def assign(
         seed=seed,
         tables=tuple(tuple(sorted(m for u in t for m in u.members)) for t in tables),
         groups=kept,
+        size=size,
     )
     return Assignment(seating=seating, stats=stats, seconds=time.perf_counter() - started)
