@@ -29,7 +29,7 @@ from engine.errors import Code, HubError
 from moderation.meetings import Meetings
 from panel.roster import Participant
 from tables import attendees, report
-from tables.assign import DEFAULT_SIZE, assign, parse_size
+from tables.assign import DEFAULT_SIZE, PASSES, assign, parse_size
 from tables.groups import check_known, parse_groups
 from tables.mix import Person
 from tables.reseat import reseat
@@ -195,6 +195,11 @@ def _run(args: argparse.Namespace, step: Any) -> int:
     except HubError as err:
         print(f"error [{err.name}]: {err.message}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:
+        if err.name is None or not err.name.startswith("ortools"):
+            raise
+        print("error: seating needs OR-Tools: pip install 'plenary-hub[tables]'", file=sys.stderr)
+        return 2
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -220,8 +225,10 @@ def add_parsers(sub: Any, add_redis_args: Any) -> None:
         "--seed", type=int, default=0, help="the same seed and attendance give the same seating (0)"
     )
     a.add_argument("--groups", type=Path, help="CSV: a group's name, then the ids kept at one table")
-    a.add_argument("--time-limit", type=float, default=30.0, help="seconds the optimiser may take (30)")
-    a.add_argument("--passes", type=int, default=4, help="optimiser passes over pairs of tables (4)")
+    a.add_argument("--time-limit", type=float, default=60.0, help="seconds the optimiser may take (60)")
+    a.add_argument(
+        "--passes", type=int, default=PASSES, help=f"optimiser passes over pairs of tables ({PASSES})"
+    )
     a.add_argument("--all", action="store_true", help="seat the meeting's whole panel, attending or not")
     add_redis_args(a)
     a.set_defaults(func=lambda args: _run(args, do_assign))

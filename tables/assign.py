@@ -29,7 +29,7 @@ from tables.mix import Person, Shares, rank, shares
 from tables.model import Seating
 
 DEFAULT_SIZE = (8, 10)
-PASSES = 4  # passes of the solver over pairs of tables; most of the gain is in the first two
+PASSES = 8  # passes of the solver over pairs of tables; most of the gain is in the first two
 BLOCK_TABLES = 10
 
 Met = Mapping[tuple[str, str], int]
@@ -202,7 +202,7 @@ def assign(
     seed: int = 0,
     groups: Mapping[str, Sequence[str]] | None = None,
     met: Met | None = None,
-    time_limit: float = 30.0,
+    time_limit: float = 60.0,
     passes: int = PASSES,
     block_tables: int = BLOCK_TABLES,
     assembly: Shares | None = None,

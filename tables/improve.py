@@ -28,8 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from ortools.sat.python import cp_model
+from typing import Any
 
 from tables.mix import Person, Shares
 
@@ -145,6 +144,8 @@ def solve_pair(
     """The best split of the units of two tables, each within the size bounds: (units of the first,
     of the second, their objective, whether the wall-clock guard cut the solve), or None if CP-SAT
     found none (then the two tables stay as they are)."""
+    from ortools.sat.python import cp_model  # here: the hub and most commands never load OR-Tools
+
     units = [*a, *b]
     lo, hi = cost.size
     total = sum(u.weight for u in units)
@@ -158,7 +159,7 @@ def solve_pair(
     size_a = total - size_b
     m.add(size_a >= lo)
     m.add(size_a <= hi)
-    terms: list[cp_model.LinearExprT] = []
+    terms: list[Any] = []  # linear expressions of the model
     for size in (size_a, size_b):
         off = m.new_int_var(0, hi, "")
         m.add(off >= size - cost.even[1])
