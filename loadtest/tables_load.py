@@ -11,7 +11,8 @@ table's channel, each facilitator theirs, one moderator the meeting's cards chan
 team), one host the overview channel. The host starts each step (``table.step``); during a step
 every table's members send ``table.say`` at ``--message-every`` seconds per table, and each
 facilitator posts 3 cards (``table.card``) spread over the step. Lag: a client's receive time
-minus the event's ``time`` (the Redis clock, same machine), per kind of event. Hub CPU: its
+minus the event's ``time`` (the Redis clock, same machine), per kind of event and follower
+(``member``: a panelist at the table, ``facilitating``, ``theme``, ``overview``: the hosts' page). Hub CPU: its
 utime + stime over the load window, from /proc. Never longer than about a minute: keep
 ``--steps x --step-seconds`` small.
 """
@@ -180,14 +181,14 @@ async def load(
 
     t0 = time.monotonic()
     jobs = [
-        one(p, "panelist", keys.meeting_table(MEETING, t))
+        one(p, "member", keys.meeting_table(MEETING, t))
         for t, table in enumerate(seats, start=1)
         for p in table
     ]
-    jobs += [one(f, "facilitator", keys.meeting_table(MEETING, t)) for t, f in enumerate(facs, start=1)]
+    jobs += [one(f, "facilitating", keys.meeting_table(MEETING, t)) for t, f in enumerate(facs, start=1)]
     jobs += [
         one("lt-mod-0", "theme", keys.meeting_cards(MEETING)),
-        one("lt-host", "host", keys.meeting_tables(MEETING)),
+        one("lt-host", "overview", keys.meeting_tables(MEETING)),
     ]
     peers = await asyncio.gather(*jobs)
     connect_s = time.monotonic() - t0

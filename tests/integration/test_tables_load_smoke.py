@@ -35,6 +35,6 @@ def test_the_tables_load_runs_on_a_tiny_room(tmp_path: Path) -> None:
     got = json.loads(out.read_text())
     assert got["errors"] == {} and got["sent"]["table.card"] == 4 * 3
     lags = got["lag_ms"]
-    assert lags["table.card @theme"]["n"] == 12 and lags["table.card @panelist"]["n"] == 12 * 10
-    assert lags["table.message @panelist"]["n"] == got["sent"]["table.say"] * 10
+    assert lags["table.card @theme"]["n"] == 12 and lags["table.card @member"]["n"] == 12 * 10
+    assert lags["table.message @member"]["n"] == got["sent"]["table.say"] * 10
     assert got["hub_cpu_s"] > 0
