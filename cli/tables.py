@@ -97,14 +97,14 @@ def print_report(rep: report.Report, console: Console, *, lines: bool = True) ->
 
 
 def seats_csv(seating_tables: Sequence[Sequence[str]], members: Mapping[str, Participant]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    out = io.StringIO(newline="")
+    w = csv.writer(out)
     w.writerow(CSV_COLUMNS)
     for i, table in enumerate(seating_tables, start=1):
         for pid in table:
             p = members.get(pid)
             w.writerow([i, pid, p.name if p else "", *(getattr(p, f) if p else "" for f in CSV_COLUMNS[3:])])
-    return out.getvalue()
+    return "\ufeff" + out.getvalue()  # the BOM: a spreadsheet opens it as UTF-8 (as attendance's)
 
 
 async def do_assign(redis: Any, args: argparse.Namespace, console: Console) -> None:
@@ -156,7 +156,7 @@ async def do_reseat(redis: Any, args: argparse.Namespace, console: Console) -> N
         raise _nobody(session, len(members))
     met = await earlier_encounters(redis, session)
     people = _people(members)
-    got = reseat(seating, present, people, size=args.size)
+    got = reseat(seating, present, people, size=args.size, met=met)
     await save_seating(redis, got.seating)
     console.print(
         f"{len(got.left)} left their seats: {' '.join(got.left[:20])}{' ...' if len(got.left) > 20 else ''}"

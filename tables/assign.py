@@ -33,14 +33,14 @@ PASSES = 8  # passes of the solver over pairs of tables; most of the gain is in 
 BLOCK_TABLES = 10
 
 Met = Mapping[tuple[str, str], int]
-"""(a, b) with a < b -> how many earlier seatings put a and b at one table."""
+"""(a, b) with a < b -> in how many earlier sessions a and b sat at one table."""
 
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """A seating and how it was found: the search's ``stats`` (``stats.improved == 0``: the greedy
-    seating stands, the solver found nothing better in time; ``stats.wall_stop``: the wall-clock
-    guard, not the deterministic budget, ended it, so another machine may differ)."""
+    seating stands, the solver found nothing better in time; ``stats.wall_stop``: the time limit,
+    not the passes, ended it, so another machine may differ)."""
 
     seating: Seating
     stats: Stats

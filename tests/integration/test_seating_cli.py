@@ -93,7 +93,7 @@ async def test_assign_seats_who_is_checked_in_and_reseat_moves_nobody(
     shown = plenary("tables", "show", "plenary", "--csv", str(out), *url)
     assert "39 people at 4 tables" in shown.stdout
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    with out.open(encoding="utf-8") as fh:
+    with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 39 and {r["participant"] for r in rows} == {f"P{i:03d}" for i in range(N) if i != 10}
     assert rows[0]["name"].startswith("패널")
