@@ -64,6 +64,8 @@ STAFF = [
     Participant(id="obs-1", name="참관인 이다은", role=Role.OBSERVER),
     Participant(id="clerk-1", name="서기 박소연", role=Role.CLERK),
     Participant(id="cap-1", name="자막 최유리", role=Role.CAPTIONER),
+    # issue 15: a table facilitator of the plenary (a host gives them a table: table.facilitator)
+    Participant(id="fac-1", name="테이블 진행 문하나", role=Role.FACILITATOR, meetings=["plenary"]),
 ]
 
 
@@ -382,6 +384,10 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
             line("", "(captions)", url.replace("/#t=", "/caption?meeting=plenary#t="))
         if role == Role.CLERK:  # the hall desk (issue 14)
             line("", "(hall desk)", url.replace("/#t=", "/checkin?session=plenary#t="))
+        if role == Role.FACILITATOR:  # their table (issue 15)
+            line("", "(table)", url.replace("/#t=", "/table?meeting=plenary#t="))
+        if role == Role.HOST:  # every table (issue 15)
+            line("", "(tables)", url.replace("/#t=", "/tables?meeting=plenary#t="))
     more = sum(r[2] == Role.PANELIST for r in rows) - 2
     out += [
         "",

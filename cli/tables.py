@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from cli import facilitators
 from cli.redis_args import redis_for
 from engine import private
 from engine.errors import Code, HubError
@@ -249,3 +250,4 @@ def add_parsers(sub: Any, add_redis_args: Any) -> None:
     s.add_argument("--csv", type=Path, help="write table,participant,name,strata (owner-only: names)")
     add_redis_args(s)
     s.set_defaults(func=lambda args: _run(args, do_show))
+    facilitators.add_parser(tsub, add_redis_args)  # issue 15: the live tables' facilitators

@@ -165,6 +165,15 @@ class Code(IntEnum):
     NOBODY_TO_SEAT = 2002  # nobody attends the session (checked in or online): --all seats the roster
     BAD_SEATING = 2003  # a seating with a person twice, an empty table or a bad session id
     BAD_GROUPS = 2004  # a group file unreadable, a group larger than a table, a person in two groups
+    # issue 15: live tables (tables/live.py, tables/cards.py, tables/rules.py): 2020-2079
+    NOT_AT_TABLE = 2020  # not seated at that table, nor its facilitator: its channel is its members'
+    NO_SUCH_TABLE = 2021  # the meeting has no table with that number (no seating, or fewer tables)
+    NOT_THE_FACILITATOR = 2022  # a card or a flag from someone who does not facilitate that table
+    NOT_A_FACILITATOR = 2023  # table.facilitator names a participant whose role is not facilitator
+    BAD_STEP = 2024  # a step's title empty or too long, or its duration out of range
+    TOO_MANY_CARDS = 2025  # the most cards one table may post in one step
+    BAD_FLAG = 2026  # a help flag's reason empty or too long
+    BAD_NOTICE = 2027  # a notice to the facilitators empty or too long
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -310,6 +319,15 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.NOBODY_TO_SEAT: ErrorSpec(Category.TABLE, retryable=True),  # once people check in
         Code.BAD_SEATING: ErrorSpec(Category.TABLE),
         Code.BAD_GROUPS: ErrorSpec(Category.TABLE),
+        # issue 15: live tables
+        Code.NOT_AT_TABLE: ErrorSpec(Category.TABLE),
+        Code.NO_SUCH_TABLE: ErrorSpec(Category.TABLE),
+        Code.NOT_THE_FACILITATOR: ErrorSpec(Category.TABLE),
+        Code.NOT_A_FACILITATOR: ErrorSpec(Category.TABLE),
+        Code.BAD_STEP: ErrorSpec(Category.TABLE),
+        Code.TOO_MANY_CARDS: ErrorSpec(Category.TABLE),
+        Code.BAD_FLAG: ErrorSpec(Category.TABLE),
+        Code.BAD_NOTICE: ErrorSpec(Category.TABLE),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),

@@ -25,10 +25,12 @@ from engine.errors import Code, HubError
 from engine.limits import Bucket
 from engine.roles import (
     ALL,
+    AT_TABLES,
     ATTENDEES,
     CAPTIONERS,
     CLERKS,
     DESK,
+    FACILITATORS,
     HOSTS,
     MODERATORS,
     OPERATORS,
@@ -40,6 +42,7 @@ from engine.roles import (
 from moderation import chat, overlay, qa
 from panel.roster import Participant
 from proposals import rules as proposal_rules  # issue 14: proposals
+from tables import rules as table_rules  # issue 15: live tables
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "hello": ALL,
@@ -81,6 +84,14 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # issue 14: attendance (the hall desk; the quorum and the hall-only vote for hosts)
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), DESK),
     **dict.fromkeys(("attendance.quorum", "attendance.hall_vote"), HOSTS),
+    # issue 15: live tables. Cards (and flags) from a table's facilitator, or a host standing in
+    # (tables/rules.py ``check_poster`` holds a facilitator to their own table)
+    "table.card": FACILITATORS,
+    "table.flag": FACILITATORS,
+    "table.facilitator": HOSTS,
+    **dict.fromkeys(("table.step", "table.notice"), HOSTS),
+    "table.say": AT_TABLES,  # at their own table only (``check_table``)
+    "table.get": AT_TABLES | MODERATORS,  # a member their own table; staff any
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -107,6 +118,8 @@ RATE_CLASSES: dict[str, Bucket] = {
     "propose": Bucket(rate=0.02, burst=3),
     "proposal_support": Bucket(rate=1, burst=10),
     "proposal_comment": Bucket(rate=0.2, burst=5),
+    # issue 15: a facilitator's cards (about three a step; a burst when the table agrees on several)
+    "card": Bucket(rate=0.5, burst=10),
     # issue 14: learning and the record (HTTP routes only, HTTP_RATES). Opening a material is
     # counted once per material anyway; a record read costs the meeting's whole archive, so a
     # page that reloads in a loop must not cost the hub the archive each time.
@@ -157,6 +170,11 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
     "attendance.quorum": None,
     "attendance.hall_vote": "staff",
+    # issue 15: live tables
+    **dict.fromkeys(("table.card", "table.flag"), "card"),
+    **dict.fromkeys(("table.facilitator", "table.step", "table.notice"), "staff"),
+    "table.say": None,  # the chat's rate per participant, in the message's own step (tables/live.py)
+    "table.get": None,
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -172,6 +190,7 @@ MAX_CONNECTIONS: dict[Role, int] = {
     Role.HOST: 20,
     Role.OPS: 20,
     Role.CAPTIONER: 10,  # the console, a second screen to watch the stream
+    Role.FACILITATOR: 5,  # a tablet at the table, a phone (issue 15)
 }
 
 
@@ -199,6 +218,12 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
     "proposals": ATTENDEES,  # issue 14: every member of the meeting follows its proposals
     "quorum": HOSTS,  # issue 14: the live quorum, for whoever may ask for it (attendance.quorum)
+    # issue 15: a table's channel, its members' and facilitator's (``check_table``: their own table
+    # only) and the moderators' and hosts', who follow every table; every card of the meeting for
+    # the staff; the hosts' overview of all tables
+    "table": AT_TABLES | MODERATORS,
+    "cards": MODERATORS,
+    "tables": HOSTS,
 }
 
 
@@ -282,6 +307,8 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /overlay/{meeting}",
             "GET /caption",
             "GET /checkin",  # issue 14: the hall desk's page
+            "GET /table",  # issue 15: a table's page (its commands are checked as always)
+            "GET /tables",  # issue 15: the hosts' view of all tables
             "GET /static/{name}",
             "GET /static/{folder}/{name}",
         ),
@@ -319,9 +346,7 @@ def allowed_commands(role: Role) -> list[str]:
 
 
 def channel_kind(channel: str) -> str:
-    if channel.startswith("meeting/"):
-        return channel.rsplit("/", 1)[1]
-    return channel.split("/", 1)[0]
+    return keys.channel_kind(channel)
 
 
 def check_channel(channel: str, who: Participant) -> None:
@@ -332,6 +357,14 @@ def check_channel(channel: str, who: Participant) -> None:
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
         raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
+
+
+def check_table(table: int, who: Participant, seated: int | None, facilitated: int | None) -> None:
+    """Whether ``who`` may follow table ``table``'s channel or talk there (issue 15), given where
+    they sit (``seated``) and which table they facilitate: a panelist and a facilitator their own
+    table only; the staff of ``CHANNEL_ROLES['table']`` any (``tables.rules.may_follow``)."""
+    if not table_rules.may_follow(who.role, seated, facilitated, table):
+        raise HubError(Code.NOT_AT_TABLE, f"table {table} is its members' and its facilitator's")
 
 
 def may_see_vote(eligibility: str, who: Participant) -> bool:

@@ -73,6 +73,7 @@ RANGES: dict[Category, range] = {
     Category.PROPOSAL: range(1800, 1900),
     Category.TABLE: range(2000, 2100),
     Category.INTERNAL: range(1900, 2000),
+    Category.TABLE: range(2000, 2100),
 }
 NUMBERED_BEFORE_THE_TABLE = {
     Code.SECRET_IN_URL,

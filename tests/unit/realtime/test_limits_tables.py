@@ -43,7 +43,9 @@ RATED: dict[str, set[str]] = {
         *("proposal.shortlist", "proposal.ballot"),  # issue 14: shortlist and ballot
         "attendance.hall_vote",  # issue 14
         "proposal.respond",  # issue 14: response
+        *("table.facilitator", "table.step", "table.notice"),  # issue 15
     },
+    "card": {"table.card", "table.flag"},  # issue 15
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},
     "proposal_support": {"proposal.support", "proposal.unsupport", "proposal.consent"},
@@ -63,6 +65,7 @@ UNRATED = {
     *("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"),
     *("proposal.list", "proposal.get"),  # issue 14
     "attendance.quorum",  # issue 14
+    *("table.say", "table.get"),  # issue 15: table.say has the chat's rate in its own step
 }
 
 
@@ -95,6 +98,7 @@ def test_connection_limits_per_role() -> None:
         "host": 20,
         "ops": 20,
         "captioner": 10,
+        "facilitator": 5,  # issue 15
     }
     assert set(roles.MAX_CONNECTIONS) == set(Role)
 
@@ -133,7 +137,7 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /readyz": ANYONE,
     "GET /metrics": ANYONE,
     "GET /api/me": EVERYONE,
-    "GET /api/meetings/{meeting}/chat": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/chat": {"panelist", "moderator", "host", "ops", "observer", "facilitator"},
     "GET /api/votes/{vote}/results": ANYONE,
     "GET /api/votes/{vote}/receipt/{code}": ANYONE,
     "GET /api/votes/{vote}/{name}": ANYONE,
@@ -146,19 +150,55 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /api/meetings/{meeting}/captions.srt": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.txt": {"host", "clerk", "captioner"},
     # issue 14: the open record of a meeting's proposals
-    "GET /api/meetings/{meeting}/proposals": {"panelist", "moderator", "host", "ops", "observer"},
-    "GET /api/meetings/{meeting}/proposals.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/proposals": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
+    "GET /api/meetings/{meeting}/proposals.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     # issue 14: shortlist and ballot
-    "GET /api/votes/{vote}/provenance.json": {"panelist", "moderator", "host", "ops", "observer"},
-    "GET /api/votes/{vote}/provenance.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/votes/{vote}/provenance.json": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
+    "GET /api/votes/{vote}/provenance.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     # issue 14: a proposal's path (members, as the exports) and the city's responses (public)
-    "GET /api/meetings/{meeting}/proposals/{proposal}": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/proposals/{proposal}": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     "GET /api/meetings/{meeting}/proposals/{proposal}.csv": {
         "panelist",
         "moderator",
         "host",
         "ops",
         "observer",
+        "facilitator",
     },
     "GET /api/votes/{vote}/responses": ANYONE,
     "GET /record/{meeting}/proposals/{proposal}": ANYONE,
@@ -166,11 +206,27 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "POST /api/meetings/{meeting}/materials/{material}/opened": {"panelist"},
     "GET /api/meetings/{meeting}/learning": {"host"},
     "GET /api/meetings/{meeting}/learning.csv": {"host"},
-    "GET /api/meetings/{meeting}/record.json": {"panelist", "moderator", "host", "ops", "observer"},
-    "GET /api/meetings/{meeting}/record.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/record.json": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
+    "GET /api/meetings/{meeting}/record.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     "GET /record/{meeting}": ANYONE,
     "GET /caption": ANYONE,
     "GET /checkin": ANYONE,  # issue 14: the page; its commands are the desk's
+    "GET /table": ANYONE,  # issue 15
+    "GET /tables": ANYONE,  # issue 15
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
     ),

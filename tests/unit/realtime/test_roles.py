@@ -51,7 +51,7 @@ EXPECTED: dict[str, set[str]] = {
     "chat.ban": {"moderator", "host"},
     "chat.unmute": {"moderator", "host"},
     "chat.settings": {"moderator", "host"},
-    "chat.status": {"panelist", "moderator", "host", "ops", "observer"},
+    "chat.status": {"panelist", "moderator", "host", "ops", "observer", "facilitator"},
     "chat.moderation": {"moderator", "host"},
     "chat.report": {"panelist"},
     "chat.dismiss_report": {"moderator", "host"},
@@ -88,8 +88,8 @@ EXPECTED: dict[str, set[str]] = {
     "proposal.edit": {"moderator", "host"},
     "proposal.consent": {"panelist"},
     "proposal.return": {"moderator", "host"},
-    "proposal.list": {"panelist", "moderator", "host", "ops", "observer"},
-    "proposal.get": {"panelist", "moderator", "host", "ops", "observer"},
+    "proposal.list": {"panelist", "moderator", "host", "ops", "observer", "facilitator"},
+    "proposal.get": {"panelist", "moderator", "host", "ops", "observer", "facilitator"},
     # issue 14: shortlist and ballot
     "proposal.shortlist": {"moderator", "host"},
     "proposal.ballot": {"host"},
@@ -100,6 +100,14 @@ EXPECTED: dict[str, set[str]] = {
     "attendance.paper": {"clerk", "host"},
     "attendance.quorum": {"host"},
     "attendance.hall_vote": {"host"},
+    # live tables (issue 15)
+    "table.card": {"facilitator", "host"},
+    "table.flag": {"facilitator", "host"},
+    "table.facilitator": {"host"},
+    "table.step": {"host"},
+    "table.notice": {"host"},
+    "table.say": {"panelist", "facilitator"},
+    "table.get": {"panelist", "facilitator", "moderator", "host"},
 }
 
 
