@@ -121,6 +121,9 @@ SPECS: dict[str, ChannelSpec] = {
     # issue 14: a session's live quorum for hosts (attendance/): the figure as it changes, at most
     # one a second (the hubs' sweep); a fresh subscriber gets the last one. Numbers, no record.
     "quorum": ChannelSpec(history=50, backlog=1, stateful=False, archive=False, coalesce=False),
+    # issue 16: who is live in a meeting's voice (moderation/voice.py); a fresh subscriber gets the
+    # snapshot (the live speaker, if any). A few events per turn; the speakers' list keeps the record.
+    "voice": ChannelSpec(history=50, backlog=0, stateful=True, archive=False, coalesce=False),
 }
 
 

@@ -19,7 +19,7 @@ EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum)|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|voice)|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -207,6 +207,11 @@ def meeting_staff(meeting_id: str) -> str:
     """The moderators' desk of a meeting: every question with its author, and chat reports. Its keys
     share the slot of ``meeting/<id>/qa`` (see ``channel_prefix``) so one script updates both."""
     return f"meeting/{meeting_id}/staff"
+
+
+def meeting_voice(meeting_id: str) -> str:
+    """Who is live in a meeting's voice (issue 16, moderation/voice.py): the live speaker's record."""
+    return f"meeting/{meeting_id}/voice"
 
 
 def meeting_quorum(meeting_id: str) -> str:

@@ -81,6 +81,10 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # issue 14: attendance (the hall desk; the quorum and the hall-only vote for hosts)
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), DESK),
     **dict.fromkeys(("attendance.quorum", "attendance.hall_vote"), HOSTS),
+    # issue 16: live voice. Speakers offer (moderation/voice.py: only the one who holds the floor),
+    # moderators and hosts listen; the speaker ends their own session, moderators anyone's
+    **dict.fromkeys(("voice.offer", "voice.candidate", "voice.end"), SPEAKERS),
+    "voice.listen": MODERATORS,
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -114,6 +118,10 @@ RATE_CLASSES: dict[str, Bucket] = {
     "record": Bucket(rate=0.2, burst=10),
     # issue 14: a hall desk at the doors, a queue of panelists scanned one after another
     "desk": Bucket(rate=3, burst=60),
+    # issue 16: live voice signaling. A session is an offer, a few trickled candidates and an end;
+    # a console listens again after each speaker. A burst of a whole trickle, then 5 a second
+    # (each session's candidates are bounded anyway: moderation/voice.py MAX_CANDIDATES)
+    "voice": Bucket(rate=5, burst=60),
 }
 
 _STAFF_WRITES = (
@@ -157,6 +165,8 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
     "attendance.quorum": None,
     "attendance.hall_vote": "staff",
+    # issue 16: live voice
+    **dict.fromkeys(("voice.offer", "voice.candidate", "voice.listen", "voice.end"), "voice"),
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -199,6 +209,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
     "proposals": ATTENDEES,  # issue 14: every member of the meeting follows its proposals
     "quorum": HOSTS,  # issue 14: the live quorum, for whoever may ask for it (attendance.quorum)
+    "voice": ATTENDEES,  # issue 16: who is live (the speakers' list is everyone's too)
 }
 
 

@@ -19,6 +19,7 @@ from realtime.commands import (
     registry,
     shortlist,  # issue 14: shortlist and ballot
     vote,
+    voice,  # issue 16: live voice
 )
 from realtime.commands.registry import Directs, Handlers
 
@@ -31,6 +32,7 @@ HANDLERS: Handlers = registry.combine(
     proposals.HANDLERS,  # issue 14: proposals
     attendance.HANDLERS,
     shortlist.HANDLERS,  # issue 14: shortlist and ballot
+    voice.HANDLERS,  # issue 16: live voice
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

@@ -29,6 +29,7 @@ from engine.errors import (
     PanelError,
     ProposalError,
     ProtocolError,
+    VoiceError,
     VoteError,
 )
 
@@ -56,6 +57,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.PANEL: PanelError,
     Category.PROPOSAL: ProposalError,
     Category.INTERNAL: InternalError,
+    Category.VOICE: VoiceError,
 }
 
 RANGES: dict[Category, range] = {
@@ -69,6 +71,7 @@ RANGES: dict[Category, range] = {
     Category.PANEL: range(1700, 1800),
     Category.PROPOSAL: range(1800, 1900),
     Category.INTERNAL: range(1900, 2000),
+    Category.VOICE: range(2200, 2300),
 }
 NUMBERED_BEFORE_THE_TABLE = {
     Code.SECRET_IN_URL,

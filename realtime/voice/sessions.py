@@ -1,0 +1,314 @@
+"""This hub's voice sessions: the speaker of each meeting and the consoles listening to them.
+
+The commands (``realtime/commands/voice.py``) call :class:`Voice` (one per hub, :func:`voice_of`);
+it asks ``moderation/voice.py``'s rules first, then the media (``realtime/voice/relay.py``), and
+commits who is live to ``meeting/<id>/voice``. Each session's phase moves only through the rule
+table (``voice.step``).
+
+The floor ends the media: the speakers' list tells :meth:`Voice.on_floor` when the floor of a meeting
+changes hands on this hub (``SpeakersList.floor_hooks``), and a watch reads the floor of each
+meeting with a live speaker every :data:`WATCH_INTERVAL` for changes made through another hub and
+for the timer (``cut_off``).
+
+One media hub per meeting (docs/voice.md): the session lives on the hub of the speaker's
+connection; a console whose connection is on another hub is answered ``VOICE_ELSEWHERE``
+(retryable). A hub whose heartbeat stopped holds nothing: a new offer takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final
+
+from engine import keys
+from engine.background import survive
+from engine.connection import text
+from engine.errors import Code, HubError
+from engine.private import FILE_MODE, private_dir
+from moderation import voice
+from moderation.state import StateChannel
+from moderation.voice import Phase, Step
+from panel.roster import Participant
+from realtime.fanout.hub import Hub
+
+log = logging.getLogger("plenary.voice")
+
+WATCH_INTERVAL: Final = 0.25
+"""Seconds between two reads of the floor of each meeting with a live speaker on this hub: the
+longest a speaker stays on air after the floor changed through another hub, or the timer ran out."""
+
+HUB_STALE_MS: Final = 15_000
+"""A hub whose heartbeat (``keys.HUBS``) is older than this holds no voice session any more."""
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _relay() -> ModuleType:
+    """The media module, imported on first use: without aiortc the hub still runs."""
+    try:
+        from realtime.voice import relay
+    except ImportError:
+        raise HubError(
+            Code.VOICE_UNAVAILABLE, "this hub runs without live voice (install .[voice])"
+        ) from None
+    return relay
+
+
+@dataclass(eq=False)
+class Session:
+    """One peer connection: a speaker's (``speaker == owner``) or a listener's."""
+
+    id: str
+    meeting: str
+    owner: str
+    speaker: str
+    peer: Any
+    listening: bool
+    phase: Phase = Phase.OFFERED
+    candidates: int = 0
+    listeners: set[Session] = field(default_factory=set)
+    started_at: int = field(default_factory=_now)
+
+
+class Voice:
+    """The voice sessions of one hub. Build with :func:`voice_of`; :meth:`close` when the hub stops."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.sessions: dict[str, Session] = {}
+        self.speaking: dict[str, Session] = {}  # meeting -> its live speaker's session here
+        self._watch: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[Any]] = set()
+        hub.speakers.floor_hooks.append(self.on_floor)
+
+    def _config(self) -> Any:
+        s = self.hub.settings
+        return _relay().configuration(s.ice_servers, s.ice_username, s.ice_credential)
+
+    def _check_on(self) -> None:
+        if not self.hub.settings.voice:
+            raise HubError(Code.VOICE_UNAVAILABLE, "live voice is off on this hub")
+
+    def _channel(self, meeting: str) -> StateChannel:
+        return StateChannel(self.hub.log, keys.meeting_voice(meeting))
+
+    async def _holder_alive(self, hub_id: str) -> bool:
+        if hub_id == self.hub.hub_id:
+            return True
+        beat = await self.hub.redis.hget(keys.HUBS, hub_id)
+        return beat is not None and _now() - int(text(beat)) < HUB_STALE_MS
+
+    async def _elsewhere(self, meeting: str) -> None:
+        """``VOICE_ELSEWHERE`` when another live hub holds the meeting's voice, else ``NO_VOICE_SESSION``."""
+        live = (await self._channel(meeting).read()).get("live")
+        if live and live["hub"] != self.hub.hub_id and await self._holder_alive(live["hub"]):
+            raise HubError(Code.VOICE_ELSEWHERE, f"live voice of meeting {meeting} runs on another hub")
+        raise HubError(Code.NO_VOICE_SESSION, f"nobody is live in meeting {meeting}")
+
+    # -- commands --------------------------------------------------------------------------------
+    async def offer(self, who: Participant, meeting: str, sdp: str) -> tuple[Session, str]:
+        """The floor holder goes live: the hub's answer, and the session it made."""
+        self._check_on()
+        voice.check_offer(sdp)
+        floor = await self.hub.speakers.channel(meeting).read()
+        voice.check_may_speak(who.id, voice.floor_holder(floor.values))
+        relay = _relay()
+        before = self.speaking.get(meeting)
+        if before is not None:  # a reload, a second device: the newest offer wins
+            await self.end(before, Step.END, who.id, reason="replaced")
+        live = (await self._channel(meeting).read()).get("live")
+        replace = bool(live) and not await self._holder_alive(live["hub"])
+        session = Session(secrets.token_urlsafe(9), meeting, who.id, who.id, None, listening=False)
+        session.peer = relay.SpeakerPeer(self._config(), lambda st: self._on_state(session, st))
+        try:
+            answer = await session.peer.answer(sdp)
+            record = {
+                "id": who.id,
+                "name": who.name,
+                "session": session.id,
+                "hub": self.hub.hub_id,
+                "started_at": session.started_at,
+            }
+            await self._channel(meeting).update(voice.go_live({**record, "replace": replace}))
+        except BaseException:
+            await session.peer.close()
+            raise
+        self.sessions[session.id] = session
+        self.speaking[meeting] = session
+        if self.hub.settings.voice_record:
+            with survive(log, "voice recorder", meeting=meeting):
+                await session.peer.record(self._record_path(meeting, who.id, session.id))
+        if self._watch is None:
+            self._watch = asyncio.create_task(self._watch_floor(), name="plenary-voice-watch")
+        log.info("voice live", extra={"meeting": meeting, "participant": who.id, "session": session.id})
+        return session, answer
+
+    async def listen(self, who: Participant, meeting: str, sdp: str) -> tuple[Session, Session, str]:
+        """A console hears the meeting's live speaker: (its session, the speaker's, the answer)."""
+        self._check_on()
+        voice.check_may_listen(who.role)
+        voice.check_offer(sdp)
+        speaker = self.speaking.get(meeting)
+        if speaker is None or speaker.phase is Phase.ENDED:
+            await self._elsewhere(meeting)
+            raise AssertionError("unreachable")  # _elsewhere always raises
+        if len(speaker.listeners) >= self.hub.settings.voice_max_listeners:
+            raise HubError(Code.TOO_MANY_LISTENERS, "this meeting's live voice has its most listeners")
+        relay = _relay()
+        session = Session(secrets.token_urlsafe(9), meeting, who.id, speaker.owner, None, listening=True)
+        session.peer = relay.ListenerPeer(
+            self._config(), lambda st: self._on_state(session, st), speaker.peer.subscribe()
+        )
+        try:
+            answer = await session.peer.answer(sdp)
+        except BaseException:
+            await session.peer.close()
+            raise
+        self.sessions[session.id] = session
+        speaker.listeners.add(session)
+        return session, speaker, answer
+
+    def _own(self, who: Participant, meeting: str, session_id: str) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None or session.meeting != meeting or session.owner != who.id:
+            raise HubError(Code.NO_VOICE_SESSION, "no such voice session of yours")
+        return session
+
+    async def candidate(
+        self, who: Participant, meeting: str, session_id: str, line: str, mid: str | None, index: int | None
+    ) -> int:
+        """A trickled ICE candidate from the session's own peer: how many it sent so far."""
+        session = self._own(who, meeting, session_id)
+        line = voice.check_candidate(line)
+        count = voice.count_candidate(session.candidates)
+        session.phase = voice.step(session.phase, Step.CANDIDATE)
+        session.candidates = count
+        await session.peer.add_candidate(line, mid, index)
+        return count
+
+    async def end_command(self, who: Participant, meeting: str, session_id: str | None) -> Session:
+        """``voice.end``: a listener's own session; a speaker's by the speaker or a moderator; with
+        no session named, the meeting's live speaker."""
+        if session_id is None:
+            session = self.speaking.get(meeting)
+            if session is None:
+                await self._elsewhere(meeting)
+                raise AssertionError("unreachable")
+        else:
+            found = self.sessions.get(session_id)
+            if found is None or found.meeting != meeting:
+                raise HubError(Code.NO_VOICE_SESSION, "no such voice session on this hub")
+            session = found
+        if session.listening:
+            if session.owner != who.id:
+                raise HubError(Code.FORBIDDEN, "only its own console ends a listener's session")
+        else:
+            voice.check_may_end(who.id, who.role, session.speaker)
+        await self.end(session, Step.END, who.id)
+        return session
+
+    # -- the floor, the peers' states, the end ---------------------------------------------------
+    async def on_floor(self, meeting: str) -> None:
+        """The floor of ``meeting`` changed on this hub: end its speaker's media at once if they lost it."""
+        session = self.speaking.get(meeting)
+        if session is None:
+            return
+        floor = await self.hub.speakers.channel(meeting).read()
+        lost = voice.floor_lost(session.speaker, floor.values, _now())
+        if lost is not None:
+            await self.end(session, lost, "")
+
+    async def _watch_floor(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            for meeting in list(self.speaking):
+                with survive(log, "voice floor watch", meeting=meeting):
+                    await self.on_floor(meeting)
+
+    def _on_state(self, session: Session, state: str) -> None:
+        if state == "connected" and session.phase is Phase.OFFERED:
+            session.phase = voice.step(session.phase, Step.CONNECTED)
+        elif state in ("failed", "closed") and session.phase is not Phase.ENDED:
+            task = asyncio.ensure_future(self.end(session, Step.FAILED, ""))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def end(self, session: Session, why: Step, by: str, reason: str = "") -> None:
+        """End ``session`` (its listeners too, for a speaker's) and say so on the meeting's channel.
+        A session already ended is left as it is."""
+        if session.phase is Phase.ENDED:
+            return
+        session.phase = voice.step(session.phase, why)
+        self.sessions.pop(session.id, None)
+        if session.listening:
+            owner = self.speaking.get(session.meeting)
+            if owner is not None:
+                owner.listeners.discard(session)
+        else:
+            if self.speaking.get(session.meeting) is session:
+                del self.speaking[session.meeting]
+            for listener in list(session.listeners):
+                await self.end(listener, why, by, reason)
+        with survive(log, "voice close", session=session.id):
+            await session.peer.close()
+        if not session.listening:
+            with survive(log, "voice ended", meeting=session.meeting):
+                await self._channel(session.meeting).update(voice.end(session.id, reason or str(why), by))
+            log.info(
+                "voice ended",
+                extra={"meeting": session.meeting, "session": session.id, "reason": reason or str(why)},
+            )
+
+    def level(self, meeting: str) -> float:
+        """The live speaker's level as this hub hears it (0-1), 0 when nobody is live here."""
+        session = self.speaking.get(meeting)
+        return float(session.peer.level) if session is not None else 0.0
+
+    def _record_path(self, meeting: str, speaker: str, session: str) -> Path:
+        """An owner-only Ogg file in the meeting's record folder (``engine/private.py``)."""
+        folder = private_dir(self.hub.settings.data_dir / "records" / meeting / "voice")
+        path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{speaker}-{session}.ogg"
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE))
+        return path
+
+    async def close(self) -> None:
+        """When the hub stops: every session ended, the watch stopped."""
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        for session in list(self.speaking.values()):
+            await self.end(session, Step.END, "", reason="hub_stopped")
+        for session in list(self.sessions.values()):
+            await self.end(session, Step.END, "", reason="hub_stopped")
+        with contextlib.suppress(ValueError):
+            self.hub.speakers.floor_hooks.remove(self.on_floor)
+
+
+_of: weakref.WeakKeyDictionary[Hub, Voice] = weakref.WeakKeyDictionary()
+
+
+def voice_of(hub: Hub) -> Voice:
+    """The hub's voice sessions, made on first use (a hub nobody speaks on holds nothing)."""
+    found = _of.get(hub)
+    if found is None:
+        found = _of[hub] = Voice(hub)
+    return found
+
+
+async def close(hub: Hub) -> None:
+    """Ends the hub's voice sessions, if it has any (the app's shutdown)."""
+    found = _of.pop(hub, None)
+    if found is not None:
+        await found.close()
