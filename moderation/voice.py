@@ -161,9 +161,9 @@ def go_live(live: dict[str, Any]) -> Callable[[State], Change]:
 
     def rule(state: State) -> Change:
         before = state.get("live")
-        if before and before["session"] != live["session"] and before["hub"] != live["hub"]:
-            if not live.get("replace"):
-                raise HubError(Code.VOICE_ELSEWHERE, "live voice of this meeting runs on another hub")
+        held = before and before["session"] != live["session"] and before["hub"] != live["hub"]
+        if held and not live.get("replace"):
+            raise HubError(Code.VOICE_ELSEWHERE, "live voice of this meeting runs on another hub")
         record = {k: v for k, v in live.items() if k != "replace"}
         return Change("voice.live", record, sets={"live": record}, result=record)
 

@@ -42,8 +42,12 @@ class Settings:
     ice_servers: tuple[str, ...] = ()  # e.g. ("stun:stun.example.org:3478", "turn:turn.example.org:3478")
     ice_username: str = ""
     ice_credential: str = ""
-    voice_record: bool = False  # each speech also to an owner-only Ogg file under data_dir/records/<meeting>/voice/
-    voice_max_listeners: int = 50  # consoles one speaker's audio is relayed to (docs/performance.md, issue 16)
+    voice_record: bool = (
+        False  # each speech also to an owner-only Ogg file under data_dir/records/<meeting>/voice/
+    )
+    voice_max_listeners: int = (
+        50  # consoles one speaker's audio is relayed to (docs/performance.md, issue 16)
+    )
 
     @property
     def base_url(self) -> str:

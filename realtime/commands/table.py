@@ -18,8 +18,8 @@ from realtime.commands import (
     proposals,  # issue 14: proposals
     registry,
     shortlist,  # issue 14: shortlist and ballot
-    vote,
     voice,  # issue 16: live voice
+    vote,
 )
 from realtime.commands.registry import Directs, Handlers
 

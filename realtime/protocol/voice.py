@@ -9,7 +9,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from realtime.protocol.base import Ident, MeetingCommand, Result
+from realtime.protocol.base import MeetingCommand, Result
 
 Sdp = Annotated[
     str,

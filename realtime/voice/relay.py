@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import av
 import numpy as np
 from aiortc import (
     MediaStreamTrack,
@@ -127,6 +128,8 @@ class SpeakerPeer(Peer):
         try:
             while True:
                 frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
                 samples = frame.to_ndarray().astype(np.float32)
                 self.level = float(np.sqrt(np.mean(samples * samples))) / 32768.0
                 self.frames += 1
