@@ -311,12 +311,12 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
         # issue 16: live voice
-        Code.VOICE_UNAVAILABLE: ErrorSpec(Category.VOICE, http_status=409),
-        Code.NOT_ON_THE_FLOOR: ErrorSpec(Category.VOICE, http_status=403),
+        Code.VOICE_UNAVAILABLE: ErrorSpec(Category.VOICE),
+        Code.NOT_ON_THE_FLOOR: ErrorSpec(Category.VOICE),
         Code.BAD_SDP: ErrorSpec(Category.VOICE),
         Code.TOO_MANY_CANDIDATES: ErrorSpec(Category.VOICE),
-        Code.NO_VOICE_SESSION: ErrorSpec(Category.VOICE, retryable=True, http_status=404),  # once live
-        Code.VOICE_ELSEWHERE: ErrorSpec(Category.VOICE, retryable=True, http_status=409),
+        Code.NO_VOICE_SESSION: ErrorSpec(Category.VOICE, retryable=True),  # once live
+        Code.VOICE_ELSEWHERE: ErrorSpec(Category.VOICE, retryable=True),
         Code.BAD_VOICE_STEP: ErrorSpec(Category.VOICE),
         Code.TOO_MANY_LISTENERS: ErrorSpec(Category.VOICE, retryable=True),  # once one leaves
     }
