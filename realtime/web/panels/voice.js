@@ -8,7 +8,9 @@
 // Mount: new VoiceSpeaker(conn, element); setFloor(meeting, holdsTheFloor), rerender.
 //
 // VoiceConsole, on the host console: follows who is live in the chosen meeting, listens to them
-// (plays the speaker), shows who is live and their level, and can mute (here only) or end them.
+// (plays the speaker), shows who is live and their level, and can mute (here only) or end them;
+// and the host's choice whether a speaker's microphone goes off when their time runs out
+// (`speakers.timer` with `cut_off`, read from `meeting/<id>/speakers`).
 // Mount: new VoiceConsole(conn, section); setWelcome, setMeeting, rerender (as the other tools).
 
 import { t } from "../lib/i18n.js";
@@ -64,6 +66,7 @@ function meter(label) {
   wrap.setAttribute("aria-label", label);
   wrap.setAttribute("aria-valuemin", "0");
   wrap.setAttribute("aria-valuemax", "100");
+  wrap.setAttribute("aria-valuenow", "0");
   const bar = el("div", "voice-meter-bar");
   wrap.append(bar);
   let peak = 0; // the loudest since live: shows that sound came at all
@@ -240,7 +243,29 @@ export class VoiceConsole {
     this.msg.setAttribute("role", "alert");
     const row = el("div", "row");
     row.append(this.mute, this.cut);
-    setChildren(section, this.heading, this.who, this.meter.wrap, row, this.msg, this.audio);
+    this.cutOff = document.createElement("input");
+    this.cutOff.type = "checkbox";
+    this.cutOff.id = "voice-cut-off";
+    this.cutOff.addEventListener("change", () => this.setCutOff(this.cutOff.checked));
+    this.cutOffLabel = el("label", "check-row");
+    this.cutOffText = el("span", "", "");
+    this.cutOffLabel.append(this.cutOff, this.cutOffText);
+    this.speakers = { seconds: 120, cut_off: false };
+    this.speakersSub = null;
+    setChildren(section, this.heading, this.who, this.meter.wrap, row, this.cutOffLabel, this.msg, this.audio);
+  }
+
+  /** The host's choice: a speaker's live voice ends when their time runs out (or never). */
+  async setCutOff(on) {
+    if (!this.meeting) return;
+    try {
+      const r = await this.conn.request("speakers.timer", { meeting: this.meeting, seconds: this.speakers.seconds || 120, cut_off: on });
+      this.speakers.cut_off = r.cut_off;
+      this.message = null;
+    } catch (err) {
+      this.message = errText(err);
+    }
+    this.rerender();
   }
 
   setWelcome(w) {
@@ -257,11 +282,22 @@ export class VoiceConsole {
     this.live = null;
     this.sub?.close();
     this.sub = null;
+    this.speakersSub?.close();
+    this.speakersSub = null;
     this.follow();
   }
 
   follow() {
     if (!this.allowed || !this.meeting || this.sub) return this.rerender();
+    this.speakersSub = followState(this.conn, `meeting/${this.meeting}/speakers`, {
+      onSnapshot: (s) => {
+        this.speakers = { seconds: s.seconds || 120, cut_off: !!s.cut_off };
+      },
+      onEvents: (events, info) => {
+        if (!info.snapshot) for (const e of events) if (e.event === "speakers.timer") this.speakers = { seconds: e.data.seconds, cut_off: !!e.data.cut_off };
+        this.rerender();
+      },
+    });
     this.sub = followState(this.conn, `meeting/${this.meeting}/voice`, {
       onSnapshot: (s) => {
         this.live = s.live || null;
@@ -362,6 +398,9 @@ export class VoiceConsole {
     this.mute.textContent = t(this.muted ? "voice.console.unmute" : "voice.console.mute");
     this.mute.setAttribute("aria-pressed", String(this.muted));
     this.mute.hidden = !this.live;
+    this.cutOffText.textContent = t("voice.console.cut_off");
+    this.cutOff.checked = !!this.speakers.cut_off;
+    this.cutOffLabel.hidden = !may(this.welcome, "speakers.timer");
     this.cut.textContent = t("voice.console.end");
     this.cut.hidden = !this.live || !may(this.welcome, "voice.end");
     this.msg.textContent = this.message || "";
