@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,7 +111,15 @@ def open_media(media_browser: Browser, assembly: Assembly) -> Iterator[Any]:
     assert not problems, "\n".join(problems)
 
 
-def test_the_speaker_goes_live_and_the_host_hears_them(open_media: Any, hub_call: HubCaller) -> None:
+def shots(tmp_path: Path) -> Path:
+    out = Path(os.environ.get("PLENARY_SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def test_the_speaker_goes_live_and_the_host_hears_them(
+    open_media: Any, hub_call: HubCaller, tmp_path: Path
+) -> None:
     host = open_media("/host", "host-1", width=1280)
     expect(host.locator("#f-meeting")).to_have_value(MEETING)
     console = host.locator("#voice")
@@ -155,6 +165,10 @@ def test_the_speaker_goes_live_and_the_host_hears_them(open_media: Any, hub_call
         host.wait_for_function(
             "() => Number(document.querySelector('#voice .voice-meter').dataset.peak || 0) > 0"
         )
+        box.scroll_into_view_if_needed()
+        panelist.screenshot(path=str(shots(tmp_path) / "panelist-voice-390.png"))
+        console.scroll_into_view_if_needed()
+        console.screenshot(path=str(shots(tmp_path) / "host-voice-1280.png"))
 
         # the host turns the speaker's microphone off: the panelist page says so
         console.get_by_role("button", name="발언자 마이크 끄기").click()

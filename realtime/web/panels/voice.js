@@ -102,7 +102,7 @@ export class VoiceSpeaker {
     this.hint = el("p", "hint-text");
     this.meter = meter(t("voice.meter"));
     this.start = button("cast", "", () => this.goLive());
-    this.stop = button("warn", "", () => this.end(true));
+    this.stop = button("cast warn", "", () => this.end(true));
     this.msg = el("p", "error");
     this.msg.setAttribute("role", "alert");
     setChildren(root, this.title, this.meter.wrap, this.hint, this.msg, this.start, this.stop);
