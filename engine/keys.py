@@ -214,6 +214,12 @@ def meeting_voice(meeting_id: str) -> str:
     return f"meeting/{meeting_id}/voice"
 
 
+def voice_stop(meeting_id: str) -> str:
+    """A request to end the meeting's live voice session, from a hub that does not hold it (issue
+    16): ``<session>|<by>``, short-lived; the holding hub's watch reads it (realtime/voice/sessions.py)."""
+    return channel_key(meeting_voice(meeting_id), "stop")
+
+
 def meeting_quorum(meeting_id: str) -> str:
     """A session's live quorum for hosts (issue 14): the figure, pushed at most once a second."""
     return f"meeting/{meeting_id}/quorum"

@@ -46,6 +46,9 @@ WATCH_INTERVAL: Final = 0.25
 """Seconds between two reads of the floor of each meeting with a live speaker on this hub: the
 longest a speaker stays on air after the floor changed through another hub, or the timer ran out."""
 
+STOP_TTL_S: Final = 10
+"""Seconds a request to end a session held by another hub waits there for that hub's watch."""
+
 HUB_STALE_MS: Final = 15_000
 """A hub whose heartbeat (``keys.HUBS``) is older than this holds no voice session any more."""
 
@@ -200,16 +203,10 @@ class Voice:
     async def end_command(self, who: Participant, meeting: str, session_id: str | None) -> Session:
         """``voice.end``: a listener's own session; a speaker's by the speaker or a moderator; with
         no session named, the meeting's live speaker."""
-        if session_id is None:
-            session = self.speaking.get(meeting)
-            if session is None:
-                await self._elsewhere(meeting)
-                raise AssertionError("unreachable")
-        else:
-            found = self.sessions.get(session_id)
-            if found is None or found.meeting != meeting:
-                raise HubError(Code.NO_VOICE_SESSION, "no such voice session on this hub")
-            session = found
+        found = self.speaking.get(meeting) if session_id is None else self.sessions.get(session_id)
+        if found is None or found.meeting != meeting:
+            return await self._end_elsewhere(who, meeting, session_id)
+        session = found
         if session.listening:
             if session.owner != who.id:
                 raise HubError(Code.FORBIDDEN, "only its own console ends a listener's session")
@@ -217,6 +214,19 @@ class Voice:
             voice.check_may_end(who.id, who.role, session.speaker)
         await self.end(session, Step.END, who.id)
         return session
+
+    async def _end_elsewhere(self, who: Participant, meeting: str, session_id: str | None) -> Session:
+        """``voice.end`` of the live speaker whose session another hub holds: the request goes into
+        Redis (``keys.voice_stop``) and that hub's watch ends the session within ``WATCH_INTERVAL``.
+        The reply names the session; ``voice.ended`` follows on the channel."""
+        live = (await self._channel(meeting).read()).get("live")
+        if not live or live["hub"] == self.hub.hub_id or session_id not in (None, live["session"]):
+            raise HubError(Code.NO_VOICE_SESSION, f"nobody is live in meeting {meeting} with that session")
+        if not await self._holder_alive(live["hub"]):
+            raise HubError(Code.NO_VOICE_SESSION, f"the hub of meeting {meeting}'s voice is gone")
+        voice.check_may_end(who.id, who.role, live["id"])
+        await self.hub.redis.set(keys.voice_stop(meeting), f"{live['session']}|{who.id}", ex=STOP_TTL_S)
+        return Session(live["session"], meeting, live["id"], live["id"], None, listening=False)
 
     # -- the floor, the peers' states, the end ---------------------------------------------------
     async def on_floor(self, meeting: str) -> None:
@@ -235,6 +245,19 @@ class Voice:
             for meeting in list(self.speaking):
                 with survive(log, "voice floor watch", meeting=meeting):
                     await self.on_floor(meeting)
+                    await self._stop_requested(meeting)
+
+    async def _stop_requested(self, meeting: str) -> None:
+        """End the meeting's speaker if a moderator on another hub asked (``_end_elsewhere``)."""
+        session = self.speaking.get(meeting)
+        if session is None:
+            return
+        asked = await self.hub.redis.getdel(keys.voice_stop(meeting))
+        if asked is None:
+            return
+        wanted, _, by = text(asked).partition("|")
+        if wanted == session.id:
+            await self.end(session, Step.END, by)
 
     def _on_state(self, session: Session, state: str) -> None:
         if state == "connected" and session.phase is Phase.OFFERED:

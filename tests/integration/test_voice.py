@@ -14,6 +14,7 @@ import pytest
 from aiortc import RTCPeerConnection
 from redis.asyncio import Redis
 
+from engine import keys
 from loadtest.voice_peers import RATE, Tone, dominant_frequency, listen, speak
 from tests.support import HubProcess, connect, seed
 
@@ -185,4 +186,29 @@ async def test_the_timer_cuts_off_when_the_host_chose_so(
         assert 9_500 <= events[1]["time"] - events[0]["time"] <= 11_500
         await host.ok("speakers.timer", meeting="m1", seconds=120, cut_off=False)
         await host.ok("speakers.yield", meeting="m1")
+        await pc.close()
+
+
+async def test_a_moderator_on_another_hub_turns_the_speaker_off(
+    redis: Redis, voice_hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    tokens = await seed(redis)
+    a, b = voice_hubs
+    for _ in range(50):  # the fixture flushed Redis: both hubs' heartbeats back (once a second)
+        if await redis.hlen(keys.HUBS) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    async with connect(a.ws_url, tokens["p1"]) as p1, connect(b.ws_url, tokens["mod"]) as mod:
+        await mod.ok("subscribe", channel=VOICE)
+        await _floor_to(mod, p1, "p1")
+        pc, offered = await speak(p1.ok, "m1", Tone(440))
+        assert (await p1.call("voice.end", meeting="m1", session="nope"))["name"] == "no_voice_session"
+        ended = await mod.ok("voice.end", meeting="m1")  # the session is on hub a
+        assert ended == {"session": offered["session"], "speaker": "p1"}
+        events = await mod.wait_events(VOICE, 2, timeout=5)
+        assert events[1]["event"] == "voice.ended"
+        assert events[1]["data"] == {"id": "p1", "session": offered["session"], "reason": "end", "by": "mod"}
+        assert events[1]["time"] - events[0]["time"] < 1500  # the holding hub's watch, every 250 ms
+        assert (await mod.call("voice.end", meeting="m1"))["name"] == "no_voice_session"
+        await mod.ok("speakers.yield", meeting="m1")
         await pc.close()
