@@ -93,6 +93,7 @@ class Voice:
         self.speaking: dict[str, Session] = {}  # meeting -> its live speaker's session here
         self._watch: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[Any]] = set()
+        self._offering: dict[str, asyncio.Lock] = {}
         hub.speakers.floor_hooks.append(self.on_floor)
 
     def _config(self) -> Any:
@@ -121,9 +122,15 @@ class Voice:
 
     # -- commands --------------------------------------------------------------------------------
     async def offer(self, who: Participant, meeting: str, sdp: str) -> tuple[Session, str]:
-        """The floor holder goes live: the hub's answer, and the session it made."""
+        """The floor holder goes live: the hub's answer, and the session it made. One offer of a
+        meeting at a time on this hub (a double press must not leave a second connection behind)."""
         self._check_on()
         voice.check_offer(sdp)
+        lock = self._offering.setdefault(meeting, asyncio.Lock())
+        async with lock:
+            return await self._offer(who, meeting, sdp)
+
+    async def _offer(self, who: Participant, meeting: str, sdp: str) -> tuple[Session, str]:
         floor = await self.hub.speakers.channel(meeting).read()
         voice.check_may_speak(who.id, voice.floor_holder(floor.values))
         relay = _relay()
