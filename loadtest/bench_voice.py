@@ -43,6 +43,7 @@ from typing import Any
 
 import websockets
 
+from engine.roles import Role
 from engine.server import ensure_server
 from loadtest.bench_cast import busy_cpu, free_port, proc_cpu, stop_process
 from loadtest.voice_peers import Ear, Tone, listen, speak
@@ -151,8 +152,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             from engine.connection import command_client
 
             client = command_client(redis.url, name="bench-voice")
-            people = [Participant(id="sp", name="발언자", role="panelist", meetings=[MEETING])]
-            people += [Participant(id=f"h{i}", name=f"진행 {i}", role="moderator") for i in range(max(steps))]
+            people = [Participant(id="sp", name="발언자", role=Role.PANELIST, meetings=[MEETING])]
+            people += [
+                Participant(id=f"h{i}", name=f"진행 {i}", role=Role.MODERATOR) for i in range(max(steps))
+            ]
             roster = Roster(client)
             await roster.upsert(people)
             await Meetings(client).put(MeetingInfo(id=MEETING, title="Bench"))
