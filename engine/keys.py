@@ -220,6 +220,17 @@ def voice_stop(meeting_id: str) -> str:
     return channel_key(meeting_voice(meeting_id), "stop")
 
 
+def voice_requests(meeting_id: str) -> str:
+    """Consoles on other hubs asking to listen to the meeting's live speaker (issue 16): a list of
+    requests the holding hub's watch takes (realtime/voice/sessions.py)."""
+    return channel_key(meeting_voice(meeting_id), "requests")
+
+
+def voice_answer(meeting_id: str, request_id: str) -> str:
+    """The holding hub's answer to one such request, read by the hub that asked (short-lived)."""
+    return channel_key(meeting_voice(meeting_id), "answer:" + request_id)
+
+
 def meeting_quorum(meeting_id: str) -> str:
     """A session's live quorum for hosts (issue 14): the figure, pushed at most once a second."""
     return f"meeting/{meeting_id}/quorum"

@@ -11,14 +11,19 @@ meeting with a live speaker every :data:`WATCH_INTERVAL` for changes made throug
 for the timer (``cut_off``).
 
 One media hub per meeting (docs/voice.md): the session lives on the hub of the speaker's
-connection; a console whose connection is on another hub is answered ``VOICE_ELSEWHERE``
-(retryable). A hub whose heartbeat stopped holds nothing: a new offer takes over.
+connection. A console whose connection is on another hub is served there all the same: its hub
+puts the request in Redis (``keys.voice_requests``), the media hub's watch answers it
+(``keys.voice_answer``), and the media then flows between the console and the media hub directly;
+past :data:`ASK_TIMEOUT` the console gets ``VOICE_ELSEWHERE`` (retryable). Ending the speaker from
+another hub goes the same way (``keys.voice_stop``). A hub whose heartbeat stopped holds nothing: a
+new offer takes over.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -34,6 +39,7 @@ from engine.background import survive
 from engine.connection import text
 from engine.errors import Code, HubError
 from engine.private import FILE_MODE, private_dir
+from engine.roles import Role
 from moderation import voice
 from moderation.state import StateChannel
 from moderation.voice import Phase, Step
@@ -48,6 +54,10 @@ longest a speaker stays on air after the floor changed through another hub, or t
 
 STOP_TTL_S: Final = 10
 """Seconds a request to end a session held by another hub waits there for that hub's watch."""
+
+ASK_TIMEOUT: Final = 10.0
+"""Seconds a hub waits for the media hub's answer to a console's request (its watch takes requests
+every ``WATCH_INTERVAL``; the answer gathers ICE candidates, seconds with a STUN server)."""
 
 HUB_STALE_MS: Final = 15_000
 """A hub whose heartbeat (``keys.HUBS``) is older than this holds no voice session any more."""
@@ -113,13 +123,6 @@ class Voice:
         beat = await self.hub.redis.hget(keys.HUBS, hub_id)
         return beat is not None and _now() - int(text(beat)) < HUB_STALE_MS
 
-    async def _elsewhere(self, meeting: str) -> None:
-        """``VOICE_ELSEWHERE`` when another live hub holds the meeting's voice, else ``NO_VOICE_SESSION``."""
-        live = (await self._channel(meeting).read()).get("live")
-        if live and live["hub"] != self.hub.hub_id and await self._holder_alive(live["hub"]):
-            raise HubError(Code.VOICE_ELSEWHERE, f"live voice of meeting {meeting} runs on another hub")
-        raise HubError(Code.NO_VOICE_SESSION, f"nobody is live in meeting {meeting}")
-
     # -- commands --------------------------------------------------------------------------------
     async def offer(self, who: Participant, meeting: str, sdp: str) -> tuple[Session, str]:
         """The floor holder goes live: the hub's answer, and the session it made. One offer of a
@@ -171,8 +174,7 @@ class Voice:
         voice.check_offer(sdp)
         speaker = self.speaking.get(meeting)
         if speaker is None or speaker.phase is Phase.ENDED:
-            await self._elsewhere(meeting)
-            raise AssertionError("unreachable")  # _elsewhere always raises
+            return await self._listen_elsewhere(who, meeting, sdp)
         if len(speaker.listeners) >= self.hub.settings.voice_max_listeners:
             raise HubError(Code.TOO_MANY_LISTENERS, "this meeting's live voice has its most listeners")
         relay = _relay()
@@ -188,6 +190,56 @@ class Voice:
         self.sessions[session.id] = session
         speaker.listeners.add(session)
         return session, speaker, answer
+
+    async def _listen_elsewhere(
+        self, who: Participant, meeting: str, sdp: str
+    ) -> tuple[Session, Session, str]:
+        """``voice.listen`` on a hub that does not hold the meeting's voice: asked of the hub that
+        does, through Redis; its answer comes back here. ``NO_VOICE_SESSION`` when nobody is live."""
+        live = (await self._channel(meeting).read()).get("live")
+        if not live or live["hub"] == self.hub.hub_id or not await self._holder_alive(live["hub"]):
+            raise HubError(Code.NO_VOICE_SESSION, f"nobody is live in meeting {meeting}")
+        rid = secrets.token_urlsafe(9)
+        ask = {"rid": rid, "id": who.id, "name": who.name, "role": str(who.role), "sdp": sdp}
+        async with self.hub.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(keys.voice_requests(meeting), json.dumps(ask))
+            pipe.expire(keys.voice_requests(meeting), int(ASK_TIMEOUT) + 5)
+            await pipe.execute()
+        deadline = time.monotonic() + ASK_TIMEOUT
+        while time.monotonic() < deadline:
+            got = await self.hub.redis.getdel(keys.voice_answer(meeting, rid))
+            if got is not None:
+                answer = json.loads(text(got))
+                if "code" in answer:
+                    raise HubError(Code(answer["code"]), answer.get("message", ""))
+                speaker = Session(live["session"], meeting, live["id"], live["id"], None, listening=False)
+                mine = Session(answer["session"], meeting, who.id, live["id"], None, listening=True)
+                return mine, speaker, answer["sdp"]
+            await asyncio.sleep(0.05)
+        raise HubError(Code.VOICE_ELSEWHERE, f"the hub of meeting {meeting}'s voice did not answer in time")
+
+    async def _answer_requests(self, meeting: str) -> None:
+        """The watch of the media hub: answer the consoles of other hubs that asked to listen."""
+        for _ in range(self.hub.settings.voice_max_listeners):
+            raw = await self.hub.redis.lpop(keys.voice_requests(meeting))
+            if raw is None:
+                return
+            ask = json.loads(text(raw))
+            task = asyncio.ensure_future(self._answer_one(meeting, ask))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _answer_one(self, meeting: str, ask: dict[str, Any]) -> None:
+        who = Participant(id=ask["id"], name=ask["name"], role=Role(ask["role"]))
+        reply: dict[str, Any]
+        try:
+            session, _speaker, sdp = await self.listen(who, meeting, ask["sdp"])
+            reply = {"session": session.id, "sdp": sdp}
+        except HubError as e:
+            reply = {"code": int(e.code), "message": e.message}
+        await self.hub.redis.set(
+            keys.voice_answer(meeting, ask["rid"]), json.dumps(reply), ex=int(ASK_TIMEOUT) + 5
+        )
 
     def _own(self, who: Participant, meeting: str, session_id: str) -> Session:
         session = self.sessions.get(session_id)
@@ -253,6 +305,7 @@ class Voice:
                 with survive(log, "voice floor watch", meeting=meeting):
                     await self.on_floor(meeting)
                     await self._stop_requested(meeting)
+                    await self._answer_requests(meeting)
 
     async def _stop_requested(self, meeting: str) -> None:
         """End the meeting's speaker if a moderator on another hub asked (``_end_elsewhere``)."""
