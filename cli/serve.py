@@ -37,8 +37,8 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
     v.add_argument(
         "--ice-server",
         action="append",
-        default=[u for u in os.environ.get("PLENARY_ICE_SERVERS", "").split(",") if u],
-        help="a STUN or TURN URL (stun:host:3478, turn:host:3478?transport=udp), repeatable; default "
+        default=None,
+        help="a STUN or TURN URL (stun:host:3478, turn:host:3478?transport=udp), repeatable; without it "
         "$PLENARY_ICE_SERVERS (comma-separated), else none (loopback and one LAN need none). TURN "
         "credentials come from $PLENARY_TURN_USERNAME and $PLENARY_TURN_CREDENTIAL, never from a flag",
     )
@@ -114,7 +114,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_interval,
         voice=not args.no_voice,
-        ice_servers=tuple(args.ice_server),
+        ice_servers=tuple(
+            args.ice_server or [u for u in os.environ.get("PLENARY_ICE_SERVERS", "").split(",") if u]
+        ),
         ice_username=os.environ.get("PLENARY_TURN_USERNAME", ""),
         ice_credential=os.environ.get("PLENARY_TURN_CREDENTIAL", ""),
         voice_record=args.voice_record,
