@@ -220,3 +220,19 @@ async def test_a_moderator_on_another_hub_turns_the_speaker_off(
         assert (await mod.call("voice.end", meeting="m1"))["name"] == "no_voice_session"
         await mod.ok("speakers.yield", meeting="m1")
         await pc.close()
+
+
+async def test_the_floor_taken_on_the_same_hub_ends_the_media_before_the_reply(
+    redis: Redis, voice_hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    """The speakers' list's floor hook, not the watch: by the time the moderator's `speakers.yield`
+    is answered, the speaker's session has ended and `voice.ended` is stored."""
+    tokens = await seed(redis)
+    a, _ = voice_hubs
+    async with connect(a.ws_url, tokens["p1"]) as p1, connect(a.ws_url, tokens["mod"]) as mod:
+        await _floor_to(mod, p1, "p1")
+        pc, _offered = await speak(p1.ok, "m1", Tone(440))
+        await mod.ok("speakers.yield", meeting="m1")
+        snap = (await mod.ok("subscribe", channel=VOICE))["snapshot"]
+        assert "live" not in snap
+        await pc.close()
