@@ -33,6 +33,27 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         help="an extra Origin allowed to open WebSockets (repeatable)",
     )
     p.add_argument("--log-level", default="info")
+    v = p.add_argument_group("live voice (issue 16, docs/voice.md)")
+    v.add_argument(
+        "--ice-server",
+        action="append",
+        default=None,
+        help="a STUN or TURN URL (stun:host:3478, turn:host:3478?transport=udp), repeatable; without it "
+        "$PLENARY_ICE_SERVERS (comma-separated), else none (loopback and one LAN need none). TURN "
+        "credentials come from $PLENARY_TURN_USERNAME and $PLENARY_TURN_CREDENTIAL, never from a flag",
+    )
+    v.add_argument(
+        "--voice-record",
+        action="store_true",
+        help="also write each speech to an owner-only Ogg file under DATA_DIR/records/<meeting>/voice/",
+    )
+    v.add_argument("--no-voice", action="store_true", help="voice commands answer voice_unavailable")
+    v.add_argument(
+        "--voice-max-listeners",
+        type=int,
+        default=Settings.voice_max_listeners,
+        help=f"consoles one speaker is relayed to ({Settings.voice_max_listeners})",
+    )
     t = p.add_argument_group("limits (defaults suit production; tests shorten them)")
     t.add_argument("--hello-timeout", type=float, default=10.0, help="seconds to authenticate (10)")
     t.add_argument(
@@ -92,6 +113,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         burst=args.rate * 2,
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_interval,
+        voice=not args.no_voice,
+        ice_servers=tuple(
+            args.ice_server or [u for u in os.environ.get("PLENARY_ICE_SERVERS", "").split(",") if u]
+        ),
+        ice_username=os.environ.get("PLENARY_TURN_USERNAME", ""),
+        ice_credential=os.environ.get("PLENARY_TURN_CREDENTIAL", ""),
+        voice_record=args.voice_record,
+        voice_max_listeners=args.voice_max_listeners,
     )
 
 

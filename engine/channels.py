@@ -142,6 +142,9 @@ SPECS: dict[str, ChannelSpec] = {
     # issue 15: the hosts' overview of the tables (tables/overview.py): one record per table in
     # the state, every change an event; numbers and flags, no record to keep.
     "tables": ChannelSpec(history=2000, backlog=0, stateful=True, archive=False, coalesce=True),
+    # issue 16: who is live in a meeting's voice (moderation/voice.py); a fresh subscriber gets the
+    # snapshot (the live speaker, if any). A few events per turn; the speakers' list keeps the record.
+    "voice": ChannelSpec(history=50, backlog=0, stateful=True, archive=False, coalesce=False),
 }
 
 

@@ -17,8 +17,9 @@ Exception tree (the class of an error is its code's category, chosen by ``HubErr
     ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
     ├── PanelError         roster, lottery, links           (1700-1799)
     ├── ProposalError      citizens' proposals (issue 14)   (1800-1899)
+    ├── InternalError      the hub's own failures           (1900-1999)
     ├── TableError         tables: seating, live tables (issue 15)  (2000-2099)
-    └── InternalError      the hub's own failures           (1900-1999)
+    └── VoiceError         live voice over WebRTC (issue 16) (2200-2299)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
 the subclasses are views of the catalogue, never chosen at a raise site (``VoteError(Code.X)``
@@ -177,6 +178,15 @@ class Code(IntEnum):
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
+    # issue 16: live voice (moderation/voice.py, realtime/voice/)
+    VOICE_UNAVAILABLE = 2200  # this hub runs without the voice extra (aiortc) or with voice off
+    NOT_ON_THE_FLOOR = 2201  # a voice offer from a panelist who does not hold the floor of that meeting
+    BAD_SDP = 2202  # an offer or answer that is not a usable WebRTC session description (audio)
+    TOO_MANY_CANDIDATES = 2203  # more ICE candidates for one session than a participant may send
+    NO_VOICE_SESSION = 2204  # nobody is live in that meeting (or the session named has ended)
+    VOICE_ELSEWHERE = 2205  # the meeting's voice session lives on another hub: retry (docs/voice.md)
+    BAD_VOICE_STEP = 2206  # the step is not allowed in the session's state (moderation/voice.py table)
+    TOO_MANY_LISTENERS = 2207  # the meeting's voice session relays to its most listeners already
 
 
 class Category(StrEnum):
@@ -193,6 +203,7 @@ class Category(StrEnum):
     PROPOSAL = "proposal"
     TABLE = "table"
     INTERNAL = "internal"
+    VOICE = "voice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +342,15 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
+        # issue 16: live voice
+        Code.VOICE_UNAVAILABLE: ErrorSpec(Category.VOICE),
+        Code.NOT_ON_THE_FLOOR: ErrorSpec(Category.VOICE),
+        Code.BAD_SDP: ErrorSpec(Category.VOICE),
+        Code.TOO_MANY_CANDIDATES: ErrorSpec(Category.VOICE),
+        Code.NO_VOICE_SESSION: ErrorSpec(Category.VOICE, retryable=True),  # once live
+        Code.VOICE_ELSEWHERE: ErrorSpec(Category.VOICE, retryable=True),
+        Code.BAD_VOICE_STEP: ErrorSpec(Category.VOICE),
+        Code.TOO_MANY_LISTENERS: ErrorSpec(Category.VOICE, retryable=True),  # once one leaves
     }
 )
 """Every code's row: the one place its category, retry flag and HTTP status are stated."""
@@ -440,3 +460,7 @@ class TableError(HubError, category=Category.TABLE):
 
 class InternalError(HubError, category=Category.INTERNAL):
     pass
+
+
+class VoiceError(HubError, category=Category.VOICE):
+    """Live voice (issue 16): who may signal, the session's steps, bad SDP, candidate floods."""

@@ -20,7 +20,7 @@ _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _TABLE = r"[1-9][0-9]{0,2}"  # issue 15: a table's number, 1-999
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|cards|tables)"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|cards|tables|voice)"
     rf"|meeting/{_ID}/table/{_TABLE}|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
@@ -219,6 +219,28 @@ def meeting_staff(meeting_id: str) -> str:
     """The moderators' desk of a meeting: every question with its author, and chat reports. Its keys
     share the slot of ``meeting/<id>/qa`` (see ``channel_prefix``) so one script updates both."""
     return f"meeting/{meeting_id}/staff"
+
+
+def meeting_voice(meeting_id: str) -> str:
+    """Who is live in a meeting's voice (issue 16, moderation/voice.py): the live speaker's record."""
+    return f"meeting/{meeting_id}/voice"
+
+
+def voice_stop(meeting_id: str) -> str:
+    """A request to end the meeting's live voice session, from a hub that does not hold it (issue
+    16): ``<session>|<by>``, short-lived; the holding hub's watch reads it (realtime/voice/sessions.py)."""
+    return channel_key(meeting_voice(meeting_id), "stop")
+
+
+def voice_requests(meeting_id: str) -> str:
+    """Consoles on other hubs asking to listen to the meeting's live speaker (issue 16): a list of
+    requests the holding hub's watch takes (realtime/voice/sessions.py)."""
+    return channel_key(meeting_voice(meeting_id), "requests")
+
+
+def voice_answer(meeting_id: str, request_id: str) -> str:
+    """The holding hub's answer to one such request, read by the hub that asked (short-lived)."""
+    return channel_key(meeting_voice(meeting_id), "answer:" + request_id)
 
 
 def meeting_quorum(meeting_id: str) -> str:

@@ -8,13 +8,16 @@ State of ``meeting/<id>/speakers`` (every member sees it; the subscribe snapshot
   Everyone's page counts down to ``ends_at`` (hub time); the hub does not cut anyone off: the
   moderator calls the next speaker.
 - ``seconds``: the per-speaker time for turns that follow (default :data:`DEFAULT_SECONDS`).
+- ``cut_off``: true when live voice (issue 16) ends at the timer (``speakers.timer``'s choice);
+  otherwise the hub cuts no one off and the moderator calls the next speaker.
 
 Rules are pure functions of the state (``moderation/state.py`` commits them atomically). Raising and
 lowering guard only the participant's own field, so a whole plenary raising hands at once never
 retries; the moderators' steps guard the whole channel.
 
-Calling on a speaker is where live voice (WebRTC, a later issue) hooks in: :class:`CallOn` is told
-who got the floor, after the state changed.
+Calling on a speaker is where live voice (issue 16) hooks in: :class:`CallOn` is told who got
+the floor, after the state changed, and every :data:`FloorHook` of ``floor_hooks`` whenever the
+floor changes hands (called, yielded, taken away): the relay ends the media at once there.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ DEFAULT_SECONDS: Final = 120
 
 CallOn = Callable[[str, dict[str, Any]], Awaitable[None]]
 """``call_on(meeting_id, speaker)``: a speaker got the floor (the hook for live voice)."""
+
+FloorHook = Callable[[str], Awaitable[None]]
+"""``hook(meeting_id)``: the floor of that meeting changed hands (read the state for who has it)."""
 
 
 def _now() -> int:
@@ -129,11 +135,16 @@ def yield_floor(by: str, role: str, now: int) -> Callable[[State], Change]:
     return rule
 
 
-def set_timer(seconds: int) -> Callable[[State], Change]:
+def set_timer(seconds: int, cut_off: bool | None = None) -> Callable[[State], Change]:
+    """The time of the turns that follow; ``cut_off`` (None: unchanged) whether live voice ends
+    when a speaker's time runs out."""
+
     def rule(state: State) -> Change:
-        return Change(
-            "speakers.timer", {"seconds": seconds}, sets={"seconds": seconds}, result={"seconds": seconds}
-        )
+        sets: dict[str, Any] = {"seconds": seconds}
+        if cut_off is not None:
+            sets["cut_off"] = cut_off
+        data = {**sets, "cut_off": sets.get("cut_off", bool(state.get("cut_off")))}
+        return Change("speakers.timer", data, sets=sets, result=data)
 
     return rule
 
@@ -142,6 +153,7 @@ class SpeakersList:
     def __init__(self, log: ChannelLog, call_on: CallOn | None = None) -> None:
         self.log = log
         self.call_on = call_on
+        self.floor_hooks: list[FloorHook] = []
 
     def channel(self, meeting_id: str) -> StateChannel:
         return StateChannel(self.log, keys.meeting_speakers(meeting_id))
@@ -153,4 +165,15 @@ class SpeakersList:
         done = await self.apply(meeting_id, call_next(pid, seconds, _now()))
         if self.call_on is not None:
             await self.call_on(meeting_id, done.result["current"])
+        await self.floor_changed(meeting_id)
         return done
+
+    async def yield_(self, meeting_id: str, by: str, role: str) -> Committed:
+        """The floor yielded by the speaker, or taken away by a moderator."""
+        done = await self.apply(meeting_id, yield_floor(by, role, _now()))
+        await self.floor_changed(meeting_id)
+        return done
+
+    async def floor_changed(self, meeting_id: str) -> None:
+        for hook in self.floor_hooks:
+            await hook(meeting_id)

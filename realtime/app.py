@@ -28,6 +28,7 @@ from realtime.http import record as http_record
 from realtime.http import routes as http
 from realtime.http import vote as http_vote
 from realtime.http.guard import route
+from realtime.voice import sessions as voice_sessions
 
 log = logging.getLogger("plenary.hub")
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> PlenaryApp:
         try:
             yield
         finally:
+            await within(log, "stop", STOP_CLEANUP, voice_sessions.close(hub))  # issue 16
             await within(log, "stop", STOP_CLEANUP, stop(hub, backend))
 
     app = Starlette(

@@ -36,6 +36,18 @@ class Settings:
     hello_timeout: float = 10.0  # a connection must authenticate within this
     rate: float = 20.0  # commands per second per connection (token bucket)
     burst: float = 40.0
+    # live voice (issue 16, docs/voice.md): WebRTC in the hub. No ICE server by default (loopback
+    # and one LAN need none); STUN/TURN URLs for production, the TURN credentials for each turn: URL
+    voice: bool = True  # False: voice commands answer voice_unavailable
+    ice_servers: tuple[str, ...] = ()  # e.g. ("stun:stun.example.org:3478", "turn:turn.example.org:3478")
+    ice_username: str = ""
+    ice_credential: str = ""
+    voice_record: bool = (
+        False  # each speech also to an owner-only Ogg file under data_dir/records/<meeting>/voice/
+    )
+    voice_max_listeners: int = (
+        50  # consoles one speaker's audio is relayed to (docs/performance.md, issue 16)
+    )
 
     @property
     def base_url(self) -> str:

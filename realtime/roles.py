@@ -92,6 +92,10 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     **dict.fromkeys(("table.step", "table.notice"), HOSTS),
     "table.say": AT_TABLES,  # at their own table only (``check_table``)
     "table.get": AT_TABLES | MODERATORS,  # a member their own table; staff any
+    # issue 16: live voice. Speakers offer (moderation/voice.py: only the one who holds the floor),
+    # moderators and hosts listen; the speaker ends their own session, moderators anyone's
+    **dict.fromkeys(("voice.offer", "voice.candidate", "voice.end"), SPEAKERS),
+    "voice.listen": MODERATORS,
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -127,6 +131,10 @@ RATE_CLASSES: dict[str, Bucket] = {
     "record": Bucket(rate=0.2, burst=10),
     # issue 14: a hall desk at the doors, a queue of panelists scanned one after another
     "desk": Bucket(rate=3, burst=60),
+    # issue 16: live voice signaling. A session is an offer, a few trickled candidates and an end;
+    # a console listens again after each speaker. A burst of a whole trickle, then 5 a second
+    # (each session's candidates are bounded anyway: moderation/voice.py MAX_CANDIDATES)
+    "voice": Bucket(rate=5, burst=60),
 }
 
 _STAFF_WRITES = (
@@ -175,6 +183,8 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("table.facilitator", "table.step", "table.notice"), "staff"),
     "table.say": None,  # the chat's rate per participant, in the message's own step (tables/live.py)
     "table.get": None,
+    # issue 16: live voice
+    **dict.fromkeys(("voice.offer", "voice.candidate", "voice.listen", "voice.end"), "voice"),
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -224,6 +234,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "table": AT_TABLES | MODERATORS,
     "cards": MODERATORS,
     "tables": HOSTS,
+    "voice": ATTENDEES,  # issue 16: who is live (the speakers' list is everyone's too)
 }
 
 

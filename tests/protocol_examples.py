@@ -135,6 +135,7 @@ def marked(text: str) -> dict[str, Frame]:
 
 # -- what may vary between runs -----------------------------------------------------------------
 VARYING_KEYS = {"token", "tracking_code", "head_hash", "hash", "prev_hash", "salt"}
+VARYING_KEYS |= {"sdp", "session", "hub"}  # issue 16: WebRTC keys, a voice session's id, the hub's id
 EPOCH = re.compile(r"^\d{16}$")
 TIME_MS = 10**12  # an integer this large is a time in ms since the Unix epoch
 
@@ -763,6 +764,46 @@ async def captions(a: Assembly) -> None:
     await p1.call("error.caption.forbidden", {**line, "id": 2})
 
 
+async def live_voice(a: Assembly) -> None:
+    """Live voice (issue 16, run after ``moderated``): p1 gets the floor and goes live with a real
+    WebRTC offer (aiortc), p2 without the floor is refused, the host follows ``meeting/m1/voice`` and
+    listens, p1 trickles a candidate and ends; the host sees it end."""
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from loadtest.voice_peers import Tone
+
+    mod = await a.join("mod", cid=1)
+    host = await a.join("host", cid=1)
+    p1 = await a.join("p1", cid=1)
+    p2 = await a.join("p2", cid=1)
+    await host.call(None, {"type": "subscribe", "id": 2, "channel": on("voice")})
+    await p1.call(None, {"type": "speakers.raise", "id": 2, "meeting": M1})
+    await mod.call(None, {"type": "speakers.next", "id": 2, "meeting": M1, "participant": "p1"})
+    speaker = RTCPeerConnection()
+    speaker.addTrack(Tone(440))
+    await speaker.setLocalDescription(await speaker.createOffer())
+    offer = {"type": "voice.offer", "id": 3, "meeting": M1, "sdp": speaker.localDescription.sdp}
+    await p2.call("error.voice.not_on_the_floor", offer)
+    answer = await p1.call("voice.offer", offer)
+    await speaker.setRemoteDescription(RTCSessionDescription(sdp=answer["result"]["sdp"], type="answer"))
+    await host.event("event.voice.live", on("voice"), "voice.live")
+    console = RTCPeerConnection()
+    console.addTransceiver("audio", direction="recvonly")
+    await console.setLocalDescription(await console.createOffer())
+    listen = {"type": "voice.listen", "id": 3, "meeting": M1, "sdp": console.localDescription.sdp}
+    heard = await host.call("voice.listen", listen)
+    await console.setRemoteDescription(RTCSessionDescription(sdp=heard["result"]["sdp"], type="answer"))
+    line = "candidate:3 1 udp 1686052607 203.0.113.7 50123 typ srflx raddr 192.168.0.7 rport 50123"
+    session = answer["result"]["session"]
+    trickle = {"type": "voice.candidate", "id": 4, "meeting": M1, "session": session, "candidate": line}
+    await p1.call("voice.candidate", {**trickle, "sdp_mid": "0", "sdp_mline_index": 0})
+    await p1.call("voice.end", {"type": "voice.end", "id": 5, "meeting": M1})
+    await host.event("event.voice.ended", on("voice"), "voice.ended")
+    await mod.call(None, {"type": "speakers.yield", "id": 3, "meeting": M1})
+    await speaker.close()
+    await console.close()
+
+
 # issue 14: proposals
 async def proposal_path(a: Assembly) -> None:
     """Citizens' proposals (issue 14): a moderator opens a section, a panelist submits, another
@@ -999,6 +1040,7 @@ async def scenario(a: Assembly) -> dict[str, Frame]:
     await votes(a)
     await moderated(a)
     await captions(a)
+    await live_voice(a)  # issue 16
     await proposal_path(a)  # issue 14
     await shortlist_path(a)  # issue 14: shortlist and ballot
     await city_response(a)  # issue 14: the city's response to a decided proposal

@@ -11,6 +11,7 @@ from typing import Any
 STATEFUL = (
     *("qa", "staff", "agenda", "speakers", "polls", "votes", "vote", "overlay", "proposals"),
     *("table", "cards", "tables"),  # issue 15: live tables
+    "voice",  # issue 16: live voice
 )
 """Channel kinds with a state (docs/protocol.md §6): a fresh start on them brings a snapshot."""
 

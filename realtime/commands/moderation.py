@@ -167,7 +167,7 @@ async def speakers_next(hub: Hub, client: Client, cmd: p.SpeakersNext) -> p.Spea
 async def speakers_yield(hub: Hub, client: Client, cmd: p.SpeakersYield) -> p.SpeakersYieldReply:
     await in_meeting(hub, client, cmd.meeting)
     who = client.participant
-    done = await hub.speakers.apply(cmd.meeting, speakers.yield_floor(who.id, who.role, speakers._now()))
+    done = await hub.speakers.yield_(cmd.meeting, who.id, who.role)
     return p.SpeakersYieldReply(
         speaker=done.result["speaker"],
         by=done.result["by"],
@@ -179,8 +179,10 @@ async def speakers_yield(hub: Hub, client: Client, cmd: p.SpeakersYield) -> p.Sp
 @handles(p.SpeakersTimer)
 async def speakers_timer(hub: Hub, client: Client, cmd: p.SpeakersTimer) -> p.SpeakersTimerReply:
     await in_meeting(hub, client, cmd.meeting)
-    done = await hub.speakers.apply(cmd.meeting, speakers.set_timer(cmd.seconds))
-    return p.SpeakersTimerReply(seconds=done.result["seconds"], offset=done.offset)
+    done = await hub.speakers.apply(cmd.meeting, speakers.set_timer(cmd.seconds, cmd.cut_off))
+    return p.SpeakersTimerReply(
+        seconds=done.result["seconds"], offset=done.offset, cut_off=done.result["cut_off"]
+    )
 
 
 # -- agenda, slides, materials ------------------------------------------------------------------

@@ -19,6 +19,7 @@ from realtime.commands import (
     registry,
     shortlist,  # issue 14: shortlist and ballot
     tables,  # issue 15: live tables
+    voice,  # issue 16: live voice
     vote,
 )
 from realtime.commands.registry import Directs, Handlers
@@ -33,6 +34,7 @@ HANDLERS: Handlers = registry.combine(
     attendance.HANDLERS,
     shortlist.HANDLERS,  # issue 14: shortlist and ballot
     tables.HANDLERS,  # issue 15: live tables
+    voice.HANDLERS,  # issue 16: live voice
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

@@ -329,12 +329,21 @@ class SpeakersYield(MeetingCommand[SpeakersYieldReply], tag="speakers.yield"):
 class SpeakersTimerReply(Result):
     seconds: int
     offset: EventOffset
+    cut_off: Annotated[
+        bool, Meta(description="whether live voice ends when a speaker's time runs out (issue 16)")
+    ] = False
 
 
 class SpeakersTimer(MeetingCommand[SpeakersTimerReply], tag="speakers.timer"):
     """Moderator: the per-speaker time, in seconds, for the turns that follow."""
 
     seconds: Annotated[int, Meta(ge=10, le=3600)]
+    cut_off: Annotated[
+        bool | None,
+        Meta(
+            description="issue 16: `true`: a speaker's live voice ends when their time runs out; `false`: it never does (the moderator calls the next); null: unchanged"
+        ),
+    ] = None
 
 
 # -- agenda, slides, materials, overlay ---------------------------------------------------------

@@ -30,6 +30,7 @@ from engine.errors import (
     ProposalError,
     ProtocolError,
     TableError,
+    VoiceError,
     VoteError,
 )
 
@@ -59,6 +60,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.PROPOSAL: ProposalError,
     Category.TABLE: TableError,
     Category.INTERNAL: InternalError,
+    Category.VOICE: VoiceError,
 }
 
 RANGES: dict[Category, range] = {
@@ -74,6 +76,7 @@ RANGES: dict[Category, range] = {
     Category.TABLE: range(2000, 2100),
     Category.INTERNAL: range(1900, 2000),
     Category.TABLE: range(2000, 2100),
+    Category.VOICE: range(2200, 2300),
 }
 NUMBERED_BEFORE_THE_TABLE = {
     Code.SECRET_IN_URL,

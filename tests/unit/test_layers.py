@@ -57,7 +57,8 @@ REALTIME_MAY_IMPORT: dict[str, frozenset[str]] = {
     "realtime.fanout": DOMAIN
     | {"realtime.protocol", "realtime.ops", "realtime.transport", "realtime.config"},
     "realtime.commands": DOMAIN
-    | {"realtime.protocol", "realtime.transport", "realtime.fanout", "realtime.roles"},
+    | {"realtime.protocol", "realtime.transport", "realtime.fanout", "realtime.roles", "realtime.voice"},
+    "realtime.voice": DOMAIN | {"realtime.fanout", "realtime.config"},
     "realtime.endpoint": DOMAIN
     | {
         "realtime.protocol",
@@ -84,6 +85,7 @@ REALTIME_MAY_IMPORT: dict[str, frozenset[str]] = {
         "realtime.http",
         "realtime.endpoint",
         "realtime.fallback",
+        "realtime.voice",
     },
 }
 """A part of ``realtime/`` -> the parts (and domain folders) it may import; a part may always

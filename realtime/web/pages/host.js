@@ -36,6 +36,7 @@ import { LearningPanel } from "../panels/learning.js";
 import { ResponseForm } from "../panels/response-form.js"; // issue 14: the city's response
 import { BallotForm } from "../panels/ballot-form.js"; // issue 14: the plenary ballot
 import { QuorumPanel } from "../panels/quorum.js"; // issue 14
+import { VoiceConsole } from "../panels/voice.js"; // issue 16: live voice
 import { HallVoteOption } from "../panels/hall-vote.js"; // issue 14: the hall-only vote
 import { SurveyEditor } from "../panels/survey-editor.js";
 
@@ -619,7 +620,7 @@ function main() {
     onFatal: () => {
       $("create").hidden = true;
       $("votes").hidden = true;
-      for (const id of ["survey", "media", "learning", "quorum", "response", "ballot"]) $(id).hidden = true;
+      for (const id of ["survey", "media", "learning", "quorum", "response", "ballot", "voice"]) $(id).hidden = true;
     },
   });
   if (!state.conn) return;
@@ -630,6 +631,7 @@ function main() {
   state.tools = [feed, new SurveyEditor(state.conn, $("survey")), new HostMedia(state.conn, feed, $("media"))];
   state.tools.push(new LearningPanel(state.conn, $("learning"))); // issue 14: who opened the materials
   state.tools.push(new QuorumPanel(state.conn, $("quorum"))); // issue 14: the live quorum
+  state.tools.push(new VoiceConsole(state.conn, $("voice"))); // issue 16: hear the live speaker
   state.hall = new HallVoteOption(state.conn, $("hall-only")); // issue 14: the hall-only vote
   state.tools.push(state.hall);
   state.tools.push(new ResponseForm(state.conn, $("response"))); // issue 14: the city's response

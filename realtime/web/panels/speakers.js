@@ -18,6 +18,7 @@ import {
   may,
   setChildren,
 } from "../lib/meeting-common.js";
+import { VoiceSpeaker } from "./voice.js"; // issue 16: live voice while I hold the floor
 
 const SHOWN = 30; // the first hands in line; my own place is said above the list
 
@@ -69,7 +70,10 @@ export class SpeakersPanel {
     this.msg.hidden = true;
     this.queueHeading = el("h3", "sub-heading", "");
     this.queue = el("ol", "hand-list");
-    setChildren(this.root, this.heading, this.floor, this.intro, this.mineLine, this.msg, this.action, this.queueHeading, this.queue);
+    this.voiceBox = el("div", "voice-box");
+    this.voiceBox.id = "voice-speaker";
+    this.voice = new VoiceSpeaker(this.conn, this.voiceBox);
+    setChildren(this.root, this.heading, this.floor, this.voiceBox, this.intro, this.mineLine, this.msg, this.action, this.queueHeading, this.queue);
     this.bannerText = el("span", "floor-banner-text");
     this.bannerClock = el("span", "floor-clock");
     setChildren(this.banner, this.bannerText, this.bannerClock);
@@ -170,6 +174,8 @@ export class SpeakersPanel {
 
     // my hand
     const speaking = cur && cur.id === me;
+    if (this.meeting && may(this.welcome, "voice.offer")) this.voice.setFloor(this.meeting, !!speaking);
+    else this.voice.rerender();
     const pos = queue.findIndex((h) => h.id === me);
     const canRaise = may(this.welcome, "speakers.raise");
     this.action.hidden = !canRaise && !speaking;

@@ -108,6 +108,9 @@ EXPECTED: dict[str, set[str]] = {
     "table.notice": {"host"},
     "table.say": {"panelist", "facilitator"},
     "table.get": {"panelist", "facilitator", "moderator", "host"},
+    # issue 16: live voice (the floor and one's own session are moderation/voice.py's rules)
+    **{key: {"panelist", "moderator", "host"} for key in ("voice.offer", "voice.candidate", "voice.end")},
+    "voice.listen": {"moderator", "host"},
 }
 
 

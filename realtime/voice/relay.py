@@ -1,0 +1,158 @@
+"""The media: one aiortc ``RTCPeerConnection`` per speaker and per listener, in the hub process.
+
+The speaker's audio comes in once (:class:`SpeakerPeer`); aiortc's ``MediaRelay`` hands each
+listening console (:class:`ListenerPeer`), the level meter and the optional recorder a track of
+their own, unbuffered: a listener that falls behind loses frames, never delays the speaker or
+another listener. This is the only module that imports aiortc (``realtime/voice/sessions.py``
+imports it when the first voice command arrives): a hub installed without the ``voice`` extra runs,
+and its voice commands answer ``VOICE_UNAVAILABLE``.
+
+Signaling is not trickled from the hub: aiortc gathers every local candidate before
+``setLocalDescription`` returns, so the answer a command replies with is complete. Peers may trickle
+theirs (``voice.candidate``, :meth:`Peer.add_candidate`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRecorder, MediaRelay
+from aiortc.mediastreams import MediaStreamError
+from aiortc.sdp import candidate_from_sdp
+
+from engine.errors import Code, HubError
+
+log = logging.getLogger("plenary.voice")
+
+OnState = Callable[[str], None]
+"""Told the peer connection's ``connectionState`` on each change (``connected``, ``failed``...)."""
+
+
+def configuration(urls: tuple[str, ...], username: str = "", credential: str = "") -> RTCConfiguration:
+    """The ICE servers: none by default (loopback and one LAN need none); STUN and TURN URLs from
+    the hub's settings (``plenary serve --ice-server``), the TURN credentials given to each."""
+    servers = [
+        RTCIceServer(url, username or None, credential or None)
+        if url.startswith("turn")
+        else RTCIceServer(url)
+        for url in urls
+    ]
+    return RTCConfiguration(iceServers=servers)
+
+
+class Peer:
+    """One peer connection: answer an offer, take trickled candidates, report its state, close."""
+
+    def __init__(self, config: RTCConfiguration, on_state: OnState) -> None:
+        self.pc = RTCPeerConnection(config)
+
+        @self.pc.on("connectionstatechange")
+        def _changed() -> None:
+            on_state(self.pc.connectionState)
+
+    async def _remote(self, sdp: str) -> None:
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except Exception as e:  # aiortc's parser raises what it meets (ValueError, KeyError, ...)
+            raise HubError(Code.BAD_SDP, f"the offer could not be read: {type(e).__name__}") from None
+
+    async def _answer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return self.pc.localDescription.sdp
+
+    async def add_candidate(self, line: str, mid: str | None, index: int | None) -> None:
+        try:
+            cand = candidate_from_sdp(line.removeprefix("candidate:"))
+        except Exception as e:  # as above
+            raise HubError(Code.BAD_SDP, f"not an ICE candidate: {type(e).__name__}") from None
+        cand.sdpMid, cand.sdpMLineIndex = mid, index
+        with contextlib.suppress(Exception):  # a late candidate on a closing connection: harmless
+            await self.pc.addIceCandidate(cand)
+
+    async def close(self) -> None:
+        await self.pc.close()
+
+
+class SpeakerPeer(Peer):
+    """The speaker's connection: its audio track, relayed to whoever subscribes, and its level."""
+
+    def __init__(self, config: RTCConfiguration, on_state: OnState) -> None:
+        super().__init__(config, on_state)
+        self.relay = MediaRelay()
+        self.track: MediaStreamTrack | None = None
+        self.level = 0.0
+        """The speaker's level as the hub hears it, 0-1 (RMS of the last frame)."""
+        self.frames = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._recorder: MediaRecorder | None = None
+
+        @self.pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio" and self.track is None:
+                self.track = track
+                self._tasks.append(asyncio.ensure_future(self._meter(self.subscribe())))
+
+    async def answer(self, sdp: str) -> str:
+        await self._remote(sdp)
+        if self.track is None:
+            raise HubError(Code.BAD_SDP, "the offer sends no audio")
+        return await self._answer()
+
+    def subscribe(self) -> MediaStreamTrack:
+        """A track of the speaker's audio for one consumer (a listener, the recorder)."""
+        assert self.track is not None
+        return self.relay.subscribe(self.track, buffered=False)
+
+    async def record(self, path: Path) -> None:
+        """Write the speech to ``path`` (an Ogg/Opus file the caller created owner-only)."""
+        self._recorder = MediaRecorder(str(path), format="ogg")
+        self._recorder.addTrack(self.subscribe())
+        await self._recorder.start()
+
+    async def _meter(self, track: MediaStreamTrack) -> None:
+        """Reads every frame: the level, and a reader for the relay when nobody listens (aiortc's
+        incoming track queues frames without bound until they are read)."""
+        try:
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                samples = frame.to_ndarray().astype(np.float32)
+                self.level = float(np.sqrt(np.mean(samples * samples))) / 32768.0
+                self.frames += 1
+        except MediaStreamError:
+            return
+
+    async def close(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        if self._recorder is not None:
+            with contextlib.suppress(Exception):
+                await self._recorder.stop()
+        await super().close()
+
+
+class ListenerPeer(Peer):
+    """A console's connection: receives the speaker's relayed track."""
+
+    def __init__(self, config: RTCConfiguration, on_state: OnState, track: MediaStreamTrack) -> None:
+        super().__init__(config, on_state)
+        self.track = track
+
+    async def answer(self, sdp: str) -> str:
+        await self._remote(sdp)
+        self.pc.addTrack(self.track)
+        return await self._answer()
