@@ -303,17 +303,21 @@ DEMO_TABLE_SIZE = (4, 6)  # 12 panelists: two tables of 6 (tables of 8-10 need 1
 
 
 async def seed_tables(redis: Redis, roster: list[Participant]) -> None:
-    """Issue 15: the plenary's panelists seated at tables, once (a restart keeps the seating)."""
+    """Issue 15: the plenary's panelists seated at tables, and the demo's facilitator given table 1,
+    once (a restart keeps both, and whatever a host changed since)."""
     from attendance.rules import counted
     from tables.assign import assign
     from tables.attendees import person
+    from tables.live import assign_facilitator, facilitators
     from tables.seating_store import load_seating, save_seating
 
-    if await load_seating(redis, "plenary") is not None:
-        return
-    panel = [person(p) for p in roster if counted(p) and p.in_meeting("plenary")]
-    if panel:
-        await save_seating(redis, assign("plenary", panel, size=DEMO_TABLE_SIZE, passes=1).seating)
+    if await load_seating(redis, "plenary") is None:
+        panel = [person(p) for p in roster if counted(p) and p.in_meeting("plenary")]
+        if panel:
+            await save_seating(redis, assign("plenary", panel, size=DEMO_TABLE_SIZE, passes=1).seating)
+    helpers = [p.id for p in roster if p.role == Role.FACILITATOR and p.in_meeting("plenary")]
+    if helpers and not await facilitators(redis, "plenary"):  # their link opens a table at once
+        await assign_facilitator(redis, "plenary", 1, helpers[0])
 
 
 async def seed(url: str, base: str, links_file: Path | None = None) -> list[LinkRow]:
@@ -367,7 +371,7 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
     out = ["", "  Plenary hub demo: open a link below (each is one participant's personal seat)", ""]
 
     def line(role: str, name: str, url: str) -> None:
-        out.append(f"  {_pad(role, 11)}{_pad(name, 16)}{url}")
+        out.append(f"  {_pad(role, 12)}{_pad(name, 18)}{url}")
 
     for pid, name, role, url in rows:
         if role != Role.PANELIST or pid in ("p-000", "p-001"):
