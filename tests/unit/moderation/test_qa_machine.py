@@ -22,6 +22,7 @@ from engine.errors import HubError
 from engine.server import EmbeddedRedis
 from moderation import qa
 from moderation.qa_store import Asker, QAStore
+from tests.examples import examples
 from tests.support import redis_client
 
 PANELISTS = ["p1", "p2", "p3", "p4"]
@@ -227,7 +228,7 @@ class QAMachine(RuleBasedStateMachine):
 def test_qa_store_follows_the_rules_on_random_command_sequences(embedded: EmbeddedRedis) -> None:
     QAMachine.url = embedded.url
     QAMachine.TestCase.settings = settings(
-        max_examples=60,
+        max_examples=examples(60),
         stateful_step_count=40,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],

@@ -25,6 +25,7 @@ from engine.server import EmbeddedRedis
 from proposals.model import MAX_AUTHORS, MAX_PER_AUTHOR, Person
 from proposals.store import ProposalStore
 from proposals.voting import ProposalVotes
+from tests.examples import examples
 from tests.support import redis_client
 
 PANELISTS = ["p1", "p2", "p3", "p4"]
@@ -310,7 +311,7 @@ class ProposalMachine(RuleBasedStateMachine):
 def test_proposal_store_follows_the_rules_on_random_step_sequences(embedded: EmbeddedRedis) -> None:
     ProposalMachine.url = embedded.url
     ProposalMachine.TestCase.settings = settings(
-        max_examples=35,
+        max_examples=examples(35),
         stateful_step_count=40,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
