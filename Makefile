@@ -114,6 +114,14 @@ soak: $(STAMP)
 proposals-load: $(STAMP)
 	$(BIN)/python -m loadtest.scenarios proposals $(ARGS)
 
+# make properties: every property test (hypothesis) with ten times the examples `make test` gives it
+# (--hypothesis-profile=long, tests/examples.py): the long runs a change to a codec, a state machine
+# or a tally deserves; `make test` runs each at the size its test states.
+.PHONY: properties
+properties: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --hypothesis-profile=long \
+	    $$(grep -rl --include='test_*.py' -e '@given' -e 'RuleBasedStateMachine' tests)
+
 # make fuzz: a million mutated frames through the decoder, then every command from every role
 # against a real hub and Redis (tests/fuzz); each layer bounded in inputs and seconds, progress
 # lines as it goes, exit 1 on any finding. ARGS passes more (python -m tests.fuzz --help).

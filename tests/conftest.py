@@ -13,8 +13,11 @@ from redis.asyncio import Redis
 
 from engine.server import EmbeddedRedis, ensure_server
 from tests.cluster import running_cluster
+from tests.examples import register_profiles
 from tests.support import redis_client
 from tools.redis_cluster import Cluster
+
+register_profiles()  # before pytest reads --hypothesis-profile (tests/examples.py)
 
 
 @pytest.fixture(scope="session")

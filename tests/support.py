@@ -251,13 +251,16 @@ def redis_client(url: str) -> Redis:
 
 def run_machine(machine: Any, url: str, *, examples: int, steps: int) -> None:
     """Run a hypothesis state machine that drives a store on the real Redis at ``url`` (its class
-    attribute ``url``): ``examples`` sequences of at most ``steps`` steps, with no deadline (a step
-    is a round trip to Redis, slow on a busy machine, and that is not what is tested)."""
+    attribute ``url``): ``examples`` sequences (scaled by the profile: ``tests/examples.py``) of at
+    most ``steps`` steps, with no deadline (a step is a round trip to Redis, slow on a busy machine,
+    and that is not what is tested)."""
     from hypothesis import HealthCheck, settings
+
+    from tests.examples import examples as scaled
 
     machine.url = url
     machine.TestCase.settings = settings(
-        max_examples=examples,
+        max_examples=scaled(examples),
         stateful_step_count=steps,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],

@@ -291,6 +291,13 @@ class Cable:
             ws.close(code=1011, reason="offline")
 
 
+def settle(page: Page) -> None:
+    """After a scene's steps: its fonts loaded and a last render done (lists render at most every
+    300 ms)."""
+    page.evaluate("() => document.fonts.ready")
+    time.sleep(0.2)
+
+
 @contextmanager
 def opened(
     browser: Browser, assembly: Assembly, scene: Scene, size: str = "390", lang: str = "ko", text: str = "0"
@@ -322,8 +329,7 @@ def opened(
         if scene.offline:
             cable.unplug(ctx)
         scene.act(page)
-        page.evaluate("() => document.fonts.ready")
-        time.sleep(0.2)  # let a last render settle (lists render at most every 300 ms)
+        settle(page)
         yield page, watch
     finally:
         ctx.close()

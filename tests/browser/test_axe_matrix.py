@@ -1,7 +1,12 @@
 """axe on every page and its main states (``tests/browser/scenes.py``, the same walk as
 ``make screenshots``), in Korean and in English, at the largest text size on a 390x844 phone (the
 overlay at 1280x800, its only size): no serious or critical violation, and no script error; then
-every dialog and state beyond those first ones (below), on as few page loads as the states allow."""
+every dialog and state beyond those first ones (below), on as few page loads as the states allow.
+
+Scenes of the same page (the same address, link, size and connection: the panelist page's tabs and
+its help dialog) are checked one after the other on one page load, each brought to its state by its
+own steps, as a person moves from tab to tab: the same states as a load each, for a sixth of the
+loads (``make screenshots`` still opens each scene afresh)."""
 
 from __future__ import annotations
 
@@ -22,34 +27,55 @@ from tests.browser.scenes import (
     PHONE,
     Cable,
     Prepared,
+    Scene,
     Watch,
     _vote,
     opened,
     prepared,
     scenes,
+    settle,
 )
 from tests.browser.test_live_pages import png
 from tests.browser.test_vote_pages import CODE, card
 
 pytestmark = pytest.mark.browser
 
-NAMES = [s.name for s in scenes(Prepared("v", "p", "s"))]
 __all__ = ["prepared"]  # the fixture, from scenes.py
 
 
+def _same_page(scene: Scene) -> tuple[object, ...]:
+    """What makes two scenes one page load: the address, the link, the first size, the connection."""
+    return (scene.path, scene.who, scene.token, scene.live, scene.offline, scene.sizes[0])
+
+
+def page_groups(all_scenes: list[Scene]) -> list[list[str]]:
+    """The scenes' names, those of one page together, in the walk's order."""
+    groups: dict[tuple[object, ...], list[str]] = {}
+    for scene in all_scenes:
+        groups.setdefault(_same_page(scene), []).append(scene.name)
+    return list(groups.values())
+
+
+GROUPS = page_groups(scenes(Prepared("v", "p", "s")))
+
+
 @pytest.mark.parametrize("lang", ["ko", "en"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("names", GROUPS, ids=["+".join(g) for g in GROUPS])
 def test_no_serious_or_critical_axe_violation_at_the_largest_text(
-    browser: Browser, assembly: Assembly, prepared: Prepared, name: str, lang: str
+    browser: Browser, assembly: Assembly, prepared: Prepared, names: list[str], lang: str
 ) -> None:
-    scene = next(s for s in scenes(prepared) if s.name == name)
-    size = scene.sizes[0]
-    with opened(browser, assembly, scene, size, lang, LARGEST_TEXT) as (page, watch):
+    walk = [next(s for s in scenes(prepared) if s.name == name) for name in names]
+    first, size = walk[0], walk[0].sizes[0]
+    with opened(browser, assembly, first, size, lang, LARGEST_TEXT) as (page, watch):
         assert page.evaluate("() => document.documentElement.lang") == lang
         if page.locator("#btn-size").count():  # every page with the header (the overlay has none)
             assert page.evaluate("() => document.documentElement.dataset.size") == LARGEST_TEXT
-        found = serious_violations(page)
-        assert not found, f"{name} ({lang}, {size}):\n" + "\n".join(found)
+        for scene in walk:
+            if scene is not first:
+                scene.act(page)
+                settle(page)
+            found = serious_violations(page)
+            assert not found, f"{scene.name} ({lang}, {size}):\n" + "\n".join(found)
         assert not watch.problems, watch.problems
 
 

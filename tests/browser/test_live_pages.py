@@ -248,7 +248,7 @@ def test_the_host_uploads_a_slide_and_manages_materials(open_url: OpenUrl, tmp_p
     show_section(page, "stream")  # the slide sits with the stream
     slide = page.locator("#slide")
     img = slide.get_by_role("img", name="버스 노선도")
-    expect(img).to_be_visible(timeout=3_000)
+    expect(img).to_be_visible(timeout=AT_ONCE)
     assert img.evaluate("i => i.naturalWidth") == 64
     slide.get_by_role("button", name="크게 보기").click()
     dialog = page.get_by_role("dialog", name="버스 노선도")
@@ -290,7 +290,7 @@ def test_the_host_uploads_a_slide_and_manages_materials(open_url: OpenUrl, tmp_p
     media.get_by_label("또는 파일 올리기").set_input_files(str(pdf))
     media.get_by_role("button", name="자료 더하기").click()
     guide = materials.get_by_role("button", name="회의 안내서")
-    expect(guide).to_be_visible(timeout=3_000)
+    expect(guide).to_be_visible(timeout=AT_ONCE)
     with page.expect_download() as info:
         guide.click()
     assert info.value.suggested_filename == "회의 안내서.pdf"

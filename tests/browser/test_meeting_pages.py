@@ -336,9 +336,20 @@ def test_a_moderator_runs_questions_chat_and_speakers(
     expect(hands).to_have_text([assembly.names["p-009"], assembly.names["p-011"]])
     mod.get_by_role("button", name=f"▲ 위로: {assembly.names['p-011']}").click()
     expect(hands).to_have_text([assembly.names["p-011"], assembly.names["p-009"]])
-    mod.get_by_label("1인 발언 시간 (초)").fill("60")
+    # The list redraws on every event of its channel: what a moderator types survives it (a hand
+    # raised and lowered meanwhile redrew it twice; the form drawn anew used to put the old time back,
+    # or take the typing into a field already replaced: "60" into "120" sent 60120, bad_field).
+    seconds = mod.get_by_label("1인 발언 시간 (초)")
+    seconds.fill("60")
+    ok(hub_call, "p-007", "speakers.raise")
+    expect(hands).to_have_text([assembly.names[p] for p in ("p-011", "p-009", "p-007")])
+    ok(hub_call, "mod-1", "speakers.lower", participant="p-007")
+    expect(hands).to_have_text([assembly.names["p-011"], assembly.names["p-009"]])
+    expect(seconds).to_have_value("60")
     mod.get_by_role("button", name="시간 설정").click()
     expect(mod.locator("#mod-status")).to_have_text("발언 시간을 바꿨습니다.")
+    speakers = hub_call("mod-1", "subscribe", channel=f"meeting/{MEETING}/speakers")["result"]["snapshot"]
+    assert speakers["seconds"] == 60, speakers
     mod.get_by_role("button", name="다음 사람에게 발언권").click()
     expect(mod.locator("#sp-body .floor-name")).to_have_text(assembly.names["p-011"])
     expect(mod.locator("#mod-clock")).to_have_text(re.compile(r"^(1:00|0:5\d) 남음$"))

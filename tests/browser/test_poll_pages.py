@@ -151,3 +151,29 @@ def test_a_survey_with_a_scale_and_free_text(open_url: OpenUrl, hub_call: HubCal
     csv = hub_call("host-1", "poll.export", meeting=MEETING, poll=sid)["result"]["csv"]
     row = csv.strip().splitlines()[1]
     assert "월; 금" in row and ",4," in row and "버스를 늘려 주세요" in row, row
+
+
+def test_a_press_on_the_answer_button_survives_a_redraw_of_the_counts(
+    open_url: OpenUrl, hub_call: HubCaller
+) -> None:
+    """Another panelist's answer redraws the card's count while this one presses "답 보내기": the
+    press still sends (a card taken out and put back between the button's press and its release
+    lost the click, so the page said nothing: the survey flake of test_live_pages)."""
+    sid = f"s{uuid.uuid4().hex[:6]}"
+    title = f"누르는 중 설문 {sid}"
+    question = {"id": "q", "kind": "single", "prompt": title, "options": ["예", "아니요"]}
+    survey = {"id": sid, "title": title, "kind": "poll", "questions": [question]}
+    for kind, fields in (("poll.create", {"poll": survey}), ("poll.open", {"poll": sid})):
+        reply = hub_call("host-1", kind, meeting=MEETING, **fields)
+        assert reply["type"] == "reply", reply
+    page = panelist_polls(open_url, "p-011")
+    poll = card(page, title)
+    poll.get_by_label("예", exact=True).check()
+    poll.get_by_role("button", name="답 보내기").hover()
+    page.mouse.down()
+    reply = hub_call("p-009", "poll.answer", meeting=MEETING, poll=sid, answers={"q": 1})
+    assert reply["type"] == "reply", reply
+    expect(poll.locator(".poll-status")).to_contain_text("1명 답함")  # redrawn while pressed
+    page.mouse.up()
+    expect(poll.locator(".poll-done")).to_have_text("답했습니다. 고맙습니다.")
+    expect(poll.locator(".poll-status")).to_contain_text("2명 답함")

@@ -23,6 +23,7 @@ from engine import keys
 from engine.channels import ChannelLog
 from engine.errors import Code, HubError
 from engine.server import EmbeddedRedis
+from tests.examples import examples
 from tests.support import redis_client
 
 IDS = ["A", "B", "C", "D"]
@@ -109,7 +110,7 @@ casts_strategy = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 @given(raw=casts_strategy, max_batch=st.integers(1, 4))
 def test_two_batches_in_flight_store_what_one_at_a_time_stores_in_the_same_order(
     embedded: EmbeddedRedis, raw: list[tuple[str, tuple[str, ...], int]], max_batch: int

@@ -25,6 +25,7 @@ from engine import keys
 from engine.channels import ChannelLog
 from engine.errors import Code, VoteError
 from engine.server import EmbeddedRedis
+from tests.examples import examples
 from tests.support import redis_client
 
 IDS = ["A", "B", "C"]
@@ -104,7 +105,7 @@ async def _case(url: str, state: VoteState, channel: Channel, closes: int | None
     assert got in expected, (state, channel, fields, before, after, got, expected)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     state=st.sampled_from(VoteState),
     channel=st.sampled_from(Channel),

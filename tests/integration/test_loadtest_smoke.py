@@ -73,12 +73,14 @@ def test_bench_cast_quick_run_stores_every_acknowledged_cast(tmp_path: Path) -> 
 
 
 def test_bench_cast_paces_rounds_past_the_cast_burst_instead_of_measuring_refusals(tmp_path: Path) -> None:
-    """Eight rounds: each voter casts eight ballots (one per vote), more than the cast bucket's burst
-    of five; the hub's limit stays on, so the harness must wait for it, not count its refusals."""
+    """Six rounds: each voter casts six ballots (one per vote), one more than the cast bucket's burst
+    of five; the hub's limit stays on, so the harness must wait for it, not count its refusals. (Eight
+    rounds, three past the burst, cost 15 s more of waiting and prove nothing more: one paced round
+    is the pacing. ``make bench`` runs the harness at full size.)"""
     out = tmp_path / "cast.json"
     argv = [
         sys.executable, "-m", "loadtest.bench_cast", "--no-store", "--voters", "20",
-        "--hub-rounds", "7", "--spread", "0.1", "--max-others", "1",
+        "--hub-rounds", "5", "--spread", "0.1", "--max-others", "1",
         "--no-docs", "--json", str(out), "--max-seconds", "90",
     ]  # fmt: skip
     proc = subprocess.run(
@@ -86,7 +88,7 @@ def test_bench_cast_paces_rounds_past_the_cast_burst_instead_of_measuring_refusa
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rounds = json.loads(out.read_text())["hub"]["rounds"]
-    assert len(rounds) >= 8  # more if other processes disturbed a round (it is then repeated)
+    assert len(rounds) >= 6  # more if other processes disturbed a round (it is then repeated)
     for r in rounds:
         assert r["acks"] == r["casts"] == r["stored"] == 20 and r["rate_limited"] == 0, r
     assert sum(r["paced_s"] for r in rounds) > 0  # past the burst it waited for the limit
@@ -184,8 +186,8 @@ async def test_locust_runs_the_whole_plenary_and_every_counted_cast_is_stored(
 async def test_locust_users_sharing_seats_recast_within_the_cast_limit(
     redis: Redis, embedded: EmbeddedRedis, tmp_path: Path
 ) -> None:
-    """Twenty users on ten seats, recasting every 1-3 s for 15 s: twice the cast limit's pace per
-    seat, past its burst. They must cast only when the hub takes the ballot: no refusal is a
+    """Twenty users on ten seats, recasting every 1-3 s for 10 s: twice the cast limit's pace per
+    seat, past its burst (reached in about 5 s). They must cast only when the hub takes the ballot: no refusal is a
     vote.cast, none is needed, and every vote.cast is a stored ballot."""
     seats = 10
     tokens = await lt.seed_people(redis, seats)
@@ -195,7 +197,7 @@ async def test_locust_users_sharing_seats_recast_within_the_cast_limit(
     hub = HubProcess(embedded.url).wait_ready()
     argv = [
         sys.executable, "-m", "locust", "-f", "loadtest/locustfile.py", "--headless",
-        "-u", "20", "-r", "20", "-t", "15s", "--stop-timeout", "5", "--host", hub.url,
+        "-u", "20", "-r", "20", "-t", "10s", "--stop-timeout", "5", "--host", hub.url,
         "--tokens", str(tmp_path / "tokens.csv"), "--chat-share", "0", "--moderators", "0", "--hosts", "0",
         "--ask-share", "0", "--upvote-share", "0", "--reconnect-share", "0",
         "--json-file", str(prefix), "--only-summary",
@@ -219,7 +221,7 @@ async def test_locust_users_sharing_seats_recast_within_the_cast_limit(
     assert refused == {}, refused
     casts = final["vote.cast"]["num_requests"]
     # Each seat: at most its burst plus what refilled in the run (with the 10 % margin, fewer).
-    assert seats * roles.RATE_CLASSES["cast"].burst <= casts <= seats * (5 + 0.2 * 25)
+    assert seats * roles.RATE_CLASSES["cast"].burst <= casts <= seats * (5 + 0.2 * 20)
     assert len(await VoteStore(ChannelLog(redis)).ballots(lt.VOTE)) == casts
 
 

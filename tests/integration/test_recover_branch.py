@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from engine import keys
 from engine.channels import ChannelLog, Published, spec_of
 from engine.server import EmbeddedRedis
+from tests.examples import examples
 from tests.support import redis_client
 
 CHAT = keys.meeting_chat("branch")
@@ -67,7 +68,7 @@ async def _case(url: str, kept: int, lost: int, new: int, position: int) -> None
         await redis.aclose()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_client_recovers_exactly_when_its_last_event_survived_the_failover(
     embedded: EmbeddedRedis, data: st.DataObject

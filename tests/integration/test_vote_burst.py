@@ -1,6 +1,7 @@
 """The plenary at full size: 3,000 panelists over two hub processes cast at once; a hub killed
-with SIGKILL in the middle of the burst; Redis restarted from its AOF. Not one acknowledged ballot
-may be lost or counted twice."""
+with SIGKILL in the middle of a burst of 1,000 (the kill at 3,000, behind HAProxy, is
+``make failover PANELISTS=3000``); Redis restarted from its AOF. Not one acknowledged ballot may be
+lost or counted twice."""
 
 from __future__ import annotations
 
@@ -116,16 +117,18 @@ async def connect_all(voters: list[Voter]) -> None:
 
 
 async def check_store(redis: Redis, receipts: dict[str, dict[str, Any]]) -> None:
+    """Every voter of ``receipts`` (each cast until acknowledged) stored once, as acknowledged."""
+    n = len(receipts)
     store = VoteStore(ChannelLog(redis))
     ballots = await store.ballots("burst")
     by_voter: dict[str, list[Any]] = {}
     for b in ballots:
         by_voter.setdefault(b.voter, []).append(b)
-    assert len(ballots) == N, f"{len(ballots)} ballots stored for {N} voters"
+    assert len(ballots) == n, f"{len(ballots)} ballots stored for {n} voters"
     assert all(len(bs) == 1 for bs in by_voter.values())  # none counted twice
     for voter, receipt in receipts.items():  # every acknowledged ballot is present, as acknowledged
         assert by_voter[voter][0].tracking_code == receipt["tracking_code"]
-    assert (await store.turnout("burst"))["voted"] == N
+    assert (await store.turnout("burst"))["voted"] == n
 
 
 @pytest.fixture
@@ -149,12 +152,18 @@ async def test_3000_casts_at_once_over_two_hubs(redis: Redis, fresh_hubs: list[H
     await check_store(redis, {v.id: r for v, r in zip(VOTERS, receipts, strict=True)})
 
 
+KILL_N = 1000
+"""Voters of the kill: every hub's share of a burst is still in flight at the first stored ballot
+at this size too, and a third of the plenary's connections and casts cost the suite half a minute
+less on two cores; ``make failover PANELISTS=3000`` kills a hub amid the full plenary."""
+
+
 async def test_hub_killed_mid_burst_loses_no_acknowledged_ballot(
     redis: Redis, embedded: EmbeddedRedis, fresh_hubs: list[HubProcess]
 ) -> None:
     tokens = await prepare(redis)
     victim, survivor = fresh_hubs
-    voters = [Voter(i, tokens[v.id], [victim.ws_url, survivor.ws_url]) for i, v in enumerate(VOTERS)]
+    voters = [Voter(i, tokens[v.id], [victim.ws_url, survivor.ws_url]) for i, v in enumerate(VOTERS[:KILL_N])]
     await connect_all(voters)
     deadline = asyncio.get_running_loop().time() + 120
     # The burst is under way: the first ballots are stored, most are not. Not a fixed sleep, nor
@@ -181,7 +190,7 @@ async def test_hub_killed_mid_burst_loses_no_acknowledged_ballot(
     receipts = await asyncio.gather(*tasks)
     await asyncio.gather(*(v.close() for v in voters), return_exceptions=True)
     assert any(v.attempts for v in voters), "the kill hit nobody: the test proves nothing"
-    await check_store(redis, {v.id: r for v, r in zip(VOTERS, receipts, strict=True)})
+    await check_store(redis, {v.id: r for v, r in zip(VOTERS[:KILL_N], receipts, strict=True)})
 
 
 async def test_acknowledged_ballots_survive_a_redis_restart_from_the_aof(tmp_path: Path) -> None:

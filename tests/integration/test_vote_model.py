@@ -25,6 +25,7 @@ from ballot.store import CastBatcher, Voter, VoteStore, tally
 from engine.channels import ChannelLog
 from engine.errors import Code, VoteError
 from engine.server import EmbeddedRedis
+from tests.examples import examples
 from tests.support import redis_client
 
 IDS = ["A", "B", "C", "D", "E"]
@@ -144,6 +145,9 @@ def test_vote_state_machine(embedded: EmbeddedRedis) -> None:
     run_state_machine_as_test(
         VoteMachine,
         settings=settings(
-            max_examples=40, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+            max_examples=examples(40),
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
         ),
     )

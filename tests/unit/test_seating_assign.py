@@ -12,12 +12,13 @@ from engine.errors import Code, TableError
 from tables.assign import assign, even_sizes, parse_size, table_count
 from tables.mix import Person, counts, deviation, shares
 from tables.report import build
+from tests.examples import examples
 
 GENDERS = ("female", "male")
 AGES = ("18-29", "30-39", "50-59", "70+")
 DISTRICTS = ("강남구", "노원구", "마포구", "종로구", "")
 
-FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

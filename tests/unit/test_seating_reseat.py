@@ -10,10 +10,11 @@ from tables.assign import assign
 from tables.mix import Person
 from tables.model import Seating
 from tables.reseat import reseat
+from tests.examples import examples
 
 GENDERS = ("female", "male")
 AGES = ("18-29", "40-49", "70+")
-FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _people(n: int) -> dict[str, Person]:

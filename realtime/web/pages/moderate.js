@@ -56,6 +56,7 @@ const state = {
   subs: [],
   busy: false,
   tick: null,
+  timer: null, // the per-speaker time form, made once (timerForm)
   stage: null, // the hosts' stage controls (stage-controls.js)
 };
 
@@ -127,6 +128,7 @@ function chooseMeeting(id) {
   for (const s of state.subs) s.close();
   state.desk = new QaState();
   state.sp = new SpeakersState();
+  if (state.timer) state.timer.edited = false; // another meeting's time, not the one being typed
   state.chat = [];
   state.deleted = new Set();
   state.audit = new Map();
@@ -583,26 +585,6 @@ function drawSpeakers() {
   const queue = state.sp.queue();
   const next = button("cast", t("mod.sp.next"), () => act("speakers.next", { seconds: state.sp.seconds }));
   next.disabled = !queue.length;
-  const timer = el("form", "mod-settings");
-  timer.noValidate = true;
-  const tl = el("label", "field-label", t("mod.sp.seconds"));
-  tl.htmlFor = "m-seconds";
-  const input = el("input", "input narrow");
-  input.id = "m-seconds";
-  input.type = "number";
-  input.min = "10";
-  input.max = "3600";
-  input.inputMode = "numeric";
-  input.value = String(state.sp.seconds);
-  const set = el("button", "small-btn", t("mod.sp.setTimer"));
-  set.type = "submit";
-  const f = el("div", "field");
-  f.append(tl, input);
-  timer.append(f, set);
-  timer.addEventListener("submit", (e) => {
-    e.preventDefault();
-    act("speakers.timer", { seconds: Math.round(Number(input.value)) }, "mod.done.timer");
-  });
   const list = el("ol", "hand-list");
   queue.forEach((h, i) => {
     const li = el("li", "hand mod-hand");
@@ -624,8 +606,60 @@ function drawSpeakers() {
     list.append(li);
   });
   if (!queue.length) list.append(el("li", "hand empty", t("sp.queue.empty")));
-  setChildren(body, card, next, timer, el("h3", "sub-heading", `${t("sp.queue")} (${queue.length})`), list);
+  const heading = el("h3", "sub-heading", `${t("sp.queue")} (${queue.length})`);
+  const timer = timerForm();
+  if (timer.parentNode !== body) setChildren(body, card, next, timer, heading, list);
+  else {
+    // Everything around the form is drawn anew; the form itself never leaves the page.
+    for (const child of [...body.children]) if (child !== timer) child.remove();
+    timer.before(card, next);
+    timer.after(heading, list);
+  }
   tick();
+}
+
+/**
+ * The per-speaker time form, made once and kept in place across redraws. The speakers list is
+ * drawn anew on every event of its channel (a hand raised, the order changed); a form drawn anew
+ * with it lost what a moderator was typing: the channel's value came back, or the typing landed
+ * in a field already replaced ("60" typed into "120" sent 60120, refused as bad_field). Its value
+ * follows the channel only while nobody is editing it.
+ */
+function timerForm() {
+  if (!state.timer) {
+    const form = el("form", "mod-settings");
+    form.noValidate = true;
+    const label = el("label", "field-label");
+    label.htmlFor = "m-seconds";
+    const input = el("input", "input narrow");
+    input.id = "m-seconds";
+    input.type = "number";
+    input.min = "10";
+    input.max = "3600";
+    input.inputMode = "numeric";
+    const set = el("button", "small-btn");
+    set.type = "submit";
+    const f = el("div", "field");
+    f.append(label, input);
+    form.append(f, set);
+    state.timer = { form, label, input, set, edited: false };
+    input.addEventListener("input", () => {
+      state.timer.edited = true;
+    });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const r = await act("speakers.timer", { seconds: Math.round(Number(input.value)) }, "mod.done.timer");
+      if (r) {
+        state.timer.edited = false; // the channel's value is now the one typed
+        renderSpeakers();
+      }
+    });
+  }
+  const { form, label, input, set, edited } = state.timer;
+  label.textContent = t("mod.sp.seconds");
+  set.textContent = t("mod.sp.setTimer");
+  if (!edited && document.activeElement !== input) input.value = String(state.sp.seconds);
+  return form;
 }
 
 async function reorderHands(id, delta) {

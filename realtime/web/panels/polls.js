@@ -170,13 +170,18 @@ export class PollsPanel {
         this.cards.delete(id);
       }
     }
+    // The hub's order, moving a card only when it is out of place: a card taken out and put back
+    // (as an append of a card already there does) loses a click in progress, so a panelist pressing
+    // "답 보내기" while another panelist's answer redraws the counts saw nothing happen.
+    let place = this.list.firstElementChild;
     for (const p of shown) {
       let c = this.cards.get(p.id);
       if (!c) {
         c = this._card(p);
         this.cards.set(p.id, c);
       }
-      this.list.append(c.card); // keeps the hub's order
+      if (c.card === place) place = place.nextElementSibling;
+      else this.list.insertBefore(c.card, place);
       this._update(c, p);
     }
     if (this.conn.state !== "live") this._offline(true); // a card made while offline says so too

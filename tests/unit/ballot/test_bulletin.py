@@ -25,6 +25,7 @@ from ballot.bulletin import (
 from ballot.model import BallotRule, Proposal, VoteDefinition, definition_hash
 from ballot.receipts import tracking_code
 from engine.errors import Code, VoteError
+from tests.examples import examples
 
 replace = msgspec.structs.replace
 
@@ -249,7 +250,7 @@ def test_every_built_board_verifies(rankings: list[tuple[str, ...]]):
     assert verify_board(DEFN, board, expected_head=head_hash(DEFN, board)).ok
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(rankings_strategy, st.data())
 def test_every_single_entry_tampering_is_found_where_it_happened(
     rankings: list[tuple[str, ...]], data: st.DataObject

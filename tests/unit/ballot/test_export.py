@@ -33,6 +33,7 @@ from ballot.export import (
 )
 from ballot.model import BallotRule, Proposal, VoteDefinition, definition_hash
 from ballot.receipts import tracking_code
+from tests.examples import examples
 
 replace = msgspec.structs.replace
 
@@ -257,7 +258,7 @@ BIG = export_of(
 )
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, len(BIG) - 1), st.integers(1, 255))
 def test_any_changed_byte_anywhere_makes_the_export_fail(position: int, mask: int):
     report = verify_export(flip(BIG, position, mask), recount)
@@ -294,7 +295,7 @@ def test_every_changed_byte_inside_an_entry_names_that_entry():
 BIG_SPANS = entry_spans(BIG)
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_changed_byte_inside_an_entry_names_that_entry(data: st.DataObject):
     index = data.draw(st.integers(0, len(BIG_SPANS) - 1))
@@ -302,7 +303,7 @@ def test_any_changed_byte_inside_an_entry_names_that_entry(data: st.DataObject):
     assert_names_the_entry(BIG, data.draw(st.integers(start, end - 1)), data.draw(st.integers(1, 255)), index)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_are_reported_not_raised(data: bytes):
     assert verify_export(data, recount).problem is Problem.MALFORMED
@@ -399,7 +400,7 @@ def test_every_export_file_is_built_from_the_export() -> None:
         export_file(exp, DATA, "ballots.xls")
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(
     st.lists(
         st.permutations(["p0", "p1", "p2", "p3", "p4"]).flatmap(

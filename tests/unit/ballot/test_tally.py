@@ -30,6 +30,7 @@ from ballot.tally import (
     tiers_to_ids,
 )
 from engine.errors import Code, HubError, VoteError
+from tests.examples import examples
 
 METHODS = ("borda", "copeland", "schulze", "ranked_pairs", "instant_runoff")
 
@@ -384,7 +385,7 @@ def weighted_ballots(draw: st.DrawFn) -> tuple[Ballots, list[int]]:
     return ballots_from_array(arr, m, weights), draw(st.permutations(range(m)))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(weighted_ballots())
 def test_every_result_is_a_consistent_order(case: tuple[Ballots, list[int]]) -> None:
     ballots, tb = case
@@ -409,7 +410,7 @@ def test_every_result_is_a_consistent_order(case: tuple[Ballots, list[int]]) -> 
         assert sum(r.counts) + r.exhausted == result.n_voters
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(weighted_ballots())
 def test_weights_equal_repeated_ballots(case: tuple[Ballots, list[int]]) -> None:
     folded, tb = case

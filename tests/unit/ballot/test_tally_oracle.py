@@ -44,6 +44,8 @@ import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
+from tests.examples import examples
+
 pytest.importorskip("pref_voting")
 
 from pref_voting.c1_methods import copeland as pv_copeland
@@ -75,7 +77,7 @@ from ballot.tally import (
     schulze,
 )
 
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=examples(150), deadline=None)
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ def margin_graphs(draw: st.DrawFn) -> tuple[np.ndarray, list[int]]:
     return p, list(draw(st.permutations(range(m))))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(margin_graphs())
 def test_margin_graphs(case: tuple[np.ndarray, list[int]]) -> None:
     p, tb = case
@@ -257,7 +259,7 @@ def test_margin_graphs(case: tuple[np.ndarray, list[int]]) -> None:
     assert set(copeland(p, tb).winners) == set(pv_copeland(mg))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(margin_graphs())
 def test_ranked_pairs_tiers_are_what_every_tie_break_agrees_on(case: tuple[np.ndarray, list[int]]) -> None:
     """``order`` shows what the margins alone decided: the same tiers under every tie-break order
@@ -282,7 +284,7 @@ def _closure(m: int, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
     return above
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(margin_graphs())
 def test_ranked_pairs_sure_locks_are_locked_under_every_tie_break(case: tuple[np.ndarray, list[int]]) -> None:
     """Soundness of what ``order`` is built from: every pair ``_certain_locks`` calls sure is locked

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moderation import polls
+from tests.examples import examples
 
 KINDS = ("single", "multiple", "scale", "text")
 
@@ -48,7 +49,7 @@ def survey_and_answers(draw: st.DrawFn) -> tuple[polls.PollDefinition, list[dict
     return defn, rows
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(survey_and_answers())
 def test_the_counts_add_up_to_the_answers(case: tuple[polls.PollDefinition, list[dict[str, Any]]]) -> None:
     defn, raw_answers = case

@@ -30,6 +30,7 @@ from panel.lottery import (
 from panel.quotas import Quota, by_feature, quotas_for_size
 from panel.strata import DISTRICT_NAMES, FEATURES, VOCABULARY
 from panel.synthetic import synthetic_pool
+from tests.examples import examples
 
 BIG_POOL = 20_000
 BIG_PANEL = 3_000
@@ -309,7 +310,7 @@ def test_an_unknown_panelist_cannot_withdraw() -> None:
     assert error.code is Code.UNKNOWN_PARTICIPANT
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pool_seed=st.integers(0, 10_000), draw_seed=st.integers(0, 10_000), leaving=st.integers(0, 29))
 def test_every_replacement_keeps_the_quotas_or_explains(pool_seed: int, draw_seed: int, leaving: int) -> None:
     pool = synthetic_pool(300, pool_seed)

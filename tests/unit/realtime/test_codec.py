@@ -2,7 +2,12 @@
 of one gets a stable code, and arbitrary bytes never escape the error path.
 
 The frames come from the declared types (tests/unit/realtime/wire.py), so a new command is covered
-without a line here."""
+without a line here.
+
+Sizes (``tests/examples.py``): in ``make test`` each command gets 5 frames per encoding, and each
+frame is checked in every way (sent with and without an unknown field; mutated each of the six ways),
+so every command meets every mutation in every run; the arbitrary inputs get 200 examples per
+encoding. ``make properties`` runs ten times as many of each."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from hypothesis import strategies as st
 from engine.errors import Code, ProtocolError
 from realtime.protocol import messages as m
 from realtime.protocol.codec import CODECS, JSON, MSGPACK, Codec, command_id_of, frame_header
+from tests.examples import examples
 from tests.unit.realtime.wire import COMMAND_TYPES, fields_of, tag_of, valid_frame, wrong_values
 
 CODES = {Code.BAD_FRAME, Code.BAD_MESSAGE, Code.UNKNOWN_COMMAND, Code.BAD_FIELD}
@@ -39,36 +45,46 @@ def test_the_generated_frames_cover_every_command_of_the_registry() -> None:
 @pytest.mark.parametrize("name", [JSON, MSGPACK])
 @pytest.mark.parametrize("cls", COMMAND_TYPES, ids=tag_of)
 @given(data=st.data())
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(5), deadline=None)
 def test_every_command_round_trips(name: str, cls: type[m.Command], data: st.DataObject) -> None:
-    """A valid frame of any command decodes to that command with the fields sent (unknown fields
-    ignored: schema evolution), and the decoded command encodes back to itself."""
+    """A valid frame of any command decodes to that command with the fields sent, and as well with a
+    field it does not know (ignored: schema evolution); the decoded command encodes back to itself."""
     codec = CODECS[name]
     frame = data.draw(valid_frame(cls))
-    extra = data.draw(st.booleans())
-    cmd = codec.decode(wire(codec, {**frame, "zz_later_field": [1]} if extra else frame))
-    assert type(cmd) is cls
-    assert cmd == msgspec.convert(frame, m.ClientMessage)
-    sent = codec.encode(cmd)
-    assert codec.decode(sent.decode() if codec.text else sent) == cmd
+    for sent_frame in (frame, {**frame, "zz_later_field": [1]}):
+        cmd = codec.decode(wire(codec, sent_frame))
+        assert type(cmd) is cls
+        assert cmd == msgspec.convert(frame, m.ClientMessage)
+        sent = codec.encode(cmd)
+        assert codec.decode(sent.decode() if codec.text else sent) == cmd
 
 
 @pytest.mark.parametrize("name", [JSON, MSGPACK])
 @pytest.mark.parametrize("cls", COMMAND_TYPES, ids=tag_of)
 @given(data=st.data())
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(5), deadline=None)
 def test_every_mutated_command_gets_its_stable_code(
     name: str, cls: type[m.Command], data: st.DataObject
 ) -> None:
-    """A valid frame, mutated one way, gets the code that mutation calls for and the command id
-    whenever the id itself was readable; never an exception of another type."""
-    codec = CODECS[name]
+    """A valid frame, mutated each way in turn, gets the code that mutation calls for and the command
+    id whenever the id itself was readable; never an exception of another type."""
     frame = data.draw(valid_frame(cls))
+    for how in MUTATIONS:
+        check_mutation(CODECS[name], cls, frame, how, data)
+
+
+MUTATIONS = ("drop", "wrong", "unknown_type", "no_type", "bad_type", "truncate")
+
+
+def check_mutation(
+    codec: Codec, cls: type[m.Command], frame: dict[str, object], how: str, data: st.DataObject
+) -> None:
+    """``frame`` mutated the way ``how`` names (the field, value or cut drawn from ``data``) gets its
+    code, with the command id whenever it was readable."""
     cid = frame["id"]
     fields = {f.encode_name: f for f in fields_of(cls)}
     required = [n for n, f in fields.items() if f.required]
     wrongable = [n for n, f in fields.items() if wrong_values(f)]
-    how = data.draw(st.sampled_from(["drop", "wrong", "unknown_type", "no_type", "bad_type", "truncate"]))
     if how == "drop":
         field = data.draw(st.sampled_from(required))
         mutated: object = {k: v for k, v in frame.items() if k != field}
@@ -98,7 +114,7 @@ def test_every_mutated_command_gets_its_stable_code(
 
 @pytest.mark.parametrize("name", [JSON, MSGPACK])
 @given(data=st.binary(max_size=512) | st.text(max_size=512))
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_arbitrary_input_never_escapes_the_error_path(name: str, data: bytes | str) -> None:
     try:
         CODECS[name].decode(data)
@@ -123,7 +139,7 @@ json_values = st.recursive(
         st.sampled_from(["type", "id", "token", "channel", "meeting", "text", "offset", "epoch"]), json_values
     )
 )
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_wellformed_but_wrong_objects_get_a_schema_code(name: str, obj: dict[str, object]) -> None:
     codec = CODECS[name]
     raw = msgspec.json.encode(obj) if codec.text else msgspec.msgpack.encode(obj)

@@ -21,6 +21,7 @@ from realtime.protocol.session import (
     Trigger,
     subscribed_parts,
 )
+from tests.examples import examples
 from tests.unit.realtime.wire import any_valid_frame
 
 LIMITS = Limits(rate=10, burst=5, flood=20, window=10, max_errors=5)
@@ -104,7 +105,7 @@ def test_illegal_transitions_are_refused() -> None:
         max_size=60,
     )
 )
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_any_frame_sequence_yields_a_verdict_and_never_raises(
     steps: list[tuple[str | dict[str, object], float]],
 ) -> None:
@@ -136,7 +137,7 @@ def _subscribed(sizes: list[int], snapshot: dict[str, object] | None) -> Subscri
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     sizes=st.lists(st.integers(min_value=0, max_value=3000), max_size=60),
     budget=st.integers(min_value=200, max_value=20_000),

@@ -51,6 +51,7 @@ from realtime.protocol.subscription import (
     arrival_kind,
 )
 from realtime.transport.client import Client
+from tests.examples import examples
 
 CHANNELS = ("meeting/m1/chat", "meeting/m1/agenda")  # coalesced, and not
 HISTORY, BACKLOG = 6, 2  # the model channel's bounds: short, so that fresh starts happen too
@@ -546,8 +547,10 @@ class SubscriptionModel(RuleBasedStateMachine):
                 assert (channel in peer.client.subs) is (view.subscribed or busy)
 
 
+# 200 sequences of 50 steps in `make test` (600 cost the suite a minute on a busy two-core machine);
+# `make properties` runs 2,000 (tests/examples.py).
 SubscriptionModel.TestCase.settings = settings(
-    max_examples=600,
+    max_examples=examples(200),
     stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from loadtest.bench_frames import Transport, frame, websockets_parses_all
 from loadtest.bench_frames import open_protocol as open_hub_protocol
 from realtime.transport.wsproto import HubWebSocketProtocol
+from tests.examples import examples
 
 MAX_SIZE = 1000  # websockets' max_size here: frames past it are refused (1009)
 
@@ -94,7 +95,7 @@ def cut(stream: bytes, points: list[int]) -> list[bytes]:
     return [stream[a:b] for a, b in itertools.pairwise(marks) if b > a]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     frames=st.lists(st.one_of(plain, plain, plain, odd), max_size=12),
     points=st.lists(st.integers(min_value=0, max_value=20_000), max_size=8),

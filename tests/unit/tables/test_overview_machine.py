@@ -9,7 +9,6 @@ import asyncio
 import itertools
 
 import msgspec
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -19,7 +18,7 @@ from engine.errors import HubError
 from engine.server import EmbeddedRedis
 from tables import cards, cards_store, overview, rules
 from tables.rules import Record
-from tests.support import redis_client
+from tests.support import redis_client, run_machine
 
 _meetings = itertools.count()
 
@@ -89,8 +88,4 @@ class OverviewMachine(RuleBasedStateMachine):
 
 
 def test_the_overview_in_redis_follows_its_rule(embedded: EmbeddedRedis) -> None:
-    OverviewMachine.url = embedded.url
-    OverviewMachine.TestCase.settings = settings(
-        max_examples=15, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-    )
-    OverviewMachine.TestCase().runTest()
+    run_machine(OverviewMachine, embedded.url, examples=15, steps=60)
