@@ -93,3 +93,25 @@ def test_a_facilitators_card_reaches_the_tables_panelists_and_the_hosts_overview
     expect(fac.get_by_role("heading", name="Table 1")).to_be_visible()
     problems += check(fac, "/table (en)") + serious_violations(fac, "/table (en) axe")
     assert not problems, "\n".join(problems)
+
+
+def test_a_seated_panelists_page_leads_to_their_table_and_no_one_elses(
+    open_url: OpenUrl, assembly: Assembly
+) -> None:
+    """The panelist page says where one sits (``panels/table-link.js``): the link opens that table
+    in the same tab, signed in; someone the seating left out gets no link."""
+    seat(assembly)
+    page, _watch = open_url("/", "p-009", **PHONE)
+    page.locator("#meeting").select_option("plenary")
+    link = page.get_by_role("link", name="내 토론 테이블(2번)로 가기")
+    expect(link).to_be_visible()
+    box = link.bounding_box()
+    assert box is not None and box["height"] >= 44
+    link.click()
+    expect(page).to_have_url(re.compile(r"/table\?meeting=plenary$"))
+    expect(page.get_by_role("heading", name="2번 테이블")).to_be_visible()
+
+    other, _other_watch = open_url("/", "p-001", **PHONE)  # in the plenary, not seated here
+    other.locator("#meeting").select_option("plenary")
+    expect(other.locator("#meeting-title")).not_to_be_empty()
+    expect(other.locator("#table-entry")).to_be_hidden()

@@ -668,6 +668,7 @@ const DICT = {
     // -- issue 14: the open record of a meeting (/record/<meeting>) and the hosts' learning figures --
     "page.record": "회의 기록",
     "record.open": "이 회의의 기록 보기",
+    "table.open": "내 토론 테이블({n}번)로 가기",
     "record.skip": "기록으로 건너뛰기",
     "record.meeting": "기록을 볼 회의",
     "record.toc": "이 기록에 있는 것",
@@ -1844,6 +1845,7 @@ const DICT = {
     // -- issue 14: the open record of a meeting (/record/<meeting>) and the hosts' learning figures --
     "page.record": "Meeting record",
     "record.open": "See this meeting's record",
+    "table.open": "Go to my discussion table (table {n})",
     "record.skip": "Skip to the record",
     "record.meeting": "Meeting",
     "record.toc": "In this record",
