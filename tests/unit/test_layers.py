@@ -25,12 +25,13 @@ FIRST_PARTY = (
     "panel",
     "proposals",
     "attendance",
+    "tables",
     "realtime",
     "cli",
     "tools",
     "loadtest",
 )
-DOMAIN = frozenset({"engine", "ballot", "moderation", "panel", "proposals", "attendance"})
+DOMAIN = frozenset({"engine", "ballot", "moderation", "panel", "proposals", "attendance", "tables"})
 
 FOLDERS_MAY_IMPORT: dict[str, frozenset[str]] = {
     "engine": frozenset(),
@@ -39,6 +40,7 @@ FOLDERS_MAY_IMPORT: dict[str, frozenset[str]] = {
     "panel": frozenset({"engine"}),
     "proposals": frozenset({"engine", "ballot", "moderation"}),
     "attendance": frozenset({"engine", "ballot", "panel"}),  # issue 14
+    "tables": frozenset({"engine", "ballot", "moderation", "panel", "proposals"}),  # issue 15
     "realtime": DOMAIN,
     "cli": DOMAIN | {"realtime", "tools"},
     "loadtest": DOMAIN | {"realtime", "cli"},
