@@ -121,6 +121,13 @@ SPECS: dict[str, ChannelSpec] = {
     # issue 14: a session's live quorum for hosts (attendance/): the figure as it changes, at most
     # one a second (the hubs' sweep); a fresh subscriber gets the last one. Numbers, no record.
     "quorum": ChannelSpec(history=50, backlog=1, stateful=False, archive=False, coalesce=False),
+    # issue 15: the theme team's drafts (a few people dragging cards: many small events, so
+    # coalesced) and the published themes every table and the stream follow (rare, whole lists).
+    # Both stateful: a console or a page that comes back gets the board or the themes as they are.
+    "theme_drafts": ChannelSpec(
+        history=1000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=50_000
+    ),
+    "themes": ChannelSpec(history=100, backlog=0, stateful=True, archive=True, coalesce=False, archive_max=5_000),
 }
 
 

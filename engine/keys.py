@@ -19,7 +19,7 @@ EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum)|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|themes|theme_drafts)|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -249,3 +249,14 @@ def attendance_key(session: str, part: str) -> str:
     """A session's hall desk (``hall``: who is in now; ``paper``: sign-ins; ``desk``: the log), in
     one slot per session so that a check-in's test and write are one script."""
     return f"{PREFIX}{{att/{session}}}:{part}"
+
+
+# issue 15: the theme team
+def meeting_themes(meeting_id: str) -> str:
+    """A meeting's published themes (tables/theme_store.py): what every table and the stream see."""
+    return f"meeting/{meeting_id}/themes"
+
+
+def meeting_theme_drafts(meeting_id: str) -> str:
+    """The theme team's draft themes of a meeting, every change an event: the team's only."""
+    return f"meeting/{meeting_id}/theme_drafts"

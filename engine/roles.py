@@ -24,6 +24,7 @@ class Role(StrEnum):
     OBSERVER = "observer"  # follows every meeting, takes no part
     CLERK = "clerk"  # keys in paper ballots and reads the meetings' records (the captions' transcript)
     CAPTIONER = "captioner"  # types a meeting's live captions, and nothing else (issue 13)
+    THEMER = "themer"  # the theme team (issue 15): groups the tables' cards into themes
 
 
 ALL: Final = frozenset(Role)
@@ -40,7 +41,7 @@ ATTENDEES: Final = ALL - {Role.CLERK, Role.CAPTIONER}
 """Who follows meetings (chat, Q&A, speakers, polls): everyone but clerks, who only key in paper,
 and captioners, who type captions (their console follows the captions channel only)."""
 
-IN_EVERY_MEETING: Final = frozenset({Role.MODERATOR, Role.HOST, Role.OPS, Role.OBSERVER})
+IN_EVERY_MEETING: Final = frozenset({Role.MODERATOR, Role.HOST, Role.OPS, Role.OBSERVER, Role.THEMER})
 """The staff of the assembly: members of every meeting whatever their roster row lists."""
 
 OPERATORS: Final = frozenset({Role.OPS, Role.HOST})
@@ -61,3 +62,8 @@ CLERKS: Final = frozenset({Role.CLERK})
 DESK: Final = frozenset({Role.CLERK, Role.HOST})
 """Who keeps a session's hall desk (issue 14): checks panelists in and out and keys in the paper
 sign-in sheet. The clerks, and the hosts, who run a session without one."""
+
+THEME_TEAM: Final = frozenset({Role.THEMER, Role.HOST})
+"""The theme team (issue 15): sees every table's cards, groups them into draft themes, publishes
+them and makes them poll options or proposals. The themers, and the hosts, who run a session
+without a team."""

@@ -35,11 +35,18 @@ from engine.roles import (
     PANELISTS,
     RECORD_KEEPERS,
     SPEAKERS,
+    THEME_TEAM,
     Role,
 )
 from moderation import chat, overlay, qa
 from panel.roster import Participant
 from proposals import rules as proposal_rules  # issue 14: proposals
+
+THEME_COMMANDS = (
+    "theme.create", "theme.assign", "theme.rename", "theme.merge", "theme.delete",
+    "theme.publish", "theme.suggest", "theme.to_poll", "theme.to_proposal",
+)  # fmt: skip
+"""The theme team's commands (issue 15)."""
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "hello": ALL,
@@ -81,6 +88,8 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # issue 14: attendance (the hall desk; the quorum and the hall-only vote for hosts)
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), DESK),
     **dict.fromkeys(("attendance.quorum", "attendance.hall_vote"), HOSTS),
+    # issue 15: the theme team (tables/themes.py); reading the drafts is the team's too
+    **dict.fromkeys(THEME_COMMANDS, THEME_TEAM),
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -114,6 +123,8 @@ RATE_CLASSES: dict[str, Bucket] = {
     "record": Bucket(rate=0.2, burst=10),
     # issue 14: a hall desk at the doors, a queue of panelists scanned one after another
     "desk": Bucket(rate=3, burst=60),
+    # issue 15: a suggestion clusters every card of the meeting (tens of ms for 900): a few at once
+    "suggest": Bucket(rate=0.2, burst=3),
 }
 
 _STAFF_WRITES = (
@@ -157,6 +168,10 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
     "attendance.quorum": None,
     "attendance.hall_vote": "staff",
+    # issue 15: the theme team: dragging cards is quick work, the staff bucket (5/s, 50 at once)
+    # takes a team's pace; a suggestion reads every card, so it is a read of its own class
+    **dict.fromkeys(THEME_COMMANDS, "staff"),
+    "theme.suggest": "suggest",
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -172,6 +187,7 @@ MAX_CONNECTIONS: dict[Role, int] = {
     Role.HOST: 20,
     Role.OPS: 20,
     Role.CAPTIONER: 10,  # the console, a second screen to watch the stream
+    Role.THEMER: 20,  # issue 15: the theme console on a few desks and screens
 }
 
 
@@ -199,6 +215,8 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
     "proposals": ATTENDEES,  # issue 14: every member of the meeting follows its proposals
     "quorum": HOSTS,  # issue 14: the live quorum, for whoever may ask for it (attendance.quorum)
+    "themes": ALL,  # issue 15: the published themes: every table, the stream overlay, everyone
+    "theme_drafts": THEME_TEAM,  # issue 15: the drafts, the theme team's only
 }
 
 

@@ -18,6 +18,7 @@ from realtime.commands import (
     proposals,  # issue 14: proposals
     registry,
     shortlist,  # issue 14: shortlist and ballot
+    themes,  # issue 15: the theme team
     vote,
 )
 from realtime.commands.registry import Directs, Handlers
@@ -31,6 +32,7 @@ HANDLERS: Handlers = registry.combine(
     proposals.HANDLERS,  # issue 14: proposals
     attendance.HANDLERS,
     shortlist.HANDLERS,  # issue 14: shortlist and ballot
+    themes.HANDLERS,  # issue 15: the theme team
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

@@ -95,6 +95,7 @@ def test_connection_limits_per_role() -> None:
         "host": 20,
         "ops": 20,
         "captioner": 10,
+        "themer": 20,
     }
     assert set(roles.MAX_CONNECTIONS) == set(Role)
 
