@@ -127,7 +127,9 @@ SPECS: dict[str, ChannelSpec] = {
     "theme_drafts": ChannelSpec(
         history=1000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=50_000
     ),
-    "themes": ChannelSpec(history=100, backlog=0, stateful=True, archive=True, coalesce=False, archive_max=5_000),
+    "themes": ChannelSpec(
+        history=100, backlog=0, stateful=True, archive=True, coalesce=False, archive_max=5_000
+    ),
 }
 
 

@@ -37,9 +37,10 @@ MODERATORS: Final = frozenset({Role.MODERATOR, Role.HOST})
 SPEAKERS: Final = frozenset({Role.PANELIST, *MODERATORS})
 """Who takes part in a meeting's conversation: chat, the speakers' list."""
 
-ATTENDEES: Final = ALL - {Role.CLERK, Role.CAPTIONER}
+ATTENDEES: Final = ALL - {Role.CLERK, Role.CAPTIONER, Role.THEMER}
 """Who follows meetings (chat, Q&A, speakers, polls): everyone but clerks, who only key in paper,
-and captioners, who type captions (their console follows the captions channel only)."""
+captioners, who type captions (their console follows the captions channel only), and the theme
+team (issue 15), whose console follows the tables' cards and the themes only."""
 
 IN_EVERY_MEETING: Final = frozenset({Role.MODERATOR, Role.HOST, Role.OPS, Role.OBSERVER, Role.THEMER})
 """The staff of the assembly: members of every meeting whatever their roster row lists."""

@@ -300,6 +300,7 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /overlay/{meeting}",
             "GET /caption",
             "GET /checkin",  # issue 14: the hall desk's page
+            "GET /themes",  # issue 15: the theme team's console
             "GET /static/{name}",
             "GET /static/{folder}/{name}",
         ),

@@ -75,7 +75,10 @@ def suggest(cards: Iterable[Card], threshold: float = THRESHOLD) -> list[Group]:
     for row, label in enumerate(labels):
         groups.setdefault(int(label), []).append(row)
     out = [
-        Group(_title([ordered[usable[r]] for r in rows], vectors[rows]), tuple(ordered[usable[r]].id for r in rows))
+        Group(
+            _title([ordered[usable[r]] for r in rows], vectors[rows]),
+            tuple(ordered[usable[r]].id for r in rows),
+        )
         for rows in groups.values()
         if len(rows) >= 2
     ]

@@ -53,7 +53,9 @@ def poll_definition(board: themes.Board, poll: str, prompt: str, ids: Sequence[s
             "id": poll,
             "title": prompt.strip()[:200],
             "kind": "poll",
-            "questions": [{"id": QUESTION, "kind": "single", "prompt": prompt, "options": [t.title for t in chosen]}],
+            "questions": [
+                {"id": QUESTION, "kind": "single", "prompt": prompt, "options": [t.title for t in chosen]}
+            ],
         }
     )
 
@@ -67,7 +69,13 @@ def problem_text(theme: Theme) -> str:
 
 
 async def to_poll(
-    store: ThemeStore, poll_store: PollStore, meeting: str, poll: str, prompt: str, ids: Sequence[str], by: str
+    store: ThemeStore,
+    poll_store: PollStore,
+    meeting: str,
+    poll: str,
+    prompt: str,
+    ids: Sequence[str],
+    by: str,
 ) -> int:
     """The poll (draft) and its options' provenance; returns the poll's ``poll.created`` offset."""
     board = await store.board(meeting)
@@ -76,9 +84,7 @@ async def to_poll(
     record: dict[str, Any] = {
         "poll": poll,
         "prompt": defn.questions[0].prompt,
-        "options": [
-            {"option": n, **themes.to_dict(board[tid])} for n, tid in enumerate(ids)
-        ],
+        "options": [{"option": n, **themes.to_dict(board[tid])} for n, tid in enumerate(ids)],
         "by": by,
         "at": store.clock(),
     }

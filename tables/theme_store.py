@@ -27,6 +27,7 @@ from typing import Any
 from engine import keys
 from engine.channels import ChannelLog
 from engine.errors import Code, HubError
+from moderation import overlay
 from moderation.state import Change, Committed, State, StateChannel
 from tables import themes
 from tables.themes import CardRef, Theme
@@ -49,7 +50,9 @@ def board_of(state: State) -> dict[str, Theme]:
     return {tid: themes.from_dict(v) for tid, v in state.prefixed(THEME).items()}
 
 
-def change(before: Mapping[str, Theme], after: Mapping[str, Theme], step: str, by: str, result: Any = None) -> Change:
+def change(
+    before: Mapping[str, Theme], after: Mapping[str, Theme], step: str, by: str, result: Any = None
+) -> Change:
     """The one event and the writes that turn ``before`` into ``after``: the themes that differ as
     they are now, and the ids removed. Nothing differs: no event (an idempotent repeat)."""
     changed = [t for tid, t in after.items() if before.get(tid) != t]
@@ -102,7 +105,9 @@ class ThemeStore:
             tid = f"t{int(state.get(SEQ, 0)) + 1}"
             after = themes.create(before, tid, title, by, at, refs)
             ch = change(before, after, "create", by, {"theme": tid})
-            return Change(ch.event, ch.data, {**ch.sets, SEQ: int(state.get(SEQ, 0)) + 1}, ch.deletes, result=ch.result)
+            return Change(
+                ch.event, ch.data, {**ch.sets, SEQ: int(state.get(SEQ, 0)) + 1}, ch.deletes, result=ch.result
+            )
 
         return await self._drafts(meeting).update(rule)
 
@@ -130,9 +135,11 @@ class ThemeStore:
 
         return await self._drafts(meeting).update(rule)
 
-    async def publish(self, meeting: str, by: str) -> Committed:
+    async def publish(self, meeting: str, by: str, on_air: bool = True) -> Committed:
         """The board's themes that hold a card, copied onto the meeting's public ``themes`` channel
-        (replacing what was published before). ``NOTHING_TO_PUBLISH`` when no theme holds a card."""
+        (replacing what was published before), and with ``on_air`` put on the stream overlay (one
+        more step, in the overlay's slot, like ``qa.air``: a retry repeats both). ``NOTHING_TO_PUBLISH``
+        when no theme holds a card."""
         shown = themes.published(await self.board(meeting))
         at = self.clock()
         data = {"themes": shown, "at": at, "by": by}
@@ -140,7 +147,10 @@ class ThemeStore:
         def rule(state: State) -> Change:
             return Change(PUBLISHED, data, sets={"themes": shown, "at": at}, result={"count": len(shown)})
 
-        return await StateChannel(self.log, keys.meeting_themes(meeting)).update(rule)
+        done = await StateChannel(self.log, keys.meeting_themes(meeting)).update(rule)
+        if on_air:
+            await overlay.apply(self.log, meeting, overlay.show(overlay.themes_item(shown)))
+        return done
 
     async def published(self, meeting: str) -> list[dict[str, Any]]:
         """What is published now (empty: nothing yet)."""

@@ -100,7 +100,9 @@ def _check_count(cards: Iterable[Any]) -> None:
         raise HubError(Code.TOO_MANY_CARDS, f"at most {MAX_CARDS_PER_COMMAND} cards at once")
 
 
-def create(board: Board, theme_id: str, title: str, by: str, at: int, cards: Iterable[CardRef] = ()) -> dict[str, Theme]:
+def create(
+    board: Board, theme_id: str, title: str, by: str, at: int, cards: Iterable[CardRef] = ()
+) -> dict[str, Theme]:
     """A new theme (with ``cards`` already on it: a suggestion accepted). Raises ``BAD_THEME``,
     ``DUPLICATE_THEME``, ``TOO_MANY_THEMES`` or ``TOO_MANY_CARDS``."""
     title = clean_title(title)

@@ -74,7 +74,7 @@ async def delete(hub: Hub, client: Client, cmd: p.ThemeDelete) -> p.ThemeDone:
 @handles(p.ThemePublish)
 async def publish(hub: Hub, client: Client, cmd: p.ThemePublish) -> p.ThemeDone:
     await in_meeting(hub, client, cmd.meeting)
-    done = await _store(hub.log).publish(cmd.meeting, client.participant.id)
+    done = await _store(hub.log).publish(cmd.meeting, client.participant.id, cmd.on_air)
     return p.ThemeDone(
         channel=keys.meeting_themes(cmd.meeting), offset=done.offset, count=done.result["count"]
     )

@@ -299,6 +299,7 @@ PAGES: dict[str, str] = {
     "/caption": "caption.html",
     "/record/{meeting}": "record.html",  # issue 14: the open record of a meeting
     "/checkin": "checkin.html",  # issue 14: the hall desk
+    "/themes": "themes.html",  # issue 15: the theme team's console
     "/record/{meeting}/proposals/{proposal}": "proposal.html",  # issue 14: a proposal's path
 }
 

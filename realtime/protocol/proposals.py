@@ -102,7 +102,9 @@ class ProposalRecord(Struct, kw_only=True):
     ] = UNSET
     theme: Annotated[
         FromThemeRecord | UnsetType,
-        Meta(description="issue 15: the theme, its cards and their tables it was made from (left out otherwise)"),
+        Meta(
+            description="issue 15: the theme, its cards and their tables it was made from (left out otherwise)"
+        ),
     ] = UNSET
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from msgspec import Meta, Struct
 
 from realtime.protocol.base import Command, Ident, Result
@@ -17,7 +18,9 @@ CardIds = Annotated[list[Ident], Meta(max_length=200, description="card ids (`ta
 
 
 class ThemeDone(Result):
-    channel: Annotated[str, Meta(description="`meeting/<id>/theme_drafts`, or `meeting/<id>/themes` for a publish")]
+    channel: Annotated[
+        str, Meta(description="`meeting/<id>/theme_drafts`, or `meeting/<id>/themes` for a publish")
+    ]
     offset: Annotated[int | None, Meta(description="the change's offset; null: nothing changed (a repeat)")]
     theme: Annotated[str, Meta(description="`theme.create`: the new theme's id; otherwise empty")] = ""
     count: Annotated[int, Meta(description="`theme.publish`: the themes published; otherwise 0")] = 0
@@ -28,7 +31,7 @@ class ThemeCreate(Command[ThemeDone], tag="theme.create"):
 
     meeting: Meeting
     title: Title
-    cards: CardIds = []
+    cards: CardIds = msgspec.field(default_factory=list)
 
 
 class ThemeAssign(Command[ThemeDone], tag="theme.assign"):
@@ -37,7 +40,7 @@ class ThemeAssign(Command[ThemeDone], tag="theme.assign"):
 
     meeting: Meeting
     cards: Annotated[list[Ident], Meta(min_length=1, max_length=200)]
-    theme: Annotated[str, Meta(max_length=64, description="a theme id, or `\"\"`: on no theme")]
+    theme: Annotated[str, Meta(max_length=64, description='a theme id, or `""`: on no theme')]
 
 
 class ThemeRename(Command[ThemeDone], tag="theme.rename"):
@@ -63,9 +66,12 @@ class ThemeDelete(Command[ThemeDone], tag="theme.delete"):
 
 class ThemePublish(Command[ThemeDone], tag="theme.publish"):
     """Theme team: every draft theme that holds a card is shown to every table and the stream
-    (``theme.published`` on `meeting/<id>/themes`), replacing what was published before."""
+    (``theme.published`` on `meeting/<id>/themes`), replacing what was published before, and
+    (``on_air``) on the stream overlay (`overlay.shown`, kind `themes`) until a host shows or
+    clears something else."""
 
     meeting: Meeting
+    on_air: Annotated[bool, Meta(description="also put the themes on the stream overlay")] = True
 
 
 class SuggestedTheme(Struct, frozen=True):
@@ -113,7 +119,9 @@ class ThemeToProposal(Command[ThemeProposed], tag="theme.to_proposal"):
     meeting: Meeting
     theme: ThemeId
     section: Annotated[str, Meta(max_length=40, description="a proposal section open in the meeting")]
-    action: Annotated[str, Meta(max_length=4000, description="what the city should do, 1 to the proposals' limit")]
+    action: Annotated[
+        str, Meta(max_length=4000, description="what the city should do, 1 to the proposals' limit")
+    ]
 
 
 THEME_COMMANDS: tuple[type[Command], ...] = (

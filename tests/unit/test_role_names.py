@@ -41,7 +41,7 @@ NOT_ROLES = {
 
 def test_the_wire_strings_are_the_roles_of_before() -> None:
     assert [r.value for r in Role][:6] == ["panelist", "moderator", "host", "ops", "observer", "clerk"]
-    assert [r.value for r in Role][6:] == ["captioner", "themer"]  # issues 13, 15: added at the end, none renamed
+    assert [r.value for r in Role][6:] == ["captioner", "themer"]  # issues 13, 15: added at the end
     assert all(r == r.value and hash(r) == hash(r.value) for r in Role)
 
 

@@ -15,6 +15,7 @@ from realtime.commands import (
     moderation,
     proposals,  # issue 14
     shortlist,  # issue 14: shortlist and ballot
+    themes,  # issue 15: the theme team
     table,
     vote,
 )
@@ -27,7 +28,7 @@ async def _handler(hub: Any, client: Any, cmd: Any) -> Any:
 
 
 def test_the_table_is_every_module_table_and_nothing_else() -> None:
-    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist)
+    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist, themes)
     assert sum(len(mod.HANDLERS) for mod in modules) == len(table.HANDLERS)
     for mod in modules:
         assert mod.HANDLERS.items() <= table.HANDLERS.items()

@@ -43,7 +43,11 @@ RATED: dict[str, set[str]] = {
         *("proposal.shortlist", "proposal.ballot"),  # issue 14: shortlist and ballot
         "attendance.hall_vote",  # issue 14
         "proposal.respond",  # issue 14: response
+        # issue 15: the theme team
+        *("theme.create", "theme.assign", "theme.rename", "theme.merge", "theme.delete"),
+        *("theme.publish", "theme.to_poll", "theme.to_proposal"),
     },
+    "suggest": {"theme.suggest"},  # issue 15
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},
     "proposal_support": {"proposal.support", "proposal.unsupport", "proposal.consent"},
@@ -172,6 +176,7 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /record/{meeting}": ANYONE,
     "GET /caption": ANYONE,
     "GET /checkin": ANYONE,  # issue 14: the page; its commands are the desk's
+    "GET /themes": ANYONE,  # issue 15: the page; its commands are the theme team's
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
     ),

@@ -33,7 +33,9 @@ def test_a_lone_unrelated_card_is_no_suggestion() -> None:
 
 
 def test_english_cards_group_too() -> None:
-    groups = suggest([Card("a", "Bus intervals are too long"), Card("b", "bus interval shorter please"), BUS_1])
+    groups = suggest(
+        [Card("a", "Bus intervals are too long"), Card("b", "bus interval shorter please"), BUS_1]
+    )
     assert group_of(groups, "a") == ("a", "b")
 
 
@@ -58,7 +60,16 @@ def test_normalise_folds_width_and_case() -> None:
 
 
 TEXTS = st.sampled_from(
-    [BUS_1.text, BUS_2.text, DAYCARE.text, DAYCARE_2.text, BIKE.text, "버스 정류장 의자", "어린이집 교사 처우", ""]
+    [
+        BUS_1.text,
+        BUS_2.text,
+        DAYCARE.text,
+        DAYCARE_2.text,
+        BIKE.text,
+        "버스 정류장 의자",
+        "어린이집 교사 처우",
+        "",
+    ]
 )
 
 

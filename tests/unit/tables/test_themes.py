@@ -54,7 +54,10 @@ def test_create_with_cards_takes_them_off_other_themes() -> None:
         (lambda b: themes.create(b, "t9", "교통", "s", 1), Code.DUPLICATE_THEME),
         (lambda b: themes.create(b, "t9", "TRANSIT", "s", 1), Code.DUPLICATE_THEME),
         (lambda b: themes.assign(b, [BUS], "t9"), Code.UNKNOWN_THEME),
-        (lambda b: themes.assign(b, [CardRef(f"x{i}", "t", "a") for i in range(201)], "t1"), Code.TOO_MANY_CARDS),
+        (
+            lambda b: themes.assign(b, [CardRef(f"x{i}", "t", "a") for i in range(201)], "t1"),
+            Code.TOO_MANY_CARDS,
+        ),
         (lambda b: themes.rename(b, "t1", "교통"), Code.BAD_THEME),
         (lambda b: themes.rename(b, "t1", "transit"), Code.DUPLICATE_THEME),
         (lambda b: themes.rename(b, "t9", "새"), Code.UNKNOWN_THEME),
@@ -87,7 +90,11 @@ def test_merge_joins_cards_and_delete_frees_them() -> None:
 
 
 def test_published_shows_themes_with_cards_in_order() -> None:
-    b = board(Theme("t2", "보육", (KIDS,), at=2), Theme("t1", "교통", (BUS, BUS2), at=1), Theme("t3", "빈 주제", at=3))
+    b = board(
+        Theme("t2", "보육", (KIDS,), at=2),
+        Theme("t1", "교통", (BUS, BUS2), at=1),
+        Theme("t3", "빈 주제", at=3),
+    )
     shown = themes.published(b)
     assert [t["id"] for t in shown] == ["t1", "t2"]
     assert shown[0]["count"] == 2 and shown[0]["tables"] == ["t01", "t02"]
@@ -107,7 +114,9 @@ CARDS = [CardRef(f"k{i}", f"t{i % 3}", f"카드 {i}") for i in range(6)]
 THEME_IDS = [f"t{i}" for i in range(4)]
 STEPS = st.one_of(
     st.tuples(st.just("create"), st.sampled_from(THEME_IDS), st.lists(st.sampled_from(CARDS), max_size=3)),
-    st.tuples(st.just("assign"), st.sampled_from([*THEME_IDS, None]), st.lists(st.sampled_from(CARDS), max_size=4)),
+    st.tuples(
+        st.just("assign"), st.sampled_from([*THEME_IDS, None]), st.lists(st.sampled_from(CARDS), max_size=4)
+    ),
     st.tuples(st.just("merge"), st.sampled_from(THEME_IDS), st.sampled_from(THEME_IDS)),
     st.tuples(st.just("delete"), st.sampled_from(THEME_IDS), st.none()),
     st.tuples(st.just("rename"), st.sampled_from(THEME_IDS), st.sampled_from(["가", "나", "다"])),
