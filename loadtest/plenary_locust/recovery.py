@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-STATEFUL = ("qa", "staff", "agenda", "speakers", "polls", "votes", "vote", "overlay", "proposals")
+STATEFUL = (
+    *("qa", "staff", "agenda", "speakers", "polls", "votes", "vote", "overlay", "proposals"),
+    *("themes", "theme_drafts"),  # issue 15
+)
 """Channel kinds with a state (docs/protocol.md §6): a fresh start on them brings a snapshot."""
 
 

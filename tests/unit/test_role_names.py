@@ -49,13 +49,14 @@ def test_the_named_sets() -> None:
     assert set(Role) == roles.ALL
     assert {"moderator", "host"} == roles.MODERATORS
     assert {"panelist", "moderator", "host"} == roles.SPEAKERS
-    assert roles.ALL - {"clerk", "captioner"} == roles.ATTENDEES
-    assert {"moderator", "host", "ops", "observer"} == roles.IN_EVERY_MEETING
+    assert roles.ALL - {"clerk", "captioner", "themer"} == roles.ATTENDEES
+    assert {"moderator", "host", "ops", "observer", "themer"} == roles.IN_EVERY_MEETING
     assert {"ops", "host"} == roles.OPERATORS
     assert ({"host"}, {"panelist"}, {"clerk"}) == (roles.HOSTS, roles.PANELISTS, roles.CLERKS)
     assert {"captioner", "host"} == roles.CAPTIONERS
     assert {"host", "clerk", "captioner"} == roles.RECORD_KEEPERS
     assert {"clerk", "host"} == roles.DESK  # issue 14
+    assert {"themer", "host"} == roles.THEME_TEAM  # issue 15
 
 
 def test_a_roster_row_gets_its_role_as_the_enum() -> None:
