@@ -121,6 +121,27 @@ SPECS: dict[str, ChannelSpec] = {
     # issue 14: a session's live quorum for hosts (attendance/): the figure as it changes, at most
     # one a second (the hubs' sweep); a fresh subscriber gets the last one. Numbers, no record.
     "quorum": ChannelSpec(history=50, backlog=1, stateful=False, archive=False, coalesce=False),
+    # issue 15: a table of 8-10 (tables/live.py): its discussion (a late joiner gets its last 50
+    # messages), the step of the table agenda and its cards (the state: a phone that comes back
+    # gets the step and the cards at once); the archive is the table's record.
+    "table": ChannelSpec(
+        history=500,
+        backlog=50,
+        stateful=True,
+        archive=True,
+        coalesce=True,
+        archive_max=20_000,
+        backlog_event="table.message",
+    ),
+    # issue 15: every card of a meeting (tables/cards.py), for the theme team: 300 tables x 3 cards
+    # a step arrive within a minute, so coalesced; the history recovers a few steps event by event,
+    # the state holds every card (a fresh console gets the whole session's cards as a snapshot).
+    "cards": ChannelSpec(
+        history=5000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=100_000
+    ),
+    # issue 15: the hosts' overview of the tables (tables/overview.py): one record per table in
+    # the state, every change an event; numbers and flags, no record to keep.
+    "tables": ChannelSpec(history=2000, backlog=0, stateful=True, archive=False, coalesce=True),
     # issue 15: the theme team's drafts (a few people dragging cards: many small events, so
     # coalesced) and the published themes every table and the stream follow (rare, whole lists).
     # Both stateful: a console or a page that comes back gets the board or the themes as they are.
@@ -134,9 +155,7 @@ SPECS: dict[str, ChannelSpec] = {
 
 
 def spec_of(channel: str) -> ChannelSpec:
-    if channel.startswith("meeting/"):
-        return SPECS[channel.rsplit("/", 1)[1]]
-    return SPECS[channel.split("/", 1)[0]]
+    return SPECS[keys.channel_kind(channel)]
 
 
 # -- the channel-write API ----------------------------------------------------------------------

@@ -17,8 +17,9 @@ Exception tree (the class of an error is its code's category, chosen by ``HubErr
     ├── ModerationError    Q&A, chat moderation, speakers, agenda, polls  (1600-1699)
     ├── PanelError         roster, lottery, links           (1700-1799)
     ├── ProposalError      citizens' proposals (issue 14)   (1800-1899)
-    ├── InternalError      the hub's own failures           (1900-1999)
-    └── ThemeError         the theme team's themes (issue 15)  (2100-2199)
+    ├── TableError         tables: seating, live tables (issue 15)  (2000-2099)
+    ├── ThemeError         the theme team's themes (issue 15)  (2100-2199)
+    └── InternalError      the hub's own failures           (1900-1999)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
 the subclasses are views of the catalogue, never chosen at a raise site (``VoteError(Code.X)``
@@ -159,6 +160,21 @@ class Code(IntEnum):
     RESPONSE_NEEDS_REASON = 1827  # a rejection without the reason
     TOO_MANY_RESPONSES = 1828  # the most responses kept for one proposal
     RESPONSE_UNCHANGED = 1829  # the same answer, department and text as the current response
+    # issue 15: seating of tables (tables/assign.py, tables/seating_store.py): 2000-2019
+    NO_SEATING = 2000  # the session has no seating yet: plenary tables assign SESSION
+    BAD_TABLE_SIZE = 2001  # the size range is not MIN..MAX with 2 <= MIN <= MAX
+    NOBODY_TO_SEAT = 2002  # nobody attends the session (checked in or online): --all seats the roster
+    BAD_SEATING = 2003  # a seating with a person twice, an empty table or a bad session id
+    BAD_GROUPS = 2004  # a group file unreadable, a group larger than a table, a person in two groups
+    # issue 15: live tables (tables/live.py, tables/cards.py, tables/rules.py): 2020-2079
+    NOT_AT_TABLE = 2020  # not seated at that table, nor its facilitator: its channel is its members'
+    NO_SUCH_TABLE = 2021  # the meeting has no table with that number (no seating, or fewer tables)
+    NOT_THE_FACILITATOR = 2022  # a card or a flag from someone who does not facilitate that table
+    NOT_A_FACILITATOR = 2023  # table.facilitator names a participant whose role is not facilitator
+    BAD_STEP = 2024  # a step's title empty or too long, or its duration out of range
+    TOO_MANY_CARDS = 2025  # the most cards one table may post in one step
+    BAD_FLAG = 2026  # a help flag's reason empty or too long
+    BAD_NOTICE = 2027  # a notice to the facilitators empty or too long
     # issue 15: the theme team (tables/themes.py)
     UNKNOWN_THEME = 2100  # no theme with that id in the meeting (deleted, merged away)
     BAD_THEME = 2101  # a title empty or too long, or a rename that changes nothing
@@ -168,7 +184,7 @@ class Code(IntEnum):
     BAD_THEME_MERGE = 2105  # a theme merged into itself
     EMPTY_THEME = 2106  # a theme without cards cannot be published, polled or proposed
     NOTHING_TO_PUBLISH = 2107  # no theme holds a card yet
-    TOO_MANY_CARDS = 2108  # more cards named in one command than it takes
+    TOO_MANY_CARDS_NAMED = 2108  # more cards named in one theme command than it takes
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -186,6 +202,7 @@ class Category(StrEnum):
     MODERATION = "moderation"
     PANEL = "panel"
     PROPOSAL = "proposal"
+    TABLE = "table"
     INTERNAL = "internal"
     THEME = "theme"  # issue 15
 
@@ -308,6 +325,21 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.RESPONSE_NEEDS_REASON: ErrorSpec(Category.PROPOSAL),
         Code.TOO_MANY_RESPONSES: ErrorSpec(Category.PROPOSAL),
         Code.RESPONSE_UNCHANGED: ErrorSpec(Category.PROPOSAL),
+        # issue 15: seating
+        Code.NO_SEATING: ErrorSpec(Category.TABLE, http_status=404),
+        Code.BAD_TABLE_SIZE: ErrorSpec(Category.TABLE),
+        Code.NOBODY_TO_SEAT: ErrorSpec(Category.TABLE, retryable=True),  # once people check in
+        Code.BAD_SEATING: ErrorSpec(Category.TABLE),
+        Code.BAD_GROUPS: ErrorSpec(Category.TABLE),
+        # issue 15: live tables
+        Code.NOT_AT_TABLE: ErrorSpec(Category.TABLE),
+        Code.NO_SUCH_TABLE: ErrorSpec(Category.TABLE),
+        Code.NOT_THE_FACILITATOR: ErrorSpec(Category.TABLE),
+        Code.NOT_A_FACILITATOR: ErrorSpec(Category.TABLE),
+        Code.BAD_STEP: ErrorSpec(Category.TABLE),
+        Code.TOO_MANY_CARDS: ErrorSpec(Category.TABLE),
+        Code.BAD_FLAG: ErrorSpec(Category.TABLE),
+        Code.BAD_NOTICE: ErrorSpec(Category.TABLE),
         # issue 15: the theme team
         Code.UNKNOWN_THEME: ErrorSpec(Category.THEME, http_status=404),
         Code.BAD_THEME: ErrorSpec(Category.THEME),
@@ -317,7 +349,7 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.BAD_THEME_MERGE: ErrorSpec(Category.THEME),
         Code.EMPTY_THEME: ErrorSpec(Category.THEME),
         Code.NOTHING_TO_PUBLISH: ErrorSpec(Category.THEME),
-        Code.TOO_MANY_CARDS: ErrorSpec(Category.THEME),
+        Code.TOO_MANY_CARDS_NAMED: ErrorSpec(Category.THEME),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
@@ -421,6 +453,10 @@ class PanelError(HubError, category=Category.PANEL):
 
 
 class ProposalError(HubError, category=Category.PROPOSAL):
+    pass
+
+
+class TableError(HubError, category=Category.TABLE):
     pass
 
 

@@ -18,8 +18,10 @@ EVENT_PREFIX = PREFIX + "ev:"  # pub/sub channel of a stream: pl:ev:<channel>
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
+_TABLE = r"[1-9][0-9]{0,2}"  # issue 15: a table's number, 1-999
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|themes|theme_drafts)|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|cards|tables"
+    rf"|themes|theme_drafts)|meeting/{_ID}/table/{_TABLE}|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -64,6 +66,16 @@ def vote(vote_id: str) -> str:
 
 
 OPS = "ops"
+
+
+def channel_kind(channel: str) -> str:
+    """The kind of a channel, the key of ``engine.channels.SPECS`` and of the roles' channel table:
+    a meeting's channels by their last part (``chat``, ``qa``...), except a table's
+    (``meeting/<id>/table/<n>``: ``table``); the others by their first (``vote``, ``ops``...)."""
+    if channel.startswith("meeting/"):
+        parts = channel.split("/")
+        return "table" if len(parts) == 4 and parts[2] == "table" else parts[-1]
+    return channel.split("/", 1)[0]
 
 
 def meeting_of(channel: str) -> str | None:
@@ -249,6 +261,42 @@ def attendance_key(session: str, part: str) -> str:
     """A session's hall desk (``hall``: who is in now; ``paper``: sign-ins; ``desk``: the log), in
     one slot per session so that a check-in's test and write are one script."""
     return f"{PREFIX}{{att/{session}}}:{part}"
+
+
+# -- tables (issue 15): the seating of each session ----------------------------------------------
+# One hash tag for every seating, so that saving one (the new seating, the old one into the history,
+# the set of seated sessions) is one MULTI on Redis Cluster too. Small: ~30 KB per seating of 3,000.
+SEATED_SESSIONS = PREFIX + "{tables}:sessions"  # set: sessions that have a seating
+
+
+def seating(session: str) -> str:
+    """A session's current seating (tables/seating_store.py): ``tables.model.Seating`` as MessagePack."""
+    return f"{PREFIX}{{tables}}:seat:{session}"
+
+
+def seating_history(session: str) -> str:
+    """A session's earlier seatings (list, oldest first), replaced by a reseat or a new assignment:
+    people who sat together in them have met (the encounter count of tables/assign.py)."""
+    return f"{PREFIX}{{tables}}:seat-hist:{session}"
+
+
+# -- live tables (issue 15): each table's channel, the cards of a meeting, the hosts' overview ------
+def meeting_table(meeting_id: str, table: int) -> str:
+    """Table ``table`` (1-based) of a meeting: its discussion, the step of the table agenda, its
+    cards (tables/live.py). Only the table's members and its facilitator follow it."""
+    return f"meeting/{meeting_id}/table/{table}"
+
+
+def meeting_cards(meeting_id: str) -> str:
+    """Every table's cards of a meeting, in one channel (tables/cards.py): the theme team follows it;
+    its state is every card, so a console that comes back gets the session's cards at once."""
+    return f"meeting/{meeting_id}/cards"
+
+
+def meeting_tables(meeting_id: str) -> str:
+    """The hosts' overview of every table of a meeting (tables/overview.py): one small record per
+    table (cards this step, its flag, the step), so the hosts' page follows one channel, not 300."""
+    return f"meeting/{meeting_id}/tables"
 
 
 # issue 15: the theme team

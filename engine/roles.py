@@ -24,6 +24,7 @@ class Role(StrEnum):
     OBSERVER = "observer"  # follows every meeting, takes no part
     CLERK = "clerk"  # keys in paper ballots and reads the meetings' records (the captions' transcript)
     CAPTIONER = "captioner"  # types a meeting's live captions, and nothing else (issue 13)
+    FACILITATOR = "facilitator"  # keeps one table's discussion going and posts its cards (issue 15)
     THEMER = "themer"  # the theme team (issue 15): groups the tables' cards into themes
 
 
@@ -64,6 +65,13 @@ DESK: Final = frozenset({Role.CLERK, Role.HOST})
 """Who keeps a session's hall desk (issue 14): checks panelists in and out and keys in the paper
 sign-in sheet. The clerks, and the hosts, who run a session without one."""
 
+FACILITATORS: Final = frozenset({Role.FACILITATOR, Role.HOST})
+"""Who speaks for a table (issue 15): posts its cards and raises its help flag. A facilitator for
+the table they are assigned to (tables/live.py checks it); a host for any table, to stand in."""
+
+AT_TABLES: Final = frozenset({Role.PANELIST, Role.FACILITATOR})
+"""Who sits at a table and talks there (issue 15): its seated panelists and its facilitator. Each
+follows their own table's channel only (``realtime.roles.check_table``)."""
 THEME_TEAM: Final = frozenset({Role.THEMER, Role.HOST})
 """The theme team (issue 15): sees every table's cards, groups them into draft themes, publishes
 them and makes them poll options or proposals. The themers, and the hosts, who run a session

@@ -25,10 +25,12 @@ from engine.errors import Code, HubError
 from engine.limits import Bucket
 from engine.roles import (
     ALL,
+    AT_TABLES,
     ATTENDEES,
     CAPTIONERS,
     CLERKS,
     DESK,
+    FACILITATORS,
     HOSTS,
     MODERATORS,
     OPERATORS,
@@ -41,6 +43,7 @@ from engine.roles import (
 from moderation import chat, overlay, qa
 from panel.roster import Participant
 from proposals import rules as proposal_rules  # issue 14: proposals
+from tables import rules as table_rules  # issue 15: live tables
 
 THEME_COMMANDS = (
     "theme.create", "theme.assign", "theme.rename", "theme.merge", "theme.delete",
@@ -88,6 +91,14 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # issue 14: attendance (the hall desk; the quorum and the hall-only vote for hosts)
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), DESK),
     **dict.fromkeys(("attendance.quorum", "attendance.hall_vote"), HOSTS),
+    # issue 15: live tables. Cards (and flags) from a table's facilitator, or a host standing in
+    # (tables/rules.py ``check_poster`` holds a facilitator to their own table)
+    "table.card": FACILITATORS,
+    "table.flag": FACILITATORS,
+    "table.facilitator": HOSTS,
+    **dict.fromkeys(("table.step", "table.notice"), HOSTS),
+    "table.say": AT_TABLES,  # at their own table only (``check_table``)
+    "table.get": AT_TABLES | MODERATORS,  # a member their own table; staff any
     # issue 15: the theme team (tables/themes.py); reading the drafts is the team's too
     **dict.fromkeys(THEME_COMMANDS, THEME_TEAM),
 }
@@ -116,6 +127,8 @@ RATE_CLASSES: dict[str, Bucket] = {
     "propose": Bucket(rate=0.02, burst=3),
     "proposal_support": Bucket(rate=1, burst=10),
     "proposal_comment": Bucket(rate=0.2, burst=5),
+    # issue 15: a facilitator's cards (about three a step; a burst when the table agrees on several)
+    "card": Bucket(rate=0.5, burst=10),
     # issue 14: learning and the record (HTTP routes only, HTTP_RATES). Opening a material is
     # counted once per material anyway; a record read costs the meeting's whole archive, so a
     # page that reloads in a loop must not cost the hub the archive each time.
@@ -168,6 +181,11 @@ COMMAND_RATES: dict[str, str | None] = {
     **dict.fromkeys(("attendance.checkin", "attendance.checkout", "attendance.paper"), "desk"),
     "attendance.quorum": None,
     "attendance.hall_vote": "staff",
+    # issue 15: live tables
+    **dict.fromkeys(("table.card", "table.flag"), "card"),
+    **dict.fromkeys(("table.facilitator", "table.step", "table.notice"), "staff"),
+    "table.say": None,  # the chat's rate per participant, in the message's own step (tables/live.py)
+    "table.get": None,
     # issue 15: the theme team: dragging cards is quick work, the staff bucket (5/s, 50 at once)
     # takes a team's pace; a suggestion reads every card, so it is a read of its own class
     **dict.fromkeys(THEME_COMMANDS, "staff"),
@@ -187,6 +205,7 @@ MAX_CONNECTIONS: dict[Role, int] = {
     Role.HOST: 20,
     Role.OPS: 20,
     Role.CAPTIONER: 10,  # the console, a second screen to watch the stream
+    Role.FACILITATOR: 5,  # a tablet at the table, a phone (issue 15)
     Role.THEMER: 20,  # issue 15: the theme console on a few desks and screens
 }
 
@@ -215,6 +234,12 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "captions": ALL,  # what the stream shows anyway; the overlay page follows it with its own link
     "proposals": ATTENDEES,  # issue 14: every member of the meeting follows its proposals
     "quorum": HOSTS,  # issue 14: the live quorum, for whoever may ask for it (attendance.quorum)
+    # issue 15: a table's channel, its members' and facilitator's (``check_table``: their own table
+    # only) and the moderators' and hosts', who follow every table; every card of the meeting for
+    # the staff; the hosts' overview of all tables
+    "table": AT_TABLES | MODERATORS,
+    "cards": MODERATORS | THEME_TEAM,  # issue 15: the theme team's console follows every card
+    "tables": HOSTS,
     "themes": ALL,  # issue 15: the published themes: every table, the stream overlay, everyone
     "theme_drafts": THEME_TEAM,  # issue 15: the drafts, the theme team's only
 }
@@ -338,9 +363,7 @@ def allowed_commands(role: Role) -> list[str]:
 
 
 def channel_kind(channel: str) -> str:
-    if channel.startswith("meeting/"):
-        return channel.rsplit("/", 1)[1]
-    return channel.split("/", 1)[0]
+    return keys.channel_kind(channel)
 
 
 def check_channel(channel: str, who: Participant) -> None:
@@ -351,6 +374,14 @@ def check_channel(channel: str, who: Participant) -> None:
     meeting = keys.meeting_of(channel)
     if meeting is not None and not who.in_meeting(meeting):
         raise HubError(Code.NOT_A_MEMBER, f"not a participant of meeting {meeting}")
+
+
+def check_table(table: int, who: Participant, seated: int | None, facilitated: int | None) -> None:
+    """Whether ``who`` may follow table ``table``'s channel or talk there (issue 15), given where
+    they sit (``seated``) and which table they facilitate: a panelist and a facilitator their own
+    table only; the staff of ``CHANNEL_ROLES['table']`` any (``tables.rules.may_follow``)."""
+    if not table_rules.may_follow(who.role, seated, facilitated, table):
+        raise HubError(Code.NOT_AT_TABLE, f"table {table} is its members' and its facilitator's")
 
 
 def may_see_vote(eligibility: str, who: Participant) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.channels import ChannelLog
+from tables import cards_store
 from tables.theme_store import CardReader
 from tables.themes import CardRef
 
@@ -15,8 +16,6 @@ def card_reader(log: ChannelLog) -> CardReader:
     """A ``CardReader`` over the meeting's cards channel."""
 
     async def read(meeting: str) -> Mapping[str, CardRef]:
-        from tables import cards_store  # until i15-live's cards are merged
-
         cards = await cards_store.meeting_cards(log.redis, meeting)
         return {c.id: CardRef(c.id, str(c.table), c.text) for c in cards}
 

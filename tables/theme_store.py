@@ -88,7 +88,7 @@ class ThemeStore:
 
     async def _refs(self, meeting: str, ids: Sequence[str]) -> list[CardRef]:
         if len(ids) > themes.MAX_CARDS_PER_COMMAND:
-            raise HubError(Code.TOO_MANY_CARDS, f"at most {themes.MAX_CARDS_PER_COMMAND} cards at once")
+            raise HubError(Code.TOO_MANY_CARDS_NAMED, f"at most {themes.MAX_CARDS_PER_COMMAND} cards at once")
         known = await self.cards(meeting)
         missing = [i for i in ids if i not in known]
         if missing:

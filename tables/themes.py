@@ -97,14 +97,14 @@ def _check_title_free(board: Board, title: str, besides: str = "") -> None:
 
 def _check_count(cards: Iterable[Any]) -> None:
     if len(list(cards)) > MAX_CARDS_PER_COMMAND:
-        raise HubError(Code.TOO_MANY_CARDS, f"at most {MAX_CARDS_PER_COMMAND} cards at once")
+        raise HubError(Code.TOO_MANY_CARDS_NAMED, f"at most {MAX_CARDS_PER_COMMAND} cards at once")
 
 
 def create(
     board: Board, theme_id: str, title: str, by: str, at: int, cards: Iterable[CardRef] = ()
 ) -> dict[str, Theme]:
     """A new theme (with ``cards`` already on it: a suggestion accepted). Raises ``BAD_THEME``,
-    ``DUPLICATE_THEME``, ``TOO_MANY_THEMES`` or ``TOO_MANY_CARDS``."""
+    ``DUPLICATE_THEME``, ``TOO_MANY_THEMES`` or ``TOO_MANY_CARDS_NAMED``."""
     title = clean_title(title)
     _check_title_free(board, title)
     if len(board) >= MAX_THEMES:
@@ -116,7 +116,7 @@ def create(
 
 def assign(board: Board, cards: list[CardRef], theme_id: str | None) -> dict[str, Theme]:
     """Put ``cards`` on theme ``theme_id`` (None: take them off every theme), off whichever theme
-    they were on. A card already there stays where it is. Raises ``UNKNOWN_THEME``, ``TOO_MANY_CARDS``."""
+    they were on. A card already there stays where it is. Raises ``UNKNOWN_THEME``, ``TOO_MANY_CARDS_NAMED``."""
     _check_count(cards)
     if theme_id is not None:
         _get(board, theme_id)

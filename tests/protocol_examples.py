@@ -50,6 +50,8 @@ from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
+from tables import seating_store
+from tables.model import Seating
 from tests import protocol_tables
 from tests.support import PEOPLE, HubProcess
 
@@ -930,6 +932,74 @@ async def attendance(a: Assembly) -> None:
     await p0.call("vote.cast.not_checked_in", cast(3, ["P1"], "hall-nonce-01", vote="hall-1"))
 
 
+FACILITATOR = Participant(id="fac-1", name="퍼실리테이터 문하나", role=Role.FACILITATOR, meetings=["plenary"])
+
+
+async def live_tables(a: Assembly) -> None:
+    """Live tables (issue 15): a host makes fac-1 the facilitator of table 3 of the plenary, fac-1
+    posts a card, which the cards channel carries (the demo roster's host-1, mod-1; fac-1 added)."""
+    redis = command_client(a.redis_url, name="plenary-examples")
+    roster = Roster(redis)
+    await roster.upsert([FACILITATOR])
+    tables = (("p-000", "p-002"), ("p-004", "p-006"), ("p-001", "p-003", "p-005"))
+    await seating_store.save_seating(redis, Seating(session="plenary", seed=1, tables=tables))
+    a.tokens.update(await roster.issue_tokens([FACILITATOR.id]))
+    await redis.aclose()
+    host = await a.join("host-1")
+    fac = await a.join("fac-1")
+    theme = await a.join("mod-1")
+    cards = "meeting/plenary/cards"
+    await theme.call(None, {"type": "subscribe", "id": 2, "channel": cards})
+    assign = {"type": "table.facilitator", "id": 2, "meeting": "plenary", "table": 3, "participant": "fac-1"}
+    await host.call("table.facilitator", assign)
+    card = {
+        "type": "table.card",
+        "id": 2,
+        "meeting": "plenary",
+        "table": 3,
+        "text": "마을버스 배차를 10분 이내로",
+        "nonce": "card-3-0001",
+    }
+    await fac.call("table.card", card)
+    await theme.event("event.table.card", cards, "table.card")
+    # the table's discussion, the step, a notice, a flag and the hosts' overview (seating: p-000,
+    # p-002 at table 1 ... with p-001 at table 3)
+    table = "meeting/plenary/table/3"
+    panelist = await a.join("p-001")
+    await panelist.call(None, {"type": "subscribe", "id": 2, "channel": table})
+    await fac.call(None, {"type": "subscribe", "id": 3, "channel": table})
+    await host.call(None, {"type": "subscribe", "id": 3, "channel": "meeting/plenary/tables"})
+    say = {
+        "type": "table.say",
+        "id": 3,
+        "meeting": "plenary",
+        "table": 3,
+        "text": "저는 마을버스를 매일 타요",
+    }
+    await panelist.call("table.say", say)
+    await fac.event("event.table.message", table, "table.message")
+    step = {"type": "table.step", "id": 4, "meeting": "plenary", "title": "아이디어 모으기", "seconds": 900}
+    await host.call("table.step", step)
+    await panelist.event("event.table.step", table, "table.step")
+    notice = {
+        "type": "table.notice",
+        "id": 5,
+        "meeting": "plenary",
+        "text": "5분 남았습니다. 카드를 보내 주세요",
+    }
+    await host.call("table.notice", notice)
+    flag = {
+        "type": "table.flag",
+        "id": 4,
+        "meeting": "plenary",
+        "table": 3,
+        "reason": "한 분이 발언을 독점해요",
+    }
+    await fac.call("table.flag", flag)
+    await host.event("event.table.overview", "meeting/plenary/tables", "table.overview")
+    await fac.call("table.get", {"type": "table.get", "id": 5, "meeting": "plenary"})
+
+
 async def scenario(a: Assembly) -> dict[str, Frame]:
     await core(a)
     await votes(a)
@@ -939,6 +1009,7 @@ async def scenario(a: Assembly) -> dict[str, Frame]:
     await shortlist_path(a)  # issue 14: shortlist and ballot
     await city_response(a)  # issue 14: the city's response to a decided proposal
     await attendance(a)
+    await live_tables(a)  # issue 15
     return a.book
 
 

@@ -15,6 +15,7 @@ from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
 from realtime.protocol.subscription import FAILED, SUBSCRIBE, Subscription
 from realtime.transport.client import Client, to_wire
+from tables import live
 
 HANDLERS: Handlers = {}
 """This module's commands and their handlers, for ``realtime.commands.table``."""
@@ -64,6 +65,11 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
     meeting = keys.meeting_of(channel)
     if meeting is not None:
         await hub.meetings.check_exists(meeting)  # UNKNOWN_MEETING
+        if keys.channel_kind(channel) == "table":  # issue 15: one's own table only
+            table = int(channel.rsplit("/", 1)[1])
+            await live.check_table(hub.redis, meeting, table)  # NO_SUCH_TABLE
+            who = client.participant
+            roles.check_table(table, who, *await live.standing(hub.redis, meeting, who.id, who.role))
     elif channel.startswith("vote/"):
         vote_id = channel[len("vote/") :]
         await hub.votes.status(vote_id)  # UNKNOWN_VOTE

@@ -18,6 +18,7 @@ from realtime.commands import (
     proposals,  # issue 14: proposals
     registry,
     shortlist,  # issue 14: shortlist and ballot
+    tables,  # issue 15: live tables
     themes,  # issue 15: the theme team
     vote,
 )
@@ -32,6 +33,7 @@ HANDLERS: Handlers = registry.combine(
     proposals.HANDLERS,  # issue 14: proposals
     attendance.HANDLERS,
     shortlist.HANDLERS,  # issue 14: shortlist and ballot
+    tables.HANDLERS,  # issue 15: live tables
     themes.HANDLERS,  # issue 15: the theme team
 )
 

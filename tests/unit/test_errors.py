@@ -29,6 +29,7 @@ from engine.errors import (
     PanelError,
     ProposalError,
     ProtocolError,
+    TableError,
     ThemeError,
     VoteError,
 )
@@ -57,6 +58,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.MODERATION: ModerationError,
     Category.PANEL: PanelError,
     Category.PROPOSAL: ProposalError,
+    Category.TABLE: TableError,
     Category.INTERNAL: InternalError,
     Category.THEME: ThemeError,
 }
@@ -71,7 +73,9 @@ RANGES: dict[Category, range] = {
     Category.MODERATION: range(1600, 1700),
     Category.PANEL: range(1700, 1800),
     Category.PROPOSAL: range(1800, 1900),
+    Category.TABLE: range(2000, 2100),
     Category.INTERNAL: range(1900, 2000),
+    Category.TABLE: range(2000, 2100),
     Category.THEME: range(2100, 2200),
 }
 NUMBERED_BEFORE_THE_TABLE = {

@@ -41,7 +41,7 @@ NOT_ROLES = {
 
 def test_the_wire_strings_are_the_roles_of_before() -> None:
     assert [r.value for r in Role][:6] == ["panelist", "moderator", "host", "ops", "observer", "clerk"]
-    assert [r.value for r in Role][6:] == ["captioner", "themer"]  # issues 13, 15: added at the end
+    assert [r.value for r in Role][6:] == ["captioner", "facilitator", "themer"]  # issues 13, 15: at the end
     assert all(r == r.value and hash(r) == hash(r.value) for r in Role)
 
 
@@ -56,6 +56,8 @@ def test_the_named_sets() -> None:
     assert {"captioner", "host"} == roles.CAPTIONERS
     assert {"host", "clerk", "captioner"} == roles.RECORD_KEEPERS
     assert {"clerk", "host"} == roles.DESK  # issue 14
+    assert {"facilitator", "host"} == roles.FACILITATORS  # issue 15
+    assert {"panelist", "facilitator"} == roles.AT_TABLES
     assert {"themer", "host"} == roles.THEME_TEAM  # issue 15
 
 

@@ -17,6 +17,7 @@ from realtime.commands import (
     shortlist,  # issue 14: shortlist and ballot
     themes,  # issue 15: the theme team
     table,
+    tables,  # issue 15: live tables
     vote,
 )
 from realtime.commands.registry import Handlers, combine, registrar
@@ -28,6 +29,7 @@ async def _handler(hub: Any, client: Any, cmd: Any) -> Any:
 
 
 def test_the_table_is_every_module_table_and_nothing_else() -> None:
+    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist, tables)
     modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist, themes)
     assert sum(len(mod.HANDLERS) for mod in modules) == len(table.HANDLERS)
     for mod in modules:

@@ -43,10 +43,12 @@ RATED: dict[str, set[str]] = {
         *("proposal.shortlist", "proposal.ballot"),  # issue 14: shortlist and ballot
         "attendance.hall_vote",  # issue 14
         "proposal.respond",  # issue 14: response
+        *("table.facilitator", "table.step", "table.notice"),  # issue 15
         # issue 15: the theme team
         *("theme.create", "theme.assign", "theme.rename", "theme.merge", "theme.delete"),
         *("theme.publish", "theme.to_poll", "theme.to_proposal"),
     },
+    "card": {"table.card", "table.flag"},  # issue 15
     "suggest": {"theme.suggest"},  # issue 15
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},
@@ -67,6 +69,7 @@ UNRATED = {
     *("vote.get", "vote.list", "vote.mine", "vote.turnout", "qa.mine", "poll.results", "poll.export"),
     *("proposal.list", "proposal.get"),  # issue 14
     "attendance.quorum",  # issue 14
+    *("table.say", "table.get"),  # issue 15: table.say has the chat's rate in its own step
 }
 
 
@@ -99,6 +102,7 @@ def test_connection_limits_per_role() -> None:
         "host": 20,
         "ops": 20,
         "captioner": 10,
+        "facilitator": 5,  # issue 15
         "themer": 20,
     }
     assert set(roles.MAX_CONNECTIONS) == set(Role)
@@ -138,7 +142,7 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /readyz": ANYONE,
     "GET /metrics": ANYONE,
     "GET /api/me": EVERYONE,
-    "GET /api/meetings/{meeting}/chat": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/chat": {"panelist", "moderator", "host", "ops", "observer", "facilitator"},
     "GET /api/votes/{vote}/results": ANYONE,
     "GET /api/votes/{vote}/receipt/{code}": ANYONE,
     "GET /api/votes/{vote}/{name}": ANYONE,
@@ -151,19 +155,55 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /api/meetings/{meeting}/captions.srt": {"host", "clerk", "captioner"},
     "GET /api/meetings/{meeting}/captions.txt": {"host", "clerk", "captioner"},
     # issue 14: the open record of a meeting's proposals
-    "GET /api/meetings/{meeting}/proposals": {"panelist", "moderator", "host", "ops", "observer"},
-    "GET /api/meetings/{meeting}/proposals.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/proposals": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
+    "GET /api/meetings/{meeting}/proposals.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     # issue 14: shortlist and ballot
-    "GET /api/votes/{vote}/provenance.json": {"panelist", "moderator", "host", "ops", "observer"},
-    "GET /api/votes/{vote}/provenance.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/votes/{vote}/provenance.json": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
+    "GET /api/votes/{vote}/provenance.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     # issue 14: a proposal's path (members, as the exports) and the city's responses (public)
-    "GET /api/meetings/{meeting}/proposals/{proposal}": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/proposals/{proposal}": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     "GET /api/meetings/{meeting}/proposals/{proposal}.csv": {
         "panelist",
         "moderator",
         "host",
         "ops",
         "observer",
+        "facilitator",
     },
     "GET /api/votes/{vote}/responses": ANYONE,
     "GET /record/{meeting}/proposals/{proposal}": ANYONE,
@@ -171,8 +211,22 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "POST /api/meetings/{meeting}/materials/{material}/opened": {"panelist"},
     "GET /api/meetings/{meeting}/learning": {"host"},
     "GET /api/meetings/{meeting}/learning.csv": {"host"},
-    "GET /api/meetings/{meeting}/record.json": {"panelist", "moderator", "host", "ops", "observer"},
-    "GET /api/meetings/{meeting}/record.csv": {"panelist", "moderator", "host", "ops", "observer"},
+    "GET /api/meetings/{meeting}/record.json": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
+    "GET /api/meetings/{meeting}/record.csv": {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "facilitator",
+    },
     "GET /record/{meeting}": ANYONE,
     "GET /caption": ANYONE,
     "GET /checkin": ANYONE,  # issue 14: the page; its commands are the desk's

@@ -56,7 +56,7 @@ def test_create_with_cards_takes_them_off_other_themes() -> None:
         (lambda b: themes.assign(b, [BUS], "t9"), Code.UNKNOWN_THEME),
         (
             lambda b: themes.assign(b, [CardRef(f"x{i}", "t", "a") for i in range(201)], "t1"),
-            Code.TOO_MANY_CARDS,
+            Code.TOO_MANY_CARDS_NAMED,
         ),
         (lambda b: themes.rename(b, "t1", "교통"), Code.BAD_THEME),
         (lambda b: themes.rename(b, "t1", "transit"), Code.DUPLICATE_THEME),
