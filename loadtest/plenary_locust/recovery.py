@@ -10,7 +10,7 @@ from typing import Any
 
 STATEFUL = (
     *("qa", "staff", "agenda", "speakers", "polls", "votes", "vote", "overlay", "proposals"),
-    *("themes", "theme_drafts"),  # issue 15
+    *("table", "cards", "tables", "themes", "theme_drafts"),  # issue 15
 )
 """Channel kinds with a state (docs/protocol.md §6): a fresh start on them brings a snapshot."""
 

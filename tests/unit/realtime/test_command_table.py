@@ -29,8 +29,7 @@ async def _handler(hub: Any, client: Any, cmd: Any) -> Any:
 
 
 def test_the_table_is_every_module_table_and_nothing_else() -> None:
-    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist, tables)
-    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist, themes)
+    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist, tables, themes)
     assert sum(len(mod.HANDLERS) for mod in modules) == len(table.HANDLERS)
     for mod in modules:
         assert mod.HANDLERS.items() <= table.HANDLERS.items()
