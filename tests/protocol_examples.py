@@ -1020,19 +1020,35 @@ async def theme_team(a: Assembly) -> None:
     await team.call(None, {"type": "subscribe", "id": 2, "channel": drafts})
     await panelist.call(None, {"type": "subscribe", "id": 2, "channel": public})
     for n, (table, text) in enumerate(
-        ((1, "버스 배차 간격을 줄여 주세요"), (2, "어린이집 대기 기간을 줄여 주세요"), (1, "국공립 어린이집을 늘려 주세요"))
+        (
+            (1, "버스 배차 간격을 줄여 주세요"),
+            (2, "어린이집 대기 기간을 줄여 주세요"),
+            (1, "국공립 어린이집을 늘려 주세요"),
+        )
     ):
         card = {"type": "table.card", "id": 2 + n, "meeting": "plenary", "table": table, "text": text}
         await host.call(None, card)
     await team.call("theme.suggest", {"type": "theme.suggest", "id": 3, "meeting": "plenary"})
-    accept = {"type": "theme.create", "id": 4, "meeting": "plenary", "title": "버스 배차 간격", "cards": ["t1-2", "t3-1"]}
+    accept = {
+        "type": "theme.create",
+        "id": 4,
+        "meeting": "plenary",
+        "title": "버스 배차 간격",
+        "cards": ["t1-2", "t3-1"],
+    }
     await team.call("theme.create", accept)
     await team.event("event.theme.changed", drafts, "theme.changed")
     care = {"type": "theme.create", "id": 5, "meeting": "plenary", "title": "어린이집"}
     await team.call(None, care)
     move = {"type": "theme.assign", "id": 6, "meeting": "plenary", "cards": ["t2-3", "t1-4"], "theme": "t2"}
     await team.call("theme.assign", move)
-    rename = {"type": "theme.rename", "id": 7, "meeting": "plenary", "theme": "t2", "title": "보육: 어린이집 대기"}
+    rename = {
+        "type": "theme.rename",
+        "id": 7,
+        "meeting": "plenary",
+        "theme": "t2",
+        "title": "보육: 어린이집 대기",
+    }
     await team.call("theme.rename", rename)
     spare = {"type": "theme.create", "id": 8, "meeting": "plenary", "title": "마을버스"}
     await team.call(None, spare)

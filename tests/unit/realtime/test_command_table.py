@@ -15,9 +15,9 @@ from realtime.commands import (
     moderation,
     proposals,  # issue 14
     shortlist,  # issue 14: shortlist and ballot
-    themes,  # issue 15: the theme team
     table,
     tables,  # issue 15: live tables
+    themes,  # issue 15: the theme team
     vote,
 )
 from realtime.commands.registry import Handlers, combine, registrar
