@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 THRESHOLD: Final = 0.8
 """Average cosine distance at which two groups stop joining: 0.8 keeps cards that share a few
@@ -88,7 +86,11 @@ def suggest(cards: Iterable[Card], threshold: float = THRESHOLD) -> list[Group]:
 
 def _vectors(texts: Sequence[str]) -> np.ndarray:
     """Unit-length TF-IDF rows of the texts' 2-3 character n-grams (dense: a few thousand rows of
-    a few thousand n-grams is small, and the clustering wants the pairwise distances anyway)."""
+    a few thousand n-grams is small, and the clustering wants the pairwise distances anyway).
+    scikit-learn is imported here, not with the module: it takes seconds to import on a busy
+    machine, and a hub must not start that much slower for a command the theme team sends rarely."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, norm="l2")
     matrix = vec.fit_transform(texts)
     return np.asarray(matrix.todense(), dtype=np.float64)
@@ -97,6 +99,8 @@ def _vectors(texts: Sequence[str]) -> np.ndarray:
 def _cluster(vectors: np.ndarray, threshold: float) -> np.ndarray:
     """Average-linkage clusters on the precomputed cosine distances (1 - dot of unit rows), cut
     where the groups' average distance reaches ``threshold``."""
+    from sklearn.cluster import AgglomerativeClustering
+
     distances = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
     np.fill_diagonal(distances, 0.0)
     model = AgglomerativeClustering(
