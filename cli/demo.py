@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 from ballot.model import PANELISTS, BallotRule, Proposal, VoteDefinition, VoteState
 from ballot.rules import eligible_voters
 from ballot.store import CastBatcher, Voter, VoteStore
@@ -62,6 +64,8 @@ STAFF = [
     Participant(id="obs-1", name="참관인 이다은", role=Role.OBSERVER),
     Participant(id="clerk-1", name="서기 박소연", role=Role.CLERK),
     Participant(id="cap-1", name="자막 최유리", role=Role.CAPTIONER),
+    # issue 15: a table facilitator of the plenary (a host gives them a table: table.facilitator)
+    Participant(id="fac-1", name="테이블 진행 문하나", role=Role.FACILITATOR, meetings=["plenary"]),
 ]
 
 
@@ -295,6 +299,23 @@ async def seed_plenary(votes: VoteStore, store: ProposalStore, roster: list[Part
         await casts.stop()
 
 
+DEMO_TABLE_SIZE = (4, 6)  # 12 panelists: two tables of 6 (tables of 8-10 need 16 or more)
+
+
+async def seed_tables(redis: Redis, roster: list[Participant]) -> None:
+    """Issue 15: the plenary's panelists seated at tables, once (a restart keeps the seating)."""
+    from attendance.rules import counted
+    from tables.assign import assign
+    from tables.attendees import person
+    from tables.seating_store import load_seating, save_seating
+
+    if await load_seating(redis, "plenary") is not None:
+        return
+    panel = [person(p) for p in roster if counted(p) and p.in_meeting("plenary")]
+    if panel:
+        await save_seating(redis, assign("plenary", panel, size=DEMO_TABLE_SIZE, passes=1).seating)
+
+
 async def seed(url: str, base: str, links_file: Path | None = None) -> list[LinkRow]:
     """Store the demo assembly where it is missing and return one link per participant.
 
@@ -319,6 +340,7 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
         await seed_plenary(votes, proposals, await roster.all())
         # listed on its meeting's pages (again: repeating it changes nothing)
         await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, DEMO_PLENARY_TITLE, PANELISTS)
+        await seed_tables(redis, await roster.all())
         kept: dict[str, str] = {}
         for pid, token in (read_links_csv(links_file) if links_file else {}).items():
             who = await roster.authenticate(token)
@@ -362,6 +384,10 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
             line("", "(captions)", url.replace("/#t=", "/caption?meeting=plenary#t="))
         if role == Role.CLERK:  # the hall desk (issue 14)
             line("", "(hall desk)", url.replace("/#t=", "/checkin?session=plenary#t="))
+        if role == Role.FACILITATOR:  # their table (issue 15)
+            line("", "(table)", url.replace("/#t=", "/table?meeting=plenary#t="))
+        if role == Role.HOST:  # every table (issue 15)
+            line("", "(tables)", url.replace("/#t=", "/tables?meeting=plenary#t="))
     more = sum(r[2] == Role.PANELIST for r in rows) - 2
     out += [
         "",

@@ -338,6 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import attendance as cli_attendance
 
     cli_attendance.add_parsers(sub, add_redis_args)
+    # issue 15: tables
+    from cli import tables as cli_tables
+
+    cli_tables.add_parsers(sub, add_redis_args)
 
     p = sub.add_parser(
         "verify",

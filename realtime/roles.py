@@ -325,6 +325,8 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /overlay/{meeting}",
             "GET /caption",
             "GET /checkin",  # issue 14: the hall desk's page
+            "GET /table",  # issue 15: a table's page (its commands are checked as always)
+            "GET /tables",  # issue 15: the hosts' view of all tables
             "GET /themes",  # issue 15: the theme team's console
             "GET /static/{name}",
             "GET /static/{folder}/{name}",

@@ -29,18 +29,18 @@ from tables.mix import Person, Shares, rank, shares
 from tables.model import Seating
 
 DEFAULT_SIZE = (8, 10)
-PASSES = 4  # passes of the solver over pairs of tables; most of the gain is in the first two
+PASSES = 8  # passes of the solver over pairs of tables; most of the gain is in the first two
 BLOCK_TABLES = 10
 
 Met = Mapping[tuple[str, str], int]
-"""(a, b) with a < b -> how many earlier seatings put a and b at one table."""
+"""(a, b) with a < b -> in how many earlier sessions a and b sat at one table."""
 
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """A seating and how it was found: the search's ``stats`` (``stats.improved == 0``: the greedy
-    seating stands, the solver found nothing better in time; ``stats.wall_stop``: the wall-clock
-    guard, not the deterministic budget, ended it, so another machine may differ)."""
+    seating stands, the solver found nothing better in time; ``stats.wall_stop``: the time limit,
+    not the passes, ended it, so another machine may differ)."""
 
     seating: Seating
     stats: Stats
@@ -202,7 +202,7 @@ def assign(
     seed: int = 0,
     groups: Mapping[str, Sequence[str]] | None = None,
     met: Met | None = None,
-    time_limit: float = 30.0,
+    time_limit: float = 60.0,
     passes: int = PASSES,
     block_tables: int = BLOCK_TABLES,
     assembly: Shares | None = None,
@@ -235,5 +235,6 @@ def assign(
         seed=seed,
         tables=tuple(tuple(sorted(m for u in t for m in u.members)) for t in tables),
         groups=kept,
+        size=size,
     )
     return Assignment(seating=seating, stats=stats, seconds=time.perf_counter() - started)

@@ -17,13 +17,15 @@ class Seating(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     ``tables``: table i+1's panelist ids, sorted (a table a reseat emptied stays, empty, so
     that the others keep their numbers). ``groups``: the named groups kept together
     (name -> member ids), so that a reseat keeps them together too. ``created_ms``: when it was
-    made (wall clock, for the history's order; 0 when unknown)."""
+    made (wall clock, for the history's order; 0 when unknown). ``size``: the bounds of a table's
+    size it was made for (a reseat keeps them)."""
 
     session: str
     seed: int
     tables: tuple[tuple[str, ...], ...]
     groups: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     created_ms: int = 0
+    size: tuple[int, int] = (8, 10)
 
     @property
     def count(self) -> int:

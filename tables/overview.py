@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from engine import keys
 from engine.channels import ChannelLog
 from engine.connection import raw
+from tables.rules import Record
 
 CARD: Final = "card"
 SAID: Final = "said"
@@ -26,19 +27,11 @@ UNFLAG: Final = "unflag"
 EVENT: Final = "table.overview"
 
 
-class TableRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One table as the hosts see it. ``step``: the step its counts are of (a table with nothing in
-    the current step still shows an older one: 0 cards now). ``flag``: the reason of its help flag,
-    ``""`` for none; ``flag_by``: who raised or lowered it. ``last_at``: its last card or message."""
-
-    table: int
-    step: int = 0
-    cards: int = 0
-    said: int = 0
-    flag: str = ""
-    flag_by: str = ""
-    flag_at: int = 0
-    last_at: int = 0
+TableRecord = Record
+"""One table as the hosts see it (``tables.rules.Record``, whose rule ``next_record`` is the one
+``lua/overview.lua`` applies). ``step``: the step its counts are of (a table with nothing in the
+current step still shows an older one: 0 cards now). ``flag``: the reason of its help flag, ``""``
+for none; ``flag_by``: who raised or lowered it. ``last_at``: its last card or message."""
 
 
 _decoder = msgspec.msgpack.Decoder(TableRecord)

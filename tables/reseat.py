@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tables.assign import DEFAULT_SIZE, Met, check_size, even_sizes, make_units, neighbours, table_count
+from tables.assign import Met, check_size, even_sizes, make_units, neighbours, table_count
 from tables.improve import Cost, Unit
 from tables.mix import Person, Shares, rank, shares
 from tables.model import Seating
@@ -42,13 +42,14 @@ def reseat(
     present: Iterable[str],
     people: Mapping[str, Person],
     *,
-    size: tuple[int, int] = DEFAULT_SIZE,
+    size: tuple[int, int] | None = None,
     met: Met | None = None,
     assembly: Shares | None = None,
 ) -> Reseat:
     """Seat everyone in ``present`` (``people`` holds their strata) keeping ``seating`` as far as
-    possible; see the module's docstring for the order. Deterministic (ties by the seating's seed)."""
-    lo, hi = check_size(size)
+    possible; see the module's docstring for the order. ``size``: the bounds (by default the
+    seating's own). Deterministic (ties by the seating's seed)."""
+    lo, hi = check_size(size or seating.size)
     here = set(present)
     seated = {p for t in seating.tables for p in t}
     tables: list[list[Unit]] = [_units(t, here, seating.groups) for t in seating.tables]
@@ -100,6 +101,7 @@ def reseat(
         seed=seating.seed,
         tables=tuple(tuple(sorted(m for u in t for m in u.members)) for t in tables),
         groups=seating.groups,
+        size=(lo, hi),
     )
     return Reseat(out, left, arrived, moved)
 

@@ -36,9 +36,10 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     seconds: int
     starts_at: int
     ends_at: int
+    tables: int = 0  # how many tables it was sent to: the hosts' page lists every one of them
 
 
-def next_step(previous: Step | None, title: str, seconds: int, now_ms: int) -> Step:
+def next_step(previous: Step | None, title: str, seconds: int, now_ms: int, tables: int = 0) -> Step:
     """The step after ``previous`` (the first when None), starting now; ``BAD_STEP`` for an empty
     or long title or a duration out of :data:`STEP_SECONDS`."""
     try:
@@ -49,7 +50,9 @@ def next_step(previous: Step | None, title: str, seconds: int, now_ms: int) -> S
     if not low <= seconds <= high:
         raise HubError(Code.BAD_STEP, f"a step lasts {low}-{high} seconds, not {seconds}")
     n = 1 if previous is None else previous.n + 1
-    return Step(n=n, title=title, seconds=seconds, starts_at=now_ms, ends_at=now_ms + seconds * 1000)
+    return Step(
+        n=n, title=title, seconds=seconds, starts_at=now_ms, ends_at=now_ms + seconds * 1000, tables=tables
+    )
 
 
 def check_poster(role: Role, facilitated: int | None, table: int) -> None:
@@ -107,3 +110,35 @@ def behind(step: Step | None, rec_step: int, cards: int, last_at: int, now_ms: i
     if now_ms - max(last_at, step.starts_at) >= QUIET_MS:
         why.append("quiet")
     return why
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """One table in the hosts' overview (``tables.overview.TableRecord`` on the wire): the pure
+    rule of ``lua/overview.lua``, which applies it in Redis; a property test holds the two together."""
+
+    table: int
+    step: int = 0
+    cards: int = 0
+    said: int = 0
+    flag: str = ""
+    flag_by: str = ""
+    flag_at: int = 0
+    last_at: int = 0
+
+
+OVERVIEW_EVENTS: Final = ("card", "said", "flag", "unflag")
+
+
+def next_record(rec: Record, what: str, step: int, text: str, by: str, now_ms: int) -> Record:
+    """A table's record after a card or a message in ``step`` (counted in that step: the first of a
+    newer step starts the counts at 0; one of an older step counts in the record's step), or its
+    flag raised with ``text`` or lowered, by ``by``."""
+    if what not in OVERVIEW_EVENTS:
+        raise ValueError(what)
+    if what in ("card", "said"):
+        if step > rec.step:
+            rec = msgspec.structs.replace(rec, step=step, cards=0, said=0)
+        if what == "card":
+            return msgspec.structs.replace(rec, cards=rec.cards + 1, last_at=now_ms)
+        return msgspec.structs.replace(rec, said=rec.said + 1, last_at=now_ms)
+    return msgspec.structs.replace(rec, flag=text if what == "flag" else "", flag_by=by, flag_at=now_ms)

@@ -110,10 +110,14 @@ async def all_seatings(redis: Redis, *, exclude: str | None = None) -> list[Seat
 
 
 def encounter_pairs(seatings: list[Seating]) -> Counter[tuple[str, str]]:
-    """How many times each pair (a < b) sat at one table in ``seatings``."""
-    count: Counter[tuple[str, str]] = Counter()
+    """In how many sessions each pair (a < b) sat at one table, over ``seatings``: a session's
+    reseats repeat most of its pairs, and a pair that sat together through them met once."""
+    per_session: dict[str, set[tuple[str, str]]] = {}
     for s in seatings:
-        count.update(s.pairs())
+        per_session.setdefault(s.session, set()).update(s.pairs())
+    count: Counter[tuple[str, str]] = Counter()
+    for pairs in per_session.values():
+        count.update(pairs)
     return count
 
 

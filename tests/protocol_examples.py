@@ -932,18 +932,12 @@ async def attendance(a: Assembly) -> None:
     await p0.call("vote.cast.not_checked_in", cast(3, ["P1"], "hall-nonce-01", vote="hall-1"))
 
 
-FACILITATOR = Participant(id="fac-1", name="퍼실리테이터 문하나", role=Role.FACILITATOR, meetings=["plenary"])
-
-
 async def live_tables(a: Assembly) -> None:
     """Live tables (issue 15): a host makes fac-1 the facilitator of table 3 of the plenary, fac-1
-    posts a card, which the cards channel carries (the demo roster's host-1, mod-1; fac-1 added)."""
+    posts a card, which the cards channel carries (the demo roster's host-1, mod-1, fac-1)."""
     redis = command_client(a.redis_url, name="plenary-examples")
-    roster = Roster(redis)
-    await roster.upsert([FACILITATOR])
     tables = (("p-000", "p-002"), ("p-004", "p-006"), ("p-001", "p-003", "p-005"))
     await seating_store.save_seating(redis, Seating(session="plenary", seed=1, tables=tables))
-    a.tokens.update(await roster.issue_tokens([FACILITATOR.id]))
     await redis.aclose()
     host = await a.join("host-1")
     fac = await a.join("fac-1")

@@ -10,7 +10,7 @@ from typing import Any
 
 STATEFUL = (
     *("qa", "staff", "agenda", "speakers", "polls", "votes", "vote", "overlay", "proposals"),
-    *("table", "cards", "tables", "themes", "theme_drafts"),  # issue 15
+    *("table", "cards", "tables", "themes", "theme_drafts"),  # issue 15: live tables, the theme team
 )
 """Channel kinds with a state (docs/protocol.md §6): a fresh start on them brings a snapshot."""
 
@@ -28,7 +28,12 @@ class Position:
 
 
 def channel_kind(channel: str) -> str:
-    return channel.rsplit("/", 1)[1] if channel.startswith("meeting/") else channel.split("/", 1)[0]
+    """As ``engine.keys.channel_kind``: a meeting's channels by their last part, a table's
+    (``meeting/<id>/table/<n>``) ``table``, the others by their first part."""
+    if channel.startswith("meeting/"):
+        parts = channel.split("/")
+        return "table" if len(parts) == 4 and parts[2] == "table" else parts[-1]
+    return channel.split("/", 1)[0]
 
 
 def check_recovery(sent: Position | None, result: dict[str, Any]) -> str:

@@ -107,7 +107,12 @@ async def table_say(hub: Hub, client: Client, cmd: p.TableSay) -> p.Said:
 
 def wire_step(step: rules.Step) -> p.Step:
     return p.Step(
-        n=step.n, title=step.title, seconds=step.seconds, starts_at=step.starts_at, ends_at=step.ends_at
+        n=step.n,
+        title=step.title,
+        seconds=step.seconds,
+        starts_at=step.starts_at,
+        ends_at=step.ends_at,
+        tables=step.tables,
     )
 
 

@@ -98,7 +98,10 @@ class Welcome(Result):
     participant: Annotated[str, Meta(description="your participant id")]
     name: Annotated[str, Meta(description="your display name")]
     role: Annotated[
-        str, Meta(description="`panelist`, `moderator`, `host`, `ops`, `observer`, `clerk` or `captioner`")
+        str,
+        Meta(
+            description="`panelist`, `moderator`, `host`, `ops`, `observer`, `clerk`, `captioner` or `facilitator`"
+        ),
     ]
     meetings: Annotated[
         list[Meeting], Meta(description="the meetings you may join (staff roles: every meeting)")

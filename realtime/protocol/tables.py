@@ -88,6 +88,7 @@ class Step(Struct, kw_only=True):
     seconds: Annotated[int, Meta(description="how long it lasts")]
     starts_at: Annotated[int, Meta(description="ms since the Unix epoch")]
     ends_at: Annotated[int, Meta(description="where every table's countdown ends, ms since the Unix epoch")]
+    tables: Annotated[int, Meta(description="how many tables it was sent to")] = 0
 
 
 class StepSet(Result):

@@ -336,7 +336,7 @@ class HubCaller:
     def __init__(self, assembly: Assembly) -> None:
         self.assembly = assembly
 
-    def __call__(self, participant: str, kind: str, **fields: Any) -> dict[str, Any]:
+    def __call__(self, participant: str, kind: str, /, **fields: Any) -> dict[str, Any]:
         from tests.support import connect
 
         async def run() -> dict[str, Any]:

@@ -176,7 +176,8 @@ async def test_demo_assembly_has_every_role_meetings_and_an_open_vote(
     from engine.channels import ChannelLog
 
     rows = await demo.seed(embedded.url, "http://127.0.0.1:8000")
-    assert {r[2] for r in rows} == {"panelist", "moderator", "host", "ops", "observer", "clerk", "captioner"}
+    roles = {"panelist", "moderator", "host", "ops", "observer", "clerk", "captioner", "facilitator"}
+    assert {r[2] for r in rows} == roles
     assert all(r[3].startswith("http://127.0.0.1:8000/#t=") for r in rows)
     store = VoteStore(ChannelLog(redis))
     assert (await store.status(demo.DEMO_VOTE)).value == "open"

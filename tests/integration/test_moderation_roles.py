@@ -65,7 +65,13 @@ TAGS = sorted(str(c.__struct_config__.tag) for c in MODERATION_COMMANDS)
 
 async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubProcess, HubProcess]) -> None:
     assert set(FIELDS) == set(TAGS)
-    tokens = await seed(redis, extra=[Participant(id="cap", name="자막", role=Role.CAPTIONER)])
+    tokens = await seed(
+        redis,
+        extra=[
+            Participant(id="cap", name="자막", role=Role.CAPTIONER),
+            Participant(id="fac", name="진행", role=Role.FACILITATOR, meetings=["m1"]),  # issue 15
+        ],
+    )
     people = {
         "panelist": "p1",
         "moderator": "mod",
@@ -74,6 +80,7 @@ async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubPro
         "observer": "obs",
         "clerk": "clerk",
         "captioner": "cap",
+        "facilitator": "fac",
     }
     assert set(people) == set(Role)
 

@@ -17,6 +17,9 @@ from tables.seating_store import (
     seated_sessions,
     table_of,
 )
+from tests.cluster import both_servers
+
+redis_url = both_servers  # the {tables} hash tag: one slot, so the MULTI holds on a Redis Cluster too
 
 A = Seating(session="plenary", seed=1, tables=(("p1", "p2", "p3"), ("p4", "p5")))
 B = Seating(session="plenary", seed=2, tables=(("p1", "p4"), ("p2", "p3", "p5")))
@@ -50,6 +53,11 @@ async def test_a_new_seating_replaces_the_old_and_keeps_it_for_encounters(redis:
     assert ("p1", "p9") not in met
     met_plenary = await earlier_encounters(redis, "plenary")
     assert set(met_plenary) == {("p1", "p2"), ("p1", "p9"), ("p2", "p9")}
+    again = Seating(session="plenary", seed=3, tables=(("p1", "p4", "p9"),))  # a reseat: p1 and p4 again
+    await save_seating(redis, again)
+    assert (await earlier_encounters(redis, "topic1"))[("p1", "p4")] == 1  # one session: met once
+    await save_seating(redis, Seating(session="topic2", seed=1, tables=(("p1", "p4"),)))
+    assert (await earlier_encounters(redis, "topic1"))[("p1", "p4")] == 2  # two sessions: twice
 
 
 @pytest.mark.parametrize(

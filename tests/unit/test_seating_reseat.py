@@ -73,6 +73,11 @@ def test_reseat_seats_everyone_present_once_and_moves_only_small_tables(
         assert len({new.table_of(m) for m in members if m in present}) <= 1
     if not new.groups:
         assert all(len(t) <= hi for t in new.tables)
+        # a table left below the minimum is one the others had no room to take in
+        for t in new.tables:
+            if 0 < len(t) < lo:
+                room = sum(hi - len(o) for o in new.tables if o and o is not t)
+                assert room < len(t)
     # determinism
     assert reseat(seating, sorted(present, reverse=True), pool, size=(lo, hi)) == got
 
@@ -123,3 +128,15 @@ def test_a_late_group_member_joins_their_group() -> None:
     ).seating
     got = reseat(seating, ids, pool, size=(8, 10))
     assert got.seating.table_of(ids[19]) == seating.table_of(ids[0])
+
+
+def test_a_late_arrival_sits_away_from_the_people_they_met() -> None:
+    pool = _people(19)
+    ids = sorted(pool)
+    seating = Seating(session="s", seed=0, tables=(tuple(ids[:9]), tuple(ids[9:18])))
+    late = ids[18]
+    met = {tuple(sorted((late, p))): 1 for p in ids[9:18]}  # met everyone of table 2
+    alone = reseat(seating, ids, pool, size=(8, 10))
+    spread = reseat(seating, ids, pool, size=(8, 10), met=met)  # type: ignore[arg-type]
+    assert spread.arrived == {late: 1}
+    assert alone.arrived == {late: 2}  # where the mix alone puts them

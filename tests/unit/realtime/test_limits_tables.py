@@ -230,6 +230,8 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /record/{meeting}": ANYONE,
     "GET /caption": ANYONE,
     "GET /checkin": ANYONE,  # issue 14: the page; its commands are the desk's
+    "GET /table": ANYONE,  # issue 15
+    "GET /tables": ANYONE,  # issue 15
     "GET /themes": ANYONE,  # issue 15: the page; its commands are the theme team's
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
