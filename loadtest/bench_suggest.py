@@ -27,7 +27,15 @@ TOPICS = (
     "공공 와이파이", "층간 소음",
 )  # fmt: skip
 PLACES = ("우리 동네", "강서구", "노원구", "마포구", "송파구", "역 앞", "아파트 단지", "시장 근처", "")
-ENDINGS = ("을 줄여 주세요", "이 너무 길어요", "를 늘려 주세요", " 개선이 필요합니다", " 문제가 심각해요", " 확대", "")
+ENDINGS = (
+    "을 줄여 주세요",
+    "이 너무 길어요",
+    "를 늘려 주세요",
+    " 개선이 필요합니다",
+    " 문제가 심각해요",
+    " 확대",
+    "",
+)
 
 
 def synthetic_cards(n: int, seed: int) -> list[Card]:
@@ -55,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    import sklearn.cluster  # noqa: F401  (the import is paid once per hub, not per suggestion)
+    import sklearn.cluster
     import sklearn.feature_extraction.text  # noqa: F401
 
     print(f"scikit-learn import: {(time.perf_counter() - started) * 1000:.0f} ms (once per hub)")
