@@ -19,6 +19,7 @@ from engine.roles import Role
 from panel.roster import Participant, Roster
 from tables import seating_store
 from tables.model import Seating
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Assembly, HubCaller, OpenUrl, show_section
 
 MEETING = "plenary"  # p-001 and p-002 are in it (demo roster)
@@ -114,6 +115,8 @@ def test_a_facilitators_card_becomes_a_published_theme_on_a_panelists_page(
     expect(section).to_contain_text("카드 1장 · 테이블 1곳")
     expect(overlay.locator(".ov-theme-title", has_text=title)).to_be_visible()
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    assert_accessible(console, "/themes (a theme, published)")
+    assert_accessible(phone, "/ (the published themes)")
     for target in console.locator("button:visible").all():
         rect = target.bounding_box()
         assert rect and rect["height"] >= 44, rect
