@@ -63,7 +63,7 @@ def test_a_theme_made_a_proposal_carries_its_cards_and_tables_to_the_ballot_item
         with pytest.raises(HubError) as exc:
             rules.submit(view(), TEAM, role, "transport", "제목", "문제", "행동", with_theme)
         assert exc.value.code is Code.FORBIDDEN
-    defn, vote_origin = provenance.shortlist_vote("m-short", "교통", "m", "moderator", [made], [], top=1)
+    _defn, vote_origin = provenance.shortlist_vote("m-short", "교통", "m", "moderator", [made], [], top=1)
     [item] = vote_origin.items
     assert item.theme == origin and item.theme.tables() == ["1", "2"]
     out = record.provenance_json(vote_origin, [])
