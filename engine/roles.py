@@ -25,6 +25,7 @@ class Role(StrEnum):
     CLERK = "clerk"  # keys in paper ballots and reads the meetings' records (the captions' transcript)
     CAPTIONER = "captioner"  # types a meeting's live captions, and nothing else (issue 13)
     FACILITATOR = "facilitator"  # keeps one table's discussion going and posts its cards (issue 15)
+    THEMER = "themer"  # the theme team (issue 15): groups the tables' cards into themes
 
 
 ALL: Final = frozenset(Role)
@@ -37,11 +38,12 @@ MODERATORS: Final = frozenset({Role.MODERATOR, Role.HOST})
 SPEAKERS: Final = frozenset({Role.PANELIST, *MODERATORS})
 """Who takes part in a meeting's conversation: chat, the speakers' list."""
 
-ATTENDEES: Final = ALL - {Role.CLERK, Role.CAPTIONER}
+ATTENDEES: Final = ALL - {Role.CLERK, Role.CAPTIONER, Role.THEMER}
 """Who follows meetings (chat, Q&A, speakers, polls): everyone but clerks, who only key in paper,
-and captioners, who type captions (their console follows the captions channel only)."""
+captioners, who type captions (their console follows the captions channel only), and the theme
+team (issue 15), whose console follows the tables' cards and the themes only."""
 
-IN_EVERY_MEETING: Final = frozenset({Role.MODERATOR, Role.HOST, Role.OPS, Role.OBSERVER})
+IN_EVERY_MEETING: Final = frozenset({Role.MODERATOR, Role.HOST, Role.OPS, Role.OBSERVER, Role.THEMER})
 """The staff of the assembly: members of every meeting whatever their roster row lists."""
 
 OPERATORS: Final = frozenset({Role.OPS, Role.HOST})
@@ -70,3 +72,7 @@ the table they are assigned to (tables/live.py checks it); a host for any table,
 AT_TABLES: Final = frozenset({Role.PANELIST, Role.FACILITATOR})
 """Who sits at a table and talks there (issue 15): its seated panelists and its facilitator. Each
 follows their own table's channel only (``realtime.roles.check_table``)."""
+THEME_TEAM: Final = frozenset({Role.THEMER, Role.HOST})
+"""The theme team (issue 15): sees every table's cards, groups them into draft themes, publishes
+them and makes them poll options or proposals. The themers, and the hosts, who run a session
+without a team."""

@@ -4,7 +4,8 @@ top of the YouTube stream, one thing at a time.
 State: ``item`` (absent when the overlay is empty), self-contained so the overlay page needs no other
 channel: ``{kind: "question", question: {id, text, author?, votes}}``, ``{kind: "slide", slide}``,
 ``{kind: "poll", poll: {id, title, results}}``, ``{kind: "vote", vote: {id, title, method, ranking, tied, resolved, n_voters, head_hash}}`` or
-``{kind: "text", text}``, each with ``since`` (ms). Events: ``overlay.shown {item}``,
+``{kind: "text", text}`` or (issue 15) ``{kind: "themes", themes: [{id, title, count, tables}]}``, each
+with ``since`` (ms). Events: ``overlay.shown {item}``,
 ``overlay.cleared {}``.
 
 Putting a question on air (``qa.air``) shows it here, and answering, dismissing or unqueueing the
@@ -17,7 +18,7 @@ error between the two steps repeats the command and both end up right.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
@@ -166,6 +167,16 @@ def text_item(text: str) -> dict[str, Any]:
     if not text:
         raise HubError(Code.BAD_FIELD, "text: empty")
     return {"kind": "text", "text": text}
+
+
+def themes_item(published: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The theme team's published themes (issue 15, ``theme.publish``): titles, how many cards and
+    tables each gathers; not the cards' texts (the stream shows the themes, tables read the cards)."""
+    shown = [
+        {"id": t["id"], "title": t["title"], "count": t["count"], "tables": len(t["tables"])}
+        for t in published
+    ]
+    return {"kind": "themes", "themes": shown}
 
 
 async def apply(log: ChannelLog, meeting_id: str, rule: Callable[[State], Change]) -> Committed:

@@ -85,6 +85,29 @@ class Edit(msgspec.Struct, frozen=True, kw_only=True):
     consents: tuple[str, ...] = ()
 
 
+class ThemeCard(msgspec.Struct, frozen=True, kw_only=True):
+    """One card of a theme (issue 15): its id, its table and its text when the theme team put it on
+    the theme (``tables/themes.py`` ``CardRef``)."""
+
+    id: str
+    table: str
+    text: str
+
+
+class FromTheme(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a proposal made from a theme came from (issue 15, ``theme.to_proposal``): the meeting's
+    theme, its title and its cards with their tables. Carried into every ballot item the proposal
+    becomes (``provenance.Provenance.theme``): card, table, theme, ballot item."""
+
+    theme: str
+    title: str
+    cards: tuple[ThemeCard, ...]
+
+    def tables(self) -> list[str]:
+        """The tables its cards came from, each once, in order of first card."""
+        return list(dict.fromkeys(c.table for c in self.cards))
+
+
 class Shortlisted(msgspec.Struct, frozen=True, kw_only=True):
     """Where its meeting's shortlist vote (a ranked vote of the meeting's panelists, ``ballot/``)
     put the proposal: the vote and the proposal's place in its published order (1 = first)."""
@@ -151,6 +174,7 @@ class Proposal(msgspec.Struct, frozen=True, kw_only=True):
     shortlist: Shortlisted | None = None
     ballot: OnBallot | None = None
     response: CityResponse | None = None
+    theme: FromTheme | None = None  # issue 15: made from a theme of the theme team (its provenance)
 
     def author_ids(self) -> frozenset[str]:
         return frozenset(a.id for a in self.authors)

@@ -33,7 +33,7 @@ from ballot.tally import tiers_to_ids
 from engine.errors import Code, HubError
 from engine.roles import HOSTS
 from proposals import rules
-from proposals.model import SECTIONS, OnBallot, Person, Proposal, PState, Shortlisted
+from proposals.model import SECTIONS, FromTheme, OnBallot, Person, Proposal, PState, Shortlisted
 from proposals.rules import Change, View
 
 S = PState
@@ -66,6 +66,7 @@ class Provenance(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     authors: tuple[Person, ...]
     shortlist: Shortlisted | None = None
+    theme: FromTheme | None = None  # issue 15: the theme, its cards and their tables it was made from
 
 
 class Origin(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,6 +105,7 @@ def _provenance(p: Proposal, shortlist: Shortlisted | None = None) -> Provenance
         title=p.title,
         authors=p.authors,
         shortlist=shortlist,
+        theme=p.theme,
     )
 
 

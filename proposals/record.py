@@ -14,7 +14,7 @@ import msgspec
 
 from engine.seoul import in_seoul
 from moderation.polls import csv_cell
-from proposals.model import SECTIONS, Proposal
+from proposals.model import SECTIONS, FromTheme, Proposal
 from proposals.provenance import Origin
 from proposals.store import Detail
 
@@ -117,6 +117,11 @@ PROVENANCE_COLUMNS = (
     "authors",
     "shortlist_vote",
     "shortlist_rank",
+    # issue 15: an item made from a theme of the theme team: the theme, its cards and their tables
+    "theme",
+    "theme_title",
+    "theme_cards",
+    "theme_tables",
 )
 
 
@@ -134,6 +139,18 @@ def provenance_json(origin: Origin, order: Sequence[str]) -> dict[str, Any]:
     out["items"] = items
     out["published"] = bool(order)
     return out
+
+
+def _theme_cells(theme: FromTheme | None) -> list[str]:
+    """The four theme columns of a ballot item: empty unless it was made from a theme (issue 15)."""
+    if theme is None:
+        return ["", "", "", ""]
+    return [
+        theme.theme,
+        csv_cell(theme.title),
+        csv_cell("; ".join(f"{c.id}: {c.text}" for c in theme.cards)),
+        csv_cell("; ".join(theme.tables())),
+    ]
 
 
 def provenance_csv(origin: Origin, order: Sequence[str]) -> str:
@@ -156,6 +173,7 @@ def provenance_csv(origin: Origin, order: Sequence[str]) -> str:
                 csv_cell("; ".join(a.name for a in p.authors)),
                 s.vote if s else "",
                 s.rank if s else "",
+                *_theme_cells(p.theme),
             ]
         )
     return buf.getvalue()

@@ -42,7 +42,7 @@ import msgspec
 
 from engine.commit import Write
 from engine.errors import Code, HubError
-from engine.roles import HOSTS, MODERATORS, PANELISTS, SPEAKERS, Role
+from engine.roles import HOSTS, MODERATORS, PANELISTS, SPEAKERS, THEME_TEAM, Role
 from moderation import chat
 from proposals.model import (
     COMMENT_CHARS,
@@ -55,6 +55,7 @@ from proposals.model import (
     TITLE_CHARS,
     Comment,
     Edit,
+    FromTheme,
     Person,
     Proposal,
     PState,
@@ -172,6 +173,18 @@ RULES: Final[Mapping[str, Rule]] = MappingProxyType(
         )
     }
 )
+
+FROM_THEME: Final = _rule(
+    "from_theme",
+    THEME_TEAM,
+    (),
+    S.SUBMITTED,
+    "proposal.submitted",
+    "the theme team makes a theme a proposal (issue 15: theme.to_proposal, not a proposal.* command)",
+)
+"""A proposal made from a theme of the theme team (issue 15). Not in :data:`RULES`, whose rows are
+the ``proposal.*`` commands: ``theme.to_proposal`` takes it. Its author is the team member who made
+it (someone the meeting can ask); the tables who wrote it are its provenance, ``Proposal.theme``."""
 
 MERGE_TARGETS: Final = frozenset({S.SUBMITTED})
 """A duplicate merges only into a proposal still open to supports, so the supports it brings count."""
@@ -305,8 +318,19 @@ def title_key(title: str) -> str:
 
 
 # -- the steps --------------------------------------------------------------------------------------
-def submit(view: View, who: Person, role: str, section: str, title: str, problem: str, action: str) -> Change:
-    r = RULES["submit"]
+def submit(
+    view: View,
+    who: Person,
+    role: str,
+    section: str,
+    title: str,
+    problem: str,
+    action: str,
+    theme: FromTheme | None = None,
+) -> Change:
+    """A panelist's proposal; with ``theme`` (issue 15), the theme team's proposal made from that
+    theme (:data:`FROM_THEME`: the team's roles, no count against the author's limit)."""
+    r = RULES["submit"] if theme is None else FROM_THEME
     check_role(r, role)
     check_section(section)
     if section not in view.open_sections:
@@ -319,7 +343,7 @@ def submit(view: View, who: Person, role: str, section: str, title: str, problem
             Code.DUPLICATE_PROPOSAL,
             f"proposal {view.title_of} has this title already: support it or join it as a co-author",
         )
-    if view.authored >= MAX_PER_AUTHOR:
+    if theme is None and view.authored >= MAX_PER_AUTHOR:
         raise HubError(
             Code.TOO_MANY_PROPOSALS, f"you have submitted {view.authored} proposals in this meeting"
         )
@@ -334,6 +358,7 @@ def submit(view: View, who: Person, role: str, section: str, title: str, problem
         authors=(who,),
         at=view.now,
         updated=view.now,
+        theme=theme,
     )
     first = Version(
         version=1, section=section, title=title, problem=problem, action=action, by=who, at=view.now
@@ -341,7 +366,7 @@ def submit(view: View, who: Person, role: str, section: str, title: str, problem
     ops = (
         save(p),
         Op("hset", "", SEQ, packed(pid)),
-        Op("hincr", "authored", who.id, 1),
+        *(() if theme else (Op("hincr", "authored", who.id, 1),)),
         Op("hset", "titles", title_key(title), str(pid)),
         Op("rpush", f"versions:{pid}", "", packed(first)),
     )

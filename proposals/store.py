@@ -31,7 +31,7 @@ from engine.commit import commit
 from engine.connection import raw, text
 from engine.errors import Code, HubError
 from proposals import response, rules
-from proposals.model import CityResponse, Comment, Person, Proposal, PState, Version
+from proposals.model import CityResponse, Comment, FromTheme, Person, Proposal, PState, Version
 from proposals.rules import Change, View
 
 MAX_TRIES: Final = 8
@@ -97,11 +97,20 @@ class ProposalStore:
 
     # -- the steps ------------------------------------------------------------------------------
     async def submit(
-        self, meeting: str, who: Person, role: str, section: str, title: str, problem: str, action: str
+        self,
+        meeting: str,
+        who: Person,
+        role: str,
+        section: str,
+        title: str,
+        problem: str,
+        action: str,
+        theme: FromTheme | None = None,
     ) -> Done:
+        """A panelist's proposal, or with ``theme`` the theme team's made from it (issue 15)."""
         need = Need(caller=who.id, counts=True, title=rules.title_key(title))
         return await self._step(
-            meeting, need, lambda v: rules.submit(v, who, role, section, title, problem, action)
+            meeting, need, lambda v: rules.submit(v, who, role, section, title, problem, action, theme)
         )
 
     async def join(self, meeting: str, pid: int, who: Person, role: str) -> Done:

@@ -37,12 +37,19 @@ from engine.roles import (
     PANELISTS,
     RECORD_KEEPERS,
     SPEAKERS,
+    THEME_TEAM,
     Role,
 )
 from moderation import chat, overlay, qa
 from panel.roster import Participant
 from proposals import rules as proposal_rules  # issue 14: proposals
 from tables import rules as table_rules  # issue 15: live tables
+
+THEME_COMMANDS = (
+    "theme.create", "theme.assign", "theme.rename", "theme.merge", "theme.delete",
+    "theme.publish", "theme.suggest", "theme.to_poll", "theme.to_proposal",
+)  # fmt: skip
+"""The theme team's commands (issue 15)."""
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "hello": ALL,
@@ -96,6 +103,8 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # moderators and hosts listen; the speaker ends their own session, moderators anyone's
     **dict.fromkeys(("voice.offer", "voice.candidate", "voice.end"), SPEAKERS),
     "voice.listen": MODERATORS,
+    # issue 15: the theme team (tables/themes.py); reading the drafts is the team's too
+    **dict.fromkeys(THEME_COMMANDS, THEME_TEAM),
 }
 
 # -- rates (issue 9): which commands write or fan out, and how fast one participant may send them --
@@ -135,6 +144,8 @@ RATE_CLASSES: dict[str, Bucket] = {
     # a console listens again after each speaker. A burst of a whole trickle, then 5 a second
     # (each session's candidates are bounded anyway: moderation/voice.py MAX_CANDIDATES)
     "voice": Bucket(rate=5, burst=60),
+    # issue 15: a suggestion clusters every card of the meeting (tens of ms for 900): a few at once
+    "suggest": Bucket(rate=0.2, burst=3),
 }
 
 _STAFF_WRITES = (
@@ -185,6 +196,10 @@ COMMAND_RATES: dict[str, str | None] = {
     "table.get": None,
     # issue 16: live voice
     **dict.fromkeys(("voice.offer", "voice.candidate", "voice.listen", "voice.end"), "voice"),
+    # issue 15: the theme team: dragging cards is quick work, the staff bucket (5/s, 50 at once)
+    # takes a team's pace; a suggestion reads every card, so it is a read of its own class
+    **dict.fromkeys(THEME_COMMANDS, "staff"),
+    "theme.suggest": "suggest",
 }  # fmt: skip
 """Every command of ``COMMAND_ROLES`` -> its rate class (a test checks none is missing)."""
 
@@ -201,6 +216,7 @@ MAX_CONNECTIONS: dict[Role, int] = {
     Role.OPS: 20,
     Role.CAPTIONER: 10,  # the console, a second screen to watch the stream
     Role.FACILITATOR: 5,  # a tablet at the table, a phone (issue 15)
+    Role.THEMER: 20,  # issue 15: the theme console on a few desks and screens
 }
 
 
@@ -232,9 +248,11 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     # only) and the moderators' and hosts', who follow every table; every card of the meeting for
     # the staff; the hosts' overview of all tables
     "table": AT_TABLES | MODERATORS,
-    "cards": MODERATORS,
+    "cards": MODERATORS | THEME_TEAM,  # issue 15: the theme team's console follows every card
     "tables": HOSTS,
     "voice": ATTENDEES,  # issue 16: who is live (the speakers' list is everyone's too)
+    "themes": ALL,  # issue 15: the published themes: every table, the stream overlay, everyone
+    "theme_drafts": THEME_TEAM,  # issue 15: the drafts, the theme team's only
 }
 
 
@@ -320,6 +338,7 @@ HTTP_ROLES: dict[str, frozenset[Role] | None] = {
             "GET /checkin",  # issue 14: the hall desk's page
             "GET /table",  # issue 15: a table's page (its commands are checked as always)
             "GET /tables",  # issue 15: the hosts' view of all tables
+            "GET /themes",  # issue 15: the theme team's console
             "GET /static/{name}",
             "GET /static/{folder}/{name}",
         ),

@@ -1035,6 +1035,88 @@ async def live_tables(a: Assembly) -> None:
     await fac.call("table.get", {"type": "table.get", "id": 5, "meeting": "plenary"})
 
 
+THEMER = Participant(id="theme-1", name="주제팀 한결", role=Role.THEMER, meetings=["plenary"])
+
+
+async def theme_team(a: Assembly) -> None:
+    """The theme team (issue 15; after ``live_tables``: card t3-1 of the plenary): a host posts
+    three more cards, the themer asks for suggestions, accepts one as a theme, makes a second,
+    moves a card, renames, merges, publishes to every table (a panelist sees it), and makes the
+    themes a poll and a proposal (the demo roster's host-1; theme-1 added)."""
+    redis = command_client(a.redis_url, name="plenary-examples")
+    roster = Roster(redis)
+    await roster.upsert([THEMER])
+    a.tokens.update(await roster.issue_tokens([THEMER.id]))
+    await redis.aclose()
+    host = await a.join("host-1")
+    team = await a.join("theme-1")
+    panelist = await a.join("p-002")
+    drafts, public = "meeting/plenary/theme_drafts", "meeting/plenary/themes"
+    await team.call(None, {"type": "subscribe", "id": 2, "channel": drafts})
+    await panelist.call(None, {"type": "subscribe", "id": 2, "channel": public})
+    for n, (table, text) in enumerate(
+        (
+            (1, "버스 배차 간격을 줄여 주세요"),
+            (2, "어린이집 대기 기간을 줄여 주세요"),
+            (1, "국공립 어린이집을 늘려 주세요"),
+        )
+    ):
+        card = {"type": "table.card", "id": 2 + n, "meeting": "plenary", "table": table, "text": text}
+        await host.call(None, card)
+    await team.call("theme.suggest", {"type": "theme.suggest", "id": 3, "meeting": "plenary"})
+    accept = {
+        "type": "theme.create",
+        "id": 4,
+        "meeting": "plenary",
+        "title": "버스 배차 간격",
+        "cards": ["t1-2", "t3-1"],
+    }
+    await team.call("theme.create", accept)
+    await team.event("event.theme.changed", drafts, "theme.changed")
+    care = {"type": "theme.create", "id": 5, "meeting": "plenary", "title": "어린이집"}
+    await team.call(None, care)
+    move = {"type": "theme.assign", "id": 6, "meeting": "plenary", "cards": ["t2-3", "t1-4"], "theme": "t2"}
+    await team.call("theme.assign", move)
+    rename = {
+        "type": "theme.rename",
+        "id": 7,
+        "meeting": "plenary",
+        "theme": "t2",
+        "title": "보육: 어린이집 대기",
+    }
+    await team.call("theme.rename", rename)
+    spare = {"type": "theme.create", "id": 8, "meeting": "plenary", "title": "마을버스"}
+    await team.call(None, spare)
+    merge = {"type": "theme.merge", "id": 9, "meeting": "plenary", "theme": "t3", "into": "t1"}
+    await team.call("theme.merge", merge)
+    await team.call(
+        "error.theme.unknown_theme", {"type": "theme.delete", "id": 10, "meeting": "plenary", "theme": "t3"}
+    )
+    await team.call(None, {"type": "theme.create", "id": 11, "meeting": "plenary", "title": "빈 주제"})
+    await team.call("theme.delete", {"type": "theme.delete", "id": 12, "meeting": "plenary", "theme": "t4"})
+    await team.call("theme.publish", {"type": "theme.publish", "id": 13, "meeting": "plenary"})
+    await panelist.event("event.theme.published", public, "theme.published")
+    poll = {
+        "type": "theme.to_poll",
+        "id": 14,
+        "meeting": "plenary",
+        "poll": "themes-1",
+        "prompt": "어느 주제를 먼저 다룰까요?",
+        "themes": ["t1", "t2"],
+    }
+    await team.call("theme.to_poll", poll)
+    await host.call(None, {"type": "proposal.sections", "id": 6, "meeting": "plenary", "open": ["transport"]})
+    proposal = {
+        "type": "theme.to_proposal",
+        "id": 15,
+        "meeting": "plenary",
+        "theme": "t1",
+        "section": "transport",
+        "action": "마을버스 배차 간격을 10분 이내로 줄인다",
+    }
+    await team.call("theme.to_proposal", proposal)
+
+
 async def scenario(a: Assembly) -> dict[str, Frame]:
     await core(a)
     await votes(a)
@@ -1046,6 +1128,7 @@ async def scenario(a: Assembly) -> dict[str, Frame]:
     await city_response(a)  # issue 14: the city's response to a decided proposal
     await attendance(a)
     await live_tables(a)  # issue 15
+    await theme_team(a)  # issue 15: the theme team
     return a.book
 
 

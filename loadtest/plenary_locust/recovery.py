@@ -10,7 +10,7 @@ from typing import Any
 
 STATEFUL = (
     *("qa", "staff", "agenda", "speakers", "polls", "votes", "vote", "overlay", "proposals"),
-    *("table", "cards", "tables"),  # issue 15: live tables
+    *("table", "cards", "tables", "themes", "theme_drafts"),  # issue 15: live tables, the theme team
     "voice",  # issue 16: live voice
 )
 """Channel kinds with a state (docs/protocol.md §6): a fresh start on them brings a snapshot."""

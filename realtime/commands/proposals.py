@@ -30,7 +30,7 @@ def _wire(record: Any, into: type[Any]) -> Any:
 
 def _record(record: Any) -> p.ProposalRecord:
     plain = msgspec.to_builtins(record)
-    for name in ("shortlist", "ballot"):  # issue 14: left out of the reply until reached
+    for name in ("shortlist", "ballot", "theme"):  # issues 14, 15: left out of the reply until reached
         if plain.get(name) is None:
             plain.pop(name, None)
     wire: p.ProposalRecord = msgspec.convert(plain, p.ProposalRecord)

@@ -19,6 +19,7 @@ from realtime.commands import (
     registry,
     shortlist,  # issue 14: shortlist and ballot
     tables,  # issue 15: live tables
+    themes,  # issue 15: the theme team
     voice,  # issue 16: live voice
     vote,
 )
@@ -35,6 +36,7 @@ HANDLERS: Handlers = registry.combine(
     shortlist.HANDLERS,  # issue 14: shortlist and ballot
     tables.HANDLERS,  # issue 15: live tables
     voice.HANDLERS,  # issue 16: live voice
+    themes.HANDLERS,  # issue 15: the theme team
 )
 
 DIRECT: Directs = registry.check_direct(vote.DIRECT, HANDLERS)

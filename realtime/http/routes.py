@@ -301,6 +301,7 @@ PAGES: dict[str, str] = {
     "/checkin": "checkin.html",  # issue 14: the hall desk
     "/table": "table.html",  # issue 15: a panelist's or facilitator's table
     "/tables": "tables.html",  # issue 15: the hosts' view of all tables
+    "/themes": "themes.html",  # issue 15: the theme team's console
     "/record/{meeting}/proposals/{proposal}": "proposal.html",  # issue 14: a proposal's path
 }
 

@@ -32,6 +32,7 @@ from realtime.protocol.captions import CAPTION_COMMANDS
 from realtime.protocol.moderation import MODERATION_COMMANDS
 from realtime.protocol.proposals import PROPOSAL_COMMANDS  # issue 14
 from realtime.protocol.tables import TABLE_COMMANDS  # issue 15
+from realtime.protocol.themes import THEME_COMMANDS  # issue 15
 from realtime.protocol.voice import VOICE_COMMANDS  # issue 16
 from realtime.protocol.vote import VOTE_COMMANDS
 
@@ -236,5 +237,6 @@ ALL_COMMANDS += PROPOSAL_COMMANDS  # issue 14: proposals
 ALL_COMMANDS += ATTENDANCE_COMMANDS  # issue 14
 ALL_COMMANDS += TABLE_COMMANDS  # issue 15: live tables
 ALL_COMMANDS += VOICE_COMMANDS  # issue 16: live voice
+ALL_COMMANDS += THEME_COMMANDS  # issue 15: the theme team
 ClientMessage: Any = Union[ALL_COMMANDS]  # noqa: UP007 - a runtime union of the feature modules' commands
 COMMANDS: dict[str, type[Command]] = {cls.__struct_config__.tag: cls for cls in ALL_COMMANDS}  # type: ignore[misc]

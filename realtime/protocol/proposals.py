@@ -59,6 +59,20 @@ class BallotPlace(Struct, kw_only=True):
     rank: Annotated[int, Meta(description="its place in the plenary's published order, 0 until then")]
 
 
+class ThemeCardRecord(Struct, kw_only=True):
+    id: Annotated[str, Meta(description="the card's id (`table.card`)")]
+    table: Annotated[str, Meta(description="the table that wrote it")]
+    text: str
+
+
+class FromThemeRecord(Struct, kw_only=True):
+    """Issue 15: the theme of the theme team a proposal was made from (`theme.to_proposal`)."""
+
+    theme: Annotated[str, Meta(description="the theme's id in the meeting")]
+    title: str
+    cards: list[ThemeCardRecord]
+
+
 class ProposalRecord(Struct, kw_only=True):
     id: int
     meeting: str
@@ -85,6 +99,12 @@ class ProposalRecord(Struct, kw_only=True):
     ] = UNSET
     ballot: Annotated[
         BallotPlace | UnsetType, Meta(description="its item on the plenary ballot; `rank` once decided")
+    ] = UNSET
+    theme: Annotated[
+        FromThemeRecord | UnsetType,
+        Meta(
+            description="issue 15: the theme, its cards and their tables it was made from (left out otherwise)"
+        ),
     ] = UNSET
 
 
@@ -243,6 +263,10 @@ class Provenance(Struct, kw_only=True):
     authors: list[Person]
     shortlist: Annotated[
         ShortlistPlace | None, Meta(description="the shortlist vote and rank that brought it (plenary items)")
+    ] = None
+    theme: Annotated[
+        FromThemeRecord | None,
+        Meta(description="issue 15: made from a theme: the theme, its cards and their tables"),
     ] = None
 
 

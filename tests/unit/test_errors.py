@@ -30,6 +30,7 @@ from engine.errors import (
     ProposalError,
     ProtocolError,
     TableError,
+    ThemeError,
     VoiceError,
     VoteError,
 )
@@ -61,6 +62,7 @@ VIEWS: dict[Category, type[HubError]] = {
     Category.TABLE: TableError,
     Category.INTERNAL: InternalError,
     Category.VOICE: VoiceError,
+    Category.THEME: ThemeError,
 }
 
 RANGES: dict[Category, range] = {
@@ -77,6 +79,7 @@ RANGES: dict[Category, range] = {
     Category.INTERNAL: range(1900, 2000),
     Category.TABLE: range(2000, 2100),
     Category.VOICE: range(2200, 2300),
+    Category.THEME: range(2100, 2200),
 }
 NUMBERED_BEFORE_THE_TABLE = {
     Code.SECRET_IN_URL,

@@ -40,7 +40,7 @@ FOLDERS_MAY_IMPORT: dict[str, frozenset[str]] = {
     "panel": frozenset({"engine"}),
     "proposals": frozenset({"engine", "ballot", "moderation"}),
     "attendance": frozenset({"engine", "ballot", "panel"}),  # issue 14
-    "tables": frozenset({"engine", "moderation", "panel", "attendance"}),  # issue 15
+    "tables": frozenset({"engine", "ballot", "moderation", "panel", "proposals", "attendance"}),  # issue 15
     "realtime": DOMAIN,
     "cli": DOMAIN | {"realtime", "tools"},
     "loadtest": DOMAIN | {"realtime", "cli"},

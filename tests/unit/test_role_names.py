@@ -41,7 +41,7 @@ NOT_ROLES = {
 
 def test_the_wire_strings_are_the_roles_of_before() -> None:
     assert [r.value for r in Role][:6] == ["panelist", "moderator", "host", "ops", "observer", "clerk"]
-    assert [r.value for r in Role][6:] == ["captioner", "facilitator"]  # issues 13, 15: added at the end
+    assert [r.value for r in Role][6:] == ["captioner", "facilitator", "themer"]  # issues 13, 15: at the end
     assert all(r == r.value and hash(r) == hash(r.value) for r in Role)
 
 
@@ -49,8 +49,8 @@ def test_the_named_sets() -> None:
     assert set(Role) == roles.ALL
     assert {"moderator", "host"} == roles.MODERATORS
     assert {"panelist", "moderator", "host"} == roles.SPEAKERS
-    assert roles.ALL - {"clerk", "captioner"} == roles.ATTENDEES
-    assert {"moderator", "host", "ops", "observer"} == roles.IN_EVERY_MEETING
+    assert roles.ALL - {"clerk", "captioner", "themer"} == roles.ATTENDEES
+    assert {"moderator", "host", "ops", "observer", "themer"} == roles.IN_EVERY_MEETING
     assert {"ops", "host"} == roles.OPERATORS
     assert ({"host"}, {"panelist"}, {"clerk"}) == (roles.HOSTS, roles.PANELISTS, roles.CLERKS)
     assert {"captioner", "host"} == roles.CAPTIONERS
@@ -58,6 +58,7 @@ def test_the_named_sets() -> None:
     assert {"clerk", "host"} == roles.DESK  # issue 14
     assert {"facilitator", "host"} == roles.FACILITATORS  # issue 15
     assert {"panelist", "facilitator"} == roles.AT_TABLES
+    assert {"themer", "host"} == roles.THEME_TEAM  # issue 15
 
 
 def test_a_roster_row_gets_its_role_as_the_enum() -> None:

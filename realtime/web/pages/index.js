@@ -18,6 +18,7 @@ import { MaterialsPanel } from "../panels/materials.js";
 import { ProposalsPanel } from "../panels/proposals.js"; // issue 14
 import { RecordLink } from "../panels/record-link.js";
 import { TableLink } from "../panels/table-link.js"; // issue 15
+import { ThemesPanel } from "../panels/themes.js";
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
 import { TIME_ZONE, el, fmtTime, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
@@ -361,6 +362,7 @@ function main() {
   state.parts.push(new ProposalsPanel(state.conn, ui.proposals, { onCount: (n) => setCount(ui.proposalsCount, n) })); // issue 14
   state.parts.push(new RecordLink($("record-entry"))); // issue 14: the meeting's open record
   state.parts.push(new TableLink(state.conn, $("table-entry"))); // issue 15: my discussion table
+  state.parts.push(new ThemesPanel(state.conn, $("themes"))); // issue 15: the theme team's published themes
   initTabs();
   state.conn.start();
 }

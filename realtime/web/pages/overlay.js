@@ -122,6 +122,19 @@ function render() {
       if (v.head_hash) card.append(el("p", "ov-hash", t("ov.head", { hash: v.head_hash })));
       break;
     }
+    case "themes": {
+      // issue 15: the theme team's published themes (moderation/overlay.py themes_item)
+      card.append(el("p", "ov-label", t("ov.themes")));
+      const ol = el("ol", "ov-themes");
+      for (const th of (item.themes || []).slice(0, 8)) {
+        const li = el("li", "ov-theme");
+        li.append(el("span", "ov-theme-title", th.title || ""), el("span", "ov-theme-meta", t("ov.themes.meta", { cards: th.count, tables: th.tables })));
+        ol.append(li);
+      }
+      card.append(ol);
+      if ((item.themes || []).length > 8) card.append(el("p", "ov-meta", t("ov.themes.more", { n: item.themes.length - 8 })));
+      break;
+    }
     default:
       return;
   }

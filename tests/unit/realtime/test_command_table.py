@@ -17,6 +17,7 @@ from realtime.commands import (
     shortlist,  # issue 14: shortlist and ballot
     table,
     tables,  # issue 15: live tables
+    themes,  # issue 15: the theme team
     voice,  # issue 16
     vote,
 )
@@ -29,7 +30,19 @@ async def _handler(hub: Any, client: Any, cmd: Any) -> Any:
 
 
 def test_the_table_is_every_module_table_and_nothing_else() -> None:
-    modules = (connection, chat, moderation, vote, captions, proposals, attendance, shortlist, tables, voice)
+    modules = (
+        connection,
+        chat,
+        moderation,
+        vote,
+        captions,
+        proposals,
+        attendance,
+        shortlist,
+        tables,
+        voice,
+        themes,
+    )
     assert sum(len(mod.HANDLERS) for mod in modules) == len(table.HANDLERS)
     for mod in modules:
         assert mod.HANDLERS.items() <= table.HANDLERS.items()

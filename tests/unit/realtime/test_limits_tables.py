@@ -45,8 +45,12 @@ RATED: dict[str, set[str]] = {
         "attendance.hall_vote",  # issue 14
         "proposal.respond",  # issue 14: response
         *("table.facilitator", "table.step", "table.notice"),  # issue 15
+        # issue 15: the theme team
+        *("theme.create", "theme.assign", "theme.rename", "theme.merge", "theme.delete"),
+        *("theme.publish", "theme.to_poll", "theme.to_proposal"),
     },
     "card": {"table.card", "table.flag"},  # issue 15
+    "suggest": {"theme.suggest"},  # issue 15
     # issue 14: proposals
     "propose": {"proposal.submit", "proposal.join"},
     "proposal_support": {"proposal.support", "proposal.unsupport", "proposal.consent"},
@@ -100,6 +104,7 @@ def test_connection_limits_per_role() -> None:
         "ops": 20,
         "captioner": 10,
         "facilitator": 5,  # issue 15
+        "themer": 20,
     }
     assert set(roles.MAX_CONNECTIONS) == set(Role)
 
@@ -228,6 +233,7 @@ HTTP_EXPECTED: dict[str, set[str] | None] = {
     "GET /checkin": ANYONE,  # issue 14: the page; its commands are the desk's
     "GET /table": ANYONE,  # issue 15
     "GET /tables": ANYONE,  # issue 15
+    "GET /themes": ANYONE,  # issue 15: the page; its commands are the theme team's
     **dict.fromkeys(
         ("GET /", "GET /host", "GET /vote", "GET /results/{vote}", "GET /moderate", "GET /ops"), ANYONE
     ),

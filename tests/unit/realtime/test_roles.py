@@ -111,6 +111,16 @@ EXPECTED: dict[str, set[str]] = {
     # issue 16: live voice (the floor and one's own session are moderation/voice.py's rules)
     **{key: {"panelist", "moderator", "host"} for key in ("voice.offer", "voice.candidate", "voice.end")},
     "voice.listen": {"moderator", "host"},
+    # the theme team (issue 15)
+    "theme.create": {"themer", "host"},
+    "theme.assign": {"themer", "host"},
+    "theme.rename": {"themer", "host"},
+    "theme.merge": {"themer", "host"},
+    "theme.delete": {"themer", "host"},
+    "theme.publish": {"themer", "host"},
+    "theme.suggest": {"themer", "host"},
+    "theme.to_poll": {"themer", "host"},
+    "theme.to_proposal": {"themer", "host"},
 }
 
 
@@ -171,6 +181,12 @@ def person(role: str, meetings: list[str] | None = None) -> Participant:
         ("meeting/m1/proposals", "panelist", ["m1"], None),  # issue 14
         ("meeting/m2/proposals", "panelist", ["m1"], Code.NOT_A_MEMBER),
         ("meeting/m1/proposals", "clerk", None, Code.FORBIDDEN),
+        ("meeting/m1/themes", "panelist", ["m1"], None),  # issue 15: the published themes
+        ("meeting/m2/themes", "panelist", ["m1"], Code.NOT_A_MEMBER),
+        ("meeting/m1/theme_drafts", "panelist", ["m1"], Code.FORBIDDEN),  # the team's drafts
+        ("meeting/m1/theme_drafts", "themer", None, None),
+        ("meeting/m1/theme_drafts", "host", None, None),
+        ("meeting/m1/chat", "themer", None, Code.FORBIDDEN),  # cards and themes, not the chat
     ],
 )
 def test_channel_access(channel: str, role: str, meetings: list[str] | None, code: Code | None) -> None:
