@@ -392,6 +392,8 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
             line("", "(table)", url.replace("/#t=", "/table?meeting=plenary#t="))
         if role == Role.HOST:  # every table (issue 15)
             line("", "(tables)", url.replace("/#t=", "/tables?meeting=plenary#t="))
+        if role == Role.HOST:  # the theme team's console (issue 15): hosts are on the team
+            line("", "(themes)", url.replace("/#t=", "/themes?meeting=plenary#t="))
     more = sum(r[2] == Role.PANELIST for r in rows) - 2
     out += [
         "",
