@@ -70,6 +70,7 @@ async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubPro
         extra=[
             Participant(id="cap", name="자막", role=Role.CAPTIONER),
             Participant(id="fac", name="진행", role=Role.FACILITATOR, meetings=["m1"]),  # issue 15
+            Participant(id="thm", name="주제", role=Role.THEMER),  # issue 15: the theme team
         ],
     )
     people = {
@@ -81,6 +82,7 @@ async def test_every_command_against_every_role(redis: Redis, hubs: tuple[HubPro
         "clerk": "clerk",
         "captioner": "cap",
         "facilitator": "fac",
+        "themer": "thm",
     }
     assert set(people) == set(Role)
 

@@ -66,6 +66,9 @@ class ProposalMachine(RuleBasedStateMachine):
         self.store = ProposalStore(ChannelLog(self.redis))
         self.votes = VoteStore(self.store.log)  # issue 14: the shortlist votes
         self.meeting = f"pr{next(_meetings)}"
+        self.votes_made = (
+            itertools.count()
+        )  # not the module's: names sorted for draws must not depend on other runs
         self.ps: dict[int, P] = {}
         self.open: set[str] = set()
         self.authored: dict[str, int] = {}
@@ -264,7 +267,7 @@ class ProposalMachine(RuleBasedStateMachine):
             expected = "bad_shortlist_size"
         else:
             expected = None
-        vote = f"{self.meeting}-s{next(_meetings)}"
+        vote = f"{self.meeting}-s{next(self.votes_made):03d}"  # by this machine: drawn from in order
 
         async def through() -> None:
             made = ProposalVotes(self.votes, self.store)
@@ -305,7 +308,7 @@ class ProposalMachine(RuleBasedStateMachine):
             expected = "bad_shortlist_size"
         else:
             expected = None
-        vote = f"{self.meeting}-b{next(_meetings)}"
+        vote = f"{self.meeting}-b{next(self.votes_made):03d}"
         made = ProposalVotes(self.votes, self.store)
         assert self.attempt(made.ballot(vote, "우선순위", "host", named, top=top)) == expected
         if expected is None:
