@@ -26,18 +26,18 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import websockets
+
+from loadtest.bench_cast import free_port, stop_process, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 MEETING = "plenary"
@@ -136,18 +136,6 @@ async def seed(
 def hub_cpu(pid: int) -> float:
     parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"hub exited ({proc.returncode})")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/readyz", timeout=1) as resp:
-            if resp.status == 200:
-                return
-        time.sleep(0.05)
-    raise TimeoutError("hub not ready")
 
 
 async def connect(url: str, token: str, stats: Stats, role: str, channel: str) -> Peer:
@@ -285,10 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         hub: subprocess.Popen[bytes] | None = None
         try:
             tokens, seats, facs = asyncio.run(seed(server.url, args.panelists, args.tables))
-            sock = __import__("socket").socket()
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-            sock.close()
+            port = free_port()
+            logfile = Path(tmp) / "hub.log"
             cmd = [
                 sys.executable,
                 "-m",
@@ -301,22 +287,18 @@ def main(argv: list[str] | None = None) -> int:
                 "--log-level",
                 "warning",
             ]
-            with (Path(tmp) / "hub.log").open("wb") as log:
+            with logfile.open("wb") as log:
                 hub = subprocess.Popen(
                     [*(["taskset", "-c", "0"] if pin else []), *cmd],
                     cwd=ROOT,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
-            wait_ready(f"http://127.0.0.1:{port}", hub)
+            wait_ready(f"http://127.0.0.1:{port}", hub, logfile)
             result = asyncio.run(load(f"ws://127.0.0.1:{port}/ws", args, tokens, seats, facs, hub.pid))
         finally:
-            if hub is not None and hub.poll() is None:
-                hub.send_signal(signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    hub.wait(10)
-                if hub.poll() is None:
-                    hub.kill()
+            if hub is not None:
+                stop_process(hub)
             server.stop()
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)

@@ -37,6 +37,30 @@ export function followState(conn, channel, handlers) {
   return sub;
 }
 
+/**
+ * The meeting a staff console opens on: the one it shows already (`current`), else the page's
+ * `?meeting=`, else the one this tab chose last (sessionStorage under `key`: each console its
+ * own), else the first it may see; null for none. `rememberMeeting` keeps a choice for the next
+ * load of this tab. Storage may be blocked (a private window): then nothing is remembered.
+ */
+export function wantedMeeting(meetings, key, current = null) {
+  let wanted = current || new URLSearchParams(window.location.search).get("meeting");
+  try {
+    wanted = wanted || sessionStorage.getItem(key);
+  } catch {
+    /* storage blocked */
+  }
+  return meetings.find((m) => m.id === wanted) || meetings[0] || null;
+}
+
+export function rememberMeeting(key, id) {
+  try {
+    sessionStorage.setItem(key, id);
+  } catch {
+    /* storage blocked */
+  }
+}
+
 /** The hub's clock: phones drift, the welcome's server_time does not. */
 export class HubClock {
   constructor() {

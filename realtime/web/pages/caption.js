@@ -10,7 +10,7 @@
 
 import { connectPage } from "../lib/boot.js";
 import { lang, t } from "../lib/i18n.js";
-import { Cooldown, HubClock, TIME_ZONE, el, errText, may, setChildren, setMeetingOptions, waitOf } from "../lib/meeting-common.js";
+import { Cooldown, HubClock, TIME_ZONE, el, errText, may, rememberMeeting, setChildren, setMeetingOptions, waitOf, wantedMeeting } from "../lib/meeting-common.js";
 import { initShell } from "../lib/shell.js";
 import { CaptionFeed } from "../panels/captions.js";
 
@@ -19,7 +19,6 @@ const MEETING_KEY = "plenary.caption.meeting";
 const SHOWN = 10; // latest captions listed
 
 const $ = (id) => document.getElementById(id);
-const params = new URLSearchParams(window.location.search);
 
 const ui = {
   console: $("cap-console"),
@@ -133,11 +132,7 @@ function fmtSecond(ms) {
 function chooseMeeting(id) {
   state.meeting = id;
   ui.meeting.value = id;
-  try {
-    sessionStorage.setItem(MEETING_KEY, id);
-  } catch {
-    /* ignore */
-  }
+  rememberMeeting(MEETING_KEY, id);
   state.feed.follow(id);
   state.partialSent = "";
   render();
@@ -218,14 +213,7 @@ function onWelcome(welcome) {
     ui.refused.hidden = false;
     return;
   }
-  let wanted = params.get("meeting");
-  try {
-    wanted = wanted || sessionStorage.getItem(MEETING_KEY);
-  } catch {
-    /* ignore */
-  }
-  const still = meetings.find((m) => m.id === (state.meeting || wanted)) || meetings[0];
-  chooseMeeting(still.id);
+  chooseMeeting(wantedMeeting(meetings, MEETING_KEY, state.meeting).id);
 }
 
 function onFatal() {

@@ -24,7 +24,9 @@ import {
   fmtTime,
   followState,
   may,
+  rememberMeeting,
   setChildren,
+  wantedMeeting,
 } from "../lib/meeting-common.js";
 import { initShell, roleName } from "../lib/shell.js";
 import { StageControls } from "../panels/stage-controls.js";
@@ -107,24 +109,14 @@ function onWelcome(w) {
     sel.value = state.meeting;
     return; // the subscriptions resume by themselves
   }
-  let wanted = new URLSearchParams(window.location.search).get("meeting");
-  try {
-    wanted = wanted || sessionStorage.getItem(MEETING_KEY);
-  } catch {
-    /* ignore */
-  }
-  const first = meetings.find((m) => m.id === wanted) || meetings[0];
+  const first = wantedMeeting(meetings, MEETING_KEY);
   if (first) chooseMeeting(first.id);
 }
 
 function chooseMeeting(id) {
   state.meeting = id;
   $("m-meeting").value = id;
-  try {
-    sessionStorage.setItem(MEETING_KEY, id);
-  } catch {
-    /* ignore */
-  }
+  rememberMeeting(MEETING_KEY, id);
   for (const s of state.subs) s.close();
   state.desk = new QaState();
   state.sp = new SpeakersState();

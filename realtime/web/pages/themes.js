@@ -12,13 +12,12 @@
 
 import { connectPage } from "../lib/boot.js";
 import { t } from "../lib/i18n.js";
-import { button, el, errText, followState, may, setChildren, setMeetingOptions } from "../lib/meeting-common.js";
+import { button, el, errText, followState, may, rememberMeeting, setChildren, setMeetingOptions, wantedMeeting } from "../lib/meeting-common.js";
 import { initShell } from "../lib/shell.js";
 
 const MEETING_KEY = "plenary.themes.meeting";
 const SHOWN = 300; // unassigned cards drawn at once (the filter finds the rest)
 const $ = (id) => document.getElementById(id);
-const params = new URLSearchParams(window.location.search);
 
 const ui = {
   console: $("th-console"),
@@ -308,11 +307,7 @@ function render() {
 function chooseMeeting(id) {
   state.meeting = id;
   ui.meeting.value = id;
-  try {
-    sessionStorage.setItem(MEETING_KEY, id);
-  } catch {
-    /* ignore */
-  }
+  rememberMeeting(MEETING_KEY, id);
   follow(id);
   render();
 }
@@ -327,14 +322,7 @@ function onWelcome(welcome) {
   ui.work.hidden = !allowed || !meetings.length;
   setMeetingOptions(ui.meeting, meetings);
   if (!allowed || !meetings.length) return;
-  let wanted = params.get("meeting");
-  try {
-    wanted = wanted || sessionStorage.getItem(MEETING_KEY);
-  } catch {
-    /* ignore */
-  }
-  const still = meetings.find((m) => m.id === (state.meeting || wanted)) || meetings[0];
-  chooseMeeting(still.id);
+  chooseMeeting(wantedMeeting(meetings, MEETING_KEY, state.meeting).id);
 }
 
 function onFatal() {
