@@ -13,6 +13,7 @@ from tables.assign import assign, even_sizes, parse_size, table_count
 from tables.mix import Person, counts, deviation, shares
 from tables.report import build
 from tests.examples import examples
+from tests.seating import draw_groups
 
 GENDERS = ("female", "male")
 AGES = ("18-29", "30-39", "50-59", "70+")
@@ -38,15 +39,7 @@ def rooms(
     lo = draw(st.integers(2, 6))
     hi = draw(st.integers(lo, lo + 4))
     ids = [p.id for p in people]
-    groups: dict[str, tuple[str, ...]] = {}
-    free = list(ids)
-    for g in range(draw(st.integers(0, 2))):
-        k = draw(st.integers(2, min(3, hi)))
-        if len(free) < k:
-            break
-        members = tuple(draw(st.permutations(free))[:k])
-        groups[f"g{g}"] = members
-        free = [p for p in free if p not in members]
+    groups = draw_groups(draw, ids, hi)
     return people, groups, (lo, hi)
 
 

@@ -11,6 +11,7 @@ from tables.mix import Person
 from tables.model import Seating
 from tables.reseat import reseat
 from tests.examples import examples
+from tests.seating import draw_groups
 
 GENDERS = ("female", "male")
 AGES = ("18-29", "40-49", "70+")
@@ -32,15 +33,7 @@ def cases(draw: st.DrawFn) -> tuple[Seating, dict[str, Person], set[str], tuple[
     lo = draw(st.integers(2, 5))
     hi = draw(st.integers(lo, lo + 4))
     first = draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
-    groups: dict[str, tuple[str, ...]] = {}
-    free = list(ids)
-    for g in range(draw(st.integers(0, 2))):
-        k = draw(st.integers(2, min(3, hi)))
-        if len(free) < k:
-            break
-        members = tuple(draw(st.permutations(free))[:k])
-        groups[f"g{g}"] = members
-        free = [p for p in free if p not in members]
+    groups = draw_groups(draw, ids, hi)
     seating = assign("s", [pool[p] for p in first], size=(lo, hi), seed=1, groups=groups, passes=1).seating
     present = set(draw(st.lists(st.sampled_from(ids), unique=True)))
     return seating, pool, present, (lo, hi)
