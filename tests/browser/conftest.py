@@ -331,7 +331,13 @@ def open_url(browser: Browser, assembly: Assembly) -> Iterator[OpenUrl]:
 
 class HubCaller:
     """Protocol commands from the test itself (a participant's own connection), to set the scene
-    without clicking through a page: ``hub_call("host-1", "vote.create", definition=...)``."""
+    without clicking through a page: ``hub_call("host-1", "vote.create", definition=...)``.
+
+    An error the protocol calls ``retryable`` (``rate_limited``, ``conflict``, ``unavailable``) is
+    retried after the wait it names, as every client does: the browser files share one assembly
+    and so each participant's rate buckets, and a test before this one may have spent them."""
+
+    TRIES = 5
 
     def __init__(self, assembly: Assembly) -> None:
         self.assembly = assembly
@@ -342,6 +348,11 @@ class HubCaller:
         async def run() -> dict[str, Any]:
             ws_url = self.assembly.hub.url.replace("http://", "ws://") + "/ws"
             async with connect(ws_url, self.assembly.tokens[participant]) as client:
+                for _ in range(self.TRIES - 1):
+                    reply = await client.call(kind, **fields)
+                    if reply.get("type") != "error" or not reply.get("retryable"):
+                        return reply
+                    await asyncio.sleep(min(5.0, max(0.2, reply.get("retry_after_ms", 500) / 1000)))
                 return await client.call(kind, **fields)
 
         with concurrent.futures.ThreadPoolExecutor(1) as pool:

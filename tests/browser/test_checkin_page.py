@@ -72,7 +72,8 @@ def test_a_clerk_checks_a_panelist_in_by_number_and_by_link_on_a_phone(
     expect(host.locator("#create-msg")).to_contain_text("만들었습니다")
     expect(host.locator("#create-error")).to_be_hidden()
     expect(hall_only).not_to_be_checked()  # for the next vote, unticked again
-    assert hub_call("host-1", "vote.open", vote=vote_id)["type"] == "reply"
+    opened = hub_call("host-1", "vote.open", vote=vote_id)
+    assert opened["type"] == "reply", opened
     cast = {"vote": vote_id, "ranking": ["P1"]}
     assert hub_call("p-007", "vote.cast", nonce="hall-out-1", **cast).get("name") == "not_checked_in"
     # on the ballot page, the refusal says what to do (not "sending again soon"), the ballot kept
