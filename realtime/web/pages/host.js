@@ -188,6 +188,7 @@ async function create(e) {
     $("f-proposals").value = "";
     const reply = await state.conn.request("vote.get", { vote: definition.vote_id });
     addVote(definition.vote_id, reply);
+    state.userSelected = true; // the host's own: a vote announced next does not take its place
     select(definition.vote_id);
     state.finder.known.add(definition.vote_id);
     state.finder.scan(); // moves the suggested id on
@@ -204,7 +205,7 @@ async function create(e) {
 async function showMade(id) {
   const reply = await state.conn.request("vote.get", { vote: id });
   addVote(id, reply);
-  state.userSelected = false;
+  state.userSelected = true; // as one created here: a vote announced next does not take its place
   select(id);
   state.finder.known.add(id);
 }
