@@ -41,7 +41,9 @@ def test_the_batched_store_level_alone_stores_every_cast_and_reads_the_script_ti
     assert run["lua_us"] > 0  # INFO commandstats was read
     assert f"in_flight {in_flight}" in proc.stdout
     if "--store-profile" in argv:
-        # py-spy wrote collapsed stacks of this process; which frames a run of a second catches is
-        # chance (one sample of the idle loop on a busy machine), so only the stacks' form is checked
+        # py-spy wrote its file of collapsed stacks of this process (on the SIGINT the bench sends).
+        # Whether a run of well under a second gives it any sample is chance: py-spy drops idle
+        # samples, and on CI's busy machine it once attached late and wrote none. So the file must
+        # exist (the wiring), and every line it has must be a stack with its count (the form).
         stacks = profile.with_suffix(".0.txt").read_text().splitlines()
-        assert stacks and all(line.rsplit(" ", 1)[1].isdigit() for line in stacks if line)
+        assert all(line.rsplit(" ", 1)[1].isdigit() for line in stacks if line)
