@@ -26,15 +26,16 @@ from rich.table import Table
 from cli import facilitators
 from cli.redis_args import redis_for
 from engine import private
+from engine.channels import ChannelLog
 from engine.errors import Code, HubError
 from moderation.meetings import Meetings
 from panel.roster import Participant
-from tables import attendees, report
+from tables import attendees, live, report
 from tables.assign import DEFAULT_SIZE, PASSES, assign, parse_size
 from tables.groups import check_known, parse_groups
 from tables.mix import Person
 from tables.reseat import reseat
-from tables.seating_store import earlier_encounters, load_seating, require_seating, save_seating
+from tables.seating_store import earlier_encounters, load_seating, require_seating
 
 CSV_COLUMNS = ("table", "participant", "name", "gender", "age_band", "district")
 
@@ -129,7 +130,7 @@ async def do_assign(redis: Any, args: argparse.Namespace, console: Console) -> N
         time_limit=args.time_limit,
         passes=args.passes,
     )
-    await save_seating(redis, result.seating)
+    await live.seat(ChannelLog(redis), result.seating)  # open pages follow (table.seating)
     print_report(report.build(result.seating, _people(members), met), console)
     s = result.stats
     how = (
@@ -157,7 +158,7 @@ async def do_reseat(redis: Any, args: argparse.Namespace, console: Console) -> N
     met = await earlier_encounters(redis, session)
     people = _people(members)
     got = reseat(seating, present, people, size=args.size, met=met)
-    await save_seating(redis, got.seating)
+    await live.seat(ChannelLog(redis), got.seating)  # open pages move at once (table.seating)
     console.print(
         f"{len(got.left)} left their seats: {' '.join(got.left[:20])}{' ...' if len(got.left) > 20 else ''}"
     )

@@ -142,6 +142,10 @@ SPECS: dict[str, ChannelSpec] = {
     # issue 15: the hosts' overview of the tables (tables/overview.py): one record per table in
     # the state, every change an event; numbers and flags, no record to keep.
     "tables": ChannelSpec(history=2000, backlog=0, stateful=True, archive=False, coalesce=True),
+    # issue 15: a reseat or a new seating (tables/live.py ``announce_seating``): when and how many
+    # tables, never who sits where; the state keeps the last one, so a page that comes back
+    # knows whether the seating changed while it was away. A few events per session.
+    "seating": ChannelSpec(history=20, backlog=0, stateful=True, archive=False, coalesce=False),
     # issue 16: who is live in a meeting's voice (moderation/voice.py); a fresh subscriber gets the
     # snapshot (the live speaker, if any). A few events per turn; the speakers' list keeps the record.
     "voice": ChannelSpec(history=50, backlog=0, stateful=True, archive=False, coalesce=False),

@@ -21,7 +21,7 @@ ID_RE = re.compile(rf"^{_ID}$")
 _TABLE = r"[1-9][0-9]{0,2}"  # issue 15: a table's number, 1-999
 _CHANNEL_RE = re.compile(
     rf"^(?:meeting/{_ID}/(?:chat|qa|staff|agenda|speakers|polls|captions|votes|proposals|quorum|cards|tables"
-    rf"|themes|theme_drafts|voice)|meeting/{_ID}/table/{_TABLE}|vote/{_ID}|ops|overlay/{_ID})$"
+    rf"|themes|theme_drafts|voice|seating)|meeting/{_ID}/table/{_TABLE}|vote/{_ID}|ops|overlay/{_ID})$"
 )
 
 
@@ -319,6 +319,12 @@ def meeting_tables(meeting_id: str) -> str:
     """The hosts' overview of every table of a meeting (tables/overview.py): one small record per
     table (cards this step, its flag, the step), so the hosts' page follows one channel, not 300."""
     return f"meeting/{meeting_id}/tables"
+
+
+def meeting_seating(meeting_id: str) -> str:
+    """News that a meeting's seating changed (tables/live.py ``announce_seating``): no names, only
+    when and how many tables, so that every open page asks for its own table again and follows it."""
+    return f"meeting/{meeting_id}/seating"
 
 
 # issue 15: the theme team

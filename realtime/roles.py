@@ -250,6 +250,7 @@ CHANNEL_ROLES: dict[str, frozenset[Role]] = {
     "table": AT_TABLES | MODERATORS,
     "cards": MODERATORS | THEME_TEAM,  # issue 15: the theme team's console follows every card
     "tables": HOSTS,
+    "seating": AT_TABLES | MODERATORS,  # issue 15: a reseat moves open table pages (no names in it)
     "voice": ATTENDEES,  # issue 16: who is live (the speakers' list is everyone's too)
     "themes": ALL,  # issue 15: the published themes: every table, the stream overlay, everyone
     "theme_drafts": THEME_TEAM,  # issue 15: the drafts, the theme team's only

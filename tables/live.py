@@ -27,6 +27,7 @@ from tables.model import Seating
 from tables.rules import Step
 
 _step_decoder = msgspec.msgpack.Decoder(Step)
+SEATING_EVENT: Final = "table.seating"
 
 
 def facilitators_key(meeting: str) -> str:
@@ -174,19 +175,52 @@ async def send_notice(
 SEATING_TTL_S: Final = 2.0
 """How long a hub reuses a session's seating (30 KB for 3,000 people) before reading it again: a
 reconnect storm of 3,000 phones reads it a few times, not 3,000; a reseat holds within 2 s."""
+REREAD_S: Final = 0.2
+"""The least time between two reads of a seating forced by a newer version (``seating_of``)."""
+
+
 _seatings: dict[tuple[int, str], tuple[float, Seating | None]] = {}
+_forced: dict[tuple[int, str], float] = {}  # when a newer version last made this hub read again
 
 
-async def seating_of(redis: Redis, meeting: str) -> Seating | None:
-    """The meeting's current seating (``tables.seating_store``), through this hub's short cache."""
+async def seating_of(redis: Redis, meeting: str, at_least: int = 0) -> Seating | None:
+    """The meeting's current seating (``tables.seating_store``), through this hub's short cache.
+    ``at_least``: the version (``created_ms``) a ``table.seating`` event named; a cached seating
+    older than that is read again at once, but at most once every :data:`REREAD_S` (a page cannot
+    make the hub read 30 KB per request by naming a version that does not exist), so the pages a
+    reseat moves get the new seating at once, with one read per hub."""
     now = time.monotonic()
     key = (id(redis), meeting)
     hit = _seatings.get(key)
     if hit is not None and now - hit[0] < SEATING_TTL_S:
-        return hit[1]
+        cached = hit[1]
+        stale = at_least > 0 and (cached is None or cached.created_ms < at_least)
+        if not stale or now - _forced.get(key, float("-inf")) < REREAD_S:
+            return cached
+        _forced[key] = now
     seating = await seating_store.load_seating(redis, meeting)
     _seatings[key] = (now, seating)
     return seating
+
+
+async def announce_seating(log: ChannelLog, seating: Seating) -> dict[str, object]:
+    """Tell the open pages that ``seating`` (as stored: ``save_seating``'s return) replaced the
+    session's seating: the event ``table.seating`` on ``meeting/<session>/seating`` (panelists,
+    facilitators, staff) and on the hosts' overview. Its data names no one, only when (``at``, the
+    seating's ``created_ms``) and how many tables and people: each page asks ``table.get`` with
+    ``seating_at`` for its own table, so a person learns only their own new table. Kept in both
+    states (``seating``), so a page that comes back sees the version it missed. Called after the
+    save (another slot on Redis Cluster): a failure here leaves the pages to the next reconnect."""
+    data: dict[str, object] = {
+        "meeting": seating.session,
+        "at": seating.created_ms,
+        "tables": seating.count,
+        "seated": seating.seated,
+    }
+    body = encode_data(data)
+    for channel in (keys.meeting_seating(seating.session), keys.meeting_tables(seating.session)):
+        await log.write("tables", "table_put", channel, args=[SEATING_EVENT, body, "seating"])
+    return data
 
 
 async def check_table(redis: Redis, meeting: str, table: int) -> Seating:
@@ -207,3 +241,11 @@ async def standing(redis: Redis, meeting: str, participant: str, role: Role) -> 
     elif role is Role.FACILITATOR:
         facilitated = await facilitated_table(redis, meeting, participant)
     return seated, facilitated
+
+
+async def seat(log: ChannelLog, seating: Seating) -> Seating:
+    """Store ``seating`` (``seating_store.save_seating``) and announce it to the open pages
+    (``announce_seating``): what ``plenary tables assign`` and ``reseat`` do. Returns it as stored."""
+    stored = await seating_store.save_seating(log.redis, seating)
+    await announce_seating(log, stored)
+    return stored

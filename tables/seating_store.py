@@ -41,9 +41,10 @@ def check_seating(seating: Seating) -> None:
             seen.add(p)
 
 
-async def save_seating(redis: Redis, seating: Seating) -> None:
+async def save_seating(redis: Redis, seating: Seating) -> Seating:
     """Store ``seating`` as its session's seating, in one step: the one it replaces joins the
-    session's history (it is never lost: its pairs have met)."""
+    session's history (it is never lost: its pairs have met). Returns it as stored (with its
+    ``created_ms``, the version ``tables.live.announce_seating`` tells the open pages)."""
     check_seating(seating)
     if not seating.created_ms:
         seating = msgspec.structs.replace(seating, created_ms=int(time.time() * 1000))
@@ -59,7 +60,7 @@ async def save_seating(redis: Redis, seating: Seating) -> None:
                 pipe.set(key, _encode(seating))
                 pipe.sadd(keys.SEATED_SESSIONS, seating.session)
                 await pipe.execute()
-                return
+                return seating
             except WatchError:  # another writer saved in between: read again
                 continue
 

@@ -50,7 +50,7 @@ from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from realtime.protocol.codec import CODECS, JSON, MSGPACK
 from realtime.protocol.messages import Gap
-from tables import seating_store
+from tables import live, seating_store
 from tables.model import Seating
 from tests import protocol_tables
 from tests.support import PEOPLE, HubProcess
@@ -1033,6 +1033,16 @@ async def live_tables(a: Assembly) -> None:
     await fac.call("table.flag", flag)
     await host.event("event.table.overview", "meeting/plenary/tables", "table.overview")
     await fac.call("table.get", {"type": "table.get", "id": 5, "meeting": "plenary"})
+    # a reseat moves p-001 from table 3 to table 2: one event naming no one, then the page asks
+    seating = "meeting/plenary/seating"
+    await panelist.call(None, {"type": "subscribe", "id": 4, "channel": seating})
+    redis = command_client(a.redis_url, name="plenary-examples")
+    moved = (("p-000", "p-002"), ("p-001", "p-004", "p-006"), ("p-003", "p-005"))
+    await live.seat(ChannelLog(redis), Seating(session="plenary", seed=1, tables=moved))
+    await redis.aclose()
+    news = await panelist.event("event.table.seating", seating, "table.seating")
+    again = {"type": "table.get", "id": 5, "meeting": "plenary", "seating_at": news["data"]["at"]}
+    await panelist.call("table.get.seating", again)
 
 
 THEMER = Participant(id="theme-1", name="주제팀 한결", role=Role.THEMER, meetings=["plenary"])

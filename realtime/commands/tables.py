@@ -150,6 +150,7 @@ async def table_flag(hub: Hub, client: Client, cmd: p.TableFlag) -> p.FlagSet:
 async def table_get(hub: Hub, client: Client, cmd: p.TableGet) -> p.TableView:
     await _meeting(hub, client, cmd.meeting)
     who = client.participant
+    await live.seating_of(hub.redis, cmd.meeting, cmd.seating_at)  # a reseat's pages: the new one
     seated, facilitated = await live.standing(hub.redis, cmd.meeting, who.id, who.role)
     table = cmd.table or seated or facilitated or 0
     if not table:
@@ -167,6 +168,7 @@ async def table_get(hub: Hub, client: Client, cmd: p.TableGet) -> p.TableView:
         not_spoken=rules.not_spoken(members, said),
         step=None if (step := await live.current_step(hub.redis, cmd.meeting)) is None else wire_step(step),
         channel=keys.meeting_table(cmd.meeting, table),
+        seating_at=seating.created_ms,
     )
 
 

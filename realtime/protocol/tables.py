@@ -143,12 +143,23 @@ class TableView(Result):
     not_spoken: Annotated[list[str], Meta(description="the members who have not written yet")]
     step: Annotated[Step | None, Meta(description="the current step, null before the first")]
     channel: Annotated[str, Meta(description="the table's channel")]
+    seating_at: Annotated[
+        int, Meta(description="the version of the seating this answer is from (its `at`, ms); 0: unknown")
+    ] = 0
 
 
 class TableGet(MeetingCommand[TableView], tag="table.get"):
     """The caller's own table (a seated panelist, a facilitator), or for staff ``table``."""
 
     table: Annotated[int, Meta(ge=0, le=999, description="staff: the table; 0: your own")] = 0
+    seating_at: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=2**53,
+            description="the `at` of a `table.seating` event: answer from that seating or a newer one; 0: any",
+        ),
+    ] = 0
 
 
 TABLE_COMMANDS: tuple[type[Command], ...] = (

@@ -10,9 +10,10 @@ import time
 from redis.asyncio import Redis
 
 from engine import keys
+from engine.channels import ChannelLog
 from engine.roles import Role
 from panel.roster import Participant
-from tables import seating_store
+from tables import live, seating_store
 from tables.model import Seating
 from tests.support import HubProcess, connect, seed
 
@@ -126,3 +127,54 @@ async def test_discussion_step_flag_and_notice_cross_hubs(
             assert msg["type"] == "error" and msg["name"] == code, (code, msg)
         assert (await host.call("table.step", meeting="m1", title="짧음", seconds=5))["name"] == "bad_step"
         assert (await host.ok("table.get", meeting="m1", table=1))["step"]["n"] == 2
+
+
+async def test_a_reseat_moves_open_pages_at_once(redis: Redis, hubs: tuple[HubProcess, HubProcess]) -> None:
+    """A new seating (what ``plenary tables reseat`` stores) reaches every open page as one
+    ``table.seating`` event naming no one; a moved panelist's page asks for its table with the
+    event's ``at`` and gets the new one at once, though its hub read the old seating a moment ago
+    (the 2-second cache); the facilitator's view and the hosts' overview follow too."""
+    a, b = hubs
+    tokens = await seated(redis)
+    seating_ch = keys.meeting_seating("m1")
+    async with (
+        connect(a.ws_url, tokens["p1"]) as p1,
+        connect(b.ws_url, tokens["p2"]) as p2,
+        connect(b.ws_url, tokens["f1"]) as f1,
+        connect(a.ws_url, tokens["host"]) as host,
+    ):
+        await host.ok("table.facilitator", meeting="m1", table=1, participant="f1")
+        for c in (p1, p2, f1):
+            await c.ok("subscribe", channel=seating_ch)
+        await p1.ok("subscribe", channel=T1)
+        await host.ok("subscribe", channel=OVERVIEW)
+        before = await p1.ok("table.get", meeting="m1")  # hub a now holds the old seating
+        assert before["table"] == 1 and before["seating_at"] > 0
+        assert [m["id"] for m in (await f1.ok("table.get", meeting="m1"))["members"]] == ["p1", "p4"]
+        # the reseat: p1 moves to table 2, p4 stays
+        moved = Seating(session="m1", seed=7, tables=(("p4",), ("p1", "p2")))
+        stored = await live.seat(ChannelLog(redis), moved)
+        for c in (p1, p2, f1):
+            [news] = [e for e in await c.wait_events(seating_ch, 1) if e["event"] == "table.seating"]
+            assert news["data"] == {"meeting": "m1", "at": stored.created_ms, "tables": 2, "seated": 3}
+        at = stored.created_ms
+        assert at > before["seating_at"]
+        now = await p1.ok("table.get", meeting="m1", seating_at=at)
+        assert (now["table"], now["seating_at"], now["channel"]) == (2, at, T2)
+        assert [m["id"] for m in now["members"]] == ["p1", "p2"]  # their own table only
+        await p1.ok("subscribe", channel=T2)
+        assert (await p1.call("subscribe", channel=T1))["name"] == "not_at_table"
+        # the facilitator of table 1 sees who sits there now; p2's page learns only its own table
+        fac = await f1.ok("table.get", meeting="m1", seating_at=at)
+        assert [m["id"] for m in fac["members"]] == ["p4"] and fac["not_spoken"] == ["p4"]
+        assert (await p2.ok("table.get", meeting="m1", seating_at=at))["table"] == 2
+        # the hosts' overview: the event and its state (a page that comes back)
+        [seen] = [e for e in await host.wait_events(OVERVIEW, 1) if e["event"] == "table.seating"]
+        assert seen["data"]["tables"] == 2
+        async with connect(b.ws_url, tokens["p4"]) as page:
+            snap = (await page.ok("subscribe", channel=seating_ch))["snapshot"]
+            assert snap["seating"]["at"] == at
+        # who may follow the news: not a member of the meeting, nor a themer's role
+        async with connect(a.ws_url, tokens["p3"]) as p3:
+            assert (await p3.call("subscribe", channel=seating_ch))["name"] == "not_a_member"
+        assert (await p1.call("table.get", meeting="m1", seating_at=-1))["name"] == "bad_field"

@@ -7,6 +7,12 @@
 // page follows that table's channel only (the hub refuses any other: realtime/roles.py). The
 // countdown ends at the step's `ends_at` on the hub's clock, so every phone at every table shows
 // the same time left. Every text from people goes on the page through textContent only.
+//
+// A reseat moves an open page at once: the page follows `meeting/<id>/seating`, whose
+// `table.seating` event names no one (when, how many tables); on a newer one it asks `table.get`
+// again with the event's `at` (the hub answers from that seating, not its cache), leaves the old
+// table's channel, follows the new one and says so ("자리가 바뀌었습니다: 7번 테이블로
+// 옮겼습니다"). A facilitator's page gets the table's new members the same way.
 
 import { connectPage } from "../lib/boot.js";
 import { t } from "../lib/i18n.js";
@@ -23,6 +29,7 @@ const ui = {
   pick: $("tb-pick"),
   meeting: $("tb-meeting"),
   refused: $("tb-refused"),
+  moved: $("tb-moved"),
   stepTitle: $("tb-step-title"),
   stepLeft: $("tb-step-left"),
   notice: $("tb-notice"),
@@ -54,6 +61,10 @@ const state = {
   meeting: null,
   view: null,
   sub: null,
+  seatSub: null, // meeting/<id>/seating: news of a reseat
+  seatingAt: 0, // the version of the seating the page shows (table.get's seating_at)
+  loads: 0, // the latest table.get: an older answer arriving late is dropped
+  loaded: false, // a table.get was answered: a reseat after it is news to say
   step: null,
   notice: null,
   cards: new Map(),
@@ -161,28 +172,69 @@ async function act(command, fields, errorNode, done) {
   }
 }
 
-async function load() {
-  state.view = null;
-  state.sub?.close();
-  ui.refused.hidden = true;
+async function load(at = 0) {
+  const n = ++state.loads;
+  const before = state.view ? state.view.table : 0;
+  let view = null;
+  let refusal = null;
   try {
-    state.view = await state.conn.request("table.get", { meeting: state.meeting });
+    view = await state.conn.request("table.get", { meeting: state.meeting, ...(at ? { seating_at: at } : {}) });
   } catch (err) {
+    refusal = err;
+  }
+  if (n !== state.loads) return; // a newer question is under way
+  const shown = state.loaded;
+  state.loaded = true;
+  state.view = view;
+  state.sub?.close();
+  state.sub = null;
+  ui.refused.hidden = true;
+  if (at && shown) {
+    // a reseat under an open page: say where it went, in plain words (a status: read out, focus stays)
+    const now = view ? view.table : 0;
+    if (now !== before) {
+      ui.moved.textContent = now ? t("tb.moved", { n: now }) : t("tb.unseated");
+      ui.moved.hidden = false;
+    }
+  }
+  if (!view) {
     ui.head.hidden = false;
     ui.heading.textContent = t("page.table");
-    ui.refused.textContent = err.name === "not_at_table" || err.name === "no_such_table" ? t("tb.noseat") : errText(err);
+    ui.refused.textContent =
+      refusal.name === "not_at_table" || refusal.name === "no_such_table" ? t("tb.noseat") : errText(refusal);
     ui.refused.hidden = false;
     for (const part of [ui.fac, ui.cards, ui.talk]) part.hidden = true;
     return;
   }
-  state.spoken = new Set(state.view.members.filter((m) => m.spoken).map((m) => m.id));
-  state.step = state.view.step;
+  state.seatingAt = Math.max(state.seatingAt, view.seating_at || 0);
+  state.spoken = new Set(view.members.filter((m) => m.spoken).map((m) => m.id));
+  state.step = view.step;
   state.messages = [];
+  state.cards = new Map();
   ui.head.hidden = false;
   ui.cards.hidden = false;
   ui.talk.hidden = false;
-  state.sub = followState(state.conn, state.view.channel, { onSnapshot, onEvents, onError: (err) => showError(ui.refused, err) });
+  state.sub = followState(state.conn, view.channel, { onSnapshot, onEvents, onError: (err) => showError(ui.refused, err) });
   render();
+}
+
+/** News of a seating (its snapshot or a `table.seating` event): newer than the page's, load again. */
+function onSeating(news) {
+  if (!news || !news.at || news.at <= state.seatingAt) return;
+  state.seatingAt = news.at;
+  load(news.at);
+}
+
+function followSeating() {
+  state.seatSub?.close();
+  state.seatingAt = 0;
+  state.seatSub = followState(state.conn, `meeting/${state.meeting}/seating`, {
+    onSnapshot: (snap) => onSeating(snap.seating),
+    onEvents: (events, info) => {
+      if (info.snapshot) return; // the snapshot holds the last one
+      for (const e of events) if (e.event === "table.seating") onSeating(e.data);
+    },
+  });
 }
 
 function onWelcome(welcome) {
@@ -199,9 +251,11 @@ function onWelcome(welcome) {
     ui.refused.hidden = false;
     return;
   }
+  const changed = state.meeting !== chosen.id || !state.seatSub;
   state.meeting = chosen.id;
   ui.meeting.value = chosen.id;
   load();
+  if (changed) followSeating();
 }
 
 function onFatal() {
@@ -215,7 +269,11 @@ function main() {
   if (!state.conn) return;
   ui.meeting.addEventListener("change", () => {
     state.meeting = ui.meeting.value;
+    state.view = null;
+    state.loaded = false;
+    ui.moved.hidden = true;
     load();
+    followSeating();
   });
   ui.sayForm.addEventListener("submit", (e) => {
     e.preventDefault();

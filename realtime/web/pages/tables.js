@@ -2,7 +2,9 @@
 // (start the next one, for every table, with one shared timer), a notice to every facilitator,
 // and every table at a glance: which raised a help flag, which are behind (few cards past half
 // the step, or quiet). One channel for all tables, `meeting/<id>/tables` (its snapshot is every
-// table's record): 300 tables cost the page one subscription, not 300.
+// table's record): 300 tables cost the page one subscription, not 300. A reseat is news there
+// too (`table.seating`: how many tables now; its state `seating`), so the list grows or shrinks
+// at once and the page says the seating changed.
 //
 // Hosts only (realtime/roles.py); another role gets the hub's refusal in plain words. Flag reasons
 // go on the page through textContent only.
@@ -36,7 +38,7 @@ const ui = {
 };
 
 const clock = new HubClock();
-const state = { conn: null, meeting: null, step: null, records: new Map(), sub: null, busy: false };
+const state = { conn: null, meeting: null, step: null, seating: null, records: new Map(), sub: null, busy: false };
 const wait = new Cooldown(() => render());
 
 /** Why a table is behind in the current step ([] when it is not): tables/rules.py `behind`. */
@@ -54,6 +56,7 @@ function behind(rec, step, now) {
 function onSnapshot(snap) {
   state.records = new Map();
   state.step = snap.step || null;
+  state.seating = snap.seating || null;
   for (const [field, value] of Object.entries(snap)) if (field.startsWith("t:")) state.records.set(value.table, value);
   render();
 }
@@ -63,11 +66,16 @@ function onEvents(events, info) {
   for (const e of events) {
     if (e.event === "table.overview") state.records.set(e.data.table, e.data);
     else if (e.event === "table.step") state.step = e.data;
+    else if (e.event === "table.seating") {
+      state.seating = e.data;
+      ui.done.textContent = t("ts.seating", { tables: e.data.tables, seated: e.data.seated });
+    }
   }
   render();
 }
 
 function tableCount() {
+  if (state.seating) return state.seating.tables; // the seating as it is now (a reseat may open tables)
   let n = state.step ? state.step.tables : 0;
   for (const k of state.records.keys()) n = Math.max(n, k);
   return n;
@@ -139,6 +147,7 @@ function follow() {
   state.sub?.close();
   state.records = new Map();
   state.step = null;
+  state.seating = null;
   state.sub = followState(state.conn, `meeting/${state.meeting}/tables`, { onSnapshot, onEvents, onError: showError });
   render();
 }

@@ -27,7 +27,7 @@ def test_a_bounded_fuzz_of_the_decoder_finds_nothing() -> None:
 def test_the_inputs_reach_every_command_in_both_codecs() -> None:
     source = Inputs(documented_frames(), random.Random(3))
     seen: Counter[tuple[str, str]] = Counter()
-    for i in range(12_000):  # more commands each issue: enough draws to reach every one
+    for i in range(20_000):  # more commands each issue: enough draws to reach every one
         codec = CODEC_NAMES[i % 2]
         try:
             cmd = CODECS[codec].decode(source.next(codec))
