@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from engine.channels import ChannelLog
 from engine.connection import command_client
-from tables import seating_store
+from tables import live, seating_store
 from tables.model import Seating
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import Assembly, HubCaller, OpenUrl
@@ -115,3 +116,54 @@ def test_a_seated_panelists_page_leads_to_their_table_and_no_one_elses(
     other.locator("#meeting").select_option("plenary")
     expect(other.locator("#meeting-title")).not_to_be_empty()
     expect(other.locator("#table-entry")).to_be_hidden()
+
+
+def reseat(assembly: Assembly, tables: tuple[tuple[str, ...], ...]) -> None:
+    """What ``plenary tables reseat`` does once it has chosen: store and announce (``live.seat``)."""
+
+    async def run() -> None:
+        redis = command_client(assembly.redis.url, name="plenary-test")
+        await live.seat(ChannelLog(redis), Seating(session="plenary", seed=1, tables=tables))
+        await redis.aclose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result(timeout=20)
+
+
+def test_a_reseat_moves_an_open_table_page_and_the_panelists_link(
+    open_url: OpenUrl, assembly: Assembly, hub_call: HubCaller
+) -> None:
+    """A panelist's open `/table` page follows a reseat at once: it leaves table 1, shows table 2
+    and says so in plain Korean; their panelist page's link follows; the facilitator of table 1
+    sees who sits there now and the hosts' view says the seating changed."""
+    seat(assembly)
+    assert (
+        hub_call("host-1", "table.facilitator", meeting="plenary", table=1, participant="fac-1")["type"]
+        == "reply"
+    )
+    page, _watch = open_url("/table?meeting=plenary", "p-010", **PHONE)
+    expect(page.get_by_role("heading", name="1번 테이블")).to_be_visible()
+    home, _home_watch = open_url("/", "p-010", **PHONE)
+    home.locator("#meeting").select_option("plenary")
+    expect(home.get_by_role("link", name="내 토론 테이블(1번)로 가기")).to_be_visible()
+    fac, _fac_watch = open_url("/table?meeting=plenary", "fac-1", **PHONE)
+    expect(fac.locator("#tb-quiet li")).not_to_contain_text([assembly.names["p-011"]])
+    expect(fac.get_by_role("heading", name="1번 테이블")).to_be_visible()
+    host, _host_watch = open_url("/tables?meeting=plenary", "host-1", **PHONE)
+    expect(host.locator("#ts-summary")).to_be_visible()
+
+    reseat(assembly, (("p-008", "p-011"), ("p-009", "p-010")))  # p-010 and p-011 change places
+
+    expect(page.get_by_role("heading", name="2번 테이블")).to_be_visible()
+    expect(page.locator("#tb-moved")).to_have_text("자리가 바뀌었습니다: 2번 테이블로 옮겼습니다.")
+    expect(page.locator("#tb-moved")).to_have_attribute("role", "status")
+    page.get_by_label("메시지").fill("2번 테이블에 왔어요")
+    page.get_by_role("button", name="보내기", exact=True).click()
+    expect(page.locator("#tb-messages li")).to_contain_text(["2번 테이블에 왔어요"])
+    expect(page.locator("#tb-say-error")).to_be_hidden()
+    expect(home.get_by_role("link", name="내 토론 테이블(2번)로 가기")).to_be_visible()
+    expect(fac.locator("#tb-quiet li")).to_contain_text([assembly.names["p-011"]])
+    expect(fac.get_by_role("heading", name="1번 테이블")).to_be_visible()  # the facilitator stays
+    expect(host.locator("#ts-done")).to_have_text("자리 배치가 바뀌었습니다: 테이블 2개, 4명.")
+    problems = check(page, "/table after a reseat") + serious_violations(page, "/table after a reseat axe")
+    assert not problems, "\n".join(problems)
