@@ -130,3 +130,67 @@ def test_a_panelist_may_not_use_the_console(open_url: OpenUrl, assembly: Assembl
     page, _watch = open_url(f"/themes?meeting={MEETING}", "p-002", **DESKTOP)
     expect(page.locator("#th-refused")).to_have_text("주제 정리는 주제 정리 담당과 진행자만 할 수 있습니다.")
     expect(page.locator("#th-work")).to_be_hidden()
+
+
+def test_renaming_and_deleting_a_theme_ask_in_an_accessible_dialog_by_keyboard(
+    open_url: OpenUrl, hub_call: HubCaller, assembly: Assembly
+) -> None:
+    """No window.prompt/confirm (lib/ask.js): 이름 바꾸기 and 지우기 open a modal <dialog>, labelled,
+    Korean first, the focus in it; Esc or 취소 closes it and the focus returns to the button; with
+    the keyboard alone a theme is renamed and deleted; axe finds nothing serious in the dialog."""
+    add_people(assembly)
+    title = f"보육 {uuid.uuid4().hex[:4]}"
+    assert hub_call("theme-9", "theme.create", meeting=MEETING, title=title)["type"] == "reply"
+    console, _watch = open_url(f"/themes?meeting={MEETING}", "theme-9", **DESKTOP)
+    native: list[str] = []
+    console.on("dialog", lambda d: (native.append(d.message), d.dismiss()))
+    theme = console.locator(".th-theme", has_text=title)
+    expect(theme).to_be_visible()
+
+    rename = theme.get_by_role("button", name=f"'{title}' 이름 바꾸기")
+    rename.focus()
+    console.keyboard.press("Enter")
+    dialog = console.get_by_role("dialog", name=f"'{title}' 이름 바꾸기")
+    expect(dialog).to_be_visible()
+    field = dialog.get_by_label("주제의 새 이름")
+    expect(field).to_be_focused()
+    expect(field).to_have_value(title)
+    assert_accessible(console, "/themes (the rename dialog)")
+    for target in dialog.get_by_role("button").all():
+        rect = target.bounding_box()
+        assert rect and rect["height"] >= 44, rect
+    console.keyboard.press("Escape")  # closes, nothing sent, focus back on the button
+    expect(dialog).to_have_count(0)
+    expect(rename).to_be_focused()
+    expect(theme.locator(".th-theme-title")).to_contain_text(title)
+
+    console.keyboard.press("Enter")
+    field = console.get_by_role("dialog").get_by_label("주제의 새 이름")
+    field.fill("")
+    console.keyboard.press("Enter")  # empty: said in words, the dialog stays
+    expect(console.get_by_role("dialog").get_by_role("alert")).to_have_text("내용을 적어 주세요.")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    renamed = f"아이 돌봄 {uuid.uuid4().hex[:4]}"
+    console.keyboard.type(renamed)
+    console.keyboard.press("Enter")
+    theme = console.locator(".th-theme", has_text=renamed)
+    expect(theme).to_be_visible()
+    expect(console.locator("#th-status")).to_have_text("이름을 바꿨습니다.")
+
+    delete = theme.get_by_role("button", name=f"'{renamed}' 지우기")
+    delete.focus()
+    console.keyboard.press("Enter")
+    ask = console.get_by_role("dialog", name=f"'{renamed}' 지우기")
+    expect(ask).to_contain_text("카드는 주제 없는 카드로 돌아갑니다")
+    expect(ask.get_by_role("button", name="취소")).to_be_focused()  # the safe answer first
+    console.keyboard.press("Enter")  # 취소
+    expect(ask).to_have_count(0)
+    expect(delete).to_be_focused()
+    console.keyboard.press("Enter")
+    ask = console.get_by_role("dialog", name=f"'{renamed}' 지우기")
+    console.keyboard.press("Shift+Tab")
+    expect(ask.get_by_role("button", name="예, 지웁니다")).to_be_focused()
+    console.keyboard.press("Enter")
+    expect(console.locator(".th-theme", has_text=renamed)).to_have_count(0)
+    expect(console.locator("#th-status")).to_have_text("주제를 지웠습니다.")
+    assert native == [], native  # never the browser's own prompt or confirm

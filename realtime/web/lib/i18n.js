@@ -672,6 +672,7 @@ const DICT = {
     "th.delete": "지우기",
     "th.delete.ask": "'{title}' 주제를 지울까요? 카드는 주제 없는 카드로 돌아갑니다.",
     "th.delete.label": "'{title}' 지우기",
+    "th.delete.yes": "예, 지웁니다",
     "th.out": "빼기",
     "th.out.label": "'{text}' 카드를 주제에서 빼기",
     "th.made": "시민 제안 {n}번이 되었습니다",
@@ -1003,6 +1004,8 @@ const DICT = {
     "help.loading": "사무국 연락처를 불러오는 중…",
     "help.failed": "사무국 연락처를 불러오지 못했습니다. 연결이 돌아오면 다시 열어 보세요.",
     "help.close": "닫기",
+    "ask.cancel": "취소",
+    "ask.empty": "내용을 적어 주세요.",
 
     // issue 14: citizens' proposals (panels/proposals.js)
     "tab.proposals": "제안",
@@ -1905,6 +1908,7 @@ const DICT = {
     "th.delete": "Delete",
     "th.delete.ask": "Delete the theme '{title}'? Its cards go back to the unassigned list.",
     "th.delete.label": "Delete '{title}'",
+    "th.delete.yes": "Yes, delete it",
     "th.out": "Take out",
     "th.out.label": "Take the card '{text}' off its theme",
     "th.made": "Became citizens' proposal {n}",
@@ -2236,6 +2240,8 @@ const DICT = {
     "help.loading": "Loading the secretariat's contact…",
     "help.failed": "The secretariat's contact could not be loaded. Open this again once the connection is back.",
     "help.close": "Close",
+    "ask.cancel": "Cancel",
+    "ask.empty": "Please write something.",
     // issue 14: citizens' proposals (panels/proposals.js)
     "tab.proposals": "Proposals",
     "prop.heading": "Citizens' proposals",

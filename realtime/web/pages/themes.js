@@ -10,6 +10,7 @@
 // Themers and hosts may do this (realtime/roles.py); any other role gets the hub's refusal in plain
 // words. Card texts and titles go on the page through textContent only.
 
+import { askConfirm, askText } from "../lib/ask.js";
 import { connectPage } from "../lib/boot.js";
 import { t } from "../lib/i18n.js";
 import { button, el, errText, followState, may, rememberMeeting, setChildren, setMeetingOptions, wantedMeeting } from "../lib/meeting-common.js";
@@ -192,9 +193,16 @@ function themeItem(th) {
   li.dataset.theme = th.id;
   const head = el("div", "th-theme-head");
   const title = el("h3", "th-theme-title", t("th.themeTitle", { title: th.title, n: (th.cards || []).length }));
-  const rename = button("secondary th-small", t("th.rename"), () => {
-    const next = window.prompt(t("th.rename.ask"), th.title);
-    if (next && next.trim() && next.trim() !== th.title) run("theme.rename", { theme: th.id, title: next }, () => t("th.done.renamed"));
+  const rename = button("secondary th-small", t("th.rename"), async () => {
+    const next = await askText({
+      title: t("th.rename.label", { title: th.title }),
+      label: t("th.rename.ask"),
+      value: th.title,
+      ok: t("th.rename"),
+      maxLength: 80,
+      back: ui.newTitle,
+    });
+    if (next && next !== th.title) run("theme.rename", { theme: th.id, title: next }, () => t("th.done.renamed"));
   });
   const merge = el("select", "select th-small");
   merge.setAttribute("aria-label", t("th.merge.label", { title: th.title }));
@@ -208,8 +216,14 @@ function themeItem(th) {
   merge.addEventListener("change", () => {
     if (merge.value) run("theme.merge", { theme: th.id, into: merge.value }, () => t("th.done.merged"));
   });
-  const del = button("secondary th-small", t("th.delete"), () => {
-    if (window.confirm(t("th.delete.ask", { title: th.title }))) run("theme.delete", { theme: th.id }, () => t("th.done.deleted"));
+  const del = button("secondary th-small", t("th.delete"), async () => {
+    const yes = await askConfirm({
+      title: t("th.delete.label", { title: th.title }),
+      body: t("th.delete.ask", { title: th.title }),
+      ok: t("th.delete.yes"),
+      back: ui.newTitle,
+    });
+    if (yes) run("theme.delete", { theme: th.id }, () => t("th.done.deleted"));
   });
   rename.setAttribute("aria-label", t("th.rename.label", { title: th.title }));
   del.setAttribute("aria-label", t("th.delete.label", { title: th.title }));
