@@ -29,8 +29,6 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from redis.asyncio import Redis
-
 from ballot.model import PANELISTS, BallotRule, Proposal, VoteDefinition, VoteState
 from ballot.rules import eligible_voters
 from ballot.store import CastBatcher, Voter, VoteStore
@@ -66,6 +64,8 @@ STAFF = [
     Participant(id="cap-1", name="자막 최유리", role=Role.CAPTIONER),
     # issue 15: a table facilitator of the plenary (a host gives them a table: table.facilitator)
     Participant(id="fac-1", name="테이블 진행 문하나", role=Role.FACILITATOR, meetings=["plenary"]),
+    # issue 15: the theme team (staff of every meeting; their link opens the theme console)
+    Participant(id="theme-1", name="주제팀 한결", role=Role.THEMER),
 ]
 
 
@@ -302,22 +302,44 @@ async def seed_plenary(votes: VoteStore, store: ProposalStore, roster: list[Part
 DEMO_TABLE_SIZE = (4, 6)  # 12 panelists: two tables of 6 (tables of 8-10 need 16 or more)
 
 
-async def seed_tables(redis: Redis, roster: list[Participant]) -> None:
-    """Issue 15: the plenary's panelists seated at tables, and the demo's facilitator given table 1,
-    once (a restart keeps both, and whatever a host changed since)."""
+DEMO_CARDS = (
+    (1, "마을버스 배차 간격을 줄여 주세요"),
+    (1, "어린이집 대기 기간을 줄여 주세요"),
+    (1, "버스 정류장에 비를 피할 쉼터를 늘려 주세요"),
+    (2, "버스 배차 간격이 너무 길어요"),
+    (2, "어린이집 대기 기간이 길어요"),
+    (2, "공원에 여름 그늘막을 늘려 주세요"),
+)
+"""Issue 15: the tables' first ideas, so the theme console has cards to group (the two bus cards
+and the two childcare cards are what its 비슷한 카드 묶음 제안 groups)."""
+
+
+async def seed_tables(log: ChannelLog, roster: list[Participant]) -> None:
+    """Issue 15: the plenary's panelists seated at tables, the demo's facilitator given table 1 and
+    a few cards from both tables, once (a restart keeps them, and whatever was changed since)."""
     from attendance.rules import counted
     from tables.assign import assign
     from tables.attendees import person
-    from tables.live import assign_facilitator, facilitators
-    from tables.seating_store import load_seating, save_seating
+    from tables.cards_store import meeting_cards, post_card
+    from tables.live import assign_facilitator, facilitators, seat
+    from tables.seating_store import load_seating
 
-    if await load_seating(redis, "plenary") is None:
+    redis = log.redis
+    seating = await load_seating(redis, "plenary")
+    if seating is None:
         panel = [person(p) for p in roster if counted(p) and p.in_meeting("plenary")]
         if panel:
-            await save_seating(redis, assign("plenary", panel, size=DEMO_TABLE_SIZE, passes=1).seating)
+            seating = await seat(log, assign("plenary", panel, size=DEMO_TABLE_SIZE, passes=1).seating)
     helpers = [p.id for p in roster if p.role == Role.FACILITATOR and p.in_meeting("plenary")]
     if helpers and not await facilitators(redis, "plenary"):  # their link opens a table at once
         await assign_facilitator(redis, "plenary", 1, helpers[0])
+    if seating is None or await meeting_cards(redis, "plenary"):
+        return
+    table_1 = await facilitators(redis, "plenary")
+    host = next((p.id for p in roster if p.role == Role.HOST), "")
+    for table, text in DEMO_CARDS:
+        if table <= seating.count:  # table 1's facilitator posts its own; a host stands in for the rest
+            await post_card(log, "plenary", table, text, table_1.get(table) or host, 0)
 
 
 async def seed(url: str, base: str, links_file: Path | None = None) -> list[LinkRow]:
@@ -344,7 +366,7 @@ async def seed(url: str, base: str, links_file: Path | None = None) -> list[Link
         await seed_plenary(votes, proposals, await roster.all())
         # listed on its meeting's pages (again: repeating it changes nothing)
         await meeting_votes.announce(votes.log, DEMO_VOTE_HOME, DEMO_VOTE, DEMO_PLENARY_TITLE, PANELISTS)
-        await seed_tables(redis, await roster.all())
+        await seed_tables(votes.log, await roster.all())
         kept: dict[str, str] = {}
         for pid, token in (read_links_csv(links_file) if links_file else {}).items():
             who = await roster.authenticate(token)
@@ -373,7 +395,10 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
     def line(role: str, name: str, url: str) -> None:
         out.append(f"  {_pad(role, 12)}{_pad(name, 18)}{url}")
 
+    team = [(name, url) for _pid, name, role, url in rows if role == Role.THEMER]
     for pid, name, role, url in rows:
+        if role == Role.THEMER:
+            continue  # beside the host's console links, below
         if role != Role.PANELIST or pid in ("p-000", "p-001"):
             line(role, name, url)
         if role == Role.HOST:  # the same seat, opened on the host's vote console
@@ -394,6 +419,8 @@ def banner(rows: list[LinkRow], base_url: str, data_dir: Path) -> str:
             line("", "(tables)", url.replace("/#t=", "/tables?meeting=plenary#t="))
         if role == Role.HOST:  # the theme team's console (issue 15): hosts are on the team
             line("", "(themes)", url.replace("/#t=", "/themes?meeting=plenary#t="))
+            for themer, their in team:  # the theme team's own seat opens on the console
+                line(str(Role.THEMER), themer, their.replace("/#t=", "/themes?meeting=plenary#t="))
     more = sum(r[2] == Role.PANELIST for r in rows) - 2
     out += [
         "",

@@ -127,7 +127,32 @@ def test_ctrl_c_stops_without_a_traceback_and_the_banner_is_not_buried_in_logs(t
     banner = demo.out
     assert demo.url + "/#t=" in banner and "demo-links.csv" in banner and "hub.log" in banner
     assert '"level"' not in banner + demo.err  # no JSON log lines on the terminal
+    themer = [line for line in banner.splitlines() if line.strip().startswith("themer")]
+    assert len(themer) == 1 and "/themes?meeting=plenary#t=" in themer[0], banner  # the theme team
     assert '"msg": "hub started"' in (tmp_path / "demo" / "hub.log").read_text(encoding="utf-8")
+
+
+async def test_the_theme_teams_link_opens_its_console_with_the_tables_cards(tmp_path: Path) -> None:
+    """The demo's themer (issue 15): their link is a themer's seat, the console page opens, and the
+    cards channel it follows already holds the tables' cards, so there is something to group."""
+    data = tmp_path / "demo"
+    demo = await asyncio.to_thread(Demo(data, free_port()).wait_ready)
+    try:
+        seat = token(demo.links()["theme-1"])
+        async with httpx.AsyncClient() as http:
+            page = await http.get(f"{demo.url}/themes?meeting=plenary")
+            assert page.status_code == 200 and 'lang="ko"' in page.text
+        async with connect(demo.url.replace("http://", "ws://") + "/ws", seat) as team:
+            assert team.welcome["participant"] == "theme-1" and team.welcome["role"] == "themer"
+            snap = (await team.ok("subscribe", channel="meeting/plenary/cards"))["snapshot"]
+            cards = sorted((c["table"], c["text"]) for c in snap.values())
+            assert len(cards) == 6 and {t for t, _ in cards} == {1, 2}
+            suggested = await team.ok("theme.suggest", meeting="plenary")
+            assert suggested["groups"], suggested  # the bus cards and the childcare cards group
+            assert (await team.call("subscribe", channel="meeting/plenary/chat"))["name"] == "forbidden"
+    finally:
+        await asyncio.to_thread(demo.kill)
+        stop_embedded_redis(data)
 
 
 def test_make_demo_takes_port_and_data() -> None:

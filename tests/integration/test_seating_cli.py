@@ -12,10 +12,12 @@ from redis.asyncio import Redis
 
 from attendance.rules import Mark
 from attendance.store import Desk
+from engine.channels import ChannelLog
 from engine.roles import Role
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 from panel.strata import AGE_BANDS, DISTRICT_NAMES
+from tables.cards_store import meeting_cards
 from tables.model import Seating
 from tables.seating_store import load_seating, save_seating
 from tests.integration.test_cli import plenary
@@ -125,10 +127,15 @@ async def test_all_seats_the_whole_panel(redis: Redis, redis_url: str) -> None:
 async def test_the_demo_seats_its_plenary_once(redis: Redis) -> None:
     from cli import demo
 
-    await demo.seed_tables(redis, demo.demo_roster())
+    log = ChannelLog(redis)
+    await demo.seed_tables(log, demo.demo_roster())
     seating = await load_seating(redis, "plenary")
     assert seating is not None and [len(t) for t in seating.tables] == [6, 6]
+    cards = await meeting_cards(redis, "plenary")  # something for the theme console to group
+    assert [(c.table, c.text) for c in cards] == list(demo.DEMO_CARDS)
+    assert {c.by for c in cards if c.table == 1} == {"fac-1"}  # table 1's facilitator posts its own
     await save_seating(redis, Seating(session="plenary", seed=9, tables=(("p-000",),)))
-    await demo.seed_tables(redis, demo.demo_roster())  # a restart keeps the seating as it is
+    await demo.seed_tables(log, demo.demo_roster())  # a restart keeps the seating as it is
     kept = await load_seating(redis, "plenary")
     assert kept is not None and kept.seed == 9
+    assert len(await meeting_cards(redis, "plenary")) == len(demo.DEMO_CARDS)  # and the cards
