@@ -134,6 +134,25 @@ def prepare(call: HubCaller, chat: bool = True) -> Prepared:
     return Prepared(open_vote, published, survey)
 
 
+def prepare_tables(call: HubCaller) -> None:
+    """Issue 15's pages worth seeing (the demo seated the plenary, gave fac-1 table 1 and posted a
+    few cards): a step of the table agenda running, a few words at two tables, and a theme the team
+    made from a suggested group. ``make screenshots`` only: the tests' scenes take the pages as the
+    other tests left them (a table page that refuses is a state too)."""
+    _ok(call, "host-1", "table.step", meeting=MEETING, title="아이디어 모으기", seconds=900)
+    words = {
+        "p-001": "밤늦게 퇴근할 때 버스가 너무 늦게 와요.",
+        "p-000": "어린이집 대기가 길어서 일을 쉬었어요.",
+        "p-002": "정류장에 앉을 곳이 있으면 좋겠습니다.",
+    }
+    for who, text in words.items():
+        view = _ok(call, who, "table.get", meeting=MEETING)
+        _ok(call, who, "table.say", meeting=MEETING, table=view["table"], text=text)
+    groups = _ok(call, "theme-1", "theme.suggest", meeting=MEETING)["groups"]
+    if groups:
+        _ok(call, "theme-1", "theme.create", meeting=MEETING, title="대중교통 배차", cards=groups[0]["cards"])
+
+
 @pytest.fixture(scope="module")
 def prepared(assembly: Assembly) -> Prepared:
     """The scenes' states on the tests' hub (once per test module that imports this fixture)."""
@@ -230,6 +249,35 @@ def scenes(prep: Prepared) -> list[Scene]:
             live=False,
             sizes=("1280",),
             what="stream overlay: a question on air, no name",
+        ),
+        # issue 15: the live tables and the theme team
+        Scene(
+            "table-panelist",
+            f"/table?meeting={MEETING}",
+            "p-001",
+            _wait_for("#tb-talk:not([hidden]), #tb-refused:not([hidden])"),
+            what="a seated panelist's table: the step's countdown, its cards, its talk (issue 15)",
+        ),
+        Scene(
+            "table-facilitator",
+            f"/table?meeting={MEETING}",
+            "fac-1",
+            _wait_for("#tb-fac:not([hidden]), #tb-refused:not([hidden])"),
+            what="a facilitator's table: who has not spoken, a card, the help flag (issue 15)",
+        ),
+        Scene(
+            "tables-host",
+            f"/tables?meeting={MEETING}",
+            "host-1",
+            _wait_for("#ts-grid li"),
+            what="the hosts' view of every table: the step, a notice, each table (issue 15)",
+        ),
+        Scene(
+            "themes-console",
+            f"/themes?meeting={MEETING}",
+            "theme-1",
+            _wait_for("#th-work:not([hidden])"),
+            what="the theme team's console: the tables' cards, themes (issue 15)",
         ),
         Scene("notice-no-link", "/", None, _wait_for("#notice:not([hidden])"), live=False, what="no link"),
         Scene(

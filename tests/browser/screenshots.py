@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.browser.conftest import CHROMIUM_ARGS, ROOT, HubCaller, running_assembly
-from tests.browser.scenes import opened, prepare, scenes
+from tests.browser.scenes import opened, prepare, prepare_tables, scenes
 from tools.chromium import find_chromium
 
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="plenary-shots-") as tmp, running_assembly(Path(tmp)) as assembly:
         prep = prepare(HubCaller(assembly))
+        prepare_tables(HubCaller(assembly))
         chosen = [s for s in scenes(prep) if args.only is None or s.name in args.only]
         if not chosen:
             print(f"no scene named {args.only}", file=sys.stderr)
