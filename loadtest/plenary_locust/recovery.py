@@ -12,6 +12,7 @@ STATEFUL = (
     *("qa", "staff", "agenda", "speakers", "polls", "votes", "vote", "overlay", "proposals"),
     *("table", "cards", "tables", "themes", "theme_drafts"),  # issue 15: live tables, the theme team
     "voice",  # issue 16: live voice
+    "seating",  # issue 15: a reseat's news (when, how many tables)
 )
 """Channel kinds with a state (docs/protocol.md §6): a fresh start on them brings a snapshot."""
 
