@@ -427,30 +427,107 @@ export class Connection {
   }
 
   /**
-   * Follow a channel. handlers.onEvents(events, {initial, reset, skipped}) gets each event once, in
-   * order; handlers.onError(err) gets a refusal (forbidden, not_a_member, ...).
+   * Follow a channel: returns a listener whose close() stops it. handlers.onEvents(events,
+   * {initial, reset, skipped, snapshot}) gets each event once, in order; handlers.onSnapshot(state)
+   * gets a stateful channel's snapshot first (then `snapshot: true` marks the events it holds);
+   * handlers.onError(err) gets a refusal (forbidden, not_a_member, ...).
+   *
+   * Several page parts may follow one channel (issue 15: the host console's proposals desk, its
+   * response form and its shortlist list all follow `meeting/<id>/proposals`): each adds its own
+   * listener, and the connection keeps one Subscription per channel, one subscription on the wire.
+   * A listener that joins a channel already followed gets its own start (one `subscribe` reply
+   * read for it alone: the snapshot and the backlog), then the shared stream from there on. The
+   * last listener to close unsubscribes.
    */
   subscribe(channel, handlers) {
-    this.subs.get(channel)?.close();
-    const sub = new Subscription(this, channel, handlers);
-    this.subs.set(channel, sub);
-    if (this.live) sub._subscribe();
-    return sub;
+    let sub = this.subs.get(channel);
+    if (!sub || !sub.active) {
+      sub = new Subscription(this, channel);
+      this.subs.set(channel, sub);
+    }
+    return sub._add(handlers);
+  }
+}
+
+/** One part of a page following a channel (``conn.subscribe``'s answer). */
+export class Listener {
+  constructor(sub, handlers) {
+    this.sub = sub;
+    this.channel = sub.channel;
+    this.onEvents = handlers.onEvents || (() => {});
+    this.onError = handlers.onError || (() => {});
+    this.onSnapshot = handlers.onSnapshot || null;
+    this.active = true;
+    this.joining = 0; // its own start is under way (a number: a later one replaces it)
+    this.from = null; // after its own start: the shared events up to here are already in it
+  }
+
+  /** A subscribe reply for this listener: the snapshot first, then the events past ``from``. */
+  _deliver(r, events, info) {
+    if (!this.active) return;
+    const snap = !!(r.snapshot && typeof r.snapshot === "object");
+    if (snap && this.onSnapshot) this.onSnapshot(r.snapshot, { reset: !!info.reset });
+    this.onEvents(events, { ...info, snapshot: snap });
+  }
+
+  close() {
+    if (!this.active) return;
+    this.active = false;
+    this.sub._remove(this);
   }
 }
 
 export class Subscription {
-  constructor(conn, channel, handlers) {
+  constructor(conn, channel) {
     this.conn = conn;
     this.channel = channel;
-    this.onEvents = handlers.onEvents || (() => {});
-    this.onError = handlers.onError || (() => {});
+    this.listeners = new Set();
     this.epoch = null;
     this.offset = null; // the last offset passed on
     this.time = null; // that event's time: the hub checks it is still the channel's (a failover can lose it)
     this.pending = false; // a subscribe is in flight: live events are covered by its reply
     this.active = true;
     this.retryTimer = null;
+  }
+
+  _add(handlers) {
+    const listener = new Listener(this, handlers);
+    this.listeners.add(listener);
+    if (this.epoch === null || this.pending) {
+      if (this.conn.live) this._subscribe(); // the first reply (or the one under way) starts it too
+    } else {
+      this._join(listener);
+    }
+    return listener;
+  }
+
+  _remove(listener) {
+    this.listeners.delete(listener);
+    if (!this.listeners.size) this.close();
+  }
+
+  /** A listener joining a channel already followed: one subscribe reply for it alone. */
+  async _join(listener) {
+    if (!this.conn.live) return; // the reconnect's subscribe starts every listener
+    const n = ++listener.joining;
+    let r;
+    try {
+      r = await this.conn.request("subscribe", { channel: this.channel });
+    } catch (err) {
+      if (listener.joining !== n || !listener.active) return;
+      listener.joining = 0;
+      if (err.name === "disconnected") return;
+      if (err.retryable || err.name === "timeout") {
+        setTimeout(() => listener.active && !listener.joining && this._join(listener), 2_000);
+        return;
+      }
+      listener.onError(err);
+      return;
+    }
+    if (listener.joining !== n || !listener.active || !this.active) return; // a shared start came first
+    listener.joining = 0;
+    listener.from = r.offset;
+    listener._deliver(r, r.events || [], { initial: true, reset: false, skipped: false });
   }
 
   async _subscribe() {
@@ -473,7 +550,7 @@ export class Subscription {
         this.retryTimer = setTimeout(() => this._subscribe(), 2_000);
         return;
       }
-      this.onError(err);
+      for (const l of [...this.listeners]) l.onError(err);
       return;
     }
     this.pending = false;
@@ -502,7 +579,11 @@ export class Subscription {
     const at = events.find((e) => e.offset === this.offset);
     if (at) this.time = at.time;
     else if (!r.recovered || events.length) this.time = null; // not known: the next subscribe sends none
-    this.onEvents(events, { initial: true, reset, skipped });
+    for (const l of [...this.listeners]) {
+      l.joining = 0; // this start is theirs too: a reply of their own, arriving later, is dropped
+      l.from = null;
+      l._deliver(r, events, { initial: true, reset, skipped });
+    }
   }
 
   _onEvents(list) {
@@ -519,7 +600,13 @@ export class Subscription {
       this.offset = e.offset;
       this.time = e.time;
     }
-    if (fresh.length) this.onEvents(fresh, { initial: false, reset: false, skipped: false });
+    if (fresh.length) {
+      for (const l of [...this.listeners]) {
+        if (!l.active || l.joining) continue; // its own start will hold these
+        const mine = l.from === null ? fresh : fresh.filter((e) => e.offset > l.from);
+        if (mine.length) l.onEvents(mine, { initial: false, reset: false, skipped: false, snapshot: false });
+      }
+    }
     if (resync) this._subscribe();
   }
 
@@ -528,10 +615,13 @@ export class Subscription {
     this._subscribe();
   }
 
+  /** Stop following the channel, for every listener (each listener's close() does it for the last). */
   close() {
     if (!this.active) return;
     this.active = false;
     clearTimeout(this.retryTimer);
+    for (const l of this.listeners) l.active = false;
+    this.listeners.clear();
     if (this.conn.subs.get(this.channel) === this) this.conn.subs.delete(this.channel);
     this.conn.request("unsubscribe", { channel: this.channel }).catch(() => {});
   }

@@ -2,39 +2,19 @@
 // moderator console, the stream overlay): following a stateful channel with its snapshot, the
 // hub's clock, small DOM helpers and the formats. No side effect on import.
 
-import { Subscription } from "./client.js";
 import { lang, t } from "./i18n.js";
 
 export const TIME_ZONE = "Asia/Seoul";
 
 /**
- * A Subscription that also hands over the subscribe reply's `snapshot` (client.js passes only the
- * events). On a fresh subscribe of a stateful channel the snapshot is the state as of the reply's
- * offset and the reply's backlog is already part of it: handlers.onSnapshot(state) comes first and
- * then handlers.onEvents(events, {initial: true, snapshot: true}), whose events must be skipped.
+ * Follow a stateful channel: handlers.onSnapshot(state), onEvents(events, info), onError. On a
+ * fresh subscribe the snapshot is the state as of the reply's offset and the reply's backlog is
+ * already part of it: onSnapshot comes first, then onEvents(events, {initial: true, snapshot:
+ * true}), whose events must be skipped. Several parts of a page may follow one channel, each with
+ * its own handlers (client.js `subscribe`: one subscription on the wire); close() stops this one.
  */
-class StateSubscription extends Subscription {
-  _applySubscribed(r) {
-    const snap = this.active && r.snapshot && typeof r.snapshot === "object";
-    if (snap) this.onSnapshot(r.snapshot);
-    const inner = this.onEvents;
-    this.onEvents = (events, info) => inner(events, { ...info, snapshot: !!snap });
-    try {
-      super._applySubscribed(r);
-    } finally {
-      this.onEvents = inner;
-    }
-  }
-}
-
-/** Follow a stateful channel: handlers.onSnapshot, onEvents(events, info), onError. */
 export function followState(conn, channel, handlers) {
-  conn.subs.get(channel)?.close();
-  const sub = new StateSubscription(conn, channel, handlers);
-  sub.onSnapshot = handlers.onSnapshot || (() => {});
-  conn.subs.set(channel, sub);
-  if (conn.live) sub._subscribe();
-  return sub;
+  return conn.subscribe(channel, { ...handlers, onSnapshot: handlers.onSnapshot || (() => {}) });
 }
 
 /**

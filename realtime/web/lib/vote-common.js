@@ -3,7 +3,6 @@
 //
 // No DOM state of its own and no side effect on import.
 
-import { Subscription } from "./client.js";
 import { lang, t } from "./i18n.js";
 import { TIME_ZONE, el, followState, setChildren } from "./meeting-common.js";
 
@@ -14,31 +13,15 @@ const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 // -- following a vote -----------------------------------------------------------------------------
 /**
- * A Subscription that also passes on the `snapshot` of a stateful channel: client.js hands its
- * onEvents only the events, but a vote channel keeps no backlog, so a fresh (or reset) subscriber
- * learns the vote's status, turnout and close times from the snapshot alone.
- */
-class StateSubscription extends Subscription {
-  _applySubscribed(r) {
-    if (this.active && r.snapshot) this.onSnapshot(r.snapshot, { reset: this.epoch !== null && r.epoch !== this.epoch });
-    super._applySubscribed(r);
-  }
-}
-
-/**
- * Follow `vote/<id>`: handlers.onSnapshot(snapshot) on every fresh subscribe (first time, after a
- * reconnect the hub could not bridge, after a Redis reset), then handlers.onEvents(events) exactly
- * once each; handlers.onError(err) on a refusal. Re-subscribes by itself after a reconnect, like
- * Connection.subscribe (whose four lines this repeats, with the subclass).
+ * Follow `vote/<id>`: handlers.onSnapshot(snapshot, {reset}) on every fresh subscribe (first time,
+ * after a reconnect the hub could not bridge, after a Redis reset: a vote channel keeps no backlog,
+ * so a fresh subscriber learns the vote's status, turnout and close times from the snapshot
+ * alone), then handlers.onEvents(events) exactly once each; handlers.onError(err) on a refusal.
+ * Re-subscribes by itself after a reconnect (client.js `subscribe`; several parts may follow one
+ * vote, each with its own handlers).
  */
 export function followVote(conn, voteId, handlers) {
-  const channel = `vote/${voteId}`;
-  conn.subs.get(channel)?.close();
-  const sub = new StateSubscription(conn, channel, handlers);
-  sub.onSnapshot = handlers.onSnapshot || (() => {});
-  conn.subs.set(channel, sub);
-  if (conn.live) sub._subscribe();
-  return sub;
+  return conn.subscribe(`vote/${voteId}`, { ...handlers, onSnapshot: handlers.onSnapshot || (() => {}) });
 }
 
 /** Apply a snapshot or an event to a plain vote state object (status, turnout, close times, results). */
