@@ -8,17 +8,23 @@
 // published) and `ballot` (set once on a plenary ballot); `vote.list` gives the votes' titles. (Not
 // `GET /api/votes/<vote>/provenance.json` on every published vote: it answers 404 for every vote
 // not made from proposals.) The list is read on each welcome (a connect or a reconnect), after
-// making a ballot and on "목록 새로 고침". Refusals are the codes' plain words (errText).
+// making a ballot and on "목록 새로 고침", and it is live: the form follows every meeting's
+// `meeting/<id>/proposals` (beside the console's other parts on the same channels: client.js gives
+// each part its own listener on one subscription) and reads the list again, once for a burst, when
+// a shortlist vote's publication shortlists proposals or a ballot takes them (`proposal.shortlisted`,
+// `proposal.on_ballot`, `proposal.decided`). Refusals are the codes' plain words (errText).
 //
 // Mount: new BallotForm(conn, sectionElement, {onMade}); setWelcome, setMeeting, rerender (host.js
 // tools). Titles people wrote go on the page through textContent only.
 
 import { t } from "../lib/i18n.js";
-import { button, el, errText, may, setChildren } from "../lib/meeting-common.js";
+import { button, el, errText, followState, may, setChildren } from "../lib/meeting-common.js";
 import { freeId } from "./shortlist-form.js";
 
 const MAX_TOP = 100; // realtime/protocol/proposals.py: `top` is 1 … 100
 const PLENARY_TOP = 10; // proposals/provenance.py PLENARY_TOP
+const CHANGES_LIST = new Set(["proposal.shortlisted", "proposal.on_ballot", "proposal.decided"]);
+const RELOAD_MS = 500; // a publication shortlists ten proposals in one event; a burst reads once
 
 export class BallotForm {
   constructor(conn, root, { onMade = () => {} } = {}) {
@@ -34,6 +40,9 @@ export class BallotForm {
     this.sending = false;
     this.made = null;
     this.touched = { id: false, title: false };
+    this.subs = new Map(); // meeting id -> its proposals channel's listener
+    this.reloadTimer = null;
+    this.again = false; // a change came while the list was being read: read once more
     root.hidden = true;
     root.setAttribute("aria-labelledby", "ballot-heading");
     this.heading = el("h2", "panel-heading");
@@ -90,7 +99,39 @@ export class BallotForm {
     this.welcome = w;
     this.root.hidden = !may(w, "proposal.ballot");
     this.rerender();
+    this.follow();
     if (!this.root.hidden) this.load(); // each welcome: a connect or a reconnect
+  }
+
+  /** Follow each meeting's proposals (once; the connection re-subscribes after a reconnect). */
+  follow() {
+    const wanted = new Set(this.root.hidden ? [] : ((this.welcome && this.welcome.meetings) || []).map((m) => m.id));
+    for (const [id, sub] of this.subs) {
+      if (wanted.has(id)) continue;
+      sub.close();
+      this.subs.delete(id);
+    }
+    for (const id of wanted) {
+      if (this.subs.has(id)) continue;
+      this.subs.set(
+        id,
+        followState(this.conn, `meeting/${id}/proposals`, {
+          onEvents: (events, info) => {
+            if (info.initial) return; // a start: the welcome's own read covers it
+            if (events.some((e) => CHANGES_LIST.has(e.event))) this.reloadSoon();
+          },
+          onError: () => this.subs.delete(id), // not this caller's: the list says what it can read
+        }),
+      );
+    }
+  }
+
+  reloadSoon() {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      if (this.loading) this.again = true;
+      else this.load();
+    }, RELOAD_MS);
   }
 
   setMeeting(id) {
@@ -147,6 +188,10 @@ export class BallotForm {
     } finally {
       this.loading = false;
       this.render();
+      if (this.again) {
+        this.again = false;
+        this.reloadSoon();
+      }
     }
   }
 
