@@ -8,10 +8,12 @@ import csv
 import stat
 from pathlib import Path
 
+import msgspec
 from redis.asyncio import Redis
 
 from attendance.rules import Mark
 from attendance.store import Desk
+from engine import keys
 from engine.channels import ChannelLog
 from engine.roles import Role
 from moderation.meetings import MeetingInfo, Meetings
@@ -90,6 +92,11 @@ async def test_assign_seats_who_is_checked_in_and_reseat_moves_nobody(
     for i in range(N - 2):
         if i != 10:
             assert after.table_of(f"P{i:03d}") == seating.table_of(f"P{i:03d}")
+    # the reseat is announced to the open pages: its version and counts, no one named (issue 15)
+    state = await redis.hget(keys.channel_keys(keys.meeting_seating("plenary")).state, "seating")
+    assert state is not None
+    news = msgspec.msgpack.decode(state)
+    assert news == {"meeting": "plenary", "at": after.created_ms, "tables": 4, "seated": 39}
 
     out = tmp_path / "seats" / "plenary.csv"
     shown = plenary("tables", "show", "plenary", "--csv", str(out), *url)
