@@ -50,7 +50,7 @@ from websockets.exceptions import InvalidState
 
 # Imported here, not when the casts start: importing the domain (hundreds of ms) inside the event
 # loop would stall every connection's reading and show up as delivery lag.
-from loadtest import proposal_crowd
+from loadtest import proposal_crowd, table_crowd
 from loadtest import voters as lt
 from loadtest.bench_cast import Peer
 
@@ -410,7 +410,8 @@ class WorkerSpec:
 
 class Worker:
     """Runs in the worker process: connect, then obey the parent's commands (``go``, ``cast``,
-    ``drop``, ``grow``, ``pause``, ``resume``, ``quiet``, ``finish``) while a ticker sends the
+    ``proposals``, ``tables``, ``table-step``, ``drop``, ``grow``, ``pause``, ``resume``, ``quiet``,
+    ``finish``) while a ticker sends the
     seconds that are over."""
 
     def __init__(self, spec: WorkerSpec, pipe: Connection) -> None:
@@ -428,6 +429,7 @@ class Worker:
         self.finished = asyncio.Event()
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.crowd: proposal_crowd.Crowd | None = None  # the proposals scenario's (``op: "proposals"``)
+        self.tables: table_crowd.TableCrowd | None = None  # the tables scenario's (``op: "tables"``)
 
     def send(self, msg: dict[str, Any]) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -469,6 +471,10 @@ class Worker:
                 elif op == "proposals":
                     self.crowd = proposal_crowd.Crowd(self, msg["plan"], self.spec.seat_meetings, ms_bucket)
                     self.tasks.append(asyncio.create_task(self.crowd.run()))
+                elif op == "tables":
+                    self.tables = table_crowd.TableCrowd(self, msg["plan"], ms_bucket)
+                elif op == "table-step" and self.tables is not None:
+                    self.tasks.append(asyncio.create_task(self.tables.step(msg["n"], msg["seconds"])))
                 elif op == "drop":
                     self.tasks.append(
                         asyncio.create_task(self.storm(msg.get("share", 1.0), msg.get("seed", 0)))
@@ -847,6 +853,8 @@ class Worker:
         self.finished.set()
         if self.crowd is not None:
             self.send({"op": "crowd", "totals": self.crowd.close()})
+        if self.tables is not None:
+            self.send({"op": "crowd", "totals": self.tables.close()})
         for group, meter, peers in (("slow", self.slow_meter, self.slow), ("", self.meter, self.peers)):
             t = meter.totals
             t.min_turnout_events = min((p.turnouts for p in peers), default=0)
