@@ -445,6 +445,11 @@ class Worker:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         loop.add_reader(self.pipe.fileno(), self._readable)
+        # uvloop's add_reader made the pipe non-blocking: a message larger than the socket's buffer
+        # (the tables scenario's plan, 100 KB at 3,000 seats) would then be read in part, raise
+        # BlockingIOError and end the worker as if its parent had gone. Readable means a message
+        # is arriving, and the parent writes it whole: waiting for its rest is right.
+        os.set_blocking(self.pipe.fileno(), True)
         ticker = asyncio.create_task(self.tick())
         try:
             await self.connect()

@@ -14,7 +14,8 @@ scenario; this module is the scenario's own part:
   facilitator per table (``lt-fac-<t>``), a themer (``lt-themer``: the theme console, following
   ``meeting/plenary/cards``) and a second host (``lt-host-1``: the hosts' overview, following
   ``meeting/plenary/tables``); each panelist and facilitator follows their own table's channel.
-  The swarm spreads the connections over the hubs in turn, so each table's members sit on both;
+  The seats go to the swarm table by table, and the swarm spreads them over the hubs in turn, so
+  each table's members sit on both hubs (``spread`` counts them);
 - **the steps** (``steps``): the host (the orchestrator's connection) starts each of ``--steps``
   steps (``table.step``); during a step every table sends a message every ``--message-every`` s
   and its facilitator ``--cards`` cards (``loadtest.table_crowd``, in the workers). ``--storm-at``
@@ -103,13 +104,16 @@ async def seed(redis_url: str, args: argparse.Namespace, tokens: Path) -> None:
 
 
 def seat_ids(args: argparse.Namespace) -> list[str]:
-    """Every connection of the swarm, in order: the panelists, the facilitators, the theme console
-    and the hosts' overview."""
-    from loadtest import voters as lt
-
+    """Every connection of the swarm, in order: table by table its members then its facilitator,
+    then the theme console and the hosts' overview. Table by table, because the swarm deals the
+    seats round its workers and each worker its seats round the hubs (``spread``): consecutive
+    seats land on different hubs, so every table of three or more sits on both."""
     return [
-        *(lt.panelist_id(i) for i in range(args.panelists)),
-        *(facilitator_id(t) for t in range(1, args.tables + 1)),
+        *(
+            pid
+            for t, members in enumerate(seating(args.panelists, args.tables), start=1)
+            for pid in (*members, facilitator_id(t))
+        ),
         THEMER,
         OVERVIEW_HOST,
     ]
