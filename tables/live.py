@@ -9,6 +9,7 @@ state of the hosts' overview channel (``step``), and on every table's channel (`
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Final
@@ -174,19 +175,28 @@ async def send_notice(
 SEATING_TTL_S: Final = 2.0
 """How long a hub reuses a session's seating (30 KB for 3,000 people) before reading it again: a
 reconnect storm of 3,000 phones reads it a few times, not 3,000; a reseat holds within 2 s."""
-_seatings: dict[tuple[int, str], tuple[float, Seating | None]] = {}
+_seatings: dict[tuple[int, str], tuple[float, asyncio.Task[Seating | None]]] = {}
 
 
 async def seating_of(redis: Redis, meeting: str) -> Seating | None:
-    """The meeting's current seating (``tables.seating_store``), through this hub's short cache."""
-    now = time.monotonic()
+    """The meeting's current seating (``tables.seating_store``), through this hub's short cache.
+
+    One read at a time per hub and meeting: every caller that finds the cache empty or expired
+    while a read is under way waits for that read. Without it a storm's subscribes, arriving
+    together on a cold cache, each read and decoded the 30 KB seating (3,000 at once: 3,000 reads,
+    1.6 s of CPU; docs/performance.md "Issue 15: tables at scale"). The read runs as its own task,
+    so a caller that goes away (its connection dropped) does not cancel it for the others; a read
+    that failed is not kept, nor one of another event loop (tests run one loop each)."""
+    now, loop = time.monotonic(), asyncio.get_running_loop()
     key = (id(redis), meeting)
     hit = _seatings.get(key)
-    if hit is not None and now - hit[0] < SEATING_TTL_S:
-        return hit[1]
-    seating = await seating_store.load_seating(redis, meeting)
-    _seatings[key] = (now, seating)
-    return seating
+    if hit is None or now - hit[0] >= SEATING_TTL_S or _failed(hit[1]) or hit[1].get_loop() is not loop:
+        hit = _seatings[key] = (now, loop.create_task(seating_store.load_seating(redis, meeting)))
+    return await asyncio.shield(hit[1])
+
+
+def _failed(task: asyncio.Task[Seating | None]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
 
 
 async def check_table(redis: Redis, meeting: str, table: int) -> Seating:
