@@ -30,7 +30,7 @@ def test_the_tables_scenario_runs_on_two_hubs_through_the_storm(tmp_path: Path) 
     argv = [
         sys.executable, "-m", "loadtest.scenarios", "tables",
         "--panelists", "48", "--tables", "6", "--workers", "2", "--steps", "2",
-        "--step-seconds", "3", "--storm-at", "1", "--message-every", "1", "--catch-up", "3",
+        "--step-seconds", "2.5", "--storm-at", "1", "--message-every", "0.5", "--catch-up", "2",
         "--progress", "2", "--max-seconds", "60", "--out", str(tmp_path),
     ]  # fmt: skip
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90)
