@@ -129,6 +129,10 @@ class Totals:
     receipts: dict[str, str] = field(default_factory=dict)  # participant -> tracking code
     cpu_s: float = 0.0
     not_recovered: int = 0  # resubscribes answered ``recovered: false`` (their missed events are lost)
+    # the same per channel: resubscribes answered ``recovered: false`` and the events they missed (a
+    # stateful channel's snapshot may make that right for its page: the tables scenario's overview)
+    not_recovered_on: Counter[str] = field(default_factory=Counter)
+    missed_on: Counter[str] = field(default_factory=Counter)
     cut: int = 0  # commands in flight when the scenario itself dropped the connection
     reconnected: int = 0
     retried: int = 0  # reconnect attempts that failed and were tried again (with backoff)
@@ -312,8 +316,11 @@ class SwarmPeer(Peer):
             # A fresh start where the client asked to catch up: every event between its position
             # and the reply's offset is one it will never see.
             epoch, last = self.pos[ch]
+            missed = max(0, r["offset"] - last) if epoch == r["epoch"] else 0
             self.meter.totals.not_recovered += 1
-            self.meter.totals.lost += max(0, r["offset"] - last) if epoch == r["epoch"] else 0
+            self.meter.totals.lost += missed
+            self.meter.totals.not_recovered_on[ch] += 1
+            self.meter.totals.missed_on[ch] += missed
             self.meter.error("resubscribe not recovered")
         if not r.get("more"):
             epoch, last = self.pos.get(ch, ("", 0))
