@@ -906,7 +906,7 @@ async def _tables(st: Stage) -> dict[str, Any]:
     """Issue 15's live tables at scale, with the table phones' storm: ``loadtest.tables_scenario``."""
     from loadtest import tables_scenario
 
-    return await tables_scenario.steps(st)
+    return await tables_scenario.steps(st, host_call)
 
 
 STEPS: dict[str, Callable[[Stage], Awaitable[dict[str, Any]]]] = {

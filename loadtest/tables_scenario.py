@@ -35,6 +35,7 @@ import argparse
 import math
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -245,12 +246,13 @@ async def stored(redis_url: str, args: argparse.Namespace, crowds: list[TableTot
         await redis.aclose()
 
 
-async def steps(st: Any) -> dict[str, Any]:
-    """``st``: the run's ``loadtest.scenarios.Stage`` (not imported: that module imports this one).
-    Connect everyone, run the steps with the storm in the last, wind down, check Redis."""
+async def steps(
+    st: Any, host_call: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """``st``: the run's ``loadtest.scenarios.Stage``, ``host_call`` its host's command with retries
+    (both from that module, which imports this one: not imported here). Connect everyone, run the
+    steps with the storm in the last, wind down, check Redis."""
     import asyncio
-
-    from loadtest.scenarios import host_call
 
     args, swarm, marks = st.args, st.swarm, st.marks
     host = await st.host()
