@@ -15,6 +15,10 @@ minus the event's ``time`` (the Redis clock, same machine), per kind of event an
 (``member``: a panelist at the table, ``facilitating``, ``theme``, ``overview``: the hosts' page). Hub CPU: its
 utime + stime over the load window, from /proc. Never longer than about a minute: keep
 ``--steps x --step-seconds`` small.
+
+Two hubs, the table phones' storm and the checks against Redis are the ``tables`` scenario's
+(``python -m loadtest.scenarios tables``, ``loadtest.tables_scenario``), whose seeding this uses;
+this one process, one hub measurement stays for the figures of 20:17 in docs/performance.md.
 """
 
 from __future__ import annotations
