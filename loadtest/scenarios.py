@@ -2,6 +2,7 @@
 
     python -m loadtest.scenarios plenary-burst --panelists 3000 --seconds 60
     python -m loadtest.scenarios reconnect-storm | slow-readers | capacity | scaling
+    python -m loadtest.scenarios tables                  # issue 15: 300 tables on 2 hubs, the storm
     make loadtest SCENARIO=plenary-burst
 
 A run starts its own embedded Redis (a temporary data dir, AOF with ``appendfsync always``) and
