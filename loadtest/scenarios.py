@@ -1405,7 +1405,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--hubs",
         type=lambda v: [int(x) for x in v.split(",")],
         default=None,
-        help="hub processes per round (1,2,3); the other scenarios: hub processes on one Redis (1)",
+        help="hub processes per round (1,2,3); the other scenarios: hub processes on one Redis (1; tables: 2)",
     )
     args = ap.parse_args(argv)
     args.argv = argv
