@@ -114,6 +114,15 @@ soak: $(STAMP)
 proposals-load: $(STAMP)
 	$(BIN)/python -m loadtest.scenarios proposals $(ARGS)
 
+# make tables-load: issue 15's live tables at scale (3,000 panelists at 300 tables on 2 hubs, each
+# table chatting, 3 cards per table per step, the theme console and the hosts' overview following,
+# then every table phone dropping at once and back from its offsets: about three minutes); checks
+# each table's record in Redis and every delivery; report under loadtest/reports/
+# (docs/performance.md, "Issue 15: tables at scale"). ARGS passes more options.
+.PHONY: tables-load
+tables-load: $(STAMP)
+	$(BIN)/python -m loadtest.scenarios tables $(ARGS)
+
 # make properties: every property test (hypothesis) with ten times the examples `make test` gives it
 # (--hypothesis-profile=long, tests/examples.py): the long runs a change to a codec, a state machine
 # or a tally deserves; `make test` runs each at the size its test states.

@@ -2,6 +2,7 @@
 
     python -m loadtest.scenarios plenary-burst --panelists 3000 --seconds 60
     python -m loadtest.scenarios reconnect-storm | slow-readers | capacity | scaling
+    python -m loadtest.scenarios tables                  # issue 15: 300 tables on 2 hubs, the storm
     make loadtest SCENARIO=plenary-burst
 
 A run starts its own embedded Redis (a temporary data dir, AOF with ``appendfsync always``) and
@@ -34,6 +35,10 @@ proposals-load``): panelists in ``--meetings`` topic meetings, the hour of 500 p
 supports (withdrawals, comments, joins) compressed into ``--minutes``, then everyone supporting the
 plenary's hot proposal within ``--hot-window`` s; its seats, steps, checks against Redis and
 verdicts are ``loadtest.proposals_scenario``'s, the crowd's actions ``loadtest.proposal_crowd``'s.
+``tables`` (issue 15, ``make tables-load``): 3,000 panelists at 300 tables over ``--hubs 2``, each
+table chatting and posting cards, the theme console and the hosts' overview following, then every
+table phone dropping at once and coming back from its offsets; ``loadtest.tables_scenario``'s,
+the tables' actions ``loadtest.table_crowd``'s.
 
 The end: the senders stop, every worker waits for its replies, the channels' last offsets are read
 from Redis, and each connection has ``--catch-up`` seconds to receive up to them; what it has not
@@ -83,7 +88,9 @@ from loadtest.bench_cast import (
 )
 from loadtest.swarm import Meter, Second, SwarmPeer, Totals, WorkerSpec, worker_main
 
-SCENARIOS = ("plenary-burst", "reconnect-storm", "slow-readers", "capacity", "scaling", "soak", "proposals")
+SCENARIOS = (
+    "plenary-burst", "reconnect-storm", "slow-readers", "capacity", "scaling", "soak", "proposals", "tables"
+)  # fmt: skip
 TARGET_ACK_P99_MS = 250.0
 TARGET_LAG_P99_MS = 250.0
 CHAT_LIMIT_PER_S = 0.5  # moderation's chat limit: 5 messages per 10 s per participant and meeting
@@ -896,6 +903,13 @@ async def _proposals(st: Stage) -> dict[str, Any]:
     return await proposals_scenario.steps(st)
 
 
+async def _tables(st: Stage) -> dict[str, Any]:
+    """Issue 15's live tables at scale, with the table phones' storm: ``loadtest.tables_scenario``."""
+    from loadtest import tables_scenario
+
+    return await tables_scenario.steps(st, host_call)
+
+
 STEPS: dict[str, Callable[[Stage], Awaitable[dict[str, Any]]]] = {
     "plenary-burst": plenary_burst,
     "reconnect-storm": reconnect_storm,
@@ -904,6 +918,7 @@ STEPS: dict[str, Callable[[Stage], Awaitable[dict[str, Any]]]] = {
     "scaling": plenary_burst,  # on 1, 2 and 3 hubs, one round each
     "soak": soak,
     "proposals": _proposals,
+    "tables": _tables,
 }
 
 
@@ -925,6 +940,10 @@ def channels(scenario: str, args: argparse.Namespace | None = None) -> list[str]
         from loadtest import proposals_scenario
 
         return proposals_scenario.channels(args)
+    if scenario == "tables" and args is not None:
+        from loadtest import tables_scenario
+
+        return tables_scenario.channels(args)
     if scenario == "soak" and args is not None:
         return [keys.meeting_chat(lt.MEETING), keys.meeting_qa(lt.MEETING), *map(keys.vote, vote_ids(args))]
     if scenario == "capacity":
@@ -1008,6 +1027,10 @@ def start_workers(
     from loadtest import voters as lt
 
     seats = [(s.participant_id, s.token) for s in lt.read_tokens(tokens)][: args.panelists]
+    if args.scenario == "tables":
+        from loadtest import tables_scenario
+
+        seats = tables_scenario.seats(args, tokens)  # the facilitators, the console, the overview too
     ctx = mp.get_context("spawn")
     swarm = Swarm()
     for w in range(args.workers):
@@ -1034,7 +1057,12 @@ def start_workers(
 
 
 def proposal_seats(args: argparse.Namespace) -> dict[str, Any]:
-    """proposals: each seat's channels and topic meeting (``WorkerSpec``); the others: none."""
+    """proposals: each seat's channels and topic meeting (``WorkerSpec``); tables: each seat's
+    table, the cards or the overview; the others: none."""
+    if args.scenario == "tables":
+        from loadtest import tables_scenario
+
+        return {"seat_channels": tables_scenario.seat_channels(args)}
     if args.scenario != "proposals":
         return {}
     from loadtest import proposals_scenario
@@ -1111,6 +1139,10 @@ def one_round(
                 from loadtest import proposals_scenario
 
                 asyncio.run(proposals_scenario.seed(server.url, args, tokens))
+            elif args.scenario == "tables":
+                from loadtest import tables_scenario
+
+                asyncio.run(tables_scenario.seed(server.url, args, tokens))
             else:
                 asyncio.run(seed(server.url, args.panelists, tokens, vote_ids(args)))
             marks.mark(f"seeded {args.panelists} panelists and the host")
@@ -1221,6 +1253,10 @@ def run(args: argparse.Namespace) -> int:
             from loadtest import proposals_scenario
 
             proposals_scenario.verdict(args, data, rounds[0].swarm.crowd)
+        if args.scenario == "tables":
+            from loadtest import tables_scenario
+
+            tables_scenario.verdict(args, data, rounds[0].swarm.crowd)
     summary, ok = rep.write(out_dir, data)
     print(summary, flush=True)
     return 0 if ok else 1
@@ -1233,6 +1269,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "capacity": {"max_seconds": 175.0, "panelists": 14_000, "workers": 4},
     "scaling": {"max_seconds": 240.0, "seconds": 12.0, "catch_up": 5.0},  # three rounds
     "soak": {"panelists": 1000},  # max_seconds: --minutes and 3 minutes more (connecting, the end)
+    "tables": {"max_seconds": 200.0},  # 3,300 connecting, 2 steps of 20 s with the storm, the end
 }
 
 
@@ -1349,12 +1386,26 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument(
         "--idle", type=float, default=4.0, help="seconds the hub's idle rate is measured before the hour (4)"
     )
+    g = ap.add_argument_group("tables (issue 15; the storm's options are reconnect-storm's)")
+    g.add_argument("--tables", type=int, default=300, help="tables the panelists sit at (300)")
+    g.add_argument("--steps", type=int, default=2, help="steps of the table agenda the host starts (2)")
+    g.add_argument("--step-seconds", type=float, default=20.0, help="seconds each step runs (20)")
+    g.add_argument("--cards", type=int, default=3, help="cards per table per step (3)")
+    g.add_argument(
+        "--message-every", type=float, default=5.0, help="seconds between two messages at a table (5)"
+    )
+    g.add_argument(
+        "--storm-at",
+        type=float,
+        default=5.0,
+        help="seconds into the last step every connection drops at once (5; negative: no storm)",
+    )
     g = ap.add_argument_group("scaling")
     g.add_argument(
         "--hubs",
         type=lambda v: [int(x) for x in v.split(",")],
         default=None,
-        help="hub processes per round (1,2,3); the other scenarios: hub processes on one Redis (1)",
+        help="hub processes per round (1,2,3); the other scenarios: hub processes on one Redis (1; tables: 2)",
     )
     args = ap.parse_args(argv)
     args.argv = argv
@@ -1371,7 +1422,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, value)
     if args.hubs is None:
-        args.hubs = [1, 2, 3] if args.scenario == "scaling" else [1]
+        args.hubs = {"scaling": [1, 2, 3], "tables": [2]}.get(args.scenario, [1])
     args.max_connections = args.panelists
     senders = args.panelists - (args.panelists // args.slow_every if args.scenario == "slow-readers" else 0)
     limit = senders * CHAT_LIMIT_PER_S * 0.9

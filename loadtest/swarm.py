@@ -50,7 +50,7 @@ from websockets.exceptions import InvalidState
 
 # Imported here, not when the casts start: importing the domain (hundreds of ms) inside the event
 # loop would stall every connection's reading and show up as delivery lag.
-from loadtest import proposal_crowd
+from loadtest import proposal_crowd, table_crowd
 from loadtest import voters as lt
 from loadtest.bench_cast import Peer
 
@@ -129,6 +129,10 @@ class Totals:
     receipts: dict[str, str] = field(default_factory=dict)  # participant -> tracking code
     cpu_s: float = 0.0
     not_recovered: int = 0  # resubscribes answered ``recovered: false`` (their missed events are lost)
+    # the same per channel: resubscribes answered ``recovered: false`` and the events they missed (a
+    # stateful channel's snapshot may make that right for its page: the tables scenario's overview)
+    not_recovered_on: Counter[str] = field(default_factory=Counter)
+    missed_on: Counter[str] = field(default_factory=Counter)
     cut: int = 0  # commands in flight when the scenario itself dropped the connection
     reconnected: int = 0
     retried: int = 0  # reconnect attempts that failed and were tried again (with backoff)
@@ -312,8 +316,11 @@ class SwarmPeer(Peer):
             # A fresh start where the client asked to catch up: every event between its position
             # and the reply's offset is one it will never see.
             epoch, last = self.pos[ch]
+            missed = max(0, r["offset"] - last) if epoch == r["epoch"] else 0
             self.meter.totals.not_recovered += 1
-            self.meter.totals.lost += max(0, r["offset"] - last) if epoch == r["epoch"] else 0
+            self.meter.totals.lost += missed
+            self.meter.totals.not_recovered_on[ch] += 1
+            self.meter.totals.missed_on[ch] += missed
             self.meter.error("resubscribe not recovered")
         if not r.get("more"):
             epoch, last = self.pos.get(ch, ("", 0))
@@ -410,7 +417,8 @@ class WorkerSpec:
 
 class Worker:
     """Runs in the worker process: connect, then obey the parent's commands (``go``, ``cast``,
-    ``drop``, ``grow``, ``pause``, ``resume``, ``quiet``, ``finish``) while a ticker sends the
+    ``proposals``, ``tables``, ``table-step``, ``drop``, ``grow``, ``pause``, ``resume``, ``quiet``,
+    ``finish``) while a ticker sends the
     seconds that are over."""
 
     def __init__(self, spec: WorkerSpec, pipe: Connection) -> None:
@@ -428,6 +436,7 @@ class Worker:
         self.finished = asyncio.Event()
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.crowd: proposal_crowd.Crowd | None = None  # the proposals scenario's (``op: "proposals"``)
+        self.tables: table_crowd.TableCrowd | None = None  # the tables scenario's (``op: "tables"``)
 
     def send(self, msg: dict[str, Any]) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -443,6 +452,11 @@ class Worker:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         loop.add_reader(self.pipe.fileno(), self._readable)
+        # uvloop's add_reader made the pipe non-blocking: a message larger than the socket's buffer
+        # (the tables scenario's plan, 100 KB at 3,000 seats) would then be read in part, raise
+        # BlockingIOError and end the worker as if its parent had gone. Readable means a message
+        # is arriving, and the parent writes it whole: waiting for its rest is right.
+        os.set_blocking(self.pipe.fileno(), True)
         ticker = asyncio.create_task(self.tick())
         try:
             await self.connect()
@@ -469,6 +483,10 @@ class Worker:
                 elif op == "proposals":
                     self.crowd = proposal_crowd.Crowd(self, msg["plan"], self.spec.seat_meetings, ms_bucket)
                     self.tasks.append(asyncio.create_task(self.crowd.run()))
+                elif op == "tables":
+                    self.tables = table_crowd.TableCrowd(self, msg["plan"], ms_bucket)
+                elif op == "table-step" and self.tables is not None:
+                    self.tasks.append(asyncio.create_task(self.tables.step(msg["n"], msg["seconds"])))
                 elif op == "drop":
                     self.tasks.append(
                         asyncio.create_task(self.storm(msg.get("share", 1.0), msg.get("seed", 0)))
@@ -847,6 +865,8 @@ class Worker:
         self.finished.set()
         if self.crowd is not None:
             self.send({"op": "crowd", "totals": self.crowd.close()})
+        if self.tables is not None:
+            self.send({"op": "crowd", "totals": self.tables.close()})
         for group, meter, peers in (("slow", self.slow_meter, self.slow), ("", self.meter, self.peers)):
             t = meter.totals
             t.min_turnout_events = min((p.turnouts for p in peers), default=0)

@@ -7,7 +7,7 @@ every table; delivery lag and hub CPU (docs/performance.md "Issue 15: tables at 
 
 One embedded Redis and one hub process (``plenary serve``, pinned to core 0 when ``taskset`` is
 there), and this process as every client (pinned to core 1): each panelist follows their own
-table's channel, each facilitator theirs, one moderator the meeting's cards channel (the theme
+table's channel, each facilitator theirs, the themer the meeting's cards channel (the theme
 team), one host the overview channel. The host starts each step (``table.step``); during a step
 every table's members send ``table.say`` at ``--message-every`` seconds per table, and each
 facilitator posts 3 cards (``table.card``) spread over the step. Lag: a client's receive time
@@ -15,6 +15,10 @@ minus the event's ``time`` (the Redis clock, same machine), per kind of event an
 (``member``: a panelist at the table, ``facilitating``, ``theme``, ``overview``: the hosts' page). Hub CPU: its
 utime + stime over the load window, from /proc. Never longer than about a minute: keep
 ``--steps x --step-seconds`` small.
+
+Two hubs, the table phones' storm and the checks against Redis are the ``tables`` scenario's
+(``python -m loadtest.scenarios tables``, ``loadtest.tables_scenario``), whose seeding this uses;
+this one process, one hub measurement stays for the figures of 20:17 in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import msgspec
 import websockets
 
 from loadtest.bench_cast import free_port, stop_process, wait_ready
+from loadtest.tables_scenario import THEMER
 
 ROOT = Path(__file__).resolve().parents[1]
 MEETING = "plenary"
@@ -108,29 +113,10 @@ class Peer:
 async def seed(
     redis_url: str, panelists: int, tables: int
 ) -> tuple[dict[str, str], list[tuple[str, ...]], list[str]]:
-    from engine.connection import command_client
-    from engine.roles import Role
-    from loadtest import voters
-    from panel.roster import Participant, Roster
-    from tables import live, seating_store
-    from tables.model import Seating
+    """The seats of ``loadtest.tables_scenario`` (one seeding for both)."""
+    from loadtest.tables_scenario import seed_tables
 
-    redis = command_client(redis_url, name="tables-load")
-    tokens = await voters.seed_people(redis, panelists, MEETING, moderators=1, hosts=1)
-    facs = [
-        Participant(id=f"lt-fac-{t + 1}", name=f"진행 {t + 1}", role=Role.FACILITATOR, meetings=[MEETING])
-        for t in range(tables)
-    ]
-    roster = Roster(redis)
-    await roster.upsert(facs)
-    tokens.update(await roster.issue_tokens([f.id for f in facs]))
-    ids = [voters.panelist_id(i) for i in range(panelists)]
-    seats = tuple(tuple(sorted(ids[t::tables])) for t in range(tables))
-    await seating_store.save_seating(redis, Seating(session=MEETING, seed=1, tables=seats))
-    for t, f in enumerate(facs, start=1):
-        await live.assign_facilitator(redis, MEETING, t, f.id)
-    await redis.aclose()
-    return tokens, list(seats), [f.id for f in facs]
+    return await seed_tables(redis_url, panelists, tables)
 
 
 def hub_cpu(pid: int) -> float:
@@ -175,14 +161,12 @@ async def load(
     ]
     jobs += [one(f, "facilitating", keys.meeting_table(MEETING, t)) for t, f in enumerate(facs, start=1)]
     jobs += [
-        one("lt-mod-0", "theme", keys.meeting_cards(MEETING)),
+        one(THEMER, "theme", keys.meeting_cards(MEETING)),
         one("lt-host", "overview", keys.meeting_tables(MEETING)),
     ]
     peers = await asyncio.gather(*jobs)
     connect_s = time.monotonic() - t0
-    by_id = dict(
-        zip([p for table in seats for p in table] + facs + ["lt-mod-0", "lt-host"], peers, strict=True)
-    )
+    by_id = dict(zip([p for table in seats for p in table] + facs + [THEMER, "lt-host"], peers, strict=True))
     host = by_id["lt-host"]
     print(f"connected {len(peers)} in {connect_s:.1f} s", file=sys.stderr)
     stats.lags.clear()

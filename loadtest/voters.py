@@ -46,6 +46,8 @@ MEETING = "plenary"
 VOTE = "plenary"
 HOST = "lt-host"
 MODERATOR_PREFIX = "lt-mod-"
+FACILITATOR_PREFIX = "lt-fac-"  # the live tables' facilitators (loadtest.tables_scenario)
+THEMER_PREFIX = "lt-themer"  # the theme team's console (loadtest.tables_scenario)
 MODERATORS = 2
 HOSTS = 1
 PROPOSALS = 30
@@ -112,9 +114,14 @@ def staff(moderators: int = MODERATORS, hosts: int = HOSTS) -> list[Participant]
 
 
 def seat_role(participant_id: str) -> Role:
-    """The role of a seeded id (the ids say it: ``lt-host*``, ``lt-mod-*``, else a panelist)."""
+    """The role of a seeded id (the ids say it: ``lt-host*``, ``lt-mod-*``, ``lt-fac-*``,
+    ``lt-themer*``, else a panelist)."""
     if participant_id.startswith(HOST):
         return Role.HOST
+    if participant_id.startswith(FACILITATOR_PREFIX):
+        return Role.FACILITATOR
+    if participant_id.startswith(THEMER_PREFIX):
+        return Role.THEMER
     return Role.MODERATOR if participant_id.startswith(MODERATOR_PREFIX) else Role.PANELIST
 
 

@@ -9,6 +9,7 @@ state of the hosts' overview channel (``step``), and on every table's channel (`
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Final
@@ -179,28 +180,44 @@ REREAD_S: Final = 0.2
 """The least time between two reads of a seating forced by a newer version (``seating_of``)."""
 
 
-_seatings: dict[tuple[int, str], tuple[float, Seating | None]] = {}
+_seatings: dict[tuple[int, str], tuple[float, asyncio.Task[Seating | None]]] = {}
 _forced: dict[tuple[int, str], float] = {}  # when a newer version last made this hub read again
 
 
 async def seating_of(redis: Redis, meeting: str, at_least: int = 0) -> Seating | None:
     """The meeting's current seating (``tables.seating_store``), through this hub's short cache.
+
+    One read at a time per hub and meeting: every caller that finds the cache empty or expired
+    while a read is under way waits for that read. Without it a storm's subscribes, arriving
+    together on a cold cache, each read and decoded the 30 KB seating (3,000 at once: 3,000 reads,
+    1.6 s of CPU; docs/performance.md "Issue 15: tables at scale"). The read runs as its own task,
+    so a caller that goes away (its connection dropped) does not cancel it for the others; a read
+    that failed is not kept, nor one of another event loop (tests run one loop each).
+
     ``at_least``: the version (``created_ms``) a ``table.seating`` event named; a cached seating
     older than that is read again at once, but at most once every :data:`REREAD_S` (a page cannot
     make the hub read 30 KB per request by naming a version that does not exist), so the pages a
     reseat moves get the new seating at once, with one read per hub."""
-    now = time.monotonic()
+    now, loop = time.monotonic(), asyncio.get_running_loop()
     key = (id(redis), meeting)
     hit = _seatings.get(key)
-    if hit is not None and now - hit[0] < SEATING_TTL_S:
-        cached = hit[1]
-        stale = at_least > 0 and (cached is None or cached.created_ms < at_least)
-        if not stale or now - _forced.get(key, float("-inf")) < REREAD_S:
-            return cached
-        _forced[key] = now
-    seating = await seating_store.load_seating(redis, meeting)
-    _seatings[key] = (now, seating)
-    return seating
+    fresh = (
+        hit is not None and now - hit[0] < SEATING_TTL_S and not _failed(hit[1]) and hit[1].get_loop() is loop
+    )
+    if fresh and at_least > 0 and hit is not None and hit[1].done():
+        cached = hit[1].result()
+        if (cached is None or cached.created_ms < at_least) and now - _forced.get(
+            key, float("-inf")
+        ) >= REREAD_S:
+            _forced[key] = now
+            fresh = False
+    if not fresh or hit is None:
+        hit = _seatings[key] = (now, loop.create_task(seating_store.load_seating(redis, meeting)))
+    return await asyncio.shield(hit[1])
+
+
+def _failed(task: asyncio.Task[Seating | None]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
 
 
 async def announce_seating(log: ChannelLog, seating: Seating) -> dict[str, object]:
