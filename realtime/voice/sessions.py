@@ -34,13 +34,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
-from engine import keys
+from engine import keys, roles
 from engine.background import survive
 from engine.connection import text
 from engine.errors import Code, HubError
 from engine.private import FILE_MODE, private_dir
 from engine.roles import Role
-from moderation import voice
+from moderation import voice, voice_ice
 from moderation.state import StateChannel
 from moderation.voice import Phase, Step
 from panel.roster import Participant
@@ -107,8 +107,15 @@ class Voice:
         hub.speakers.floor_hooks.append(self.on_floor)
 
     def _config(self) -> Any:
+        """The hub's own ICE servers: with coturn's shared secret, a credential of its own (minted
+        as a page's, for ``hub-<id>``); else the static TURN credentials of the environment."""
         s = self.hub.settings
-        return _relay().configuration(s.ice_servers, s.ice_username, s.ice_credential)
+        user, cred = s.ice_username, s.ice_credential
+        if s.turn_secret:
+            user, cred = voice_ice.turn_credential(
+                s.turn_secret, f"hub-{self.hub.hub_id}", _now() // 1000, s.turn_ttl
+            )
+        return _relay().configuration(s.ice_servers, user, cred)
 
     def _check_on(self) -> None:
         if not self.hub.settings.voice:
@@ -124,6 +131,18 @@ class Voice:
         return beat is not None and _now() - int(text(beat)) < HUB_STALE_MS
 
     # -- commands --------------------------------------------------------------------------------
+    async def config(self, who: Participant, meeting: str) -> tuple[list[dict[str, Any]], int]:
+        """``voice.config``: the ICE servers for the page's own peer connection, and when its TURN
+        credential expires; only for the pages that may use voice (``voice_ice.check_may_have_ice``)."""
+        self._check_on()
+        holder = None
+        if who.role not in roles.MODERATORS:
+            floor = await self.hub.speakers.channel(meeting).read()
+            holder = voice.floor_holder(floor.values)
+        voice_ice.check_may_have_ice(who.id, who.role, holder)
+        s = self.hub.settings
+        return voice_ice.page_servers(s.ice_servers, who.id, _now() // 1000, s.turn_secret, s.turn_ttl)
+
     async def offer(self, who: Participant, meeting: str, sdp: str) -> tuple[Session, str]:
         """The floor holder goes live: the hub's answer, and the session it made. One offer of a
         meeting at a time on this hub (a double press must not leave a second connection behind)."""

@@ -35,6 +35,19 @@ async function gathered(pc) {
   return pc.localDescription.sdp;
 }
 
+/** The STUN/TURN servers for this page's own connection (`voice.config`, asked right before each
+ * one: a TURN credential is the participant's own and expires). None on loopback; a hub that
+ * cannot say (an older hub) leaves the page with host candidates, as before. */
+async function iceServers(conn, meeting) {
+  try {
+    const r = await conn.request("voice.config", { meeting });
+    return r.ice_servers || [];
+  } catch (err) {
+    if (err && err.name === "not_on_the_floor") throw err;
+    return [];
+  }
+}
+
 /** A level meter on a stream: `read()` is 0..1 (RMS of the last few ms). */
 class Level {
   constructor(stream) {
@@ -144,7 +157,8 @@ export class VoiceSpeaker {
     this.state = "connecting";
     this.rerender();
     try {
-      this.pc = new RTCPeerConnection();
+      const ice = await iceServers(this.conn, this.meeting);
+      this.pc = new RTCPeerConnection({ iceServers: ice });
       for (const track of this.stream.getAudioTracks()) this.pc.addTrack(track, this.stream);
       this.pc.addEventListener("connectionstatechange", () => {
         const s = this.pc?.connectionState;
@@ -329,7 +343,9 @@ export class VoiceConsole {
   async listen(speakerSession) {
     this.hangUp();
     this.heard = speakerSession;
-    const pc = (this.pc = new RTCPeerConnection());
+    const ice = await iceServers(this.conn, this.meeting);
+    if (this.heard !== speakerSession) return; // another speaker (or none) while asking
+    const pc = (this.pc = new RTCPeerConnection({ iceServers: ice }));
     pc.addTransceiver("audio", { direction: "recvonly" });
     pc.addEventListener("track", (e) => {
       const stream = e.streams[0] || new MediaStream([e.track]);
