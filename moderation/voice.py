@@ -129,6 +129,15 @@ def floor_lost(speaker: str, speakers_state: Mapping[str, Any], now: int) -> Ste
 
 # -- what an offer may be -------------------------------------------------------------------------
 _MEDIA = re.compile(r"^m=(audio|video) ", re.MULTILINE)
+_SECTION = re.compile(r"^m=(\w+) .*?(?=^m=|\Z)", re.MULTILINE | re.DOTALL)
+_RTPMAP = re.compile(r"^a=rtpmap:\d+ ([\w.-]+)/", re.MULTILINE)
+
+MAX_VIDEO: Final = 1
+"""Video sections an offer may hold: the speaker's one camera (or a console's one picture of it)."""
+
+VIDEO_CODECS: Final = frozenset({"VP8", "H264"})
+"""What the relay decodes and re-encodes for each console (aiortc's codecs): an offer's video must
+offer one of them. Every browser does; VP9 or AV1 alone cannot be relayed."""
 
 
 def check_offer(sdp: str) -> str:
@@ -142,7 +151,23 @@ def check_offer(sdp: str) -> str:
         raise HubError(Code.BAD_SDP, "the offer has no audio")
     if "a=ice-ufrag:" not in sdp or "a=fingerprint:" not in sdp:
         raise HubError(Code.BAD_SDP, "the offer lacks its ICE credentials or DTLS fingerprint")
+    check_video(sdp)
     return sdp
+
+
+def check_video(sdp: str) -> bool:
+    """Whether the offer carries video (the optional camera). At most :data:`MAX_VIDEO` video
+    section (``TOO_MANY_VIDEO``), and it must offer VP8 or H.264 (``BAD_VIDEO_CODEC``): the hub
+    accepts one camera and relays it to the consoles, and refuses the rest before any peer
+    connection is made."""
+    videos = [m.group(0) for m in _SECTION.finditer(sdp) if m.group(1) == "video"]
+    if len(videos) > MAX_VIDEO:
+        raise HubError(Code.TOO_MANY_VIDEO, f"at most {MAX_VIDEO} video track per offer")
+    for section in videos:
+        offered = {name.upper() for name in _RTPMAP.findall(section)}
+        if not offered & VIDEO_CODECS:
+            raise HubError(Code.BAD_VIDEO_CODEC, "the video offers neither VP8 nor H.264")
+    return bool(videos)
 
 
 def check_candidate(candidate: str) -> str:

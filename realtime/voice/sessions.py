@@ -180,7 +180,10 @@ class Voice:
         self.speaking[meeting] = session
         if self.hub.settings.voice_record:
             with survive(log, "voice recorder", meeting=meeting):
-                await session.peer.record(self._record_path(meeting, who.id, session.id))
+                await session.peer.record(
+                    self._record_path(meeting, who.id, session.id),
+                    lambda: self._record_path(meeting, who.id, session.id, "-video.webm"),
+                )
         if self._watch is None:
             self._watch = asyncio.create_task(self._watch_floor(), name="plenary-voice-watch")
         log.info("voice live", extra={"meeting": meeting, "participant": who.id, "session": session.id})
@@ -198,8 +201,9 @@ class Voice:
             raise HubError(Code.TOO_MANY_LISTENERS, "this meeting's live voice has its most listeners")
         relay = _relay()
         session = Session(secrets.token_urlsafe(9), meeting, who.id, speaker.owner, None, listening=True)
+        video = speaker.peer.video.subscribe() if voice.check_video(sdp) else None
         session.peer = relay.ListenerPeer(
-            self._config(), lambda st: self._on_state(session, st), speaker.peer.subscribe()
+            self._config(), lambda st: self._on_state(session, st), speaker.peer.subscribe(), video
         )
         try:
             answer = await session.peer.answer(sdp)
@@ -377,10 +381,11 @@ class Voice:
         session = self.speaking.get(meeting)
         return float(session.peer.level) if session is not None else 0.0
 
-    def _record_path(self, meeting: str, speaker: str, session: str) -> Path:
-        """An owner-only Ogg file in the meeting's record folder (``engine/private.py``)."""
+    def _record_path(self, meeting: str, speaker: str, session: str, suffix: str = ".ogg") -> Path:
+        """An owner-only file in the meeting's record folder (``engine/private.py``): the speech's
+        Ogg/Opus, or ``-video.webm`` for its video (made at the camera's first frame)."""
         folder = private_dir(self.hub.settings.data_dir / "records" / meeting / "voice")
-        path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{speaker}-{session}.ogg"
+        path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{speaker}-{session}{suffix}"
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE))
         return path
 
