@@ -5,6 +5,9 @@ Pure rules apart from I/O: the WebRTC media (aiortc) is ``realtime/voice/``'s; i
 before it touches a peer connection, and commits "who is live" through :func:`go_live` and
 :func:`end` (``moderation/state.py``: read, decide, commit in one guarded step).
 
+What an offer may be (:func:`check_offer`): audio, and at most one video section (the speaker's
+optional camera) offering VP8 or H.264 (:func:`check_video`).
+
 Who may signal: the panelist who holds the floor of that meeting (the speakers' list's ``current``,
 ``moderation/speakers.py``) sends the offer; that meeting's moderators and hosts
 (``roles.MODERATORS``) listen and end; the speaker may end their own session. Taking the floor away

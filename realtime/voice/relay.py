@@ -3,9 +3,10 @@
 The speaker's audio comes in once (:class:`SpeakerPeer`); aiortc's ``MediaRelay`` hands each
 listening console (:class:`ListenerPeer`), the level meter and the optional recorder a track of
 their own, unbuffered: a listener that falls behind loses frames, never delays the speaker or
-another listener. This is the only module that imports aiortc (``realtime/voice/sessions.py``
-imports it when the first voice command arrives): a hub installed without the ``voice`` extra runs,
-and its voice commands answer ``VOICE_UNAVAILABLE``.
+another listener. The speaker's optional camera has a track path of its own (``video.py``
+:class:`VideoPath`, imported only from here). These two are the only modules that import aiortc
+(``realtime/voice/sessions.py`` imports this one when the first voice command arrives): a hub
+installed without the ``voice`` extra runs, and its voice commands answer ``VOICE_UNAVAILABLE``.
 
 Signaling is not trickled from the hub: aiortc gathers every local candidate before
 ``setLocalDescription`` returns, so the answer a command replies with is complete. Peers may trickle
