@@ -173,6 +173,17 @@ def check_video(sdp: str) -> bool:
     return bool(videos)
 
 
+def check_receive_only(sdp: str) -> str:
+    """A console's offer to listen only receives: each audio or video section says ``recvonly`` (or
+    ``inactive``); else ``LISTENER_SENDS``. The hub reads nothing a console would send, and aiortc
+    queues a received track's decoded frames until they are read: a console sending video to
+    its listening session would fill the hub's memory."""
+    for m in _SECTION.finditer(sdp):
+        if m.group(1) in ("audio", "video") and not re.search(r"^a=(recvonly|inactive)\s*$", m.group(0), re.M):
+            raise HubError(Code.LISTENER_SENDS, "an offer to listen must only receive (recvonly)")
+    return sdp
+
+
 def check_candidate(candidate: str) -> str:
     """One ICE candidate line (``candidate:...``, as a browser's ``RTCIceCandidate.candidate``)."""
     line = candidate.removeprefix("a=")

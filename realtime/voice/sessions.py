@@ -193,7 +193,7 @@ class Voice:
         """A console hears the meeting's live speaker: (its session, the speaker's, the answer)."""
         self._check_on()
         voice.check_may_listen(who.role)
-        voice.check_offer(sdp)
+        voice.check_receive_only(voice.check_offer(sdp))
         speaker = self.speaking.get(meeting)
         if speaker is None or speaker.phase is Phase.ENDED:
             return await self._listen_elsewhere(who, meeting, sdp)

@@ -84,6 +84,16 @@ async def test_the_host_console_sees_the_speakers_camera(
         assert abs(r - RED[0]) < 25 and abs(g - RED[1]) < 25 and abs(b - RED[2]) < 25
         assert abs(dominant_frequency(ear.last(1.0)) - 440) < 10
 
+        # a console's offer that would send (its own camera, sendrecv) is refused: consoles only receive
+        sending = RTCPeerConnection()
+        sending.addTransceiver("audio", direction="recvonly")
+        sending.addTrack(Colour())
+        await sending.setLocalDescription(await sending.createOffer())
+        sdp = sending.localDescription.sdp
+        refused = await mod.call("voice.listen", meeting="m1", sdp=sdp)
+        assert refused["name"] == "listener_sends" and refused["code"] == 2210
+        await sending.close()
+
         # a console that asks for audio only gets audio only; the video goes on for the other
         mod_pc, relayed, mod_ear_f = await listen(mod.ok, "m1")
         assert (await asyncio.wait_for(mod_ear_f, 10)) is not None

@@ -188,3 +188,19 @@ def test_the_video_rule_as_a_property(sections: list[list[str]]) -> None:
     else:
         expected = None
     assert _code(voice.check_offer, sdp) is expected
+
+
+def test_a_console_only_receives() -> None:
+    """An offer to listen says recvonly (or inactive) in each audio and video section; the default
+    direction (none said) is sendrecv, so it is refused too."""
+    recv = OFFER + "a=recvonly\r\n"
+    assert voice.check_receive_only(recv) == recv
+    assert voice.check_receive_only(recv + _video("VP8") + "a=recvonly\r\n") is not None
+    assert voice.check_receive_only(recv + _video("VP8") + "a=inactive\r\n") is not None
+    for bad in (
+        OFFER,
+        OFFER + "a=sendrecv\r\n",
+        OFFER + "a=sendonly\r\n",
+        recv + _video("VP8") + "a=sendrecv\r\n",
+    ):
+        assert _code(voice.check_receive_only, bad) is Code.LISTENER_SENDS
