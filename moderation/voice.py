@@ -179,7 +179,9 @@ def check_receive_only(sdp: str) -> str:
     queues a received track's decoded frames until they are read: a console sending video to
     its listening session would fill the hub's memory."""
     for m in _SECTION.finditer(sdp):
-        if m.group(1) in ("audio", "video") and not re.search(r"^a=(recvonly|inactive)\s*$", m.group(0), re.M):
+        if m.group(1) in ("audio", "video") and not re.search(
+            r"^a=(recvonly|inactive)\s*$", m.group(0), re.M
+        ):
             raise HubError(Code.LISTENER_SENDS, "an offer to listen must only receive (recvonly)")
     return sdp
 
