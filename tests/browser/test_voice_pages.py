@@ -203,6 +203,8 @@ def test_the_speaker_goes_live_and_the_host_hears_them(
         expect(box.get_by_role("button", name="카메라 끄기")).to_have_attribute("aria-pressed", "true")
         assert panelist.evaluate("window.__cameraAsked") == 1
         expect(box.locator("video.voice-preview")).to_be_visible()
+        box.scroll_into_view_if_needed()
+        panelist.screenshot(path=str(shots(tmp_path) / "panelist-voice-camera-390.png"))
         frames = 0
         for _ in range(60):  # up to 15 s for the first key frame through the hub's relay
             frames = host.evaluate(FRAMES)
