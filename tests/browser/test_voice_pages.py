@@ -43,9 +43,11 @@ MEDIA_ARGS = [
 KEEP_PEERS = """(() => {
   const Real = window.RTCPeerConnection;
   window.__pcs = [];
+  window.__pcConfigs = [];
   window.RTCPeerConnection = function (...args) {
     const pc = new Real(...args);
     window.__pcs.push(pc);
+    window.__pcConfigs.push(args[0] || null);
     return pc;
   };
   window.RTCPeerConnection.prototype = Real.prototype;
@@ -171,6 +173,9 @@ def test_the_speaker_goes_live_and_the_host_hears_them(
         box.get_by_role("button", name="말하기 시작").click()
         expect(box.locator(".voice-state")).to_have_text("지금 말하는 중")
         expect(box.get_by_role("button", name="말하기 멈추기")).to_be_visible()
+        # both pages asked the hub for its ICE servers (voice.config) and gave them to their
+        # connection: none here, as on any loopback hub
+        assert panelist.evaluate("window.__pcConfigs") == [{"iceServers": []}]
 
         # the host console: who is live, and audio arriving on its connection
         expect(console.locator(".voice-state")).to_contain_text("지금 말하는 중:")
@@ -181,6 +186,7 @@ def test_the_speaker_goes_live_and_the_host_hears_them(
                 break
             host.wait_for_timeout(250)
         assert packets > 20
+        assert host.evaluate("window.__pcConfigs")[-1] == {"iceServers": []}
         # the speaker's own meter moves with the fake microphone's beeps
         panelist.wait_for_function(
             "() => Number(document.querySelector('#voice-speaker .voice-meter').dataset.peak || 0) > 0"
