@@ -16,6 +16,7 @@ import pytest
 from aiortc import RTCPeerConnection
 from redis.asyncio import Redis
 
+from engine import keys
 from loadtest.voice_peers import Colour, Tone, dominant_frequency, listen, speak, watch
 from tests.support import HubProcess, connect, seed
 
@@ -29,12 +30,20 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def video_hub(redis_url: str, data_dir: Path) -> Iterator[HubProcess]:
-    hub = HubProcess(redis_url, "--voice-record", data_dir=data_dir)
+def video_hubs(redis_url: str, data_dir: Path) -> Iterator[tuple[HubProcess, HubProcess]]:
+    """Two hubs on one Redis; the first records speeches under its data dir."""
+    a = HubProcess(redis_url, "--voice-record", data_dir=data_dir)
+    b = HubProcess(redis_url)
     try:
-        yield hub.wait_ready()
+        yield a.wait_ready(), b.wait_ready()
     finally:
-        hub.stop()
+        a.stop()
+        b.stop()
+
+
+@pytest.fixture
+def video_hub(video_hubs: tuple[HubProcess, HubProcess]) -> HubProcess:
+    return video_hubs[0]
 
 
 async def _offer(*tracks: object) -> tuple[RTCPeerConnection, str]:
@@ -139,3 +148,31 @@ async def test_a_speaker_without_a_camera_is_heard_as_before(redis: Redis, video
         await host.ok("speakers.yield", meeting="m1")
         await speaker_pc.close()
         await host_pc.close()
+
+
+async def test_a_console_on_another_hub_sees_the_camera_too(
+    redis: Redis, video_hubs: tuple[HubProcess, HubProcess]
+) -> None:
+    """The console's hub asks the media hub through Redis (docs/voice.md, "Several hubs"); the video
+    comes from the media hub directly, as the audio does."""
+    tokens = await seed(redis)
+    a, b = video_hubs
+    for _ in range(50):  # the fixture flushed Redis: both hubs' heartbeats back (once a second)
+        if await redis.hlen(keys.HUBS) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    async with connect(a.ws_url, tokens["p1"]) as p1, connect(b.ws_url, tokens["mod"]) as mod:
+        await p1.ok("speakers.raise", meeting="m1")
+        await mod.ok("speakers.next", meeting="m1", participant="p1")
+        speaker_pc, _ = await speak(p1.ok, "m1", Tone(440), Colour((40, 40, 200), 160, 120))
+        mod_pc, _, _ear_f, eye_f = await watch(mod.ok, "m1")
+        eye = await asyncio.wait_for(eye_f, 10)
+        for _ in range(150):
+            if eye.frames > 20:
+                break
+            await asyncio.sleep(0.1)
+        assert eye.frames > 20 and eye.size == (160, 120)
+        assert eye.rgb[2] > eye.rgb[0] + 100  # blue, as sent
+        await mod.ok("speakers.yield", meeting="m1")
+        await speaker_pc.close()
+        await mod_pc.close()
