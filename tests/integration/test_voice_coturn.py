@@ -4,14 +4,13 @@ TURN client aiortc uses) and refuses one minted with another secret or expired; 
 the same secret and that TURN server gets a relay candidate of its own (its ``hub-<id>`` credential
 works) into its answer.
 
-Needs coturn's ``turnserver`` (``apt-get install coturn``); without it this module is skipped, with
-that reason: the credential rule itself is tested without it (tests/unit/moderation/test_voice_ice.py).
+Needs coturn's ``turnserver``: ``make packages`` installs it (``tools/system_packages.py``, as
+nginx for tests/integration/test_nginx.py); without it the test fails naming the one command.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,12 +23,19 @@ from redis.asyncio import Redis
 from loadtest.voice_peers import Tone, speak
 from moderation.voice_ice import turn_credential
 from tests.support import HubProcess, connect, free_port, seed
+from tools.system_packages import find_program, install_command
 
 SECRET = "north-seoul-assembly"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("turnserver") is None, reason="coturn is not installed (apt-get install coturn)"
-)
+
+def turnserver() -> str:
+    """coturn's binary, or an error naming the one command that installs it."""
+    path = find_program("turnserver")
+    if path is None:
+        raise FileNotFoundError(
+            f"coturn is not installed: `make packages`, or {' '.join(install_command(['turnserver']))}"
+        )
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +44,7 @@ def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     folder = tmp_path_factory.mktemp("coturn")
     port = free_port()
     proc = subprocess.Popen(
-        ["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+        [turnserver(), "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
          f"--listening-port={port}", "--use-auth-secret", f"--static-auth-secret={SECRET}",
          "--realm=plenary.test", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
          f"--log-file={folder / 'turn.log'}", f"--pidfile={folder / 'turn.pid'}"],
