@@ -123,6 +123,7 @@ export class VoiceSpeaker {
     this.stop = button("cast warn", "", () => this.end(true));
     this.cam = button("", "", () => (this.camera ? this.cameraOff() : this.cameraOn()));
     this.cam.classList.add("voice-camera");
+    this.camHint = el("p", "hint-text");
     this.preview = document.createElement("video");
     this.preview.className = "voice-video voice-preview";
     this.preview.muted = true;
@@ -131,7 +132,7 @@ export class VoiceSpeaker {
     this.preview.hidden = true;
     this.msg = el("p", "error");
     this.msg.setAttribute("role", "alert");
-    setChildren(root, this.title, this.meter.wrap, this.hint, this.msg, this.start, this.stop, this.cam, this.preview);
+    setChildren(root, this.title, this.meter.wrap, this.hint, this.msg, this.start, this.stop, this.cam, this.camHint, this.preview);
     this.rerender();
   }
 
@@ -278,7 +279,8 @@ export class VoiceSpeaker {
     this.cam.textContent = t(this.camera ? "voice.camera.off" : "voice.camera.on");
     this.cam.setAttribute("aria-pressed", String(!!this.camera));
     this.cam.hidden = s !== "live" && s !== "connecting";
-    this.cam.title = this.camera ? "" : t("voice.camera.hint");
+    this.camHint.textContent = t("voice.camera.hint");
+    this.camHint.hidden = this.cam.hidden || !!this.camera;
     this.preview.hidden = !this.camera;
     this.preview.setAttribute("aria-label", t("voice.camera.preview"));
     this.msg.textContent = this.message || "";
