@@ -33,9 +33,10 @@ browser:
 	@$(PYTHON) tools/chromium.py
 
 # The Debian programs of the production topology (HAProxy, Redis 7) and of its faults (iptables,
-# iproute2's ip and tc), and nginx (deploy/nginx.conf run for real by tests/integration/test_nginx.py):
+# iproute2's ip and tc), and nginx (deploy/nginx.conf run for real by tests/integration/test_nginx.py)
+# and coturn's turnserver (live voice's TURN, run for real by tests/integration/test_voice_coturn.py):
 # found, installed (root with apt-get), or the one command to run (tools/system_packages.py).
-SYSTEM_PROGRAMS := haproxy redis-server iptables ip tc nginx
+SYSTEM_PROGRAMS := haproxy redis-server iptables ip tc nginx turnserver
 packages:
 	@$(PYTHON) tools/system_packages.py $(SYSTEM_PROGRAMS) >/dev/null
 

@@ -43,6 +43,19 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         "credentials come from $PLENARY_TURN_USERNAME and $PLENARY_TURN_CREDENTIAL, never from a flag",
     )
     v.add_argument(
+        "--turn-secret-file",
+        default=None,
+        help="a file holding coturn's static-auth-secret (use-auth-secret): each page that may use voice "
+        "then gets its own TURN credential, expiring after --turn-ttl (docs/operations.md); else "
+        "$PLENARY_TURN_SECRET. Never the secret itself on a command line (it would show in ps)",
+    )
+    v.add_argument(
+        "--turn-ttl",
+        type=int,
+        default=Settings.turn_ttl,
+        help=f"seconds a page's TURN credential lasts ({Settings.turn_ttl})",
+    )
+    v.add_argument(
         "--voice-record",
         action="store_true",
         help="also write each speech to an owner-only Ogg file under DATA_DIR/records/<meeting>/voice/",
@@ -119,9 +132,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ),
         ice_username=os.environ.get("PLENARY_TURN_USERNAME", ""),
         ice_credential=os.environ.get("PLENARY_TURN_CREDENTIAL", ""),
+        turn_secret=_turn_secret(args.turn_secret_file),
+        turn_ttl=args.turn_ttl,
         voice_record=args.voice_record,
         voice_max_listeners=args.voice_max_listeners,
     )
+
+
+def _turn_secret(path: str | None) -> str:
+    """coturn's shared secret: the file's first line, else ``$PLENARY_TURN_SECRET``, else none."""
+    if path:
+        lines = Path(path).read_text().splitlines()
+        return lines[0].strip() if lines else ""
+    return os.environ.get("PLENARY_TURN_SECRET", "").strip()
 
 
 # A hub listening on every address without --public-url knows no address people could open:

@@ -198,6 +198,9 @@ class Code(IntEnum):
     VOICE_ELSEWHERE = 2205  # the meeting's voice session lives on another hub: retry (docs/voice.md)
     BAD_VOICE_STEP = 2206  # the step is not allowed in the session's state (moderation/voice.py table)
     TOO_MANY_LISTENERS = 2207  # the meeting's voice session relays to its most listeners already
+    TOO_MANY_VIDEO = 2208  # an offer with more than one video section (the speaker's one camera)
+    BAD_VIDEO_CODEC = 2209  # an offer's video offers neither VP8 nor H.264 (what the relay decodes)
+    LISTENER_SENDS = 2210  # a console's offer to listen would send media (it must only receive)
 
 
 class Category(StrEnum):
@@ -373,6 +376,9 @@ CATALOGUE: Mapping[Code, ErrorSpec] = MappingProxyType(
         Code.VOICE_ELSEWHERE: ErrorSpec(Category.VOICE, retryable=True),
         Code.BAD_VOICE_STEP: ErrorSpec(Category.VOICE),
         Code.TOO_MANY_LISTENERS: ErrorSpec(Category.VOICE, retryable=True),  # once one leaves
+        Code.TOO_MANY_VIDEO: ErrorSpec(Category.VOICE),
+        Code.BAD_VIDEO_CODEC: ErrorSpec(Category.VOICE),
+        Code.LISTENER_SENDS: ErrorSpec(Category.VOICE),
     }
 )
 """Every code's row: the one place its category, retry flag and HTTP status are stated."""

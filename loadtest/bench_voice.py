@@ -20,6 +20,12 @@ per listener and frame). At each step, after a second to settle, for ``--seconds
   track) to the moment a listener's decoded track yields its first loud frame (aiortc's jitter
   buffer and Opus both ways included; one clock, one machine).
 
+``--video 640x360``: the speaker also sends a generated camera picture of that size (30 frames a
+second, VP8 from aiortc), and each listener receives it too (``voice_peers.watch``): the hub decodes
+it once and encodes it again per listener (aiortc relays frames, not packets). Each step then also
+says the video frames each listener received a second (``video_fps``); the CPU of one relayed
+video stream is this run's slope less an audio-only run's, run side by side (docs/performance.md).
+
 This generator decodes every listener's audio in one Python process: on a 2-core machine it
 saturates near the hub, so the last steps' delivery may fall for the generator's sake; the hub's
 CPU per stream is what the steps measure.
@@ -46,7 +52,7 @@ import websockets
 from engine.roles import Role
 from engine.server import ensure_server
 from loadtest.bench_cast import busy_cpu, free_port, proc_cpu, stop_process
-from loadtest.voice_peers import Ear, Tone, listen, speak
+from loadtest.voice_peers import Colour, Ear, Eye, Tone, listen, speak, watch
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 
@@ -173,16 +179,23 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             conns += listeners
             await listeners[0].call("speakers.next", meeting=MEETING, participant="sp") if listeners else None
             tone = Tone(440, bursts=0.5)
-            pc, _ = await speak(speaker.call, MEETING, tone)
+            camera = Colour(width=args.video[0], height=args.video[1]) if args.video else None
+            pc, _ = await speak(speaker.call, MEETING, tone, camera)
             pcs.append(pc)
             ears: list[Ear] = []
+            eyes: list[Eye] = []
             rows = []
             for n in steps:
                 while len(ears) < n:
-                    lpc, _, ear_f = await listen(listeners[len(ears)].call, MEETING)
+                    if camera is not None:
+                        lpc, _, ear_f, eye_f = await watch(listeners[len(ears)].call, MEETING)
+                        eyes.append(await asyncio.wait_for(eye_f, 20))
+                    else:
+                        lpc, _, ear_f = await listen(listeners[len(ears)].call, MEETING)
                     pcs.append(lpc)
                     ears.append(await asyncio.wait_for(ear_f, 20))
                 await asyncio.sleep(1.5)  # ICE and DTLS of the new ones, then steady
+                seen0 = [e.frames for e in eyes]
                 frames0 = [e.frames for e in ears]
                 heard0 = [len(e.heard) for e in ears]
                 sent0 = len(tone.sent)
@@ -204,6 +217,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "latency_ms_p95": sorted(lat)[int(0.95 * (len(lat) - 1))] if lat else None,
                     "bursts": len(lat),
                 }
+                if camera is not None:
+                    seen = sum(e.frames - f for e, f in zip(eyes, seen0, strict=True))
+                    row["video_fps"] = seen / (n * wall) if n else None
                 rows.append(row)
                 log(json.dumps(row))
             return summarise(rows)
@@ -223,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", default="0,1,4,8,16", help="listeners at each step (0,1,4,8,16)")
     p.add_argument("--seconds", type=float, default=5.0, help="seconds measured at each step (5)")
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument(
+        "--video",
+        type=lambda v: tuple(int(x) for x in v.split("x", 1)),
+        default=None,
+        help="the speaker also sends a camera picture of WIDTHxHEIGHT (e.g. 640x360), every listener receives it",
+    )
     args = p.parse_args(argv)
     result = asyncio.run(measure(args))
     print(json.dumps(result, indent=2))

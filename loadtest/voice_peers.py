@@ -1,5 +1,6 @@
 """WebRTC peers in Python for the live voice tests and benchmark (issue 16): a speaker sending a
-generated tone, a console receiving it, and the received sound's dominant frequency.
+generated tone (and, optionally, a generated picture of one colour), a console receiving them, the
+received sound's dominant frequency and the received picture's size and colour.
 
 Signaling goes through any protocol v1 client: each helper takes its ``call(kind, **fields)`` that
 returns the command's result (``tests.support.Client.ok``, the benchmark's own client).
@@ -15,7 +16,13 @@ from typing import Any
 
 import av
 import numpy as np
-from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    AudioStreamTrack,
+    MediaStreamTrack,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
 from aiortc.mediastreams import MediaStreamError
 
 RATE = 48_000
@@ -60,6 +67,57 @@ class Tone(AudioStreamTrack):
         frame.time_base = fractions.Fraction(1, RATE)
         self._n += FRAME
         return frame
+
+
+class Colour(VideoStreamTrack):
+    """A camera that films one colour: ``width`` x ``height`` frames of ``rgb`` at 30 a second
+    (aiortc's own pacing), with a moving stripe so the encoder sends more than one key frame's worth."""
+
+    kind = "video"
+
+    def __init__(
+        self, rgb: tuple[int, int, int] = (200, 40, 40), width: int = 320, height: int = 240
+    ) -> None:
+        super().__init__()
+        self.rgb, self.width, self.height = rgb, width, height
+        self.sent = 0
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        img = np.empty((self.height, self.width, 3), np.uint8)
+        img[:] = self.rgb
+        stripe = (self.sent * 4) % self.width
+        img[:, stripe : stripe + 4] = 255 - np.array(self.rgb, np.uint8)
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts, frame.time_base = pts, time_base
+        self.sent += 1
+        return frame
+
+
+class Eye:
+    """Reads a received video track: how many frames, the last one's size and mean colour."""
+
+    def __init__(self, track: MediaStreamTrack) -> None:
+        self.track = track
+        self.frames = 0
+        self.size = (0, 0)
+        self.rgb = (0.0, 0.0, 0.0)
+        self.task = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                frame = await self.track.recv()
+                if not isinstance(frame, av.VideoFrame):
+                    continue
+                self.frames += 1
+                self.size = (frame.width, frame.height)
+                if self.frames % 5 == 1:  # the colour now and then: decoding to RGB is not free
+                    img = frame.to_ndarray(format="rgb24").reshape(-1, 3).astype(np.float32)
+                    r, g, b = np.median(img, axis=0)
+                    self.rgb = (float(r), float(g), float(b))
+        except MediaStreamError:
+            return
 
 
 def mono(frame: av.AudioFrame) -> np.ndarray:
@@ -110,11 +168,14 @@ class Ear:
 
 
 async def speak(
-    call: Call, meeting: str, track: MediaStreamTrack
+    call: Call, meeting: str, track: MediaStreamTrack, video: MediaStreamTrack | None = None
 ) -> tuple[RTCPeerConnection, dict[str, Any]]:
-    """Go live: offer ``track`` through ``voice.offer``; returns the connection and the reply."""
+    """Go live: offer ``track`` (and the camera ``video``) through ``voice.offer``; returns the
+    connection and the reply."""
     pc = RTCPeerConnection()
     pc.addTrack(track)
+    if video is not None:
+        pc.addTrack(video)
     await pc.setLocalDescription(await pc.createOffer())
     reply = await call("voice.offer", meeting=meeting, sdp=pc.localDescription.sdp)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
@@ -130,10 +191,35 @@ async def listen(call: Call, meeting: str) -> tuple[RTCPeerConnection, dict[str,
 
     @pc.on("track")
     def _track(track: MediaStreamTrack) -> None:
-        if not ear.done():
+        if track.kind == "audio" and not ear.done():
             ear.set_result(Ear(track))
 
     await pc.setLocalDescription(await pc.createOffer())
     reply = await call("voice.listen", meeting=meeting, sdp=pc.localDescription.sdp)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
     return pc, reply, ear
+
+
+async def watch(
+    call: Call, meeting: str
+) -> tuple[RTCPeerConnection, dict[str, Any], asyncio.Future[Ear], asyncio.Future[Eye]]:
+    """A console that listens and watches (audio and video, both received only), as the host
+    console does: the connection, the reply, the ear and the eye once their tracks arrive."""
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="recvonly")
+    pc.addTransceiver("video", direction="recvonly")
+    loop = asyncio.get_running_loop()
+    ear: asyncio.Future[Ear] = loop.create_future()
+    eye: asyncio.Future[Eye] = loop.create_future()
+
+    @pc.on("track")
+    def _track(track: MediaStreamTrack) -> None:
+        if track.kind == "audio" and not ear.done():
+            ear.set_result(Ear(track))
+        elif track.kind == "video" and not eye.done():
+            eye.set_result(Eye(track))
+
+    await pc.setLocalDescription(await pc.createOffer())
+    reply = await call("voice.listen", meeting=meeting, sdp=pc.localDescription.sdp)
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+    return pc, reply, ear, eye

@@ -5,6 +5,9 @@ Pure rules apart from I/O: the WebRTC media (aiortc) is ``realtime/voice/``'s; i
 before it touches a peer connection, and commits "who is live" through :func:`go_live` and
 :func:`end` (``moderation/state.py``: read, decide, commit in one guarded step).
 
+What an offer may be (:func:`check_offer`): audio, and at most one video section (the speaker's
+optional camera) offering VP8 or H.264 (:func:`check_video`).
+
 Who may signal: the panelist who holds the floor of that meeting (the speakers' list's ``current``,
 ``moderation/speakers.py``) sends the offer; that meeting's moderators and hosts
 (``roles.MODERATORS``) listen and end; the speaker may end their own session. Taking the floor away
@@ -129,6 +132,15 @@ def floor_lost(speaker: str, speakers_state: Mapping[str, Any], now: int) -> Ste
 
 # -- what an offer may be -------------------------------------------------------------------------
 _MEDIA = re.compile(r"^m=(audio|video) ", re.MULTILINE)
+_SECTION = re.compile(r"^m=(\w+) .*?(?=^m=|\Z)", re.MULTILINE | re.DOTALL)
+_RTPMAP = re.compile(r"^a=rtpmap:\d+ ([\w.-]+)/", re.MULTILINE)
+
+MAX_VIDEO: Final = 1
+"""Video sections an offer may hold: the speaker's one camera (or a console's one picture of it)."""
+
+VIDEO_CODECS: Final = frozenset({"VP8", "H264"})
+"""What the relay decodes and re-encodes for each console (aiortc's codecs): an offer's video must
+offer one of them. Every browser does; VP9 or AV1 alone cannot be relayed."""
 
 
 def check_offer(sdp: str) -> str:
@@ -142,6 +154,35 @@ def check_offer(sdp: str) -> str:
         raise HubError(Code.BAD_SDP, "the offer has no audio")
     if "a=ice-ufrag:" not in sdp or "a=fingerprint:" not in sdp:
         raise HubError(Code.BAD_SDP, "the offer lacks its ICE credentials or DTLS fingerprint")
+    check_video(sdp)
+    return sdp
+
+
+def check_video(sdp: str) -> bool:
+    """Whether the offer carries video (the optional camera). At most :data:`MAX_VIDEO` video
+    section (``TOO_MANY_VIDEO``), and it must offer VP8 or H.264 (``BAD_VIDEO_CODEC``): the hub
+    accepts one camera and relays it to the consoles, and refuses the rest before any peer
+    connection is made."""
+    videos = [m.group(0) for m in _SECTION.finditer(sdp) if m.group(1) == "video"]
+    if len(videos) > MAX_VIDEO:
+        raise HubError(Code.TOO_MANY_VIDEO, f"at most {MAX_VIDEO} video track per offer")
+    for section in videos:
+        offered = {name.upper() for name in _RTPMAP.findall(section)}
+        if not offered & VIDEO_CODECS:
+            raise HubError(Code.BAD_VIDEO_CODEC, "the video offers neither VP8 nor H.264")
+    return bool(videos)
+
+
+def check_receive_only(sdp: str) -> str:
+    """A console's offer to listen only receives: each audio or video section says ``recvonly`` (or
+    ``inactive``); else ``LISTENER_SENDS``. The hub reads nothing a console would send, and aiortc
+    queues a received track's decoded frames until they are read: a console sending video to
+    its listening session would fill the hub's memory."""
+    for m in _SECTION.finditer(sdp):
+        if m.group(1) in ("audio", "video") and not re.search(
+            r"^a=(recvonly|inactive)\s*$", m.group(0), re.M
+        ):
+            raise HubError(Code.LISTENER_SENDS, "an offer to listen must only receive (recvonly)")
     return sdp
 
 

@@ -42,6 +42,8 @@ class Settings:
     ice_servers: tuple[str, ...] = ()  # e.g. ("stun:stun.example.org:3478", "turn:turn.example.org:3478")
     ice_username: str = ""
     ice_credential: str = ""
+    turn_secret: str = ""  # coturn's static-auth-secret: pages get their own expiring TURN credentials
+    turn_ttl: int = 3600  # seconds one such credential lasts (moderation/voice_ice.py TURN_TTL_S)
     voice_record: bool = (
         False  # each speech also to an owner-only Ogg file under data_dir/records/<meeting>/voice/
     )

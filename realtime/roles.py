@@ -103,6 +103,9 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     # moderators and hosts listen; the speaker ends their own session, moderators anyone's
     **dict.fromkeys(("voice.offer", "voice.candidate", "voice.end"), SPEAKERS),
     "voice.listen": MODERATORS,
+    # the STUN/TURN servers for a page's own peer connection: the floor's holder, moderators, hosts
+    # (moderation/voice_ice.py ``check_may_have_ice``)
+    "voice.config": SPEAKERS,
     # issue 15: the theme team (tables/themes.py); reading the drafts is the team's too
     **dict.fromkeys(THEME_COMMANDS, THEME_TEAM),
 }
@@ -195,7 +198,7 @@ COMMAND_RATES: dict[str, str | None] = {
     "table.say": None,  # the chat's rate per participant, in the message's own step (tables/live.py)
     "table.get": None,
     # issue 16: live voice
-    **dict.fromkeys(("voice.offer", "voice.candidate", "voice.listen", "voice.end"), "voice"),
+    **dict.fromkeys(("voice.offer", "voice.candidate", "voice.listen", "voice.end", "voice.config"), "voice"),
     # issue 15: the theme team: dragging cards is quick work, the staff bucket (5/s, 50 at once)
     # takes a team's pace; a suggestion reads every card, so it is a read of its own class
     **dict.fromkeys(THEME_COMMANDS, "staff"),

@@ -779,6 +779,7 @@ async def live_voice(a: Assembly) -> None:
     await host.call(None, {"type": "subscribe", "id": 2, "channel": on("voice")})
     await p1.call(None, {"type": "speakers.raise", "id": 2, "meeting": M1})
     await mod.call(None, {"type": "speakers.next", "id": 2, "meeting": M1, "participant": "p1"})
+    await p1.call("voice.config", {"type": "voice.config", "id": 6, "meeting": M1})
     speaker = RTCPeerConnection()
     speaker.addTrack(Tone(440))
     await speaker.setLocalDescription(await speaker.createOffer())

@@ -46,12 +46,15 @@ PROGRAMS: dict[str, Program] = {
     "ip": Program("iproute2", ("/usr/sbin/ip", "/sbin/ip", "/bin/ip")),
     "tc": Program("iproute2", ("/usr/sbin/tc", "/sbin/tc")),
     "nginx": Program("nginx-light", ("/usr/sbin/nginx",)),
+    "turnserver": Program("coturn", ("/usr/bin/turnserver",)),
 }
 """The programs ``make cluster`` runs (Debian 12: HAProxy 2.6, Redis 7.0), and those
 ``make faults`` breaks it with (``loadtest/faults.py``): the packet filter (a hub cut from Redis,
 a lossy link) and iproute2 (a network namespace and its throttled link). And nginx (Debian's
 smallest build, ``nginx-light``), which ``tests/integration/test_nginx.py`` runs with
-``deploy/nginx.conf``, the docker-compose proxy, in front of two hubs."""
+``deploy/nginx.conf``, the docker-compose proxy, in front of two hubs. And coturn's
+``turnserver``, the TURN server production puts in front of live voice, which
+``tests/integration/test_voice_coturn.py`` runs on loopback with the hub's shared secret."""
 
 
 class ProgramError(Exception):

@@ -1,4 +1,5 @@
-"""Live voice (issue 16): ``voice.offer``, ``voice.listen``, ``voice.candidate``, ``voice.end``, thin
+"""Live voice (issue 16): ``voice.offer``, ``voice.listen``, ``voice.candidate``, ``voice.end``,
+``voice.config``, thin
 calls into this hub's voice sessions (``realtime/voice/sessions.py``), which ask the rules of
 ``moderation/voice.py`` (who holds the floor, the session's steps, what an offer may be).
 
@@ -53,3 +54,10 @@ async def voice_end(hub: Hub, client: Client, cmd: p.VoiceEnd) -> p.VoiceEndRepl
     await _in_meeting(hub, client, cmd.meeting)
     session = await voice_of(hub).end_command(client.participant, cmd.meeting, cmd.session)
     return p.VoiceEndReply(session=session.id, speaker=session.speaker)
+
+
+@handles(p.VoiceConfig)
+async def voice_config(hub: Hub, client: Client, cmd: p.VoiceConfig) -> p.VoiceConfigReply:
+    await _in_meeting(hub, client, cmd.meeting)
+    servers, expires_at = await voice_of(hub).config(client.participant, cmd.meeting)
+    return p.VoiceConfigReply(ice_servers=[p.IceServer(**s) for s in servers], expires_at=expires_at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from realtime.protocol.base import MeetingCommand, Result
 
@@ -75,4 +75,52 @@ class VoiceEnd(MeetingCommand[VoiceEndReply], tag="voice.end"):
     session: SessionId | None = None
 
 
-VOICE_COMMANDS: tuple[type[MeetingCommand], ...] = (VoiceOffer, VoiceListen, VoiceCandidate, VoiceEnd)
+class IceServer(Struct, kw_only=True):
+    """One entry of `RTCPeerConnection({iceServers})`, as the browser takes it."""
+
+    urls: Annotated[
+        list[str], Meta(description="STUN or TURN URLs (`stun:host:3478`, `turn:host:3478?transport=udp`)")
+    ]
+    username: (
+        Annotated[
+            str,
+            Meta(
+                description="TURN only: `<expiry, unix seconds>:<your participant id>` (coturn's REST scheme)"
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+    credential: (
+        Annotated[str, Meta(description="TURN only: that username's password, valid until the expiry")]
+        | UnsetType
+    ) = UNSET
+
+
+class VoiceConfigReply(Result):
+    ice_servers: Annotated[
+        list[IceServer],
+        Meta(
+            description="give them to `new RTCPeerConnection({iceServers})`; empty on loopback (none configured)"
+        ),
+    ]
+    expires_at: Annotated[
+        int,
+        Meta(
+            description="unix seconds when the TURN credential expires (ask again for a new connection); 0: none"
+        ),
+    ]
+
+
+class VoiceConfig(MeetingCommand[VoiceConfigReply], tag="voice.config"):
+    """The STUN/TURN servers for a page's own peer connection, asked right before it offers or
+    listens: the panelist who holds the floor, the meeting's moderators and hosts (`not_on_the_floor`
+    for other panelists). TURN comes with a credential of your own that expires (`expires_at`)."""
+
+
+VOICE_COMMANDS: tuple[type[MeetingCommand], ...] = (
+    VoiceOffer,
+    VoiceListen,
+    VoiceCandidate,
+    VoiceEnd,
+    VoiceConfig,
+)

@@ -3,9 +3,10 @@
 The speaker's audio comes in once (:class:`SpeakerPeer`); aiortc's ``MediaRelay`` hands each
 listening console (:class:`ListenerPeer`), the level meter and the optional recorder a track of
 their own, unbuffered: a listener that falls behind loses frames, never delays the speaker or
-another listener. This is the only module that imports aiortc (``realtime/voice/sessions.py``
-imports it when the first voice command arrives): a hub installed without the ``voice`` extra runs,
-and its voice commands answer ``VOICE_UNAVAILABLE``.
+another listener. The speaker's optional camera has a track path of its own (``video.py``
+:class:`VideoPath`, imported only from here). These two are the only modules that import aiortc
+(``realtime/voice/sessions.py`` imports this one when the first voice command arrives): a hub
+installed without the ``voice`` extra runs, and its voice commands answer ``VOICE_UNAVAILABLE``.
 
 Signaling is not trickled from the hub: aiortc gathers every local candidate before
 ``setLocalDescription`` returns, so the answer a command replies with is complete. Peers may trickle
@@ -34,6 +35,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 
 from engine.errors import Code, HubError
+from realtime.voice.video import VideoPath
 
 log = logging.getLogger("plenary.voice")
 
@@ -98,12 +100,16 @@ class SpeakerPeer(Peer):
         self.frames = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._recorder: MediaRecorder | None = None
+        self.video = VideoPath(self.relay)
+        """The optional camera: a track path of its own (``realtime/voice/video.py``)."""
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
             if track.kind == "audio" and self.track is None:
                 self.track = track
                 self._tasks.append(asyncio.ensure_future(self._meter(self.subscribe())))
+            elif track.kind == "video":
+                self.video.take(track)
 
     async def answer(self, sdp: str) -> str:
         await self._remote(sdp)
@@ -116,8 +122,11 @@ class SpeakerPeer(Peer):
         assert self.track is not None
         return self.relay.subscribe(self.track, buffered=False)
 
-    async def record(self, path: Path) -> None:
-        """Write the speech to ``path`` (an Ogg/Opus file the caller created owner-only)."""
+    async def record(self, path: Path, video: Callable[[], Path] | None = None) -> None:
+        """Write the speech to ``path`` (an Ogg/Opus file the caller created owner-only), and its
+        video, if the camera comes on, to the file ``video()`` creates."""
+        if video is not None:
+            self.video.record_to(video)
         self._recorder = MediaRecorder(str(path), format="ogg")
         self._recorder.addTrack(self.subscribe())
         await self._recorder.start()
@@ -139,6 +148,7 @@ class SpeakerPeer(Peer):
     async def close(self) -> None:
         for t in self._tasks:
             t.cancel()
+        await self.video.close()
         if self._recorder is not None:
             with contextlib.suppress(Exception):
                 await self._recorder.stop()
@@ -146,13 +156,28 @@ class SpeakerPeer(Peer):
 
 
 class ListenerPeer(Peer):
-    """A console's connection: receives the speaker's relayed track."""
+    """A console's connection: receives the speaker's relayed track, and their video when the
+    console's offer asked for it and the speaker's offer carries one."""
 
-    def __init__(self, config: RTCConfiguration, on_state: OnState, track: MediaStreamTrack) -> None:
+    def __init__(
+        self,
+        config: RTCConfiguration,
+        on_state: OnState,
+        track: MediaStreamTrack,
+        video: MediaStreamTrack | None = None,
+    ) -> None:
         super().__init__(config, on_state)
         self.track = track
+        self.video = video
 
     async def answer(self, sdp: str) -> str:
-        await self._remote(sdp)
+        try:
+            await self._remote(sdp)
+        except BaseException:
+            if self.video is not None:
+                self.video.stop()  # its relay subscription goes with it
+            raise
         self.pc.addTrack(self.track)
+        if self.video is not None:
+            self.pc.addTrack(self.video)
         return await self._answer()

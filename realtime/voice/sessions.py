@@ -34,13 +34,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
-from engine import keys
+from engine import keys, roles
 from engine.background import survive
 from engine.connection import text
 from engine.errors import Code, HubError
 from engine.private import FILE_MODE, private_dir
 from engine.roles import Role
-from moderation import voice
+from moderation import voice, voice_ice
 from moderation.state import StateChannel
 from moderation.voice import Phase, Step
 from panel.roster import Participant
@@ -107,8 +107,15 @@ class Voice:
         hub.speakers.floor_hooks.append(self.on_floor)
 
     def _config(self) -> Any:
+        """The hub's own ICE servers: with coturn's shared secret, a credential of its own (minted
+        as a page's, for ``hub-<id>``); else the static TURN credentials of the environment."""
         s = self.hub.settings
-        return _relay().configuration(s.ice_servers, s.ice_username, s.ice_credential)
+        user, cred = s.ice_username, s.ice_credential
+        if s.turn_secret:
+            user, cred = voice_ice.turn_credential(
+                s.turn_secret, f"hub-{self.hub.hub_id}", _now() // 1000, s.turn_ttl
+            )
+        return _relay().configuration(s.ice_servers, user, cred)
 
     def _check_on(self) -> None:
         if not self.hub.settings.voice:
@@ -124,6 +131,18 @@ class Voice:
         return beat is not None and _now() - int(text(beat)) < HUB_STALE_MS
 
     # -- commands --------------------------------------------------------------------------------
+    async def config(self, who: Participant, meeting: str) -> tuple[list[dict[str, Any]], int]:
+        """``voice.config``: the ICE servers for the page's own peer connection, and when its TURN
+        credential expires; only for the pages that may use voice (``voice_ice.check_may_have_ice``)."""
+        self._check_on()
+        holder = None
+        if who.role not in roles.MODERATORS:
+            floor = await self.hub.speakers.channel(meeting).read()
+            holder = voice.floor_holder(floor.values)
+        voice_ice.check_may_have_ice(who.id, who.role, holder)
+        s = self.hub.settings
+        return voice_ice.page_servers(s.ice_servers, who.id, _now() // 1000, s.turn_secret, s.turn_ttl)
+
     async def offer(self, who: Participant, meeting: str, sdp: str) -> tuple[Session, str]:
         """The floor holder goes live: the hub's answer, and the session it made. One offer of a
         meeting at a time on this hub (a double press must not leave a second connection behind)."""
@@ -161,7 +180,10 @@ class Voice:
         self.speaking[meeting] = session
         if self.hub.settings.voice_record:
             with survive(log, "voice recorder", meeting=meeting):
-                await session.peer.record(self._record_path(meeting, who.id, session.id))
+                await session.peer.record(
+                    self._record_path(meeting, who.id, session.id),
+                    lambda: self._record_path(meeting, who.id, session.id, "-video.webm"),
+                )
         if self._watch is None:
             self._watch = asyncio.create_task(self._watch_floor(), name="plenary-voice-watch")
         log.info("voice live", extra={"meeting": meeting, "participant": who.id, "session": session.id})
@@ -171,7 +193,7 @@ class Voice:
         """A console hears the meeting's live speaker: (its session, the speaker's, the answer)."""
         self._check_on()
         voice.check_may_listen(who.role)
-        voice.check_offer(sdp)
+        voice.check_receive_only(voice.check_offer(sdp))
         speaker = self.speaking.get(meeting)
         if speaker is None or speaker.phase is Phase.ENDED:
             return await self._listen_elsewhere(who, meeting, sdp)
@@ -179,8 +201,9 @@ class Voice:
             raise HubError(Code.TOO_MANY_LISTENERS, "this meeting's live voice has its most listeners")
         relay = _relay()
         session = Session(secrets.token_urlsafe(9), meeting, who.id, speaker.owner, None, listening=True)
+        video = speaker.peer.video.subscribe() if voice.check_video(sdp) else None
         session.peer = relay.ListenerPeer(
-            self._config(), lambda st: self._on_state(session, st), speaker.peer.subscribe()
+            self._config(), lambda st: self._on_state(session, st), speaker.peer.subscribe(), video
         )
         try:
             answer = await session.peer.answer(sdp)
@@ -358,10 +381,11 @@ class Voice:
         session = self.speaking.get(meeting)
         return float(session.peer.level) if session is not None else 0.0
 
-    def _record_path(self, meeting: str, speaker: str, session: str) -> Path:
-        """An owner-only Ogg file in the meeting's record folder (``engine/private.py``)."""
+    def _record_path(self, meeting: str, speaker: str, session: str, suffix: str = ".ogg") -> Path:
+        """An owner-only file in the meeting's record folder (``engine/private.py``): the speech's
+        Ogg/Opus, or ``-video.webm`` for its video (made at the camera's first frame)."""
         folder = private_dir(self.hub.settings.data_dir / "records" / meeting / "voice")
-        path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{speaker}-{session}.ogg"
+        path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{speaker}-{session}{suffix}"
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE))
         return path
 

@@ -1,10 +1,12 @@
 """Live voice in the browser (issue 16): the panelist who holds the floor goes live from the panelist
 page with Chromium's fake microphone, the host console hears them (its WebRTC connection receives
-audio packets and its level meter moves), and the host turns the speaker's microphone off.
+audio packets and its level meter moves); the speaker turns the camera on (asked only then) and the
+host console decodes and shows their video, then off again; the host turns the speaker's microphone
+off.
 
 This module launches its own Chromium with the fake media flags (``--use-fake-device-for-media-stream
 --use-fake-ui-for-media-stream``: a generated beep for a microphone, permission granted without a
-prompt); the package's other tests keep the plain browser.
+prompt; a generated picture for a camera); the package's other tests keep the plain browser.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ MEDIA_ARGS = [
 KEEP_PEERS = """(() => {
   const Real = window.RTCPeerConnection;
   window.__pcs = [];
+  window.__pcConfigs = [];
   window.RTCPeerConnection = function (...args) {
     const pc = new Real(...args);
     window.__pcs.push(pc);
+    window.__pcConfigs.push(args[0] || null);
     return pc;
   };
   window.RTCPeerConnection.prototype = Real.prototype;
@@ -58,6 +62,24 @@ PACKETS = """async () => {
   }
   return n;
 }"""
+FRAMES = """async () => {
+  let n = 0;
+  for (const pc of window.__pcs || []) {
+    const stats = await pc.getStats();
+    stats.forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") n += s.framesDecoded || 0;
+    });
+  }
+  return n;
+}"""
+CAMERAS_ASKED = """(() => {
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  window.__cameraAsked = 0;
+  navigator.mediaDevices.getUserMedia = (c) => {
+    if (c && c.video) window.__cameraAsked += 1;
+    return real(c);
+  };
+})();"""
 
 
 def call_on(hub_call: HubCaller, who: str) -> dict[str, Any]:
@@ -87,13 +109,16 @@ def open_media(media_browser: Browser, assembly: Assembly) -> Iterator[Any]:
     watches: list[PageWatch] = []
 
     def _open(path: str, who: str, width: int = 390) -> Page:
-        ctx = media_browser.new_context(viewport={"width": width, "height": 844}, permissions=["microphone"])
+        ctx = media_browser.new_context(
+            viewport={"width": width, "height": 844}, permissions=["microphone", "camera"]
+        )
         contexts.append(ctx)
         ctx.route(
             "https://www.youtube-nocookie.com/**",
             lambda route: route.fulfill(body=FAKE_PLAYER, content_type="text/html"),
         )
         ctx.add_init_script(KEEP_PEERS)
+        ctx.add_init_script(CAMERAS_ASKED)
         page = ctx.new_page()
         page.set_default_timeout(15_000)
         watch = PageWatch()
@@ -148,6 +173,9 @@ def test_the_speaker_goes_live_and_the_host_hears_them(
         box.get_by_role("button", name="말하기 시작").click()
         expect(box.locator(".voice-state")).to_have_text("지금 말하는 중")
         expect(box.get_by_role("button", name="말하기 멈추기")).to_be_visible()
+        # both pages asked the hub for its ICE servers (voice.config) and gave them to their
+        # connection: none here, as on any loopback hub
+        assert panelist.evaluate("window.__pcConfigs") == [{"iceServers": []}]
 
         # the host console: who is live, and audio arriving on its connection
         expect(console.locator(".voice-state")).to_contain_text("지금 말하는 중:")
@@ -158,6 +186,7 @@ def test_the_speaker_goes_live_and_the_host_hears_them(
                 break
             host.wait_for_timeout(250)
         assert packets > 20
+        assert host.evaluate("window.__pcConfigs")[-1] == {"iceServers": []}
         # the speaker's own meter moves with the fake microphone's beeps
         panelist.wait_for_function(
             "() => Number(document.querySelector('#voice-speaker .voice-meter').dataset.peak || 0) > 0"
@@ -169,6 +198,34 @@ def test_the_speaker_goes_live_and_the_host_hears_them(
         panelist.screenshot(path=str(shots(tmp_path) / "panelist-voice-390.png"))
         console.scroll_into_view_if_needed()
         console.screenshot(path=str(shots(tmp_path) / "host-voice-1280.png"))
+
+        # the camera: off by default and never asked for before the press; on, the host sees it
+        video = console.locator("video.voice-video")
+        expect(video).to_be_hidden()
+        assert panelist.evaluate("window.__cameraAsked") == 0
+        camera = box.get_by_role("button", name="카메라 켜기")
+        expect(camera).to_be_visible()
+        camera.click()
+        expect(box.get_by_role("button", name="카메라 끄기")).to_have_attribute("aria-pressed", "true")
+        assert panelist.evaluate("window.__cameraAsked") == 1
+        expect(box.locator("video.voice-preview")).to_be_visible()
+        box.scroll_into_view_if_needed()
+        panelist.screenshot(path=str(shots(tmp_path) / "panelist-voice-camera-390.png"))
+        frames = 0
+        for _ in range(60):  # up to 15 s for the first key frame through the hub's relay
+            frames = host.evaluate(FRAMES)
+            if frames > 10:
+                break
+            host.wait_for_timeout(250)
+        assert frames > 10
+        expect(video).to_be_visible()
+        host.wait_for_function("() => document.querySelector('#voice video.voice-video').videoWidth > 0")
+        console.screenshot(path=str(shots(tmp_path) / "host-voice-video-1280.png"))
+        # off again: the video goes away on the console, the voice goes on
+        box.get_by_role("button", name="카메라 끄기").click()
+        expect(box.get_by_role("button", name="카메라 켜기")).to_be_visible()
+        expect(video).to_be_hidden(timeout=5_000)
+        expect(box.locator(".voice-state")).to_have_text("지금 말하는 중")
 
         # the host turns the speaker's microphone off: the panelist page says so
         console.get_by_role("button", name="발언자 마이크 끄기").click()

@@ -61,7 +61,8 @@ def test_the_install_command_names_each_package_once() -> None:
         "redis-server",
     ]
     assert install_command(["ip", "tc", "iptables"])[4:] == ["iproute2", "iptables"]
-    assert set(PROGRAMS) == {"haproxy", "redis-server", "iptables", "ip", "tc", "nginx"}
+    assert set(PROGRAMS) == {"haproxy", "redis-server", "iptables", "ip", "tc", "nginx", "turnserver"}
+    assert install_command(["turnserver"])[4:] == ["coturn"]
     assert install_command(["nginx"])[4:] == ["nginx-light"]
 
 

@@ -4,11 +4,14 @@
 // VoiceSpeaker, in the panelist's speakers panel: shown only while I hold the floor; the microphone
 // is asked for only when I press "말하기 시작" (never before I am called), then a live level meter,
 // a clear "지금 말하는 중" state and a stop button. Losing the floor ends it (the hub closes the
-// connection and says `voice.ended`).
+// connection and says `voice.ended`). The camera is optional and off: "카메라 켜기" asks for it only
+// when pressed and puts it on the offer's video section (`replaceTrack`, no new offer); "카메라 끄기"
+// takes it off again. The voice goes on either way.
 // Mount: new VoiceSpeaker(conn, element); setFloor(meeting, holdsTheFloor), rerender.
 //
 // VoiceConsole, on the host console: follows who is live in the chosen meeting, listens to them
-// (plays the speaker), shows who is live and their level, and can mute (here only) or end them;
+// (plays the speaker, and shows their video while their camera sends frames), shows who is live
+// and their level, and can mute (here only) or end them;
 // and the host's choice whether a speaker's microphone goes off when their time runs out
 // (`speakers.timer` with `cut_off`, read from `meeting/<id>/speakers`).
 // Mount: new VoiceConsole(conn, section); setWelcome, setMeeting, rerender (as the other tools).
@@ -33,6 +36,19 @@ async function gathered(pc) {
     });
   }
   return pc.localDescription.sdp;
+}
+
+/** The STUN/TURN servers for this page's own connection (`voice.config`, asked right before each
+ * one: a TURN credential is the participant's own and expires). None on loopback; a hub that
+ * cannot say (an older hub) leaves the page with host candidates, as before. */
+async function iceServers(conn, meeting) {
+  try {
+    const r = await conn.request("voice.config", { meeting });
+    return r.ice_servers || [];
+  } catch (err) {
+    if (err && err.name === "not_on_the_floor") throw err;
+    return [];
+  }
 }
 
 /** A level meter on a stream: `read()` is 0..1 (RMS of the last few ms). */
@@ -93,6 +109,8 @@ export class VoiceSpeaker {
     this.level = null;
     this.session = null;
     this.state = "idle"; // idle, asking, connecting, live
+    this.videoTx = null; // the offer's video section: the camera goes on it when turned on
+    this.camera = null; // the camera's track while it is on
     this.message = null;
     this.sub = null;
     this.frame = null;
@@ -103,9 +121,18 @@ export class VoiceSpeaker {
     this.meter = meter(t("voice.meter"));
     this.start = button("cast", "", () => this.goLive());
     this.stop = button("cast warn", "", () => this.end(true));
+    this.cam = button("", "", () => (this.camera ? this.cameraOff() : this.cameraOn()));
+    this.cam.classList.add("voice-camera");
+    this.camHint = el("p", "hint-text");
+    this.preview = document.createElement("video");
+    this.preview.className = "voice-video voice-preview";
+    this.preview.muted = true;
+    this.preview.autoplay = true;
+    this.preview.playsInline = true;
+    this.preview.hidden = true;
     this.msg = el("p", "error");
     this.msg.setAttribute("role", "alert");
-    setChildren(root, this.title, this.meter.wrap, this.hint, this.msg, this.start, this.stop);
+    setChildren(root, this.title, this.meter.wrap, this.hint, this.msg, this.start, this.stop, this.cam, this.camHint, this.preview);
     this.rerender();
   }
 
@@ -144,8 +171,11 @@ export class VoiceSpeaker {
     this.state = "connecting";
     this.rerender();
     try {
-      this.pc = new RTCPeerConnection();
+      const ice = await iceServers(this.conn, this.meeting);
+      this.pc = new RTCPeerConnection({ iceServers: ice });
       for (const track of this.stream.getAudioTracks()) this.pc.addTrack(track, this.stream);
+      // the camera's place, empty until "카메라 켜기" (no camera is asked for before that press)
+      this.videoTx = this.pc.addTransceiver("video", { direction: "sendonly" });
       this.pc.addEventListener("connectionstatechange", () => {
         const s = this.pc?.connectionState;
         if (s === "connected") {
@@ -173,6 +203,42 @@ export class VoiceSpeaker {
     this.frame = requestAnimationFrame(() => this._meter());
   }
 
+  /** The camera on: asked for only now, put on the live connection's video section. */
+  async cameraOn() {
+    if (this.camera || !this.videoTx || this.state === "idle") return;
+    this.message = null;
+    let track;
+    try {
+      const media = await navigator.mediaDevices.getUserMedia({
+        video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 24 } },
+      });
+      track = media.getVideoTracks()[0];
+    } catch (err) {
+      this.message = t("voice.err.camera");
+      this.rerender();
+      return;
+    }
+    if (!this.videoTx || this.state === "idle") return track.stop(); // ended while asking
+    this.camera = track;
+    try {
+      await this.videoTx.sender.replaceTrack(track);
+    } catch (err) {
+      this.cameraOff();
+      this.message = t("voice.err.camera");
+    }
+    this.preview.srcObject = this.camera ? new MediaStream([track]) : null;
+    this.rerender();
+  }
+
+  /** The camera off: its track stopped, nothing sent on the video section; the voice goes on. */
+  cameraOff() {
+    this.videoTx?.sender.replaceTrack(null).catch(() => {});
+    this.camera?.stop();
+    this.camera = null;
+    this.preview.srcObject = null;
+    this.rerender();
+  }
+
   /** Stop: the microphone off, the connection closed; `tell` the hub (the stop button). */
   end(tell, reason) {
     const session = this.session;
@@ -182,6 +248,10 @@ export class VoiceSpeaker {
     this.level = null;
     for (const track of this.stream?.getTracks() || []) track.stop();
     this.stream = null;
+    this.camera?.stop();
+    this.camera = null;
+    this.videoTx = null;
+    this.preview.srcObject = null;
     this.pc?.close();
     this.pc = null;
     this.session = null;
@@ -206,6 +276,13 @@ export class VoiceSpeaker {
     this.start.hidden = s !== "idle" || !this.floor;
     this.stop.textContent = t("voice.stop");
     this.stop.hidden = s === "idle";
+    this.cam.textContent = t(this.camera ? "voice.camera.off" : "voice.camera.on");
+    this.cam.setAttribute("aria-pressed", String(!!this.camera));
+    this.cam.hidden = s !== "live" && s !== "connecting";
+    this.camHint.textContent = t("voice.camera.hint");
+    this.camHint.hidden = this.cam.hidden || !!this.camera;
+    this.preview.hidden = !this.camera;
+    this.preview.setAttribute("aria-label", t("voice.camera.preview"));
     this.msg.textContent = this.message || "";
     this.msg.hidden = !this.message;
   }
@@ -237,6 +314,15 @@ export class VoiceConsole {
     this.meter = meter(t("voice.console.meter"));
     this.audio = document.createElement("audio");
     this.audio.autoplay = true;
+    this.video = document.createElement("video"); // the speaker's camera, shown while frames come
+    this.video.className = "voice-video";
+    this.video.muted = true; // the sound is the <audio>'s (the one the stream's mixer takes)
+    this.video.autoplay = true;
+    this.video.playsInline = true;
+    this.video.hidden = true;
+    this.videoOn = false;
+    this.framesSeen = 0;
+    this.watchTimer = null;
     this.mute = button("", "", () => this.toggleMute());
     this.cut = button("warn", "", () => this.endSpeaker());
     this.msg = el("p", "error");
@@ -252,7 +338,7 @@ export class VoiceConsole {
     this.cutOffLabel.append(this.cutOff, this.cutOffText);
     this.speakers = { seconds: 120, cut_off: false };
     this.speakersSub = null;
-    setChildren(section, this.heading, this.who, this.meter.wrap, row, this.cutOffLabel, this.msg, this.audio);
+    setChildren(section, this.heading, this.who, this.video, this.meter.wrap, row, this.cutOffLabel, this.msg, this.audio);
   }
 
   /** The host's choice: a speaker's live voice ends when their time runs out (or never). */
@@ -329,10 +415,19 @@ export class VoiceConsole {
   async listen(speakerSession) {
     this.hangUp();
     this.heard = speakerSession;
-    const pc = (this.pc = new RTCPeerConnection());
+    const ice = await iceServers(this.conn, this.meeting);
+    if (this.heard !== speakerSession) return; // another speaker (or none) while asking
+    const pc = (this.pc = new RTCPeerConnection({ iceServers: ice }));
     pc.addTransceiver("audio", { direction: "recvonly" });
+    pc.addTransceiver("video", { direction: "recvonly" }); // the speaker's camera, if they turn it on
     pc.addEventListener("track", (e) => {
-      const stream = e.streams[0] || new MediaStream([e.track]);
+      if (e.track.kind === "video") {
+        this.video.srcObject = new MediaStream([e.track]);
+        this.video.play?.().catch(() => {});
+        this._watchVideo(pc);
+        return;
+      }
+      const stream = new MediaStream([e.track]);
       this.audio.srcObject = stream;
       this.audio.muted = this.muted;
       this.audio.play?.().catch(() => {});
@@ -362,7 +457,31 @@ export class VoiceConsole {
     this.frame = requestAnimationFrame(() => this._meter());
   }
 
+  /** Whether the speaker's camera sends: frames decoded in the last second (the camera may come on
+   * and go off during the speech without a new offer). Shows the video only then. */
+  _watchVideo(pc) {
+    clearInterval(this.watchTimer);
+    this.framesSeen = 0;
+    this.watchTimer = setInterval(async () => {
+      if (pc !== this.pc) return clearInterval(this.watchTimer);
+      let frames = 0;
+      const stats = await pc.getStats();
+      stats.forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded || 0;
+      });
+      const on = frames > this.framesSeen;
+      this.framesSeen = frames;
+      if (on !== this.videoOn) {
+        this.videoOn = on;
+        this.rerender();
+      }
+    }, 1000);
+  }
+
   hangUp() {
+    clearInterval(this.watchTimer);
+    this.videoOn = false;
+    this.video.srcObject = null;
     cancelAnimationFrame(this.frame);
     this.level?.close();
     this.level = null;
@@ -395,6 +514,8 @@ export class VoiceConsole {
     this.who.textContent = this.live ? t("voice.console.live", { name: this.live.name }) : t("voice.console.nobody");
     this.section.classList.toggle("live", !!this.live);
     this.meter.wrap.hidden = !this.live;
+    this.video.hidden = !this.live || !this.videoOn;
+    this.video.setAttribute("aria-label", t("voice.console.video"));
     this.mute.textContent = t(this.muted ? "voice.console.unmute" : "voice.console.mute");
     this.mute.setAttribute("aria-pressed", String(this.muted));
     this.mute.hidden = !this.live;

@@ -155,3 +155,52 @@ def test_ended_has_no_way_out() -> None:
     assert not [k for k in STEPS if k[0] is Phase.ENDED]
     for what in Step:
         assert _code(voice.step, Phase.ENDED, what) is Code.BAD_VOICE_STEP
+
+
+# -- the optional video (the speaker's one camera) --------------------------------------------------
+def _video(*codecs: str) -> str:
+    rtpmaps = "".join(f"a=rtpmap:{96 + i} {c}/90000\r\n" for i, c in enumerate(codecs))
+    return f"m=video 9 UDP/TLS/RTP/SAVPF {' '.join(str(96 + i) for i in range(len(codecs)))}\r\n{rtpmaps}"
+
+
+def test_one_camera_in_vp8_or_h264() -> None:
+    assert voice.check_video(OFFER) is False
+    assert voice.check_video(OFFER + _video("VP8", "rtx")) is True
+    assert voice.check_video(OFFER + _video("H264")) is True
+    assert voice.check_offer(OFFER + _video("VP9", "VP8")) == OFFER + _video("VP9", "VP8")
+    assert _code(voice.check_offer, OFFER + _video("VP8") + _video("VP8")) is Code.TOO_MANY_VIDEO
+    assert _code(voice.check_offer, OFFER + _video("VP9", "AV1")) is Code.BAD_VIDEO_CODEC
+    assert _code(voice.check_offer, OFFER + _video()) is Code.BAD_VIDEO_CODEC
+
+
+@given(
+    sections=st.lists(
+        st.lists(st.sampled_from(["VP8", "H264", "VP9", "AV1", "rtx", "red"]), max_size=4), max_size=3
+    )
+)
+def test_the_video_rule_as_a_property(sections: list[list[str]]) -> None:
+    """At most one video section, and it offers one codec the relay decodes; else its own code."""
+    sdp = OFFER + "".join(_video(*codecs) for codecs in sections)
+    if len(sections) > voice.MAX_VIDEO:
+        expected: Code | None = Code.TOO_MANY_VIDEO
+    elif sections and not set(sections[0]) & voice.VIDEO_CODECS:
+        expected = Code.BAD_VIDEO_CODEC
+    else:
+        expected = None
+    assert _code(voice.check_offer, sdp) is expected
+
+
+def test_a_console_only_receives() -> None:
+    """An offer to listen says recvonly (or inactive) in each audio and video section; the default
+    direction (none said) is sendrecv, so it is refused too."""
+    recv = OFFER + "a=recvonly\r\n"
+    assert voice.check_receive_only(recv) == recv
+    assert voice.check_receive_only(recv + _video("VP8") + "a=recvonly\r\n") is not None
+    assert voice.check_receive_only(recv + _video("VP8") + "a=inactive\r\n") is not None
+    for bad in (
+        OFFER,
+        OFFER + "a=sendrecv\r\n",
+        OFFER + "a=sendonly\r\n",
+        recv + _video("VP8") + "a=sendrecv\r\n",
+    ):
+        assert _code(voice.check_receive_only, bad) is Code.LISTENER_SENDS

@@ -30,7 +30,7 @@ RATED: dict[str, set[str]] = {
     "learning": set(),
     "record": set(),
     "desk": {"attendance.checkin", "attendance.checkout", "attendance.paper"},  # issue 14
-    "voice": {"voice.offer", "voice.listen", "voice.candidate", "voice.end"},  # issue 16
+    "voice": {"voice.offer", "voice.listen", "voice.candidate", "voice.end", "voice.config"},  # issue 16
     "staff": {
         *("vote.create", "vote.open", "vote.close", "vote.publish"),
         *("qa.approve", "qa.dismiss", "qa.reopen", "qa.merge", "qa.queue", "qa.unqueue"),

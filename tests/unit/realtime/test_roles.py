@@ -109,7 +109,10 @@ EXPECTED: dict[str, set[str]] = {
     "table.say": {"panelist", "facilitator"},
     "table.get": {"panelist", "facilitator", "moderator", "host"},
     # issue 16: live voice (the floor and one's own session are moderation/voice.py's rules)
-    **{key: {"panelist", "moderator", "host"} for key in ("voice.offer", "voice.candidate", "voice.end")},
+    **{
+        key: {"panelist", "moderator", "host"}
+        for key in ("voice.offer", "voice.candidate", "voice.end", "voice.config")
+    },
     "voice.listen": {"moderator", "host"},
     # the theme team (issue 15)
     "theme.create": {"themer", "host"},

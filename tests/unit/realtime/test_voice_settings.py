@@ -4,6 +4,7 @@ flags or the environment, TURN credentials only from the environment and only fo
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -19,10 +20,16 @@ def _settings(argv: list[str]) -> Settings:
 
 
 def test_no_ice_server_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLENARY_ICE_SERVERS", "PLENARY_TURN_USERNAME", "PLENARY_TURN_CREDENTIAL"):
+    for name in (
+        "PLENARY_ICE_SERVERS",
+        "PLENARY_TURN_USERNAME",
+        "PLENARY_TURN_CREDENTIAL",
+        "PLENARY_TURN_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     s = _settings([])
     assert s.ice_servers == () and s.voice and not s.voice_record
+    assert s.turn_secret == "" and s.turn_ttl == 3600
     assert configuration(()).iceServers == []
 
 
@@ -40,3 +47,16 @@ def test_flags_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not _settings(["--no-voice"]).voice
     flagged = _settings(["--ice-server", "stun:a.example:3478", "--ice-server", "turn:b.example:443"])
     assert flagged.ice_servers == ("stun:a.example:3478", "turn:b.example:443")  # the flags replace the env
+
+
+def test_the_turn_secret_from_a_file_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """coturn's shared secret: a file's first line (never a flag's value: it would show in ps),
+    else ``$PLENARY_TURN_SECRET``; the credentials' lifetime from ``--turn-ttl``."""
+    monkeypatch.setenv("PLENARY_TURN_SECRET", "from-env")
+    assert _settings([]).turn_secret == "from-env"
+    secret = tmp_path / "secret"
+    secret.write_text("from-file\nignored\n")
+    s = _settings(["--turn-secret-file", str(secret), "--turn-ttl", "600"])
+    assert (s.turn_secret, s.turn_ttl) == ("from-file", 600)
