@@ -13,8 +13,9 @@ pinned to the second core: the listeners' side no longer starves in one process,
 runs on the hub's core. Listeners join in steps (``voice.listen``, spread over the generators);
 at each step, after a second to settle, for ``--seconds``:
 
-- the hub's CPU (``/proc/<hub>/task/*/schedstat``) as a share of one core, and how busy the
-  generators' core was (``/proc/stat``);
+- the hub's CPU (``/proc/<hub>/task/*/schedstat``) as a share of one core; how busy the
+  generators' core was (``/proc/stat``: other work on the machine included) and the generators'
+  own CPU (theirs and this process's);
 - delivery: the frames the listeners received against the 50 a second the speaker sends;
 - mouth-to-ear per (listener, burst): the burst's first frame leaving the speaker's track to that
   listener's decoded track yielding its first loud frame (Opus both ways, SRTP, aiortc's jitter
@@ -23,7 +24,8 @@ at each step, after a second to settle, for ``--seconds``:
 The ramp stops at the first step that crosses a limit: delivery under ``--min-delivery`` (0.95) or
 more than 5 % of bursts missed (frames missing or late), mouth-to-ear p99 over ``--max-p99-ms``
 (400), or the hub's core over ``--max-hub-core`` (0.9). The ceiling is the last step under every
-limit. When the generators' core was itself saturated (over 0.95 busy) at the crossing, the report
+limit. When the generators' core was itself saturated at the crossing (over 0.95 busy, or their own
+CPU over 0.9 of it), the report
 says so: the ceiling is then a lower bound for the hub (the listeners' side gave out first).
 
 Variants (the same run, interleaved, each on a fresh hub): ``once`` (the default hub: the speaker's
@@ -220,10 +222,12 @@ async def ramp(
             await asyncio.sleep(1.0)  # ICE and DTLS of the new ones, then steady
             marks0 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
             sent0 = len(tone.sent)
+            own0 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
             cpu0, gbusy0, t0 = proc_cpu(hub.pid), core_busy(gen_core), time.monotonic()
             w0 = time.time()
             await asyncio.sleep(args.seconds)
             cpu1, gbusy1, t1 = proc_cpu(hub.pid), core_busy(gen_core), time.monotonic()
+            own1 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
             w1 = time.time()
             marks1 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
             wall = t1 - t0
@@ -241,6 +245,7 @@ async def ramp(
                 "listeners": n,
                 "hub_core": (cpu1 - cpu0) / wall,
                 "generators_core": (gbusy1 - gbusy0) / wall / (1 if cores else (os.cpu_count() or 1)),
+                "generators_own": (own1 - own0) / wall,
                 "delivery": got / (n * FRAMES_PER_S * wall) if n else None,
                 "missed": missed / scored if scored else 0.0,
                 "latency_ms_p50": pct(lat, 50),
@@ -253,7 +258,7 @@ async def ramp(
             log(f"{variant} {json.dumps(row)}")
             step_s = max(step_s, time.monotonic() - began)
             if row["crossed"]:
-                gen_bound = row["generators_core"] > 0.95
+                gen_bound = row["generators_own"] > 0.9 or row["generators_core"] > 0.95
                 stopped = "; ".join(row["crossed"]) + (
                     " (the generators' core was saturated: a lower bound for the hub)" if gen_bound else ""
                 )
