@@ -23,7 +23,9 @@ at each step, after a second to settle, for ``--seconds``:
 
 The limits: delivery under ``--min-delivery`` (0.95) or more than 5 % of bursts missed (frames
 missing or late), mouth-to-ear p99 over ``--max-p99-ms`` (400), the hub's core over
-``--max-hub-core`` (0.9). A step whose crossing comes while the generators' core was saturated
+``--max-hub-core`` (0.9), or the hub's event loop thread runnable (running or waiting for its core,
+``/proc/<hub>/schedstat``) more than that share of the time: on a machine other work shares, the
+hub gets only part of its core and saturates below 0.9 of its CPU. A step whose crossing comes while the generators' core was saturated
 and the hub's was not (``listeners_side``: on a shared machine, other work starves the listeners
 first) is recorded and the ramp goes on; it stops at the first crossing on the hub's side. The
 ceiling is the last step before it (``ceiling``; a lower bound when the time ran out first, see
@@ -78,6 +80,16 @@ def core_busy(core: int | None) -> float:
     return 0.0
 
 
+def loop_runnable(pid: int) -> float:
+    """Seconds the main thread of ``pid`` (the hub's event loop) ran or waited for a core
+    (``/proc/<pid>/schedstat``: run time, run-queue delay). On a machine other work shares, a hub
+    given only part of its core runs less than it would, and waits the rest: the two together say
+    whether the loop could keep up (near 1: saturated), which its CPU alone cannot."""
+    with open(f"/proc/{pid}/schedstat") as fh:
+        ran, waited = fh.read().split()[:2]
+    return (int(ran) + int(waited)) / 1e9
+
+
 def slope(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """Least squares ``y = a + b x``: (a, b)."""
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
@@ -118,6 +130,8 @@ def crossed(row: dict[str, Any], args: argparse.Namespace) -> list[str]:
         out.append(f"mouth-to-ear p99 {row['latency_ms_p99']:.0f} ms > {args.max_p99_ms}")
     if row["hub_core"] > args.max_hub_core:
         out.append(f"hub core {row['hub_core']:.2f} > {args.max_hub_core}")
+    if row["hub_loop_runnable"] > args.max_hub_core:
+        out.append(f"hub loop runnable {row['hub_loop_runnable']:.2f} > {args.max_hub_core}")
     return out
 
 
@@ -128,7 +142,7 @@ def listeners_side(row: dict[str, Any]) -> bool:
     or not a starved generator reads them in time, so its CPU at that step still counts; the ramp
     goes on, and the ceiling is the last step before a crossing on the hub's side."""
     starved = row["generators_own"] > 0.9 or row["generators_core"] > 0.95
-    return bool(row["crossed"]) and starved and not any(c.startswith("hub core") for c in row["crossed"])
+    return bool(row["crossed"]) and starved and not any(c.startswith("hub") for c in row["crossed"])
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -225,7 +239,7 @@ async def ramp(
             new = [tokens[f"h{i}"] for i in range(joined, n)]
             adds = [gens[i % len(gens)] for i in range(len(new))]
             await asyncio.gather(
-                *(g.ask({"op": "add", "tokens": new[i :: len(gens)]}) for i, g in enumerate(gens) if new[i :: len(gens)])
+                *(g.ask({"op": "add", "tokens": new[i :: len(gens)]}, 40) for i, g in enumerate(gens) if new[i :: len(gens)])
             )  # fmt: skip
             for g in adds:
                 g.count += 1
@@ -234,14 +248,19 @@ async def ramp(
             marks0 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
             sent0 = len(tone.sent)
             own0 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
+            run0 = loop_runnable(hub.pid)
             cpu0, gbusy0, t0 = proc_cpu(hub.pid), core_busy(gen_core), time.monotonic()
             w0 = time.time()
             await asyncio.sleep(args.seconds)
             cpu1, gbusy1, t1 = proc_cpu(hub.pid), core_busy(gen_core), time.monotonic()
+            run1 = loop_runnable(hub.pid)
             own1 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
             w1 = time.time()
             marks1 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
             wall = t1 - t0
+            hearing = sum(  # listeners that received a frame during the step
+                b > a for m0, m1 in zip(marks0, marks1, strict=True) for a, b in zip(m0["frames"], m1["frames"], strict=False)
+            )  # fmt: skip
             got = sum(sum(m1["frames"]) - sum(m0["frames"]) for m0, m1 in zip(marks0, marks1, strict=True))
             sent = [s for s in tone.sent[sent0:] if w0 <= s < w1 - BURST_EVERY]
             lat: list[float] = []
@@ -254,7 +273,10 @@ async def ramp(
             scored = len(lat) + missed
             row: dict[str, Any] = {
                 "listeners": n,
+                "hearing": hearing,
+                "joined_s": time.monotonic() - began,
                 "hub_core": (cpu1 - cpu0) / wall,
+                "hub_loop_runnable": (run1 - run0) / wall,
                 "generators_core": (gbusy1 - gbusy0) / wall / (1 if cores else (os.cpu_count() or 1)),
                 "generators_own": (own1 - own0) / wall,
                 "delivery": got / (n * FRAMES_PER_S * wall) if n else None,

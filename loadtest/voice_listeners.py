@@ -6,7 +6,8 @@ not starve before the hub does. The orchestrator talks to each over its stdin an
 object a line:
 
 - ``{"op": "add", "tokens": [...]}``: each token's console connects (protocol v1 over WebSocket),
-  ``voice.listen``s to the meeting and waits for the track; answers ``{"added": n}``;
+  ``voice.listen``s to the meeting and waits for its first frame (up to 20 s; ICE and DTLS done);
+  answers ``{"added": n, "hearing": h}`` (h: how many of all this process's consoles hear);
 - ``{"op": "mark"}``: answers ``{"frames": [...], "heard": [[...], ...]}``, each listener's frames
   received in total and the burst onsets (wall clock) heard since the previous mark;
 - ``{"op": "quit"}`` (or stdin closed): closes every peer and connection, exits.
@@ -84,12 +85,17 @@ class Listeners:
         pc, _, ear_f = await listen(conn.call, self.meeting)
         self.pcs.append(pc)
         ear = await asyncio.wait_for(ear_f, 20)
+        # the track comes with the answer, before ICE and DTLS: a listener counts once it hears
+        for _ in range(200):
+            if ear.frames:
+                break
+            await asyncio.sleep(0.1)
         self.ears.append(ear)
         self.marks.append(len(ear.heard))
 
     async def add(self, tokens: list[str]) -> dict[str, Any]:
         await asyncio.gather(*(self.add_one(t) for t in tokens))
-        return {"added": len(tokens)}
+        return {"added": len(tokens), "hearing": sum(1 for e in self.ears if e.frames)}
 
     def mark(self) -> dict[str, Any]:
         heard = [e.heard[m:] for e, m in zip(self.ears, self.marks, strict=True)]
