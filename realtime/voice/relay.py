@@ -70,7 +70,9 @@ class OpusOnce(MediaStreamTrack):
     aiortc's ``RTCRtpSender`` packs a track's ``av.Packet`` as it is (``OpusEncoder.pack``) where it
     would encode an ``av.Frame``: relayed through a ``MediaRelay``, one encode per frame serves any
     number of listeners. Each sender still adds its own random RTP timestamp origin, sequence
-    numbers and SSRC. The encoder is aiortc's own (same bitrate and settings as a sender's)."""
+    numbers and SSRC. The encoder is aiortc's own (same bitrate and settings as a sender's); it runs
+    in the event loop, one 20 ms frame at a time, where each sender ran its own in a worker thread.
+    Made on the first listener; from then on it encodes until the speaker's track ends."""
 
     kind = "audio"
 
