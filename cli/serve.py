@@ -67,6 +67,12 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         default=Settings.voice_max_listeners,
         help=f"consoles one speaker is relayed to ({Settings.voice_max_listeners})",
     )
+    v.add_argument(
+        "--voice-encode-per-listener",
+        action="store_true",
+        help="encode the speaker's Opus once per listener, as aiortc does by default (benchmarks' "
+        "before; the default encodes once for all listeners)",
+    )
     t = p.add_argument_group("limits (defaults suit production; tests shorten them)")
     t.add_argument("--hello-timeout", type=float, default=10.0, help="seconds to authenticate (10)")
     t.add_argument(
@@ -136,6 +142,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         turn_ttl=args.turn_ttl,
         voice_record=args.voice_record,
         voice_max_listeners=args.voice_max_listeners,
+        voice_encode_once=not args.voice_encode_per_listener,
     )
 
 

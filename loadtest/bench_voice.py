@@ -1,34 +1,40 @@
 """Live voice benchmark (issue 16): the hub's CPU per relayed speaker-to-listener audio stream,
-mouth-to-ear latency on loopback, and how many listeners one hub process relays to.
+mouth-to-ear latency on loopback, and how many listeners one hub process relays to (its ceiling).
 
-Run: ``python -m loadtest.bench_voice [--steps 0,1,4,8,16] [--seconds 5] [--json out.json]``; one
-run stays under 60 s. Repeat it for a spread (docs/performance.md, "Issue 16: live voice", gives
-three runs).
+Run: ``python -m loadtest.bench_voice [--variants once,per-listener] [--steps 0,2,4,8,16,24,32,48]
+[--seconds 2] [--generators 3] [--max-seconds 55] [--json out.json]``. The whole run stays under
+``--max-seconds`` (at most 60).
 
-One ``plenary serve`` process (the real hub, uvicorn + uvloop, aiortc in its loop) on a fresh
-embedded Redis; this process is the speaker and every listener (aiortc peers, ``voice_peers``):
-the speaker goes live with a 440 Hz tone sounding 100 ms every 500 ms, then listeners join in
-steps (``voice.listen``, each its own peer connection in the hub: one Opus encode, SRTP and send
-per listener and frame). At each step, after a second to settle, for ``--seconds``:
+Per variant, a ramp: one ``plenary serve`` process (the real hub, uvicorn + uvloop, aiortc in its
+loop) on the run's embedded Redis, pinned to the first core (``taskset``); this process is the
+speaker (a 440 Hz tone sounding 100 ms every 500 ms, 20 ms frames) and starts ``--generators``
+listener processes (``loadtest.voice_listeners``, aiortc peers decoding what they hear), all of them
+pinned to the second core: the listeners' side no longer starves in one process, and none of it
+runs on the hub's core. Listeners join in steps (``voice.listen``, spread over the generators);
+at each step, after a second to settle, for ``--seconds``:
 
-- the hub's CPU (``/proc/<hub>/task/*/schedstat``), as a share of one core; the CPU per relayed
-  stream is the slope over the steps (least squares, share of a core per listener), and the
-  listeners one core holds is its inverse (beyond the speaker's own cost, the intercept);
-- the frames every listener received against the 50 a second the speaker sends (``delivery``: a
-  listener the hub or this generator cannot keep up with loses frames);
-- mouth-to-ear: each tone burst's send time (the first frame of the burst leaving the speaker's
-  track) to the moment a listener's decoded track yields its first loud frame (aiortc's jitter
-  buffer and Opus both ways included; one clock, one machine).
+- the hub's CPU (``/proc/<hub>/task/*/schedstat``) as a share of one core; how busy the
+  generators' core was (``/proc/stat``: other work on the machine included) and the generators'
+  own CPU (theirs and this process's);
+- delivery: the frames the listeners received against the 50 a second the speaker sends;
+- mouth-to-ear per (listener, burst): the burst's first frame leaving the speaker's track to that
+  listener's decoded track yielding its first loud frame (Opus both ways, SRTP, aiortc's jitter
+  buffer; one clock, one machine). A burst not heard within 500 ms (its period) is a miss.
 
-``--video 640x360``: the speaker also sends a generated camera picture of that size (30 frames a
-second, VP8 from aiortc), and each listener receives it too (``voice_peers.watch``): the hub decodes
-it once and encodes it again per listener (aiortc relays frames, not packets). Each step then also
-says the video frames each listener received a second (``video_fps``); the CPU of one relayed
-video stream is this run's slope less an audio-only run's, run side by side (docs/performance.md).
+The limits: delivery under ``--min-delivery`` (0.95) or more than 5 % of bursts missed (frames
+missing or late), mouth-to-ear p99 over ``--max-p99-ms`` (400), the hub's core over
+``--max-hub-core`` (0.9), or the hub's event loop thread runnable (running or waiting for its core,
+``/proc/<hub>/schedstat``) more than that share of the time: on a machine other work shares, the
+hub gets only part of its core and saturates below 0.9 of its CPU. A step whose crossing comes while the generators' core was saturated
+and the hub's was not (``listeners_side``: on a shared machine, other work starves the listeners
+first) is recorded and the ramp goes on; it stops at the first crossing on the hub's side. The
+ceiling is the last step before it (``ceiling``; a lower bound when the time ran out first, see
+``stopped_by``); ``heard_well_up_to`` is the last step that crossed nothing at all.
 
-This generator decodes every listener's audio in one Python process: on a 2-core machine it
-saturates near the hub, so the last steps' delivery may fall for the generator's sake; the hub's
-CPU per stream is what the steps measure.
+Variants (the same run, interleaved, each on a fresh hub): ``once`` (the default hub: the speaker's
+Opus encoded once for every listener, ``relay.OpusOnce``) and ``per-listener`` (``plenary serve
+--voice-encode-per-listener``: aiortc's default, each listener's sender encodes the decoded frames
+again). The CPU per listener is the slope of the hub's CPU over the steps under every limit.
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import statistics
@@ -47,60 +52,42 @@ import time
 from pathlib import Path
 from typing import Any
 
-import websockets
-
 from engine.roles import Role
 from engine.server import ensure_server
-from loadtest.bench_cast import busy_cpu, free_port, proc_cpu, stop_process
-from loadtest.voice_peers import Colour, Ear, Eye, Tone, listen, speak, watch
+from loadtest.bench_cast import CLK_TCK, free_port, proc_cpu, stop_process, two_cores
+from loadtest.voice_listeners import Conn
+from loadtest.voice_peers import Tone, speak
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 
-MEETING = "m1"
 FRAMES_PER_S = 50
+BURST_EVERY = 0.5
+VARIANTS = {"once": [], "per-listener": ["--voice-encode-per-listener"]}
 
 
 def log(msg: str) -> None:
     print(f"[bench_voice {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-class Conn:
-    """A protocol v1 JSON client: ``call(kind, **fields)`` -> the result (raises on an error)."""
+def core_busy(core: int | None) -> float:
+    """CPU seconds core ``core`` (every core when None) spent busy, from ``/proc/stat``."""
+    name = "cpu" if core is None else f"cpu{core}"
+    with open("/proc/stat") as fh:
+        for line in fh:
+            f = line.split()
+            if f[0] == name:
+                return sum(int(f[i]) for i in (1, 2, 3, 6, 7, 8)) / CLK_TCK
+    return 0.0
 
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.ids = itertools.count(1)
-        self.waiting: dict[int, asyncio.Future[Any]] = {}
-        self.reader = asyncio.ensure_future(self._read())
 
-    async def _read(self) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async for data in self.ws:
-                msg = json.loads(data)
-                fut = self.waiting.pop(msg.get("id"), None) if msg.get("type") in ("reply", "error") else None
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
-
-    async def call(self, kind: str, **fields: Any) -> Any:
-        cid = next(self.ids)
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.waiting[cid] = fut
-        await self.ws.send(json.dumps({"type": kind, "id": cid, **fields}))
-        msg = await asyncio.wait_for(fut, 20)
-        if msg["type"] != "reply":
-            raise RuntimeError(f"{kind}: {msg.get('name')} {msg.get('message')}")
-        return msg["result"]
-
-    @classmethod
-    async def open(cls, url: str, token: str) -> Conn:
-        ws = await websockets.connect(url, subprotocols=[websockets.Subprotocol("plenary.v1.json")])
-        conn = cls(ws)
-        await conn.call("hello", token=token)
-        return conn
-
-    async def close(self) -> None:
-        await self.ws.close()
-        self.reader.cancel()
+def loop_runnable(pid: int) -> float:
+    """Seconds the main thread of ``pid`` (the hub's event loop) ran or waited for a core
+    (``/proc/<pid>/schedstat``: run time, run-queue delay). On a machine other work shares, a hub
+    given only part of its core runs less than it would, and waits the rest: the two together say
+    whether the loop could keep up (near 1: saturated), which its CPU alone cannot."""
+    with open(f"/proc/{pid}/schedstat") as fh:
+        ran, waited = fh.read().split()[:2]
+    return (int(ran) + int(waited)) / 1e9
 
 
 def slope(xs: list[float], ys: list[float]) -> tuple[float, float]:
@@ -111,141 +98,292 @@ def slope(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return my - b * mx, b
 
 
-def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of one run from its steps: the speaker's own hub CPU (the intercept) and the CPU
-    per listener (the slope), over the steps up to 4 listeners (below where this generator starves
-    on a 2-core machine) and over all; the listeners one core would hold at that slope; and at each
-    step the hub's core-seconds per second of audio a listener received."""
-    low = [r for r in rows if r["listeners"] <= 4]
-    base, per = slope([r["listeners"] for r in low], [r["hub_core"] for r in low])
-    _, per_all = slope([r["listeners"] for r in rows], [r["hub_core"] for r in rows])
-    for r in rows:
-        got = r["listeners"] * (r["delivery"] or 0)
-        r["core_per_received_stream"] = (r["hub_core"] - base) / got if got else None
-    return {
-        "steps": rows,
-        "hub_core_speaker": base,
-        "hub_core_per_listener": per,
-        "hub_core_per_listener_all_steps": per_all,
-        "listeners_per_core": (1 - base) / per if per > 0 else None,
-    }
+def pct(values: list[float], q: float) -> float | None:
+    """The q-th percentile (nearest rank), None without values."""
+    if not values:
+        return None
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * len(s)) - 1))]
 
 
-def latencies(sent: list[float], heard: list[float]) -> list[float]:
-    """Each burst's send time paired with the first onset heard after it (within 400 ms), in ms."""
-    out = []
+def latencies(sent: list[float], heard: list[float]) -> tuple[list[float], int]:
+    """Each burst's send time paired with the first onset heard after it, within a burst period:
+    (the latencies in ms, the bursts missed)."""
+    out, missed = [], 0
     for s in sent:
-        after = [h for h in heard if s <= h < s + 0.4]
+        after = [h for h in heard if s <= h < s + BURST_EVERY]
         if after:
             out.append((after[0] - s) * 1000)
+        else:
+            missed += 1
+    return out, missed
+
+
+def crossed(row: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    """The limits a step crossed (none: the hub relays this many listeners well)."""
+    out = []
+    if row["listeners"] and (row["delivery"] or 0) < args.min_delivery:
+        out.append(f"delivery {row['delivery']:.2f} < {args.min_delivery}")
+    if row["listeners"] and row["missed"] > 0.05:
+        out.append(f"bursts missed {row['missed']:.2f} > 0.05")
+    if row["latency_ms_p99"] is not None and row["latency_ms_p99"] > args.max_p99_ms:
+        out.append(f"mouth-to-ear p99 {row['latency_ms_p99']:.0f} ms > {args.max_p99_ms}")
+    if row["hub_core"] > args.max_hub_core:
+        out.append(f"hub core {row['hub_core']:.2f} > {args.max_hub_core}")
+    if row["hub_loop_runnable"] > args.max_hub_core:
+        out.append(f"hub loop runnable {row['hub_loop_runnable']:.2f} > {args.max_hub_core}")
     return out
 
 
-async def measure(args: argparse.Namespace) -> dict[str, Any]:
+def listeners_side(row: dict[str, Any]) -> bool:
+    """Whether a step's crossing is the listeners' side giving out, not the hub: the generators'
+    core saturated (over 0.95 busy, other work on the machine included, or their own CPU over 0.9 of
+    it) while the hub's core was under its limit. The hub sends every listener's packets whether
+    or not a starved generator reads them in time, so its CPU at that step still counts; the ramp
+    goes on, and the ceiling is the last step before a crossing on the hub's side."""
+    starved = row["generators_own"] > 0.9 or row["generators_core"] > 0.95
+    return bool(row["crossed"]) and starved and not any(c.startswith("hub") for c in row["crossed"])
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ramp's figures: the speaker's own hub CPU (the intercept) and the CPU per listener (the
+    slope) over the steps under every limit, and the listeners one core would hold at that slope."""
+    ok = [r for r in rows if not r["crossed"] or r["listeners_side"]] or rows
+    base, per = slope([r["listeners"] for r in ok], [r["hub_core"] for r in ok])
+    return {
+        "hub_core_speaker": base,
+        "hub_core_per_listener": per,
+        "listeners_per_core_projected": (1 - base) / per if per > 0 else None,
+    }
+
+
+class Generator:
+    """One ``loadtest.voice_listeners`` process: its consoles, over its stdin and stdout."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.count = 0
+
+    @classmethod
+    async def start(cls, url: str, meeting: str, core: int | None) -> Generator:
+        pin = ["taskset", "-c", str(core)] if core is not None else []
+        proc = await asyncio.create_subprocess_exec(
+            *pin, sys.executable, "-m", "loadtest.voice_listeners", "--url", url, "--meeting", meeting,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        return cls(proc)
+
+    async def ask(self, op: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((json.dumps(op) + "\n").encode())
+        await self.proc.stdin.drain()
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        if not line:
+            raise RuntimeError("a listener generator exited")
+        out: dict[str, Any] = json.loads(line)
+        if "error" in out:
+            raise RuntimeError(f"a listener generator: {out['error']}")
+        return out
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.ask({"op": "quit"}, timeout=0.1)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.proc.wait(), 5)
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            await self.proc.wait()
+
+
+async def ramp(
+    variant: str, meeting: str, redis_url: str, tokens: dict[str, str], args: argparse.Namespace,
+    cores: tuple[int, int] | None, deadline: float, logdir: Path,
+) -> dict[str, Any]:  # fmt: skip
+    """One variant's ramp on a fresh hub: the steps until a limit is crossed (or the time is up)."""
     steps = [int(n) for n in args.steps.split(",")]
+    port = free_port()
+    hub_core, gen_core = cores if cores else (None, None)
+    hub = subprocess.Popen(
+        [*(["taskset", "-c", str(hub_core)] if cores else []), sys.executable, "-m", "cli.main", "serve",
+         "--redis-url", redis_url, "--port", str(port), "--log-level", "warning",
+         "--voice-max-listeners", str(max(steps) + 1), *VARIANTS[variant]],
+        stdout=(logdir / f"hub-{meeting}.log").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"ws://127.0.0.1:{port}/ws"
+    gens = [await Generator.start(url, meeting, gen_core) for _ in range(args.generators)]
+    conns: list[Conn] = []
+    pcs: list[Any] = []
+    rows: list[dict[str, Any]] = []
+    stopped = "time bound (no limit crossed before it)"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(OSError):
+                conns.append(await Conn.open(url, tokens["sp"]))
+                break
+            await asyncio.sleep(0.1)
+        speaker = conns[0]
+        chair = await Conn.open(url, tokens["chair"])
+        conns.append(chair)
+        await speaker.call("speakers.raise", meeting=meeting)
+        await chair.call("speakers.next", meeting=meeting, participant="sp")
+        tone = Tone(440, bursts=BURST_EVERY)
+        pc, _ = await speak(speaker.call, meeting, tone)
+        pcs.append(pc)
+        joined = 0
+        step_s = 1.0 + args.seconds + 1.0  # settle, measure, joining (a guess, refined below)
+        for n in steps:
+            if time.monotonic() + step_s > deadline:
+                break
+            began = time.monotonic()
+            new = [tokens[f"h{i}"] for i in range(joined, n)]
+            adds = [gens[i % len(gens)] for i in range(len(new))]
+            await asyncio.gather(
+                *(g.ask({"op": "add", "tokens": new[i :: len(gens)]}, 40) for i, g in enumerate(gens) if new[i :: len(gens)])
+            )  # fmt: skip
+            for g in adds:
+                g.count += 1
+            joined = n
+            await asyncio.sleep(1.0)  # ICE and DTLS of the new ones, then steady
+            marks0 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
+            sent0 = len(tone.sent)
+            own0 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
+            run0 = loop_runnable(hub.pid)
+            cpu0, gbusy0, t0 = proc_cpu(hub.pid), core_busy(gen_core), time.monotonic()
+            w0 = time.time()
+            await asyncio.sleep(args.seconds)
+            cpu1, gbusy1, t1 = proc_cpu(hub.pid), core_busy(gen_core), time.monotonic()
+            run1 = loop_runnable(hub.pid)
+            own1 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
+            w1 = time.time()
+            marks1 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
+            wall = t1 - t0
+            hearing = sum(  # listeners that received a frame during the step
+                b > a for m0, m1 in zip(marks0, marks1, strict=True) for a, b in zip(m0["frames"], m1["frames"], strict=False)
+            )  # fmt: skip
+            got = sum(sum(m1["frames"]) - sum(m0["frames"]) for m0, m1 in zip(marks0, marks1, strict=True))
+            sent = [s for s in tone.sent[sent0:] if w0 <= s < w1 - BURST_EVERY]
+            lat: list[float] = []
+            missed = 0
+            for m in marks1:
+                for heard in m["heard"]:
+                    got_lat, miss = latencies(sent, heard)
+                    lat += got_lat
+                    missed += miss
+            scored = len(lat) + missed
+            row: dict[str, Any] = {
+                "listeners": n,
+                "hearing": hearing,
+                "joined_s": time.monotonic() - began,
+                "hub_core": (cpu1 - cpu0) / wall,
+                "hub_loop_runnable": (run1 - run0) / wall,
+                "generators_core": (gbusy1 - gbusy0) / wall / (1 if cores else (os.cpu_count() or 1)),
+                "generators_own": (own1 - own0) / wall,
+                "delivery": got / (n * FRAMES_PER_S * wall) if n else None,
+                "missed": missed / scored if scored else 0.0,
+                "latency_ms_p50": pct(lat, 50),
+                "latency_ms_p95": pct(lat, 95),
+                "latency_ms_p99": pct(lat, 99),
+                "bursts": scored,
+            }
+            row["crossed"] = crossed(row, args)
+            row["listeners_side"] = listeners_side(row)
+            rows.append(row)
+            log(f"{variant} {json.dumps(row)}")
+            step_s = max(step_s, time.monotonic() - began)
+            if row["crossed"] and not row["listeners_side"]:
+                stopped = "; ".join(row["crossed"])
+                break
+    finally:
+        for p in pcs:
+            with contextlib.suppress(Exception):
+                await p.close()
+        for c in conns:
+            with contextlib.suppress(Exception):
+                await c.close()
+        await asyncio.gather(*(g.stop() for g in gens))
+        stop_process(hub)
+    under = [r["listeners"] for r in rows if not r["crossed"] or r["listeners_side"]]
+    clean = [r["listeners"] for r in rows if not r["crossed"]]
+    return {
+        "variant": variant,
+        "steps": rows,
+        "ceiling": max(under) if under else None,
+        "stopped_by": stopped,
+        "heard_well_up_to": max(clean) if clean else None,
+        "listeners_side_crossings": [r["listeners"] for r in rows if r["listeners_side"]],
+        **summarise(rows),
+    }
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.monotonic()
+    variants = [v for v in args.variants.split(",") for _ in range(1)] * args.rounds
+    steps = [int(n) for n in args.steps.split(",")]
+    cores = two_cores()
+    if cores:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cores[1]})  # this process (the speaker) with the generators
     with tempfile.TemporaryDirectory(prefix="plenary-bench-voice-") as tmp:
         redis = ensure_server(Path(tmp) / "data")
-        port = free_port()
-        logfile = Path(tmp) / "hub.log"
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--redis-url", redis.url, "--port", str(port),
-             "--log-level", "warning", "--voice-max-listeners", str(max(steps) + 1)],
-            stdout=logfile.open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        conns: list[Conn] = []
-        pcs: list[Any] = []
         try:
             from engine.connection import command_client
 
             client = command_client(redis.url, name="bench-voice")
-            people = [Participant(id="sp", name="발언자", role=Role.PANELIST, meetings=[MEETING])]
+            meetings = [f"m{i + 1}" for i in range(len(variants))]
+            people = [Participant(id="sp", name="발언자", role=Role.PANELIST, meetings=meetings)]
+            people.append(Participant(id="chair", name="의장", role=Role.MODERATOR))
             people += [
                 Participant(id=f"h{i}", name=f"진행 {i}", role=Role.MODERATOR) for i in range(max(steps))
             ]
             roster = Roster(client)
             await roster.upsert(people)
-            await Meetings(client).put(MeetingInfo(id=MEETING, title="Bench"))
+            for m in meetings:
+                await Meetings(client).put(MeetingInfo(id=m, title="Bench"))
             tokens = await roster.issue_tokens([p.id for p in people])
             await client.aclose()
-            url = f"ws://127.0.0.1:{port}/ws"
-            for _ in range(200):
-                with contextlib.suppress(OSError):
-                    conns.append(await Conn.open(url, tokens["sp"]))
-                    break
-                await asyncio.sleep(0.1)
-            speaker = conns[0]
-            await speaker.call("speakers.raise", meeting=MEETING)
-            listeners = [await Conn.open(url, tokens[f"h{i}"]) for i in range(max(steps))]
-            conns += listeners
-            await listeners[0].call("speakers.next", meeting=MEETING, participant="sp") if listeners else None
-            tone = Tone(440, bursts=0.5)
-            camera = Colour(width=args.video[0], height=args.video[1]) if args.video else None
-            pc, _ = await speak(speaker.call, MEETING, tone, camera)
-            pcs.append(pc)
-            ears: list[Ear] = []
-            eyes: list[Eye] = []
-            rows = []
-            for n in steps:
-                while len(ears) < n:
-                    if camera is not None:
-                        lpc, _, ear_f, eye_f = await watch(listeners[len(ears)].call, MEETING)
-                        eyes.append(await asyncio.wait_for(eye_f, 20))
-                    else:
-                        lpc, _, ear_f = await listen(listeners[len(ears)].call, MEETING)
-                    pcs.append(lpc)
-                    ears.append(await asyncio.wait_for(ear_f, 20))
-                await asyncio.sleep(1.5)  # ICE and DTLS of the new ones, then steady
-                seen0 = [e.frames for e in eyes]
-                frames0 = [e.frames for e in ears]
-                heard0 = [len(e.heard) for e in ears]
-                sent0 = len(tone.sent)
-                cpu0, busy0, t0 = proc_cpu(hub.pid), busy_cpu(), time.monotonic()
-                await asyncio.sleep(args.seconds)
-                cpu1, busy1, t1 = proc_cpu(hub.pid), busy_cpu(), time.monotonic()
-                wall = t1 - t0
-                got = sum(e.frames - f for e, f in zip(ears, frames0, strict=True))
-                lat: list[float] = []
-                sent = tone.sent[sent0:]
-                for e, h in zip(ears, heard0, strict=True):
-                    lat += latencies(sent, e.heard[h:])
-                row = {
-                    "listeners": n,
-                    "hub_core": (cpu1 - cpu0) / wall,
-                    "machine_busy": (busy1 - busy0) / wall / (os.cpu_count() or 1),
-                    "delivery": got / (n * FRAMES_PER_S * wall) if n else None,
-                    "latency_ms_p50": statistics.median(lat) if lat else None,
-                    "latency_ms_p95": sorted(lat)[int(0.95 * (len(lat) - 1))] if lat else None,
-                    "bursts": len(lat),
-                }
-                if camera is not None:
-                    seen = sum(e.frames - f for e, f in zip(eyes, seen0, strict=True))
-                    row["video_fps"] = seen / (n * wall) if n else None
-                rows.append(row)
-                log(json.dumps(row))
-            return summarise(rows)
+            ramps = []
+            budget = args.max_seconds - (time.monotonic() - started) - 3
+            for i, (variant, meeting) in enumerate(zip(variants, meetings, strict=True)):
+                share = budget / len(variants)
+                deadline = started + 3 + share * (i + 1) - 4  # leave time to stop the hub
+                log(f"ramp {variant} on {meeting}: until {deadline - time.monotonic():.0f} s from now")
+                ramps.append(
+                    await ramp(variant, meeting, redis.url, tokens, args, cores, deadline, Path(tmp))
+                )
         finally:
-            for p in pcs:
-                with contextlib.suppress(Exception):
-                    await p.close()
-            for c in conns:
-                with contextlib.suppress(Exception):
-                    await c.close()
-            stop_process(hub)
             redis.stop()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "placement": f"hub on core {cores[0]}; speaker and generators on core {cores[1]}"
+        if cores
+        else "not pinned (needs taskset and two cores)",
+        "load_average": os.getloadavg(),
+        "limits": {
+            "min_delivery": args.min_delivery,
+            "max_missed": 0.05,
+            "max_p99_ms": args.max_p99_ms,
+            "max_hub_core": args.max_hub_core,
+        },
+        "ramps": ramps,
+        "seconds": time.monotonic() - started,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", default="0,1,4,8,16", help="listeners at each step (0,1,4,8,16)")
-    p.add_argument("--seconds", type=float, default=5.0, help="seconds measured at each step (5)")
+    p.add_argument("--variants", default="once,per-listener", help="ramps in this order (once,per-listener)")
+    p.add_argument("--rounds", type=int, default=1, help="times the variants are repeated, interleaved (1)")
+    p.add_argument("--steps", default="0,2,4,8,16,24,32,48", help="listeners at each step")
+    p.add_argument("--seconds", type=float, default=2.0, help="seconds measured at each step (2)")
+    p.add_argument("--generators", type=int, default=3, help="listener processes (3)")
+    p.add_argument("--min-delivery", type=float, default=0.95)
+    p.add_argument("--max-p99-ms", type=float, default=400.0)
+    p.add_argument("--max-hub-core", type=float, default=0.9)
+    p.add_argument("--max-seconds", type=float, default=55.0, help="the whole run's bound (55, at most 60)")
     p.add_argument("--json", help="also write the figures to this file")
-    p.add_argument(
-        "--video",
-        type=lambda v: tuple(int(x) for x in v.split("x", 1)),
-        default=None,
-        help="the speaker also sends a camera picture of WIDTHxHEIGHT (e.g. 640x360), every listener receives it",
-    )
     args = p.parse_args(argv)
+    args.max_seconds = min(args.max_seconds, 60.0)
     result = asyncio.run(measure(args))
     print(json.dumps(result, indent=2))
     if args.json:

@@ -50,6 +50,8 @@ class Settings:
     voice_max_listeners: int = (
         50  # consoles one speaker's audio is relayed to (docs/performance.md, issue 16)
     )
+    voice_encode_once: bool = True  # the speaker's Opus encoded once for all listeners; False: once
+    # per listener, aiortc's default (the benchmark's "before", docs/performance.md issue 16)
 
     @property
     def base_url(self) -> str:

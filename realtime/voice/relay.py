@@ -1,12 +1,17 @@
 """The media: one aiortc ``RTCPeerConnection`` per speaker and per listener, in the hub process.
 
-The speaker's audio comes in once (:class:`SpeakerPeer`); aiortc's ``MediaRelay`` hands each
-listening console (:class:`ListenerPeer`), the level meter and the optional recorder a track of
-their own, unbuffered: a listener that falls behind loses frames, never delays the speaker or
-another listener. The speaker's optional camera has a track path of its own (``video.py``
-:class:`VideoPath`, imported only from here). These two are the only modules that import aiortc
-(``realtime/voice/sessions.py`` imports this one when the first voice command arrives): a hub
-installed without the ``voice`` extra runs, and its voice commands answer ``VOICE_UNAVAILABLE``.
+The speaker's audio comes in once (:class:`SpeakerPeer`) and is decoded once; aiortc's
+``MediaRelay`` hands the level meter, the optional recorder and the Opus encoder a track of their
+own. The encoder (:class:`OpusOnce`) encodes each frame once for every listener: a second relay
+hands each listening console (:class:`ListenerPeer`) the same encoded packets, and its sender only
+packetizes them (RTP, SRTP, send). Without it each listener's sender would encode the decoded
+frames again, one Opus encoder per listener (docs/performance.md, issue 16: most of a listener's
+cost). Every relayed track is unbuffered: a listener that falls behind loses packets, never delays
+the speaker or another listener. The speaker's optional camera has a track path of its own
+(``video.py`` :class:`VideoPath`, imported only from here). These two are the only modules that
+import aiortc (``realtime/voice/sessions.py`` imports this one when the first voice command
+arrives): a hub installed without the ``voice`` extra runs, and its voice commands answer
+``VOICE_UNAVAILABLE``.
 
 Signaling is not trickled from the hub: aiortc gathers every local candidate before
 ``setLocalDescription`` returns, so the answer a command replies with is complete. Peers may trickle
@@ -17,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fractions
 import logging
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +37,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.codecs.opus import SAMPLES_PER_FRAME, OpusEncoder
 from aiortc.contrib.media import MediaRecorder, MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
@@ -53,6 +61,45 @@ def configuration(urls: tuple[str, ...], username: str = "", credential: str = "
         for url in urls
     ]
     return RTCConfiguration(iceServers=servers)
+
+
+OPUS_TIME_BASE = fractions.Fraction(1, 48_000)
+"""Opus's RTP clock: the packets' ``pts`` count samples at 48 kHz, as ``OpusEncoder.pack`` reads them."""
+
+
+class OpusOnce(MediaStreamTrack):
+    """The speaker's decoded audio encoded once, as Opus ``av.Packet``s, for every listener.
+
+    aiortc's ``RTCRtpSender`` packs a track's ``av.Packet`` as it is (``OpusEncoder.pack``) where it
+    would encode an ``av.Frame``: relayed through a ``MediaRelay``, one encode per frame serves any
+    number of listeners. Each sender still adds its own random RTP timestamp origin, sequence
+    numbers and SSRC. The encoder is aiortc's own (same bitrate and settings as a sender's); it runs
+    in the event loop, one 20 ms frame at a time, where each sender ran its own in a worker thread.
+    Made on the first listener; from then on it encodes until the speaker's track ends."""
+
+    kind = "audio"
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.source = source
+        self.encoder = OpusEncoder()
+        self.encoded = 0
+        """Frames encoded: one per frame of the speaker's, whatever the listeners."""
+        self._ready: deque[av.Packet] = deque()
+
+    async def recv(self) -> av.Packet:
+        while not self._ready:
+            frame = await self.source.recv()  # MediaStreamError when the speaker's track ends
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            payloads, timestamp = self.encoder.encode(frame)
+            self.encoded += 1
+            for i, payload in enumerate(payloads):
+                packet = av.Packet(payload)
+                packet.pts = timestamp + i * SAMPLES_PER_FRAME
+                packet.time_base = OPUS_TIME_BASE
+                self._ready.append(packet)
+        return self._ready.popleft()
 
 
 class Peer:
@@ -91,9 +138,14 @@ class Peer:
 class SpeakerPeer(Peer):
     """The speaker's connection: its audio track, relayed to whoever subscribes, and its level."""
 
-    def __init__(self, config: RTCConfiguration, on_state: OnState) -> None:
+    def __init__(self, config: RTCConfiguration, on_state: OnState, encode_once: bool = True) -> None:
         super().__init__(config, on_state)
         self.relay = MediaRelay()
+        self.encode_once = encode_once
+        """False: each listener's sender encodes the decoded frames itself (aiortc's default; the
+        benchmark's "before", ``plenary serve --voice-encode-per-listener``)."""
+        self.opus: OpusOnce | None = None
+        self._packets = MediaRelay()
         self.track: MediaStreamTrack | None = None
         self.level = 0.0
         """The speaker's level as the hub hears it, 0-1 (RMS of the last frame)."""
@@ -121,6 +173,16 @@ class SpeakerPeer(Peer):
         """A track of the speaker's audio for one consumer (a listener, the recorder)."""
         assert self.track is not None
         return self.relay.subscribe(self.track, buffered=False)
+
+    def listen(self) -> MediaStreamTrack:
+        """A track for one listening console: the packets encoded once (:class:`OpusOnce`), or the
+        decoded frames for its sender to encode when ``encode_once`` is off."""
+        assert self.track is not None
+        if not self.encode_once:
+            return self.subscribe()
+        if self.opus is None:
+            self.opus = OpusOnce(self.subscribe())
+        return self._packets.subscribe(self.opus, buffered=False)
 
     async def record(self, path: Path, video: Callable[[], Path] | None = None) -> None:
         """Write the speech to ``path`` (an Ogg/Opus file the caller created owner-only), and its

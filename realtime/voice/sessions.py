@@ -162,7 +162,11 @@ class Voice:
         live = (await self._channel(meeting).read()).get("live")
         replace = bool(live) and not await self._holder_alive(live["hub"])
         session = Session(secrets.token_urlsafe(9), meeting, who.id, who.id, None, listening=False)
-        session.peer = relay.SpeakerPeer(self._config(), lambda st: self._on_state(session, st))
+        session.peer = relay.SpeakerPeer(
+            self._config(),
+            lambda st: self._on_state(session, st),
+            encode_once=self.hub.settings.voice_encode_once,
+        )
         try:
             answer = await session.peer.answer(sdp)
             record = {
@@ -203,7 +207,7 @@ class Voice:
         session = Session(secrets.token_urlsafe(9), meeting, who.id, speaker.owner, None, listening=True)
         video = speaker.peer.video.subscribe() if voice.check_video(sdp) else None
         session.peer = relay.ListenerPeer(
-            self._config(), lambda st: self._on_state(session, st), speaker.peer.subscribe(), video
+            self._config(), lambda st: self._on_state(session, st), speaker.peer.listen(), video
         )
         try:
             answer = await session.peer.answer(sdp)

@@ -30,6 +30,7 @@ def test_no_ice_server_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     s = _settings([])
     assert s.ice_servers == () and s.voice and not s.voice_record
     assert s.turn_secret == "" and s.turn_ttl == 3600
+    assert s.voice_encode_once  # the speaker's Opus encoded once for every listener
     assert configuration(()).iceServers == []
 
 
@@ -45,6 +46,7 @@ def test_flags_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (stun.urls, stun.username, stun.credential) == ("stun:stun.example.org:3478", None, None)
     assert (turn.urls, turn.username, turn.credential) == ("turn:turn.example.org:3478", "hub", "s3cret")
     assert not _settings(["--no-voice"]).voice
+    assert not _settings(["--voice-encode-per-listener"]).voice_encode_once  # the benchmark's before
     flagged = _settings(["--ice-server", "stun:a.example:3478", "--ice-server", "turn:b.example:443"])
     assert flagged.ice_servers == ("stun:a.example:3478", "turn:b.example:443")  # the flags replace the env
 

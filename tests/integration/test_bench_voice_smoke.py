@@ -1,0 +1,36 @@
+"""``loadtest.bench_voice`` run tiny (steps of 0, 1 and 2 listeners, a second each, two generator
+processes, both variants): the ramp, the generators and the report must keep working. No timing is
+asserted (a second's figures on a shared machine mean nothing); the figures are
+docs/performance.md's, from full runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import ROOT, env_without_pytest
+
+
+def test_the_voice_ramp_runs_both_variants_and_reports_its_ceiling(tmp_path: Path) -> None:
+    out = tmp_path / "voice.json"
+    argv = [
+        sys.executable, "-m", "loadtest.bench_voice", "--steps", "0,1,2", "--seconds", "1",
+        "--generators", "2", "--max-seconds", "50", "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=80
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert [r["variant"] for r in data["ramps"]] == ["once", "per-listener"]
+    assert data["seconds"] < 60
+    for ramp in data["ramps"]:
+        rows = ramp["steps"]
+        assert rows and rows[0]["listeners"] == 0 and rows[0]["hub_core"] > 0
+        heard = [r for r in rows if r["listeners"]]
+        assert heard, ramp  # at least one step with listeners fitted in the time
+        assert all(r["delivery"] > 0.3 for r in heard)  # audio reached every generator's listeners
+        assert "stopped_by" in ramp and "hub_core_per_listener" in ramp
+        assert ramp["ceiling"] is None or ramp["ceiling"] in (0, 1, 2)
