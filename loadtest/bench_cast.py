@@ -131,6 +131,38 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def proc_user_sys(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of process ``pid`` (``stat``'s 10 ms ticks): how much of the hub's
+    CPU is the kernel's (a loopback ``send`` runs the peer's TCP receive in the sender's time)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def stalls(sent: list[float], lat: list[float], events: list[float], t0: float) -> dict[str, Any]:
+    """Where the slow acks sit in the round: the send times (ms from the round's start) of the
+    slowest 1 %, grouped into bursts 20 ms apart, beside the bursts in which the followers' events
+    (the turnout) arrived. Slow acks clustered just after an event burst point at the fan-out (the
+    hub's or the receiving side's); spread evenly, at something else."""
+
+    def bursts(times: list[float]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for t in sorted(times):
+            if out and t - out[-1][1] <= 20:
+                out[-1][1] = t
+                out[-1][2] += 1
+            else:
+                out.append([t, t, 1])
+        return [[round(a), round(b), int(c)] for a, b, c in out]
+
+    order = sorted(range(len(lat)), key=lat.__getitem__, reverse=True)[: max(1, len(lat) // 100)]
+    return {
+        "slow_sent_ms": bursts([(sent[i] - t0) * 1000 for i in order]),
+        "slow_lat_ms": [round(lat[i], 1) for i in order[:5]],
+        "event_ms": bursts([(e - t0) * 1000 for e in events]),
+    }
+
+
 def busy_cpu() -> float:
     """CPU seconds every core of the machine spent busy (user, nice, system, irq, softirq, steal)."""
     with open("/proc/stat") as fh:
@@ -382,6 +414,7 @@ class Peer(asyncio.Protocol):
         self.pending: dict[int, asyncio.Future[tuple[float, dict[str, Any]]]] = {}
         self.next_id = 1
         self.events = 0
+        self.event_log: list[float] | None = None  # arrival times of events, shared over peers
         self._decode = msgspec.msgpack.decode
         self._encode = msgspec.msgpack.encode
 
@@ -439,6 +472,8 @@ class Peer(asyncio.Protocol):
                 fut.set_result((now, msg))
         else:
             self.events += 1
+            if self.event_log is not None:
+                self.event_log.append(now)
 
     # -- commands
     async def connect(self) -> None:
@@ -535,8 +570,10 @@ async def burst(
         if bad:
             raise RuntimeError(f"{len(bad)} subscriptions refused, first: {bad[0]}")
     await asyncio.sleep(0.5)  # let the hub settle (subscription bookkeeping, turnout tick)
+    # The idle rate over one whole second: the hub sweeps every client once a second, so a window
+    # of half a second held a sweep or none by chance (its rate then twice or none of the sweep's).
     idle0, i0 = proc_cpu(pids[0]), time.perf_counter()
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)
     idle_rate = (proc_cpu(pids[0]) - idle0) / (time.perf_counter() - i0)  # ticker, sweeper, pings
     rng = random.Random(seed)
     order = list(range(n))
@@ -553,11 +590,15 @@ async def burst(
         frame, fut = p.prepare(cmd)
         prepared.append((k, p, frame, fut))
     events0 = sum(p.events for p in peers)
+    event_log: list[float] = []
+    for p in peers:
+        p.event_log = event_log
     gc.collect()
     gc.disable()
     try:
         with profiled(pids[0], profile):
             hub_pid, redis_pid = pids
+            us0 = proc_user_sys(hub_pid)
             busy0, hub0, redis0, self0 = (
                 busy_cpu(),
                 proc_cpu(hub_pid),
@@ -576,11 +617,15 @@ async def burst(
             done, _ = await asyncio.wait([f for *_, f in prepared], timeout=60 + spread_s)
             wall = time.perf_counter() - t0
             hub_cpu, self_cpu = proc_cpu(hub_pid) - hub0, time.process_time() - self0
+            us1 = proc_user_sys(hub_pid)
             redis_cpu = proc_cpu(redis_pid) - redis0
             others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
     finally:
         gc.enable()
+        for p in peers:
+            p.event_log = None
     lat, lat_planned, lag, errors, receipts, acked_at = [], [], [], Counter[str](), {}, []
+    lat_sent: list[float] = []
     for k, p, _, fut in prepared:
         if fut not in done:
             errors["no reply"] += 1
@@ -594,6 +639,7 @@ async def burst(
             continue
         acked_at.append(at)
         lat.append((at - sent[k]) * 1000)
+        lat_sent.append(sent[k])
         lat_planned.append((at - planned[k]) * 1000)
         lag.append((sent[k] - planned[k]) * 1000)
         receipts[p.participant] = msg["result"]["tracking_code"]
@@ -618,6 +664,10 @@ async def burst(
         "hub_cpu_s": hub_cpu,
         "hub_cpu_us_per_cast": max(0.0, hub_cpu - idle_rate * wall) / max(1, len(lat)) * 1e6,
         "hub_idle_cpu": idle_rate,
+        "hub_gross_us_per_cast": hub_cpu / max(1, len(lat)) * 1e6,  # idle cost not taken off
+        "hub_user_s": us1[0] - us0[0],
+        "hub_sys_s": us1[1] - us0[1],
+        "stalls": stalls(lat_sent, lat, event_log, t0),
         "load_cpu_s": self_cpu,
         "redis_cpu_s": redis_cpu,
         "others_cpu": others / (wall * (os.cpu_count() or 1)),
@@ -673,7 +723,10 @@ async def load_main(a: argparse.Namespace) -> int:
             f" acks, p50 {res['p50_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, max {res['max_ms']:.1f} ms,"
             f" hub CPU {res['hub_cpu_us_per_cast']:.0f} µs/cast, errors {res['errors'] or 'none'},"
             f" refused rate_limited {res['rate_limited']},"
-            f" others used {res['others_cpu']:.0%} of the machine{' (contended)' if res['contended'] else ''}"
+            f" others used {res['others_cpu']:.0%} of the machine{' (contended)' if res['contended'] else ''};"
+            f" gross {res['hub_gross_us_per_cast']:.0f} µs/cast (idle {res['hub_idle_cpu'] * 1000:.0f} ms/s);"
+            f" hub user/sys {res['hub_user_s']:.2f}/{res['hub_sys_s']:.2f} s;"
+            f" slow acks sent at {res['stalls']['slow_sent_ms']}, events at {res['stalls']['event_ms']}"
         )
         rounds.append(res)
         return not res["contended"]
