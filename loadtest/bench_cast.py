@@ -1313,10 +1313,134 @@ def _bounded(fn: Callable[[], int], seconds: float) -> int:
         os.sched_setaffinity(0, affinity)
 
 
+# -- 3. the fan-out's hold on the event loop (``stall``) --------------------------------------------
+class _Probe:
+    """Records the longest gap between two turns of the event loop: a callback that reschedules
+    itself with ``call_soon`` runs once per turn, so a gap is how long anything else held the loop
+    (what a cast arriving then waits before it is even read)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.last_cpu = time.thread_time()
+        self.longest = 0.0
+        self.longest_cpu = 0.0  # the same gap in the loop thread's CPU time: what preemption by
+        # other processes does not inflate (on a busy machine the wall gap is mostly theirs)
+        self.on = True
+
+    def reset(self) -> None:
+        self.longest = self.longest_cpu = 0.0
+
+    def turn(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        self.longest = max(self.longest, now - self.last)
+        self.longest_cpu = max(self.longest_cpu, cpu - self.last_cpu)
+        self.last, self.last_cpu = now, cpu
+        if self.on:
+            asyncio.get_running_loop().call_soon(self.turn)
+
+
+async def stall_round(n: int, slice_: int, events: int) -> dict[str, float]:
+    """One live list of ``n`` real loopback TCP transports (the hub's ``Hub.fanout`` on a bare hub:
+    no Redis, nothing else on the loop but the probe); ``events`` events one after the other, each
+    awaited until written. The longest hold of the loop, and the CPU of writing them all."""
+    from engine.channels import StoredEvent
+    from realtime.config import Settings
+    from realtime.fanout.hub import Hub
+    from realtime.fanout.live import LiveList
+    from realtime.protocol.codec import CODECS, MSGPACK
+
+    loop = asyncio.get_running_loop()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(n)
+    peers, transports = [], []
+    for _ in range(n):
+        c = socket.create_connection(listener.getsockname())
+        srv, _ = listener.accept()
+        peers.append(c)
+        t, _p = await loop.connect_accepted_socket(asyncio.Protocol, srv)
+        transports.append(t)
+    listener.close()
+    hub = Hub.__new__(Hub)
+    hub.settings = Settings(hub_id="stall")
+    hub.fanout_slice = slice_
+    hub.call_soon = None
+    channel = "vote/stall"
+    live = LiveList()
+    codec = CODECS[MSGPACK]
+
+    class _C:  # what the list keeps of a client: its codec
+        __slots__ = ("codec",)
+
+        def __init__(self) -> None:
+            self.codec = codec
+
+    clients = [_C() for _ in range(n)]
+    for c, t in zip(clients, transports, strict=True):
+        live.join(c, t)  # type: ignore[arg-type]
+    hub.local = {channel: set(clients)}  # type: ignore[arg-type]
+    hub.live = {channel: live}
+    live.epoch, live.last = "e", 0
+    probe = _Probe()
+    loop.call_soon(probe.turn)
+    await asyncio.sleep(0.01)
+    probe.reset()
+    cpu0 = time.process_time()
+    for k in range(1, events + 1):
+        hub.fanout(channel, "e", [StoredEvent(k, 0, "turnout", {"cast": k, "eligible": n})])
+        while live.owed is not None:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.005)  # the kernel delivers; the peers are not read (one small frame each)
+    cpu = time.process_time() - cpu0
+    probe.on = False
+    result = {
+        "longest_ms": probe.longest * 1000,
+        "longest_cpu_ms": probe.longest_cpu * 1000,
+        "cpu_us_per_write": cpu / (n * events) * 1e6,
+    }
+    for t in transports:
+        t.abort()
+    for c in peers:
+        c.close()
+    await asyncio.sleep(0.01)
+    return result
+
+
+def stall_entry(argv: list[str]) -> int:
+    """``python -m loadtest.bench_cast stall``: the fan-out of an event to ``--n`` followers, in one
+    go against in slices (the hub's ``FANOUT_SLICE``), interleaved, in one process: the longest
+    time the loop was held (a cast arriving then waits that long), and the CPU per write."""
+    ap = argparse.ArgumentParser(prog="python -m loadtest.bench_cast stall")
+    ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--events", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--slice", type=int, default=0, help="the sliced variant (default: the hub's)")
+    a = ap.parse_args(argv)
+    from realtime.fanout.hub import FANOUT_SLICE
+
+    sliced = a.slice or FANOUT_SLICE
+    import uvloop
+
+    out: dict[str, list[dict[str, float]]] = {"in one go": [], f"slices of {sliced}": []}
+    for _ in range(a.repeats):
+        for name, size in (("in one go", 10**9), (f"slices of {sliced}", sliced)):
+            out[name].append(uvloop.run(stall_round(a.n, size, a.events)))
+    for name, rs in out.items():
+        print(
+            f"{name}: longest hold of the loop {spread([r['longest_cpu_ms'] for r in rs], 1)} ms of CPU"
+            f" ({spread([r['longest_ms'] for r in rs], 1)} ms wall),"
+            f" CPU per write {spread([r['cpu_us_per_write'] for r in rs], 1)} µs"
+            f" ({a.n} followers, {a.events} events, {a.repeats} repeats; load average {os.getloadavg()[0]:.1f})"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["load"]:
         return load_entry(argv[1:])
+    if argv[:1] == ["stall"]:
+        return stall_entry(argv[1:])
     args = parse(argv)
     return _bounded(lambda: run(args), args.max_seconds)
 
