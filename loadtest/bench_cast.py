@@ -56,6 +56,18 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    ``engine.keys.vote_rate_bucket``, so a fresh vote per round never meets it; the pacing is kept
    for hubs from before, which side-by-side runs measure with this harness.)
 
+   Each round also reports the hub's user and system CPU (``/proc/<hub>/stat``: how much is the
+   kernel's ``send``/``recv``), its CPU per cast without the idle rate taken off (``gross``; the
+   idle rate is measured over one whole second, so it holds one sweep), and where the slowest 1 %
+   of the acks were sent in the round beside when the followers' events arrived (``stalls``).
+
+3. **The fan-out's hold on the loop** (``python -m loadtest.bench_cast stall [--n 3000]``): one
+   live list of ``--n`` real loopback followers in this process, an event fanned out by
+   ``Hub.fanout`` in one go and in slices (``realtime.fanout.hub.FANOUT_SLICE``), interleaved; a
+   probe rescheduled every turn of the loop records the longest time anything held it, in the
+   thread's CPU time (immune to other processes) and wall time. That hold is what a cast arriving
+   meanwhile waits before it is read.
+
 A shared machine: every run and round records the share of the machine's CPU that other
 processes used meanwhile (``/proc/stat`` less this benchmark's processes). One above
 ``--max-others`` (10 %) is kept and shown but repeated (up to twice the count asked for) and left
