@@ -1388,8 +1388,8 @@ async def stall_round(n: int, slice_: int, events: int) -> dict[str, float]:
             self.codec = codec
 
     clients = [_C() for _ in range(n)]
-    for c, t in zip(clients, transports, strict=True):
-        live.join(c, t)  # type: ignore[arg-type]
+    for follower, t in zip(clients, transports, strict=True):
+        live.join(follower, t)  # type: ignore[arg-type]
     hub.local = {channel: set(clients)}  # type: ignore[arg-type]
     hub.live = {channel: live}
     live.epoch, live.last = "e", 0
