@@ -608,6 +608,10 @@ async def burst(
     gc.collect()
     gc.disable()
     try:
+        # The load process' own longest hold of its loop during the round: its 3,000 followers'
+        # events are read here too, and an ack read after them is timestamped late by that much.
+        probe = _Probe(0.0005)  # every half millisecond: the load shares its core with Redis
+        asyncio.get_running_loop().call_soon(probe.turn)
         with profiled(pids[0], profile):
             hub_pid, redis_pid = pids
             us0 = proc_user_sys(hub_pid)
@@ -633,6 +637,7 @@ async def burst(
             redis_cpu = proc_cpu(redis_pid) - redis0
             others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
     finally:
+        probe.on = False
         gc.enable()
         for p in peers:
             p.event_log = None
@@ -680,6 +685,8 @@ async def burst(
         "hub_user_s": us1[0] - us0[0],
         "hub_sys_s": us1[1] - us0[1],
         "stalls": stalls(lat_sent, lat, event_log, t0),
+        "load_hold_ms": probe.longest * 1000,
+        "load_hold_cpu_ms": probe.longest_cpu * 1000,
         "load_cpu_s": self_cpu,
         "redis_cpu_s": redis_cpu,
         "others_cpu": others / (wall * (os.cpu_count() or 1)),
@@ -738,7 +745,8 @@ async def load_main(a: argparse.Namespace) -> int:
             f" others used {res['others_cpu']:.0%} of the machine{' (contended)' if res['contended'] else ''};"
             f" gross {res['hub_gross_us_per_cast']:.0f} µs/cast (idle {res['hub_idle_cpu'] * 1000:.0f} ms/s);"
             f" hub user/sys {res['hub_user_s']:.2f}/{res['hub_sys_s']:.2f} s;"
-            f" slow acks sent at {res['stalls']['slow_sent_ms']}, events at {res['stalls']['event_ms']}"
+            f" slow acks sent at {res['stalls']['slow_sent_ms']}, events at {res['stalls']['event_ms']};"
+            f" the load's longest hold {res['load_hold_cpu_ms']:.1f} ms CPU ({res['load_hold_ms']:.1f} wall)"
         )
         rounds.append(res)
         return not res["contended"]
@@ -1331,7 +1339,10 @@ class _Probe:
     itself with ``call_soon`` runs once per turn, so a gap is how long anything else held the loop
     (what a cast arriving then waits before it is even read)."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float = 0.0) -> None:
+        """``interval``: 0 to run every turn (a loop that then never sleeps: only where nothing
+        else shares the core); else the probe runs that often, its gaps that much longer."""
+        self.interval = interval
         self.last = time.perf_counter()
         self.last_cpu = time.thread_time()
         self.longest = 0.0
@@ -1347,7 +1358,9 @@ class _Probe:
         self.longest = max(self.longest, now - self.last)
         self.longest_cpu = max(self.longest_cpu, cpu - self.last_cpu)
         self.last, self.last_cpu = now, cpu
-        if self.on:
+        if self.on and self.interval:
+            asyncio.get_running_loop().call_later(self.interval, self.turn)
+        elif self.on:
             asyncio.get_running_loop().call_soon(self.turn)
 
 
