@@ -56,6 +56,18 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    ``engine.keys.vote_rate_bucket``, so a fresh vote per round never meets it; the pacing is kept
    for hubs from before, which side-by-side runs measure with this harness.)
 
+   Each round also reports the hub's user and system CPU (``/proc/<hub>/stat``: how much is the
+   kernel's ``send``/``recv``), its CPU per cast without the idle rate taken off (``gross``; the
+   idle rate is measured over one whole second, so it holds one sweep), and where the slowest 1 %
+   of the acks were sent in the round beside when the followers' events arrived (``stalls``).
+
+3. **The fan-out's hold on the loop** (``python -m loadtest.bench_cast stall [--n 3000]``): one
+   live list of ``--n`` real loopback followers in this process, an event fanned out by
+   ``Hub.fanout`` in one go and in slices (``realtime.fanout.hub.FANOUT_SLICE``), interleaved; a
+   probe rescheduled every turn of the loop records the longest time anything held it, in the
+   thread's CPU time (immune to other processes) and wall time. That hold is what a cast arriving
+   meanwhile waits before it is read.
+
 A shared machine: every run and round records the share of the machine's CPU that other
 processes used meanwhile (``/proc/stat`` less this benchmark's processes). One above
 ``--max-others`` (10 %) is kept and shown but repeated (up to twice the count asked for) and left
@@ -129,6 +141,38 @@ def proc_cpu(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_user_sys(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of process ``pid`` (``stat``'s 10 ms ticks): how much of the hub's
+    CPU is the kernel's (a loopback ``send`` runs the peer's TCP receive in the sender's time)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def stalls(sent: list[float], lat: list[float], events: list[float], t0: float) -> dict[str, Any]:
+    """Where the slow acks sit in the round: the send times (ms from the round's start) of the
+    slowest 1 %, grouped into bursts 20 ms apart, beside the bursts in which the followers' events
+    (the turnout) arrived. Slow acks clustered just after an event burst point at the fan-out (the
+    hub's or the receiving side's); spread evenly, at something else."""
+
+    def bursts(times: list[float]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for t in sorted(times):
+            if out and t - out[-1][1] <= 20:
+                out[-1][1] = t
+                out[-1][2] += 1
+            else:
+                out.append([t, t, 1])
+        return [[round(a), round(b), int(c)] for a, b, c in out]
+
+    order = sorted(range(len(lat)), key=lat.__getitem__, reverse=True)[: max(1, len(lat) // 100)]
+    return {
+        "slow_sent_ms": bursts([(sent[i] - t0) * 1000 for i in order]),
+        "slow_lat_ms": [round(lat[i], 1) for i in order[:5]],
+        "event_ms": bursts([(e - t0) * 1000 for e in events]),
+    }
 
 
 def busy_cpu() -> float:
@@ -382,6 +426,7 @@ class Peer(asyncio.Protocol):
         self.pending: dict[int, asyncio.Future[tuple[float, dict[str, Any]]]] = {}
         self.next_id = 1
         self.events = 0
+        self.event_log: list[float] | None = None  # arrival times of events, shared over peers
         self._decode = msgspec.msgpack.decode
         self._encode = msgspec.msgpack.encode
 
@@ -439,6 +484,8 @@ class Peer(asyncio.Protocol):
                 fut.set_result((now, msg))
         else:
             self.events += 1
+            if self.event_log is not None:
+                self.event_log.append(now)
 
     # -- commands
     async def connect(self) -> None:
@@ -535,8 +582,10 @@ async def burst(
         if bad:
             raise RuntimeError(f"{len(bad)} subscriptions refused, first: {bad[0]}")
     await asyncio.sleep(0.5)  # let the hub settle (subscription bookkeeping, turnout tick)
+    # The idle rate over one whole second: the hub sweeps every client once a second, so a window
+    # of half a second held a sweep or none by chance (its rate then twice or none of the sweep's).
     idle0, i0 = proc_cpu(pids[0]), time.perf_counter()
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)
     idle_rate = (proc_cpu(pids[0]) - idle0) / (time.perf_counter() - i0)  # ticker, sweeper, pings
     rng = random.Random(seed)
     order = list(range(n))
@@ -553,11 +602,19 @@ async def burst(
         frame, fut = p.prepare(cmd)
         prepared.append((k, p, frame, fut))
     events0 = sum(p.events for p in peers)
+    event_log: list[float] = []
+    for p in peers:
+        p.event_log = event_log
     gc.collect()
     gc.disable()
     try:
+        # The load process' own longest hold of its loop during the round: its 3,000 followers'
+        # events are read here too, and an ack read after them is timestamped late by that much.
+        probe = _Probe(0.0005)  # every half millisecond: the load shares its core with Redis
+        asyncio.get_running_loop().call_soon(probe.turn)
         with profiled(pids[0], profile):
             hub_pid, redis_pid = pids
+            us0 = proc_user_sys(hub_pid)
             busy0, hub0, redis0, self0 = (
                 busy_cpu(),
                 proc_cpu(hub_pid),
@@ -576,11 +633,16 @@ async def burst(
             done, _ = await asyncio.wait([f for *_, f in prepared], timeout=60 + spread_s)
             wall = time.perf_counter() - t0
             hub_cpu, self_cpu = proc_cpu(hub_pid) - hub0, time.process_time() - self0
+            us1 = proc_user_sys(hub_pid)
             redis_cpu = proc_cpu(redis_pid) - redis0
             others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
     finally:
+        probe.on = False
         gc.enable()
+        for p in peers:
+            p.event_log = None
     lat, lat_planned, lag, errors, receipts, acked_at = [], [], [], Counter[str](), {}, []
+    lat_sent: list[float] = []
     for k, p, _, fut in prepared:
         if fut not in done:
             errors["no reply"] += 1
@@ -594,6 +656,7 @@ async def burst(
             continue
         acked_at.append(at)
         lat.append((at - sent[k]) * 1000)
+        lat_sent.append(sent[k])
         lat_planned.append((at - planned[k]) * 1000)
         lag.append((sent[k] - planned[k]) * 1000)
         receipts[p.participant] = msg["result"]["tracking_code"]
@@ -618,6 +681,12 @@ async def burst(
         "hub_cpu_s": hub_cpu,
         "hub_cpu_us_per_cast": max(0.0, hub_cpu - idle_rate * wall) / max(1, len(lat)) * 1e6,
         "hub_idle_cpu": idle_rate,
+        "hub_gross_us_per_cast": hub_cpu / max(1, len(lat)) * 1e6,  # idle cost not taken off
+        "hub_user_s": us1[0] - us0[0],
+        "hub_sys_s": us1[1] - us0[1],
+        "stalls": stalls(lat_sent, lat, event_log, t0),
+        "load_hold_ms": probe.longest * 1000,
+        "load_hold_cpu_ms": probe.longest_cpu * 1000,
         "load_cpu_s": self_cpu,
         "redis_cpu_s": redis_cpu,
         "others_cpu": others / (wall * (os.cpu_count() or 1)),
@@ -673,7 +742,11 @@ async def load_main(a: argparse.Namespace) -> int:
             f" acks, p50 {res['p50_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, max {res['max_ms']:.1f} ms,"
             f" hub CPU {res['hub_cpu_us_per_cast']:.0f} µs/cast, errors {res['errors'] or 'none'},"
             f" refused rate_limited {res['rate_limited']},"
-            f" others used {res['others_cpu']:.0%} of the machine{' (contended)' if res['contended'] else ''}"
+            f" others used {res['others_cpu']:.0%} of the machine{' (contended)' if res['contended'] else ''};"
+            f" gross {res['hub_gross_us_per_cast']:.0f} µs/cast (idle {res['hub_idle_cpu'] * 1000:.0f} ms/s);"
+            f" hub user/sys {res['hub_user_s']:.2f}/{res['hub_sys_s']:.2f} s;"
+            f" slow acks sent at {res['stalls']['slow_sent_ms']}, events at {res['stalls']['event_ms']};"
+            f" the load's longest hold {res['load_hold_cpu_ms']:.1f} ms CPU ({res['load_hold_ms']:.1f} wall)"
         )
         rounds.append(res)
         return not res["contended"]
@@ -1260,10 +1333,139 @@ def _bounded(fn: Callable[[], int], seconds: float) -> int:
         os.sched_setaffinity(0, affinity)
 
 
+# -- 3. the fan-out's hold on the event loop (``stall``) --------------------------------------------
+class _Probe:
+    """Records the longest gap between two turns of the event loop: a callback that reschedules
+    itself with ``call_soon`` runs once per turn, so a gap is how long anything else held the loop
+    (what a cast arriving then waits before it is even read)."""
+
+    def __init__(self, interval: float = 0.0) -> None:
+        """``interval``: 0 to run every turn (a loop that then never sleeps: only where nothing
+        else shares the core); else the probe runs that often, its gaps that much longer."""
+        self.interval = interval
+        self.last = time.perf_counter()
+        self.last_cpu = time.thread_time()
+        self.longest = 0.0
+        self.longest_cpu = 0.0  # the same gap in the loop thread's CPU time: what preemption by
+        # other processes does not inflate (on a busy machine the wall gap is mostly theirs)
+        self.on = True
+
+    def reset(self) -> None:
+        self.longest = self.longest_cpu = 0.0
+
+    def turn(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        self.longest = max(self.longest, now - self.last)
+        self.longest_cpu = max(self.longest_cpu, cpu - self.last_cpu)
+        self.last, self.last_cpu = now, cpu
+        if self.on and self.interval:
+            asyncio.get_running_loop().call_later(self.interval, self.turn)
+        elif self.on:
+            asyncio.get_running_loop().call_soon(self.turn)
+
+
+async def stall_round(n: int, slice_: int, events: int) -> dict[str, float]:
+    """One live list of ``n`` real loopback TCP transports (the hub's ``Hub.fanout`` on a bare hub:
+    no Redis, nothing else on the loop but the probe); ``events`` events one after the other, each
+    awaited until written. The longest hold of the loop, and the CPU of writing them all."""
+    from engine.channels import StoredEvent
+    from realtime.config import Settings
+    from realtime.fanout.hub import Hub
+    from realtime.fanout.live import LiveList
+    from realtime.protocol.codec import CODECS, MSGPACK
+
+    loop = asyncio.get_running_loop()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(n)
+    peers, transports = [], []
+    for _ in range(n):
+        c = socket.create_connection(listener.getsockname())
+        srv, _ = listener.accept()
+        peers.append(c)
+        t, _p = await loop.connect_accepted_socket(asyncio.Protocol, srv)
+        transports.append(t)
+    listener.close()
+    hub = Hub.__new__(Hub)
+    hub.settings = Settings(hub_id="stall")
+    hub.fanout_slice = slice_
+    hub.call_soon = None
+    channel = "vote/stall"
+    live = LiveList()
+    codec = CODECS[MSGPACK]
+
+    class _C:  # what the list keeps of a client: its codec
+        __slots__ = ("codec",)
+
+        def __init__(self) -> None:
+            self.codec = codec
+
+    clients = [_C() for _ in range(n)]
+    for follower, t in zip(clients, transports, strict=True):
+        live.join(follower, t)  # type: ignore[arg-type]
+    hub.local = {channel: set(clients)}  # type: ignore[arg-type]
+    hub.live = {channel: live}
+    live.epoch, live.last = "e", 0
+    probe = _Probe()
+    loop.call_soon(probe.turn)
+    await asyncio.sleep(0.01)
+    probe.reset()
+    cpu0 = time.process_time()
+    for k in range(1, events + 1):
+        hub.fanout(channel, "e", [StoredEvent(k, 0, "turnout", {"cast": k, "eligible": n})])
+        while live.owed is not None:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.005)  # the kernel delivers; the peers are not read (one small frame each)
+    cpu = time.process_time() - cpu0
+    probe.on = False
+    result = {
+        "longest_ms": probe.longest * 1000,
+        "longest_cpu_ms": probe.longest_cpu * 1000,
+        "cpu_us_per_write": cpu / (n * events) * 1e6,
+    }
+    for t in transports:
+        t.abort()
+    for c in peers:
+        c.close()
+    await asyncio.sleep(0.01)
+    return result
+
+
+def stall_entry(argv: list[str]) -> int:
+    """``python -m loadtest.bench_cast stall``: the fan-out of an event to ``--n`` followers, in one
+    go against in slices (the hub's ``FANOUT_SLICE``), interleaved, in one process: the longest
+    time the loop was held (a cast arriving then waits that long), and the CPU per write."""
+    ap = argparse.ArgumentParser(prog="python -m loadtest.bench_cast stall")
+    ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--events", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--slice", type=int, default=0, help="the sliced variant (default: the hub's)")
+    a = ap.parse_args(argv)
+    from realtime.fanout.hub import FANOUT_SLICE
+
+    sliced = a.slice or FANOUT_SLICE
+    import uvloop
+
+    out: dict[str, list[dict[str, float]]] = {"in one go": [], f"slices of {sliced}": []}
+    for _ in range(a.repeats):
+        for name, size in (("in one go", 10**9), (f"slices of {sliced}", sliced)):
+            out[name].append(uvloop.run(stall_round(a.n, size, a.events)))
+    for name, rs in out.items():
+        print(
+            f"{name}: longest hold of the loop {spread([r['longest_cpu_ms'] for r in rs], 1)} ms of CPU"
+            f" ({spread([r['longest_ms'] for r in rs], 1)} ms wall),"
+            f" CPU per write {spread([r['cpu_us_per_write'] for r in rs], 1)} µs"
+            f" ({a.n} followers, {a.events} events, {a.repeats} repeats; load average {os.getloadavg()[0]:.1f})"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["load"]:
         return load_entry(argv[1:])
+    if argv[:1] == ["stall"]:
+        return stall_entry(argv[1:])
     args = parse(argv)
     return _bounded(lambda: run(args), args.max_seconds)
 

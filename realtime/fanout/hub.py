@@ -10,9 +10,10 @@ subscriber (recovering, suspended, behind or ahead) takes ``Client.deliver`` and
 once in step. Channels marked ``coalesce`` collect their events for one tick and go out as one
 ``batch`` frame: joining ten events into one write costs a fraction of ten writes.
 
-A sweep every second sends gap markers to clients whose buffers drained, and aborts clients that
-stayed past the write cap for ``stall_timeout``: such a peer recovers from its offsets when it
-comes back, and nobody else waited for it.
+A sweep looks at every client once a second, in ``SWEEP_SLICES`` slices spread over the second: it
+sends gap markers to clients whose buffers drained, and aborts clients that stayed past the write
+cap for ``stall_timeout``: such a peer recovers from its offsets when it comes back, and nobody
+else waited for it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -65,6 +67,14 @@ WATCH_INTERVAL = 0.5
 WATCH_TIMEOUT = 1.0
 """Seconds Redis has to answer the watch's PING, and a new connection to it to open: as
 ``/readyz`` (``realtime.http.routes.READY_TIMEOUT``), well under the command client's 10 s."""
+SWEEP_SLICES = 10
+"""The sweep over every client is done in this many slices, one every 1/``SWEEP_SLICES`` s, so each
+client is still looked at once a second. Why: all 3,000 at once held the event loop for several
+milliseconds once a second, and every cast arriving meanwhile waited (docs/performance.md, "Issue
+11: the cast path, fourth pass")."""
+FANOUT_SLICE = 256
+"""Listed transports a fan-out writes to in one go; a longer list gets the rest in slices of this
+many, the event loop turning between them (``Hub._owe``): about 2–3 ms of ``send`` calls each."""
 _control = msgspec.msgpack.Decoder(Control)
 
 
@@ -101,6 +111,10 @@ class Hub:
         self._embedded = backend.embedded is not None
         self.ready = False
         self.cut_off = False  # this hub's path to Redis is cut: it closed its clients, takes none
+        self.fanout_slice = FANOUT_SLICE
+        # Where ``_owe`` schedules a fan-out's next slice: the running loop's ``call_soon`` unless
+        # set (the subscription state machine sets it, to turn the loop when it chooses).
+        self.call_soon: Callable[..., object] | None = None
 
     # -- life ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -112,6 +126,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._ticker(), name="plenary-tick"),
             asyncio.create_task(self._sweeper(), name="plenary-sweep"),
+            asyncio.create_task(self._client_sweeper(), name="plenary-client-sweep"),
             asyncio.create_task(self._redis_watch(), name="plenary-redis-watch"),
         ]
         self.ready = True
@@ -269,6 +284,7 @@ class Hub:
         if live is None:
             live = self.live[channel] = LiveList()
             live.careful.update(members)
+        live.settle()  # the rest of the list's previous event first, then this one
         if live.groups and not continues(live.epoch, live.last, epoch, events[0].offset):
             live.demote_all(channel)
         frames: dict[str, OutFrame] = {}
@@ -286,31 +302,23 @@ class Hub:
 
         # The hot loop: per transport, the write cap and whether it is closing (a connection the
         # hub closes leaves the list first, see ``quiet``). A transport that fails either goes
-        # back to the careful path, which drops this frame for it and suspends the channel.
-        cap = self.settings.write_cap
-        written = 0
-        for codec, transports, clients in live.groups.values():
-            data = frame_of(codec).wire
-            failed: list[asyncio.WriteTransport] | None = None
-            for t in transports:
-                if t.get_write_buffer_size() <= cap and not t.is_closing():
-                    t.write(data)
-                elif failed is None:
-                    failed = [t]
-                else:
-                    failed.append(t)
-            written += len(transports)
-            if failed is not None:
-                written -= len(failed)
-                for t in failed:
-                    client = clients[transports.index(t)]
-                    live.remove(client)
-                    if live._caught_up(client, channel):
-                        live.careful.add(client)
-        live.epoch, live.last = epoch, events[-1].offset
-        if written:
-            metrics.FRAMES_OUT.inc(written)
-            metrics.EVENTS_OUT.inc(written * len(events))
+        # back to the careful path, which drops this frame for it and suspends the channel. Past
+        # ``FANOUT_SLICE`` transports the rest is written in later turns of the loop (``_owe``).
+        prev = live.last
+        todo = [
+            [frame_of(codec).wire, transports, clients, 0, len(transports)]
+            for codec, transports, clients in live.groups.values()
+        ]
+        failed = self._write_listed(todo, self.fanout_slice, len(events))
+        if todo:
+            live.epoch, live.last = epoch, events[-1].offset
+            self._owe(live, channel, epoch, events, prev, todo, failed, frame_of)
+        else:
+            for client in failed:
+                live.remove(client)
+                if live._caught_up(client, channel):
+                    live.careful.add(client)
+            live.epoch, live.last = epoch, events[-1].offset
         for client in tuple(live.careful):
             sub = client.subs.get(channel)
             if sub is None:
@@ -321,6 +329,91 @@ class Hub:
                 transport = client.writer.direct()
                 if transport is not None:
                     live.join(client, transport)
+
+    def _write_listed(
+        self, todo: list[list[Any]], budget: int, events: int, skip: asyncio.WriteTransport | None = None
+    ) -> list[Client]:
+        """Write each group's frame to its transports from its next index on, at most ``budget`` of
+        them (0: all); the groups done leave ``todo``. Returns the clients whose transport was past
+        the write cap or closing (nothing written to them; the caller takes them off the list)."""
+        failed: list[Client] = []
+        cap = self.settings.write_cap
+        written = 0
+        while todo:
+            group = todo[0]
+            data, transports, clients, i, end = group
+            stop = end if not budget or end - i <= budget - written else i + budget - written
+            for t in transports[i:stop] if i or stop < end else transports:
+                if t.get_write_buffer_size() <= cap and not t.is_closing() and t is not skip:
+                    t.write(data)
+                else:
+                    failed.append(clients[transports.index(t, i, stop)])
+            written += stop - i
+            if stop < end:
+                group[3] = stop
+                break
+            todo.pop(0)
+        written -= len(failed)
+        if written:
+            metrics.FRAMES_OUT.inc(written)
+            metrics.EVENTS_OUT.inc(written * events)
+        return failed
+
+    def _owe(
+        self,
+        live: LiveList,
+        channel: str,
+        epoch: str,
+        events: list[StoredEvent],
+        prev: int,
+        todo: list[list[Any]],
+        failed: list[Client],
+        frame_of: Callable[[Codec], OutFrame],
+    ) -> None:
+        """The rest of a long list's fan-out: a slice of ``FANOUT_SLICE`` transports each turn of
+        the event loop, or all of it at once when the list is about to change (``LiveList.settle``).
+
+        Why: one turnout event to 3,000 followers is 3,000 ``send`` calls, tens of milliseconds in
+        one go, and every cast that arrived meanwhile waited that long for its reply: the spread
+        casts' p99 (docs/performance.md, "Issue 11: the cast path, fourth pass"). In slices, the
+        loop reads and answers between them. Why it is safe: the list counts the event as written
+        (``last``), and nothing moves its transports before the rest is written (every removal
+        settles first; a join appends past the slices' ends), so each listed transport gets the
+        event once, in order before the channel's next one (``fanout`` settles first too). The
+        clients that failed the write cap are taken off the list once the event is all written,
+        as a failed write in one go is: back to the careful path from ``prev``, this event
+        delivered there; so is a client leaving while the event is owed to it (``skip``: it may
+        subscribe again, and must then get no event between its command and the reply but by its
+        table, which holds them)."""
+        call_soon = self.call_soon or asyncio.get_running_loop().call_soon
+
+        def rest(everything: bool, skip: asyncio.WriteTransport | None = None) -> None:
+            failed.extend(self._write_listed(todo, 0 if everything else self.fanout_slice, len(events), skip))
+            if todo:
+                live.owed = rest
+                call_soon(self._owed_slice, live, rest)
+                return
+            for client in failed:
+                live.remove(client)
+                sub = client.subs.get(channel)
+                if sub is None:
+                    continue
+                sub.last = prev
+                live.careful.add(client)
+                client.deliver(channel, epoch, events, frame_of(client.codec))
+                if in_step(sub, epoch, live.last):
+                    transport = client.writer.direct()
+                    if transport is not None:
+                        live.join(client, transport)
+
+        live.owed = rest
+        call_soon(self._owed_slice, live, rest)
+
+    @staticmethod
+    def _owed_slice(live: LiveList, rest: Callable[[bool, asyncio.WriteTransport | None], None]) -> None:
+        if live.owed is rest:  # not settled (written all at once) meanwhile
+            live.owed = None
+            rest(False, None)
 
     def flush(self) -> None:
         pending, self._pending = self._pending, {}
@@ -354,13 +447,24 @@ class Hub:
             if self._pending:
                 self.flush()
 
+    async def _client_sweeper(self) -> None:
+        """``sweep`` every client once a second, a slice of them every 1/``SWEEP_SLICES`` s: the
+        clients as they were at the start of the second, those gone since left out."""
+        step = 1.0 / SWEEP_SLICES
+        while True:
+            snapshot = tuple(self.clients)
+            n = len(snapshot)
+            for i in range(SWEEP_SLICES):
+                await asyncio.sleep(step)
+                self.sweep(time.monotonic(), snapshot[i * n // SWEEP_SLICES : (i + 1) * n // SWEEP_SLICES])
+
     async def _sweeper(self) -> None:
         """Once a second: heartbeat, hard closes, turnout, Redis round trip, ops report. Each step
         fails alone (``engine.background.survive``: a warning, then the next step), so one broken vote or a
-        Redis blip never stops the others nor the loop."""
+        Redis blip never stops the others nor the loop. (The sweep over the clients is
+        ``_client_sweeper``'s, in slices.)"""
         while True:
             await asyncio.sleep(1.0)
-            self.sweep(time.monotonic())
             await self.online.flush()  # issue 14: the second's attendance intervals, one round trip
             await self.quorum.push()  # issue 14: the changed sessions' quorum, one a second at most
             with survive(log, "heartbeat"):
@@ -429,9 +533,15 @@ class Hub:
             self.quiet(client)
             client.writer.close(int(code), reason)
 
-    def sweep(self, now: float) -> None:
+    def sweep(self, now: float, clients: tuple[Client, ...] | None = None) -> None:
+        """Abort the clients stalled past the write cap for ``stall_timeout``; give those whose
+        buffer drained the gap markers they are owed. ``clients``: a slice (``_client_sweeper``),
+        of which those no longer connected are skipped; all of them by default."""
         cap = self.settings.write_cap
-        for client in tuple(self.clients):
+        connected = self.clients
+        for client in tuple(connected) if clients is None else clients:
+            if client not in connected:
+                continue
             buffered = client.writer.buffered()
             if buffered > cap:
                 if client.stalled_since is None:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from engine.channels import PubSubMessage, Recovery, StoredEvent
 from panel.roster import Participant
@@ -512,7 +512,9 @@ class SubscriptionModel(RuleBasedStateMachine):
             peer.transport.backed_up = False
         self.hub_receives(len(self.feed))
         self.hub.flush()
+        self.loop_idles()
         self.hub.sweep(0.0)
+        self.loop_idles()
         for peer in self.peers:
             for channel, view in peer.views.items():
                 busy = peer.command is not None and peer.command[0] == channel
@@ -524,6 +526,9 @@ class SubscriptionModel(RuleBasedStateMachine):
                         f"{channel}: client at {view.epoch}/{view.last}, channel at "
                         f"{ch.epoch}/{len(ch.events)}, and no gap"
                     )
+
+    def loop_idles(self) -> None:
+        """The event loop runs what it was asked to (nothing here: the fan-out writes in one go)."""
 
     @invariant()
     def the_live_lists_hold_only_clients_in_step(self) -> None:
@@ -655,3 +660,44 @@ def test_a_reply_ahead_of_the_feed_joins_and_the_late_event_is_not_repeated() ->
     model.publish(AGENDA, 1)
     model.settle()
     assert peer.views[AGENDA].last == 3 and not peer.views[AGENDA].gapped
+
+
+class SlicedSubscriptionModel(SubscriptionModel):
+    """The same promise with the fan-out writing a live list one transport per turn of the event
+    loop (``Hub.fanout_slice`` 1, the hub's ``_owe``): the rest of an event is owed while the test
+    publishes, subscribes, unsubscribes, backs clients up, resets pub/sub and sweeps in between,
+    and the loop turns (runs the next slice) only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turns: list[tuple[Any, tuple[Any, ...]]] = []
+        self.hub.fanout_slice = 1
+        self.hub.call_soon = lambda fn, *args: self.turns.append((fn, args))
+        self.peers.append(Peer(len(self.peers), self.published))  # lists of up to three
+        self.hub.clients.add(self.peers[-1].client)
+
+    @initialize()
+    def everyone_follows(self) -> None:
+        """Everyone subscribed and answered first, so the lists start full and the slices matter."""
+        for channel in CHANNELS:
+            for peer in self.peers:
+                self.subscribe_for(peer, channel)
+                self.redis_answers_for(peer)
+                self.reply_written_for(peer)
+
+    @precondition(lambda self: self.turns)
+    @rule(n=st.integers(1, 3))
+    def loop_turns(self, n: int) -> None:
+        for _ in range(n):
+            if not self.turns:
+                return
+            fn, args = self.turns.pop(0)
+            fn(*args)
+
+    def loop_idles(self) -> None:
+        while self.turns:
+            self.loop_turns(len(self.turns))
+
+
+SlicedSubscriptionModel.TestCase.settings = SubscriptionModel.TestCase.settings
+test_every_event_once_in_order_or_a_gap_with_sliced_fanout = SlicedSubscriptionModel.TestCase
