@@ -5,6 +5,10 @@ whole suite stays under ten minutes on two cores; ``make properties`` runs the s
 ``--hypothesis-profile=long`` (registered in ``tests/conftest.py``), ten times as many examples each,
 for the long runs a change to a codec, a state machine or a tally deserves. A test that states its
 size with a plain ``max_examples=`` instead would not grow in the long run.
+
+A test whose cost is the size of one input rather than a number of examples (the lottery's big
+draw) states both sizes with ``sized(small, full)``: the small one in ``make test``, the full one
+under the long profile.
 """
 
 from __future__ import annotations
@@ -26,3 +30,10 @@ def examples(n: int) -> int:
     """``n`` in ``make test``; ``n`` times the loaded profile's factor otherwise (read when the test
     module is imported, after pytest loaded the profile)."""
     return max(1, n * settings.default.max_examples // DEFAULT_EXAMPLES)
+
+
+def sized(small: int, full: int) -> int:
+    """``small`` in ``make test``; ``full`` under a longer profile (``make properties``): for an input
+    whose size is what the test costs, checked at full size where the suite's budget is not at stake
+    (read when the test module is imported, after pytest loaded the profile)."""
+    return small if settings.default.max_examples <= DEFAULT_EXAMPLES else full

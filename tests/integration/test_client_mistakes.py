@@ -12,8 +12,12 @@ import os
 import re
 import socket
 import struct
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -29,20 +33,83 @@ from tests.support import HubProcess, connect, seed
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-@pytest.fixture
-def hub(embedded: EmbeddedRedis) -> Iterator[HubProcess]:
-    """A hub of its own, logging at info, so a test can read everything it logged."""
-    hub = HubProcess(embedded.url, "--log-level", "info").wait_ready()
+class LoggingHub:
+    """One hub for the module, logging at info, its output read as it comes (a thread drains the
+    pipe, which would otherwise fill and stall the hub). A hub start cost each of this file's 29
+    tests a second or two (more on a busy machine); each test still reads only what it caused:
+    ``hub`` marks where the log stood when the test began, and ``logged`` waits for the hub to fall
+    quiet. A line written after that (or at shutdown) fails the module's teardown instead."""
+
+    QUIET = 0.5  # seconds without a new line: the hub has logged what the test made it log
+
+    def __init__(self, redis_url: str) -> None:
+        self.process = HubProcess(redis_url, "--log-level", "info")
+        self.lines: list[str] = []
+        self.last = time.monotonic()
+        stdout = self.process.proc.stdout
+        assert stdout is not None
+        self._reader = threading.Thread(target=self._read, args=(stdout,), daemon=True)
+        self._reader.start()
+        self.process.wait_ready()
+
+    def _read(self, stdout: IO[bytes]) -> None:
+        for raw in stdout:
+            self.lines.append(raw.decode(errors="replace"))
+            self.last = time.monotonic()
+
+    def stop(self) -> str:
+        """Stop the hub; everything it wrote."""
+        self.process.proc.terminate()
+        try:
+            self.process.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._reader.join(10)
+        return "".join(self.lines)
+
+
+@dataclass
+class Hub:
+    """The module's hub as one test sees it: its address, and its log from the test's start."""
+
+    served: LoggingHub
+    mark: int
+    port: int
+    url: str
+    ws_url: str
+
+
+@pytest.fixture(scope="module")
+def served(embedded: EmbeddedRedis) -> Iterator[LoggingHub]:
+    served = LoggingHub(embedded.url)
     try:
-        yield hub
+        yield served
     finally:
-        hub.stop()
+        out = served.stop()
+        # what any test made the hub log after its own check, or at shutdown: still never an error
+        assert "Traceback" not in out, out
+        errors = [
+            line
+            for line in out.splitlines()
+            if line.strip() and json.loads(line)["level"] in ("error", "critical")
+        ]
+        assert not errors, errors
 
 
-def logged(hub: HubProcess) -> list[dict[str, Any]]:
-    """Stop the hub and return its log lines (JSON objects); anything else it printed fails."""
-    hub.stop()
-    out = hub.output()
+@pytest.fixture
+def hub(served: LoggingHub) -> Hub:
+    p = served.process
+    return Hub(served, len(served.lines), p.port, p.url, p.ws_url)
+
+
+def logged(hub: Hub) -> list[dict[str, Any]]:
+    """The hub's log lines since the test began (JSON objects), once it has fallen quiet; anything
+    else it printed fails, as does any line at level error."""
+    served = hub.served
+    asked = time.monotonic()
+    while time.monotonic() - max(served.last, asked) < LoggingHub.QUIET and time.monotonic() < asked + 10:
+        time.sleep(0.05)
+    out = "".join(served.lines[hub.mark :])
     assert "Traceback" not in out, out
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     errors = [line for line in lines if line["level"] in ("error", "critical")]
@@ -105,7 +172,7 @@ def close_code(sock: socket.socket) -> int | None:
     return None
 
 
-async def still_serving(hub: HubProcess) -> None:
+async def still_serving(hub: Hub) -> None:
     async with connect(hub.ws_url) as anon:
         assert (await anon.call("ping"))["name"] == "not_authenticated"
 
@@ -120,7 +187,7 @@ async def still_serving(hub: HubProcess) -> None:
     ids=["invalid byte", "surrogate", "sequence cut across fragments"],
 )
 async def test_invalid_utf8_in_a_text_frame_closes_1007_with_a_coded_warning(
-    hub: HubProcess, frames: list[bytes]
+    hub: Hub, frames: list[bytes]
 ) -> None:
     with upgrade(hub.port) as sock:
         sock.sendall(b"".join(frames))
@@ -131,7 +198,7 @@ async def test_invalid_utf8_in_a_text_frame_closes_1007_with_a_coded_warning(
     assert line["close"] == 1007
 
 
-async def test_a_character_split_across_fragments_is_fine(hub: HubProcess) -> None:
+async def test_a_character_split_across_fragments_is_fine(hub: Hub) -> None:
     with upgrade(hub.port) as sock:
         sock.sendall(frame(0x1, b'{"type":"ping","id":1,"x":"\xea', fin=False) + frame(0x0, b'\xb0\x80"}'))
         reply = sock.recv(4096)
@@ -166,7 +233,7 @@ async def test_a_character_split_across_fragments_is_fine(hub: HubProcess) -> No
     ],
 )
 async def test_frames_that_break_rfc6455_are_closed_with_a_coded_warning(
-    hub: HubProcess, data: bytes, close: int, code: Code
+    hub: Hub, data: bytes, close: int, code: Code
 ) -> None:
     with upgrade(hub.port) as sock:
         sock.sendall(data)
@@ -185,7 +252,7 @@ async def test_frames_that_break_rfc6455_are_closed_with_a_coded_warning(
     ],
     ids=["cut frame", "cut header", "unfinished message"],
 )
-async def test_a_peer_gone_mid_frame_is_no_error(hub: HubProcess, data: bytes) -> None:
+async def test_a_peer_gone_mid_frame_is_no_error(hub: Hub, data: bytes) -> None:
     with upgrade(hub.port) as sock:
         sock.sendall(data)
     await asyncio.sleep(0.3)
@@ -193,7 +260,7 @@ async def test_a_peer_gone_mid_frame_is_no_error(hub: HubProcess, data: bytes) -
     logged(hub)
 
 
-async def test_a_peer_gone_mid_handshake_is_no_error(hub: HubProcess) -> None:
+async def test_a_peer_gone_mid_handshake_is_no_error(hub: Hub) -> None:
     with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as sock:
         sock.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upg")
     with socket.create_connection(("127.0.0.1", hub.port), timeout=10) as sock:  # a bad key
@@ -229,7 +296,7 @@ async def stored_uploads(redis: Redis) -> list[bytes]:
 
 @pytest.mark.parametrize("sent", [0, 1000, 99_999], ids=["no body", "part of it", "all but one byte"])
 async def test_an_upload_aborted_mid_body_stores_nothing_and_is_a_coded_warning(
-    redis: Redis, hub: HubProcess, sent: int
+    redis: Redis, hub: Hub, sent: int
 ) -> None:
     tokens = await seed(redis)
     body = (PNG + b"\x00" * 100_000)[:100_000]
@@ -260,7 +327,7 @@ async def test_an_upload_aborted_mid_body_stores_nothing_and_is_a_coded_warning(
     ids=["not a number", "negative", "two lengths", "huge", "too large", "h2c"],
 )
 async def test_a_bad_content_length_is_refused_without_an_error(
-    redis: Redis, hub: HubProcess, headers: str, warning: Code | None
+    redis: Redis, hub: Hub, headers: str, warning: Code | None
 ) -> None:
     """Refused with 400 before a byte is stored: by the HTTP layer (a warning with the code
     ``bad_http_request``) or by the route (``bad_upload``, in the answer)."""
@@ -292,7 +359,7 @@ def every_route() -> list[tuple[str, str]]:
     return out
 
 
-async def test_a_client_gone_mid_request_is_no_error_on_any_route(redis: Redis, hub: HubProcess) -> None:
+async def test_a_client_gone_mid_request_is_no_error_on_any_route(redis: Redis, hub: Hub) -> None:
     tokens = await seed(redis)
     routes = every_route()
     assert ("POST", "/api/meetings/m1/uploads") in routes and len(routes) > 15
@@ -311,7 +378,7 @@ async def test_a_client_gone_mid_request_is_no_error_on_any_route(redis: Redis, 
     logged(hub)
 
 
-async def test_a_websocket_refused_before_the_upgrade_is_no_error(hub: HubProcess) -> None:
+async def test_a_websocket_refused_before_the_upgrade_is_no_error(hub: Hub) -> None:
     """A wrong origin or no subprotocol is the client's mistake: refused with an HTTP status and a
     coded body, and nothing at level error (uvicorn took the refusal for a failed handshake)."""
     with pytest.raises(websockets.InvalidStatus) as exc:
@@ -325,9 +392,7 @@ async def test_a_websocket_refused_before_the_upgrade_is_no_error(hub: HubProces
     logged(hub)
 
 
-async def test_oversized_frames_sent_pipelined_still_get_the_1009_close(
-    redis: Redis, hub: HubProcess
-) -> None:
+async def test_oversized_frames_sent_pipelined_still_get_the_1009_close(redis: Redis, hub: Hub) -> None:
     """Found by the fuzz (tests/fuzz/commands.py): with frames still arriving behind an oversized
     one, the hub closed its socket with unread bytes in it, the kernel sent a reset, and the client
     saw 1006 (no close frame) about half the time instead of 1009. The hub now half-closes and

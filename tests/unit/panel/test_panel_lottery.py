@@ -30,10 +30,14 @@ from panel.lottery import (
 from panel.quotas import Quota, by_feature, quotas_for_size
 from panel.strata import DISTRICT_NAMES, FEATURES, VOCABULARY
 from panel.synthetic import synthetic_pool
-from tests.examples import examples
+from tests.examples import examples, sized
 
-BIG_POOL = 20_000
-BIG_PANEL = 3_000
+BIG_POOL = sized(2_000, 20_000)
+BIG_PANEL = sized(300, 3_000)
+"""The big draw's size: the rule it checks (every quota met exactly, panel and reserve split the
+pool, the report adds up, a replacement keeps the quotas) holds at any size, and the city's 3,000 of
+20,000 cost ``make test`` 43 s of setup (CI, 2 cores). ``make properties``
+(``--hypothesis-profile=long``) draws the full 3,000 of 20,000; ``make bench`` times it."""
 POOL_SEED = 7
 DRAW_SEED = 2026
 
@@ -53,7 +57,7 @@ def error_of(call: object, *args: object, **kwargs: object) -> PanelError:
     return info.value
 
 
-# --- the 3,000-of-20,000 draw (about 10 s; built once per module) ----------------------------
+# --- the big draw: 300 of 2,000 in make test, 3,000 of 20,000 in make properties (built once) ---
 
 
 @pytest.fixture(scope="module")
@@ -66,19 +70,18 @@ def big_quotas() -> tuple[Quota, ...]:
     return quotas_for_size(BIG_PANEL)
 
 
-RERUN_POOL, RERUN_PANEL = 2_000, 300
-"""The cross-process rerun's size: the hash seed's influence (set and dict order) shows on any
-pool, and a 3,000-of-20,000 draw in a second process cost the suite 40-60 s on a busy machine."""
 RERUN = textwrap.dedent(
     f"""
     import hashlib
     from panel.lottery import draw
     from panel.quotas import quotas_for_size
     from panel.synthetic import synthetic_pool
-    result = draw(synthetic_pool({RERUN_POOL}, {POOL_SEED}), quotas_for_size({RERUN_PANEL}), {RERUN_PANEL}, {DRAW_SEED})
+    result = draw(synthetic_pool({BIG_POOL}, {POOL_SEED}), quotas_for_size({BIG_PANEL}), {BIG_PANEL}, {DRAW_SEED})
     print(hashlib.sha256(repr((result.panel, result.reserve)).encode()).hexdigest())
     """
 )
+"""The big draw again in another process: the hash seed's influence (set and dict order) shows on
+any pool, and this process's draw is the module's ``big_draw``, not a second one."""
 
 
 @pytest.fixture(scope="module")
@@ -125,21 +128,22 @@ def test_big_draw_report_counts_add_up(big_draw: Draw, big_pool: list[Applicant]
     assert big_draw.probabilities is None
 
 
-def test_a_rerun_with_the_same_seed_in_another_process_gives_the_same_panel_and_reserve() -> None:
+def test_a_rerun_with_the_same_seed_in_another_process_gives_the_same_panel_and_reserve(
+    big_draw: Draw,
+) -> None:
     """Another process, another hash seed: the draw must not depend on set or dict order."""
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", RERUN], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
-    here = draw(synthetic_pool(RERUN_POOL, POOL_SEED), quotas_for_size(RERUN_PANEL), RERUN_PANEL, DRAW_SEED)
-    assert len(here.panel) == RERUN_PANEL
-    expected = hashlib.sha256(repr((here.panel, here.reserve)).encode()).hexdigest()
+    assert len(big_draw.panel) == BIG_PANEL
+    expected = hashlib.sha256(repr((big_draw.panel, big_draw.reserve)).encode()).hexdigest()
     assert out.stdout.strip().splitlines()[-1] == expected
 
 
 def test_replacing_from_the_big_draw_keeps_exact_quotas(
     big_draw: Draw, big_quotas: tuple[Quota, ...]
 ) -> None:
-    leaving = big_draw.panel[1234]
+    leaving = big_draw.panel[BIG_PANEL * 2 // 5]
     result = replace(big_draw.panel, big_draw.reserve, leaving.applicant_id, big_quotas)
     assert result.substitute.strata == leaving.strata  # exact quotas leave no other choice
     first_same = next(a for a in big_draw.reserve if a.strata == leaving.strata)
