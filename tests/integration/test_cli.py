@@ -176,7 +176,17 @@ async def test_demo_assembly_has_every_role_meetings_and_an_open_vote(
     from engine.channels import ChannelLog
 
     rows = await demo.seed(embedded.url, "http://127.0.0.1:8000")
-    roles = {"panelist", "moderator", "host", "ops", "observer", "clerk", "captioner", "facilitator", "themer"}
+    roles = {
+        "panelist",
+        "moderator",
+        "host",
+        "ops",
+        "observer",
+        "clerk",
+        "captioner",
+        "facilitator",
+        "themer",
+    }
     assert {r[2] for r in rows} == roles
     assert all(r[3].startswith("http://127.0.0.1:8000/#t=") for r in rows)
     store = VoteStore(ChannelLog(redis))
