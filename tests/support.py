@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +222,22 @@ class Client:
         await self.ws.close()
         with contextlib.suppress(Exception):
             await self._task
+
+
+@contextlib.contextmanager
+def hub_pair(
+    redis_url: str, *first: str, data_dir: Path | None = None
+) -> Iterator[tuple[HubProcess, HubProcess]]:
+    """Two hubs on one Redis, both ready; the first with the flags ``first`` (and ``data_dir``),
+    the second plain: the voice tests' topology (a session lives on one hub, a console on the
+    other). Both are stopped on the way out."""
+    a = HubProcess(redis_url, *first, data_dir=data_dir)
+    b = HubProcess(redis_url)
+    try:
+        yield a.wait_ready(), b.wait_ready()
+    finally:
+        a.stop()
+        b.stop()
 
 
 @contextlib.asynccontextmanager

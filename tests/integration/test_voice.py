@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from engine import keys
 from loadtest.voice_peers import RATE, Tone, dominant_frequency, listen, speak
-from tests.support import HubProcess, connect, seed
+from tests.support import HubProcess, connect, hub_pair, seed
 
 VOICE = "meeting/m1/voice"
 
@@ -30,13 +30,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def voice_hubs(redis_url: str, data_dir: Path) -> Iterator[tuple[HubProcess, HubProcess]]:
     """Two hubs on one Redis; the first records speeches under its data dir."""
-    a = HubProcess(redis_url, "--voice-record", data_dir=data_dir)
-    b = HubProcess(redis_url)
-    try:
-        yield a.wait_ready(), b.wait_ready()
-    finally:
-        a.stop()
-        b.stop()
+    with hub_pair(redis_url, "--voice-record", data_dir=data_dir) as hubs:
+        yield hubs
 
 
 async def _floor_to(mod: object, panelist: object, who: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from tests.support import HubProcess, connect, seed
+from tests.support import HubProcess, connect, hub_pair, seed
 
 STUN = "stun:stun.example.org:3478"
 TURN = "turn:turn.example.org:3478?transport=udp"
@@ -30,17 +30,10 @@ def ice_hubs(
     secret = tmp_path_factory.mktemp("turn") / "secret"
     secret.write_text(SECRET + "\n")
     secret.chmod(0o600)
-    a = HubProcess(
-        redis_url,
-        *("--ice-server", STUN, "--ice-server", TURN),
-        *("--turn-secret-file", str(secret), "--turn-ttl", "600"),
-    )
-    b = HubProcess(redis_url)
-    try:
-        yield a.wait_ready(), b.wait_ready()
-    finally:
-        a.stop()
-        b.stop()
+    first = ("--ice-server", STUN, "--ice-server", TURN)
+    first += ("--turn-secret-file", str(secret), "--turn-ttl", "600")
+    with hub_pair(redis_url, *first) as hubs:
+        yield hubs
 
 
 def _valid_for(server: dict[str, object], who: str) -> bool:
