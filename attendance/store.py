@@ -21,6 +21,7 @@ from attendance.rules import DeskEntry, Mark
 from ballot.model import VoteState
 from engine import connection, keys
 from engine.errors import Code, HubError
+from engine.flight import Flights
 from engine.limits import STALE_MS
 from engine.scripts import Scripts
 
@@ -150,6 +151,7 @@ class HallVotes:
         self.redis = redis
         self.scripts = scripts or Scripts(redis)
         self._known: dict[str, str] = {}  # vote -> its session, "" for a vote open to all
+        self.reads: Flights[str, str] = Flights()  # one read per vote for the casts that wait for it
 
     async def limit(self, vote_id: str, session: str) -> None:
         """Limit ``vote_id`` to ``session``'s hall, in the same step as the check that it is a draft

@@ -39,6 +39,7 @@ from engine.batching import GroupCommit
 from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw
 from engine.errors import Code, HubError, InternalError, VoteError
+from engine.flight import Flights
 from engine.limits import Take, refusal
 from engine.scripts import acknowledged_script
 
@@ -157,7 +158,7 @@ class VoteStore:
         self.log = log
         self.redis: Redis = log.redis
         self._definitions: dict[str, tuple[VoteDefinition, str]] = {}
-        self._loading: dict[str, asyncio.Future[tuple[VoteDefinition, str]]] = {}
+        self._loading: Flights[str, tuple[VoteDefinition, str]] = Flights()
         self._by_voter: dict[str, _BallotIndex] = {}
 
     # -- definitions and lifecycle ---------------------------------------------------------------
@@ -198,12 +199,13 @@ class VoteStore:
         if hit is not None:
             return hit
         # One read for every cast that arrives before it returns (3,000 at the opening minute).
-        loading = self._loading.get(vote_id)
-        if loading is None:
-            loading = asyncio.ensure_future(self._read_definition(vote_id))
-            self._loading[vote_id] = loading
-            loading.add_done_callback(lambda _: self._loading.pop(vote_id, None))
-        return await asyncio.shield(loading)
+        return await self._loading.once(vote_id, lambda: self._read_definition(vote_id))
+
+    def prefetch(self, vote_id: str) -> None:
+        """Start reading the definition now unless it is cached or being read (a cast that has
+        another read to wait for first: both round trips at once)."""
+        if vote_id not in self._definitions:
+            self._loading.start(vote_id, lambda: self._read_definition(vote_id))
 
     async def _read_definition(self, vote_id: str) -> tuple[VoteDefinition, str]:
         keys.check_id(vote_id, "vote id")

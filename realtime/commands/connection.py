@@ -10,6 +10,7 @@ import time
 from engine import keys
 from engine.errors import Code, HubError
 from realtime import roles
+from realtime.commands.attendance import learn_hall
 from realtime.commands.registry import Handlers, registrar
 from realtime.fanout.hub import Hub
 from realtime.protocol import messages as m
@@ -75,6 +76,7 @@ async def subscribe(hub: Hub, client: Client, cmd: m.Subscribe) -> m.Subscribed:
         await hub.votes.status(vote_id)  # UNKNOWN_VOTE
         defn, _epoch = await hub.votes.cached_definition(vote_id)
         roles.check_vote(defn.eligibility, client.participant)
+        learn_hall(hub, vote_id)  # before the casts (issue 11: the opening's casts on the direct path)
     if channel not in client.subs and len(client.subs) >= hub.settings.max_subscriptions:
         raise HubError(Code.TOO_MANY_SUBSCRIPTIONS, f"at most {hub.settings.max_subscriptions} channels")
     sub = client.subs.get(channel)

@@ -242,3 +242,30 @@ async def test_the_cli_writes_the_honoraria_and_strata_csv_owner_only(
     assert {(r["feature"], r["panel"], r["attended"]) for r in strata} >= {("gender", "2", "2")}
     bad = plenary("attendance", "--redis-url", redis_url, "--out", str(out), "--session", "nope", check=False)
     assert bad.returncode == 2 and "unknown_meeting" in bad.stderr
+
+
+async def test_a_hall_rule_read_when_the_vote_is_followed_still_gates_every_cast(
+    redis: Redis, hub: HubProcess
+) -> None:
+    """Following the vote's channel starts the read of its hall rule (so the opening's casts take
+    the direct path, issue 11); one followed while still a draft, before the limit was set, is not
+    kept, and one followed once open is the limit: neither lets a cast past the desk."""
+    tokens = await seed(redis)
+    vote = DEFINITION["vote_id"]
+    channel = f"vote/{vote}"
+    async with (
+        connect(hub.ws_url, tokens["host"]) as host,
+        connect(hub.ws_url, tokens["p1"]) as p1,
+        connect(hub.ws_url, tokens["p2"]) as p2,
+    ):
+        await host.ok("vote.create", definition=DEFINITION)
+        await p1.ok("subscribe", channel=channel)  # a draft with no limit yet: read, not kept
+        await host.ok("attendance.hall_vote", vote=vote, session="m1")
+        await host.ok("vote.open", vote=vote)
+        await p2.ok("subscribe", channel=channel)  # open: the limit read and kept
+        for who, nonce in ((p1, "nonce-follow-1"), (p2, "nonce-follow-2")):
+            refused = await who.call("vote.cast", vote=vote, ranking=RANKING, nonce=nonce)
+            assert refused["name"] == "not_checked_in"
+        await host.ok("attendance.checkin", session="m1", participant="p2")
+        assert (await p2.ok("vote.cast", vote=vote, ranking=RANKING, nonce="nonce-follow-2"))["tracking_code"]
+    assert await redis.hkeys(keys.vote_key(vote, "voters")) == [b"p2"]
