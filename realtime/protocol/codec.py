@@ -47,6 +47,10 @@ class OutFrame:
     text: bool
 
 
+_NOT_WELL_FORMED = (msgspec.DecodeError, UnicodeDecodeError, ValueError, OverflowError, RecursionError)
+"""What a decoder raises for bytes that are no JSON or MessagePack at all (``BAD_FRAME``)."""
+
+
 @dataclass
 class Codec:
     name: str
@@ -69,15 +73,18 @@ class Codec:
             return msg
         except msgspec.ValidationError as exc:
             raise self._explain(data, str(exc)) from None
-        except (msgspec.DecodeError, UnicodeDecodeError, ValueError, OverflowError, RecursionError) as exc:
+        except _NOT_WELL_FORMED as exc:
             raise HubError(Code.BAD_FRAME, f"not valid {self.name}: {exc}") from None
 
     def _explain(self, data: bytes, detail: str) -> HubError:
         """Which stable code a schema failure gets, and the id to answer to if there is one."""
         try:
             loose = self._loose.decode(data)
-        except Exception:
-            loose = None
+        except _NOT_WELL_FORMED as exc:
+            # The typed decoder checks values as it reads: a cut frame can fail a value's check
+            # (``"seconds": 1`` of a cut ``100``) before the cut itself is reached. Not well formed
+            # at all is BAD_FRAME, whatever the typed decoder met first.
+            return HubError(Code.BAD_FRAME, f"not valid {self.name}: {exc}")
         if not isinstance(loose, dict):
             return HubError(Code.BAD_MESSAGE, f"a message is an object with a 'type': {detail}")
         raw_id = loose.get("id")

@@ -73,6 +73,15 @@ def test_every_mutated_command_gets_its_stable_code(
         check_mutation(CODECS[name], cls, frame, how, data)
 
 
+def test_a_cut_frame_is_bad_frame_even_where_the_cut_breaks_a_value_first() -> None:
+    """``"seconds": 100`` cut to ``"seconds": 1``: the typed decoder meets the value's bound
+    (at least 10) before the end of the bytes; the frame is still a cut frame (BAD_FRAME, found
+    by the mutation property above on a random run)."""
+    whole = '{"type": "speakers.timer", "id": 3, "meeting": "m1", "seconds": 100}'
+    cut = whole[: whole.index("100") + 1]
+    assert rejection(CODECS[JSON], cut).code == Code.BAD_FRAME
+
+
 MUTATIONS = ("drop", "wrong", "unknown_type", "no_type", "bad_type", "truncate")
 
 
