@@ -145,10 +145,30 @@ def listeners_side(row: dict[str, Any]) -> bool:
     return bool(row["crossed"]) and starved and not any(c.startswith("hub") for c in row["crossed"])
 
 
+def error_text(e: BaseException) -> str:
+    return str(e) or type(e).__name__
+
+
+def failed_row(n: int, e: BaseException) -> dict[str, Any]:
+    """A step a listener generator failed at (it could not add its listeners in time, or died):
+    the listeners' side gave out before anything was measured, so the step has no figures, counts
+    as crossed on the listeners' side, and ends the ramp (the hub's figures so far stand; the
+    ceiling is a lower bound, the last step measured)."""
+    return {
+        "listeners": n,
+        "failed": error_text(e),
+        "crossed": [f"listener generator failed: {error_text(e)}"],
+        "listeners_side": True,
+    }
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """A ramp's figures: the speaker's own hub CPU (the intercept) and the CPU per listener (the
     slope) over the steps under every limit, and the listeners one core would hold at that slope."""
-    ok = [r for r in rows if not r["crossed"] or r["listeners_side"]] or rows
+    measured = [r for r in rows if "failed" not in r]
+    ok = [r for r in measured if not r["crossed"] or r["listeners_side"]] or measured
+    if not ok:
+        return {"hub_core_speaker": None, "hub_core_per_listener": None, "listeners_per_core_projected": None}
     base, per = slope([r["listeners"] for r in ok], [r["hub_core"] for r in ok])
     return {
         "hub_core_speaker": base,
@@ -157,18 +177,25 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def generator_args(args: argparse.Namespace, i: int) -> list[str]:
+    """The options of the ``i``-th listener generator."""
+    out = []
+    if i == 0 and args.fail_generator_after is not None:
+        out += ["--fail-after", str(args.fail_generator_after)]
+    return out
+
+
 class Generator:
     """One ``loadtest.voice_listeners`` process: its consoles, over its stdin and stdout."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
-        self.count = 0
 
     @classmethod
-    async def start(cls, url: str, meeting: str, core: int | None) -> Generator:
+    async def start(cls, url: str, meeting: str, core: int | None, extra: list[str]) -> Generator:
         pin = ["taskset", "-c", str(core)] if core is not None else []
         proc = await asyncio.create_subprocess_exec(
-            *pin, sys.executable, "-m", "loadtest.voice_listeners", "--url", url, "--meeting", meeting,
+            *pin, sys.executable, "-m", "loadtest.voice_listeners", "--url", url, "--meeting", meeting, *extra,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )  # fmt: skip
         return cls(proc)
@@ -211,7 +238,9 @@ async def ramp(
         stdout=(logdir / f"hub-{meeting}.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"ws://127.0.0.1:{port}/ws"
-    gens = [await Generator.start(url, meeting, gen_core) for _ in range(args.generators)]
+    gens = [
+        await Generator.start(url, meeting, gen_core, generator_args(args, i)) for i in range(args.generators)
+    ]
     conns: list[Conn] = []
     pcs: list[Any] = []
     rows: list[dict[str, Any]] = []
@@ -237,15 +266,18 @@ async def ramp(
                 break
             began = time.monotonic()
             new = [tokens[f"h{i}"] for i in range(joined, n)]
-            adds = [gens[i % len(gens)] for i in range(len(new))]
-            await asyncio.gather(
-                *(g.ask({"op": "add", "tokens": new[i :: len(gens)]}, 40) for i, g in enumerate(gens) if new[i :: len(gens)])
-            )  # fmt: skip
-            for g in adds:
-                g.count += 1
-            joined = n
-            await asyncio.sleep(1.0)  # ICE and DTLS of the new ones, then steady
-            marks0 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
+            try:
+                await asyncio.gather(
+                    *(g.ask({"op": "add", "tokens": new[i :: len(gens)]}, 40) for i, g in enumerate(gens) if new[i :: len(gens)])
+                )  # fmt: skip
+                joined = n
+                await asyncio.sleep(1.0)  # ICE and DTLS of the new ones, then steady
+                marks0 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
+            except (RuntimeError, TimeoutError) as e:
+                rows.append(failed_row(n, e))
+                log(f"{variant} {json.dumps(rows[-1])}")
+                stopped = f"a listener generator failed at {n} listeners (listeners' side): {error_text(e)}"
+                break
             sent0 = len(tone.sent)
             own0 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
             run0 = loop_runnable(hub.pid)
@@ -256,7 +288,12 @@ async def ramp(
             run1 = loop_runnable(hub.pid)
             own1 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
             w1 = time.time()
-            marks1 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
+            try:
+                marks1 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
+            except (RuntimeError, TimeoutError) as e:
+                rows.append(failed_row(n, e))
+                stopped = f"a listener generator failed at {n} listeners (listeners' side): {error_text(e)}"
+                break
             wall = t1 - t0
             hearing = sum(  # listeners that received a frame during the step
                 b > a for m0, m1 in zip(marks0, marks1, strict=True) for a, b in zip(m0["frames"], m1["frames"], strict=False)
@@ -303,7 +340,7 @@ async def ramp(
                 await c.close()
         await asyncio.gather(*(g.stop() for g in gens))
         stop_process(hub)
-    under = [r["listeners"] for r in rows if not r["crossed"] or r["listeners_side"]]
+    under = [r["listeners"] for r in rows if (not r["crossed"] or r["listeners_side"]) and "failed" not in r]
     clean = [r["listeners"] for r in rows if not r["crossed"]]
     return {
         "variant": variant,
@@ -382,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-hub-core", type=float, default=0.9)
     p.add_argument("--max-seconds", type=float, default=55.0, help="the whole run's bound (55, at most 60)")
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument(
+        "--fail-generator-after",
+        type=int,
+        help="the first generator fails beyond this many listeners (tests)",
+    )
     args = p.parse_args(argv)
     args.max_seconds = min(args.max_seconds, 60.0)
     result = asyncio.run(measure(args))

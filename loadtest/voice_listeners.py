@@ -12,6 +12,10 @@ object a line:
   received in total and the burst onsets (wall clock) heard since the previous mark;
 - ``{"op": "quit"}`` (or stdin closed): closes every peer and connection, exits.
 
+An op that fails answers ``{"error": "..."}`` (the orchestrator ends its ramp there); an add waits
+for all its listeners, those that failed included, before answering. ``--fail-after N`` makes an
+add beyond N listeners fail on purpose: the benchmark's failure path, tested.
+
 Run by the benchmark: ``python -m loadtest.voice_listeners --url ws://... --meeting m1``.
 """
 
@@ -72,8 +76,9 @@ class Conn:
 class Listeners:
     """This process's consoles: their connections, peers and ears."""
 
-    def __init__(self, url: str, meeting: str) -> None:
+    def __init__(self, url: str, meeting: str, fail_after: int | None = None) -> None:
         self.url, self.meeting = url, meeting
+        self.fail_after = fail_after
         self.conns: list[Conn] = []
         self.pcs: list[Any] = []
         self.ears: list[Ear] = []
@@ -94,7 +99,13 @@ class Listeners:
         self.marks.append(len(ear.heard))
 
     async def add(self, tokens: list[str]) -> dict[str, Any]:
-        await asyncio.gather(*(self.add_one(t) for t in tokens))
+        if self.fail_after is not None and len(self.conns) + len(tokens) > self.fail_after:
+            raise RuntimeError(f"told to fail after {self.fail_after} listeners (--fail-after)")
+        # every one finished before answering, even when one fails: nothing left half added
+        done = await asyncio.gather(*(self.add_one(t) for t in tokens), return_exceptions=True)
+        for d in done:
+            if isinstance(d, BaseException):
+                raise d
         return {"added": len(tokens), "hearing": sum(1 for e in self.ears if e.frames)}
 
     def mark(self) -> dict[str, Any]:
@@ -111,11 +122,11 @@ class Listeners:
                 await c.close()
 
 
-async def serve(url: str, meeting: str) -> None:
+async def serve(url: str, meeting: str, fail_after: int | None = None) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    listeners = Listeners(url, meeting)
+    listeners = Listeners(url, meeting, fail_after)
     try:
         while line := await reader.readline():
             cmd = json.loads(line)
@@ -138,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--url", required=True)
     p.add_argument("--meeting", required=True)
+    p.add_argument(
+        "--fail-after", type=int, help="answer an error to an add beyond this many listeners (tests)"
+    )
     args = p.parse_args(argv)
-    asyncio.run(serve(args.url, args.meeting))
+    asyncio.run(serve(args.url, args.meeting, args.fail_after))
     return 0
 
 

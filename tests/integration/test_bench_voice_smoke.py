@@ -34,3 +34,27 @@ def test_the_voice_ramp_runs_both_variants_and_reports_its_ceiling(tmp_path: Pat
         assert all(r["delivery"] > 0.3 for r in heard)  # audio reached every generator's listeners
         assert "stopped_by" in ramp and "hub_core_per_listener" in ramp
         assert ramp["ceiling"] is None or ramp["ceiling"] in (0, 1, 2)
+
+
+def test_a_generator_that_fails_ends_the_ramp_cleanly_on_the_listeners_side(tmp_path: Path) -> None:
+    """The first generator told to fail beyond one listener (``--fail-generator-after 1``): the
+    step of 2 is a failed step on the listeners' side, the ramp ends there, the report and the JSON
+    are still written and the run exits cleanly (it crashed on a generator's TimeoutError before)."""
+    out = tmp_path / "voice.json"
+    argv = [
+        sys.executable, "-m", "loadtest.bench_voice", "--variants", "once", "--steps", "0,1,2,4",
+        "--seconds", "1", "--generators", "1", "--fail-generator-after", "1", "--max-seconds", "40",
+        "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=70
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    (ramp,) = data["ramps"]
+    rows = ramp["steps"]
+    assert [r["listeners"] for r in rows] == [0, 1, 2]
+    assert "failed" in rows[-1] and rows[-1]["listeners_side"] and rows[-1]["crossed"]
+    assert "generator failed at 2" in ramp["stopped_by"]
+    assert ramp["ceiling"] == 1 and ramp["listeners_side_crossings"][-1] == 2
+    assert ramp["hub_core_speaker"] is not None
