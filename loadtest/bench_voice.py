@@ -56,7 +56,7 @@ from engine.roles import Role
 from engine.server import ensure_server
 from loadtest.bench_cast import CLK_TCK, free_port, proc_cpu, stop_process, two_cores
 from loadtest.voice_listeners import Conn
-from loadtest.voice_peers import Tone, speak
+from loadtest.voice_peers import Colour, Tone, speak
 from moderation.meetings import MeetingInfo, Meetings
 from panel.roster import Participant, Roster
 
@@ -168,18 +168,30 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     measured = [r for r in rows if "failed" not in r]
     ok = [r for r in measured if not r["crossed"] or r["listeners_side"]] or measured
     if not ok:
-        return {"hub_core_speaker": None, "hub_core_per_listener": None, "listeners_per_core_projected": None}
+        return {
+            "hub_core_speaker": None,
+            "hub_core_per_listener": None,
+            "listeners_per_core_projected": None,
+            "generators_core_per_listener": None,
+        }
     base, per = slope([r["listeners"] for r in ok], [r["hub_core"] for r in ok])
+    gens = [r for r in ok if r["generators_own"] < 0.9]  # the generators' own cost while not starved
+    _, gen_per = (
+        slope([r["listeners"] for r in gens], [r["generators_own"] for r in gens]) if gens else (0, None)
+    )
     return {
         "hub_core_speaker": base,
         "hub_core_per_listener": per,
         "listeners_per_core_projected": (1 - base) / per if per > 0 else None,
+        "generators_core_per_listener": gen_per,
     }
 
 
 def generator_args(args: argparse.Namespace, i: int) -> list[str]:
     """The options of the ``i``-th listener generator."""
-    out = []
+    out = ["--video"] if args.video else []
+    if args.listener == "light":
+        out += ["--decoding", str(args.decoding)]
     if i == 0 and args.fail_generator_after is not None:
         out += ["--fail-after", str(args.fail_generator_after)]
     return out
@@ -257,7 +269,8 @@ async def ramp(
         await speaker.call("speakers.raise", meeting=meeting)
         await chair.call("speakers.next", meeting=meeting, participant="sp")
         tone = Tone(440, bursts=BURST_EVERY)
-        pc, _ = await speak(speaker.call, meeting, tone)
+        camera = Colour(width=args.video[0], height=args.video[1]) if args.video else None
+        pc, _ = await speak(speaker.call, meeting, tone, camera)
         pcs.append(pc)
         joined = 0
         step_s = 1.0 + args.seconds + 1.0  # settle, measure, joining (a guess, refined below)
@@ -300,14 +313,20 @@ async def ramp(
             )  # fmt: skip
             got = sum(sum(m1["frames"]) - sum(m0["frames"]) for m0, m1 in zip(marks0, marks1, strict=True))
             sent = [s for s in tone.sent[sent0:] if w0 <= s < w1 - BURST_EVERY]
-            lat: list[float] = []
-            missed = 0
+            lat: list[float] = []  # decoded: mouth-to-ear
+            arrival: list[float] = []  # light: the burst's first loud packet out of the jitter buffer
+            scored = missed = 0
             for m in marks1:
-                for heard in m["heard"]:
+                for heard, decodes in zip(m["heard"], m["decoding"], strict=True):
                     got_lat, miss = latencies(sent, heard)
-                    lat += got_lat
+                    (lat if decodes else arrival).extend(got_lat)
                     missed += miss
-            scored = len(lat) + missed
+                    scored += len(got_lat) + miss
+            video = sum(
+                sum(m1["video_frames"]) - sum(m0["video_frames"])
+                for m0, m1 in zip(marks0, marks1, strict=True)
+            )
+            watching = sum(len(m["video_frames"]) for m in marks1)
             row: dict[str, Any] = {
                 "listeners": n,
                 "hearing": hearing,
@@ -322,7 +341,12 @@ async def ramp(
                 "latency_ms_p95": pct(lat, 95),
                 "latency_ms_p99": pct(lat, 99),
                 "bursts": scored,
+                "decoding": sum(sum(m["decoding"]) for m in marks1),
+                "arrival_ms_p50": pct(arrival, 50),
+                "arrival_ms_p99": pct(arrival, 99),
             }
+            if args.video:
+                row["video_fps"] = video / (watching * wall) if watching else None
             row["crossed"] = crossed(row, args)
             row["listeners_side"] = listeners_side(row)
             rows.append(row)
@@ -402,6 +426,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "max_p99_ms": args.max_p99_ms,
             "max_hub_core": args.max_hub_core,
         },
+        "listener": args.listener,
+        "decoding_per_generator": args.decoding if args.listener == "light" else None,
+        "video": "x".join(map(str, args.video)) if args.video else None,
         "ramps": ramps,
         "seconds": time.monotonic() - started,
     }
@@ -419,6 +446,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-hub-core", type=float, default=0.9)
     p.add_argument("--max-seconds", type=float, default=55.0, help="the whole run's bound (55, at most 60)")
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument(
+        "--listener",
+        choices=("light", "full"),
+        default="light",
+        help="light (default): only --decoding listeners per generator decode, the others count "
+        "packets; full: every listener decodes and analyses the tone",
+    )
+    p.add_argument(
+        "--decoding", type=int, default=1, help="listeners that decode, per generator, when light (1)"
+    )
+    p.add_argument(
+        "--video",
+        type=lambda v: tuple(int(x) for x in v.lower().split("x", 1)),
+        default=None,
+        help="the speaker also sends a camera picture of WIDTHxHEIGHT (e.g. 640x360), every listener receives it",
+    )
     p.add_argument(
         "--fail-generator-after",
         type=int,

@@ -27,11 +27,13 @@ import contextlib
 import itertools
 import json
 import sys
+import time
 from typing import Any
 
 import websockets
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from loadtest.voice_peers import Ear, listen
+from loadtest.voice_peers import Call, Ear, Eye, listen, watch
 
 
 class Conn:
@@ -73,36 +75,123 @@ class Conn:
         self.reader.cancel()
 
 
-class Listeners:
-    """This process's consoles: their connections, peers and ears."""
+LOUD_BYTES = 40  # an Opus packet of the tone is about 240 bytes (96 kb/s), one of silence a few
 
-    def __init__(self, url: str, meeting: str, fail_after: int | None = None) -> None:
+
+class Tap:
+    """Stands in for an aiortc ``RTCRtpReceiver``'s decoder queue, so that a light listener does
+    everything a browser's peer does to receive (ICE, DTLS, SRTP, RTCP reports, NACKs, the jitter
+    buffer reassembling frames) except decoding: the hub's cost for it is a real listener's, and
+    its own is a fraction of a decoding one's. Each encoded frame the jitter buffer hands over is
+    counted (``frames``, ``size``), and for audio a burst's onset is the first frame after silence
+    whose Opus packet is large (``LOUD_BYTES``): the tone is heard without decoding it. The
+    receiver's decoder thread waits on the original queue (``get``), which gets the stop (``None``)."""
+
+    def __init__(self, queue: Any, audio: bool) -> None:
+        self.queue, self.audio = queue, audio
+        self.frames = 0
+        self.size = 0
+        self.heard: list[float] = []
+        self._loud = False
+
+    def get(self) -> Any:
+        """The decoder thread's (started with this tap when DTLS is done): it waits for the stop."""
+        return self.queue.get()
+
+    def put(self, item: Any) -> None:
+        if item is None:
+            self.queue.put(None)
+            return
+        data = item[1].data
+        self.frames += 1
+        self.size += len(data)
+        if self.audio:
+            loud = len(data) > LOUD_BYTES
+            if loud and not self._loud:
+                self.heard.append(time.time())
+            self._loud = loud
+
+
+def tap(pc: RTCPeerConnection) -> dict[str, Tap]:
+    """Puts a ``Tap`` in place of each receiver's decoder queue (before any packet arrives: the
+    receivers start once DTLS is done): its kind -> the tap."""
+    taps = {}
+    for t in pc.getTransceivers():
+        r = t.receiver
+        taps[t.kind] = r._RTCRtpReceiver__decoder_queue = Tap(
+            r._RTCRtpReceiver__decoder_queue, t.kind == "audio"
+        )
+    return taps
+
+
+async def receive(call: Call, meeting: str, video: bool) -> tuple[RTCPeerConnection, dict[str, Tap]]:
+    """A light console: offers to receive audio (and video) through ``voice.listen`` as
+    ``voice_peers.listen``/``watch`` do, and taps its receivers instead of reading tracks."""
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="recvonly")
+    if video:
+        pc.addTransceiver("video", direction="recvonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    reply = await call("voice.listen", meeting=meeting, sdp=pc.localDescription.sdp)
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+    return pc, tap(pc)
+
+
+class Listeners:
+    """This process's consoles: their connections, peers, and what each one heard (an ``Ear``
+    decoding for the first ``decoding`` of them, a ``Tap`` for the others), and saw with
+    ``video`` (an ``Eye`` or a tap)."""
+
+    def __init__(
+        self, url: str, meeting: str, decoding: int | None = None, video: bool = False,
+        fail_after: int | None = None,
+    ) -> None:  # fmt: skip
         self.url, self.meeting = url, meeting
-        self.fail_after = fail_after
+        self.decoding, self.video, self.fail_after = decoding, video, fail_after
         self.conns: list[Conn] = []
         self.pcs: list[Any] = []
-        self.ears: list[Ear] = []
+        self.ears: list[Ear | Tap] = []
+        self.eyes: list[Eye | Tap] = []
         self.marks: list[int] = []
+        self.added = 0
 
-    async def add_one(self, token: str) -> None:
+    async def add_one(self, token: str, decodes: bool) -> None:
         conn = await Conn.open(self.url, token)
         self.conns.append(conn)
-        pc, _, ear_f = await listen(conn.call, self.meeting)
-        self.pcs.append(pc)
-        ear = await asyncio.wait_for(ear_f, 20)
+        ear: Ear | Tap
+        eye: Eye | Tap | None = None
+        if not decodes:
+            pc, taps = await receive(conn.call, self.meeting, self.video)
+            self.pcs.append(pc)
+            ear, eye = taps["audio"], taps.get("video")
+        elif self.video:
+            pc, _, ear_f, eye_f = await watch(conn.call, self.meeting)
+            self.pcs.append(pc)
+            ear, eye = await asyncio.wait_for(ear_f, 20), await asyncio.wait_for(eye_f, 20)
+        else:
+            pc, _, ear_f = await listen(conn.call, self.meeting)
+            self.pcs.append(pc)
+            ear = await asyncio.wait_for(ear_f, 20)
         # the track comes with the answer, before ICE and DTLS: a listener counts once it hears
         for _ in range(200):
             if ear.frames:
                 break
             await asyncio.sleep(0.1)
         self.ears.append(ear)
+        if eye is not None:
+            self.eyes.append(eye)
         self.marks.append(len(ear.heard))
 
     async def add(self, tokens: list[str]) -> dict[str, Any]:
         if self.fail_after is not None and len(self.conns) + len(tokens) > self.fail_after:
             raise RuntimeError(f"told to fail after {self.fail_after} listeners (--fail-after)")
+        first = self.added
+        self.added += len(tokens)
+        decodes = [self.decoding is None or first + i < self.decoding for i in range(len(tokens))]
         # every one finished before answering, even when one fails: nothing left half added
-        done = await asyncio.gather(*(self.add_one(t) for t in tokens), return_exceptions=True)
+        done = await asyncio.gather(
+            *(self.add_one(t, d) for t, d in zip(tokens, decodes, strict=True)), return_exceptions=True
+        )
         for d in done:
             if isinstance(d, BaseException):
                 raise d
@@ -111,7 +200,12 @@ class Listeners:
     def mark(self) -> dict[str, Any]:
         heard = [e.heard[m:] for e, m in zip(self.ears, self.marks, strict=True)]
         self.marks = [len(e.heard) for e in self.ears]
-        return {"frames": [e.frames for e in self.ears], "heard": heard}
+        return {
+            "frames": [e.frames for e in self.ears],
+            "heard": heard,
+            "decoding": [isinstance(e, Ear) for e in self.ears],
+            "video_frames": [e.frames for e in self.eyes],
+        }
 
     async def close(self) -> None:
         for p in self.pcs:
@@ -122,11 +216,11 @@ class Listeners:
                 await c.close()
 
 
-async def serve(url: str, meeting: str, fail_after: int | None = None) -> None:
+async def serve(url: str, meeting: str, decoding: int | None, video: bool, fail_after: int | None) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    listeners = Listeners(url, meeting, fail_after)
+    listeners = Listeners(url, meeting, decoding, video, fail_after)
     try:
         while line := await reader.readline():
             cmd = json.loads(line)
@@ -152,8 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--fail-after", type=int, help="answer an error to an add beyond this many listeners (tests)"
     )
+    p.add_argument(
+        "--decoding", type=int, help="only the first N listeners decode, the others are light (all decode)"
+    )
+    p.add_argument("--video", action="store_true", help="the listeners also receive the speaker's video")
     args = p.parse_args(argv)
-    asyncio.run(serve(args.url, args.meeting, args.fail_after))
+    asyncio.run(serve(args.url, args.meeting, args.decoding, args.video, args.fail_after))
     return 0
 
 
