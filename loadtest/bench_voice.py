@@ -175,7 +175,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "generators_core_per_listener": None,
         }
     base, per = slope([r["listeners"] for r in ok], [r["hub_core"] for r in ok])
-    gens = [r for r in ok if r["generators_own"] < 0.9]  # the generators' own cost while not starved
+    # the generators' own cost per listener, while they are not starved, over the steps with
+    # listeners (from the first, the decoding ones are a fixed cost: --listener light's sample)
+    gens = [r for r in ok if r["generators_own"] < 0.9 and r["listeners"]]
     _, gen_per = (
         slope([r["listeners"] for r in gens], [r["generators_own"] for r in gens]) if gens else (0, None)
     )

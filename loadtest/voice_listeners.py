@@ -32,6 +32,7 @@ from typing import Any
 
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.rtcrtpreceiver import StreamStatistics
 
 from loadtest.voice_peers import Call, Ear, Eye, listen, watch
 
@@ -79,30 +80,18 @@ LOUD_BYTES = 40  # an Opus packet of the tone is about 240 bytes (96 kb/s), one 
 
 
 class Tap:
-    """Stands in for an aiortc ``RTCRtpReceiver``'s decoder queue, so that a light listener does
-    everything a browser's peer does to receive (ICE, DTLS, SRTP, RTCP reports, NACKs, the jitter
-    buffer reassembling frames) except decoding: the hub's cost for it is a real listener's, and
-    its own is a fraction of a decoding one's. Each encoded frame the jitter buffer hands over is
-    counted (``frames``, ``size``), and for audio a burst's onset is the first frame after silence
-    whose Opus packet is large (``LOUD_BYTES``): the tone is heard without decoding it. The
-    receiver's decoder thread waits on the original queue (``get``), which gets the stop (``None``)."""
+    """What a light listener receives, counted without decoding: frames (``frames``, ``size``) and,
+    for audio, each burst's onset: the first packet after silence whose Opus payload is large
+    (``LOUD_BYTES``), the tone heard without decoding it. ``tap`` puts it in a peer's receivers."""
 
-    def __init__(self, queue: Any, audio: bool) -> None:
-        self.queue, self.audio = queue, audio
+    def __init__(self, audio: bool) -> None:
+        self.audio = audio
         self.frames = 0
         self.size = 0
         self.heard: list[float] = []
         self._loud = False
 
-    def get(self) -> Any:
-        """The decoder thread's (started with this tap when DTLS is done): it waits for the stop."""
-        return self.queue.get()
-
-    def put(self, item: Any) -> None:
-        if item is None:
-            self.queue.put(None)
-            return
-        data = item[1].data
+    def count(self, data: bytes) -> None:
         self.frames += 1
         self.size += len(data)
         if self.audio:
@@ -112,15 +101,52 @@ class Tap:
             self._loud = loud
 
 
+class FrameTap(Tap):
+    """For video, in place of the ``RTCRtpReceiver``'s decoder queue: everything a browser's peer
+    does to receive (the jitter buffer reassembling frames, NACKs, PLIs, REMB: what the hub's
+    encoder adapts to) except decoding; each encoded frame is counted. The receiver's decoder
+    thread, started with this queue once DTLS is done, waits on the original one (``get``), which
+    gets the stop (``None``)."""
+
+    def __init__(self, queue: Any) -> None:
+        super().__init__(audio=False)
+        self.queue = queue
+
+    def get(self) -> Any:
+        return self.queue.get()
+
+    def put(self, item: Any) -> None:
+        if item is None:
+            self.queue.put(None)
+        else:
+            self.count(item[1].data)
+
+
 def tap(pc: RTCPeerConnection) -> dict[str, Tap]:
-    """Puts a ``Tap`` in place of each receiver's decoder queue (before any packet arrives: the
-    receivers start once DTLS is done): its kind -> the tap."""
-    taps = {}
+    """Taps a peer's receivers before any packet arrives (they start once DTLS is done): its kind
+    -> the tap. Audio at the RTP packet (aiortc's audio receiver sends no NACK nor REMB: what is
+    left out is its jitter buffer and decoder, this process's own cost), the statistics of its
+    RTCP receiver reports kept, so that the hub gets what it gets from a browser; video below the
+    decoder (``FrameTap``)."""
+    taps: dict[str, Tap] = {}
     for t in pc.getTransceivers():
         r = t.receiver
-        taps[t.kind] = r._RTCRtpReceiver__decoder_queue = Tap(
-            r._RTCRtpReceiver__decoder_queue, t.kind == "audio"
-        )
+        if t.kind == "audio":
+            taps["audio"] = audio = Tap(audio=True)
+            streams = r._RTCRtpReceiver__remote_streams
+
+            async def packet(
+                p: Any, arrival_time_ms: int, audio: Tap = audio, streams: Any = streams
+            ) -> None:
+                stats = streams.get(p.ssrc)
+                if stats is None:
+                    stats = streams[p.ssrc] = StreamStatistics(48_000)
+                stats.add(p)
+                audio.count(p.payload)
+
+            r._handle_rtp_packet = packet
+        else:
+            taps[t.kind] = r._RTCRtpReceiver__decoder_queue = FrameTap(r._RTCRtpReceiver__decoder_queue)
     return taps
 
 
