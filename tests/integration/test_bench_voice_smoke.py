@@ -60,3 +60,24 @@ def test_a_generator_that_fails_ends_the_ramp_cleanly_on_the_listeners_side(tmp_
     assert "generator failed at 2" in ramp["stopped_by"]
     assert ramp["ceiling"] == 1 and ramp["listeners_side_crossings"][-1] == 2
     assert ramp["hub_core_speaker"] is not None
+
+
+def test_with_video_every_listener_receives_the_speakers_camera(tmp_path: Path) -> None:
+    """``--video``: the speaker also sends a generated picture, the listeners (a decoding one and a
+    light one in the one generator) receive it; each step says the frames a listener got a second."""
+    out = tmp_path / "voice.json"
+    argv = [
+        sys.executable, "-m", "loadtest.bench_voice", "--variants", "once", "--steps", "0,2",
+        "--seconds", "1", "--generators", "1", "--video", "160x120", "--max-seconds", "30",
+        "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["video"] == "160x120"
+    rows = data["ramps"][0]["steps"]
+    assert [r["listeners"] for r in rows] == [0, 2]
+    assert rows[0]["video_fps"] is None and rows[1]["video_fps"] > 5  # 30 sent a second
+    assert rows[1]["delivery"] > 0.3 and rows[1]["decoding"] == 1
