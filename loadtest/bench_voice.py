@@ -2,39 +2,60 @@
 mouth-to-ear latency on loopback, and how many listeners one hub process relays to (its ceiling).
 
 Run: ``python -m loadtest.bench_voice [--variants once,per-listener] [--steps 0,2,4,8,16,24,32,48]
-[--seconds 2] [--generators 3] [--max-seconds 55] [--json out.json]``. The whole run stays under
-``--max-seconds`` (at most 60).
+[--seconds 2] [--generators 3] [--listener light|full] [--decoding 1] [--video WxH]
+[--max-seconds 55] [--json out.json]``. The whole run stays under ``--max-seconds`` (at most 60).
 
 Per variant, a ramp: one ``plenary serve`` process (the real hub, uvicorn + uvloop, aiortc in its
 loop) on the run's embedded Redis, pinned to the first core (``taskset``); this process is the
 speaker (a 440 Hz tone sounding 100 ms every 500 ms, 20 ms frames) and starts ``--generators``
-listener processes (``loadtest.voice_listeners``, aiortc peers decoding what they hear), all of them
-pinned to the second core: the listeners' side no longer starves in one process, and none of it
-runs on the hub's core. Listeners join in steps (``voice.listen``, spread over the generators);
+listener processes (``loadtest.voice_listeners``, aiortc peers), all of them pinned to the second
+core: the listeners' side no longer starves in one process, and none of it runs on the hub's core.
+
+``--listener light`` (the default): in each generator only the first ``--decoding`` (1) listeners
+decode what they hear and find the tone's bursts in the decoded sound; the others are light (ICE,
+DTLS, SRTP and RTCP receiver reports like a browser, so the hub's cost for each is a real
+listener's, but no jitter buffer and no decoding: they count the RTP packets, and find a burst's
+onset by the Opus packets' size), about a fifth of a decoding listener's CPU, so that the hub, not
+the listeners' side, is what saturates first. ``--listener full``: every listener decodes (the
+bench before; each costs a generator about 1.3 % of a core, four times what it costs the hub). Listeners join in steps (``voice.listen``, spread over the generators);
 at each step, after a second to settle, for ``--seconds``:
 
 - the hub's CPU (``/proc/<hub>/task/*/schedstat``) as a share of one core; how busy the
   generators' core was (``/proc/stat``: other work on the machine included) and the generators'
   own CPU (theirs and this process's);
 - delivery: the frames the listeners received against the 50 a second the speaker sends;
-- mouth-to-ear per (listener, burst): the burst's first frame leaving the speaker's track to that
-  listener's decoded track yielding its first loud frame (Opus both ways, SRTP, aiortc's jitter
-  buffer; one clock, one machine). A burst not heard within 500 ms (its period) is a miss.
+- mouth-to-ear per (decoding listener, burst): the burst's first frame leaving the speaker's track
+  to that listener's decoded track yielding its first loud frame (Opus both ways, SRTP, aiortc's
+  jitter buffer; one clock, one machine); ``arrival_ms_*``, per light listener and burst, to its
+  first loud packet arriving (no jitter buffer). A burst not heard within 500 ms (its period) by a
+  listener, decoding or light, is a miss.
 
 The limits: delivery under ``--min-delivery`` (0.95) or more than 5 % of bursts missed (frames
 missing or late), mouth-to-ear p99 over ``--max-p99-ms`` (400), the hub's core over
 ``--max-hub-core`` (0.9), or the hub's event loop thread runnable (running or waiting for its core,
 ``/proc/<hub>/schedstat``) more than that share of the time: on a machine other work shares, the
-hub gets only part of its core and saturates below 0.9 of its CPU. A step whose crossing comes while the generators' core was saturated
-and the hub's was not (``listeners_side``: on a shared machine, other work starves the listeners
+hub gets only part of its core and saturates below 0.9 of its CPU. A step whose crossing comes
+while the generators' core was saturated and the hub's was not (``listeners_side``: on a shared machine, other work starves the listeners
 first) is recorded and the ramp goes on; it stops at the first crossing on the hub's side. The
 ceiling is the last step before it (``ceiling``; a lower bound when the time ran out first, see
-``stopped_by``); ``heard_well_up_to`` is the last step that crossed nothing at all.
+``stopped_by``); ``heard_well_up_to`` is the last step that crossed nothing at all. A generator
+that fails at a step (it could not add its listeners in time, or died) ends the ramp there: the
+step is recorded as ``failed`` and crossed on the listeners' side, the ceiling is the last step
+measured, and the report is written as for any other end.
+
+``--video WxH`` (e.g. 640x360): the speaker also sends a generated camera picture of that size (30
+frames a second, ``voice_peers.Colour``) and every listener receives it (the decoding ones decode
+it, ``voice_peers.watch``; the light ones count its frames below the decoder, with NACKs, PLIs and
+REMB as a browser sends them). Each step also says the video frames a listener received a second
+(``video_fps``); the CPU of a relayed video stream is the slope less an audio-only run's, run side
+by side.
 
 Variants (the same run, interleaved, each on a fresh hub): ``once`` (the default hub: the speaker's
 Opus encoded once for every listener, ``relay.OpusOnce``) and ``per-listener`` (``plenary serve
 --voice-encode-per-listener``: aiortc's default, each listener's sender encodes the decoded frames
-again). The CPU per listener is the slope of the hub's CPU over the steps under every limit.
+again). The CPU per listener is the slope of the hub's CPU over the steps under every limit;
+``generators_core_per_listener``, the generators' (and this process's) over the steps with
+listeners, while they were not starved.
 """
 
 from __future__ import annotations

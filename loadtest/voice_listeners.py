@@ -1,22 +1,27 @@
 """A generator process of listening consoles for ``loadtest.bench_voice`` (issue 16).
 
 The benchmark spreads its listeners over several of these processes (each one Python thread of
-aiortc peers, decoding what it hears), pinned off the hub's core, so that the listeners' side does
-not starve before the hub does. The orchestrator talks to each over its stdin and stdout, one JSON
+aiortc peers), pinned off the hub's core, so that the listeners' side does not starve before the
+hub does. With ``--decoding N`` only the first N listeners of the process decode what they hear
+(``voice_peers.Ear``, and ``Eye`` with ``--video``); the others are light (``Tap``): they receive
+as a browser does (ICE, DTLS, SRTP, RTCP reports) without a jitter buffer or a decoder, and count
+what arrives. Without it, every listener decodes. The orchestrator talks to each over its stdin and stdout, one JSON
 object a line:
 
 - ``{"op": "add", "tokens": [...]}``: each token's console connects (protocol v1 over WebSocket),
   ``voice.listen``s to the meeting and waits for its first frame (up to 20 s; ICE and DTLS done);
   answers ``{"added": n, "hearing": h}`` (h: how many of all this process's consoles hear);
-- ``{"op": "mark"}``: answers ``{"frames": [...], "heard": [[...], ...]}``, each listener's frames
-  received in total and the burst onsets (wall clock) heard since the previous mark;
+- ``{"op": "mark"}``: answers ``{"frames": [...], "heard": [[...], ...], "decoding": [...],
+  "video_frames": [...]}``, each listener's audio frames received in total, the burst onsets (wall
+  clock) heard since the previous mark, whether it decodes, and (``--video``) its video frames;
 - ``{"op": "quit"}`` (or stdin closed): closes every peer and connection, exits.
 
 An op that fails answers ``{"error": "..."}`` (the orchestrator ends its ramp there); an add waits
 for all its listeners, those that failed included, before answering. ``--fail-after N`` makes an
 add beyond N listeners fail on purpose: the benchmark's failure path, tested.
 
-Run by the benchmark: ``python -m loadtest.voice_listeners --url ws://... --meeting m1``.
+Run by the benchmark: ``python -m loadtest.voice_listeners --url ws://... --meeting m1
+[--decoding 1] [--video]``.
 """
 
 from __future__ import annotations
