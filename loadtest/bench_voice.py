@@ -83,6 +83,10 @@ from panel.roster import Participant, Roster
 
 FRAMES_PER_S = 50
 BURST_EVERY = 0.5
+# a generator's answer to a mark is one line: every listener's burst onsets since the last mark
+# (about 20 bytes each, 2 a second), over the 64 KiB asyncio reads by default from 100 listeners
+# measured 25 s
+ANSWER_LIMIT = 64 * 1024 * 1024
 VARIANTS = {"once": [], "per-listener": ["--voice-encode-per-listener"]}
 
 
@@ -231,7 +235,7 @@ class Generator:
         pin = ["taskset", "-c", str(core)] if core is not None else []
         proc = await asyncio.create_subprocess_exec(
             *pin, sys.executable, "-m", "loadtest.voice_listeners", "--url", url, "--meeting", meeting, *extra,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, limit=ANSWER_LIMIT,
         )  # fmt: skip
         return cls(proc)
 
@@ -239,10 +243,11 @@ class Generator:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write((json.dumps(op) + "\n").encode())
         await self.proc.stdin.drain()
-        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-        if not line:
-            raise RuntimeError("a listener generator exited")
-        out: dict[str, Any] = json.loads(line)
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            out: dict[str, Any] = json.loads(line) if line else {"error": "exited"}
+        except (ValueError, OSError) as e:  # a line over the limit, or not JSON: the generator failed
+            raise RuntimeError(f"a listener generator's answer: {type(e).__name__}: {e}") from e
         if "error" in out:
             raise RuntimeError(f"a listener generator: {out['error']}")
         return out

@@ -5,11 +5,15 @@ machine mean nothing); the figures are docs/performance.md's, from full runs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from loadtest.bench_voice import ANSWER_LIMIT, Generator
 from tests.support import ROOT, env_without_pytest
 
 
@@ -81,3 +85,29 @@ def test_with_video_every_listener_receives_the_speakers_camera(tmp_path: Path) 
     assert [r["listeners"] for r in rows] == [0, 2]
     assert rows[0]["video_fps"] is None and rows[1]["video_fps"] > 5  # 30 sent a second
     assert rows[1]["delivery"] > 0.3 and rows[1]["decoding"] == 1
+
+
+ECHO = "import sys; sys.stdin.readline(); print({!r}); sys.stdout.flush(); sys.stdin.readline()"
+
+
+async def _answer_of(line: str) -> dict[str, object]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ECHO.format(line), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        limit=ANSWER_LIMIT,
+    )  # fmt: skip
+    gen = Generator(proc)
+    try:
+        return await gen.ask({"op": "mark"}, timeout=20)
+    finally:
+        await gen.stop()
+
+
+def test_a_generators_long_answer_is_read_and_a_bad_one_is_its_failure() -> None:
+    """A mark's answer from a hundred listeners measured 25 s is one line over asyncio's 64 KiB:
+    it crashed the orchestrator with a ValueError; now it is read whole, and an answer that is not
+    JSON is the generator's failure (a RuntimeError, which ends the ramp cleanly)."""
+    heard = [[1.5e9 + i / 7 for i in range(50)] for _ in range(100)]
+    out = asyncio.run(_answer_of(json.dumps({"frames": [1] * 100, "heard": heard})))
+    assert out["heard"] == heard
+    with pytest.raises(RuntimeError, match="answer"):
+        asyncio.run(_answer_of("not json"))
