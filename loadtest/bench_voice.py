@@ -217,13 +217,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def generator_args(args: argparse.Namespace, i: int) -> list[str]:
     """The options of the ``i``-th listener generator."""
     out = ["--video"] if args.video else []
-    if args.listener in ("light", "light-loop"):
-        out += [
-            "--decoding",
-            str(args.decoding),
-            "--light-path",
-            "loop" if args.listener == "light-loop" else "direct",
-        ]
+    if args.listener == "light":
+        out += ["--decoding", str(args.decoding)]
     if i == 0 and args.fail_generator_after is not None:
         out += ["--fail-after", str(args.fail_generator_after)]
     return out
@@ -460,7 +455,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "max_hub_core": args.max_hub_core,
         },
         "listener": args.listener,
-        "decoding_per_generator": args.decoding if args.listener != "full" else None,
+        "decoding_per_generator": args.decoding if args.listener == "light" else None,
         "video": "x".join(map(str, args.video)) if args.video else None,
         "ramps": ramps,
         "seconds": time.monotonic() - started,
@@ -481,10 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument(
         "--listener",
-        choices=("light", "light-loop", "full"),
+        choices=("light", "full"),
         default="light",
         help="light (default): only --decoding listeners per generator decode, the others count "
-        "packets; light-loop: the same through aiortc's receive loop; full: every listener decodes",
+        "packets; full: every listener decodes and analyses the tone",
     )
     p.add_argument(
         "--decoding", type=int, default=1, help="listeners that decode, per generator, when light (1)"

@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import struct
 import sys
 import time
 from typing import Any
@@ -128,59 +127,6 @@ class FrameTap(Tap):
             self.count(item[1].data)
 
 
-class Seq:
-    """What ``StreamStatistics.add`` reads of a packet."""
-
-    __slots__ = ("sequence_number", "timestamp")
-
-    def __init__(self, sequence_number: int, timestamp: int) -> None:
-        self.sequence_number, self.timestamp = sequence_number, timestamp
-
-
-def direct(pc: RTCPeerConnection, audio: Tap) -> None:
-    """The audio's RTP taken straight from the peer's UDP sockets: aiortc hands every datagram
-    through aioice's STUN parse (an exception for each RTP packet), the ICE connection's queue, the
-    ICE and DTLS transports' tasks, then SRTP and the RTP parse, several task switches per packet,
-    most of a light listener's cost. Here an SRTP audio packet (its payload type the audio
-    receiver's, once DTLS is done) is decrypted with the DTLS transport's own SRTP session, counted,
-    and added to the receiver's RTCP statistics where it arrives; everything else (STUN consent,
-    DTLS, RTCP, the video) goes the usual way. On the wire nothing changes: the same packets in,
-    the same receiver reports out, so the hub's cost for it is a real listener's."""
-    t = next(t for t in pc.getTransceivers() if t.kind == "audio")
-    receiver, dtls = t.receiver, t.receiver.transport
-    codecs = receiver._RTCRtpReceiver__codecs  # filled when the receiver starts, after DTLS
-    streams = receiver._RTCRtpReceiver__remote_streams
-
-    def wrap(original: Any) -> Any:
-        def received(data: bytes, addr: Any) -> None:
-            if (
-                127 < data[0] < 192
-                and len(data) > 12
-                and (data[1] & 0x7F) in codecs
-                and not 191 < data[1] < 209
-            ):
-                srtp = dtls._rx_srtp
-                if srtp is not None:
-                    with contextlib.suppress(Exception):  # a bad packet is dropped, as aiortc does
-                        rtp = srtp.unprotect(data)
-                        seq, ts, ssrc = struct.unpack_from("!HII", rtp, 2)
-                        stats = streams.get(ssrc)
-                        if stats is None:
-                            stats = streams[ssrc] = StreamStatistics(48_000)
-                        stats.add(Seq(seq, ts))
-                        at = 12 + 4 * (rtp[0] & 0x0F)
-                        if rtp[0] & 0x10:
-                            at += 4 + 4 * struct.unpack_from("!H", rtp, at + 2)[0]
-                        audio.count(rtp[at:])
-                    return
-            original(data, addr)
-
-        return received
-
-    for protocol in dtls.transport._connection._protocols:
-        protocol.datagram_received = wrap(protocol.datagram_received)
-
-
 def tap(pc: RTCPeerConnection) -> dict[str, Tap]:
     """Taps a peer's receivers before any packet arrives (they start once DTLS is done): its kind
     -> the tap. Audio at the RTP packet (aiortc's audio receiver sends no NACK nor REMB: what is
@@ -209,9 +155,7 @@ def tap(pc: RTCPeerConnection) -> dict[str, Tap]:
     return taps
 
 
-async def receive(
-    call: Call, meeting: str, video: bool, path: str = "direct"
-) -> tuple[RTCPeerConnection, dict[str, Tap]]:
+async def receive(call: Call, meeting: str, video: bool) -> tuple[RTCPeerConnection, dict[str, Tap]]:
     """A light console: offers to receive audio (and video) through ``voice.listen`` as
     ``voice_peers.listen``/``watch`` do, and taps its receivers instead of reading tracks."""
     pc = RTCPeerConnection()
@@ -221,10 +165,7 @@ async def receive(
     await pc.setLocalDescription(await pc.createOffer())
     reply = await call("voice.listen", meeting=meeting, sdp=pc.localDescription.sdp)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
-    taps = tap(pc)
-    if path == "direct":
-        direct(pc, taps["audio"])
-    return pc, taps
+    return pc, tap(pc)
 
 
 class Listeners:
@@ -234,10 +175,10 @@ class Listeners:
 
     def __init__(
         self, url: str, meeting: str, decoding: int | None = None, video: bool = False,
-        fail_after: int | None = None, path: str = "direct",
+        fail_after: int | None = None,
     ) -> None:  # fmt: skip
         self.url, self.meeting = url, meeting
-        self.decoding, self.video, self.fail_after, self.path = decoding, video, fail_after, path
+        self.decoding, self.video, self.fail_after = decoding, video, fail_after
         self.conns: list[Conn] = []
         self.pcs: list[Any] = []
         self.ears: list[Ear | Tap] = []
@@ -251,7 +192,7 @@ class Listeners:
         ear: Ear | Tap
         eye: Eye | Tap | None = None
         if not decodes:
-            pc, taps = await receive(conn.call, self.meeting, self.video, self.path)
+            pc, taps = await receive(conn.call, self.meeting, self.video)
             self.pcs.append(pc)
             ear, eye = taps["audio"], taps.get("video")
         elif self.video:
@@ -306,13 +247,11 @@ class Listeners:
                 await c.close()
 
 
-async def serve(
-    url: str, meeting: str, decoding: int | None, video: bool, fail_after: int | None, path: str
-) -> None:
+async def serve(url: str, meeting: str, decoding: int | None, video: bool, fail_after: int | None) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    listeners = Listeners(url, meeting, decoding, video, fail_after, path)
+    listeners = Listeners(url, meeting, decoding, video, fail_after)
     try:
         while line := await reader.readline():
             cmd = json.loads(line)
@@ -342,15 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         "--decoding", type=int, help="only the first N listeners decode, the others are light (all decode)"
     )
     p.add_argument("--video", action="store_true", help="the listeners also receive the speaker's video")
-    p.add_argument(
-        "--light-path",
-        choices=("direct", "loop"),
-        default="direct",
-        help="a light listener's audio: straight from its sockets (direct), or through aiortc's "
-        "receive loop with the packet handler replaced (loop)",
-    )
     args = p.parse_args(argv)
-    asyncio.run(serve(args.url, args.meeting, args.decoding, args.video, args.fail_after, args.light_path))
+    asyncio.run(serve(args.url, args.meeting, args.decoding, args.video, args.fail_after))
     return 0
 
 
