@@ -2,7 +2,7 @@
 mouth-to-ear latency on loopback, and how many listeners one hub process relays to (its ceiling).
 
 Run: ``python -m loadtest.bench_voice [--variants once,per-listener] [--steps 0,2,4,8,16,24,32,48]
-[--seconds 2] [--generators 3] [--listener light|full] [--decoding 1] [--video WxH]
+[--seconds 2] [--generators 2] [--listener light|full] [--decoding 1] [--video WxH]
 [--max-seconds 55] [--json out.json]``. The whole run stays under ``--max-seconds`` (at most 60).
 
 Per variant, a ramp: one ``plenary serve`` process (the real hub, uvicorn + uvloop, aiortc in its
@@ -15,9 +15,11 @@ core: the listeners' side no longer starves in one process, and none of it runs 
 decode what they hear and find the tone's bursts in the decoded sound; the others are light (ICE,
 DTLS, SRTP and RTCP receiver reports like a browser, so the hub's cost for each is a real
 listener's, but no jitter buffer and no decoding: they count the RTP packets, and find a burst's
-onset by the Opus packets' size), about a fifth of a decoding listener's CPU, so that the hub, not
-the listeners' side, is what saturates first. ``--listener full``: every listener decodes (the
-bench before; each costs a generator about 1.3 % of a core, four times what it costs the hub). Listeners join in steps (``voice.listen``, spread over the generators);
+onset by the Opus packets' size), about a seventh of a decoding listener's CPU (0.26 % of a core
+against 1.84 %, docs/performance.md), so that the hub, not the listeners' side, is what saturates
+first. ``--listener full``: every listener decodes (the bench before; each costs a generator four
+to six times what it costs the hub). Use 2 generators: each has a fixed cost once its listeners
+hear (its decoding listener, about 0.065 of a core), and more do not help on one core. Listeners join in steps (``voice.listen``, spread over the generators);
 at each step, after a second to settle, for ``--seconds``:
 
 - the hub's CPU (``/proc/<hub>/task/*/schedstat``) as a share of one core; how busy the
@@ -468,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=1, help="times the variants are repeated, interleaved (1)")
     p.add_argument("--steps", default="0,2,4,8,16,24,32,48", help="listeners at each step")
     p.add_argument("--seconds", type=float, default=2.0, help="seconds measured at each step (2)")
-    p.add_argument("--generators", type=int, default=3, help="listener processes (3)")
+    p.add_argument("--generators", type=int, default=2, help="listener processes (2)")
     p.add_argument("--min-delivery", type=float, default=0.95)
     p.add_argument("--max-p99-ms", type=float, default=400.0)
     p.add_argument("--max-hub-core", type=float, default=0.9)
