@@ -19,7 +19,9 @@ onset by the Opus packets' size), about a seventh of a decoding listener's CPU (
 against 1.84 %, docs/performance.md), so that the hub, not the listeners' side, is what saturates
 first. ``--listener full``: every listener decodes (the bench before; each costs a generator four
 to six times what it costs the hub). Use 2 generators: each has a fixed cost once its listeners
-hear (its decoding listener, about 0.065 of a core), and more do not help on one core. Listeners join in steps (``voice.listen``, spread over the generators);
+hear (its decoding listener, about 0.065 of a core), and more do not help on one core.
+
+Listeners join in steps (``voice.listen``, spread over the generators);
 at each step, after a second to settle, for ``--seconds``:
 
 - the hub's CPU (``/proc/<hub>/task/*/schedstat``) as a share of one core; how busy the
@@ -37,9 +39,9 @@ missing or late), mouth-to-ear p99 over ``--max-p99-ms`` (400), the hub's core o
 ``--max-hub-core`` (0.9), or the hub's event loop thread runnable (running or waiting for its core,
 ``/proc/<hub>/schedstat``) more than that share of the time: on a machine other work shares, the
 hub gets only part of its core and saturates below 0.9 of its CPU. A step whose crossing comes
-while the generators' core was saturated and the hub's was not (``listeners_side``: on a shared machine, other work starves the listeners
-first) is recorded and the ramp goes on; it stops at the first crossing on the hub's side. The
-ceiling is the last step before it (``ceiling``; a lower bound when the time ran out first, see
+while the generators' core was saturated and the hub's was not (``listeners_side``: on a shared
+machine, other work starves the listeners first) is recorded and the ramp goes on; it stops at
+the first crossing on the hub's side. The ceiling is the last step before it (``ceiling``; a lower bound when the time ran out first, see
 ``stopped_by``); ``heard_well_up_to`` is the last step that crossed nothing at all. A generator
 that fails at a step (it could not add its listeners in time, or died) ends the ramp there: the
 step is recorded as ``failed`` and crossed on the listeners' side, the ceiling is the last step
@@ -206,7 +208,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     # listeners (from the first, the decoding ones are a fixed cost: --listener light's sample)
     gens = [r for r in ok if r["generators_own"] < 0.9 and r["listeners"]]
     _, gen_per = (
-        slope([r["listeners"] for r in gens], [r["generators_own"] for r in gens]) if gens else (0, None)
+        slope([r["listeners"] for r in gens], [r["generators_own"] for r in gens])
+        if len(gens) > 1
+        else (0, None)
     )
     return {
         "hub_core_speaker": base,
@@ -335,6 +339,7 @@ async def ramp(
                 marks1 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
             except (RuntimeError, TimeoutError) as e:
                 rows.append(failed_row(n, e))
+                log(f"{variant} {json.dumps(rows[-1])}")
                 stopped = f"a listener generator failed at {n} listeners (listeners' side): {error_text(e)}"
                 break
             wall = t1 - t0
