@@ -41,11 +41,12 @@ missing or late), mouth-to-ear p99 over ``--max-p99-ms`` (400), the hub's core o
 hub gets only part of its core and saturates below 0.9 of its CPU. A step whose crossing comes
 while the generators' core was saturated and the hub's was not (``listeners_side``: on a shared
 machine, other work starves the listeners first) is recorded and the ramp goes on; it stops at
-the first crossing on the hub's side. The ceiling is the last step before it (``ceiling``; a lower bound when the time ran out first, see
-``stopped_by``); ``heard_well_up_to`` is the last step that crossed nothing at all. A generator
-that fails at a step (it could not add its listeners in time, or died) ends the ramp there: the
-step is recorded as ``failed`` and crossed on the listeners' side, the ceiling is the last step
-measured, and the report is written as for any other end.
+the first crossing on the hub's side. The ceiling is the last step before it (``ceiling``; a
+lower bound when the time ran out first, see ``stopped_by``); ``heard_well_up_to`` is the last
+step that crossed nothing at all. A generator that fails at a step (it could not add its
+listeners in time, or died) ends the ramp there: the step is recorded as ``failed`` and crossed
+on the listeners' side, the ceiling is the last step measured, and the report is written as for
+any other end.
 
 ``--video WxH`` (e.g. 640x360): the speaker also sends a generated camera picture of that size (30
 frames a second, ``voice_peers.Colour``) and every listener receives it (the decoding ones decode
