@@ -79,7 +79,7 @@ class Voter:
     district: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cast:
     defn: VoteDefinition
     voter: Voter
@@ -618,7 +618,7 @@ class CastBatcher:
         callback and loop turn per cast, docs/performance.md "Issue 11: the cast path, fifth
         pass")."""
         rules.validate_nonce(nonce)
-        rules.validate_ranking(defn, ranking)
+        rules.check_ranking(defn, ranking)
         self._commit.put(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, done, epoch, take))
 
     def submit_current(

@@ -117,9 +117,22 @@ async def vote_mine(hub: Hub, client: Client, cmd: v.VoteMine) -> v.VoteMineRepl
     )
 
 
+_VOTERS: dict[str, tuple[Participant, Voter]] = {}
+
+
 def _voter(p: Participant) -> Voter:
-    """A participant as the ballot store knows them: id and the strata turnout is counted by."""
-    return Voter(p.id, p.gender, p.age_band, p.district)
+    """A participant as the ballot store knows them: id and the strata turnout is counted by.
+    Built once per connection's participant object, not per cast (a frozen dataclass costs a
+    microsecond to build); keyed by id and checked by identity, so a participant read anew from
+    the roster (another connection, a changed district) gets its own."""
+    hit = _VOTERS.get(p.id)
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    if len(_VOTERS) >= 20_000:  # a bound (3,000 panelists, a few connections each), not an LRU
+        _VOTERS.clear()
+    voter = Voter(p.id, p.gender, p.age_band, p.district)
+    _VOTERS[p.id] = (p, voter)
+    return voter
 
 
 @handles(v.VoteCast)
