@@ -714,9 +714,8 @@ class CastBatcher:
         except (Exception, asyncio.CancelledError) as exc:
             # No reply (Redis unreachable, an error reply, the batcher stopping): the batch may or
             # may not be stored, and its casts may be sent again (same nonce: the first receipt).
-            failed = HubError(Code.UNAVAILABLE, f"not stored, retry: {exc}")
-            for c in batch:
-                _settle(c, failed)
+            for c in batch:  # an error each: an awaiting caller raises it, with its own traceback
+                _settle(c, HubError(Code.UNAVAILABLE, f"not stored, retry: {exc}"))
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
