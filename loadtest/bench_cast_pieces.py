@@ -121,7 +121,7 @@ def _defn() -> VoteDefinition:
 
 
 def object_pieces(n: int) -> list[tuple[str, Callable[[], None], Callable[[], None]]]:
-    p = Participant(id="P0001", name="n", role=Role("panelist"), gender="f", age_band="30s", district="d")
+    p = Participant(id="P0001", name="n", role=Role.PANELIST, gender="f", age_band="30s", district="d")
 
     class _Client:
         participant = p
