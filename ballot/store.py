@@ -19,6 +19,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -78,7 +79,7 @@ class Voter:
     district: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cast:
     defn: VoteDefinition
     voter: Voter
@@ -86,9 +87,28 @@ class _Cast:
     nonce: str
     channel: Channel
     entered_by: str
-    future: asyncio.Future[Receipt]
+    done: Settle
     epoch: str = ""
     take: Take | None = None
+
+
+Settle = Callable[[Receipt | Exception], None]
+"""How a queued cast is settled, once, from the batch's own step when Redis answered: its receipt,
+or the error (``HubError``, ``StaleDefinition``). Called in the batch's order, never awaited."""
+
+
+def _into(fut: asyncio.Future[Receipt]) -> Settle:
+    """A ``Settle`` that settles ``fut`` (left alone if its awaiter was cancelled meanwhile)."""
+
+    def settle(outcome: Receipt | Exception) -> None:
+        if fut.done():
+            return
+        if isinstance(outcome, Exception):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome)
+
+    return settle
 
 
 def nonce_field(channel: Channel, voter: str, nonce: str) -> str:
@@ -543,8 +563,7 @@ class CastBatcher:
 
     async def stop(self) -> None:
         for c in await self._commit.stop():  # never sent: nothing stored, the client retries
-            if not c.future.done():
-                c.future.set_exception(HubError(Code.UNAVAILABLE, "the hub is stopping"))
+            _settle(c, HubError(Code.UNAVAILABLE, "the hub is stopping"))
         await self._pipe.close()
 
     async def cast(
@@ -577,24 +596,49 @@ class CastBatcher:
         take: Take | None = None,
     ) -> asyncio.Future[Receipt]:
         """``cast`` without awaiting: validate (a ``HubError`` raised now), queue, and return the
-        future the batch settles. For a caller that must not switch tasks per cast (the hub's
-        direct read path)."""
-        rules.validate_nonce(nonce)
-        rules.validate_ranking(defn, ranking)
+        future the batch settles. For a caller that must not switch tasks per cast."""
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
-        self._commit.put(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, fut, epoch, take))
+        self.queue(defn, voter, ranking, nonce, _into(fut), channel, entered_by, epoch, take)
         return fut
 
+    def queue(
+        self,
+        defn: VoteDefinition,
+        voter: Voter,
+        ranking: list[str],
+        nonce: str,
+        done: Settle,
+        channel: Channel = Channel.ONLINE,
+        entered_by: str = "",
+        epoch: str = "",
+        take: Take | None = None,
+    ) -> None:
+        """``submit`` without a future: validate (a ``HubError`` raised now) and queue; ``done`` is
+        called from the batch's step once Redis answered (the hub's direct read path: no future,
+        callback and loop turn per cast, docs/performance.md "Issue 11: the cast path, fifth
+        pass")."""
+        rules.validate_nonce(nonce)
+        rules.check_ranking(defn, ranking)
+        self._commit.put(_Cast(defn, voter, tuple(ranking), nonce, channel, entered_by, done, epoch, take))
+
     def submit_current(
-        self, vote_id: str, voter: Voter, ranking: list[str], nonce: str, take: Take | None = None
-    ) -> asyncio.Future[Receipt] | None:
+        self,
+        vote_id: str,
+        voter: Voter,
+        ranking: list[str],
+        nonce: str,
+        done: Settle,
+        take: Take | None = None,
+    ) -> bool:
         """``cast_current`` of an online ballot without awaiting, when the vote's definition is
-        cached; None when it is not (then ``cast_current``, which reads it). A ``StaleDefinition``
-        on the future: the vote was created anew; ``forget`` it and ``cast_current``."""
+        cached (False when it is not: then ``cast_current``, which reads it); ``done`` gets the
+        outcome (``queue``). A ``StaleDefinition``: the vote was created anew; ``forget`` it and
+        ``cast_current``."""
         hit = self.store.definition_now(vote_id)
         if hit is None:
-            return None
-        return self.submit(hit[0], voter, ranking, nonce, epoch=hit[1], take=take)
+            return False
+        self.queue(hit[0], voter, ranking, nonce, done, epoch=hit[1], take=take)
+        return True
 
     async def cast_current(
         self,
@@ -670,28 +714,39 @@ class CastBatcher:
         except (Exception, asyncio.CancelledError) as exc:
             # No reply (Redis unreachable, an error reply, the batcher stopping): the batch may or
             # may not be stored, and its casts may be sent again (same nonce: the first receipt).
-            for c in batch:
-                if not c.future.done():
-                    c.future.set_exception(HubError(Code.UNAVAILABLE, f"not stored, retry: {exc}"))
+            for c in batch:  # an error each: an awaiting caller raises it, with its own traceback
+                _settle(c, HubError(Code.UNAVAILABLE, f"not stored, retry: {exc}"))
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
+        # Every cast of the batch settled here, in order, in this one step: the direct path writes
+        # each reply from its ``done`` (no future, callback and turn of the loop per cast).
         for c, res in zip(batch, results, strict=True):
-            if c.future.done():
-                continue
-            if int(res[0]) == 0 and raw(res[1]) == b"code_taken":
-                self._commit.put(c)  # a tracking-code collision (2^-80): again with a new salt
-            elif int(res[0]) == 0 and raw(res[1]) == b"definition_changed":
-                c.future.set_exception(StaleDefinition())
-            elif int(res[0]) == 0 and raw(res[1]) == b"rate_limited":
-                c.future.set_exception(refusal(c.take.rate_class if c.take else "cast", int(res[2])))
-            elif int(res[0]) == 0:
-                name = raw(res[1]).decode()
-                c.future.set_exception(HubError(Code[name.upper()], _MESSAGES.get(name, name)))
-            else:
-                c.future.set_result(
-                    Receipt(vote_id, raw(res[1]).decode(), int(res[2]), int(res[3]), bool(int(res[4])))
+            ok = int(res[0])
+            if ok:
+                _settle(
+                    c, Receipt(vote_id, raw(res[1]).decode(), int(res[2]), int(res[3]), bool(int(res[4])))
                 )
+                continue
+            why = raw(res[1])
+            if why == b"code_taken":
+                self._commit.put(c)  # a tracking-code collision (2^-80): again with a new salt
+            elif why == b"definition_changed":
+                _settle(c, StaleDefinition())
+            elif why == b"rate_limited":
+                _settle(c, refusal(c.take.rate_class if c.take else "cast", int(res[2])))
+            else:
+                name = why.decode()
+                _settle(c, HubError(Code[name.upper()], _MESSAGES.get(name, name)))
+
+
+def _settle(c: _Cast, outcome: Receipt | Exception) -> None:
+    """``c.done(outcome)``; a failure in it is logged, and the batch's other casts are settled all
+    the same (a future's callback raising was the loop's to log; this is the batch's)."""
+    try:
+        c.done(outcome)
+    except Exception:
+        log.exception("a cast's settle failed")
 
 
 _MESSAGES = {

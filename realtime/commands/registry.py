@@ -79,13 +79,24 @@ round trips one after the other on every cast (docs/performance.md, "Issue 11: t
 second pass"). The policy (class, bucket, cost) is still ``realtime.roles``' and read only here."""
 
 
+_TAKES: dict[tuple[str, str], Take | None] = {}
+
+
 def rate_take(client: Client, name: str) -> Take | None:
     """The participant's rate check for command ``name``, as ``run`` would make it (None: the
-    command is not limited per participant)."""
+    command is not limited per participant). Made once per participant and command (it is
+    immutable and the rate tables are fixed), not per cast."""
+    key = (client.participant.id, name)
+    try:
+        return _TAKES[key]
+    except KeyError:
+        pass
     cls = roles.rate_class(name)
-    if cls is None:
-        return None
-    return Take(client.participant.id, cls, roles.RATE_CLASSES[cls], roles.COMMAND_COST)
+    take = None if cls is None else Take(key[0], cls, roles.RATE_CLASSES[cls], roles.COMMAND_COST)
+    if len(_TAKES) >= 50_000:  # a bound (participants x limited commands), not an LRU
+        _TAKES.clear()
+    _TAKES[key] = take
+    return take
 
 
 def command_tag(cls: type[m.Command[Any]]) -> str:

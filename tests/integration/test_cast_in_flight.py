@@ -257,3 +257,42 @@ async def test_a_script_flushed_from_redis_fails_one_batch_then_is_loaded_again(
         assert not receipt.retry and [b.voter for b in await store.ballots("flushed")] == ["v1", "v2"]
     finally:
         await batcher.stop()
+
+
+async def test_queued_casts_are_settled_in_order_from_the_batch_and_a_failing_settle_harms_no_other(
+    redis: Redis,
+) -> None:
+    """``CastBatcher.queue`` (the hub's direct path, no future): each cast's ``done`` is called once,
+    after Redis answered, in the order the casts were queued, all in the batch's one step; one
+    ``done`` that raises is logged and the batch's other casts are settled and stored all the same."""
+    store = VoteStore(ChannelLog(redis))
+    voters = [f"q{i}" for i in range(6)]
+    defn = await opened(store, "queued", voters)
+    batcher = CastBatcher(store, max_batch=6, in_flight=1)
+    batcher.start()
+    settled: list[tuple[str, Any]] = []
+    all_in = asyncio.Event()
+
+    def done_for(voter: str) -> Any:
+        def done(outcome: Receipt | Exception) -> None:
+            settled.append((voter, outcome))
+            if len(settled) == len(voters):
+                all_in.set()
+            if voter == "q2":
+                raise RuntimeError("a reply that could not be written")
+
+        return done
+
+    try:
+        for v in voters:
+            batcher.queue(defn, Voter(v), ["A"], f"nonce-queued-{v}", done_for(v))
+        batcher.queue(defn, Voter("q0"), ["A", "A"], "nonce-repeat", done_for("never"))  # refused now
+    except HubError as err:
+        assert err.code is Code.REPEATED_PROPOSAL
+    try:
+        await asyncio.wait_for(all_in.wait(), 10)
+        assert [v for v, _ in settled] == voters  # once each, in order; the refused one never
+        assert all(isinstance(o, Receipt) for _, o in settled)
+        assert [b.voter for b in await store.ballots("queued")] == voters
+    finally:
+        await batcher.stop()
