@@ -179,6 +179,14 @@ def error_text(e: BaseException) -> str:
     return str(e) or type(e).__name__
 
 
+def generator_failed(rows: list[dict[str, Any]], variant: str, n: int, e: BaseException) -> str:
+    """A listener generator failed at the step of ``n`` listeners: the step recorded as failed on
+    the listeners' side and logged; what ends the ramp (its ``stopped_by``)."""
+    rows.append(failed_row(n, e))
+    log(f"{variant} {json.dumps(rows[-1])}")
+    return f"a listener generator failed at {n} listeners (listeners' side): {error_text(e)}"
+
+
 def failed_row(n: int, e: BaseException) -> dict[str, Any]:
     """A step a listener generator failed at (it could not add its listeners in time, or died):
     the listeners' side gave out before anything was measured, so the step has no figures, counts
@@ -322,9 +330,7 @@ async def ramp(
                 await asyncio.sleep(1.0)  # ICE and DTLS of the new ones, then steady
                 marks0 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
             except (RuntimeError, TimeoutError) as e:
-                rows.append(failed_row(n, e))
-                log(f"{variant} {json.dumps(rows[-1])}")
-                stopped = f"a listener generator failed at {n} listeners (listeners' side): {error_text(e)}"
+                stopped = generator_failed(rows, variant, n, e)
                 break
             sent0 = len(tone.sent)
             own0 = sum(proc_cpu(g.proc.pid) for g in gens) + proc_cpu(os.getpid())
@@ -339,9 +345,7 @@ async def ramp(
             try:
                 marks1 = await asyncio.gather(*(g.ask({"op": "mark"}) for g in gens))
             except (RuntimeError, TimeoutError) as e:
-                rows.append(failed_row(n, e))
-                log(f"{variant} {json.dumps(rows[-1])}")
-                stopped = f"a listener generator failed at {n} listeners (listeners' side): {error_text(e)}"
+                stopped = generator_failed(rows, variant, n, e)
                 break
             wall = t1 - t0
             hearing = sum(  # listeners that received a frame during the step
