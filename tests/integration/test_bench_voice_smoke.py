@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,17 +18,23 @@ from loadtest.bench_voice import ANSWER_LIMIT, Generator
 from tests.support import ROOT, env_without_pytest
 
 
-def test_the_voice_ramp_runs_both_variants_and_reports_its_ceiling(tmp_path: Path) -> None:
+def bench_voice(tmp_path: Path, *args: str, timeout: float) -> dict[str, Any]:
+    """``python -m loadtest.bench_voice ARGS --json F`` run to its end: it must exit 0, and what
+    it wrote to F is returned."""
     out = tmp_path / "voice.json"
-    argv = [
-        sys.executable, "-m", "loadtest.bench_voice", "--steps", "0,1,3", "--seconds", "1",
-        "--generators", "2", "--max-seconds", "50", "--json", str(out),
-    ]  # fmt: skip
+    argv = [sys.executable, "-m", "loadtest.bench_voice", *args, "--json", str(out)]
     proc = subprocess.run(
-        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=80
+        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=timeout
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    data = json.loads(out.read_text())
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
+def test_the_voice_ramp_runs_both_variants_and_reports_its_ceiling(tmp_path: Path) -> None:
+    data = bench_voice(
+        tmp_path, "--steps", "0,1,3", "--seconds", "1", "--generators", "2", "--max-seconds", "50", timeout=80
+    )
     assert [r["variant"] for r in data["ramps"]] == ["once", "per-listener"]
     assert data["seconds"] < 60
     for ramp in data["ramps"]:
@@ -48,17 +55,10 @@ def test_a_generator_that_fails_ends_the_ramp_cleanly_on_the_listeners_side(tmp_
     """The first generator told to fail beyond one listener (``--fail-generator-after 1``): the
     step of 2 is a failed step on the listeners' side, the ramp ends there, the report and the JSON
     are still written and the run exits cleanly (it crashed on a generator's TimeoutError before)."""
-    out = tmp_path / "voice.json"
-    argv = [
-        sys.executable, "-m", "loadtest.bench_voice", "--variants", "once", "--steps", "0,1,2,4",
-        "--seconds", "1", "--generators", "1", "--fail-generator-after", "1", "--max-seconds", "40",
-        "--json", str(out),
-    ]  # fmt: skip
-    proc = subprocess.run(
-        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=70
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    data = json.loads(out.read_text())
+    data = bench_voice(
+        tmp_path, "--variants", "once", "--steps", "0,1,2,4", "--seconds", "1", "--generators", "1",
+        "--fail-generator-after", "1", "--max-seconds", "40", timeout=70,
+    )  # fmt: skip
     (ramp,) = data["ramps"]
     rows = ramp["steps"]
     assert [r["listeners"] for r in rows] == [0, 1, 2]
@@ -71,17 +71,10 @@ def test_a_generator_that_fails_ends_the_ramp_cleanly_on_the_listeners_side(tmp_
 def test_with_video_every_listener_receives_the_speakers_camera(tmp_path: Path) -> None:
     """``--video``: the speaker also sends a generated picture, the listeners (a decoding one and a
     light one in the one generator) receive it; each step says the frames a listener got a second."""
-    out = tmp_path / "voice.json"
-    argv = [
-        sys.executable, "-m", "loadtest.bench_voice", "--variants", "once", "--steps", "0,2",
-        "--seconds", "1", "--generators", "1", "--video", "160x120", "--max-seconds", "30",
-        "--json", str(out),
-    ]  # fmt: skip
-    proc = subprocess.run(
-        argv, cwd=ROOT, env=env_without_pytest(), capture_output=True, text=True, timeout=60
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    data = json.loads(out.read_text())
+    data = bench_voice(
+        tmp_path, "--variants", "once", "--steps", "0,2", "--seconds", "1", "--generators", "1",
+        "--video", "160x120", "--max-seconds", "30", timeout=60,
+    )  # fmt: skip
     assert data["video"] == "160x120"
     rows = data["ramps"][0]["steps"]
     assert [r["listeners"] for r in rows] == [0, 2]
