@@ -197,7 +197,7 @@ def check_ranking(defn: VoteDefinition, ranking: Sequence[str]) -> None:
     """``validate_ranking`` without the indices, for the hub's cast path: a ranking of known, distinct
     proposal ids of an allowed length passes in one pass of C-level checks (a set, a length); any
     other goes to ``validate_ranking``, which raises its exact error. Same verdict, always
-    (``tests/unit/test_check_ranking.py``); about half the CPU of a cast's check."""
+    (``tests/unit/ballot/test_check_ranking.py``); about half the CPU of a cast's check."""
     index, (shortest, longest) = _ranking_terms(defn)
     try:
         named = set(ranking)

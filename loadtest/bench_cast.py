@@ -613,9 +613,8 @@ async def burst(
         # events are read here too, and an ack read after them is timestamped late by that much.
         # Asked for only (--probe-hold): a timer every half millisecond on the core the load shares
         # with Redis raised every spread round's p50 from 3 to 11 ms (a bisection, 2026-12-04).
-        probe = _Probe(0.0005)
-        probe.on = probe_hold
-        if probe_hold:
+        probe = _Probe(0.0005) if probe_hold else None
+        if probe is not None:
             asyncio.get_running_loop().call_soon(probe.turn)
         with profiled(pids[0], profile):
             hub_pid, redis_pid = pids
@@ -642,7 +641,8 @@ async def burst(
             redis_cpu = proc_cpu(redis_pid) - redis0
             others = max(0.0, busy_cpu() - busy0 - hub_cpu - self_cpu - redis_cpu)
     finally:
-        probe.on = False
+        if probe is not None:
+            probe.on = False
         gc.enable()
         for p in peers:
             p.event_log = None
@@ -690,8 +690,8 @@ async def burst(
         "hub_user_s": us1[0] - us0[0],
         "hub_sys_s": us1[1] - us0[1],
         "stalls": stalls(lat_sent, lat, event_log, t0),
-        "load_hold_ms": probe.longest * 1000 if probe_hold else None,
-        "load_hold_cpu_ms": probe.longest_cpu * 1000 if probe_hold else None,
+        "load_hold_ms": probe.longest * 1000 if probe else None,
+        "load_hold_cpu_ms": probe.longest_cpu * 1000 if probe else None,
         "load_cpu_s": self_cpu,
         "redis_cpu_s": redis_cpu,
         "others_cpu": others / (wall * (os.cpu_count() or 1)),

@@ -15,6 +15,7 @@ gathered by import. The commands every connection has (ping, meetings, subscript
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -79,24 +80,18 @@ round trips one after the other on every cast (docs/performance.md, "Issue 11: t
 second pass"). The policy (class, bucket, cost) is still ``realtime.roles``' and read only here."""
 
 
-_TAKES: dict[tuple[str, str], Take | None] = {}
-
-
 def rate_take(client: Client, name: str) -> Take | None:
     """The participant's rate check for command ``name``, as ``run`` would make it (None: the
-    command is not limited per participant). Made once per participant and command (it is
-    immutable and the rate tables are fixed), not per cast."""
-    key = (client.participant.id, name)
-    try:
-        return _TAKES[key]
-    except KeyError:
-        pass
+    command is not limited per participant)."""
+    return _take(client.participant.id, name)
+
+
+@functools.lru_cache(maxsize=50_000)  # participants x limited commands
+def _take(participant: str, name: str) -> Take | None:
+    """Made once per participant and command, not per cast: a ``Take`` is immutable and the rate
+    tables are fixed."""
     cls = roles.rate_class(name)
-    take = None if cls is None else Take(key[0], cls, roles.RATE_CLASSES[cls], roles.COMMAND_COST)
-    if len(_TAKES) >= 50_000:  # a bound (participants x limited commands), not an LRU
-        _TAKES.clear()
-    _TAKES[key] = take
-    return take
+    return None if cls is None else Take(participant, cls, roles.RATE_CLASSES[cls], roles.COMMAND_COST)
 
 
 def command_tag(cls: type[m.Command[Any]]) -> str:
