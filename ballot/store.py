@@ -582,24 +582,9 @@ class CastBatcher:
         the cast then fails with ``StaleDefinition`` if the vote was created anew since.
         ``take``: the sender's rate check, made by ``cast.lua`` in the ballot's own step (its bucket
         is ``keys.vote_rate_bucket``); ``RATE_LIMITED`` then, with nothing stored."""
-        return await self.submit(defn, voter, ranking, nonce, channel, entered_by, epoch, take)
-
-    def submit(
-        self,
-        defn: VoteDefinition,
-        voter: Voter,
-        ranking: list[str],
-        nonce: str,
-        channel: Channel = Channel.ONLINE,
-        entered_by: str = "",
-        epoch: str = "",
-        take: Take | None = None,
-    ) -> asyncio.Future[Receipt]:
-        """``cast`` without awaiting: validate (a ``HubError`` raised now), queue, and return the
-        future the batch settles. For a caller that must not switch tasks per cast."""
         fut: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
         self.queue(defn, voter, ranking, nonce, _into(fut), channel, entered_by, epoch, take)
-        return fut
+        return await fut
 
     def queue(
         self,
@@ -613,7 +598,7 @@ class CastBatcher:
         epoch: str = "",
         take: Take | None = None,
     ) -> None:
-        """``submit`` without a future: validate (a ``HubError`` raised now) and queue; ``done`` is
+        """``cast`` without awaiting: validate (a ``HubError`` raised now) and queue; ``done`` is
         called from the batch's step once Redis answered (the hub's direct read path: no future,
         callback and loop turn per cast, docs/performance.md "Issue 11: the cast path, fifth
         pass")."""
