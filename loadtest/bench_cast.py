@@ -561,6 +561,63 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
             spy.wait()
 
 
+GC_SERIES = "plenary_gc_pause_seconds"
+GENERATIONS = ("young", "middle", "old")
+
+
+async def gc_samples(ws_url: str) -> dict[str, float]:
+    """The hub's garbage-collector pause series (``realtime.ops.gcpause``) from its ``/metrics``:
+    each sample line's name and labels as written, and its value. Empty if the hub has none (an
+    older hub) or the scrape fails: the round's figures do not depend on it."""
+    host, _, rest = ws_url.split("//", 1)[1].partition(":")
+    port = int(rest.split("/", 1)[0])
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n")
+        body = (await asyncio.wait_for(reader.read(), 10)).decode(errors="replace")
+        writer.close()
+    except (TimeoutError, OSError):
+        return {}
+    out: dict[str, float] = {}
+    for line in body.splitlines():
+        if line.startswith(GC_SERIES):
+            name, _, value = line.rpartition(" ")
+            with contextlib.suppress(ValueError):
+                out[name] = float(value)
+    return out
+
+
+def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """What the hub's collector did between two scrapes: per generation the collections and their
+    summed pause (ms), and the longest pause's bound (ms): the histogram's buckets are cumulative,
+    so the longest is under the smallest bucket that holds every new pause of its generation."""
+
+    def grew(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    out: dict[str, Any] = {}
+    longest = 0.0
+    for g, name in enumerate(GENERATIONS):
+        n = grew(f'{GC_SERIES}_count{{generation="{g}"}}')
+        out[name] = {
+            "collections": int(n),
+            "ms": round(grew(f'{GC_SERIES}_sum{{generation="{g}"}}') * 1000, 1),
+        }
+        if n <= 0:
+            continue
+        bounds = sorted(
+            float(key.split('le="', 1)[1].split('"', 1)[0])
+            for key in after
+            if key.startswith(f"{GC_SERIES}_bucket")
+            and f'generation="{g}"' in key
+            and 'le="+Inf"' not in key
+            and grew(key) >= n
+        )
+        longest = max(longest, bounds[0] * 1000 if bounds else math.inf)
+    out["longest_le_ms"] = longest
+    return out
+
+
 async def burst(
     peers: list[Peer],
     vote: str,
@@ -588,6 +645,7 @@ async def burst(
     idle0, i0 = proc_cpu(pids[0]), time.perf_counter()
     await asyncio.sleep(1.0)
     idle_rate = (proc_cpu(pids[0]) - idle0) / (time.perf_counter() - i0)  # ticker, sweeper, pings
+    gc_before = await gc_samples(peers[0].url) if peers else {}
     rng = random.Random(seed)
     order = list(range(n))
     rng.shuffle(order)
@@ -646,6 +704,7 @@ async def burst(
         gc.enable()
         for p in peers:
             p.event_log = None
+    hub_gc = gc_pauses(gc_before, await gc_samples(peers[0].url)) if gc_before else None
     lat, lat_planned, lag, errors, receipts, acked_at = [], [], [], Counter[str](), {}, []
     lat_sent: list[float] = []
     for k, p, _, fut in prepared:
@@ -690,6 +749,7 @@ async def burst(
         "hub_user_s": us1[0] - us0[0],
         "hub_sys_s": us1[1] - us0[1],
         "stalls": stalls(lat_sent, lat, event_log, t0),
+        "hub_gc": hub_gc,
         "load_hold_ms": probe.longest * 1000 if probe else None,
         "load_hold_cpu_ms": probe.longest_cpu * 1000 if probe else None,
         "load_cpu_s": self_cpu,
@@ -698,6 +758,12 @@ async def burst(
         "events_received": sum(p.events for p in peers) - events0,
         "receipts": receipts,
     }
+
+
+def gc_line(g: dict[str, Any]) -> str:
+    """``young 3 (41.2 ms), middle 1 (180.3 ms), longest ≤ 250 ms``: the generations that ran."""
+    ran = [f"{n} {g[n]['collections']} ({g[n]['ms']:.1f} ms)" for n in GENERATIONS if g[n]["collections"]]
+    return (", ".join(ran) or "none") + (f", longest ≤ {g['longest_le_ms']:g} ms" if ran else "")
 
 
 async def load_main(a: argparse.Namespace) -> int:
@@ -752,6 +818,7 @@ async def load_main(a: argparse.Namespace) -> int:
             f" gross {res['hub_gross_us_per_cast']:.0f} µs/cast (idle {res['hub_idle_cpu'] * 1000:.0f} ms/s);"
             f" hub user/sys {res['hub_user_s']:.2f}/{res['hub_sys_s']:.2f} s;"
             f" slow acks sent at {res['stalls']['slow_sent_ms']}, events at {res['stalls']['event_ms']}"
+            + (f"; hub gc {gc_line(res['hub_gc'])}" if res["hub_gc"] else "")
             + (
                 f"; the load's longest hold {res['load_hold_cpu_ms']:.1f} ms CPU ({res['load_hold_ms']:.1f} wall)"
                 if a.probe_hold

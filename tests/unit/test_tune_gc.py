@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 
 from cli.serve import GC_YOUNG, tune_gc
+from realtime.ops import gcpause
 
 
 def test_the_hub_freezes_its_start_and_collects_young_objects_less_often() -> None:
@@ -19,6 +20,9 @@ def test_the_hub_freezes_its_start_and_collects_young_objects_less_often() -> No
         cycle.append(cycle)
         del cycle
         assert gc.collect() >= 1
+        assert sum(isinstance(h, gcpause.PauseWatch) for h in gc.callbacks) == 1  # and timed
     finally:
+        for hook in [h for h in gc.callbacks if isinstance(h, gcpause.PauseWatch)]:
+            gcpause.unwatch(hook)
         gc.unfreeze()
         gc.set_threshold(*before)
