@@ -115,7 +115,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- cast-results:begin -->", "<!-- cast-results:end -->"
 TARGET_RATIO = 4.0
-TARGET_P99_MS = 100.0
+TARGET_P99_MS = 50.0  # issue 11: casts spread over 1 s, p99 at most this in every round
+TARGET_AT_ONCE_MS = 300.0  # issue 11: all 3,000 at once, p99 at most this
+TARGET_CPU_US = 60.0  # issue 11: the hub's CPU per cast, at most this
 MSGPACK = "plenary.v1.msgpack"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -1210,23 +1212,28 @@ def report(meta: dict[str, Any], runs: list[StoreRun], hub: HubPhase | None) -> 
             worst = max(p99s)
             lines.append(
                 f"Spread over {uni[0]['spread_s']:g} s ({len(uni)} round(s)): p50"
-                f" {spread([r['p50_ms'] for r in uni], 1)} ms, p99 **{spread(p99s, 1)} ms** (target under"
-                f" {TARGET_P99_MS:g} ms in every round: {'met' if worst < TARGET_P99_MS else 'NOT met'});"
+                f" {spread([r['p50_ms'] for r in uni], 1)} ms, p99 **{spread(p99s, 1)} ms** (target at most"
+                f" {TARGET_P99_MS:g} ms in every round: {'met' if worst <= TARGET_P99_MS else 'NOT met'});"
                 f" from the planned send instant p99 {spread([r['planned_p99_ms'] for r in uni], 1)} ms"
                 f" (generator lag p99 {spread([r['send_lag_p99_ms'] for r in uni], 1)} ms)."
                 + left_out(len(uni_all), len([r for r in uni_all if not r["contended"]]), "round", mo)
             )
-        if counted:
-            cpu = statistics.median([r["hub_cpu_us_per_cast"] for r in counted])
-            lines.append(
-                f"Hub CPU per cast {spread([r['hub_cpu_us_per_cast'] for r in counted])} µs: one core"
-                f" saturates near {1e6 / cpu:,.0f} casts/s."
-            )
+        # The CPU per cast falls as casts come faster (each wake-up of the hub carries more of them:
+        # docs/performance.md, "Issue 11: what a cast costs at 3,000 a second, and why"), so the
+        # spread rounds and the all-at-once round are reported apart, never one extrapolated.
+        for label, rows in (("spread", [r for r in counted if r["spread_s"]]), ("all at once", once[-1:])):
+            if rows:
+                worst_cpu = max(r["hub_cpu_us_per_cast"] for r in rows)
+                lines.append(
+                    f"Hub CPU per cast, {label}: {spread([r['hub_cpu_us_per_cast'] for r in rows])} µs (target at"
+                    f" most {TARGET_CPU_US:g} µs: {'met' if worst_cpu <= TARGET_CPU_US else 'NOT met'})."
+                )
         if once:
             busy = once[-1]["contended"]
             lines.append(
                 f"All at once: the hub acknowledged {once[-1]['acks_per_s']:,.0f} casts/s"
-                f" (p99 {once[-1]['p99_ms']:.0f} ms"
+                f" (p99 {once[-1]['p99_ms']:.0f} ms, target at most {TARGET_AT_ONCE_MS:g} ms:"
+                f" {'met' if once[-1]['p99_ms'] <= TARGET_AT_ONCE_MS else 'NOT met'}"
                 + (f"; other processes used {once[-1]['others_cpu']:.0%} of the machine)." if busy else ").")
             )
         lines.append(
