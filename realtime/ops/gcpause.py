@@ -20,20 +20,11 @@ import logging
 import time
 from typing import Any
 
-from prometheus_client import Histogram
-
-from realtime.ops.metrics import REGISTRY
+from realtime.ops.metrics import GC_PAUSE
 
 SLOW = 0.05
 """A pause from this long (s) is logged as a warning: a cast's whole p99 budget (issue 11)."""
 
-GC_PAUSE = Histogram(
-    "plenary_gc_pause_seconds",
-    "The garbage collector's pauses of the hub's process, by generation collected",
-    ["generation"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-    registry=REGISTRY,
-)
 _BY_GENERATION = tuple(GC_PAUSE.labels(str(g)) for g in range(3))
 
 log = logging.getLogger("plenary.gc")

@@ -176,6 +176,13 @@ CAST_ACK = PlainHistogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 SUBSCRIPTIONS = Gauge("plenary_subscriptions", "Channel subscriptions held by clients", registry=REGISTRY)
+GC_PAUSE = Histogram(  # observed by realtime.ops.gcpause's hook
+    "plenary_gc_pause_seconds",
+    "The garbage collector's pauses of the hub's process, by generation collected",
+    ["generation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    registry=REGISTRY,
+)
 
 
 _tasks_seen: list[float] = [-1.0, math.nan]  # [monotonic time, count]: the last count, kept a second
