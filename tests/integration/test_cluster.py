@@ -75,8 +75,8 @@ def topology(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[cluster
     """The topology on one Redis; a test parametrised indirectly with "cluster" gets it on a Redis
     Cluster (``make cluster REDIS=cluster``: three masters with a replica each)."""
     haproxy, redis_server = programs()
-    base = free_ports(4)
-    redis_port = free_ports(1)
+    base = free_ports(5)  # HAProxy, three hubs, then Redis: one call, so never the same port twice
+    redis_port = base + 4
     top = cluster.Topology(
         directory=tmp_path / "cluster",
         haproxy=haproxy,

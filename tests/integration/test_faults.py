@@ -25,8 +25,13 @@ from tools.system_packages import find_program, install_command
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="a packet filter and network namespaces need root")
 
 
-def run_fault(tmp_path: Path, fault: str, *more: str) -> dict[str, Any]:
+def run_fault(tmp_path: Path, fault: str, *more: str, ports: int | None = None) -> dict[str, Any]:
+    """Run one fault of ``loadtest.faults`` on a topology of its own; its figures. ``ports``: the
+    base of the five ports it takes (HAProxy, three hubs, then Redis), from one ``free_ports`` call
+    so that no two of them can be the same port (two calls could: each port is free again once
+    checked, and Redis then took HAProxy's)."""
     haproxy, redis_server = programs()
+    base = free_ports(5) if ports is None else ports
     found = {n: find_program(n) for n in ("iptables", "ip", "tc")}
     missing = [n for n, path in found.items() if path is None]
     if missing:
@@ -37,7 +42,7 @@ def run_fault(tmp_path: Path, fault: str, *more: str) -> dict[str, Any]:
         *("--fault", fault, "--haproxy", haproxy, "--redis-server", redis_server),
         *("--panelists", "30", "--cast-window", "3", "--fault-after", "1"),
         *("--settle", "15", "--catch-up", "5", "--max-seconds", "60"),
-        *("--port", str(free_ports(4)), "--redis-port", str(free_ports(1))),
+        *("--port", str(base), "--redis-port", str(base + 4)),
         *("--dir", str(folder), "--out", str(out), *more),
         *(arg for name, path in found.items() for arg in (f"--{name}", str(path))),
     ]
@@ -77,8 +82,9 @@ def test_redis_restarted_from_its_aof_loses_nothing_acknowledged(tmp_path: Path,
 
 @AS_ROOT
 def test_a_hub_cut_from_redis_is_taken_out_and_rejoins(tmp_path: Path) -> None:
-    redis_port = free_ports(1)
-    figures = run_fault(tmp_path, "hub-cut", "--cut", "5", "--redis-port", str(redis_port))
+    base = free_ports(5)
+    redis_port = base + 4
+    figures = run_fault(tmp_path, "hub-cut", "--cut", "5", ports=base)
     assert figures["connections_cut"] > 0
     assert figures["not_ready_after_s"] is not None and figures["haproxy_down_after_s"] is not None
     assert figures["accepted_while_marked_down"] == 0
@@ -90,9 +96,9 @@ def test_a_hub_cut_from_redis_is_taken_out_and_rejoins(tmp_path: Path) -> None:
 
 @AS_ROOT
 def test_a_tenth_of_the_clients_on_a_throttled_lossy_link_lose_nothing(tmp_path: Path) -> None:
-    port = free_ports(4)
+    port = free_ports(5)
     figures = run_fault(
-        tmp_path, "slow-link", "--impair", "4", "--slow-kbit", "4", "--slow-loss", "0.05", "--port", str(port)
+        tmp_path, "slow-link", "--impair", "4", "--slow-kbit", "4", "--slow-loss", "0.05", ports=port
     )
     assert figures["slow_clients"] == 3
     assert (
