@@ -118,7 +118,9 @@ async def _burst(redis: Redis, hub: HubProcess, position: bool) -> None:
         assert max(s["offset"] for s in subs) < total
 
 
-async def test_a_burst_of_fresh_subscribes_gets_every_event_once_in_order(redis: Redis, hub: HubProcess) -> None:
+async def test_a_burst_of_fresh_subscribes_gets_every_event_once_in_order(
+    redis: Redis, hub: HubProcess
+) -> None:
     await _burst(redis, hub, position=False)
 
 
