@@ -59,7 +59,10 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    Each round also reports the hub's user and system CPU (``/proc/<hub>/stat``: how much is the
    kernel's ``send``/``recv``), its CPU per cast without the idle rate taken off (``gross``; the
    idle rate is measured over one whole second, so it holds one sweep), and where the slowest 1 %
-   of the acks were sent in the round beside when the followers' events arrived (``stalls``).
+   of the acks were sent in the round beside when the followers' events arrived (``stalls``),
+   and the **subscribe burst** before the casts (every follower subscribing to the round's vote at
+   once, as at a vote's opening): the time until the last ``subscribed`` reply arrived and the
+   hub's CPU per subscribe (``sub_wall_ms``, ``sub_cpu_us_per_subscribe``).
 
 3. **The fan-out's hold on the loop** (``python -m loadtest.bench_cast stall [--n 3000]``): one
    live list of ``--n`` real loopback followers in this process, an event fanned out by
