@@ -40,7 +40,7 @@ from engine.batching import GroupCommit
 from engine.channels import ChannelLog, Published, encode_data
 from engine.connection import raw
 from engine.errors import Code, HubError, InternalError, VoteError
-from engine.flight import Flights
+from engine.flight import Flights, Unsent
 from engine.limits import Take, refusal
 from engine.scripts import acknowledged_script
 
@@ -179,6 +179,7 @@ class VoteStore:
         self.redis: Redis = log.redis
         self._definitions: dict[str, tuple[VoteDefinition, str]] = {}
         self._loading: Flights[str, tuple[VoteDefinition, str]] = Flights()
+        self._statuses: Unsent[str, VoteState] = Unsent()
         self._by_voter: dict[str, _BallotIndex] = {}
 
     # -- definitions and lifecycle ---------------------------------------------------------------
@@ -250,6 +251,12 @@ class VoteStore:
         self._definitions.pop(vote_id, None)
 
     async def status(self, vote_id: str) -> VoteState:
+        """The vote's state; ``UNKNOWN_VOTE`` if there is no such vote. Read after this call, but
+        shared by the calls made before the read is sent (``engine.flight.Unsent``): the 3,000
+        subscribes of a vote's opening each check that the vote exists, with one read."""
+        return await self._statuses.once(vote_id, lambda: self._read_status(vote_id))
+
+    async def _read_status(self, vote_id: str) -> VoteState:
         value = await self.redis.hget(keys.channel_keys(keys.vote(vote_id)).state, "status")
         if value is None:
             raise HubError(Code.UNKNOWN_VOTE, f"no vote {vote_id[:64]!r}")

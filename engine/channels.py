@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from engine import keys
 from engine.connection import raw
 from engine.errors import Code, HubError
+from engine.flight import Unsent
 from engine.keys import channel_keys, pubsub_channel  # by name: `keys` is a parameter of channel_write
 from engine.scripts import Scripts
 
@@ -254,6 +255,7 @@ class ChannelLog:
     def __init__(self, redis: Redis, scripts: Scripts | None = None) -> None:
         self.redis = redis
         self.scripts = scripts or Scripts(redis)
+        self._recoveries: Unsent[tuple[str, str | None, int | None, int | None], Recovery] = Unsent()
 
     async def publish(self, channel: str, etype: str, data: Any) -> Published:
         """Append one event to a channel (atomically: offset, history, fan-out to every hub)."""
@@ -277,8 +279,22 @@ class ChannelLog:
         otherwise the backlog and, for a stateful channel, the snapshot. ``seen_time``: the time of
         the client's event at ``offset``; given, that event must also be the one the history holds
         there, or the client gets a fresh start (a failover can lose events and reuse their
-        offsets: ``recover.lua``, docs/architecture.md)."""
-        spec = spec_of(keys.check_channel(channel))
+        offsets: ``recover.lua``, docs/architecture.md).
+
+        The state returned is read after this call: calls for the same position made before the
+        read is sent share it (``engine.flight.Unsent``: 3,000 subscribes at a vote's opening, one
+        read), and one made after it is sent starts another. So a caller that made sure of
+        something before calling (a subscribe: the hub receives the channel's events) may rely on
+        it for what it gets. The ``Recovery`` may be shared: callers only read it."""
+        keys.check_channel(channel)
+        return await self._recoveries.once(
+            (channel, epoch, offset, seen_time), lambda: self._recover(channel, epoch, offset, seen_time)
+        )
+
+    async def _recover(
+        self, channel: str, epoch: str | None, offset: int | None, seen_time: int | None
+    ) -> Recovery:
+        spec = spec_of(channel)
         ck = keys.channel_keys(channel)
         ep, top, recovered, entries, flat = await self.scripts.call(
             "engine",

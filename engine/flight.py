@@ -36,7 +36,7 @@ class Flights(Generic[K, V]):
         result is needed: ``once`` then joins it)."""
         running = self._running.get(key)
         if running is None:
-            running = asyncio.ensure_future(read())
+            running = asyncio.ensure_future(self._read(key, read))
             self._running[key] = running
             running.add_done_callback(lambda done: self._done(key, done))
         return running
@@ -44,8 +44,30 @@ class Flights(Generic[K, V]):
     def in_flight(self, key: K) -> bool:
         return key in self._running
 
+    async def _read(self, key: K, read: Callable[[], Awaitable[V]]) -> V:
+        return await read()
+
     def _done(self, key: K, done: asyncio.Future[V]) -> None:
         if self._running.get(key) is done:
             del self._running[key]
         if not done.cancelled():
             done.exception()  # retrieved: a read nobody waits for any more is not "never retrieved"
+
+
+class Unsent(Flights[K, V]):
+    """Reads joined only until they are sent: a caller shares a read that has not begun yet, never
+    one already on its way, so that what each caller gets was read after its own call.
+
+    Why: a ``subscribe``'s recovery read must come after the client's ``attach`` (from then on the
+    hub holds the channel's live events for it): an event published between a read and a client's
+    attach would be in neither the read nor the client's held events. A read that begins after every
+    joiner's call is one each of them could have sent itself. At a vote's opening the 3,000
+    subscribes' reads, woken together when the hub's pub/sub subscription is confirmed, then join
+    one or a few reads instead of 3,000 (docs/performance.md, "Issue 11: the subscribe burst at a
+    vote's opening")."""
+
+    async def _read(self, key: K, read: Callable[[], Awaitable[V]]) -> V:
+        # The read's first step: from here on it is being sent, and a new caller starts another.
+        if self._running.get(key) is asyncio.current_task():
+            del self._running[key]
+        return await read()

@@ -37,6 +37,7 @@ from engine import keys
 from engine.background import survive
 from engine.channels import PubSubMessage, decode_pubsub
 from engine.connection import no_retry, text
+from engine.flight import Flights
 from engine.scripts import Scripts
 
 log = logging.getLogger("plenary.engine.pubsub")
@@ -46,6 +47,8 @@ OnReset = Callable[[], None]
 OnControl = Callable[[bytes], None]
 
 SHARDED = "SPUBLISH"
+CONFIRM_TIMEOUT = 10.0
+"""Seconds a ``subscribe`` waits for Redis to confirm the hub's pub/sub subscription."""
 _modes: weakref.WeakKeyDictionary[Redis, str] = weakref.WeakKeyDictionary()
 
 
@@ -83,6 +86,7 @@ class EventFeed:
         self._on_control = on_control
         self._refs: dict[str, int] = {}
         self._confirm: dict[str, asyncio.Future[None]] = {}
+        self._confirming: Flights[asyncio.Future[None], None] = Flights()  # one timed wait each
         self._links: dict[str, _Link] = {}
         self._sharded = False
         self._lock = asyncio.Lock()
@@ -109,18 +113,34 @@ class EventFeed:
             await self._redis.aclose()
 
     async def subscribe(self, channel: str) -> None:
-        """Follow a channel; returns once Redis confirmed the subscription."""
-        async with self._lock:
-            n = self._refs.get(channel, 0)
-            self._refs[channel] = n + 1
-            if n > 0:
-                fut = self._confirm.get(channel)
-            else:
-                fut = asyncio.get_running_loop().create_future()
-                self._confirm[channel] = fut
-                await self._subscribe_names([keys.pubsub_channel(channel)])
-        if fut is not None:
-            await asyncio.wait_for(asyncio.shield(fut), timeout=10)
+        """Follow a channel; returns once Redis confirmed the subscription (``TimeoutError`` after
+        ``CONFIRM_TIMEOUT`` s without it).
+
+        A channel this hub follows already, while its links are up, takes neither the lock nor a
+        timer of its own: at a vote's opening 3,000 subscribes of one channel arrive within a
+        second, and each waited its turn for the lock and kept a ``wait_for`` (a timer, two
+        futures) until the one confirmation (docs/performance.md, "Issue 11: the subscribe burst
+        at a vote's opening"). They share one timed wait for it instead. During a reset the lock
+        is taken as before: the subscription returns once the links are back."""
+        n = self._refs.get(channel, 0)
+        fut = self._confirm.get(channel)
+        if n > 0 and fut is not None and self.connected.is_set():
+            self._refs[channel] = n + 1  # no await since the look: an unsubscribe sees this one
+        else:
+            async with self._lock:
+                n = self._refs.get(channel, 0)
+                self._refs[channel] = n + 1
+                if n > 0:
+                    fut = self._confirm.get(channel)
+                else:
+                    fut = asyncio.get_running_loop().create_future()
+                    self._confirm[channel] = fut
+                    await self._subscribe_names([keys.pubsub_channel(channel)])
+        if fut is not None and not fut.done():
+            confirmed = fut
+            await self._confirming.once(
+                confirmed, lambda: asyncio.wait_for(asyncio.shield(confirmed), CONFIRM_TIMEOUT)
+            )
 
     async def unsubscribe(self, channel: str) -> None:
         async with self._lock:

@@ -59,7 +59,10 @@ between ``<!-- cast-results:begin -->`` and ``<!-- cast-results:end -->`` in doc
    Each round also reports the hub's user and system CPU (``/proc/<hub>/stat``: how much is the
    kernel's ``send``/``recv``), its CPU per cast without the idle rate taken off (``gross``; the
    idle rate is measured over one whole second, so it holds one sweep), and where the slowest 1 %
-   of the acks were sent in the round beside when the followers' events arrived (``stalls``).
+   of the acks were sent in the round beside when the followers' events arrived (``stalls``),
+   and the **subscribe burst** before the casts (every follower subscribing to the round's vote at
+   once, as at a vote's opening): the time until the last ``subscribed`` reply arrived and the
+   hub's CPU per subscribe (``sub_wall_ms``, ``sub_cpu_us_per_subscribe``).
 
 3. **The fan-out's hold on the loop** (``python -m loadtest.bench_cast stall [--n 3000]``): one
    live list of ``--n`` real loopback followers in this process, an event fanned out by
@@ -634,13 +637,13 @@ async def burst(
 
     ids = lt.proposal_ids()
     n = len(peers)
+    sub_wall = sub_cpu = 0.0
+    sub_n = 0
+    sub_gc = None
     if follow:  # what the panelist page does when the vote opens
-        subs = await asyncio.gather(
-            *(p.call({"type": "subscribe", "channel": f"vote/{vote}"}) for p in peers)
-        )
-        bad = [m for _, m in subs if m["type"] != "reply"]
-        if bad:
-            raise RuntimeError(f"{len(bad)} subscriptions refused, first: {bad[0]}")
+        gc_sub0 = await gc_samples(peers[0].url)
+        sub_wall, sub_cpu, sub_n = await subscribe_burst(peers, vote, pids[0], profile)
+        sub_gc = gc_pauses(gc_sub0, await gc_samples(peers[0].url)) if gc_sub0 else None
     await asyncio.sleep(0.5)  # let the hub settle (subscription bookkeeping, turnout tick)
     # The idle rate over one whole second: the hub sweeps every client once a second, so a window
     # of half a second held a sweep or none by chance (its rate then twice or none of the sweep's).
@@ -752,6 +755,7 @@ async def burst(
         "hub_sys_s": us1[1] - us0[1],
         "stalls": stalls(lat_sent, lat, event_log, t0),
         "hub_gc": hub_gc,
+        "sub_gc": sub_gc,  # the collector during the subscribe burst
         "load_hold_ms": probe.longest * 1000 if probe else None,
         "load_hold_cpu_ms": probe.longest_cpu * 1000 if probe else None,
         "load_cpu_s": self_cpu,
@@ -759,7 +763,40 @@ async def burst(
         "others_cpu": others / (wall * (os.cpu_count() or 1)),
         "events_received": sum(p.events for p in peers) - events0,
         "receipts": receipts,
+        # The subscribe burst before the casts (every follower at once, as at a vote's opening):
+        # until the last ``subscribed`` reply arrived, and the hub's CPU per subscribe over it,
+        # less the idle rate measured after it (the ticker, the sweeper: as for the casts).
+        "subscribes": sub_n,
+        "sub_wall_ms": sub_wall * 1000,
+        "sub_cpu_s": sub_cpu,
+        "sub_cpu_us_per_subscribe": max(0.0, sub_cpu - idle_rate * sub_wall) / max(1, sub_n) * 1e6,
     }
+
+
+async def subscribe_burst(
+    peers: list[Peer], vote: str, hub_pid: int, profile: Path | None
+) -> tuple[float, float, int]:
+    """Every peer subscribes to ``vote/<vote>`` at once (the panelist pages when a vote opens).
+    Returns the wall time from the first send until the last reply arrived, the hub's CPU over
+    that time (gross) and the number of subscribes; raises if any was refused. With ``profile``,
+    py-spy samples the hub over the burst too (``<profile stem>.subscribe.txt``)."""
+    prepared = [p.prepare({"type": "subscribe", "channel": f"vote/{vote}"}) for p in peers]
+    spy = profile.with_name(profile.name.removesuffix(".txt") + ".subscribe.txt") if profile else None
+    gc.collect()
+    with profiled(hub_pid, spy):
+        cpu0, t0 = proc_cpu(hub_pid), time.perf_counter()
+        for p, (frame, _) in zip(peers, prepared, strict=True):
+            p.send(frame)
+        done, _ = await asyncio.wait([f for _, f in prepared], timeout=60)
+        cpu = proc_cpu(hub_pid) - cpu0
+    if len(done) < len(prepared):
+        raise RuntimeError(f"{len(prepared) - len(done)} subscriptions unanswered in 60 s")
+    replies = [f.result() for _, f in prepared]
+    bad = [m for _, m in replies if m["type"] != "reply"]
+    if bad:
+        raise RuntimeError(f"{len(bad)} subscriptions refused, first: {bad[0]}")
+    wall = max(at for at, _ in replies) - t0
+    return wall, cpu, len(replies)
 
 
 def gc_line(g: dict[str, Any]) -> str:
@@ -819,7 +856,10 @@ async def load_main(a: argparse.Namespace) -> int:
             f" others used {res['others_cpu']:.0%} of the machine{' (contended)' if res['contended'] else ''};"
             f" gross {res['hub_gross_us_per_cast']:.0f} µs/cast (idle {res['hub_idle_cpu'] * 1000:.0f} ms/s);"
             f" hub user/sys {res['hub_user_s']:.2f}/{res['hub_sys_s']:.2f} s;"
-            f" slow acks sent at {res['stalls']['slow_sent_ms']}, events at {res['stalls']['event_ms']}"
+            f" slow acks sent at {res['stalls']['slow_sent_ms']}, events at {res['stalls']['event_ms']};"
+            f" subscribe burst: {res['subscribes']} in {res['sub_wall_ms']:.0f} ms,"
+            f" hub CPU {res['sub_cpu_us_per_subscribe']:.0f} µs/subscribe (gross {res['sub_cpu_s']:.2f} s)"
+            + (f" (its gc {gc_line(res['sub_gc'])})" if res["sub_gc"] else "")
             + (f"; hub gc {gc_line(res['hub_gc'])}" if res["hub_gc"] else "")
             + (
                 f"; the load's longest hold {res['load_hold_cpu_ms']:.1f} ms CPU ({res['load_hold_ms']:.1f} wall)"

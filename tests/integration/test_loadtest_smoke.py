@@ -67,6 +67,9 @@ def test_bench_cast_quick_run_stores_every_acknowledged_cast(tmp_path: Path) -> 
         assert r["acks"] == r["casts"] == r["stored"] == hub["voters"], r
         assert r["errors"] == {} and r["rate_limited"] == 0
         assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
+        # every follower's subscribe at the round's start, timed, with the hub's CPU over it
+        assert r["subscribes"] == hub["voters"] and 0 < r["sub_wall_ms"] < 60_000, r
+        assert r["sub_cpu_s"] > 0 and r["sub_cpu_us_per_subscribe"] >= 0
     assert "Every acknowledged ballot stored once, as acknowledged: yes." in proc.stdout
     # every child is gone: hub, load process and both embedded redis-servers
     assert processes_mentioning(data["meta"]["workdir"]) == []
@@ -240,7 +243,8 @@ def test_bench_cast_profiles_the_hub_and_the_reader_finds_the_cast_handler(tmp_p
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     files = sorted(tmp_path.glob("prof.*.txt"))
-    assert [f.name for f in files] == ["prof.hub-1.txt"]
+    # the round's casts, and the followers' subscribe burst before them
+    assert [f.name for f in files] == ["prof.hub-1.subscribe.txt", "prof.hub-1.txt"]
     top = subprocess.run(
         [sys.executable, "-m", "loadtest.pyspy_top", *map(str, files), "--under", "serve"],
         cwd=ROOT,
