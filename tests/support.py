@@ -288,6 +288,18 @@ def env_without_pytest() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
 
 
+async def publish_until(log: ChannelLog, channel: str, stop: asyncio.Event, first: int = 0) -> int:
+    """Chat messages "first", "first + 1", ... on ``channel``, one per turn of the loop, until
+    ``stop`` is set: live events arriving while clients subscribe. Returns the next number (how many
+    were published, counting from 0)."""
+    n = first
+    while not stop.is_set():
+        await log.publish(channel, "chat.message", {"text": str(n)})
+        n += 1
+        await asyncio.sleep(0)
+    return n
+
+
 async def whole_chat_record(log: ChannelLog, meeting_id: str, staff: bool) -> list[dict[str, Any]]:
     """A meeting's whole chat record, oldest first, as the HTTP record's pages give it
     (``chat_admin.chat_page``, the rule that runs), read page after page to the start."""

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from engine import keys
 from engine.channels import SPECS, ChannelLog
 from tests.cluster import both_servers
-from tests.support import HubProcess, connect, seed
+from tests.support import HubProcess, connect, publish_until, seed
 
 redis_url = both_servers  # every test here runs on the embedded Redis and on a Redis Cluster
 
@@ -53,16 +53,7 @@ async def test_live_events_during_subscribe_are_neither_lost_nor_doubled(
     log = ChannelLog(redis)
     async with connect(hub.ws_url, tokens["p2"]) as bob:
         stop = asyncio.Event()
-
-        async def publisher() -> int:
-            n = 0
-            while not stop.is_set():
-                await log.publish(CHAT, "chat.message", {"text": str(n)})
-                n += 1
-                await asyncio.sleep(0)
-            return n
-
-        task = asyncio.create_task(publisher())
+        task = asyncio.create_task(publish_until(log, CHAT, stop))
         await asyncio.sleep(0.05)
         sub = await bob.ok("subscribe", channel=CHAT)
         await asyncio.sleep(0.3)

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from engine.channels import ChannelLog
 from panel.roster import Participant
-from tests.support import Client, HubProcess, connect, seed
+from tests.support import Client, HubProcess, connect, publish_until, seed
 
 CHAT = "meeting/m1/chat"
 PANEL = [Participant(id=f"b{i:02d}", name=f"panel {i}", role="panelist", meetings=["m1"]) for i in range(30)]
@@ -89,16 +89,7 @@ async def _burst(redis: Redis, hub: HubProcess, position: bool) -> None:
             await stack.enter_async_context(connect(hub.ws_url, tokens[p.id])) for p in PANEL
         ]
         stop = asyncio.Event()
-
-        async def publisher() -> int:
-            n = 5
-            while not stop.is_set():
-                await log.publish(CHAT, "chat.message", {"text": str(n)})
-                n += 1
-                await asyncio.sleep(0)
-            return n
-
-        task = asyncio.create_task(publisher())
+        task = asyncio.create_task(publish_until(log, CHAT, stop, first=5))
         await asyncio.sleep(0.05)
         where: dict[str, Any] = {"epoch": epoch, "offset": 2} if position else {}
         subs = await asyncio.gather(*(c.ok("subscribe", channel=CHAT, **where) for c in clients))
