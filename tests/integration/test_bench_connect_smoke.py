@@ -1,8 +1,10 @@
 """The connect benchmark's harness, run tiny: it starts and stops its Redis and hub, connects and
 closes every client, and counts the hub's Redis commands. No timing is asserted; the count is: a
-connect (``hello`` and two ``subscribe``s) costs 5 round trips since issue 11 (10 before), and a
-change that adds one back should be seen (the hub's heartbeat and new pool connections add a few
-tenths here)."""
+connect (``hello`` and two ``subscribe``s) costs at most 5 round trips since issue 11 (10 before),
+and a change that adds one back should be seen (the hub's heartbeat and new pool connections add a
+few tenths here). Fewer when connects come together: subscribes of one channel from one position
+share their recovery and status reads until these are sent (``engine.flight.Unsent``; 3.5 scripts a
+connect at 20 connects at once, 2026-12-04), so only the bound above is asserted."""
 
 from __future__ import annotations
 
@@ -26,5 +28,5 @@ def test_connect_bench_runs_and_counts_round_trips() -> None:
     # a fresh hub's first connects also open pool connections (HELLO, a script's first EVALSHA
     # answered NOSCRIPT): a few tenths more at 20 connects, never a whole round trip each
     scripts = re.search(r"evalsha ([0-9.]+)", m.group(2))
-    assert scripts is not None and 5 <= float(scripts.group(1)) < 5.5, m.group(0)
+    assert scripts is not None and 0 < float(scripts.group(1)) < 5.5, m.group(0)
     assert float(m.group(1)) < 6.5, m.group(0)
