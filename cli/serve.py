@@ -167,14 +167,14 @@ GC_YOUNG = 50_000
 def tune_gc() -> None:
     """Keep the cyclic garbage collector off the hub's hot paths.
 
-        Why: with 3,000 connections a hub holds millions of long-lived objects, and CPython's default
-        (a young collection every 700 allocations) promotes whatever is in flight at that instant
-        (the futures, records and frames of 3,000 pending casts) until a full collection walks
-        everything: measured on a cast round, full collections of 0.2-0.9 s and young ones every few
-        milliseconds (docs/performance.md, "Issue 11: the cast path"). So: what exists once the app is
-        built (modules, tables, the app itself) is frozen out of every collection, and the youngest
-        generation is scanned every ``GC_YOUNG`` allocations; what dies by reference counting, nearly
-        everything a command allocates, is never scanned at all. Cycles are still collected. Every
+    Why: with 3,000 connections a hub holds millions of long-lived objects, and CPython's default
+    (a young collection every 700 allocations) promotes whatever is in flight at that instant
+    (the futures, records and frames of 3,000 pending casts) until a full collection walks
+    everything: measured on a cast round, full collections of 0.2-0.9 s and young ones every few
+    milliseconds (docs/performance.md, "Issue 11: the cast path"). So: what exists once the app is
+    built (modules, tables, the app itself) is frozen out of every collection, and the youngest
+    generation is scanned every ``GC_YOUNG`` allocations; what dies by reference counting, nearly
+    everything a command allocates, is never scanned at all. Cycles are still collected. Every
     collection from then on is timed (``realtime.ops.gcpause``: ``/metrics``, and a warning from 50 ms)."""
     gc.collect()
     gc.freeze()

@@ -44,8 +44,8 @@ class PauseWatch:
             self._started = time.perf_counter()
             return
         took = time.perf_counter() - self._started
-        generation = int(info.get("generation", 2))
-        _BY_GENERATION[min(max(generation, 0), 2)].observe(took)
+        generation = info["generation"]  # CPython: 0, 1 or 2
+        _BY_GENERATION[generation].observe(took)
         if took >= self.slow:
             log.warning(
                 "gc pause",
