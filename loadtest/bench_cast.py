@@ -632,6 +632,7 @@ async def burst(
     follow: bool,
     profile: Path | None = None,
     probe_hold: bool = False,
+    redis_url: str = "",
 ) -> dict[str, Any]:
     from loadtest import voters as lt
 
@@ -651,6 +652,8 @@ async def burst(
     await asyncio.sleep(1.0)
     idle_rate = (proc_cpu(pids[0]) - idle0) / (time.perf_counter() - i0)  # ticker, sweeper, pings
     gc_before = await gc_samples(peers[0].url) if peers else {}
+    if redis_url:
+        await redis_latency(redis_url, reset=True)
     rng = random.Random(seed)
     order = list(range(n))
     rng.shuffle(order)
@@ -710,6 +713,7 @@ async def burst(
         for p in peers:
             p.event_log = None
     hub_gc = gc_pauses(gc_before, await gc_samples(peers[0].url)) if gc_before else None
+    redis_stalls = await redis_latency(redis_url, reset=False) if redis_url else None
     lat, lat_planned, lag, errors, receipts, acked_at = [], [], [], Counter[str](), {}, []
     lat_sent: list[float] = []
     for k, p, _, fut in prepared:
@@ -755,6 +759,7 @@ async def burst(
         "hub_sys_s": us1[1] - us0[1],
         "stalls": stalls(lat_sent, lat, event_log, t0),
         "hub_gc": hub_gc,
+        "redis_stalls": redis_stalls,  # Redis' latency monitor over the round (event: longest ms)
         "sub_gc": sub_gc,  # the collector during the subscribe burst
         "load_hold_ms": probe.longest * 1000 if probe else None,
         "load_hold_cpu_ms": probe.longest_cpu * 1000 if probe else None,
@@ -797,6 +802,33 @@ async def subscribe_burst(
         raise RuntimeError(f"{len(bad)} subscriptions refused, first: {bad[0]}")
     wall = max(at for at, _ in replies) - t0
     return wall, cpu, len(replies)
+
+
+LATENCY_THRESHOLD_MS = 5  # Redis' latency monitor: events at least this long are kept
+
+
+async def redis_latency(url: str, reset: bool) -> dict[str, int]:
+    """Redis' own stalls (``LATENCY LATEST``: event name to its longest, ms, since the last reset),
+    then a reset when asked. Why: a slow round's acks all wait on one batch; this says whether Redis
+    itself stalled then (``aof-fsync-always``: the disk's fsync under ``appendfsync always``;
+    ``command``: a script that ran long) or the stall was elsewhere (the hub, the machine)."""
+    from redis.asyncio import Redis
+
+    r = Redis.from_url(url)
+    try:
+        rows = await r.execute_command("LATENCY", "LATEST")
+        if reset:
+            await r.execute_command("LATENCY", "RESET")
+    finally:
+        await r.aclose()
+    return {(row[0].decode() if isinstance(row[0], bytes) else str(row[0])): int(row[3]) for row in rows}
+
+
+def latency_line(events: dict[str, int]) -> str:
+    return (
+        ", ".join(f"{name} {ms} ms" for name, ms in sorted(events.items()))
+        or f"none ≥ {LATENCY_THRESHOLD_MS} ms"
+    )
 
 
 def gc_line(g: dict[str, Any]) -> str:
@@ -845,6 +877,7 @@ async def load_main(a: argparse.Namespace) -> int:
             follow=a.follow,
             profile=Path(f"{a.profile}.{vote}.txt") if a.profile else None,
             probe_hold=a.probe_hold,
+            redis_url=a.redis_url,
         )
         res["contended"] = res["others_cpu"] > a.max_others
         res["paced_s"] = paced
@@ -861,6 +894,11 @@ async def load_main(a: argparse.Namespace) -> int:
             f" hub CPU {res['sub_cpu_us_per_subscribe']:.0f} µs/subscribe (gross {res['sub_cpu_s']:.2f} s)"
             + (f" (its gc {gc_line(res['sub_gc'])})" if res["sub_gc"] else "")
             + (f"; hub gc {gc_line(res['hub_gc'])}" if res["hub_gc"] else "")
+            + (
+                f"; redis stalls {latency_line(res['redis_stalls'])}"
+                if res["redis_stalls"] is not None
+                else ""
+            )
             + (
                 f"; the load's longest hold {res['load_hold_cpu_ms']:.1f} ms CPU ({res['load_hold_ms']:.1f} wall)"
                 if a.probe_hold
@@ -897,6 +935,7 @@ def load_entry(argv: list[str]) -> int:
     ap.add_argument("--max-others", type=float, default=1.0)
     ap.add_argument("--hub-pid", type=int, required=True)
     ap.add_argument("--redis-pid", type=int, required=True)
+    ap.add_argument("--redis-url", default="", help="read Redis' latency monitor each round")
     ap.add_argument("--follow", action="store_true")
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-seconds", type=float, default=300)
@@ -952,11 +991,15 @@ def embedded_redis(path: Path, core: int | None) -> Iterator[Any]:
         server.stop()
 
 
-def check_fsync(url: str) -> str:
+def check_fsync(url: str, latency_ms: int = 0) -> str:
+    """Redis' version, once its ``appendfsync`` is checked to be ``always``; with ``latency_ms``,
+    its latency monitor is turned on (``redis_latency``)."""
     import redis
 
     r = redis.Redis.from_url(url)
     try:
+        if latency_ms:
+            r.config_set("latency-monitor-threshold", latency_ms)
         mode = r.config_get("appendfsync")["appendfsync"]
         version = r.info("server")["redis_version"]
     finally:
@@ -1036,7 +1079,7 @@ def hub_phase(tmp: Path, args: argparse.Namespace, cores: tuple[int, int] | None
     votes = [f"hub-{r + 1}" for r in range(2 * args.hub_rounds + (2 if args.at_once else 0))]
     result = HubPhase(voters=args.voters)
     with embedded_redis(tmp / "hub", load_core) as server:
-        check_fsync(server.url)
+        check_fsync(server.url, latency_ms=LATENCY_THRESHOLD_MS)
         tokens = tmp / "tokens.csv"
         asyncio.run(seed_hub(server.url, args.voters, votes, tokens))
         port = free_port()
@@ -1095,6 +1138,8 @@ def hub_phase(tmp: Path, args: argparse.Namespace, cores: tuple[int, int] | None
                     str(hub.pid),
                     "--redis-pid",
                     str(server.pid()),
+                    "--redis-url",
+                    server.url,
                     "--out",
                     str(out_json),
                     "--max-seconds",
