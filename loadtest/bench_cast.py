@@ -824,6 +824,21 @@ async def redis_latency(url: str, reset: bool) -> dict[str, int]:
     return {(row[0].decode() if isinstance(row[0], bytes) else str(row[0])): int(row[3]) for row in rows}
 
 
+def longest_stall(events: dict[str, int] | None) -> str:
+    """A round's longest Redis stall for the report's table: ``164 ms (aof-fsync-always)``."""
+    if events is None:
+        return "?"
+    if not events:
+        return f"< {LATENCY_THRESHOLD_MS} ms"
+    name, ms = max(events.items(), key=lambda kv: kv[1])
+    return f"{ms} ms ({name})"
+
+
+def fsync_stall(r: dict[str, Any]) -> int:
+    """The round's longest ``appendfsync always`` fsync, ms (0: none past the monitor's threshold)."""
+    return int((r.get("redis_stalls") or {}).get("aof-fsync-always", 0))
+
+
 def latency_line(events: dict[str, int]) -> str:
     return (
         ", ".join(f"{name} {ms} ms" for name, ms in sorted(events.items()))
@@ -1278,8 +1293,8 @@ def report(meta: dict[str, Any], runs: list[StoreRun], hub: HubPhase | None) -> 
             " it refuses anyway is counted apart (refused rate_limited) and fails the run.",
             "",
             "| round | acks / casts | refused rate_limited | paced s | p50 ms | p95 ms | p99 ms | max ms"
-            " | acks/s | hub CPU µs/cast | load CPU s | others' CPU | stored |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            " | acks/s | hub CPU µs/cast | load CPU s | others' CPU | Redis' longest stall | stored |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in hub.rounds:
             name = f"over {r['spread_s']:g} s" if r["spread_s"] else "all at once"
@@ -1289,7 +1304,7 @@ def report(meta: dict[str, Any], runs: list[StoreRun], hub: HubPhase | None) -> 
                 f" {r.get('paced_s', 0.0):.1f} | {r['p50_ms']:.1f} |"
                 f" {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['acks_per_s']:,.0f} |"
                 f" {r['hub_cpu_us_per_cast']:.0f} | {r['load_cpu_s']:.2f} | {r['others_cpu']:.0%}{mark} |"
-                f" {r.get('stored', '?')} |"
+                f" {longest_stall(r.get('redis_stalls'))} | {r.get('stored', '?')} |"
             )
         lines.append("")
         if uni:
@@ -1303,6 +1318,15 @@ def report(meta: dict[str, Any], runs: list[StoreRun], hub: HubPhase | None) -> 
                 f" (generator lag p99 {spread([r['send_lag_p99_ms'] for r in uni], 1)} ms)."
                 + left_out(len(uni_all), len([r for r in uni_all if not r["contended"]]), "round", mo)
             )
+            over = [r for r in uni if r["p99_ms"] > TARGET_P99_MS]
+            if over and all(r.get("redis_stalls") is not None for r in over):
+                synced = [r for r in over if fsync_stall(r) >= r["p99_ms"] - TARGET_P99_MS]
+                lines.append(
+                    f"Of the {len(over)} round(s) over {TARGET_P99_MS:g} ms, {len(synced)} had Redis"
+                    " itself stalled in an `appendfsync always` fsync long enough to account for the"
+                    " excess (Redis' latency monitor, `aof-fsync-always`: the disk's, every ack of the"
+                    " batch waits on it)."
+                )
         # The CPU per cast falls as casts come faster (each wake-up of the hub carries more of them:
         # docs/performance.md, "Issue 11: what a cast costs at 3,000 a second, and why"), so the
         # spread rounds and the all-at-once round are reported apart, never one extrapolated.
