@@ -183,10 +183,13 @@ class Voice:
         self.sessions[session.id] = session
         self.speaking[meeting] = session
         if self.hub.settings.voice_record:
+            # one stamp for the speech's files: the video's is made at the camera's first frame,
+            # which may come in a later second than the audio's (under load it did)
+            stamp = time.strftime("%Y%m%dT%H%M%S")
             with survive(log, "voice recorder", meeting=meeting):
                 await session.peer.record(
-                    self._record_path(meeting, who.id, session.id),
-                    lambda: self._record_path(meeting, who.id, session.id, "-video.webm"),
+                    self._record_path(meeting, who.id, session.id, stamp),
+                    lambda: self._record_path(meeting, who.id, session.id, stamp, "-video.webm"),
                 )
         if self._watch is None:
             self._watch = asyncio.create_task(self._watch_floor(), name="plenary-voice-watch")
@@ -385,11 +388,14 @@ class Voice:
         session = self.speaking.get(meeting)
         return float(session.peer.level) if session is not None else 0.0
 
-    def _record_path(self, meeting: str, speaker: str, session: str, suffix: str = ".ogg") -> Path:
+    def _record_path(
+        self, meeting: str, speaker: str, session: str, stamp: str, suffix: str = ".ogg"
+    ) -> Path:
         """An owner-only file in the meeting's record folder (``engine/private.py``): the speech's
-        Ogg/Opus, or ``-video.webm`` for its video (made at the camera's first frame)."""
+        Ogg/Opus, or ``-video.webm`` for its video (made at the camera's first frame), both named
+        after the speech's start (``stamp``) so that they sort and pair as one speech."""
         folder = private_dir(self.hub.settings.data_dir / "records" / meeting / "voice")
-        path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{speaker}-{session}{suffix}"
+        path = folder / f"{stamp}-{speaker}-{session}{suffix}"
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE))
         return path
 
