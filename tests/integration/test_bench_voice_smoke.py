@@ -54,10 +54,14 @@ def test_the_voice_ramp_runs_both_variants_and_reports_its_ceiling(tmp_path: Pat
 def test_a_generator_that_fails_ends_the_ramp_cleanly_on_the_listeners_side(tmp_path: Path) -> None:
     """The first generator told to fail beyond one listener (``--fail-generator-after 1``): the
     step of 2 is a failed step on the listeners' side, the ramp ends there, the report and the JSON
-    are still written and the run exits cleanly (it crashed on a generator's TimeoutError before)."""
+    are still written and the run exits cleanly (it crashed on a generator's TimeoutError before).
+    The step of 1 must not end the ramp first: on a loaded machine its delivery was 0.72 (under
+    the 0.95 limit, make test with three workers), so the limits are loose here; the limits'
+    own crossings are the ramp test's above."""
     data = bench_voice(
         tmp_path, "--variants", "once", "--steps", "0,1,2,4", "--seconds", "1", "--generators", "1",
-        "--fail-generator-after", "1", "--max-seconds", "40", timeout=70,
+        "--fail-generator-after", "1", "--min-delivery", "0.05", "--max-p99-ms", "10000",
+        "--max-seconds", "40", timeout=70,
     )  # fmt: skip
     (ramp,) = data["ramps"]
     rows = ramp["steps"]
