@@ -70,6 +70,12 @@ def test_bench_cast_quick_run_stores_every_acknowledged_cast(tmp_path: Path) -> 
         # every follower's subscribe at the round's start, timed, with the hub's CPU over it
         assert r["subscribes"] == hub["voters"] and 0 < r["sub_wall_ms"] < 60_000, r
         assert r["sub_cpu_s"] > 0 and r["sub_cpu_us_per_subscribe"] >= 0
+        # Redis' own stalls over the round, read from its latency monitor (kind: longest ms)
+        stalls = r["redis_stalls"]
+        assert isinstance(stalls, dict) and all(
+            ms >= bench_cast.LATENCY_THRESHOLD_MS for ms in stalls.values()
+        )
+    assert "| Redis' longest stall |" in proc.stdout
     assert "Every acknowledged ballot stored once, as acknowledged: yes." in proc.stdout
     # every child is gone: hub, load process and both embedded redis-servers
     assert processes_mentioning(data["meta"]["workdir"]) == []
