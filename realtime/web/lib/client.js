@@ -89,13 +89,23 @@ export class Pacer {
 
   /** 0 if one more command may go now (it is counted), else the ms until one may. */
   take(now = performance.now()) {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
+    this._refill(now);
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return 0;
     }
     return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  /** A command that went out without waiting (the heartbeat): counted all the same. */
+  spend(now = performance.now()) {
+    this._refill(now);
+    this.tokens -= 1;
+  }
+
+  _refill(now) {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
   }
 }
 
@@ -242,7 +252,7 @@ export class Connection {
   _probe(timeout) {
     const ws = this.ws;
     if (!ws || !this.live) return;
-    this._send(ws, "ping", {}, timeout).catch((err) => {
+    this._send(ws, "ping", {}, timeout, true).catch((err) => {
       if (err.name === "timeout" && ws === this.ws) this._drop(ws);
     });
   }
@@ -459,29 +469,45 @@ export class Connection {
     }
   }
 
-  _send(ws, type, fields, timeout = COMMAND_TIMEOUT_MS) {
+  /**
+   * One command on `ws`; resolves with its reply's result. It waits in the outbox for the pacer
+   * (in order) unless `first`: the heartbeat's ping goes at once, or a long outbox would make a
+   * live link look dead. Its `timeout` runs from when it is sent: the wait is this side's own.
+   */
+  _send(ws, type, fields, timeout = COMMAND_TIMEOUT_MS, first = false) {
     if (!ws || ws.readyState !== OPEN) {
       return Promise.reject(localError("disconnected", "not connected"));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.delete(id)) reject(localError("timeout", "no reply"));
-      }, timeout);
-      this.pending.set(id, { resolve, reject, timer, type });
-      this.outbox.push({ ws, id, frame: JSON.stringify({ ...fields, type, id }) });
-      this._drain();
+      this.pending.set(id, { resolve, reject, timer: null, type });
+      const out = { ws, id, timeout, frame: JSON.stringify({ ...fields, type, id }) };
+      if (first) {
+        this.pacer.spend();
+        this._write(out);
+      } else {
+        this.outbox.push(out);
+        this._drain();
+      }
     });
   }
 
-  /** Send what waits in the outbox as fast as the pacer allows; a command whose connection closed
-   * (rejected `disconnected`) or that timed out meanwhile is never sent: its caller has its answer. */
+  _write({ ws, id, timeout, frame }) {
+    const p = this.pending.get(id);
+    p.timer = setTimeout(() => {
+      if (this.pending.delete(id)) p.reject(localError("timeout", "no reply"));
+    }, timeout);
+    ws.send(frame);
+  }
+
+  /** Send what waits in the outbox as fast as the pacer allows; one whose connection closed
+   * meanwhile (rejected `disconnected` then) is never sent. */
   _drain() {
     clearTimeout(this.outboxTimer);
     this.outboxTimer = null;
     while (this.outbox.length) {
-      const { ws, id, frame } = this.outbox[0];
-      if (ws !== this.ws || ws.readyState !== OPEN || !this.pending.has(id)) {
+      const out = this.outbox[0];
+      if (out.ws !== this.ws || out.ws.readyState !== OPEN || !this.pending.has(out.id)) {
         this.outbox.shift();
         continue;
       }
@@ -491,7 +517,7 @@ export class Connection {
         return;
       }
       this.outbox.shift();
-      ws.send(frame);
+      this._write(out);
     }
   }
 
