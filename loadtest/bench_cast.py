@@ -114,6 +114,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtest import scrape
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- cast-results:begin -->", "<!-- cast-results:end -->"
@@ -570,53 +572,43 @@ GC_SERIES = "plenary_gc_pause_seconds"
 GENERATIONS = ("young", "middle", "old")
 
 
-async def gc_samples(ws_url: str) -> dict[str, float]:
-    """The hub's garbage-collector pause series (``realtime.ops.gcpause``) from its ``/metrics``:
-    each sample line's name and labels as written, and its value. Empty if the hub has none (an
-    older hub) or the scrape fails: the round's figures do not depend on it."""
-    host, _, rest = ws_url.split("//", 1)[1].partition(":")
-    port = int(rest.split("/", 1)[0])
+async def gc_samples(ws_url: str) -> scrape.Samples:
+    """The hub's garbage-collector pause series (``realtime.ops.gcpause``) from its ``/metrics``.
+    Empty if the hub has none (an older hub) or the scrape fails: the round's figures do not
+    depend on it."""
     try:
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(b"GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n")
-        body = (await asyncio.wait_for(reader.read(), 10)).decode(errors="replace")
-        writer.close()
-    except (TimeoutError, OSError):
+        samples = await asyncio.to_thread(scrape.scrape, ws_url, 10.0)
+    except (OSError, ValueError):
         return {}
-    out: dict[str, float] = {}
-    for line in body.splitlines():
-        if line.startswith(GC_SERIES):
-            name, _, value = line.rpartition(" ")
-            with contextlib.suppress(ValueError):
-                out[name] = float(value)
-    return out
+    return {k: v for k, v in samples.items() if k[0].startswith(GC_SERIES)}
 
 
-def gc_pauses(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+async def gc_since(ws_url: str, before: scrape.Samples) -> dict[str, Any] | None:
+    """``gc_pauses`` from ``before`` (``gc_samples``) to now; None where ``before`` is empty."""
+    return gc_pauses(before, await gc_samples(ws_url)) if before else None
+
+
+def gc_pauses(before: scrape.Samples, after: scrape.Samples) -> dict[str, Any]:
     """What the hub's collector did between two scrapes: per generation the collections and their
     summed pause (ms), and the longest pause's bound (ms): the histogram's buckets are cumulative,
     so the longest is under the smallest bucket that holds every new pause of its generation."""
 
-    def grew(key: str) -> float:
-        return after.get(key, 0.0) - before.get(key, 0.0)
+    def grew(name: str, g: str) -> float:
+        k = scrape.key(f"{GC_SERIES}_{name}", generation=g)
+        return after.get(k, 0.0) - before.get(k, 0.0)
 
     out: dict[str, Any] = {}
     longest = 0.0
     for g, name in enumerate(GENERATIONS):
-        n = grew(f'{GC_SERIES}_count{{generation="{g}"}}')
-        out[name] = {
-            "collections": int(n),
-            "ms": round(grew(f'{GC_SERIES}_sum{{generation="{g}"}}') * 1000, 1),
-        }
+        n = grew("count", str(g))
+        out[name] = {"collections": int(n), "ms": round(grew("sum", str(g)) * 1000, 1)}
         if n <= 0:
             continue
+        was = scrape.buckets(before, GC_SERIES, generation=str(g))
         bounds = sorted(
-            float(key.split('le="', 1)[1].split('"', 1)[0])
-            for key in after
-            if key.startswith(f"{GC_SERIES}_bucket")
-            and f'generation="{g}"' in key
-            and 'le="+Inf"' not in key
-            and grew(key) >= n
+            le
+            for le, count in scrape.buckets(after, GC_SERIES, generation=str(g)).items()
+            if le != math.inf and count - was.get(le, 0.0) >= n
         )
         longest = max(longest, bounds[0] * 1000 if bounds else math.inf)
     out["longest_le_ms"] = longest
@@ -644,7 +636,7 @@ async def burst(
     if follow:  # what the panelist page does when the vote opens
         gc_sub0 = await gc_samples(peers[0].url)
         sub_wall, sub_cpu, sub_n = await subscribe_burst(peers, vote, pids[0], profile)
-        sub_gc = gc_pauses(gc_sub0, await gc_samples(peers[0].url)) if gc_sub0 else None
+        sub_gc = await gc_since(peers[0].url, gc_sub0)
     await asyncio.sleep(0.5)  # let the hub settle (subscription bookkeeping, turnout tick)
     # The idle rate over one whole second: the hub sweeps every client once a second, so a window
     # of half a second held a sweep or none by chance (its rate then twice or none of the sweep's).
@@ -712,7 +704,7 @@ async def burst(
         gc.enable()
         for p in peers:
             p.event_log = None
-    hub_gc = gc_pauses(gc_before, await gc_samples(peers[0].url)) if gc_before else None
+    hub_gc = await gc_since(peers[0].url, gc_before)
     redis_stalls = await redis_latency(redis_url, reset=False) if redis_url else None
     lat, lat_planned, lag, errors, receipts, acked_at = [], [], [], Counter[str](), {}, []
     lat_sent: list[float] = []

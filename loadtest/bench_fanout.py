@@ -85,6 +85,7 @@ from typing import Any, Literal
 from rich.console import Console
 
 from engine.roles import Role
+from loadtest import scrape
 from loadtest.fanout_fallback import FallbackResult, report_rows, round_trips
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,18 +278,6 @@ def free_port() -> int:
 def http_json(url: str, timeout: float = 2.0) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         return json.loads(resp.read())
-
-
-def metric_values(url: str) -> dict[str, float]:
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        text = resp.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line.startswith("plenary_") and " " in line and "{" not in line:
-            name, value = line.rsplit(" ", 1)
-            with contextlib.suppress(ValueError):
-                out[name] = float(value)
-    return out
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -745,7 +734,7 @@ class Bench:
                 sum_windows([p[i] for p in parts]) for i in (0, 2, 3, 4)
             )
             floor_self = sum(p[1] for p in parts)
-            m = await asyncio.to_thread(metric_values, f"http://127.0.0.1:{port}/metrics")
+            m = await asyncio.to_thread(scrape.scrape, f"http://127.0.0.1:{port}")
             if fb is not None:
                 fb.ws_single, fb.ws_coalesced, fb.sse_single, fb.sse_coalesced = (
                     sum_windows([p[i] for p in fb_parts]) for i in range(4)
@@ -772,7 +761,7 @@ class Bench:
             rss_all_kb=rss_all,
             warm=warm,
             clients=n,
-            frames_out=m.get("plenary_frames_out_total", float("nan")),
+            frames_out=m.get(scrape.key("plenary_frames_out_total"), float("nan")),
             compare={name: sum_windows(ws) for name, ws in others.items()},
             fallback=fb,
         )

@@ -60,6 +60,7 @@ from typing import Any
 
 from cli import cluster
 from engine import keys
+from loadtest import scrape
 from loadtest import voters as lt
 from loadtest.failover import Fault, FaultContext, kill_hub, measure, percentiles
 
@@ -73,7 +74,7 @@ def cgroup2_root() -> Path:
 
 TCP_LISTEN = "0A"  # /proc/net/tcp's state column; any other state is a connection (or one opening)
 ACCEPTED_METRIC = "plenary_accepted_connections_total"  # realtime.ops.metrics.CONNECTIONS_TOTAL
-CLOSED_1012 = 'plenary_closes_total{code="1012"}'  # realtime.ops.metrics.CLOSES
+CLOSES_METRIC = "plenary_closes_total"  # realtime.ops.metrics.CLOSES, by close code
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -224,18 +225,15 @@ def cut_from_redis(pid: int, redis_port: int) -> Iterator[dict[str, Any]]:
                 group.rmdir()
 
 
-def metric(top: cluster.Topology, index: int, prefix: str) -> int:
-    """The sum of hub ``index``'s samples whose line starts with ``prefix`` (its own ``/metrics``,
-    which answers without Redis)."""
-    url = f"http://127.0.0.1:{top.hub_port(index)}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        text = resp.read().decode()
-    return int(sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)))
+def metric(top: cluster.Topology, index: int, name: str, **labels: str) -> int:
+    """The sum of hub ``index``'s samples ``name`` with these labels (its own ``/metrics``, which
+    answers without Redis)."""
+    return int(scrape.total(scrape.scrape(f"http://127.0.0.1:{top.hub_port(index)}"), name, **labels))
 
 
 def accepted(top: cluster.Topology, index: int) -> int:
     """How many WebSockets hub ``index`` has accepted since it started."""
-    return metric(top, index, ACCEPTED_METRIC + "{")
+    return metric(top, index, ACCEPTED_METRIC)
 
 
 async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
@@ -266,7 +264,7 @@ async def hub_cut(ctx: FaultContext) -> dict[str, Any]:
         await asyncio.sleep(max(0.0, ctx.args.cut - (time.monotonic() - started)))
         figures["accepted_while_marked_down"] = await asyncio.to_thread(accepted, top, victim) - at_down
         # The 1012 rule (--redis-cut-close): the cut hub closed its clients so that they move.
-        figures["closed_with_1012"] = await asyncio.to_thread(metric, top, victim, CLOSED_1012)
+        figures["closed_with_1012"] = await asyncio.to_thread(metric, top, victim, CLOSES_METRIC, code="1012")
         # Still cut: the rules go on leaving the block, and their removal takes a moment (each an
         # iptables run), enough on a loaded machine for HAProxy's checks to pass once it is done.
         figures["haproxy_up_again_while_cut"] = await marked_up()

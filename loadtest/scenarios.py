@@ -74,6 +74,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest import report as rep
+from loadtest import scrape
 from loadtest import verdicts as judged
 from loadtest.bench_cast import (
     ROOT,
@@ -675,8 +676,6 @@ def probe_hub(pid: int, url: str) -> dict[str, Any]:
     """One hub now: resident MiB and open fds (from /proc), asyncio tasks and open connections
     (its ``/metrics``: ``plenary_asyncio_tasks``, ``plenary_connections`` over the codecs). A
     figure it cannot read is NaN (the hub died, or did not answer within 5 s)."""
-    import urllib.request
-
     row: dict[str, Any] = {
         "pid": pid,
         "rss_mb": math.nan,
@@ -687,19 +686,10 @@ def probe_hub(pid: int, url: str) -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError):
         row["rss_mb"] = usage(pid)[1]
         row["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
-    base = url.replace("ws://", "http://").removesuffix("/ws")
-    with (
-        contextlib.suppress(OSError, ValueError),
-        urllib.request.urlopen(base + "/metrics", timeout=5) as resp,
-    ):
-        conns = 0.0
-        for line in resp.read().decode().splitlines():
-            name, _, value = line.partition(" ")
-            if name == "plenary_asyncio_tasks":
-                row["tasks"] = float(value)
-            elif name.split("{")[0] == "plenary_connections":
-                conns += float(value)
-        row["conns"] = conns
+    with contextlib.suppress(OSError, ValueError):
+        samples = scrape.scrape(url)
+        row["tasks"] = samples.get(scrape.key("plenary_asyncio_tasks"), math.nan)
+        row["conns"] = scrape.total(samples, "plenary_connections")
     return row
 
 
@@ -869,16 +859,12 @@ broadcast frames dropped for slow clients."""
 def hub_counters(urls: list[str]) -> dict[str, float]:
     """``HUB_COUNTERS`` from every hub's ``/metrics`` (Prometheus text), summed; a hub that does
     not answer within 5 s is left out."""
-    import urllib.request
-
     out = dict.fromkeys(HUB_COUNTERS, 0.0)
     for url in urls:
-        base = url.replace("ws://", "http://").removesuffix("/ws")
-        with contextlib.suppress(OSError), urllib.request.urlopen(base + "/metrics", timeout=5) as resp:
-            for line in resp.read().decode().splitlines():
-                name, _, value = line.partition(" ")
-                if name.split("{")[0] in out:
-                    out[name.split("{")[0]] += float(value)
+        with contextlib.suppress(OSError):
+            samples = scrape.scrape(url)
+            for name in HUB_COUNTERS:
+                out[name] += scrape.total(samples, name)
     return out
 
 

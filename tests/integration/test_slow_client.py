@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import socket
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from redis.asyncio import Redis
 
 from engine.channels import SPECS, ChannelLog
+from loadtest import scrape
 from tests.support import HubProcess, connect, seed
 
 CHAT = "meeting/m1/chat"
@@ -37,9 +36,9 @@ async def stalled_client(hub: HubProcess, token: str) -> websockets.ClientConnec
 
 
 async def metric(hub: HubProcess, name: str) -> float:
-    text = (await httpx.AsyncClient().get(hub.url + "/metrics")).text
-    m = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
-    return float(m.group(1)) if m else 0.0
+    """The hub's unlabelled sample ``name`` now; 0.0 before it is exported."""
+    samples = await asyncio.to_thread(scrape.scrape, hub.url)
+    return samples.get(scrape.key(name), 0.0)
 
 
 async def publish_burst(log: ChannelLog, n: int, pause: float = 0.0) -> float:

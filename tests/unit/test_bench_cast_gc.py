@@ -4,13 +4,14 @@ its pause histogram (``realtime.ops.gcpause``), and the longest pause's bucket."
 from __future__ import annotations
 
 from loadtest.bench_cast import GC_SERIES, gc_line, gc_pauses
+from loadtest.scrape import Samples, key
 
 
-def series(generation: int, count: float, total: float, buckets: dict[str, float]) -> dict[str, float]:
-    g = f'generation="{generation}"'
-    out = {f"{GC_SERIES}_count{{{g}}}": count, f"{GC_SERIES}_sum{{{g}}}": total}
+def series(generation: int, count: float, total: float, buckets: dict[str, float]) -> Samples:
+    g = str(generation)
+    out = {key(f"{GC_SERIES}_count", generation=g): count, key(f"{GC_SERIES}_sum", generation=g): total}
     for le, n in buckets.items():
-        out[f'{GC_SERIES}_bucket{{{g},le="{le}"}}'] = n
+        out[key(f"{GC_SERIES}_bucket", generation=g, le=le)] = n
     return out
 
 

@@ -22,6 +22,12 @@
 //   protocol over HTTP (lib/http-socket.js) for HTTP_STAY_MS, then tries a WebSocket again: at
 //   once while idle, or with a probe that must open before the live HTTP connection is swapped.
 //   Panels see nothing of it; `conn.transport` says which ("websocket" or "http").
+// - The hub takes at most `2 × rate` commands at once from a connection, then `rate` a second
+//   (docs/protocol.md §10; the welcome says `rate`), and refuses the rest `rate_limited`. A page
+//   that opens a meeting sends more than that at once (a subscribe per channel, a `vote.get` per
+//   vote, ...), so commands past the budget wait here, in order (`Pacer`), instead of going out to
+//   be refused and asked again seconds later by each panel: a new vote announced meanwhile once
+//   waited 2-4 s behind such a refusal, and a console's `vote.create` was refused outright.
 
 import { HttpSocket } from "./http-socket.js";
 
@@ -40,6 +46,8 @@ const OPEN = 1; // WebSocket.OPEN, also where a page has no WebSocket at all
 export const WS_FAILURES_BEFORE_HTTP = 2;
 const HTTP_STAY_MS = 5 * 60_000; // how long a tab stays on HTTP before trying a WebSocket again
 const WS_OPEN_TIMEOUT_MS = 10_000; // a proxy that holds the upgrade unanswered counts as a failure
+const HUB_RATE = 20; // commands per second per connection until a welcome says (docs/protocol.md §10)
+const PACE_SHARE = 0.9; // of the hub's rate and burst: frames bunched on the way still fit its bucket
 
 /** The hub's HTTP origin for the fallback, from its WebSocket URL (ws://host/ws -> http://host). */
 export function httpBase(wsUrl) {
@@ -52,6 +60,53 @@ function localError(name, message) {
 
 export function hubUrl(loc = window.location) {
   return `${loc.protocol === "https:" ? "wss" : "ws"}://${loc.host}/ws`;
+}
+
+/**
+ * The hub's command bucket of one connection, kept on this side: `burst` (twice the rate) at once,
+ * then `rate` a second, each a little under the hub's own (PACE_SHARE), so that what this side
+ * lets go the hub takes. A new connection starts full, as the hub's does.
+ */
+export class Pacer {
+  constructor(rate = HUB_RATE) {
+    this.reset(rate);
+  }
+
+  /** A new connection (`rate`: the hub's commands per second). */
+  reset(rate = HUB_RATE) {
+    this.setRate(rate);
+    this.tokens = this.burst;
+    this.last = performance.now();
+  }
+
+  /** The welcome's `limits.rate`: the bucket keeps what it holds, up to the new size. */
+  setRate(rate) {
+    const r = Number(rate) > 0 ? Number(rate) : HUB_RATE;
+    this.rate = r * PACE_SHARE;
+    this.burst = Math.max(1, Math.floor(2 * r * PACE_SHARE));
+    if (this.tokens !== undefined) this.tokens = Math.min(this.tokens, this.burst);
+  }
+
+  /** 0 if one more command may go now (it is counted), else the ms until one may. */
+  take(now = performance.now()) {
+    this._refill(now);
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  /** A command that went out without waiting (the heartbeat): counted all the same. */
+  spend(now = performance.now()) {
+    this._refill(now);
+    this.tokens -= 1;
+  }
+
+  _refill(now) {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+  }
 }
 
 export class Connection {
@@ -73,6 +128,9 @@ export class Connection {
     this.onFatal = onFatal || (() => {});
     this.nextId = 1;
     this.pending = new Map(); // id -> {resolve, reject, timer}
+    this.pacer = new Pacer();
+    this.outbox = []; // [{ws, id, frame}]: commands waiting for the pacer, in the order sent
+    this.outboxTimer = null;
     this.subs = new Map(); // channel -> Subscription
     this.ws = null;
     this.state = "idle";
@@ -142,6 +200,7 @@ export class Connection {
       return;
     }
     this.ws = ws;
+    this.pacer.reset(); // the hub's bucket of a new connection starts full
     this.transport = overHttp ? "http" : "websocket";
     if (!overHttp) {
       setTimeout(() => {
@@ -178,6 +237,7 @@ export class Connection {
       this._probeLater();
     }
     this.welcome = welcome;
+    this.pacer.setRate(welcome.limits && welcome.limits.rate);
     this.live = true;
     this.everLive = true;
     this.attempt = 0;
@@ -192,7 +252,7 @@ export class Connection {
   _probe(timeout) {
     const ws = this.ws;
     if (!ws || !this.live) return;
-    this._send(ws, "ping", {}, timeout).catch((err) => {
+    this._send(ws, "ping", {}, timeout, true).catch((err) => {
       if (err.name === "timeout" && ws === this.ws) this._drop(ws);
     });
   }
@@ -233,6 +293,9 @@ export class Connection {
       this.pending.delete(id);
     }
     for (const sub of this.subs.values()) sub.pending = false;
+    this.outbox = []; // rejected above: none of it is sent
+    clearTimeout(this.outboxTimer);
+    this.outboxTimer = null;
   }
 
   _onClose(ws, code, reason) {
@@ -406,18 +469,56 @@ export class Connection {
     }
   }
 
-  _send(ws, type, fields, timeout = COMMAND_TIMEOUT_MS) {
+  /**
+   * One command on `ws`; resolves with its reply's result. It waits in the outbox for the pacer
+   * (in order) unless `first`: the heartbeat's ping goes at once, or a long outbox would make a
+   * live link look dead. Its `timeout` runs from when it is sent: the wait is this side's own.
+   */
+  _send(ws, type, fields, timeout = COMMAND_TIMEOUT_MS, first = false) {
     if (!ws || ws.readyState !== OPEN) {
       return Promise.reject(localError("disconnected", "not connected"));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.pending.delete(id)) reject(localError("timeout", "no reply"));
-      }, timeout);
-      this.pending.set(id, { resolve, reject, timer, type });
-      ws.send(JSON.stringify({ ...fields, type, id }));
+      this.pending.set(id, { resolve, reject, timer: null, type });
+      const out = { ws, id, timeout, frame: JSON.stringify({ ...fields, type, id }) };
+      if (first) {
+        this.pacer.spend();
+        this._write(out);
+      } else {
+        this.outbox.push(out);
+        this._drain();
+      }
     });
+  }
+
+  _write({ ws, id, timeout, frame }) {
+    const p = this.pending.get(id);
+    p.timer = setTimeout(() => {
+      if (this.pending.delete(id)) p.reject(localError("timeout", "no reply"));
+    }, timeout);
+    ws.send(frame);
+  }
+
+  /** Send what waits in the outbox as fast as the pacer allows; one whose connection closed
+   * meanwhile (rejected `disconnected` then) is never sent. */
+  _drain() {
+    clearTimeout(this.outboxTimer);
+    this.outboxTimer = null;
+    while (this.outbox.length) {
+      const out = this.outbox[0];
+      if (out.ws !== this.ws || out.ws.readyState !== OPEN || !this.pending.has(out.id)) {
+        this.outbox.shift();
+        continue;
+      }
+      const wait = this.pacer.take();
+      if (wait > 0) {
+        this.outboxTimer = setTimeout(() => this._drain(), wait);
+        return;
+      }
+      this.outbox.shift();
+      this._write(out);
+    }
   }
 
   /** Send a command once the connection is live; resolves with the reply's result. */

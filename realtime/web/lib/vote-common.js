@@ -188,8 +188,15 @@ export class VoteFinder {
           retryable = true;
         }
       }
-      for (const id of [...this.wanted]) {
+      // The newest wanted first, looked for again after each lookup: a vote announced while the
+      // meeting's earlier votes are still being looked up (a page just opened, many votes) is news,
+      // and waiting for the whole backlog once took it past 5 s (test_live_pages' flake).
+      const tried = new Set();
+      for (;;) {
         if (generation !== this.generation) break;
+        const id = [...this.wanted].reverse().find((w) => !tried.has(w));
+        if (id === undefined) break;
+        tried.add(id);
         if (this.known.has(id)) {
           this.wanted.delete(id);
           continue;
