@@ -742,8 +742,8 @@ async def burst(
         "planned_p99_ms": pct(lat_planned, 99),
         "send_lag_p99_ms": pct(lag, 99),
         # From the first send to the last: all at once, how fast the load process (on the core it
-        # shares with Redis) got the 3,000 frames out; the slower, the fewer casts each of the
-        # hub's wake-ups finds, and the more it spends a cast (docs/performance.md, "all at once").
+        # shares with Redis) got the 3,000 frames out. Measured beside the hub's CPU per cast, it
+        # did not explain that figure's spread (docs/performance.md, "All at once, sixteen rounds").
         "send_span_ms": (max(sent) - min(sent)) * 1000 if sent else 0.0,
         "window_s": window,
         "acks_per_s": len(lat) / window if window > 0 else 0.0,
@@ -804,20 +804,24 @@ LATENCY_THRESHOLD_MS = 5  # Redis' latency monitor: events at least this long ar
 
 
 async def redis_latency(url: str, reset: bool) -> dict[str, int]:
-    """Redis' own stalls (``LATENCY LATEST``: event name to its longest, ms, since the last reset),
-    then a reset when asked. Why: a slow round's acks all wait on one batch; this says whether Redis
-    itself stalled then (``aof-fsync-always``: the disk's fsync under ``appendfsync always``;
-    ``command``: a script that ran long) or the stall was elsewhere (the hub, the machine)."""
+    """Redis' own stalls (``LATENCY LATEST``: event name to its longest, ms, since the last reset);
+    with ``reset``, the monitor is then armed afresh (``LATENCY_THRESHOLD_MS``) for the next
+    reading. Why: a slow round's acks all wait on one batch; this says whether Redis itself stalled
+    then (``aof-fsync-always``: the disk's fsync under ``appendfsync always``; ``command``: a script
+    that ran long) or the stall was elsewhere (the hub, the machine)."""
     from redis.asyncio import Redis
+
+    from engine.connection import text
 
     r = Redis.from_url(url)
     try:
         rows = await r.execute_command("LATENCY", "LATEST")
         if reset:
+            await r.config_set("latency-monitor-threshold", LATENCY_THRESHOLD_MS)
             await r.execute_command("LATENCY", "RESET")
     finally:
         await r.aclose()
-    return {(row[0].decode() if isinstance(row[0], bytes) else str(row[0])): int(row[3]) for row in rows}
+    return {text(row[0]): int(row[3]) for row in rows}
 
 
 def longest_stall(events: dict[str, int] | None) -> str:
@@ -836,6 +840,7 @@ def fsync_stall(r: dict[str, Any]) -> int:
 
 
 def latency_line(events: dict[str, int]) -> str:
+    """A round's Redis stalls for its log line: ``aof-fsync-always 164 ms, command 18 ms``."""
     return (
         ", ".join(f"{name} {ms} ms" for name, ms in sorted(events.items()))
         or f"none ≥ {LATENCY_THRESHOLD_MS} ms"
@@ -1003,15 +1008,11 @@ def embedded_redis(path: Path, core: int | None) -> Iterator[Any]:
         server.stop()
 
 
-def check_fsync(url: str, latency_ms: int = 0) -> str:
-    """Redis' version, once its ``appendfsync`` is checked to be ``always``; with ``latency_ms``,
-    its latency monitor is turned on (``redis_latency``)."""
+def check_fsync(url: str) -> str:
     import redis
 
     r = redis.Redis.from_url(url)
     try:
-        if latency_ms:
-            r.config_set("latency-monitor-threshold", latency_ms)
         mode = r.config_get("appendfsync")["appendfsync"]
         version = r.info("server")["redis_version"]
     finally:
@@ -1091,7 +1092,7 @@ def hub_phase(tmp: Path, args: argparse.Namespace, cores: tuple[int, int] | None
     votes = [f"hub-{r + 1}" for r in range(2 * args.hub_rounds + (2 if args.at_once else 0))]
     result = HubPhase(voters=args.voters)
     with embedded_redis(tmp / "hub", load_core) as server:
-        check_fsync(server.url, latency_ms=LATENCY_THRESHOLD_MS)
+        check_fsync(server.url)
         tokens = tmp / "tokens.csv"
         asyncio.run(seed_hub(server.url, args.voters, votes, tokens))
         port = free_port()
