@@ -184,6 +184,7 @@ async def admit_hello(hub: Hub, session: Session, writer: Writer, hello: Hello) 
             "chat_chars": chat.MAX_CHARS,
             "caption_chars": captions.MAX_CHARS,
             "rate": int(session.limits.rate),
+            "burst": int(session.limits.burst),
         },
         may=roles.allowed_commands(who.role),
     )

@@ -112,7 +112,7 @@ class Welcome(Result):
     limits: Annotated[
         dict[str, int],
         Meta(
-            description="`max_frame` (bytes per client frame), `chat_chars` (characters per chat message), `caption_chars` (characters per caption), `rate` (commands per second)"
+            description="`max_frame` (bytes per client frame), `chat_chars` (characters per chat message), `caption_chars` (characters per caption), `rate` (commands per second), `burst` (commands at once)"
         ),
     ] = msgspec.field(default_factory=dict)
     may: Annotated[

@@ -1,5 +1,5 @@
 """A page's commands within the hub's per-connection rate (realtime/web/lib/client.js ``Pacer``,
-docs/protocol.md §10: ``2 × rate`` at once, then ``rate`` a second, the rest refused
+docs/protocol.md §10: ``burst`` at once, then ``rate`` a second, the rest refused
 ``rate_limited``). A page opening a meeting sends more than that at once; the connection holds
 what is past the budget and sends it as the bucket refills, so nothing is refused and nothing has
 to be asked again seconds later (the flake of a vote announced while the panelist page's

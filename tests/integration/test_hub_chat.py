@@ -8,6 +8,7 @@ import httpx
 from redis.asyncio import Redis
 
 from panel.roster import Participant
+from realtime.config import Settings
 from tests.cluster import both_servers
 from tests.support import HubProcess, connect, seed
 
@@ -80,6 +81,15 @@ async def test_per_participant_rate_limit_holds_across_hubs(
         names = [r["type"] if r["type"] == "reply" else r["name"] for r in results]
         assert names == ["reply"] * 5 + ["rate_limited"] * 3
         assert all(r["retryable"] and 0 < r["retry_after_ms"] <= 10_000 for r in results[5:])
+
+
+async def test_the_welcome_tells_the_connection_s_command_bucket(redis: Redis, hub: HubProcess) -> None:
+    """What a page paces its commands by (``realtime/web/lib/client.js`` ``Pacer``): the hub's own
+    rate and burst, not a rule of its own."""
+    tokens = await seed(redis)
+    async with connect(hub.ws_url, tokens["p1"]) as one:
+        limits = one.welcome["limits"]
+        assert (limits["rate"], limits["burst"]) == (int(Settings.rate), int(Settings.burst))
 
 
 async def test_observer_reads_but_cannot_chat(redis: Redis, hub: HubProcess) -> None:

@@ -22,8 +22,8 @@
 //   protocol over HTTP (lib/http-socket.js) for HTTP_STAY_MS, then tries a WebSocket again: at
 //   once while idle, or with a probe that must open before the live HTTP connection is swapped.
 //   Panels see nothing of it; `conn.transport` says which ("websocket" or "http").
-// - The hub takes at most `2 × rate` commands at once from a connection, then `rate` a second
-//   (docs/protocol.md §10; the welcome says `rate`), and refuses the rest `rate_limited`. A page
+// - The hub takes at most `burst` commands at once from a connection, then `rate` a second
+//   (docs/protocol.md §10; the welcome says both), and refuses the rest `rate_limited`. A page
 //   that opens a meeting sends more than that at once (a subscribe per channel, a `vote.get` per
 //   vote, ...), so commands past the budget wait here, in order (`Pacer`), instead of going out to
 //   be refused and asked again seconds later by each panel: a new vote announced meanwhile once
@@ -47,6 +47,7 @@ export const WS_FAILURES_BEFORE_HTTP = 2;
 const HTTP_STAY_MS = 5 * 60_000; // how long a tab stays on HTTP before trying a WebSocket again
 const WS_OPEN_TIMEOUT_MS = 10_000; // a proxy that holds the upgrade unanswered counts as a failure
 const HUB_RATE = 20; // commands per second per connection until a welcome says (docs/protocol.md §10)
+const HUB_BURST = 40; // commands at once, likewise
 const PACE_SHARE = 0.9; // of the hub's rate and burst: frames bunched on the way still fit its bucket
 
 /** The hub's HTTP origin for the fallback, from its WebSocket URL (ws://host/ws -> http://host). */
@@ -63,27 +64,29 @@ export function hubUrl(loc = window.location) {
 }
 
 /**
- * The hub's command bucket of one connection, kept on this side: `burst` (twice the rate) at once,
- * then `rate` a second, each a little under the hub's own (PACE_SHARE), so that what this side
- * lets go the hub takes. A new connection starts full, as the hub's does.
+ * The hub's command bucket of one connection, kept on this side: `burst` at once, then `rate` a
+ * second, as the welcome says, each a little under the hub's own (PACE_SHARE), so that what this
+ * side lets go the hub takes. A new connection starts full, as the hub's does.
  */
 export class Pacer {
-  constructor(rate = HUB_RATE) {
-    this.reset(rate);
+  constructor(rate = HUB_RATE, burst = HUB_BURST) {
+    this.reset(rate, burst);
   }
 
-  /** A new connection (`rate`: the hub's commands per second). */
-  reset(rate = HUB_RATE) {
-    this.setRate(rate);
+  /** A new connection (the hub's commands per second, and at once). */
+  reset(rate = HUB_RATE, burst = HUB_BURST) {
+    this.setRate(rate, burst);
     this.tokens = this.burst;
     this.last = performance.now();
   }
 
-  /** The welcome's `limits.rate`: the bucket keeps what it holds, up to the new size. */
-  setRate(rate) {
+  /** The welcome's `limits.rate` and `limits.burst`: the bucket keeps what it holds, up to the
+   * new size. */
+  setRate(rate, burst) {
     const r = Number(rate) > 0 ? Number(rate) : HUB_RATE;
+    const b = Number(burst) > 0 ? Number(burst) : HUB_BURST;
     this.rate = r * PACE_SHARE;
-    this.burst = Math.max(1, Math.floor(2 * r * PACE_SHARE));
+    this.burst = Math.max(1, Math.floor(b * PACE_SHARE));
     if (this.tokens !== undefined) this.tokens = Math.min(this.tokens, this.burst);
   }
 
@@ -237,7 +240,8 @@ export class Connection {
       this._probeLater();
     }
     this.welcome = welcome;
-    this.pacer.setRate(welcome.limits && welcome.limits.rate);
+    const limits = welcome.limits || {};
+    this.pacer.setRate(limits.rate, limits.burst);
     this.live = true;
     this.everLive = true;
     this.attempt = 0;
