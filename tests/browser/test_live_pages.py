@@ -318,7 +318,10 @@ def test_a_vote_made_in_the_console_reaches_its_meetings_page_whatever_its_name(
     expect(host.locator("#create-msg")).to_contain_text("만들었습니다")
     show_section(page, "polls")
     ballot = page.locator(f'article.ballot[data-vote="{vote_id}"]')
-    expect(ballot.locator(".phase-badge")).to_have_text("곧 시작", timeout=AT_ONCE)
+    # The point here is the vote's name, not its speed: under the whole suite the card once came
+    # just past 5 s (its lookups wait behind the page's own: a meeting's page still asks three
+    # commands a vote when it opens, paced to the hub's bucket); alone it takes 0.1-0.3 s.
+    expect(ballot.locator(".phase-badge")).to_have_text("곧 시작", timeout=2 * AT_ONCE)
     host.get_by_role("button", name="투표 시작").click()
     expect(ballot.locator(".phase-badge")).to_have_text("투표 중", timeout=AT_ONCE + 1_000)
     # Another meeting's page does not show it.
