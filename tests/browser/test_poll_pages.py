@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,18 @@ def shots(tmp_path: Path) -> Path:
     out = Path(os.environ.get("PLENARY_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def steady(target: Locator, still: float = 1.0, within: float = 15.0) -> None:
+    """Wait until ``target`` has kept its place on the screen for ``still`` seconds."""
+    deadline = time.monotonic() + within
+    box, since = target.bounding_box(), time.monotonic()
+    while time.monotonic() - since < still:
+        assert time.monotonic() < deadline, f"still moving after {within} s"
+        time.sleep(0.1)
+        now = target.bounding_box()
+        if now != box:
+            box, since = now, time.monotonic()
 
 
 def card(page: Page, title: str) -> Locator:
@@ -169,8 +182,14 @@ def test_a_press_on_the_answer_button_survives_a_redraw_of_the_counts(
     page = panelist_polls(open_url, "p-011")
     poll = card(page, title)
     poll.get_by_label("예", exact=True).check()
-    poll.get_by_role("button", name="답 보내기").hover()
+    button = poll.get_by_role("button", name="답 보내기")
+    # The press is at the button's place on the screen: wait until nothing above it moves it (the
+    # page's vote cards come in after the tab opens, one lookup at a time; under the whole suite
+    # one came between the pointer's move and its press, which then fell beside the button).
+    steady(button)
+    button.hover()
     page.mouse.down()
+    assert button.evaluate("b => b === document.activeElement"), "the press fell beside the button"
     reply = hub_call("p-009", "poll.answer", meeting=MEETING, poll=sid, answers={"q": 1})
     assert reply["type"] == "reply", reply
     expect(poll.locator(".poll-status")).to_contain_text("1명 답함")  # redrawn while pressed
