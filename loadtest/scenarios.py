@@ -851,9 +851,8 @@ async def soak_stored(redis_url: str, votes: list[dict[str, Any]]) -> list[str]:
         await redis.aclose()
 
 
-HUB_COUNTERS = ("plenary_slow_aborts_total", "plenary_dropped_frames_total")
-"""What the hubs' ``/metrics`` say of the writer policy: connections aborted for not reading,
-broadcast frames dropped for slow clients."""
+HUB_COUNTERS = rep.POLICY_COUNTERS + rep.BROADCAST_COUNTERS
+"""The hubs' counters a scenario reads at its end (``loadtest.report`` says what each tells)."""
 
 
 def hub_counters(urls: list[str]) -> dict[str, float]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from loadtest import verdicts
+from loadtest import report, verdicts
 from loadtest.report import Run
 from loadtest.swarm import Second, Totals
 
@@ -142,3 +142,30 @@ def test_the_soak_wants_memory_flat_and_no_task_or_fd_leaked() -> None:
 def test_the_soak_slope_is_least_squares_per_hour() -> None:
     assert abs(verdicts.rss_slope([(0.0, 100.0), (1800.0, 110.0), (3600.0, 120.0)]) - 20.0) < 1e-9
     assert verdicts.leak_slack(100) == 10 and verdicts.leak_slack(3000) == 30
+
+
+def test_the_report_says_how_many_events_each_broadcast_frame_held() -> None:
+    counters = dict.fromkeys(report.POLICY_COUNTERS + report.BROADCAST_COUNTERS, 0.0) | {
+        "plenary_frames_out_total": 4_000.0,
+        "plenary_events_out_total": 10_000.0,
+    }
+    policy, broadcast = report.hub_counter_lines(counters)
+    assert "`plenary_slow_aborts_total` 0" in policy and "plenary_frames_out_total` 4" not in policy
+    assert "4,000 frames written holding 10,000 events, 2.50 events a frame" in broadcast
+    # no frame written (a hub that did not answer its /metrics): no ratio, only the policy
+    assert (
+        report.hub_counter_lines(dict.fromkeys(report.POLICY_COUNTERS + report.BROADCAST_COUNTERS, 0.0))[1:]
+        == []
+    )
+
+
+def test_the_summary_says_when_the_generator_had_no_time_left() -> None:
+    def with_swarm(cpu: list[float]) -> Run:
+        run = run_of("plenary-burst", [Second(0)], [], {})
+        run.resources = [{"sec": i, "swarm": {"cpu": c, "mb": 50.0}} for i, c in enumerate(cpu)]
+        return run
+
+    busy = report.generator_busy(with_swarm([20.0, 94.0, 95.0, 96.0, 99.0]))
+    assert busy == "; the generator used 95% of a core (median): its own wait is in the latencies"
+    assert report.generator_busy(with_swarm([20.0, 50.0, 84.0, 99.0, 99.0])) == ""  # median 84
+    assert report.generator_busy(run_of("plenary-burst", [Second(0)], [], {})) == ""  # not sampled
