@@ -143,3 +143,35 @@ def test_a_resubscribe_replays_what_was_missed_once_or_counts_it_lost() -> None:
     assert p.pos[CH] == ("e1", 7)
     assert m.totals.lost == 3 and m.totals.not_recovered == 1  # 4, 5 and 6 never seen
     assert m.totals.errors == {"resubscribe not recovered": 1}
+
+
+def test_a_watched_connection_counts_as_an_unwatched_one_and_sees_whole_events() -> None:
+    """Unwatched connections read only an event's place and time (``SeenFrame``, the payload
+    skipped); a watched one decodes each whole for its watcher. Both count the same; a frame the
+    struct cannot read (a time that is not whole ms) is read whole, not dropped."""
+    enc = msgspec.msgpack.encode
+    odd = event(5) | {"time": 1.5}
+    frames = [
+        server_frame(0x2, enc(subscribed(2, False, []))),
+        server_frame(0x2, enc(event(3))),
+        server_frame(0x2, enc({"type": "batch", "events": [event(4), event(6, "vote.published")]})),
+        server_frame(0x2, enc(odd)),
+    ]
+
+    async def go(watch: bool) -> tuple[SwarmPeer, Meter, list[dict[str, Any]]]:
+        meter, seen = Meter(), []
+        peer = SwarmPeer("ws://127.0.0.1:1/ws", "lt-00000", "t", meter)
+        peer.transport, peer.fast = FakeTransport(), True
+        peer.ws.state = State.OPEN
+        if watch:
+            peer.watch = seen.append
+        peer.data_received(b"".join(frames))
+        return peer, meter, seen
+
+    for watch in (False, True):
+        peer, meter, seen = asyncio.run(go(watch))
+        assert peer.pos[CH] == ("e1", 6) and peer.result
+        assert meter.totals.doubled == 1 and meter.totals.lost == 1  # 5 after 6; 5 missing before 6
+        assert sum(s.events for s in meter.seconds.values()) == 4 and not meter.totals.errors
+        assert [e["offset"] for e in seen] == ([3, 4, 6] if watch else [])
+        assert not watch or seen[0]["data"] == {"text": "x"}
