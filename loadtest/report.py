@@ -193,28 +193,59 @@ def checks(run: Run) -> list[Check]:
     ]
 
 
+POLICY_COUNTERS = ("plenary_slow_aborts_total", "plenary_dropped_frames_total")
+"""What the hubs' ``/metrics`` say of the writer policy: connections aborted for not reading,
+broadcast frames dropped for slow clients."""
+BROADCAST_COUNTERS = ("plenary_frames_out_total", "plenary_events_out_total")
+"""What the hubs' ``/metrics`` say of the broadcast: frames written and the events in them (one
+per client), whose ratio says how much the coalescing tick gathered: the fan-out's cost is the
+frames' (a ``send`` each), not the events'."""
+
+
+def hub_counter_lines(counters: Mapping[str, float]) -> list[str]:
+    """The hubs' counters (``scenarios.HUB_COUNTERS``, summed) as the report's sentences: the
+    writer policy, then the broadcast with its events per frame (what the coalescing gathered)."""
+    frames, events = (counters.get(name) for name in BROADCAST_COUNTERS)
+    policy = {k: v for k, v in counters.items() if k not in BROADCAST_COUNTERS}
+    out = [
+        "The hubs' writer policy (their `/metrics`, summed): "
+        + ", ".join(f"`{k}` {v:,.0f}" for k, v in policy.items())
+        + "."
+    ]
+    if frames and events is not None:
+        out.append(
+            f"The hubs' broadcast: {frames:,.0f} frames written holding {events:,.0f} events,"
+            f" {events / frames:.2f} events a frame (`{BROADCAST_COUNTERS[0]}`, `{BROADCAST_COUNTERS[1]}`)."
+        )
+    return out
+
+
 GENERATOR_BUSY = 85.0
 """The generator's median CPU, % of a core, from which a report says its figures hold its own wait:
 the swarm's workers share one core (with Redis), and a swarm that has no time left reads its
 sockets late, so the lag and cast→ack it measures include its own queue, not only the hub's."""
 
 
+def median_cpu(run: Run, process: str) -> float | None:
+    """A sampled process' median CPU over the run, % of a core (None: not sampled)."""
+    cpu = sorted(r[process]["cpu"] for r in run.resources if process in r)
+    return cpu[len(cpu) // 2] if cpu else None
+
+
 def generator_busy(run: Run) -> str:
     """The summary's warning when the swarm was busy past :data:`GENERATOR_BUSY`, else ``""``."""
-    cpu = sorted(r["swarm"]["cpu"] for r in run.resources if "swarm" in r)
-    if not cpu or cpu[len(cpu) // 2] < GENERATOR_BUSY:
+    busy = median_cpu(run, "swarm")
+    if busy is None or busy < GENERATOR_BUSY:
         return ""
-    return (
-        f"; the generator used {cpu[len(cpu) // 2]:.0f}% of a core (median): its own wait is in the latencies"
-    )
+    return f"; the generator used {busy:.0f}% of a core (median): its own wait is in the latencies"
 
 
 def summary_line(run: Run, cs: list[Check]) -> str:
     a = accounts(run)
     whole = run.whole()
     met = sum(c.met for c in cs)
-    others = sorted(r["others"]["cpu"] for r in run.resources if "others" in r)
-    noise = f"; other processes used {others[len(others) // 2]:.0f}% of a core (median)" if others else ""
+    others = median_cpu(run, "others")
+    noise = f"; other processes used {others:.0f}% of a core (median)" if others is not None else ""
     noise += generator_busy(run)
     verdict = f" checks {met}/{len(cs)} met" + (
         "" if met == len(cs) else f" (missed: {', '.join(c.name for c in cs if not c.met)})"
@@ -259,7 +290,8 @@ def markdown(run: Run, cs: list[Check], summary: str, plots: list[str]) -> str:
         lines += [section, ""]
     counters = run.result.get("hub_counters")
     if counters:
-        lines += [line for line in hub_counter_lines(counters) for line in (line, "")]
+        for sentence in hub_counter_lines(counters):
+            lines += [sentence, ""]
     if m.get("hub_errors"):
         lines += [
             "The hub's log has an error or a traceback: its tail is in `hub-log-tail.txt`.",
@@ -450,30 +482,3 @@ def write(folder: Path, run: Run) -> tuple[str, bool]:
 
         (folder / "samples.json").write_text(json.dumps(run.result["samples"]), encoding="utf-8")
     return f"{summary} — {folder / 'report.md'}", all(c.met for c in cs)
-
-
-POLICY_COUNTERS = ("plenary_slow_aborts_total", "plenary_dropped_frames_total")
-"""What the hubs' ``/metrics`` say of the writer policy: connections aborted for not reading,
-broadcast frames dropped for slow clients."""
-BROADCAST_COUNTERS = ("plenary_frames_out_total", "plenary_events_out_total")
-"""What the hubs' ``/metrics`` say of the broadcast: frames written and the events in them (one
-per client), whose ratio says how much the coalescing tick gathered: the fan-out's cost is the
-frames' (a ``send`` each), not the events'."""
-
-
-def hub_counter_lines(counters: Mapping[str, float]) -> list[str]:
-    """The hubs' counters (``scenarios.HUB_COUNTERS``, summed) as the report's sentences: the
-    writer policy, then the broadcast with its events per frame (what the coalescing gathered)."""
-    frames, events = (counters.get(name) for name in BROADCAST_COUNTERS)
-    policy = {k: v for k, v in counters.items() if k not in BROADCAST_COUNTERS}
-    out = [
-        "The hubs' writer policy (their `/metrics`, summed): "
-        + ", ".join(f"`{k}` {v:,.0f}" for k, v in policy.items())
-        + "."
-    ]
-    if frames and events is not None:
-        out.append(
-            f"The hubs' broadcast: {frames:,.0f} frames written holding {events:,.0f} events,"
-            f" {events / frames:.2f} events a frame (`{BROADCAST_COUNTERS[0]}`, `{BROADCAST_COUNTERS[1]}`)."
-        )
-    return out

@@ -209,6 +209,19 @@ class SeenFrame(msgspec.Struct):
 _SEEN = msgspec.msgpack.Decoder(SeenFrame)
 
 
+def seen_events(data: bytes) -> list[SeenEvent] | list[SeenFrame] | None:
+    """The events of a frame read as :class:`SeenFrame` (a lone event is its own frame); None for
+    any other kind, or a frame the struct cannot read: the caller decodes it whole, which tells
+    (and counts) what it is."""
+    try:
+        f = _SEEN.decode(data)
+    except msgspec.ValidationError:
+        return None
+    if f.type == "batch":
+        return f.events
+    return [f] if f.type == "event" else None
+
+
 class SwarmPeer(Peer):
     """A panelist's connection that follows channels: every event's lag is measured and its offset
     checked against the last one on its channel (protocol.md §7); a ``gap`` is counted and answered
@@ -315,18 +328,12 @@ class SwarmPeer(Peer):
         self.rest = buf[i:]
 
     def _message(self, now: float, data: bytes) -> None:
-        if self.watch is None:  # a watcher sees whole events: those connections decode them whole
-            try:
-                f = _SEEN.decode(data)
-            except msgspec.ValidationError:
-                f = None  # not as the struct expects: the whole frame tells (and counts) what it is
-            if f is not None and f.type == "event":
-                self._event(f.channel, f.epoch, f.offset, f.time, f.event, None)
-                return
-            if f is not None and f.type == "batch":
-                for e in f.events:
-                    self._event(e.channel, e.epoch, e.offset, e.time, e.event, None)
-                return
+        # a watcher sees whole events: a watched connection decodes every frame whole
+        seen = seen_events(data) if self.watch is None else None
+        if seen is not None:
+            for e in seen:
+                self._event(e.channel, e.epoch, e.offset, e.time, e.event, None)
+            return
         msg = self._decode(data)
         kind = msg.get("type")
         if kind == "event":

@@ -145,7 +145,8 @@ def test_the_soak_slope_is_least_squares_per_hour() -> None:
 
 
 def test_the_report_says_how_many_events_each_broadcast_frame_held() -> None:
-    counters = dict.fromkeys(report.POLICY_COUNTERS + report.BROADCAST_COUNTERS, 0.0) | {
+    none = dict.fromkeys(report.POLICY_COUNTERS + report.BROADCAST_COUNTERS, 0.0)
+    counters = none | {
         "plenary_frames_out_total": 4_000.0,
         "plenary_events_out_total": 10_000.0,
     }
@@ -153,10 +154,7 @@ def test_the_report_says_how_many_events_each_broadcast_frame_held() -> None:
     assert "`plenary_slow_aborts_total` 0" in policy and "plenary_frames_out_total` 4" not in policy
     assert "4,000 frames written holding 10,000 events, 2.50 events a frame" in broadcast
     # no frame written (a hub that did not answer its /metrics): no ratio, only the policy
-    assert (
-        report.hub_counter_lines(dict.fromkeys(report.POLICY_COUNTERS + report.BROADCAST_COUNTERS, 0.0))[1:]
-        == []
-    )
+    assert report.hub_counter_lines(none)[1:] == []
 
 
 def test_the_summary_says_when_the_generator_had_no_time_left() -> None:

@@ -75,14 +75,14 @@ export class Pacer {
 
   /** A new connection (the hub's commands per second, and at once). */
   reset(rate = HUB_RATE, burst = HUB_BURST) {
-    this.setRate(rate, burst);
+    this.setLimits(rate, burst);
     this.tokens = this.burst;
     this.last = performance.now();
   }
 
   /** The welcome's `limits.rate` and `limits.burst`: the bucket keeps what it holds, up to the
    * new size. */
-  setRate(rate, burst) {
+  setLimits(rate, burst) {
     const r = Number(rate) > 0 ? Number(rate) : HUB_RATE;
     const b = Number(burst) > 0 ? Number(burst) : HUB_BURST;
     this.rate = r * PACE_SHARE;
@@ -241,7 +241,7 @@ export class Connection {
     }
     this.welcome = welcome;
     const limits = welcome.limits || {};
-    this.pacer.setRate(limits.rate, limits.burst);
+    this.pacer.setLimits(limits.rate, limits.burst);
     this.live = true;
     this.everLive = true;
     this.attempt = 0;
