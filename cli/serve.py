@@ -105,6 +105,13 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         help="seconds between two batches of casts that are not full; 0: each batch as soon as the "
         f"previous returned ({Settings.cast_pace:g})",
     )
+    t.add_argument(
+        "--hold-listeners",
+        type=int,
+        default=Settings.hold_listeners,
+        help="listeners on this hub that hold a chat or Q&A channel's events one 25 ms tick more, up to "
+        f"four; 0: every channel at the next tick ({Settings.hold_listeners})",
+    )
     t.add_argument("--rate", type=float, default=20.0, help="commands per second per connection (20)")
     t.add_argument("--ping-interval", type=float, default=20.0, help="WebSocket ping interval, s (20)")
     t.add_argument(
@@ -129,6 +136,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         write_cap=args.write_cap,
         send_buffer=args.send_buffer,
         cast_pace=args.cast_pace,
+        hold_listeners=args.hold_listeners,
         rate=args.rate,
         burst=args.rate * 2,
         ping_interval=args.ping_interval,

@@ -43,6 +43,7 @@ from panel.roster import Control, Roster
 from realtime.config import Settings
 from realtime.fanout.attendance import OnlineTracker
 from realtime.fanout.backend import Backend
+from realtime.fanout.hold import due_tick, hold_ticks
 from realtime.fanout.live import LiveList
 from realtime.fanout.quorum import QuorumPush
 from realtime.ops import metrics, opsfeed
@@ -99,6 +100,8 @@ class Hub:
         self.live: dict[str, LiveList] = {}
         self.clients: set[Client] = set()
         self._pending: dict[str, tuple[str, list[StoredEvent]]] = {}
+        self._due: dict[str, int] = {}  # a held channel -> the tick it goes out in (``hold``)
+        self._ticks = 0  # ticks so far (``tick``)
         self._tasks: list[asyncio.Task[Any]] = []
         self.votes: VoteStore = backend.votes
         self.casts: CastBatcher = backend.casts
@@ -272,6 +275,8 @@ class Hub:
             if held is not None:
                 self.fanout(channel, *held)
             self._pending[channel] = (msg.epoch, [ev])
+            hold = hold_ticks(len(self.local[channel]), self.settings.hold_listeners)
+            self._due[channel] = due_tick(self._ticks, hold)
             return
         self.fanout(channel, msg.epoch, [ev])
 
@@ -420,8 +425,21 @@ class Hub:
             live.owed = None
             rest(False, None)
 
+    def tick(self) -> None:
+        """One tick of the coalescing clock: the held channels whose hold is over go out
+        (``realtime.fanout.hold``: one tick for a small audience, up to four for the plenary's)."""
+        self._ticks += 1
+        if not self._pending:
+            return
+        due = [channel for channel, at in self._due.items() if at <= self._ticks]
+        for channel in due:
+            del self._due[channel]
+            self.fanout(channel, *self._pending.pop(channel))
+
     def flush(self) -> None:
+        """Every held channel out now, whatever its hold."""
         pending, self._pending = self._pending, {}
+        self._due.clear()
         for channel, (epoch, events) in pending.items():
             self.fanout(channel, epoch, events)
 
@@ -439,6 +457,7 @@ class Hub:
         """Pub/sub reconnected: events may have been lost meanwhile; every client recovers. Redis
         itself may have been replaced: the meetings known to exist are asked about again."""
         self._pending.clear()
+        self._due.clear()
         self.meetings.forget()
         self.hall_votes.forget()  # issue 14
         for channel, live in self.live.items():
@@ -449,8 +468,7 @@ class Hub:
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(self.settings.tick)
-            if self._pending:
-                self.flush()
+            self.tick()
 
     async def _client_sweeper(self) -> None:
         """``sweep`` every client once a second, a slice of them every 1/``SWEEP_SLICES`` s: the

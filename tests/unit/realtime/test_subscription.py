@@ -360,7 +360,9 @@ class SubscriptionModel(RuleBasedStateMachine):
             speakers=None,  # type: ignore[arg-type]
             presence=ModelPresence(),  # type: ignore[arg-type]
         )
-        self.hub = Hub(Settings(hub_id="model"), backend)
+        # a coalesced channel's hold grows by a tick per listener here (``realtime.fanout.hold``),
+        # so that held events meet every other rule, as the plenary's 3,000 hold theirs four ticks
+        self.hub = Hub(Settings(hub_id="model", hold_listeners=1), backend)
         self.hub.feed = ModelFeed()  # type: ignore[assignment]
         self.channels = {c: Channel(c) for c in CHANNELS}
         self.published: dict[tuple[str, int], Any] = {}
@@ -392,7 +394,7 @@ class SubscriptionModel(RuleBasedStateMachine):
 
     @rule()
     def tick(self) -> None:
-        self.hub.flush()
+        self.hub.tick()
 
     @rule(n=st.integers(0, 4))
     def pubsub_reconnects(self, n: int) -> None:
@@ -618,6 +620,44 @@ def test_a_failed_resubscribe_of_a_live_client_goes_on_where_it_was() -> None:
     model.publish(AGENDA, 1)
     model.settle()
     assert peer.views[AGENDA].last == 3
+
+
+CHAT = "meeting/m1/chat"
+
+
+def test_a_larger_audience_holds_a_coalesced_channel_longer_on_one_grid() -> None:
+    """With a tick more per listener (``hold_listeners`` 1), one listener's chat goes out at the
+    next even tick and two listeners' at the next multiple of three; the agenda, not coalesced,
+    at once."""
+    model = SubscriptionModel()
+    one, two = model.peers
+    following(model, CHAT)
+    model.publish(CHAT, 1)
+    model.hub_receives(1)
+    model.hub.tick()  # tick 1: held for tick 2
+    assert one.views[CHAT].last == 0
+    model.hub.tick()
+    assert one.views[CHAT].last == 1
+    model.subscribe_for(two, CHAT)
+    model.redis_answers_for(two)
+    model.reply_written_for(two)
+    model.publish(CHAT, 2)
+    model.hub_receives(2)  # at tick 2, two listeners: out at tick 3
+    model.hub.tick()
+    assert one.views[CHAT].last == two.views[CHAT].last == 3
+    model.publish(CHAT, 1)
+    model.hub_receives(1)  # at tick 3: out at tick 6
+    model.hub.tick()
+    model.hub.tick()
+    assert one.views[CHAT].last == 3
+    model.hub.tick()
+    assert one.views[CHAT].last == two.views[CHAT].last == 4
+    model.subscribe_for(one, AGENDA)
+    model.redis_answers_for(one)
+    model.reply_written_for(one)
+    model.publish(AGENDA, 1)
+    model.hub_receives(1)
+    assert one.views[AGENDA].last == 1
 
 
 def listed(model: SubscriptionModel, peer: Peer, channel: str) -> bool:
