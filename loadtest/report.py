@@ -196,16 +196,17 @@ def checks(run: Run) -> list[Check]:
 POLICY_COUNTERS = ("plenary_slow_aborts_total", "plenary_dropped_frames_total")
 """What the hubs' ``/metrics`` say of the writer policy: connections aborted for not reading,
 broadcast frames dropped for slow clients."""
-BROADCAST_COUNTERS = ("plenary_frames_out_total", "plenary_events_out_total")
-"""What the hubs' ``/metrics`` say of the broadcast: frames written and the events in them (one
-per client), whose ratio says how much the coalescing tick gathered: the fan-out's cost is the
-frames' (a ``send`` each), not the events'."""
+BROADCAST_COUNTERS = ("plenary_frames_out_total", "plenary_events_out_total", "plenary_fanout_writes_total")
+"""What the hubs' ``/metrics`` say of the broadcast: frames written, the events in them (one per
+client), whose ratio says how much the coalescing hold gathered, and the writes that carried the
+frames (a meeting's chat and Q&A flushed in one tick share a client's write): the fan-out's cost
+is the writes' (a ``send`` each), not the events'."""
 
 
 def hub_counter_lines(counters: Mapping[str, float]) -> list[str]:
     """The hubs' counters (``scenarios.HUB_COUNTERS``, summed) as the report's sentences: the
     writer policy, then the broadcast with its events per frame (what the coalescing gathered)."""
-    frames, events = (counters.get(name) for name in BROADCAST_COUNTERS)
+    frames, events, writes = (counters.get(name) for name in BROADCAST_COUNTERS)
     policy = {k: v for k, v in counters.items() if k not in BROADCAST_COUNTERS}
     out = [
         "The hubs' writer policy (their `/metrics`, summed): "
@@ -217,6 +218,11 @@ def hub_counter_lines(counters: Mapping[str, float]) -> list[str]:
             f"The hubs' broadcast: {frames:,.0f} frames written holding {events:,.0f} events,"
             f" {events / frames:.2f} events a frame (`{BROADCAST_COUNTERS[0]}`, `{BROADCAST_COUNTERS[1]}`)."
         )
+        if writes:
+            out[-1] += (
+                f" They went out in {writes:,.0f} writes, {frames / writes:.2f} frames a write"
+                f" (`{BROADCAST_COUNTERS[2]}`)."
+            )
     return out
 
 

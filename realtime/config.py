@@ -18,8 +18,8 @@ class Settings:
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
     tick: float = 0.025  # coalescing tick of high-rate channels (s)
-    hold_listeners: int = 750  # listeners on a hub that hold a coalesced channel one tick more, up
-    # to four (``realtime.fanout.hold``: the plenary's 3,000 at 100 ms, a table's 8 at one tick);
+    hold_listeners: int = 3000  # listeners on a hub that hold a coalesced channel one tick more, up
+    # to four (``realtime.fanout.hold``: the plenary's 3,000 at 50 ms, a table's 8 at one tick);
     # 0: every coalesced channel goes out at the next tick
     write_cap: int = 256 * 1024  # a client's unsent bytes past which broadcast frames are dropped
     hard_cap: int = 4 * 1024 * 1024  # past which the connection is aborted

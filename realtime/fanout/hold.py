@@ -1,5 +1,6 @@
 """How long a coalesced channel's events wait on a hub before they go out: longer for a larger
-audience, on a grid so that the channels of one audience go out in the same tick.
+audience, on a grid so that the channels of one audience go out in the same tick (and so in one
+write to each of their listeners, ``Hub._joint_todo``).
 
 Why: a coalesced channel (chat, Q&A, ...) costs its hub one frame written to each listener per
 flush, whatever the flush holds, so its cost is listeners × flushes a second, and the events per
@@ -8,7 +9,7 @@ next tick; the plenary's 3,000 listeners at one flush every 25 ms were 83 % of t
 ``plenary-burst`` (docs/performance.md, "the scenarios on the slower machine"). Held longer, each
 flush carries more events and there are fewer flushes: the hub writes fewer frames, and its own
 queue, which was most of the delivery lag, shrinks more than the hold adds (docs/performance.md,
-"Issue 11: a hold that grows with the audience").
+"Issue 11: a hold that grows with the audience, and one write a client a tick").
 
 The grid: a channel's first held event waits for the next tick that is a multiple of its hold,
 so the chat and the Q&A of one meeting (the same listeners, so the same hold) are flushed in the
@@ -19,12 +20,15 @@ from __future__ import annotations
 
 from typing import Final
 
-LISTENERS_PER_TICK: Final = 750
+LISTENERS_PER_TICK: Final = 3000
 """Listeners on this hub that add one tick to a channel's hold (``Settings.hold_listeners``): up to
-749 one tick (25 ms), from 750 two, from 1,500 three, from 2,250 ``MAX_HOLD_TICKS``."""
+2,999 one tick (25 ms), from 3,000 two (50 ms: the plenary on one hub), from 6,000 three, from
+9,000 ``MAX_HOLD_TICKS``. Measured against 750 (the plenary's 3,000 at 100 ms) and no hold: the
+same hub CPU as 750 with a lower delivery lag, and half the writes' spread of no hold
+(docs/performance.md, "Issue 11: a hold that grows with the audience")."""
 MAX_HOLD_TICKS: Final = 4
-"""The longest hold, in ticks: 100 ms at the hub's 25 ms tick, well inside the plenary's 250 ms
-delivery target and below what a person notices in a chat."""
+"""The longest hold, in ticks: 100 ms at the hub's 25 ms tick (a hub near its 10,000 connections),
+well inside the plenary's 250 ms delivery target and below what a person notices in a chat."""
 
 
 def hold_ticks(listeners: int, per_tick: int = LISTENERS_PER_TICK, most: int = MAX_HOLD_TICKS) -> int:

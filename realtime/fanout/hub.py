@@ -84,6 +84,60 @@ fan-out's slice and the garbage collector")."""
 _control = msgspec.msgpack.Decoder(Control)
 
 
+class Part:
+    """One channel's share of a fan-out: its events, its live list, where the list stood before
+    them (``prev``: the careful path restarts a failed client from there) and its frame, encoded
+    once per codec the first time a client of that codec needs it."""
+
+    __slots__ = ("_frames", "_message", "channel", "epoch", "events", "live", "prev")
+
+    def __init__(self, channel: str, epoch: str, events: list[StoredEvent], live: LiveList) -> None:
+        self.channel, self.epoch, self.events, self.live, self.prev = channel, epoch, events, live, live.last
+        self._frames: dict[str, OutFrame] = {}
+        self._message: Any = None
+
+    def frame_of(self, codec: Codec) -> OutFrame:
+        frame = self._frames.get(codec.name)
+        if frame is None:
+            if self._message is None:
+                wire = [to_wire(self.channel, self.epoch, e) for e in self.events]
+                self._message = wire[0] if len(wire) == 1 else Batch(events=wire)
+            frame = self._frames[codec.name] = codec.frame(self._message)
+        return frame
+
+
+def _joint_todo(parts: tuple[Part, ...]) -> list[list[Any]]:
+    """The write groups of several parts flushed in one tick: each listed transport once, with the
+    frames of every part whose list holds it, joined into one write (the bytes a client would get
+    from one write after the other, in one ``send``).
+
+    Why: the hub's cost in the plenary is its writes (a system call each, about 15 µs with the
+    loopback's receiving side), and the chat and the Q&A of one meeting have the same listeners and
+    go out in the same tick (``realtime.fanout.hold``'s grid): two frames, one write. The groups are
+    copies, built once per tick (a dict entry per listed transport: about a microsecond each)."""
+    seen: dict[asyncio.WriteTransport, list[Any]] = {}  # transport -> [codec, client, parts' bits]
+    for bit, part in enumerate(parts):
+        for codec, transports, clients in part.live.groups.values():
+            for t, client in zip(transports, clients, strict=True):
+                entry = seen.get(t)
+                if entry is None:
+                    seen[t] = [codec, client, 1 << bit]
+                else:
+                    entry[2] |= 1 << bit
+    groups: dict[tuple[str, int], list[Any]] = {}
+    for t, (codec, client, bits) in seen.items():
+        group = groups.get((codec.name, bits))
+        if group is None:
+            mine = tuple(part for bit, part in enumerate(parts) if bits >> bit & 1)
+            data = b"".join(part.frame_of(codec).wire for part in mine)
+            group = groups[codec.name, bits] = [data, [], [], 0, 0, mine, sum(len(p.events) for p in mine)]
+        group[1].append(t)
+        group[2].append(client)
+    for group in groups.values():
+        group[4] = len(group[1])
+    return list(groups.values())
+
+
 class Hub:
     """One hub process: its local subscribers and the fan-out to them, on the collaborators of
     ``backend`` (built before the hub, ``realtime.fanout.backend``)."""
@@ -283,13 +337,34 @@ class Hub:
     def fanout(self, channel: str, epoch: str, events: list[StoredEvent]) -> None:
         """Encode once per codec, write the same frame to every local subscriber. A batch holds at
         most ``MAX_BATCH`` events, so that a burst never makes a frame too big for a client."""
-        members = self.local.get(channel)
-        if not members:
-            return
         if len(events) > MAX_BATCH:
             for i in range(0, len(events), MAX_BATCH):
                 self.fanout(channel, epoch, events[i : i + MAX_BATCH])
             return
+        part = self._prepare(channel, epoch, events)
+        if part is not None:
+            self._fan((part,))
+
+    def _fan_out_together(self, held: list[tuple[str, str, list[StoredEvent]]]) -> None:
+        """The held channels of one tick, each client's frames of all of them in one write
+        (``_joint_todo``); a batch too long for one frame goes out alone, in pieces."""
+        parts: list[Part] = []
+        for channel, epoch, events in held:
+            if len(events) > MAX_BATCH:
+                self.fanout(channel, epoch, events)
+                continue
+            part = self._prepare(channel, epoch, events)
+            if part is not None:
+                parts.append(part)
+        if parts:
+            self._fan(tuple(parts))
+
+    def _prepare(self, channel: str, epoch: str, events: list[StoredEvent]) -> Part | None:
+        """A channel's share of a fan-out, its list settled (the rest of its previous event written)
+        and everyone demoted if these events do not continue it; None when nobody here follows it."""
+        members = self.local.get(channel)
+        if not members:
+            return None
         live = self.live.get(channel)
         if live is None:
             live = self.live[channel] = LiveList()
@@ -297,127 +372,142 @@ class Hub:
         live.settle()  # the rest of the list's previous event first, then this one
         if live.groups and not continues(live.epoch, live.last, epoch, events[0].offset):
             live.demote_all(channel)
-        frames: dict[str, OutFrame] = {}
-        message: Any = None
+        return Part(channel, epoch, events, live)
 
-        def frame_of(codec: Codec) -> OutFrame:
-            nonlocal message
-            frame = frames.get(codec.name)
-            if frame is None:
-                if message is None:
-                    wire = [to_wire(channel, epoch, e) for e in events]
-                    message = wire[0] if len(wire) == 1 else Batch(events=wire)
-                frame = frames[codec.name] = codec.frame(message)
-            return frame
+    def _fan(self, parts: tuple[Part, ...]) -> None:
+        """Write the parts' frames to their listed transports, one write per transport (several
+        parts: ``_joint_todo``), the rest in slices (``_owe``); then the careful path.
 
-        # The hot loop: per transport, the write cap and whether it is closing (a connection the
-        # hub closes leaves the list first, see ``quiet``). A transport that fails either goes
-        # back to the careful path, which drops this frame for it and suspends the channel. Past
-        # ``FANOUT_SLICE`` transports the rest is written in later turns of the loop (``_owe``).
-        prev = live.last
-        todo = [
-            [frame_of(codec).wire, transports, clients, 0, len(transports)]
-            for codec, transports, clients in live.groups.values()
-        ]
-        failed = self._write_listed(todo, self.fanout_slice, len(events))
-        if todo:
-            live.epoch, live.last = epoch, events[-1].offset
-            self._owe(live, channel, epoch, events, prev, todo, failed, frame_of)
+        The hot loop (``_write_listed``): per transport, the write cap and whether it is closing (a
+        connection the hub closes leaves the list first, see ``quiet``). A transport that fails
+        either goes back to the careful path, which drops the frame for it and suspends the
+        channel. Past ``FANOUT_SLICE`` transports the rest is written in later turns of the loop."""
+        if len(parts) == 1:
+            part = parts[0]
+            todo = [
+                [part.frame_of(codec).wire, transports, clients, 0, len(transports), parts, len(part.events)]
+                for codec, transports, clients in part.live.groups.values()
+            ]
         else:
-            for client in failed:
-                live.remove(client)
-                if live._caught_up(client, channel):
-                    live.careful.add(client)
-            live.epoch, live.last = epoch, events[-1].offset
+            todo = _joint_todo(parts)
+        failed = self._write_listed(todo, self.fanout_slice)
+        for part in parts:
+            part.live.epoch, part.live.last = part.epoch, part.events[-1].offset
+        if todo:
+            self._owe(parts, todo, failed)
+        for part in parts:
+            self._deliver_careful(part)
+        if not todo:
+            self._failed(failed)
+
+    @staticmethod
+    def _deliver_careful(part: Part) -> None:
+        """The part's events to the subscribers off its list, each through its table; those in step
+        afterwards join the list."""
+        live, channel, epoch = part.live, part.channel, part.epoch
         for client in tuple(live.careful):
             sub = client.subs.get(channel)
             if sub is None:
                 live.careful.discard(client)
                 continue
-            client.deliver(channel, epoch, events, frame_of(client.codec))
+            client.deliver(channel, epoch, part.events, part.frame_of(client.codec))
             if in_step(sub, epoch, live.last):
                 transport = client.writer.direct()
                 if transport is not None:
                     live.join(client, transport)
 
+    @staticmethod
+    def _failed(failed: list[tuple[tuple[Part, ...], Client]]) -> None:
+        """The listed clients nothing was written to (past the write cap, closing, or leaving):
+        off each part's list, back to the careful path from where the list stood before, which
+        takes the part's events (or drops them and suspends the channel)."""
+        for parts, client in failed:
+            for part in parts:
+                live = part.live
+                live.remove(client)
+                sub = client.subs.get(part.channel)
+                if sub is None:
+                    continue
+                sub.last = part.prev
+                live.careful.add(client)
+                client.deliver(part.channel, part.epoch, part.events, part.frame_of(client.codec))
+                if in_step(sub, part.epoch, live.last):
+                    transport = client.writer.direct()
+                    if transport is not None:
+                        live.join(client, transport)
+
     def _write_listed(
-        self, todo: list[list[Any]], budget: int, events: int, skip: asyncio.WriteTransport | None = None
-    ) -> list[Client]:
-        """Write each group's frame to its transports from its next index on, at most ``budget`` of
+        self, todo: list[list[Any]], budget: int, skip: asyncio.WriteTransport | None = None
+    ) -> list[tuple[tuple[Part, ...], Client]]:
+        """Write each group's bytes to its transports from its next index on, at most ``budget`` of
         them (0: all); the groups done leave ``todo``. Returns the clients whose transport was past
-        the write cap or closing (nothing written to them; the caller takes them off the list)."""
-        failed: list[Client] = []
+        the write cap or closing, with the group's parts (nothing written to them; the caller takes
+        them off the parts' lists). A group: [bytes, transports, clients, next index, end, parts,
+        events in the bytes]."""
+        failed: list[tuple[tuple[Part, ...], Client]] = []
         cap = self.settings.write_cap
-        written = 0
+        written = writes = frames = events = 0
         while todo:
             group = todo[0]
-            data, transports, clients, i, end = group
+            data, transports, clients, i, end, parts, n = group
             stop = end if not budget or end - i <= budget - written else i + budget - written
+            missed = len(failed)
             for t in transports[i:stop] if i or stop < end else transports:
                 if t.get_write_buffer_size() <= cap and not t.is_closing() and t is not skip:
                     t.write(data)
                 else:
-                    failed.append(clients[transports.index(t, i, stop)])
+                    failed.append((parts, clients[transports.index(t, i, stop)]))
+            done = stop - i - (len(failed) - missed)
+            writes += done
+            frames += done * len(parts)
+            events += done * n
             written += stop - i
             if stop < end:
                 group[3] = stop
                 break
             todo.pop(0)
-        written -= len(failed)
-        if written:
-            metrics.FRAMES_OUT.inc(written)
-            metrics.EVENTS_OUT.inc(written * events)
+        if writes:
+            metrics.WRITES_OUT.inc(writes)
+            metrics.FRAMES_OUT.inc(frames)
+            metrics.EVENTS_OUT.inc(events)
         return failed
 
     def _owe(
-        self,
-        live: LiveList,
-        channel: str,
-        epoch: str,
-        events: list[StoredEvent],
-        prev: int,
-        todo: list[list[Any]],
-        failed: list[Client],
-        frame_of: Callable[[Codec], OutFrame],
+        self, parts: tuple[Part, ...], todo: list[list[Any]], failed: list[tuple[tuple[Part, ...], Client]]
     ) -> None:
         """The rest of a long list's fan-out: a slice of ``FANOUT_SLICE`` transports each turn of
-        the event loop, or all of it at once when the list is about to change (``LiveList.settle``).
+        the event loop, or all of it at once when one of the parts' lists is about to change
+        (``LiveList.settle``).
 
         Why: one turnout event to 3,000 followers is 3,000 ``send`` calls, tens of milliseconds in
         one go, and every cast that arrived meanwhile waited that long for its reply: the spread
         casts' p99 (docs/performance.md, "Issue 11: the cast path, fourth pass"). In slices, the
-        loop reads and answers between them. Why it is safe: the list counts the event as written
+        loop reads and answers between them. Why it is safe: each list counts its part as written
         (``last``), and nothing moves its transports before the rest is written (every removal
-        settles first; a join appends past the slices' ends), so each listed transport gets the
-        event once, in order before the channel's next one (``fanout`` settles first too). The
-        clients that failed the write cap are taken off the list once the event is all written,
-        as a failed write in one go is: back to the careful path from ``prev``, this event
-        delivered there; so is a client leaving while the event is owed to it (``skip``: it may
-        subscribe again, and must then get no event between its command and the reply but by its
-        table, which holds them)."""
+        settles first, and the rest is owed to every part's list; a join appends past the slices'
+        ends, and the joint groups are copies), so each listed transport gets the part once, in
+        order before the channel's next one (``_prepare`` settles first too). The clients that
+        failed the write cap are taken off the lists once everything is written, as a failed write
+        in one go is: back to the careful path from ``prev``, the part delivered there; so is a
+        client leaving while the rest is owed to it (``skip``: it may subscribe again, and must then
+        get no event between its command and the reply but by its table, which holds them)."""
         call_soon = self.call_soon or asyncio.get_running_loop().call_soon
 
         def rest(everything: bool, skip: asyncio.WriteTransport | None = None) -> None:
-            failed.extend(self._write_listed(todo, 0 if everything else self.fanout_slice, len(events), skip))
+            failed.extend(self._write_listed(todo, 0 if everything else self.fanout_slice, skip))
             if todo:
-                live.owed = rest
-                call_soon(self._owed_slice, live, rest)
+                for part in parts:
+                    part.live.owed = rest
+                call_soon(self._owed_slice, parts[0].live, rest)
                 return
-            for client in failed:
-                live.remove(client)
-                sub = client.subs.get(channel)
-                if sub is None:
-                    continue
-                sub.last = prev
-                live.careful.add(client)
-                client.deliver(channel, epoch, events, frame_of(client.codec))
-                if in_step(sub, epoch, live.last):
-                    transport = client.writer.direct()
-                    if transport is not None:
-                        live.join(client, transport)
+            for part in parts:
+                if part.live.owed is rest:
+                    part.live.owed = None
+            self._failed(failed)
 
-        live.owed = rest
-        call_soon(self._owed_slice, live, rest)
+        for part in parts:
+            part.live.owed = rest
+        call_soon(self._owed_slice, parts[0].live, rest)
 
     @staticmethod
     def _owed_slice(live: LiveList, rest: Callable[[bool, asyncio.WriteTransport | None], None]) -> None:
@@ -426,22 +516,24 @@ class Hub:
             rest(False, None)
 
     def tick(self) -> None:
-        """One tick of the coalescing clock: the held channels whose hold is over go out
-        (``realtime.fanout.hold``: one tick for a small audience, up to four for the plenary's)."""
+        """One tick of the coalescing clock: the held channels whose hold is over go out together
+        (``realtime.fanout.hold``: one tick for a small audience, more for thousands)."""
         self._ticks += 1
         if not self._pending:
             return
         due = [channel for channel, at in self._due.items() if at <= self._ticks]
+        held = []
         for channel in due:
             del self._due[channel]
-            self.fanout(channel, *self._pending.pop(channel))
+            held.append((channel, *self._pending.pop(channel)))
+        if held:
+            self._fan_out_together(held)
 
     def flush(self) -> None:
         """Every held channel out now, whatever its hold."""
         pending, self._pending = self._pending, {}
         self._due.clear()
-        for channel, (epoch, events) in pending.items():
-            self.fanout(channel, epoch, events)
+        self._fan_out_together([(channel, epoch, events) for channel, (epoch, events) in pending.items()])
 
     def on_control(self, payload: bytes) -> None:
         """A link was revoked (or reissued): close that participant's connections on this hub."""

@@ -136,6 +136,11 @@ FRAMES_IN = PlainCounter("plenary_frames_in_total", "Frames received from client
 FRAMES_OUT = Counter(
     "plenary_frames_out_total", "Broadcast frames written to clients (replies not counted)", registry=REGISTRY
 )
+WRITES_OUT = Counter(
+    "plenary_fanout_writes_total",
+    "Transport writes of the broadcast: the frames of channels flushed in one tick to one client share a write",
+    registry=REGISTRY,
+)
 EVENTS_OUT = Counter(
     "plenary_events_out_total", "Events delivered to clients (one per client)", registry=REGISTRY
 )

@@ -149,10 +149,15 @@ def test_the_report_says_how_many_events_each_broadcast_frame_held() -> None:
     counters = none | {
         "plenary_frames_out_total": 4_000.0,
         "plenary_events_out_total": 10_000.0,
+        "plenary_fanout_writes_total": 2_500.0,
     }
     policy, broadcast = report.hub_counter_lines(counters)
     assert "`plenary_slow_aborts_total` 0" in policy and "plenary_frames_out_total` 4" not in policy
     assert "4,000 frames written holding 10,000 events, 2.50 events a frame" in broadcast
+    assert "in 2,500 writes, 1.60 frames a write" in broadcast
+    # a hub from before the joint writes (no such counter): the frames alone
+    _policy, older = report.hub_counter_lines(counters | {"plenary_fanout_writes_total": 0.0})
+    assert "writes" not in older
     # no frame written (a hub that did not answer its /metrics): no ratio, only the policy
     assert report.hub_counter_lines(none)[1:] == []
 

@@ -12,12 +12,14 @@ listeners = st.integers(0, 1_000_000)
 
 
 def test_the_audiences_the_hold_was_measured_for() -> None:
-    """A table's 8 at the next tick; the plenary's 3,000 on one hub at the longest hold, 100 ms."""
+    """A table's 8 at the next tick, as the plenary split over two hubs; the plenary's 3,000 on one
+    hub two ticks (50 ms); a hub near its 10,000 connections the longest hold, 100 ms."""
     assert hold_ticks(8) == 1
+    assert hold_ticks(1_500) == 1
     assert hold_ticks(LISTENERS_PER_TICK - 1) == 1
-    assert hold_ticks(LISTENERS_PER_TICK) == 2
-    assert hold_ticks(1_500) == 3  # the plenary split over two hubs
-    assert hold_ticks(3_000) == MAX_HOLD_TICKS == 4
+    assert hold_ticks(3_000) == 2
+    assert hold_ticks(6_000) == 3
+    assert hold_ticks(10_000) == MAX_HOLD_TICKS == 4
     assert hold_ticks(3_000, per_tick=0) == 1  # ``--hold-listeners 0``: no hold
 
 

@@ -32,6 +32,7 @@ from realtime.commands import connection as commands
 from realtime.config import Settings
 from realtime.fanout.backend import Backend
 from realtime.fanout.hub import Hub
+from realtime.ops import metrics
 from realtime.protocol import messages as m
 from realtime.protocol import subscription
 from realtime.protocol.codec import CODECS, JSON, OutFrame
@@ -53,7 +54,11 @@ from realtime.protocol.subscription import (
 from realtime.transport.client import Client
 from tests.examples import examples
 
-CHANNELS = ("meeting/m1/chat", "meeting/m1/agenda")  # coalesced, and not
+CHANNELS = (
+    "meeting/m1/chat",
+    "meeting/m1/qa",
+    "meeting/m1/agenda",
+)  # coalesced (two: flushed together), and not
 HISTORY, BACKLOG = 6, 2  # the model channel's bounds: short, so that fresh starts happen too
 CAP = Settings().write_cap
 
@@ -268,6 +273,7 @@ class PeerTransport:
     def __init__(self, peer: Peer) -> None:
         self.peer = peer
         self.backed_up = False  # the client stopped reading: the kernel's and the hub's buffers are full
+        self.writes = 0  # writes to this socket (one may hold several frames)
 
     def get_write_buffer_size(self) -> int:
         return CAP + 1 if self.backed_up else 0
@@ -276,6 +282,7 @@ class PeerTransport:
         return False
 
     def write(self, data: bytes) -> None:
+        self.writes += 1
         while data:  # unmasked server frames: header, then the payload
             n, at = data[1] & 0x7F, 2
             if n == 126:
@@ -658,6 +665,34 @@ def test_a_larger_audience_holds_a_coalesced_channel_longer_on_one_grid() -> Non
     model.publish(AGENDA, 1)
     model.hub_receives(1)
     assert one.views[AGENDA].last == 1
+
+
+QA = "meeting/m1/qa"
+
+
+def test_the_channels_flushed_in_one_tick_reach_each_client_in_one_write() -> None:
+    """Chat and Q&A flushed together (``Hub._joint_todo``): a client following both gets both
+    frames in one write, a client following one gets its frame alone, and the hub's counters say
+    two writes carried three frames."""
+    model = SubscriptionModel()
+    both, chat_only = model.peers
+    for peer, channels in ((both, (CHAT, QA)), (chat_only, (CHAT,))):
+        for channel in channels:
+            model.subscribe_for(peer, channel)
+            model.redis_answers_for(peer)
+            model.reply_written_for(peer)
+    before = [p.transport.writes for p in model.peers]
+    counted = metrics.WRITES_OUT._value.get(), metrics.FRAMES_OUT._value.get()
+    model.publish(CHAT, 1)
+    model.publish(QA, 2)
+    model.hub_receives(3)
+    model.hub.flush()
+    assert [p.transport.writes - b for p, b in zip(model.peers, before, strict=True)] == [1, 1]
+    assert (both.views[CHAT].last, both.views[QA].last, chat_only.views[CHAT].last) == (1, 2, 1)
+    assert (metrics.WRITES_OUT._value.get() - counted[0], metrics.FRAMES_OUT._value.get() - counted[1]) == (
+        2,
+        3,
+    )
 
 
 def listed(model: SubscriptionModel, peer: Peer, channel: str) -> bool:
