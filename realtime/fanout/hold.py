@@ -1,6 +1,6 @@
 """How long a coalesced channel's events wait on a hub before they go out: longer for a larger
 audience, on a grid so that the channels of one audience go out in the same tick (and so in one
-write to each of their listeners, ``Hub._joint_todo``).
+write to each of their listeners, ``realtime.fanout.writes``).
 
 Why: a coalesced channel (chat, Q&A, ...) costs its hub one frame written to each listener per
 flush, whatever the flush holds, so its cost is listeners × flushes a second, and the events per

@@ -46,10 +46,9 @@ from realtime.fanout.backend import Backend
 from realtime.fanout.hold import due_tick, hold_ticks
 from realtime.fanout.live import LiveList
 from realtime.fanout.quorum import QuorumPush
+from realtime.fanout.writes import NEXT, Part, write_groups
 from realtime.ops import metrics, opsfeed
 from realtime.protocol.closecodes import CloseCode
-from realtime.protocol.codec import Codec, OutFrame
-from realtime.protocol.messages import Batch
 from realtime.protocol.subscription import (
     DRAINED,
     MAX_BATCH,
@@ -60,7 +59,7 @@ from realtime.protocol.subscription import (
     continues,
     in_step,
 )
-from realtime.transport.client import Client, to_wire
+from realtime.transport.client import Client
 
 log = logging.getLogger("plenary.hub")
 WATCH_INTERVAL = 0.5
@@ -82,60 +81,6 @@ A B: p99 median 33 ms [26–87] with 256, 25 ms [16–37, and one 113 ms round t
 collection made] with 64; the hub's CPU per cast unchanged (docs/performance.md, "Issue 11: the
 fan-out's slice and the garbage collector")."""
 _control = msgspec.msgpack.Decoder(Control)
-
-
-class Part:
-    """One channel's share of a fan-out: its events, its live list, where the list stood before
-    them (``prev``: the careful path restarts a failed client from there) and its frame, encoded
-    once per codec the first time a client of that codec needs it."""
-
-    __slots__ = ("_frames", "_message", "channel", "epoch", "events", "live", "prev")
-
-    def __init__(self, channel: str, epoch: str, events: list[StoredEvent], live: LiveList) -> None:
-        self.channel, self.epoch, self.events, self.live, self.prev = channel, epoch, events, live, live.last
-        self._frames: dict[str, OutFrame] = {}
-        self._message: Any = None
-
-    def frame_of(self, codec: Codec) -> OutFrame:
-        frame = self._frames.get(codec.name)
-        if frame is None:
-            if self._message is None:
-                wire = [to_wire(self.channel, self.epoch, e) for e in self.events]
-                self._message = wire[0] if len(wire) == 1 else Batch(events=wire)
-            frame = self._frames[codec.name] = codec.frame(self._message)
-        return frame
-
-
-def _joint_todo(parts: tuple[Part, ...]) -> list[list[Any]]:
-    """The write groups of several parts flushed in one tick: each listed transport once, with the
-    frames of every part whose list holds it, joined into one write (the bytes a client would get
-    from one write after the other, in one ``send``).
-
-    Why: the hub's cost in the plenary is its writes (a system call each, about 15 µs with the
-    loopback's receiving side), and the chat and the Q&A of one meeting have the same listeners and
-    go out in the same tick (``realtime.fanout.hold``'s grid): two frames, one write. The groups are
-    copies, built once per tick (a dict entry per listed transport: about a microsecond each)."""
-    seen: dict[asyncio.WriteTransport, list[Any]] = {}  # transport -> [codec, client, parts' bits]
-    for bit, part in enumerate(parts):
-        for codec, transports, clients in part.live.groups.values():
-            for t, client in zip(transports, clients, strict=True):
-                entry = seen.get(t)
-                if entry is None:
-                    seen[t] = [codec, client, 1 << bit]
-                else:
-                    entry[2] |= 1 << bit
-    groups: dict[tuple[str, int], list[Any]] = {}
-    for t, (codec, client, bits) in seen.items():
-        group = groups.get((codec.name, bits))
-        if group is None:
-            mine = tuple(part for bit, part in enumerate(parts) if bits >> bit & 1)
-            data = b"".join(part.frame_of(codec).wire for part in mine)
-            group = groups[codec.name, bits] = [data, [], [], 0, 0, mine, sum(len(p.events) for p in mine)]
-        group[1].append(t)
-        group[2].append(client)
-    for group in groups.values():
-        group[4] = len(group[1])
-    return list(groups.values())
 
 
 class Hub:
@@ -347,7 +292,7 @@ class Hub:
 
     def _fan_out_together(self, held: list[tuple[str, str, list[StoredEvent]]]) -> None:
         """The held channels of one tick, each client's frames of all of them in one write
-        (``_joint_todo``); a batch too long for one frame goes out alone, in pieces."""
+        (``realtime.fanout.writes``); a batch too long for one frame goes out alone, in pieces."""
         parts: list[Part] = []
         for channel, epoch, events in held:
             if len(events) > MAX_BATCH:
@@ -376,20 +321,13 @@ class Hub:
 
     def _fan(self, parts: tuple[Part, ...]) -> None:
         """Write the parts' frames to their listed transports, one write per transport (several
-        parts: ``_joint_todo``), the rest in slices (``_owe``); then the careful path.
+        parts: ``realtime.fanout.writes``), the rest in slices (``_owe``); then the careful path.
 
         The hot loop (``_write_listed``): per transport, the write cap and whether it is closing (a
         connection the hub closes leaves the list first, see ``quiet``). A transport that fails
         either goes back to the careful path, which drops the frame for it and suspends the
         channel. Past ``FANOUT_SLICE`` transports the rest is written in later turns of the loop."""
-        if len(parts) == 1:
-            part = parts[0]
-            todo = [
-                [part.frame_of(codec).wire, transports, clients, 0, len(transports), parts, len(part.events)]
-                for codec, transports, clients in part.live.groups.values()
-            ]
-        else:
-            todo = _joint_todo(parts)
+        todo = write_groups(parts)
         failed = self._write_listed(todo, self.fanout_slice)
         for part in parts:
             part.live.epoch, part.live.last = part.epoch, part.events[-1].offset
@@ -463,7 +401,7 @@ class Hub:
             events += done * n
             written += stop - i
             if stop < end:
-                group[3] = stop
+                group[NEXT] = stop
                 break
             todo.pop(0)
         if writes:

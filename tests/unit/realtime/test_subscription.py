@@ -671,7 +671,7 @@ QA = "meeting/m1/qa"
 
 
 def test_the_channels_flushed_in_one_tick_reach_each_client_in_one_write() -> None:
-    """Chat and Q&A flushed together (``Hub._joint_todo``): a client following both gets both
+    """Chat and Q&A flushed together (``realtime.fanout.writes``): a client following both gets both
     frames in one write, a client following one gets its frame alone, and the hub's counters say
     two writes carried three frames."""
     model = SubscriptionModel()
