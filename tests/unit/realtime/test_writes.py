@@ -75,3 +75,16 @@ def test_one_part_writes_its_own_lists_not_copies() -> None:
     lists: list[Any] = [g[TRANSPORTS] for g in groups]
     assert all(any(t is lst for _c, lst, _cl in part.live.groups.values()) for t in lists)
     assert sorted(len(g[TRANSPORTS]) for g in groups) == [2, 4]
+
+
+def test_a_hall_of_tables_flushed_in_one_tick() -> None:
+    """Two hundred tables of eight, each its own channel, and the hall's channel that all 1,600
+    follow, all due in one tick: each seat gets its table's and the hall's frames in one write, in
+    a group of its table (one group a table, whatever the number of parts)."""
+    sockets = [Socket(n) for n in range(1600)]
+    tables = [part_of(f"table/t{k}/chat", list(range(8 * k, 8 * k + 8)), sockets, 1) for k in range(200)]
+    hall = part_of("meeting/m1/chat", list(range(1600)), sockets, 2)
+    groups = write_groups((*tables, hall))
+    assert sum(len(g[TRANSPORTS]) for g in groups) == 1600
+    assert all(len(g[PARTS]) == 2 and g[PARTS][1] is hall and g[EVENTS] == 3 for g in groups)
+    assert len(groups) == 200 * 2  # a table's seats are of two codecs (part_of)
