@@ -107,7 +107,7 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--hold-listeners",
-        type=int,
+        type=_listeners,
         default=Settings.hold_listeners,
         help="listeners on this hub that hold a chat or Q&A channel's events one 25 ms tick more, up to "
         f"four; 0: every channel at the next tick ({Settings.hold_listeners})",
@@ -120,6 +120,17 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
         default=STOP_TIMEOUT,
         help=f"seconds from SIGTERM to exit, whatever the hub waits for ({STOP_TIMEOUT:g})",
     )
+
+
+def _listeners(value: str) -> int:
+    """``--hold-listeners``: a count of listeners, 0 or more (0: no hold)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no hold) or more, not {n}")
+    return n
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -19,8 +19,12 @@ class Settings:
     ping_timeout: float = 20.0
     tick: float = 0.025  # coalescing tick of high-rate channels (s)
     hold_listeners: int = 3000  # listeners on a hub that hold a coalesced channel one tick more, up
-    # to four (``realtime.fanout.hold``: the plenary's 3,000 at 50 ms, a table's 8 at one tick);
-    # 0: every coalesced channel goes out at the next tick
+    # to four (``realtime.fanout.hold``): up to 2,999 one tick (25 ms), from 3,000 two (50 ms: the
+    # plenary on one hub), from 6,000 three, from 9,000 four (100 ms); a table's 8 at one tick.
+    # Measured against 750 (the plenary at 100 ms) and no hold: the hub CPU of 750 with the lag of
+    # no hold, and a steadier write count than no hold (docs/performance.md, "Issue 11: a hold that
+    # grows with the audience, and one write a client a tick"). 0: every coalesced channel at the
+    # next tick
     write_cap: int = 256 * 1024  # a client's unsent bytes past which broadcast frames are dropped
     hard_cap: int = 4 * 1024 * 1024  # past which the connection is aborted
     send_buffer: int = 64 * 1024  # SO_SNDBUF of each client's socket (0: the kernel's autotuning);

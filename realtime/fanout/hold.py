@@ -20,21 +20,15 @@ from __future__ import annotations
 
 from typing import Final
 
-LISTENERS_PER_TICK: Final = 3000
-"""Listeners on this hub that add one tick to a channel's hold (``Settings.hold_listeners``): up to
-2,999 one tick (25 ms), from 3,000 two (50 ms: the plenary on one hub), from 6,000 three, from
-9,000 ``MAX_HOLD_TICKS``. Measured against 750 (the plenary's 3,000 at 100 ms) and no hold: the
-hub CPU of 750 with the delivery lag of no hold, and a steadier write count than no hold, whose
-flushes follow where the bursts fall against the tick (docs/performance.md, "Issue 11: a hold
-that grows with the audience, and one write a client a tick")."""
 MAX_HOLD_TICKS: Final = 4
 """The longest hold, in ticks: 100 ms at the hub's 25 ms tick (a hub near its 10,000 connections),
 well inside the plenary's 250 ms delivery target and below what a person notices in a chat."""
 
 
-def hold_ticks(listeners: int, per_tick: int = LISTENERS_PER_TICK, most: int = MAX_HOLD_TICKS) -> int:
+def hold_ticks(listeners: int, per_tick: int, most: int = MAX_HOLD_TICKS) -> int:
     """Ticks a coalesced channel with ``listeners`` on this hub holds its events: one, and one more
-    per ``per_tick`` listeners, at most ``most``. ``per_tick`` 0: always one (no hold)."""
+    per ``per_tick`` listeners (``Settings.hold_listeners``, where the measured default and its why
+    are), at most ``most``. ``per_tick`` 0: always one (no hold)."""
     if per_tick <= 0:
         return 1
     return max(1, min(most, 1 + listeners // per_tick))

@@ -55,6 +55,7 @@ from realtime.protocol.subscription import (
     OWES_GAP,
     UNSUBSCRIBE,
     Answered,
+    Subscription,
     SubState,
     continues,
     in_step,
@@ -98,8 +99,8 @@ class Hub:
         self.local: dict[str, set[Client]] = {}
         self.live: dict[str, LiveList] = {}
         self.clients: set[Client] = set()
-        self._pending: dict[str, tuple[str, list[StoredEvent]]] = {}
-        self._due: dict[str, int] = {}  # a held channel -> the tick it goes out in (``hold``)
+        # a coalesced channel -> (epoch, its held events, the tick they go out in: ``hold``)
+        self._pending: dict[str, tuple[str, list[StoredEvent], int]] = {}
         self._ticks = 0  # ticks so far (``tick``)
         self._tasks: list[asyncio.Task[Any]] = []
         self.votes: VoteStore = backend.votes
@@ -272,31 +273,25 @@ class Hub:
                 held[1].append(ev)
                 return
             if held is not None:
-                self.fanout(channel, *held)
-            self._pending[channel] = (msg.epoch, [ev])
+                self.fanout(channel, held[0], held[1])
             hold = hold_ticks(len(self.local[channel]), self.settings.hold_listeners)
-            self._due[channel] = due_tick(self._ticks, hold)
+            self._pending[channel] = (msg.epoch, [ev], due_tick(self._ticks, hold))
             return
         self.fanout(channel, msg.epoch, [ev])
 
     def fanout(self, channel: str, epoch: str, events: list[StoredEvent]) -> None:
-        """Encode once per codec, write the same frame to every local subscriber. A batch holds at
-        most ``MAX_BATCH`` events, so that a burst never makes a frame too big for a client."""
-        if len(events) > MAX_BATCH:
-            for i in range(0, len(events), MAX_BATCH):
-                self.fanout(channel, epoch, events[i : i + MAX_BATCH])
-            return
-        part = self._prepare(channel, epoch, events)
-        if part is not None:
-            self._fan((part,))
+        """Encode once per codec, write the same frame to every local subscriber."""
+        self._fan_out_together([(channel, epoch, events)])
 
     def _fan_out_together(self, held: list[tuple[str, str, list[StoredEvent]]]) -> None:
-        """The held channels of one tick, each client's frames of all of them in one write
-        (``realtime.fanout.writes``); a batch too long for one frame goes out alone, in pieces."""
+        """The channels of one tick, each client's frames of all of them in one write
+        (``realtime.fanout.writes``). A batch holds at most ``MAX_BATCH`` events, so that a burst
+        never makes a frame too big for a client: a longer one goes out alone, in pieces."""
         parts: list[Part] = []
         for channel, epoch, events in held:
             if len(events) > MAX_BATCH:
-                self.fanout(channel, epoch, events)
+                for i in range(0, len(events), MAX_BATCH):
+                    self._fan_out_together([(channel, epoch, events[i : i + MAX_BATCH])])
                 continue
             part = self._prepare(channel, epoch, events)
             if part is not None:
@@ -338,41 +333,40 @@ class Hub:
         if not todo:
             self._failed(failed)
 
-    @staticmethod
-    def _deliver_careful(part: Part) -> None:
-        """The part's events to the subscribers off its list, each through its table; those in step
-        afterwards join the list."""
-        live, channel, epoch = part.live, part.channel, part.epoch
-        for client in tuple(live.careful):
-            sub = client.subs.get(channel)
+    @classmethod
+    def _deliver_careful(cls, part: Part) -> None:
+        """The part's events to the subscribers off its list, each through its table."""
+        for client in tuple(part.live.careful):
+            sub = client.subs.get(part.channel)
             if sub is None:
-                live.careful.discard(client)
+                part.live.careful.discard(client)
                 continue
-            client.deliver(channel, epoch, part.events, part.frame_of(client.codec))
-            if in_step(sub, epoch, live.last):
-                transport = client.writer.direct()
-                if transport is not None:
-                    live.join(client, transport)
+            cls._deliver(part, client, sub)
 
     @staticmethod
-    def _failed(failed: list[tuple[tuple[Part, ...], Client]]) -> None:
+    def _deliver(part: Part, client: Client, sub: Subscription) -> None:
+        """``client`` takes the part's events through its table (``Client.deliver``: written, held
+        or dropped), and joins the part's list if that left it in step with it."""
+        client.deliver(part.channel, part.epoch, part.events, part.frame_of(client.codec))
+        if in_step(sub, part.epoch, part.live.last):
+            transport = client.writer.direct()
+            if transport is not None:
+                part.live.join(client, transport)
+
+    @classmethod
+    def _failed(cls, failed: list[tuple[tuple[Part, ...], Client]]) -> None:
         """The listed clients nothing was written to (past the write cap, closing, or leaving):
         off each part's list, back to the careful path from where the list stood before, which
         takes the part's events (or drops them and suspends the channel)."""
         for parts, client in failed:
             for part in parts:
-                live = part.live
-                live.remove(client)
+                part.live.remove(client)
                 sub = client.subs.get(part.channel)
                 if sub is None:
                     continue
                 sub.last = part.prev
-                live.careful.add(client)
-                client.deliver(part.channel, part.epoch, part.events, part.frame_of(client.codec))
-                if in_step(sub, part.epoch, live.last):
-                    transport = client.writer.direct()
-                    if transport is not None:
-                        live.join(client, transport)
+                part.live.careful.add(client)
+                cls._deliver(part, client, sub)
 
     def _write_listed(
         self, todo: list[list[Any]], budget: int, skip: asyncio.WriteTransport | None = None
@@ -380,8 +374,7 @@ class Hub:
         """Write each group's bytes to its transports from its next index on, at most ``budget`` of
         them (0: all); the groups done leave ``todo``. Returns the clients whose transport was past
         the write cap or closing, with the group's parts (nothing written to them; the caller takes
-        them off the parts' lists). A group: [bytes, transports, clients, next index, end, parts,
-        events in the bytes]."""
+        them off the parts' lists). A group's fields: ``realtime.fanout.writes`` (``DATA`` to ``EVENTS``)."""
         failed: list[tuple[tuple[Part, ...], Client]] = []
         cap = self.settings.write_cap
         written = writes = frames = events = 0
@@ -457,21 +450,16 @@ class Hub:
         """One tick of the coalescing clock: the held channels whose hold is over go out together
         (``realtime.fanout.hold``: one tick for a small audience, more for thousands)."""
         self._ticks += 1
-        if not self._pending:
-            return
-        due = [channel for channel, at in self._due.items() if at <= self._ticks]
-        held = []
-        for channel in due:
-            del self._due[channel]
-            held.append((channel, *self._pending.pop(channel)))
-        if held:
-            self._fan_out_together(held)
+        due = [channel for channel, (_e, _evs, at) in self._pending.items() if at <= self._ticks]
+        if due:
+            self._fan_out_together([(channel, *self._pending.pop(channel)[:2]) for channel in due])
 
     def flush(self) -> None:
         """Every held channel out now, whatever its hold."""
         pending, self._pending = self._pending, {}
-        self._due.clear()
-        self._fan_out_together([(channel, epoch, events) for channel, (epoch, events) in pending.items()])
+        self._fan_out_together(
+            [(channel, epoch, events) for channel, (epoch, events, _at) in pending.items()]
+        )
 
     def on_control(self, payload: bytes) -> None:
         """A link was revoked (or reissued): close that participant's connections on this hub."""
@@ -487,7 +475,6 @@ class Hub:
         """Pub/sub reconnected: events may have been lost meanwhile; every client recovers. Redis
         itself may have been replaced: the meetings known to exist are asked about again."""
         self._pending.clear()
-        self._due.clear()
         self.meetings.forget()
         self.hall_votes.forget()  # issue 14
         for channel, live in self.live.items():
