@@ -15,24 +15,46 @@ panelists casting over a second. Reported: the server's CPU per message (``/proc
 its threads) at each rate, median [min-max] over ``--repeats``, and its wake-ups per message
 (``voluntary_ctxt_switches``: each one a sleep in ``epoll_wait`` ended by a message).
 
-Placement (2 cores): the server on the first core, this process on the second, as the hub and its
-load in ``bench_cast``. Loopback only; every run is bounded (``--max-seconds``).
+``--shape cast``: the skeleton of a cast instead of an echo, the least any server must do for the
+plenary's vote, and nothing else (no frame, no decode, no check, no receipt). Each message joins a
+batch; the batch leaves ``--pace`` (2 ms, the hub's ``cast_pace``) after its first message as one
+Redis command (``SET``, RESP written by hand on a raw unix-socket connection to an embedded
+redis-server on the other core); when Redis answers, each message of the batch gets its 8-byte
+reply; and once a second, if anything was cast in it, every connection gets a 40-byte "turnout"
+write (the hub's turnout event to every follower). With ``--connections 3000`` (the default for this
+shape) every panelist follows. The hub's CPU per cast (``bench_cast``) minus this is what the hub's
+own Python costs; this alone against the target (60 µs) is how much room that Python has.
+
+Placement (2 cores): the server on the first core, this process (and Redis) on the second, as the
+hub and its load in ``bench_cast``. Loopback only; every run is bounded (``--max-seconds``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import cast
 
-from loadtest.bench_cast import free_port, pin, pin_prefix, proc_cpu, spread, stop_process, two_cores
+from loadtest.bench_cast import (
+    embedded_redis,
+    free_port,
+    pin,
+    pin_prefix,
+    proc_cpu,
+    spread,
+    stop_process,
+    two_cores,
+)
 
 SIZE = 8  # bytes a message: the server's work is the wake, the read and the write, nothing else
 
@@ -45,17 +67,96 @@ class _Echo(asyncio.Protocol):
         self.transport.write(data)
 
 
-async def _serve(port: int) -> None:
-    server = await asyncio.get_running_loop().create_server(_Echo, "127.0.0.1", port)
+REPLY = b"x" * SIZE  # a cast's reply (the load counts these bytes)
+TURNOUT = b"T" * 40  # a turnout event to every follower, about the hub's frame
+
+
+class _Store(asyncio.Protocol):
+    """One Redis connection: a batch's command out, its reply in (one line each, ``+OK``), in order."""
+
+    def __init__(self) -> None:
+        self.waiting: deque[list[asyncio.Transport]] = deque()
+        self.tail = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def send(self, batch: list[asyncio.Transport]) -> None:
+        value = b"x" * (SIZE * len(batch))
+        self.transport.write(b"*3\r\n$3\r\nSET\r\n$4\r\nwake\r\n$%d\r\n%s\r\n" % (len(value), value))
+        self.waiting.append(batch)
+
+    def data_received(self, data: bytes) -> None:
+        data = self.tail + data
+        answered = data.count(b"\r\n")
+        self.tail = data[data.rfind(b"\r\n") + 2 :] if answered else data
+        for _ in range(answered):
+            for transport in self.waiting.popleft():
+                transport.write(REPLY)
+
+
+class _Skeleton:
+    """The cast's least work: batch, one command per batch, the replies, the turnout once a second."""
+
+    def __init__(self, store: _Store, pace: float) -> None:
+        self.store, self.pace = store, pace
+        self.loop = asyncio.get_running_loop()
+        self.followers: set[asyncio.Transport] = set()
+        self.batch: list[asyncio.Transport] = []
+        self.cast_since_turnout = False
+        self.loop.call_later(1.0, self.turnout)
+
+    def take(self, transport: asyncio.Transport, n: int) -> None:
+        if not self.batch:
+            self.loop.call_later(self.pace, self.flush)
+        self.batch.extend([transport] * n)
+        self.cast_since_turnout = True
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        self.store.send(batch)
+
+    def turnout(self) -> None:
+        self.loop.call_later(1.0, self.turnout)
+        if self.cast_since_turnout:
+            self.cast_since_turnout = False
+            for transport in self.followers:
+                transport.write(TURNOUT)
+
+
+class _Caster(asyncio.Protocol):
+    def __init__(self, skeleton: _Skeleton) -> None:
+        self.skeleton = skeleton
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.skeleton.followers.add(self.transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.skeleton.followers.discard(self.transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.skeleton.take(self.transport, len(data) // SIZE)
+
+
+async def _serve(port: int, redis_socket: str | None, pace: float) -> None:
+    loop = asyncio.get_running_loop()
+    if redis_socket is None:
+        server = await loop.create_server(_Echo, "127.0.0.1", port)
+    else:
+        _t, store = await loop.create_unix_connection(_Store, redis_socket)
+        skeleton = _Skeleton(store, pace)
+        server = await loop.create_server(lambda: _Caster(skeleton), "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
 
 
-def serve(port: int) -> None:
-    """The server process: echo on ``port`` until stopped."""
+def serve(port: int, redis_socket: str | None = None, pace: float = 0.002) -> None:
+    """The server process: echo on ``port`` (or, given Redis' socket, the cast's skeleton) until
+    stopped."""
     import uvloop
 
-    uvloop.run(_serve(port))
+    uvloop.run(_serve(port, redis_socket, pace))
 
 
 def wakeups(pid: int) -> int:
@@ -75,6 +176,7 @@ class Run:
     seconds: float
     cpu_us: float  # the server's CPU per message
     wakeups: float  # the server's voluntary sleeps per message
+    shape: str = "echo"  # the server's work: echo, or the cast's skeleton
 
 
 async def one_rate(port: int, pid: int, rate: float, n: int, conns: int, repeat: int) -> Run:
@@ -87,7 +189,7 @@ async def one_rate(port: int, pid: int, rate: float, n: int, conns: int, repeat:
     class Peer(asyncio.Protocol):
         def data_received(self, data: bytes) -> None:
             nonlocal got
-            got += len(data) // SIZE
+            got += data.count(b"x") // SIZE  # the replies; the skeleton's turnout writes are "T"s
             if got >= n and not done.done():
                 done.set_result(None)
 
@@ -117,8 +219,9 @@ async def measure(a: argparse.Namespace, port: int, pid: int) -> list[Run]:
     for repeat in range(a.repeats):
         for rate in a.rates:  # interleaved: every rate in each repeat
             run = await one_rate(port, pid, rate, a.messages, a.connections, repeat)
+            run.shape = a.shape
             print(
-                f"[bench_wake] rate {rate:,.0f}/s: server CPU {run.cpu_us:.1f} µs/message,"
+                f"[bench_wake] {a.shape}, rate {rate:,.0f}/s: server CPU {run.cpu_us:.1f} µs/message,"
                 f" {run.wakeups:.2f} wake-ups/message, {run.seconds:.2f} s",
                 file=sys.stderr,
                 flush=True,
@@ -146,17 +249,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--rates", type=lambda s: [float(x) for x in s.split(",")], default=[1500, 3000, 6000, 12000, 24000]
     )
+    ap.add_argument("--shape", choices=["echo", "cast"], default="echo", help="the server's work (echo)")
+    ap.add_argument("--pace", type=float, default=0.002, help="cast shape: a batch's wait, s (0.002)")
     ap.add_argument("--messages", type=int, default=6000, help="messages per rate and repeat (6000)")
-    ap.add_argument("--connections", type=int, default=300, help="connections the messages go round (300)")
+    ap.add_argument(
+        "--connections",
+        type=int,
+        help="connections the messages go round (300; cast shape: 3000, all following)",
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", type=Path, help="write every run here")
     ap.add_argument("--max-seconds", type=float, default=300, help="bound on the whole run (300)")
     ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process' own entry
+    ap.add_argument("--redis", help=argparse.SUPPRESS)  # the server's Redis socket (cast shape)
     a = ap.parse_args(argv)
     if a.serve is not None:
-        serve(a.serve)
+        serve(a.serve, a.redis, a.pace)
         return 0
+    if a.connections is None:
+        a.connections = 3000 if a.shape == "cast" else 300
     cores = two_cores()
+    with contextlib.ExitStack() as stack:
+        server_args = []
+        if a.shape == "cast":
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bwake-")))
+            redis = stack.enter_context(embedded_redis(tmp / "redis", cores[1] if cores else None))
+            server_args = ["--redis", str(redis.socket_path), "--pace", str(a.pace)]
+        runs = _run(a, cores, server_args)
+    print(report(runs))
+    if a.json:
+        a.json.write_text(json.dumps([asdict(r) for r in runs], indent=1))
+    return 0
+
+
+def _run(a: argparse.Namespace, cores: tuple[int, int] | None, server_args: list[str]) -> list[Run]:
     port = free_port()
     server = subprocess.Popen(
         [
@@ -166,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             "loadtest.bench_wake",
             "--serve",
             str(port),
+            *server_args,
         ]
     )
     try:
@@ -177,17 +304,13 @@ def main(argv: list[str] | None = None) -> int:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the echo server did not start") from None
+                    raise SystemExit("the server did not start") from None
                 time.sleep(0.1)
         import uvloop
 
-        runs = uvloop.run(asyncio.wait_for(measure(a, port, server.pid), a.max_seconds))
+        return uvloop.run(asyncio.wait_for(measure(a, port, server.pid), a.max_seconds))
     finally:
         stop_process(server)
-    print(report(runs))
-    if a.json:
-        a.json.write_text(json.dumps([asdict(r) for r in runs], indent=1))
-    return 0
 
 
 if __name__ == "__main__":
