@@ -416,7 +416,17 @@ class Peer(asyncio.Protocol):
     message queue per connection): the generator's cost per received frame stays small, so that
     the turnout event the hub sends every follower each second does not stall the sender for tens
     of milliseconds (with ``websockets.connect`` it did: about 50 ms at p99 for 3,000 followers).
-    Pings are answered by the protocol; replies are timestamped as their bytes arrive."""
+    Pings are answered by the protocol; replies are timestamped as their bytes arrive.
+
+    Once the handshake is done, the server's plain frames (binary, whole, unmasked: what the hub
+    sends) are walked here instead of by websockets' parser (``_walk``), pings answered and pongs
+    skipped: that parser (a generator and a ``Frame`` a frame) costs several times the hub's CPU per
+    frame, so 3,000 followers' turnout event each second held this process' core (shared with
+    Redis) for tens of milliseconds and an ack read meanwhile was timestamped late, and a swarm's
+    3,000 followers of a busy chat would saturate the generator before the hub. The first frame
+    that is anything else (a close, a fragment, text) goes, with all that follows, to websockets'
+    parser for good: it has seen no byte since the handshake, so it starts at that frame. Frames
+    it then yields other than whole binary ones and control frames go to ``_odd_frame``."""
 
     def __init__(self, url: str, participant: str, token: str) -> None:
         import msgspec
@@ -436,6 +446,8 @@ class Peer(asyncio.Protocol):
         self.event_log: list[float] | None = None  # arrival times of events, shared over peers
         self._decode = msgspec.msgpack.decode
         self._encode = msgspec.msgpack.encode
+        self.walking = False  # the plain-frame walk has taken over from websockets' parser
+        self._tail = b""  # the walk's partial frame
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -444,22 +456,74 @@ class Peer(asyncio.Protocol):
         self._flush()
 
     def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        if self.walking:
+            self._walk(now, data)
+            return
+        was_open = self.opened.done()
+        self.ws.receive_data(data)
+        frames = self._events(now)
+        if not was_open and self.opened.done() and not frames and not self.ws.reader.buffer:
+            # The handshake's reply ended this read, and nothing after it: the hub sends no frame
+            # before the client's first command, so the parser waits at a frame's start.
+            from websockets.protocol import State
+
+            self.walking = self.ws.state is State.OPEN
+
+    def _walk(self, now: float, data: bytes) -> None:
+        buf = self._tail + data if self._tail else data
+        i, n = 0, len(buf)
+        while n - i >= 2:
+            first, length = buf[i], buf[i + 1]
+            if (first != 0x82 and first != 0x89 and first != 0x8A) or length & 0x80:  # or masked
+                self.walking, self._tail = False, b""
+                self.ws.receive_data(buf[i:])
+                self._events(now)
+                return
+            start = i + 2
+            if length == 126:
+                if n - i < 4:
+                    break
+                length, start = int.from_bytes(buf[i + 2 : i + 4], "big"), i + 4
+            elif length == 127:
+                if n - i < 10:
+                    break
+                length, start = int.from_bytes(buf[i + 2 : i + 10], "big"), i + 10
+            end = start + length
+            if end > n:
+                break
+            if first == 0x82:
+                self._message(now, buf[start:end])
+            elif first == 0x89:
+                self.ws.send_pong(buf[start:end])
+                self._flush()
+            i = end
+        self._tail = buf[i:]
+
+    def _events(self, now: float) -> int:
+        """Handle what websockets' parser made of the bytes so far; the frames among it."""
         from websockets.frames import Frame, Opcode
         from websockets.http11 import Response
         from websockets.protocol import State
 
-        now = time.perf_counter()
-        self.ws.receive_data(data)
+        frames = 0
         for event in self.ws.events_received():
             if isinstance(event, Frame):
-                if event.opcode is Opcode.BINARY:
+                frames += 1
+                if event.opcode is Opcode.BINARY and event.fin:
                     self._message(now, event.data)
+                elif event.opcode not in (Opcode.PING, Opcode.PONG, Opcode.CLOSE):
+                    self._odd_frame(event)
             elif isinstance(event, Response) and not self.opened.done():
                 if self.ws.state is State.OPEN:
                     self.opened.set_result(None)
                 else:
                     self.opened.set_exception(ConnectionError(f"handshake refused: {self.ws.handshake_exc}"))
         self._flush()
+        return frames
+
+    def _odd_frame(self, frame: Any) -> None:
+        """A data frame the hub does not send (text, a fragment): the bench has no use for it."""
 
     def eof_received(self) -> bool | None:
         self.ws.receive_eof()

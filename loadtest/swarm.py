@@ -235,8 +235,6 @@ class SwarmPeer(Peer):
         self.turnouts = 0
         self.result = False
         self.voted_on: set[int] = set()
-        self.fast = False
-        self.rest = b""
         self.wall_ms = 0.0
         self.live = False  # connected and subscribed: the senders may use it
         self.dropping = False  # the scenario drops it on purpose: what fails then is no error
@@ -281,51 +279,14 @@ class SwarmPeer(Peer):
         return p
 
     def data_received(self, data: bytes) -> None:
-        """The handshake and ``hello`` through ``websockets``; then the hub's frames are read here.
-
-        ``websockets``' frame parser costs several times the hub's CPU per frame, and 3,000
-        followers of a busy chat receive over 100,000 frames a second: the generator would
-        saturate first and measure itself. Server frames are unmasked and unfragmented (the hub
-        sends each message as one final frame), so once the connection is open and ``websockets``
-        holds no partial frame, reading a header and slicing is all a frame needs; pings are
-        answered and a close is echoed through ``websockets``' own sender."""
+        """``Peer``'s: its own walk of the hub's frames once the handshake is done (websockets'
+        parser would saturate the generator before the hub: 3,000 followers of a busy chat receive
+        over 100,000 frames a second); each read's wall time kept for the events' lag."""
         self.wall_ms = time.time() * 1000
-        if not self.fast:
-            super().data_received(data)
-            self.fast = self.opened.done() and not self.pending and not self.ws.reader.buffer
-            return
-        buf = self.rest + data if self.rest else data
-        now = time.perf_counter()
-        i, n = 0, len(buf)
-        while n - i >= 2:
-            b0, size, h = buf[i], buf[i + 1] & 0x7F, 2
-            if size == 126:
-                if n - i < 4:
-                    break
-                size, h = int.from_bytes(buf[i + 2 : i + 4], "big"), 4
-            elif size == 127:
-                if n - i < 10:
-                    break
-                size, h = int.from_bytes(buf[i + 2 : i + 10], "big"), 10
-            if n - i < h + size:
-                break
-            payload = buf[i + h : i + h + size]
-            i += h + size
-            op = b0 & 0x0F
-            if op == 0x2 and b0 & 0x80:
-                self._message(now, payload)
-            elif op == 0x9:
-                self.ws.send_pong(payload)
-                self._flush()
-            elif op == 0x8:
-                with contextlib.suppress(Exception):
-                    self.ws.send_close(1000)
-                    self._flush()
-                self.transport.close()
-                return
-            elif op != 0xA:
-                self.meter.error(f"unexpected frame (opcode {op}, fin {b0 >> 7})")
-        self.rest = buf[i:]
+        super().data_received(data)
+
+    def _odd_frame(self, frame: Any) -> None:
+        self.meter.error(f"unexpected frame (opcode {frame.opcode.value}, fin {int(frame.fin)})")
 
     def _message(self, now: float, data: bytes) -> None:
         # a watcher sees whole events: a watched connection decodes every frame whole

@@ -62,7 +62,7 @@ def run_peer(frames: list[bytes], cut: int) -> tuple[SwarmPeer, Meter]:
         peer = SwarmPeer("ws://127.0.0.1:1/ws", "lt-00000", "t", meter)
         peer.transport = FakeTransport()
         peer.ws.state = State.OPEN  # as after the handshake, which websockets reads
-        peer.fast = True
+        peer.walking = True
         feed(peer, b"".join(frames), cut)
         return peer, meter
 
@@ -123,7 +123,7 @@ def reconnect(reply: dict[str, Any]) -> tuple[SwarmPeer, Meter]:
         first.pos = {CH: ("e1", 3)}
         p = first.successor()
         assert p is not first and p.pos == first.pos and p.meter is meter
-        p.transport, p.fast = FakeTransport(), True
+        p.transport, p.walking = FakeTransport(), True
         p.ws.state = State.OPEN
         p.data_received(server_frame(0x2, enc(reply)) + server_frame(0x2, enc(event(7))))
         return p, meter
@@ -161,7 +161,7 @@ def test_a_watched_connection_counts_as_an_unwatched_one_and_sees_whole_events()
     async def go(watch: bool) -> tuple[SwarmPeer, Meter, list[dict[str, Any]]]:
         meter, seen = Meter(), []
         peer = SwarmPeer("ws://127.0.0.1:1/ws", "lt-00000", "t", meter)
-        peer.transport, peer.fast = FakeTransport(), True
+        peer.transport, peer.walking = FakeTransport(), True
         peer.ws.state = State.OPEN
         if watch:
             peer.watch = seen.append
