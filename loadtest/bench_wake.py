@@ -17,7 +17,7 @@ its threads) at each rate, median [min-max] over ``--repeats``, and its wake-ups
 
 ``--shape cast``: the skeleton of a cast instead of an echo, the least any server must do for the
 plenary's vote, and nothing else (no frame, no decode, no check, no receipt). Each message joins a
-batch; the batch leaves ``--pace`` (2 ms, the hub's ``cast_pace``) after its first message as one
+batch; the batch leaves ``--pace`` (the hub's ``cast_pace``) after its first message as one
 Redis command (``SET``, RESP written by hand on a raw unix-socket connection to an embedded
 redis-server on the other core); when Redis answers, each message of the batch gets its 8-byte
 reply; and once a second, if anything was cast in it, every connection gets a 40-byte "turnout"
@@ -55,6 +55,7 @@ from loadtest.bench_cast import (
     stop_process,
     two_cores,
 )
+from realtime.config import Settings
 
 SIZE = 8  # bytes a message: the server's work is the wake, the read and the write, nothing else
 
@@ -151,7 +152,7 @@ async def _serve(port: int, redis_socket: str | None, pace: float) -> None:
         await server.serve_forever()
 
 
-def serve(port: int, redis_socket: str | None = None, pace: float = 0.002) -> None:
+def serve(port: int, redis_socket: str | None = None, pace: float = Settings.cast_pace) -> None:
     """The server process: echo on ``port`` (or, given Redis' socket, the cast's skeleton) until
     stopped."""
     import uvloop
@@ -250,7 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         "--rates", type=lambda s: [float(x) for x in s.split(",")], default=[1500, 3000, 6000, 12000, 24000]
     )
     ap.add_argument("--shape", choices=["echo", "cast"], default="echo", help="the server's work (echo)")
-    ap.add_argument("--pace", type=float, default=0.002, help="cast shape: a batch's wait, s (0.002)")
+    ap.add_argument(
+        "--pace",
+        type=float,
+        default=Settings.cast_pace,
+        help=f"cast shape: a batch's wait, s ({Settings.cast_pace:g})",
+    )
     ap.add_argument("--messages", type=int, default=6000, help="messages per rate and repeat (6000)")
     ap.add_argument(
         "--connections",
