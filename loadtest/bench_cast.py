@@ -115,6 +115,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest import scrape
+from realtime.protocol.codec import frame_at
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
@@ -474,24 +475,16 @@ class Peer(asyncio.Protocol):
         buf = self._tail + data if self._tail else data
         i, n = 0, len(buf)
         while n - i >= 2:
-            first, length = buf[i], buf[i + 1]
-            if (first != 0x82 and first != 0x89 and first != 0x8A) or length & 0x80:  # or masked
+            first = buf[i]
+            if (first != 0x82 and first != 0x89 and first != 0x8A) or buf[i + 1] & 0x80:  # or masked
                 self.walking, self._tail = False, b""
                 self.ws.receive_data(buf[i:])
                 self._events(now)
                 return
-            start = i + 2
-            if length == 126:
-                if n - i < 4:
-                    break
-                length, start = int.from_bytes(buf[i + 2 : i + 4], "big"), i + 4
-            elif length == 127:
-                if n - i < 10:
-                    break
-                length, start = int.from_bytes(buf[i + 2 : i + 10], "big"), i + 10
-            end = start + length
-            if end > n:
+            at = frame_at(buf, i)
+            if at is None:
                 break
+            start, end = at
             if first == 0x82:
                 self._message(now, buf[start:end])
             elif first == 0x89:

@@ -37,6 +37,27 @@ def frame_header(opcode: int, length: int) -> bytes:
     return struct.pack("!BBQ", first, 127, length)
 
 
+def frame_at(data: bytes, i: int = 0) -> tuple[int, int] | None:
+    """Where the payload of the frame at ``data[i:]`` lies, ``(start, end)``, read from its header
+    as ``frame_header`` writes it (a mask bit, if set, is the caller's to judge: no masking key is
+    skipped); None while ``data`` holds only part of the frame. For readers of server frames: the
+    load generator's connections (``loadtest.bench_cast.Peer``) and the tests' transports."""
+    n = len(data)
+    if n - i < 2:
+        return None
+    length, start = data[i + 1] & 0x7F, i + 2
+    if length == 126:
+        if n - i < 4:
+            return None
+        length, start = int.from_bytes(data[i + 2 : i + 4], "big"), i + 4
+    elif length == 127:
+        if n - i < 10:
+            return None
+        length, start = int.from_bytes(data[i + 2 : i + 10], "big"), i + 10
+    end = start + length
+    return (start, end) if end <= n else None
+
+
 @dataclass(frozen=True)
 class OutFrame:
     """One server message, encoded once: the payload (for an ASGI ``send``) and the whole frame

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from engine.errors import Code, ProtocolError
 from realtime.protocol import messages as m
-from realtime.protocol.codec import CODECS, JSON, MSGPACK, Codec, command_id_of, frame_header
+from realtime.protocol.codec import CODECS, JSON, MSGPACK, Codec, command_id_of, frame_at, frame_header
 from tests.examples import examples
 from tests.unit.realtime.wire import COMMAND_TYPES, fields_of, tag_of, valid_frame, wrong_values
 
@@ -186,3 +186,22 @@ def test_server_frames_are_encoded_once_and_framed_unmasked() -> None:
         assert out.wire == frame_header(0x1 if codec.text else 0x2, len(out.payload)) + out.payload
         assert out.wire[1] & 0x80 == 0  # no mask bit
     assert frame_header(0x2, 70_000)[1] == 127 and frame_header(0x2, 300)[1] == 126
+
+
+@given(
+    opcode=st.sampled_from([0x1, 0x2, 0x9]),
+    size=st.sampled_from([0, 1, 125, 126, 127, 65_535, 65_536, 70_000]),
+    before=st.binary(max_size=12),
+)
+def test_frame_at_reads_back_what_frame_header_wrote_and_waits_for_a_whole_frame(
+    opcode: int, size: int, before: bytes
+) -> None:
+    """Any header ``frame_header`` writes, after any bytes: ``frame_at`` finds its payload; cut
+    anywhere before its end, the frame is not there yet (None)."""
+    header = frame_header(opcode, size)
+    data = before + header + b"p" * size
+    start = len(before) + len(header)
+    assert frame_at(data, len(before)) == (start, start + size)
+    for cut in {len(before), len(before) + 1, start - 1, start + size - 1}:
+        if len(before) <= cut < start + size:
+            assert frame_at(data[:cut], len(before)) is None

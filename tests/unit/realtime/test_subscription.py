@@ -35,7 +35,7 @@ from realtime.fanout.hub import Hub
 from realtime.ops import metrics
 from realtime.protocol import messages as m
 from realtime.protocol import subscription
-from realtime.protocol.codec import CODECS, JSON, OutFrame
+from realtime.protocol.codec import CODECS, JSON, OutFrame, frame_at
 from realtime.protocol.subscription import (
     MAX_BATCH,
     TABLE,
@@ -283,14 +283,12 @@ class PeerTransport:
 
     def write(self, data: bytes) -> None:
         self.writes += 1
-        while data:  # unmasked server frames: header, then the payload
-            n, at = data[1] & 0x7F, 2
-            if n == 126:
-                n, at = int.from_bytes(data[2:4], "big"), 4
-            elif n == 127:
-                n, at = int.from_bytes(data[2:10], "big"), 10
-            self.peer.receive(json.loads(data[at : at + n]))
-            data = data[at + n :]
+        i = 0
+        while i < len(data):  # whole unmasked server frames, one or more
+            at = frame_at(data, i)
+            assert at is not None, "a write ended inside a frame"
+            start, i = at
+            self.peer.receive(json.loads(data[start:i]))
 
 
 class PeerWriter:
