@@ -177,10 +177,10 @@ class Run:
     seconds: float
     cpu_us: float  # the server's CPU per message
     wakeups: float  # the server's voluntary sleeps per message
-    shape: str = "echo"  # the server's work: echo, or the cast's skeleton
+    shape: str  # the server's work: echo, or the cast's skeleton
 
 
-async def one_rate(port: int, pid: int, rate: float, n: int, conns: int, repeat: int) -> Run:
+async def one_rate(port: int, pid: int, rate: float, n: int, conns: int, repeat: int, shape: str) -> Run:
     """Send ``n`` messages at ``rate`` per second, round robin over ``conns`` connections, and wait
     for every echo; the server's CPU and wake-ups meanwhile."""
     loop = asyncio.get_running_loop()
@@ -212,15 +212,14 @@ async def one_rate(port: int, pid: int, rate: float, n: int, conns: int, repeat:
     cpu, woke = proc_cpu(pid) - cpu0, wakeups(pid) - wake0
     for transport in transports:
         transport.close()
-    return Run(rate, repeat, n, seconds, cpu / n * 1e6, woke / n)
+    return Run(rate, repeat, n, seconds, cpu / n * 1e6, woke / n, shape)
 
 
 async def measure(a: argparse.Namespace, port: int, pid: int) -> list[Run]:
     runs: list[Run] = []
     for repeat in range(a.repeats):
         for rate in a.rates:  # interleaved: every rate in each repeat
-            run = await one_rate(port, pid, rate, a.messages, a.connections, repeat)
-            run.shape = a.shape
+            run = await one_rate(port, pid, rate, a.messages, a.connections, repeat, a.shape)
             print(
                 f"[bench_wake] {a.shape}, rate {rate:,.0f}/s: server CPU {run.cpu_us:.1f} µs/message,"
                 f" {run.wakeups:.2f} wake-ups/message, {run.seconds:.2f} s",
